@@ -1,0 +1,20 @@
+"""The `pystreams` command's root; each command group lives in its own module."""
+from __future__ import annotations
+
+import typer
+
+import pystreams
+
+app = typer.Typer(name="pystreams", help="Kafka Streams for Python, with a Kafka-compatible broker.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _root() -> None:
+    """Kafka Streams for Python, with a Kafka-compatible broker."""
+
+
+@app.command()
+def version() -> None:
+    """Print the pystreams version."""
+    typer.echo(pystreams.__version__)
