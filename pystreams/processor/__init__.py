@@ -1,1 +1,23 @@
-"""pystreams.processor."""
+"""Processor API: Processor, contexts, Record, punctuation; the task engine lives in internals/.
+Imports only pystreams.errors, pystreams.serdes and pystreams.state (never graph/dsl/compiler/testing/runtime)."""
+from pystreams.processor.api import (
+    Cancellable,
+    FixedKeyProcessor,
+    FixedKeyProcessorContext,
+    FixedKeyProcessorSupplier,
+    Interval,
+    Processor,
+    ProcessorContext,
+    ProcessorSupplier,
+    PunctuationType,
+    Punctuator,
+    interval_ms,
+)
+from pystreams.processor.record import FixedKeyRecord, Headers, Record, RecordMetadata
+from pystreams.processor.task_id import TaskId
+
+__all__ = [
+    "Cancellable", "FixedKeyProcessor", "FixedKeyProcessorContext", "FixedKeyProcessorSupplier",
+    "FixedKeyRecord", "Headers", "Interval", "Processor", "ProcessorContext", "ProcessorSupplier",
+    "PunctuationType", "Punctuator", "Record", "RecordMetadata", "TaskId", "interval_ms",
+]

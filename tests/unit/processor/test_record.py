@@ -1,0 +1,50 @@
+"""Record / FixedKeyRecord behave like Kafka's: immutable, with_* copy, negative timestamps refused."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from pystreams.processor import FixedKeyRecord, Record, TaskId, interval_ms
+
+pytestmark = pytest.mark.unit
+
+
+def test_with_methods_copy_and_keep_other_fields() -> None:
+    r = Record("k", 1, 10, [("h", b"v")])
+    assert r.with_key("k2") == Record("k2", 1, 10, [("h", b"v")])
+    assert r.with_value(2).value == 2 and r.value == 1
+    assert r.with_timestamp(20).timestamp == 20 and r.timestamp == 10
+    assert r.with_headers([("a", None)]).headers == (("a", None),)
+
+
+def test_records_are_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Record("k", 1).value = 3  # type: ignore[misc]
+
+
+def test_negative_timestamp_refused() -> None:
+    with pytest.raises(ValueError, match="Timestamp"):
+        Record("k", 1).with_timestamp(-1)
+    with pytest.raises(ValueError):
+        FixedKeyRecord("k", 1).with_timestamp(-5)
+
+
+def test_fixed_key_record_has_no_with_key() -> None:
+    assert not hasattr(FixedKeyRecord("k", 1), "with_key")
+    assert FixedKeyRecord("k", 1, 3).with_value("x") == FixedKeyRecord("k", "x", 3)
+
+
+def test_task_id_text_form() -> None:
+    assert str(TaskId(1, 3)) == "1_3"
+    assert TaskId.parse("2_0") == TaskId(2, 0)
+    with pytest.raises(ValueError):
+        TaskId.parse("x")
+
+
+def test_interval_ms() -> None:
+    assert interval_ms(timedelta(seconds=2)) == 2000
+    assert interval_ms(15) == 15
+    with pytest.raises(TypeError):
+        interval_ms("10")  # type: ignore[arg-type]
