@@ -1,0 +1,53 @@
+"""Change and ValueAndTimestamp as the stateful processors use them, from pystreams.state (S3's room).
+
+The fallback definitions only bridge the minutes before pystreams.state lands; they follow the contract
+(Change(new_value, old_value[, is_latest]), ValueAndTimestamp(value, timestamp)).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+try:  # pragma: no cover - which branch runs depends on what has landed
+    from pystreams.state import Change, ValueAndTimestamp
+except ImportError:  # pragma: no cover
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Change:  # type: ignore[no-redef]
+        """A KTable update: the new and the old value (Kafka's Change<V>)."""
+
+        new_value: Any
+        old_value: Any
+        is_latest: bool = True
+
+    @dataclass(frozen=True)
+    class ValueAndTimestamp:  # type: ignore[no-redef]
+        """A value with the timestamp of the record that last wrote it."""
+
+        value: Any
+        timestamp: int
+
+
+def change(new_value: Any, old_value: Any, is_latest: bool = True) -> Any:
+    """A Change; is_latest is only passed on when the Change type carries it (versioned stores)."""
+    if is_latest:
+        return Change(new_value, old_value)
+    return Change(new_value, old_value, is_latest)
+
+
+def is_latest(change_value: Any) -> bool:
+    """Whether a Change is the latest version for its key (always True without versioned stores)."""
+    return bool(getattr(change_value, "is_latest", True))
+
+
+def value_or_none(value_and_timestamp: Any) -> Any:
+    """The plain value of a ValueAndTimestamp, None for None (Kafka's ValueAndTimestamp.getValueOrNull)."""
+    return None if value_and_timestamp is None else value_and_timestamp.value
+
+
+def make(value: Any, timestamp: int) -> Any:
+    """ValueAndTimestamp(value, timestamp), or None for a None value (Kafka's ValueAndTimestamp.make)."""
+    return None if value is None else ValueAndTimestamp(value, timestamp)
+
+
+__all__ = ["Change", "ValueAndTimestamp", "change", "is_latest", "make", "value_or_none"]
