@@ -1,0 +1,96 @@
+"""``Serdes``: Kafka's factory of built-in serdes (``Serdes.String()``, ``Serdes.Long()`` ...) plus
+the Python ones (JSON, msgspec, Avro, Record models), in one place users already know."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pystreams.serdes.base import Deserializer, Serde, Serializer, WrapperSerde
+from pystreams.serdes.primitives import (
+    BooleanSerde,
+    ByteArraySerde,
+    ByteBufferSerde,
+    BytesSerde,
+    DoubleSerde,
+    FloatSerde,
+    IntegerSerde,
+    LongSerde,
+    ShortSerde,
+    StringSerde,
+    UUIDSerde,
+    VoidSerde,
+)
+
+if TYPE_CHECKING:
+    from pystreams.serdes.avro import AvroSerde, SchemaRegistryClient
+    from pystreams.serdes.json import JsonSerde
+    from pystreams.serdes.msgspec_serde import MsgspecSerde
+
+T = TypeVar("T")
+
+
+class Serdes:
+    """Built-in serdes by Kafka's names. Each name is the serde class itself, so
+    ``Serdes.String()`` makes a serde and ``Serdes.String`` can be passed where a class is wanted."""
+
+    String = StringSerde
+    Bytes = BytesSerde
+    ByteArray = ByteArraySerde
+    ByteBuffer = ByteBufferSerde
+    Short = ShortSerde
+    Integer = IntegerSerde
+    Long = LongSerde
+    Float = FloatSerde
+    Double = DoubleSerde
+    Boolean = BooleanSerde
+    UUID = UUIDSerde
+    Void = VoidSerde
+    # Kafka's nested class names (Serdes$StringSerde ...), for configs and Java-minded users.
+    StringSerde = StringSerde
+    BytesSerde = BytesSerde
+    ByteArraySerde = ByteArraySerde
+    ByteBufferSerde = ByteBufferSerde
+    ShortSerde = ShortSerde
+    IntegerSerde = IntegerSerde
+    LongSerde = LongSerde
+    FloatSerde = FloatSerde
+    DoubleSerde = DoubleSerde
+    BooleanSerde = BooleanSerde
+    UUIDSerde = UUIDSerde
+    VoidSerde = VoidSerde
+    WrapperSerde = WrapperSerde
+
+    @staticmethod
+    def serde_from(serializer: Serializer[T] | Callable[..., bytes | None],
+                   deserializer: Deserializer[T] | Callable[..., T | None]) -> Serde[T]:
+        """Kafka's ``Serdes.serdeFrom(serializer, deserializer)``; plain functions work too."""
+        return WrapperSerde(serializer, deserializer)
+
+    @staticmethod
+    def JSON(type: Any = None, **options: Any) -> JsonSerde:  # noqa: N802 - Kafka-style name
+        """JSON via orjson; with ``type`` the decoded value is converted to it (msgspec)."""
+        from pystreams.serdes.json import JsonSerde
+
+        return JsonSerde(type, **options)
+
+    @staticmethod
+    def msgspec(type: Any, protocol: str = "json") -> MsgspecSerde:
+        """A msgspec Struct (or any msgspec-supported type) as JSON or MessagePack."""
+        from pystreams.serdes.msgspec_serde import MsgspecSerde
+
+        return MsgspecSerde(type, protocol=protocol)
+
+    @staticmethod
+    def Avro(schema: Any, registry: SchemaRegistryClient, subject: str | None = None,  # noqa: N802
+             **options: Any) -> AvroSerde:
+        """Avro in Confluent's wire format (magic byte 0, 4-byte schema id, Avro binary)."""
+        from pystreams.serdes.avro import AvroSerde
+
+        return AvroSerde(schema, registry, subject=subject, **options)
+
+    @staticmethod
+    def from_record(record_type: type[T]) -> Serde[T]:
+        """The serde of a Record model, encoded as the model's ``serializer`` says (json default)."""
+        from pystreams.serdes.records.serde import record_serde
+
+        return record_serde(record_type)
