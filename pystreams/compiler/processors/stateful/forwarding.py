@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pystreams.compiler.processors.stateful._state_types import change, is_latest, make, value_or_none
+from pystreams.compiler.processors.stateful._state_types import ValueAndTimestamp, change, is_latest, make
 from pystreams.errors import StateStoreError
 from pystreams.processor import ProcessorContext, Record
 
@@ -75,7 +75,7 @@ class TimestampedCacheFlushListener:
         value = record.value
         new, old = value.new_value, value.old_value
         timestamp = record.timestamp
-        if new is not None and hasattr(new, "timestamp") and hasattr(new, "value"):
+        if isinstance(new, ValueAndTimestamp):
             timestamp = new.timestamp
         self._context.forward(
             record.with_value(change(_plain(new), _plain(old), is_latest(value))).with_timestamp(timestamp))
@@ -85,9 +85,7 @@ class TimestampedCacheFlushListener:
 
 def _plain(value: Any) -> Any:
     """Unwrap a ValueAndTimestamp (the cache of a timestamped store hands those) and leave plain values."""
-    if value is not None and hasattr(value, "timestamp") and hasattr(value, "value"):
-        return value_or_none(value)
-    return value
+    return value.value if isinstance(value, ValueAndTimestamp) else value
 
 
 def log_skipped(context: ProcessorContext[Any, Any], reason: str) -> None:

@@ -1,0 +1,114 @@
+"""KStreamAggregate / KStreamReduce: KGroupedStream.count/reduce/aggregate into a timestamped store."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pystreams.compiler.processors.stateful._state_types import change, value_or_none
+from pystreams.compiler.processors.stateful.forwarding import (
+    TimestampedStore,
+    TimestampedTupleForwarder,
+    log_skipped,
+    record_dropped,
+)
+from pystreams.compiler.processors.stateful.suppliers import KStreamAggProcessorSupplier, KTableValueGetterSupplier
+from pystreams.compiler.processors.stateful.value_getters import KTableMaterializedValueGetterSupplier
+from pystreams.processor import Processor, ProcessorContext, Record
+
+Initializer = Callable[[], Any]
+Aggregator = Callable[[Any, Any, Any], Any]
+Reducer = Callable[[Any, Any], Any]
+
+
+def count_initializer() -> int:
+    """count() starts at 0 (Kafka's countInitializer, 0L)."""
+    return 0
+
+
+def count_aggregator(key: Any, value: Any, aggregate: int) -> int:
+    """count() adds one per record (Kafka's countAggregator)."""
+    return aggregate + 1
+
+
+class _AggregateBase(KStreamAggProcessorSupplier):
+    def __init__(self, store_name: str) -> None:
+        if not store_name:
+            raise ValueError("store_name can't be null")
+        self.store_name = store_name
+        self.send_old_values = False
+
+    def enable_sending_old_values(self) -> None:
+        self.send_old_values = True
+
+    def view(self) -> KTableValueGetterSupplier:
+        return KTableMaterializedValueGetterSupplier(self.store_name)
+
+
+class KStreamAggregate(_AggregateBase):
+    """Supplier of KSTREAM-AGGREGATE: `aggregator(key, value, aggregate)` from `initializer()`; count() is
+    KStreamAggregate(store, count_initializer, count_aggregator). Records with a None key or value are
+    skipped (logged, dropped-records metric); the result timestamp is max(record, previous aggregate)."""
+
+    def __init__(self, store_name: str, initializer: Initializer, aggregator: Aggregator) -> None:
+        super().__init__(store_name)
+        self.initializer = initializer
+        self.aggregator = aggregator
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _StreamAggProcessor(self.store_name, self.send_old_values, self.initializer, self.aggregator)
+
+    def __repr__(self) -> str:
+        return f"KStreamAggregate(store_name={self.store_name!r}, send_old_values={self.send_old_values})"
+
+
+class KStreamReduce(_AggregateBase):
+    """Supplier of KSTREAM-REDUCE: the first value is the aggregate, then `reducer(aggregate, value)`."""
+
+    def __init__(self, store_name: str, reducer: Reducer) -> None:
+        super().__init__(store_name)
+        self.reducer = reducer
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _StreamAggProcessor(self.store_name, self.send_old_values, None, self._aggregate)
+
+    def _aggregate(self, key: Any, value: Any, aggregate: Any) -> Any:
+        return value if aggregate is None else self.reducer(aggregate, value)
+
+    def __repr__(self) -> str:
+        return f"KStreamReduce(store_name={self.store_name!r}, send_old_values={self.send_old_values})"
+
+
+class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
+    """Shared body of Kafka's KStreamAggregateProcessor and KStreamReduceProcessor."""
+
+    def __init__(self, store_name: str, send_old_values: bool, initializer: Initializer | None,
+                 aggregator: Aggregator) -> None:
+        self._store_name = store_name
+        self._send_old_values = send_old_values
+        self._initializer = initializer
+        self._aggregator = aggregator
+        self.dropped_records = 0
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self._context = context
+        self._store = TimestampedStore(context, self._store_name)
+        self._forwarder = TimestampedTupleForwarder(self._store.store, context, self._send_old_values)
+
+    def process(self, record: Record[Any, Any]) -> None:
+        if record.key is None or record.value is None:
+            log_skipped(self._context, "null key or value")
+            self.dropped_records += 1
+            record_dropped(self._context)
+            return
+        old = self._store.get(record.key)
+        old_agg = value_or_none(old)
+        if old_agg is None:
+            timestamp = record.timestamp
+            if self._initializer is not None:
+                # aggregate(): the initial aggregate is also what Kafka forwards as the old value
+                old_agg = self._initializer()
+        else:
+            timestamp = max(record.timestamp, old.timestamp)
+        new_agg = self._aggregator(record.key, record.value, old_agg)
+        self._store.put(record.key, new_agg, timestamp)
+        self._forwarder.maybe_forward(
+            record.with_value(change(new_agg, old_agg if self._send_old_values else None)).with_timestamp(timestamp))

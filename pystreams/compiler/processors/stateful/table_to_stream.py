@@ -1,0 +1,26 @@
+"""KTableToStream: KTable.to_stream() turns Change records into plain values (Kafka maps change -> newValue)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pystreams.processor import Processor, ProcessorContext, Record
+
+
+class KTableToStream:
+    """Supplier of KTABLE-TOSTREAM: forwards the new value (None for a deletion, i.e. a tombstone)."""
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _KTableToStreamProcessor()
+
+    get = __call__
+
+    def __repr__(self) -> str:
+        return "KTableToStream()"
+
+
+class _KTableToStreamProcessor(Processor[Any, Any, Any, Any]):
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self._context = context
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self._context.forward(record.with_value(record.value.new_value))
