@@ -1,0 +1,318 @@
+"""Compiles a message schema at one version into straight-line Python (exec'd once per
+(api, version, direction)): consecutive fixed-width fields are read or written with one
+precompiled struct.Struct, every declared length is checked against the remaining bytes before
+anything is allocated, record bytes are memoryview slices on the way in and separate buffers on
+the way out. The generated source is kept on the function (`__source__`) for debugging."""
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from .errors import CorruptMessageError
+from .primitives import read_uvarint, records_parts, uuid_bytes, uvarint_bytes
+from .schema import F, in_range
+
+# Kafka type -> struct code for fixed-width types
+FIXED = {"int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint16": "H", "uint32": "I",
+         "float64": "d", "bool": "?", "uuid": "16s"}
+
+Decoder = Callable[[memoryview, int, int], tuple[dict[str, Any], int]]
+Encoder = Callable[[dict[str, Any], list[Any]], None]
+
+
+class _Gen:
+    """Accumulates generated functions and the constants they refer to."""
+
+    def __init__(self, version: int, flexible: bool) -> None:
+        self.version = version
+        self.flexible = flexible
+        self.out: list[str] = []
+        self.ns: dict[str, Any] = {
+            "_UUID": uuid.UUID, "_uv": read_uvarint, "_uvb": uvarint_bytes, "_ub": uuid_bytes,
+            "_recs": records_parts, "_Corrupt": CorruptMessageError, "_unpack": struct.unpack_from,
+            "_pack": struct.pack, "_H": struct.Struct(">h"), "_I": struct.Struct(">i"),
+        }
+        self.count = 0
+
+    def name(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def const(self, value: Any) -> str:
+        if value is None or isinstance(value, (bool, int, float, str, bytes)):
+            return repr(value)
+        key = self.name("_k")
+        self.ns[key] = value
+        return key
+
+    def struct(self, fmt: str) -> str:
+        return self.const(struct.Struct(">" + fmt))
+
+    # -- helpers about fields at this version -------------------------------------------
+    def present(self, fields: tuple[F, ...]) -> list[F]:
+        return [f for f in fields if in_range(self.version, f.versions)]
+
+    def is_tagged(self, f: F) -> bool:
+        return self.flexible and f.tag is not None and in_range(self.version, f.tagged)
+
+    def nullable(self, f: F) -> bool:
+        return in_range(self.version, f.nullable)
+
+    def default_expr(self, f: F) -> str:
+        if f.is_array:
+            return "None" if f.default is None else "[]"
+        if f.is_struct:
+            assert f.fields is not None
+            items = ", ".join(f"{sf.name!r}: {self.default_expr(sf)}" for sf in self.present(f.fields))
+            return "{" + items + "}"
+        return self.const(f.default_value(self.version))
+
+    def has_records(self, fields: tuple[F, ...]) -> bool:
+        for f in self.present(fields):
+            if f.elem == "records" or (f.fields is not None and self.has_records(f.fields)):
+                return True
+        return False
+
+    # -- decoding -----------------------------------------------------------------------
+    def read_len(self, ind: str, var: str, wide: bool) -> list[str]:
+        """A length prefix: compact (uvarint - 1) in flexible versions, else int16/int32."""
+        if self.flexible:
+            return [f"{ind}{var} = buf[o]", f"{ind}o += 1",
+                    f"{ind}if {var} > 127: {var}, o = _uv(buf, o - 1)", f"{ind}{var} -= 1"]
+        s = "_I" if wide else "_H"
+        return [f"{ind}{var}, = {s}.unpack_from(buf, o)", f"{ind}o += {4 if wide else 2}"]
+
+    def read_uv(self, ind: str, var: str) -> list[str]:
+        return [f"{ind}{var} = buf[o]", f"{ind}o += 1", f"{ind}if {var} > 127: {var}, o = _uv(buf, o - 1)"]
+
+    def null_or_fail(self, ind: str, f: F, target: str) -> list[str]:
+        if self.nullable(f):
+            return [f"{ind}{target} = None"]
+        return [f"{ind}raise _Corrupt('{f.name}: null in a non-nullable field')"]
+
+    def read_value(self, f: F, elem_only: bool, target: str, end: str, ind: str) -> list[str]:
+        """Lines that read one value of field `f` (its element type if elem_only) into target."""
+        t = f.elem
+        if f.is_array and not elem_only:
+            n = self.name("n")
+            lines = self.read_len(ind, n, wide=True)
+            lines += [f"{ind}if {n} < 0:"] + self.null_or_fail(ind + "    ", f, target)
+            lines += [f"{ind}elif {n} > {end} - o:",
+                      f"{ind}    raise _Corrupt(f'{f.name}: {{{n}}} elements but {{{end} - o}} bytes left')",
+                      f"{ind}else:"]
+            i2 = ind + "    "
+            if t in FIXED and t != "uuid":
+                size = struct.calcsize(">" + FIXED[t])
+                lines += [f"{i2}if {n} * {size} > {end} - o: raise _Corrupt('{f.name}: truncated')",
+                          f"{i2}{target} = list(_unpack(f'>{{{n}}}{FIXED[t]}', buf, o))",
+                          f"{i2}o += {n} * {size}"]
+            elif f.is_struct:
+                fn = self.decoder(f.fields or ())
+                x = self.name("x")
+                lines += [f"{i2}{target} = []", f"{i2}for _ in range({n}):",
+                          f"{i2}    {x}, o = {fn}(buf, o, {end})", f"{i2}    {target}.append({x})"]
+            else:
+                x = self.name("x")
+                lines += [f"{i2}{target} = []", f"{i2}for _ in range({n}):"]
+                lines += self.read_value(f, True, x, end, i2 + "    ")
+                lines += [f"{i2}    {target}.append({x})"]
+            return lines
+        if f.is_struct:
+            return [f"{ind}{target}, o = {self.decoder(f.fields or ())}(buf, o, {end})"]
+        if t == "uuid":
+            return [f"{ind}if o + 16 > {end}: raise _Corrupt('{f.name}: truncated')",
+                    f"{ind}{target} = _UUID(bytes=bytes(buf[o:o + 16]))", f"{ind}o += 16"]
+        if t in FIXED:
+            s = self.struct(FIXED[t])
+            return [f"{ind}{target}, = {s}.unpack_from(buf, o)", f"{ind}o += {struct.calcsize('>' + FIXED[t])}"]
+        n = self.name("n")
+        lines = self.read_len(ind, n, wide=(t != "string"))
+        conv = {"string": "str(buf[o:o + {n}], 'utf-8')", "bytes": "bytes(buf[o:o + {n}])",
+                "records": "buf[o:o + {n}]"}[t].format(n=n)
+        lines += [f"{ind}if {n} < 0:"] + self.null_or_fail(ind + "    ", f, target)
+        lines += [f"{ind}elif {n} > {end} - o:",
+                  f"{ind}    raise _Corrupt(f'{f.name}: length {{{n}}} but {{{end} - o}} bytes left')",
+                  f"{ind}else:", f"{ind}    {target} = {conv}", f"{ind}    o += {n}"]
+        return lines
+
+    def decoder(self, fields: tuple[F, ...]) -> str:
+        """Generate `def dN(buf, o, end) -> (dict, o)` for a struct; returns its name."""
+        fn = self.name("_d")
+        present = self.present(fields)
+        regular = [f for f in present if not self.is_tagged(f)]
+        tagged = [f for f in present if self.is_tagged(f)]
+        var = {f.name: f"v{i}" for i, f in enumerate(present)}
+        body: list[str] = []
+        i = 0
+        while i < len(regular):
+            f = regular[i]
+            if not f.is_array and not f.is_struct and f.elem in FIXED:
+                group = [f]
+                while i + len(group) < len(regular):
+                    g = regular[i + len(group)]
+                    if g.is_array or g.is_struct or g.elem not in FIXED:
+                        break
+                    group.append(g)
+                fmt = "".join(FIXED[g.elem] for g in group)
+                s = self.struct(fmt)
+                names = ", ".join(var[g.name] for g in group)
+                body += [f"    {names}, = {s}.unpack_from(buf, o)", f"    o += {struct.calcsize('>' + fmt)}"]
+                body += [f"    {var[g.name]} = _UUID(bytes={var[g.name]})" for g in group if g.elem == "uuid"]
+                i += len(group)
+                continue
+            body += self.read_value(f, False, var[f.name], "end", "    ")
+            i += 1
+        if self.flexible:
+            body += [f"    {var[f.name]} = {self.default_expr(f)}" for f in tagged]
+            body += self.read_uv("    ", "nt")
+            body += ["    if nt > end - o: raise _Corrupt('tagged fields: count beyond the frame')",
+                     "    for _ in range(nt):"]
+            body += self.read_uv("        ", "tag") + self.read_uv("        ", "sz")
+            body += ["        if sz > end - o: raise _Corrupt('tagged field: size beyond the frame')",
+                     "        te = o + sz"]
+            for k, f in enumerate(sorted(tagged, key=lambda g: g.tag or 0)):
+                body += [f"        {'if' if k == 0 else 'elif'} tag == {f.tag}:"]
+                body += self.read_value(f, False, var[f.name], "te", "            ")
+            body += ["        o = te"]
+        items = [f"{f.name!r}: {var[f.name]}" for f in present]
+        items += [f"{f.name!r}: {self.default_expr(f)}" for f in fields if f not in present]
+        body += ["    return {" + ", ".join(items) + "}, o"]
+        self.out += [f"def {fn}(buf, o, end):"] + body + [""]
+        return fn
+
+    # -- encoding -----------------------------------------------------------------------
+    def write_uv(self, ind: str, expr: str) -> list[str]:
+        return [f"{ind}if {expr} < 128: b.append({expr})", f"{ind}else: b += _uvb({expr})"]
+
+    def write_len(self, ind: str, expr: str, wide: bool) -> list[str]:
+        if self.flexible:
+            m = self.name("m")
+            return [f"{ind}{m} = {expr} + 1"] + self.write_uv(ind, m)
+        return [f"{ind}b += {'_I' if wide else '_H'}.pack({expr})"]
+
+    def write_null(self, ind: str, f: F, wide: bool) -> list[str]:
+        if not self.nullable(f):
+            return [f"{ind}raise ValueError('{f.name}: None in a non-nullable field')"]
+        if self.flexible:
+            return [f"{ind}b.append(0)"]
+        null = repr(b"\xff" * (4 if wide else 2))
+        return [f"{ind}b += {null}"]
+
+    def write_value(self, f: F, elem_only: bool, v: str, ind: str) -> list[str]:
+        t = f.elem
+        i2 = ind + "    "
+        if f.is_array and not elem_only:
+            lines = [f"{ind}if {v} is None:"] + self.write_null(i2, f, True) + [f"{ind}else:"]
+            lines += self.write_len(i2, f"len({v})", True)
+            if t in FIXED and t != "uuid":
+                lines += [f"{i2}b += _pack(f'>{{len({v})}}{FIXED[t]}', *{v})"]
+            elif f.is_struct:
+                fn = self.encoder(f.fields or ())
+                x = self.name("x")
+                lines += [f"{i2}for {x} in {v}:", f"{i2}    {fn}({x}, parts)"]
+                if self.has_records(f.fields or ()):
+                    lines += [f"{i2}    b = parts[-1]"]
+            else:
+                x = self.name("x")
+                lines += [f"{i2}for {x} in {v}:"] + self.write_value(f, True, x, i2 + "    ")
+            return lines
+        if f.is_struct:
+            fn = self.encoder(f.fields or ())
+            lines = [f"{ind}{fn}({v}, parts)"]
+            return lines + ([f"{ind}b = parts[-1]"] if self.has_records(f.fields or ()) else [])
+        if t == "uuid":
+            return [f"{ind}b += _ub({v})"]
+        if t in FIXED:
+            return [f"{ind}b += {self.struct(FIXED[t])}.pack({v})"]
+        wide = t != "string"
+        lines = [f"{ind}if {v} is None:"] + self.write_null(i2, f, wide) + [f"{ind}else:"]
+        if t == "string":
+            s = self.name("s")
+            lines += [f"{i2}{s} = {v}.encode()"] + self.write_len(i2, f"len({s})", False) + [f"{i2}b += {s}"]
+        elif t == "bytes":
+            s = self.name("s")
+            lines += [f"{i2}{s} = {v}.nbytes if type({v}) is memoryview else len({v})"]
+            lines += self.write_len(i2, s, True) + [f"{i2}b += {v}"]
+        else:  # records: never copied into our buffer
+            rl, n = self.name("rl"), self.name("n")
+            lines += [f"{i2}{rl}, {n} = _recs({v})"] + self.write_len(i2, n, True)
+            lines += [f"{i2}if {rl}:", f"{i2}    parts.extend({rl})", f"{i2}    b = bytearray()",
+                      f"{i2}    parts.append(b)"]
+        return lines
+
+    def get_expr(self, f: F) -> str:
+        if f.is_array:
+            return f"d.get({f.name!r}, {'None' if f.default is None else '()'})"
+        if f.is_struct:
+            return f"d.get({f.name!r}) or {self.const(f.default_value(self.version))}"
+        return f"d.get({f.name!r}, {self.const(f.default_value(self.version))})"
+
+    def encoder(self, fields: tuple[F, ...]) -> str:
+        """Generate `def eN(d, parts)` appending a struct's bytes to parts[-1] (a bytearray)."""
+        fn = self.name("_e")
+        present = self.present(fields)
+        regular = [f for f in present if not self.is_tagged(f)]
+        tagged = sorted((f for f in present if self.is_tagged(f)), key=lambda g: g.tag or 0)
+        body = ["    b = parts[-1]"]
+        i = 0
+        while i < len(regular):
+            f = regular[i]
+            if not f.is_array and not f.is_struct and f.elem in FIXED:
+                group = [f]
+                while i + len(group) < len(regular):
+                    g = regular[i + len(group)]
+                    if g.is_array or g.is_struct or g.elem not in FIXED:
+                        break
+                    group.append(g)
+                s = self.struct("".join(FIXED[g.elem] for g in group))
+                args = ", ".join(f"_ub({self.get_expr(g)})" if g.elem == "uuid" else self.get_expr(g)
+                                 for g in group)
+                body += [f"    b += {s}.pack({args})"]
+                i += len(group)
+                continue
+            body += [f"    v = {self.get_expr(f)}"] + self.write_value(f, False, "v", "    ")
+            i += 1
+        if self.flexible and not tagged:
+            body += ["    b.append(0)"]
+        elif self.flexible:
+            body += ["    tg = []"]
+            for f in tagged:
+                helper = self.tagged_encoder(f)
+                dflt = self.default_expr(f)
+                cond = "v is not None" if dflt == "None" else (f"v" if dflt == "[]" else f"v != {dflt}")
+                body += [f"    v = {self.get_expr(f)}", f"    if {cond}: tg.append(({f.tag}, {helper}(v)))"]
+            body += ["    b.append(len(tg))", "    for t, data in tg:"]
+            body += self.write_uv("        ", "t") + self.write_uv("        ", "len(data)")
+            body += ["        b += data"]
+        self.out += [f"def {fn}(d, parts):"] + body + [""]
+        return fn
+
+    def tagged_encoder(self, f: F) -> str:
+        if f.elem == "records":
+            raise NotImplementedError("records in a tagged field")
+        fn = self.name("_t")
+        body = ["    parts = [bytearray()]", "    b = parts[0]"]
+        body += self.write_value(f, False, "v", "    ") + ["    return b"]
+        self.out += [f"def {fn}(v):"] + body + [""]
+        return fn
+
+    def build(self, entry: str) -> Any:
+        source = "\n".join(self.out)
+        exec(compile(source, f"<kafka-codec {entry}>", "exec"), self.ns)
+        fn = self.ns[entry]
+        fn.__source__ = source
+        return fn
+
+
+def compile_decoder(fields: tuple[F, ...], version: int, flexible: bool) -> Decoder:
+    """A function (buf, offset, end) -> (body dict, new offset) for `fields` at `version`."""
+    gen = _Gen(version, flexible)
+    return gen.build(gen.decoder(fields))  # type: ignore[no-any-return]
+
+
+def compile_encoder(fields: tuple[F, ...], version: int, flexible: bool) -> Encoder:
+    """A function (body dict, parts) that appends the encoded body to parts (parts[-1] a bytearray)."""
+    gen = _Gen(version, flexible)
+    return gen.build(gen.encoder(fields))  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""One schema module per Kafka API (our transcription of Kafka's message JSON); data only."""

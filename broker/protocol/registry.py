@@ -1,0 +1,60 @@
+"""Every API the codec implements (one schema module per API under messages/), the versions it
+advertises, and the compiled encoders/decoders, built lazily once per (api, version, direction)."""
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from .compiler import Decoder, Encoder, compile_decoder, compile_encoder
+from .errors import UnsupportedVersionError
+from .schema import Api
+
+_MODULES = (
+    "produce", "fetch", "list_offsets", "metadata", "offset_commit", "offset_fetch",
+    "find_coordinator", "join_group", "heartbeat", "leave_group", "sync_group", "describe_groups",
+    "list_groups", "sasl_handshake", "api_versions", "create_topics", "delete_topics",
+    "delete_records", "init_producer_id", "offset_for_leader_epoch", "add_partitions_to_txn",
+    "add_offsets_to_txn", "end_txn", "txn_offset_commit", "describe_configs", "alter_configs",
+    "describe_log_dirs", "sasl_authenticate", "create_partitions", "delete_groups",
+    "incremental_alter_configs", "offset_delete", "describe_cluster",
+)
+
+APIS: dict[int, Api] = {}
+for _name in _MODULES:
+    _api: Api = importlib.import_module(f"{__package__}.messages.{_name}").API
+    APIS[_api.key] = _api
+
+#: api_key -> (min, max) versions this codec implements: exactly what ApiVersions advertises.
+SUPPORTED_VERSIONS: dict[int, tuple[int, int]] = {key: api.versions for key, api in sorted(APIS.items())}
+
+
+def api_for(api_key: int, version: int) -> Api:
+    """The Api for a key and version, or UnsupportedVersionError if either is not implemented."""
+    api = APIS.get(api_key)
+    if api is None or not api.versions[0] <= version <= api.versions[1]:
+        raise UnsupportedVersionError(api_key, version)
+    return api
+
+
+@lru_cache(maxsize=None)
+def request_decoder(api_key: int, version: int) -> Decoder:
+    api = api_for(api_key, version)
+    return compile_decoder(api.request, version, api.is_flexible(version))
+
+
+@lru_cache(maxsize=None)
+def request_encoder(api_key: int, version: int) -> Encoder:
+    api = api_for(api_key, version)
+    return compile_encoder(api.request, version, api.is_flexible(version))
+
+
+@lru_cache(maxsize=None)
+def response_decoder(api_key: int, version: int) -> Decoder:
+    api = api_for(api_key, version)
+    return compile_decoder(api.response, version, api.is_flexible(version))
+
+
+@lru_cache(maxsize=None)
+def response_encoder(api_key: int, version: int) -> Encoder:
+    api = api_for(api_key, version)
+    return compile_encoder(api.response, version, api.is_flexible(version))
