@@ -1,0 +1,82 @@
+"""StateStoreContext: what a store sees of its task (identity, dirs, serdes, cache, record context, changelog).
+
+The task engine (pystreams.processor.internals) creates one per task; tests create one directly.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Mapping
+
+from pystreams.errors import StateStoreError
+from pystreams.state.internals.cache import ThreadCache
+
+ChangelogSender = Callable[[str, bytes, "bytes | None", int, int], None]
+"""(topic, key, value or None, timestamp, partition): hands a changelog record to the record collector."""
+
+
+class RecordContext:
+    """Where the current record came from; stores stamp cache entries and changelog records with it."""
+
+    __slots__ = ("timestamp", "offset", "topic", "partition", "headers")
+
+    def __init__(self, timestamp: int = 0, offset: int = -1, topic: str | None = None, partition: int = -1,
+                 headers: Any = ()) -> None:
+        self.timestamp = timestamp
+        self.offset = offset
+        self.topic = topic
+        self.partition = partition
+        self.headers = headers
+
+
+class StateStoreContext:
+    """One task's view for its stores; register() records restore callbacks in registration order."""
+
+    def __init__(self, application_id: str, task_id: Any, state_dir: str, configs: Mapping[str, Any] | None = None,
+                 key_serde: Any = None, value_serde: Any = None, cache: ThreadCache | None = None,
+                 changelog_sender: ChangelogSender | None = None,
+                 changelog_topics: Mapping[str, str | None] | None = None) -> None:
+        self.application_id = application_id
+        self.task_id = task_id
+        self.state_dir = state_dir
+        self.configs = dict(configs or {})
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.cache = cache
+        self.record_context = RecordContext()
+        self._sender = changelog_sender
+        self._changelog_topics = dict(changelog_topics or {})
+        self.stores: dict[str, Any] = {}
+        self.restore_callbacks: dict[str, Callable[[list[Any]], None]] = {}
+
+    def app_configs(self) -> Mapping[str, Any]:
+        return self.configs
+
+    def changelog_for(self, store_name: str) -> str:
+        """The changelog topic: `<application.id>-<store>-changelog` unless the topology says otherwise."""
+        topic = self._changelog_topics.get(store_name)
+        return topic if topic else f"{self.application_id}-{store_name}-changelog"
+
+    def register(self, store: Any, restore_callback: Callable[[list[Any]], None]) -> None:
+        """Called by a store's init(): the store takes part in flush/close and can be restored."""
+        if store.name in self.stores:
+            raise StateStoreError(f"Store {store.name} has already been registered in task {self.task_id}")
+        self.stores[store.name] = store
+        self.restore_callbacks[store.name] = restore_callback
+
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
+        """Send one changelog record (tombstone when value is None) on this task's partition."""
+        if self._sender is None:
+            return
+        partition = getattr(self.task_id, "partition", 0)
+        self._sender(self.changelog_for(store_name), key, value, timestamp, partition)
+
+    def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
+        """Replay changelog records (key, value, timestamp, offset) into a registered store."""
+        callback = self.restore_callbacks.get(store_name)
+        if callback is None:
+            raise StateStoreError(f"No store {store_name} registered in task {self.task_id}: nothing to restore")
+        callback(records)
+
+    def task_dir(self) -> str:
+        os.makedirs(self.state_dir, exist_ok=True)
+        return self.state_dir

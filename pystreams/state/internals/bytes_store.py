@@ -1,0 +1,87 @@
+"""What every bytes-level layer offers: KeyValueStore over bytes keys/values, plus restore for the innermost."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from pystreams.errors import StateStoreError
+
+BytesPairs = Iterator[tuple[bytes, bytes]]
+
+
+class WrappedBytesStore:
+    """A layer that delegates everything to the store it wraps; subclasses override what they change."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+
+    @property
+    def name(self) -> str:
+        return str(self.wrapped.name)
+
+    @property
+    def persistent(self) -> bool:
+        return bool(self.wrapped.persistent)
+
+    def init(self, context: Any, root: Any) -> None:
+        self.wrapped.init(context, root)
+
+    def is_open(self) -> bool:
+        return bool(self.wrapped.is_open())
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def close(self) -> None:
+        self.wrapped.close()
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.wrapped.get(key)  # type: ignore[no-any-return]
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        self.wrapped.put(key, value)
+
+    def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
+        return self.wrapped.put_if_absent(key, value)  # type: ignore[no-any-return]
+
+    def put_all(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        self.wrapped.put_all(entries)
+
+    def delete(self, key: bytes) -> bytes | None:
+        return self.wrapped.delete(key)  # type: ignore[no-any-return]
+
+    def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        return self.wrapped.range(from_key, to_key)  # type: ignore[no-any-return]
+
+    def reverse_range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        return self.wrapped.reverse_range(from_key, to_key)  # type: ignore[no-any-return]
+
+    def all(self) -> BytesPairs:
+        return self.wrapped.all()  # type: ignore[no-any-return]
+
+    def reverse_all(self) -> BytesPairs:
+        return self.wrapped.reverse_all()  # type: ignore[no-any-return]
+
+    def prefix_scan(self, prefix: bytes) -> BytesPairs:
+        return self.wrapped.prefix_scan(prefix)  # type: ignore[no-any-return]
+
+    def approximate_num_entries(self) -> int:
+        return int(self.wrapped.approximate_num_entries())
+
+    def innermost(self) -> Any:
+        """The storage layer at the bottom (restore writes there directly, like Kafka)."""
+        inner = self.wrapped
+        while isinstance(inner, WrappedBytesStore):
+            inner = inner.wrapped
+        return inner
+
+
+def invalid_range(from_key: bytes | None, to_key: bytes | None) -> bool:
+    """Kafka returns an empty iterator (and logs) when from > to."""
+    return from_key is not None and to_key is not None and from_key > to_key
+
+
+def check_open(store: Any) -> None:
+    """Refuse use of a closed store with a message that says what to do."""
+    if not store.is_open():
+        raise StateStoreError(f"State store {store.name} is not open: it was closed or never initialized "
+                              "(use it from a processor between init() and close())")

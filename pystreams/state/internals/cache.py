@@ -1,0 +1,190 @@
+"""Kafka Streams' record cache (ThreadCache + NamedCache): one byte budget shared by the caching stores.
+
+Writes stay in the cache as dirty entries; a key written again replaces its entry (dedup) and moves to the
+end of the dirty order. A flush (commit, or eviction of a dirty entry when the budget is exceeded) hands every
+dirty entry, in order of last update, to the store's listener, which writes them down and forwards them.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Callable, Iterator
+
+from pystreams.errors import StateStoreError
+
+Headers = tuple[tuple[str, "bytes | None"], ...]
+
+
+class CacheEntry:
+    """A cached value with the record context of the write (replayed when the entry is flushed)."""
+
+    __slots__ = ("value", "dirty", "timestamp", "offset", "topic", "partition", "headers", "size")
+
+    def __init__(self, value: bytes | None, dirty: bool = False, timestamp: int = -1, offset: int = -1,
+                 topic: str | None = None, partition: int = -1, headers: Headers = ()) -> None:
+        self.value = value
+        self.dirty = dirty
+        self.timestamp = timestamp
+        self.offset = offset
+        self.topic = topic
+        self.partition = partition
+        self.headers = headers
+        # Kafka's LRUCacheEntry.size(): value + dirty flag + partition + offset + timestamp + topic + headers
+        size = 21 + (len(value) if value is not None else 0) + (len(topic) if topic else 0)
+        for hk, hv in headers:
+            size += len(hk) + (len(hv) if hv is not None else 0)
+        self.size = size
+
+
+DirtyEntry = tuple[bytes, CacheEntry]
+FlushListener = Callable[[list[DirtyEntry]], None]
+
+_NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
+
+
+class NamedCache:
+    """The cache of one store of one task (namespace `<task>-<store>`)."""
+
+    __slots__ = ("name", "entries", "dirty", "size", "listener")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.entries: OrderedDict[bytes, CacheEntry] = OrderedDict()  # LRU order: eldest first
+        self.dirty: dict[bytes, None] = {}  # insertion-ordered set, order of last dirty write
+        self.size = 0
+        self.listener: FlushListener | None = None
+
+    def get(self, key: bytes) -> CacheEntry | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: bytes, entry: CacheEntry) -> None:
+        entries = self.entries
+        old = entries.get(key)
+        if old is not None:
+            self.size -= old.size
+            entries.move_to_end(key)
+        else:
+            self.size += len(key) + _NODE_OVERHEAD
+        entries[key] = entry
+        self.size += entry.size
+        if entry.dirty:
+            dirty = self.dirty
+            dirty.pop(key, None)
+            dirty[key] = None
+
+    def flush(self, evicted: DirtyEntry | None = None) -> None:
+        if not self.dirty:
+            return
+        flushed: list[DirtyEntry] = []
+        deleted: list[bytes] = []
+        if evicted is not None:
+            flushed.append(evicted)
+            self.dirty.pop(evicted[0], None)
+        entries = self.entries
+        for key in self.dirty:
+            entry = entries.get(key)
+            if entry is None:
+                raise StateStoreError(f"Key {key!r} found in dirty key set of cache {self.name}, but entry is null")
+            flushed.append((key, entry))
+            entry.dirty = False
+            if entry.value is None:
+                deleted.append(key)
+        self.dirty = {}  # cleared before the listener: it may write to this cache again
+        if self.listener is None:
+            raise StateStoreError(f"No flush listener registered for cache {self.name}")
+        self.listener(flushed)
+        for key in deleted:
+            self.delete(key)
+
+    def evict(self) -> None:
+        if not self.entries:
+            return
+        key, entry = self.entries.popitem(last=False)
+        self.size -= len(key) + _NODE_OVERHEAD + entry.size
+        if entry.dirty:
+            self.flush((key, entry))
+
+    def delete(self, key: bytes) -> CacheEntry | None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(key) + _NODE_OVERHEAD + entry.size
+            self.dirty.pop(key, None)
+        return entry
+
+    def keys_in_range(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None = None,
+                      reverse: bool = False) -> list[bytes]:
+        """Snapshot of cached keys in the range, sorted (Kafka's NamedCache keeps a TreeMap)."""
+        keys = [k for k in self.entries
+                if (from_key is None or k >= from_key) and (to_key is None or k <= to_key)
+                and (prefix is None or k.startswith(prefix))]
+        keys.sort(reverse=reverse)
+        return keys
+
+
+class ThreadCache:
+    """All named caches of a stream thread sharing `statestore.cache.max.bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise StateStoreError(f"statestore.cache.max.bytes must be >= 0, got {max_bytes}")
+        self.max_bytes = max_bytes
+        self.caches: dict[str, NamedCache] = {}
+        self._size = 0
+
+    @staticmethod
+    def name_space(task_id: object, store_name: str) -> str:
+        """Kafka's cache namespace: `<task id>-<store name>`."""
+        return f"{task_id}-{store_name}"
+
+    def add_dirty_entry_flush_listener(self, namespace: str, listener: FlushListener) -> None:
+        self._cache(namespace).listener = listener
+
+    def _cache(self, namespace: str) -> NamedCache:
+        cache = self.caches.get(namespace)
+        if cache is None:
+            cache = self.caches[namespace] = NamedCache(namespace)
+        return cache
+
+    def size_bytes(self) -> int:
+        return sum(c.size for c in self.caches.values())
+
+    def get(self, namespace: str, key: bytes) -> CacheEntry | None:
+        cache = self.caches.get(namespace)
+        return None if cache is None else cache.get(key)
+
+    def put(self, namespace: str, key: bytes, entry: CacheEntry) -> None:
+        cache = self._cache(namespace)
+        cache.put(key, entry)
+        self._maybe_evict(cache)
+
+    def _maybe_evict(self, cache: NamedCache) -> None:
+        # like Kafka: only the cache just written is evicted from, even if others hold more
+        while self.size_bytes() > self.max_bytes:
+            if not cache.entries:
+                return
+            cache.evict()
+
+    def delete(self, namespace: str, key: bytes) -> CacheEntry | None:
+        cache = self.caches.get(namespace)
+        return None if cache is None else cache.delete(key)
+
+    def flush(self, namespace: str) -> None:
+        cache = self.caches.get(namespace)
+        if cache is not None:
+            cache.flush()
+
+    def close(self, namespace: str) -> None:
+        self.caches.pop(namespace, None)
+
+    def range(self, namespace: str, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None = None,
+              reverse: bool = False) -> Iterator[DirtyEntry]:
+        """Cached (key, entry) pairs in key order; entries removed meanwhile are skipped."""
+        cache = self.caches.get(namespace)
+        if cache is None:
+            return
+        for key in cache.keys_in_range(from_key, to_key, prefix, reverse):
+            entry = cache.entries.get(key)
+            if entry is not None:
+                yield key, entry

@@ -1,0 +1,184 @@
+"""Caching layer (Kafka's CachingKeyValueStore): writes go to the record cache, reach the store on flush.
+
+Reads see the cache first. On flush each dirty entry is written to the wrapped store under the record context
+of the write that produced it, and handed to the flush listener as (key, new, old, timestamp, headers) so a
+KTable processor can forward the deduplicated update.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from pystreams.state.internals.bytes_store import BytesPairs, WrappedBytesStore, check_open, invalid_range
+from pystreams.state.internals.cache import CacheEntry, DirtyEntry, ThreadCache
+
+BytesFlushListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
+
+
+class CachingKeyValueStore(WrappedBytesStore):
+    """Record cache in front of a bytes store; dedups repeated updates of a key between commits."""
+
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._context: Any = None
+        self._cache: ThreadCache | None = None
+        self._ns = ""
+        self._listener: BytesFlushListener | None = None
+        self._send_old_values = False
+
+    def init(self, context: Any, root: Any) -> None:
+        self.wrapped.init(context, root)
+        self._context = context
+        cache = context.cache
+        if cache is None:  # a context without a cache (e.g. bare tests): a zero-byte cache writes through
+            cache = ThreadCache(0)
+        self._cache = cache
+        self._ns = ThreadCache.name_space(context.task_id, self.name)
+        cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
+
+    def set_flush_listener(self, listener: BytesFlushListener, send_old_values: bool) -> bool:
+        """Forward (key, new, old, ts, headers) for each flushed entry; True: caching is on."""
+        self._listener = listener
+        self._send_old_values = send_old_values
+        return True
+
+    def _flush_entries(self, entries: list[DirtyEntry]) -> None:
+        ctx = self._context
+        current = ctx.record_context
+        wrapped = self.wrapped
+        listener = self._listener
+        try:
+            for key, entry in entries:
+                ctx.record_context = _EntryContext(entry)
+                new = entry.value
+                if listener is not None:
+                    old = wrapped.get(key) if new is None or self._send_old_values else None
+                    # key was absent in the store and deleted in the cache: nothing to write or forward
+                    if new is not None or old is not None:
+                        wrapped.put(key, new)
+                        listener(key, new, old if self._send_old_values else None, entry.timestamp, entry.headers)
+                else:
+                    wrapped.put(key, new)
+        finally:
+            ctx.record_context = current
+
+    def _put_internal(self, key: bytes, value: bytes | None) -> None:
+        rc = self._context.record_context
+        assert self._cache is not None
+        self._cache.put(self._ns, key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition,
+                                                  rc.headers))
+
+    def _get_internal(self, key: bytes) -> bytes | None:
+        cache = self._cache
+        assert cache is not None
+        entry = cache.get(self._ns, key)
+        if entry is not None:
+            return entry.value
+        raw = self.wrapped.get(key)
+        if raw is not None:
+            cache.put(self._ns, key, CacheEntry(raw))
+        return raw  # type: ignore[no-any-return]
+
+    def get(self, key: bytes) -> bytes | None:
+        check_open(self)
+        return self._get_internal(key)
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        check_open(self)
+        self._put_internal(key, value)
+
+    def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
+        check_open(self)
+        old = self._get_internal(key)
+        if old is None:
+            self._put_internal(key, value)
+        return old
+
+    def put_all(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        check_open(self)
+        for key, value in entries:
+            self._put_internal(key, value)
+
+    def delete(self, key: bytes) -> bytes | None:
+        check_open(self)
+        old = self._get_internal(key)
+        self._put_internal(key, None)
+        return old
+
+    def _merged(self, cached: Iterator[DirtyEntry], stored: BytesPairs, reverse: bool) -> BytesPairs:
+        """Merge cache and store iterators in key order; the cache wins, cached deletes hide stored keys."""
+        c = next(cached, None)
+        s = next(stored, None)
+        while c is not None or s is not None:
+            if s is None or (c is not None and (c[0] > s[0] if reverse else c[0] < s[0])):
+                assert c is not None
+                if c[1].value is not None:
+                    yield c[0], c[1].value
+                c = next(cached, None)
+            elif c is None or c[0] != s[0]:
+                yield s
+                s = next(stored, None)
+            else:
+                if c[1].value is not None:
+                    yield c[0], c[1].value
+                c = next(cached, None)
+                s = next(stored, None)
+
+    def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        check_open(self)
+        if invalid_range(from_key, to_key):
+            return iter(())
+        assert self._cache is not None
+        return self._merged(self._cache.range(self._ns, from_key, to_key), self.wrapped.range(from_key, to_key),
+                            False)
+
+    def reverse_range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        check_open(self)
+        if invalid_range(from_key, to_key):
+            return iter(())
+        assert self._cache is not None
+        return self._merged(self._cache.range(self._ns, from_key, to_key, reverse=True),
+                            self.wrapped.reverse_range(from_key, to_key), True)
+
+    def all(self) -> BytesPairs:
+        return self.range(None, None)
+
+    def reverse_all(self) -> BytesPairs:
+        return self.reverse_range(None, None)
+
+    def prefix_scan(self, prefix: bytes) -> BytesPairs:
+        check_open(self)
+        assert self._cache is not None
+        return self._merged(self._cache.range(self._ns, prefix, None, prefix=prefix),
+                            self.wrapped.prefix_scan(prefix), False)
+
+    def flush(self) -> None:
+        if self._cache is not None:
+            self._cache.flush(self._ns)
+        self.wrapped.flush()
+
+    def flush_cache(self) -> None:
+        """Flush only the cache (Kafka's CachedStateStore#flushCache: forward before the stores flush)."""
+        if self._cache is not None:
+            self._cache.flush(self._ns)
+
+    def close(self) -> None:
+        try:
+            if self._cache is not None and self.wrapped.is_open():
+                self._cache.flush(self._ns)
+        finally:
+            if self._cache is not None:
+                self._cache.close(self._ns)
+            self.wrapped.close()
+
+
+class _EntryContext:
+    """The record context saved in a cache entry, made current while the entry is written down."""
+
+    __slots__ = ("timestamp", "offset", "topic", "partition", "headers")
+
+    def __init__(self, entry: CacheEntry) -> None:
+        self.timestamp = entry.timestamp
+        self.offset = entry.offset
+        self.topic = entry.topic
+        self.partition = entry.partition
+        self.headers = entry.headers

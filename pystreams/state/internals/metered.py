@@ -1,0 +1,208 @@
+"""Metered layer (Kafka's MeteredKeyValueStore): the typed face of a store — serdes on top of bytes, metrics.
+
+Serdes are called with the store's changelog topic name, as Kafka's StateSerdes do, so topic-aware serdes
+(schema registries) see the same topic in Python and Java.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from pystreams.errors import ConfigError, StateStoreError
+from pystreams.processor.record import Record
+from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, StateStore, TimestampedKeyValueStore,
+                                 ValueAndTimestamp)
+from pystreams.state.internals.bytes_store import check_open
+from pystreams.state.internals.timestamped import _TS, timestamped_restore
+
+
+class StoreMetrics:
+    """Operation counters of one store (Kafka's put/get/delete/range/flush/restore metrics, as totals)."""
+
+    __slots__ = ("put", "get", "put_if_absent", "put_all", "delete", "range", "prefix_scan", "flush",
+                 "restore", "all")
+
+    def __init__(self) -> None:
+        for slot in self.__slots__:
+            setattr(self, slot, 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {f"{slot.replace('_', '-')}-total": getattr(self, slot) for slot in self.__slots__}
+
+
+class MeteredKeyValueStore(KeyValueStore[Any, Any]):
+    """Typed KeyValueStore over a bytes store stack; what processors get from get_state_store()."""
+
+    def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
+        self.wrapped = wrapped
+        self.metrics_scope = metrics_scope
+        self._key_serde = key_serde
+        self._value_serde = value_serde
+        self.metrics = StoreMetrics()
+        self._topic = ""
+        self._ks: Any = None
+        self._vs: Any = None
+        self._open = False
+
+    # ---- StateStore
+    @property
+    def name(self) -> str:
+        return str(self.wrapped.name)
+
+    @property
+    def persistent(self) -> bool:
+        return bool(self.wrapped.persistent)
+
+    def is_open(self) -> bool:
+        return self._open and bool(self.wrapped.is_open())
+
+    def init(self, context: Any, root: StateStore) -> None:
+        self._topic = context.changelog_for(self.name)
+        self._ks = self._key_serde if self._key_serde is not None else context.key_serde
+        self._vs = self._value_serde if self._value_serde is not None else context.value_serde
+        for what, serde, key in (("key", self._ks, "default.key.serde"), ("value", self._vs, "default.value.serde")):
+            if serde is None:
+                raise ConfigError(f"State store {self.name} has no {what} serde: pass one to the store builder "
+                                  f"(or Materialized.with_{what}_serde) or set {key}")
+        self.wrapped.init(context, root)
+        self._open = True
+        context.register(root, self._restore_callback())
+
+    def _restore_callback(self) -> Callable[[list[Any]], None]:
+        inner = self.wrapped.innermost() if hasattr(self.wrapped, "innermost") else self.wrapped
+        restore = inner.restore_batch
+
+        def counted(records: list[Any]) -> None:
+            self.metrics.restore += len(records)
+            restore(records)
+        return counted
+
+    def flush(self) -> None:
+        self.metrics.flush += 1
+        self.wrapped.flush()
+
+    def flush_cache(self) -> None:
+        """Forward cached updates without flushing storage (commit step 1)."""
+        flush_cache = getattr(self.wrapped, "flush_cache", None)
+        if flush_cache is not None:
+            flush_cache()
+
+    def close(self) -> None:
+        self._open = False
+        self.wrapped.close()
+
+    # ---- serdes
+    def _raw_key(self, key: Any) -> bytes:
+        if not self._open:
+            check_open(self)
+            raise StateStoreError(f"State store {self.name} is closed")
+        if key is None:
+            raise StateStoreError(f"State store {self.name}: key cannot be None")
+        raw = self._ks.serialize(self._topic, key)
+        if raw is None:
+            raise StateStoreError(f"State store {self.name}: key {key!r} serialized to None")
+        return raw  # type: ignore[no-any-return]
+
+    def _raw_value(self, value: Any) -> bytes | None:
+        return None if value is None else self._vs.serialize(self._topic, value)
+
+    def _value(self, raw: bytes | None) -> Any:
+        return None if raw is None else self._vs.deserialize(self._topic, raw)
+
+    def _pairs(self, pairs: Iterator[tuple[bytes, bytes]]) -> KeyValueIterator:
+        kd, value, topic = self._ks.deserialize, self._value, self._topic
+        return KeyValueIterator((kd(topic, k), value(v)) for k, v in pairs)
+
+    # ---- KeyValueStore
+    def get(self, key: Any) -> Any:
+        self.metrics.get += 1
+        return self._value(self.wrapped.get(self._raw_key(key)))
+
+    def put(self, key: Any, value: Any) -> None:
+        self.metrics.put += 1
+        self.wrapped.put(self._raw_key(key), self._raw_value(value))
+
+    def put_if_absent(self, key: Any, value: Any) -> Any:
+        self.metrics.put_if_absent += 1
+        return self._value(self.wrapped.put_if_absent(self._raw_key(key), self._raw_value(value)))
+
+    def put_all(self, entries: Iterable[tuple[Any, Any]]) -> None:
+        self.metrics.put_all += 1
+        self.wrapped.put_all([(self._raw_key(k), self._raw_value(v)) for k, v in entries])
+
+    def delete(self, key: Any) -> Any:
+        self.metrics.delete += 1
+        return self._value(self.wrapped.delete(self._raw_key(key)))
+
+    def _bound(self, key: Any) -> bytes | None:
+        return None if key is None else self._raw_key(key)
+
+    def range(self, from_key: Any, to_key: Any) -> KeyValueIterator:
+        self.metrics.range += 1
+        return self._pairs(self.wrapped.range(self._bound(from_key), self._bound(to_key)))
+
+    def reverse_range(self, from_key: Any, to_key: Any) -> KeyValueIterator:
+        self.metrics.range += 1
+        return self._pairs(self.wrapped.reverse_range(self._bound(from_key), self._bound(to_key)))
+
+    def all(self) -> KeyValueIterator:
+        self.metrics.all += 1
+        check_open(self)
+        return self._pairs(self.wrapped.all())
+
+    def reverse_all(self) -> KeyValueIterator:
+        self.metrics.all += 1
+        check_open(self)
+        return self._pairs(self.wrapped.reverse_all())
+
+    def prefix_scan(self, prefix: Any, prefix_serializer: Any) -> KeyValueIterator:
+        self.metrics.prefix_scan += 1
+        check_open(self)
+        raw = prefix_serializer.serialize(self._topic, prefix)
+        if raw is None:
+            raise StateStoreError(f"State store {self.name}: prefix {prefix!r} serialized to None")
+        return self._pairs(self.wrapped.prefix_scan(raw))
+
+    def approximate_num_entries(self) -> int:
+        check_open(self)
+        return int(self.wrapped.approximate_num_entries())
+
+    # ---- caching
+    def set_flush_listener(self, listener: Callable[[Record[Any, Change[Any]]], None], send_old_values: bool) -> bool:
+        """Get deduplicated updates as Record(key, Change(new, old)) on every cache flush; False: no cache."""
+        setter = getattr(self.wrapped, "set_flush_listener", None)
+        if setter is None:
+            return False
+        kd, value, topic = self._ks_deserializer(), self._value, self._topic
+
+        def typed(key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
+            listener(Record(kd(topic, key), Change(value(new), value(old)), timestamp, headers))
+        return bool(setter(typed, send_old_values))
+
+    def _ks_deserializer(self) -> Callable[[str, bytes], Any]:
+        if self._ks is None:
+            raise StateStoreError(f"State store {self.name}: set_flush_listener() before init()")
+        return self._ks.deserialize  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class MeteredTimestampedKeyValueStore(MeteredKeyValueStore, TimestampedKeyValueStore[Any, Any]):
+    """Values are ValueAndTimestamp, stored as 8-byte big-endian timestamp + serialized value (Kafka's format)."""
+
+    def _raw_value(self, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        if not isinstance(value, ValueAndTimestamp):
+            raise StateStoreError(f"Timestamped store {self.name} takes ValueAndTimestamp values, got {value!r}: "
+                                  "wrap it with ValueAndTimestamp.make(value, timestamp)")
+        raw = self._vs.serialize(self._topic, value.value)
+        return None if raw is None else _TS.pack(value.timestamp) + raw
+
+    def _value(self, raw: bytes | None) -> Any:
+        if raw is None:
+            return None
+        return ValueAndTimestamp(self._vs.deserialize(self._topic, raw[8:]), _TS.unpack_from(raw)[0])
+
+    def _restore_callback(self) -> Callable[[list[Any]], None]:
+        return timestamped_restore(super()._restore_callback())

@@ -1,0 +1,185 @@
+"""RocksDB bytes store (rocksdict, raw mode): one DB per store under <task dir>/rocksdb/<store>.
+
+Restore writes a changelog batch and the changelog offset in ONE WriteBatch (Quix Streams' idea), so after a
+crash the data and the offset it reflects can never disagree; the offset lives in a metadata column family.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from typing import Any, Iterable
+
+from rocksdict import Options, Rdict, WriteBatch
+
+from pystreams.errors import StateStoreError
+from pystreams.state.internals.bytes_store import BytesPairs, invalid_range
+
+METADATA_CF = "__pystreams_metadata__"
+CHANGELOG_OFFSET_KEY = b"changelog_offset"
+_OFFSET = struct.Struct(">q")
+
+
+def _options() -> Options:
+    opts = Options(raw_mode=True)
+    opts.create_if_missing(True)
+    opts.create_missing_column_families(True)
+    return opts
+
+
+class RocksDBStore:
+    """Kafka's RocksDBStore: persistent, sorted by key bytes, reopened with its data after a restart."""
+
+    def __init__(self, name: str, parent_dir: str = "rocksdb") -> None:
+        self._name = name
+        self._parent_dir = parent_dir
+        self._db: Rdict | None = None
+        self._meta: Any = None
+        self.path: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def persistent(self) -> bool:
+        return True
+
+    def init(self, context: Any, root: Any) -> None:
+        self.open(os.path.join(context.state_dir, self._parent_dir, self._name))
+
+    def open(self, path: str) -> None:
+        """Open (creating if needed) the DB at path."""
+        os.makedirs(path, exist_ok=True)
+        try:
+            self._db = Rdict(path, _options(), column_families={METADATA_CF: Options(raw_mode=True)})
+        except Exception as e:  # rocksdict raises plain Exception
+            raise StateStoreError(f"Cannot open RocksDB for store {self._name} at {path}: {e} "
+                                  "(is another instance using the same state.dir?)") from e
+        self._meta = self._db.get_column_family_handle(METADATA_CF)
+        self.path = path
+
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def _require(self) -> Rdict:
+        db = self._db
+        if db is None:
+            raise StateStoreError(f"RocksDB store {self._name} is not open")
+        return db
+
+    def flush(self) -> None:
+        if self._db is not None:
+            self._db.flush()
+
+    def close(self) -> None:
+        if self._db is not None:
+            db, self._db, self._meta = self._db, None, None
+            db.close()
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._require().get(key)  # type: ignore[no-any-return]
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        db = self._require()
+        if value is None:
+            db.delete(key)
+        else:
+            db.put(key, value)
+
+    def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
+        old = self.get(key)
+        if old is None:
+            self.put(key, value)
+        return old
+
+    def put_all(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        batch = WriteBatch(raw_mode=True)
+        for key, value in entries:
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        self._require().write(batch)
+
+    def delete(self, key: bytes) -> bytes | None:
+        db = self._require()
+        old = db.get(key)
+        if old is not None:
+            db.delete(key)
+        return old  # type: ignore[no-any-return]
+
+    def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        if invalid_range(from_key, to_key):
+            return iter(())
+        return self._forward(from_key, to_key, None)
+
+    def reverse_range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        if invalid_range(from_key, to_key):
+            return iter(())
+        return self._backward(from_key, to_key)
+
+    def all(self) -> BytesPairs:
+        return self._forward(None, None, None)
+
+    def reverse_all(self) -> BytesPairs:
+        return self._backward(None, None)
+
+    def prefix_scan(self, prefix: bytes) -> BytesPairs:
+        return self._forward(prefix, None, prefix)
+
+    def _forward(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None) -> BytesPairs:
+        it = self._require().iter()
+        if from_key is None:
+            it.seek_to_first()
+        else:
+            it.seek(from_key)
+        while it.valid():
+            k = it.key()
+            if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
+                return
+            yield k, it.value()
+            it.next()
+
+    def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
+        it = self._require().iter()
+        if to_key is None:
+            it.seek_to_last()
+        else:
+            it.seek_for_prev(to_key)
+        while it.valid():
+            k = it.key()
+            if from_key is not None and k < from_key:
+                return
+            yield k, it.value()
+            it.prev()
+
+    def approximate_num_entries(self) -> int:
+        return int(self._require().property_int_value("rocksdb.estimate-num-keys") or 0)
+
+    def restore_batch(self, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
+        """Apply changelog records (key, value, timestamp, offset) and the last offset in one WriteBatch."""
+        if not records:
+            return
+        batch = WriteBatch(raw_mode=True)
+        for key, value, _ts, _offset in records:
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        batch.put(CHANGELOG_OFFSET_KEY, _OFFSET.pack(records[-1][3]), self._meta)
+        self._require().write(batch)
+
+    def write_changelog_offset(self, offset: int) -> None:
+        """Record the changelog offset the data reflects (the runtime calls this on commit)."""
+        batch = WriteBatch(raw_mode=True)
+        batch.put(CHANGELOG_OFFSET_KEY, _OFFSET.pack(offset), self._meta)
+        self._require().write(batch)
+
+    def changelog_offset(self) -> int | None:
+        """The changelog offset stored with the data, or None if never restored/committed."""
+        cf = self._require().get_column_family(METADATA_CF)
+        try:
+            raw = cf.get(CHANGELOG_OFFSET_KEY)
+        finally:
+            del cf
+        return None if raw is None else int(_OFFSET.unpack(raw)[0])
