@@ -14,6 +14,7 @@ from typing import Any
 from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.table_repartition_map import is_upgrade_from_old_change_format
 from pystreams.errors import SerdeError
+from pystreams.serdes import Serde
 
 
 def write_varint(value: int) -> bytes:
@@ -140,32 +141,38 @@ class ChangedDeserializer:
         return self.inner
 
 
-class ChangedSerde:
-    """Serde of Change values for a table group_by repartition topic (sink uses .serializer, source .deserializer)."""
+class ChangedSerde(Serde[Any]):
+    """Serde of Change values for a table group_by repartition topic (the sink serializes, the source reads)."""
 
     def __init__(self, inner: Any = None) -> None:
-        self.serializer = ChangedSerializer(inner)
-        self.deserializer = ChangedDeserializer(inner)
+        self._serializer = ChangedSerializer(inner)
+        self._deserializer = ChangedDeserializer(inner)
 
     @property
     def inner(self) -> Any:
         """The wrapped value serde (None until set from default.value.serde)."""
-        return self.serializer.inner
+        return self._serializer.inner
+
+    def serializer(self) -> Any:
+        return self._serializer
+
+    def deserializer(self) -> Any:
+        return self._deserializer
 
     def set_if_unset(self, default_key_serde: Any, default_value_serde: Any) -> None:
         """Fill the inner serde from the app defaults when the DSL had none."""
-        self.serializer.set_if_unset(default_key_serde, default_value_serde)
-        self.deserializer.set_if_unset(default_key_serde, default_value_serde)
+        self._serializer.set_if_unset(default_key_serde, default_value_serde)
+        self._deserializer.set_if_unset(default_key_serde, default_value_serde)
 
     def configure(self, configs: Any, is_key: bool = False) -> None:
         """Pass `upgrade.from` to the serializer."""
-        self.serializer.configure(configs, is_key)
+        self._serializer.configure(configs, is_key)
 
     def serialize(self, topic: str, data: Any, headers: Any = None) -> bytes | None:
-        return self.serializer.serialize(topic, data, headers)
+        return self._serializer.serialize(topic, data, headers)
 
     def deserialize(self, topic: str, data: bytes | None, headers: Any = None) -> Any:
-        return self.deserializer.deserialize(topic, data, headers)
+        return self._deserializer.deserialize(topic, data, headers)
 
     def __repr__(self) -> str:
         return f"ChangedSerde({self.inner!r})"
