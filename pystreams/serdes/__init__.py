@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DeserializationExceptionHandler", "DeserializationHandlerResponse", "Deserializer", "Headers",
-    "JsonSerde", "LogAndContinueExceptionHandler", "LogAndFailExceptionHandler",
+    "JsonSerde", "LogAndContinueExceptionHandler", "LogAndFailExceptionHandler", "Record",
     "SerializationError", "Serde", "Serdes", "Serializer", "WrapperSerde", "resolve_serde",
 ]
 

@@ -1,0 +1,370 @@
+"""``Record``: typed, Faust-compatible data models (``class Order(Record, serializer="json")``).
+
+Faust's class options, field classes, dumps/loads/to_representation/from_data and the ``__faust``
+namespace metadata work as in faust-streaming, so a Faust model ports by changing the import and
+both libraries read each other's records. Beyond Faust: constructors type-check under mypy/pyright
+(PEP 681 ``dataclass_transform``), mutable defaults are copied per instance, declared types
+(datetime, Decimal, UUID ...) are always restored on load, and ``frozen=True`` is supported."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from typing_extensions import Self, dataclass_transform
+
+from pystreams.errors import SerdeError
+from pystreams.serdes.records import codecs
+from pystreams.serdes.records.build import (
+    build_asdict,
+    build_descriptors,
+    build_init,
+    build_input_translation,
+    resolve_fields,
+)
+from pystreams.serdes.records.fields import (
+    BooleanField,
+    BytesField,
+    CharField,
+    DatetimeField,
+    DecimalField,
+    FieldDescriptor,
+    FloatField,
+    IntegerField,
+    NumberField,
+    StringField,
+    ValidationError,
+)
+from pystreams.serdes.records.options import RecordOptions
+from pystreams.serdes.records.registry import BLESSED_KEY, namespace_of, registry
+
+R = TypeVar("R", bound="Record")
+
+E_ABSTRACT = ("Cannot instantiate abstract model {name}. If it is the type of another model's "
+              "field and you want a polymorphic relationship, declare it with "
+              "`class {name}(Record, abstract=True, polymorphic_fields=True)`.")
+
+
+class FrozenRecordError(AttributeError, SerdeError):
+    """A field of a ``frozen=True`` Record was assigned."""
+
+
+def _main_name() -> str:
+    main = sys.modules.get("__main__")
+    filename = getattr(main, "__file__", None)
+    if not filename:
+        return "__main__"
+    from pathlib import Path
+
+    return Path(filename).stem
+
+
+def _canoname(cls: type) -> str:
+    """Faust's default namespace: ``module.QualName`` (``__main__`` resolved to the script)."""
+    module = cls.__module__
+    if module == "__main__":
+        module = _main_name()
+    return f"{module}.{cls.__qualname__}"
+
+
+def _caller_locals() -> dict[str, Any]:
+    """Locals of the scope defining the class, so annotations naming local classes resolve."""
+    frame = sys._getframe(1)
+    here = __name__
+    while frame is not None and frame.f_globals.get("__name__") == here:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None or frame.f_code.co_name == "<module>":
+        return {}
+    return dict(frame.f_locals)
+
+
+@dataclass_transform(field_specifiers=(FieldDescriptor, BooleanField, NumberField, IntegerField,
+                                       FloatField, DecimalField, CharField, StringField,
+                                       BytesField, DatetimeField))
+class Record:
+    """Base class of typed records; subclass it with type-annotated fields."""
+
+    _pystreams_record_: ClassVar[bool] = True
+    __is_model__: ClassVar[bool] = True
+    __is_abstract__: ClassVar[bool] = True
+    _blessed_key: ClassVar[str] = BLESSED_KEY
+    _options: ClassVar[RecordOptions] = RecordOptions(serializer="json", namespace="Record")
+    _pending_: ClassVar[bool] = False
+    _localns_: ClassVar[dict[str, Any]] = {}
+    _input_translate_fields: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]]
+
+    def __init_subclass__(cls, serializer: str | None = None, namespace: str | None = None,
+                          include_metadata: bool | None = None, isodates: bool | None = None,
+                          abstract: bool = False, allow_blessed_key: bool | None = None,
+                          decimals: bool | None = None, coerce: bool | None = None,
+                          coercions: Mapping[Any, Callable[[Any], Any]] | None = None,
+                          polymorphic_fields: bool | None = None,
+                          validation: bool | None = None,
+                          date_parser: Callable[[Any], Any] | None = None,
+                          lazy_creation: bool = False, frozen: bool | None = None,
+                          **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        options = cls._options.clone_defaults()
+        custom = cls.__dict__.get("Options")
+        if custom is not None:
+            for key, value in vars(custom).items():
+                if not key.startswith("__") and hasattr(options, key):
+                    setattr(options, key, value)
+            delattr(cls, "Options")
+        given = {"serializer": serializer, "include_metadata": include_metadata,
+                 "isodates": isodates, "decimals": decimals, "coerce": coerce,
+                 "allow_blessed_key": allow_blessed_key,
+                 "polymorphic_fields": polymorphic_fields, "validation": validation,
+                 "date_parser": date_parser, "frozen": frozen}
+        for key, value in given.items():
+            if value is not None:
+                setattr(options, key, value)
+        if coercions:
+            options.coercions.update(coercions)
+        if validation:
+            options.coerce = True  # validation implies coercion, as in Faust
+        options.namespace = namespace or _canoname(cls)
+        cls._options = options
+        cls._localns_ = {**cls._localns_, **_caller_locals()}
+        if abstract:
+            cls.__is_abstract__ = True
+            cls._pending_ = False
+            cls.__init__ = Record.__abstract_init__  # type: ignore[method-assign]
+            return
+        cls.__is_abstract__ = False
+        registry[options.namespace] = cls
+        cls._pending_ = True
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = Record.__pending_init__  # type: ignore[method-assign]
+        if not lazy_creation:
+            try:
+                cls.make_final()
+            except NameError:
+                pass  # a forward reference to a class not defined yet: finalize on first use
+
+    @classmethod
+    def make_final(cls) -> None:
+        """Resolve annotations and generate the methods (Faust's name; runs once per class)."""
+        if not cls._pending_:
+            return
+        options = cls._options
+        fields, local = resolve_fields(cls, Record, cls._localns_)
+        build_descriptors(cls, options, fields, local)
+        for reserved in ("self", "kwargs"):
+            if reserved in fields:
+                raise TypeError(f"{cls.__name__}: a field cannot be named {reserved!r}")
+        init = build_init(cls, options)
+        if cls.__dict__.get("__init__") in (None, Record.__pending_init__):
+            cls.__init__ = init  # type: ignore[method-assign]
+        cls._model_init = init  # type: ignore[attr-defined]
+        cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign]
+        cls._input_translate_fields = staticmethod(  # type: ignore[assignment]
+            build_input_translation(options))
+        if options.frozen:
+            cls.__setattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
+            cls.__delattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
+        cls._field_names_ = tuple(options.fields)  # type: ignore[attr-defined]
+        cls._pending_ = False
+
+    def __pending_init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        cls.make_final()
+        cls._model_init(self, *args, **kwargs)  # type: ignore[attr-defined]
+
+    def __abstract_init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(E_ABSTRACT.format(name=type(self).__name__))
+
+    def __frozen_setattr__(self, name: str, *value: Any) -> None:
+        raise FrozenRecordError(f"cannot assign to field {name!r}: "
+                                f"{type(self).__name__} is frozen")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # replaced per class
+        raise TypeError(E_ABSTRACT.format(name=type(self).__name__))
+
+    # -- loading ------------------------------------------------------------------------------------
+    @classmethod
+    def _maybe_namespace(cls, data: Any, *, preferred_type: type | None = None) -> type | None:
+        """The class a payload's ``__faust`` namespace selects, under Faust's rules: only for an
+        abstract target type, or when the named model allows blessed keys / polymorphism."""
+        ns = namespace_of(data)
+        if ns is None:
+            return None
+        type_is_abstract = preferred_type is None or preferred_type is Record or getattr(
+            preferred_type, "__is_abstract__", False)
+        model = registry.get(ns)
+        if model is None:
+            if type_is_abstract:
+                raise SerdeError(f"no Record class is registered for namespace {ns!r}: "
+                                 f"import the module that defines it before loading")
+            return None
+        opts = model._options  # type: ignore[attr-defined]
+        if type_is_abstract or opts.allow_blessed_key or opts.polymorphic_fields:
+            return model
+        return None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *,
+                  preferred_type: type | None = None) -> Self:
+        """A record from decoded data (a dict), converting values to the declared types."""
+        if getattr(data, "_pystreams_record_", False):
+            return data  # type: ignore[return-value]
+        if not isinstance(data, Mapping):
+            raise SerdeError(f"{cls.__name__}.from_data needs a mapping, "
+                             f"got {type(data).__name__}: {data!r:.80}")
+        target = cls._maybe_namespace(data, preferred_type=preferred_type or cls) or cls
+        if target.__is_abstract__:  # type: ignore[attr-defined]
+            raise SerdeError(f"cannot load abstract {target.__name__} from data without a "
+                             f"{BLESSED_KEY!r} namespace naming a concrete Record")
+        if target._pending_:  # type: ignore[attr-defined]
+            target.make_final()  # type: ignore[attr-defined]
+        data = target._input_translate_fields(data)  # type: ignore[attr-defined]
+        try:
+            return target(**data, __strict__=False)  # type: ignore[no-any-return]
+        except TypeError as exc:
+            raise SerdeError(f"cannot load {target.__name__} from data: {exc}") from exc
+        except (ValueError, ArithmeticError) as exc:
+            if isinstance(exc, SerdeError):
+                raise
+            raise SerdeError(f"cannot load {target.__name__}: a value does not fit its declared "
+                             f"type ({exc})") from exc
+
+    @classmethod
+    def _from_data_field(cls, data: Any) -> Any:
+        """Load a nested field: abstract types resolve through the namespace registry."""
+        if data is None or getattr(data, "_pystreams_record_", False):
+            return data
+        if cls.__is_abstract__:
+            model = cls._maybe_namespace(data)
+            return model.from_data(data) if model else data  # type: ignore[attr-defined]
+        return cls.from_data(data, preferred_type=cls)
+
+    @classmethod
+    def loads(cls, s: bytes, *, default_serializer: str | None = None,
+              serializer: str | None = None) -> Self:
+        """Decode bytes written by ``dumps`` (or by a Faust app) into a record."""
+        codec = cls._options.serializer or serializer or default_serializer
+        try:
+            data = codecs.loads(codec, s)
+        except SerdeError:
+            raise
+        except Exception as exc:
+            raise SerdeError(f"cannot decode {cls.__name__} with serializer {codec!r}: "
+                             f"{exc}") from exc
+        return cls.from_data(data)
+
+    # -- dumping ------------------------------------------------------------------------------------
+    def asdict(self) -> dict[str, Any]:  # replaced per class by a generated function
+        """Field values by output name (nested records stay records)."""
+        raise NotImplementedError
+
+    def to_representation(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``asdict()`` plus ``__faust`` metadata when include_metadata."""
+        payload = self.asdict()
+        options = self._options
+        if options.include_metadata:
+            payload[BLESSED_KEY] = {"ns": options.namespace}
+        return payload
+
+    def dumps(self, *, serializer: str | None = None) -> bytes:
+        """Encode with the model's serializer (json unless the class says otherwise)."""
+        codec = serializer or self._options.serializer
+        try:
+            return codecs.dumps(codec, self.to_representation())
+        except SerdeError:
+            raise
+        except Exception as exc:
+            raise SerdeError(f"cannot encode {type(self).__name__} with serializer "
+                             f"{codec or 'json'!r}: {exc}") from exc
+
+    def __json__(self) -> Any:
+        return self.to_representation()
+
+    def derive(self, *objects: Record, **fields: Any) -> Self:
+        """A copy with fields taken from ``objects`` and then ``fields``."""
+        data = self._field_values()
+        for obj in objects:
+            data.update(obj._field_values())
+        data.update(fields)
+        return type(self)(**data)
+
+    def _field_values(self) -> dict[str, Any]:
+        d = self.__dict__
+        return {name: d[name] for name in self._field_names_ if name in d}  # type: ignore[attr-defined]
+
+    # -- validation ---------------------------------------------------------------------------------
+    def validate(self) -> list[ValidationError]:
+        """Every constraint violation of this record (empty when valid)."""
+        return list(self._itervalidate())
+
+    def _itervalidate(self) -> Iterator[ValidationError]:
+        d = self.__dict__
+        for name, descr in self._options.descriptors.items():
+            yield from descr.validate_all(d.get(name))
+
+    def is_valid(self) -> bool:
+        return not self.validate()
+
+    @property
+    def validation_errors(self) -> list[ValidationError]:
+        return self.validate()
+
+    def validate_or_raise(self) -> None:
+        """Raise the first ValidationError, if any."""
+        for error in self._itervalidate():
+            raise error
+
+    # -- comparison ---------------------------------------------------------------------------------
+    def _key(self) -> tuple[Any, ...]:
+        d = self.__dict__
+        return tuple(d.get(n) for n in self._field_names_)  # type: ignore[attr-defined]
+
+    def _comparable(self, other: Any) -> bool:
+        return isinstance(other, Record) and (isinstance(other, type(self))
+                                              or isinstance(self, type(other)))
+
+    def __eq__(self, other: object) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() != other._key()  # type: ignore[attr-defined]
+
+    def __lt__(self, other: Any) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() < other._key()  # type: ignore[no-any-return]
+
+    def __le__(self, other: Any) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() <= other._key()  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Any) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() > other._key()  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Any) -> bool:
+        if not self._comparable(other):
+            return NotImplemented
+        return self._key() >= other._key()  # type: ignore[no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        d = self.__dict__
+        shown = ", ".join(f"{n}={d[n]!r}" for n in self._field_names_ if n in d)  # type: ignore[attr-defined]
+        return f"<{type(self).__name__}: {shown}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type, state: dict[str, Any]) -> Any:
+    obj = object.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
