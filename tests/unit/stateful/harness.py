@@ -111,3 +111,37 @@ def rec(key: Any, value: Any, timestamp: int = 0) -> Record[Any, Any]:
 
 def chg(key: Any, new: Any, old: Any = None, timestamp: int = 0) -> Record[Any, Any]:
     return Record(key, Change(new, old), timestamp)
+
+
+class RealStores:
+    """S3's real timestamped stores (in-memory, metered -> caching -> logging) on one task context and cache."""
+
+    def __init__(self, tmp_dir: str, key_serde: Any, value_serde: Any) -> None:
+        from pystreams.processor import TaskId
+        from pystreams.state.context import StateStoreContext
+        from pystreams.state.internals.cache import ThreadCache
+
+        self.context = StateStoreContext("app", TaskId(0, 0), tmp_dir, key_serde=key_serde, value_serde=value_serde,
+                                         cache=ThreadCache(10 * 1024 * 1024))
+        self.stores: list[Any] = []
+
+    def store(self, name: str, caching: bool, key_serde: Any = None, value_serde: Any = None) -> Any:
+        """A timestamped store named `name`, initialized; flush order = creation order."""
+        from pystreams.state import Stores
+
+        builder = Stores.timestamped_key_value_store_builder(Stores.in_memory_key_value_store(name), key_serde,
+                                                             value_serde)
+        builder.with_caching_enabled() if caching else builder.with_caching_disabled()
+        store = builder.build()
+        store.init(self.context, store)
+        self.stores.append(store)
+        return store
+
+    def at(self, timestamp: int) -> None:
+        """The record being processed has this timestamp (the cache stamps entries with it)."""
+        self.context.record_context.timestamp = timestamp
+
+    def commit(self) -> None:
+        """Flush every store in creation (topological) order, as a task commit does."""
+        for store in self.stores:
+            store.flush()

@@ -1,32 +1,9 @@
-"""Change and ValueAndTimestamp as the stateful processors use them, from pystreams.state (S3's room).
-
-The fallback definitions only bridge the minutes before pystreams.state lands; they follow the contract
-(Change(new_value, old_value[, is_latest]), ValueAndTimestamp(value, timestamp)).
-"""
+"""Change and ValueAndTimestamp (from pystreams.state) with the small helpers Kafka's processors use."""
 from __future__ import annotations
 
 from typing import Any
 
-try:  # pragma: no cover - which branch runs depends on what has landed
-    from pystreams.state import Change, ValueAndTimestamp
-except ImportError:  # pragma: no cover
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class Change:  # type: ignore[no-redef]
-        """A KTable update: the new and the old value (Kafka's Change<V>)."""
-
-        new_value: Any
-        old_value: Any
-        is_latest: bool = True
-
-    @dataclass(frozen=True)
-    class ValueAndTimestamp:  # type: ignore[no-redef]
-        """A value with the timestamp of the record that last wrote it."""
-
-        value: Any
-        timestamp: int
-
+from pystreams.state import Change, ValueAndTimestamp
 
 _CHANGE_HAS_IS_LATEST = "is_latest" in getattr(Change, "__dataclass_fields__", {})
 

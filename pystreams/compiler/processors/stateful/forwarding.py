@@ -12,6 +12,7 @@ from typing import Any
 from pystreams.compiler.processors.stateful._state_types import ValueAndTimestamp, change, is_latest, make
 from pystreams.errors import StateStoreError
 from pystreams.processor import ProcessorContext, Record
+from pystreams.state import KeyValueStore, TimestampedKeyValueStore
 
 LOG = logging.getLogger("pystreams.processors.stateful")
 
@@ -25,10 +26,12 @@ class TimestampedStore:
             raise StateStoreError(
                 f"State store {store_name!r} is not available to this processor: connect it to the processor "
                 "(Topology.add_state_store / connect_processor_and_state_stores)")
-        for method in ("get", "put"):
-            if not callable(getattr(store, method, None)):
-                raise StateStoreError(
-                    f"KTable state store {store_name!r} must be a timestamped key-value store, got {type(store).__name__}")
+        plain_kv = isinstance(store, KeyValueStore) and not isinstance(store, TimestampedKeyValueStore)
+        if plain_kv or not all(callable(getattr(store, m, None)) for m in ("get", "put")):
+            raise StateStoreError(
+                f"KTable state store {store_name!r} must be a TimestampedKeyValueStore (values are "
+                f"ValueAndTimestamp), got {type(store).__name__}: build it with "
+                "Stores.timestamped_key_value_store_builder")
         self.store = store
         self.name = store_name
 
