@@ -1,0 +1,410 @@
+"""PartitionLog: one topic-partition's segmented log (Kafka's UnifiedLog/LocalLog on one node).
+
+Synchronous and not thread-safe: the server calls it from its event loop. Appends validate
+batches at header level and writev them with new offsets; reads return file ranges."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from pystreams.broker.protocol.record_batch import (CREATE_TIME, LOG_APPEND_TIME, BatchError,
+                                                    BatchHeader, read_records)
+
+from .config import LONG_MAX, LogConfig
+from .errors import OffsetOutOfRangeError
+from .index import CorruptIndexError
+from .loader import load_segments
+from .segment import INT32_MAX, LogSegment
+from .types import AppendInfo, FetchSlice
+from .validator import validate_batches
+
+log = logging.getLogger(__name__)
+
+
+class PartitionLog:
+    """Append batches, read them back by offset or timestamp, and age them out."""
+
+    def __init__(self, directory: Path, config: LogConfig, segments: list[LogSegment], *,
+                 log_start_offset: int, recovery_point: int,
+                 clock: Callable[[], float]) -> None:
+        self.dir = directory
+        self.config = config
+        self.clock = clock
+        self.segments = segments
+        self._log_start_offset = log_start_offset
+        self.recovery_point = recovery_point
+        self._last_flush_ms = self._now_ms()
+        self._graveyard: list[tuple[int, BinaryIO]] = []  # deleted .log files kept open a while
+        #: called with the new log start offset whenever it moves (checkpointing)
+        self.on_log_start_offset_change: Callable[[int], None] | None = None
+        self.closed = False
+
+    @classmethod
+    def open(cls, directory: Path, config: LogConfig, *, clock: Callable[[], float] = time.time,
+             recovery_point: int | None = None, log_start_offset: int | None = None,
+             had_clean_shutdown: bool = False) -> PartitionLog:
+        """Create the directory, or load it; unless `had_clean_shutdown`, segments from
+        `recovery_point` (default 0: all) are validated and repaired first."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        now_ms = int(clock() * 1000)
+        segments, truncated = load_segments(directory, config, recovery_point=recovery_point,
+                                            had_clean_shutdown=had_clean_shutdown, now_ms=now_ms)
+        if not segments:
+            base = log_start_offset or 0
+            segments = [LogSegment.create(directory, base, created_ms=now_ms,
+                                          index_interval_bytes=config.index_interval_bytes,
+                                          max_index_size=config.segment_index_bytes)]
+        leo = segments[-1].next_offset
+        start = max(segments[0].base_offset, min(log_start_offset or 0, leo))
+        plog = cls(directory, config, segments, log_start_offset=start,
+                   recovery_point=min(recovery_point or 0, leo), clock=clock)
+        if not had_clean_shutdown or truncated:
+            plog.flush()  # what recovery validated (and repaired) is now on disk
+        else:
+            plog.recovery_point = leo
+        return plog
+
+    # ---- offsets ------------------------------------------------------------------------
+
+    @property
+    def active_segment(self) -> LogSegment:
+        return self.segments[-1]
+
+    @property
+    def log_start_offset(self) -> int:
+        return self._log_start_offset
+
+    @property
+    def log_end_offset(self) -> int:
+        """The next offset to assign."""
+        return self.segments[-1].next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        """On a single node every appended record is committed: HW == LEO."""
+        return self.log_end_offset
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(s.size for s in self.segments)
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # ---- append -------------------------------------------------------------------------
+
+    def append(self, records: memoryview | bytes, *, now_ms: int, leader_epoch: int = 0,
+               origin: str = "client") -> AppendInfo:
+        """Validate every batch of a Produce partition payload and append it with offsets
+        assigned (and LogAppendTime stamped when the topic asks); all or nothing.
+
+        `origin` "client" refuses control batches; "coordinator" (transaction markers, offsets
+        topic) may write them. An empty payload appends nothing (base_offset -1)."""
+        mv = memoryview(records)
+        if mv.format != "B" or mv.ndim != 1:
+            mv = mv.cast("B")
+        views = validate_batches(mv, self.config, now_ms, allow_control=origin != "client")
+        if not views:
+            return AppendInfo(-1, -1, -1, self._log_start_offset, 0)
+        log_append = self.config.log_append_time
+        max_ts_in = now_ms if log_append else max(v.header.max_timestamp for v in views)
+        offset = self.log_end_offset
+        count = sum(v.header.last_offset_delta + 1 for v in views)
+        self._maybe_roll(len(mv), max_ts_in, offset + count - 1, now_ms)
+        buffers: list[bytes | memoryview] = []
+        metas: list[tuple[int, int, int]] = []
+        records_count = 0
+        for v in views:
+            h = v.header
+            if log_append:
+                buffers += v.with_header(offset, leader_epoch, max_timestamp=now_ms,
+                                         timestamp_type=LOG_APPEND_TIME)
+                max_ts = now_ms
+            elif h.timestamp_type == LOG_APPEND_TIME:  # CreateTime topic: clear the bit
+                buffers += v.with_header(offset, leader_epoch, timestamp_type=CREATE_TIME)
+                max_ts = h.max_timestamp
+            else:
+                buffers += v.with_header(offset, leader_epoch)
+                max_ts = h.max_timestamp
+            last = offset + h.last_offset_delta
+            metas.append((last, v.size, max_ts))
+            records_count += h.records_count
+            offset = last + 1
+        first = self.log_end_offset
+        self.active_segment.append(buffers, metas)
+        self._apply_flush_policy(now_ms)
+        return AppendInfo(first, offset - 1, now_ms if log_append else -1,
+                          self._log_start_offset, records_count, max_ts_in, len(mv))
+
+    def _maybe_roll(self, size: int, max_timestamp: int, last_offset: int, now_ms: int) -> None:
+        """Roll before an append that would overflow segment.bytes, after segment.ms, when an
+        index is full, or when offsets would not fit the indexes' int32 (Kafka's shouldRoll)."""
+        seg = self.active_segment
+        if seg.size == 0:
+            return
+        if seg.rolling_based_timestamp is not None and seg.rolling_based_timestamp >= 0:
+            waited = max_timestamp - seg.rolling_based_timestamp
+        else:
+            waited = now_ms - seg.created_ms
+        if (seg.size > self.config.segment_bytes - size
+                or waited > self.config.segment_ms - self.config.segment_jitter_ms
+                or seg.offset_index.is_full or seg.time_index.is_full
+                or last_offset - seg.base_offset > INT32_MAX):
+            self.roll(now_ms)
+
+    def roll(self, now_ms: int | None = None) -> LogSegment:
+        """Start a new active segment at the log end offset (no-op when the active one is empty)."""
+        old = self.active_segment
+        if old.size == 0:
+            return old
+        old.on_become_inactive()
+        new = LogSegment.create(self.dir, self.log_end_offset,
+                                index_interval_bytes=self.config.index_interval_bytes,
+                                max_index_size=self.config.segment_index_bytes,
+                                created_ms=self._now_ms() if now_ms is None else now_ms)
+        self.segments.append(new)
+        return new
+
+    # ---- flush --------------------------------------------------------------------------
+
+    def _apply_flush_policy(self, now_ms: int) -> None:
+        if self.log_end_offset - self.recovery_point >= self.config.flush_messages:
+            self.flush(now_ms)
+        else:
+            self.maybe_flush(now_ms)
+
+    def maybe_flush(self, now_ms: int) -> bool:
+        """Flush when flush.ms has passed since the last flush (call from a timer too)."""
+        if self.config.flush_ms != LONG_MAX and now_ms - self._last_flush_ms >= self.config.flush_ms:
+            if self.log_end_offset > self.recovery_point:
+                self.flush(now_ms)
+                return True
+            self._last_flush_ms = now_ms
+        return False
+
+    def flush(self, now_ms: int | None = None) -> None:
+        """fsync every segment holding offsets at or past the recovery point; advance it."""
+        i = max(bisect_right(self._bases(), self.recovery_point) - 1, 0)
+        for seg in self.segments[i:]:
+            seg.flush()
+        self.recovery_point = self.log_end_offset
+        self._last_flush_ms = self._now_ms() if now_ms is None else now_ms
+
+    # ---- read ---------------------------------------------------------------------------
+
+    def _bases(self) -> list[int]:
+        return [s.base_offset for s in self.segments]
+
+    def _check_offset(self, offset: int) -> None:
+        if offset < self._log_start_offset or offset > self.log_end_offset:
+            raise OffsetOutOfRangeError(
+                f"offset {offset} is out of range for {self.dir.name}: log start offset "
+                f"{self._log_start_offset}, log end offset {self.log_end_offset}")
+
+    def _translate(self, seg: LogSegment, offset: int) -> tuple[int, BatchHeader] | None:
+        try:
+            return seg.translate_offset(offset)
+        except CorruptIndexError as e:  # an index entry points at no batch: rebuild, retry
+            log.warning("rebuilding indexes of %s: %s", seg.log_path, e)
+            seg.recover()
+            return seg.translate_offset(offset)
+
+    def read(self, fetch_offset: int, max_bytes: int, *, upper_bound: int | None = None,
+             min_one_batch: bool = True) -> FetchSlice:
+        """Whole batches from the one holding `fetch_offset`, at most `max_bytes` (but at least
+        one batch when `min_one_batch`, as Kafka does), ending before `upper_bound` (default
+        the high watermark). Raises OffsetOutOfRangeError outside [log start, log end]."""
+        self._check_offset(fetch_offset)
+        bound = self.high_watermark if upper_bound is None else min(upper_bound, self.high_watermark)
+        out = FetchSlice()
+        if fetch_offset >= bound:
+            return out
+        bases = self._bases()
+        i = max(bisect_right(bases, fetch_offset) - 1, 0)
+        offset = fetch_offset
+        while i < len(self.segments):
+            seg = self.segments[i]
+            seg_next = bases[i + 1] if i + 1 < len(bases) else seg.next_offset
+            found = self._translate(seg, offset)
+            if found is None:
+                i, offset = i + 1, seg_next
+                continue
+            start, h = found
+            if h.last_offset >= bound:
+                break
+            if h.size > max_bytes - out.size and (out.chunks or not min_one_batch):
+                break
+            limit = seg.size
+            if bound < seg_next:  # the bound falls inside this segment
+                at_bound = self._translate(seg, bound)
+                limit = at_bound[0] if at_bound is not None else seg.size
+            end = start + h.size
+            limit = min(limit, start + max(max_bytes - out.size, h.size))
+            jump = seg.offset_index.floor_position(limit)  # a batch boundary: whole batches
+            if jump > end:
+                end = jump
+            for pos, nh in seg.iter_headers(end, limit, strict=False):
+                if pos + nh.size > limit:
+                    break
+                end = pos + nh.size
+            if out.first_offset < 0:
+                out.first_offset = h.base_offset
+            out.chunks.append((seg.file, start, end - start))
+            out.size += end - start
+            if end < seg.size or seg_next >= bound:
+                nxt = seg.read_header(end) if end < seg.size else None
+                out.next_offset = nxt.base_offset if nxt is not None else seg_next
+                break
+            i, offset = i + 1, seg_next
+            out.next_offset = seg_next
+        return out
+
+    # ---- timestamps ---------------------------------------------------------------------
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record with timestamp >= `timestamp` (ListOffsets by
+        time), found via the time index; None when every record is older."""
+        for seg in self.segments:
+            if seg.max_timestamp < timestamp or seg.next_offset <= self._log_start_offset:
+                continue
+            found = seg.find_timestamp(timestamp, self._log_start_offset)
+            if found is None:
+                continue
+            pos, h = found
+            return self._record_at_or_after(seg, pos, h, lambda r: r.timestamp >= timestamp)
+        return None
+
+    def max_timestamp_and_offset(self) -> tuple[int, int]:
+        """(max timestamp, offset of its record) over the log (ListOffsets MAX_TIMESTAMP);
+        (-1, -1) when no record has a timestamp."""
+        best = max(self.segments, key=lambda s: s.max_timestamp)
+        if best.max_timestamp < 0:
+            return -1, -1
+        ts, offset = best.max_timestamp, best.offset_of_max_timestamp
+        found = self._translate(best, offset)
+        if found is not None:
+            off, _ = self._record_at_or_after(best, found[0], found[1],
+                                              lambda r: r.timestamp == ts)
+            offset = off
+        return ts, offset
+
+    def _record_at_or_after(self, seg: LogSegment, pos: int, h: BatchHeader,
+                            match: Callable[..., bool]) -> tuple[int, int]:
+        """Narrow a batch to its first matching record (reads only; uncompressed/gzip); for
+        codecs we cannot decode, the batch's first offset and max timestamp."""
+        floor = self._log_start_offset
+        if h.timestamp_type != LOG_APPEND_TIME:
+            try:
+                data = os.pread(seg.fd, h.size, pos)
+                for r in read_records(data):
+                    if r.offset >= floor and match(r):
+                        return r.offset, r.timestamp
+            except BatchError:
+                pass
+        return max(h.base_offset, floor), h.max_timestamp
+
+    # ---- retention ----------------------------------------------------------------------
+
+    def delete_records(self, before_offset: int) -> int:
+        """DeleteRecords: move the log start offset up to `before_offset` (-1: the high
+        watermark) and delete segments wholly below it. Returns the new log start offset."""
+        if before_offset == -1:
+            before_offset = self.high_watermark
+        if before_offset < 0 or before_offset > self.high_watermark:
+            raise OffsetOutOfRangeError(
+                f"cannot delete records before {before_offset}: the high watermark is "
+                f"{self.high_watermark}")
+        if before_offset > self._log_start_offset:
+            self._set_log_start_offset(before_offset)
+            self._delete_oldest(lambda seg, nxt: nxt is not None
+                                and nxt.base_offset <= self._log_start_offset)
+        return self._log_start_offset
+
+    def enforce_retention(self, now_ms: int) -> int:
+        """Delete old segments by log start offset, retention.bytes and retention.ms (by each
+        segment's largest timestamp), oldest first; returns how many were deleted."""
+        deleted = self._delete_oldest(lambda seg, nxt: nxt is not None
+                                      and nxt.base_offset <= self._log_start_offset)
+        if self.config.delete:
+            if self.config.retention_bytes >= 0:
+                excess = [self.size_bytes - self.config.retention_bytes]
+
+                def over_size(seg: LogSegment, nxt: LogSegment | None) -> bool:
+                    if excess[0] - seg.size >= 0:
+                        excess[0] -= seg.size
+                        return True
+                    return False
+                deleted += self._delete_oldest(over_size)
+            if self.config.retention_ms >= 0:
+                deleted += self._delete_oldest(
+                    lambda seg, nxt: now_ms - seg.largest_timestamp > self.config.retention_ms)
+        self._reap(now_ms)
+        return deleted
+
+    def _delete_oldest(self, predicate: Callable[[LogSegment, LogSegment | None], bool]) -> int:
+        doomed: list[LogSegment] = []
+        for i, seg in enumerate(self.segments):
+            nxt = self.segments[i + 1] if i + 1 < len(self.segments) else None
+            if nxt is None and seg.size == 0:
+                break
+            if not predicate(seg, nxt):
+                break
+            doomed.append(seg)
+        if not doomed:
+            return 0
+        if len(doomed) == len(self.segments):
+            self.roll()  # Kafka rolls first: the active segment is never deleted in place
+        now = self._now_ms()
+        for seg in doomed:
+            self.segments.remove(seg)
+            seg.on_become_inactive()
+            self._graveyard.append((now + self.config.file_delete_delay_ms, seg.delete_files()))
+        if self.segments[0].base_offset > self._log_start_offset:
+            self._set_log_start_offset(self.segments[0].base_offset)
+        return len(doomed)
+
+    def _set_log_start_offset(self, offset: int) -> None:
+        self._log_start_offset = offset
+        if self.on_log_start_offset_change is not None:
+            self.on_log_start_offset_change(offset)
+
+    def _reap(self, now_ms: int, force: bool = False) -> None:
+        keep = []
+        for deadline, f in self._graveyard:
+            if force or deadline <= now_ms:
+                f.close()
+            else:
+                keep.append((deadline, f))
+        self._graveyard = keep
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def update_config(self, config: LogConfig) -> None:
+        """Apply an AlterConfigs change; takes effect from the next append/roll/retention run."""
+        self.config = config
+        for seg in self.segments:
+            seg.index_interval_bytes = config.index_interval_bytes
+
+    def close(self) -> None:
+        """Flush and close every file; the next open needs no recovery if told it was clean."""
+        if self.closed:
+            return
+        self.flush()
+        for seg in self.segments:
+            seg.close()
+        self._reap(0, force=True)
+        self.closed = True
+
+    def delete(self) -> None:
+        """Close and remove every segment file (DeleteTopics)."""
+        for seg in self.segments:
+            seg.delete_files().close()
+        self.segments = []
+        self._reap(0, force=True)
+        self.closed = True
