@@ -67,15 +67,16 @@ def _canoname(cls: type) -> str:
     return f"{module}.{cls.__qualname__}"
 
 
-def _caller_locals() -> dict[str, Any]:
-    """Locals of the scope defining the class, so annotations naming local classes resolve."""
+def _defining_frame() -> Any:
+    """The frame of the scope defining the class (None at module level), so annotations naming
+    classes local to a function resolve, even ones defined after this class (lazy_creation)."""
     frame = sys._getframe(1)
     here = __name__
     while frame is not None and frame.f_globals.get("__name__") == here:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None or frame.f_code.co_name == "<module>":
-        return {}
-    return dict(frame.f_locals)
+        return None
+    return frame
 
 
 @dataclass_transform(field_specifiers=(FieldDescriptor, BooleanField, NumberField, IntegerField,
@@ -90,7 +91,7 @@ class Record:
     _blessed_key: ClassVar[str] = BLESSED_KEY
     _options: ClassVar[RecordOptions] = RecordOptions(serializer="json", namespace="Record")
     _pending_: ClassVar[bool] = False
-    _localns_: ClassVar[dict[str, Any]] = {}
+    _frame_: ClassVar[Any] = None
     _input_translate_fields: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]]
 
     def __init_subclass__(cls, serializer: str | None = None, namespace: str | None = None,
@@ -125,10 +126,11 @@ class Record:
             options.coerce = True  # validation implies coercion, as in Faust
         options.namespace = namespace or _canoname(cls)
         cls._options = options
-        cls._localns_ = {**cls._localns_, **_caller_locals()}
+        cls._frame_ = _defining_frame()
         if abstract:
             cls.__is_abstract__ = True
             cls._pending_ = False
+            cls._frame_ = None
             cls.__init__ = Record.__abstract_init__  # type: ignore[method-assign]
             return
         cls.__is_abstract__ = False
@@ -148,7 +150,12 @@ class Record:
         if not cls._pending_:
             return
         options = cls._options
-        fields, local = resolve_fields(cls, Record, cls._localns_)
+        localns: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            frame = klass.__dict__.get("_frame_")
+            if frame is not None:
+                localns.update(frame.f_locals)
+        fields, local = resolve_fields(cls, Record, localns)
         build_descriptors(cls, options, fields, local)
         for reserved in ("self", "kwargs"):
             if reserved in fields:
@@ -165,6 +172,7 @@ class Record:
             cls.__delattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
         cls._field_names_ = tuple(options.fields)  # type: ignore[attr-defined]
         cls._pending_ = False
+        cls._frame_ = None  # resolved: do not keep the defining scope alive
 
     def __pending_init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
