@@ -1,0 +1,125 @@
+"""The coordinator's glue to the broker: futures for parked requests, a ticker for deadlines,
+and the `__consumer_offsets` topic as the only store (append, then replay, then reply).
+
+Why: machine.py is pure (events in, records and replies out); this module is the one place
+that touches the event loop and the log, so the ordering rule "a reply is sent only after its
+records are in the log" lives in exactly one function (`_apply`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Callable
+
+from pystreams.broker.coordinator.machine import CoordinatorConfig, GroupCoordinator, Outcome
+from pystreams.broker.protocol.record_batch import build_batch, iter_batches, read_records
+
+log = logging.getLogger("pystreams.broker.coordinator")
+TICK_SECONDS = 0.1
+
+
+def java_string_hash(text: str) -> int:
+    """Java's String.hashCode (over UTF-16 code units), which Kafka uses to place a group."""
+    h = 0
+    raw = text.encode("utf-16-be")
+    for i in range(0, len(raw), 2):
+        h = (31 * h + ((raw[i] << 8) | raw[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def partition_for(group_id: str, partitions: int) -> int:
+    """The `__consumer_offsets` partition of a group: Kafka's abs(hashCode) % partitions."""
+    h = java_string_hash(group_id)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+class GroupService:
+    """Runs a GroupCoordinator against the `__consumer_offsets` logs of this broker."""
+
+    def __init__(self, config: CoordinatorConfig, partitions: int,
+                 get_log: Callable[[int], object], clock_ms: Callable[[], int]) -> None:
+        self.machine = GroupCoordinator(config)
+        self.partitions = partitions
+        self._get_log = get_log
+        self._clock = clock_ms
+        self._ticker: asyncio.Task[None] | None = None
+
+    # --- loading ------------------------------------------------------------------------------
+    def load(self) -> int:
+        """Replay every `__consumer_offsets` partition; returns how many records were applied."""
+        applied = 0
+        now = self._clock()
+        for p in range(self.partitions):
+            plog = self._get_log(p)
+            offset, end = plog.log_start_offset, plog.high_watermark  # type: ignore[attr-defined]
+            while offset < end:
+                fetched = plog.read(offset, 1 << 20)  # type: ignore[attr-defined]
+                if not fetched.size:
+                    break
+                data = b"".join(os.pread(f if isinstance(f, int) else f.fileno(), n, pos)
+                                for f, pos, n in fetched.chunks)
+                for batch in iter_batches(data):
+                    if batch.header.is_control:
+                        offset = batch.header.last_offset + 1
+                        continue
+                    for record in read_records(batch.buf):
+                        if record.key is not None:
+                            self.machine.replay(record.key, record.value, now)
+                            applied += 1
+                    offset = batch.header.last_offset + 1
+        log.info("group metadata loaded", extra={"records": applied,
+                                                  "groups": len(self.machine.groups)})
+        return applied
+
+    # --- running ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the deadline ticker on the running loop."""
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                self._apply(self.machine.tick(self._clock()))
+            except Exception:
+                log.exception("group coordinator tick failed")
+
+    def _apply(self, outcome: Outcome) -> None:
+        """Append the outcome's records, replay them, then deliver its replies (in that order)."""
+        if outcome.records:
+            now = self._clock()
+            by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+            for group_id, key, value in outcome.records:
+                by_partition.setdefault(partition_for(group_id, self.partitions), []).append(
+                    (key, value))
+            for p, recs in by_partition.items():
+                batch = build_batch(recs, timestamp=now)
+                self._get_log(p).append(memoryview(batch), now_ms=now)  # type: ignore[attr-defined]
+                for key, value in recs:
+                    self.machine.replay(key, value, now)
+        for waiter, response in outcome.replies:
+            if isinstance(waiter, asyncio.Future) and not waiter.done():
+                waiter.set_result(response)
+
+    async def call(self, event: Callable[..., Outcome], *args) -> dict:
+        """Run one event with a fresh waiter and await its reply (now or after a rebalance)."""
+        waiter: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+        self._apply(event(waiter, self._clock(), *args))
+        return await waiter
+
+    def run(self, outcome: Outcome) -> None:
+        """Apply an outcome of an event that replies synchronously (DeleteGroups)."""
+        self._apply(outcome)
+
+    @property
+    def now(self) -> int:
+        return self._clock()

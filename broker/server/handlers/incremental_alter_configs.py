@@ -1,0 +1,54 @@
+"""IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT single topic config keys."""
+from __future__ import annotations
+
+from pystreams.broker.server import codes
+from pystreams.broker.server.state import TopicError
+from pystreams.broker.server.topic_configs import TOPIC, apply_topic_configs, resource_error
+
+API_KEY = 44
+VERSIONS = (0, 1)
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+LIST_KEYS = {"cleanup.policy", "follower.replication.throttled.replicas",
+             "leader.replication.throttled.replicas"}
+
+
+def _apply(current: dict[str, str], op: int, key: str, value: str | None) -> None:
+    if op == SET:
+        if value is None:
+            raise TopicError(codes.INVALID_REQUEST, f"Null value not supported for {key}")
+        current[key] = value
+    elif op == DELETE:
+        current.pop(key, None)
+    elif op in (APPEND, SUBTRACT):
+        if key not in LIST_KEYS:
+            raise TopicError(codes.INVALID_CONFIG, f"Config value append/subtract is not "
+                             f"allowed for config key {key}")
+        items = [v for v in current.get(key, "").split(",") if v]
+        for v in (value or "").split(","):
+            if op == APPEND and v and v not in items:
+                items.append(v)
+            elif op == SUBTRACT and v in items:
+                items.remove(v)
+        current[key] = ",".join(items)
+    else:
+        raise TopicError(codes.INVALID_REQUEST, f"Unknown config operation {op}")
+
+
+def handle(header, request: dict, state, ctx) -> dict:
+    responses = []
+    for r in request["resources"]:
+        rtype, rname = r["resource_type"], r["resource_name"]
+        error, message = resource_error(state, rtype, rname)
+        if not error and rtype != TOPIC:
+            error, message = codes.INVALID_REQUEST, "broker configs are static on this broker"
+        if not error:
+            try:
+                current = dict(state.metadata.get(rname).configs)
+                for c in r["configs"]:
+                    _apply(current, c["config_operation"], c["name"], c["value"])
+                apply_topic_configs(state, rname, current, bool(request.get("validate_only")))
+            except TopicError as exc:
+                error, message = exc.code, str(exc)
+        responses.append({"error_code": error, "error_message": message, "resource_type": rtype,
+                          "resource_name": rname})
+    return {"throttle_time_ms": 0, "responses": responses}

@@ -1,0 +1,194 @@
+"""The asyncio network layer: frames in, responses out, one task per connection.
+
+Why this shape: Kafka processes one request at a time per connection (it mutes the channel until
+the response is sent), which is what keeps responses in order; a slow request (a long-poll Fetch,
+a JoinGroup waiting for a rebalance) only delays its own connection. Frames are read with a
+BufferedProtocol straight into their final buffer (no copies), and a declared length is never
+trusted for allocation beyond what has actually arrived.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from collections import deque
+from typing import Awaitable, Callable, Sequence
+
+log = logging.getLogger("pystreams.broker.server.network")
+
+_SIZE = struct.Struct(">i")
+#: Frames above this are grown as bytes arrive rather than allocated from the declared size.
+_EAGER_ALLOC = 1 << 20
+#: Pause reading a connection once this many requests are queued (Kafka pipelines are bounded).
+_MAX_QUEUED = 64
+
+
+class CloseConnection(Exception):
+    """Raised by the request processor to close this connection only (Kafka's behaviour for
+    unparseable requests and unsupported API keys/versions)."""
+
+
+#: process(frame) -> response buffers (or None: no response, e.g. Produce acks=0).
+Processor = Callable[[memoryview, "KafkaConnection"], Awaitable[Sequence[bytes | memoryview] | None]]
+
+
+class KafkaConnection(asyncio.BufferedProtocol):
+    """One client connection: size-prefixed frames, processed strictly in arrival order."""
+
+    def __init__(self, process: Processor, max_request_bytes: int,
+                 on_close: Callable[["KafkaConnection"], None] | None = None) -> None:
+        self._process = process
+        self._max = max_request_bytes
+        self._on_close = on_close
+        self._head = bytearray(4)
+        self._head_got = 0
+        self._frame: bytearray | None = None
+        self._size = 0
+        self._got = 0
+        self._queue: deque[memoryview] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._reading_paused = False
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    # --- asyncio protocol callbacks ---------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._frame is None:
+            return memoryview(self._head)[self._head_got:]
+        if self._got == len(self._frame):  # grow a large frame only as its bytes arrive
+            grow = min(len(self._frame), self._size - len(self._frame))
+            self._frame.extend(bytes(grow))
+        return memoryview(self._frame)[self._got:]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self._frame is None:
+            self._head_got += nbytes
+            if self._head_got < 4:
+                return
+            self._head_got = 0
+            size = _SIZE.unpack(self._head)[0]
+            if size <= 0 or size > self._max:
+                log.warning("closing connection: request size out of bounds",
+                            extra={"peer": self.peer, "size": size,
+                                   "socket.request.max.bytes": self._max})
+                self._abort()
+                return
+            self._size = size
+            self._frame = bytearray(min(size, _EAGER_ALLOC))
+            self._got = 0
+            return
+        self._got += nbytes
+        if self._got == self._size:
+            frame, self._frame = self._frame, None
+            self._queue.append(memoryview(frame))
+            if len(self._queue) >= _MAX_QUEUED and not self._reading_paused:
+                self._reading_paused = True
+                self.transport.pause_reading()  # type: ignore[union-attr]
+            self._wake()
+
+    def eof_received(self) -> bool | None:
+        return False  # close on EOF; queued requests of a half-closed client are dropped
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self._on_close is not None:
+            self._on_close(self)
+
+    def pause_writing(self) -> None:
+        if self._drained is None or self._drained.done():
+            self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    # --- request loop -----------------------------------------------------------------------
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    def _abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while not self.closed:
+                if not self._queue:
+                    self._wakeup = loop.create_future()
+                    await self._wakeup
+                    continue
+                frame = self._queue.popleft()
+                if self._reading_paused and len(self._queue) < _MAX_QUEUED // 2:
+                    self._reading_paused = False
+                    self.transport.resume_reading()  # type: ignore[union-attr]
+                try:
+                    buffers = await self._process(frame, self)
+                except CloseConnection as exc:
+                    log.info("closing connection", extra={"peer": self.peer, "reason": str(exc)})
+                    self._abort()
+                    return
+                except Exception:
+                    log.exception("request failed; closing connection", extra={"peer": self.peer})
+                    self._abort()
+                    return
+                if buffers is None or self.closed:
+                    continue
+                self.transport.writelines(buffers)  # type: ignore[union-attr]
+                if self._drained is not None and not self._drained.done():
+                    await self._drained
+        except asyncio.CancelledError:
+            pass
+
+
+class KafkaServer:
+    """Listens on (host, port) and runs a KafkaConnection per client."""
+
+    def __init__(self, process: Processor, host: str, port: int, max_request_bytes: int) -> None:
+        self._process = process
+        self._host = host
+        self._port = port
+        self._max = max_request_bytes
+        self._server: asyncio.base_events.Server | None = None
+        self.connections: set[KafkaConnection] = set()
+
+    async def start(self) -> int:
+        """Bind and start accepting; returns the bound port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: self._track(KafkaConnection(self._process, self._max, self.connections.discard)),
+            self._host or None, self._port, reuse_address=True, backlog=1024)
+        return self._server.sockets[0].getsockname()[1]
+
+    def _track(self, conn: KafkaConnection) -> KafkaConnection:
+        self.connections.add(conn)
+        return conn
+
+    async def stop(self) -> None:
+        """Stop accepting and close every client connection."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections):
+            if conn.transport is not None:
+                conn.transport.close()
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+            except asyncio.TimeoutError:
+                pass
