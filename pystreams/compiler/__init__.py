@@ -5,6 +5,10 @@ May import graph, dsl, processor, state, serdes and errors; never runtime, testi
 from pystreams.compiler.description import TopologyDescription
 from pystreams.compiler.topology import (InternalTopic, Node, ProcessorNode, SinkNode, SourceNode,
                                          SubTopology, Topology, TopologyException)
+from pystreams.compiler.build import compile_graph, store_builder  # noqa: E402  (needs Topology)
+from pystreams.dsl.builder import register_compiler
+
+register_compiler(compile_graph)
 
 __all__ = ["InternalTopic", "Node", "ProcessorNode", "SinkNode", "SourceNode", "SubTopology",
-           "Topology", "TopologyDescription", "TopologyException"]
+           "Topology", "TopologyDescription", "TopologyException", "compile_graph", "store_builder"]

@@ -127,6 +127,7 @@ class Topology:
         self._internal_topics: dict[str, InternalTopic] = {}
         self._source_changelogs: dict[str, str] = {}
         self._copartition_groups: list[list[str]] = []
+        self.logical_graph: Any = None  # the DSL graph this was compiled from, if any
 
     # ------------------------------------------------------------------ building
     def add_source(self, name: str, *topics: str, pattern: str | re.Pattern[str] | None = None,
