@@ -17,7 +17,6 @@ from pystreams.graph import (GlobalStoreNode, GraphNode, LogicalGraph, StateStor
                              StreamSourceNode, TableSourceNode)
 
 if TYPE_CHECKING:
-    from pystreams.compiler.topology import Topology
     from pystreams.dsl.kstream import KStream
     from pystreams.dsl.ktable import GlobalKTable, KTable
 
@@ -30,10 +29,10 @@ STATE_STORE_NAME = "STATE-STORE-"
 TABLE_SOURCE_SUFFIX = "-source"
 
 # The compiler registers itself here (pystreams.compiler imports pystreams.dsl, never the reverse).
-_COMPILER: list[Callable[[LogicalGraph, dict[str, Any] | None], Topology]] = []
+_COMPILER: list[Callable[[LogicalGraph, dict[str, Any] | None], Any]] = []
 
 
-def register_compiler(compile_fn: Callable[[LogicalGraph, dict[str, Any] | None], Topology]) -> None:
+def register_compiler(compile_fn: Callable[[LogicalGraph, dict[str, Any] | None], Any]) -> None:
     """Called by pystreams.compiler on import: the function StreamsBuilder.build() uses."""
     _COMPILER[:] = [compile_fn]
 
@@ -208,8 +207,8 @@ class StreamsBuilder:
         return self
 
     # ------------------------------------------------------------------ build
-    def build(self, props: dict[str, Any] | None = None) -> Topology:
-        """Compile the graph to a Topology; props may set topology.optimization ("all")."""
+    def build(self, props: dict[str, Any] | None = None) -> Any:
+        """Compile the graph to a pystreams.Topology; props may set topology.optimization ("all")."""
         if not _COMPILER:
             raise TopologyError("No compiler registered: import pystreams (or pystreams.compiler) "
                                 "before calling build().")
