@@ -155,35 +155,40 @@ class _Builder:
     def _generic(self, origin: Any, args: tuple[Any, ...]) -> Converter | None:
         if origin in _LIST_ORIGINS:
             item = self.build(args[0]) if args else None
-            if item is None:
-                return None
-            return lambda v: v if v is None else [item(x) for x in v]
+            return None if item is None else _list_of(item)
         if origin in _SET_ORIGINS:
             item = self.build(args[0]) if args else None
-            make = frozenset if origin in (frozenset, cabc.Set) else set
-            if item is None:
-                return lambda v: v if v is None else make(v)
-            return lambda v: v if v is None else make(item(x) for x in v)
+            make: Callable[[Any], Any] = frozenset if origin in (frozenset, cabc.Set) else set
+            return _collection_of(make, item)
         if origin is tuple:
             if not args or (len(args) == 2 and args[1] is Ellipsis):
-                item = self.build(args[0]) if args else None
-                if item is None:
-                    return lambda v: v if v is None else tuple(v)
-                return lambda v: v if v is None else tuple(item(x) for x in v)
-            convs = [self.build(a) for a in args]
-            return lambda v: v if v is None else tuple(
-                c(x) if c else x for c, x in zip(convs, v))
+                return _collection_of(tuple, self.build(args[0]) if args else None)
+            return _fixed_tuple([self.build(a) for a in args])
         if origin in _DICT_ORIGINS:
             key = self.build(args[0]) if args else None
             value = self.build(args[1]) if len(args) > 1 else None
             if key is None and value is None:
                 return None
-            key = key or _identity
-            value = value or _identity
-            return lambda v: v if v is None else {key(k): value(x) for k, x in v.items()}
-        if origin is type:
-            return None
+            return _dict_of(key or _identity, value or _identity)
         return None
+
+
+def _list_of(item: Converter) -> Converter:
+    return lambda v: v if v is None else [item(x) for x in v]
+
+
+def _collection_of(make: Callable[[Any], Any], item: Converter | None) -> Converter:
+    if item is None:
+        return lambda v: v if v is None else make(v)
+    return lambda v: v if v is None else make(item(x) for x in v)
+
+
+def _fixed_tuple(convs: list[Converter | None]) -> Converter:
+    return lambda v: v if v is None else tuple(c(x) if c else x for c, x in zip(convs, v))
+
+
+def _dict_of(key: Converter, value: Converter) -> Converter:
+    return lambda v: v if v is None else {key(k): value(x) for k, x in v.items()}
 
 
 def _identity(v: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from typing_extensions import Self, dataclass_transform
 
@@ -22,19 +22,34 @@ from pystreams.serdes.records.build import (
     build_input_translation,
     resolve_fields,
 )
-from pystreams.serdes.records.fields import (
-    BooleanField,
-    BytesField,
-    CharField,
-    DatetimeField,
-    DecimalField,
-    FieldDescriptor,
-    FloatField,
-    IntegerField,
-    NumberField,
-    StringField,
-    ValidationError,
-)
+from pystreams.serdes.records.fields import ValidationError
+
+if TYPE_CHECKING:  # field classes as PEP 681 field specifiers (typed as functions -> Any)
+    from pystreams.serdes.records.typing_stubs import (
+        BooleanField,
+        BytesField,
+        CharField,
+        DatetimeField,
+        DecimalField,
+        FieldDescriptor,
+        FloatField,
+        IntegerField,
+        NumberField,
+        StringField,
+    )
+else:
+    from pystreams.serdes.records.fields import (
+        BooleanField,
+        BytesField,
+        CharField,
+        DatetimeField,
+        DecimalField,
+        FieldDescriptor,
+        FloatField,
+        IntegerField,
+        NumberField,
+        StringField,
+    )
 from pystreams.serdes.records.options import RecordOptions
 from pystreams.serdes.records.registry import BLESSED_KEY, namespace_of, registry
 
@@ -164,7 +179,7 @@ class Record:
         if cls.__dict__.get("__init__") in (None, Record.__pending_init__):
             cls.__init__ = init  # type: ignore[method-assign]
         cls._model_init = init  # type: ignore[attr-defined]
-        cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign]
+        cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign,assignment]
         cls._input_translate_fields = staticmethod(  # type: ignore[assignment]
             build_input_translation(options))
         if options.frozen:
@@ -373,6 +388,6 @@ class Record:
 
 
 def _rebuild(cls: type, state: dict[str, Any]) -> Any:
-    obj = object.__new__(cls)
+    obj: Any = object.__new__(cls)
     obj.__dict__.update(state)
     return obj
