@@ -1,10 +1,171 @@
-"""merge.repartition.topics: one repartition topic per key-changing operation (Kafka's
-InternalStreamsBuilder.mergeRepartitionTopics)."""
+"""merge.repartition.topics: one repartition topic per key-changing operation.
+
+Follows Kafka's InternalStreamsBuilder.mergeRepartitionTopics: every optimizable repartition node
+(group_by/aggregations, to_table) is registered under its nearest key-changing ancestor (when no
+value-changing step sits in between); merge nodes downstream of key changers take their place; each
+key changer with repartition nodes gets ONE repartition node named after the first topic
+("<topic>-filter/-sink/-source"), placed right after it, and the old repartition nodes disappear.
+The result is a new LogicalGraph whose node order is Kafka's write (build-priority) order.
+"""
 from __future__ import annotations
 
-from pystreams.graph import LogicalGraph
+import heapq
+from collections.abc import Callable
+from dataclasses import replace
+
+from pystreams.graph import GraphNode, LogicalGraph, ProcessorGraphNode, RepartitionNode
+
+
+class _Work:
+    """A mutable copy of the graph: parents per node, children in insertion order, priorities."""
+
+    def __init__(self, graph: LogicalGraph) -> None:
+        self.nodes: dict[str, GraphNode] = {n.name: n for n in graph}
+        self.parents: dict[str, list[str]] = {n.name: list(n.parents) for n in graph}
+        self.children: dict[str, list[str]] = {n.name: [] for n in graph}
+        for node in graph:
+            for parent in node.parents:
+                if node.name not in self.children[parent]:
+                    self.children[parent].append(node.name)
+        self.priority: dict[str, int] = {n.name: i for i, n in enumerate(graph)}
+
+    def add_child(self, parent: str, child: str) -> None:
+        if child not in self.children[parent]:
+            self.children[parent].append(child)
+        if parent not in self.parents[child]:
+            self.parents[child].append(parent)
+
+    def remove_child(self, parent: str, child: str) -> None:
+        if child in self.children[parent]:
+            self.children[parent].remove(child)
+        if parent in self.parents[child]:
+            self.parents[child].remove(parent)
+
+    def rename(self, old: str, new: str) -> None:
+        """Give a node its final name once no other node holds that name."""
+        assert new not in self.nodes, new
+        self.nodes[new] = self.nodes.pop(old)
+        self.parents[new] = self.parents.pop(old)
+        self.children[new] = self.children.pop(old)
+        self.priority[new] = self.priority.pop(old)
+        for table in (self.parents, self.children):
+            for names in table.values():
+                names[:] = [new if n == old else n for n in names]
+
+    def find_up(self, start: str, predicate: Callable[[str], bool]) -> str | None:
+        """Kafka's findParentNodeMatching (the last parent's search result wins)."""
+        if predicate(start):
+            return start
+        found: str | None = None
+        for parent in self.parents[start]:
+            if predicate(parent):
+                return parent
+            found = self.find_up(parent, predicate)
+        return found
+
+
+def _optimizable(node: GraphNode) -> bool:
+    return isinstance(node, RepartitionNode) and node.optimizable and not node.grouped_table
 
 
 def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
-    """Placeholder until the rewrite lands: returns the graph unchanged."""
-    return graph
+    """The graph with repartition topics merged per key-changing operation (Kafka's rule)."""
+    work = _Work(graph)
+    nodes = work.nodes
+
+    # registration, as maybeAddNodeForOptimizationMetadata does while the DSL is built
+    key_changers: dict[str, list[str]] = {}
+    merge_nodes: list[str] = []
+    for node in graph:
+        if node.key_changing:
+            key_changers[node.name] = []
+        elif _optimizable(node):
+            should_be = work.find_up(node.name, lambda n: nodes[n].key_changing or nodes[n].value_changing)
+            key_changer = work.find_up(node.name, lambda n: nodes[n].key_changing)
+            if should_be is not None and should_be == key_changer:
+                key_changers[key_changer].append(node.name)
+        elif isinstance(node, ProcessorGraphNode) and node.op == "merge":
+            merge_nodes.append(node.name)
+
+    _move_to_merge_nodes(work, key_changers, merge_nodes)
+
+    for key_node, repartitions in list(key_changers.items()):
+        if not repartitions:
+            continue
+        reps = [nodes[r] for r in repartitions]
+        assert all(isinstance(r, RepartitionNode) for r in reps)
+        topic = reps[0].topic  # type: ignore[attr-defined]
+        key_serde = next((r.key_serde for r in reps if r.key_serde is not None), None)  # type: ignore[attr-defined]
+        value_serde = next((r.value_serde for r in reps if r.value_serde is not None), None)  # type: ignore[attr-defined]
+        merged = RepartitionNode(topic + "-source", (), topic=topic, sink_name=topic + "-sink",
+                                 filter_name=topic + "-filter", key_serde=key_serde,
+                                 value_serde=value_serde, optimizable=True)
+        temp = f"$merged:{topic}"  # the final name may equal a replaced node's name
+        nodes[temp] = merged
+        work.parents[temp] = []
+        work.children[temp] = []
+        work.priority[temp] = work.priority[key_node]
+        for rep in repartitions:
+            child = work.find_up(rep, lambda n: key_node in work.parents[n])
+            if child is None:
+                raise AssertionError(f"no child of {key_node} above {rep}")
+            work.add_child(temp, child)
+            work.remove_child(key_node, child)
+            rep_children = list(work.children[rep])
+            rep_parents = list(work.parents[rep])
+            for grandchild in rep_children:
+                for parent in rep_parents:
+                    work.add_child(parent, grandchild)
+            for parent in rep_parents:
+                work.remove_child(parent, rep)
+            for grandchild in rep_children:
+                work.remove_child(rep, grandchild)
+            del nodes[rep]
+        work.add_child(key_node, temp)
+        work.rename(temp, merged.name)
+
+    return LogicalGraph(tuple(replace(nodes[name], parents=tuple(work.parents[name]))
+                              for name in _write_order(work)))
+
+
+def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_nodes: list[str]) -> None:
+    """Kafka's maybeUpdateKeyChangingRepartitionNodeMap: a merge of key-changed streams becomes the
+    key changer of the repartition nodes below it."""
+    to_remove: list[str] = []
+    for merge in merge_nodes:
+        owners: list[str] = []
+        for key_node, reps in key_changers.items():
+            below = all(work.find_up(r, lambda n: merge in work.parents[n]) is not None for r in reps)
+            if below and work.find_up(merge, lambda n, k=key_node: k in work.parents[n]) is not None:
+                owners.append(key_node)
+        if owners:
+            merged_reps: list[str] = []
+            for owner in owners:
+                for rep in key_changers[owner]:
+                    if rep not in merged_reps:
+                        merged_reps.append(rep)
+                to_remove.append(owner)
+            key_changers[merge] = merged_reps
+    for owner in to_remove:
+        key_changers.pop(owner, None)
+
+
+def _write_order(work: _Work) -> list[str]:
+    """Kafka writes nodes from a priority queue on build priority, each once all parents are written."""
+    roots = [n for n in work.nodes if not work.parents[n]]
+    written: list[str] = []
+    done: set[str] = set()
+    seq = 0
+    heap: list[tuple[int, int, str]] = []
+    for root in sorted(roots, key=lambda n: work.priority[n]):
+        heapq.heappush(heap, (work.priority[root], seq, root))
+        seq += 1
+    while heap:
+        _, _, name = heapq.heappop(heap)
+        if name not in done and all(p in done for p in work.parents[name]):
+            written.append(name)
+            done.add(name)
+        for child in work.children[name]:
+            heapq.heappush(heap, (work.priority[child], seq, child))
+            seq += 1
+    return written

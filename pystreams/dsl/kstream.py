@@ -64,8 +64,10 @@ class KStream(Generic[K, V]):
              key_serde: Any = None, value_serde: Any = None, repartition: bool | None = None,
              key_changing: bool = False, options: tuple[tuple[str, Any], ...] = ()) -> KStream[Any, Any]:
         name = self._builder.named_or_generate(named_of(named), prefix)
-        self._builder.add_node(ProcessorGraphNode(name, (self.name,), key_changing=key_changing, op=op,
-                                                  fn=fn, options=options))
+        value_changing = op in ("map_values", "flat_map_values")
+        self._builder.add_node(ProcessorGraphNode(name, (self.name,), key_changing=key_changing,
+                                                  value_changing=value_changing, op=op, fn=fn,
+                                                  options=options))
         return KStream(self._builder, name, key_serde, value_serde,
                        self.repartition_required if repartition is None else repartition)
 

@@ -17,6 +17,7 @@ class GraphNode:
     name: str
     parents: tuple[str, ...] = ()
     key_changing: bool = False
+    value_changing: bool = False
 
     @property
     def kind(self) -> str:
