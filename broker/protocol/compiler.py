@@ -166,16 +166,17 @@ class _Gen:
             i += 1
         if self.flexible:
             body += [f"    {var[f.name]} = {self.default_expr(f)}" for f in tagged]
-            body += self.read_uv("    ", "nt")
-            body += ["    if nt > end - o: raise _Corrupt('tagged fields: count beyond the frame')",
-                     "    for _ in range(nt):"]
-            body += self.read_uv("        ", "tag") + self.read_uv("        ", "sz")
-            body += ["        if sz > end - o: raise _Corrupt('tagged field: size beyond the frame')",
-                     "        te = o + sz"]
+            body += ["    if buf[o] == 0:", "        o += 1", "    else:"]  # fast path: no tagged fields
+            body += self.read_uv("        ", "nt")
+            body += ["        if nt > end - o: raise _Corrupt('tagged fields: count beyond the frame')",
+                     "        for _ in range(nt):"]
+            body += self.read_uv("            ", "tag") + self.read_uv("            ", "sz")
+            body += ["            if sz > end - o: raise _Corrupt('tagged field: size beyond the frame')",
+                     "            te = o + sz"]
             for k, f in enumerate(sorted(tagged, key=lambda g: g.tag or 0)):
-                body += [f"        {'if' if k == 0 else 'elif'} tag == {f.tag}:"]
-                body += self.read_value(f, False, var[f.name], "te", "            ")
-            body += ["        o = te"]
+                body += [f"            {'if' if k == 0 else 'elif'} tag == {f.tag}:"]
+                body += self.read_value(f, False, var[f.name], "te", "                ")
+            body += ["            o = te"]
         items = [f"{f.name!r}: {var[f.name]}" for f in present]
         items += [f"{f.name!r}: {self.default_expr(f)}" for f in fields if f not in present]
         body += ["    return {" + ", ".join(items) + "}, o"]
@@ -281,7 +282,12 @@ class _Gen:
             for f in tagged:
                 helper = self.tagged_encoder(f)
                 dflt = self.default_expr(f)
-                cond = "v is not None" if dflt == "None" else (f"v" if dflt == "[]" else f"v != {dflt}")
+                if f.is_struct:  # compare with a shared default dict, not a fresh literal
+                    body += [f"    v = d.get({f.name!r})",
+                             f"    if v and v != {self.const(f.default_value(self.version))}: "
+                             f"tg.append(({f.tag}, {helper}(v)))"]
+                    continue
+                cond = "v is not None" if dflt == "None" else ("v" if dflt == "[]" else f"v != {dflt}")
                 body += [f"    v = {self.get_expr(f)}", f"    if {cond}: tg.append(({f.tag}, {helper}(v)))"]
             body += ["    b.append(len(tg))", "    for t, data in tg:"]
             body += self.write_uv("        ", "t") + self.write_uv("        ", "len(data)")

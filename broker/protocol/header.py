@@ -43,7 +43,7 @@ def decode_request_header(frame: memoryview | bytes) -> tuple[RequestHeader, int
 
     Works for every API key Kafka defines, implemented or not, so that the server can answer an
     unsupported request with UNSUPPORTED_VERSION instead of dropping the connection."""
-    if not isinstance(frame, memoryview):
+    if type(frame) is not memoryview:
         frame = memoryview(frame)
     end = len(frame)
     if end < 10:
@@ -55,14 +55,17 @@ def decode_request_header(frame: memoryview | bytes) -> tuple[RequestHeader, int
         if n > end - o:
             raise CorruptMessageError(f"client_id: length {n} but {end - o} bytes left")
         try:
-            client_id = str(frame[o:o + n], "utf-8")
+            client_id = str(frame[10:10 + n], "utf-8")
         except UnicodeDecodeError as exc:
             raise CorruptMessageError(f"client_id is not UTF-8: {exc}") from None
         o += n
-    header = RequestHeader(api_key, api_version, correlation_id, client_id)
-    if request_header_version(api_key, api_version) == 2:
-        o = skip_tagged_fields(frame, o, end)
-    return header, o
+    first = FIRST_FLEXIBLE_VERSION.get(api_key)
+    if first is not None and api_version >= first:
+        if o < end and frame[o] == 0:  # the usual case: no header tagged fields
+            o += 1
+        else:
+            o = skip_tagged_fields(frame, o, end)
+    return RequestHeader(api_key, api_version, correlation_id, client_id), o
 
 
 def skip_tagged_fields(buf: memoryview, o: int, end: int) -> int:

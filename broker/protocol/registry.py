@@ -36,10 +36,17 @@ def api_for(api_key: int, version: int) -> Api:
     return api
 
 
-@lru_cache(maxsize=None)
+_REQUEST_DECODERS: dict[tuple[int, int], Decoder] = {}
+
+
 def request_decoder(api_key: int, version: int) -> Decoder:
-    api = api_for(api_key, version)
-    return compile_decoder(api.request, version, api.is_flexible(version))
+    """The compiled request decoder (plain dict cache: this lookup is on every request)."""
+    fn = _REQUEST_DECODERS.get((api_key, version))
+    if fn is None:
+        api = api_for(api_key, version)
+        fn = _REQUEST_DECODERS[(api_key, version)] = compile_decoder(api.request, version,
+                                                                     api.is_flexible(version))
+    return fn
 
 
 @lru_cache(maxsize=None)
@@ -54,7 +61,14 @@ def response_decoder(api_key: int, version: int) -> Decoder:
     return compile_decoder(api.response, version, api.is_flexible(version))
 
 
-@lru_cache(maxsize=None)
+_RESPONSE_ENCODERS: dict[tuple[int, int], Encoder] = {}
+
+
 def response_encoder(api_key: int, version: int) -> Encoder:
-    api = api_for(api_key, version)
-    return compile_encoder(api.response, version, api.is_flexible(version))
+    """The compiled response encoder (plain dict cache: this lookup is on every response)."""
+    fn = _RESPONSE_ENCODERS.get((api_key, version))
+    if fn is None:
+        api = api_for(api_key, version)
+        fn = _RESPONSE_ENCODERS[(api_key, version)] = compile_encoder(api.response, version,
+                                                                      api.is_flexible(version))
+    return fn
