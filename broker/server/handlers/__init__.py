@@ -15,6 +15,7 @@ _MODULES = [
     "offset_fetch", "offset_delete", "describe_groups", "list_groups", "delete_groups",
     "create_topics", "delete_topics", "create_partitions", "describe_configs", "alter_configs",
     "incremental_alter_configs", "delete_records", "describe_cluster", "describe_log_dirs",
+    "init_producer_id",
 ]
 
 HANDLERS: dict[int, Callable] = {}
