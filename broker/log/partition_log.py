@@ -39,6 +39,7 @@ class PartitionLog:
         self._log_start_offset = log_start_offset
         self.recovery_point = recovery_point
         self._last_flush_ms = self._now_ms()
+        self._base_cache: list[int] = []
         self._graveyard: list[tuple[int, BinaryIO]] = []  # deleted .log files kept open a while
         #: called with the new log start offset whenever it moves (checkpointing)
         self.on_log_start_offset_change: Callable[[int], None] | None = None
@@ -199,7 +200,11 @@ class PartitionLog:
     # ---- read ---------------------------------------------------------------------------
 
     def _bases(self) -> list[int]:
-        return [s.base_offset for s in self.segments]
+        """Base offsets of the segments (cached: rebuilt only when segments change)."""
+        if len(self._base_cache) != len(self.segments) or (
+                self.segments and self._base_cache[0] != self.segments[0].base_offset):
+            self._base_cache = [s.base_offset for s in self.segments]
+        return self._base_cache
 
     def _check_offset(self, offset: int) -> None:
         if offset < self._log_start_offset or offset > self.log_end_offset:

@@ -16,6 +16,7 @@ import gzip
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crc32c import crc32c
 
@@ -62,9 +63,9 @@ class BatchError(ValueError):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True)
-class BatchHeader:
-    """The 61-byte v2 header, decoded: what the log needs without touching the records."""
+class BatchHeader(NamedTuple):
+    """The 61-byte v2 header, decoded: what the log needs without touching the records.
+    (A NamedTuple: built straight from struct.unpack, ~5x cheaper than a dataclass.)"""
 
     base_offset: int
     batch_length: int
@@ -110,9 +111,12 @@ class BatchHeader:
         return bool(self.attributes & DELETE_HORIZON_MASK)
 
 
+_make_header = BatchHeader._make
+
+
 def parse_header(buf: bytes | bytearray | memoryview, pos: int = 0) -> BatchHeader:
     """Decode the header at `pos`; the caller guarantees HEADER_SIZE bytes are there."""
-    return BatchHeader(*_HEADER.unpack_from(buf, pos))
+    return _make_header(_HEADER.unpack_from(buf, pos))
 
 
 class RecordBatchView:
