@@ -18,3 +18,8 @@ def _root() -> None:
 def version() -> None:
     """Print the pystreams version."""
     typer.echo(pystreams.__version__)
+
+
+from pystreams.cli.describe_cmd import describe as _describe  # noqa: E402  (S1: `pystreams describe`)
+
+app.command("describe")(_describe)

@@ -363,6 +363,31 @@ class Topology:
     def __str__(self) -> str:
         return str(self.describe())
 
+    # ------------------------------------------------------------------ diagrams
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart of the topology (sub-topologies, topics, stores)."""
+        from pystreams.compiler.render import to_mermaid
+
+        return to_mermaid(self)
+
+    def to_dot(self) -> str:
+        """A Graphviz DOT digraph of the topology."""
+        from pystreams.compiler.render import to_dot
+
+        return to_dot(self)
+
+    def _repr_html_(self) -> str:
+        from pystreams.compiler.render import to_html
+
+        return to_html(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter: a diagram (HTML with Mermaid) with the describe() text as plain-text fallback."""
+        from pystreams.compiler.render import to_html, to_mermaid
+
+        return {"text/plain": str(self.describe()), "text/html": to_html(self),
+                "text/vnd.mermaid": to_mermaid(self)}
+
     # ------------------------------------------------------------------ helpers
     def _check_new_name(self, name: str) -> None:
         if not isinstance(name, str) or not name:
