@@ -37,19 +37,30 @@ def encode_response(header: RequestHeader, body: dict[str, Any]) -> list[Buffer]
     """The whole response (size prefix, response header, body) as a list of buffers to write.
 
     Record bytes are separate items, never copied; the other items are our own bytearrays."""
-    encode = response_encoder(header.api_key, header.api_version)
+    key = (header.api_key, header.api_version)
+    entry = _RESPONSE_PLANS.get(key)
+    if entry is None:
+        entry = _RESPONSE_PLANS[key] = (response_encoder(*key), response_header_version(*key) == 1)
+    encode, tagged_header = entry
     head = bytearray(_SIZE_CORR.pack(0, header.correlation_id))
-    if response_header_version(header.api_key, header.api_version) == 1:
+    if tagged_header:
         head.append(0)
     parts: list[Any] = [head]
     try:
         encode(body, parts)
     except (struct.error, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"cannot encode {_name(header.api_key)} v{header.api_version} response: {exc}") from exc
+    if len(parts) == 1:
+        _SIZE.pack_into(head, 0, len(head) - 4)
+        return parts
     _SIZE.pack_into(head, 0, sum(map(len, parts)) - 4)
     if not parts[-1]:
         parts.pop()
     return parts
+
+
+# (api_key, version) -> (compiled encoder, response header has tagged fields)
+_RESPONSE_PLANS: dict[tuple[int, int], tuple[Any, bool]] = {}
 
 
 def encode_request(header: RequestHeader, body: dict[str, Any]) -> bytes:
