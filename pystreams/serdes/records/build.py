@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pystreams.serdes.records.coercion import build_converter, related_records, unwrap_optional
-from pystreams.serdes.records.fields import FieldDescriptor, field_for_type
+from pystreams.serdes.records.fields import FieldDescriptor, ValidationError, field_for_type
 from pystreams.serdes.records.options import RecordOptions
 
 _MUTABLE = (list, dict, set, bytearray)
@@ -104,15 +104,27 @@ def build_descriptors(cls: type, options: RecordOptions, fields: dict[str, Any],
 
 
 def field_loader(descr: FieldDescriptor[Any], options: RecordOptions) -> Callable[[Any], Any] | None:
-    """Decoded data -> field value: type conversion, then the descriptor's coercion if on."""
+    """Decoded data -> field value: type conversion, then the descriptor's coercion if on.
+    A value that cannot be coerced is a ValidationError naming the field."""
     conv = build_converter(descr.type, coercions=options.coercions,
                            date_parser=descr.date_parser or options.date_parser)
     if not descr.coerce:
         return conv
     prepare = descr.prepare_value
-    if conv is None:
-        return prepare
-    return lambda v: prepare(conv(v))
+
+    def coerce(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            if conv is not None:
+                value = conv(value)
+            return prepare(value)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise descr.validation_error(f"{descr.field} is not correct type for {descr}, "
+                                         f"got {type(value)!r}: {exc!r}") from exc
+    return coerce
 
 
 def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:

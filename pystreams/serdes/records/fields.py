@@ -126,15 +126,15 @@ class FieldDescriptor(Generic[T]):
 
     def validate_all(self, value: Any) -> Iterator[ValidationError]:
         """Type check (by preparing the value) and then the field's constraints."""
+        if value is None:
+            if self.required:
+                yield self.validation_error(f"{self.field} is required, got None")
+            return
         try:
             prepared = self.prepare_value(value, coerce=True)
         except (TypeError, ValueError, ArithmeticError) as exc:
             yield self.validation_error(f"{self.field} is not correct type for {self}, "
                                         f"got {type(value)!r}: {exc!r}")
-            return
-        if prepared is None:
-            if self.required and value is None:
-                yield self.validation_error(f"{self.field} is required, got None")
             return
         yield from self.validate(prepared)
 
