@@ -40,6 +40,7 @@ class Change(Generic[V]):
 
     new_value: V | None
     old_value: V | None = None
+    is_latest: bool = True
 
 
 class KeyValueIterator(Iterator[KeyValue]):

@@ -1,1 +1,9 @@
-"""pystreams.testing."""
+"""TopologyTestDriver and its test topics: run a Topology in-process, deterministically, no broker, no threads.
+Imports processor, state, serdes, errors (and is imported by nothing but tests and the CLI)."""
+from pystreams.testing.driver import TopologyTestDriver
+from pystreams.testing.facade import KeyValueStoreFacade
+from pystreams.testing.records import DriverClosedError, NoSuchElementError, TestRecord
+from pystreams.testing.topics import TestInputTopic, TestOutputTopic
+
+__all__ = ["DriverClosedError", "KeyValueStoreFacade", "NoSuchElementError", "TestInputTopic", "TestOutputTopic",
+           "TestRecord", "TopologyTestDriver"]

@@ -1,0 +1,141 @@
+"""The context each processor node gets: bound to its node, so forward() always reaches that node's children."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from pystreams.errors import PystreamsError
+from pystreams.processor.api import (Cancellable, FixedKeyProcessorContext, Interval, ProcessorContext,
+                                     PunctuationType, Punctuator, interval_ms)
+from pystreams.processor.internals.errors import StoreNotConnectedError, StreamsException
+from pystreams.processor.record import RecordMetadata
+from pystreams.processor.task_id import TaskId
+from pystreams.state.context import RecordContext
+
+if TYPE_CHECKING:
+    from pystreams.processor.internals.task import StreamTask
+
+Child = Callable[[Any], None]
+
+
+class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[Any, Any]):
+    """Kafka's ProcessorContextImpl for one node of one task."""
+
+    def __init__(self, task: StreamTask, node_name: str, store_names: list[str]) -> None:
+        self._task = task
+        self._sctx = task.store_context
+        self.node_name = node_name
+        self._store_names = frozenset(store_names)
+        self._children: list[Child] = []
+        self._by_name: dict[str, Child] = {}
+
+    def add_child(self, name: str, child: Child) -> None:
+        self._children.append(child)
+        self._by_name[name] = child
+
+    # ---- forwarding (hot path)
+    def forward(self, record: Any, child_name: str | None = None) -> None:
+        sctx = self._sctx
+        prev = sctx.record_context
+        if record.timestamp != prev.timestamp or record.headers is not prev.headers:
+            # downstream stores and sinks see the forwarded record's timestamp and headers (Kafka)
+            sctx.record_context = RecordContext(record.timestamp, prev.offset, prev.topic, prev.partition,
+                                                record.headers)
+        try:
+            if child_name is None:
+                for child in self._children:
+                    child(record)
+            else:
+                child = self._by_name.get(child_name)
+                if child is None:
+                    raise StreamsException(
+                        f"Unknown downstream node: {child_name} either does not exist or is not connected to "
+                        f"this processor ({self.node_name}); its children are {list(self._by_name)}")
+                child(record)
+        finally:
+            sctx.record_context = prev
+
+    # ---- identity and config
+    @property
+    def application_id(self) -> str:
+        return self._task.application_id
+
+    @property
+    def task_id(self) -> TaskId:
+        return self._task.id  # type: ignore[no-any-return]
+
+    def app_configs(self) -> Mapping[str, Any]:
+        return self._task.configs
+
+    @property
+    def key_serde(self) -> Any:
+        return self._task.default_key_serde
+
+    @property
+    def value_serde(self) -> Any:
+        return self._task.default_value_serde
+
+    @property
+    def state_dir(self) -> str:
+        return self._sctx.state_dir
+
+    def metrics(self) -> Any:
+        """The task's metrics (record_dropped() for processors that drop records on purpose)."""
+        return self._task.metrics
+
+    # ---- time and punctuation
+    def schedule(self, interval: Interval, punctuation_type: PunctuationType, callback: Punctuator) -> Cancellable:
+        ms = interval_ms(interval)
+        if ms < 1:
+            raise ValueError("The minimum supported scheduling interval is 1 millisecond.")
+        if not isinstance(punctuation_type, PunctuationType):
+            raise TypeError(f"punctuation_type must be PunctuationType.STREAM_TIME or WALL_CLOCK_TIME, "
+                            f"got {punctuation_type!r}")
+        if not callable(callback):
+            raise TypeError(f"punctuator of {self.node_name} must be callable(timestamp_ms)")
+        return self._task.schedule(self.node_name, ms, punctuation_type, callback)
+
+    def current_stream_time_ms(self) -> int:
+        return self._task.stream_time
+
+    def current_system_time_ms(self) -> int:
+        return self._task.time()
+
+    # ---- stores, metadata, commit
+    def get_state_store(self, name: str) -> Any:
+        task = self._task
+        global_store = task.global_stores.get(name)
+        if global_store is not None:
+            return global_store
+        if name not in self._store_names:
+            if name in task.stores:
+                raise StoreNotConnectedError(
+                    f"Processor {self.node_name} has no access to StateStore {name} as the store is not "
+                    f"connected to the processor. Connect it: topology.add_state_store(builder, "
+                    f"'{self.node_name}') or topology.connect_processor_and_state_stores('{self.node_name}', "
+                    f"'{name}'); in the DSL pass the store name to process()/process_values(), or give the "
+                    f"supplier a stores() method returning its StoreBuilders.")
+            raise StoreNotConnectedError(
+                f"Processor {self.node_name} asked for StateStore {name}, but no store of that name is in the "
+                f"topology (stores: {sorted(task.stores)}). Add it with topology.add_state_store(builder, "
+                f"'{self.node_name}').")
+        return task.stores[name]
+
+    def record_metadata(self) -> RecordMetadata | None:
+        rc = self._sctx.record_context
+        if rc is self._task.no_record_context:
+            return None
+        return RecordMetadata(rc.topic, rc.partition, rc.offset)
+
+    def commit(self) -> None:
+        self._task.commit_requested = True
+
+    def __repr__(self) -> str:
+        return f"ProcessorContext(task={self._task.id}, node={self.node_name})"
+
+
+def wrap_user_error(e: Exception, task: StreamTask, node: str) -> PystreamsError:
+    """Kafka's 'Exception caught in process' with task, node and record coordinates."""
+    rc = task.store_context.record_context
+    return StreamsException(
+        f"Exception caught in process. taskId={task.id}, processor={node}, topic={rc.topic}, "
+        f"partition={rc.partition}, offset={rc.offset}: {type(e).__name__}: {e}")

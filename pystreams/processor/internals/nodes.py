@@ -1,0 +1,162 @@
+"""Runtime nodes of a task: sources deserialize, processors run user code, sinks serialize to the collector."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from pystreams.errors import PystreamsError, SerdeError
+from pystreams.processor.api import FixedKeyProcessor
+from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
+from pystreams.processor.internals.errors import StreamsException
+from pystreams.processor.record import FixedKeyRecord, Record
+from pystreams.state.context import RecordContext
+
+if TYPE_CHECKING:
+    from pystreams.processor.internals.task import StreamTask
+
+
+class SourceRuntime:
+    """Deserializes records of its topics (in the record queue) and forwards them to its children."""
+
+    __slots__ = ("name", "context", "key_deserialize", "value_deserialize", "extractor", "topics", "pattern",
+                 "key_serde", "value_serde")
+
+    def __init__(self, name: str, context: ProcessorContextImpl, key_serde: Any, value_serde: Any,
+                 extractor: Any, topics: list[str], pattern: Any) -> None:
+        self.name = name
+        self.context = context
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.key_deserialize = key_serde.deserialize
+        self.value_deserialize = value_serde.deserialize
+        self.extractor = extractor
+        self.topics = topics
+        self.pattern = pattern
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.context.forward(record)
+
+
+class ProcessorRuntime:
+    """Runs one user Processor; records of the other flavour are converted on the way in."""
+
+    __slots__ = ("name", "processor", "context", "task", "process")
+
+    def __init__(self, name: str, processor: Any, context: ProcessorContextImpl, task: StreamTask) -> None:
+        self.name = name
+        self.processor = processor
+        self.context = context
+        self.task = task
+        self.process: Callable[[Any], None] = (
+            self._process_fixed if isinstance(processor, FixedKeyProcessor) else self._process_record)
+
+    def _process_record(self, record: Any) -> None:
+        if type(record) is not Record:
+            record = Record(record.key, record.value, record.timestamp, record.headers)
+        try:
+            self.processor.process(record)
+        except PystreamsError:
+            raise
+        except Exception as e:
+            raise wrap_user_error(e, self.task, self.name) from e
+
+    def _process_fixed(self, record: Any) -> None:
+        if type(record) is not FixedKeyRecord:
+            record = FixedKeyRecord(record.key, record.value, record.timestamp, record.headers)
+        try:
+            self.processor.process(record)
+        except PystreamsError:
+            raise
+        except Exception as e:
+            raise wrap_user_error(e, self.task, self.name) from e
+
+    def init(self) -> None:
+        try:
+            self.processor.init(self.context)
+        except PystreamsError:
+            raise
+        except Exception as e:
+            raise StreamsException(f"failed to initialize processor {self.name}: {type(e).__name__}: {e}") from e
+
+    def close(self) -> None:
+        try:
+            self.processor.close()
+        except PystreamsError:
+            raise
+        except Exception as e:
+            raise StreamsException(f"failed to close processor {self.name}: {type(e).__name__}: {e}") from e
+
+
+class SinkRuntime:
+    """Serializes records and hands them to the record collector (Kafka's SinkNode + RecordCollectorImpl)."""
+
+    __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
+                 "collector", "key_serde", "value_serde", "internal_prefix")
+
+    def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
+                 value_serde: Any, partitioner: Any) -> None:
+        self.name = name
+        self.task = task
+        self.topic = topic
+        self.extractor = extractor
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.key_serialize = key_serde.serialize
+        self.value_serialize = value_serde.serialize
+        self.partitioner = _partition_fn(partitioner)
+        self.collector = task.collector
+
+    def process(self, record: Any) -> None:
+        key = record.key
+        value = record.value
+        timestamp = record.timestamp
+        headers = record.headers
+        topic = self.topic
+        if topic is None:
+            topic = self._extract_topic(key, value, timestamp, headers)
+        if timestamp < 0:
+            raise StreamsException(f"Invalid (negative) timestamp of {timestamp} for output record "
+                                   f"<{key!r}:{value!r}> in sink {self.name}.")
+        try:
+            raw_key = self.key_serialize(topic, key, headers)
+            raw_value = self.value_serialize(topic, value, headers)
+        except Exception as e:
+            raise SerdeError(
+                f"Sink {self.name} could not serialize <{key!r}:{value!r}> for topic {topic} with key serde "
+                f"{type(self.key_serde).__name__} and value serde {type(self.value_serde).__name__}: {e}. "
+                "A serde is not compatible with the actual key or value type: change default.key.serde / "
+                "default.value.serde or pass the right serdes (Produced(key_serde=..., value_serde=...)).") from e
+        partitioner = self.partitioner
+        if partitioner is None:
+            self.collector.send(topic, raw_key, raw_value, headers, timestamp, None)
+            return
+        n = self.collector.partitions_for(topic)
+        chosen = partitioner(topic, key, value, n) if n is not None else None
+        if chosen is None or isinstance(chosen, int):
+            self.collector.send(topic, raw_key, raw_value, headers, timestamp, chosen)
+        else:  # Kafka 3.4+: a set of partitions (multicast); empty = drop
+            for p in sorted(chosen):
+                self.collector.send(topic, raw_key, raw_value, headers, timestamp, p)
+
+    def _extract_topic(self, key: Any, value: Any, timestamp: int, headers: Any) -> str:
+        rc = self.task.store_context.record_context
+        view = RecordContext(timestamp, rc.offset, rc.topic, rc.partition, headers)
+        extractor = self.extractor
+        fn = extractor.extract if hasattr(extractor, "extract") else extractor
+        topic = fn(key, value, view)
+        if not isinstance(topic, str) or not topic:
+            raise StreamsException(f"Sink {self.name}: the topic name extractor returned {topic!r} for "
+                                   f"<{key!r}:{value!r}>; it must return a topic name.")
+        return self.task.physical_topic(topic)
+
+
+def _partition_fn(partitioner: Any) -> Callable[[str, Any, Any, int], Any] | None:
+    """Kafka's StreamPartitioner as a function: .partitions(), .partition(), or a plain callable."""
+    if partitioner is None:
+        return None
+    for attr in ("partitions", "partition"):
+        fn = getattr(partitioner, attr, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    if callable(partitioner):
+        return partitioner  # type: ignore[no-any-return]
+    raise StreamsException(f"partitioner {partitioner!r} is not callable(topic, key, value, num_partitions)")
