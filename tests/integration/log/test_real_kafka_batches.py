@@ -41,7 +41,7 @@ def test_kafka_stored_batches_are_stored_identically_by_us(tmp_path: Path) -> No
     from tests.integration.log.test_dump_log import dump_log
 
     topic = "real-batches"
-    with reference.ReferenceKafka() as kafka:
+    with reference.ReferenceKafka(data_dir=tmp_path / "kafka") as kafka:
         sent = produce_real_batches(kafka.bootstrap_servers, topic)
         kafka_log = kafka.data_dir / f"{topic}-0" / "00000000000000000000.log"
         deadline = time.monotonic() + 10
@@ -50,6 +50,10 @@ def test_kafka_stored_batches_are_stored_identically_by_us(tmp_path: Path) -> No
             if sum(v.header.records_count for v in iter_batches(theirs)) == sent:
                 break
             time.sleep(0.1)
+    # after Kafka's clean shutdown its indexes are trimmed to their valid entries
+    kafka_dir = tmp_path / "kafka" / "data" / f"{topic}-0"
+    kafka_index = (kafka_dir / "00000000000000000000.index").read_bytes()
+    kafka_timeindex = (kafka_dir / "00000000000000000000.timeindex").read_bytes()
     batches = list(iter_batches(theirs))
     codecs = {v.header.compression for v in batches}
     assert codecs == {0, 1, 2, 3, 4}, codecs
@@ -64,6 +68,11 @@ def test_kafka_stored_batches_are_stored_identically_by_us(tmp_path: Path) -> No
     ours.close()
     our_file = tmp_path / f"{topic}-0" / "00000000000000000000.log"
     assert our_file.read_bytes() == theirs
+    # one batch per produce request, as librdkafka sends: Kafka's per-append index entries
+    # and our per-batch ones coincide, entry for entry
+    assert len(kafka_index) >= 16
+    assert our_file.with_suffix(".index").read_bytes() == kafka_index
+    assert our_file.with_suffix(".timeindex").read_bytes() == kafka_timeindex
 
     out = dump_log(our_file)
     assert out.count("isvalid: true") == len(batches) and "isvalid: false" not in out
