@@ -30,7 +30,8 @@ def find_topology(namespace: dict[str, Any], config: dict[str, Any] | None = Non
     if not topologies:
         builders = [v for v in namespace.values() if isinstance(v, StreamsBuilder)]
         if len(builders) == 1:
-            return builders[0].build(config)
+            built: Topology = builders[0].build(config)
+            return built
     unique = list({id(t): t for t in topologies}.values())
     if len(unique) == 1:
         return unique[0]

@@ -136,7 +136,7 @@ def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_
         owners: list[str] = []
         for key_node, reps in key_changers.items():
             below = all(work.find_up(r, lambda n: merge in work.parents[n]) is not None for r in reps)
-            if below and work.find_up(merge, lambda n, k=key_node: k in work.parents[n]) is not None:
+            if below and work.find_up(merge, _has_parent(work, key_node)) is not None:
                 owners.append(key_node)
         if owners:
             merged_reps: list[str] = []
@@ -148,6 +148,10 @@ def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_
             key_changers[merge] = merged_reps
     for owner in to_remove:
         key_changers.pop(owner, None)
+
+
+def _has_parent(work: _Work, parent: str) -> Callable[[str], bool]:
+    return lambda name: parent in work.parents[name]
 
 
 def _write_order(work: _Work) -> list[str]:

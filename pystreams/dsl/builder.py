@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pystreams.dsl.options import Consumed, Materialized
 from pystreams.errors import TopologyError
@@ -96,8 +96,15 @@ class StreamsBuilder:
         return LogicalGraph(tuple(self._nodes))
 
     # ------------------------------------------------------------------ sources
+    @overload
+    def stream(self, topics: str | list[str] | tuple[str, ...] | re.Pattern[str]) -> KStream[Any, Any]: ...
+
+    @overload
     def stream(self, topics: str | list[str] | tuple[str, ...] | re.Pattern[str],
-               consumed: Consumed[K, V] | None = None) -> KStream[K, V]:
+               consumed: Consumed[K, V]) -> KStream[K, V]: ...
+
+    def stream(self, topics: str | list[str] | tuple[str, ...] | re.Pattern[str],
+               consumed: Consumed[Any, Any] | None = None) -> KStream[Any, Any]:
         """A KStream from one topic, a list of topics, or a compiled regex pattern."""
         from pystreams.dsl.kstream import KStream
 
@@ -123,8 +130,18 @@ class StreamsBuilder:
         self.add_node(node)
         return KStream(self, name, consumed.key_serde, consumed.value_serde, repartition_required=False)
 
-    def table(self, topic: str, consumed: Consumed[K, V] | None = None,
-              materialized: Materialized[K, V] | None = None) -> KTable[K, V]:
+    @overload
+    def table(self, topic: str) -> KTable[Any, Any]: ...
+
+    @overload
+    def table(self, topic: str, consumed: Consumed[K, V],
+              materialized: Materialized[K, V] | None = None) -> KTable[K, V]: ...
+
+    @overload
+    def table(self, topic: str, *, materialized: Materialized[K, V]) -> KTable[K, V]: ...
+
+    def table(self, topic: str, consumed: Consumed[Any, Any] | None = None,
+              materialized: Materialized[Any, Any] | None = None) -> KTable[Any, Any]:
         """A KTable (changelog view) of a topic; materialized only when named or needed downstream."""
         from pystreams.dsl.ktable import KTable
 

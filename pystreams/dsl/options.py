@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Generic, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
 
 from pystreams.errors import TopologyError
+
+if TYPE_CHECKING:
+    from pystreams.serdes import Serde
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -61,8 +64,8 @@ def named_of(named: Named | str | None) -> str | None:
 class Consumed(Generic[K, V]):
     """How a source reads: serdes, timestamp extractor, auto.offset.reset, processor name."""
 
-    key_serde: Any = None
-    value_serde: Any = None
+    key_serde: Serde[K] | None = None
+    value_serde: Serde[V] | None = None
     timestamp_extractor: Any = None
     offset_reset: str | None = None
     name: str | None = None
@@ -75,7 +78,7 @@ class Consumed(Generic[K, V]):
                                 f"got {self.offset_reset!r}.")
 
     @classmethod
-    def with_(cls, key_serde: Any = None, value_serde: Any = None) -> Consumed[Any, Any]:
+    def with_(cls, key_serde: Serde[K] | None = None, value_serde: Serde[V] | None = None) -> Consumed[K, V]:
         """Kafka's Consumed.with(keySerde, valueSerde)."""
         return cls(key_serde, value_serde)
 
@@ -109,8 +112,8 @@ class Consumed(Generic[K, V]):
 class Produced(Generic[K, V]):
     """How a sink writes: serdes, partitioner(topic, key, value, num_partitions), processor name."""
 
-    key_serde: Any = None
-    value_serde: Any = None
+    key_serde: Serde[K] | None = None
+    value_serde: Serde[V] | None = None
     partitioner: Any = None
     name: str | None = None
 
@@ -119,7 +122,8 @@ class Produced(Generic[K, V]):
             validate_name(self.name)
 
     @classmethod
-    def with_(cls, key_serde: Any = None, value_serde: Any = None, partitioner: Any = None) -> Produced[Any, Any]:
+    def with_(cls, key_serde: Serde[K] | None = None, value_serde: Serde[V] | None = None,
+              partitioner: Any = None) -> Produced[K, V]:
         """Kafka's Produced.with(keySerde, valueSerde[, partitioner])."""
         return cls(key_serde, value_serde, partitioner)
 
@@ -149,8 +153,8 @@ class Produced(Generic[K, V]):
 class Grouped(Generic[K, V]):
     """Serdes for a grouping's repartition topic, and its name (names the topic and processors)."""
 
-    key_serde: Any = None
-    value_serde: Any = None
+    key_serde: Serde[K] | None = None
+    value_serde: Serde[V] | None = None
     name: str | None = None
 
     def __post_init__(self) -> None:
@@ -158,7 +162,7 @@ class Grouped(Generic[K, V]):
             validate_name(self.name)
 
     @classmethod
-    def with_(cls, key_serde: Any = None, value_serde: Any = None) -> Grouped[Any, Any]:
+    def with_(cls, key_serde: Serde[K] | None = None, value_serde: Serde[V] | None = None) -> Grouped[K, V]:
         """Kafka's Grouped.with(keySerde, valueSerde)."""
         return cls(key_serde, value_serde)
 
@@ -190,8 +194,8 @@ class Materialized(Generic[K, V]):
     changelog on/off with topic configs, caching on/off, or a user store supplier."""
 
     name: str | None = None
-    key_serde: Any = None
-    value_serde: Any = None
+    key_serde: Serde[K] | None = None
+    value_serde: Serde[V] | None = None
     store_type: str | None = None
     logging_enabled: bool = True
     log_config: Mapping[str, str] = field(default_factory=dict)
@@ -220,7 +224,7 @@ class Materialized(Generic[K, V]):
         return cls(store_supplier=name_or_supplier)
 
     @classmethod
-    def with_(cls, key_serde: Any = None, value_serde: Any = None) -> Materialized[Any, Any]:
+    def with_(cls, key_serde: Serde[K] | None = None, value_serde: Serde[V] | None = None) -> Materialized[K, V]:
         """Kafka's Materialized.with(keySerde, valueSerde)."""
         return cls(key_serde=key_serde, value_serde=value_serde)
 
@@ -258,8 +262,8 @@ class Repartitioned(Generic[K, V]):
     """repartition(): topic name, serdes, partition count, partitioner."""
 
     name: str | None = None
-    key_serde: Any = None
-    value_serde: Any = None
+    key_serde: Serde[K] | None = None
+    value_serde: Serde[V] | None = None
     num_partitions: int | None = None
     partitioner: Any = None
 
@@ -275,7 +279,8 @@ class Repartitioned(Generic[K, V]):
         return cls(name=name)
 
     @classmethod
-    def with_(cls, key_serde: Any = None, value_serde: Any = None) -> Repartitioned[Any, Any]:
+    def with_(cls, key_serde: Serde[K] | None = None,
+              value_serde: Serde[V] | None = None) -> Repartitioned[K, V]:
         """Kafka's Repartitioned.with(keySerde, valueSerde)."""
         return cls(key_serde=key_serde, value_serde=value_serde)
 
