@@ -178,6 +178,67 @@ def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:
     return _compile("__init__", lines, ns, cls)
 
 
+def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], Any]
+                      ) -> Callable[[Any], Any]:
+    """Generate ``from_data`` for the common case (a dict naming this class or no class): fills
+    the instance dict directly, no keyword-argument round trip. Anything else takes ``slow``."""
+    ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_slow": slow,
+                          "_known": frozenset([d.input_name for d in options.descriptors.values()]
+                                             + [BLESSED]),
+                          "_ns": options.namespace, "_missing": _missing_field,
+                          "_BLESSED": BLESSED}
+    body = []
+    for name in options.fieldpos.values():
+        d = options.descriptors[name]
+        key = d.input_name
+        loader = field_loader(d, options)
+        if loader is not None:
+            ns[f"_l_{name}"] = loader
+        if d.has_default:
+            default = d.default
+            if d.default_factory is not None or isinstance(default, _MUTABLE):
+                ns[f"_d_{name}"] = d.make_default
+                default_expr = f"_d_{name}()"
+            else:
+                ns[f"_d_{name}"] = default
+                default_expr = f"_d_{name}"
+            value = f"_l_{name}(v)" if loader is not None else "v"
+            body += [f"    v = data.get({key!r})",
+                     f"    __d__[{name!r}] = {default_expr} if v is None else {value}"]
+        else:
+            value = f"_l_{name}(data[{key!r}])" if loader is not None else f"data[{key!r}]"
+            body += [f"    try:",
+                     f"        __d__[{name!r}] = {value}",
+                     f"    except KeyError:",
+                     f"        if {key!r} in data:",
+                     f"            raise",
+                     f"        _missing(_cls, {name!r})"]
+    lines = ["def from_data(data):",
+             "    if type(data) is not dict:",
+             "        return _slow(data)",
+             "    meta = data.get(_BLESSED)",
+             "    if meta is not None and (type(meta) is not dict or meta.get('ns') != _ns):",
+             "        return _slow(data)",
+             "    self = _new(_cls)",
+             "    __d__ = self.__dict__",
+             *body,
+             "    if not _known.issuperset(data):",
+             "        __d__.update((k, v) for k, v in data.items() if k not in _known)"]
+    if hasattr(cls, "__post_init__"):
+        lines.append("    self.__post_init__()")
+    if options.validation:
+        lines.append("    self.validate_or_raise()")
+    lines.append("    return self")
+    return _compile("from_data", lines, ns, cls)
+
+
+BLESSED = "__faust"
+
+
+def _missing_field(cls: type, name: str) -> None:
+    raise TypeError(f"__init__() missing 1 required positional argument: '{name}'")
+
+
 def _unexpected(self: Any, kwargs: dict[str, Any]) -> None:
     n = len(kwargs)
     raise TypeError(f"{type(self).__name__} got unexpected argument{'s' if n > 1 else ''}: "

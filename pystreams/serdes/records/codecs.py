@@ -7,6 +7,7 @@ import base64
 import datetime as _dt
 import decimal
 import enum
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -75,7 +76,8 @@ CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
 }
 
 
-def _chain(name: str) -> list[tuple[Callable[[Any], bytes], Callable[[bytes], Any]]]:
+@functools.lru_cache(maxsize=64)
+def _chain(name: str) -> tuple[tuple[Callable[[Any], bytes], Callable[[bytes], Any]], ...]:
     parts = [p.strip() for p in name.split("|")]
     out = []
     for part in parts:
@@ -86,11 +88,13 @@ def _chain(name: str) -> list[tuple[Callable[[Any], bytes], Callable[[bytes], An
             raise SerdeError(f"unknown serializer {part!r}; use one of "
                              f"{', '.join(sorted(CODECS))} or a chain like 'json|binary'")
         out.append(CODECS[part])
-    return out
+    return tuple(out)
 
 
 def dumps(codec: str | None, obj: Any) -> bytes:
     """Encode ``obj`` with a codec name (Faust's codecs.dumps); None means json."""
+    if codec is None or codec == "json":
+        return orjson.dumps(obj, default=json_default, option=JSON_OPTIONS)
     data: Any = obj
     for encode, _ in _chain(codec or "json"):
         data = encode(data)
@@ -99,6 +103,8 @@ def dumps(codec: str | None, obj: Any) -> bytes:
 
 def loads(codec: str | None, data: bytes) -> Any:
     """Decode bytes with a codec name (Faust's codecs.loads); None means json."""
+    if codec is None or codec == "json":
+        return orjson.loads(data)
     value: Any = data
     for _, decode in reversed(_chain(codec or "json")):
         value = decode(value)

@@ -18,6 +18,7 @@ from pystreams.serdes.records import codecs
 from pystreams.serdes.records.build import (
     build_asdict,
     build_descriptors,
+    build_fast_loader,
     build_init,
     build_input_translation,
     resolve_fields,
@@ -186,6 +187,10 @@ class Record:
             cls.__setattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
             cls.__delattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
         cls._field_names_ = tuple(options.fields)  # type: ignore[attr-defined]
+        fast = None
+        if cls.__dict__.get("__init__") is init:  # no user __init__: load without calling it
+            fast = build_fast_loader(cls, options, lambda data: cls._load_slow(data, cls))
+        cls._fast_from_data_ = fast  # type: ignore[attr-defined]
         cls._pending_ = False
         cls._frame_ = None  # resolved: do not keep the defining scope alive
 
@@ -229,8 +234,26 @@ class Record:
     def from_data(cls, data: Mapping[str, Any], *,
                   preferred_type: type | None = None) -> Self:
         """A record from decoded data (a dict), converting values to the declared types."""
+        if cls._pending_:
+            cls.make_final()
+        fast = cls.__dict__.get("_fast_from_data_")
+        try:
+            if fast is not None and (preferred_type is None or preferred_type is cls):
+                return fast(data)  # type: ignore[no-any-return]
+            return cls._load_slow(data, preferred_type)
+        except SerdeError:
+            raise
+        except TypeError as exc:
+            raise SerdeError(f"cannot load {cls.__name__} from data: {exc}") from exc
+        except (ValueError, ArithmeticError) as exc:
+            raise SerdeError(f"cannot load {cls.__name__}: a value does not fit its declared "
+                             f"type ({exc})") from exc
+
+    @classmethod
+    def _load_slow(cls, data: Any, preferred_type: type | None) -> Self:
+        """Every case: records passed through, namespaces, input names, user ``__init__``."""
         if getattr(data, "_pystreams_record_", False):
-            return data  # type: ignore[return-value]
+            return data  # type: ignore[no-any-return]
         if not isinstance(data, Mapping):
             raise SerdeError(f"{cls.__name__}.from_data needs a mapping, "
                              f"got {type(data).__name__}: {data!r:.80}")
@@ -240,16 +263,8 @@ class Record:
                              f"{BLESSED_KEY!r} namespace naming a concrete Record")
         if target._pending_:  # type: ignore[attr-defined]
             target.make_final()  # type: ignore[attr-defined]
-        data = target._input_translate_fields(data)  # type: ignore[attr-defined]
-        try:
-            return target(**data, __strict__=False)  # type: ignore[no-any-return]
-        except TypeError as exc:
-            raise SerdeError(f"cannot load {target.__name__} from data: {exc}") from exc
-        except (ValueError, ArithmeticError) as exc:
-            if isinstance(exc, SerdeError):
-                raise
-            raise SerdeError(f"cannot load {target.__name__}: a value does not fit its declared "
-                             f"type ({exc})") from exc
+        data = target._input_translate_fields(dict(data))  # type: ignore[attr-defined]
+        return target(**data, __strict__=False)  # type: ignore[no-any-return]
 
     @classmethod
     def _from_data_field(cls, data: Any) -> Any:
