@@ -122,7 +122,9 @@ class LogConfig:
         topic: dict[str, str] = {}
         for broker_key, scale_key, factor in _BROKER_COARSE:
             if broker_key in props and scale_key not in topic:
-                topic[scale_key] = str(_parse(broker_key, props[broker_key], int) * factor)
+                value = _parse(broker_key, props[broker_key], int)
+                assert isinstance(value, int)
+                topic[scale_key] = str(value * factor if value >= 0 else -1)  # -1: unlimited
         for broker_key, topic_key in _BROKER_KEYS.items():
             if broker_key in props:
                 topic[topic_key] = props[broker_key]

@@ -77,6 +77,10 @@ class LogSegment:
         for pos, h in self.iter_headers(pos, self.size, strict=False):
             self._observe(h, pos, index=False)
             valid = pos + h.size
+        if len(self.offset_index) and (valid == self.offset_index.positions[-1]
+                                       or self.next_offset <= self.offset_index.last_offset):
+            # the last entry points at no whole batch (a torn one): the index cannot be trusted
+            raise CorruptIndexError(f"{self.index_path}: last entry points past the valid data")
         self.bytes_since_last_index_entry = valid - (
             self.offset_index.positions[-1] if len(self.offset_index) else 0)
         self.rolling_based_timestamp = self._first_batch_max_timestamp()

@@ -222,3 +222,12 @@ def test_empty_log(open_log) -> None:
     assert log.max_timestamp_and_offset() == (-1, -1)
     assert log.offset_for_timestamp(0) is None
     assert log.read(0, 100).size == 0
+
+
+def test_log_append_time_answers_timestamps_by_append_time(open_log) -> None:
+    log = open_log(message_timestamp_type="LogAppendTime")
+    for i in range(5):
+        log.append(memoryview(make_batch(2, timestamp=1, tag=i)), now_ms=10_000 + i * 100)
+    assert log.offset_for_timestamp(10_150) == (4, 10_200)
+    assert log.max_timestamp_and_offset()[0] == 10_400
+    assert log.offset_for_timestamp(0) == (0, 10_000)

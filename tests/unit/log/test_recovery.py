@@ -41,13 +41,14 @@ def last_log(d: Path) -> Path:
     return sorted(d.glob("*.log"))[-1]
 
 
+@pytest.mark.parametrize("clean", [False, True])
 @pytest.mark.parametrize("cut", [1, 30, 61, 70])
-def test_torn_tail_is_cut_to_the_last_whole_batch(tmp_path: Path, cut: int) -> None:
+def test_torn_tail_is_cut_to_the_last_whole_batch(tmp_path: Path, cut: int, clean: bool) -> None:
     d = tmp_path / "t-0"
     stored, bases = build(d)
     path = last_log(d)
     os.truncate(path, path.stat().st_size - len(stored[-1]) + cut)
-    log = reopen(d)
+    log = reopen(d, had_clean_shutdown=clean)  # even a "clean" open checks the tail's sizes
     assert log.log_end_offset == bases[-1]  # the torn batch is gone, the rest intact
     assert all_bytes(log) == b"".join(stored[:-1])
     info = log.append(memoryview(make_batch(1, tag=99)), now_ms=1)
