@@ -1,0 +1,236 @@
+"""TopologyTestDriver behaviour: forwarding order, errors that name the fix, handlers, repartition, globals."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from pystreams.compiler import Topology
+from pystreams.errors import ConfigError, PystreamsError, TopologyError
+from pystreams.processor import (FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord, Processor,
+                                 ProcessorContext, Record)
+from pystreams.processor.internals import StreamsException
+from pystreams.serdes import Serdes
+from pystreams.state import Stores
+from pystreams.testing import DriverClosedError, NoSuchElementError, TestRecord, TopologyTestDriver
+
+pytestmark = pytest.mark.unit
+S = Serdes.String
+
+
+class Fn(Processor[Any, Any, Any, Any]):
+    """A processor running fn(context, record)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.context = context
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.fn(self.context, record)
+
+
+def fn(f: Any) -> Any:
+    return lambda: Fn(f)
+
+
+def test_forwarding_is_depth_first_in_child_insertion_order() -> None:
+    order: list[str] = []
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("a", fn(lambda c, r: (order.append("a"), c.forward(r))), "src")
+    t.add_processor("a1", fn(lambda c, r: order.append("a1")), "a")
+    t.add_processor("b", fn(lambda c, r: order.append("b")), "src")
+    t.add_processor("a2", fn(lambda c, r: order.append("a2")), "a")
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+    assert order == ["a", "a1", "a2", "b"]
+
+
+def test_forward_to_named_child_and_unknown_child() -> None:
+    def route(c: Any, r: Any) -> None:
+        c.forward(r, r.key)
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("route", fn(route), "src")
+    t.add_sink("left", "left-out", "route", key_serde=S(), value_serde=S())
+    t.add_sink("right", "right-out", "route", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        inp = d.create_input_topic("in", S(), S())
+        left, right = d.create_output_topic("left-out", S(), S()), d.create_output_topic("right-out", S(), S())
+        inp.pipe_input("right", "1")
+        inp.pipe_input("left", "2")
+        assert right.read_values_to_list() == ["1"] and left.read_values_to_list() == ["2"]
+        with pytest.raises(StreamsException, match="Unknown downstream node: nowhere"):
+            inp.pipe_input("nowhere", "3")
+
+
+def test_user_errors_name_task_processor_and_offset() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("boom", fn(lambda c, r: 1 / 0), "src")
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(StreamsException, match=r"taskId=0_0, processor=boom, topic=in, partition=0, offset=0") as e:
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+        assert isinstance(e.value.__cause__, ZeroDivisionError)
+
+
+def test_store_not_connected_names_processor_and_fix() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("owner", fn(lambda c, r: None), "src")
+    t.add_processor("thief", fn(lambda c, r: c.get_state_store("s")), "src")
+    t.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("s"), S(), S()), "owner")
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(PystreamsError, match="Processor thief has no access to StateStore s.*"
+                                                 "connect_processor_and_state_stores"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+
+
+def test_missing_serde_names_node_and_config_key() -> None:
+    t = Topology()
+    t.add_source("src", "in")
+    with pytest.raises(ConfigError, match="Source node src .* no key serde and default.key.serde is not set"):
+        TopologyTestDriver(t)
+    d = TopologyTestDriver(t, {"default.key.serde": "string", "default.value.serde": Serdes.Long()})
+    d.close()
+
+
+def test_unknown_topics_are_refused_with_the_known_ones() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_sink("sink", "out", "src", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(TopologyError, match=r"Unknown topic: inn.*\['in'\]"):
+            d.create_input_topic("inn", S(), S())
+        with pytest.raises(TopologyError, match=r"No sink writes to topic outt.*\['out'\]"):
+            d.create_output_topic("outt", S(), S())
+        out = d.create_output_topic("out", S(), S())
+        with pytest.raises(NoSuchElementError, match="Empty topic: out"):
+            out.read_value()
+
+
+def test_closed_driver_refuses_use() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_sink("sink", "out", "src", key_serde=S(), value_serde=S())
+    d = TopologyTestDriver(t)
+    inp = d.create_input_topic("in", S(), S())
+    out = d.create_output_topic("out", S(), S())
+    inp.pipe_input("k", "v")
+    d.close()
+    d.close()  # idempotent
+    for action in (lambda: inp.pipe_input("k", "v"), lambda: d.advance_wall_clock_time(1),
+                   lambda: d.get_state_store("x"), lambda: d.create_input_topic("in", S(), S())):
+        with pytest.raises(DriverClosedError, match="closed"):
+            action()
+    assert out.read_value() == "v"  # what was captured stays readable
+
+
+def test_deserialization_handler_fail_and_continue(caplog: Any) -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=Serdes.Long())
+    t.add_sink("sink", "out", "src", key_serde=S(), value_serde=Serdes.Long())
+    with TopologyTestDriver(t) as d:
+        bad = d.create_input_topic("in", S(), S())  # writes 1-byte strings where 8-byte longs are expected
+        with pytest.raises(PystreamsError, match="Deserialization exception handler is set to fail"):
+            bad.pipe_input("k", "x")
+    cfg = {"deserialization.exception.handler": "LogAndContinueExceptionHandler"}
+    with TopologyTestDriver(t, cfg) as d:
+        bad = d.create_input_topic("in", S(), S())
+        good = d.create_input_topic("in", S(), Serdes.Long())
+        out = d.create_output_topic("out", S(), Serdes.Long())
+        with caplog.at_level(logging.WARNING):
+            bad.pipe_input("k", "x")
+        good.pipe_input("k", 7)
+        assert out.read_values_to_list() == [7]
+        assert d.metrics()["dropped-records-total"] == 1
+
+
+def test_negative_timestamps() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_sink("sink", "out", "src", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(PystreamsError, match="invalid \\(negative\\) timestamp"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v", -5)
+    with TopologyTestDriver(t, {"default.timestamp.extractor": "LogAndSkipOnInvalidTimestamp"}) as d:
+        inp, out = d.create_input_topic("in", S(), S()), d.create_output_topic("out", S(), S())
+        inp.pipe_input("k", "skipped", -5)
+        inp.pipe_input("k", "kept", 5)
+        assert out.read_values_to_list() == ["kept"]
+
+
+def test_fixed_key_processor_and_headers_pass_through() -> None:
+    class Upper(FixedKeyProcessor[str, str, str]):
+        def init(self, context: FixedKeyProcessorContext[str, str]) -> None:
+            self.context = context
+
+        def process(self, record: FixedKeyRecord[str, str]) -> None:
+            assert isinstance(record, FixedKeyRecord)
+            self.context.forward(record.with_value(record.value.upper()))
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("upper", Upper, "src")
+    t.add_processor("rekey", fn(lambda c, r: c.forward(r.with_key(r.key + "!"))), "upper")
+    t.add_sink("sink", "out", "rekey", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        inp, out = d.create_input_topic("in", S(), S()), d.create_output_topic("out", S(), S())
+        inp.pipe_input(TestRecord("k", "v", 3, [("h", b"1")]))
+        assert out.read_record() == TestRecord("k!", "V", 3, (("h", b"1"),))
+
+
+def test_topic_extractor_sink() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_sink("sink", lambda k, v, ctx: f"out-{k}-{ctx.topic}", "src", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("a", "1")
+        assert d.create_output_topic("out-a-in", S(), S()).read_value() == "1"
+        assert d.produced_topic_names() == {"out-a-in"}
+
+
+def test_repartition_topics_are_prefixed_and_piped_back() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("rekey", fn(lambda c, r: c.forward(r.with_key(r.value))), "src")
+    t.add_sink("rep-sink", "by-value-repartition", "rekey", key_serde=S(), value_serde=S())
+    t.add_source("rep-src", "by-value-repartition", key_serde=S(), value_serde=S())
+    t.add_processor("meta", fn(lambda c, r: c.forward(r.with_value(c.record_metadata().topic))), "rep-src")
+    t.add_sink("sink", "out", "meta", key_serde=S(), value_serde=S())
+    t.add_internal_topic("by-value-repartition")
+    with TopologyTestDriver(t, {"application.id": "rp"}) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v", 42)
+        out = d.create_output_topic("out", S(), S())
+        assert out.read_record() == TestRecord("v", "rp-by-value-repartition", 42)
+        rep = d.create_output_topic("rp-by-value-repartition", S(), S())
+        assert rep.read_key_value() == ("v", "v")
+
+
+def test_global_store_is_readable_from_any_processor() -> None:
+    class Loader(Processor[str, str, None, None]):
+        def init(self, context: ProcessorContext[None, None]) -> None:
+            self.store = context.get_state_store("rates")
+
+        def process(self, record: Record[str, str]) -> None:
+            self.store.put(record.key, record.value)
+
+    def enrich(c: Any, r: Any) -> None:
+        c.forward(r.with_value(f"{r.value}@{c.get_state_store('rates').get(r.key)}"))
+
+    t = Topology()
+    builder = Stores.key_value_store_builder(Stores.in_memory_key_value_store("rates"), S(), S())
+    t.add_global_store(builder.with_logging_disabled(), "g-src", "rates-topic", "g-proc", Loader,
+                       key_serde=S(), value_serde=S())
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("enrich", fn(enrich), "src")
+    t.add_sink("sink", "out", "enrich", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("rates-topic", S(), S()).pipe_input("eur", "1.1")
+        d.create_input_topic("in", S(), S()).pipe_input("eur", "10")
+        assert d.create_output_topic("out", S(), S()).read_value() == "10@1.1"
+        assert d.get_key_value_store("rates").get("eur") == "1.1"
