@@ -12,7 +12,7 @@ def change(new_value: Any, old_value: Any, is_latest: bool = True) -> Any:
     """A Change; is_latest is only passed on when the Change type carries it (versioned stores)."""
     if is_latest or not _CHANGE_HAS_IS_LATEST:
         return Change(new_value, old_value)
-    return Change(new_value, old_value, is_latest)
+    return Change(new_value, old_value, is_latest)  # type: ignore[call-arg]
 
 
 def is_latest(change_value: Any) -> bool:
