@@ -60,8 +60,8 @@ class KGroupedStream(Generic[K, V]):
         mat, name = _split(materialized, named)
         if mat is not None and mat.store_name is None:
             self._builder.new_store_name(STREAM_AGGREGATE_NAME)  # Kafka burns a name here
-        store = self._store(mat or Materialized(self.key_serde, _long_serde()), STREAM_AGGREGATE_NAME,
-                            value_default=_long_serde())
+        default = Materialized(key_serde=self.key_serde, value_serde=_long_serde())
+        store = self._store(mat or default, STREAM_AGGREGATE_NAME, value_default=_long_serde())
         processor = self._builder.named_or_generate(name, STREAM_AGGREGATE_NAME)
         return self._build(processor, AggregateNode(processor, (), op="count", store=store))
 
@@ -70,8 +70,8 @@ class KGroupedStream(Generic[K, V]):
         """Combine values per key with reducer(aggregate, value)."""
         arity.check(reducer, 2, "KGroupedStream.reduce", "reducer(aggregate, value) -> aggregate")
         mat, name = _split(materialized, named)
-        store = self._store(mat or Materialized(self.key_serde, self.value_serde), STREAM_REDUCE_NAME,
-                            value_default=self.value_serde)
+        default = Materialized(key_serde=self.key_serde, value_serde=self.value_serde)
+        store = self._store(mat or default, STREAM_REDUCE_NAME, value_default=self.value_serde)
         processor = self._builder.named_or_generate(name, STREAM_REDUCE_NAME)
         return self._build(processor, AggregateNode(processor, (), op="reduce", store=store, reducer=reducer))
 
@@ -82,8 +82,7 @@ class KGroupedStream(Generic[K, V]):
         arity.check(initializer, 0, "KGroupedStream.aggregate", "initializer() -> aggregate")
         arity.check(aggregator, 3, "KGroupedStream.aggregate", "aggregator(key, value, aggregate) -> aggregate")
         mat, name = _split(materialized, named)
-        store = self._store(mat or Materialized(self.key_serde, None), STREAM_AGGREGATE_NAME,
-                            value_default=None)
+        store = self._store(mat or Materialized(key_serde=self.key_serde), STREAM_AGGREGATE_NAME, None)
         processor = self._builder.named_or_generate(name, STREAM_AGGREGATE_NAME)
         return self._build(processor, AggregateNode(processor, (), op="aggregate", store=store,
                                                     initializer=initializer, aggregator=aggregator))
@@ -127,7 +126,8 @@ class KGroupedTable(Generic[K, V]):
               named: Named | str | None = None) -> KTable[K, int]:
         """Rows per new key (adds on new rows, subtracts on replaced/deleted ones)."""
         mat, name = _split(materialized, named)
-        store = self._store(mat or Materialized(self.key_serde, _long_serde()), _long_serde())
+        default = Materialized(key_serde=self.key_serde, value_serde=_long_serde())
+        store = self._store(mat or default, _long_serde())
         return self._do(name, TABLE_AGGREGATE_NAME, TableAggregateNode("", (), op="count", store=store))
 
     def reduce(self, adder: Callable[[V, V], V], subtractor: Callable[[V, V], V],
@@ -137,7 +137,8 @@ class KGroupedTable(Generic[K, V]):
         arity.check(adder, 2, "KGroupedTable.reduce", "adder(aggregate, value) -> aggregate")
         arity.check(subtractor, 2, "KGroupedTable.reduce", "subtractor(aggregate, value) -> aggregate")
         mat, name = _split(materialized, named)
-        store = self._store(mat or Materialized(self.key_serde, self.value_serde), self.value_serde)
+        default = Materialized(key_serde=self.key_serde, value_serde=self.value_serde)
+        store = self._store(mat or default, self.value_serde)
         return self._do(name, TABLE_REDUCE_NAME, TableAggregateNode("", (), op="reduce", store=store,
                                                                     adder=adder, subtractor=subtractor))
 
@@ -150,7 +151,7 @@ class KGroupedTable(Generic[K, V]):
         arity.check(adder, 3, "KGroupedTable.aggregate", "adder(key, value, aggregate) -> aggregate")
         arity.check(subtractor, 3, "KGroupedTable.aggregate", "subtractor(key, value, aggregate) -> aggregate")
         mat, name = _split(materialized, named)
-        store = self._store(mat or Materialized(self.key_serde, None), None)
+        store = self._store(mat or Materialized(key_serde=self.key_serde), None)
         return self._do(name, TABLE_AGGREGATE_NAME,
                         TableAggregateNode("", (), op="aggregate", store=store, initializer=initializer,
                                            adder=adder, subtractor=subtractor))

@@ -265,8 +265,8 @@ class KStream(Generic[K, V]):
         if isinstance(named, Materialized):
             named, materialized = None, named
         name = self._builder.named_or_generate(named_of(named), TO_KTABLE_NAME)
-        store = self._builder.store_spec(materialized or Materialized(self.key_serde, self.value_serde),
-                                         TO_KTABLE_NAME)
+        default = Materialized(key_serde=self.key_serde, value_serde=self.value_serde)
+        store = self._builder.store_spec(materialized or default, TO_KTABLE_NAME)
         key_serde = store.key_serde if store.key_serde is not None else self.key_serde
         value_serde = store.value_serde if store.value_serde is not None else self.value_serde
         parent = self.name
