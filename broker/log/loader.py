@@ -56,6 +56,8 @@ def load_segments(directory: Path, config: LogConfig, *, recovery_point: int | N
         except CorruptIndexError as e:
             log.warning("rebuilding indexes of %s: %s", seg.log_path, e)
             truncated += seg.recover()
+    for seg in segments[:-1]:
+        seg.release_index_fds()
     return segments, truncated
 
 

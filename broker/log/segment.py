@@ -235,6 +235,13 @@ class LogSegment:
         """On roll: record the max timestamp as the time index's last entry (as Kafka does), so a
         reopened segment knows its largest timestamp without scanning."""
         self.time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp, True)
+        self.release_index_fds()
+
+    def release_index_fds(self) -> None:
+        """Close the index files' append fds (reopened on demand): an inactive segment keeps
+        only its .log open."""
+        self.offset_index.close()
+        self.time_index.close()
 
     def flush(self) -> None:
         os.fsync(self.fd)

@@ -231,3 +231,37 @@ def test_log_append_time_answers_timestamps_by_append_time(open_log) -> None:
     assert log.offset_for_timestamp(10_150) == (4, 10_200)
     assert log.max_timestamp_and_offset()[0] == 10_400
     assert log.offset_for_timestamp(0) == (0, 10_000)
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(1, 5), min_size=1, max_size=30),
+       interval=st.sampled_from([0, 100, 4096]), seg_bytes=st.sampled_from([700, 2500]),
+       data=st.data())
+def test_read_matches_a_model_of_whole_batches(tmp_path_factory, counts, interval, seg_bytes,
+                                               data) -> None:
+    """read() == the longest run of whole batches from the one holding fetch_offset that fits
+    max_bytes (at least one) and ends before upper_bound, across segment boundaries."""
+    d = tmp_path_factory.mktemp("model") / "t-0"
+    log = PartitionLog.open(d, LogConfig.from_props({"index.interval.bytes": str(interval),
+                                                     "segment.bytes": str(seg_bytes)}))
+    try:
+        for i, n in enumerate(counts):
+            log.append(memoryview(make_batch(n, value_size=20, tag=i)), now_ms=1)
+        model = [(v.header.base_offset, v.header.last_offset, bytes(v.buf))
+                 for v in iter_batches(log.read(0, 1 << 30).to_bytes())]
+        for _ in range(5):
+            fetch = data.draw(st.integers(0, log.log_end_offset - 1))
+            max_bytes = data.draw(st.integers(1, 1500))
+            bound = data.draw(st.integers(fetch, log.log_end_offset))
+            start = next(i for i, b in enumerate(model) if b[0] <= fetch <= b[1])
+            expected, size = [], 0
+            for base, last, raw in model[start:]:
+                if last >= bound or (expected and size + len(raw) > max_bytes):
+                    break
+                expected.append(raw)
+                size += len(raw)
+            got = log.read(fetch, max_bytes, upper_bound=bound)
+            assert got.to_bytes() == b"".join(expected)
+            assert got.size == size
+    finally:
+        log.close()
