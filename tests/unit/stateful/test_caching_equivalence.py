@@ -112,8 +112,11 @@ def test_stream_count_same_with_and_without_caching(records: list[tuple[str, int
 def test_table_group_by_count_same_with_and_without_caching(records: list[tuple[str, int | None, int, bool]]) -> None:
     emitted_off, store_off = _table_group_count(records, caching=False)
     emitted_on, store_on = _table_group_count(records, caching=True)
-    assert store_on == store_off
-    assert emitted_on == emitted_off == store_off
+    assert emitted_on == store_on and emitted_off == store_off
+    # A row added and deleted between two commits never leaves the source cache, so its group may never be
+    # created with caching on, while without caching it is created and counted back down to 0 (Kafka keeps
+    # zero counts). Every non-zero count must agree.
+    assert {g: n for g, n in store_on.items() if n} == {g: n for g, n in store_off.items() if n}
     table: dict[str, int] = {}
     for key, value, _ts, _c in records:
         if value is None:
