@@ -16,7 +16,7 @@ from pystreams.broker.protocol.record_batch import (CREATE_TIME, LOG_APPEND_TIME
                                                     BatchHeader, read_records)
 
 from .config import LONG_MAX, LogConfig
-from .errors import OffsetOutOfRangeError
+from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
 from .loader import load_segments
 from .segment import INT32_MAX, LogSegment
@@ -110,7 +110,8 @@ class PartitionLog:
         mv = memoryview(records)
         if mv.format != "B" or mv.ndim != 1:
             mv = mv.cast("B")
-        views = validate_batches(mv, self.config, now_ms, allow_control=origin != "client")
+        views = validate_batches(mv, self.config, now_ms, allow_control=origin != "client",
+                                 require_keys=self.config.compact and origin == "client")
         if not views:
             return AppendInfo(-1, -1, -1, self._log_start_offset, 0)
         log_append = self.config.log_append_time
@@ -138,7 +139,11 @@ class PartitionLog:
             records_count += h.records_count
             offset = last + 1
         first = self.log_end_offset
-        self.active_segment.append(buffers, metas)
+        try:
+            self.active_segment.append(buffers, metas)
+        except OSError as e:  # disk full, I/O error: the segment was cut back to before it
+            raise KafkaStorageIOError(f"cannot append to {self.active_segment.log_path}: "
+                                      f"{e.strerror or e}") from e
         self._apply_flush_policy(now_ms)
         return AppendInfo(first, offset - 1, now_ms if log_append else -1,
                           self._log_start_offset, records_count, max_ts_in, len(mv))

@@ -1,9 +1,10 @@
-"""Produce-side checks of a partition payload (Kafka's LogValidator, batch level only): framing,
-magic, CRC-32C, offset range, size and timestamp bounds. Records are never decoded."""
+"""Produce-side checks of a partition payload (Kafka's LogValidator, batch level): framing,
+magic, CRC-32C, offset range, size and timestamp bounds. Records are never re-encoded; only for
+compacted topics are they read, to refuse keyless records as Kafka does."""
 from __future__ import annotations
 
 from pystreams.broker.protocol.record_batch import (LOG_APPEND_TIME, NO_TIMESTAMP, BatchError,
-                                                    RecordBatchView, iter_batches)
+                                                    RecordBatchView, iter_batches, read_records)
 
 from .config import LONG_MAX, LogConfig
 from .errors import (CorruptRecordError, InvalidRecordError, InvalidTimestampError,
@@ -11,7 +12,8 @@ from .errors import (CorruptRecordError, InvalidRecordError, InvalidTimestampErr
 
 
 def validate_batches(records: memoryview, config: LogConfig, now_ms: int, *,
-                     allow_control: bool = False) -> list[RecordBatchView]:
+                     allow_control: bool = False,
+                     require_keys: bool = False) -> list[RecordBatchView]:
     """Every batch of a produce payload, checked; raises the Kafka error the client should see."""
     if len(records) > config.segment_bytes:
         raise RecordListTooLargeError(f"produce payload of {len(records)} bytes exceeds "
@@ -38,7 +40,22 @@ def validate_batches(records: memoryview, config: LogConfig, now_ms: int, *,
             raise InvalidRecordError("clients may not produce control batches")
         if not config.log_append_time:
             _check_timestamps(h.base_timestamp, h.max_timestamp, config, now_ms)
+        if require_keys and not h.is_control:
+            _check_keys(view)
     return views
+
+
+def _check_keys(view: RecordBatchView) -> None:
+    """Compacted topics refuse records without a key (Kafka: INVALID_RECORD). Batches in codecs
+    the broker cannot decode (snappy, lz4, zstd) pass unchecked."""
+    try:
+        records = read_records(view.buf)
+    except BatchError as e:
+        if e.kind == "unsupported":
+            return
+        raise InvalidRecordError(f"record batch cannot be read: {e}") from None
+    if any(r.key is None for r in records):
+        raise InvalidRecordError("compacted topic cannot accept a record without a key")
 
 
 def _check_timestamps(base_ts: int, max_ts: int, config: LogConfig, now_ms: int) -> None:

@@ -265,3 +265,29 @@ def test_read_matches_a_model_of_whole_batches(tmp_path_factory, counts, interva
             assert got.size == size
     finally:
         log.close()
+
+
+def test_compacted_topic_refuses_keyless_records(open_log) -> None:
+    log = open_log(cleanup_policy="compact")
+    with pytest.raises(InvalidRecordError):
+        log.append(memoryview(build_batch([(b"k", b"v"), (None, b"v")])), now_ms=1)
+    assert log.append(memoryview(build_batch([(b"k", None)])), now_ms=1).base_offset == 0
+
+
+def test_disk_errors_become_kafka_storage_errors(open_log, monkeypatch) -> None:
+    import errno
+    import os
+
+    from pystreams.broker.log import KafkaStorageIOError
+    log = open_log()
+    log.append(memoryview(make_batch(1)), now_ms=1)
+
+    def full(fd, bufs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "writev", full)
+    with pytest.raises(KafkaStorageIOError) as e:
+        log.append(memoryview(make_batch(1)), now_ms=1)
+    assert e.value.code == 56 and e.value.retriable
+    monkeypatch.undo()
+    assert log.log_end_offset == 1 and log.append(memoryview(make_batch(1)),
+                                                  now_ms=1).base_offset == 1
