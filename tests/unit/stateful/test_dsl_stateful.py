@@ -134,3 +134,16 @@ def test_table_group_by_count_and_reduce() -> None:
     got, counts = run(build, [("a1", 5, 1), ("a2", 7, 2), ("a1", None, 3), ("b1", 1, 4)], store="n")
     assert got == [("a", 1, 1), ("a", 2, 2), ("a", 1, 3), ("b", 1, 4)]
     assert counts == {"a": 1, "b": 1}
+
+
+def test_skipped_records_count_in_the_dropped_records_metric() -> None:
+    builder = StreamsBuilder()
+    (builder.stream("in", Consumed(key_serde=S, value_serde=S)).group_by_key().count()
+     .to_stream().to("out", Produced(key_serde=S, value_serde=L)))
+    with TopologyTestDriver(builder.build(), {"application.id": "dsl-stateful"}) as driver:
+        source = driver.create_input_topic("in", S, S)
+        before = driver.metrics()["dropped-records-total"]
+        source.pipe_input(None, "x", 1)
+        source.pipe_input("a", None, 2)
+        source.pipe_input("a", "x", 3)
+        assert driver.metrics()["dropped-records-total"] - before == 2
