@@ -64,9 +64,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._frame is None:
             return memoryview(self._head)[self._head_got:]
-        if self._got == len(self._frame):  # grow a large frame only as its bytes arrive
-            grow = min(len(self._frame), self._size - len(self._frame))
-            self._frame.extend(bytes(grow))
+        if self._got == len(self._frame):
+            # A large frame gets its full size only once its first MiB has really arrived, so
+            # a few hostile bytes declaring 100 MB cost nothing; growing once keeps it one copy.
+            self._frame.extend(bytes(self._size - len(self._frame)))
         return memoryview(self._frame)[self._got:]
 
     def buffer_updated(self, nbytes: int) -> None:
