@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pystreams.serdes.base import Headers, Serde, SerializationError
+from pystreams.serdes.java_text import decode_utf8, encode_utf8
 
 _SHORT = struct.Struct(">h")
 _INT = struct.Struct(">i")
@@ -28,10 +29,20 @@ def _encoding(configs: Mapping[str, Any], is_key: bool, kind: str) -> str | None
 
 
 class StringSerde(Serde[str]):
-    """UTF-8 text (Kafka's StringSerde); the encoding follows ``*.serializer.encoding`` configs."""
+    """UTF-8 text (Kafka's StringSerde); the encoding follows ``*.serializer.encoding`` configs.
 
-    def __init__(self, encoding: str = "utf-8") -> None:
+    Like Java's ``new String(bytes, UTF_8)`` / ``getBytes``, malformed input is replaced (U+FFFD
+    when reading, ``?`` when writing a lone surrogate) rather than refused: a Java app and ours
+    read the same text from the same bytes. ``errors="strict"`` refuses instead."""
+
+    def __init__(self, encoding: str = "utf-8", errors: str = "replace") -> None:
         self.encoding = self._check(encoding)
+        self.errors = errors
+
+    @property
+    def _java_utf8(self) -> bool:
+        return self.errors == "replace" and self.encoding.lower().replace("_", "-") in (
+            "utf-8", "utf8")
 
     @staticmethod
     def _check(encoding: str) -> str:
@@ -54,8 +65,10 @@ class StringSerde(Serde[str]):
         if not isinstance(data, str):
             raise SerializationError(f"StringSerde cannot serialize {type(data).__name__} "
                                      f"{data!r} for topic {topic!r}: it takes str")
+        if self._java_utf8:
+            return encode_utf8(data)
         try:
-            return data.encode(self.encoding)
+            return data.encode(self.encoding, self.errors)
         except UnicodeEncodeError as exc:
             raise SerializationError(f"cannot encode string for topic {topic!r} as "
                                      f"{self.encoding}: {exc}") from exc
@@ -63,8 +76,10 @@ class StringSerde(Serde[str]):
     def deserialize(self, topic: str, data: bytes | None, headers: Headers | None = None) -> str | None:
         if data is None:
             return None
+        if self._java_utf8:
+            return decode_utf8(bytes(data))
         try:
-            return bytes(data).decode(self.encoding)
+            return bytes(data).decode(self.encoding, self.errors)
         except UnicodeDecodeError as exc:
             raise SerializationError(f"bytes from topic {topic!r} are not valid "
                                      f"{self.encoding}: {exc}") from exc

@@ -129,8 +129,14 @@ def test_string_encoding_configs_like_kafka() -> None:
     assert value.serialize("t", "é") == b"\xe9"
     with pytest.raises(SerdeError, match="Unsupported encoding nope"):
         value.configure({"serializer.encoding": "nope"}, is_key=False)
+
+def test_malformed_text_is_replaced_like_javas_new_string() -> None:
+    # Java: new String(bytes, UTF_8) never throws; malformed bytes become U+FFFD; getBytes(UTF_8)
+    # writes '?' for a lone surrogate.
+    assert Serdes.String().deserialize("t", b"a\xffb\xc3") == "a\ufffdb\ufffd"
+    assert Serdes.String().serialize("t", "x\ud800y") == b"x?y"
     with pytest.raises(SerdeError, match="not valid utf-8"):
-        Serdes.String().deserialize("t", b"\xff")
+        Serdes.String(errors="strict").deserialize("t", b"\xff")
 
 
 def test_serde_is_its_own_serializer_and_deserializer() -> None:
@@ -151,3 +157,24 @@ def test_serde_from_functions_and_objects() -> None:
     assert pair.deserialize("t", pair.serialize("t", 3)) == 3
     with pytest.raises(SerdeError, match="serializer must not be None"):
         Serdes.serde_from(None, Serdes.Long())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("raw", "java_text"), [
+    # (bytes, what Java 17's new String(bytes, UTF_8) gives; recorded from Kafka's
+    # StringDeserializer via tests/integration/serdes/SerdeOracle.java)
+    ("eda443", "\ufffdC"),            # Python: two U+FFFD, Java: one for "ed a4"
+    ("eda080", "\ufffd"),             # an encoded surrogate: one U+FFFD for all three bytes
+    ("f09080", "\ufffd"),             # truncated 4-byte sequence at the end
+    ("f0908041", "\ufffdA"),
+    ("e08080", "\ufffd\ufffd\ufffd"),  # overlong
+    ("f5808080", "\ufffd" * 4),
+    ("f4908080", "\ufffd" * 4),       # above U+10FFFF
+    ("c341", "\ufffdA"),
+])
+def test_malformed_utf8_replacement_follows_java(raw: str, java_text: str) -> None:
+    assert Serdes.String().deserialize("t", bytes.fromhex(raw)) == java_text
+
+
+def test_surrogate_pairs_in_python_text_encode_like_java() -> None:
+    assert Serdes.String().serialize("t", "\ud83d\ude00") == "\U0001f600".encode()
+    assert Serdes.String().serialize("t", "\ude00\ud83d") == b"??"
