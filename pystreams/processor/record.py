@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Generic, Sequence, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -15,56 +16,90 @@ Headers = Sequence[tuple[str, "bytes | None"]]
 EMPTY_HEADERS: tuple[tuple[str, bytes | None], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Record(Generic[K, V]):
-    """One record passed between processors; with_* return copies so a forwarded record is never mutated."""
+class _RecordBase(tuple):  # type: ignore[type-arg]
+    """Immutable (key, value, timestamp, headers): a tuple underneath, because records are created for every
+    hop of every message and a tuple is built ~4x faster than a frozen dataclass."""
 
-    key: K
-    value: V
-    timestamp: int = 0
-    headers: Headers = EMPTY_HEADERS
+    __slots__ = ()
 
-    def with_key(self, key: K2) -> Record[K2, V]:
-        """A copy with another key (Kafka's Record#withKey)."""
-        return Record(key, self.value, self.timestamp, self.headers)
+    key: Any = property(itemgetter(0), doc="The record key.")  # type: ignore[assignment]
+    value: Any = property(itemgetter(1), doc="The record value.")  # type: ignore[assignment]
+    timestamp: int = property(itemgetter(2), doc="Event time in ms.")  # type: ignore[assignment]
+    headers: Headers = property(itemgetter(3), doc="(key, value) header pairs.")  # type: ignore[assignment]
 
-    def with_value(self, value: V2) -> Record[K, V2]:
-        """A copy with another value (Kafka's Record#withValue)."""
-        return Record(self.key, value, self.timestamp, self.headers)
+    def __new__(cls, key: Any, value: Any, timestamp: int = 0, headers: Headers = EMPTY_HEADERS) -> Any:
+        return tuple.__new__(cls, (key, value, timestamp, headers))
 
-    def with_timestamp(self, timestamp: int) -> Record[K, V]:
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = tuple.__hash__
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(key={self[0]!r}, value={self[1]!r}, timestamp={self[2]!r}, "
+                f"headers={self[3]!r})")
+
+    def with_value(self, value: Any) -> Any:
+        """A copy with another value."""
+        return tuple.__new__(type(self), (self[0], value, self[2], self[3]))
+
+    def with_timestamp(self, timestamp: int) -> Any:
         """A copy with another timestamp; negative timestamps are refused like Kafka does."""
         if timestamp < 0:
             raise ValueError(f"Timestamp must be a positive long, got {timestamp}")
-        return Record(self.key, self.value, timestamp, self.headers)
+        return tuple.__new__(type(self), (self[0], self[1], timestamp, self[3]))
 
-    def with_headers(self, headers: Headers) -> Record[K, V]:
-        """A copy with other headers (Kafka's Record#withHeaders)."""
-        return Record(self.key, self.value, self.timestamp, tuple(headers))
+    def with_headers(self, headers: Headers) -> Any:
+        """A copy with other headers."""
+        return tuple.__new__(type(self), (self[0], self[1], self[2], tuple(headers)))
 
 
-@dataclass(frozen=True, slots=True)
-class FixedKeyRecord(Generic[K, V]):
+class Record(_RecordBase, Generic[K, V]):
+    """One record passed between processors; with_* return copies so a forwarded record is never mutated."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        key: K  # type: ignore[assignment]
+        value: V  # type: ignore[assignment]
+
+        def __new__(cls, key: K, value: V, timestamp: int = 0, headers: Headers = EMPTY_HEADERS
+                    ) -> Record[K, V]: ...
+
+        def with_value(self, value: V2) -> Record[K, V2]: ...
+
+        def with_timestamp(self, timestamp: int) -> Record[K, V]: ...
+
+        def with_headers(self, headers: Headers) -> Record[K, V]: ...
+
+    def with_key(self, key: K2) -> Record[K2, V]:
+        """A copy with another key (Kafka's Record#withKey)."""
+        return tuple.__new__(Record, (key, self[1], self[2], self[3]))  # type: ignore[return-value]
+
+
+class FixedKeyRecord(_RecordBase, Generic[K, V]):
     """A record whose key a processor may not change (process_values): no with_key, so no repartition."""
 
-    key: K
-    value: V
-    timestamp: int = 0
-    headers: Headers = EMPTY_HEADERS
+    __slots__ = ()
 
-    def with_value(self, value: V2) -> FixedKeyRecord[K, V2]:
-        """A copy with another value."""
-        return FixedKeyRecord(self.key, value, self.timestamp, self.headers)
+    if TYPE_CHECKING:
+        key: K  # type: ignore[assignment]
+        value: V  # type: ignore[assignment]
 
-    def with_timestamp(self, timestamp: int) -> FixedKeyRecord[K, V]:
-        """A copy with another timestamp."""
-        if timestamp < 0:
-            raise ValueError(f"Timestamp must be a positive long, got {timestamp}")
-        return FixedKeyRecord(self.key, self.value, timestamp, self.headers)
+        def __new__(cls, key: K, value: V, timestamp: int = 0, headers: Headers = EMPTY_HEADERS
+                    ) -> FixedKeyRecord[K, V]: ...
 
-    def with_headers(self, headers: Headers) -> FixedKeyRecord[K, V]:
-        """A copy with other headers."""
-        return FixedKeyRecord(self.key, self.value, self.timestamp, tuple(headers))
+        def with_value(self, value: V2) -> FixedKeyRecord[K, V2]: ...
+
+        def with_timestamp(self, timestamp: int) -> FixedKeyRecord[K, V]: ...
+
+        def with_headers(self, headers: Headers) -> FixedKeyRecord[K, V]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,10 +44,11 @@ _NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
 class NamedCache:
     """The cache of one store of one task (namespace `<task>-<store>`)."""
 
-    __slots__ = ("name", "entries", "dirty", "size", "listener")
+    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, owner: ThreadCache | None = None) -> None:
         self.name = name
+        self.owner = owner
         self.entries: OrderedDict[bytes, CacheEntry] = OrderedDict()  # LRU order: eldest first
         self.dirty: dict[bytes, None] = {}  # insertion-ordered set, order of last dirty write
         self.size = 0
@@ -59,16 +60,21 @@ class NamedCache:
             self.entries.move_to_end(key)
         return entry
 
+    def _grow(self, delta: int) -> None:
+        self.size += delta
+        if self.owner is not None:
+            self.owner.total += delta
+
     def put(self, key: bytes, entry: CacheEntry) -> None:
         entries = self.entries
         old = entries.get(key)
         if old is not None:
-            self.size -= old.size
+            delta = entry.size - old.size
             entries.move_to_end(key)
         else:
-            self.size += len(key) + _NODE_OVERHEAD
+            delta = len(key) + _NODE_OVERHEAD + entry.size
         entries[key] = entry
-        self.size += entry.size
+        self._grow(delta)
         if entry.dirty:
             dirty = self.dirty
             dirty.pop(key, None)
@@ -102,14 +108,14 @@ class NamedCache:
         if not self.entries:
             return
         key, entry = self.entries.popitem(last=False)
-        self.size -= len(key) + _NODE_OVERHEAD + entry.size
+        self._grow(-(len(key) + _NODE_OVERHEAD + entry.size))
         if entry.dirty:
             self.flush((key, entry))
 
     def delete(self, key: bytes) -> CacheEntry | None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size -= len(key) + _NODE_OVERHEAD + entry.size
+            self._grow(-(len(key) + _NODE_OVERHEAD + entry.size))
             self.dirty.pop(key, None)
         return entry
 
@@ -131,7 +137,7 @@ class ThreadCache:
             raise StateStoreError(f"statestore.cache.max.bytes must be >= 0, got {max_bytes}")
         self.max_bytes = max_bytes
         self.caches: dict[str, NamedCache] = {}
-        self._size = 0
+        self.total = 0  # bytes over all named caches, kept up to date by the caches
 
     @staticmethod
     def name_space(task_id: object, store_name: str) -> str:
@@ -144,11 +150,11 @@ class ThreadCache:
     def _cache(self, namespace: str) -> NamedCache:
         cache = self.caches.get(namespace)
         if cache is None:
-            cache = self.caches[namespace] = NamedCache(namespace)
+            cache = self.caches[namespace] = NamedCache(namespace, self)
         return cache
 
     def size_bytes(self) -> int:
-        return sum(c.size for c in self.caches.values())
+        return self.total
 
     def get(self, namespace: str, key: bytes) -> CacheEntry | None:
         cache = self.caches.get(namespace)
@@ -161,7 +167,7 @@ class ThreadCache:
 
     def _maybe_evict(self, cache: NamedCache) -> None:
         # like Kafka: only the cache just written is evicted from, even if others hold more
-        while self.size_bytes() > self.max_bytes:
+        while self.total > self.max_bytes:
             if not cache.entries:
                 return
             cache.evict()
@@ -176,7 +182,9 @@ class ThreadCache:
             cache.flush()
 
     def close(self, namespace: str) -> None:
-        self.caches.pop(namespace, None)
+        cache = self.caches.pop(namespace, None)
+        if cache is not None:
+            self.total -= cache.size
 
     def range(self, namespace: str, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None = None,
               reverse: bool = False) -> Iterator[DirtyEntry]:

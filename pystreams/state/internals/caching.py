@@ -79,11 +79,9 @@ class CachingKeyValueStore(WrappedBytesStore):
         return raw  # type: ignore[no-any-return]
 
     def get(self, key: bytes) -> bytes | None:
-        check_open(self)
         return self._get_internal(key)
 
     def put(self, key: bytes, value: bytes | None) -> None:
-        check_open(self)
         self._put_internal(key, value)
 
     def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
