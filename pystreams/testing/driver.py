@@ -98,7 +98,7 @@ class TopologyTestDriver:
                         self._dynamic_sinks = True
                     else:
                         self._sink_topics.add(sink.topic)
-                self._sink_topics.update(task.store_context._changelog_topics.values())
+                self._sink_topics.update(t for t in task.store_context._changelog_topics.values() if t)
 
     def _time(self) -> int:
         return self._wall

@@ -45,12 +45,12 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
                 for child in self._children:
                     child(record)
             else:
-                child = self._by_name.get(child_name)
-                if child is None:
+                named = self._by_name.get(child_name)
+                if named is None:
                     raise StreamsException(
                         f"Unknown downstream node: {child_name} either does not exist or is not connected to "
                         f"this processor ({self.node_name}); its children are {list(self._by_name)}")
-                child(record)
+                named(record)
         finally:
             sctx.record_context = prev
 

@@ -193,7 +193,7 @@ class StreamTask:
             for child in node.children:
                 if child in runtimes:
                     ctx.add_child(child, runtimes[child])
-        self._store_order = []
+        self._store_order: list[str] = []
         for node in nodes:
             for store in getattr(node, "stores", []) or []:
                 if store not in self._store_order and store not in self.global_stores:

@@ -22,8 +22,8 @@ class StoreMetrics:
                  "restore", "all")
 
     def __init__(self) -> None:
-        for slot in self.__slots__:
-            setattr(self, slot, 0)
+        self.put = self.get = self.put_if_absent = self.put_all = self.delete = 0
+        self.range = self.prefix_scan = self.flush = self.restore = self.all = 0
 
     def as_dict(self) -> dict[str, int]:
         return {f"{slot.replace('_', '-')}-total": getattr(self, slot) for slot in self.__slots__}
