@@ -5,7 +5,7 @@ Imports nothing else from the project. Conventions (see docs/adr/0001-protocol-c
   "partition_index"), arrays are lists of dicts, nullable values None, tagged fields by name;
   fields absent in a version are present with Kafka's default;
 - UUID fields (topic_id, ...) are uuid.UUID on decode (zero UUID = Kafka's default); encoders
-  take uuid.UUID or 16 raw bytes;
+  take uuid.UUID, 16 raw bytes or None (= the zero UUID);
 - Produce/Fetch `records` decode as memoryview slices of the frame (zero copy); on encode they
   may be None, bytes, bytearray, memoryview or a list of those, and come out as separate buffers;
 - encoders ignore keys that are not in the schema at that version and fill missing ones with

@@ -8,6 +8,7 @@ from typing import Any
 from .errors import CorruptMessageError
 
 Buffer = bytes | bytearray | memoryview
+_ZERO = bytes(16)
 
 
 def read_uvarint(buf: memoryview, o: int) -> tuple[int, int]:
@@ -36,9 +37,12 @@ def uvarint_bytes(value: int) -> bytes:
 
 
 def uuid_bytes(value: Any) -> bytes:
-    """A Kafka UUID field value (uuid.UUID, or 16 raw bytes) as its 16 wire bytes."""
+    """A Kafka UUID field value (uuid.UUID, 16 raw bytes, or None for the zero UUID, Kafka's
+    "unset") as its 16 wire bytes."""
     if isinstance(value, uuid.UUID):
         return value.bytes
+    if value is None:
+        return _ZERO
     raw = bytes(value)
     if len(raw) != 16:
         raise ValueError(f"a UUID is 16 bytes, got {len(raw)}")

@@ -133,3 +133,13 @@ def test_error_codes_carry_kafka_names_and_retriability() -> None:
     assert ErrorCode.UNKNOWN_TOPIC_OR_PARTITION == 3 and ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.retriable
     assert ErrorCode.NOT_COORDINATOR.retriable and not ErrorCode.UNSUPPORTED_VERSION.retriable
     assert ErrorCode(0) is ErrorCode.NONE and not ErrorCode.NONE.retriable
+
+
+def test_uuid_fields_accept_uuid_raw_bytes_or_none() -> None:
+    tid = uuid.uuid4()
+    header = RequestHeader(ApiKey.METADATA, 12, 1)
+    for given, want in ((tid, tid), (tid.bytes, tid), (None, uuid.UUID(int=0))):
+        raw = b"".join(encode_response(header, {"topics": [{"name": "t", "topic_id": given}]}))
+        assert decode_response(ApiKey.METADATA, 12, frame_of(raw))[1]["topics"][0]["topic_id"] == want
+    with pytest.raises(ValueError, match="16 bytes"):
+        encode_response(header, {"topics": [{"name": "t", "topic_id": b"short"}]})

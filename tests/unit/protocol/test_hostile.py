@@ -32,7 +32,7 @@ def _decode_request_frame(frame: bytes) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_frames_decode_or_raise_corrupt_message(case: tuple[int, int], data: st.DataObject) -> None:
     key, version = case

@@ -24,7 +24,7 @@ def _id(case: tuple[int, int]) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_request_roundtrip(case: tuple[int, int], data: st.DataObject) -> None:
     key, version = case
@@ -41,7 +41,7 @@ def test_request_roundtrip(case: tuple[int, int], data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_response_roundtrip(case: tuple[int, int], data: st.DataObject) -> None:
     key, version = case
