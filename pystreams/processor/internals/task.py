@@ -142,8 +142,8 @@ class StreamTask:
             serde = self.default_key_serde if is_key else self.default_value_serde
         what, key = ("key", "default.key.serde") if is_key else ("value", "default.value.serde")
         if serde is None:
-            raise ConfigError(f"{where} has no {what} serde and {key} is not set: {fix}(..., {what}_serde=...) "
-                              f"or set {key} in the config.")
+            raise ConfigError(f"{where} has no {what} serde and {key} is not set: pass {what}_serde=... to "
+                              f"{fix} (or to the Topology node), or set {key} in the config.")
         set_if_unset = getattr(serde, "set_if_unset", None)
         if callable(set_if_unset):  # wrapping serdes (Kafka's WrappingNullableSerde) take the defaults
             set_if_unset(self.default_key_serde, self.default_value_serde)
@@ -163,8 +163,9 @@ class StreamTask:
                 where = f"Source node {node.name} (topics {topics or node.pattern.pattern})"
                 extractor = (resolve_timestamp_extractor(node.timestamp_extractor)
                              if node.timestamp_extractor is not None else self._default_extractor)
-                src = SourceRuntime(node.name, ctx, self._node_serde(node.key_serde, True, where, "Consumed"),
-                                    self._node_serde(node.value_serde, False, where, "Consumed"), extractor,
+                fix = "Grouped or Repartitioned" if set(node.topics) & self._internal else "Consumed"
+                src = SourceRuntime(node.name, ctx, self._node_serde(node.key_serde, True, where, fix),
+                                    self._node_serde(node.value_serde, False, where, fix), extractor,
                                     topics, node.pattern)
                 self.sources[node.name] = src
                 for t in topics:
@@ -181,9 +182,10 @@ class StreamTask:
             elif kind == "sink":
                 topic = self.physical_topic(node.topic) if node.topic else None
                 where = f"Sink node {node.name} (topic {topic or 'chosen by a topic extractor'})"
+                fix = "Grouped or Repartitioned" if node.topic in self._internal else "Produced"
                 sink = SinkRuntime(node.name, self, topic, node.topic_extractor,
-                                   self._node_serde(node.key_serde, True, where, "Produced"),
-                                   self._node_serde(node.value_serde, False, where, "Produced"), node.partitioner)
+                                   self._node_serde(node.key_serde, True, where, fix),
+                                   self._node_serde(node.value_serde, False, where, fix), node.partitioner)
                 self.sinks[node.name] = sink
                 runtimes[node.name] = sink.process
             else:
