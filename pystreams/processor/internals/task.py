@@ -222,6 +222,18 @@ class StreamTask:
             raise
         self.initialized = True
 
+    # ------------------------------------------------------------------ restore
+    def changelog_topics(self) -> dict[str, str]:
+        """store name -> changelog topic, for the stores of this task that log changes."""
+        topics = self.store_context._changelog_topics
+        return {name: topics[name] for name in self._store_order if topics.get(name)}
+
+    def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
+        """Write changelog records (key, value or None, timestamp, offset) into a store, before processing."""
+        if not self.initialized:
+            raise StreamsException(f"Task {self.id}: initialize() before restoring store {store_name}")
+        self.store_context.restore(store_name, records)
+
     # ------------------------------------------------------------------ input
     def source_for(self, topic: str) -> SourceRuntime | None:
         """The source node reading topic (pattern sources match on first use)."""
