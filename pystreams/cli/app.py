@@ -23,3 +23,7 @@ def version() -> None:
 from pystreams.cli.describe_cmd import describe as _describe  # noqa: E402  (S1: `pystreams describe`)
 
 app.command("describe")(_describe)
+
+from pystreams.cli.broker_cmds import register as _register_broker_cmds  # noqa: E402  (broker, topics, groups, produce, consume)
+
+_register_broker_cmds(app)
