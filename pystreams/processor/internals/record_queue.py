@@ -25,7 +25,8 @@ Head = tuple[int, Any, Any, Any, int]
 class RecordQueue:
     """The buffered records of one input partition."""
 
-    __slots__ = ("topic", "partition", "source", "raw", "head", "partition_time", "task", "_fast_ts")
+    __slots__ = ("topic", "partition", "source", "raw", "head", "partition_time", "task", "_fast_ts",
+                 "next_offset")
 
     def __init__(self, task: StreamTask, topic: str, partition: int, source: SourceRuntime) -> None:
         self.task = task
@@ -35,6 +36,7 @@ class RecordQueue:
         self.raw: deque[RawRecord] = deque()
         self.head: Head | None = None
         self.partition_time = -1
+        self.next_offset = -1  # offset after the last processed record: what a commit stores
         self._fast_ts = type(source.extractor) is FailOnInvalidTimestamp
 
     def __len__(self) -> int:

@@ -18,6 +18,7 @@ from pystreams.processor.internals.collector import RecordCollector
 from pystreams.processor.internals.context import ProcessorContextImpl
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, SourceRuntime
+from pystreams.processor.internals.read_only import ReadOnlyStore
 from pystreams.processor.internals.punctuation import PunctuationQueue, PunctuationSchedule
 from pystreams.processor.internals.record_queue import RawRecord, RecordQueue
 from pystreams.processor.record import Record
@@ -88,7 +89,7 @@ class StreamTask:
         self._default_extractor = default_extractor(self.configs)
         self.topology = topology
         self._internal = set(topology.internal_topics().get("repartition", []))
-        self.global_stores: dict[str, Any] = dict(global_stores or {})
+        self.global_stores: dict[str, Any] = {n: ReadOnlyStore(s) for n, s in (global_stores or {}).items()}
         changelogs = {}
         for store in topology.store_builders():
             topic = topology.changelog_topic(store, self.application_id)
@@ -256,6 +257,15 @@ class StreamTask:
             self._queue_list.append(queue)
         queue.add(records)
 
+    def committable_offsets(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) -> offset to commit (last processed + 1), for partitions processed so far."""
+        return {(q.topic, q.partition): q.next_offset for q in self._queue_list if q.next_offset >= 0}
+
+    def buffered(self, topic: str, partition: int) -> int:
+        """Records buffered for one partition (the runtime pauses a partition above buffered.records.per.partition)."""
+        queue = self._queues.get((topic, partition))
+        return 0 if queue is None else len(queue)
+
     def has_records_queued(self) -> bool:
         return any(q.head is not None for q in self._queue_list)
 
@@ -276,6 +286,7 @@ class StreamTask:
         head = queue.pop()
         assert head is not None
         ts, key, value, headers, offset = head
+        queue.next_offset = offset + 1
         if ts > self.stream_time:
             self.stream_time = ts
         self.store_context.record_context = RecordContext(ts, offset, queue.topic, queue.partition, headers)

@@ -61,6 +61,7 @@ def test_changelog_replay_rebuilds_the_store(tmp_path: Any, persistent: bool, ca
             pass
         task.commit()
     expected = list(task.stores["latest"].all())
+    assert task.committable_offsets() == {("in", 3): 200}
     task.close()
     log = [r for r in collector.records if r.topic == "rs-latest-changelog"]
     assert log and all(r.partition == 3 for r in log)  # the task's partition

@@ -234,3 +234,28 @@ def test_global_store_is_readable_from_any_processor() -> None:
         d.create_input_topic("in", S(), S()).pipe_input("eur", "10")
         assert d.create_output_topic("out", S(), S()).read_value() == "10@1.1"
         assert d.get_key_value_store("rates").get("eur") == "1.1"
+
+    def write_global(c: Any, r: Any) -> None:
+        c.get_state_store("rates").put("x", "y")
+
+    t2 = Topology()
+    t2.add_global_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("rates"), S(), S())
+                        .with_logging_disabled(), "g-src", "rates-topic", "g-proc", Loader)
+    t2.add_source("src", "in", key_serde=S(), value_serde=S())
+    t2.add_processor("writer", fn(write_global), "src")
+    with TopologyTestDriver(t2, {"default.key.serde": "string", "default.value.serde": "string"}) as d:
+        with pytest.raises(PystreamsError, match="Global store rates is read-only"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+
+
+def test_pattern_source() -> None:
+    t = Topology()
+    t.add_source("src", pattern=r"logs-.*", key_serde=S(), value_serde=S())
+    t.add_processor("tag", fn(lambda c, r: c.forward(r.with_value(c.record_metadata().topic))), "src")
+    t.add_sink("sink", "out", "tag", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("logs-a", S(), S()).pipe_input("k", "v")
+        d.create_input_topic("logs-b", S(), S()).pipe_input("k", "v")
+        assert d.create_output_topic("out", S(), S()).read_values_to_list() == ["logs-a", "logs-b"]
+        with pytest.raises(TopologyError, match="Unknown topic: metrics"):
+            d.create_input_topic("metrics", S(), S())
