@@ -1,7 +1,7 @@
 """Kafka's per-log-dir checkpoint files, in Kafka's text format, so an operator (or a real
-Kafka) reads them: `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint`
-(version line, count line, then `topic partition offset` lines) and the `.kafka_cleanshutdown`
-marker that tells the next start it may skip recovery."""
+Kafka) reads them: `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint` and
+`cleaner-offset-checkpoint` (version line, count line, then `topic partition offset` lines),
+and the `.kafka_cleanshutdown` marker that tells the next start it may skip recovery."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ from pathlib import Path
 
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
+CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint"
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 
 TopicPartition = tuple[str, int]

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .checkpoint import (LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
+from .checkpoint import (CLEANER_OFFSET_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT,
                          TopicPartition, read_checkpoint, take_clean_shutdown, write_checkpoint,
                          write_clean_shutdown)
 from .config import LogConfig
@@ -48,6 +48,7 @@ class LogManager:
         self._logs: dict[TopicPartition, PartitionLog] = {}
         self.had_clean_shutdown = take_clean_shutdown(self.data_dir)
         recovery_points = read_checkpoint(self.data_dir / RECOVERY_POINT_CHECKPOINT)
+        cleaner_offsets = read_checkpoint(self.data_dir / CLEANER_OFFSET_CHECKPOINT)
         start_offsets = read_checkpoint(self.data_dir / LOG_START_OFFSET_CHECKPOINT)
         for path in sorted(self.data_dir.iterdir()):
             if not path.is_dir():
@@ -63,6 +64,7 @@ class LogManager:
                                      recovery_point=recovery_points.get(tp),
                                      log_start_offset=start_offsets.get(tp),
                                      had_clean_shutdown=self.had_clean_shutdown)
+            plog.first_dirty_offset = max(cleaner_offsets.get(tp, 0), plog.log_start_offset)
             self._register(tp, plog)
         # from now on a crash must be detected: checkpoint what recovery established
         self.checkpoint()
@@ -132,6 +134,19 @@ class LogManager:
     def enforce_retention(self, now_ms: int) -> int:
         """log.retention.check.interval.ms work: delete expired segments everywhere."""
         return sum(plog.enforce_retention(now_ms) for plog in self._logs.values())
+
+    def clean(self, now_ms: int, *, force: bool = False) -> int:
+        """log.cleaner work: one compaction pass over every compacted log whose dirty ratio
+        is due (or all with `force`); writes cleaner-offset-checkpoint. Returns segments
+        rewritten."""
+        cleaned = 0
+        for plog in self._logs.values():
+            if plog.config.compact:
+                cleaned += plog.compact(now_ms, force=force).segments_cleaned
+        write_checkpoint(self.data_dir / CLEANER_OFFSET_CHECKPOINT,
+                         {tp: plog.first_dirty_offset for tp, plog in self._logs.items()
+                          if plog.config.compact})
+        return cleaned
 
     def flush_due(self, now_ms: int) -> int:
         """flush.ms work: flush every log whose interval has passed; returns logs flushed."""

@@ -15,6 +15,7 @@ from typing import BinaryIO
 from pystreams.broker.protocol.record_batch import (CREATE_TIME, LOG_APPEND_TIME, BatchError,
                                                     BatchHeader, read_records)
 
+from .cleaner import CleanResult, compact
 from .config import LONG_MAX, LogConfig
 from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
@@ -40,6 +41,8 @@ class PartitionLog:
         self.recovery_point = recovery_point
         self._last_flush_ms = self._now_ms()
         self._base_cache: list[int] = []
+        #: compaction resumes building its key map here (Kafka's cleaner-offset-checkpoint)
+        self.first_dirty_offset = log_start_offset
         self._graveyard: list[tuple[int, BinaryIO]] = []  # deleted .log files kept open a while
         #: called with the new log start offset whenever it moves (checkpointing)
         self.on_log_start_offset_change: Callable[[int], None] | None = None
@@ -374,10 +377,28 @@ class PartitionLog:
         for seg in doomed:
             self.segments.remove(seg)
             seg.on_become_inactive()
-            self._graveyard.append((now + self.config.file_delete_delay_ms, seg.delete_files()))
+            self.retire_file(seg.delete_files(), now)
         if self.segments[0].base_offset > self._log_start_offset:
             self._set_log_start_offset(self.segments[0].base_offset)
         return len(doomed)
+
+    def retire_file(self, file: BinaryIO, now_ms: int) -> None:
+        """Close a replaced/deleted segment's file only after file.delete.delay.ms, so fetch
+        slices already handed out stay sendable."""
+        self._graveyard.append((now_ms + self.config.file_delete_delay_ms, file))
+
+    # ---- compaction ---------------------------------------------------------------------
+
+    def compact(self, now_ms: int, *, force: bool = False) -> CleanResult:
+        """One compaction pass (cleanup.policy=compact; see cleaner.py); a no-op for
+        delete-only topics. Advances `first_dirty_offset`."""
+        if not self.config.compact:
+            size = self.size_bytes
+            return CleanResult(0, size, size, self.first_dirty_offset)
+        result = compact(self, self.first_dirty_offset, now_ms, force=force)
+        self.first_dirty_offset = result.first_dirty_offset
+        self._reap(now_ms)
+        return result
 
     def _set_log_start_offset(self, offset: int) -> None:
         self._log_start_offset = offset

@@ -254,23 +254,31 @@ def build_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
                 producer_epoch: int = -1, base_sequence: int = -1,
                 transactional: bool = False, control: bool = False,
                 partition_leader_epoch: int = -1,
-                timestamp_type: int = CREATE_TIME) -> bytes:
-    """Encode a real v2 batch (key, value[, headers]) records; gzip or none compression."""
+                timestamp_type: int = CREATE_TIME,
+                offsets: Sequence[int] | None = None,
+                max_timestamp: int | None = None) -> bytes:
+    """Encode a real v2 batch (key, value[, headers]) records; gzip or none compression.
+
+    `offsets` (absolute, increasing, from base_offset) leaves gaps, as a compacted batch has;
+    `max_timestamp` overrides the computed one (a LogAppendTime batch's append time)."""
     if not records:
         raise ValueError("a record batch needs at least one record")
     stamps = list(timestamps) if timestamps is not None else [timestamp] * len(records)
-    if len(stamps) != len(records):
-        raise ValueError("timestamps must match records one to one")
-    base_ts, max_ts = stamps[0], max(stamps)
-    body = b"".join(_encode_record(i, ts - base_ts, r[0], r[1], r[2] if len(r) > 2 else ())
-                    for i, (r, ts) in enumerate(zip(records, stamps)))
+    deltas = [o - base_offset for o in offsets] if offsets is not None else list(
+        range(len(records)))
+    if len(stamps) != len(records) or len(deltas) != len(records):
+        raise ValueError("timestamps and offsets must match records one to one")
+    base_ts = stamps[0]
+    max_ts = max(stamps) if max_timestamp is None else max_timestamp
+    body = b"".join(_encode_record(d, ts - base_ts, r[0], r[1], r[2] if len(r) > 2 else ())
+                    for d, r, ts in zip(deltas, records, stamps))
     if compression == GZIP:
         body = gzip.compress(body)
     elif compression != NO_COMPRESSION:
         raise ValueError("the builder writes only uncompressed or gzip batches")
     attributes = compression | (TIMESTAMP_TYPE_MASK if timestamp_type == LOG_APPEND_TIME else 0)
     attributes |= (TRANSACTIONAL_MASK if transactional else 0) | (CONTROL_MASK if control else 0)
-    after_crc = struct.pack(">hiqqqhii", attributes, len(records) - 1, base_ts, max_ts,
+    after_crc = struct.pack(">hiqqqhii", attributes, deltas[-1], base_ts, max_ts,
                             producer_id, producer_epoch, base_sequence, len(records)) + body
     length = len(after_crc) + 4 + 1 + 4  # crc, magic, partitionLeaderEpoch
     return (struct.pack(">qiib", base_offset, length, partition_leader_epoch, MAGIC)

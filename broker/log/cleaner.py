@@ -1,0 +1,175 @@
+"""Log compaction for cleanup.policy=compact (Kafka's LogCleaner, one synchronous pass):
+keep only the latest record of every key below the active segment, so changelogs and
+`__consumer_offsets` stay bounded and restore fast.
+
+A pass: find the cleanable range [first dirty offset, first uncleanable offset) (the active
+segment and segments younger than min.compaction.lag.ms are uncleanable), map each key to its
+latest offset in that range, then rewrite every segment below the first uncleanable offset:
+a batch whose records all survive is copied byte for byte; a batch that lost some is rebuilt
+with the survivors at their original offsets (Kafka's filterTo); an emptied batch is dropped.
+Tombstones (null values) go once their segment is older than delete.retention.ms. Control and
+transactional batches, and batches in codecs we cannot decode (snappy/lz4/zstd), are kept as
+they are and do not enter the key map, so compaction never drops a record it cannot prove
+superseded. A rewritten segment replaces the old one by rename (index files removed first,
+then rebuilt), so a crash leaves either file, never a mix.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pystreams.broker.protocol.record_batch import (GZIP, LOG_APPEND_TIME, BatchError,
+                                                    BatchHeader, Record, build_batch,
+                                                    read_records)
+
+from .segment import LogSegment
+
+if TYPE_CHECKING:
+    from .partition_log import PartitionLog
+
+
+@dataclass(frozen=True, slots=True)
+class CleanResult:
+    """What one compaction pass did."""
+
+    segments_cleaned: int
+    bytes_before: int
+    bytes_after: int
+    first_dirty_offset: int  # where the next pass starts building its key map
+
+
+def cleanable_range(log: PartitionLog, first_dirty: int, now_ms: int) -> tuple[int, int]:
+    """[first dirty, first uncleanable): never the active segment, nor a segment with records
+    newer than min.compaction.lag.ms."""
+    first_dirty = max(first_dirty, log.log_start_offset)
+    uncleanable = log.active_segment.base_offset
+    lag = log.config.min_compaction_lag_ms
+    for seg in log.segments[:-1]:
+        if seg.base_offset >= first_dirty and lag > 0 and seg.max_timestamp > now_ms - lag:
+            uncleanable = seg.base_offset
+            break
+    return min(first_dirty, uncleanable), uncleanable
+
+
+def dirty_ratio(log: PartitionLog, first_dirty: int, uncleanable: int) -> float:
+    """Dirty bytes / cleanable bytes (min.cleanable.dirty.ratio compares against it)."""
+    dirty = clean = 0
+    for seg in log.segments:
+        if seg.base_offset >= uncleanable:
+            break
+        if seg.base_offset >= first_dirty:
+            dirty += seg.size
+        clean += seg.size
+    return dirty / clean if clean else 0.0
+
+
+def compact(log: PartitionLog, first_dirty: int, now_ms: int, *, force: bool = False) -> CleanResult:
+    """One pass over `log`; skipped (nothing cleaned) while the dirty ratio is below
+    min.cleanable.dirty.ratio, unless `force` (which also sweeps expired tombstones from an
+    already clean log)."""
+    start, end = cleanable_range(log, first_dirty, now_ms)
+    size = log.size_bytes
+    if not force and (end <= start or dirty_ratio(log, start, end)
+                      < log.config.min_cleanable_dirty_ratio):
+        return CleanResult(0, size, size, start)
+    latest = _key_map(log, start, end)
+    cleaned = 0
+    for seg in [s for s in log.segments if s.base_offset < end and s is not log.active_segment]:
+        drop_tombstones = seg.largest_timestamp < now_ms - log.config.delete_retention_ms
+        if _clean_segment(log, seg, latest, drop_tombstones, now_ms):
+            cleaned += 1
+    return CleanResult(cleaned, size, log.size_bytes, end)
+
+
+def _batches(seg: LogSegment) -> list[tuple[BatchHeader, bytes]]:
+    data = os.pread(seg.fd, seg.size, 0)
+    return [(h, data[pos:pos + h.size]) for pos, h in seg.iter_headers(0, len(data))]
+
+
+def _readable(h: BatchHeader, raw: bytes) -> list[Record] | None:
+    if h.is_control or h.is_transactional:
+        return None
+    try:
+        return read_records(raw)
+    except BatchError:
+        return None
+
+
+def _key_map(log: PartitionLog, start: int, end: int) -> dict[bytes, int]:
+    latest: dict[bytes, int] = {}
+    for seg in log.segments:
+        if seg.base_offset >= end:
+            break
+        if seg.next_offset <= start and seg is not log.active_segment:
+            continue
+        for h, raw in _batches(seg):
+            if h.last_offset < start or h.base_offset >= end:
+                continue
+            for r in _readable(h, raw) or ():
+                if r.key is not None and start <= r.offset < end:
+                    latest[r.key] = r.offset
+    return latest
+
+
+def _clean_segment(log: PartitionLog, seg: LogSegment, latest: dict[bytes, int],
+                   drop_tombstones: bool, now_ms: int) -> bool:
+    """Rewrite `seg` when it holds superseded records; True when it was replaced."""
+    out: list[bytes] = []
+    changed = False
+    for h, raw in _batches(seg):
+        records = _readable(h, raw)
+        if records is None:
+            out.append(raw)
+            continue
+        keep = [r for r in records
+                if not (r.key is not None and latest.get(r.key, -1) > r.offset)
+                and not (drop_tombstones and r.value is None)]
+        if len(keep) == len(records):
+            out.append(raw)
+        elif keep:
+            out.append(_rebuild(h, keep))
+            changed = True
+        else:
+            changed = True
+    if not changed:
+        return False
+    _swap(log, seg, b"".join(out), now_ms)
+    return True
+
+
+def _rebuild(h: BatchHeader, keep: list[Record]) -> bytes:
+    log_append = h.timestamp_type == LOG_APPEND_TIME
+    return build_batch([(r.key, r.value, r.headers) for r in keep], base_offset=h.base_offset,
+                       offsets=[r.offset for r in keep], timestamps=[r.timestamp for r in keep],
+                       max_timestamp=h.max_timestamp if log_append else None,
+                       compression=GZIP if h.compression == GZIP else 0,
+                       producer_id=h.producer_id, producer_epoch=h.producer_epoch,
+                       base_sequence=h.base_sequence,
+                       partition_leader_epoch=h.partition_leader_epoch,
+                       timestamp_type=h.timestamp_type)
+
+
+def _swap(log: PartitionLog, old: LogSegment, data: bytes, now_ms: int) -> None:
+    cleaned = old.log_path.with_name(old.log_path.name + ".cleaned")
+    with open(cleaned, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    old.release_index_fds()
+    old.index_path.unlink(missing_ok=True)      # no stale index may outlive the old .log
+    old.timeindex_path.unlink(missing_ok=True)
+    os.replace(cleaned, old.log_path)
+    i = log.segments.index(old)
+    new = LogSegment(log.dir, old.base_offset, index_interval_bytes=log.config.index_interval_bytes,
+                     max_index_size=log.config.segment_index_bytes, created_ms=old.created_ms)
+    new.recover()
+    new.next_offset = log.segments[i + 1].base_offset
+    new.release_index_fds()
+    # the old inode stays open for in-flight fetches until file.delete.delay.ms
+    log.retire_file(old.file, now_ms)
+    if new.size == 0 and i > 0:
+        log.segments.pop(i)
+        new.delete_files().close()
+    else:
+        log.segments[i] = new
