@@ -67,6 +67,13 @@ class Serdes:
         return WrapperSerde(serializer, deserializer)
 
     @staticmethod
+    def ListSerde(inner: Serde[T] | None = None) -> Serde[list[T]]:  # noqa: N802 - Kafka's name
+        """Kafka's ``Serdes.ListSerde(listClass, innerSerde)`` (the list class is always list)."""
+        from pystreams.serdes.list_serde import ListSerde
+
+        return ListSerde(inner)
+
+    @staticmethod
     def JSON(type: Any = None, **options: Any) -> JsonSerde:  # noqa: N802 - Kafka-style name
         """JSON via orjson; with ``type`` the decoded value is converted to it (msgspec)."""
         from pystreams.serdes.json import JsonSerde

@@ -29,6 +29,7 @@ _BUILTINS: dict[str, type[Serde[Any]]] = {
 }
 _LAZY: dict[str, str] = {
     "json": "pystreams.serdes.json:JsonSerde",
+    "list": "pystreams.serdes.list_serde:ListSerde",
 }
 
 

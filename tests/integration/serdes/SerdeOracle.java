@@ -4,7 +4,9 @@
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -45,8 +47,32 @@ public class SerdeOracle {
             case "UUID": return hex(Serdes.UUID().serializer().serialize("t", UUID.fromString(arg)));
             case "Bytes": return hex(Serdes.Bytes().serializer().serialize("t", Bytes.wrap(HEX.parseHex(arg))));
             case "ByteArray": return hex(Serdes.ByteArray().serializer().serialize("t", HEX.parseHex(arg)));
+            case "ListLong": {  // comma-separated longs, "null" for a null entry
+                List<Long> list = new ArrayList<>();
+                for (String s : arg.isEmpty() ? new String[0] : arg.split(",")) {
+                    list.add(s.equals("null") ? null : Long.parseLong(s));
+                }
+                return hex(Serdes.ListSerde(ArrayList.class, Serdes.Long()).serializer().serialize("t", list));
+            }
+            case "ListString": {  // comma-separated "=" + hex of UTF-8, "null" for a null entry
+                List<String> list = new ArrayList<>();
+                for (String s : arg.isEmpty() ? new String[0] : arg.split(",")) {
+                    list.add(s.equals("null") ? null : new String(HEX.parseHex(s.substring(1)), StandardCharsets.UTF_8));
+                }
+                return hex(Serdes.ListSerde(ArrayList.class, Serdes.String()).serializer().serialize("t", list));
+            }
             default: throw new IllegalArgumentException(kind);
         }
+    }
+
+    static String joinList(List<?> list, boolean hexStrings) {
+        StringBuilder b = new StringBuilder();
+        for (Object o : list) {
+            if (b.length() > 0) b.append(',');
+            b.append(o == null ? "null" : hexStrings
+                    ? "=" + hex(((String) o).getBytes(StandardCharsets.UTF_8)) : o.toString());
+        }
+        return b.toString();
     }
 
     static String de(String kind, String arg) {
@@ -65,6 +91,10 @@ public class SerdeOracle {
             case "UUID": return String.valueOf(Serdes.UUID().deserializer().deserialize("t", data));
             case "Bytes": return hex(Serdes.Bytes().deserializer().deserialize("t", data).get());
             case "ByteArray": return hex(Serdes.ByteArray().deserializer().deserialize("t", data));
+            case "ListLong": return joinList((List<?>) Serdes.ListSerde(ArrayList.class, Serdes.Long())
+                    .deserializer().deserialize("t", data), false);
+            case "ListString": return joinList((List<?>) Serdes.ListSerde(ArrayList.class, Serdes.String())
+                    .deserializer().deserialize("t", data), true);
             default: throw new IllegalArgumentException(kind);
         }
     }

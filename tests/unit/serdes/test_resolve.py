@@ -53,7 +53,7 @@ def test_duck_typed_object_is_wrapped() -> None:
 
 
 @pytest.mark.parametrize("bad", [
-    None, "org.apache.kafka.common.serialization.Serdes$ListSerde", "nosuchmodule.Serde",
+    None, "org.apache.kafka.common.serialization.Serdes$NoSuchSerde", "nosuchmodule.Serde",
     "pystreams.serdes.primitives:Nope", 42, "plainword",
 ])
 def test_bad_values_are_config_errors(bad: object) -> None:
