@@ -19,6 +19,7 @@ from pystreams.broker.server.state import BrokerState
 log = logging.getLogger("pystreams.broker.server.dispatch")
 
 API_VERSIONS_KEY = 18
+UNSUPPORTED_VERSION = 35
 
 
 class RequestContext:
@@ -51,6 +52,12 @@ class Dispatcher:
         if supported is None or not supported[0] <= version <= supported[1]:
             if api_key == API_VERSIONS_KEY:
                 return self._api_versions_fallback(header)
+            codec = protocol.SUPPORTED_VERSIONS.get(api_key)
+            if api_key not in HANDLERS and codec is not None and codec[0] <= version <= codec[1]:
+                # An API Kafka has and we do not serve (e.g. transactions): answer it with
+                # UNSUPPORTED_VERSION so the client fails fast instead of waiting on a socket.
+                return protocol.encode_response(header, {"error_code": UNSUPPORTED_VERSION,
+                                                         "throttle_time_ms": 0})
             raise CloseConnection(f"unsupported api key {api_key} version {version}")
         try:
             request = protocol.decode_request(header, frame, offset)

@@ -228,3 +228,12 @@ def test_group_apis_end_to_end(node):
     finally:
         again.close()
     node.logs = again.logs  # already closed above; the fixture's close is then a no-op
+
+
+def test_api_without_handler_gets_unsupported_version(node):
+    end_txn = 26  # the codec knows EndTxn; this broker does not serve transactions yet
+    assert end_txn in SUPPORTED_VERSIONS and end_txn not in HANDLERS
+    reply = node.call(end_txn, SUPPORTED_VERSIONS[end_txn][1],
+                      {"transactional_id": "t", "producer_id": 1, "producer_epoch": 0,
+                       "committed": True})
+    assert reply["error_code"] == 35  # UNSUPPORTED_VERSION, not a dropped connection
