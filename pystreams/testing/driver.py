@@ -7,6 +7,7 @@ records included, can be read with an output topic.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections import deque
@@ -24,6 +25,7 @@ from pystreams.testing.records import DriverClosedError, duration_millis, to_mil
 from pystreams.testing.topics import TestInputTopic, TestOutputTopic
 
 DEFAULT_APPLICATION_ID = "dummy-topology-test-driver-app-id"
+log = logging.getLogger("pystreams.testing")
 
 
 class _Collector:
@@ -107,8 +109,14 @@ class TopologyTestDriver:
     def __enter__(self) -> TopologyTestDriver:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc is None:
+            self.close()
+            return
+        try:  # a test already failed: close, but never hide the original error behind a close error
+            self.close()
+        except Exception:  # noqa: BLE001
+            log.warning("TopologyTestDriver.close() failed after an earlier error", exc_info=True)
 
     def close(self) -> None:
         """Final commit, close processors and stores, delete the driver's state directory; idempotent."""
