@@ -1,0 +1,25 @@
+"""A bounded coverage-guided fuzzing run of the request decoder (longer runs: see
+fuzz_request_decoder.py). Skipped where atheris is not installed."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+pytest.importorskip("atheris")
+
+HARNESS = Path(__file__).parent / "fuzz_request_decoder.py"
+
+
+def test_request_decoder_survives_a_bounded_fuzzing_run(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    proc = subprocess.run(
+        [sys.executable, str(HARNESS), str(corpus), "-max_total_time=8", "-rss_limit_mb=1024",
+         "-max_len=4096", f"-artifact_prefix={tmp_path}/"],
+        capture_output=True, text=True, timeout=120)
+    crashes = list(tmp_path.glob("crash-*")) + list(tmp_path.glob("oom-*")) + list(tmp_path.glob("timeout-*"))
+    assert proc.returncode == 0 and not crashes, proc.stderr[-3000:]
+    assert "Done" in proc.stderr and len(list(corpus.iterdir())) > 100
