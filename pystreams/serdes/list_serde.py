@@ -94,11 +94,13 @@ class ListSerde(Serde[list[Any]], Generic[T]):
         strategy = view[0]
         pos = 1
         nulls: set[int] = set()
+        size = 0
         if strategy == CONSTANT_SIZE:
-            size = _FIXED.get(type(inner))
-            if size is None:
+            fixed = _FIXED.get(type(inner))
+            if fixed is None:
                 raise SerializationError(f"ListSerde: CONSTANT_SIZE data needs a fixed-size inner "
                                          f"serde, not {type(inner).__name__}")
+            size = fixed
             (count,), pos = _INT.unpack_from(view, pos), pos + 4
             for _ in range(count):
                 nulls.add(_INT.unpack_from(view, pos)[0])
@@ -108,7 +110,7 @@ class ListSerde(Serde[list[Any]], Generic[T]):
         (length,), pos = _INT.unpack_from(view, pos), pos + 4
         out: list[Any] = []
         for i in range(length):
-            entry = size if strategy == CONSTANT_SIZE else _INT.unpack_from(view, pos)[0]
+            entry: int = size if strategy == CONSTANT_SIZE else _INT.unpack_from(view, pos)[0]
             if strategy == VARIABLE_SIZE:
                 pos += 4
             if entry == NULL_ENTRY_VALUE or i in nulls:
