@@ -259,3 +259,38 @@ def test_pattern_source() -> None:
         assert d.create_output_topic("out", S(), S()).read_values_to_list() == ["logs-a", "logs-b"]
         with pytest.raises(TopologyError, match="Unknown topic: metrics"):
             d.create_input_topic("metrics", S(), S())
+
+
+def test_sink_serialization_error_names_sink_topic_and_fix() -> None:
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("to-int", fn(lambda c, r: c.forward(r.with_value(len(r.value)))), "src")
+    t.add_sink("the-sink", "out", "to-int", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(PystreamsError, match=r"Sink the-sink could not serialize <'k':1> for topic out.*"
+                                                 r"default.value.serde"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+
+
+def test_store_getters_by_store_kind() -> None:
+    def put(c: Any, r: Any) -> None:
+        from pystreams.state import ValueAndTimestamp
+        c.get_state_store("plain").put(r.key, r.value)
+        c.get_state_store("ts").put(r.key, ValueAndTimestamp(r.value, r.timestamp))
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("p", fn(put), "src")
+    t.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("plain"), S(), S()), "p")
+    t.add_state_store(Stores.timestamped_key_value_store_builder(
+        Stores.persistent_timestamped_key_value_store("ts"), S(), S()), "p")
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v", 9)
+        assert d.get_timestamped_key_value_store("plain") is None
+        assert d.get_timestamped_key_value_store("ts").get("k").timestamp == 9
+        facade = d.get_key_value_store("ts")  # timestamped store seen with plain values (Kafka's facade)
+        assert facade.get("k") == "v" and list(facade.all()) == [("k", "v")]
+        facade.put("k2", "w")
+        assert d.get_timestamped_key_value_store("ts").get("k2").timestamp == -1
+        assert d.get_key_value_store("missing") is None
+        assert set(d.get_all_state_stores()) == {"plain", "ts"}
