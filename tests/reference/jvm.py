@@ -32,6 +32,9 @@ appender.stderr.layout.type = PatternLayout
 appender.stderr.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = WARN
 rootLogger.appenderRef.stderr.ref = STDERR
+# the Streams oracle keeps its TopologyTestDriver state in a temp dir on purpose
+logger.statedir.name = org.apache.kafka.streams.processor.internals.StateDirectory
+logger.statedir.level = ERROR
 """
 
 _FILE_LOG4J2 = """\
@@ -110,7 +113,9 @@ def java_command(main_class: str, *args: str, heap: str = "512m", fast_start: bo
     jvm_flags defaults to the serial GC, the quickest to start for a short-lived client JVM.
     """
     require_jars()
-    classpath = [str(p) for p in (extra_classpath or [])] + [CLASSPATH]
+    # extra entries go after the jars: a class-data-sharing archive made for the jars alone
+    # stays valid when the runtime classpath only appends to it
+    classpath = [CLASSPATH] + [str(p) for p in (extra_classpath or [])]
     argv = [java(), f"-Xmx{heap}"]
     if fast_start:
         argv += FAST_START_FLAGS

@@ -1,0 +1,139 @@
+package pystreams.oracle;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The Kafka Streams oracle's command line:
+ * <pre>
+ *   Oracle list                              names of the registered topologies
+ *   Oracle NAME describe [CONFIG_JSON]       Topology.describe() text
+ *   Oracle NAME topics [CONFIG_JSON]         declared input/output topics and codecs, as JSON
+ *   Oracle NAME drive [CONFIG_JSON]          TopologyTestDriver: JSON lines in, JSON lines out
+ * </pre>
+ * CONFIG_JSON is an object of streams config entries (see {@link Driver} for the defaults and
+ * the oracle's own keys). Exit status 2 means bad input (message on stderr), 1 a failure.
+ */
+public final class Oracle {
+
+    private static final String PACKAGE = "pystreams.oracle.topologies";
+
+    private Oracle() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try {
+            System.exit(run(args));
+        } catch (BadInput e) {
+            System.err.println("oracle: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static int run(String[] args) throws Exception {
+        if (args.length == 1 && args[0].equals("list")) {
+            registry().keySet().forEach(System.out::println);
+            return 0;
+        }
+        if (args.length < 2 || args.length > 3) {
+            throw new BadInput("usage: Oracle list | Oracle NAME describe|topics|drive [CONFIG_JSON]");
+        }
+        OracleTopology topology = registry().get(args[0]);
+        if (topology == null) {
+            throw new BadInput("no topology named '" + args[0] + "'; registered: "
+                               + registry().keySet());
+        }
+        Properties config = Driver.config(topology, args.length == 3 ? args[2] : "{}");
+        switch (args[1]) {
+            case "describe" -> System.out.print(Driver.build(topology, config).describe());
+            case "topics" -> System.out.println(topics(topology));
+            case "drive" -> new Driver(topology, config).run(System.in, System.out);
+            default -> throw new BadInput("unknown command '" + args[1]
+                                          + "'; use describe, topics or drive");
+        }
+        System.out.flush();
+        return 0;
+    }
+
+    /** Every OracleTopology class in package pystreams.oracle.topologies, by name. */
+    static Map<String, OracleTopology> registry() throws IOException, ReflectiveOperationException {
+        Map<String, OracleTopology> found = new TreeMap<>();
+        for (String className : topologyClassNames()) {
+            Class<?> type = Class.forName(className);
+            if (OracleTopology.class.isAssignableFrom(type) && !type.isInterface()
+                    && !java.lang.reflect.Modifier.isAbstract(type.getModifiers())) {
+                OracleTopology topology = (OracleTopology) type.getConstructor().newInstance();
+                OracleTopology clash = found.put(topology.name(), topology);
+                if (clash != null) {
+                    throw new BadInput("two topologies named '" + topology.name() + "': "
+                                       + clash.getClass().getName() + " and " + className);
+                }
+            }
+        }
+        return found;
+    }
+
+    private static List<String> topologyClassNames() throws IOException {
+        Path root;
+        try {
+            root = Path.of(Oracle.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IOException(e);
+        }
+        Path dir = root.resolve(PACKAGE.replace('.', File.separatorChar));
+        List<String> names = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return names;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            files.map(p -> p.getFileName().toString())
+                 .filter(n -> n.endsWith(".class") && !n.contains("$"))
+                 .sorted()
+                 .forEach(n -> names.add(PACKAGE + "." + n.substring(0, n.length() - 6)));
+        }
+        return names;
+    }
+
+    private static String topics(OracleTopology topology) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode out = mapper.createObjectNode();
+        out.set("inputs", specs(mapper, topology.inputs()));
+        out.set("outputs", specs(mapper, topology.outputs()));
+        return mapper.writeValueAsString(out);
+    }
+
+    private static ArrayNode specs(ObjectMapper mapper, List<TopicSpec> specs) {
+        ArrayNode array = mapper.createArrayNode();
+        for (TopicSpec spec : specs) {
+            array.addObject().put("topic", spec.topic()).put("key", spec.key().name())
+                 .put("value", spec.value().name());
+        }
+        return array;
+    }
+
+    /** Bad input from the caller: reported on stderr with exit status 2, no stack trace. */
+    static final class BadInput extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadInput(String message) {
+            super(message);
+        }
+
+        BadInput(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
