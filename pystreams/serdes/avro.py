@@ -56,13 +56,19 @@ def _converter(record_type: Any) -> Callable[[Any], Any] | None:
 class AvroSerde(Serde[Any]):
     """``Serdes.Avro(schema, registry)``. Subjects follow Confluent's TopicNameStrategy
     (``<topic>-key`` / ``<topic>-value``) unless ``subject`` is given. With ``record_type`` (a
-    Record class or a msgspec Struct) values come back as that type instead of dicts."""
+    Record class or a msgspec Struct) values come back as that type instead of dicts; passing a
+    Record class as ``schema`` derives the schema from it and loads that class."""
 
     def __init__(self, schema: Any, registry: SchemaRegistryClient | None = None, *,
                  subject: str | None = None, is_key: bool = False,
                  auto_register_schemas: bool = True, use_latest_version: bool = False,
                  record_type: Any = None) -> None:
         fastavro = _fastavro()
+        if getattr(schema, "_pystreams_record_", False):  # a Record class: derive its schema
+            from pystreams.serdes.records.avro_schema import avro_schema
+
+            record_type = record_type or schema
+            schema = avro_schema(schema)
         self.schema_text = canonical(schema)
         try:
             self._schema = fastavro.parse_schema(json.loads(self.schema_text))

@@ -261,3 +261,50 @@ def test_from_record_serde() -> None:
         serde.serialize("t", {"id": "x"})  # type: ignore[arg-type]
     with pytest.raises(SerdeError, match="needs a Record subclass"):
         Serdes.from_record(dict)
+
+
+def test_post_init_and_inner_options_class() -> None:
+    class WithPost(Record):
+        a: int
+        b: int = 0
+
+        class Options:
+            include_metadata = False
+            serializer = "json"
+
+        def __post_init__(self) -> None:
+            self.total = self.a + self.b
+
+    w = WithPost(2, 3)
+    assert w.total == 5
+    assert WithPost.loads(w.dumps()).total == 5
+    assert w.dumps() == b'{"a":2,"b":3}'
+    assert not hasattr(WithPost, "Options")
+
+
+def test_sets_dicts_and_optionals_of_records_load() -> None:
+    class Bag(Record):
+        unique: set[Item]
+        by_key: dict[str, Item]
+        maybe: Item | None = None
+        nested: list[dict[str, list[Item]]] = []
+
+    bag = Bag({Item("a"), Item("b", 2)}, {"k": Item("c")}, None, [{"x": [Item("d")]}])
+    again = Bag.loads(bag.dumps())
+    assert again == bag
+    assert all(type(i) is Item for i in again.unique)
+    assert type(again.nested[0]["x"][0]) is Item and again.maybe is None
+
+
+def test_user_defined_init_is_kept_and_loading_still_works() -> None:
+    class Custom(Record, include_metadata=False):
+        a: int
+        b: int = 0
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super_init = type(self)._model_init  # type: ignore[attr-defined]
+            super_init(self, *args, **kwargs)
+            self.seen = True
+
+    c = Custom.loads(b'{"a": 1}')
+    assert c.seen and c.a == 1 and c.b == 0

@@ -113,3 +113,46 @@ def test_configure_from_app_config_with_mock_registry() -> None:
     assert reader.deserialize("t", data) == {"name": "n", "age": 5}
     with pytest.raises(SerdeError, match="only mock://"):
         registry_for_url("http://localhost:8081")
+
+
+def test_schema_derived_from_a_record_class() -> None:
+    from typing import Optional
+    from uuid import UUID
+
+    from pystreams.serdes.records import DecimalField
+    from pystreams.serdes.records.avro_schema import avro_schema
+
+    class Line(Record, namespace="shop.Line"):
+        sku: str
+        qty: int = 1
+
+    class Invoice(Record, namespace="shop.Invoice"):
+        id: UUID
+        total: Decimal = DecimalField(max_digits=10, max_decimal_places=2)
+        issued: dt.datetime
+        due: dt.date
+        lines: list[Line]
+        extra: dict[str, Line]
+        paid: bool = False
+        note: Optional[str] = None
+        main: Optional[Line] = None
+
+    schema = avro_schema(Invoice)
+    assert schema["name"] == "Invoice" and schema["namespace"] == "shop"
+    types = {f["name"]: f["type"] for f in schema["fields"]}
+    assert types["total"] == {"type": "bytes", "logicalType": "decimal", "precision": 10,
+                              "scale": 2}
+    assert types["issued"] == {"type": "long", "logicalType": "timestamp-micros"}
+    assert types["lines"]["items"]["name"] == "Line"
+    assert types["extra"] == {"type": "map", "values": "shop.Line"}  # defined once, then named
+    assert types["note"] == ["null", "string"]
+    assert {f["name"]: f.get("default", "-") for f in schema["fields"]}["paid"] is False
+    serde = Serdes.Avro(Invoice, InMemorySchemaRegistry())
+    invoice = Invoice(UUID(int=3), Decimal("10.50"),
+                      dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc), dt.date(2024, 2, 1),
+                      [Line("a", 2)], {"x": Line("b")}, True, None, Line("c"))
+    assert serde.deserialize("inv", serde.serialize("inv", invoice)) == invoice
+    with pytest.raises(SerdeError, match="needs a precision and a scale"):
+        class Loose(Record):
+            amount: Decimal
+        avro_schema(Loose)
