@@ -17,6 +17,7 @@ from pystreams.processor.api import PunctuationType
 from pystreams.processor.internals.collector import RecordCollector
 from pystreams.processor.internals.context import ProcessorContextImpl
 from pystreams.processor.internals.errors import StreamsException
+from pystreams.processor.internals.java_heap import JavaPriorityQueue
 from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, SourceRuntime
 from pystreams.processor.internals.read_only import ReadOnlyStore
 from pystreams.processor.internals.punctuation import PunctuationQueue, PunctuationSchedule
@@ -61,6 +62,10 @@ class TaskMetrics:
     def as_dict(self) -> dict[str, int]:
         return {"process-total": self.processed, "dropped-records-total": self.dropped_records,
                 "punctuate-total": self.punctuations, "commit-total": self.commits}
+
+
+def _head_timestamp(queue: RecordQueue) -> int:
+    return queue.head[0]  # type: ignore[index]
 
 
 def _default_time() -> int:
@@ -115,6 +120,8 @@ class StreamTask:
         self._source_by_topic: dict[str, SourceRuntime] = {}
         self._queues: dict[tuple[str, int], RecordQueue] = {}
         self._queue_list: list[RecordQueue] = []
+        # non-empty queues by head timestamp, ties broken as Kafka's PartitionGroup (a java PriorityQueue) does
+        self._ready: JavaPriorityQueue[RecordQueue] = JavaPriorityQueue(_head_timestamp)
         self.initialized = False
         self.closed = False
         self._build(self._select_nodes(node_names))
@@ -255,7 +262,10 @@ class StreamTask:
                 raise StreamsException(f"Task {self.id} has no source node for topic {topic}")
             queue = self._queues[(topic, partition)] = RecordQueue(self, topic, partition, src)
             self._queue_list.append(queue)
+        was_empty = queue.head is None
         queue.add(records)
+        if was_empty and queue.head is not None:
+            self._ready.offer(queue)
 
     def committable_offsets(self) -> dict[tuple[str, int], int]:
         """(topic, partition) -> offset to commit (last processed + 1), for partitions processed so far."""
@@ -267,24 +277,17 @@ class StreamTask:
         return 0 if queue is None else len(queue)
 
     def has_records_queued(self) -> bool:
-        return any(q.head is not None for q in self._queue_list)
-
-    def _next_queue(self) -> RecordQueue | None:
-        best: RecordQueue | None = None
-        best_ts = 0
-        for q in self._queue_list:
-            head = q.head
-            if head is not None and (best is None or head[0] < best_ts):
-                best, best_ts = q, head[0]
-        return best
+        return len(self._ready) > 0
 
     def process(self) -> bool:
-        """Process the next buffered record; False when nothing is buffered."""
-        queue = self._next_queue()
+        """Process the next buffered record (smallest head timestamp first); False when nothing is buffered."""
+        queue = self._ready.poll()
         if queue is None:
             return False
         head = queue.pop()
         assert head is not None
+        if queue.head is not None:
+            self._ready.offer(queue)
         ts, key, value, headers, offset = head
         queue.next_offset = offset + 1
         if ts > self.stream_time:

@@ -294,3 +294,27 @@ def test_store_getters_by_store_kind() -> None:
         assert d.get_timestamped_key_value_store("ts").get("k2").timestamp == -1
         assert d.get_key_value_store("missing") is None
         assert set(d.get_all_state_stores()) == {"plain", "ts"}
+
+
+def test_equal_timestamps_across_partitions_follow_kafkas_partition_group() -> None:
+    # one input fans out to two repartition topics; Kafka's PartitionGroup (a java PriorityQueue by head
+    # timestamp, re-offering a queue after each poll) interleaves them: a1, b1, a2, b2 (not a1, a2, b1, b2)
+    def fan_out(c: Any, r: Any) -> None:
+        for i in (1, 2):
+            c.forward(r.with_value(f"a{i}"), "to-a")
+            c.forward(r.with_value(f"b{i}"), "to-b")
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("fan", fn(fan_out), "src")
+    t.add_sink("to-a", "a-repartition", "fan", key_serde=S(), value_serde=S())
+    t.add_sink("to-b", "b-repartition", "fan", key_serde=S(), value_serde=S())
+    t.add_source("from-a", "a-repartition", key_serde=S(), value_serde=S())
+    t.add_source("from-b", "b-repartition", key_serde=S(), value_serde=S())
+    t.add_processor("merge", fn(lambda c, r: c.forward(r)), "from-a", "from-b")
+    t.add_sink("out", "out", "merge", key_serde=S(), value_serde=S())
+    t.add_internal_topic("a-repartition")
+    t.add_internal_topic("b-repartition")
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("k", "x", 5)
+        assert d.create_output_topic("out", S(), S()).read_values_to_list() == ["a1", "b1", "a2", "b2"]
