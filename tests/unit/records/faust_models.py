@@ -54,3 +54,35 @@ class Order(Record, serializer="json", namespace="shop.Order", isodates=True, de
 class Account(Record, serializer="json", namespace="shop.Account", validation=True):
     name: str = StringField(max_length=10)
     balance: Decimal = DecimalField(max_decimal_places=2)
+
+
+class FShape(faust.Record, abstract=True, polymorphic_fields=True):
+    pass
+
+
+class FCircle(FShape, namespace="geo.Circle"):
+    radius: float
+
+
+class FSquare(FShape, namespace="geo.Square"):
+    side: float
+
+
+class FDrawing(faust.Record, serializer="json", namespace="geo.Drawing"):
+    shapes: List[FShape]  # noqa: UP006
+
+
+class Shape(Record, abstract=True, polymorphic_fields=True):
+    pass
+
+
+class Circle(Shape, namespace="geo.Circle"):
+    radius: float
+
+
+class Square(Shape, namespace="geo.Square"):
+    side: float
+
+
+class Drawing(Record, namespace="geo.Drawing"):
+    shapes: List[Shape]  # noqa: UP006

@@ -96,3 +96,16 @@ def test_validation_agrees_with_faust() -> None:
             FAccount(name, balance)
         with pytest.raises(ValidationError):
             Account(name, balance)
+
+
+def test_polymorphic_payloads_cross_both_ways() -> None:
+    from .faust_models import Circle, Drawing, FCircle, FDrawing, FSquare, Square
+
+    theirs = FDrawing([FCircle(1.5), FSquare(2.0)])
+    ours = Drawing.loads(theirs.dumps())
+    assert [type(s) for s in ours.shapes] == [Circle, Square]
+    assert ours == Drawing([Circle(1.5), Square(2.0)])
+    assert ours.dumps() == theirs.dumps()
+    back = FDrawing.loads(ours.dumps())
+    assert [type(s) for s in back.shapes] == [FCircle, FSquare]
+    assert [s.radius if isinstance(s, FCircle) else s.side for s in back.shapes] == [1.5, 2.0]
