@@ -1,16 +1,17 @@
 """pystreams.broker.log: Kafka's segmented partition log (segments, sparse indexes, retention,
 recovery, checkpoints). Imports only pystreams.broker.protocol.record_batch and pystreams.errors."""
 from .config import LogConfig
-from .errors import (CorruptRecordError, InvalidConfigError, InvalidRecordError,
-                     InvalidTimestampError, InvalidTopicError, KafkaStorageError,
-                     KafkaStorageIOError, OffsetOutOfRangeError, RecordListTooLargeError,
-                     RecordTooLargeError, UnsupportedForMessageFormatError)
+from .errors import (CorruptRecordError, InvalidConfigError, InvalidProducerEpochError,
+                     InvalidRecordError, InvalidTimestampError, InvalidTopicError,
+                     KafkaStorageError, KafkaStorageIOError, OffsetOutOfRangeError,
+                     OutOfOrderSequenceError, RecordListTooLargeError, RecordTooLargeError,
+                     UnsupportedForMessageFormatError)
 from .manager import LogManager
 from .partition_log import PartitionLog
 from .types import AppendInfo, FetchSlice
 
 __all__ = ["AppendInfo", "CorruptRecordError", "FetchSlice", "InvalidConfigError",
-           "InvalidRecordError", "InvalidTimestampError", "InvalidTopicError",
+           "InvalidProducerEpochError", "InvalidRecordError", "OutOfOrderSequenceError", "InvalidTimestampError", "InvalidTopicError",
            "KafkaStorageError", "KafkaStorageIOError", "LogConfig", "LogManager",
            "OffsetOutOfRangeError", "PartitionLog", "RecordListTooLargeError",
            "RecordTooLargeError", "UnsupportedForMessageFormatError"]

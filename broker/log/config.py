@@ -35,6 +35,7 @@ _TOPIC_KEYS: dict[str, tuple[str, type]] = {
     "compression.type": ("compression_type", str),
     "min.insync.replicas": ("min_insync_replicas", int),
     "preallocate": ("preallocate", bool),
+    "producer.id.expiration.ms": ("producer_id_expiration_ms", int),  # broker-level in Kafka
 }
 
 # server.properties key -> topic key (Kafka's LogConfig "synonyms"); hours/minutes converted
@@ -61,6 +62,7 @@ _BROKER_KEYS: dict[str, str] = {
     "compression.type": "compression.type",
     "min.insync.replicas": "min.insync.replicas",
     "log.preallocate": "preallocate",
+    "producer.id.expiration.ms": "producer.id.expiration.ms",
 }
 # coarser broker keys, finest first: ms beats minutes beats hours (Kafka's precedence)
 _BROKER_COARSE: list[tuple[str, str, int]] = [
@@ -97,6 +99,7 @@ class LogConfig:
     compression_type: str = "producer"
     min_insync_replicas: int = 1
     preallocate: bool = False
+    producer_id_expiration_ms: int = 86_400_000
     #: the keys that were set explicitly (DescribeConfigs reports them as topic overrides)
     overrides: Mapping[str, str] = field(default_factory=dict, compare=False)
 

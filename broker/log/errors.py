@@ -72,3 +72,15 @@ class InvalidTopicError(KafkaStorageError):
     """A topic name Kafka would refuse (legal: [a-zA-Z0-9._-], at most 249 characters)."""
 
     code = 17
+
+
+class OutOfOrderSequenceError(KafkaStorageError):
+    """An idempotent producer skipped sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER)."""
+
+    code = 45
+
+
+class InvalidProducerEpochError(KafkaStorageError):
+    """A producer wrote with an epoch older than the partition has seen (INVALID_PRODUCER_EPOCH)."""
+
+    code = 47

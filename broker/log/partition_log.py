@@ -20,6 +20,7 @@ from .config import LONG_MAX, LogConfig
 from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
 from .loader import load_segments
+from .producer_state import ProducerStateManager
 from .segment import INT32_MAX, LogSegment
 from .types import AppendInfo, FetchSlice
 from .validator import validate_batches
@@ -43,6 +44,9 @@ class PartitionLog:
         self._base_cache: list[int] = []
         #: compaction resumes building its key map here (Kafka's cleaner-offset-checkpoint)
         self.first_dirty_offset = log_start_offset
+        self.producer_state = ProducerStateManager()
+        for seg in segments:
+            self.producer_state.load(seg.all_headers())
         self._graveyard: list[tuple[int, BinaryIO]] = []  # deleted .log files kept open a while
         #: called with the new log start offset whenever it moves (checkpointing)
         self.on_log_start_offset_change: Callable[[int], None] | None = None
@@ -117,6 +121,13 @@ class PartitionLog:
                                  require_keys=self.config.compact and origin == "client")
         if not views:
             return AppendInfo(-1, -1, -1, self._log_start_offset, 0)
+        headers = [v.header for v in views]
+        if origin == "client" and any(h.producer_id >= 0 for h in headers):
+            duplicate = self.producer_state.find_duplicate(headers)
+            if duplicate is not None:  # a retry: answer with the first write's offsets
+                return AppendInfo(duplicate.first_offset, duplicate.last_offset, -1,
+                                  self._log_start_offset, 0)
+            self.producer_state.check(headers)
         log_append = self.config.log_append_time
         max_ts_in = now_ms if log_append else max(v.header.max_timestamp for v in views)
         offset = self.log_end_offset
@@ -147,6 +158,11 @@ class PartitionLog:
         except OSError as e:  # disk full, I/O error: the segment was cut back to before it
             raise KafkaStorageIOError(f"cannot append to {self.active_segment.log_path}: "
                                       f"{e.strerror or e}") from e
+        first_offset = first
+        for h, (last, _, max_ts) in zip(headers, metas):
+            if h.producer_id >= 0:
+                self.producer_state.update(h, first_offset, last, max_ts)
+            first_offset = last + 1
         self._apply_flush_policy(now_ms)
         return AppendInfo(first, offset - 1, now_ms if log_append else -1,
                           self._log_start_offset, records_count, max_ts_in, len(mv))
@@ -357,6 +373,8 @@ class PartitionLog:
             if self.config.retention_ms >= 0:
                 deleted += self._delete_oldest(
                     lambda seg, nxt: now_ms - seg.largest_timestamp > self.config.retention_ms)
+        self.producer_state.remove_expired(now_ms, self.config.producer_id_expiration_ms,
+                                           self._log_start_offset)
         self._reap(now_ms)
         return deleted
 

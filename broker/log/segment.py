@@ -216,6 +216,21 @@ class LogSegment:
                 return pos, h
         return None
 
+    def all_headers(self) -> list[BatchHeader]:
+        """Every batch header of the segment, by one mmap walk (producer-state rebuild)."""
+        if not self.size:
+            return []
+        out = []
+        with mmap.mmap(self.fd, self.size, access=mmap.ACCESS_READ) as mm:
+            pos = 0
+            while pos + HEADER_SIZE <= self.size:
+                h = parse_header(mm, pos)
+                if h.size < HEADER_SIZE or pos + h.size > self.size:
+                    break
+                out.append(h)
+                pos += h.size
+        return out
+
     @property
     def largest_timestamp(self) -> int:
         """For retention.ms: the max timestamp, or the file's mtime when no batch has one."""

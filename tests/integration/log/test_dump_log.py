@@ -39,6 +39,7 @@ def test_dump_log_reads_every_record_of_our_segments(tmp_path: Path) -> None:
     d = tmp_path / "dump-0"
     log = PartitionLog.open(d, LogConfig.from_props({"segment.bytes": "3000",
                                                      "index.interval.bytes": "300"}))
+    seq = 0  # producer 77's next sequence number
     for i in range(60):
         n = 1 + i % 4
         recs = [(b"key-%d-%d" % (i, j), b"value-%d-%d" % (i, j) * 5, [("h", b"%d" % j)])
@@ -50,7 +51,8 @@ def test_dump_log_reads_every_record_of_our_segments(tmp_path: Path) -> None:
         raw = build_batch(recs, timestamps=[5_000 + i] * n, compression=GZIP if i % 3 else 0,
                           producer_id=77 if i % 5 == 0 else -1,
                           producer_epoch=0 if i % 5 == 0 else -1,
-                          base_sequence=i if i % 5 == 0 else -1)
+                          base_sequence=seq if i % 5 == 0 else -1)
+        seq += n if i % 5 == 0 else 0
         log.append(memoryview(raw), now_ms=10_000)
     stored = log.read(0, 1 << 30).to_bytes()
     expected = {r.offset: r for v in iter_batches(stored) for r in read_records(v.buf)}

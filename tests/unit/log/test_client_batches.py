@@ -12,10 +12,11 @@ pytestmark = pytest.mark.unit
 records_mod = pytest.importorskip("kafka.record.default_records")
 
 
-def client_batch(n: int, compression: int, tag: int, transactional: bool = False) -> bytes:
+def client_batch(n: int, compression: int, tag: int, transactional: bool = False,
+                 base_sequence: int = 0) -> bytes:
     builder = records_mod.DefaultRecordBatchBuilder(
         magic=2, compression_type=compression, is_transactional=transactional, producer_id=42,
-        producer_epoch=1, base_sequence=tag * 100, batch_size=1 << 20)
+        producer_epoch=1, base_sequence=base_sequence, batch_size=1 << 20)
     for i in range(n):
         builder.append(i, timestamp=1_000 + i, key=b"key-%d-%d" % (tag, i),
                        value=b"value-%d" % i * 20, headers=[("trace", b"%d" % i)])
@@ -28,7 +29,10 @@ def test_client_batches_round_trip_through_the_log(tmp_path, compression: int,
                                                    timestamp_type: str) -> None:
     log = PartitionLog.open(tmp_path / "t-0", LogConfig.from_props(
         {"message.timestamp.type": timestamp_type, "segment.bytes": "4000"}))
-    sent = [client_batch(1 + i % 5, compression, i, transactional=i % 2 == 1) for i in range(30)]
+    sent, seq = [], 0
+    for i in range(30):  # an idempotent producer: sequences continue batch after batch
+        sent.append(client_batch(1 + i % 5, compression, i, base_sequence=seq))
+        seq += 1 + i % 5
     for raw in sent:
         log.append(memoryview(raw), now_ms=1_000_000)
     stored = [bytes(v.buf) for v in iter_batches(log.read(0, 1 << 30).to_bytes())]
