@@ -22,6 +22,7 @@ DEFAULTS: dict[str, str] = {
     "offsets.topic.replication.factor": "1",
     "offsets.topic.segment.bytes": "104857600",
     "offsets.retention.minutes": "10080",
+    "offsets.retention.check.interval.ms": "600000",
     "offset.metadata.max.bytes": "4096",
     "socket.request.max.bytes": "104857600",
     "group.initial.rebalance.delay.ms": "3000",

@@ -179,6 +179,27 @@ class OffsetsMixin:
         """Every live group, including offset-only (simple consumer) groups."""
         return [g for g in self.groups.values() if g.state != DEAD]
 
+    def expire_offsets(self, now: int, retention_ms: int) -> "Outcome":
+        """offsets.retention.minutes: an empty group's offsets expire `retention_ms` after it
+        became empty (or after the commit, for groups that never had members); a group left
+        with no offsets is removed (Kafka's cleanupGroupMetadata)."""
+        from pystreams.broker.coordinator.machine import Outcome
+        out = Outcome()
+        for group_id, committed in list(self.offsets.items()):
+            group = self.groups.get(group_id)
+            if group is not None and group.state != EMPTY:
+                continue
+            base = group.state_timestamp if group is not None and group.state_timestamp >= 0 \
+                else None
+            expired = [tp for tp, v in committed.items()
+                       if (base if base is not None else v.commit_timestamp) + retention_ms <= now]
+            for topic, partition in expired:
+                key = rec.encode_offset_key(rec.OffsetKey(group_id, topic, partition))
+                out.records.append((group_id, key, None))
+            if expired and len(expired) == len(committed):
+                out.records.append((group_id, rec.encode_group_key(rec.GroupKey(group_id)), None))
+        return out
+
     # --- replay -------------------------------------------------------------------------------
     def replay(self, key: bytes, value: bytes | None, now: int) -> None:
         """Apply one `__consumer_offsets` record; replaying the topic rebuilds this state."""

@@ -38,12 +38,16 @@ class GroupService:
     """Runs a GroupCoordinator against the `__consumer_offsets` logs of this broker."""
 
     def __init__(self, config: CoordinatorConfig, partitions: int,
-                 get_log: Callable[[int], object], clock_ms: Callable[[], int]) -> None:
+                 get_log: Callable[[int], object], clock_ms: Callable[[], int],
+                 offsets_retention_ms: int = 7 * 24 * 3600 * 1000,
+                 retention_check_ms: int = 600000) -> None:
         self.machine = GroupCoordinator(config)
         self.partitions = partitions
         self._get_log = get_log
         self._clock = clock_ms
         self._ticker: asyncio.Task[None] | None = None
+        self.offsets_retention_ms = offsets_retention_ms
+        self.retention_check_ms = retention_check_ms
 
     # --- loading ------------------------------------------------------------------------------
     def load(self) -> int:
@@ -86,10 +90,15 @@ class GroupService:
                 pass
 
     async def _tick_forever(self) -> None:
+        last_expiry = self._clock()
         while True:
             await asyncio.sleep(TICK_SECONDS)
             try:
-                self._apply(self.machine.tick(self._clock()))
+                now = self._clock()
+                self._apply(self.machine.tick(now))
+                if now - last_expiry >= self.retention_check_ms:
+                    last_expiry = now
+                    self._apply(self.machine.expire_offsets(now, self.offsets_retention_ms))
             except Exception:
                 log.exception("group coordinator tick failed")
 

@@ -61,7 +61,9 @@ class Broker:
             max_size=cfg.get_int("group.max.size"),
             offset_metadata_max_bytes=cfg.get_int("offset.metadata.max.bytes"))
         service = GroupService(group_config, offsets_partitions,
-                               lambda p: logs.get(OFFSETS_TOPIC, p), state.clock_ms)
+                               lambda p: logs.get(OFFSETS_TOPIC, p), state.clock_ms,
+                               cfg.get_int("offsets.retention.minutes") * 60000,
+                               cfg.get_int("offsets.retention.check.interval.ms"))
         service.load()
         state.coordinator = service
         self.state = state

@@ -81,3 +81,20 @@ def test_group_partition_uses_javas_string_hash():
     assert java_string_hash("polygenelubricants") == -(2**31)  # Java's famous MIN_VALUE hash
     assert partition_for("hello", 50) == 99162322 % 50
     assert partition_for("polygenelubricants", 50) == 0
+
+
+def test_offsets_of_empty_groups_expire_after_retention():
+    h = Harness()
+    committed_at = h.now
+    _commit(h, group="simple")
+    j, m = h.join_new(group="live")
+    h.tick(3000)
+    gen = h.replies.pop(j)["generation_id"]
+    h.sync(m, gen, [(m, b"")], group="live")
+    _commit(h, group="live", generation=gen, member=m)
+    h.apply(h.machine.expire_offsets(committed_at + 59_000, retention_ms=60_000))
+    assert h.machine.fetch_offsets("simple", None) != []  # not yet
+    h.now = committed_at + 61_000
+    h.apply(h.machine.expire_offsets(h.now, retention_ms=60_000))
+    assert h.machine.fetch_offsets("simple", None) == [] and "simple" not in h.machine.groups
+    assert h.machine.fetch_offsets("live", None) != []  # a group with members keeps its offsets
