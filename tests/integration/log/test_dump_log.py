@@ -32,7 +32,8 @@ def dump_log(*files: Path, data: bool = True) -> str:
         assert done.returncode == 0, done.stderr
         return done.stdout
     result = run_tool("kafka-dump-log", *args)
-    return result.stdout if hasattr(result, "stdout") else str(result)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_dump_log_reads_every_record_of_our_segments(tmp_path: Path) -> None:
