@@ -168,7 +168,8 @@ class TopologyTestDriver:
     def create_input_topic(self, name: str, key_serde: Any = None, value_serde: Any = None,
                            start_timestamp: int | datetime | None = None,
                            auto_advance: Any = 0) -> TestInputTopic[Any, Any]:
-        """An input topic; records without a timestamp start at start_timestamp (default: the wall clock)."""
+        """An input topic; records without a timestamp start at start_timestamp (default: the driver's mocked
+        wall clock, not the machine clock as in Kafka, so tests stay deterministic)."""
         self._check_open("create an input topic")
         if not self._consumes(name):
             raise TopologyError(f"Unknown topic: {name}. The topology reads {sorted(self._source_topics())}; "
