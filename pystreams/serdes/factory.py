@@ -3,7 +3,7 @@ the Python ones (JSON, msgspec, Avro, Record models), in one place users already
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pystreams.serdes.base import Deserializer, Serde, Serializer, WrapperSerde
 from pystreams.serdes.primitives import (
@@ -60,10 +60,25 @@ class Serdes:
     VoidSerde = VoidSerde
     WrapperSerde = WrapperSerde
 
+    @overload
+    @staticmethod
+    def serde_from(serializer: type[T]) -> Serde[T]: ...
+
+    @overload
     @staticmethod
     def serde_from(serializer: Serializer[T] | Callable[..., bytes | None],
-                   deserializer: Deserializer[T] | Callable[..., T | None]) -> Serde[T]:
-        """Kafka's ``Serdes.serdeFrom(serializer, deserializer)``; plain functions work too."""
+                   deserializer: Deserializer[T] | Callable[..., T | None]) -> Serde[T]: ...
+
+    @staticmethod
+    def serde_from(serializer: Any,
+                   deserializer: Deserializer[T] | Callable[..., T | None] | None = None
+                   ) -> Serde[Any]:
+        """Kafka's ``Serdes.serdeFrom``: from a serializer and a deserializer (objects or plain
+        functions), or from one type (``Serdes.serde_from(str)`` -> String, ``int`` -> Long,
+        ``float`` -> Double, ``bytes`` -> Bytes, ``bool``, ``uuid.UUID``, a Record class, a
+        msgspec Struct)."""
+        if deserializer is None:
+            return serde_for_type(serializer)
         return WrapperSerde(serializer, deserializer)
 
     @staticmethod
@@ -101,3 +116,24 @@ class Serdes:
         from pystreams.serdes.records.serde import record_serde
 
         return record_serde(record_type)
+
+
+def serde_for_type(tp: Any) -> Serde[Any]:
+    """The built-in serde for a Python type, as Kafka's ``serdeFrom(Class)`` picks by class."""
+    import uuid
+
+    from pystreams.errors import SerdeError
+
+    builtins: dict[Any, type[Serde[Any]]] = {
+        str: StringSerde, int: LongSerde, float: DoubleSerde, bytes: BytesSerde,
+        bytearray: ByteArraySerde, memoryview: ByteBufferSerde, bool: BooleanSerde,
+        uuid.UUID: UUIDSerde, type(None): VoidSerde}
+    if tp in builtins:
+        return builtins[tp]()
+    if isinstance(tp, type) and getattr(tp, "_pystreams_record_", False):
+        return Serdes.from_record(tp)
+    if isinstance(tp, type) and hasattr(tp, "__struct_fields__"):
+        return Serdes.msgspec(tp)
+    raise SerdeError(f"Unknown class for built-in serializer: {tp!r}. Supported types are: str, "
+                     f"int (Long), float (Double), bytes, bytearray, memoryview, bool, uuid.UUID, "
+                     f"None (Void), Record classes and msgspec Structs")

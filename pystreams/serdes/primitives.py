@@ -6,7 +6,7 @@ import math
 import struct
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pystreams.serdes.base import Headers, Serde, SerializationError
 from pystreams.serdes.java_text import decode_utf8, encode_utf8
@@ -118,7 +118,10 @@ class ByteBufferSerde(_BytesLike):
     """Kafka's ByteBufferSerde: the remaining bytes of the buffer; ``memoryview`` in, ``bytes`` out."""
 
 
-class _Fixed(Serde[Any]):
+N = TypeVar("N", int, float)
+
+
+class _Fixed(Serde[N]):
     """A fixed-width big-endian number; Kafka rejects any other length with its message."""
 
     _struct: struct.Struct
@@ -128,15 +131,15 @@ class _Fixed(Serde[Any]):
     def _wrong_size(self, topic: str, data: bytes) -> SerializationError:
         return SerializationError(f"{self._message} (topic {topic!r}, got {len(data)} bytes)")
 
-    def deserialize(self, topic: str, data: bytes | None, headers: Headers | None = None) -> Any:
+    def deserialize(self, topic: str, data: bytes | None, headers: Headers | None = None) -> N | None:
         if data is None:
             return None
         if len(data) != self._struct.size:
             raise self._wrong_size(topic, data)
-        return self._struct.unpack(data)[0]
+        return self._struct.unpack(data)[0]  # type: ignore[no-any-return]
 
 
-class _Integral(_Fixed):
+class _Integral(_Fixed[int]):
     _low: int
     _high: int
 
@@ -174,7 +177,7 @@ class LongSerde(_Integral):
     _message = "Size of data received by LongDeserializer is not 8"
 
 
-class _Floating(_Fixed):
+class _Floating(_Fixed[float]):
     def _check(self, topic: str, data: object) -> float:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             raise SerializationError(f"{type(self).__name__} cannot serialize "

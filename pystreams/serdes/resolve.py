@@ -113,10 +113,10 @@ def _resolve(value: Any) -> Serde[Any]:
             except TypeError as exc:
                 raise ConfigError(f"serde class {value.__name__} needs constructor arguments; "
                                   f"pass an instance instead ({exc})") from exc
-        if getattr(value, "_pystreams_record_", False):
-            from pystreams.serdes.factory import Serdes
+        if getattr(value, "_pystreams_record_", False) or hasattr(value, "__struct_fields__"):
+            from pystreams.serdes.factory import serde_for_type
 
-            return Serdes.from_record(value)
+            return serde_for_type(value)
     if hasattr(value, "serialize") and hasattr(value, "deserialize"):
         from pystreams.serdes.base import WrapperSerde
 

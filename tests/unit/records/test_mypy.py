@@ -49,6 +49,9 @@ serde: Serde[Order] = Serdes.from_record(Order)
 value: Optional[Order] = serde.deserialize("t", b"{}")
 loaded: Order = Order.loads(b"{}")
 copy: Order = ok1.derive(id="o2")
+count: Optional[int] = Serdes.Long().deserialize("t", b"")
+long_serde: Serde[int] = Serdes.Long()
+text_serde: Serde[str] = Serdes.serde_from(str)
 
 bad1 = Order("o1", "1.0", now)  # E
 bad2 = Order(id=1, amount=Decimal("1"), placed_at=now)  # E
@@ -57,6 +60,7 @@ bad4 = Order("o1", Decimal(1), now, [Item(3)])  # E
 bad5 = Order("o1", Decimal(1), now, colour="red")  # E
 wrong: str = ok1.amount  # E
 Point(1, 2).x = 3  # E
+not_text: Serde[str] = Serdes.Long()  # E
 '''
 
 

@@ -59,3 +59,28 @@ def test_duck_typed_object_is_wrapped() -> None:
 def test_bad_values_are_config_errors(bad: object) -> None:
     with pytest.raises(ConfigError):
         resolve_serde(bad)
+
+
+def test_serde_from_a_type_like_kafkas_serde_from_class() -> None:
+    import uuid
+
+    import msgspec
+
+    from pystreams.errors import SerdeError
+    from pystreams.serdes import Record
+
+    class Point(msgspec.Struct):
+        x: int
+
+    class Named(Record):
+        name: str
+
+    assert type(Serdes.serde_from(str)) is p.StringSerde
+    assert type(Serdes.serde_from(int)) is p.LongSerde
+    assert type(Serdes.serde_from(float)) is p.DoubleSerde
+    assert type(Serdes.serde_from(uuid.UUID)) is p.UUIDSerde
+    assert Serdes.serde_from(Point).deserialize("t", b'{"x":1}') == Point(1)
+    assert resolve_serde(Point).deserialize("t", b'{"x":2}') == Point(2)
+    assert resolve_serde(Named).deserialize("t", b'{"name":"n"}') == Named("n")
+    with pytest.raises(SerdeError, match="Unknown class for built-in serializer"):
+        Serdes.serde_from(dict)
