@@ -23,19 +23,35 @@ from pystreams.serdes.json import JsonSerde
 from pystreams.serdes.resolve import resolve_serde
 
 if TYPE_CHECKING:
+    from pystreams.serdes.avro import AvroSerde
+    from pystreams.serdes.list_serde import ListSerde
+    from pystreams.serdes.msgspec_serde import MsgspecSerde
     from pystreams.serdes.records import Record
+    from pystreams.serdes.schema_registry import InMemorySchemaRegistry, SchemaRegistryClient
 
 __all__ = [
-    "DeserializationExceptionHandler", "DeserializationHandlerResponse", "Deserializer", "Headers",
-    "JsonSerde", "LogAndContinueExceptionHandler", "LogAndFailExceptionHandler", "Record",
-    "SerializationError", "Serde", "Serdes", "Serializer", "WrapperSerde", "resolve_serde",
+    "AvroSerde", "DeserializationExceptionHandler", "DeserializationHandlerResponse",
+    "Deserializer", "Headers", "InMemorySchemaRegistry", "JsonSerde", "ListSerde",
+    "LogAndContinueExceptionHandler", "LogAndFailExceptionHandler", "MsgspecSerde", "Record",
+    "SchemaRegistryClient", "SerializationError", "Serde", "Serdes", "Serializer", "WrapperSerde",
+    "resolve_serde",
 ]
+
+# Loaded on first use so `import pystreams.serdes` stays cheap.
+_LAZY = {
+    "Record": "pystreams.serdes.records",
+    "AvroSerde": "pystreams.serdes.avro",
+    "ListSerde": "pystreams.serdes.list_serde",
+    "MsgspecSerde": "pystreams.serdes.msgspec_serde",
+    "InMemorySchemaRegistry": "pystreams.serdes.schema_registry",
+    "SchemaRegistryClient": "pystreams.serdes.schema_registry",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Record models load on first use so `import pystreams.serdes` stays cheap.
-    if name == "Record":
-        from pystreams.serdes.records import Record
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pystreams.serdes' has no attribute {name!r}")
+    import importlib
 
-        return Record
-    raise AttributeError(f"module 'pystreams.serdes' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
