@@ -92,16 +92,19 @@ def decode_response(api_key: int, version: int, frame: memoryview | bytes) -> tu
         raise _corrupt(api_key, version, exc) from None
 
 
-def api_versions_keys() -> list[dict[str, int]]:
-    """The ApiVersions `api_keys` list: every implemented API with its (min, max) versions."""
+def api_versions_keys(versions: dict[int, tuple[int, int]] | None = None) -> list[dict[str, int]]:
+    """The ApiVersions `api_keys` list for `versions` (default: everything the codec implements;
+    a server passes what its handlers serve)."""
     return [{"api_key": key, "min_version": lo, "max_version": hi}
-            for key, (lo, hi) in SUPPORTED_VERSIONS.items()]
+            for key, (lo, hi) in sorted((SUPPORTED_VERSIONS if versions is None else versions).items())]
 
 
-def encode_api_versions_fallback(correlation_id: int) -> list[bytes]:
-    """ApiVersions v0 answer with UNSUPPORTED_VERSION and our key list, for a client that asked
-    with a newer ApiVersions version than we implement (it retries with a version we list)."""
-    body = {"error_code": ErrorCode.UNSUPPORTED_VERSION, "api_keys": api_versions_keys()}
+def encode_api_versions_fallback(correlation_id: int,
+                                 versions: dict[int, tuple[int, int]] | None = None) -> list[bytes]:
+    """ApiVersions v0 answer with UNSUPPORTED_VERSION and the key list (default: SUPPORTED_VERSIONS),
+    for a client that asked with a newer ApiVersions version than we implement: it retries with
+    the highest version we list."""
+    body = {"error_code": ErrorCode.UNSUPPORTED_VERSION, "api_keys": api_versions_keys(versions)}
     header = RequestHeader(ApiKey.API_VERSIONS, 0, correlation_id)
     return [bytes(b"".join(encode_response(header, body)))]
 

@@ -65,6 +65,8 @@ class _Gen:
             return "None" if f.default is None else "[]"
         if f.is_struct:
             assert f.fields is not None
+            if f.default is None:
+                return "None"
             items = ", ".join(f"{sf.name!r}: {self.default_expr(sf)}" for sf in self.present(f.fields))
             return "{" + items + "}"
         return self.const(f.default_value(self.version))
@@ -120,7 +122,11 @@ class _Gen:
                 lines += [f"{i2}    {target}.append({x})"]
             return lines
         if f.is_struct:
-            return [f"{ind}{target}, o = {self.decoder(f.fields or ())}(buf, o, {end})"]
+            fn = self.decoder(f.fields or ())
+            if self.nullable(f):  # a nullable struct has an int8 presence marker (-1: null)
+                return [f"{ind}if buf[o] >= 128:", f"{ind}    o += 1", f"{ind}    {target} = None",
+                        f"{ind}else:", f"{ind}    {target}, o = {fn}(buf, o + 1, {end})"]
+            return [f"{ind}{target}, o = {fn}(buf, o, {end})"]
         if t == "uuid":
             return [f"{ind}if o + 16 > {end}: raise _Corrupt('{f.name}: truncated')",
                     f"{ind}{target} = _UUID(bytes=bytes(buf[o:o + 16]))", f"{ind}o += 16"]
@@ -222,6 +228,9 @@ class _Gen:
         if f.is_struct:
             fn = self.encoder(f.fields or ())
             lines = [f"{ind}{fn}({v}, parts)"]
+            if self.nullable(f):
+                lines = [f"{ind}if {v} is None:", f"{ind}    b.append(255)", f"{ind}else:",
+                         f"{ind}    b.append(1)", f"    {ind}{fn}({v}, parts)"]
             return lines + ([f"{ind}b = parts[-1]"] if self.has_records(f.fields or ()) else [])
         if t == "uuid":
             return [f"{ind}b += _ub({v})"]
@@ -247,6 +256,8 @@ class _Gen:
         if f.is_array:
             return f"d.get({f.name!r}, {'None' if f.default is None else '()'})"
         if f.is_struct:
+            if f.default is None:
+                return f"d.get({f.name!r})"
             return f"d.get({f.name!r}) or {self.const(f.default_value(self.version))}"
         return f"d.get({f.name!r}, {self.const(f.default_value(self.version))})"
 

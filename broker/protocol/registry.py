@@ -17,6 +17,12 @@ _MODULES = (
     "add_offsets_to_txn", "end_txn", "txn_offset_commit", "describe_configs", "alter_configs",
     "describe_log_dirs", "sasl_authenticate", "create_partitions", "delete_groups",
     "incremental_alter_configs", "offset_delete", "describe_cluster",
+    # beyond issue 3's list: KIP-848 groups, transactions admin, ACLs, SCRAM, quotas, reassignment
+    "consumer_group_heartbeat", "consumer_group_describe", "describe_producers",
+    "describe_transactions", "list_transactions", "write_txn_markers", "describe_acls", "create_acls",
+    "delete_acls", "describe_user_scram_credentials", "alter_user_scram_credentials", "elect_leaders",
+    "alter_partition_reassignments", "list_partition_reassignments", "describe_client_quotas",
+    "alter_client_quotas", "alter_replica_log_dirs", "describe_topic_partitions", "update_features",
 )
 
 APIS: dict[int, Api] = {}

@@ -64,6 +64,8 @@ class F:
             return None if self.default is None else []
         if self.is_struct:
             assert self.fields is not None
+            if self.default is None:
+                return None
             return {f.name: f.default_value(version) for f in self.fields if in_range(version, f.versions)}
         if self.default is not _UNSET:
             return self.default

@@ -108,7 +108,7 @@ def _from_kio_value(t: dataclasses.Field[Any], f: F, version: int, v: Any, elem:
     if f.is_array and not elem:
         return None if v is None else [_from_kio_value(t, f, version, x, True) for x in v]
     if f.fields is not None:
-        return from_kio(v, f.fields, version)
+        return None if v is None else from_kio(v, f.fields, version)
     kt = t.metadata.get("kafka_type", "")
     if v is None:
         if kt == "uuid":

@@ -27,7 +27,8 @@ def value_strategy(f: F, version: int, elem_only: bool = False, error_codes: lis
         return st.one_of(st.none(), inner) if nullable else inner
     if f.is_struct:
         assert f.fields is not None
-        return body_strategy(f.fields, version, error_codes, int64_bounds)
+        struct = body_strategy(f.fields, version, error_codes, int64_bounds)
+        return st.one_of(st.none(), struct) if nullable and not elem_only else struct
     t = f.elem
     base: st.SearchStrategy[Any]
     if t == "int16" and f.name.endswith("error_code") and error_codes:

@@ -143,3 +143,10 @@ def test_uuid_fields_accept_uuid_raw_bytes_or_none() -> None:
         assert decode_response(ApiKey.METADATA, 12, frame_of(raw))[1]["topics"][0]["topic_id"] == want
     with pytest.raises(ValueError, match="16 bytes"):
         encode_response(header, {"topics": [{"name": "t", "topic_id": b"short"}]})
+
+
+def test_api_versions_fallback_can_list_what_the_server_serves() -> None:
+    (raw,) = encode_api_versions_fallback(5, {ApiKey.METADATA: (0, 12), ApiKey.API_VERSIONS: (0, 4)})
+    _, body = decode_response(ApiKey.API_VERSIONS, 0, frame_of(raw))
+    assert body["api_keys"] == [{"api_key": 3, "min_version": 0, "max_version": 12},
+                                {"api_key": 18, "min_version": 0, "max_version": 4}]

@@ -1,0 +1,34 @@
+"""DescribeAcls (api key 29): our compact transcription of the request and response
+schemas in Kafka's clients/src/main/resources/common/message/DescribeAclsRequest.json and
+DescribeAclsResponse.json (field names in snake_case, versions as Kafka writes them)."""
+from __future__ import annotations
+
+from ..schema import Api, F
+
+API = Api(key=29, name='DescribeAcls', versions=(1, 3), flexible='2+',
+    request=(
+        F('resource_type_filter', 'int8', '0+'),
+        F('resource_name_filter', 'string', '0+', nullable='0+'),
+        F('pattern_type_filter', 'int8', '1+', default=3),
+        F('principal_filter', 'string', '0+', nullable='0+'),
+        F('host_filter', 'string', '0+', nullable='0+'),
+        F('operation', 'int8', '0+'),
+        F('permission_type', 'int8', '0+'),
+    ),
+    response=(
+        F('throttle_time_ms', 'int32', '0+'),
+        F('error_code', 'int16', '0+'),
+        F('error_message', 'string', '0+', nullable='0+'),
+        F('resources', '[]DescribeAclsResource', '0+', fields=(
+            F('resource_type', 'int8', '0+'),
+            F('resource_name', 'string', '0+'),
+            F('pattern_type', 'int8', '1+', default=3),
+            F('acls', '[]AclDescription', '0+', fields=(
+                F('principal', 'string', '0+'),
+                F('host', 'string', '0+'),
+                F('operation', 'int8', '0+'),
+                F('permission_type', 'int8', '0+'),
+            )),
+        )),
+    ),
+)
