@@ -398,7 +398,7 @@ class GroupCoordinator(OffsetsMixin):
         out = Outcome()
         group = self.groups.get(group_id)
         if group is None or group.state == DEAD:
-            out.reply(waiter, {"error_code": UNKNOWN_MEMBER_ID, "members": [
+            out.reply(waiter, {"error_code": NONE, "members": [
                 {"member_id": mid, "group_instance_id": iid, "error_code": UNKNOWN_MEMBER_ID}
                 for mid, iid in members]})
             return out
@@ -429,8 +429,7 @@ class GroupCoordinator(OffsetsMixin):
                             "error_code": error})
         if removed:
             self._after_removal(group, now, out)
-        top = results[0]["error_code"] if len(results) == 1 else NONE
-        out.reply(waiter, {"error_code": top, "members": results})
+        out.reply(waiter, {"error_code": NONE, "members": results})
         return out
 
     def _after_removal(self, group: ClassicGroup, now: int, out: Outcome) -> None:

@@ -37,7 +37,7 @@ class OffsetsMixin:
     def _validate_commit(self, group: ClassicGroup | None, generation: int, member_id: str,
                          instance_id: str | None) -> int:
         if group is None:
-            return NONE if generation < 0 else ILLEGAL_GENERATION
+            return NONE if generation < 0 else GROUP_ID_NOT_FOUND
         if generation < 0 and not member_id and group.state == EMPTY:
             return NONE  # an admin or simple-consumer commit to a group without members
         if group.state == DEAD:

@@ -122,7 +122,7 @@ class BrokerState:
             raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"{name} is an internal topic")
         if num_partitions <= 0:
             raise TopicError(ErrorCode.INVALID_PARTITIONS,
-                             "Number of partitions must be larger than 0.")
+                             "Number of partitions was set to an invalid non-positive value.")
         if replication_factor <= 0 or replication_factor > 1:
             raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
                              f"Unable to replicate the partition {replication_factor} time(s): "

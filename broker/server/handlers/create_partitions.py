@@ -21,7 +21,7 @@ def handle(header, request: dict, state, ctx) -> dict:
                        f"than the requested {count}.")
         elif count == info.num_partitions:
             error = codes.INVALID_PARTITIONS
-            message = f"Topic already has {count} partitions."
+            message = f"Topic already has {count} partition(s)."
         elif topic.get("assignments") and len(topic["assignments"]) != count - info.num_partitions:
             error = codes.INVALID_REPLICA_ASSIGNMENT
             message = "Increasing the number of partitions by "\

@@ -57,11 +57,11 @@ def handle(header, request: dict, state, ctx) -> dict:
             results.append({"name": topic["name"], "error_code": codes.INVALID_REQUEST,
                             "error_message": "Create topics request from client contains "
                                              "multiple topics with the same name",
-                            "configs": None})
+                            "configs": []})
             continue
         try:
             results.append(_one(topic, state, bool(request.get("validate_only"))))
         except TopicError as exc:
             results.append({"name": topic["name"], "error_code": exc.code,
-                            "error_message": str(exc), "configs": None})
+                            "error_message": str(exc), "configs": []})
     return {"throttle_time_ms": 0, "topics": results}

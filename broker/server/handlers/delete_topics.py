@@ -30,6 +30,9 @@ def handle(header, request: dict, state, ctx) -> dict:
                  "error_code": 0, "error_message": None}
         if info is None:
             entry["error_code"] = missing_code
+            entry["error_message"] = ("This server does not host this topic-partition."
+                                      if missing_code == codes.UNKNOWN_TOPIC_OR_PARTITION
+                                      else "This server does not host this topic ID.")
         elif not enabled:
             entry["error_code"] = codes.TOPIC_DELETION_DISABLED
         elif info.name in INTERNAL_TOPICS:

@@ -92,7 +92,9 @@ def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int
                         total += fetched.size
                         budget -= fetched.size
                 except Exception as exc:
-                    entry["error_code"] = error_of(exc, codes.UNKNOWN_SERVER_ERROR)
+                    # Kafka reports no offsets alongside an error (OFFSET_OUT_OF_RANGE included)
+                    entry.update(error_code=error_of(exc, codes.UNKNOWN_SERVER_ERROR),
+                                 high_watermark=-1, last_stable_offset=-1, log_start_offset=-1)
                     any_error = True
         entries.append((cp, entry))
     return entries, total, any_error

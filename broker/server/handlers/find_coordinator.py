@@ -10,8 +10,6 @@ GROUP, TRANSACTION = 0, 1
 
 
 def _error_for(key: str, key_type: int) -> tuple[int, str | None]:
-    if key_type == GROUP and not key:
-        return codes.INVALID_REQUEST, "group id must not be empty"
     if key_type not in (GROUP, TRANSACTION):
         return codes.INVALID_REQUEST, f"unknown coordinator key type {key_type}"
     return 0, None
@@ -32,5 +30,5 @@ def handle(header, request: dict, state, ctx) -> dict:
         ok = error == 0
         coordinators.append({"key": key, "node_id": state.node_id if ok else -1,
                              "host": state.host if ok else "", "port": state.port if ok else -1,
-                             "error_code": error, "error_message": message})
+                             "error_code": error, "error_message": message or ""})
     return {"throttle_time_ms": 0, "coordinators": coordinators}

@@ -15,4 +15,7 @@ async def handle(header, request: dict, state, ctx) -> dict:
         members = [(m["member_id"], m.get("group_instance_id")) for m in request["members"]]
     svc = state.coordinator
     response = await svc.call(svc.machine.leave, request["group_id"], members)
+    if v < 3 and not response["error_code"] and response["members"]:
+        # before v3 there is no per-member result: the one member's error is the answer
+        response = {**response, "error_code": response["members"][0]["error_code"]}
     return {"throttle_time_ms": 0, **response}

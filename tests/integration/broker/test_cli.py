@@ -50,7 +50,7 @@ def test_errors_are_one_line(pystreams_broker):
     bs = pystreams_broker.bootstrap_servers
     r = _run("topics", "create", unique("bad"), "-p", "0", "-b", bs)
     assert r.exit_code == 1
-    assert r.output.strip() == "error: Number of partitions must be larger than 0."
+    assert r.output.strip() == "error: Number of partitions was set to an invalid non-positive value."
 
 
 def test_no_broker_reachable():
