@@ -12,15 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from pystreams.broker.protocol.record_batch import (CREATE_TIME, LOG_APPEND_TIME, BatchError,
-                                                    BatchHeader, read_records)
+from pystreams.broker.protocol.record_batch import CREATE_TIME, LOG_APPEND_TIME, BatchHeader
 
+from . import lookups
 from .cleaner import CleanResult, compact
 from .config import LONG_MAX, LogConfig
 from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
 from .loader import load_segments
 from .producer_state import ProducerStateManager
+from .transactions import (AbortedTxn, append_txn_index, marker_type, read_txn_index,
+                           write_txn_index)
 from .segment import INT32_MAX, LogSegment
 from .types import AppendInfo, FetchSlice
 from .validator import validate_batches
@@ -45,8 +47,8 @@ class PartitionLog:
         #: compaction resumes building its key map here (Kafka's cleaner-offset-checkpoint)
         self.first_dirty_offset = log_start_offset
         self.producer_state = ProducerStateManager()
-        for seg in segments:
-            self.producer_state.load(seg.all_headers())
+        self.aborted: list[AbortedTxn] = []  # aborted transactions, in marker order
+        self._load_producer_state()
         self._graveyard: list[tuple[int, BinaryIO]] = []  # deleted .log files kept open a while
         #: called with the new log start offset whenever it moves (checkpointing)
         self.on_log_start_offset_change: Callable[[int], None] | None = None
@@ -159,9 +161,11 @@ class PartitionLog:
             raise KafkaStorageIOError(f"cannot append to {self.active_segment.log_path}: "
                                       f"{e.strerror or e}") from e
         first_offset = first
-        for h, (last, _, max_ts) in zip(headers, metas):
-            if h.producer_id >= 0:
-                self.producer_state.update(h, first_offset, last, max_ts)
+        for v, (last, _, max_ts) in zip(views, metas):
+            if v.header.producer_id >= 0:
+                marker = marker_type(v.buf) if v.header.is_control else None
+                self._track_producer(v.header, first_offset, last, max_ts, marker,
+                                     self.active_segment, write=True)
             first_offset = last + 1
         self._apply_flush_policy(now_ms)
         return AppendInfo(first, offset - 1, now_ms if log_append else -1,
@@ -299,44 +303,54 @@ class PartitionLog:
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record with timestamp >= `timestamp` (ListOffsets by
         time), found via the time index; None when every record is older."""
-        for seg in self.segments:
-            if seg.max_timestamp < timestamp or seg.next_offset <= self._log_start_offset:
-                continue
-            found = seg.find_timestamp(timestamp, self._log_start_offset)
-            if found is None:
-                continue
-            pos, h = found
-            return self._record_at_or_after(seg, pos, h, lambda r: r.timestamp >= timestamp)
-        return None
+        return lookups.offset_for_timestamp(self, timestamp)
 
     def max_timestamp_and_offset(self) -> tuple[int, int]:
         """(max timestamp, offset of its record) over the log (ListOffsets MAX_TIMESTAMP);
         (-1, -1) when no record has a timestamp."""
-        best = max(self.segments, key=lambda s: s.max_timestamp)
-        if best.max_timestamp < 0:
-            return -1, -1
-        ts, offset = best.max_timestamp, best.offset_of_max_timestamp
-        found = self._translate(best, offset)
-        if found is not None:
-            off, _ = self._record_at_or_after(best, found[0], found[1],
-                                              lambda r: r.timestamp == ts)
-            offset = off
-        return ts, offset
+        return lookups.max_timestamp_and_offset(self)
 
-    def _record_at_or_after(self, seg: LogSegment, pos: int, h: BatchHeader,
-                            match: Callable[..., bool]) -> tuple[int, int]:
-        """Narrow a batch to its first matching record (reads only; uncompressed/gzip); for
-        codecs we cannot decode, the batch's first offset and max timestamp."""
-        floor = self._log_start_offset
-        if h.timestamp_type != LOG_APPEND_TIME:
-            try:
-                data = os.pread(seg.fd, h.size, pos)
-                for r in read_records(data):
-                    if r.offset >= floor and match(r):
-                        return r.offset, r.timestamp
-            except BatchError:
-                pass
-        return max(h.base_offset, floor), h.max_timestamp
+    # ---- transactions -------------------------------------------------------------------
+
+    @property
+    def last_stable_offset(self) -> int:
+        """The first offset of the oldest open transaction, or the high watermark: where a
+        read_committed fetch must stop (FetchResponse last_stable_offset)."""
+        unstable = self.producer_state.first_unstable_offset()
+        return self.high_watermark if unstable is None else min(unstable, self.high_watermark)
+
+    def aborted_transactions(self, fetch_offset: int, upper_bound: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted transactions overlapping [fetch_offset,
+        upper_bound): the AbortedTransactions of a read_committed FetchResponse."""
+        return [(e.producer_id, e.first_offset) for e in self.aborted
+                if e.last_offset >= fetch_offset and e.first_offset < upper_bound]
+
+    def _track_producer(self, h: BatchHeader, first: int, last: int, max_ts: int,
+                        marker: int | None, segment: LogSegment, *, write: bool) -> None:
+        aborted = self.producer_state.update(h, first, last, max_ts, marker)
+        if aborted is None:
+            return
+        unstable = self.producer_state.first_unstable_offset()
+        entry = AbortedTxn(h.producer_id, aborted[0], aborted[1],
+                           aborted[1] + 1 if unstable is None else unstable)
+        self.aborted.append(entry)
+        if write:
+            append_txn_index(segment.txnindex_path, entry)
+
+    def _load_producer_state(self) -> None:
+        """Rebuild producer and transaction state from the batch headers, and each segment's
+        .txnindex from what the log says (repairing one a crash left behind)."""
+        for seg in self.segments:
+            before = len(self.aborted)
+            for pos, h in seg.all_headers():
+                if h.producer_id < 0:
+                    continue
+                marker = marker_type(os.pread(seg.fd, h.size, pos)) if h.is_control else None
+                self._track_producer(h, h.base_offset, h.last_offset, h.max_timestamp, marker,
+                                     seg, write=False)
+            found = self.aborted[before:]
+            if read_txn_index(seg.txnindex_path) != found:
+                write_txn_index(seg.txnindex_path, found)
 
     # ---- retention ----------------------------------------------------------------------
 
@@ -398,6 +412,7 @@ class PartitionLog:
             self.retire_file(seg.delete_files(), now)
         if self.segments[0].base_offset > self._log_start_offset:
             self._set_log_start_offset(self.segments[0].base_offset)
+        self.aborted = [e for e in self.aborted if e.last_offset >= self.segments[0].base_offset]
         return len(doomed)
 
     def retire_file(self, file: BinaryIO, now_ms: int) -> None:

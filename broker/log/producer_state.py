@@ -1,7 +1,8 @@
-"""Idempotent-producer state per partition (Kafka's ProducerStateManager, without transactions):
+"""Idempotent-producer and transaction state per partition (Kafka's ProducerStateManager):
 per producer id, its epoch and the metadata of its last 5 batches, so a retried batch is
 answered with its original offsets instead of being stored twice, a gap in sequence numbers is
-refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and a fenced epoch is refused (INVALID_PRODUCER_EPOCH).
+refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and a fenced epoch is refused (INVALID_PRODUCER_EPOCH);
+and the open transactions, whose first offsets hold the last stable offset back.
 
 The state is rebuilt on open from the batch headers in the log (no .snapshot files: header
 scans are cheap), and producers whose last write is older than producer.id.expiration.ms, or
@@ -10,10 +11,10 @@ again (as Kafka does when the state is gone)."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pystreams.broker.protocol.record_batch import BatchHeader
+from pystreams.broker.protocol.record_batch import ABORT_MARKER, BatchHeader
 
 from .errors import InvalidProducerEpochError, OutOfOrderSequenceError
 
@@ -66,6 +67,12 @@ class ProducerStateManager:
 
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
+        #: producer id -> first offset of its open transaction (holds the LSO back)
+        self.ongoing: dict[int, int] = {}
+
+    def first_unstable_offset(self) -> int | None:
+        """The first offset of the oldest open transaction, if any."""
+        return min(self.ongoing.values()) if self.ongoing else None
 
     def find_duplicate(self, headers: Sequence[BatchHeader]) -> BatchMetadata | None:
         """A batch of this payload that was already appended (a producer retry), if any."""
@@ -106,31 +113,35 @@ class ProducerStateManager:
                         f"{last_seq + 1}, got {h.base_sequence}")
             pending[h.producer_id] = (h.producer_epoch, last_sequence(h))
 
-    def update(self, h: BatchHeader, first_offset: int, last_offset: int,
-               timestamp: int) -> None:
-        """Record an appended (or, on load, found) batch."""
+    def update(self, h: BatchHeader, first_offset: int, last_offset: int, timestamp: int,
+               marker: int | None = None) -> tuple[int, int] | None:
+        """Record an appended (or, on load, found) batch. For a transaction marker (`marker`
+        COMMIT/ABORT), closes the producer's open transaction and returns its
+        (first offset, marker offset) when it was aborted."""
         if h.producer_id < 0:
-            return
+            return None
         entry = self.producers.get(h.producer_id)
         if entry is None or entry.epoch != h.producer_epoch:
             entry = self.producers[h.producer_id] = ProducerEntry(h.producer_epoch)
         entry.last_timestamp = max(entry.last_timestamp, timestamp)
-        if h.is_control or h.base_sequence < 0:
-            return
-        entry.batches.append(BatchMetadata(h.base_sequence, last_sequence(h), first_offset,
-                                           last_offset, timestamp))
-
-    def load(self, batches: Iterable[BatchHeader]) -> None:
-        """Rebuild from the headers of the log, oldest first."""
-        for h in batches:
-            if h.producer_id >= 0:
-                self.update(h, h.base_offset, h.last_offset, h.max_timestamp)
+        if h.is_control:
+            first = self.ongoing.pop(h.producer_id, None)
+            if first is not None and marker == ABORT_MARKER:
+                return first, last_offset
+            return None
+        if h.is_transactional:
+            self.ongoing.setdefault(h.producer_id, first_offset)
+        if h.base_sequence >= 0:
+            entry.batches.append(BatchMetadata(h.base_sequence, last_sequence(h), first_offset,
+                                               last_offset, timestamp))
+        return None
 
     def remove_expired(self, now_ms: int, expiration_ms: int, log_start_offset: int) -> int:
         """Forget producers idle for producer.id.expiration.ms or wholly deleted by retention."""
         doomed = [pid for pid, e in self.producers.items()
-                  if e.last_timestamp < now_ms - expiration_ms
-                  or (e.batches and e.last_offset < log_start_offset)]
+                  if pid not in self.ongoing and (e.last_timestamp < now_ms - expiration_ms
+                                                  or (e.batches
+                                                      and e.last_offset < log_start_offset))]
         for pid in doomed:
             del self.producers[pid]
         return len(doomed)

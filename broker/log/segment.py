@@ -36,6 +36,7 @@ class LogSegment:
         self.log_path = stem.with_suffix(".log")
         self.index_path = stem.with_suffix(".index")
         self.timeindex_path = stem.with_suffix(".timeindex")
+        self.txnindex_path = stem.with_suffix(".txnindex")
         self.index_interval_bytes = index_interval_bytes
         self.file: io.FileIO = open(self.log_path, "a+b", buffering=0)  # noqa: SIM115
         self.fd = self.file.fileno()
@@ -216,8 +217,8 @@ class LogSegment:
                 return pos, h
         return None
 
-    def all_headers(self) -> list[BatchHeader]:
-        """Every batch header of the segment, by one mmap walk (producer-state rebuild)."""
+    def all_headers(self) -> list[tuple[int, BatchHeader]]:
+        """(position, header) of every batch, by one mmap walk (producer-state rebuild)."""
         if not self.size:
             return []
         out = []
@@ -227,7 +228,7 @@ class LogSegment:
                 h = parse_header(mm, pos)
                 if h.size < HEADER_SIZE or pos + h.size > self.size:
                     break
-                out.append(h)
+                out.append((pos, h))
                 pos += h.size
         return out
 
@@ -275,6 +276,7 @@ class LogSegment:
         closes the returned file (after file.delete.delay.ms, as Kafka delays deletion)."""
         self.offset_index.delete()
         self.time_index.delete()
+        self.txnindex_path.unlink(missing_ok=True)
         self.log_path.unlink(missing_ok=True)
         return self.file
 

@@ -115,3 +115,16 @@ def test_dump_log_reads_compacted_segments(tmp_path: Path) -> None:
     assert "isvalid: false" not in out and "Mismatches" not in out
     listed = {int(o): p for o, p in re.findall(r"\| offset: (\d+) .*payload: (\S+)", out)}
     assert {o: r.value.decode() for o, r in survivors.items()} == listed
+
+
+def test_dump_log_reads_our_txnindex(tmp_path: Path) -> None:
+    log = PartitionLog.open(tmp_path / "txn-0", LogConfig())
+    log.append(memoryview(build_batch([(b"k", b"v")] * 3, producer_id=4, producer_epoch=0,
+                                      base_sequence=0, transactional=True)), now_ms=1)
+    log.append(memoryview(build_control_batch(0, producer_id=4, producer_epoch=0)), now_ms=1,
+               origin="coordinator")
+    seg = log.active_segment
+    log.close()
+    out = dump_log(seg.txnindex_path, seg.log_path)
+    assert "producerId: 4 firstOffset: 0 lastOffset: 3 lastStableOffset: 4" in out
+    assert "endTxnMarker: ABORT" in out
