@@ -107,8 +107,13 @@ def field_loader(descr: FieldDescriptor[Any], options: RecordOptions) -> Callabl
     """Decoded data -> field value: type conversion, then the descriptor's coercion if on.
     A value that cannot be coerced is a ValidationError naming the field."""
     conv = build_converter(descr.type, coercions=options.coercions,
-                           date_parser=descr.date_parser or options.date_parser)
+                           date_parser=descr.date_parser or options.date_parser,
+                           polymorphic=options.polymorphic_fields)
     if not descr.coerce:
+        return conv
+    if typing.get_origin(unwrap_optional(descr.type)[0]) is not None:
+        # e.g. `dates: List[datetime] = DatetimeField(coerce=True)`: the converter already
+        # turned every element into the declared type; the descriptor is for one element.
         return conv
     prepare = descr.prepare_value
 

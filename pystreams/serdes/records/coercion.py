@@ -51,16 +51,21 @@ def related_records(tp: Any) -> set[type]:
 
 
 def build_converter(tp: Any, *, coercions: Mapping[Any, Converter] | None = None,
-                    date_parser: Callable[[Any], _dt.datetime] | None = None) -> Converter | None:
-    """A function from decoded data to ``tp``; None when values pass through unchanged."""
-    return _Builder(coercions or {}, date_parser).build(tp)
+                    date_parser: Callable[[Any], _dt.datetime] | None = None,
+                    polymorphic: bool = False) -> Converter | None:
+    """A function from decoded data to ``tp``; None when values pass through unchanged.
+
+    With ``polymorphic`` (the model's ``polymorphic_fields``) a nested record whose payload names
+    a registered subclass of the declared type (``__faust`` ns) loads as that subclass."""
+    return _Builder(coercions or {}, date_parser, polymorphic).build(tp)
 
 
 class _Builder:
     def __init__(self, coercions: Mapping[Any, Converter],
-                 date_parser: Callable[[Any], _dt.datetime] | None) -> None:
+                 date_parser: Callable[[Any], _dt.datetime] | None, polymorphic: bool) -> None:
         self.coercions = coercions
         self.date_parser = date_parser or parse_iso8601
+        self.polymorphic = polymorphic
 
     def build(self, tp: Any) -> Converter | None:
         if tp is Any or tp is object or isinstance(tp, typing.TypeVar):
@@ -86,6 +91,10 @@ class _Builder:
         if not isinstance(tp, type):
             return None
         if is_record_type(tp):
+            if self.polymorphic and not tp.__is_abstract__:  # type: ignore[attr-defined]
+                from pystreams.serdes.records.registry import maybe_model_from
+
+                return lambda v: maybe_model_from(v, (tp,), tp)
             return tp._from_data_field  # type: ignore[no-any-return,attr-defined]
         return self._scalar(tp)
 

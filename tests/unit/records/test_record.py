@@ -308,3 +308,75 @@ def test_user_defined_init_is_kept_and_loading_still_works() -> None:
 
     c = Custom.loads(b'{"a": 1}')
     assert c.seen and c.a == 1 and c.b == 0
+
+
+# Examples from Faust's user guide (docs/userguide/models.rst), ported by changing the import.
+
+def test_guide_polymorphic_assets_with_class_attribute_defaults() -> None:
+    class Asset(Record, namespace="guide.Asset"):
+        url: str
+        type: str
+
+    class ImageAsset(Asset, namespace="guide.ImageAsset"):
+        type = "image"
+
+    class VideoAsset(Asset, namespace="guide.VideoAsset"):
+        runtime_seconds: float
+        type = "video"
+
+    class Article(Record, polymorphic_fields=True, namespace="guide.Article"):
+        assets: list[Asset]
+
+    article = Article([ImageAsset("a.png"), VideoAsset("b.mp4", runtime_seconds=3.5)])
+    assert ImageAsset("x").type == "image" and VideoAsset("y", 1.0).type == "video"
+    again = Article.loads(article.dumps())
+    assert [type(a) for a in again.assets] == [ImageAsset, VideoAsset]
+    assert again.assets[1].runtime_seconds == 3.5  # type: ignore[attr-defined]
+
+    class Plain(Record, namespace="guide.Plain"):  # without polymorphic_fields: declared type
+        assets: list[Asset]
+
+    assert [type(a) for a in Plain.loads(Plain(article.assets).dumps()).assets] == [Asset, Asset]
+
+
+def test_guide_reserved_keyword_field_and_per_field_coercion() -> None:
+    from pystreams.serdes.records import DatetimeField, StringField
+
+    class OpenAPIParameter(Record, include_metadata=False):
+        location: str = StringField(default="query", input_name="in")
+
+    assert OpenAPIParameter().location == "query"
+    assert OpenAPIParameter.loads(b'{"in": "path"}').location == "path"
+    assert OpenAPIParameter("header").dumps() == b'{"in":"header"}'
+
+    class Account(Record):
+        user_id: str = StringField(coerce=True)
+        login_dates: list[dt.datetime] = DatetimeField(coerce=True)
+
+    account = Account(42, ["2024-01-01T00:00:00"])  # type: ignore[arg-type,list-item]
+    assert account.user_id == "42" and account.login_dates == [dt.datetime(2024, 1, 1)]
+
+
+def test_guide_custom_field_type() -> None:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from pystreams.serdes.records import ValidationError
+    from pystreams.serdes.records.fields import FieldDescriptor as Descriptor
+
+    class ChoiceField(Descriptor[str]):
+        def __init__(self, choices: list[str], **kwargs: Any) -> None:
+            self.choices = choices
+            super().__init__(choices=choices, **kwargs)
+
+        def validate(self, value: str) -> Iterable[ValidationError]:
+            if value not in self.choices:
+                yield self.validation_error(
+                    f"{self.field} must be one of {', '.join(self.choices)}")
+
+    class Order(Record, validation=True):
+        side: str = ChoiceField(["SELL", "BUY"])  # type: ignore[assignment]
+
+    assert Order("BUY").side == "BUY"
+    with pytest.raises(ValidationError, match="side must be one of SELL, BUY"):
+        Order(side="LEFT")
