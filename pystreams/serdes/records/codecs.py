@@ -76,6 +76,14 @@ CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
 }
 
 
+def register(name: str, encode: Callable[[Any], bytes], decode: Callable[[bytes], Any]) -> None:
+    """Add a codec usable as ``serializer=name`` (Faust's ``codecs.register``)."""
+    if "|" in name or not name:
+        raise SerdeError(f"codec name {name!r} must be non-empty and contain no '|'")
+    CODECS[name] = (encode, decode)
+    _chain.cache_clear()
+
+
 @functools.lru_cache(maxsize=64)
 def _chain(name: str) -> tuple[tuple[Callable[[Any], bytes], Callable[[bytes], Any]], ...]:
     parts = [p.strip() for p in name.split("|")]

@@ -380,3 +380,20 @@ def test_guide_custom_field_type() -> None:
     assert Order("BUY").side == "BUY"
     with pytest.raises(ValidationError, match="side must be one of SELL, BUY"):
         Order(side="LEFT")
+
+
+def test_registered_codec_by_name() -> None:
+    import zlib
+
+    from pystreams.serdes.records import codecs
+
+    codecs.register("zlib", zlib.compress, zlib.decompress)
+
+    class Packed(Record, serializer="json|zlib", include_metadata=False):
+        text: str
+
+    packed = Packed("a" * 100)
+    assert zlib.decompress(packed.dumps()) == b'{"text":"' + b"a" * 100 + b'"}'
+    assert Packed.loads(packed.dumps()) == packed
+    with pytest.raises(SerdeError, match="must be non-empty"):
+        codecs.register("a|b", zlib.compress, zlib.decompress)
