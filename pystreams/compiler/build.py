@@ -136,6 +136,9 @@ class _Compiler:
             t.add_source(node.name, *node.topics, pattern=node.pattern, key_serde=node.key_serde,
                          value_serde=node.value_serde, timestamp_extractor=node.timestamp_extractor,
                          offset_reset=node.offset_reset)
+            where = f"/{node.pattern}/" if node.pattern is not None else ", ".join(map(repr, node.topics))
+            self._explain(node.name, f"builder.stream({where})",
+                          "Consumed(key_serde=..., value_serde=...) to builder.stream()")
         elif isinstance(node, TableSourceNode):
             self._write_table_source(node)
         elif isinstance(node, ProcessorGraphNode):
@@ -143,6 +146,8 @@ class _Compiler:
         elif isinstance(node, SinkGraphNode):
             t.add_sink(node.name, node.topic if node.topic is not None else node.extractor, *node.parents,
                        key_serde=node.key_serde, value_serde=node.value_serde, partitioner=node.partitioner)
+            self._explain(node.name, f"KStream.to({node.topic!r})" if node.topic else "KStream.to(extractor)",
+                          "Produced(key_serde=..., value_serde=...) to KStream.to()")
         elif isinstance(node, RepartitionNode):
             self._write_repartition(node)
         elif isinstance(node, (AggregateNode, TableAggregateNode)):
@@ -168,6 +173,10 @@ class _Compiler:
         else:
             raise TopologyError(f"{node.name}: the compiler does not know {type(node).__name__} yet.")
 
+    def _explain(self, name: str, origin: str, serde_fix: str) -> None:
+        node = self.topology.node(name)
+        node.origin, node.serde_fix = origin, serde_fix
+
     def _write_table_source(self, node: TableSourceNode) -> None:
         t = self.topology
         assert node.store is not None
@@ -181,6 +190,8 @@ class _Compiler:
             return
         t.add_source(node.source_name, node.topic, key_serde=node.key_serde, value_serde=node.value_serde,
                      timestamp_extractor=node.timestamp_extractor, offset_reset=node.offset_reset)
+        self._explain(node.source_name, f"builder.table({node.topic!r})",
+                      "Consumed(key_serde=..., value_serde=...) to builder.table()")
         t.add_processor(node.name, supplier, node.source_name)
         if supplier.materialized:
             builder = store_builder(node.store, self.default_store_type)
@@ -205,6 +216,15 @@ class _Compiler:
         t.add_sink(node.sink_name, node.topic, *parents, key_serde=key_serde, value_serde=sink_value_serde,
                    partitioner=node.partitioner)
         t.add_source(node.name, node.topic, key_serde=key_serde, value_serde=source_value_serde)
+        if node.grouped_table:
+            origin, fix = "KTable.group_by", "Grouped(key_serde=..., value_serde=...) to KTable.group_by()"
+        elif not node.optimizable:
+            origin, fix = "KStream.repartition()", "Repartitioned(key_serde=..., value_serde=...)"
+        else:
+            origin = "group_by/group_by_key (or to_table) after a key change"
+            fix = "Grouped(key_serde=..., value_serde=...) to group_by()/group_by_key()"
+        for name in (node.sink_name, node.name):
+            self._explain(name, f"repartition topic {node.topic!r} of {origin}", fix)
 
     def _write_processor(self, node: ProcessorGraphNode) -> None:
         t = self.topology

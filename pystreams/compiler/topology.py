@@ -32,6 +32,8 @@ class Node:
     children: list[str] = field(default_factory=list)
     stores: list[str] = field(default_factory=list)
     kind: str = ""
+    origin: str = ""      # the DSL operation this node came from, for error messages
+    serde_fix: str = ""   # where the user sets this node's serdes (e.g. "Consumed(key_serde=...)")
 
 
 @dataclass
