@@ -125,8 +125,8 @@ def _clean_segment(log: PartitionLog, seg: LogSegment, latest: dict[bytes, int],
         keep = [r for r in records
                 if not (r.key is not None and latest.get(r.key, -1) > r.offset)
                 and not (drop_tombstones and r.value is None)]
-        if len(keep) == len(records):
-            out.append(raw)
+        if len(keep) == len(records) or (not keep and _last_of_producer(log, h)):
+            out.append(raw)  # a producer's last batch stays: its sequence state lives there
         elif keep:
             out.append(_rebuild(h, keep))
             changed = True
@@ -138,10 +138,18 @@ def _clean_segment(log: PartitionLog, seg: LogSegment, latest: dict[bytes, int],
     return True
 
 
+def _last_of_producer(log: PartitionLog, h: BatchHeader) -> bool:
+    entry = log.producer_state.producers.get(h.producer_id) if h.producer_id >= 0 else None
+    return entry is not None and entry.last_offset == h.last_offset
+
+
 def _rebuild(h: BatchHeader, keep: list[Record]) -> bytes:
+    """The survivors in a new batch with the original base and last offsets and producer
+    fields (Kafka's filterTo keeps the last offset so the producer's last sequence stays)."""
     log_append = h.timestamp_type == LOG_APPEND_TIME
     return build_batch([(r.key, r.value, r.headers) for r in keep], base_offset=h.base_offset,
-                       offsets=[r.offset for r in keep], timestamps=[r.timestamp for r in keep],
+                       offsets=[r.offset for r in keep], last_offset=h.last_offset,
+                       timestamps=[r.timestamp for r in keep],
                        max_timestamp=h.max_timestamp if log_append else None,
                        compression=GZIP if h.compression == GZIP else 0,
                        producer_id=h.producer_id, producer_epoch=h.producer_epoch,

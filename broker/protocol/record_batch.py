@@ -256,11 +256,13 @@ def build_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
                 partition_leader_epoch: int = -1,
                 timestamp_type: int = CREATE_TIME,
                 offsets: Sequence[int] | None = None,
-                max_timestamp: int | None = None) -> bytes:
+                max_timestamp: int | None = None,
+                last_offset: int | None = None) -> bytes:
     """Encode a real v2 batch (key, value[, headers]) records; gzip or none compression.
 
     `offsets` (absolute, increasing, from base_offset) leaves gaps, as a compacted batch has;
-    `max_timestamp` overrides the computed one (a LogAppendTime batch's append time)."""
+    `last_offset` keeps a compacted batch's original last offset (so its producer's last
+    sequence survives); `max_timestamp` overrides the computed one (LogAppendTime)."""
     if not records:
         raise ValueError("a record batch needs at least one record")
     stamps = list(timestamps) if timestamps is not None else [timestamp] * len(records)
@@ -278,7 +280,10 @@ def build_batch(records: Sequence[RecordInput], *, base_offset: int = 0,
         raise ValueError("the builder writes only uncompressed or gzip batches")
     attributes = compression | (TIMESTAMP_TYPE_MASK if timestamp_type == LOG_APPEND_TIME else 0)
     attributes |= (TRANSACTIONAL_MASK if transactional else 0) | (CONTROL_MASK if control else 0)
-    after_crc = struct.pack(">hiqqqhii", attributes, deltas[-1], base_ts, max_ts,
+    last_delta = deltas[-1] if last_offset is None else last_offset - base_offset
+    if last_delta < deltas[-1]:
+        raise ValueError("last_offset lies before the last record")
+    after_crc = struct.pack(">hiqqqhii", attributes, last_delta, base_ts, max_ts,
                             producer_id, producer_epoch, base_sequence, len(records)) + body
     length = len(after_crc) + 4 + 1 + 4  # crc, magic, partitionLeaderEpoch
     return (struct.pack(">qiib", base_offset, length, partition_leader_epoch, MAGIC)

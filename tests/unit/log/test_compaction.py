@@ -149,3 +149,40 @@ def test_manager_cleans_and_checkpoints(tmp_path: Path) -> None:
     again = LogManager(tmp_path, LogConfig(), topic_overrides={"changelog": COMPACT})
     assert again.get("changelog", 0).first_dirty_offset == point[("changelog", 0)]
     again.close()
+
+
+def test_compaction_keeps_idempotent_producers_in_sequence(tmp_path: Path) -> None:
+    log = PartitionLog.open(tmp_path / "c-0", LogConfig.from_props(COMPACT))
+    seq = 0
+    for r in range(15):
+        batch = build_batch([(b"key0", b"r%d" % r * 20), (b"key1", b"r%d" % r * 20)],
+                            producer_id=9, producer_epoch=0, base_sequence=seq,
+                            timestamp=1_000)
+        log.append(memoryview(batch), now_ms=1_000)
+        seq += 2
+    # a plain producer supersedes both keys: producer 9's batches are all redundant now
+    log.append(memoryview(build_batch([(b"key0", b"x"), (b"key1", b"y")], timestamp=1_000)),
+               now_ms=1_000)
+    log.roll()
+    assert log.compact(now_ms=2_000, force=True).segments_cleaned > 0
+    batches = list(iter_batches(log.read(0, 1 << 30).to_bytes()))
+    # only producer 9's last batch (kept whole for its sequence state) and the plain one
+    assert [(b.header.producer_id, b.header.base_offset) for b in batches] == [(9, 28), (-1, 30)]
+    log.close()
+    again = PartitionLog.open(tmp_path / "c-0", LogConfig.from_props(COMPACT))
+    nxt = build_batch([(b"key0", b"next")], producer_id=9, producer_epoch=0,
+                      base_sequence=seq, timestamp=1_000)
+    assert again.append(memoryview(nxt), now_ms=1_000).base_offset == 32  # still in sequence
+    again.close()
+
+
+def test_rebuilt_batch_keeps_original_last_offset(tmp_path: Path) -> None:
+    log = PartitionLog.open(tmp_path / "c-0", LogConfig.from_props(COMPACT))
+    log.append(memoryview(build_batch([(b"a", b"1"), (b"b", b"1"), (b"a", b"2")],
+                                      timestamp=1_000)), now_ms=1_000)
+    log.roll()
+    log.compact(now_ms=2_000, force=True)
+    (v,) = iter_batches(log.read(0, 1 << 30).to_bytes())
+    assert (v.header.base_offset, v.header.last_offset, v.header.records_count) == (0, 2, 2)
+    assert [r.offset for r in read_records(v.buf)] == [1, 2]
+    log.close()
