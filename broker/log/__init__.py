@@ -1,5 +1,6 @@
 """pystreams.broker.log: Kafka's segmented partition log (segments, sparse indexes, retention,
-recovery, checkpoints). Imports only pystreams.broker.protocol.record_batch and pystreams.errors."""
+compaction, recovery, producer/transaction state, checkpoints), in Kafka's file formats.
+Imports only pystreams.broker.protocol.record_batch and pystreams.errors."""
 from .config import LogConfig
 from .errors import (CorruptRecordError, InvalidConfigError, InvalidProducerEpochError,
                      InvalidRecordError, InvalidTimestampError, InvalidTopicError,

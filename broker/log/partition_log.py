@@ -21,9 +21,9 @@ from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
 from .loader import load_segments
 from .producer_state import ProducerStateManager
+from .segment import INT32_MAX, LogSegment
 from .transactions import (AbortedTxn, append_txn_index, marker_type, read_txn_index,
                            write_txn_index)
-from .segment import INT32_MAX, LogSegment
 from .types import AppendInfo, FetchSlice
 from .validator import validate_batches
 
