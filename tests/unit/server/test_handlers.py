@@ -184,6 +184,8 @@ def test_create_delete_topics_errors(node):
 
 
 def test_group_apis_end_to_end(node):
+    node.state.create_topic("t", 1)
+
     async def scenario():
         join = {"group_id": "g", "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
                 "member_id": "", "group_instance_id": None, "protocol_type": "consumer",
@@ -209,6 +211,13 @@ def test_group_apis_end_to_end(node):
                                               "committed_leader_epoch": -1,
                                               "committed_metadata": None}]}]})
         assert commit["topics"][0]["partitions"][0]["error_code"] == 0
+        unknown = await node.acall(8, 9, {"group_id": "g", "generation_id_or_member_epoch": gen,
+                                          "member_id": member, "group_instance_id": None,
+                                          "topics": [{"name": "nope", "partitions": [
+                                              {"partition_index": 0, "committed_offset": 5,
+                                               "committed_leader_epoch": -1,
+                                               "committed_metadata": None}]}]})
+        assert unknown["topics"][0]["partitions"][0]["error_code"] == 3  # as Kafka answers
         fetched = await node.acall(9, 9, {"groups": [{"group_id": "g", "member_id": None,
                                                        "member_epoch": -1, "topics": None}],
                                            "require_stable": False})
