@@ -18,6 +18,8 @@ from .schema import F, in_range
 FIXED = {"int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint16": "H", "uint32": "I",
          "float64": "d", "bool": "?", "uuid": "16s"}
 
+SMALL_ARRAY = 64
+
 Decoder = Callable[[memoryview, int, int], tuple[dict[str, Any], int]]
 Encoder = Callable[[dict[str, Any], list[Any]], None]
 
@@ -49,6 +51,14 @@ class _Gen:
 
     def struct(self, fmt: str) -> str:
         return self.const(struct.Struct(">" + fmt))
+
+    def array_structs(self, code: str) -> str:
+        """A list of precompiled Structs for arrays of 0..63 `code` elements (formatting a
+        struct format string per call costs more than the packing itself)."""
+        name = f"_A{ {'?': 'bool'}.get(code, code) }"
+        if name not in self.ns:
+            self.ns[name] = [struct.Struct(f">{n}{code}") for n in range(SMALL_ARRAY)]
+        return name
 
     # -- helpers about fields at this version -------------------------------------------
     def present(self, fields: tuple[F, ...]) -> list[F]:
@@ -107,8 +117,10 @@ class _Gen:
             i2 = ind + "    "
             if t in FIXED and t != "uuid":
                 size = struct.calcsize(">" + FIXED[t])
+                arr = self.array_structs(FIXED[t])
                 lines += [f"{i2}if {n} * {size} > {end} - o: raise _Corrupt('{f.name}: truncated')",
-                          f"{i2}{target} = list(_unpack(f'>{{{n}}}{FIXED[t]}', buf, o))",
+                          f"{i2}{target} = list({arr}[{n}].unpack_from(buf, o) if {n} < {SMALL_ARRAY} "
+                          f"else _unpack(f'>{{{n}}}{FIXED[t]}', buf, o))",
                           f"{i2}o += {n} * {size}"]
             elif f.is_struct:
                 fn = self.decoder(f.fields or ())
@@ -214,7 +226,9 @@ class _Gen:
             lines = [f"{ind}if {v} is None:"] + self.write_null(i2, f, True) + [f"{ind}else:"]
             lines += self.write_len(i2, f"len({v})", True)
             if t in FIXED and t != "uuid":
-                lines += [f"{i2}b += _pack(f'>{{len({v})}}{FIXED[t]}', *{v})"]
+                arr = self.array_structs(FIXED[t])
+                lines += [f"{i2}b += ({arr}[len({v})].pack(*{v}) if len({v}) < {SMALL_ARRAY} "
+                          f"else _pack(f'>{{len({v})}}{FIXED[t]}', *{v}))"]
             elif f.is_struct:
                 fn = self.encoder(f.fields or ())
                 x = self.name("x")
