@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.oracle.topologies import CASES, describe
+from tests.integration.oracle.topologies import CASES, PAPI_CASES, describe
+
+ALL = [*CASES, *PAPI_CASES]
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
@@ -40,12 +42,12 @@ def java_describe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     classes = tmp_path_factory.mktemp("s1-oracle-classes")
     subprocess.run([javac, "-nowarn", "-cp", jvm.CLASSPATH, "-d", str(classes), str(JAVA_SOURCE)],
                    check=True, capture_output=True, text=True, timeout=120)
-    argv = jvm.java_command("S1DescribeOracle", *CASES, extra_classpath=[classes])
+    argv = jvm.java_command("S1DescribeOracle", *ALL, extra_classpath=[classes])
     result = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=120)
     return _split(result.stdout)
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", ALL)
 def test_describe_equals_java(java_describe: dict[str, str], name: str) -> None:
     assert name in java_describe, f"the Java oracle printed no case {name}"
     assert describe(name) == java_describe[name]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pystreams import (Branched, Consumed, Grouped, Materialized, Named, Produced, Repartitioned, Serdes,
-                       StreamsBuilder)
+                       StreamsBuilder, Topology)
 from pystreams.processor import Processor, Record
 from pystreams.state import Stores
 
@@ -164,8 +164,71 @@ CASES: dict[str, tuple[Callable[[StreamsBuilder], None], dict[str, str] | None]]
 }
 
 
+def _store(name: str) -> Any:
+    return Stores.key_value_store_builder(Stores.in_memory_key_value_store(name), Serdes.String(), Serdes.Long())
+
+
+def papi_diamond() -> Topology:
+    t = Topology()
+    t.add_source("src", "t1", "t2")
+    t.add_processor("p1", Noop, "src")
+    t.add_processor("p2", Noop, "src")
+    t.add_processor("p3", Noop, "p1", "p2")
+    t.add_sink("sink", "out", "p3", "p1")
+    t.add_state_store(_store("st"), "p1", "p3")
+    return t
+
+
+def papi_store_joins_subtopologies() -> Topology:
+    t = Topology()
+    t.add_source("a", "ta")
+    t.add_source("b", "tb")
+    t.add_source("c", pattern=re.compile("tc-[0-9]+"))
+    t.add_processor("pa", Noop, "a")
+    t.add_processor("pb", Noop, "b")
+    t.add_processor("pc", Noop, "c")
+    t.add_state_store(_store("shared"), "pa", "pb")
+    t.add_state_store(_store("s2"))
+    t.connect_processor_and_state_stores("pc", "s2")
+    t.add_sink("out-b", "ob", "pb")
+    return t
+
+
+def papi_global_store() -> Topology:
+    t = Topology()
+    t.add_source("src", "in")
+    t.add_processor("proc", Noop, "src")
+    t.add_global_store(_store("global").with_logging_disabled(), "gsrc", "global-topic", "gproc", Noop,
+                       key_serde=Serdes.String(), value_serde=Serdes.Long())
+    t.add_source("src2", "in2")
+    t.add_sink("sink2", "out2", "src2")
+    return t
+
+
+def papi_wide() -> Topology:
+    t = Topology()
+    t.add_source("s", "in")
+    prev = "s"
+    for i in range(12):
+        name = "n" + chr(ord("a") + (i * 5) % 12)
+        t.add_processor(name, Noop, "s" if i % 3 == 0 else prev)
+        prev = name
+    t.add_sink("z-sink", "out", prev, "s")
+    return t
+
+
+PAPI_CASES: dict[str, Callable[[], Topology]] = {
+    "papi_diamond": papi_diamond,
+    "papi_store_joins_subtopologies": papi_store_joins_subtopologies,
+    "papi_global_store": papi_global_store,
+    "papi_wide": papi_wide,
+}
+
+
 def describe(name: str) -> str:
     """Our describe() text for a case."""
+    if name in PAPI_CASES:
+        return str(PAPI_CASES[name]().describe())
     build, props = CASES[name]
     builder = StreamsBuilder()
     build(builder)

@@ -16,6 +16,10 @@ public class S1DescribeOracle {
         public void process(org.apache.kafka.streams.processor.api.Record<Object, Object> record) { }
     }
 
+    static class GlobalUpdater implements Processor<String, Long, Void, Void> {
+        public void process(org.apache.kafka.streams.processor.api.Record<String, Long> record) { }
+    }
+
     static Properties optimized() {
         Properties p = new Properties();
         p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
@@ -157,12 +161,71 @@ public class S1DescribeOracle {
         }
     }
 
+    static org.apache.kafka.streams.state.StoreBuilder<?> store(String name) {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.Long());
+    }
+
+    // Processor-API topologies (org.apache.kafka.streams.Topology built by hand)
+    static org.apache.kafka.streams.Topology papi(String name) {
+        org.apache.kafka.streams.Topology t = new org.apache.kafka.streams.Topology();
+        switch (name) {
+            case "papi_diamond": {
+                t.addSource("src", "t1", "t2");
+                t.addProcessor("p1", Noop::new, "src");
+                t.addProcessor("p2", Noop::new, "src");
+                t.addProcessor("p3", Noop::new, "p1", "p2");
+                t.addSink("sink", "out", "p3", "p1");
+                t.addStateStore(store("st"), "p1", "p3");
+                return t;
+            }
+            case "papi_store_joins_subtopologies": {
+                t.addSource("a", "ta");
+                t.addSource("b", "tb");
+                t.addSource("c", Pattern.compile("tc-[0-9]+"));
+                t.addProcessor("pa", Noop::new, "a");
+                t.addProcessor("pb", Noop::new, "b");
+                t.addProcessor("pc", Noop::new, "c");
+                t.addStateStore(store("shared"), "pa", "pb");
+                t.addStateStore(store("s2"));
+                t.connectProcessorAndStateStores("pc", "s2");
+                t.addSink("out-b", "ob", "pb");
+                return t;
+            }
+            case "papi_global_store": {
+                t.addSource("src", "in");
+                t.addProcessor("proc", Noop::new, "src");
+                t.addGlobalStore(store("global").withLoggingDisabled(), "gsrc",
+                    Serdes.String().deserializer(), Serdes.Long().deserializer(), "global-topic", "gproc", GlobalUpdater::new);
+                t.addSource("src2", "in2");
+                t.addSink("sink2", "out2", "src2");
+                return t;
+            }
+            case "papi_wide": {
+                t.addSource("s", "in");
+                String prev = "s";
+                for (int i = 0; i < 12; i++) {
+                    String n = "n" + (char) ('a' + (i * 5) % 12);
+                    t.addProcessor(n, Noop::new, i % 3 == 0 ? "s" : prev);
+                    prev = n;
+                }
+                t.addSink("z-sink", "out", prev, "s");
+                return t;
+            }
+            default:
+                throw new IllegalArgumentException("unknown topology " + name);
+        }
+    }
+
     public static void main(String[] args) {
         StringBuilder out = new StringBuilder();
         for (String name : args) {
+            out.append("=== ").append(name).append('\n');
+            if (name.startsWith("papi_")) {
+                out.append(papi(name).describe());
+                continue;
+            }
             StreamsBuilder b = new StreamsBuilder();
             Properties props = build(name, b);
-            out.append("=== ").append(name).append('\n');
             out.append(props == null ? b.build().describe() : b.build(props).describe());
         }
         System.out.print(out);
