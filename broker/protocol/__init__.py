@@ -7,7 +7,9 @@ Imports nothing else from the project. Conventions (see docs/adr/0001-protocol-c
 - UUID fields (topic_id, ...) are uuid.UUID on decode (zero UUID = Kafka's default); encoders
   take uuid.UUID, 16 raw bytes or None (= the zero UUID);
 - Produce/Fetch `records` decode as memoryview slices of the frame (zero copy); on encode they
-  may be None, bytes, bytearray, memoryview or a list of those, and come out as separate buffers;
+  may be None, bytes, bytearray, memoryview or a list of those, and come out as separate buffers
+  (any other object with an int `nbytes`, e.g. a server's file region for os.sendfile, is passed
+  through as one item and counted by its nbytes);
 - encoders ignore keys that are not in the schema at that version and fill missing ones with
   Kafka's defaults.
 """

@@ -53,7 +53,10 @@ def encode_response(header: RequestHeader, body: dict[str, Any]) -> list[Buffer]
     if len(parts) == 1:
         _SIZE.pack_into(head, 0, len(head) - 4)
         return parts
-    _SIZE.pack_into(head, 0, sum(map(len, parts)) - 4)
+    total = 0
+    for part in parts:  # our bytearrays and bytes, or record buffers / file regions with nbytes
+        total += len(part) if type(part) is bytearray or type(part) is bytes else part.nbytes
+    _SIZE.pack_into(head, 0, total - 4)
     if not parts[-1]:
         parts.pop()
     return parts

@@ -50,13 +50,17 @@ def uuid_bytes(value: Any) -> bytes:
 
 
 def records_parts(value: Any) -> tuple[list[Buffer], int]:
-    """Normalise a records value (bytes, bytearray, memoryview or a list of them) to a list of
-    non-empty byte buffers and their total size, without copying any of them."""
+    """Normalise a records value (bytes, bytearray, memoryview, an object with an int `nbytes`
+    such as a server's file region, or a list of those) to a list of non-empty items and their
+    total size in bytes, without copying any of them."""
     if isinstance(value, (bytes, bytearray)):
         return ([value] if value else []), len(value)
     if isinstance(value, memoryview):
         if value.format != "B" or value.ndim != 1:
             value = value.cast("B")
+        return ([value] if value.nbytes else []), value.nbytes
+    if isinstance(getattr(value, "nbytes", None), int):
+        # not a buffer but sized: e.g. a file region the server writes with os.sendfile
         return ([value] if value.nbytes else []), value.nbytes
     parts: list[Buffer] = []
     total = 0

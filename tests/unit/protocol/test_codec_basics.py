@@ -150,3 +150,32 @@ def test_api_versions_fallback_can_list_what_the_server_serves() -> None:
     _, body = decode_response(ApiKey.API_VERSIONS, 0, frame_of(raw))
     assert body["api_keys"] == [{"api_key": 3, "min_version": 0, "max_version": 12},
                                 {"api_key": 18, "min_version": 0, "max_version": 4}]
+
+
+class FileRegion:
+    """What a server might hand over for os.sendfile: sized, not a buffer."""
+
+    def __init__(self, nbytes: int) -> None:
+        self.nbytes = nbytes
+
+
+def test_sized_non_buffer_records_pass_through_and_count_in_the_size() -> None:
+    region = FileRegion(1000)
+    parts = encode_response(RequestHeader(ApiKey.FETCH, 12, 1),
+                            {"responses": [{"topic": "t", "partitions": [{"records": [b"x" * 24, region]}]}]})
+    assert region in parts
+    wire = b"".join(p if p is not region else b"r" * 1000 for p in parts)
+    (size,) = struct.unpack_from(">i", wire)
+    assert size == len(wire) - 4
+    _, body = decode_response(ApiKey.FETCH, 12, frame_of(wire))
+    assert bytes(body["responses"][0]["partitions"][0]["records"]) == b"x" * 24 + b"r" * 1000
+
+
+def test_memoryview_records_of_another_format_are_counted_in_bytes() -> None:
+    import array
+    ints = memoryview(array.array("i", range(10)))
+    parts = encode_response(RequestHeader(ApiKey.FETCH, 11, 1),
+                            {"responses": [{"topic": "t", "partitions": [{"records": ints}]}]})
+    wire = b"".join(parts)
+    _, body = decode_response(ApiKey.FETCH, 11, frame_of(wire))
+    assert bytes(body["responses"][0]["partitions"][0]["records"]) == ints.tobytes()
