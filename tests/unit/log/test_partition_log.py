@@ -291,3 +291,39 @@ def test_disk_errors_become_kafka_storage_errors(open_log, monkeypatch) -> None:
     monkeypatch.undo()
     assert log.log_end_offset == 1 and log.append(memoryview(make_batch(1)),
                                                   now_ms=1).base_offset == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_hostile_payloads_get_kafka_errors_and_leave_the_log_intact(tmp_path_factory,
+                                                                   data) -> None:
+    from pystreams.broker.log import KafkaStorageError
+    log = PartitionLog.open(tmp_path_factory.mktemp("fuzz") / "t-0", LogConfig())
+    try:
+        good = make_batch(2, tag=1)
+        log.append(memoryview(good), now_ms=1)
+        before = log.read(0, 1 << 20).to_bytes()
+        payload = bytearray(make_batch(3, tag=2))
+        for _ in range(data.draw(st.integers(1, 4))):  # flip, cut or extend
+            how = data.draw(st.sampled_from(["flip", "cut", "extend", "length"]))
+            if how == "flip" and payload:
+                i = data.draw(st.integers(0, len(payload) - 1))
+                payload[i] ^= data.draw(st.integers(1, 255))
+            elif how == "cut":
+                payload = payload[:data.draw(st.integers(0, len(payload)))]
+            elif how == "extend":
+                payload += data.draw(st.binary(max_size=80))
+            elif len(payload) >= 12:
+                payload[8:12] = data.draw(st.integers(-2**31, 2**31 - 1)).to_bytes(4, "big",
+                                                                                  signed=True)
+        try:
+            info = log.append(memoryview(bytes(payload)), now_ms=1)
+        except KafkaStorageError as e:
+            assert e.code > 0
+            assert log.read(0, 1 << 20).to_bytes() == before and log.log_end_offset == 2
+        else:
+            assert info.base_offset in (-1, 2)  # only a still-valid payload is stored
+            for v in iter_batches(log.read(0, 1 << 20).to_bytes()):
+                v.validate()
+    finally:
+        log.close()
