@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.reference]
 APP = "oracle-stateful"
 
 
-def random_records(seed: int, n: int = 300, keys: int = 9) -> list[dict[str, Any]]:
+def random_records(seed: int, n: int = 300, keys: int = 9, topics: tuple[str, ...] = ("in",)) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     out = []
     ts = 1_000
@@ -29,20 +29,22 @@ def random_records(seed: int, n: int = 300, keys: int = 9) -> list[dict[str, Any
         ts += rnd.randrange(0, 40)
         key = None if rnd.random() < 0.05 else f"{rnd.choice('abc')}{rnd.randrange(keys)}"
         value = None if rnd.random() < 0.15 else rnd.randrange(-30, 120)
-        out.append({"topic": "in", "key": key, "value": value, "timestamp": ts - rnd.randrange(0, 60)})
+        out.append({"topic": rnd.choice(topics), "key": key, "value": value, "timestamp": ts - rnd.randrange(0, 60)})
     return out
 
 
-def drive_python(name: str, records: list[dict[str, Any]], **params: Any) -> list[dict[str, Any]]:
+def drive_python(name: str, records: list[dict[str, Any]], config: dict[str, Any] | None = None,
+                 **params: Any) -> list[dict[str, Any]]:
     build, outputs = TOPOLOGIES[name]
     builder = StreamsBuilder()
     build(builder, **params)
     out: list[dict[str, Any]] = []
-    with TopologyTestDriver(builder.build(), {"application.id": APP}) as driver:
-        source = driver.create_input_topic("in", Serdes.String(), Serdes.Long())
+    with TopologyTestDriver(builder.build(), {"application.id": APP, **(config or {})}) as driver:
+        sources = {t: driver.create_input_topic(t, Serdes.String(), Serdes.Long())
+                   for t in sorted({r["topic"] for r in records})}
         topics = [(topic, driver.create_output_topic(topic, Serdes.String(), serde)) for topic, serde in outputs]
         for record in records:
-            source.pipe_input(record["key"], record["value"], record["timestamp"])
+            sources[record["topic"]].pipe_input(record["key"], record["value"], record["timestamp"])
             for topic, reader in topics:
                 out.extend({"topic": topic, "key": r.key, "value": r.value, "timestamp": r.timestamp}
                            for r in reader.read_records_to_list())
@@ -78,6 +80,7 @@ CASES = [
     ("statefultablefiltermap", {"materialize_source": False, "materialize_filter": True},
      {"oracle.materialize.source": "false", "oracle.materialize.filter": "true"}),
     ("statefultotable", {}, {}),
+    ("statefulchains", {}, {}),
 ]
 
 
@@ -85,7 +88,8 @@ CASES = [
                          ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for n, p, _ in CASES])
 def test_outputs_equal_java_with_and_without_caching(java_streams: Any, name: str, params: dict[str, Any],
                                                      config: dict[str, Any]) -> None:
-    records = random_records(seed=sum(map(ord, name)) + len(params))
+    records = random_records(seed=sum(map(ord, name)) + len(params),
+                             topics=("in", "tin") if name == "statefulchains" else ("in",))
     finals = []
     for caching in (True, False):
         ours = drive_python(name, records, caching=caching, **params)
@@ -110,3 +114,22 @@ def test_describe_equals_java(java_streams: Any, name: str) -> None:
         config.update({"oracle.materialize.source": "true", "oracle.materialize.filter": "true"})
     build(builder, **params)
     assert str(builder.build().describe()) == java_streams.describe(name, config)
+
+
+ZERO_CACHE_GAP = pytest.mark.xfail(
+    reason="engine keeps a zero-byte caching layer; Kafka strips caching when statestore.cache.max.bytes=0 "
+           "(InternalTopologyBuilder.rewriteTopology), reported to S3 in notes/to-S3-from-S2.md", strict=False)
+
+
+@pytest.mark.parametrize("name", ["statefultablegroupby", pytest.param("statefulchains", marks=ZERO_CACHE_GAP),
+                                  "statefultablefiltermap"])
+def test_outputs_equal_java_with_a_zero_byte_record_cache(java_streams: Any, name: str) -> None:
+    # statestore.cache.max.bytes=0 keeps the caching layer but evicts on every write (Kafka's config)
+    records = random_records(seed=7 + len(name), topics=("in", "tin") if name == "statefulchains" else ("in",))
+    params: dict[str, Any] = {"caching": True}
+    config: dict[str, Any] = {"statestore.cache.max.bytes": 0}
+    if name == "statefultablefiltermap":
+        params.update(materialize_source=True, materialize_filter=True)
+        config.update({"oracle.materialize.source": "true", "oracle.materialize.filter": "true"})
+    ours = drive_python(name, records, {"statestore.cache.max.bytes": 0}, **params)
+    assert_same(ours, drive_oracle(java_streams, name, records, config))

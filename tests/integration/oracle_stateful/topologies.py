@@ -66,10 +66,25 @@ def stateful_to_table(b: StreamsBuilder, caching: bool) -> None:
      .to_stream().to("out-rekeyed", Produced(key_serde=S, value_serde=L)))
 
 
+def stateful_chains(b: StreamsBuilder, caching: bool) -> None:
+    (b.stream("in", Consumed(key_serde=S, value_serde=L)).group_by_key()
+     .count(_caching(Materialized.as_("counts"), caching))
+     .group_by(lambda k, n: (str(n), k), Grouped(key_serde=S, value_serde=S))
+     .count(_caching(Materialized.as_("histogram"), caching))
+     .to_stream().to("out-histogram", Produced(key_serde=S, value_serde=L)))
+    (b.table("tin", Consumed(key_serde=S, value_serde=L))
+     .filter(lambda k, v: v >= 0)
+     .map_values(lambda v: v % 7)
+     .group_by(lambda k, v: (None, v) if v == 3 else (str(v), v), Grouped(key_serde=S, value_serde=L))
+     .reduce(lambda a, v: a + v, lambda a, v: a - v, _caching(Materialized.as_("chain"), caching))
+     .to_stream().to("out-chain", Produced(key_serde=S, value_serde=L)))
+
+
 # name -> (builder, output topics with their value serdes, in the Java class's outputs() order)
 TOPOLOGIES: dict[str, tuple[Callable[..., None], list[tuple[str, Any]]]] = {
     "statefulstreamaggregations": (stateful_stream_aggregations, [("out-count", L), ("out-sum", L), ("out-agg", S)]),
     "statefultablegroupby": (stateful_table_group_by, [("out-count", L), ("out-sum", L), ("out-agg", S)]),
     "statefultablefiltermap": (stateful_table_filter_map, [("out", L), ("out-not", L)]),
     "statefultotable": (stateful_to_table, [("out", L), ("out-rekeyed", L)]),
+    "statefulchains": (stateful_chains, [("out-histogram", L), ("out-chain", L)]),
 }
