@@ -155,7 +155,9 @@ class BrokerConfig:
             host, _, port = hostport.rpartition(":")
             return host, int(port) if int(port) else bound_port
         host, _ = self.listener()
-        return (host or "127.0.0.1"), bound_port
+        if host in ("", "0.0.0.0", "::"):  # a wildcard bind is not an address clients can use
+            host = "127.0.0.1"
+        return host, bound_port
 
 
 def _to_str(value: object) -> str:

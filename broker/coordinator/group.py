@@ -59,6 +59,7 @@ class ClassicGroup:
     members: "OrderedDict[str, Member]" = field(default_factory=OrderedDict)
     static_members: dict[str, str] = field(default_factory=dict)
     pending_members: dict[str, int] = field(default_factory=dict)  # member id -> expiry ms
+    pending_sync: set[str] = field(default_factory=set)  # joined this generation, not synced
     rebalance_deadline: int = 0
     join_not_before: int = 0
     initial_join_limit: int = 0

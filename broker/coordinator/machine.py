@@ -285,6 +285,8 @@ class GroupCoordinator(OffsetsMixin):
             out.records.append(self._group_record(group))
             return
         group.state = COMPLETING_REBALANCE
+        group.rebalance_deadline = now + group.max_rebalance_timeout()  # now the sync deadline
+        group.pending_sync = set(group.members)
         group.protocol_name = group.select_protocol()
         if group.leader_id not in group.members:
             group.leader_id = next(iter(group.members))
@@ -342,6 +344,7 @@ class GroupCoordinator(OffsetsMixin):
             out.reply(waiter, self._sync_reply(group, member))
             return out
         member.sync_waiter = waiter
+        group.pending_sync.discard(member_id)
         if member_id == group.leader_id:
             given = {mid: bytes(a) for mid, a in assignments}
             for m in group.members.values():
@@ -447,6 +450,10 @@ class GroupCoordinator(OffsetsMixin):
                     del group.pending_members[member_id]
             expired = [m for m in group.members.values()
                        if m.heartbeat_deadline <= now and m.join_waiter is None]
+            if group.state == COMPLETING_REBALANCE and now >= group.rebalance_deadline:
+                # Kafka's pending-sync timeout: who joined but never sent SyncGroup is removed
+                expired += [group.members[m] for m in group.pending_sync
+                            if m in group.members and group.members[m] not in expired]
             for member in expired:
                 self._fence(member, out, UNKNOWN_MEMBER_ID)
                 self._remove_member(group, member)

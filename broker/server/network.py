@@ -60,6 +60,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self._task = asyncio.get_running_loop().create_task(self._run())
+        log.debug("connection opened", extra={"peer": self.peer})
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._frame is None:
@@ -100,6 +101,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         return False  # close on EOF; queued requests of a half-closed client are dropped
 
     def connection_lost(self, exc: Exception | None) -> None:
+        log.debug("connection closed", extra={"peer": self.peer, "error": str(exc) if exc else None})
         self.closed = True
         self._wake()
         if self._drained is not None and not self._drained.done():

@@ -31,7 +31,11 @@ def test_records_and_offsets_survive_restart(pystreams_broker_factory, tmp_path,
                     asynchronous=False)
     consumer.close()
 
-    broker.kill() if how == "sigkill" else broker.stop()
+    if how == "sigkill":
+        broker.kill()
+    else:
+        assert broker.stop() == 0  # clean shutdown on SIGTERM
+        assert (broker.data_dir / ".kafka_cleanshutdown").exists()
     broker.start()
     bs = broker.bootstrap_servers
 

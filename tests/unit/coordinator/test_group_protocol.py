@@ -147,3 +147,21 @@ def test_group_max_size():
     h.join_new()
     t = h.join()
     assert h.replies.pop(t)["error_code"] == 81  # GROUP_MAX_SIZE_REACHED
+
+
+def test_member_that_never_syncs_is_removed_after_the_rebalance_timeout():
+    h = Harness()
+    j1, m1 = h.join_new(rebalance=20000)
+    j2, m2 = h.join_new(rebalance=20000)
+    h.tick(3000)
+    gen = h.replies.pop(j1)["generation_id"]
+    h.replies.pop(j2)
+    s2 = h.sync(m2, gen)  # the follower syncs; the leader (m1) never does
+    for _ in range(4):
+        h.tick(5000)
+        h.heartbeat(m1, gen)
+        h.heartbeat(m2, gen)
+    g = h.machine.groups["g"]
+    assert m1 not in g.members and m2 in g.members
+    assert h.replies.pop(s2)["error_code"] == 27  # the parked follower is told to rejoin
+    assert g.state == "PreparingRebalance"
