@@ -18,6 +18,7 @@ from __future__ import annotations
 from .api_keys import FIRST_FLEXIBLE_VERSION, ApiKey
 from .codec import (api_versions_keys, decode_request, decode_response, encode_api_versions_fallback,
                     encode_request, encode_response)
+from .consumer_protocol import decode_assignment, decode_subscription, encode_assignment, encode_subscription
 from .error_codes import ErrorCode, error_name
 from .errors import CorruptMessageError, ProtocolError, UnsupportedVersionError
 from .header import (RequestHeader, decode_request_header, encode_request_header, request_header_version,
@@ -26,8 +27,10 @@ from .registry import APIS, SUPPORTED_VERSIONS
 
 __all__ = [
     "APIS", "FIRST_FLEXIBLE_VERSION", "SUPPORTED_VERSIONS", "ApiKey", "CorruptMessageError", "ErrorCode",
-    "ProtocolError", "RequestHeader", "UnsupportedVersionError", "api_versions_keys", "decode_request",
-    "decode_request_header", "decode_response", "encode_api_versions_fallback", "encode_request",
+    "ProtocolError", "RequestHeader", "UnsupportedVersionError", "api_versions_keys", "decode_assignment",
+    "decode_request",
+    "decode_request_header", "decode_response", "decode_subscription", "encode_api_versions_fallback",
+    "encode_assignment", "encode_request", "encode_subscription",
     "encode_request_header", "encode_response", "error_name", "request_header_version",
     "response_header_version",
 ]
