@@ -132,6 +132,9 @@ async def handle(header, request: dict, state, ctx) -> dict:
             pass
     if session is not None:
         session.epoch = next_epoch(request.get("session_epoch", 0))
+        for cp, entry in entries:  # served partitions go last next time: no starvation
+            if entry["records"]:
+                session.partitions.move_to_end((cp.topic_id, cp.partition))
     responses: list[dict] = []
     for cp, entry in entries:
         if session is not None and not full and not _changed(cp, entry):
