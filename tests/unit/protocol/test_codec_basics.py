@@ -179,3 +179,10 @@ def test_memoryview_records_of_another_format_are_counted_in_bytes() -> None:
     wire = b"".join(parts)
     _, body = decode_response(ApiKey.FETCH, 11, frame_of(wire))
     assert bytes(body["responses"][0]["partitions"][0]["records"]) == ints.tobytes()
+
+
+def test_error_code_table_agrees_with_kio_on_names_and_retriability() -> None:
+    from kio.schema.errors import ErrorCode as KioErrorCode
+    theirs = {int(e.value): (e.name.upper(), e.retriable) for e in KioErrorCode}
+    ours = {int(e): (e.name, e.retriable) for e in ErrorCode}
+    assert ours == theirs
