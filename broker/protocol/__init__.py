@@ -24,6 +24,7 @@ from .errors import CorruptMessageError, ProtocolError, UnsupportedVersionError
 from .header import (RequestHeader, decode_request_header, encode_request_header, request_header_version,
                      response_header_version)
 from .registry import APIS, SUPPORTED_VERSIONS
+from .validate import unknown_fields
 
 __all__ = [
     "APIS", "FIRST_FLEXIBLE_VERSION", "SUPPORTED_VERSIONS", "ApiKey", "CorruptMessageError", "ErrorCode",
@@ -32,5 +33,5 @@ __all__ = [
     "decode_request_header", "decode_response", "decode_subscription", "encode_api_versions_fallback",
     "encode_assignment", "encode_request", "encode_subscription",
     "encode_request_header", "encode_response", "error_name", "request_header_version",
-    "response_header_version",
+    "response_header_version", "unknown_fields",
 ]

@@ -186,3 +186,12 @@ def test_error_code_table_agrees_with_kio_on_names_and_retriability() -> None:
     theirs = {int(e.value): (e.name.upper(), e.retriable) for e in KioErrorCode}
     ours = {int(e): (e.name, e.retriable) for e in ErrorCode}
     assert ours == theirs
+
+
+def test_unknown_fields_finds_misspelled_and_wrong_version_keys() -> None:
+    from pystreams.broker.protocol import unknown_fields
+    body = {"throttle_time_ms": 0, "responses": [{"topic": "t", "topic_id": uuid.uuid4(),
+                                                  "partitions": [{"partition_index": 0, "hw": 5}]}]}
+    assert unknown_fields(ApiKey.FETCH, 12, body) == ["responses[0].topic_id", "responses[0].partitions[0].hw"]
+    assert unknown_fields(ApiKey.FETCH, 13, body) == ["responses[0].topic", "responses[0].partitions[0].hw"]
+    assert unknown_fields(ApiKey.HEARTBEAT, 4, {"group_id": "g", "member_id": "m"}, response=False) == []
