@@ -107,10 +107,12 @@ def file_log4j2(config_path: Path, log_path: Path) -> Path:
 
 def java_command(main_class: str, *args: str, heap: str = "512m", fast_start: bool = True,
                  log4j2: Path | None = None, extra_classpath: list[Path] | None = None,
-                 jvm_flags: list[str] | None = None) -> list[str]:
+                 jvm_flags: list[str] | None = None,
+                 extra_flags: list[str] | None = None) -> list[str]:
     """The argv that runs main_class from the reference jars with the given JVM settings.
 
-    jvm_flags defaults to the serial GC, the quickest to start for a short-lived client JVM.
+    jvm_flags defaults to the serial GC, the quickest to start for a short-lived client JVM;
+    extra_flags are added to it (e.g. a class-data-sharing archive from cds.py).
     """
     require_jars()
     # extra entries go after the jars: a class-data-sharing archive made for the jars alone
@@ -120,6 +122,7 @@ def java_command(main_class: str, *args: str, heap: str = "512m", fast_start: bo
     if fast_start:
         argv += FAST_START_FLAGS
     argv += list(jvm_flags if jvm_flags is not None else ["-XX:+UseSerialGC"])
+    argv += list(extra_flags or [])
     argv += [f"-Dlog4j2.configurationFile={log4j2 or tools_log4j2()}",
              "-Djava.awt.headless=true", "-cp", os.pathsep.join(classpath), main_class, *args]
     return argv

@@ -11,9 +11,10 @@ Tear-down: SIGTERM, SIGKILL after a bounded wait, remove the temp dir. The JVM a
 when the Python process that started it dies (PR_SET_PDEATHSIG), so a killed test run leaks no
 broker.
 
-Measured on the 2-core CI machine: format ~0.8 s, broker ready ~1.5 s later; C1-only JIT
-(`fast_start=True`, the default) saves a few hundred ms over the full JIT, which `--full-jit`
-keeps for throughput runs in bench/.
+Start-up measured on the 2-core machine: format ~0.8 s and broker ready ~1.5 s later when idle;
+under load (load average 8) 6-9 s, or 3-4 s once class-data-sharing archives exist (cds.py: the
+first run records them). C1-only JIT (`fast_start=True`, the default) starts faster; `--full-jit`
+keeps the full JIT for throughput runs in bench/.
 
 Command line, for manual comparison and bench/ (Ctrl-C stops it and removes the data dir):
     python -m tests.reference.kafka [--port P] [--data-dir D] [--full-jit] [--set key=value ...]
@@ -35,7 +36,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from tests.reference import jvm
+from tests.reference import cds, jvm
 
 
 class ReferenceKafkaError(RuntimeError):
@@ -115,6 +116,7 @@ class ReferenceKafka:
         self.startup_seconds = 0.0
         self.format_seconds = 0.0
         self._process: subprocess.Popen[bytes] | None = None
+        self._archive: cds.Archive | None = None
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -194,10 +196,13 @@ class ReferenceKafka:
         jvm.file_log4j2(self.dir / "log4j2.properties", self.dir / "server.log")
         self.cluster_id = random_cluster_id()
         began = time.monotonic()
+        archive = cds.archive_for("storage")
         result = subprocess.run(
             jvm.java_command("kafka.tools.StorageTool", "format", "--cluster-id", self.cluster_id,
-                             "--config", str(config), "--ignore-formatted", heap="256m"),
+                             "--config", str(config), "--ignore-formatted", heap="256m",
+                             extra_flags=archive.flags),
             capture_output=True, text=True, timeout=60)
+        archive.finish(result.returncode)
         self.format_seconds = time.monotonic() - began
         if result.returncode != 0:
             raise ReferenceKafkaError(f"kafka-storage format failed ({result.returncode}):\n"
@@ -207,9 +212,11 @@ class ReferenceKafka:
         assert self.dir is not None
         flags = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
                  "-XX:InitiatingHeapOccupancyPercent=35", "-Djava.net.preferIPv4Stack=true"]
+        self._archive = cds.archive_for("broker" if self.fast_start else "broker-full-jit")
         argv = jvm.java_command("kafka.Kafka", str(self.dir / "server.properties"),
                                 heap=self.heap, fast_start=self.fast_start,
-                                log4j2=self.dir / "log4j2.properties", jvm_flags=flags)
+                                log4j2=self.dir / "log4j2.properties", jvm_flags=flags,
+                                extra_flags=self._archive.flags)
         with open(self.dir / "stdout.log", "ab") as out:
             self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                              stderr=subprocess.STDOUT, cwd=self.dir,
@@ -258,6 +265,9 @@ class ReferenceKafka:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+        if self._archive is not None:
+            self._archive.finish(process.returncode)
+            self._archive = None
 
     def _log_tail(self, lines: int = 40) -> str:
         if self.dir is None:

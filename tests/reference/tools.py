@@ -15,7 +15,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.reference import jvm
+from tests.reference import cds, jvm
 
 # bin/<name>.sh -> main class, as in Kafka 4.1.1's scripts (checked against the jars' contents).
 TOOLS: dict[str, str] = {
@@ -51,7 +51,7 @@ class UnknownToolError(ValueError):
     """The tool name is not one of Kafka's bin/ scripts that TOOLS knows."""
 
 
-def tool_command(name: str, *args: str) -> list[str]:
+def tool_command(name: str, *args: str, archive: cds.Archive | None = None) -> list[str]:
     """The argv that runs Kafka's bin/<name>.sh equivalent with args."""
     name = name.removesuffix(".sh")
     if name not in TOOLS:
@@ -59,7 +59,8 @@ def tool_command(name: str, *args: str) -> list[str]:
     perf = name in PERF_TOOLS
     return jvm.java_command(TOOLS[name], *args, heap="1g" if perf else "512m",
                             fast_start=not perf,
-                            jvm_flags=["-XX:+UseG1GC"] if perf else None)
+                            jvm_flags=["-XX:+UseG1GC"] if perf else None,
+                            extra_flags=archive.flags if archive else None)
 
 
 def run_tool(name: str, *args: str, input: str | bytes | None = None, timeout: float = 120.0,
@@ -70,9 +71,18 @@ def run_tool(name: str, *args: str, input: str | bytes | None = None, timeout: f
     raises CalledProcessError on a non-zero exit, with stderr in the exception.
     """
     data = input.decode() if isinstance(input, bytes) else input
-    return subprocess.run(tool_command(name, *args), input=data, capture_output=True, text=True,
-                          timeout=timeout, check=check,
-                          stdin=None if data is not None else subprocess.DEVNULL)
+    archive = cds.archive_for(f"tool-{name.removesuffix('.sh')}")
+    returncode = None
+    try:
+        result = subprocess.run(tool_command(name, *args, archive=archive), input=data,
+                                capture_output=True, text=True, timeout=timeout,
+                                stdin=None if data is not None else subprocess.DEVNULL)
+        returncode = result.returncode
+    finally:
+        archive.finish(returncode)
+    if check:
+        result.check_returncode()
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,15 +92,20 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m tests.reference.tools <tool> [tool args...]\ntools:\n  "
               + "\n  ".join(f"{name:28} {cls}" for name, cls in sorted(TOOLS.items())))
         return 0 if argv else 2
+    archive = cds.archive_for(f"tool-{argv[0].removesuffix('.sh')}")
     try:
-        command = tool_command(argv[0], *argv[1:])
+        command = tool_command(argv[0], *argv[1:], archive=archive)
     except (UnknownToolError, jvm.ReferenceSetupError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    returncode = None
     try:
-        return subprocess.call(command)
+        returncode = subprocess.call(command)
+        return returncode
     except KeyboardInterrupt:
         return 130
+    finally:
+        archive.finish(returncode)
 
 
 if __name__ == "__main__":

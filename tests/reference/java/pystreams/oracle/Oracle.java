@@ -1,6 +1,5 @@
 package pystreams.oracle;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,6 +86,7 @@ public final class Oracle {
         return found;
     }
 
+    /** Top-level classes of the topologies package, from the oracle's jar or classes dir. */
     private static List<String> topologyClassNames() throws IOException {
         Path root;
         try {
@@ -93,18 +94,26 @@ public final class Oracle {
         } catch (URISyntaxException e) {
             throw new IOException(e);
         }
-        Path dir = root.resolve(PACKAGE.replace('.', File.separatorChar));
-        List<String> names = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return names;
+        String prefix = PACKAGE.replace('.', '/') + "/";
+        List<String> entries = new ArrayList<>();
+        if (Files.isDirectory(root)) {
+            Path dir = root.resolve(prefix);
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    files.forEach(p -> entries.add(prefix + p.getFileName()));
+                }
+            }
+        } else {
+            try (JarFile jar = new JarFile(root.toFile())) {
+                jar.stream().forEach(e -> entries.add(e.getName()));
+            }
         }
-        try (Stream<Path> files = Files.list(dir)) {
-            files.map(p -> p.getFileName().toString())
-                 .filter(n -> n.endsWith(".class") && !n.contains("$"))
-                 .sorted()
-                 .forEach(n -> names.add(PACKAGE + "." + n.substring(0, n.length() - 6)));
-        }
-        return names;
+        return entries.stream()
+            .filter(n -> n.startsWith(prefix) && n.endsWith(".class") && !n.contains("$")
+                         && n.indexOf('/', prefix.length()) < 0)
+            .map(n -> n.substring(0, n.length() - ".class".length()).replace('/', '.'))
+            .sorted()
+            .toList();
     }
 
     private static String topics(OracleTopology topology) throws IOException {
