@@ -77,6 +77,10 @@ class TopologyTestDriver:
 
     def _start(self) -> None:
         topology, cfg = self._topology, self.config
+        if getattr(topology, "logical_graph", None) is not None:  # built by the DSL: list every missing serde
+            from pystreams.compiler.validate import check_serdes
+
+            check_serdes(topology, cfg)
         globals_ = topology.global_subtopology_nodes() if hasattr(topology, "global_subtopology_nodes") else []
         if globals_:
             self.global_task = StreamTask(topology, "global", cfg, self._collector, state_dir=self._state_dir,

@@ -64,6 +64,12 @@ class TaskMetrics:
                 "punctuate-total": self.punctuations, "commit-total": self.commits}
 
 
+def _where(node: Any, text: str) -> str:
+    """Node description for errors, with the DSL operation it came from when the compiler recorded one."""
+    origin = getattr(node, "origin", "")
+    return f"{text}, from {origin}," if origin else text
+
+
 def _head_timestamp(queue: RecordQueue) -> int:
     return queue.head[0]  # type: ignore[index]
 
@@ -168,10 +174,11 @@ class StreamTask:
             kind = node.kind
             if kind == "source":
                 topics = [self.physical_topic(t) for t in node.topics]
-                where = f"Source node {node.name} (topics {topics or node.pattern.pattern})"
+                where = _where(node, f"Source node {node.name} (topics {topics or node.pattern.pattern})")
                 extractor = (resolve_timestamp_extractor(node.timestamp_extractor)
                              if node.timestamp_extractor is not None else self._default_extractor)
-                fix = "Grouped or Repartitioned" if set(node.topics) & self._internal else "Consumed"
+                fix = getattr(node, "serde_fix", "") or (
+                    "Grouped or Repartitioned" if set(node.topics) & self._internal else "Consumed")
                 src = SourceRuntime(node.name, ctx, self._node_serde(node.key_serde, True, where, fix),
                                     self._node_serde(node.value_serde, False, where, fix), extractor,
                                     topics, node.pattern)
@@ -189,8 +196,9 @@ class StreamTask:
                 runtimes[node.name] = rt.process
             elif kind == "sink":
                 topic = self.physical_topic(node.topic) if node.topic else None
-                where = f"Sink node {node.name} (topic {topic or 'chosen by a topic extractor'})"
-                fix = "Grouped or Repartitioned" if node.topic in self._internal else "Produced"
+                where = _where(node, f"Sink node {node.name} (topic {topic or 'chosen by a topic extractor'})")
+                fix = getattr(node, "serde_fix", "") or (
+                    "Grouped or Repartitioned" if node.topic in self._internal else "Produced")
                 sink = SinkRuntime(node.name, self, topic, node.topic_extractor,
                                    self._node_serde(node.key_serde, True, where, fix),
                                    self._node_serde(node.value_serde, False, where, fix), node.partitioner)
