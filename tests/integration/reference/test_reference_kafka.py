@@ -3,7 +3,12 @@ records from confluent-kafka read back by Kafka's Java console consumer, and 10,
 console producer read back by confluent-kafka (issue 2's acceptance)."""
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -111,3 +116,31 @@ def test_java_admin_tools_see_the_topic_and_the_log(reference_kafka: ReferenceKa
     payloads = [line.split("payload: ")[1] for line in dumped.stdout.splitlines()
                 if "payload: " in line]
     assert payloads == [f"v{i}" for i in range(10)]
+
+
+def test_command_line_broker_serves_until_interrupted() -> None:
+    """`python -m tests.reference.kafka` (scripts/reference.sh kafka, bench/) prints where it
+    listens, serves clients, and on Ctrl-C stops the JVM and removes its data dir."""
+    root = Path(__file__).resolve().parents[3]
+    process = subprocess.Popen([sys.executable, "-m", "tests.reference.kafka"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("log: "):
+                break
+        printed = "".join(lines)
+        servers = re.search(r"bootstrap servers: (127\.0\.0\.1:\d+)", printed)
+        data_dir = re.search(r"log: (\S+)/server\.log", printed)
+        assert servers and data_dir and "ready in" in printed, printed
+        metadata = AdminClient({"bootstrap.servers": servers[1]}).list_topics(timeout=10)
+        assert list(metadata.brokers) == [1]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        assert not Path(data_dir[1]).exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -125,3 +125,16 @@ def test_describe_parser_reads_nodes_edges_topics_and_stores() -> None:
 def test_describe_parser_rejects_other_text() -> None:
     with pytest.raises(DescriptionParseError, match="line 2"):
         parse_description("Topologies:\n   something else\n")
+
+
+def test_pystreams_param_is_xfailed_only_while_our_broker_fixture_is_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fixtures import reference_kafka as fixtures
+
+    monkeypatch.setattr(fixtures, "PYSTREAMS_BROKER_MODULE", "tests.fixtures.no_such_module")
+    missing = fixtures._pystreams_param()
+    assert missing.values == ("pystreams",)
+    [mark] = missing.marks
+    assert mark.name == "xfail" and mark.kwargs == {"reason": fixtures.NOT_YET, "strict": False}
+    monkeypatch.setattr(fixtures, "PYSTREAMS_BROKER_MODULE", "tests.fixtures.reference_kafka")
+    assert fixtures._pystreams_param().marks == ()
