@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import time
 from bisect import bisect_right
 from collections.abc import Callable
@@ -182,10 +183,16 @@ class PartitionLog:
         else:
             waited = now_ms - seg.created_ms
         if (seg.size > self.config.segment_bytes - size
-                or waited > self.config.segment_ms - self.config.segment_jitter_ms
+                or waited > self.config.segment_ms - self._roll_jitter_ms(seg)
                 or seg.offset_index.is_full or seg.time_index.is_full
                 or last_offset - seg.base_offset > INT32_MAX):
             self.roll(now_ms)
+
+    def _roll_jitter_ms(self, seg: LogSegment) -> int:
+        """Kafka's per-segment random jitter in [0, segment.jitter.ms), so segments of many
+        partitions do not all roll at once; stable for a segment (seeded by its base)."""
+        jitter = self.config.segment_jitter_ms
+        return 0 if jitter <= 0 else random.Random(seg.base_offset).randrange(jitter)
 
     def roll(self, now_ms: int | None = None) -> LogSegment:
         """Start a new active segment at the log end offset (no-op when the active one is empty)."""

@@ -293,7 +293,7 @@ def test_disk_errors_become_kafka_storage_errors(open_log, monkeypatch) -> None:
                                                   now_ms=1).base_offset == 1
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_hostile_payloads_get_kafka_errors_and_leave_the_log_intact(tmp_path_factory,
                                                                    data) -> None:
