@@ -7,6 +7,7 @@ were added. Commit = flush store caches in registration order, then the collecto
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time as _time
@@ -222,12 +223,17 @@ class StreamTask:
         if self.initialized:
             return
         builders = {**self.topology.global_store_builders(), **self.topology.store_builders()}
+        no_cache = cache_max_bytes(self.configs) == 0
         try:
             for name in self._store_order:
                 builder = builders.get(name)
                 if builder is None:
                     raise TopologyError(f"Store {name} is connected to a processor but was never added: "
                                         f"call topology.add_state_store(builder) for it.")
+                if no_cache and getattr(builder, "caching_enabled", False):
+                    # Kafka's rewriteTopology: a zero-byte cache means no caching layer at all (a cached
+                    # store reads old values differently); copy so the user's builder stays as it was
+                    builder = copy.copy(builder).with_caching_disabled()
                 store = builder.build()
                 store.init(self.store_context, store)
                 self.stores[name] = store

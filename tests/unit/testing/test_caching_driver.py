@@ -86,3 +86,20 @@ def test_caching_on_and_off_end_with_the_same_results(persistent: bool) -> None:
     assert latest(out_on) == latest(out_off)
     assert latest(log_on) == latest(log_off)
     assert {k: (v.value, v.timestamp) for k, v in table_on.items()} == latest(log_on)
+
+
+def test_zero_byte_cache_means_no_caching_layer() -> None:
+    # Kafka's InternalTopologyBuilder.rewriteTopology disables caching on every store when
+    # statestore.cache.max.bytes is 0 (not a zero-byte cache); the builder itself is left alone
+    topo = topology(caching=True, persistent=False)
+    builder = topo.store_builders()["counts"]
+    for key in ("statestore.cache.max.bytes", "cache.max.bytes.buffering"):
+        with TopologyTestDriver(topo, {"application.id": "z", key: 0}) as d:
+            d.create_input_topic("in", Serdes.String(), Serdes.String()).pipe_input("k", "a b a", 0)
+            out = d.create_output_topic("out", Serdes.String(), Serdes.String()).read_values_to_list()
+            assert out == ["None->1", "None->1", "1->2"]  # forwarded by the processor, per update
+    assert builder.caching_enabled
+    with TopologyTestDriver(topo, {"application.id": "z"}) as d:
+        d.create_input_topic("in", Serdes.String(), Serdes.String()).pipe_input("k", "a b a", 0)
+        assert d.create_output_topic("out", Serdes.String(), Serdes.String()).read_values_to_list() == \
+            ["None->1", "None->2"]
