@@ -74,3 +74,15 @@ def test_alter_topic_config_applies_to_open_logs(tmp_path: Path, clock) -> None:
     mgr.alter_topic_config("t", {"retention.ms": "5"})
     assert log.config.retention_ms == 5 and log.config.overrides == {"retention.ms": "5"}
     mgr.close()
+
+
+def test_checkpoint_files_use_kafkas_text_format(tmp_path: Path) -> None:
+    from pystreams.broker.log.checkpoint import write_checkpoint
+    path = tmp_path / "recovery-point-offset-checkpoint"
+    write_checkpoint(path, {("b", 1): 7, ("a", 0): 42})
+    assert path.read_text() == "0\n2\na 0 42\nb 1 7\n"
+    assert read_checkpoint(path) == {("a", 0): 42, ("b", 1): 7}
+    path.write_text("0\n3\na 0 42\n")  # count says 3, one line: torn -> ignored
+    assert read_checkpoint(path) == {}
+    path.write_text("1\n0\n")  # a version we do not know
+    assert read_checkpoint(path) == {}
