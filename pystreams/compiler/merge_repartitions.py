@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import replace
 
+from pystreams.errors import TopologyError
 from pystreams.graph import GraphNode, LogicalGraph, ProcessorGraphNode, RepartitionNode
 
 
@@ -107,8 +108,11 @@ def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
         work.priority[temp] = work.priority[key_node]
         for rep in repartitions:
             child = work.find_up(rep, lambda n: key_node in work.parents[n])
-            if child is None:
-                raise AssertionError(f"no child of {key_node} above {rep}")
+            if child is None:  # Kafka fails here too (StreamsException: null keyChangingChild node)
+                raise TopologyError(f"topology.optimization cannot merge the repartition topic of {rep} into "
+                                    f"one for {key_node}: no path joins them (Kafka refuses this graph too). "
+                                    "Fix: use topology.optimization=reuse.ktable.source.topics (without "
+                                    "merge.repartition.topics) for this topology.")
             work.add_child(temp, child)
             work.remove_child(key_node, child)
             rep_children = list(work.children[rep])

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pystreams.errors import ConfigError
-from pystreams.graph import LogicalGraph
+from dataclasses import replace
+
+from pystreams.errors import ConfigError, TopologyError
+from pystreams.graph import LogicalGraph, StreamSourceNode
 
 TOPOLOGY_OPTIMIZATION_CONFIG = "topology.optimization"
 NO_OPTIMIZATION = "none"
@@ -37,8 +39,54 @@ def enabled(props: dict[str, Any] | None, rule: str) -> bool:
     return rule in rules(props)
 
 
+def merge_duplicate_sources(graph: LogicalGraph) -> LogicalGraph:
+    """Kafka's mergeDuplicateSourceNodes: builder.stream() twice on the same topics (or pattern) is
+    one source node; the later node's children move to the first. Overlapping but unequal topic
+    sets are an error, as in Kafka."""
+    by_topic: dict[str, StreamSourceNode] = {}
+    by_pattern: dict[str, StreamSourceNode] = {}
+    replaced: dict[str, str] = {}
+    for node in graph:
+        if not isinstance(node, StreamSourceNode):
+            continue
+        main: StreamSourceNode | None = None
+        if node.pattern is not None:
+            main = by_pattern.setdefault(node.pattern, node)
+        else:
+            for topic in node.topics:
+                first = by_topic.setdefault(topic, node)
+                if first is not node:
+                    if first.topics != node.topics:
+                        raise TopologyError(f"Two source nodes are subscribed to overlapping but not equal "
+                                            f"input topics: {list(first.topics)} ({first.name}) and "
+                                            f"{list(node.topics)} ({node.name}). Fix: read each topic in "
+                                            "exactly one builder.stream() call and reuse that KStream.")
+                    main = first
+        if main is not None and main is not node:
+            if main.offset_reset != node.offset_reset:
+                raise TopologyError(f"Can't configure different offset reset policies on the same input "
+                                    f"topic(s): {node.name} and {main.name}.")
+            replaced[node.name] = main.name
+    if not replaced:
+        return graph
+    nodes = []
+    for node in graph:
+        if node.name in replaced:
+            continue
+        if any(p in replaced for p in node.parents):
+            parents = [p for p in node.parents if p not in replaced]
+            for p in node.parents:
+                if p in replaced and replaced[p] not in parents:
+                    parents.append(replaced[p])
+            node = replace(node, parents=tuple(parents))
+        nodes.append(node)
+    return LogicalGraph(tuple(nodes))
+
+
 def optimize(graph: LogicalGraph, props: dict[str, Any] | None) -> LogicalGraph:
-    """Apply graph rewrites (merging repartition topics); source-topic reuse happens while writing."""
+    """Apply graph rewrites: duplicate sources always (as Kafka), merging repartition topics when
+    enabled; source-topic reuse happens while writing."""
+    graph = merge_duplicate_sources(graph)
     if enabled(props, MERGE_REPARTITION_TOPICS):
         from pystreams.compiler.merge_repartitions import merge_repartition_topics
 

@@ -173,7 +173,9 @@ class KStream(Generic[K, V]):
         """Both streams' records in one stream (no ordering guarantee between them)."""
         self._same_builder(stream, "KStream.merge")
         name = self._builder.named_or_generate(named_of(named), MERGE_NAME)
-        self._builder.add_node(ProcessorGraphNode(name, (self.name, stream.name), op="merge"))
+        # Kafka's graph keeps parents in a set: a stream merged with itself has one parent
+        parents = (self.name,) if stream.name == self.name else (self.name, stream.name)
+        self._builder.add_node(ProcessorGraphNode(name, parents, op="merge"))
         return KStream(self._builder, name, None, None,
                        self.repartition_required or stream.repartition_required)
 
