@@ -38,8 +38,9 @@ def drive_python(name: str, records: list[dict[str, Any]], config: dict[str, Any
     build, outputs = TOPOLOGIES[name]
     builder = StreamsBuilder()
     build(builder, **params)
+    config = {"application.id": APP, **(config or {})}
     out: list[dict[str, Any]] = []
-    with TopologyTestDriver(builder.build(), {"application.id": APP, **(config or {})}) as driver:
+    with TopologyTestDriver(builder.build(config), config) as driver:
         sources = {t: driver.create_input_topic(t, Serdes.String(), Serdes.Long())
                    for t in sorted({r["topic"] for r in records})}
         topics = [(topic, driver.create_output_topic(topic, Serdes.String(), serde)) for topic, serde in outputs]
@@ -133,3 +134,21 @@ def test_outputs_equal_java_with_a_zero_byte_record_cache(java_streams: Any, nam
         config.update({"oracle.materialize.source": "true", "oracle.materialize.filter": "true"})
     ours = drive_python(name, records, {"statestore.cache.max.bytes": 0}, **params)
     assert_same(ours, drive_oracle(java_streams, name, records, config))
+
+
+@pytest.mark.parametrize("name", ["statefulstreamaggregations", "statefultablegroupby", "statefultablefiltermap",
+                                  "statefultotable", "statefulchains"])
+def test_optimized_topologies_equal_java(java_streams: Any, name: str) -> None:
+    # topology.optimization=all: source topics reused as changelogs, repartition topics merged
+    records = random_records(seed=11 + len(name), topics=("in", "tin") if name == "statefulchains" else ("in",))
+    params: dict[str, Any] = {"caching": True}
+    config: dict[str, Any] = {"topology.optimization": "all"}
+    java_config = dict(config)
+    if name == "statefultablefiltermap":
+        params.update(materialize_source=True, materialize_filter=False)
+        java_config.update({"oracle.materialize.source": "true", "oracle.materialize.filter": "false"})
+    builder = StreamsBuilder()
+    TOPOLOGIES[name][0](builder, **params)
+    assert str(builder.build({**config, "application.id": APP}).describe()) == java_streams.describe(name, java_config)
+    ours = drive_python(name, records, config, **params)
+    assert_same(ours, drive_oracle(java_streams, name, records, java_config))
