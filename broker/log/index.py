@@ -6,8 +6,9 @@
   the segment's max timestamp grows.
 
 Kafka preallocates both to segment.index.bytes and trims them on roll/close; we append entries
-with write() instead, so the file is always exactly the valid entries (what Kafka leaves after a
-trim) and a SIGKILL can leave at most a partial last entry, which the sanity check catches.
+with write() instead (buffered up to 4 KiB), so the file is always exactly valid entries (what
+Kafka leaves after a trim) and a SIGKILL can leave at most a partial last entry, which the
+sanity check catches.
 Entries are mirrored in compact arrays for binary search.
 """
 from __future__ import annotations
@@ -31,11 +32,26 @@ class _IndexFile:
         self.base_offset = base_offset
         self.max_entries = max(1, max_index_size // self.entry_size)
         self._fd: int | None = None
+        # entries not yet written: one write per 4 KiB instead of a syscall per entry. Losing
+        # them to a crash is harmless: unclean recovery rebuilds the indexes of every segment
+        # past the recovery point, and flush/roll/close write them first.
+        self._pending = bytearray()
 
     def _write(self, data: bytes) -> None:
+        self._pending += data
+        if len(self._pending) >= 4096:
+            self._drain()
+
+    def _drain(self) -> None:
+        if not self._pending:
+            return
         if self._fd is None:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.write(self._fd, data)
+        view = memoryview(self._pending)
+        while view:
+            view = view[os.write(self._fd, view):]
+        view.release()
+        self._pending.clear()
 
     def _read_all(self) -> bytes:
         try:
@@ -48,22 +64,26 @@ class _IndexFile:
         return data
 
     def flush(self) -> None:
+        self._drain()
         if self._fd is not None:
             os.fsync(self._fd)
 
     def close(self) -> None:
+        self._drain()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
     def reset(self) -> None:
         """Empty the index (before a rebuild from the log)."""
+        self._pending.clear()
         self.close()
         with open(self.path, "wb"):
             pass
         self._clear()
 
     def delete(self) -> None:
+        self._pending.clear()
         self.close()
         self.path.unlink(missing_ok=True)
 
