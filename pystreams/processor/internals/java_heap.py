@@ -40,29 +40,34 @@ class JavaPriorityQueue(Generic[T]):
             k = parent
         items[k] = item
 
+    def push_only(self, item: T) -> None:
+        """offer() into an EMPTY queue."""
+        self._items.append(item)
+
     def poll(self) -> T | None:
         items = self._items
         if not items:
             return None
-        result = items[0]
         last = items.pop()
         n = len(items)
-        if n:
-            key = self._key
-            kx = key(last)
-            k, half = 0, n >> 1
-            while k < half:  # siftDown: pick the smaller child, the left one on ties
-                child = 2 * k + 1
+        if not n:
+            return last
+        result = items[0]
+        key = self._key
+        kx = key(last)
+        k, half = 0, n >> 1
+        while k < half:  # siftDown: pick the smaller child, the left one on ties
+            child = 2 * k + 1
+            c = items[child]
+            right = child + 1
+            if right < n and key(c) > key(items[right]):
+                child = right
                 c = items[child]
-                right = child + 1
-                if right < n and key(c) > key(items[right]):
-                    child = right
-                    c = items[child]
-                if kx <= key(c):
-                    break
-                items[k] = c
-                k = child
-            items[k] = last
+            if kx <= key(c):
+                break
+            items[k] = c
+            k = child
+        items[k] = last
         return result
 
     def clear(self) -> None:

@@ -295,13 +295,17 @@ class StreamTask:
 
     def process(self) -> bool:
         """Process the next buffered record (smallest head timestamp first); False when nothing is buffered."""
-        queue = self._ready.poll()
+        ready = self._ready
+        queue = ready.poll()
         if queue is None:
             return False
         head = queue.pop()
         assert head is not None
         if queue.head is not None:
-            self._ready.offer(queue)
+            if len(ready):
+                ready.offer(queue)
+            else:  # the only non-empty queue goes straight back (one partition: no heap work)
+                ready.push_only(queue)
         ts, key, value, headers, offset = head
         queue.next_offset = offset + 1
         if ts > self.stream_time:
