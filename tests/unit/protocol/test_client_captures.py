@@ -1,7 +1,8 @@
 """Requests captured from real clients (confluent-kafka 2.16.1 / librdkafka 2.16.0, kafka-python
-3.0.12, kcat with librdkafka 2.0.2) talking to bench/protocol/capture_clients.py, which answered them
-with this codec (each client went on to a successful produce, so it accepted our ApiVersions,
-Metadata and Produce responses). Each frame must decode and re-encode to the identical bytes."""
+3.0.12, kcat with librdkafka 2.0.2, the Apache Kafka Java client 4.1.1) talking to bench/protocol/capture_clients.py, which answered them
+with this codec: each client produced a record and read it back (so it accepted our ApiVersions,
+Metadata, Produce, ListOffsets, FindCoordinator, Fetch and, for Java's idempotent producer,
+InitProducerId responses). Each frame must decode and re-encode to the identical bytes."""
 from __future__ import annotations
 
 import json
@@ -29,10 +30,17 @@ def test_captured_request_decodes_and_reencodes_identically(capture: dict[str, A
         assert topic["name"] == "cap"
         records = topic["partition_data"][0]["records"]
         assert isinstance(records, memoryview) and records[16] == 2  # record batch magic v2
+    if header.api_key == ApiKey.FETCH:
+        partition = body["topics"][0]["partitions"][0]
+        assert partition["partition"] == 0 and partition["partition_max_bytes"] > 0
+        assert (body["topics"][0]["topic"] == "cap") == (header.api_version < 13)
     if header.api_key == ApiKey.API_VERSIONS and header.api_version >= 3:
-        assert body["client_software_name"] in ("confluent-kafka-python", "kafka-python", "librdkafka")
+        assert body["client_software_name"] in ("confluent-kafka-python", "kafka-python", "librdkafka",
+                                                "apache-kafka-java")
 
 
 def test_every_client_is_represented() -> None:
-    assert {c["client"] for c in CAPTURES} == {"confluent-kafka", "kafka-python", "kcat"}
-    assert {c["api_key"] for c in CAPTURES} == {ApiKey.API_VERSIONS, ApiKey.METADATA, ApiKey.PRODUCE}
+    assert {c["client"] for c in CAPTURES} == {"confluent-kafka", "kafka-python", "kcat", "java"}
+    assert {c["api_key"] for c in CAPTURES} == {ApiKey.API_VERSIONS, ApiKey.METADATA, ApiKey.PRODUCE,
+                                                ApiKey.INIT_PRODUCER_ID, ApiKey.FETCH, ApiKey.LIST_OFFSETS,
+                                                ApiKey.FIND_COORDINATOR}
