@@ -144,3 +144,34 @@ def test_command_line_broker_serves_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_perf_tools_and_consumer_groups_tool(reference_kafka: ReferenceKafka,
+                                             unique_topic: str) -> None:
+    """The tools bench/ relies on: producer and consumer perf tests, and the group tool seeing
+    the perf consumer's committed offsets."""
+    servers = reference_kafka.bootstrap_servers
+    create_topic(servers, unique_topic, partitions=1)
+    produced = run_tool("kafka-producer-perf-test", "--topic", unique_topic,
+                        "--num-records", "2000", "--record-size", "100", "--throughput", "-1",
+                        "--producer-props", f"bootstrap.servers={servers}", "acks=all")
+    assert produced.returncode == 0, produced.stderr
+    assert re.search(r"^2000 records sent", produced.stdout, re.M), produced.stdout
+
+    group = f"{unique_topic}-perf"
+    consumed = run_tool("kafka-consumer-perf-test", "--bootstrap-server", servers,
+                        "--topic", unique_topic, "--messages", "2000", "--group", group,
+                        "--hide-header", "--timeout", "30000")
+    assert consumed.returncode == 0, consumed.stderr
+    # CSV: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, ...
+    fields = consumed.stdout.strip().splitlines()[-1].split(", ")
+    assert int(fields[4]) == 2000, consumed.stdout
+
+    described = run_tool("kafka-consumer-groups", "--bootstrap-server", servers, "--describe",
+                         "--group", group)
+    assert described.returncode == 0, described.stderr
+    rows = [line.split() for line in described.stdout.splitlines() if unique_topic in line]
+    assert len(rows) == 1, described.stdout
+    header = next(line.split() for line in described.stdout.splitlines() if "LAG" in line)
+    row = dict(zip(header, rows[0]))
+    assert (row["CURRENT-OFFSET"], row["LOG-END-OFFSET"], row["LAG"]) == ("2000", "2000", "0")
