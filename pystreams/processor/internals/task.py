@@ -248,7 +248,7 @@ class StreamTask:
     def changelog_topics(self) -> dict[str, str]:
         """store name -> changelog topic, for the stores of this task that log changes."""
         topics = self.store_context._changelog_topics
-        return {name: topics[name] for name in self._store_order if topics.get(name)}
+        return {name: topic for name in self._store_order if (topic := topics.get(name))}
 
     def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
         """Write changelog records (key, value or None, timestamp, offset) into a store, before processing."""
