@@ -212,17 +212,3 @@ class TimeIndex(_IndexFile):
         that of the last entry strictly below it (records before it are all older)."""
         i = bisect_left(self.timestamps, timestamp)
         return self.base_offset + self.relative_offsets[i - 1] if i else self.base_offset
-
-
-def read_last_time_entry(path: Path, base_offset: int) -> tuple[int, int] | None:
-    """The last (timestamp, offset) of a .timeindex without loading it (cheap on open)."""
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            if size < 12 or size % 12:
-                return None
-            f.seek(size - 12)
-            ts, rel = struct.unpack(">qi", f.read(12))
-            return ts, base_offset + rel
-    except FileNotFoundError:
-        return None

@@ -15,7 +15,7 @@ from pystreams.broker.protocol.record_batch import (ATTRIBUTES_OFFSET, HEADER_SI
                                                     LOG_OVERHEAD, MAGIC, BatchHeader,
                                                     parse_header)
 
-from .index import CorruptIndexError, OffsetIndex, TimeIndex, read_last_time_entry
+from .index import CorruptIndexError, OffsetIndex, TimeIndex
 
 INT32_MAX = 2**31 - 1
 _IOV_MAX = 1024
@@ -238,12 +238,6 @@ class LogSegment:
         if self.max_timestamp >= 0:
             return self.max_timestamp
         return int(os.fstat(self.fd).st_mtime * 1000)
-
-    def load_max_timestamp_cheaply(self) -> None:
-        """Take the segment's max timestamp from its .timeindex's last entry (set on roll)."""
-        entry = read_last_time_entry(self.timeindex_path, self.base_offset)
-        if entry is not None:
-            self.max_timestamp, self.offset_of_max_timestamp = entry
 
     # ---- roll / flush / close / delete ---------------------------------------------------
 
