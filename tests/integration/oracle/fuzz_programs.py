@@ -4,14 +4,27 @@ java/S1FuzzOracle.java interprets the same JSON with Kafka Streams; describe() t
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from pystreams import Grouped, Materialized, Named, Repartitioned, StreamsBuilder
 from pystreams.dsl import KGroupedStream, KGroupedTable, KStream, KTable
 from pystreams.errors import PystreamsError
+from pystreams.processor import FixedKeyProcessor, FixedKeyRecord, Processor, Record
+
+
+class Noop(Processor[Any, Any, Any, Any]):
+    def process(self, record: Record[Any, Any]) -> None:
+        pass
+
+
+class NoopValues(FixedKeyProcessor[Any, Any, Any]):
+    def process(self, record: FixedKeyRecord[Any, Any]) -> None:
+        pass
 
 STREAM_OPS = ["filter", "filterNot", "mapValues", "flatMapValues", "selectKey", "map", "peek", "merge",
-              "repartition", "to", "toTable", "groupByKey", "groupBy", "split"]
+              "repartition", "to", "toTable", "groupByKey", "groupBy", "split", "flatMap", "foreach", "process",
+              "processValues"]
 TABLE_OPS = ["tfilter", "tmapValues", "toStream", "tgroupBy"]
 
 
@@ -48,6 +61,11 @@ def generate_program(seed: int) -> dict[str, Any]:
         else:
             topics.append(fresh("topic-"))
             add({"op": "stream", "topics": [topics[-1]]}, "s")
+    if rng.random() < 0.15:
+        add({"op": "pattern", "pattern": fresh("pat-") + "-.*"}, "s")
+    if rng.random() < 0.15:
+        topics.extend([fresh("multi-"), fresh("multi-")])
+        add({"op": "stream", "topics": topics[-2:]}, "s")
     if rng.random() < 0.4:
         add(maybe_store({"op": "table", "topic": fresh("table-")}), "t")
     for _ in range(rng.randint(3, 14)):
@@ -57,9 +75,10 @@ def generate_program(seed: int) -> dict[str, Any]:
         choice = rng.random()
         if grouped and choice < 0.25:
             src = rng.choice(grouped)
-            op = maybe_name(maybe_store({"op": rng.choice(["count", "reduce"]), "src": src}))
-            if op["op"] == "reduce" and "name" in op and "store" not in op:
-                del op["name"]  # Kafka has no reduce(reducer, Named) overload
+            op = maybe_name(maybe_store({"op": rng.choice(["count", "reduce", "aggregate"]), "src": src}))
+            if "name" in op and "store" not in op and (
+                    op["op"] == "reduce" or (op["op"] == "aggregate" and kinds[src] == "gs")):
+                del op["name"]  # Kafka has no reduce(..., Named) / stream aggregate(..., Named) overload
             kinds[src] = None  # one aggregation per grouping keeps topic names unique
             add(op, "t")
         elif tables and choice < 0.45:
@@ -81,6 +100,8 @@ def generate_program(seed: int) -> dict[str, Any]:
                 op["topic"] = fresh("out-")
                 maybe_name(op)
                 add(op, None)
+            elif name == "foreach":
+                add(maybe_name(op), None)
             elif name == "split":
                 op["branches"] = rng.randint(1, 3)
                 op["default"] = rng.random() < 0.5
@@ -103,6 +124,8 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
     p = lambda k, v: True  # noqa: E731
     if kind == "stream":
         return b.stream(op["topics"][0] if len(op["topics"]) == 1 else op["topics"])
+    if kind == "pattern":
+        return b.stream(re.compile(op["pattern"]))
     if kind == "table":
         return b.table(op["topic"], materialized=mat) if mat else b.table(op["topic"])
     if isinstance(src, KStream):
@@ -120,6 +143,15 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
             return src.map(lambda k, v: (v, k), named)
         if kind == "peek":
             return src.peek(lambda k, v: None, named)
+        if kind == "flatMap":
+            return src.flat_map(lambda k, v: [(v, k)], named)
+        if kind == "foreach":
+            src.foreach(lambda k, v: None, named)
+            return None
+        if kind == "process":
+            return src.process(Noop, named=named)
+        if kind == "processValues":
+            return src.process_values(NoopValues, named=named)
         if kind == "merge":
             return src.merge(h[op["other"]], named)
         if kind == "repartition":
@@ -142,6 +174,10 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
     if isinstance(src, (KGroupedStream, KGroupedTable)):
         if kind == "count":
             return src.count(mat, named)
+        if kind == "aggregate":
+            if isinstance(src, KGroupedStream):
+                return src.aggregate(lambda: 0, lambda k, v, a: a, mat, named)
+            return src.aggregate(lambda: 0, lambda k, v, a: a, lambda k, v, a: a, mat, named)
         if isinstance(src, KGroupedStream):
             return src.reduce(lambda a, v: a, mat, named)
         return src.reduce(lambda a, v: a, lambda a, v: a, mat, named)

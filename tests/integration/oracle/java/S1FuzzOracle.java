@@ -13,6 +13,14 @@ import java.util.*;
 
 @SuppressWarnings({"unchecked", "rawtypes"})
 public class S1FuzzOracle {
+    static class Noop implements org.apache.kafka.streams.processor.api.Processor<Object, Object, Object, Object> {
+        public void process(org.apache.kafka.streams.processor.api.Record<Object, Object> record) { }
+    }
+
+    static class NoopValues implements org.apache.kafka.streams.processor.api.FixedKeyProcessor<Object, Object, Object> {
+        public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<Object, Object> record) { }
+    }
+
     static Named named(JsonNode op) {
         return op.has("name") ? Named.as(op.get("name").asText()) : null;
     }
@@ -43,6 +51,27 @@ public class S1FuzzOracle {
             case "selectKey": return n == null ? s.selectKey((k, v) -> v) : s.selectKey((k, v) -> v, n);
             case "map": return n == null ? s.map((k, v) -> KeyValue.pair(v, k)) : s.map((k, v) -> KeyValue.pair(v, k), n);
             case "peek": return n == null ? s.peek((k, v) -> { }) : s.peek((k, v) -> { }, n);
+            case "flatMap": return n == null ? s.flatMap((k, v) -> List.of(KeyValue.pair(v, k)))
+                                             : s.flatMap((k, v) -> List.of(KeyValue.pair(v, k)), n);
+            case "foreach":
+                if (n == null) s.foreach((k, v) -> { }); else s.foreach((k, v) -> { }, n);
+                return null;
+            case "process": return n == null ? s.process(Noop::new) : s.process(Noop::new, n);
+            case "processValues": return n == null ? s.processValues(NoopValues::new) : s.processValues(NoopValues::new, n);
+            case "pattern": return b.stream(java.util.regex.Pattern.compile(op.get("pattern").asText()));
+            case "aggregate": {
+                Initializer i = () -> 0;
+                if (src instanceof KGroupedStream) {
+                    KGroupedStream g = (KGroupedStream) src;
+                    Aggregator a = (k, v, agg) -> agg;
+                    if (m != null) return n == null ? g.aggregate(i, a, m) : g.aggregate(i, a, n, m);
+                    return g.aggregate(i, a);
+                }
+                KGroupedTable g = (KGroupedTable) src;
+                Aggregator a = (k, v, agg) -> agg;
+                if (m != null) return n == null ? g.aggregate(i, a, a, m) : g.aggregate(i, a, a, n, m);
+                return n == null ? g.aggregate(i, a, a) : g.aggregate(i, a, a, n);
+            }
             case "merge": {
                 KStream o = (KStream) h.get(op.get("other").asInt());
                 return n == null ? s.merge(o) : s.merge(o, n);
