@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Mapping, TypeVar
 
 from pystreams.errors import PystreamsError
 
@@ -34,7 +34,7 @@ class TestRecord(Generic[K, V]):
 
     def __post_init__(self) -> None:
         if not isinstance(self.headers, tuple):
-            object.__setattr__(self, "headers", tuple(tuple(h) for h in self.headers))  # type: ignore[misc]
+            object.__setattr__(self, "headers", normalize_headers(self.headers))
         if self.timestamp is not None and not isinstance(self.timestamp, int):
             object.__setattr__(self, "timestamp", to_millis(self.timestamp))
 
@@ -42,6 +42,13 @@ class TestRecord(Generic[K, V]):
     def record_time(self) -> datetime | None:
         """The timestamp as an aware UTC datetime (Kafka's getRecordTime)."""
         return None if self.timestamp is None else datetime.fromtimestamp(self.timestamp / 1000, timezone.utc)
+
+
+def normalize_headers(headers: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """Headers as a tuple of (key, value) pairs; a dict is accepted for convenience (one value per key)."""
+    if isinstance(headers, Mapping):
+        headers = headers.items()
+    return tuple((str(k), v) for k, v in headers)
 
 
 def to_millis(value: Any) -> int:

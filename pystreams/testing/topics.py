@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Iterable, TypeVar
 
 from pystreams.state.api import KeyValue
-from pystreams.testing.records import NoSuchElementError, TestRecord, duration_millis, to_millis
+from pystreams.testing.records import NoSuchElementError, TestRecord, duration_millis, normalize_headers, to_millis
 
 if TYPE_CHECKING:
     from pystreams.testing.driver import TopologyTestDriver
@@ -41,8 +41,9 @@ class TestInputTopic(Generic[K, V]):
             raise ValueError("advance must not be negative")
         self._current += ms
 
-    def pipe_input(self, *args: Any, timestamp: Any = None, headers: Iterable[tuple[str, bytes | None]] = ()) -> None:
-        """pipe_input(value) / (key, value) / (key, value, timestamp) / (TestRecord); timestamp in ms or datetime."""
+    def pipe_input(self, *args: Any, timestamp: Any = None, headers: Any = ()) -> None:
+        """pipe_input(value) / (key, value) / (key, value, timestamp) / (TestRecord); timestamp in ms or datetime,
+        headers as (key, value) pairs or a dict."""
         if len(args) == 1 and isinstance(args[0], TestRecord):
             record = args[0]
             if timestamp is not None or headers:
@@ -59,12 +60,11 @@ class TestInputTopic(Generic[K, V]):
             key, value, timestamp = args
         else:
             raise TypeError("pipe_input(value) | pipe_input(key, value[, timestamp]) | pipe_input(TestRecord)")
-        self._pipe(key, value, None if timestamp is None else to_millis(timestamp), tuple(headers))
+        self._pipe(key, value, None if timestamp is None else to_millis(timestamp), normalize_headers(headers))
 
     def _pipe(self, key: Any, value: Any, timestamp: int | None, headers: Any) -> None:
         ts = self._current if timestamp is None else timestamp
         topic = self.topic
-        headers = tuple(headers)
         self._driver._pipe_raw(topic, self._ks.serialize(topic, key, headers),
                                self._vs.serialize(topic, value, headers), ts, headers)
         self._current += self._advance

@@ -318,3 +318,20 @@ def test_equal_timestamps_across_partitions_follow_kafkas_partition_group() -> N
     with TopologyTestDriver(t) as d:
         d.create_input_topic("in", S(), S()).pipe_input("k", "x", 5)
         assert d.create_output_topic("out", S(), S()).read_values_to_list() == ["a1", "b1", "a2", "b2"]
+
+
+def test_headers_as_dict_and_global_only_topology() -> None:
+    class Loader(Processor[str, str, None, None]):
+        def init(self, context: ProcessorContext[None, None]) -> None:
+            self.store = context.get_state_store("g")
+
+        def process(self, record: Record[str, str]) -> None:
+            self.store.put(record.key, dict(record.headers)["h"].decode())
+
+    t = Topology()
+    t.add_global_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("g"), S(), S())
+                       .with_logging_disabled(), "g-src", "g-topic", "g-proc", Loader, key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        d.create_input_topic("g-topic", S(), S()).pipe_input("k", "v", headers={"h": b"from-header"})
+        assert d.get_key_value_store("g").get("k") == "from-header"
+    assert TestRecord("k", "v", 1, {"a": b"1"}).headers == (("a", b"1"),)
