@@ -194,3 +194,23 @@ def test_repartition_operator_uses_its_own_topic() -> None:
     assert "Sink: KSTREAM-SINK-0000000002 (topic: KSTREAM-REPARTITION-0000000001-repartition)" in out
     assert "Source: KSTREAM-SOURCE-0000000004 (topics: [KSTREAM-REPARTITION-0000000001-repartition])" in out
     assert len(t.subtopologies()) == 2
+
+
+def test_same_topic_read_twice_is_one_source_like_kafka() -> None:
+    b = StreamsBuilder()
+    b.stream("a").filter(lambda k, v: True).to("o1")
+    b.stream("a").map_values(str).to("o2")
+    t = b.build()
+    assert [n.name for n in t.nodes() if n.kind == "source"] == ["KSTREAM-SOURCE-0000000000"]
+    assert t.node("KSTREAM-SOURCE-0000000000").children == ["KSTREAM-FILTER-0000000001",
+                                                            "KSTREAM-MAPVALUES-0000000004"]
+
+
+def test_overlapping_but_unequal_sources_are_refused() -> None:
+    from pystreams.errors import TopologyError
+
+    b = StreamsBuilder()
+    b.stream(["a", "b"]).to("o1")
+    b.stream("a").to("o2")
+    with pytest.raises(TopologyError, match="overlapping but not equal input topics"):
+        b.build()
