@@ -121,15 +121,9 @@ def test_describe_equals_java(java_streams: Any, name: str) -> None:
     assert str(builder.build().describe()) == java_streams.describe(name, config)
 
 
-ZERO_CACHE_GAP = pytest.mark.xfail(
-    reason="engine keeps a zero-byte caching layer; Kafka strips caching when statestore.cache.max.bytes=0 "
-           "(InternalTopologyBuilder.rewriteTopology), reported to S3 in notes/to-S3-from-S2.md", strict=False)
-
-
-@pytest.mark.parametrize("name", ["statefultablegroupby", pytest.param("statefulchains", marks=ZERO_CACHE_GAP),
-                                  "statefultablefiltermap"])
+@pytest.mark.parametrize("name", ["statefultablegroupby", "statefulchains", "statefultablefiltermap"])
 def test_outputs_equal_java_with_a_zero_byte_record_cache(java_streams: Any, name: str) -> None:
-    # statestore.cache.max.bytes=0 keeps the caching layer but evicts on every write (Kafka's config)
+    # statestore.cache.max.bytes=0 strips the caching layers (Kafka's InternalTopologyBuilder.rewriteTopology)
     records = random_records(seed=7 + len(name), topics=("in", "tin") if name == "statefulchains" else ("in",))
     params: dict[str, Any] = {"caching": True}
     config: dict[str, Any] = {"statestore.cache.max.bytes": 0}
