@@ -1,5 +1,5 @@
 // Used by capture_clients.py: the Apache Kafka Java client (4.x) produces one keyed record with a
-// header to topic "cap", then reads it back by assignment, so we see that it accepts our responses.
+// header to topic "cap", then reads it back in a consumer group and commits, so we see that it accepts our responses.
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -9,7 +9,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -31,15 +30,16 @@ public class JavaClients {
         c.put("key.deserializer", ByteArrayDeserializer.class.getName());
         c.put("value.deserializer", ByteArrayDeserializer.class.getName());
         c.put("enable.auto.commit", "false");
+        c.put("group.id", "capture");
+        c.put("auto.offset.reset", "earliest");
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
-            TopicPartition tp = new TopicPartition("cap", 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long deadline = System.currentTimeMillis() + 15000;
+            consumer.subscribe(List.of("cap"));
+            long deadline = System.currentTimeMillis() + 20000;
             while (System.currentTimeMillis() < deadline) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     System.out.println("consumed: " + new String(r.key()) + "=" + new String(r.value()) + "@" + r.offset());
+                    consumer.commitSync();
                     return;
                 }
             }

@@ -2,9 +2,10 @@
 
 A tiny answer-machine on 127.0.0.1 (a free port) that speaks only this codec, with one topic "cap"
 of one partition that it leads. A client produces one record to it, then consumes it back by
-assignment (no group): ApiVersions, Metadata, InitProducerId, Produce, ListOffsets,
-OffsetForLeaderEpoch, FindCoordinator and Fetch are answered; the Fetch answer carries the very
-record batch the client produced. Every request seen is written to OUT.json
+a one-member consumer group (it leads and assigns itself the partition), commits and leaves:
+ApiVersions, Metadata, InitProducerId, Produce, FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+OffsetFetch, ListOffsets, OffsetForLeaderEpoch, Fetch, OffsetCommit and LeaveGroup are answered;
+the Fetch answer carries the very record batch the client produced. Every request seen is written to OUT.json
 (tests/unit/protocol/client_captures.json keeps the first of each api/version per client):
 
     .venv/bin/python bench/protocol/capture_clients.py confluent-kafka|kafka-python|kcat|java OUT.json
@@ -26,7 +27,8 @@ import time
 import uuid
 from typing import Any
 
-from pystreams.broker.protocol import (ApiKey, UnsupportedVersionError, api_versions_keys, decode_request,
+from pystreams.broker.protocol import (ApiKey, UnsupportedVersionError, api_versions_keys, decode_assignment,
+                                       decode_request,
                                        decode_request_header, encode_api_versions_fallback, encode_response)
 
 TOPIC = "cap"
@@ -40,6 +42,8 @@ class AnswerMachine:
         self.label = label
         self.captured: list[dict[str, Any]] = []
         self.batch: bytes | None = None
+        self.assignment = b""
+        self.committed: dict[int, int] = {}
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -97,6 +101,46 @@ class AnswerMachine:
             return me
         return {"coordinators": [{"key": key, **me} for key in body["coordinator_keys"]]}
 
+    # a one-member classic group: the member leads, computes the assignment, gets it back
+    def _join_group(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        member = body["member_id"] or "capture-member-1"
+        protocol = body["protocols"][0]
+        return {"generation_id": 1, "protocol_type": body["protocol_type"], "protocol_name": protocol["name"],
+                "leader": member, "member_id": member,
+                "members": [{"member_id": member, "group_instance_id": body["group_instance_id"],
+                             "metadata": protocol["metadata"]}]}
+
+    def _sync_group(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        mine = [a["assignment"] for a in body["assignments"] if a["member_id"] == body["member_id"]]
+        self.assignment = mine[0] if mine else b""
+        return {"protocol_type": body["protocol_type"], "protocol_name": body["protocol_name"],
+                "assignment": self.assignment}
+
+    def _heartbeat(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def _offset_fetch(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        def topics(requested: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+            return [{"name": t["name"], "partitions": [
+                {"partition_index": i, "committed_offset": self.committed.get(i, -1), "metadata": ""}
+                for i in t["partition_indexes"]]} for t in requested or []]
+        if version < 8:
+            return {"topics": topics(body["topics"])}
+        return {"groups": [{"group_id": g["group_id"], "topics": topics(g["topics"])} for g in body["groups"]]}
+
+    def _offset_commit(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        for t in body["topics"]:
+            for p in t["partitions"]:
+                self.committed[p["partition_index"]] = p["committed_offset"]
+        return {"topics": [{"name": t["name"], "partitions": [{"partition_index": p["partition_index"]}
+                                                              for p in t["partitions"]]} for t in body["topics"]]}
+
+    def _leave_group(self, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        if version < 3:
+            return {}
+        return {"members": [{"member_id": m["member_id"], "group_instance_id": m["group_instance_id"]}
+                            for m in body["members"]]}
+
     def _produce(self, version: int, body: dict[str, Any]) -> dict[str, Any] | None:
         for topic in body["topic_data"]:
             for partition in topic["partition_data"]:
@@ -132,34 +176,43 @@ class AnswerMachine:
 
 def run_python_clients(which: str, bootstrap: str) -> None:
     if which == "confluent-kafka":
-        from confluent_kafka import Consumer, Producer, TopicPartition
+        from confluent_kafka import Consumer, Producer
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
         delivered: list[Any] = []
         producer.produce(TOPIC, key=b"k", value=b"hello", headers=[("h", b"v")],
                          on_delivery=lambda err, msg: delivered.append((err, msg.offset())))
         producer.flush(10)
         print("delivered:", delivered)
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "capture", "enable.auto.commit": False})
-        consumer.assign([TopicPartition(TOPIC, 0, 0)])
-        msg = consumer.poll(10)
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "capture", "auto.offset.reset": "earliest",
+                             "enable.auto.commit": False})
+        consumer.subscribe([TOPIC])
+        msg = None
+        deadline = time.time() + 20
+        while msg is None and time.time() < deadline:
+            msg = consumer.poll(1)
         print("consumed:", msg and (msg.key(), msg.value(), msg.headers(), msg.offset()))
+        consumer.commit(asynchronous=False)
         consumer.close()
     elif which == "kafka-python":
-        from kafka import KafkaConsumer, KafkaProducer, TopicPartition as KTopicPartition
+        from kafka import KafkaConsumer, KafkaProducer
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=0)
         print("delivered:", producer.send(TOPIC, key=b"k", value=b"hello", headers=[("h", b"v")]).get(timeout=10))
         producer.close()
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        consumer.assign([KTopicPartition(TOPIC, 0)])
-        consumer.seek(KTopicPartition(TOPIC, 0), 0)
-        print("consumed:", consumer.poll(timeout_ms=10000))
+        consumer = KafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id="capture",
+                                 auto_offset_reset="earliest", enable_auto_commit=False)
+        records: dict[Any, Any] = {}
+        deadline = time.time() + 20
+        while not records and time.time() < deadline:
+            records = consumer.poll(timeout_ms=1000)
+        print("consumed:", records)
+        consumer.commit()
         consumer.close()
     elif which == "kcat":
         out = subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", TOPIC, "-k", "k"], input="hello\n",
                              capture_output=True, text=True, timeout=30)
         print("produced:", out.returncode, out.stderr[-300:])
-        out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-c", "1",
-                              "-e", "-f", "%k=%s@%o\n"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(["kcat", "-b", bootstrap, "-G", "capture", "-X", "auto.offset.reset=earliest",
+                              "-c", "1", "-f", "%k=%s@%o\n", TOPIC], capture_output=True, text=True, timeout=30)
         print("consumed:", out.returncode, out.stdout, out.stderr[-300:])
 
 
@@ -183,6 +236,8 @@ def main() -> None:
     with open(out_path, "w") as out:
         json.dump(machine.captured, out, indent=1)
     print(sorted({(c["api_key"], c["api_version"]) for c in machine.captured}))
+    print("committed:", machine.committed, "assignment:", decode_assignment(machine.assignment)
+          if machine.assignment else None)
 
 
 if __name__ == "__main__":

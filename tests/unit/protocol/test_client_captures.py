@@ -1,8 +1,9 @@
 """Requests captured from real clients (confluent-kafka 2.16.1 / librdkafka 2.16.0, kafka-python
 3.0.12, kcat with librdkafka 2.0.2, the Apache Kafka Java client 4.1.1) talking to bench/protocol/capture_clients.py, which answered them
-with this codec: each client produced a record and read it back (so it accepted our ApiVersions,
-Metadata, Produce, ListOffsets, FindCoordinator, Fetch and, for Java's idempotent producer,
-InitProducerId responses). Each frame must decode and re-encode to the identical bytes."""
+with this codec: each client produced a record, read it back in a one-member consumer group,
+committed and left (so it accepted our ApiVersions, Metadata, Produce, FindCoordinator, JoinGroup,
+SyncGroup, Heartbeat, OffsetFetch, ListOffsets, Fetch, OffsetCommit, LeaveGroup and, for Java's
+idempotent producer, InitProducerId responses). Each frame must decode and re-encode to the identical bytes."""
 from __future__ import annotations
 
 import json
@@ -41,6 +42,21 @@ def test_captured_request_decodes_and_reencodes_identically(capture: dict[str, A
 
 def test_every_client_is_represented() -> None:
     assert {c["client"] for c in CAPTURES} == {"confluent-kafka", "kafka-python", "kcat", "java"}
-    assert {c["api_key"] for c in CAPTURES} == {ApiKey.API_VERSIONS, ApiKey.METADATA, ApiKey.PRODUCE,
-                                                ApiKey.INIT_PRODUCER_ID, ApiKey.FETCH, ApiKey.LIST_OFFSETS,
-                                                ApiKey.FIND_COORDINATOR}
+    assert {c["api_key"] for c in CAPTURES} == {
+        ApiKey.API_VERSIONS, ApiKey.METADATA, ApiKey.PRODUCE, ApiKey.INIT_PRODUCER_ID, ApiKey.FETCH,
+        ApiKey.LIST_OFFSETS, ApiKey.FIND_COORDINATOR, ApiKey.JOIN_GROUP, ApiKey.SYNC_GROUP, ApiKey.HEARTBEAT,
+        ApiKey.OFFSET_FETCH, ApiKey.OFFSET_COMMIT, ApiKey.LEAVE_GROUP}
+
+
+def test_captured_join_group_metadata_is_a_consumer_subscription() -> None:
+    from pystreams.broker.protocol import decode_subscription
+    joins = [c for c in CAPTURES if c["api_key"] == ApiKey.JOIN_GROUP]
+    assert len(joins) == 4
+    for capture in joins:
+        frame = memoryview(bytes.fromhex(capture["hex"]))
+        header, offset = decode_request_header(frame)
+        body = decode_request(header, frame, offset)
+        assert body["group_id"] == "capture" and body["protocol_type"] == "consumer"
+        for protocol in body["protocols"]:
+            _, subscription = decode_subscription(protocol["metadata"])
+            assert subscription["topics"] == ["cap"]
