@@ -250,6 +250,27 @@ class StreamTask:
         topics = self.store_context._changelog_topics
         return {name: topic for name in self._store_order if (topic := topics.get(name))}
 
+    def _innermost(self, store_name: str) -> Any:
+        store = self.stores[store_name].wrapped
+        return store.innermost() if hasattr(store, "innermost") else store
+
+    def checkpoint(self, changelog_offsets: Mapping[str, int]) -> None:
+        """Record, per store, the changelog offset its data reflects (persistent stores keep it with the data)."""
+        for name, offset in changelog_offsets.items():
+            writer = getattr(self._innermost(name), "write_changelog_offset", None)
+            if writer is not None:
+                writer(offset)
+
+    def checkpointed_offsets(self) -> dict[str, int]:
+        """store -> changelog offset stored with its data (restore starts after it); absent when unknown."""
+        found: dict[str, int] = {}
+        for name in self.changelog_topics():
+            reader = getattr(self._innermost(name), "changelog_offset", None)
+            offset = reader() if reader is not None else None
+            if offset is not None:
+                found[name] = offset
+        return found
+
     def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
         """Write changelog records (key, value or None, timestamp, offset) into a store, before processing."""
         if not self.initialized:

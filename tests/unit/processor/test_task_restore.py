@@ -66,8 +66,13 @@ def test_changelog_replay_rebuilds_the_store(tmp_path: Any, persistent: bool, ca
     log = [r for r in collector.records if r.topic == "rs-latest-changelog"]
     assert log and all(r.partition == 3 for r in log)  # the task's partition
     fresh = new_task(tmp_path / "b", persistent, caching)
+    assert fresh.checkpointed_offsets() == {}
     fresh.restore("latest", [(r.key, r.value, r.timestamp, i) for i, r in enumerate(log)])
     assert list(fresh.stores["latest"].all()) == expected
+    # RocksDB keeps the last restored offset with the data; in-memory stores keep nothing across restarts
+    assert fresh.checkpointed_offsets() == ({"latest": len(log) - 1} if persistent else {})
+    fresh.checkpoint({"latest": 1234})
+    assert fresh.checkpointed_offsets() == ({"latest": 1234} if persistent else {})
     fresh.close()
 
 
