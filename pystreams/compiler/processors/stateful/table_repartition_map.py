@@ -131,6 +131,7 @@ class _RepartitionMapValueGetter:
         pair = self._selector(key, value)
         if pair is None:
             return None
+        # Kafka uses the current record timestamp here; our context exposes stream time, the closest we have
         timestamp = found.timestamp if found is not None else self._context.current_stream_time_ms()
         return ValueAndTimestamp(pair, timestamp)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from pystreams.compiler.processors.stateful.errors import StatefulProcessingError
 from pystreams.compiler.processors.stateful.forwarding import TimestampedStore
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
 from pystreams.processor import ProcessorContext
@@ -20,7 +21,7 @@ class _StoreValueGetter:
 
     def get(self, key: Any) -> Any:
         if self._store is None:
-            raise RuntimeError(f"value getter for store {self._store_name!r} used before init()")
+            raise StatefulProcessingError(f"value getter for store {self._store_name!r} used before init()")
         return self._store.get(key)
 
     def close(self) -> None:
