@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pystreams import Branched, Materialized, Named, Produced, Repartitioned, Serdes, StreamsBuilder
+from pystreams.processor import FixedKeyProcessor, FixedKeyRecord, Processor, Record
+from pystreams.state import Stores
 from pystreams.testing import TestRecord, TopologyTestDriver
 
 S = Serdes.String()
@@ -85,6 +87,45 @@ def repartition(b: StreamsBuilder) -> Outputs:
     return {"counts": True}
 
 
+def extractor(b: StreamsBuilder) -> Outputs:
+    b.stream("in").filter(lambda k, v: v is not None).to(lambda k, v, ctx: "ex-" + v[:1])
+    return {"ex-a": False, "ex-b": False, "ex-c": False, "ex-x": False}
+
+
+class CountingProcessor(Processor[str, str, str, str]):
+    """Forwards value + "#" + how many records this key had so far."""
+
+    def init(self, context: Any) -> None:
+        self.context = context
+        self.store = context.get_state_store("seen")
+
+    def process(self, record: Record[str, str]) -> None:
+        n = (self.store.get(record.key) or 0) + 1
+        self.store.put(record.key, n)
+        self.context.forward(record.with_value(f"{record.value}#{n}"))
+
+
+class UpperValues(FixedKeyProcessor[str, str, str]):
+    def init(self, context: Any) -> None:
+        self.context = context
+
+    def process(self, record: FixedKeyRecord[str, str]) -> None:
+        self.context.forward(record.with_value(record.value.upper()))
+
+
+def process(b: StreamsBuilder) -> Outputs:
+    b.add_state_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("seen"), S, Serdes.Long()))
+    (b.stream("in").filter(lambda k, v: k is not None and v is not None).process(CountingProcessor, "seen")
+     .process_values(UpperValues).to("processed"))
+    return {"processed": False}
+
+
+def table_chain(b: StreamsBuilder) -> Outputs:
+    (b.stream("in").to_table().filter(lambda k, v: len(v) > 1)
+     .group_by(lambda k, v: (v[:1], v)).count(Materialized.as_("by-first")).to_stream().to("chain", LONGS))
+    return {"chain": True}
+
+
 CASES: dict[str, tuple[Callable[[StreamsBuilder], Outputs], dict[str, str] | None]] = {
     "stateless": (stateless, None),
     "split_merge": (split_merge, None),
@@ -95,6 +136,9 @@ CASES: dict[str, tuple[Callable[[StreamsBuilder], Outputs], dict[str, str] | Non
     "three_groupings": (three_groupings, None),
     "three_groupings_optimized": (three_groupings, {"topology.optimization": "all"}),
     "repartition": (repartition, None),
+    "extractor": (extractor, None),
+    "process": (process, None),
+    "table_chain": (table_chain, None),
 }
 
 

@@ -10,6 +10,8 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.*;
 import org.apache.kafka.streams.kstream.*;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
 
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,36 @@ import java.nio.file.Path;
 import java.util.*;
 
 public class S1DriveOracle {
+    // forwards value + "#" + how many records this key had so far (a store per task)
+    static class CountingProcessor implements org.apache.kafka.streams.processor.api.Processor<String, String, String, String> {
+        private org.apache.kafka.streams.processor.api.ProcessorContext<String, String> context;
+        private KeyValueStore<String, Long> store;
+
+        public void init(org.apache.kafka.streams.processor.api.ProcessorContext<String, String> context) {
+            this.context = context;
+            this.store = context.getStateStore("seen");
+        }
+
+        public void process(org.apache.kafka.streams.processor.api.Record<String, String> record) {
+            Long seen = store.get(record.key());
+            long n = (seen == null ? 0 : seen) + 1;
+            store.put(record.key(), n);
+            context.forward(record.withValue(record.value() + "#" + n));
+        }
+    }
+
+    static class UpperValues implements org.apache.kafka.streams.processor.api.FixedKeyProcessor<String, String, String> {
+        private org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, String> context;
+
+        public void init(org.apache.kafka.streams.processor.api.FixedKeyProcessorContext<String, String> context) {
+            this.context = context;
+        }
+
+        public void process(org.apache.kafka.streams.processor.api.FixedKeyRecord<String, String> record) {
+            context.forward(record.withValue(record.value().toUpperCase()));
+        }
+    }
+
     static final Map<String, Deserializer<?>> OUT = new LinkedHashMap<>();
 
     static void out(String topic, boolean longValues) {
@@ -92,6 +124,26 @@ public class S1DriveOracle {
             case "repartition": {
                 b.<String, String>stream("in").selectKey((k, v) -> v).repartition(Repartitioned.as("shuffle"))
                     .groupByKey().count().toStream().to("counts", longs); out("counts", true);
+                return;
+            }
+            case "extractor": {
+                b.<String, String>stream("in").filter((k, v) -> v != null)
+                    .to((k, v, ctx) -> "ex-" + v.substring(0, 1));
+                for (String t : List.of("ex-a", "ex-b", "ex-c", "ex-x")) out(t, false);
+                return;
+            }
+            case "process": {
+                b.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("seen"), Serdes.String(), Serdes.Long()));
+                b.<String, String>stream("in").filter((k, v) -> k != null && v != null)
+                    .process(CountingProcessor::new, "seen")
+                    .processValues(UpperValues::new)
+                    .to("processed"); out("processed", false);
+                return;
+            }
+            case "table_chain": {
+                b.<String, String>stream("in").toTable().filter((k, v) -> v.length() > 1)
+                    .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), v)).count(Materialized.as("by-first"))
+                    .toStream().to("chain", longs); out("chain", true);
                 return;
             }
             default:
