@@ -7,7 +7,7 @@ from pystreams.errors import PystreamsError
 from pystreams.processor.api import (Cancellable, FixedKeyProcessorContext, Interval, ProcessorContext,
                                      PunctuationType, Punctuator, interval_ms)
 from pystreams.processor.internals.errors import StoreNotConnectedError, StreamsException
-from pystreams.processor.record import RecordMetadata
+from pystreams.processor.record import FixedKeyRecord, RecordMetadata
 from pystreams.processor.task_id import TaskId
 from pystreams.state.context import RecordContext
 
@@ -131,6 +131,18 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
 
     def __repr__(self) -> str:
         return f"ProcessorContext(task={self._task.id}, node={self.node_name})"
+
+
+class FixedKeyProcessorContextImpl(ProcessorContextImpl):
+    """The context of a FixedKeyProcessor: only FixedKeyRecords may be forwarded, so keys cannot change."""
+
+    def forward(self, record: Any, child_name: str | None = None) -> None:
+        if type(record) is not FixedKeyRecord:
+            raise StreamsException(
+                f"FixedKeyProcessor {self.node_name} forwarded a {type(record).__name__}: forward the "
+                "FixedKeyRecord you received, changed with with_value()/with_timestamp()/with_headers(); use a "
+                "Processor (process() instead of process_values()) to change keys.")
+        super().forward(record, child_name)
 
 
 def wrap_user_error(e: Exception, task: StreamTask, node: str) -> PystreamsError:

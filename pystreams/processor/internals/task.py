@@ -14,9 +14,9 @@ import time as _time
 from typing import Any, Callable, Iterable, Mapping
 
 from pystreams.errors import ConfigError, PystreamsError, TopologyError
-from pystreams.processor.api import PunctuationType
+from pystreams.processor.api import FixedKeyProcessor, PunctuationType
 from pystreams.processor.internals.collector import RecordCollector
-from pystreams.processor.internals.context import ProcessorContextImpl
+from pystreams.processor.internals.context import FixedKeyProcessorContextImpl, ProcessorContextImpl
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.java_heap import JavaPriorityQueue
 from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, SourceRuntime
@@ -170,9 +170,12 @@ class StreamTask:
     def _build(self, nodes: list[Any]) -> None:
         runtimes: dict[str, Callable[[Any], None]] = {}
         for node in nodes:
-            ctx = ProcessorContextImpl(self, node.name, list(getattr(node, "stores", []) or []))
-            self.contexts[node.name] = ctx
             kind = node.kind
+            processor = node.supplier() if kind == "processor" else None
+            context_class = (FixedKeyProcessorContextImpl if isinstance(processor, FixedKeyProcessor)
+                             else ProcessorContextImpl)
+            ctx = context_class(self, node.name, list(getattr(node, "stores", []) or []))
+            self.contexts[node.name] = ctx
             if kind == "source":
                 topics = [self.physical_topic(t) for t in node.topics]
                 where = _where(node, f"Source node {node.name} (topics {topics or node.pattern.pattern})")
@@ -188,7 +191,6 @@ class StreamTask:
                     self._source_by_topic[t] = src
                 runtimes[node.name] = src.process
             elif kind == "processor":
-                processor = node.supplier()
                 if processor is None or not callable(getattr(processor, "process", None)):
                     raise TopologyError(f"The supplier of processor {node.name} returned {processor!r}: it must "
                                         "return a new Processor (with a process(record) method) on every call.")

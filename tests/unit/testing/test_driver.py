@@ -335,3 +335,20 @@ def test_headers_as_dict_and_global_only_topology() -> None:
         d.create_input_topic("g-topic", S(), S()).pipe_input("k", "v", headers={"h": b"from-header"})
         assert d.get_key_value_store("g").get("k") == "from-header"
     assert TestRecord("k", "v", 1, {"a": b"1"}).headers == (("a", b"1"),)
+
+
+def test_fixed_key_processor_cannot_forward_a_new_key() -> None:
+    class Rekey(FixedKeyProcessor[str, str, str]):
+        def init(self, context: FixedKeyProcessorContext[str, str]) -> None:
+            self.context = context
+
+        def process(self, record: FixedKeyRecord[str, str]) -> None:
+            self.context.forward(Record("other", record.value, record.timestamp))  # type: ignore[arg-type]
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("rekey", Rekey, "src")
+    t.add_sink("sink", "out", "rekey", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t) as d:
+        with pytest.raises(StreamsException, match="FixedKeyProcessor rekey forwarded a Record"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "v")
