@@ -173,9 +173,7 @@ def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:
              "            _unexpected(self, kwargs)",
              *strict_body,
              "    else:",
-             *data_body,
-             "        if kwargs:",
-             "            __d__.update(kwargs)"]
+             *data_body]  # unknown keys in data are ignored (Faust kept them as attributes)
     if hasattr(cls, "__post_init__"):
         lines.append("    self.__post_init__()")
     if options.validation:
@@ -188,8 +186,6 @@ def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], A
     """Generate ``from_data`` for the common case (a dict naming this class or no class): fills
     the instance dict directly, no keyword-argument round trip. Anything else takes ``slow``."""
     ns: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_slow": slow,
-                          "_known": frozenset([d.input_name for d in options.descriptors.values()]
-                                             + [BLESSED]),
                           "_ns": options.namespace, "_missing": _missing_field,
                           "_BLESSED": BLESSED}
     body = []
@@ -218,7 +214,7 @@ def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], A
                      f"        if {key!r} in data:",
                      f"            raise",
                      f"        _missing(_cls, {name!r})"]
-    lines = ["def from_data(data):",
+    lines = ["def from_data(data):",  # unknown keys are ignored, as by the msgspec path
              "    if type(data) is not dict:",
              "        return _slow(data)",
              "    meta = data.get(_BLESSED)",
@@ -226,9 +222,7 @@ def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], A
              "        return _slow(data)",
              "    self = _new(_cls)",
              "    __d__ = self.__dict__",
-             *body,
-             "    if not _known.issuperset(data):",
-             "        __d__.update((k, v) for k, v in data.items() if k not in _known)"]
+             *body]
     if hasattr(cls, "__post_init__"):
         lines.append("    self.__post_init__()")
     if options.validation:

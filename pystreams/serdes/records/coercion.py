@@ -121,6 +121,8 @@ class _Builder:
         return user
 
     def _scalar(self, tp: type) -> Converter | None:
+        if tp is float:  # JSON has one number type: a declared float comes back a float
+            return lambda v: float(v) if type(v) is int else v
         if issubclass(tp, _dt.datetime):
             parse = self.date_parser
             return lambda v: v if v is None or isinstance(v, _dt.datetime) else parse(v)

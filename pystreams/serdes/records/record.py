@@ -52,7 +52,22 @@ else:
         StringField,
     )
 from pystreams.serdes.records.options import RecordOptions
-from pystreams.serdes.records.registry import BLESSED_KEY, namespace_of, registry
+from pystreams.serdes.records.fastjson import json_decoder
+from pystreams.serdes.records.registry import (
+    BLESSED_KEY,
+    may_name_blessed_model,
+    namespace_of,
+    note_blessed_model,
+    registry,
+)
+
+try:
+    import msgspec as _msgspec
+
+    _MSGSPEC_ERRORS: tuple[type[Exception], ...] = (_msgspec.ValidationError,
+                                                    _msgspec.DecodeError)
+except ImportError:  # pragma: no cover - msgspec is a core dependency
+    _MSGSPEC_ERRORS = ()
 
 R = TypeVar("R", bound="Record")
 
@@ -151,6 +166,8 @@ class Record:
             return
         cls.__is_abstract__ = False
         registry[options.namespace] = cls
+        if options.allow_blessed_key or options.polymorphic_fields:
+            note_blessed_model(options.namespace)
         cls._pending_ = True
         if "__init__" not in cls.__dict__:
             cls.__init__ = Record.__pending_init__  # type: ignore[method-assign]
@@ -245,9 +262,9 @@ class Record:
             raise
         except TypeError as exc:
             raise SerdeError(f"cannot load {cls.__name__} from data: {exc}") from exc
-        except (ValueError, ArithmeticError) as exc:
+        except Exception as exc:  # ValueError, AttributeError (a list for a dict) ...
             raise SerdeError(f"cannot load {cls.__name__}: a value does not fit its declared "
-                             f"type ({exc})") from exc
+                             f"type ({type(exc).__name__}: {exc})") from exc
 
     @classmethod
     def _load_slow(cls, data: Any, preferred_type: type | None) -> Self:
@@ -281,6 +298,15 @@ class Record:
               serializer: str | None = None) -> Self:
         """Decode bytes written by ``dumps`` (or by a Faust app) into a record."""
         codec = cls._options.serializer or serializer or default_serializer
+        if codec is None or codec == "json":
+            fast = cls.__dict__.get("_msgspec_decoder_")
+            if fast is None and "_msgspec_decoder_" not in cls.__dict__:
+                fast = json_decoder(cls)
+            if fast is not None and isinstance(s, bytes) and not may_name_blessed_model(s):
+                try:
+                    return fast(s)  # type: ignore[no-any-return]
+                except _MSGSPEC_ERRORS:
+                    pass  # anything msgspec refuses: the Python path decides
         try:
             data = codecs.loads(codec, s)
         except SerdeError:

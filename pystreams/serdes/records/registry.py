@@ -38,3 +38,20 @@ def maybe_model_from(value: Any, candidates: Iterable[type], fallback: type) -> 
     if model is not None and any(issubclass(model, c) for c in candidates):
         return model.from_data(value, preferred_type=model)  # type: ignore[attr-defined]
     return fallback._from_data_field(value)  # type: ignore[attr-defined]
+
+
+_BLESSED: set[bytes] = set()
+
+
+def note_blessed_model(namespace: str) -> None:
+    """A model with allow_blessed_key / polymorphic_fields: a payload naming it may load as it
+    instead of the class asked for, which only the Python loading path decides."""
+    _BLESSED.add(f'"{namespace}"'.encode())
+
+
+def may_name_blessed_model(data: bytes) -> bool:
+    """Whether JSON bytes might name such a model (its namespace appears, or escapes that could
+    spell it): then the Python loading path must decide."""
+    if not _BLESSED:
+        return False
+    return b"\\u" in data or any(ns in data for ns in _BLESSED)
