@@ -125,8 +125,9 @@ def topics_java(name: str) -> dict[str, list[dict[str, str]]]:
 
 def drive_java(name: str, records: list[dict[str, Any]],
                config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run the named Java topology in a TopologyTestDriver over records (and commands such as
-    {"advance_wall_clock_ms": N}); returns its output records as dicts."""
+    """Run the named Java topology in a TopologyTestDriver over records (and the commands
+    {"advance_wall_clock_ms": N} and {"read_store": NAME}); returns its output records, and a
+    {"store": NAME, "entries": [...]} dict where a read_store command was, as dicts."""
     lines = "".join(json.dumps(_encode(record), separators=(",", ":")) + "\n"
                     for record in records)
     out = _run(name, "drive", json.dumps(config or {}), stdin=lines)

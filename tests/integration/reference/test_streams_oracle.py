@@ -84,16 +84,22 @@ def test_wordcount_driver_matches_python_model_update_by_update(java_streams: Ja
     assert java_streams.drive("wordcount", records, NO_CACHE) == expected
 
 
-def test_wordcount_driver_with_default_cache_ends_at_the_same_counts(
+def test_wordcount_driver_with_default_cache_ends_at_the_same_counts_and_store(
         java_streams: JavaStreams) -> None:
     records = random_lines(seed=7, count=200)
-    output = java_streams.drive("wordcount", records)
+    *output, store = java_streams.drive("wordcount", [*records, {"read_store": "word-counts"}])
     final: dict[str, int] = {}
     for update in output:
         assert update["value"] > final.get(update["key"], 0)  # counts only grow
         final[update["key"]] = update["value"]
-    model_final = {u["key"]: u["value"] for u in word_count_model(records)}
+    model = word_count_model(records)
+    model_final = {u["key"]: u["value"] for u in model}
     assert final == model_final
+    # the store iterates in key-byte order and keeps each count's timestamp
+    latest = {u["key"]: u["timestamp"] for u in model}
+    assert store == {"store": "word-counts", "entries": [
+        {"key": word, "value": model_final[word], "timestamp": latest[word]}
+        for word in sorted(model_final, key=str.encode)]}
 
 
 def test_oracle_commands_and_bad_input(java_streams: JavaStreams) -> None:

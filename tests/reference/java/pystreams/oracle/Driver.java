@@ -49,8 +49,9 @@ import org.apache.kafka.streams.test.TestRecord;
  *
  * <p>Input, one JSON object per line: a record {"topic", "key", "value", "timestamp", "headers"}
  * (topic required and declared in inputs(); key/value default to null; timestamp defaults to 0;
- * headers an object name to UTF-8 text, null, or {"base64": "..."}), or a command
- * {"advance_wall_clock_ms": N}. Blank lines are ignored.
+ * headers an object name to UTF-8 text, null, or {"base64": "..."}), or a command:
+ * {"advance_wall_clock_ms": N}, or {"read_store": NAME} which prints the store's entries as one
+ * line {"store": NAME, "entries": [...]} (see {@link StoreReader}). Blank lines are ignored.
  *
  * <p>Output, one JSON object per line, {"topic", "key", "value", "timestamp", "headers"}: after
  * each input line, every output topic is read in outputs() order. So records come out in the
@@ -144,12 +145,17 @@ final class Driver {
                 if (line.isBlank()) {
                     continue;
                 }
+                ObjectNode printed;
                 try {
-                    step(driver, inputs, mapper.readTree(line));
+                    printed = step(driver, inputs, mapper.readTree(line));
                 } catch (JsonProcessingException | IllegalArgumentException e) {
                     throw new Oracle.BadInput("input line " + lineNo + ": " + e.getMessage(), e);
                 }
                 drain(outputs, writer);
+                if (printed != null) {
+                    writer.write(mapper.writeValueAsString(printed));
+                    writer.write('\n');
+                }
             }
             drain(outputs, writer);
         } finally {
@@ -158,19 +164,23 @@ final class Driver {
         }
     }
 
-    private void step(TopologyTestDriver driver, Map<String, TestInputTopic<Object, Object>> inputs,
-                      JsonNode node) {
+    /** Pipe one record or run one command; returns a line to print, if the command has one. */
+    private ObjectNode step(TopologyTestDriver driver, Map<String, TestInputTopic<Object, Object>> inputs,
+                            JsonNode node) {
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object, got " + node);
         }
         if (node.has("advance_wall_clock_ms")) {
             driver.advanceWallClockTime(Duration.ofMillis(node.get("advance_wall_clock_ms").asLong()));
-            return;
+            return null;
+        }
+        if (node.has("read_store")) {
+            return new StoreReader().read(driver, node.get("read_store").asText());
         }
         JsonNode topic = node.get("topic");
         if (topic == null || !topic.isTextual()) {
-            throw new IllegalArgumentException("a record needs \"topic\"; a command is "
-                                               + "{\"advance_wall_clock_ms\": N}; got " + node);
+            throw new IllegalArgumentException("a record needs \"topic\"; commands are "
+                + "{\"advance_wall_clock_ms\": N} and {\"read_store\": NAME}; got " + node);
         }
         TopicSpec spec = topology.inputs().stream().filter(s -> s.topic().equals(topic.asText()))
             .findFirst().orElseThrow(() -> new IllegalArgumentException("topic " + topic
@@ -181,6 +191,7 @@ final class Driver {
         inputs.get(spec.topic()).pipeInput(new TestRecord<>(
             fromJson(spec.key(), node.get("key")), fromJson(spec.value(), node.get("value")),
             headersFromJson(node.get("headers")), timestamp));
+        return null;
     }
 
     private void drain(Map<String, TestOutputTopic<Object, Object>> outputs, Writer writer)
