@@ -8,8 +8,8 @@ Start-up: write server.properties, format the storage with a random cluster id
 then wait until the PLAINTEXT port accepts and an AdminClient sees broker 1 in the metadata (the
 KRaft broker opens its data-plane listener only once it is unfenced, so that means "ready").
 Tear-down: SIGTERM, SIGKILL after a bounded wait, remove the temp dir. The JVM also gets SIGKILL
-when the Python process that started it dies (PR_SET_PDEATHSIG), so a killed test run leaks no
-broker.
+when the Python process that started it dies (PR_SET_PDEATHSIG via `setpriv`), so a killed test
+run leaks no broker.
 
 Start-up measured on the 2-core machine: format ~0.8 s and broker ready ~1.5 s later when idle;
 under load (load average 8) 6-9 s, or 3-4 s once class-data-sharing archives exist (cds.py: the
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import ctypes
 import shutil
 import signal
 import socket
@@ -87,12 +86,11 @@ def server_properties(port: int, controller_port: int, log_dir: Path,
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: the broker gets SIGKILL when its parent dies (Linux prctl PR_SET_PDEATHSIG)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
+def _die_with_parent(argv: list[str]) -> list[str]:
+    """argv prefixed so the JVM gets SIGKILL when its parent dies (Linux PR_SET_PDEATHSIG, set
+    by util-linux `setpriv` before it execs java; no preexec_fn, which is unsafe with threads)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", *argv] if setpriv else argv
 
 
 class ReferenceKafka:
@@ -218,9 +216,8 @@ class ReferenceKafka:
                                 log4j2=self.dir / "log4j2.properties", jvm_flags=flags,
                                 extra_flags=self._archive.flags)
         with open(self.dir / "stdout.log", "ab") as out:
-            self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=subprocess.STDOUT, cwd=self.dir,
-                                             preexec_fn=_die_with_parent)
+            self._process = subprocess.Popen(_die_with_parent(argv), stdin=subprocess.DEVNULL,
+                                             stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
 
     def _wait_ready(self, began: float) -> None:
         from confluent_kafka.admin import AdminClient  # lazy: only the readiness probe needs it
