@@ -25,15 +25,21 @@ def json_default(obj: Any) -> Any:
 
 class JsonSerde(Serde[Any]):
     """JSON text in UTF-8. With ``type`` (a msgspec Struct, dataclass, TypedDict, ...) the decoded
-    value is converted and validated by msgspec; otherwise plain dicts/lists come back."""
+    value is converted and validated by msgspec, a Record class loads as that Record; otherwise
+    plain dicts/lists come back."""
 
     def __init__(self, type: Any = None, *, sort_keys: bool = False,
                  default: Callable[[Any], Any] | None = None) -> None:
         self.type = type
-        self._option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+        # UTC as "Z", like Faust's JSON codec and Record.dumps
+        self._option = (orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+                        | (orjson.OPT_SORT_KEYS if sort_keys else 0))
         self._default = default or json_default
         self._decoder: Any = None
-        if type is not None:
+        self._record_loads: Any = None
+        if getattr(type, "_pystreams_record_", False):
+            self._record_loads = lambda data: type.from_data(orjson.loads(data))
+        elif type is not None:
             import msgspec
 
             self._decoder = msgspec.json.Decoder(type)
@@ -53,6 +59,8 @@ class JsonSerde(Serde[Any]):
         try:
             if self._decoder is not None:
                 return self._decoder.decode(data)
+            if self._record_loads is not None:
+                return self._record_loads(data)
             return orjson.loads(data)
         except Exception as exc:  # orjson.JSONDecodeError, msgspec.DecodeError/ValidationError
             raise SerializationError(f"bytes from topic {topic!r} are not valid JSON"

@@ -55,3 +55,15 @@ def test_msgspec_json_bytes() -> None:
     assert Serdes.msgspec(Point).serialize("t", Point(1, 2)) == b'{"x":1,"y":2,"label":""}'
     with pytest.raises(SerdeError, match="not one of json, msgpack"):
         Serdes.msgspec(Point, protocol="xml")
+
+
+def test_json_with_a_record_type_and_utc_as_z() -> None:
+    from pystreams.serdes import Record
+
+    class Event(Record, include_metadata=False):
+        at: dt.datetime
+
+    serde = Serdes.JSON(Event)
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    assert serde.serialize("t", Event(when)) == b'{"at":"2024-01-01T00:00:00Z"}'
+    assert serde.deserialize("t", b'{"at":"2024-01-01T00:00:00Z"}') == Event(when)
