@@ -84,6 +84,10 @@ CASES = [
      {"oracle.materialize.source": "true", "oracle.materialize.filter": "false"}),
     ("statefultablefiltermap", {"materialize_source": False, "materialize_filter": True},
      {"oracle.materialize.source": "false", "oracle.materialize.filter": "true"}),
+    ("statefultablefiltermap", {"materialize_source": False, "materialize_filter": False, "materialize_map": True},
+     {"oracle.materialize.source": "false", "oracle.materialize.filter": "false", "oracle.materialize.map": "true"}),
+    ("statefultablefiltermap", {"materialize_source": True, "materialize_filter": True, "materialize_map": True},
+     {"oracle.materialize.source": "true", "oracle.materialize.filter": "true", "oracle.materialize.map": "true"}),
     ("statefultotable", {}, {}),
     ("statefulchains", {}, {}),
 ]

@@ -47,14 +47,17 @@ def stateful_table_group_by(b: StreamsBuilder, caching: bool) -> None:
 
 
 def stateful_table_filter_map(b: StreamsBuilder, caching: bool, materialize_source: bool,
-                              materialize_filter: bool) -> None:
+                              materialize_filter: bool, materialize_map: bool = False) -> None:
     consumed = Consumed(key_serde=S, value_serde=L)
     table = (b.table("in", consumed, _caching(Materialized.as_("source-store"), caching)) if materialize_source
              else b.table("in", consumed))
     even: Callable[[Any, Any], bool] = lambda k, v: v % 2 == 0  # noqa: E731
     evens = (table.filter(even, _caching(Materialized.as_("filter-store").with_key_serde(S).with_value_serde(L), caching)) if materialize_filter
              else table.filter(even))
-    evens.map_values(lambda v: v * 10).to_stream().to("out", Produced(key_serde=S, value_serde=L))
+    tens = (evens.map_values(lambda v: v * 10, _caching(Materialized.as_("map-store").with_key_serde(S)
+                                                        .with_value_serde(L), caching)) if materialize_map
+            else evens.map_values(lambda v: v * 10))
+    tens.to_stream().to("out", Produced(key_serde=S, value_serde=L))
     table.filter_not(lambda k, v: v > 50).to_stream().to("out-not", Produced(key_serde=S, value_serde=L))
 
 

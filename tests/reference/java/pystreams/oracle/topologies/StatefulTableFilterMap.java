@@ -20,7 +20,8 @@ import pystreams.oracle.TopicSpec;
 /**
  * S2's KTable filter/map_values (tests/integration/oracle_stateful): table(in: String, Long)
  * [materialized "source-store" if oracle.materialize.source=true] .filter(v even) [materialized
- * "filter-store", with explicit serdes, if oracle.materialize.filter=true] .mapValues(v * 10) -> out; and
+ * "filter-store", with explicit serdes, if oracle.materialize.filter=true] .mapValues(v * 10)
+ * [materialized "map-store" if oracle.materialize.map=true] -> out; and
  * table.filterNot(v > 50) -> out-not. "oracle.caching" = "false" disables caching on those stores.
  */
 public final class StatefulTableFilterMap implements OracleTopology {
@@ -45,7 +46,12 @@ public final class StatefulTableFilterMap implements OracleTopology {
                   Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("filter-store")
                   .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()), config))
             : table.filter((k, v) -> v % 2 == 0);
-        evens.mapValues(v -> v * 10).toStream().to("out", Produced.with(Serdes.String(), Serdes.Long()));
+        KTable<String, Long> tens = "true".equals(config.getProperty("oracle.materialize.map"))
+            ? evens.mapValues(v -> v * 10, StatefulStreamAggregations.caching(
+                  Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("map-store")
+                      .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()), config))
+            : evens.mapValues(v -> v * 10);
+        tens.toStream().to("out", Produced.with(Serdes.String(), Serdes.Long()));
         table.filterNot((k, v) -> v > 50).toStream().to("out-not", Produced.with(Serdes.String(), Serdes.Long()));
         return builder.build(config);
     }
