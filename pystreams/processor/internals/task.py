@@ -20,7 +20,7 @@ from pystreams.processor.internals.context import FixedKeyProcessorContextImpl, 
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.java_heap import JavaPriorityQueue
 from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, SourceRuntime
-from pystreams.processor.internals.read_only import ReadOnlyStore
+from pystreams.processor.internals.read_only import read_only
 from pystreams.processor.internals.punctuation import PunctuationQueue, PunctuationSchedule
 from pystreams.processor.internals.record_queue import RawRecord, RecordQueue
 from pystreams.processor.record import Record
@@ -101,7 +101,7 @@ class StreamTask:
         self._default_extractor = default_extractor(self.configs)
         self.topology = topology
         self._internal = set(topology.internal_topics().get("repartition", []))
-        self.global_stores: dict[str, Any] = {n: ReadOnlyStore(s) for n, s in (global_stores or {}).items()}
+        self.global_stores: dict[str, Any] = {n: read_only(s) for n, s in (global_stores or {}).items()}
         changelogs = {}
         for store in topology.store_builders():
             topic = topology.changelog_topic(store, self.application_id)

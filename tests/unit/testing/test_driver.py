@@ -12,7 +12,7 @@ from pystreams.processor import (FixedKeyProcessor, FixedKeyProcessorContext, Fi
                                  ProcessorContext, Record)
 from pystreams.processor.internals import StreamsException
 from pystreams.serdes import Serdes
-from pystreams.state import Stores
+from pystreams.state import KeyValueStore, Stores
 from pystreams.testing import DriverClosedError, NoSuchElementError, TestRecord, TopologyTestDriver
 
 pytestmark = pytest.mark.unit
@@ -236,7 +236,9 @@ def test_global_store_is_readable_from_any_processor() -> None:
         assert d.get_key_value_store("rates").get("eur") == "1.1"
 
     def write_global(c: Any, r: Any) -> None:
-        c.get_state_store("rates").put("x", "y")
+        store = c.get_state_store("rates")
+        assert isinstance(store, KeyValueStore) and callable(getattr(store, "put", None))
+        store.put("x", "y")
 
     t2 = Topology()
     t2.add_global_store(Stores.key_value_store_builder(Stores.in_memory_key_value_store("rates"), S(), S())
