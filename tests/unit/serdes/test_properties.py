@@ -78,3 +78,46 @@ def test_uuid_text_is_lower_case_36_chars(value: object) -> None:
     encoded = Serdes.UUID().serialize("t", value)
     assert encoded is not None and len(encoded) == 36 and encoded == encoded.lower()
     assert encoded[8:9] == encoded[13:14] == encoded[18:19] == encoded[23:24] == b"-"
+
+
+class _Point(__import__("msgspec").Struct):
+    x: int
+    label: str
+    tags: list[str] = []
+
+
+@pytest.mark.parametrize("protocol", ["json", "msgpack"])
+def test_msgspec_round_trip(protocol: str) -> None:
+    serde = Serdes.msgspec(_Point, protocol=protocol)
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.builds(_Point, st.integers(-(2**63), 2**63 - 1), st.text(),
+                     st.lists(st.text(), max_size=3)))
+    def check(value: _Point) -> None:
+        assert serde.deserialize("t", serde.serialize("t", value)) == value
+    check()
+
+
+_AVRO_SCHEMA = {"type": "record", "name": "Row", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "name", "type": "string"},
+    {"name": "score", "type": ["null", "double"], "default": None},
+    {"name": "tags", "type": {"type": "array", "items": "string"}},
+    {"name": "attrs", "type": {"type": "map", "values": "int"}},
+]}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.fixed_dictionaries({
+    "id": st.integers(-(2**63), 2**63 - 1), "name": st.text(),
+    "score": st.none() | st.floats(allow_nan=False),
+    "tags": st.lists(st.text(), max_size=3),
+    "attrs": st.dictionaries(st.text(), st.integers(-(2**31), 2**31 - 1), max_size=3)}))
+def test_avro_round_trip_and_wire_header(row: dict) -> None:
+    pytest.importorskip("fastavro")
+    from pystreams.serdes.schema_registry import InMemorySchemaRegistry
+
+    serde = Serdes.Avro(_AVRO_SCHEMA, InMemorySchemaRegistry())
+    encoded = serde.serialize("rows", row)
+    assert encoded is not None and encoded[:5] == b"\x00\x00\x00\x00\x01"
+    assert serde.deserialize("rows", encoded) == row
