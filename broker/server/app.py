@@ -133,7 +133,7 @@ def run(config: BrokerConfig, on_ready: Callable[[Broker], None] | None = None) 
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 pass
         try:
             await broker.start()
