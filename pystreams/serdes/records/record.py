@@ -2,9 +2,21 @@
 
 Faust's class options, field classes, dumps/loads/to_representation/from_data and the ``__faust``
 namespace metadata work as in faust-streaming, so a Faust model ports by changing the import and
-both libraries read each other's records. Beyond Faust: constructors type-check under mypy/pyright
-(PEP 681 ``dataclass_transform``), mutable defaults are copied per instance, declared types
-(datetime, Decimal, UUID ...) are always restored on load, and ``frozen=True`` is supported."""
+both libraries read each other's records (byte-identical JSON for the same model).
+
+Beyond Faust, and where we differ on purpose:
+- constructors type-check under mypy/pyright (PEP 681 ``dataclass_transform``); give
+  ``Optional`` fields an explicit ``= None`` (Faust's implicit None default works at run time
+  but type checkers cannot see it);
+- a field class with ``default=`` is optional (Faust: required unless ``required=False``);
+- declared types are always restored on load: datetime, Decimal, UUID, enums, sets, tuples,
+  nested Records (Faust needs ``isodates``/``decimals``; both are accepted and implied), and a
+  declared float comes back a float;
+- mutable defaults are copied per instance; ``frozen=True`` is supported;
+- ``polymorphic_fields=True`` on the containing model loads the registered subclass a nested
+  payload names (Faust's user guide example); unknown keys in data are ignored (Faust kept them
+  as attributes, never writing them back); the ``pickle`` codec is refused (it runs code).
+"""
 from __future__ import annotations
 
 import sys
