@@ -45,6 +45,7 @@ class PartitionLog:
         self.recovery_point = recovery_point
         self._last_flush_ms = self._now_ms()
         self._base_cache: list[int] = []
+        self._dir_dirty = True  # a segment file was created since the last directory fsync
         #: compaction resumes building its key map here (Kafka's cleaner-offset-checkpoint)
         self.first_dirty_offset = log_start_offset
         self.producer_state = ProducerStateManager()
@@ -205,6 +206,7 @@ class PartitionLog:
                                 max_index_size=self.config.segment_index_bytes,
                                 created_ms=self._now_ms() if now_ms is None else now_ms)
         self.segments.append(new)
+        self._dir_dirty = True
         return new
 
     # ---- flush --------------------------------------------------------------------------
@@ -225,10 +227,19 @@ class PartitionLog:
         return False
 
     def flush(self, now_ms: int | None = None) -> None:
-        """fsync every segment holding offsets at or past the recovery point; advance it."""
+        """fsync every segment holding offsets at or past the recovery point (and the directory
+        when segments were created since, so their names survive a power loss too, as Kafka's
+        LocalLog.flush does); advance the recovery point."""
         i = max(bisect_right(self._bases(), self.recovery_point) - 1, 0)
         for seg in self.segments[i:]:
             seg.flush()
+        if self._dir_dirty:
+            fd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._dir_dirty = False
         self.recovery_point = self.log_end_offset
         self._last_flush_ms = self._now_ms() if now_ms is None else now_ms
 
