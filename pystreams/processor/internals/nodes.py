@@ -5,9 +5,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pystreams.errors import PystreamsError, SerdeError
 from pystreams.processor.api import FixedKeyProcessor
+from pystreams.processor.handlers import LogAndFailProcessingExceptionHandler, ProcessingHandlerResponse
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.record import FixedKeyRecord, Record
+from pystreams.serdes.handlers import ErrorHandlerContext
 from pystreams.state.context import RecordContext
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ class ProcessorRuntime:
         except PystreamsError:
             raise
         except Exception as e:
-            raise wrap_user_error(e, self.task, self.name) from e
+            self._handle(e, record)
 
     def _process_fixed(self, record: Any) -> None:
         if type(record) is not FixedKeyRecord:
@@ -67,7 +69,24 @@ class ProcessorRuntime:
         except PystreamsError:
             raise
         except Exception as e:
-            raise wrap_user_error(e, self.task, self.name) from e
+            self._handle(e, record)
+
+    def _handle(self, e: Exception, record: Any) -> None:
+        """processing.exception.handler decides: skip the record (CONTINUE) or stop (FAIL), as Kafka 3.9+."""
+        task = self.task
+        handler = task.processing_handler
+        if type(handler) is not LogAndFailProcessingExceptionHandler:
+            rc = task.store_context.record_context
+            context = ErrorHandlerContext(rc.topic, rc.partition, rc.offset, rc.headers, self.name, task.id,
+                                          record.timestamp)
+            try:
+                response = handler.handle(context, record, e)
+            except Exception as fatal:  # noqa: BLE001 - the user's handler failed: stop
+                raise StreamsException(f"Fatal user code error in processing error callback: {fatal}") from fatal
+            if response is ProcessingHandlerResponse.CONTINUE:
+                task.metrics.record_dropped()
+                return
+        raise wrap_user_error(e, task, self.name) from e
 
     def init(self) -> None:
         try:

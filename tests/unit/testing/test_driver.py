@@ -354,3 +354,25 @@ def test_fixed_key_processor_cannot_forward_a_new_key() -> None:
     with TopologyTestDriver(t) as d:
         with pytest.raises(StreamsException, match="FixedKeyProcessor rekey forwarded a Record"):
             d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+
+
+def test_processing_exception_handler_continue_skips_the_record() -> None:
+    def fragile(c: Any, r: Any) -> None:
+        if r.value == "bad":
+            raise ValueError("cannot handle this")
+        c.forward(r)
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("fragile", fn(fragile), "src")
+    t.add_sink("sink", "out", "fragile", key_serde=S(), value_serde=S())
+    cfg = {"processing.exception.handler": "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler"}
+    with TopologyTestDriver(t, cfg) as d:
+        inp, out = d.create_input_topic("in", S(), S()), d.create_output_topic("out", S(), S())
+        for v in ("ok1", "bad", "ok2"):
+            inp.pipe_input("k", v)
+        assert out.read_values_to_list() == ["ok1", "ok2"]
+        assert d.metrics()["dropped-records-total"] == 1
+    with TopologyTestDriver(t) as d:  # default: LogAndFail
+        with pytest.raises(StreamsException, match="processor=fragile"):
+            d.create_input_topic("in", S(), S()).pipe_input("k", "bad")

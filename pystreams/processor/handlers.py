@@ -1,0 +1,82 @@
+"""Processing exception handlers (Kafka 3.9+, KIP-1033): what to do when a processor raises.
+
+`processing.exception.handler` picks one: LogAndFailProcessingExceptionHandler (the default: the task stops)
+or LogAndContinueProcessingExceptionHandler (the record is logged, counted as dropped and skipped).
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any, Mapping, Protocol
+
+from pystreams.errors import ConfigError
+from pystreams.serdes.handlers import ErrorHandlerContext
+
+log = logging.getLogger("pystreams.processor.handlers")
+
+PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG = "processing.exception.handler"
+
+
+class ProcessingHandlerResponse(enum.Enum):
+    """Kafka's ProcessingExceptionHandler.ProcessingHandlerResponse."""
+
+    CONTINUE = 1
+    FAIL = 2
+
+
+class ProcessingExceptionHandler(Protocol):
+    """Decides whether an exception thrown by a processor skips the record or stops the task."""
+
+    def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse: ...
+
+
+class LogAndFailProcessingExceptionHandler:
+    """Log and stop (the default): a failing processor never loses records silently."""
+
+    def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse:
+        log.error("Exception caught during message processing, processor node: %s, taskId: %s, source topic: %s, "
+                  "source partition: %s, source offset: %s", context.processor_node_id, context.task_id,
+                  context.topic, context.partition, context.offset, exc_info=exception)
+        return ProcessingHandlerResponse.FAIL
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Nothing to configure."""
+
+
+class LogAndContinueProcessingExceptionHandler:
+    """Log a warning and skip the record: for apps where one bad record must not stop processing."""
+
+    def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse:
+        log.warning("Exception caught during message processing, processor node: %s, taskId: %s, source topic: "
+                    "%s, source partition: %s, source offset: %s", context.processor_node_id, context.task_id,
+                    context.topic, context.partition, context.offset, exc_info=exception)
+        return ProcessingHandlerResponse.CONTINUE
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Nothing to configure."""
+
+
+_BY_NAME = {cls.__name__.lower(): cls for cls in (LogAndFailProcessingExceptionHandler,
+                                                  LogAndContinueProcessingExceptionHandler)}
+
+
+def resolve_processing_handler(configs: Mapping[str, Any]) -> Any:
+    """The handler named by processing.exception.handler (class name, class or instance); LogAndFail by default."""
+    value = configs.get(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG)
+    if value is None:
+        return LogAndFailProcessingExceptionHandler()
+    if isinstance(value, str):
+        cls = _BY_NAME.get(value.rsplit(".", 1)[-1].lower())
+        if cls is None:
+            raise ConfigError(f"{PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: use "
+                              "LogAndContinueProcessingExceptionHandler or LogAndFailProcessingExceptionHandler, "
+                              "or pass a handler object with handle(context, record, exception)")
+        value = cls
+    handler = value() if isinstance(value, type) else value
+    if not callable(getattr(handler, "handle", None)):
+        raise ConfigError(f"{PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} has no "
+                          "handle(context, record, exception) method")
+    configure = getattr(handler, "configure", None)
+    if callable(configure):
+        configure(dict(configs))
+    return handler
