@@ -73,13 +73,6 @@ from pystreams.serdes.records.registry import (
     registry,
 )
 
-try:
-    import msgspec as _msgspec
-
-    _MSGSPEC_ERRORS: tuple[type[Exception], ...] = (_msgspec.ValidationError,
-                                                    _msgspec.DecodeError)
-except ImportError:  # pragma: no cover - msgspec is a core dependency
-    _MSGSPEC_ERRORS = ()
 
 R = TypeVar("R", bound="Record")
 
@@ -317,8 +310,8 @@ class Record:
             if fast is not None and isinstance(s, bytes) and not may_name_blessed_model(s):
                 try:
                     return fast(s)  # type: ignore[no-any-return]
-                except _MSGSPEC_ERRORS:
-                    pass  # anything msgspec refuses: the Python path decides
+                except Exception:  # noqa: BLE001 - whatever msgspec refuses (ValidationError,
+                    pass           # DecodeError, ...): the Python path decides and reports
         try:
             data = codecs.loads(codec, s)
         except SerdeError:
