@@ -80,3 +80,53 @@ def resolve_processing_handler(configs: Mapping[str, Any]) -> Any:
     if callable(configure):
         configure(dict(configs))
     return handler
+
+
+PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG = "production.exception.handler"
+
+
+class ProductionHandlerResponse(enum.Enum):
+    """Kafka's ProductionExceptionHandler.ProductionExceptionHandlerResponse."""
+
+    CONTINUE = 0
+    FAIL = 1
+    RETRY = 2
+
+
+class SerializationExceptionOrigin(enum.Enum):
+    """Whether the key or the value failed to serialize."""
+
+    KEY = "KEY"
+    VALUE = "VALUE"
+
+
+class DefaultProductionExceptionHandler:
+    """Kafka's default: a record that cannot be serialized (or sent) stops the task."""
+
+    def handle_serialization_exception(self, context: ErrorHandlerContext, record: Any, exception: Exception,
+                                       origin: SerializationExceptionOrigin) -> ProductionHandlerResponse:
+        return ProductionHandlerResponse.FAIL
+
+    def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProductionHandlerResponse:
+        return ProductionHandlerResponse.FAIL
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Nothing to configure."""
+
+
+def resolve_production_handler(configs: Mapping[str, Any]) -> Any:
+    """The handler named by production.exception.handler (an instance or class); Kafka's default otherwise."""
+    value = configs.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)
+    if value is None or (isinstance(value, str) and value.rsplit(".", 1)[-1] == "DefaultProductionExceptionHandler"):
+        return DefaultProductionExceptionHandler()
+    if isinstance(value, str):
+        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: pass a handler object "
+                          "(or class) with handle_serialization_exception(context, record, exception, origin)")
+    handler = value() if isinstance(value, type) else value
+    if not callable(getattr(handler, "handle_serialization_exception", None)):
+        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} has no "
+                          "handle_serialization_exception(context, record, exception, origin) method")
+    configure = getattr(handler, "configure", None)
+    if callable(configure):
+        configure(dict(configs))
+    return handler

@@ -1,11 +1,14 @@
 """Runtime nodes of a task: sources deserialize, processors run user code, sinks serialize to the collector."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from pystreams.errors import PystreamsError, SerdeError
 from pystreams.processor.api import FixedKeyProcessor
-from pystreams.processor.handlers import LogAndFailProcessingExceptionHandler, ProcessingHandlerResponse
+from pystreams.processor.handlers import (DefaultProductionExceptionHandler, LogAndFailProcessingExceptionHandler,
+                                          ProcessingHandlerResponse, ProductionHandlerResponse,
+                                          SerializationExceptionOrigin)
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.record import FixedKeyRecord, Record
@@ -14,6 +17,8 @@ from pystreams.state.context import RecordContext
 
 if TYPE_CHECKING:
     from pystreams.processor.internals.task import StreamTask
+
+log = logging.getLogger("pystreams.processor.internals")
 
 
 class SourceRuntime:
@@ -135,10 +140,14 @@ class SinkRuntime:
         if timestamp < 0:
             raise StreamsException(f"Invalid (negative) timestamp of {timestamp} for output record "
                                    f"<{key!r}:{value!r}> in sink {self.name}.")
+        origin = SerializationExceptionOrigin.KEY
         try:
             raw_key = self.key_serialize(topic, key, headers)
+            origin = SerializationExceptionOrigin.VALUE
             raw_value = self.value_serialize(topic, value, headers)
         except Exception as e:
+            if self._skip_after_serialization_error(e, record, topic, origin):
+                return
             raise SerdeError(
                 f"Sink {self.name} could not serialize <{key!r}:{value!r}> for topic {topic} with key serde "
                 f"{type(self.key_serde).__name__} and value serde {type(self.value_serde).__name__}: {e}. "
@@ -155,6 +164,27 @@ class SinkRuntime:
         else:  # Kafka 3.4+: a set of partitions (multicast); empty = drop
             for p in sorted(chosen):
                 self.collector.send(topic, raw_key, raw_value, headers, timestamp, p)
+
+    def _skip_after_serialization_error(self, e: Exception, record: Any, topic: str,
+                                        origin: SerializationExceptionOrigin) -> bool:
+        """production.exception.handler decides; True = drop the record (CONTINUE), as Kafka does."""
+        task = self.task
+        handler = task.production_handler
+        if type(handler) is DefaultProductionExceptionHandler:
+            return False
+        rc = task.store_context.record_context
+        context = ErrorHandlerContext(rc.topic, rc.partition, rc.offset, record.headers, self.name, task.id,
+                                      record.timestamp)
+        try:
+            response = handler.handle_serialization_exception(context, record, e, origin)
+        except Exception as fatal:  # noqa: BLE001 - the user's handler failed: stop
+            raise StreamsException(f"Fatal user code error in production error callback: {fatal}") from fatal
+        if response is ProductionHandlerResponse.CONTINUE:
+            log.warning("Unable to serialize record for topic %s in sink %s; dropping it (production exception "
+                        "handler returned CONTINUE): %s", topic, self.name, e)
+            task.metrics.record_dropped()
+            return True
+        return False
 
     def _extract_topic(self, key: Any, value: Any, timestamp: int, headers: Any) -> str:
         rc = self.task.store_context.record_context

@@ -23,7 +23,7 @@ from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, S
 from pystreams.processor.internals.read_only import read_only
 from pystreams.processor.internals.punctuation import PunctuationQueue, PunctuationSchedule
 from pystreams.processor.internals.record_queue import RawRecord, RecordQueue
-from pystreams.processor.handlers import resolve_processing_handler
+from pystreams.processor.handlers import resolve_processing_handler, resolve_production_handler
 from pystreams.processor.record import Record
 from pystreams.processor.timestamps import default_extractor, resolve_timestamp_extractor
 from pystreams.serdes import resolve_serde
@@ -100,6 +100,7 @@ class StreamTask:
         self.default_value_serde = self._config_serde("default.value.serde")
         self.deserialization_handler = resolve_deserialization_handler(self.configs)
         self.processing_handler = resolve_processing_handler(self.configs)
+        self.production_handler = resolve_production_handler(self.configs)
         self._default_extractor = default_extractor(self.configs)
         self.topology = topology
         self._internal = set(topology.internal_topics().get("repartition", []))

@@ -376,3 +376,26 @@ def test_processing_exception_handler_continue_skips_the_record() -> None:
     with TopologyTestDriver(t) as d:  # default: LogAndFail
         with pytest.raises(StreamsException, match="processor=fragile"):
             d.create_input_topic("in", S(), S()).pipe_input("k", "bad")
+
+
+def test_production_exception_handler_can_drop_unserializable_records() -> None:
+    from pystreams.processor.handlers import ProductionHandlerResponse
+
+    seen: list[Any] = []
+
+    class SkipBadValues:
+        def handle_serialization_exception(self, context: Any, record: Any, exception: Exception,
+                                           origin: Any) -> ProductionHandlerResponse:
+            seen.append((context.processor_node_id, record.value, origin.name))
+            return ProductionHandlerResponse.CONTINUE
+
+    t = Topology()
+    t.add_source("src", "in", key_serde=S(), value_serde=S())
+    t.add_processor("p", fn(lambda c, r: c.forward(r.with_value(r.value if r.value != "int" else 7))), "src")
+    t.add_sink("the-sink", "out", "p", key_serde=S(), value_serde=S())
+    with TopologyTestDriver(t, {"production.exception.handler": SkipBadValues}) as d:
+        inp, out = d.create_input_topic("in", S(), S()), d.create_output_topic("out", S(), S())
+        for v in ("a", "int", "b"):
+            inp.pipe_input("k", v)
+        assert out.read_values_to_list() == ["a", "b"]
+    assert seen == [("the-sink", 7, "VALUE")]
