@@ -81,12 +81,6 @@ class _Gen:
             return "{" + items + "}"
         return self.const(f.default_value(self.version))
 
-    def has_records(self, fields: tuple[F, ...]) -> bool:
-        for f in self.present(fields):
-            if f.elem == "records" or (f.fields is not None and self.has_records(f.fields)):
-                return True
-        return False
-
     # -- decoding -----------------------------------------------------------------------
     def read_len(self, ind: str, var: str, wide: bool) -> list[str]:
         """A length prefix: compact (uvarint - 1) in flexible versions, else int16/int32."""
@@ -122,11 +116,11 @@ class _Gen:
                           f"{i2}{target} = list({arr}[{n}].unpack_from(buf, o) if {n} < {SMALL_ARRAY} "
                           f"else _unpack(f'>{{{n}}}{FIXED[t]}', buf, o))",
                           f"{i2}o += {n} * {size}"]
-            elif f.is_struct:
-                fn = self.decoder(f.fields or ())
+            elif f.is_struct:  # element bodies are inlined: no call per element
                 x = self.name("x")
-                lines += [f"{i2}{target} = []", f"{i2}for _ in range({n}):",
-                          f"{i2}    {x}, o = {fn}(buf, o, {end})", f"{i2}    {target}.append({x})"]
+                lines += [f"{i2}{target} = []", f"{i2}for _ in range({n}):"]
+                lines += self.decode_body(f.fields or (), x, end, i2 + "    ")
+                lines += [f"{i2}    {target}.append({x})"]
             else:
                 x = self.name("x")
                 lines += [f"{i2}{target} = []", f"{i2}for _ in range({n}):"]
@@ -134,11 +128,11 @@ class _Gen:
                 lines += [f"{i2}    {target}.append({x})"]
             return lines
         if f.is_struct:
-            fn = self.decoder(f.fields or ())
+            body = self.decode_body(f.fields or (), target, end, ind + "    ")
             if self.nullable(f):  # a nullable struct has an int8 presence marker (-1: null)
                 return [f"{ind}if buf[o] >= 128:", f"{ind}    o += 1", f"{ind}    {target} = None",
-                        f"{ind}else:", f"{ind}    {target}, o = {fn}(buf, o + 1, {end})"]
-            return [f"{ind}{target}, o = {fn}(buf, o, {end})"]
+                        f"{ind}else:", f"{ind}    o += 1"] + body
+            return [f"{ind}if True:"] + body
         if t == "uuid":
             return [f"{ind}if o + 16 > {end}: raise _Corrupt('{f.name}: truncated')",
                     f"{ind}{target} = _UUID(bytes=bytes(buf[o:o + 16]))", f"{ind}o += 16"]
@@ -156,12 +150,18 @@ class _Gen:
         return lines
 
     def decoder(self, fields: tuple[F, ...]) -> str:
-        """Generate `def dN(buf, o, end) -> (dict, o)` for a struct; returns its name."""
+        """Generate `def dN(buf, o, end) -> (dict, o)` for a message; returns its name."""
         fn = self.name("_d")
+        self.out += [f"def {fn}(buf, o, end):"] + self.decode_body(fields, "r", "end", "    ")
+        self.out += ["    return r, o", ""]
+        return fn
+
+    def decode_body(self, fields: tuple[F, ...], target: str, end: str, ind: str) -> list[str]:
+        """Lines that read a struct at `o` into a dict `target` (names unique: bodies nest)."""
         present = self.present(fields)
         regular = [f for f in present if not self.is_tagged(f)]
         tagged = [f for f in present if self.is_tagged(f)]
-        var = {f.name: f"v{i}" for i, f in enumerate(present)}
+        var = {f.name: self.name("v") for f in present}
         body: list[str] = []
         i = 0
         while i < len(regular):
@@ -176,30 +176,31 @@ class _Gen:
                 fmt = "".join(FIXED[g.elem] for g in group)
                 s = self.struct(fmt)
                 names = ", ".join(var[g.name] for g in group)
-                body += [f"    {names}, = {s}.unpack_from(buf, o)", f"    o += {struct.calcsize('>' + fmt)}"]
-                body += [f"    {var[g.name]} = _UUID(bytes={var[g.name]})" for g in group if g.elem == "uuid"]
+                body += [f"{ind}{names}, = {s}.unpack_from(buf, o)", f"{ind}o += {struct.calcsize('>' + fmt)}"]
+                body += [f"{ind}{var[g.name]} = _UUID(bytes={var[g.name]})" for g in group if g.elem == "uuid"]
                 i += len(group)
                 continue
-            body += self.read_value(f, False, var[f.name], "end", "    ")
+            body += self.read_value(f, False, var[f.name], end, ind)
             i += 1
         if self.flexible:
-            body += [f"    {var[f.name]} = {self.default_expr(f)}" for f in tagged]
-            body += ["    if buf[o] == 0:", "        o += 1", "    else:"]  # fast path: no tagged fields
-            body += self.read_uv("        ", "nt")
-            body += ["        if nt > end - o: raise _Corrupt('tagged fields: count beyond the frame')",
-                     "        for _ in range(nt):"]
-            body += self.read_uv("            ", "tag") + self.read_uv("            ", "sz")
-            body += ["            if sz > end - o: raise _Corrupt('tagged field: size beyond the frame')",
-                     "            te = o + sz"]
+            nt, tag, sz, te = (self.name(x) for x in ("nt", "tag", "sz", "te"))
+            i2, i3 = ind + "    ", ind + "        "
+            body += [f"{ind}{var[f.name]} = {self.default_expr(f)}" for f in tagged]
+            body += [f"{ind}if buf[o] == 0:", f"{i2}o += 1", f"{ind}else:"]  # fast path: no tagged fields
+            body += self.read_uv(i2, nt)
+            body += [f"{i2}if {nt} > {end} - o: raise _Corrupt('tagged fields: count beyond the frame')",
+                     f"{i2}for _ in range({nt}):"]
+            body += self.read_uv(i3, tag) + self.read_uv(i3, sz)
+            body += [f"{i3}if {sz} > {end} - o: raise _Corrupt('tagged field: size beyond the frame')",
+                     f"{i3}{te} = o + {sz}"]
             for k, f in enumerate(sorted(tagged, key=lambda g: g.tag or 0)):
-                body += [f"            {'if' if k == 0 else 'elif'} tag == {f.tag}:"]
-                body += self.read_value(f, False, var[f.name], "te", "                ")
-            body += ["            o = te"]
+                body += [f"{i3}{'if' if k == 0 else 'elif'} {tag} == {f.tag}:"]
+                body += self.read_value(f, False, var[f.name], te, i3 + "    ")
+            body += [f"{i3}o = {te}"]
         items = [f"{f.name!r}: {var[f.name]}" for f in present]
         items += [f"{f.name!r}: {self.default_expr(f)}" for f in fields if f not in present]
-        body += ["    return {" + ", ".join(items) + "}, o"]
-        self.out += [f"def {fn}(buf, o, end):"] + body + [""]
-        return fn
+        body += [f"{ind}{target} = {{" + ", ".join(items) + "}"]
+        return body
 
     # -- encoding -----------------------------------------------------------------------
     def write_uv(self, ind: str, expr: str) -> list[str]:
@@ -229,23 +230,18 @@ class _Gen:
                 arr = self.array_structs(FIXED[t])
                 lines += [f"{i2}b += ({arr}[len({v})].pack(*{v}) if len({v}) < {SMALL_ARRAY} "
                           f"else _pack(f'>{{len({v})}}{FIXED[t]}', *{v}))"]
-            elif f.is_struct:
-                fn = self.encoder(f.fields or ())
+            elif f.is_struct:  # element bodies are inlined: no call per element
                 x = self.name("x")
-                lines += [f"{i2}for {x} in {v}:", f"{i2}    {fn}({x}, parts)"]
-                if self.has_records(f.fields or ()):
-                    lines += [f"{i2}    b = parts[-1]"]
+                lines += [f"{i2}for {x} in {v}:"] + self.encode_body(f.fields or (), x, i2 + "    ")
             else:
                 x = self.name("x")
                 lines += [f"{i2}for {x} in {v}:"] + self.write_value(f, True, x, i2 + "    ")
             return lines
         if f.is_struct:
-            fn = self.encoder(f.fields or ())
-            lines = [f"{ind}{fn}({v}, parts)"]
-            if self.nullable(f):
-                lines = [f"{ind}if {v} is None:", f"{ind}    b.append(255)", f"{ind}else:",
-                         f"{ind}    b.append(1)", f"    {ind}{fn}({v}, parts)"]
-            return lines + ([f"{ind}b = parts[-1]"] if self.has_records(f.fields or ()) else [])
+            if self.nullable(f):  # int8 presence marker, -1 for null
+                return [f"{ind}if {v} is None:", f"{ind}    b.append(255)", f"{ind}else:",
+                        f"{i2}b.append(1)"] + self.encode_body(f.fields or (), v, i2)
+            return [f"{ind}if True:"] + self.encode_body(f.fields or (), v, i2)
         if t == "uuid":
             return [f"{ind}b += _ub({v})"]
         if t in FIXED:
@@ -266,22 +262,29 @@ class _Gen:
                       f"{i2}    parts.append(b)"]
         return lines
 
-    def get_expr(self, f: F) -> str:
+    def get_expr(self, f: F, d: str) -> str:
+        """The value of field `f` in dict `d`, or Kafka's default."""
         if f.is_array:
-            return f"d.get({f.name!r}, {'None' if f.default is None else '()'})"
+            return f"{d}.get({f.name!r}, {'None' if f.default is None else '()'})"
         if f.is_struct:
             if f.default is None:
-                return f"d.get({f.name!r})"
-            return f"d.get({f.name!r}) or {self.const(f.default_value(self.version))}"
-        return f"d.get({f.name!r}, {self.const(f.default_value(self.version))})"
+                return f"{d}.get({f.name!r})"
+            return f"{d}.get({f.name!r}) or {self.const(f.default_value(self.version))}"
+        return f"{d}.get({f.name!r}, {self.const(f.default_value(self.version))})"
 
     def encoder(self, fields: tuple[F, ...]) -> str:
-        """Generate `def eN(d, parts)` appending a struct's bytes to parts[-1] (a bytearray)."""
+        """Generate `def eN(d, parts)` appending a message's bytes to parts[-1] (a bytearray);
+        record buffers are appended to parts as they are, followed by a fresh bytearray."""
         fn = self.name("_e")
+        self.out += [f"def {fn}(d, parts):", "    b = parts[-1]"] + self.encode_body(fields, "d", "    ") + [""]
+        return fn
+
+    def encode_body(self, fields: tuple[F, ...], d: str, ind: str) -> list[str]:
+        """Lines that append the struct in dict `d` to `b` (names unique: bodies nest)."""
         present = self.present(fields)
         regular = [f for f in present if not self.is_tagged(f)]
         tagged = sorted((f for f in present if self.is_tagged(f)), key=lambda g: g.tag or 0)
-        body = ["    b = parts[-1]"]
+        body: list[str] = []
         i = 0
         while i < len(regular):
             f = regular[i]
@@ -293,32 +296,33 @@ class _Gen:
                         break
                     group.append(g)
                 s = self.struct("".join(FIXED[g.elem] for g in group))
-                args = ", ".join(f"_ub({self.get_expr(g)})" if g.elem == "uuid" else self.get_expr(g)
+                args = ", ".join(f"_ub({self.get_expr(g, d)})" if g.elem == "uuid" else self.get_expr(g, d)
                                  for g in group)
-                body += [f"    b += {s}.pack({args})"]
+                body += [f"{ind}b += {s}.pack({args})"]
                 i += len(group)
                 continue
-            body += [f"    v = {self.get_expr(f)}"] + self.write_value(f, False, "v", "    ")
+            v = self.name("v")
+            body += [f"{ind}{v} = {self.get_expr(f, d)}"] + self.write_value(f, False, v, ind)
             i += 1
         if self.flexible and not tagged:
-            body += ["    b.append(0)"]
+            body += [f"{ind}b.append(0)"]
         elif self.flexible:
-            body += ["    tg = []"]
+            tg, v, t, data = (self.name(x) for x in ("tg", "v", "t", "data"))
+            body += [f"{ind}{tg} = []"]
             for f in tagged:
                 helper = self.tagged_encoder(f)
                 dflt = self.default_expr(f)
                 if f.is_struct:  # compare with a shared default dict, not a fresh literal
-                    body += [f"    v = d.get({f.name!r})",
-                             f"    if v and v != {self.const(f.default_value(self.version))}: "
-                             f"tg.append(({f.tag}, {helper}(v)))"]
+                    body += [f"{ind}{v} = {d}.get({f.name!r})",
+                             f"{ind}if {v} and {v} != {self.const(f.default_value(self.version))}: "
+                             f"{tg}.append(({f.tag}, {helper}({v})))"]
                     continue
-                cond = "v is not None" if dflt == "None" else ("v" if dflt == "[]" else f"v != {dflt}")
-                body += [f"    v = {self.get_expr(f)}", f"    if {cond}: tg.append(({f.tag}, {helper}(v)))"]
-            body += ["    b.append(len(tg))", "    for t, data in tg:"]
-            body += self.write_uv("        ", "t") + self.write_uv("        ", "len(data)")
-            body += ["        b += data"]
-        self.out += [f"def {fn}(d, parts):"] + body + [""]
-        return fn
+                cond = f"{v} is not None" if dflt == "None" else (v if dflt == "[]" else f"{v} != {dflt}")
+                body += [f"{ind}{v} = {self.get_expr(f, d)}", f"{ind}if {cond}: {tg}.append(({f.tag}, {helper}({v})))"]
+            body += [f"{ind}b.append(len({tg}))", f"{ind}for {t}, {data} in {tg}:"]
+            body += self.write_uv(ind + "    ", t) + self.write_uv(ind + "    ", f"len({data})")
+            body += [f"{ind}    b += {data}"]
+        return body
 
     def tagged_encoder(self, f: F) -> str:
         if f.elem == "records":
