@@ -97,14 +97,20 @@ class WrapperSerde(Serde[T]):
             return None
         return self._de(topic, data, headers)  # type: ignore[no-any-return]
 
+    def _parts(self) -> list[Any]:
+        parts = [self._serializer]
+        if self._deserializer is not self._serializer:
+            parts.append(self._deserializer)
+        return parts
+
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
-        for part in (self._serializer, self._deserializer):
+        for part in self._parts():
             configure = getattr(part, "configure", None)
-            if callable(configure) and part is not self:
+            if callable(configure):
                 configure(configs, is_key)
 
     def close(self) -> None:
-        for part in (self._serializer, self._deserializer):
+        for part in self._parts():
             close = getattr(part, "close", None)
             if callable(close):
                 close()
@@ -114,23 +120,24 @@ class WrapperSerde(Serde[T]):
 
 
 def _as_call(obj: Any, method: str) -> Callable[[str, Any, Headers | None], Any]:
-    """A Serializer/Deserializer object, or a plain function of (data) or (topic, data)."""
+    """A Serializer/Deserializer object (``.serialize(topic, data[, headers])``), or a plain
+    function of (data), (topic, data) or (topic, data, headers)."""
     bound = getattr(obj, method, None)
-    if callable(bound):
-        return bound  # type: ignore[no-any-return]
-    if not callable(obj):
+    target = bound if callable(bound) else obj
+    if not callable(target):
         raise SerdeError(f"{obj!r} is neither a {method}r nor a function; pass an object with "
                          f".{method}(topic, data, headers) or a function of (data)")
     import inspect
 
     try:
-        arity = len([p for p in inspect.signature(obj).parameters.values()
-                     if p.default is inspect.Parameter.empty
-                     and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+        params = [p for p in inspect.signature(target).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        varargs = any(p.kind is p.VAR_POSITIONAL
+                      for p in inspect.signature(target).parameters.values())
     except (TypeError, ValueError):
-        arity = 1
-    if arity <= 1:
-        return lambda topic, data, headers: obj(data)
-    if arity == 2:
-        return lambda topic, data, headers: obj(topic, data)
-    return lambda topic, data, headers: obj(topic, data, headers)
+        params, varargs = [], True
+    if varargs or len(params) >= 3:
+        return target  # type: ignore[no-any-return]
+    if len(params) == 2:
+        return lambda topic, data, headers: target(topic, data)
+    return lambda topic, data, headers: target(data)

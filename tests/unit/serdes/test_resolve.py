@@ -84,3 +84,21 @@ def test_serde_from_a_type_like_kafkas_serde_from_class() -> None:
     assert resolve_serde(Named).deserialize("t", b'{"name":"n"}') == Named("n")
     with pytest.raises(SerdeError, match="Unknown class for built-in serializer"):
         Serdes.serde_from(dict)
+
+
+def test_kafka_style_two_argument_objects_and_single_configure() -> None:
+    calls = []
+
+    class TwoArg:
+        def serialize(self, topic, data):
+            return data.encode()
+
+        def deserialize(self, topic, data):
+            return data.decode()
+
+        def configure(self, configs, is_key):
+            calls.append(is_key)
+
+    serde = resolve_serde(TwoArg(), {"x": 1}, is_key=True)
+    assert serde.serialize("t", "a") == b"a" and serde.deserialize("t", b"a") == "a"
+    assert calls == [True]
