@@ -98,7 +98,7 @@ class WrapperSerde(Serde[T]):
         return self._de(topic, data, headers)  # type: ignore[no-any-return]
 
     def _parts(self) -> list[Any]:
-        parts = [self._serializer]
+        parts: list[Any] = [self._serializer]
         if self._deserializer is not self._serializer:
             parts.append(self._deserializer)
         return parts
