@@ -23,7 +23,7 @@ from .error_codes import ErrorCode, error_name
 from .errors import CorruptMessageError, ProtocolError, UnsupportedVersionError
 from .header import (RequestHeader, decode_request_header, encode_request_header, request_header_version,
                      response_header_version)
-from .registry import APIS, SUPPORTED_VERSIONS
+from .registry import APIS, SUPPORTED_VERSIONS, precompile
 from .validate import unknown_fields
 
 __all__ = [
@@ -32,6 +32,6 @@ __all__ = [
     "decode_request",
     "decode_request_header", "decode_response", "decode_subscription", "encode_api_versions_fallback",
     "encode_assignment", "encode_request", "encode_subscription",
-    "encode_request_header", "encode_response", "error_name", "request_header_version",
+    "encode_request_header", "encode_response", "error_name", "precompile", "request_header_version",
     "response_header_version", "unknown_fields",
 ]

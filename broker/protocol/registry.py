@@ -78,3 +78,17 @@ def response_encoder(api_key: int, version: int) -> Encoder:
         fn = _RESPONSE_ENCODERS[(api_key, version)] = compile_encoder(api.response, version,
                                                                       api.is_flexible(version))
     return fn
+
+
+def precompile(api_keys: list[int] | None = None) -> int:
+    """Compile the server-side codecs (request decoders, response encoders) of every version of
+    `api_keys` (default: all) now, so the first client request does not pay for it; returns how
+    many were compiled (all: ~440 in ~0.4 s on this machine)."""
+    count = 0
+    for key in SUPPORTED_VERSIONS if api_keys is None else api_keys:
+        lo, hi = SUPPORTED_VERSIONS[key]
+        for version in range(lo, hi + 1):
+            request_decoder(key, version)
+            response_encoder(key, version)
+            count += 2
+    return count

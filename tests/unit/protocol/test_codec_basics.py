@@ -195,3 +195,11 @@ def test_unknown_fields_finds_misspelled_and_wrong_version_keys() -> None:
     assert unknown_fields(ApiKey.FETCH, 12, body) == ["responses[0].topic_id", "responses[0].partitions[0].hw"]
     assert unknown_fields(ApiKey.FETCH, 13, body) == ["responses[0].topic", "responses[0].partitions[0].hw"]
     assert unknown_fields(ApiKey.HEARTBEAT, 4, {"group_id": "g", "member_id": "m"}, response=False) == []
+
+
+def test_precompile_builds_every_server_side_codec() -> None:
+    from pystreams.broker.protocol import precompile
+    from pystreams.broker.protocol.registry import _REQUEST_DECODERS, _RESPONSE_ENCODERS
+    assert precompile([ApiKey.HEARTBEAT]) == 2 * 5
+    assert all((ApiKey.HEARTBEAT, v) in _REQUEST_DECODERS and (ApiKey.HEARTBEAT, v) in _RESPONSE_ENCODERS
+               for v in range(0, 5))
