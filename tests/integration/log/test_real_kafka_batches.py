@@ -1,10 +1,11 @@
 """Batches from a real client through a real Kafka: librdkafka (confluent-kafka) produces with
 every codec (none, gzip, snappy, lz4, zstd) and idempotence to the reference Apache Kafka; we
 take the batches from Kafka's own segment file, append them to our log (CRC-checked, records
-never decoded), and our .log file comes out byte for byte equal to Kafka's; kafka-dump-log
-then decodes every record of ours."""
+never decoded), and our .log file comes out byte for byte equal to Kafka's (indexes too);
+kafka-dump-log then decodes every record of ours, and we open Kafka's own partition dir."""
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -73,6 +74,15 @@ def test_kafka_stored_batches_are_stored_identically_by_us(tmp_path: Path) -> No
     assert len(kafka_index) >= 16
     assert our_file.with_suffix(".index").read_bytes() == kafka_index
     assert our_file.with_suffix(".timeindex").read_bytes() == kafka_timeindex
+
+    # and the other way round: we open Kafka's own partition directory and serve its batches
+    copied = tmp_path / "copied" / f"{topic}-0"
+    shutil.copytree(kafka_dir, copied)
+    foreign = PartitionLog.open(copied, LogConfig())
+    assert foreign.log_end_offset == sent
+    assert foreign.read(0, 1 << 30).to_bytes() == theirs
+    assert foreign.offset_for_timestamp(1_700_000_000_100)[1] == 1_700_000_000_100
+    foreign.close()
 
     out = dump_log(our_file)
     assert out.count("isvalid: true") == len(batches) and "isvalid: false" not in out
