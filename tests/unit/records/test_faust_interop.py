@@ -109,3 +109,15 @@ def test_polymorphic_payloads_cross_both_ways() -> None:
     back = FDrawing.loads(ours.dumps())
     assert [type(s) for s in back.shapes] == [FCircle, FSquare]
     assert [s.radius if isinstance(s, FCircle) else s.side for s in back.shapes] == [1.5, 2.0]
+
+
+def test_dict_level_api_matches_faust() -> None:
+    when = dt.datetime(2024, 5, 6, 7, 8, 9)
+    ours = Order("o1", Decimal("1.5"), when, [Item("a")])
+    theirs = FOrder("o1", Decimal("1.5"), when, [FItem("a")])
+    assert list(ours.asdict()) == list(theirs.asdict())
+    assert ours.to_representation()["__faust"] == theirs.to_representation()["__faust"]
+    assert list(Order._options.fields) == list(FOrder._options.fields)
+    assert Order._options.optionalset == FOrder._options.optionalset
+    assert Order._options.defaults.keys() == FOrder._options.defaults.keys()
+    assert ours.derive(id="o2").id == theirs.derive(id="o2").id == "o2"
