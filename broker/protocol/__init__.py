@@ -27,11 +27,10 @@ from .registry import APIS, SUPPORTED_VERSIONS, precompile
 from .validate import unknown_fields
 
 __all__ = [
-    "APIS", "FIRST_FLEXIBLE_VERSION", "SUPPORTED_VERSIONS", "ApiKey", "CorruptMessageError", "ErrorCode",
-    "ProtocolError", "RequestHeader", "UnsupportedVersionError", "api_versions_keys", "decode_assignment",
-    "decode_request",
-    "decode_request_header", "decode_response", "decode_subscription", "encode_api_versions_fallback",
-    "encode_assignment", "encode_request", "encode_subscription",
-    "encode_request_header", "encode_response", "error_name", "precompile", "request_header_version",
-    "response_header_version", "unknown_fields",
+    "APIS", "ApiKey", "CorruptMessageError", "ErrorCode", "FIRST_FLEXIBLE_VERSION", "ProtocolError",
+    "RequestHeader", "SUPPORTED_VERSIONS", "UnsupportedVersionError", "api_versions_keys",
+    "decode_assignment", "decode_request", "decode_request_header", "decode_response",
+    "decode_subscription", "encode_api_versions_fallback", "encode_assignment", "encode_request",
+    "encode_request_header", "encode_response", "encode_subscription", "error_name", "precompile",
+    "request_header_version", "response_header_version", "unknown_fields",
 ]
