@@ -49,6 +49,10 @@ TOPIC_CONFIG_KAFKA_DEFAULTS: dict[str, str] = {
 }
 
 
+#: A single node refuses absurd partition counts instead of creating a million directories.
+MAX_PARTITIONS_PER_TOPIC = 100_000
+
+
 class TopicError(Exception):
     """A topic operation failed with a Kafka error code and a message for the client."""
 
@@ -123,6 +127,10 @@ class BrokerState:
         if num_partitions <= 0:
             raise TopicError(ErrorCode.INVALID_PARTITIONS,
                              "Number of partitions was set to an invalid non-positive value.")
+        if num_partitions > MAX_PARTITIONS_PER_TOPIC:
+            raise TopicError(ErrorCode.INVALID_PARTITIONS,
+                             f"Number of partitions {num_partitions} is more than this broker "
+                             f"allows per topic ({MAX_PARTITIONS_PER_TOPIC}).")
         if replication_factor <= 0 or replication_factor > 1:
             raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
                              f"Unable to replicate the partition {replication_factor} time(s): "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pystreams.broker.server import codes
+from pystreams.broker.server.state import MAX_PARTITIONS_PER_TOPIC
 
 API_KEY = 37
 VERSIONS = (0, 3)
@@ -19,6 +20,9 @@ def handle(header, request: dict, state, ctx) -> dict:
             error = codes.INVALID_PARTITIONS
             message = (f"Topic currently has {info.num_partitions} partitions, which is higher "
                        f"than the requested {count}.")
+        elif count > MAX_PARTITIONS_PER_TOPIC:
+            error = codes.INVALID_PARTITIONS
+            message = f"A topic may have at most {MAX_PARTITIONS_PER_TOPIC} partitions here."
         elif count == info.num_partitions:
             error = codes.INVALID_PARTITIONS
             message = f"Topic already has {count} partition(s)."

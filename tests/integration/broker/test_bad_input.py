@@ -114,3 +114,36 @@ def _raw_api_versions(version: int, correlation_id: int) -> bytes:
     body = struct.pack(">hhih", 18, version, correlation_id, 3) + b"raw" + b"\x00" \
         + b"\x04raw" + b"\x021" + b"\x00"
     return struct.pack(">i", len(body)) + body
+
+
+def test_garbage_bodies_for_every_served_api(pystreams_broker, healthy):
+    """A well-formed header followed by random bytes, for every API and version we advertise:
+    each gets an answer or a closed connection, never a hang, and the broker stays up."""
+    import random
+
+    from pystreams.broker.server.handlers import advertised_versions
+    rng = random.Random(1234)
+    for api, (lo, hi) in sorted(advertised_versions().items()):
+        for version in {lo, hi}:
+            for _ in range(3):
+                sock = _connect(pystreams_broker.bootstrap_servers)
+                try:
+                    flexible_header = version >= _first_flexible(api)
+                    header = struct.pack(">hhih", api, version, 1, 1) + b"x" + \
+                        (b"\x00" if flexible_header else b"")
+                    body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64)))
+                    frame = header + body
+                    sock.sendall(struct.pack(">i", len(frame)) + frame)
+                    sock.settimeout(10)
+                    try:
+                        sock.recv(1 << 16)  # a response or EOF; a timeout means a hang
+                    except (ConnectionResetError, BrokenPipeError):
+                        pass
+                finally:
+                    sock.close()
+
+
+def _first_flexible(api: int) -> int:
+    from pystreams.broker.protocol import FIRST_FLEXIBLE_VERSION
+    first = FIRST_FLEXIBLE_VERSION.get(api)
+    return first if first is not None else 1 << 15

@@ -174,8 +174,10 @@ def test_create_delete_topics_errors(node):
          "configs": [{"name": "no.such.key", "value": "1"}]},
         {"name": "d", "num_partitions": 1, "replication_factor": 1, "assignments": [],
          "configs": [{"name": "retention.ms", "value": "soon"}]},
+        {"name": "e", "num_partitions": 10**9, "replication_factor": 1, "assignments": [],
+         "configs": []},
     ], "timeout_ms": 1000, "validate_only": False})
-    assert [t["error_code"] for t in body["topics"]] == [0, 37, 40, 40]
+    assert [t["error_code"] for t in body["topics"]] == [0, 37, 40, 40, 37]
     assert node.state.metadata.get("a").configs == {"retention.ms": "1000"}
     body = node.call(20, 6, {"topics": [{"name": "a", "topic_id": uuid.UUID(int=0)},
                                         {"name": "zz", "topic_id": uuid.UUID(int=0)}], "timeout_ms": 1000})
