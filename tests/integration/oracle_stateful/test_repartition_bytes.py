@@ -1,4 +1,5 @@
-"""The table group_by repartition topic carries Kafka's ChangedSerializer bytes: Java's and ours are equal.
+"""The table group_by repartition topic carries Kafka's ChangedSerializer bytes, and the stores' changelogs
+carry Kafka's bytes (with tombstones and record timestamps): Java's and ours are equal.
 
 Both drivers expose the internal topic's records; we read them as raw bytes and compare them (and the
 resulting counts) record for record, so a Java instance could consume our repartition topic and vice versa.
@@ -11,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from pystreams import Consumed, Grouped, Produced, Serdes, StreamsBuilder
+from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
 from pystreams.testing import TopologyTestDriver
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 NAME = "statefulrepartitionbytes"  # the oracle's default application.id is the topology's name
 REPARTITION = f"{NAME}-regroup-repartition"
+CHANGELOGS = [f"{NAME}-in-STATE-STORE-0000000000-changelog", f"{NAME}-regroup-count-changelog"]
 
 
 def _ours(records: list[dict[str, Any]], config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -25,20 +27,25 @@ def _ours(records: list[dict[str, Any]], config: dict[str, Any]) -> list[dict[st
     builder = StreamsBuilder()
     (builder.table("in", Consumed(key_serde=S, value_serde=L))
      .group_by(lambda k, v: (str(v % 3), v), Grouped(key_serde=S, value_serde=L, name="regroup"))
-     .count().to_stream().to("out-count", Produced(key_serde=S, value_serde=L)))
+     .count(Materialized.as_("regroup-count")).to_stream().to("out-count", Produced(key_serde=S, value_serde=L)))
     out: list[dict[str, Any]] = []
     with TopologyTestDriver(builder.build(), {"application.id": NAME, **config}) as driver:
         source = driver.create_input_topic("in", S, L)
-        raw = driver.create_output_topic(REPARTITION, Serdes.ByteArray(), Serdes.ByteArray())
+        raw = [(t, driver.create_output_topic(t, Serdes.ByteArray(), Serdes.ByteArray()))
+               for t in [REPARTITION, *CHANGELOGS]]
         counts = driver.create_output_topic("out-count", S, L)
         for r in records:
             source.pipe_input(r["key"], r["value"], r["timestamp"])
-            out.extend({"topic": REPARTITION, "key": base64.b64encode(x.key).decode(),
-                        "value": base64.b64encode(x.value).decode(), "timestamp": x.timestamp}
-                       for x in raw.read_records_to_list())
+            for topic, reader in raw:
+                out.extend({"topic": topic, "key": _b64(x.key), "value": _b64(x.value), "timestamp": x.timestamp}
+                           for x in reader.read_records_to_list())
             out.extend({"topic": "out-count", "key": x.key, "value": x.value, "timestamp": x.timestamp}
                        for x in counts.read_records_to_list())
     return out
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode()
 
 
 @pytest.mark.parametrize("config", [{}, {"upgrade.from": "3.4"}], ids=["current", "upgrade-from-3.4"])
