@@ -17,8 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from pystreams.serdes import Record, Serde, Serdes
-from pystreams.serdes.records import DecimalField, StringField
+from pystreams.records import DecimalField, Record, StringField
+from pystreams.serdes import Serde, Serdes
 
 
 class Item(Record, serializer="json"):
