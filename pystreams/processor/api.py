@@ -83,7 +83,7 @@ class _ContextBase(ABC):
 
     @abstractmethod
     def record_metadata(self) -> RecordMetadata | None:
-        """Topic, partition and offset of the input record being processed; None when unknown."""
+        """Topic, partition and offset of the input record being processed; (None, -1, -1) outside process()."""
 
     @abstractmethod
     def commit(self) -> None:

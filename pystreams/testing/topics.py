@@ -64,6 +64,8 @@ class TestInputTopic(Generic[K, V]):
 
     def _pipe(self, key: Any, value: Any, timestamp: int | None, headers: Any) -> None:
         ts = self._current if timestamp is None else timestamp
+        if ts < 0:  # Kafka's TestRecord refuses these; real topics may hold them (see default.timestamp.extractor)
+            raise ValueError(f"Invalid timestamp: {ts}. Timestamp should always be non-negative or null.")
         topic = self.topic
         self._driver._pipe_raw(topic, self._ks.serialize(topic, key, headers),
                                self._vs.serialize(topic, value, headers), ts, headers)

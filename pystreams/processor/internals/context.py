@@ -121,9 +121,8 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
         return task.stores[name]
 
     def record_metadata(self) -> RecordMetadata | None:
+        # outside process() (init, punctuators) Kafka 4.1's driver answers (None, -1, -1), not empty
         rc = self._sctx.record_context
-        if rc is self._task.no_record_context:
-            return None
         return RecordMetadata(rc.topic, rc.partition, rc.offset)
 
     def commit(self) -> None:

@@ -150,18 +150,12 @@ def test_deserialization_handler_fail_and_continue(caplog: Any) -> None:
         assert d.metrics()["dropped-records-total"] == 1
 
 
-def test_negative_timestamps() -> None:
+def test_negative_timestamps_are_refused_by_input_topics() -> None:
     t = Topology()
     t.add_source("src", "in", key_serde=S(), value_serde=S())
-    t.add_sink("sink", "out", "src", key_serde=S(), value_serde=S())
     with TopologyTestDriver(t) as d:
-        with pytest.raises(PystreamsError, match="invalid \\(negative\\) timestamp"):
+        with pytest.raises(ValueError, match="Invalid timestamp: -5. Timestamp should always be non-negative"):
             d.create_input_topic("in", S(), S()).pipe_input("k", "v", -5)
-    with TopologyTestDriver(t, {"default.timestamp.extractor": "LogAndSkipOnInvalidTimestamp"}) as d:
-        inp, out = d.create_input_topic("in", S(), S()), d.create_output_topic("out", S(), S())
-        inp.pipe_input("k", "skipped", -5)
-        inp.pipe_input("k", "kept", 5)
-        assert out.read_values_to_list() == ["kept"]
 
 
 def test_fixed_key_processor_and_headers_pass_through() -> None:
