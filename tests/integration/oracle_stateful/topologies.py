@@ -70,9 +70,11 @@ def stateful_to_table(b: StreamsBuilder, caching: bool) -> None:
 
 
 def stateful_chains(b: StreamsBuilder, caching: bool) -> None:
-    (b.stream("in", Consumed(key_serde=S, value_serde=L)).group_by_key()
-     .count(_caching(Materialized.as_("counts"), caching))
-     .group_by(lambda k, n: (str(n), k), Grouped(key_serde=S, value_serde=S))
+    counts = (b.stream("in", Consumed(key_serde=S, value_serde=L)).group_by_key()
+              .count(_caching(Materialized.as_("counts"), caching)))
+    (counts.filter(lambda k, n: n % 2 == 0).map_values(lambda n: n * 100)
+     .to_stream().to("out-even", Produced(key_serde=S, value_serde=L)))
+    (counts.group_by(lambda k, n: (str(n), k), Grouped(key_serde=S, value_serde=S))
      .count(_caching(Materialized.as_("histogram"), caching))
      .to_stream().to("out-histogram", Produced(key_serde=S, value_serde=L)))
     (b.table("tin", Consumed(key_serde=S, value_serde=L))
@@ -89,5 +91,5 @@ TOPOLOGIES: dict[str, tuple[Callable[..., None], list[tuple[str, Any]]]] = {
     "statefultablegroupby": (stateful_table_group_by, [("out-count", L), ("out-sum", L), ("out-agg", S)]),
     "statefultablefiltermap": (stateful_table_filter_map, [("out", L), ("out-not", L)]),
     "statefultotable": (stateful_to_table, [("out", L), ("out-rekeyed", L)]),
-    "statefulchains": (stateful_chains, [("out-histogram", L), ("out-chain", L)]),
+    "statefulchains": (stateful_chains, [("out-histogram", L), ("out-chain", L), ("out-even", L)]),
 }

@@ -10,6 +10,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -21,7 +22,8 @@ import pystreams.oracle.TopicSpec;
 /**
  * S2's chained KTables (tests/integration/oracle_stateful), where old values must flow:
  * stream(in).groupByKey.count("counts").groupBy((count as text, key)).count("histogram") -> out-histogram
- * (a stream aggregate sending old values); table(tin).filter(v >= 0).mapValues(floorMod(v, 7))
+ * (a stream aggregate sending old values), counts.filter(n even).mapValues(n * 100) -> out-even
+ * (a filter over an aggregate: old values, no needless tombstones); table(tin).filter(v >= 0).mapValues(floorMod(v, 7))
  * .groupBy(v == 3 ? (null, v) : (v as text, v)).reduce(+, -, "chain") -> out-chain (a non-materialized
  * filter/mapValues chain forced to send old values; null group keys dropped).
  * "oracle.caching" = "false" disables caching on the named stores.
@@ -35,15 +37,19 @@ public final class StatefulChains implements OracleTopology {
 
     public List<TopicSpec> outputs() {
         return List.of(TopicSpec.of("out-histogram", Codecs.STRING, Codecs.LONG),
-                       TopicSpec.of("out-chain", Codecs.STRING, Codecs.LONG));
+                       TopicSpec.of("out-chain", Codecs.STRING, Codecs.LONG),
+                       TopicSpec.of("out-even", Codecs.STRING, Codecs.LONG));
     }
 
     public Topology build(StreamsBuilder builder, Properties config) {
-        builder.stream("in", Consumed.with(Serdes.String(), Serdes.Long()))
+        KTable<String, Long> counts = builder.stream("in", Consumed.with(Serdes.String(), Serdes.Long()))
             .groupByKey()
             .count(StatefulStreamAggregations.caching(
-                Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("counts"), config))
-            .groupBy((k, n) -> KeyValue.pair(Long.toString(n), k), Grouped.with(Serdes.String(), Serdes.String()))
+                Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("counts"), config));
+        counts.filter((k, n) -> n % 2 == 0).mapValues(n -> n * 100)
+            .toStream()
+            .to("out-even", Produced.with(Serdes.String(), Serdes.Long()));
+        counts.groupBy((k, n) -> KeyValue.pair(Long.toString(n), k), Grouped.with(Serdes.String(), Serdes.String()))
             .count(StatefulStreamAggregations.caching(
                 Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("histogram"), config))
             .toStream()
