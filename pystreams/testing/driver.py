@@ -173,7 +173,7 @@ class TopologyTestDriver:
                            start_timestamp: int | datetime | None = None,
                            auto_advance: Any = 0) -> TestInputTopic[Any, Any]:
         """An input topic; records without a timestamp start at start_timestamp (default: the driver's mocked
-        wall clock, not the machine clock as in Kafka, so tests stay deterministic)."""
+        wall clock when the topic is created, as in Kafka 4.1's driver)."""
         self._check_open("create an input topic")
         if not self._consumes(name):
             raise TopologyError(f"Unknown topic: {name}. The topology reads {sorted(self._source_topics())}; "
