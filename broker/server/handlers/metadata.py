@@ -38,7 +38,7 @@ def handle(header, request: dict, state, ctx) -> dict:
                 tid = as_uuid(t.get("topic_id"))
                 info = state.metadata.by_id.get(tid)
                 topics.append(_topic_entry(state, info) if info else
-                              _missing(None, tid, codes.UNKNOWN_TOPIC_ID))
+                              _missing(None if v >= 12 else "", tid, codes.UNKNOWN_TOPIC_ID))
                 continue
             info = state.metadata.get(name)
             if info is None and allow:
