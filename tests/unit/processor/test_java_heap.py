@@ -1,6 +1,7 @@
 """JavaPriorityQueue polls in exactly java.util.PriorityQueue's order, ties included.
 
-java_priority_queue_traces.txt was produced by running java.util.PriorityQueue (JDK 17) on random
+java_priority_queue_traces.txt was produced by tests/unit/state/kafka_generators/PriorityQueueTraces.java
+(java.util.PriorityQueue, JDK 17) on random
 offer/poll sequences: `oID:TS` offers item ID with timestamp TS, `pID` is the item Java's poll() returned.
 """
 from __future__ import annotations
