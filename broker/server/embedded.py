@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import BinaryIO, Mapping
 
 from pystreams.errors import PystreamsError
 
@@ -41,7 +41,7 @@ class EmbeddedBroker:
                        for k, v in (config or {}).items()}
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
-        self._log_file = None
+        self._log_file: BinaryIO | None = None
 
     @property
     def bootstrap_servers(self) -> str:

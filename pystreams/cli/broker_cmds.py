@@ -40,7 +40,7 @@ def _admin(bootstrap: str):
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
-                         "logger": _SilentLogger()})
+                         "logger": _SilentLogger()})  # type: ignore[dict-item]
     try:
         admin.list_topics(timeout=5)
     except KafkaException:
@@ -279,17 +279,18 @@ def consume(topic: str, group: Optional[str] = typer.Option(None, "--group", "-g
                     if time.monotonic() - idle_since > timeout:
                         break
                     continue
-                if msg.error():
-                    raise PystreamsError(msg.error().str())
+                error = msg.error()
+                if error is not None:
+                    raise PystreamsError(error.str())
                 idle_since = time.monotonic()
                 seen += 1
                 if as_json:
+                    key, value = msg.key(), msg.value()
                     typer.echo(json.dumps({
                         "partition": msg.partition(), "offset": msg.offset(),
                         "timestamp": msg.timestamp()[1],
-                        "key": msg.key().decode(errors="replace") if msg.key() is not None else None,
-                        "value": msg.value().decode(errors="replace") if msg.value() is not None
-                        else None}))
+                        "key": key.decode(errors="replace") if key is not None else None,
+                        "value": value.decode(errors="replace") if value is not None else None}))
                 else:
                     typer.echo((msg.value() or b"").decode(errors="replace"))
         finally:

@@ -6,7 +6,7 @@ import uuid
 ZERO_UUID = uuid.UUID(int=0)
 
 
-def version(header: object) -> int:
+def version(header) -> int:
     """The request's api version."""
     return int(header.api_version)
 

@@ -62,7 +62,7 @@ def _session_partitions(request: dict, v: int, state, session, full: bool
 
 
 def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int,
-                     isolation: int) -> tuple[list[dict], int, bool]:
+                     isolation: int) -> tuple[list[tuple[CachedPartition, dict]], int, bool]:
     """Read every partition within the response budget; (entries, bytes, any_error)."""
     budget = max_bytes
     total = 0

@@ -11,7 +11,8 @@ VERSIONS = (2, 9)
 def split_known(state, topics: list[tuple[str, list]], index=lambda p: p
                 ) -> tuple[list[tuple[str, list]], set[tuple[str, int]]]:
     """(topics with only existing partitions, the (topic, partition) pairs that do not exist)."""
-    known, unknown = [], set()
+    known: list[tuple[str, list]] = []
+    unknown: set[tuple[str, int]] = set()
     for name, parts in topics:
         keep = [p for p in parts if state.partition_log(name, index(p)) is not None]
         unknown.update((name, index(p)) for p in parts if state.partition_log(name, index(p)) is None)
