@@ -6,7 +6,7 @@ from typing import Any
 from dataclasses import replace
 
 from pystreams.errors import ConfigError, TopologyError
-from pystreams.graph import LogicalGraph, StreamSourceNode
+from pystreams.graph import LogicalGraph, RepartitionNode, StreamSourceNode
 
 TOPOLOGY_OPTIMIZATION_CONFIG = "topology.optimization"
 NO_OPTIMIZATION = "none"
@@ -83,12 +83,37 @@ def merge_duplicate_sources(graph: LogicalGraph) -> LogicalGraph:
     return LogicalGraph(tuple(nodes))
 
 
+def drop_null_keys_before_repartition(graph: LogicalGraph) -> LogicalGraph:
+    """Kafka's rewriteRepartitionNodes: a repartition's filter drops null keys, unless some node
+    downstream is a join that accepts null keys (graph nodes with `null_key_relaxed_join`)."""
+    children: dict[str, list[str]] = {n.name: [] for n in graph}
+    for node in graph:
+        for parent in node.parents:
+            children[parent].append(node.name)
+    relaxed: dict[str, bool] = {}
+
+    def has_relaxed_downstream(name: str) -> bool:
+        if name not in relaxed:
+            relaxed[name] = False
+            relaxed[name] = any(getattr(graph.node(c), "null_key_relaxed_join", False)
+                                or has_relaxed_downstream(c) for c in children[name])
+        return relaxed[name]
+
+    nodes = []
+    for node in graph:
+        if isinstance(node, RepartitionNode) and node.filter_name is not None:
+            node = replace(node, drop_null_keys=not has_relaxed_downstream(node.name))
+        nodes.append(node)
+    return LogicalGraph(tuple(nodes))
+
+
 def optimize(graph: LogicalGraph, props: dict[str, Any] | None) -> LogicalGraph:
     """Apply graph rewrites: duplicate sources always (as Kafka), merging repartition topics when
-    enabled; source-topic reuse happens while writing."""
+    enabled, then null-key filters ahead of repartition topics; source-topic reuse happens while
+    writing."""
     graph = merge_duplicate_sources(graph)
     if enabled(props, MERGE_REPARTITION_TOPICS):
         from pystreams.compiler.merge_repartitions import merge_repartition_topics
 
         graph = merge_repartition_topics(graph)
-    return graph
+    return drop_null_keys_before_repartition(graph)
