@@ -6,17 +6,16 @@ aligned to 0 (so they fire on the first record), WALL_CLOCK_TIME ones at now + i
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 from typing import Any, Callable
 
 from pystreams.processor.api import Cancellable, PunctuationType, Punctuator
+from pystreams.processor.internals.java_heap import JavaPriorityQueue
 
 
 class PunctuationSchedule(Cancellable):
     """One scheduled punctuator of one node."""
 
-    __slots__ = ("node", "timestamp", "interval", "punctuator", "cancelled", "_seq")
+    __slots__ = ("node", "timestamp", "interval", "punctuator", "cancelled")
 
     def __init__(self, node: str, timestamp: int, interval: int, punctuator: Punctuator) -> None:
         self.node = node
@@ -41,42 +40,50 @@ PunctuateFn = Callable[[PunctuationSchedule, int, PunctuationType], None]
 
 
 class PunctuationQueue:
-    """Schedules of one type ordered by time (ties: order of scheduling)."""
+    """Schedules of one type ordered by time; ties broken like Kafka's (a java.util.PriorityQueue)."""
 
     def __init__(self, punctuation_type: PunctuationType) -> None:
         self.type = punctuation_type
-        self._heap: list[tuple[int, int, PunctuationSchedule]] = []
-        self._seq = itertools.count()
+        self._queue: JavaPriorityQueue[PunctuationSchedule] = JavaPriorityQueue(_time_of)
 
     def schedule(self, sched: PunctuationSchedule) -> PunctuationSchedule:
-        heapq.heappush(self._heap, (sched.timestamp, next(self._seq), sched))
+        self._queue.offer(sched)
         return sched
 
     def next_time(self) -> int | None:
-        return self._heap[0][0] if self._heap else None
+        top = self._queue.peek()
+        return None if top is None else top.timestamp
 
     def may_punctuate(self, now: int, punctuate: PunctuateFn) -> bool:
-        """Fire every schedule due at `now`; True if any fired."""
-        heap = self._heap
+        """Fire every schedule due at `now`; True if any fired (Kafka's PunctuationQueue.maybePunctuate)."""
+        queue = self._queue
         fired = False
-        while heap and heap[0][0] <= now:
-            _, _, sched = heapq.heappop(heap)
-            if sched.cancelled:
-                continue
-            punctuate(sched, now, self.type)
-            if not sched.cancelled:  # it may cancel itself while running
-                sched.advance(now)
-                heapq.heappush(heap, (sched.timestamp, next(self._seq), sched))
-            fired = True
+        top = queue.peek()
+        while top is not None and top.timestamp <= now:
+            queue.poll()
+            if not top.cancelled:
+                punctuate(top, now, self.type)
+                if not top.cancelled:  # it may cancel itself while running
+                    top.advance(now)
+                    queue.offer(top)
+                fired = True
+            top = queue.peek()
         return fired
 
     def close(self) -> None:
-        self._heap.clear()
+        self._queue.clear()
+
+    def schedules(self) -> list[PunctuationSchedule]:
+        return [s for s in self._queue._items if not s.cancelled]
 
     def __len__(self) -> int:
-        return sum(1 for *_, s in self._heap if not s.cancelled)
+        return len(self.schedules())
+
+
+def _time_of(sched: PunctuationSchedule) -> int:
+    return sched.timestamp
 
 
 def describe_schedules(queue: PunctuationQueue) -> list[Any]:
     """(node, next time, interval) of live schedules, for debugging and tests."""
-    return sorted((s.node, s.timestamp, s.interval) for *_, s in queue._heap if not s.cancelled)
+    return sorted((s.node, s.timestamp, s.interval) for s in queue.schedules())
