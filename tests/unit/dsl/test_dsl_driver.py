@@ -200,3 +200,10 @@ def test_optimization_does_not_change_results(props: dict[str, str] | None) -> N
     keyed.group_by_key().reduce(lambda a, v: a + v).to_stream().to("reduce")
     got = run(b, [("1", "x"), ("2", "y"), ("3", "x")], {"count": Serdes.Long(), "reduce": S}, props=props)
     assert got == {"count": [("x", 1), ("y", 1), ("x", 2)], "reduce": [("x", "x"), ("y", "y"), ("x", "xx")]}
+
+
+def test_repartition_drops_null_keys_like_kafka() -> None:
+    b = StreamsBuilder()
+    strings(b).select_key(lambda k, v: None if v == "drop" else v).repartition().to("out")
+    got = run(b, [("1", "x"), ("2", "drop"), ("3", "y")])
+    assert got["out"] == [("x", "x"), ("y", "y")]
