@@ -64,6 +64,7 @@ else:
         StringField,
     )
 from pystreams.serdes.records.options import RecordOptions
+from pystreams.serdes.records.dumping import build_json_repr
 from pystreams.serdes.records.fastjson import json_decoder
 from pystreams.serdes.records.registry import (
     BLESSED_KEY,
@@ -203,6 +204,7 @@ class Record:
             cls.__init__ = init  # type: ignore[method-assign]
         cls._model_init = init  # type: ignore[attr-defined]
         cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign,assignment]
+        cls._json_repr_ = build_json_repr(cls, options)  # type: ignore[attr-defined]
         cls._input_translate_fields = staticmethod(  # type: ignore[assignment]
             build_input_translation(options))
         if options.frozen:
@@ -338,6 +340,8 @@ class Record:
         """Encode with the model's serializer (json unless the class says otherwise)."""
         codec = serializer or self._options.serializer
         try:
+            if codec is None or codec == "json":  # the generated JSON-ready representation
+                return codecs.dumps("json", self._json_repr_())  # type: ignore[attr-defined]
             return codecs.dumps(codec, self.to_representation())
         except SerdeError:
             raise

@@ -68,3 +68,26 @@ trees = st.recursive(st.builds(Node, ints),
 @given(trees)
 def test_recursive_records_round_trip(tree: Node) -> None:
     assert Node.loads(tree.dumps()) == tree
+
+
+def _reference_bytes(value: Record) -> bytes:
+    """What Record.dumps wrote before the generated representation: to_representation through
+    orjson with the default callback (Faust's way)."""
+    from pystreams.serdes.records.codecs import JSON_OPTIONS, json_default
+
+    return orjson.dumps(value.to_representation(), default=json_default, option=JSON_OPTIONS)
+
+
+@settings(max_examples=120, deadline=None)
+@given(everything)
+def test_generated_json_representation_writes_the_reference_bytes(value: Everything) -> None:
+    assert value.dumps() == _reference_bytes(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(everything, st.sampled_from(["numbers", "by_name", "items_by_id", "nested", "money"]),
+       st.sampled_from([{"a": 1}, [1, 2], {1, 2}, (3, 4), 1.5, "text", None]))
+def test_values_of_other_types_than_declared_still_write_the_reference_bytes(
+        value: Everything, field: str, odd: object) -> None:
+    value.__dict__[field] = odd  # no coercion: Faust lets any value through
+    assert value.dumps() == _reference_bytes(value)
