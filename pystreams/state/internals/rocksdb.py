@@ -139,6 +139,7 @@ class RocksDBStore:
             if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
                 return
             yield k, it.value()
+            self._check_iterating()
             it.next()
 
     def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
@@ -152,7 +153,13 @@ class RocksDBStore:
             if from_key is not None and k < from_key:
                 return
             yield k, it.value()
+            self._check_iterating()
             it.prev()
+
+    def _check_iterating(self) -> None:
+        if self._db is None:  # Kafka: InvalidStateStoreException for iterators outliving their store
+            raise StateStoreError(f"RocksDB iterator for store {self._name} has closed: the store was closed "
+                                  "while the iterator was open (close iterators before the store)")
 
     def approximate_num_entries(self) -> int:
         return int(self._require().property_int_value("rocksdb.estimate-num-keys") or 0)

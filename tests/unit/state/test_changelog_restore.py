@@ -110,3 +110,14 @@ def test_logging_disabled_sends_nothing(tmp_path: Any) -> None:
     r = StoreRig(tmp_path, "in_memory", logging=False)
     r.store.put("a", "1")
     assert r.changelog == []
+
+
+def test_rocksdb_iterator_fails_after_its_store_closed(tmp_path: Any) -> None:
+    r = StoreRig(tmp_path, "rocksdb")
+    for k in ("a", "b", "c"):
+        r.store.put(k, "v")
+    it = r.store.all()
+    assert next(it).key == "a"
+    r.store.close()
+    with pytest.raises(Exception, match="iterator for store store has closed"):
+        next(it)
