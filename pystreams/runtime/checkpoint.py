@@ -1,0 +1,99 @@
+"""`.checkpoint` files in Kafka's OffsetCheckpoint format, and task directory locks.
+
+Format (Kafka's OffsetCheckpoint, version 0): a line with the version `0`, a line with the entry count, then one
+`<topic> <partition> <offset>` line per changelog partition; the offset is the last changelog offset the store's
+data reflects (restore resumes at offset + 1). Written to `.checkpoint.tmp`, fsynced, renamed over `.checkpoint`.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from typing import IO
+
+from pystreams.errors import StateStoreError
+
+CHECKPOINT_FILE = ".checkpoint"
+LOCK_FILE = ".lock"
+VERSION = 0
+
+
+class CheckpointError(StateStoreError):
+    """A `.checkpoint` file is malformed; delete it (the state is then restored from the changelog)."""
+
+
+def read_checkpoint(task_dir: str) -> dict[tuple[str, int], int]:
+    """(topic, partition) -> offset from `<task_dir>/.checkpoint`; empty when there is none."""
+    path = os.path.join(task_dir, CHECKPOINT_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return {}
+    try:
+        version = int(lines[0])
+        if version != VERSION:
+            raise CheckpointError(f"{path}: unknown checkpoint file version {version} (expected {VERSION})")
+        count = int(lines[1])
+        entries = [line.split() for line in lines[2:2 + count] if line.strip()]
+        if len(entries) != count:
+            raise CheckpointError(f"{path}: expected {count} entries, found {len(entries)}")
+        return {(topic, int(partition)): int(offset) for topic, partition, offset in entries}
+    except (IndexError, ValueError) as e:
+        raise CheckpointError(f"{path} is malformed ({e}); delete it to restore the state from the "
+                              "changelog") from None
+
+
+def write_checkpoint(task_dir: str, offsets: dict[tuple[str, int], int]) -> None:
+    """Atomically replace `<task_dir>/.checkpoint` with offsets (Kafka's OffsetCheckpoint.write)."""
+    os.makedirs(task_dir, exist_ok=True)
+    path = os.path.join(task_dir, CHECKPOINT_FILE)
+    tmp = path + ".tmp"
+    lines = [str(VERSION), str(len(offsets))]
+    lines += [f"{topic} {partition} {offset}" for (topic, partition), offset in sorted(offsets.items())]
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def delete_checkpoint(task_dir: str) -> None:
+    """Remove the checkpoint (under EOS once processing starts: a crash then means wipe and restore)."""
+    try:
+        os.remove(os.path.join(task_dir, CHECKPOINT_FILE))
+    except FileNotFoundError:
+        pass
+
+
+class TaskDirLock:
+    """An exclusive flock on `<task_dir>/.lock`: one process at a time owns a task's state."""
+
+    def __init__(self, task_dir: str) -> None:
+        self.task_dir = task_dir
+        self._file: IO[str] | None = None
+
+    def try_lock(self) -> bool:
+        """True when this process now holds the lock (non-blocking)."""
+        if self._file is not None:
+            return True
+        os.makedirs(self.task_dir, exist_ok=True)
+        f = open(os.path.join(self.task_dir, LOCK_FILE), "a+", encoding="utf-8")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            return False
+        self._file = f
+        return True
+
+    def unlock(self) -> None:
+        f, self._file = self._file, None
+        if f is not None:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            finally:
+                f.close()
+
+    @property
+    def locked(self) -> bool:
+        return self._file is not None

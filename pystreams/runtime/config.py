@@ -1,0 +1,158 @@
+"""StreamsConfig: Kafka Streams' config keys, their defaults, and the client configs derived from them."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Mapping
+
+from pystreams.errors import ConfigError
+
+AT_LEAST_ONCE = "at_least_once"
+EXACTLY_ONCE_V2 = "exactly_once_v2"
+_GUARANTEES = {AT_LEAST_ONCE: AT_LEAST_ONCE, EXACTLY_ONCE_V2: EXACTLY_ONCE_V2,
+               "exactly_once_beta": EXACTLY_ONCE_V2}
+
+#: Kafka Streams' defaults (StreamsConfig), for the keys the runtime reads.
+DEFAULTS: dict[str, Any] = {
+    "num.stream.threads": 1,
+    "processing.guarantee": AT_LEAST_ONCE,
+    "state.dir": os.path.join(tempfile.gettempdir(), "kafka-streams"),
+    "statestore.cache.max.bytes": 10 * 1024 * 1024,
+    "num.standby.replicas": 0,
+    "replication.factor": -1,
+    "poll.ms": 100,
+    "buffered.records.per.partition": 1000,
+    "max.task.idle.ms": 0,
+    "application.server": "",
+    "state.cleanup.delay.ms": 600_000,
+    "auto.offset.reset": "earliest",
+    "max.poll.records": 1000,
+}
+
+#: Keys passed through to the clients when given with Kafka Streams' prefixes.
+CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX = "consumer.", "producer.", "admin."
+_MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
+
+
+class StreamsConfig:
+    """Validated Kafka Streams configuration; `.get(key)` falls back to Kafka's defaults."""
+
+    def __init__(self, props: Mapping[str, Any]) -> None:
+        self.originals = {str(k): v for k, v in dict(props).items()}
+        app_id = self.originals.get("application.id")
+        if not app_id or not isinstance(app_id, str):
+            raise ConfigError("application.id is required: it names the consumer group, the internal topics "
+                              "(<application.id>-...) and the state directory")
+        if not self.originals.get("bootstrap.servers"):
+            raise ConfigError("bootstrap.servers is required (e.g. '127.0.0.1:9092'); `pystreams run` starts an "
+                              "embedded broker when none is configured")
+        guarantee = str(self.get("processing.guarantee")).lower()
+        if guarantee not in _GUARANTEES:
+            raise ConfigError(f"processing.guarantee must be one of at_least_once, exactly_once_v2; "
+                              f"got {self.get('processing.guarantee')!r}")
+        self.processing_guarantee = _GUARANTEES[guarantee]
+        self.application_id = app_id
+        self.bootstrap_servers = str(self.originals["bootstrap.servers"])
+        self.num_stream_threads = self._int("num.stream.threads", minimum=1)
+        default_commit = 100 if self.eos else 30_000
+        self.commit_interval_ms = self._int("commit.interval.ms", default=default_commit, minimum=0)
+        self.poll_ms = self._int("poll.ms", minimum=0)
+        self.max_poll_records = self._int("max.poll.records", minimum=1)
+        self.state_dir = str(self.get("state.dir"))
+        self.num_standby_replicas = self._int("num.standby.replicas", minimum=0)
+        self.replication_factor = self._int("replication.factor")
+        self.application_server = str(self.get("application.server") or "")
+
+    @property
+    def eos(self) -> bool:
+        return self.processing_guarantee == EXACTLY_ONCE_V2
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self.originals:
+            return self.originals[key]
+        return DEFAULTS.get(key, default)
+
+    def _int(self, key: str, default: Any = None, minimum: int | None = None) -> int:
+        raw = self.originals.get(key, default if default is not None else DEFAULTS.get(key))
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{key} must be >= {minimum}, got {value}")
+        return value
+
+    def app_configs(self) -> dict[str, Any]:
+        """What processors see through context.app_configs(): the user's keys plus resolved values."""
+        cfg = dict(self.originals)
+        cfg.setdefault("state.dir", self.state_dir)
+        cfg.setdefault("processing.guarantee", self.processing_guarantee)
+        cfg.setdefault("commit.interval.ms", self.commit_interval_ms)
+        return cfg
+
+    def _prefixed(self, *prefixes: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for prefix in prefixes:
+            out.update({k[len(prefix):]: v for k, v in self.originals.items() if k.startswith(prefix)})
+        return out
+
+    def main_consumer_config(self, client_id: str) -> dict[str, Any]:
+        """The group consumer: group.id = application.id, manual commits, range assignment (see assignment.py)."""
+        cfg: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "group.id": self.application_id,
+            "client.id": client_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": str(self.get("auto.offset.reset")),
+            "partition.assignment.strategy": "range",
+            "isolation.level": "read_committed" if self.eos else "read_uncommitted",
+            "session.timeout.ms": int(self.get("session.timeout.ms", 45_000)),
+            "max.poll.interval.ms": int(self.get("max.poll.interval.ms", 300_000)),
+            "fetch.wait.max.ms": 100,
+            "queued.min.messages": 20_000,
+        }
+        if self.get("group.instance.id"):
+            cfg["group.instance.id"] = self.get("group.instance.id")
+        cfg.update(self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX))
+        return cfg
+
+    def restore_consumer_config(self, client_id: str) -> dict[str, Any]:
+        """Assign-only consumer for changelog restore (never commits, never joins the group)."""
+        cfg: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "group.id": f"{self.application_id}-restore-unused",
+            "client.id": client_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed" if self.eos else "read_uncommitted",
+            "fetch.wait.max.ms": 50,
+        }
+        cfg.update(self._prefixed(CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX))
+        return cfg
+
+    def producer_config(self, client_id: str, transactional_id: str | None = None) -> dict[str, Any]:
+        """murmur2_random = Java's default partitioner for keyed records; errors only as delivery reports."""
+        cfg: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "client.id": client_id,
+            "partitioner": "murmur2_random",
+            "linger.ms": int(self.get("linger.ms", 100)),
+            "acks": "all",
+            "enable.idempotence": True,
+            "delivery.report.only.error": True,
+            "queue.buffering.max.messages": 1_000_000,
+            "batch.num.messages": 10_000,
+        }
+        if transactional_id is not None:
+            cfg["transactional.id"] = transactional_id
+            cfg["transaction.timeout.ms"] = int(self.get("transaction.timeout.ms", 10_000))
+        cfg.update(self._prefixed(PRODUCER_PREFIX))
+        return cfg
+
+    def admin_config(self) -> dict[str, Any]:
+        cfg: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        cfg.update(self._prefixed(ADMIN_PREFIX))
+        return cfg

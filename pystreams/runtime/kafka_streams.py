@@ -1,0 +1,247 @@
+"""KafkaStreams: the client that runs a Topology against Kafka (or the pystreams broker).
+
+State machine, listener and uncaught-exception handling follow Kafka Streams: CREATED -> REBALANCING <-> RUNNING
+-> PENDING_SHUTDOWN -> NOT_RUNNING, and PENDING_ERROR -> ERROR when threads die and the handler shuts the client.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from typing import Any, Callable, Mapping
+
+from confluent_kafka.admin import AdminClient
+
+from pystreams.errors import ConfigError, PystreamsError
+from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.topics import TopologyPlan, ensure_internal_topics, plan_topology
+
+log = logging.getLogger("pystreams.runtime")
+
+
+class State(enum.Enum):
+    """KafkaStreams.State, with Kafka's allowed transitions."""
+
+    CREATED = "CREATED"
+    REBALANCING = "REBALANCING"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    NOT_RUNNING = "NOT_RUNNING"
+    PENDING_ERROR = "PENDING_ERROR"
+    ERROR = "ERROR"
+
+    def is_running_or_rebalancing(self) -> bool:
+        return self in (State.RUNNING, State.REBALANCING)
+
+
+_TRANSITIONS: dict[State, set[State]] = {
+    State.CREATED: {State.REBALANCING, State.PENDING_SHUTDOWN, State.PENDING_ERROR},
+    State.REBALANCING: {State.RUNNING, State.REBALANCING, State.PENDING_SHUTDOWN, State.PENDING_ERROR},
+    State.RUNNING: {State.REBALANCING, State.PENDING_SHUTDOWN, State.PENDING_ERROR},
+    State.PENDING_SHUTDOWN: {State.NOT_RUNNING},
+    State.NOT_RUNNING: set(),
+    State.PENDING_ERROR: {State.ERROR},
+    State.ERROR: set(),
+}
+
+
+class StreamThreadExceptionResponse(enum.Enum):
+    """What an uncaught-exception handler asks for (Kafka's StreamsUncaughtExceptionHandler responses)."""
+
+    REPLACE_THREAD = "REPLACE_THREAD"
+    SHUTDOWN_CLIENT = "SHUTDOWN_CLIENT"
+    SHUTDOWN_APPLICATION = "SHUTDOWN_APPLICATION"
+
+
+class IllegalStateError(PystreamsError):
+    """Kafka's IllegalStateException: e.g. start() twice, or cleanup() while running."""
+
+
+StateListener = Callable[[State, State], None]  # (new_state, old_state), Kafka's argument order
+ExceptionHandler = Callable[[BaseException], StreamThreadExceptionResponse]
+
+
+class KafkaStreams:
+    """Runs a Topology with Kafka Streams' config keys; start(), close(), state listener, cleanup()."""
+
+    def __init__(self, topology: Any, config: Mapping[str, Any]) -> None:
+        if not callable(getattr(topology, "nodes", None)):
+            build = getattr(topology, "build", None)
+            if callable(build):  # a StreamsBuilder: build it, as KafkaStreams(builder.build(), ...) would
+                topology = build()
+            else:
+                raise ConfigError(f"KafkaStreams needs a Topology (or a StreamsBuilder), got {type(topology).__name__}")
+        self.topology = topology
+        self.config = StreamsConfig(config)
+        self.process_id = uuid.uuid4().hex[:12]
+        self.client_id = str(self.config.get("client.id") or f"{self.config.application_id}-{self.process_id}")
+        self.app_configs = self.config.app_configs()
+        self.plan: TopologyPlan | None = None  # type: ignore[assignment]
+        self._state = State.CREATED
+        self._state_lock = threading.Condition()
+        self._listener: StateListener | None = None
+        self._handler: ExceptionHandler | None = None
+        self.threads: list[Any] = []
+        self._thread_index = 0
+        self.restore_listener: Callable[[str, int, int], None] | None = None
+        self.errors: list[BaseException] = []
+        if getattr(topology, "logical_graph", None) is not None:
+            from pystreams.compiler.validate import check_serdes
+
+            check_serdes(topology, self.app_configs)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def set_state_listener(self, listener: StateListener) -> None:
+        """listener(new_state, old_state) on every transition (only before start(), like Kafka)."""
+        if self._state is not State.CREATED:
+            raise IllegalStateError("set_state_listener() is only allowed before start()")
+        self._listener = listener
+
+    def set_uncaught_exception_handler(self, handler: ExceptionHandler) -> None:
+        """handler(exception) -> StreamThreadExceptionResponse when a stream thread dies."""
+        if self._state is not State.CREATED:
+            raise IllegalStateError("set_uncaught_exception_handler() is only allowed before start()")
+        self._handler = handler
+
+    def _set_state(self, new: State) -> bool:
+        with self._state_lock:
+            old = self._state
+            if new is old:
+                return True
+            if new not in _TRANSITIONS[old]:
+                return False
+            self._state = new
+            self._state_lock.notify_all()
+        log.info("stream-client [%s] State transition from %s to %s", self.client_id, old.name, new.name)
+        if self._listener is not None:
+            try:
+                self._listener(new, old)
+            except Exception:  # noqa: BLE001 - a listener must not kill the client
+                log.exception("state listener failed")
+        return True
+
+    def wait_for_state(self, *states: State, timeout: float) -> bool:
+        """Block until the client is in one of states (True) or timeout seconds passed (False)."""
+        deadline = time.monotonic() + timeout
+        with self._state_lock:
+            while self._state not in states:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._state_lock.wait(left)
+        return True
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Create internal topics, then start num.stream.threads threads (state REBALANCING until assigned)."""
+        from pystreams.runtime.stream_thread import StreamThread
+
+        if self._state is not State.CREATED:
+            raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
+        admin = AdminClient(self.config.admin_config())
+        self.plan = plan_topology(self.topology, self.config.application_id, admin)
+        ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
+        os.makedirs(os.path.join(self.config.state_dir, self.config.application_id), exist_ok=True)
+        self._set_state(State.REBALANCING)
+        for _ in range(self.config.num_stream_threads):
+            self._start_thread(StreamThread)
+
+    def _start_thread(self, cls: Any) -> None:
+        thread = cls(self, self._thread_index)
+        self._thread_index += 1
+        self.threads.append(thread)
+        thread.start()
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop all threads with a final commit and clean close; True when they stopped within timeout."""
+        if self._state in (State.CREATED,):
+            self._set_state(State.PENDING_SHUTDOWN)
+            self._set_state(State.NOT_RUNNING)
+            return True
+        if self._state not in (State.ERROR, State.NOT_RUNNING, State.PENDING_ERROR):
+            self._set_state(State.PENDING_SHUTDOWN)
+        for thread in self.threads:
+            thread.shutdown()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in list(self.threads):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        stopped = not any(t.is_alive() for t in self.threads)
+        if stopped:
+            if self._state is State.PENDING_SHUTDOWN:
+                self._set_state(State.NOT_RUNNING)
+            elif self._state is State.PENDING_ERROR:
+                self._set_state(State.ERROR)
+        return stopped
+
+    def __enter__(self) -> KafkaStreams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(60)
+
+    def cleanup(self) -> None:
+        """Delete this application's local state directory (only when not running, as Kafka requires)."""
+        if self._state.is_running_or_rebalancing() or self._state is State.PENDING_SHUTDOWN:
+            raise IllegalStateError("Cannot clean up while running: call close() first")
+        shutil.rmtree(os.path.join(self.config.state_dir, self.config.application_id), ignore_errors=True)
+
+    # ------------------------------------------------------------------ callbacks from threads
+    def _thread_rebalancing(self) -> None:
+        if self._state is State.RUNNING:
+            self._set_state(State.REBALANCING)
+
+    def _thread_running(self) -> None:
+        live = [t for t in self.threads if t.is_alive() or t.running]
+        if self._state is State.REBALANCING and all(t.assigned_once and not t.rebalancing for t in live):
+            self._set_state(State.RUNNING)
+
+    def _restore_progress(self, thread: Any, done: int, total: int) -> None:
+        if self.restore_listener is not None:
+            self.restore_listener(thread.name, done, total)
+
+    def _thread_failed(self, thread: Any, error: BaseException) -> None:
+        self.errors.append(error)
+        if self._state in (State.PENDING_SHUTDOWN, State.NOT_RUNNING):
+            return
+        response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
+        if self._handler is not None:
+            try:
+                response = self._handler(error)
+            except Exception:  # noqa: BLE001
+                log.exception("uncaught-exception handler failed; shutting the client down")
+        if response is StreamThreadExceptionResponse.REPLACE_THREAD and self._state.is_running_or_rebalancing():
+            log.warning("replacing stream thread %s after: %s", thread.name, error)
+            self.threads.remove(thread)
+            self._start_thread(type(thread))
+            return
+        if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION:
+            log.error("SHUTDOWN_APPLICATION: shutting down this client (other instances are not told: librdkafka "
+                      "has no Streams assignor to carry the request)")
+        self._set_state(State.PENDING_ERROR)
+        for t in self.threads:
+            t.shutdown()
+        threading.Thread(target=self._finish_error, daemon=True).start()
+
+    def _finish_error(self) -> None:
+        for t in self.threads:
+            if t is not threading.current_thread():
+                t.join(60)
+        self._set_state(State.ERROR)
+
+    # ------------------------------------------------------------------ metrics
+    def metrics(self) -> dict[str, float]:
+        """A few of Kafka Streams' metrics by name, summed over threads."""
+        processed = sum(t.metrics.processed for t in self.threads)
+        return {"process-total": processed,
+                "commit-total": sum(t.metrics.commits for t in self.threads),
+                "restore-total": sum(t.metrics.restored for t in self.threads),
+                "records-lag": sum(t.lag() for t in self.threads if t.is_alive()),
+                "active-tasks": sum(len(t.tasks) for t in self.threads)}

@@ -1,0 +1,318 @@
+"""StreamThread: one consumer, one producer and the active tasks assigned to them (Kafka's StreamThread).
+
+Loop: consume a batch, hand each partition's records to its task, process every task until its buffers are empty,
+punctuate, and every commit.interval.ms commit: task commits (caches flushed -> changelog records produced),
+producer flush, then the consumed offsets (at_least_once) or the transaction with the offsets (exactly_once_v2).
+
+Assignment: the main consumer subscribes to all source topics with the `range` assignor, which gives each member
+the same partition numbers of every co-partitioned topic (equal partition counts), so the task (sub-topology, p)
+is whole on one instance; tasks are created on assignment and committed, checkpointed and closed on revocation
+(eager protocol). See pystreams/runtime/__init__.py for the limits of this choice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
+from pystreams.state.internals.cache import ThreadCache
+
+if TYPE_CHECKING:
+    from pystreams.runtime.kafka_streams import KafkaStreams
+
+log = logging.getLogger("pystreams.runtime")
+
+
+class ThreadMetrics:
+    """Counters the summary line and metrics() read (Kafka's thread-level metric meanings)."""
+
+    def __init__(self) -> None:
+        self.processed = 0
+        self.commits = 0
+        self.restored = 0
+        self.restore_total = 0
+        self.polls = 0
+        self.lag = 0
+        self.last_commit_ms = 0.0
+
+
+class StreamThread(threading.Thread):
+    """Runs tasks for one KafkaStreams client; errors go to the client's uncaught-exception handling."""
+
+    def __init__(self, streams: KafkaStreams, index: int) -> None:
+        super().__init__(name=f"{streams.client_id}-StreamThread-{index}", daemon=True)
+        self.streams = streams
+        self.index = index
+        self.config = streams.config
+        self.plan = streams.plan
+        self.topology = streams.topology
+        self.eos = self.config.eos
+        self.tasks: dict[TaskId, ActiveTask] = {}
+        self.by_partition: dict[tuple[str, int], ActiveTask] = {}
+        self.metrics = ThreadMetrics()
+        self.running = True
+        self.assigned_once = False
+        self.rebalancing = False
+        self.error: BaseException | None = None
+        self._consumer: Consumer | None = None
+        self._restore_consumer: Consumer | None = None
+        self._collector: KafkaRecordCollector | None = None
+        self._cache = ThreadCache(int(self.config.get("statestore.cache.max.bytes")))
+        self._in_transaction = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def shutdown(self) -> None:
+        """Ask the loop to stop; it commits and closes cleanly (run() returns afterwards)."""
+        self.running = False
+
+    def run(self) -> None:
+        clean = False
+        try:
+            self._open_clients()
+            self._loop()
+            clean = True
+        except BaseException as e:  # noqa: BLE001 - handed to the client's exception handler
+            self.error = e
+            log.error("stream thread %s failed: %s", self.name, e, exc_info=True)
+        finally:
+            self._close(clean)
+        if self.error is not None:
+            self.streams._thread_failed(self, self.error)
+
+    def _open_clients(self) -> None:
+        cfg = self.config
+        client = f"{self.name}"
+        transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
+        self._collector = KafkaRecordCollector(cfg.producer_config(f"{client}-producer", transactional_id))
+        if self.eos:
+            self._collector.producer.init_transactions(60)
+        self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
+        self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+        self._consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                 on_lost=self._on_lost)
+
+    # ------------------------------------------------------------------ rebalance callbacks
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.rebalancing = True
+        self.streams._thread_rebalancing()
+        wanted: dict[TaskId, list[tuple[str, int]]] = {}
+        for tp in partitions:
+            sub = self.plan.subtopology_of(tp.topic)
+            if sub is None:
+                continue
+            wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
+        created = []
+        assert self._collector is not None and self._restore_consumer is not None
+        for task_id in sorted(wanted):
+            sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
+            at = self.tasks.get(task_id)
+            if at is None:
+                at = create_task(self.topology, task_id, sub, self.streams.app_configs, self._collector,
+                                 self.config.state_dir, self.config.application_id, self.eos, self._cache)
+                self.tasks[task_id] = at
+                created.append(at)
+            for tp in wanted[task_id]:
+                self.by_partition[tp] = at
+        if created:
+            started = time.monotonic()
+            restored = restore_tasks(created, self._restore_consumer, self.eos, self._restore_progress)
+            self.metrics.restored += restored
+            if restored:
+                log.info("%s restored %d records for %s in %.1f s", self.name, restored,
+                         [str(t.id) for t in created], time.monotonic() - started)
+            if self.eos:
+                from pystreams.runtime.checkpoint import delete_checkpoint
+                for at in created:  # from now on the local state runs ahead of what is committed
+                    delete_checkpoint(at.task_dir)
+        log.info("%s assigned %d partitions, tasks %s", self.name, len(partitions),
+                 sorted(str(t) for t in self.tasks))
+        self.assigned_once = True
+        self.rebalancing = False
+        self.streams._thread_running()
+
+    def _restore_progress(self, done: int, total: int) -> None:
+        self.metrics.restore_total = total
+        self.streams._restore_progress(self, done, total)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Eager protocol: everything is revoked; commit and close all tasks (their state stays on disk)."""
+        self.rebalancing = True
+        self.streams._thread_rebalancing()
+        if self.tasks:
+            self._commit(final=True)
+            self._close_tasks(clean=True)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions lost (session timeout): another member may own them already; close without committing."""
+        self.rebalancing = True
+        self._abort_transaction()
+        self._close_tasks(clean=False)
+
+    # ------------------------------------------------------------------ main loop
+    def _loop(self) -> None:
+        consumer = self._consumer
+        collector = self._collector
+        assert consumer is not None and collector is not None
+        cfg = self.config
+        batch = cfg.max_poll_records
+        poll_timeout = cfg.poll_ms / 1000.0
+        commit_interval = cfg.commit_interval_ms / 1000.0
+        last_commit = time.monotonic()
+        while self.running:
+            if self.eos and not self._in_transaction and self.tasks:
+                self._begin()  # local in librdkafka until something is produced; empty ones commit for free
+            messages = consumer.consume(num_messages=batch, timeout=poll_timeout)
+            self.metrics.polls += 1
+            if messages:
+                self._add(messages)
+            processed = 0
+            for at in self.tasks.values():
+                task = at.task
+                if task.has_records_queued():
+                    process = task.process
+                    while process():
+                        processed += 1
+                    task.maybe_punctuate_stream_time()
+                task.maybe_punctuate_system_time()
+                if task.commit_requested:
+                    last_commit = 0.0
+            self.metrics.processed += processed
+            collector.poll()
+            collector.check()
+            now = time.monotonic()
+            if now - last_commit >= commit_interval and self.tasks:
+                self._commit()
+                last_commit = now
+
+    def _add(self, messages: list[Any]) -> None:
+        grouped: dict[tuple[str, int], list[tuple[int, int, Any, Any, Any]]] = {}
+        for m in messages:
+            if m.error() is not None:
+                err = m.error()
+                if err.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if err.fatal() or not err.retriable():
+                    raise KafkaException(err)
+                log.warning("consumer: %s", err)
+                continue
+            tp = (m.topic(), m.partition())
+            records = grouped.get(tp)
+            if records is None:
+                records = grouped[tp] = []
+            records.append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
+        for tp, records in grouped.items():
+            at = self.by_partition.get(tp)
+            if at is not None:  # records of a partition revoked meanwhile are dropped: its new owner reads them
+                at.task.add_records(tp[0], tp[1], records)
+
+    # ------------------------------------------------------------------ commit
+    def _begin(self) -> None:
+        assert self._collector is not None
+        self._collector.producer.begin_transaction()
+        self._in_transaction = True
+
+    def _commit(self, final: bool = False) -> None:
+        """Task commits, producer flush, offsets (in the transaction under EOS), checkpoints (at_least_once)."""
+        consumer, collector = self._consumer, self._collector
+        assert consumer is not None and collector is not None
+        started = time.monotonic()
+        if self.eos and not self._in_transaction:
+            self._begin()
+        offsets: list[TopicPartition] = []
+        changed: list[ActiveTask] = []
+        for at in self.tasks.values():
+            at.task.commit()
+            task_offsets = at.task.committable_offsets()
+            if task_offsets != at.committed_offsets or at.task.metrics.processed != at.committed_processed:
+                changed.append(at)
+                offsets.extend(TopicPartition(t, p, o) for (t, p), o in task_offsets.items()
+                               if at.committed_offsets.get((t, p)) != o)
+        if self.eos:
+            if offsets:
+                collector.producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 60)
+            collector.producer.commit_transaction(60)
+            self._in_transaction = False
+            collector.check()
+        else:
+            collector.flush_producer()
+            if offsets:
+                consumer.commit(offsets=offsets, asynchronous=False)
+        for at in changed:
+            at.committed_offsets = at.task.committable_offsets()
+            at.committed_processed = at.task.metrics.processed
+        if final or not self.eos:  # under EOS the checkpoint is written on close only, like Kafka
+            for at in (self.tasks.values() if final else changed):
+                checkpoint_task(at, consumer)
+        self.metrics.commits += 1
+        self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
+
+    def _abort_transaction(self) -> None:
+        if self.eos and self._in_transaction and self._collector is not None:
+            try:
+                self._collector.producer.abort_transaction(30)
+            except KafkaException as e:
+                log.warning("%s: abort_transaction failed: %s", self.name, e)
+            self._in_transaction = False
+
+    def _close_tasks(self, clean: bool) -> None:
+        first: BaseException | None = None
+        for at in list(self.tasks.values()):
+            try:
+                close_task(at, clean, self.eos)
+            except BaseException as e:  # noqa: BLE001 - close every task, report the first failure
+                first = first or e
+        self.tasks.clear()
+        self.by_partition.clear()
+        if first is not None and clean:
+            raise first
+
+    def _close(self, clean: bool) -> None:
+        """Clean: final commit + checkpoints, leave the group. Dirty: abort, close tasks without committing."""
+        try:
+            if clean and self.tasks:
+                self._commit(final=True)
+        except BaseException as e:  # noqa: BLE001
+            log.error("%s: final commit failed: %s", self.name, e)
+            self.error = self.error or e
+            clean = False
+        if not clean:
+            self._abort_transaction()
+        try:
+            self._close_tasks(clean)
+        except BaseException as e:  # noqa: BLE001
+            log.error("%s: closing tasks failed: %s", self.name, e)
+        for client in (self._consumer, self._restore_consumer):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception as e:  # noqa: BLE001
+                    log.warning("%s: consumer close: %s", self.name, e)
+        if self._collector is not None:
+            try:
+                self._collector.close()
+            except Exception as e:  # noqa: BLE001
+                log.warning("%s: producer close: %s", self.name, e)
+
+    # ------------------------------------------------------------------ introspection
+    def lag(self) -> int:
+        """Records behind the end of the assigned input partitions (cached watermarks, cheap)."""
+        consumer = self._consumer
+        if consumer is None or not self.by_partition:
+            return 0
+        total = 0
+        try:
+            tps = [TopicPartition(t, p) for t, p in self.by_partition]
+            for tp in consumer.position(tps):
+                _low, high = consumer.get_watermark_offsets(tp, cached=True)
+                if tp.offset >= 0 and high >= 0:
+                    total += max(0, high - tp.offset)
+        except (KafkaException, RuntimeError):
+            return self.metrics.lag
+        self.metrics.lag = total
+        return total

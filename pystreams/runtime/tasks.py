@@ -1,0 +1,175 @@
+"""Active tasks of a stream thread: creation (lock, wipe under EOS, open stores), changelog restore, checkpoint,
+clean and dirty close. One task per (sub-topology, partition), named `<sub>_<partition>` like Kafka."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from typing import Any, Callable
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+from pystreams.errors import StateStoreError
+from pystreams.processor.internals import StreamTask
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.checkpoint import (LOCK_FILE, TaskDirLock, delete_checkpoint, read_checkpoint,
+                                          write_checkpoint)
+from pystreams.runtime.topics import SubtopologyPlan
+
+log = logging.getLogger("pystreams.runtime")
+
+
+class TaskLockedError(StateStoreError):
+    """Another process still holds the task's state directory (it has not closed the task yet)."""
+
+
+class ActiveTask:
+    """A StreamTask plus what the runtime keeps about it: its directory, lock and changelog partitions."""
+
+    def __init__(self, task_id: TaskId, sub: SubtopologyPlan, task: StreamTask, task_dir: str,
+                 lock: TaskDirLock) -> None:
+        self.id = task_id
+        self.sub = sub
+        self.task = task
+        self.task_dir = task_dir
+        self.lock = lock
+        self.restored_records = 0
+        self.committed_offsets: dict[tuple[str, int], int] = {}
+        self.committed_processed = 0
+        self.persistent_changelogs: dict[tuple[str, int], str] = {}
+        for store, topic in task.changelog_topics().items():
+            if getattr(task.stores.get(store), "persistent", False):
+                self.persistent_changelogs[(topic, task_id.partition)] = store
+
+    def changelog_partitions(self) -> dict[tuple[str, int], str]:
+        """(changelog topic, partition) -> store, for every logged store of this task."""
+        return {(topic, self.id.partition): store for store, topic in self.task.changelog_topics().items()}
+
+
+def task_directory(state_dir: str, application_id: str, task_id: TaskId) -> str:
+    return os.path.join(state_dir, application_id, str(task_id))
+
+
+def wipe_task_dir(task_dir: str) -> None:
+    """Delete a task's state (stores, checkpoint) but keep its lock file (we hold the lock)."""
+    if not os.path.isdir(task_dir):
+        return
+    for entry in os.listdir(task_dir):
+        if entry == LOCK_FILE:
+            continue
+        path = os.path.join(task_dir, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.remove(path)
+
+
+def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: dict[str, Any], collector: Any,
+                state_dir: str, application_id: str, eos: bool, cache: Any,
+                lock_timeout: float = 30.0) -> ActiveTask:
+    """Lock the task dir (waiting for a previous owner to let go), wipe it under EOS without a checkpoint,
+    open the task's stores and processors."""
+    task_dir = task_directory(state_dir, application_id, task_id)
+    lock = TaskDirLock(task_dir)
+    deadline = time.monotonic() + lock_timeout
+    while not lock.try_lock():
+        if time.monotonic() > deadline:
+            raise TaskLockedError(f"state directory {task_dir} of task {task_id} is locked by another process "
+                                  f"for more than {lock_timeout:.0f} s: two instances share state.dir and the "
+                                  "other one still owns the task")
+        time.sleep(0.1)
+    try:
+        if eos and not read_checkpoint(task_dir):
+            wipe_task_dir(task_dir)  # an unclean stop under EOS: the local state may hold uncommitted writes
+        task = StreamTask(topology, task_id, configs, collector, state_dir=state_dir, node_names=sub.node_names,
+                          cache=cache)
+        task.initialize()
+    except BaseException:
+        lock.unlock()
+        raise
+    return ActiveTask(task_id, sub, task, task_dir, lock)
+
+
+def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
+                  progress: Callable[[int, int], None] | None = None, timeout: float = 300.0) -> int:
+    """Replay changelogs from each store's checkpoint (+1) to the end offset; returns records restored."""
+    plan: dict[tuple[str, int], tuple[ActiveTask, str, int]] = {}  # tp -> (task, store, end offset)
+    starts: list[TopicPartition] = []
+    total_to_restore = 0
+    for at in tasks:
+        checkpoint = read_checkpoint(at.task_dir)
+        if not checkpoint and not eos:  # fall back to the offset RocksDB keeps with its data
+            stored = at.task.checkpointed_offsets()
+            checkpoint = {(topic, at.id.partition): stored[store]
+                          for store, topic in at.task.changelog_topics().items() if store in stored}
+        for tp, store in at.changelog_partitions().items():
+            low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
+            known = checkpoint.get(tp) if tp in at.persistent_changelogs else None
+            start = known + 1 if known is not None else low
+            if start < low:
+                start = low
+            if start >= high:
+                continue
+            plan[tp] = (at, store, high)
+            starts.append(TopicPartition(tp[0], tp[1], start if known is not None else OFFSET_BEGINNING))
+            total_to_restore += high - start
+    if not plan:
+        return 0
+    consumer.assign(starts)
+    restored = 0
+    remaining = set(plan)
+    deadline = time.monotonic() + timeout
+    try:
+        while remaining:
+            if time.monotonic() > deadline:
+                raise StateStoreError(f"restoring {sorted(remaining)} did not reach the end offsets in "
+                                      f"{timeout:.0f} s")
+            batches: dict[tuple[str, int], list[tuple[bytes, bytes | None, int, int]]] = {}
+            for m in consumer.consume(num_messages=10_000, timeout=0.2):
+                err = m.error()
+                tp = (m.topic(), m.partition())
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        remaining.discard(tp)
+                        continue
+                    raise StateStoreError(f"restore of {tp} failed: {err}")
+                batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], m.offset()))
+                if m.offset() >= plan[tp][2] - 1:
+                    remaining.discard(tp)
+            for tp, records in batches.items():
+                at, store, _ = plan[tp]
+                at.task.restore(store, records)
+                at.restored_records += len(records)
+                restored += len(records)
+            if progress is not None and batches:
+                progress(restored, total_to_restore)
+            for tp in list(remaining):
+                position = consumer.position([TopicPartition(*tp)])[0].offset
+                if position >= plan[tp][2]:
+                    remaining.discard(tp)
+    finally:
+        consumer.unassign()
+    return restored
+
+
+def checkpoint_task(at: ActiveTask, consumer: Consumer) -> dict[tuple[str, int], int]:
+    """Write `.checkpoint` with the last changelog offset of each persistent store (after the producer flushed:
+    this task is the only writer of its changelog partitions, so end offset - 1 is its last write)."""
+    offsets: dict[tuple[str, int], int] = {}
+    for tp in at.persistent_changelogs:
+        _low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
+        offsets[tp] = high - 1
+    write_checkpoint(at.task_dir, offsets)
+    at.task.checkpoint({store: offsets[tp] for tp, store in at.persistent_changelogs.items() if offsets[tp] >= 0})
+    return offsets
+
+
+def close_task(at: ActiveTask, clean: bool, eos: bool) -> None:
+    """Close processors and stores and release the lock; a dirty close under EOS drops the checkpoint."""
+    try:
+        at.task.close()
+    finally:
+        if not clean and eos:
+            delete_checkpoint(at.task_dir)
+        at.lock.unlock()

@@ -1,0 +1,179 @@
+"""Internal topics (Kafka's InternalTopicManager + RepartitionTopics): partition counts, configs, creation.
+
+Repartition topics get the partition count given in the topology (Repartitioned) or else the maximum partition
+count of the source topics of the sub-topologies writing into them (resolved through chains of repartition
+topics), as Kafka does. Changelogs are compacted and have one partition per task of their sub-topology.
+Everything internal is named `<application.id>-<name>`.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from pystreams.errors import PystreamsError, TopologyError
+
+log = logging.getLogger("pystreams.runtime")
+
+
+class MissingSourceTopicError(PystreamsError):
+    """Kafka's MissingSourceTopicException: a source topic does not exist; create it first."""
+
+
+class InternalTopicError(PystreamsError):
+    """An internal topic could not be created or exists with the wrong partition count."""
+
+
+@dataclass
+class SubtopologyPlan:
+    """One sub-topology as the runtime runs it: physical source topics, task count, changelogs."""
+
+    id: int
+    node_names: tuple[str, ...]
+    source_topics: list[str]
+    source_patterns: list[re.Pattern[str]]
+    partitions: int = 0
+    changelogs: dict[str, str] = field(default_factory=dict)  # store -> physical changelog topic
+
+
+@dataclass
+class TopologyPlan:
+    """Everything the runtime derived from a Topology and the cluster's metadata."""
+
+    application_id: str
+    subtopologies: list[SubtopologyPlan]
+    topic_partitions: dict[str, int]
+    repartition_topics: dict[str, int]
+    changelog_topics: dict[str, int]
+    source_changelog_topics: set[str] = field(default_factory=set)
+
+    def subtopology_of(self, topic: str) -> SubtopologyPlan | None:
+        for sub in self.subtopologies:
+            if topic in sub.source_topics or any(p.fullmatch(topic) for p in sub.source_patterns):
+                return sub
+        return None
+
+    def subscription(self) -> list[str]:
+        """Topics (and `^regex` patterns) the main consumer subscribes to."""
+        topics: list[str] = []
+        for sub in self.subtopologies:
+            topics.extend(t for t in sub.source_topics if t not in topics)
+            topics.extend("^" + p.pattern for p in sub.source_patterns)
+        return topics
+
+
+def physical(topology: Any, application_id: str, topic: str) -> str:
+    return f"{application_id}-{topic}" if topology.is_internal_topic(topic) else topic
+
+
+def _metadata(admin: AdminClient, timeout: float) -> dict[str, int]:
+    try:
+        md = admin.list_topics(timeout=timeout)
+    except KafkaException as e:
+        raise PystreamsError(f"cannot read cluster metadata: {e}") from e
+    return {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
+
+
+def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeout: float = 30.0) -> TopologyPlan:
+    """Resolve partition counts; fail with MissingSourceTopicError for absent user source topics."""
+    existing = _metadata(admin, timeout)
+    subs = topology.subtopologies()
+    if not subs:
+        raise TopologyError("the topology has no sub-topology reading a topic: nothing to run")
+    repartition_cfg = {rt.name: rt.partitions for rt in topology.repartition_topics()} \
+        if hasattr(topology, "repartition_topics") else {}
+    plans = []
+    for sub in subs:
+        plans.append(SubtopologyPlan(sub.id, tuple(sub.node_names),
+                                     [physical(topology, application_id, t) for t in sub.source_topics],
+                                     [re.compile(p) for p in getattr(sub, "source_patterns", ())]))
+    internal = {f"{application_id}-{name}": count for name, count in repartition_cfg.items()}
+    counts: dict[str, int] = {}
+    for plan in plans:
+        for topic in plan.source_topics:
+            if topic in internal:
+                continue
+            if topic not in existing:
+                raise MissingSourceTopicError(
+                    f"source topic {topic} (sub-topology {plan.id}) does not exist: create it before starting "
+                    "the application (Kafka Streams does not create source topics)")
+            counts[topic] = existing[topic]
+        for pattern in plan.source_patterns:
+            for topic, n in existing.items():
+                if pattern.fullmatch(topic):
+                    counts[topic] = n
+    for topic, n in internal.items():
+        if n:
+            counts[topic] = n
+    sinks_of = {sub.id: [physical(topology, application_id, t) for t in sub.sink_topics] for sub in subs}
+    for _ in range(len(plans) + 1):  # fixed point over chains of repartition topics
+        for topic in internal:
+            if topic in counts:
+                continue
+            upstream = [p for p in plans if topic in sinks_of[p.id]]
+            known = [counts[t] for p in upstream for t in p.source_topics if t in counts]
+            known += [counts[t] for p in upstream for pat in p.source_patterns for t in counts
+                      if pat.fullmatch(t)]
+            if known:
+                counts[topic] = max(known)
+    for topic in internal:
+        if topic not in counts:
+            raise TopologyError(f"cannot tell how many partitions repartition topic {topic} needs: no "
+                                "upstream source topic has a known partition count")
+    changelogs: dict[str, int] = {}
+    source_changelogs = set(topology.internal_topics().get("source_changelog", {}).values())
+    for plan in plans:
+        matched = [counts[t] for t in counts if any(p.fullmatch(t) for p in plan.source_patterns)]
+        plan.partitions = max([counts[t] for t in plan.source_topics] + matched, default=0)
+        sub = next(s for s in subs if s.id == plan.id)
+        for store in sub.store_names:
+            topic = topology.changelog_topic(store, application_id)
+            if topic:
+                plan.changelogs[store] = topic
+                if topic not in source_changelogs:
+                    changelogs[topic] = plan.partitions
+    return TopologyPlan(application_id, plans, counts, {t: counts[t] for t in internal}, changelogs,
+                        source_changelogs)
+
+
+def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient, replication_factor: int = -1,
+                           timeout: float = 30.0) -> list[str]:
+    """Create missing repartition and changelog topics; returns the names created."""
+    existing = _metadata(admin, timeout)
+    wanted: dict[str, tuple[int, dict[str, str]]] = {}
+    for topic, n in plan.repartition_topics.items():
+        wanted[topic] = (n, {"cleanup.policy": "delete"})
+    builders = topology.store_builders()
+    for sub in plan.subtopologies:
+        for store, topic in sub.changelogs.items():
+            if topic in plan.changelog_topics:
+                config = {"cleanup.policy": "compact"}
+                log_config = getattr(builders.get(store), "log_config", None) or {}
+                config.update({str(k): str(v) for k, v in dict(log_config).items()})
+                wanted[topic] = (plan.changelog_topics[topic], config)
+    for topic, (n, _) in wanted.items():
+        if topic in existing and existing[topic] != n:
+            raise InternalTopicError(
+                f"internal topic {topic} exists with {existing[topic]} partitions but the application needs {n}; "
+                f"delete it (or reset the application: `pystreams` with a new application.id)")
+    missing = [NewTopic(t, num_partitions=n, replication_factor=replication_factor, config=cfg)
+               for t, (n, cfg) in wanted.items() if t not in existing]
+    if not missing:
+        return []
+    futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
+    created = []
+    for topic, fut in futures.items():
+        try:
+            fut.result(timeout)
+            created.append(topic)
+        except KafkaException as e:
+            err = e.args[0]
+            if getattr(err, "name", lambda: "")() == "TOPIC_ALREADY_EXISTS":
+                continue  # another instance created it first
+            raise InternalTopicError(f"cannot create internal topic {topic}: {err}") from e
+    log.info("created internal topics %s", created)
+    return created
