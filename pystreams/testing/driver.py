@@ -8,6 +8,7 @@ records included, can be read with an output topic.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections import deque
@@ -144,6 +145,15 @@ class TopologyTestDriver:
         finally:
             if self._owns_state_dir:
                 shutil.rmtree(self._state_dir, ignore_errors=True)
+            else:  # like Kafka's driver (StateDirectory.clean()): the next driver starts from empty stores
+                app_dir = os.path.join(self._state_dir, str(self.config["application.id"]))
+                for task in (self.task, self.global_task):
+                    if task is not None:
+                        shutil.rmtree(task.store_context.state_dir, ignore_errors=True)
+                try:
+                    os.rmdir(app_dir)
+                except OSError:
+                    pass
 
     def _check_open(self, what: str) -> None:
         if self._closed:

@@ -93,3 +93,13 @@ def test_input_topic_auto_advance_and_record_metadata() -> None:
     assert (seen[0].topic, seen[0].partition, seen[0].offset) == (None, -1, -1)  # in init(), as Kafka 4.1
     assert [(m.topic, m.partition, m.offset) for m, _, _ in seen[1:]] == [("in", 0, 0), ("in", 0, 1), ("in", 0, 2)]
     assert [st for _, _, st in seen[1:]] == [1000, 1010, 1010]  # stream time never goes back
+
+
+def test_given_state_dir_is_cleaned_on_close_like_kafka(tmp_path: Any) -> None:
+    cfg = {"application.id": "wc", "state.dir": str(tmp_path)}
+    for _ in range(2):  # the second driver must not see the first one's RocksDB data
+        with TopologyTestDriver(word_count_topology(True), cfg) as driver:
+            driver.create_input_topic("text", Serdes.String(), Serdes.String()).pipe_input("k", "a", 0)
+            assert (tmp_path / "wc" / "0_0" / "rocksdb" / "counts").is_dir()
+            assert driver.get_key_value_store("counts").get("a") == 1
+    assert not (tmp_path / "wc").exists()
