@@ -13,11 +13,13 @@ from pystreams.processor.api import (
     Punctuator,
     interval_ms,
 )
+from pystreams.processor.errors import StoreNotConnectedError, StreamsException
 from pystreams.processor.record import FixedKeyRecord, Headers, Record, RecordMetadata
 from pystreams.processor.task_id import TaskId
 
 __all__ = [
     "Cancellable", "FixedKeyProcessor", "FixedKeyProcessorContext", "FixedKeyProcessorSupplier",
     "FixedKeyRecord", "Headers", "Interval", "Processor", "ProcessorContext", "ProcessorSupplier",
-    "PunctuationType", "Punctuator", "Record", "RecordMetadata", "TaskId", "interval_ms",
+    "PunctuationType", "Punctuator", "Record", "RecordMetadata", "StoreNotConnectedError", "StreamsException",
+    "TaskId", "interval_ms",
 ]
