@@ -21,6 +21,8 @@ _SIZE = struct.Struct(">i")
 _EAGER_ALLOC = 1 << 20
 #: Pause reading a connection once this many requests are queued (Kafka pipelines are bounded).
 _MAX_QUEUED = 64
+#: ... or once this many request bytes are queued (Kafka's queued.max.request.bytes idea).
+_MAX_QUEUED_BYTES = 64 << 20
 
 
 class CloseConnection(Exception):
@@ -46,6 +48,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._size = 0
         self._got = 0
         self._queue: deque[memoryview] = deque()
+        self._queued_bytes = 0
         self._wakeup: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._reading_paused = False
@@ -92,7 +95,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
         if self._got == self._size:
             frame, self._frame = self._frame, None
             self._queue.append(memoryview(frame))
-            if len(self._queue) >= _MAX_QUEUED and not self._reading_paused:
+            self._queued_bytes += len(frame)
+            if (len(self._queue) >= _MAX_QUEUED or self._queued_bytes >= _MAX_QUEUED_BYTES) \
+                    and not self._reading_paused:
                 self._reading_paused = True
                 self.transport.pause_reading()  # type: ignore[union-attr]
             self._wake()
@@ -138,7 +143,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
                     await self._wakeup
                     continue
                 frame = self._queue.popleft()
-                if self._reading_paused and len(self._queue) < _MAX_QUEUED // 2:
+                self._queued_bytes -= len(frame)
+                if self._reading_paused and len(self._queue) < _MAX_QUEUED // 2 \
+                        and self._queued_bytes < _MAX_QUEUED_BYTES // 2:
                     self._reading_paused = False
                     self.transport.resume_reading()  # type: ignore[union-attr]
                 try:
