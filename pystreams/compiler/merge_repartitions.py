@@ -93,6 +93,12 @@ def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
     for key_node, repartitions in list(key_changers.items()):
         if not repartitions:
             continue
+        gone = [r for r in repartitions if r not in nodes]
+        if gone:  # already merged under another merge node: Kafka fails here too (null keyChangingChild)
+            raise TopologyError(f"topology.optimization cannot merge the repartition topic of {gone[0]} twice "
+                                f"(it is below several merged key-changed streams; Kafka refuses this graph "
+                                "too). Fix: use topology.optimization=reuse.ktable.source.topics (without "
+                                "merge.repartition.topics) for this topology.")
         reps = [nodes[r] for r in repartitions]
         assert all(isinstance(r, RepartitionNode) for r in reps)
         topic = reps[0].topic  # type: ignore[attr-defined]
@@ -134,22 +140,26 @@ def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
 
 def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_nodes: list[str]) -> None:
     """Kafka's maybeUpdateKeyChangingRepartitionNodeMap: a merge of key-changed streams becomes the
-    key changer of the repartition nodes below it."""
-    to_remove: list[str] = []
+    key changer of the repartition nodes below it. As in Kafka, every merge node's owners are found
+    from the original map first, then the map is updated (a repartition node can so end up under two
+    merge nodes, which Kafka then refuses to optimize)."""
+    owners_by_merge: dict[str, list[str]] = {}
     for merge in merge_nodes:
         owners: list[str] = []
         for key_node, reps in key_changers.items():
-            below = all(work.find_up(r, lambda n: merge in work.parents[n]) is not None for r in reps)
+            below = all(work.find_up(r, _has_parent(work, merge)) is not None for r in reps)
             if below and work.find_up(merge, _has_parent(work, key_node)) is not None:
                 owners.append(key_node)
-        if owners:
-            merged_reps: list[str] = []
-            for owner in owners:
-                for rep in key_changers[owner]:
-                    if rep not in merged_reps:
-                        merged_reps.append(rep)
-                to_remove.append(owner)
-            key_changers[merge] = merged_reps
+        owners_by_merge[merge] = owners
+    to_remove: list[str] = []
+    for merge, owners in owners_by_merge.items():
+        merged_reps: list[str] = []
+        for owner in owners:
+            for rep in key_changers.get(owner, []):
+                if rep not in merged_reps:
+                    merged_reps.append(rep)
+            to_remove.append(owner)
+        key_changers[merge] = merged_reps
     for owner in to_remove:
         key_changers.pop(owner, None)
 

@@ -7,7 +7,7 @@ import random
 import re
 from typing import Any
 
-from pystreams import Grouped, Materialized, Named, Repartitioned, StreamsBuilder
+from pystreams import Branched, Grouped, Materialized, Named, Printed, Repartitioned, StreamsBuilder
 from pystreams.dsl import KGroupedStream, KGroupedTable, KStream, KTable
 from pystreams.errors import PystreamsError
 from pystreams.processor import FixedKeyProcessor, FixedKeyRecord, Processor, Record
@@ -24,7 +24,7 @@ class NoopValues(FixedKeyProcessor[Any, Any, Any]):
 
 STREAM_OPS = ["filter", "filterNot", "mapValues", "flatMapValues", "selectKey", "map", "peek", "merge",
               "repartition", "to", "toTable", "groupByKey", "groupBy", "split", "flatMap", "foreach", "process",
-              "processValues"]
+              "processValues", "print", "repartitionN", "splitNamed"]
 TABLE_OPS = ["tfilter", "tmapValues", "toStream", "tgroupBy"]
 
 
@@ -50,8 +50,11 @@ def generate_program(seed: int) -> dict[str, Any]:
         return op
 
     def maybe_store(op: dict[str, Any], p: float = 0.3) -> dict[str, Any]:
-        if rng.random() < p:
+        roll = rng.random()
+        if roll < p:
             op["store"] = fresh("store-")
+        elif roll < p + 0.15:
+            op["store"] = ""  # Materialized without a name: Kafka burns a store name
         return op
 
     topics: list[str] = []
@@ -100,8 +103,16 @@ def generate_program(seed: int) -> dict[str, Any]:
                 op["topic"] = fresh("out-")
                 maybe_name(op)
                 add(op, None)
-            elif name == "foreach":
+            elif name in ("foreach", "print"):
                 add(maybe_name(op), None)
+            elif name == "repartitionN":
+                op["partitions"] = rng.randint(1, 4)
+                add(op, "s")
+            elif name == "splitNamed":
+                op["branchNames"] = [fresh("br") for _ in range(rng.randint(1, 3))]
+                op["default"] = rng.random() < 0.5
+                maybe_name(op)
+                add(op, "s", len(op["branchNames"]) + (1 if op["default"] else 0))
             elif name == "split":
                 op["branches"] = rng.randint(1, 3)
                 op["default"] = rng.random() < 0.5
@@ -119,7 +130,7 @@ def generate_program(seed: int) -> dict[str, Any]:
 def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
     kind = op["op"]
     named = Named(op["name"]) if "name" in op else None
-    mat = Materialized.as_(op["store"]) if "store" in op else None
+    mat = (Materialized.as_(op["store"]) if op["store"] else Materialized()) if "store" in op else None
     src = h[op["src"]] if "src" in op else None
     p = lambda k, v: True  # noqa: E731
     if kind == "stream":
@@ -148,6 +159,17 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
         if kind == "foreach":
             src.foreach(lambda k, v: None, named)
             return None
+        if kind == "print":
+            src.print(Printed(name=op["name"]) if "name" in op else Printed())
+            return None
+        if kind == "repartitionN":
+            return src.repartition(Repartitioned.number_of_partitions(op["partitions"]))
+        if kind == "splitNamed":
+            br = src.split(named)
+            for branch_name in op["branchNames"]:
+                br = br.branch(p, Branched.as_(branch_name))
+            out = br.default_branch(Branched.as_("dflt")) if op["default"] else br.no_default_branch()
+            return [out[k] for k in sorted(out)]
         if kind == "process":
             return src.process(Noop, named=named)
         if kind == "processValues":

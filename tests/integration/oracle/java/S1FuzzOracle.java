@@ -26,7 +26,9 @@ public class S1FuzzOracle {
     }
 
     static Materialized mat(JsonNode op) {
-        return op.has("store") ? Materialized.as(op.get("store").asText()) : null;
+        if (!op.has("store")) return null;
+        String store = op.get("store").asText();
+        return store.isEmpty() ? Materialized.with(null, null) : Materialized.as(store);  // "" = anonymous
     }
 
     static Object apply(StreamsBuilder b, List<Object> h, JsonNode op) {
@@ -44,6 +46,18 @@ public class S1FuzzOracle {
                 return topics.size() == 1 ? b.stream(topics.get(0)) : b.stream(topics);
             }
             case "table": return m == null ? b.table(op.get("topic").asText()) : b.table(op.get("topic").asText(), m);
+            case "print":
+                s.print(n == null ? Printed.toSysOut() : Printed.toSysOut().withName(op.get("name").asText()));
+                return null;
+            case "repartitionN":
+                return s.repartition(Repartitioned.numberOfPartitions(op.get("partitions").asInt()));
+            case "splitNamed": {
+                BranchedKStream br = n == null ? s.split() : s.split(n);
+                List<Object> list = new ArrayList<>();
+                for (JsonNode bn : op.get("branchNames")) br = br.branch((k, v) -> true, Branched.as(bn.asText()));
+                Map<String, KStream> out = op.get("default").asBoolean() ? br.defaultBranch(Branched.as("dflt")) : br.noDefaultBranch();
+                return new ArrayList<Object>(new TreeMap<String, KStream>(out).values());
+            }
             case "filter": return n == null ? s.filter(p) : s.filter(p, n);
             case "filterNot": return n == null ? s.filterNot(p) : s.filterNot(p, n);
             case "mapValues": return n == null ? s.mapValues(v -> v) : s.mapValues(v -> v, n);
