@@ -207,3 +207,34 @@ def test_repartition_drops_null_keys_like_kafka() -> None:
     strings(b).select_key(lambda k, v: None if v == "drop" else v).repartition().to("out")
     got = run(b, [("1", "x"), ("2", "drop"), ("3", "y")])
     assert got["out"] == [("x", "x"), ("y", "y")]
+
+
+def test_pattern_source_global_table_and_table_reduce() -> None:
+    import re
+
+    b = StreamsBuilder()
+    b.stream(re.compile("in-[0-9]+"), Consumed(S, S)).to("out")
+    b.global_table("glob", Consumed(S, S), Materialized.as_("glob-store"))
+    table = b.table("tab", Consumed(S, S))
+    table.filter_not(lambda k, v: v.startswith("x")).to_stream().to("kept")
+    (table.group_by(lambda k, v: (v[:1], v), Grouped(S, S))
+     .reduce(lambda agg, v: agg + v, lambda agg, v: agg.replace(v, "", 1), Materialized.as_("by-first"))
+     .to_stream().to("reduced"))
+    with TopologyTestDriver(b.build(), CONFIG) as driver:
+        in1 = driver.create_input_topic("in-1", S, S)
+        in2 = driver.create_input_topic("in-22", S, S)
+        glob = driver.create_input_topic("glob", S, S)
+        tab = driver.create_input_topic("tab", S, S)
+        out = driver.create_output_topic("out", S, S)
+        kept = driver.create_output_topic("kept", S, S)
+        reduced = driver.create_output_topic("reduced", S, S)
+        in1.pipe_input("a", "1")
+        in2.pipe_input("b", "2")
+        glob.pipe_input("g", "global")
+        tab.pipe_input("k1", "ab")
+        tab.pipe_input("k2", "ac")
+        tab.pipe_input("k1", "xy")
+        assert out.read_key_values_to_list() == [("a", "1"), ("b", "2")]
+        assert driver.get_key_value_store("glob-store").get("g") == "global"
+        assert kept.read_key_values_to_list() == [("k1", "ab"), ("k2", "ac"), ("k1", None)]
+        assert reduced.read_key_values_to_map() == {"a": "ac", "x": "xy"}
