@@ -177,9 +177,9 @@ class Topology:
         self._check_parents(name, parent_names, "Sink")
         topic = topic_or_extractor if isinstance(topic_or_extractor, str) else None
         extractor = None if isinstance(topic_or_extractor, str) else topic_or_extractor
-        if topic is None and not callable(extractor):
-            raise TopologyException(f"Sink {name}: give a topic name or a callable "
-                                    "(key, value, record_context) -> topic.")
+        if topic is None and not (callable(extractor) or callable(getattr(extractor, "extract", None))):
+            raise TopologyException(f"Sink {name}: give a topic name, a callable (key, value, "
+                                    "record_context) -> topic, or a TopicNameExtractor (with .extract).")
         self._nodes[name] = SinkNode(name, parents=list(parent_names), topic=topic,
                                      topic_extractor=extractor, key_serde=key_serde,
                                      value_serde=value_serde, partitioner=partitioner)

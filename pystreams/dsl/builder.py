@@ -223,6 +223,10 @@ class StreamsBuilder:
                                       timestamp_extractor=consumed.timestamp_extractor))
         return self
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        """Jupyter: show the topology built so far (see Topology._repr_mimebundle_)."""
+        return self.build()._repr_mimebundle_(include, exclude)
+
     # ------------------------------------------------------------------ build
     def build(self, props: dict[str, Any] | None = None) -> Any:
         """Compile the graph to a pystreams.Topology; props may set topology.optimization ("all")."""

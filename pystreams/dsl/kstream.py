@@ -42,7 +42,7 @@ REPARTITION_NAME = "KSTREAM-REPARTITION-"
 MERGE_NAME = "KSTREAM-MERGE-"
 SINK_NAME = "KSTREAM-SINK-"
 
-TopicExtractor = Callable[[Any, Any, Any], str]
+TopicExtractor = Callable[[Any, Any, Any], str]  # or an object with .extract(key, value, record_context)
 
 
 class KStream(Generic[K, V]):
@@ -200,7 +200,9 @@ class KStream(Generic[K, V]):
                 raise TopologyError("KStream.to: the topic name must not be empty.")
             fixed, extractor = topic, None
         else:
-            arity.check(topic, 3, "KStream.to", "extractor(key, value, record_context) -> topic")
+            extract = getattr(topic, "extract", None)
+            arity.check(extract if callable(extract) and not callable(topic) else topic, 3, "KStream.to",
+                        "extractor(key, value, record_context) -> topic")
             fixed, extractor = None, topic
         name = self._builder.named_or_generate(produced.name, SINK_NAME)
         self._builder.add_node(SinkGraphNode(

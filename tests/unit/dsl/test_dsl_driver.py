@@ -238,3 +238,16 @@ def test_pattern_source_global_table_and_table_reduce() -> None:
         assert driver.get_key_value_store("glob-store").get("g") == "global"
         assert kept.read_key_values_to_list() == [("k1", "ab"), ("k2", "ac"), ("k1", None)]
         assert reduced.read_key_values_to_map() == {"a": "ac", "x": "xy"}
+
+
+def test_to_with_a_topic_name_extractor_object() -> None:
+    class ByFirstLetter:
+        def extract(self, key: str, value: str, record_context: Any) -> str:
+            return f"letter-{value[0]}"
+
+    b = StreamsBuilder()
+    strings(b).to(ByFirstLetter())
+    got = run(b, [("1", "ab"), ("2", "bc")], {"letter-a": S, "letter-b": S})
+    assert got == {"letter-a": [("1", "ab")], "letter-b": [("2", "bc")]}
+    assert "extractor class: " in str(b.build().describe())
+    assert "flowchart TD" in b._repr_mimebundle_()["text/vnd.mermaid"]
