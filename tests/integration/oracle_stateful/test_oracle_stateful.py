@@ -154,3 +154,15 @@ def test_optimized_topologies_equal_java(java_streams: Any, name: str) -> None:
     assert str(builder.build({**config, "application.id": APP}).describe()) == java_streams.describe(name, java_config)
     ours = drive_python(name, records, config, **params)
     assert_same(ours, drive_oracle(java_streams, name, records, java_config))
+
+
+@pytest.mark.parametrize("caching", [True, False])
+def test_idempotent_table_updates_are_forwarded_like_java(java_streams: Any, caching: bool) -> None:
+    # Kafka 4.1's KTableSource forwards an update even when the value did not change (KIP-557's
+    # emit-on-change was reverted); timestamps move on, so downstream sees every write.
+    records = [{"topic": "in", "key": "a1", "value": 5, "timestamp": ts} for ts in (10, 20, 20, 15)]
+    records += [{"topic": "in", "key": "a1", "value": None, "timestamp": 30}] * 2
+    ours = drive_python("statefultotable", records, caching=caching)
+    java = drive_oracle(java_streams, "statefultotable", records, {"oracle.caching": str(caching).lower()})
+    assert_same(ours, java)
+    assert [r["value"] for r in java if r["topic"] == "out"][:4] == [5, 5, 5, 5]
