@@ -34,6 +34,9 @@ DEFAULTS: dict[str, str] = {
     "fetch.max.bytes": "57671680",
     "max.incremental.fetch.session.cache.slots": "1000",
     "message.max.bytes": "1048588",
+    "log.flush.offset.checkpoint.interval.ms": "60000",
+    "log.cleaner.backoff.ms": "15000",
+    "log.cleaner.enable": "true",
 }
 
 

@@ -11,6 +11,7 @@ from pystreams.broker.server.handlers._util import as_uuid, error_of, version
 
 API_KEY = 1
 VERSIONS = (4, 17)
+READ_COMMITTED = 1
 
 
 def _read_slice(fetch_slice) -> list[bytes]:
@@ -80,17 +81,24 @@ def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int
             any_error = True
         else:
             hw = plog.high_watermark
-            entry.update(high_watermark=hw, last_stable_offset=hw,
+            lso = plog.last_stable_offset
+            bound = lso if isolation == READ_COMMITTED else hw
+            entry.update(high_watermark=hw, last_stable_offset=lso,
                          log_start_offset=plog.log_start_offset)
             out_of_range = cp.fetch_offset > hw or cp.fetch_offset < plog.log_start_offset
-            if out_of_range or (cp.fetch_offset < hw and budget > 0):
+            if out_of_range or (cp.fetch_offset < bound and budget > 0):
                 try:
                     limit = min(cp.max_bytes, budget) if total else cp.max_bytes
-                    fetched = plog.read(cp.fetch_offset, max(limit, 1), upper_bound=hw)
+                    fetched = plog.read(cp.fetch_offset, max(limit, 1), upper_bound=bound)
                     if fetched.size:
                         entry["records"] = _read_slice(fetched)
                         total += fetched.size
                         budget -= fetched.size
+                        if isolation == READ_COMMITTED:
+                            end = fetched.next_offset if fetched.next_offset >= 0 else bound
+                            entry["aborted_transactions"] = [
+                                {"producer_id": pid, "first_offset": first}
+                                for pid, first in plog.aborted_transactions(cp.fetch_offset, end)]
                 except Exception as exc:
                     # Kafka reports no offsets alongside an error (OFFSET_OUT_OF_RANGE included)
                     entry.update(error_code=error_of(exc, codes.UNKNOWN_SERVER_ERROR),

@@ -13,7 +13,7 @@ LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4,
 def _lookup(plog, timestamp: int, read_committed: bool) -> tuple[int, int]:
     """(offset, timestamp) Kafka answers for `timestamp`; (-1, -1) when there is none."""
     if timestamp == LATEST:
-        return plog.high_watermark, -1
+        return (plog.last_stable_offset if read_committed else plog.high_watermark), -1
     if timestamp in (EARLIEST, EARLIEST_LOCAL):
         return plog.log_start_offset, -1
     if timestamp == LATEST_TIERED:

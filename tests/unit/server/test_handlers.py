@@ -248,3 +248,31 @@ def test_api_without_handler_gets_unsupported_version(node):
                       {"transactional_id": "t", "producer_id": 1, "producer_epoch": 0,
                        "committed": True})
     assert reply["error_code"] == 35  # UNSUPPORTED_VERSION, not a dropped connection
+
+
+def test_read_committed_fetch_stops_at_lso_and_lists_aborted(node):
+    from pystreams.broker.protocol.record_batch import ABORT_MARKER, build_control_batch
+    node.state.create_topic("tx", 1)
+    plog = node.state.partition_log("tx", 0)
+    plog.append(build_batch([(b"k", b"in-txn")], producer_id=5, producer_epoch=0,
+                            base_sequence=0, transactional=True), now_ms=1)
+
+    def fetch(isolation):
+        return node.call(1, 12, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1,
+                                 "max_bytes": 1 << 20, "isolation_level": isolation,
+                                 "session_id": 0, "session_epoch": -1,
+                                 "topics": [{"topic": "tx", "partitions": [
+                                     {"partition": 0, "fetch_offset": 0,
+                                      "partition_max_bytes": 1 << 20}]}],
+                                 "forgotten_topics_data": [], "rack_id": ""}
+                          )["responses"][0]["partitions"][0]
+
+    open_txn = fetch(1)
+    assert open_txn["last_stable_offset"] == 0 and open_txn["high_watermark"] == 1
+    assert not open_txn["records"]  # read_committed stops at the open transaction
+    assert fetch(0)["records"]  # read_uncommitted sees it
+    plog.append(build_control_batch(ABORT_MARKER, producer_id=5, producer_epoch=0), now_ms=2,
+                origin="coordinator")
+    aborted = fetch(1)
+    assert aborted["last_stable_offset"] == 2 and aborted["records"]
+    assert aborted["aborted_transactions"] == [{"producer_id": 5, "first_offset": 0}]
