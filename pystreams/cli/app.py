@@ -27,3 +27,7 @@ app.command("describe")(_describe)
 from pystreams.cli.broker_cmds import register as _register_broker_cmds  # noqa: E402  (broker, topics, groups, produce, consume)
 
 _register_broker_cmds(app)
+
+from pystreams.cli.run_cmd import run as _run  # noqa: E402  (issue 7: `pystreams run app.py`)
+
+app.command("run")(_run)

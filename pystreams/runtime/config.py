@@ -43,16 +43,13 @@ class StreamsConfig:
         if not app_id or not isinstance(app_id, str):
             raise ConfigError("application.id is required: it names the consumer group, the internal topics "
                               "(<application.id>-...) and the state directory")
-        if not self.originals.get("bootstrap.servers"):
-            raise ConfigError("bootstrap.servers is required (e.g. '127.0.0.1:9092'); `pystreams run` starts an "
-                              "embedded broker when none is configured")
         guarantee = str(self.get("processing.guarantee")).lower()
         if guarantee not in _GUARANTEES:
             raise ConfigError(f"processing.guarantee must be one of at_least_once, exactly_once_v2; "
                               f"got {self.get('processing.guarantee')!r}")
         self.processing_guarantee = _GUARANTEES[guarantee]
         self.application_id = app_id
-        self.bootstrap_servers = str(self.originals["bootstrap.servers"])
+        self.bootstrap_servers = str(self.originals.get("bootstrap.servers") or "")
         self.num_stream_threads = self._int("num.stream.threads", minimum=1)
         default_commit = 100 if self.eos else 30_000
         self.commit_interval_ms = self._int("commit.interval.ms", default=default_commit, minimum=0)
@@ -62,6 +59,12 @@ class StreamsConfig:
         self.num_standby_replicas = self._int("num.standby.replicas", minimum=0)
         self.replication_factor = self._int("replication.factor")
         self.application_server = str(self.get("application.server") or "")
+
+    def require_bootstrap(self) -> None:
+        """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
+        if not self.bootstrap_servers:
+            raise ConfigError("bootstrap.servers is required to start (e.g. '127.0.0.1:9092'); `pystreams run` "
+                              "starts an embedded broker when none is configured")
 
     @property
     def eos(self) -> bool:

@@ -146,6 +146,7 @@ class KafkaStreams:
 
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
+        self.config.require_bootstrap()
         admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
