@@ -262,15 +262,21 @@ def consume(topic: str, group: Optional[str] = typer.Option(None, "--group", "-g
     """Print records of TOPIC (value per line; --json: one object per record)."""
     def go() -> None:
         import time
-        import uuid
-        from confluent_kafka import Consumer
+        from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
         bs = _bootstrap(bootstrap)
-        _admin(bs)
-        consumer = Consumer({"bootstrap.servers": bs,
-                             "group.id": group or f"pystreams-cli-{uuid.uuid4().hex[:8]}",
+        admin = _admin(bs)
+        consumer = Consumer({"bootstrap.servers": bs, "group.id": group or "pystreams-cli",
                              "auto.offset.reset": "earliest" if from_beginning else "latest",
                              "enable.auto.commit": group is not None})
-        consumer.subscribe([topic])
+        if group is not None:
+            consumer.subscribe([topic])
+        else:  # no group: read every partition directly, leaving no group behind
+            md = admin.list_topics(topic, timeout=10).topics[topic]
+            if md.error is not None:
+                consumer.close()
+                raise PystreamsError(f"topic {topic}: {md.error.str()}")
+            start = OFFSET_BEGINNING if from_beginning else OFFSET_END
+            consumer.assign([TopicPartition(topic, p, start) for p in md.partitions])
         seen, idle_since = 0, time.monotonic()
         try:
             while max_records is None or seen < max_records:

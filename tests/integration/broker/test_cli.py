@@ -32,11 +32,14 @@ def test_topics_produce_consume_groups(pystreams_broker):
     assert r.exit_code == 0, r.output
     records = [json.loads(line) for line in r.stdout.splitlines()]
     assert sorted((x["key"], x["value"]) for x in records) == [("a", "1"), ("b", "2"), ("c", "3")]
+    r = _run("consume", topic, "--from-beginning", "--max", "3", "--timeout", "10", "-b", bs)
+    assert r.exit_code == 0 and sorted(r.stdout.split()) == ["1", "2", "3"], r.output
     described = json.loads(_run("topics", "describe", topic, "--json", "-b", bs).stdout)
     assert described["configs"] == {"retention.ms": "60000"}
     assert sum(p["high_watermark"] for p in described["partitions"]) == 3
     groups = json.loads(_run("groups", "list", "--json", "-b", bs).stdout)
     assert any(g["group"] == group for g in groups)
+    assert not any(g["group"].startswith("pystreams-cli") for g in groups)  # no-group reads
     info = json.loads(_run("groups", "describe", group, "--json", "-b", bs).stdout)
     assert sum(o["committed"] for o in info["offsets"]) == 3
     r = _run("groups", "reset-offsets", group, "--topic", topic, "--to", "earliest", "--json",
