@@ -1,0 +1,170 @@
+"""Kafka's RocksDB window store: time segments of segment_interval ms, one RocksDB per segment, at
+`<task dir>/<store>/<store>.<segment id * interval>`; segments older than stream time - retention are
+closed and deleted from disk whole (Kafka's AbstractSegments.cleanupExpiredSegments)."""
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any, Iterator
+
+from pystreams.state.internals.rocksdb import RocksDBStore
+from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_key
+
+LONG_MAX = (1 << 63) - 1
+WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
+
+
+class RocksDBSegmentedWindowStore:
+    """Persistent bytes window store; keys inside a segment are Kafka's key + start(8) + seqnum(4)."""
+
+    def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, window_size_ms: int,
+                 retain_duplicates: bool) -> None:
+        self._name = name
+        self.retention_ms = retention_ms
+        self.segment_interval_ms = segment_interval_ms
+        self.window_size_ms = window_size_ms
+        self.retain_duplicates = retain_duplicates
+        self.observed_stream_time = -1
+        self.expired_records = 0
+        self._segments: dict[int, RocksDBStore] = {}
+        self._dir: str | None = None
+        self._seqnum = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def persistent(self) -> bool:
+        return True
+
+    @property
+    def directory(self) -> str | None:
+        """Where the segment directories live (for tests and tools)."""
+        return self._dir
+
+    def segment_name(self, segment_id: int) -> str:
+        return f"{self._name}.{segment_id * self.segment_interval_ms}"
+
+    def segment_id(self, timestamp: int) -> int:
+        return timestamp // self.segment_interval_ms
+
+    def init(self, context: Any, root: Any) -> None:
+        self._dir = os.path.join(context.state_dir, self._name)
+        os.makedirs(self._dir, exist_ok=True)
+        prefix = self._name + "."
+        ids = sorted(int(entry[len(prefix):]) // self.segment_interval_ms for entry in os.listdir(self._dir)
+                     if entry.startswith(prefix) and entry[len(prefix):].isdigit())
+        for segment_id in ids:
+            self._open_segment(segment_id)
+
+    def _open_segment(self, segment_id: int) -> RocksDBStore:
+        segment = self._segments.get(segment_id)
+        if segment is None:
+            assert self._dir is not None
+            segment = RocksDBStore(self.segment_name(segment_id))
+            segment.open(os.path.join(self._dir, self.segment_name(segment_id)))
+            self._segments[segment_id] = segment
+        return segment
+
+    def is_open(self) -> bool:
+        return self._dir is not None
+
+    def flush(self) -> None:
+        for segment in self._segments.values():
+            segment.flush()
+
+    def close(self) -> None:
+        for segment in self._segments.values():
+            segment.close()
+        self._segments.clear()
+        self._dir = None
+
+    def _cleanup(self) -> None:
+        min_live = self.segment_id(self.observed_stream_time - self.retention_ms)
+        for segment_id in sorted(s for s in self._segments if s < min_live):
+            segment = self._segments.pop(segment_id)
+            path = segment.path
+            segment.close()
+            if path:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
+        if value is None and self.retain_duplicates:
+            return  # deleting one duplicate is meaningless (Kafka skips it too)
+        if self.retain_duplicates:
+            self._seqnum = next_seqnum(self._seqnum)
+        self._put_raw(to_store_key(key, window_start, self._seqnum if self.retain_duplicates else 0), value,
+                      window_start)
+
+    def _put_raw(self, store_key: bytes, value: bytes | None, window_start: int) -> None:
+        self.observed_stream_time = max(self.observed_stream_time, window_start)
+        segment_id = self.segment_id(window_start)
+        if segment_id < self.segment_id(self.observed_stream_time - self.retention_ms):
+            self.expired_records += 1
+            return
+        segment = self._open_segment(segment_id)
+        self._cleanup()
+        segment.put(store_key, value)
+
+    def _actual_from(self, time_from: int) -> int:
+        return max(time_from, self.observed_stream_time - self.retention_ms + 1)
+
+    def fetch(self, key: bytes, window_start: int) -> bytes | None:
+        if window_start < self._actual_from(0):
+            return None
+        segment = self._segments.get(self.segment_id(window_start))
+        if segment is None:
+            return None
+        if self.retain_duplicates:
+            for stored_key, value in segment.range(to_store_key(key, window_start, 0),
+                                                   to_store_key(key, window_start, 0x7FFFFFFF)):
+                return value
+            return None
+        return segment.get(to_store_key(key, window_start, 0))
+
+    def _search(self, time_from: int, time_to: int, forward: bool) -> tuple[int, list[RocksDBStore]]:
+        low = self._actual_from(time_from)
+        if time_to < low:
+            return low, []
+        ids = sorted((s for s in self._segments if self.segment_id(low) <= s <= self.segment_id(time_to)),
+                     reverse=not forward)
+        return low, [self._segments[s] for s in ids]
+
+    def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[tuple[int, bytes]]:
+        low, segments = self._search(time_from, time_to, forward)
+        lo, hi = to_store_key(key, low, 0), to_store_key(key, time_to, 0x7FFFFFFF)
+        for segment in segments:
+            pairs = segment.range(lo, hi) if forward else segment.reverse_range(lo, hi)
+            for stored_key, value in pairs:
+                k, start, _seq = split_store_key(stored_key)
+                if k == key and low <= start <= time_to:
+                    yield start, value
+
+    def fetch_keys(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+                   forward: bool = True) -> WindowedPairs:
+        low, segments = self._search(time_from, time_to, forward)
+        lo = None if key_from is None else to_store_key(key_from, low, 0)
+        hi = None if key_to is None else to_store_key(key_to, time_to, 0x7FFFFFFF)
+        for segment in segments:
+            if lo is None and hi is None:
+                pairs = segment.all() if forward else segment.reverse_all()
+            else:
+                pairs = segment.range(lo, hi) if forward else segment.reverse_range(lo, hi)
+            for stored_key, value in pairs:
+                k, start, _seq = split_store_key(stored_key)
+                if (low <= start <= time_to and (key_from is None or k >= key_from)
+                        and (key_to is None or k <= key_to)):
+                    yield (k, start), value
+
+    def fetch_all(self, time_from: int, time_to: int, forward: bool = True) -> WindowedPairs:
+        return self.fetch_keys(None, None, time_from, time_to, forward)
+
+    def all(self, forward: bool = True) -> WindowedPairs:
+        return self.fetch_keys(None, None, 0, LONG_MAX, forward)
+
+    def restore_batch(self, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
+        """Replay changelog records; the changelog key is already the store key."""
+        for store_key, value, _ts, _offset in records:
+            _k, start, _seq = split_store_key(store_key)
+            self._put_raw(store_key, value, start)
