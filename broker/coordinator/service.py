@@ -112,7 +112,17 @@ class GroupService:
                     (key, value))
             for p, recs in by_partition.items():
                 batch = build_batch(recs, timestamp=now)
-                self._get_log(p).append(memoryview(batch), now_ms=now)  # type: ignore[attr-defined]
+                try:
+                    self._get_log(p).append(memoryview(batch), now_ms=now,  # type: ignore[attr-defined]
+                                            origin="coordinator")
+                except Exception as exc:
+                    # Nothing may be acknowledged that is not in the log: fail every waiter
+                    # (their connections close, clients retry) rather than reply success.
+                    log.exception("cannot append to __consumer_offsets", extra={"partition": p})
+                    for waiter, _ in outcome.replies:
+                        if isinstance(waiter, asyncio.Future) and not waiter.done():
+                            waiter.set_exception(exc)
+                    return
                 for key, value in recs:
                     self.machine.replay(key, value, now)
         for waiter, response in outcome.replies:
