@@ -105,4 +105,10 @@ class KafkaRecordCollector:
         return n
 
     def close(self, timeout: float = 10.0) -> None:
-        self.producer.flush(timeout)
+        """Flush what is left and destroy the librdkafka instance (no reconnect attempts afterwards)."""
+        try:
+            self.producer.flush(timeout)
+        finally:
+            close = getattr(self.producer, "close", None)
+            if close is not None:
+                close()

@@ -298,6 +298,9 @@ class StreamThread(threading.Thread):
                 self._collector.close()
             except Exception as e:  # noqa: BLE001
                 log.warning("%s: producer close: %s", self.name, e)
+        # drop the clients now: librdkafka instances live (and reconnect) until the last reference goes
+        self._consumer = self._restore_consumer = None
+        self._collector = None
 
     # ------------------------------------------------------------------ introspection
     def lag(self) -> int:
