@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from pystreams.broker.server import codes
 from pystreams.broker.server.fetch_sessions import CachedPartition, next_epoch, resolve
@@ -12,17 +11,6 @@ from pystreams.broker.server.handlers._util import as_uuid, error_of, version
 API_KEY = 1
 VERSIONS = (4, 17)
 READ_COMMITTED = 1
-
-
-def _read_slice(fetch_slice) -> list[bytes]:
-    """The slice's bytes as buffers: one pread per chunk, no decoding, never joined."""
-    out = []
-    for f, position, length in fetch_slice.chunks:
-        fd = f if isinstance(f, int) else f.fileno()
-        data = os.pread(fd, length, position)
-        if data:
-            out.append(data)
-    return out
 
 
 def _session_partitions(request: dict, v: int, state, session, full: bool
@@ -74,6 +62,9 @@ def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int
                  "last_stable_offset": -1, "log_start_offset": -1,
                  "aborted_transactions": [] if isolation == 1 else None,
                  "preferred_read_replica": -1, "records": b""}
+        if v >= 13:  # by id: a topic re-created under the same name is a different topic
+            info = state.metadata.by_id.get(cp.topic_id)
+            cp.topic = info.name if info is not None else None
         plog = state.partition_log(cp.topic, cp.partition) if cp.topic is not None else None
         if plog is None:
             entry["error_code"] = (codes.UNKNOWN_TOPIC_ID if v >= 13 and cp.topic is None
@@ -91,7 +82,7 @@ def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int
                     limit = min(cp.max_bytes, budget) if total else cp.max_bytes
                     fetched = plog.read(cp.fetch_offset, max(limit, 1), upper_bound=bound)
                     if fetched.size:
-                        entry["records"] = _read_slice(fetched)
+                        entry["records"] = fetched.buffers()  # pread per chunk, never joined
                         total += fetched.size
                         budget -= fetched.size
                         if isolation == READ_COMMITTED:
