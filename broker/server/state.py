@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from pystreams.broker.config import BrokerConfig
-from pystreams.broker.metadata import OFFSETS_TOPIC, ClusterMetadata, TopicInfo, topic_name_error
+from pystreams.broker.metadata import (INTERNAL_TOPICS, ClusterMetadata, TopicInfo,
+                                       topic_name_error)
 from pystreams.broker.server import codes as ErrorCode
 
 log = logging.getLogger("pystreams.broker.server")
@@ -122,8 +123,13 @@ class BrokerState:
             raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, why)
         if name in self.metadata.topics:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
-        if name.startswith("__") and not internal_ok and name == OFFSETS_TOPIC:
+        if name in INTERNAL_TOPICS and not internal_ok:
             raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"{name} is an internal topic")
+        canonical = name.replace(".", "_")
+        for other in self.metadata.topics:
+            if other.replace(".", "_") == canonical:  # Kafka's metric-name collision rule
+                raise TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION,
+                                 f"Topic '{name}' collides with existing topic: {other}")
         if num_partitions <= 0:
             raise TopicError(ErrorCode.INVALID_PARTITIONS,
                              "Number of partitions was set to an invalid non-positive value.")
@@ -174,6 +180,10 @@ class BrokerState:
         """Auto-create `name` with num.partitions when the broker allows it, as Kafka does."""
         if not self.config.get_bool("auto.create.topics.enable"):
             return None
-        if topic_name_error(name) or name.startswith("__"):
+        if topic_name_error(name) or name in INTERNAL_TOPICS:
+            return None
+        try:
+            self.validate_new_topic(name, self.config.get_int("num.partitions"), 1)
+        except TopicError:
             return None
         return self.create_topic(name, self.config.get_int("num.partitions"))

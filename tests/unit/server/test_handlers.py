@@ -276,3 +276,16 @@ def test_read_committed_fetch_stops_at_lso_and_lists_aborted(node):
     aborted = fetch(1)
     assert aborted["last_stable_offset"] == 2 and aborted["records"]
     assert aborted["aborted_transactions"] == [{"producer_id": 5, "first_offset": 0}]
+
+
+def test_topic_name_collisions_and_internal_names(node):
+    def create(name):
+        return node.call(19, 7, {"topics": [{"name": name, "num_partitions": 1,
+                                             "replication_factor": 1, "assignments": [],
+                                             "configs": []}],
+                                 "timeout_ms": 1000, "validate_only": False})["topics"][0]
+    assert create("a_b")["error_code"] == 0
+    clash = create("a.b")
+    assert clash["error_code"] == 17 and "collides" in clash["error_message"]
+    assert create("__consumer_offsets")["error_code"] in (17, 36)
+    assert create("__my_private")["error_code"] == 0  # only Kafka's internal names are reserved
