@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,9 +79,12 @@ class _NewSessionPopen(subprocess.Popen):  # type: ignore[type-arg]
     """Popen in a new session, so a terminal's Ctrl-C reaches the app (which then closes cleanly) and not the
     broker it still needs for the final commit."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
         kwargs.setdefault("start_new_session", True)
-        super().__init__(*args, **kwargs)
+        setpriv = shutil.which("setpriv")
+        if setpriv and isinstance(args, list):  # and it still dies with us if we are killed
+            args = [setpriv, "--pdeathsig", "SIGTERM", *args]
+        super().__init__(args, *rest, **kwargs)
 
 
 def start_embedded_broker() -> Any:
