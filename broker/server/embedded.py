@@ -87,10 +87,12 @@ class EmbeddedBroker:
                     return json.loads(buf.split(b"\n", 1)[0])
         finally:
             sel.close()
+        exited = self.process.poll()
         self.kill()
         tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
-        raise BrokerStartError(f"broker did not become ready within {self.startup_timeout}s; "
-                               f"log tail:\n{tail}")
+        why = (f"broker process exited with code {exited}" if exited is not None
+               else f"broker did not become ready within {self.startup_timeout}s")
+        raise BrokerStartError(f"{why}; log tail:\n{tail}")
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM (clean shutdown: logs flushed, checkpoints written), SIGKILL after timeout."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from pystreams.broker.config import BrokerConfig, parse_set_flags
@@ -47,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"event": "ready", "host": broker.state.host, "port": broker.port}),
               flush=True)
 
-    run(config, ready)
+    try:
+        run(config, ready)
+    except OSError as exc:  # the listener cannot bind, the data dir is not writable, ...
+        logging.getLogger("pystreams.broker.server").error("broker failed to start",
+                                                            extra={"error": str(exc)})
+        print(f"error: cannot start the broker: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
