@@ -67,8 +67,10 @@ class _Compiler:
         except KeyError:
             raise TopologyError(f"{child}: its parent {parent} is not a KTable.") from None
 
-    def replay_tables(self) -> None:
-        for node in self.graph:
+    def replay_tables(self, dsl_graph: LogicalGraph) -> None:
+        for node in dsl_graph:
+            if node.name not in self.graph:
+                continue  # removed by a rewrite (merged duplicate source)
             if isinstance(node, (TableSourceNode, TableOpNode, AggregateNode, TableAggregateNode)):
                 self._replay(node)
 
@@ -126,7 +128,7 @@ class _Compiler:
 
     # -------------------------------------------------- pass 2: write the topology
     def write(self) -> Topology:
-        for node in self.graph:
+        for node in self.graph.write_order():
             self._write(node)
         return self.topology
 
@@ -279,7 +281,7 @@ def compile_graph(graph: LogicalGraph, props: dict[str, Any] | None = None) -> T
     """Compile a logical graph (from StreamsBuilder) into a Topology; props: topology.optimization,
     default.dsl.store."""
     props = dict(props or {})
-    graph = optimize.optimize(graph, props)
-    compiler = _Compiler(graph, props)
-    compiler.replay_tables()
+    optimized = optimize.optimize(graph, props)
+    compiler = _Compiler(optimized, props)
+    compiler.replay_tables(graph)  # in DSL call order, as Kafka mutates tables while the DSL is built
     return compiler.write()

@@ -9,12 +9,12 @@ The result is a new LogicalGraph whose node order is Kafka's write (build-priori
 """
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from dataclasses import replace
 
 from pystreams.errors import TopologyError
 from pystreams.graph import GraphNode, LogicalGraph, ProcessorGraphNode, RepartitionNode
+from pystreams.graph.order import write_order
 
 
 class _Work:
@@ -28,7 +28,7 @@ class _Work:
             for parent in node.parents:
                 if node.name not in self.children[parent]:
                     self.children[parent].append(node.name)
-        self.priority: dict[str, int] = {n.name: i for i, n in enumerate(graph)}
+        self.priority: dict[str, int] = {n.name: graph.priority(n.name) for n in graph}
 
     def add_child(self, parent: str, child: str) -> None:
         if child not in self.children[parent]:
@@ -135,7 +135,8 @@ def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
         work.rename(temp, merged.name)
 
     return LogicalGraph(tuple(replace(nodes[name], parents=tuple(work.parents[name]))
-                              for name in _write_order(work)))
+                              for name in write_order(list(work.nodes), work.parents, work.children,
+                                                      work.priority)))
 
 
 def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_nodes: list[str]) -> None:
@@ -166,24 +167,3 @@ def _move_to_merge_nodes(work: _Work, key_changers: dict[str, list[str]], merge_
 
 def _has_parent(work: _Work, parent: str) -> Callable[[str], bool]:
     return lambda name: parent in work.parents[name]
-
-
-def _write_order(work: _Work) -> list[str]:
-    """Kafka writes nodes from a priority queue on build priority, each once all parents are written."""
-    roots = [n for n in work.nodes if not work.parents[n]]
-    written: list[str] = []
-    done: set[str] = set()
-    seq = 0
-    heap: list[tuple[int, int, str]] = []
-    for root in sorted(roots, key=lambda n: work.priority[n]):
-        heapq.heappush(heap, (work.priority[root], seq, root))
-        seq += 1
-    while heap:
-        _, _, name = heapq.heappop(heap)
-        if name not in done and all(p in done for p in work.parents[name]):
-            written.append(name)
-            done.add(name)
-        for child in work.children[name]:
-            heapq.heappush(heap, (work.priority[child], seq, child))
-            seq += 1
-    return written

@@ -80,7 +80,7 @@ def merge_duplicate_sources(graph: LogicalGraph) -> LogicalGraph:
                     parents.append(replaced[p])
             node = replace(node, parents=tuple(parents))
         nodes.append(node)
-    return LogicalGraph(tuple(nodes))
+    return graph.replace(tuple(nodes))
 
 
 def drop_null_keys_before_repartition(graph: LogicalGraph) -> LogicalGraph:
@@ -104,7 +104,7 @@ def drop_null_keys_before_repartition(graph: LogicalGraph) -> LogicalGraph:
         if isinstance(node, RepartitionNode) and node.filter_name is not None:
             node = replace(node, drop_null_keys=not has_relaxed_downstream(node.name))
         nodes.append(node)
-    return LogicalGraph(tuple(nodes))
+    return graph.replace(tuple(nodes))
 
 
 def optimize(graph: LogicalGraph, props: dict[str, Any] | None) -> LogicalGraph:

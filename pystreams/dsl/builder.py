@@ -44,6 +44,8 @@ class StreamsBuilder:
         self._index = 0
         self._nodes: list[GraphNode] = []
         self._names: dict[str, int] = {}
+        self._priorities: list[int] = []
+        self._next_priority = 0
 
     # ------------------------------------------------------------------ naming
     def new_processor_name(self, prefix: str) -> str:
@@ -81,7 +83,17 @@ class StreamsBuilder:
                                     "and tables from another StreamsBuilder cannot be combined.")
         self._names[node.name] = len(self._nodes)
         self._nodes.append(node)
+        self._priorities.append(self._bump(max(1, len(set(node.parents)) if node.parents else 1)))
         return node
+
+    def _bump(self, times: int = 1) -> int:
+        """Kafka's buildPriorityIndex: one increment per addGraphNode call (per parent)."""
+        self._next_priority += times
+        return self._next_priority - 1
+
+    def add_again(self, name: str) -> None:
+        """Kafka re-adds a reused node (a named grouping's repartition): it gets a later build priority."""
+        self._priorities[self._names[name]] = self._bump()
 
     def replace_node(self, node: GraphNode) -> None:
         """Swap in an updated copy of a node (split() adds branches to its splitter this way)."""
@@ -93,7 +105,7 @@ class StreamsBuilder:
 
     def graph(self) -> LogicalGraph:
         """An immutable snapshot of everything built so far."""
-        return LogicalGraph(tuple(self._nodes))
+        return LogicalGraph(tuple(self._nodes), tuple(self._priorities))
 
     # ------------------------------------------------------------------ sources
     @overload
@@ -209,6 +221,7 @@ class StreamsBuilder:
                                     "names must be unique.")
         self._nodes.append(StateStoreNode(f"$store:{name}", (), builder=store_builder))
         self._names[f"$store:{name}"] = len(self._nodes) - 1
+        self._priorities.append(self._bump())
         return self
 
     def add_global_store(self, store_builder: Any, topic: str, state_update_supplier: Any,

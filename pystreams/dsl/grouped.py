@@ -106,6 +106,8 @@ class KGroupedStream(Generic[K, V]):
             if self._repartition is None or self._repartition_name is None:
                 self._repartition = fresh
                 self._builder.add_node(fresh)
+            else:
+                self._builder.add_again(self._repartition.name)
             parent = self._repartition.name
         self._builder.add_node(replace(node, parents=(parent,)))
         return KTable(self._builder, processor, node.store.key_serde, node.store.value_serde)
@@ -178,5 +180,7 @@ class KGroupedTable(Generic[K, V]):
                                                 value_serde=self.value_serde, optimizable=False,
                                                 grouped_table=True)
             self._builder.add_node(self._repartition)
+        else:
+            self._builder.add_again(self._repartition.name)
         self._builder.add_node(replace(node, name=processor, parents=(self._repartition.name,)))
         return KTable(self._builder, processor, node.store.key_serde, node.store.value_serde)

@@ -42,7 +42,8 @@ def generate_program(seed: int) -> dict[str, Any]:
         if grouped and roll < 0.3:
             src = rng.choice(grouped)
             op = "reduce" if kinds[src] == "gs" and rng.random() < 0.4 else "count"
-            kinds[src] = None
+            if rng.random() < 0.5:
+                kinds[src] = None
             add({"op": op, "src": src}, "t" if op == "reduce" else "lt")
         elif tables and roll < 0.5:
             src = rng.choice(tables)

@@ -82,7 +82,8 @@ def generate_program(seed: int) -> dict[str, Any]:
             if "name" in op and "store" not in op and (
                     op["op"] == "reduce" or (op["op"] == "aggregate" and kinds[src] == "gs")):
                 del op["name"]  # Kafka has no reduce(..., Named) / stream aggregate(..., Named) overload
-            kinds[src] = None  # one aggregation per grouping keeps topic names unique
+            if rng.random() < 0.5:
+                kinds[src] = None  # else a later aggregation reuses the grouping (and a named repartition)
             add(op, "t")
         elif tables and choice < 0.45:
             src = rng.choice(tables)

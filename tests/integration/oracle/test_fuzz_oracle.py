@@ -13,7 +13,7 @@ from tests.integration.oracle.fuzz_programs import describe_program, generate_pr
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 JAVA_SOURCE = Path(__file__).with_name("java") / "S1FuzzOracle.java"
-PROGRAMS = [generate_program(seed) for seed in range(int(__import__("os").environ.get("S1_FUZZ_PROGRAMS", "1000")))]
+PROGRAMS = [generate_program(seed) for seed in range(int(__import__("os").environ.get("S1_FUZZ_PROGRAMS", "3000")))]
 
 
 @pytest.fixture(scope="module")

@@ -131,6 +131,17 @@ def grouped_reuse(b: StreamsBuilder) -> None:
     g.reduce(lambda a, v: a)
 
 
+def grouped_reuse_interleaved(b: StreamsBuilder) -> None:
+    g = b.stream("in").group_by(lambda k, v: v, Grouped.as_("grp"))
+    g.count().to_stream().to("o1")
+    b.stream("in2").filter(lambda k, v: True).group_by_key().count().to_stream().to("o3")
+    g.reduce(lambda x, y: x).to_stream().to("o2")
+    gt = b.table("t").group_by(lambda k, v: (v, k), Grouped.as_("tg"))
+    gt.count()
+    b.stream("in3").to("o4")
+    gt.reduce(lambda x, y: x, lambda x, y: x)
+
+
 def named_everything(b: StreamsBuilder) -> None:
     (b.stream("in", Consumed.as_("src")).filter(lambda k, v: True, Named("f"))
      .select_key(lambda k, v: v, Named("sk"))
@@ -160,6 +171,7 @@ CASES: dict[str, tuple[Callable[[StreamsBuilder], None], dict[str, str] | None]]
     "table_source_reuse": (table_source_reuse, OPTIMIZED),
     "pattern_count_named": (pattern_count_named, None),
     "grouped_reuse": (grouped_reuse, None),
+    "grouped_reuse_interleaved": (grouped_reuse_interleaved, None),
     "named_everything": (named_everything, None),
 }
 

@@ -148,6 +148,17 @@ public class S1DescribeOracle {
                 g.reduce((a, v) -> a);
                 return null;
             }
+            case "grouped_reuse_interleaved": {
+                KGroupedStream<Object, Object> g = b.stream("in").groupBy((k, v) -> v, Grouped.as("grp"));
+                g.count().toStream().to("o1");
+                b.stream("in2").filter((k, v) -> true).groupByKey().count().toStream().to("o3");
+                g.reduce((x, y) -> x).toStream().to("o2");
+                KGroupedTable<Object, Object> gt = b.table("t").groupBy((k, v) -> KeyValue.pair(v, k), Grouped.as("tg"));
+                gt.count();
+                b.stream("in3").to("o4");
+                gt.reduce((x, y) -> x, (x, y) -> x);
+                return null;
+            }
             case "named_everything": {
                 b.stream("in", Consumed.as("src")).filter((k, v) -> true, Named.as("f"))
                     .selectKey((k, v) -> v, Named.as("sk"))
