@@ -22,6 +22,11 @@ from typing import BinaryIO, Mapping
 from pystreams.errors import PystreamsError
 
 
+#: Settings an embedded (development/test) broker uses unless `config` says otherwise: no
+#: initial rebalance delay, as Kafka recommends for development and its own test harnesses do.
+EMBEDDED_DEFAULTS = {"group.initial.rebalance.delay.ms": "0"}
+
+
 class BrokerStartError(PystreamsError):
     """The broker process exited or did not become ready; the message quotes its log."""
 
@@ -37,8 +42,9 @@ class EmbeddedBroker:
             Path(tempfile.mkdtemp(prefix="pystreams-broker-"))
         self.host = host
         self.port = port
-        self.config = {k: ("true" if v is True else "false" if v is False else str(v))
-                       for k, v in (config or {}).items()}
+        self.config = dict(EMBEDDED_DEFAULTS)
+        self.config.update({k: ("true" if v is True else "false" if v is False else str(v))
+                            for k, v in (config or {}).items()})
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: BinaryIO | None = None
