@@ -93,7 +93,10 @@ class EmbeddedBroker:
                     return json.loads(buf.split(b"\n", 1)[0])
         finally:
             sel.close()
-        exited = self.process.poll()
+        try:  # stdout closed: the process is exiting; give it a moment to report its code
+            exited: int | None = self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            exited = None
         self.kill()
         tail = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
         why = (f"broker process exited with code {exited}" if exited is not None
