@@ -14,7 +14,8 @@ not a directory, so class-data sharing can archive it: see cds.py). Every call i
 Record and output JSON forms (documented in Driver.java): key/value typed by the codecs the Java
 topology declares per topic (string, long, integer, double, bytes as base64 text, null as None);
 bytes given here for key or value are base64-encoded for you. Outputs come in the order the
-inputs caused them; records caused by one input are grouped per output topic in declaration order.
+inputs caused them; records caused by one input are grouped per output topic in declaration order,
+or, with config {"oracle.output.order": "global"}, in the exact order they were produced.
 """
 from __future__ import annotations
 

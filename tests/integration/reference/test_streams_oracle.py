@@ -118,3 +118,28 @@ def test_oracle_commands_and_bad_input(java_streams: JavaStreams) -> None:
         java_streams.drive("wordcount", [{"topic": "elsewhere", "value": "x"}])
     with pytest.raises(OracleInputError, match="expected JSON for string"):
         java_streams.drive("wordcount", [{"topic": "text-input", "value": 5}])
+
+
+def test_output_order_global_interleaves_topics_as_produced(java_streams: JavaStreams) -> None:
+    rng = random.Random(11)
+    lines = [" ".join(rng.choices(["apple", "Zebra", "bee", "yak", "mango", "nut"], k=5))
+             for _ in range(20)]
+    records = [{"topic": "words-input", "key": f"k{i}", "value": line, "timestamp": i}
+               for i, line in enumerate(lines)]
+
+    def routed(word: str) -> str:
+        return "words-low" if word[0] <= "m" else "words-high"
+
+    produced = [[(routed(w), w) for w in line.lower().split()] for line in lines]
+    as_produced = [pair for step in produced for pair in step]
+    per_topic = [pair for step in produced
+                 for topic in ("words-low", "words-high") for pair in step if pair[0] == topic]
+    assert as_produced != per_topic  # the input really interleaves the two topics
+
+    def pairs(config: dict[str, Any] | None) -> list[tuple[str, str]]:
+        return [(r["topic"], r["value"]) for r in java_streams.drive("splitwords", records, config)]
+
+    assert pairs({"oracle.output.order": "global"}) == as_produced
+    assert pairs(None) == per_topic
+    with pytest.raises(OracleInputError, match="topic or global"):
+        java_streams.drive("splitwords", records, {"oracle.output.order": "random"})

@@ -55,7 +55,9 @@ import org.apache.kafka.streams.test.TestRecord;
  *
  * <p>Output, one JSON object per line, {"topic", "key", "value", "timestamp", "headers"}: after
  * each input line, every output topic is read in outputs() order. So records come out in the
- * order the inputs caused them; records caused by one input are grouped per output topic.
+ * order the inputs caused them; records caused by one input are grouped per output topic. With
+ * config "oracle.output.order" = "global" they come out in the exact order the topology
+ * produced them, across topics (see {@link GlobalOrder}).
  *
  * <p>Config: the JSON object's entries become the streams config (a JSON null removes a
  * default). Defaults: application.id = the topology's name, bootstrap.servers = dummy,
@@ -67,6 +69,7 @@ import org.apache.kafka.streams.test.TestRecord;
 final class Driver {
 
     static final String INITIAL_WALL_CLOCK = "oracle.initial.wall.clock.ms";
+    static final String OUTPUT_ORDER = "oracle.output.order";
 
     private final OracleTopology topology;
     private final Properties config;
@@ -113,6 +116,7 @@ final class Driver {
         Properties streamsProps = new Properties();
         streamsProps.putAll(props);
         streamsProps.remove(INITIAL_WALL_CLOCK);
+        streamsProps.remove(OUTPUT_ORDER);
         return topology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(streamsProps))),
                               streamsProps);
     }
@@ -122,6 +126,11 @@ final class Driver {
         props.putAll(config);
         long wallClock = Long.parseLong((String) props.getOrDefault(INITIAL_WALL_CLOCK, "0"));
         props.remove(INITIAL_WALL_CLOCK);
+        String order = (String) props.getOrDefault(OUTPUT_ORDER, "topic");
+        props.remove(OUTPUT_ORDER);
+        if (!order.equals("topic") && !order.equals("global")) {
+            throw new Oracle.BadInput(OUTPUT_ORDER + " must be topic or global, got " + order);
+        }
         Path stateDir = Files.createTempDirectory("oracle-state-");
         props.putIfAbsent(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         Writer writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
@@ -137,6 +146,7 @@ final class Driver {
                 outputs.put(spec.topic(), driver.createOutputTopic(spec.topic(),
                     deserializer(spec.key()), deserializer(spec.value())));
             }
+            GlobalOrder global = order.equals("global") ? new GlobalOrder(driver) : null;
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String line;
             int lineNo = 0;
@@ -151,13 +161,13 @@ final class Driver {
                 } catch (JsonProcessingException | IllegalArgumentException e) {
                     throw new Oracle.BadInput("input line " + lineNo + ": " + e.getMessage(), e);
                 }
-                drain(outputs, writer);
+                drain(outputs, global, writer);
                 if (printed != null) {
                     writer.write(mapper.writeValueAsString(printed));
                     writer.write('\n');
                 }
             }
-            drain(outputs, writer);
+            drain(outputs, global, writer);
         } finally {
             writer.flush();
             deleteTree(stateDir);
@@ -194,22 +204,42 @@ final class Driver {
         return null;
     }
 
-    private void drain(Map<String, TestOutputTopic<Object, Object>> outputs, Writer writer)
-            throws IOException {
+    private void drain(Map<String, TestOutputTopic<Object, Object>> outputs, GlobalOrder global,
+                       Writer writer) throws IOException {
+        if (global != null) {
+            for (GlobalOrder.Produced produced : global.drain()) {
+                TopicSpec spec = topology.outputs().stream()
+                    .filter(s -> s.topic().equals(produced.topic())).findFirst().orElse(null);
+                if (spec == null) {
+                    continue;  // a repartition or changelog topic, or one not declared
+                }
+                Headers headers = produced.record().headers();
+                write(writer, spec,
+                      deserializer(spec.key()).deserialize(spec.topic(), headers, produced.record().key()),
+                      deserializer(spec.value()).deserialize(spec.topic(), headers, produced.record().value()),
+                      produced.record().timestamp(), headers);
+            }
+            return;
+        }
         for (TopicSpec spec : topology.outputs()) {
             TestOutputTopic<Object, Object> topic = outputs.get(spec.topic());
             while (!topic.isEmpty()) {
                 TestRecord<Object, Object> record = topic.readRecord();
-                ObjectNode line = json.objectNode();
-                line.put("topic", spec.topic());
-                line.set("key", toJson(spec.key(), record.key()));
-                line.set("value", toJson(spec.value(), record.value()));
-                line.put("timestamp", record.timestamp());
-                line.set("headers", headersToJson(record.headers()));
-                writer.write(mapper.writeValueAsString(line));
-                writer.write('\n');
+                write(writer, spec, record.key(), record.value(), record.timestamp(), record.headers());
             }
         }
+    }
+
+    private void write(Writer writer, TopicSpec spec, Object key, Object value, Long timestamp,
+                       Headers headers) throws IOException {
+        ObjectNode line = json.objectNode();
+        line.put("topic", spec.topic());
+        line.set("key", toJson(spec.key(), key));
+        line.set("value", toJson(spec.value(), value));
+        line.put("timestamp", timestamp);
+        line.set("headers", headersToJson(headers));
+        writer.write(mapper.writeValueAsString(line));
+        writer.write('\n');
     }
 
     @SuppressWarnings("unchecked")
