@@ -271,3 +271,26 @@ def verify_produce(state: Any, transactional_id: str | None, topic: str, partiti
         error, f"partition {topic}-{partition} is not part of an ongoing transaction of "
                f"{transactional_id!r}")
     return error, why
+
+
+UNSTABLE_OFFSET_COMMIT = 88
+
+
+def mark_unstable(state: Any, group_id: str, topics: list[dict]) -> list[dict]:
+    """OffsetFetch with require_stable (KIP-447): partitions of `group_id` with a transactional
+    offset commit still pending get UNSTABLE_OFFSET_COMMIT (retriable) instead of an offset."""
+    svc = getattr(state, "txn", None)
+    if svc is None or not svc.pending_offsets:
+        return topics
+    pending: set[tuple[str, int]] = set()
+    for _, recs in svc.pending_offsets.values():
+        for key, _ in recs:
+            parsed = group_records.decode_key(key)
+            if isinstance(parsed, group_records.OffsetKey) and parsed.group == group_id:
+                pending.add((parsed.topic, parsed.partition))
+    for topic in topics:
+        for part in topic["partitions"]:
+            if (topic["name"], part["partition_index"]) in pending:
+                part.update(committed_offset=-1, committed_leader_epoch=-1, metadata="",
+                            error_code=UNSTABLE_OFFSET_COMMIT)
+    return topics

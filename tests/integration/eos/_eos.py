@@ -1,0 +1,80 @@
+"""Helpers for the exactly-once tests: transactional producers and consumers that read a whole
+topic at a chosen isolation level (markers never reach the application, whatever we do)."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1,
+                 config: dict | None = None) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})],
+                                  operation_timeout=10)
+    futures[name].result(timeout=15)
+
+
+def txn_producer(bootstrap: str, transactional_id: str, **extra: object) -> Producer:
+    """A confluent-kafka transactional producer with its transactions initialised."""
+    p = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id,
+                  "linger.ms": 5, **extra})
+    p.init_transactions(30)
+    return p
+
+
+def read_all(bootstrap: str, topic: str, partitions: int, isolation: str,
+             timeout: float = 30.0) -> list:
+    """Every record of `topic` visible at `isolation` ("read_committed"/"read_uncommitted"):
+    reads each partition from 0 until end of partition (for read_committed, the LSO)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
+                  "isolation.level": isolation, "auto.offset.reset": "earliest",
+                  "enable.partition.eof": True, "enable.auto.commit": False})
+    try:
+        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        out, eof = [], set()
+        deadline = time.time() + timeout
+        while len(eof) < partitions and time.time() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    eof.add(msg.partition())
+                    continue
+                raise AssertionError(f"consumer error: {msg.error()}")
+            eof.discard(msg.partition())
+            out.append(msg)
+        assert len(eof) == partitions, f"did not reach the end of {topic} in {timeout}s"
+        return out
+    finally:
+        c.close()
+
+
+def values(msgs: list) -> list[str]:
+    return [m.value().decode() for m in msgs]
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int,
+              timeout: float = 15) -> list[int] | None:
+    """The group's committed offsets (-1001 for none), as a stable OffsetFetch answers; None
+    when the broker keeps answering UNSTABLE_OFFSET_COMMIT (a transaction holds them)."""
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                  "enable.auto.commit": False})
+    try:
+        try:
+            got = c.committed([TopicPartition(topic, p) for p in range(partitions)],
+                              timeout=timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() == KafkaError._TIMED_OUT:
+                return None
+            raise
+        return [tp.offset for tp in got]
+    finally:
+        c.close()
