@@ -34,10 +34,12 @@ _EXPORTS: dict[str, str] = {
     "Serde": "pystreams.serdes",
     "Record": "pystreams.serdes",
     "Stores": "pystreams.state",
-    "TimeWindows": "pystreams.dsl",
-    "JoinWindows": "pystreams.dsl",
-    "SessionWindows": "pystreams.dsl",
-    "SlidingWindows": "pystreams.dsl",
+    "TimeWindows": "pystreams.dsl.windows",
+    "JoinWindows": "pystreams.dsl.windows",
+    "SessionWindows": "pystreams.dsl.windows",
+    "SlidingWindows": "pystreams.dsl.windows",
+    "Suppressed": "pystreams.dsl.windows",
+    "EmitStrategy": "pystreams.dsl.windows",
     "KafkaStreams": "pystreams.runtime",
     "StreamsConfig": "pystreams.runtime",
 }
@@ -47,19 +49,20 @@ if TYPE_CHECKING:
     from pystreams.dsl import (Branched, BranchedKStream, Consumed, GlobalKTable, Grouped, KeyValue,
                                KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Named,
                                Printed, Produced, Repartitioned, StreamsBuilder)
+    from pystreams.dsl.windows import (EmitStrategy, JoinWindows, SessionWindows, SlidingWindows,
+                                       Suppressed, TimeWindows)
+    from pystreams.runtime import KafkaStreams, StreamsConfig
     from pystreams.serdes import Serde, Serdes
+    from pystreams.state import Stores
 
-# names rooms still being built (windows, the runtime) resolve through __getattr__ once they exist,
-# but stay out of `import *` so it never fails
-_LATER = {"TimeWindows", "JoinWindows", "SessionWindows", "SlidingWindows", "KafkaStreams", "StreamsConfig"}
-__all__ = sorted(set(_EXPORTS) - _LATER)
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'pystreams' has no attribute {name!r}")
-    if module_name == "pystreams.dsl":
+    if module_name.startswith("pystreams.dsl"):
         importlib.import_module("pystreams.compiler")  # registers the compiler StreamsBuilder.build() uses
     try:
         module = importlib.import_module(module_name)
