@@ -214,3 +214,24 @@ def test_overlapping_but_unequal_sources_are_refused() -> None:
     b.stream("a").to("o2")
     with pytest.raises(TopologyError, match="overlapping but not equal input topics"):
         b.build()
+
+
+def test_extension_nodes_write_themselves() -> None:
+    from dataclasses import dataclass
+    from typing import Any
+
+    from pystreams.compiler.processors.stateless import PassThrough
+    from pystreams.graph import GraphNode
+
+    @dataclass(frozen=True, eq=False)
+    class CustomNode(GraphNode):
+        def write_to_topology(self, compiler: Any) -> None:
+            compiler.topology.add_processor(self.name, PassThrough(), *self.parents)
+            compiler.explain(self.name, "custom()", "nothing")
+
+    b = StreamsBuilder()
+    s = b.stream("in")
+    b.add_node(CustomNode(b.new_processor_name("CUSTOM-"), (s.name,)))
+    t = b.build()
+    assert "Processor: CUSTOM-0000000001 (stores: [])" in str(t.describe())
+    assert t.node("CUSTOM-0000000001").origin == "custom()"
