@@ -2,67 +2,15 @@
 from __future__ import annotations
 
 import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until, unique,
                                                word_counts)
+from tests.integration.runtime.instances import APP, ROOT, Instance
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[3]
-APP = '''
-import os
-from tests.integration.runtime.helpers import wordcount_topology
-topology = wordcount_topology(os.environ["WC_SOURCE"], os.environ["WC_SINK"])
-'''
-
-
-class Instance:
-    """One `pystreams run` process; its stderr lines are collected by a reader thread."""
-
-    def __init__(self, script: Path, bootstrap: str, app_id: str, state_dir: Path, env: dict[str, str]) -> None:
-        cmd = [sys.executable, "-c", "from pystreams.cli import main; main()", "run", str(script),
-               "--set", f"bootstrap.servers={bootstrap}", "--set", f"application.id={app_id}",
-               "--set", f"state.dir={state_dir}", "--set", "commit.interval.ms=200",
-               "--set", "consumer.session.timeout.ms=10000", "--summary-interval", "0.3"]
-        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for raw in self.proc.stderr:
-            self.lines.append(raw.decode(errors="replace"))
-
-    def tasks(self) -> int:
-        """Active tasks in the latest summary line (-1 before the first one)."""
-        for line in reversed(self.lines):
-            m = re.search(r"tasks (\d+)", line)
-            if m:
-                return int(m.group(1))
-        return -1
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(60)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path):
@@ -74,7 +22,8 @@ def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, 
     env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
     batches = [random_lines(21, 300), random_lines(22, 300)]
     produce_lines(bootstrap, source, batches[0])
-    instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env) for _ in range(2)]
+    instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env, {"commit.interval.ms": "200"})
+                 for _ in range(2)]
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # 8 tasks (2 sub-topologies x 4 partitions) split 4 + 4
