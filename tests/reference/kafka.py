@@ -93,6 +93,14 @@ def _die_with_parent(argv: list[str]) -> list[str]:
     return [setpriv, "--pdeathsig", "KILL", *argv] if setpriv else argv
 
 
+def _property(path: Path, key: str) -> str:
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return value.strip()
+    raise ReferenceKafkaError(f"{path} has no {key}")
+
+
 class ReferenceKafka:
     """A running single-node KRaft Apache Kafka; a context manager that always cleans up."""
 
@@ -163,7 +171,8 @@ class ReferenceKafka:
                     self._kill()
                     if not clash or attempt == 2 or all(self._fixed_ports):
                         raise
-                    shutil.rmtree(self.data_dir, ignore_errors=True)
+                    if self._given_dir is None:  # never delete a caller's data
+                        shutil.rmtree(self.data_dir, ignore_errors=True)
         except BaseException:
             self.stop()
             raise
@@ -192,6 +201,10 @@ class ReferenceKafka:
         config.write_text(server_properties(self.port, self.controller_port, self.data_dir,
                                             self.overrides))
         jvm.file_log4j2(self.dir / "log4j2.properties", self.dir / "server.log")
+        meta = self.data_dir / "meta.properties"
+        if meta.exists():  # a reused --data-dir: already formatted, keeps its cluster id
+            self.cluster_id = _property(meta, "cluster.id")
+            return
         self.cluster_id = random_cluster_id()
         began = time.monotonic()
         archive = cds.archive_for("storage")
@@ -205,6 +218,7 @@ class ReferenceKafka:
         if result.returncode != 0:
             raise ReferenceKafkaError(f"kafka-storage format failed ({result.returncode}):\n"
                                       f"{result.stdout}{result.stderr}")
+
 
     def _launch(self) -> None:
         assert self.dir is not None
