@@ -1,0 +1,140 @@
+"""KTableSuppressProcessor: KTable.suppress(Suppressed...) with Kafka's buffer semantics.
+
+The buffer is ordered by (buffer time, serialized key); a key keeps the buffer time of its FIRST buffered
+update (Kafka's "non-resetting" put) and its latest value and record context. Buffer time is the window end
+for until_window_closes (then the wait is the window's grace period) and the record timestamp for
+until_time_limit. After each record, entries with buffer time <= stream time - wait are emitted in order;
+then, if over capacity, EMIT evicts the oldest until within bounds and SHUT_DOWN raises. Final-results
+suppression drops tombstones. The buffer lives in the processor (no changelog yet).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sortedcontainers import SortedDict
+
+from pystreams.compiler.processors.stateful._state_types import change
+from pystreams.compiler.processors.stateful.suppliers import KTableProcessorSupplier, KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
+from pystreams.dsl.windows import BufferFullStrategy, Suppressed
+from pystreams.errors import PystreamsError
+from pystreams.processor import Processor, ProcessorContext, Record
+
+
+class SuppressionBufferFullError(PystreamsError):
+    """A suppress() buffer with shut_down_when_full() exceeded its bounds (Kafka's StreamsException)."""
+
+
+class KTableSuppressProcessorSupplier(KTableProcessorSupplier):
+    """Supplier of KTABLE-SUPPRESS. `parent` is the upstream KTableHandle (asked to send old values, as
+    Kafka's constructor does); grace_ms is the upstream window's grace for until_window_closes."""
+
+    def __init__(self, suppressed: Suppressed, store_name: str, parent: Any = None, grace_ms: int = 0,
+                 key_serde: Any = None, value_serde: Any = None) -> None:
+        self.suppressed = suppressed
+        self.store_name = store_name
+        self.parent = parent
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self.wait_ms = grace_ms if suppressed.final_results_only else int(suppressed.time_to_wait_ms or 0)
+        if parent is not None:
+            parent.enable_sending_old_values(True)
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _SuppressProcessor(self)
+
+    def view(self) -> KTableValueGetterSupplier:
+        if self.parent is None:
+            raise PystreamsError("suppress() without an upstream table handle has no value getter")
+        return self.parent.value_getter_supplier()  # type: ignore[no-any-return]
+
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        if self.parent is None:
+            return False
+        return bool(self.parent.enable_sending_old_values(force_materialization))
+
+
+class _Entry:
+    __slots__ = ("key", "change", "timestamp", "headers", "size")
+
+    def __init__(self, key: Any, value: Any, timestamp: int, headers: Any, size: int) -> None:
+        self.key = key
+        self.change = value
+        self.timestamp = timestamp
+        self.headers = headers
+        self.size = size
+
+
+class _SuppressProcessor(Processor[Any, Any, Any, Any]):
+    def __init__(self, supplier: KTableSuppressProcessorSupplier) -> None:
+        self.s = supplier
+        buffer = supplier.suppressed.buffer_config
+        self.max_records = buffer.max_records_
+        self.max_bytes = buffer.max_bytes_
+        self.strategy = buffer.strategy
+        self.final_only = supplier.suppressed.final_results_only
+        self.observed_stream_time = NO_TIMESTAMP
+        self.sorted: Any = SortedDict()  # (time, key bytes) -> _Entry
+        self.index: dict[bytes, tuple[int, bytes]] = {}
+        self.bytes_size = 0
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.context = context
+        self.key_serde = self.s.key_serde or context.key_serde
+        self.value_serde = self.s.value_serde or context.value_serde
+        self.topic = f"{context.application_id}-{self.s.store_name}-changelog"
+
+    def _size(self, key_bytes: bytes, value: Any, headers: Any) -> int:
+        size = 8 + len(key_bytes)
+        serde = self.value_serde
+        for part in (value.new_value, value.old_value):
+            if part is not None and serde is not None:
+                size += len(serde.serialize(self.topic, part) or b"")
+        size += 8 + 8 + 4 + sum(len(k) + len(v or b"") for k, v in headers or ())
+        return size
+
+    def process(self, record: Record[Any, Any]) -> None:
+        self.observed_stream_time = max(self.observed_stream_time, record.timestamp)
+        self._buffer(record)
+        self._enforce()
+
+    def _buffer(self, record: Record[Any, Any]) -> None:
+        key = record.key
+        buffer_time = key.window.end if self.final_only else record.timestamp
+        key_bytes = self.key_serde.serialize(self.topic, key)
+        value = record.value
+        size = self._size(key_bytes, value, record.headers)
+        previous = self.index.get(key_bytes)
+        if previous is None:
+            slot = (buffer_time, key_bytes)
+            self.index[key_bytes] = slot
+        else:
+            slot = previous
+            self.bytes_size -= self.sorted[slot].size
+        self.sorted[slot] = _Entry(key, value, record.timestamp, record.headers, size)
+        self.bytes_size += size
+
+    def _over_capacity(self) -> bool:
+        return len(self.index) > self.max_records or self.bytes_size > self.max_bytes
+
+    def _enforce(self) -> None:
+        expiry = self.observed_stream_time - self.s.wait_ms
+        while self.sorted and self.sorted.peekitem(0)[0][0] <= expiry:
+            self._evict_first()
+        if self._over_capacity():
+            if self.strategy is BufferFullStrategy.EMIT:
+                while self.sorted and self._over_capacity():
+                    self._evict_first()
+            else:
+                raise SuppressionBufferFullError(
+                    f"{self.s.store_name} buffer exceeded its max capacity. Currently [{len(self.index)}/"
+                    f"{self.max_records}] records and [{self.bytes_size}/{self.max_bytes}] bytes.")
+
+    def _evict_first(self) -> None:
+        slot, entry = self.sorted.popitem(0)
+        del self.index[slot[1]]
+        self.bytes_size -= entry.size
+        value = entry.change
+        if value.new_value is not None or not self.final_only:
+            self.context.forward(Record(entry.key, change(value.new_value, value.old_value), entry.timestamp,
+                                        entry.headers))

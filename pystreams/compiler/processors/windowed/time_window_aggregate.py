@@ -1,0 +1,162 @@
+"""KStreamWindowAggregate: TimeWindows count/reduce/aggregate into a timestamped window store.
+
+Kafka's semantics: a record with a None key is dropped; stream time = max record timestamp seen by this
+processor; a window accepts records while window end > stream time - grace, later ones are dropped and
+counted; the aggregate's timestamp is max(record, previous aggregate). EmitStrategy.ON_WINDOW_CLOSE
+forwards nothing per update and emits closed windows (fetch_all over the newly closed range) instead,
+at most once per emit interval of wall-clock time.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from pystreams.compiler.processors.stateful._state_types import change, value_or_none
+from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
+from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
+                                                               KTableValueGetterSupplier)
+from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
+                                                                 TimeTracker, emit_interval)
+from pystreams.dsl.windows import EmitStrategy, TimeWindows
+from pystreams.processor import Processor, ProcessorContext, Record
+from pystreams.serdes.windowed import Windowed
+from pystreams.state import ValueAndTimestamp
+
+LOG = logging.getLogger("pystreams.processors.windowed")
+
+
+class KStreamWindowAggregate(KStreamAggProcessorSupplier):
+    """Supplier of KSTREAM-AGGREGATE / KSTREAM-REDUCE over TimeWindows (Kafka's KStreamWindowAggregate).
+
+    reduce() is KStreamWindowAggregate(windows, store, lambda: None, lambda k, v, agg: v if agg is None else
+    reducer(agg, v)), as Kafka builds it.
+    """
+
+    def __init__(self, windows: TimeWindows, store_name: str, initializer: Callable[[], Any],
+                 aggregator: Callable[[Any, Any, Any], Any],
+                 emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
+        self.windows = windows
+        self.store_name = store_name
+        self.initializer = initializer
+        self.aggregator = aggregator
+        self.emit_strategy = emit_strategy
+        self.send_old_values = False
+
+    def enable_sending_old_values(self) -> None:
+        self.send_old_values = True
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _WindowAggregateProcessor(self)
+
+    def view(self) -> KTableValueGetterSupplier:
+        return _WindowValueGetterSupplier(self.store_name)
+
+
+class _WindowAggregateProcessor(Processor[Any, Any, Any, Any]):
+    def __init__(self, supplier: KStreamWindowAggregate) -> None:
+        self.s = supplier
+        self.observed_stream_time = NO_TIMESTAMP
+        self.last_emit_window_close_time = NO_TIMESTAMP
+        self.time_tracker = TimeTracker()
+        self.dropped_records = 0
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.context = context
+        self.store = context.get_state_store(self.s.store_name)
+        self.emit_final = self.s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
+        if self.emit_final:
+            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
+                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
+            self.forwarder = TimestampedTupleForwarder(None, context, self.s.send_old_values)
+        else:
+            self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+
+    def _drop(self, reason: str) -> None:
+        log_skipped(self.context, reason)
+        self.dropped_records += 1
+        record_dropped(self.context)
+
+    def process(self, record: Record[Any, Any]) -> None:
+        if record.key is None:
+            self._drop("null key")
+            return
+        windows = self.s.windows
+        self.observed_stream_time = max(self.observed_stream_time, record.timestamp)
+        close_time = self.observed_stream_time - windows.grace_ms
+        for start, window in windows.windows_for(record.timestamp).items():
+            if window.end > close_time:
+                old = self.store.fetch(record.key, start)
+                old_agg = value_or_none(old)
+                if old_agg is None:
+                    old_agg = self.s.initializer()
+                    new_ts = record.timestamp
+                else:
+                    new_ts = max(record.timestamp, old.timestamp)
+                new_agg = self.s.aggregator(record.key, record.value, old_agg)
+                self.store.put(record.key, ValueAndTimestamp.make(new_agg, new_ts), start)
+                if not self.emit_final:
+                    self.forwarder.maybe_forward(Record(
+                        Windowed(record.key, window), change(new_agg, old_agg if self.s.send_old_values else None),
+                        new_ts, record.headers))
+            else:
+                LOG.debug("Skipping record for expired window. timestamp=[%s] window=[%s,%s) expiration=[%s] "
+                          "streamTime=[%s]", record.timestamp, start, window.end, close_time,
+                          self.observed_stream_time)
+                self.dropped_records += 1
+                record_dropped(self.context)
+        self._maybe_forward_final(record, close_time)
+
+    # ---- EmitStrategy.ON_WINDOW_CLOSE
+    def _should_emit_final(self, close_time: int) -> bool:
+        if not self.emit_final:
+            return False
+        now = self.context.current_system_time_ms()
+        tracker = self.time_tracker
+        if now < tracker.next_time_to_emit:
+            return False
+        tracker.next_time_to_emit = now
+        tracker.advance_next_time_to_emit()
+        return self.last_emit_window_close_time == NO_TIMESTAMP or self.last_emit_window_close_time < close_time
+
+    def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
+        if not self._should_emit_final(close_time):
+            return
+        size = self.s.windows.size_ms
+        upper = close_time - size
+        if upper < 0:
+            return
+        last = self.last_emit_window_close_time
+        lower = 0 if last == NO_TIMESTAMP else max(0, last - size) + 1
+        if last != NO_TIMESTAMP:
+            windows = self.s.windows
+            if windows.windows_for(upper) == windows.windows_for(lower - 1):
+                return
+        for windowed, vat in list(self.store.fetch_all(lower, upper)):
+            self.forwarder.maybe_forward(Record(windowed, change(vat.value, None), vat.timestamp, record.headers))
+        self.last_emit_window_close_time = close_time
+
+
+class _WindowValueGetter:
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+        self.store: Any = None
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.store = context.get_state_store(self.store_name)
+
+    def get(self, windowed: Windowed[Any]) -> Any:
+        return self.store.fetch(windowed.key, windowed.window.start)
+
+    def close(self) -> None:
+        pass
+
+
+class _WindowValueGetterSupplier(KTableValueGetterSupplier):
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+
+    def get(self) -> KTableValueGetter:
+        return _WindowValueGetter(self.store_name)
+
+    def store_names(self) -> list[str]:
+        return [self.store_name]
