@@ -89,6 +89,18 @@ class InternalTopic:
     partitions: int | None = None
 
 
+def check_supplier(supplier: ProcessorSupplier, where: str) -> None:
+    """Kafka's ApiUtils.checkSupplier: a supplier must build a NEW processor on every call (one per
+    task); handing out one shared instance would share its state across tasks."""
+    if isinstance(supplier, type):
+        return  # a class builds a new instance per call
+    first, second = supplier(), supplier()
+    if first is second and first is not None:
+        raise TopologyException(f"{where}: the supplier returned the same Processor instance twice; it "
+                                "must return a new object each time it is called (pass the Processor "
+                                "class, or `lambda: MyProcessor(...)`).")
+
+
 class _QuickUnion:
     """Kafka's QuickUnion: which nodes end up in the same sub-topology."""
 
@@ -165,6 +177,7 @@ class Topology:
         if not callable(supplier):
             raise TopologyException(f"Processor {name}: the supplier must be callable and return a "
                                     "new Processor each time (e.g. the Processor class itself).")
+        check_supplier(supplier, f"Processor {name}")
         self._check_parents(name, parent_names, "Processor")
         self._nodes[name] = ProcessorNode(name, parents=list(parent_names), supplier=supplier)
         self._link(name, parent_names)

@@ -157,3 +157,12 @@ def test_duplicate_store_name_rejected() -> None:
     t.add_state_store(FakeStoreBuilder("s"))
     with pytest.raises(TopologyException, match="A different StateStore"):
         t.add_state_store(FakeStoreBuilder("s"))
+
+
+def test_supplier_must_build_a_new_processor_each_time() -> None:
+    shared = object()
+    t = Topology()
+    t.add_source("src", "in")
+    with pytest.raises(TopologyException, match="same Processor instance twice"):
+        t.add_processor("p", lambda: shared, "src")
+    t.add_processor("ok", lambda: object(), "src")
