@@ -252,7 +252,8 @@ class _Compiler:
         supplier = self._stateless_supplier(node)
         t.add_processor(node.name, supplier, *node.parents)
         if node.op in ("process", "process_values"):
-            provided = getattr(node.fn, "stores", None)
+            # Kafka's ConnectedStoreProvider: a supplier object may bring its own store builders
+            provided = None if isinstance(node.fn, type) else getattr(node.fn, "stores", None)
             if callable(provided):
                 for builder in provided() or ():
                     t.add_state_store(builder, node.name)

@@ -251,3 +251,28 @@ def test_to_with_a_topic_name_extractor_object() -> None:
     assert got == {"letter-a": [("1", "ab")], "letter-b": [("2", "bc")]}
     assert "extractor class: " in str(b.build().describe())
     assert "flowchart TD" in b._repr_mimebundle_()["text/vnd.mermaid"]
+
+
+def test_supplier_with_its_own_stores_is_connected() -> None:
+    class Remember(Processor[str, str, str, str]):
+        def init(self, context: Any) -> None:
+            self.context = context
+            self.store = context.get_state_store("last")
+
+        def process(self, record: Record[str, str]) -> None:
+            previous = self.store.get(record.key)
+            self.store.put(record.key, record.value)
+            self.context.forward(record.with_value(f"{previous}->{record.value}"))
+
+    class Supplier:
+        def __call__(self) -> Remember:
+            return Remember()
+
+        def stores(self) -> list[Any]:
+            return [Stores.key_value_store_builder(Stores.in_memory_key_value_store("last"), S, S)]
+
+    b = StreamsBuilder()
+    strings(b).process(Supplier()).to("out")
+    assert "(stores: [last])" in str(b.build().describe())
+    got = run(b, [("a", "1"), ("a", "2")])
+    assert got["out"] == [("a", "None->1"), ("a", "1->2")]
