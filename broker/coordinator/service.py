@@ -13,7 +13,8 @@ import os
 from typing import Callable
 
 from pystreams.broker.coordinator.machine import CoordinatorConfig, GroupCoordinator, Outcome
-from pystreams.broker.protocol.record_batch import build_batch, iter_batches, read_records
+from pystreams.broker.protocol.record_batch import (COMMIT_MARKER, build_batch, iter_batches,
+                                                    read_records)
 
 log = logging.getLogger("pystreams.broker.coordinator")
 TICK_SECONDS = 0.1
@@ -32,6 +33,13 @@ def partition_for(group_id: str, partitions: int) -> int:
     """The `__consumer_offsets` partition of a group: Kafka's abs(hashCode) % partitions."""
     h = java_string_hash(group_id)
     return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+def _is_commit(batch) -> bool:
+    """Whether a control batch is a transaction COMMIT marker (key: version int16, type int16)."""
+    records = read_records(batch)
+    key = records[0].key if records else None
+    return key is not None and len(key) >= 4 and int.from_bytes(key[2:4], "big") == COMMIT_MARKER
 
 
 class GroupService:
@@ -57,6 +65,7 @@ class GroupService:
         for p in range(self.partitions):
             plog = self._get_log(p)
             offset, end = plog.log_start_offset, plog.high_watermark  # type: ignore[attr-defined]
+            pending: dict[int, list] = {}  # producer id -> offset records of its open txn
             while offset < end:
                 fetched = plog.read(offset, 1 << 20)  # type: ignore[attr-defined]
                 if not fetched.size:
@@ -64,8 +73,20 @@ class GroupService:
                 data = b"".join(os.pread(f if isinstance(f, int) else f.fileno(), n, pos)
                                 for f, pos, n in fetched.chunks)
                 for batch in iter_batches(data):
-                    if batch.header.is_control:
-                        offset = batch.header.last_offset + 1
+                    h = batch.header
+                    if h.is_control:  # a transaction's end: apply its offsets only on COMMIT
+                        held = pending.pop(h.producer_id, [])
+                        if _is_commit(batch.buf):
+                            for key, value in held:
+                                self.machine.replay(key, value, now)
+                                applied += 1
+                        offset = h.last_offset + 1
+                        continue
+                    if h.is_transactional:  # TxnOffsetCommit: held until its marker
+                        pending.setdefault(h.producer_id, []).extend(
+                            (r.key, r.value) for r in read_records(batch.buf)
+                            if r.key is not None)
+                        offset = h.last_offset + 1
                         continue
                     for record in read_records(batch.buf):
                         if record.key is not None:

@@ -72,6 +72,8 @@ class Broker:
         self.port = await self._server.start()
         state.host, state.port = cfg.advertised(self.port)
         service.start()
+        from pystreams.broker.coordinator.transactions.service import TransactionService
+        TransactionService.of(state).start()  # loads __transaction_state, aborts timed-out txns
         self._timers.append(asyncio.get_running_loop().create_task(self._housekeeping()))
         log.info("broker started", extra={"host": state.host, "port": state.port,
                                           "node_id": state.node_id, "data_dir": str(data_dir),
@@ -114,6 +116,9 @@ class Broker:
         if self.state is not None:
             if self.state.coordinator is not None:
                 await self.state.coordinator.stop()
+            txn = getattr(self.state, "txn", None)
+            if txn is not None:
+                await txn.stop()
             self.state.logs.close()  # type: ignore[attr-defined]
         log.info("broker stopped")
 

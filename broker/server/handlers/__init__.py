@@ -15,7 +15,8 @@ _MODULES = [
     "offset_fetch", "offset_delete", "describe_groups", "list_groups", "delete_groups",
     "create_topics", "delete_topics", "create_partitions", "describe_configs", "alter_configs",
     "incremental_alter_configs", "delete_records", "describe_cluster", "describe_log_dirs",
-    "init_producer_id",
+    "init_producer_id", "add_partitions_to_txn", "add_offsets_to_txn", "end_txn",
+    "txn_offset_commit", "describe_transactions", "list_transactions",
 ]
 
 HANDLERS: dict[int, Callable] = {}

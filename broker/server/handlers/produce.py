@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pystreams.broker.coordinator.transactions.service import verify_produce
 from pystreams.broker.metadata import INTERNAL_TOPICS
 from pystreams.broker.server import codes
 from pystreams.broker.server.handlers._util import error_of
@@ -46,6 +47,10 @@ def handle(header, request: dict, state, ctx) -> dict | None:
             if records is None or len(records) == 0:
                 results.append(_partition_result(index, codes.INVALID_RECORD,
                                                  message="produce request has no record batch"))
+                continue
+            refused = verify_produce(state, request.get("transactional_id"), name, index, records)
+            if refused:  # KIP-890: not a partition of the producer's ongoing transaction
+                results.append(_partition_result(index, refused[0], message=refused[1]))
                 continue
             try:
                 info = plog.append(records, now_ms=now)

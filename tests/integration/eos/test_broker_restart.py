@@ -93,3 +93,36 @@ def test_idempotent_producer_state_survives_restart(pystreams_broker_factory):
     assert p.flush(60) == 0
     got = values(read_all(bs, topic, 1, "read_uncommitted"))
     assert got == [f"a{i}" for i in range(5)] + [f"b{i}" for i in range(5)]
+
+
+def test_transactional_offsets_after_restart_are_the_committed_ones(pystreams_broker_factory):
+    """`__consumer_offsets` replay applies TxnOffsetCommit records only at their COMMIT marker:
+    aborted and still-open ones never become the group's offsets after a restart."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from tests.integration.eos._eos import committed
+    broker = pystreams_broker_factory()
+    bs = broker.bootstrap_servers
+    topic, group = unique("eos-roffs"), unique("g")
+    create_topic(bs, topic, 1)
+    p = txn_producer(bs, unique("tx"))
+    c = Consumer({"bootstrap.servers": bs, "group.id": group, "enable.auto.commit": False})
+    meta = c.consumer_group_metadata()
+    c.close()
+    for offset, commit in ((5, True), (9, False)):
+        p.begin_transaction()
+        p.produce(topic, value=str(offset))
+        p.send_offsets_to_transaction([TopicPartition(topic, 0, offset)], meta, 30)
+        p.commit_transaction(30) if commit else p.abort_transaction(30)
+    p.begin_transaction()  # left open across the kill
+    p.produce(topic, value="open")
+    p.send_offsets_to_transaction([TopicPartition(topic, 0, 13)], meta, 30)
+    p.flush(30)
+    broker.kill()
+    broker.start()
+    assert committed(bs, group, topic, 1, timeout=3) is None  # 13 is pending: unstable
+    p.commit_transaction(60)  # the same producer finishes it after the restart
+    assert committed(bs, group, topic, 1) == [13]
+    broker.kill()
+    broker.start()
+    assert committed(bs, group, topic, 1) == [13]

@@ -242,11 +242,10 @@ def test_group_apis_end_to_end(node):
 
 
 def test_api_without_handler_gets_unsupported_version(node):
-    end_txn = 26  # the codec knows EndTxn; this broker does not serve transactions yet
-    assert end_txn in SUPPORTED_VERSIONS and end_txn not in HANDLERS
-    reply = node.call(end_txn, SUPPORTED_VERSIONS[end_txn][1],
-                      {"transactional_id": "t", "producer_id": 1, "producer_epoch": 0,
-                       "committed": True})
+    update_features = 57  # the codec knows UpdateFeatures; this broker does not serve it
+    assert update_features in SUPPORTED_VERSIONS and update_features not in HANDLERS
+    reply = node.call(update_features, SUPPORTED_VERSIONS[update_features][1],
+                      {"timeout_ms": 1000, "feature_updates": [], "validate_only": True})
     assert reply["error_code"] == 35  # UNSUPPORTED_VERSION, not a dropped connection
 
 
