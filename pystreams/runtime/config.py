@@ -112,8 +112,6 @@ class StreamsConfig:
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
             "session.timeout.ms": int(self.get("session.timeout.ms", 45_000)),
             "max.poll.interval.ms": int(self.get("max.poll.interval.ms", 300_000)),
-            "fetch.wait.max.ms": 100,
-            "queued.min.messages": 20_000,
         }
         if self.get("group.instance.id"):
             cfg["group.instance.id"] = self.get("group.instance.id")
