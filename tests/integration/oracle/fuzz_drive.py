@@ -71,8 +71,11 @@ def generate_program(seed: int) -> dict[str, Any]:
             add({"op": "toStream", "src": i}, None)
             sinks += 1
             add({"op": "to", "src": len(kinds) - 1, "topic": f"out-{sinks}", "long": kind == "lt"}, None)
-    return {"name": f"run-{seed}", "optimize": rng.random() < 0.5, "ops": ops,
-            "sources": sorted({op["topic"] for op in ops if op["op"] in ("stream", "table")})}
+    program = {"name": f"run-{seed}", "optimize": rng.random() < 0.5, "ops": ops,
+               "sources": sorted({op["topic"] for op in ops if op["op"] in ("stream", "table")})}
+    if rng.random() < 0.3:
+        program["cache_bytes"] = 0  # record caches off: every update is forwarded
+    return program
 
 
 def generate_input(seed: int, n: int = 150) -> list[dict[str, Any]]:
@@ -128,12 +131,15 @@ def run_ours(program: dict[str, Any], records: list[dict[str, Any]]) -> list[dic
     for op in program["ops"]:
         handles.append(_apply(b, handles, op, outputs))
     props = {"topology.optimization": "all"} if program["optimize"] else None
+    config = dict(CONFIG)
+    if "cache_bytes" in program:
+        config["statestore.cache.max.bytes"] = program["cache_bytes"]
     result: list[dict[str, Any]] = []
     try:
         topology = b.build(props)
     except PystreamsError:  # refused, as Kafka refuses it
         return [{"error": True}]
-    with TopologyTestDriver(topology, CONFIG) as driver:
+    with TopologyTestDriver(topology, config) as driver:
         inputs: dict[str, Any] = {}
         for r in records:
             if r["topic"] not in program["sources"]:

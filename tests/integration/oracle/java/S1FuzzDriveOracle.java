@@ -74,6 +74,7 @@ public class S1FuzzDriveOracle {
             config.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG,
                        org.apache.kafka.streams.state.BuiltInDslStoreSuppliers.InMemoryDslStoreSuppliers.class);
             if (program.get("optimize").asBoolean()) config.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.OPTIMIZE);
+            if (program.has("cache_bytes")) config.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, program.get("cache_bytes").asLong());
             Set<String> sources = new HashSet<>();
             program.get("sources").forEach(x -> sources.add(x.asText()));
             org.apache.kafka.streams.Topology topology;
