@@ -1,0 +1,81 @@
+"""Internal topic planning: partition counts like Kafka's RepartitionTopics, changelogs per task, prefixes."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from pystreams import Consumed, Grouped, Materialized, Produced, Repartitioned, Serdes, StreamsBuilder
+from pystreams.runtime.topics import MissingSourceTopicError, ensure_internal_topics, plan_topology
+
+pytestmark = pytest.mark.unit
+
+
+class FakeAdmin:
+    """list_topics()/create_topics() over a dict of topic -> partition count (no sockets)."""
+
+    def __init__(self, topics: dict[str, int]) -> None:
+        self.topics = dict(topics)
+        self.created: list = []
+
+    def list_topics(self, timeout: float = 0):
+        return SimpleNamespace(topics={name: SimpleNamespace(partitions=dict.fromkeys(range(n)), error=None)
+                                       for name, n in self.topics.items()})
+
+    def create_topics(self, new_topics, **_kw):
+        futures = {}
+        for t in new_topics:
+            self.created.append(t)
+            self.topics[t.topic] = t.num_partitions
+            futures[t.topic] = SimpleNamespace(result=lambda timeout=None: None)
+        return futures
+
+
+def _wordcount(repartitioned=None):
+    b = StreamsBuilder()
+    s = b.stream("text", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+    s = s.flat_map_values(lambda v: v.split())
+    if repartitioned is not None:
+        s = s.select_key(lambda k, v: v).repartition(repartitioned)
+        grouped = s.group_by_key(Grouped(key_serde=Serdes.String(), value_serde=Serdes.String()))
+    else:
+        grouped = s.group_by(lambda k, v: v, Grouped(key_serde=Serdes.String(), value_serde=Serdes.String()))
+    grouped.count(Materialized(name="counts")).to_stream().to("out", Produced(Serdes.String(), Serdes.Long()))
+    return b.build()
+
+
+def test_repartition_and_changelog_partitions_follow_the_source():
+    topology = _wordcount()
+    admin = FakeAdmin({"text": 4, "out": 1})
+    plan = plan_topology(topology, "wc", admin)
+    assert [(s.id, s.source_topics, s.partitions) for s in plan.subtopologies] == [
+        (0, ["text"], 4), (1, ["wc-counts-repartition"], 4)]
+    assert plan.repartition_topics == {"wc-counts-repartition": 4}
+    assert plan.changelog_topics == {"wc-counts-changelog": 4}
+    assert plan.subscription() == ["text", "wc-counts-repartition"]
+    created = ensure_internal_topics(topology, plan, admin)
+    assert sorted(created) == ["wc-counts-changelog", "wc-counts-repartition"]
+    configs = {t.topic: t.config for t in admin.created}
+    assert configs["wc-counts-changelog"]["cleanup.policy"] == "compact"
+    assert configs["wc-counts-repartition"]["cleanup.policy"] == "delete"
+    assert ensure_internal_topics(topology, plan, admin) == []  # nothing left to create
+
+
+def test_repartitioned_partition_count_wins():
+    topology = _wordcount(Repartitioned(name="by-word", num_partitions=6))
+    plan = plan_topology(topology, "wc", FakeAdmin({"text": 2, "out": 1}))
+    assert plan.repartition_topics == {"wc-by-word-repartition": 6}
+    assert plan.changelog_topics == {"wc-counts-changelog": 6}
+
+
+def test_missing_source_topic_is_refused_with_its_name():
+    with pytest.raises(MissingSourceTopicError, match="source topic text"):
+        plan_topology(_wordcount(), "wc", FakeAdmin({"out": 1}))
+
+
+def test_internal_topic_with_the_wrong_partition_count_is_refused():
+    topology = _wordcount()
+    admin = FakeAdmin({"text": 3, "wc-counts-changelog": 1})
+    plan = plan_topology(topology, "wc", admin)
+    with pytest.raises(Exception, match="wc-counts-changelog exists with 1 partitions but the application needs 3"):
+        ensure_internal_topics(topology, plan, admin)
