@@ -89,6 +89,7 @@ class KafkaStreams:
         self._thread_index = 0
         self.restore_listener: Callable[[str, int, int], None] | None = None
         self.errors: list[BaseException] = []
+        self.global_state: Any = None
         if getattr(topology, "logical_graph", None) is not None:
             from pystreams.compiler.validate import check_serdes
 
@@ -152,6 +153,17 @@ class KafkaStreams:
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
         os.makedirs(os.path.join(self.config.state_dir, self.config.application_id), exist_ok=True)
         self._set_state(State.REBALANCING)
+        if self.topology.global_subtopology_nodes():
+            from pystreams.runtime.global_state import GlobalStateManager
+
+            self.global_state = GlobalStateManager(self)
+            try:
+                self.global_state.start()
+            except BaseException:
+                self.global_state.close()
+                self._set_state(State.PENDING_ERROR)
+                self._set_state(State.ERROR)
+                raise
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
 
@@ -175,6 +187,8 @@ class KafkaStreams:
         for thread in list(self.threads):
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         stopped = not any(t.is_alive() for t in self.threads)
+        if self.global_state is not None:
+            self.global_state.close()
         if stopped:
             if self._state is State.PENDING_SHUTDOWN:
                 self._set_state(State.NOT_RUNNING)
@@ -218,6 +232,8 @@ class KafkaStreams:
                 response = self._handler(error)
             except Exception:  # noqa: BLE001
                 log.exception("uncaught-exception handler failed; shutting the client down")
+        if thread is self.global_state:  # like Kafka: a failed global thread always shuts the client down
+            response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
         if response is StreamThreadExceptionResponse.REPLACE_THREAD and self._state.is_running_or_rebalancing():
             log.warning("replacing stream thread %s after: %s", thread.name, error)
             self.threads.remove(thread)

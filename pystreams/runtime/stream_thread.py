@@ -114,7 +114,8 @@ class StreamThread(threading.Thread):
             at = self.tasks.get(task_id)
             if at is None:
                 at = create_task(self.topology, task_id, sub, self.streams.app_configs, self._collector,
-                                 self.config.state_dir, self.config.application_id, self.eos, self._cache)
+                                 self.config.state_dir, self.config.application_id, self.eos, self._cache,
+                                 self.streams.global_state.stores if self.streams.global_state else None)
                 self.tasks[task_id] = at
                 created.append(at)
             for tp in wanted[task_id]:

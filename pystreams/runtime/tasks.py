@@ -67,7 +67,7 @@ def wipe_task_dir(task_dir: str) -> None:
 
 def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: dict[str, Any], collector: Any,
                 state_dir: str, application_id: str, eos: bool, cache: Any,
-                lock_timeout: float = 30.0) -> ActiveTask:
+                global_stores: dict[str, Any] | None = None, lock_timeout: float = 30.0) -> ActiveTask:
     """Lock the task dir (waiting for a previous owner to let go), wipe it under EOS without a checkpoint,
     open the task's stores and processors."""
     task_dir = task_directory(state_dir, application_id, task_id)
@@ -83,7 +83,7 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
         if eos and not read_checkpoint(task_dir):
             wipe_task_dir(task_dir)  # an unclean stop under EOS: the local state may hold uncommitted writes
         task = StreamTask(topology, task_id, configs, collector, state_dir=state_dir, node_names=sub.node_names,
-                          cache=cache)
+                          cache=cache, global_stores=global_stores)
         task.initialize()
     except BaseException:
         lock.unlock()

@@ -1,0 +1,72 @@
+"""A global store is read to the end before processing starts and kept current while the app runs."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from confluent_kafka import Producer
+
+from pystreams import Serdes, Stores, Topology
+from pystreams.processor import Processor, Record
+from pystreams.runtime import KafkaStreams, State
+from tests.integration.runtime.helpers import create_topics, read_all, unique
+
+pytestmark = pytest.mark.integration
+
+
+class PutCustomer(Processor):
+    def init(self, context):
+        self.store = context.get_state_store("customers")
+
+    def process(self, record):
+        self.store.put(record.key, record.value)
+
+
+class Enrich(Processor):
+    def init(self, context):
+        self.context = context
+        self.customers = context.get_state_store("customers")
+
+    def process(self, record):
+        name = self.customers.get(record.key)
+        self.context.forward(Record(record.key, f"{record.value} for {name}", record.timestamp))
+
+
+def _produce(bootstrap, topic, pairs):
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for key, value in pairs:
+        producer.produce(topic, key=key.encode(), value=value.encode())
+    assert producer.flush(30) == 0
+
+
+def test_global_store_feeds_every_task(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    customers, orders, out = unique("customers"), unique("orders"), unique("enriched")
+    create_topics(bootstrap, 2, customers, orders, out)
+    _produce(bootstrap, customers, [(f"c{i}", f"name-{i}") for i in range(20)])
+    topology = Topology()
+    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
+                                             Serdes.String()).with_logging_disabled()
+    topology.add_global_store(builder, "customers-source", customers, "customers-processor", PutCustomer,
+                              key_serde=Serdes.String(), value_serde=Serdes.String())
+    topology.add_source("orders-source", orders, key_serde=Serdes.String(), value_serde=Serdes.String())
+    topology.add_processor("enrich", Enrich, "orders-source")
+    topology.add_sink("sink", out, "enrich", key_serde=Serdes.String(), value_serde=Serdes.String())
+    streams = KafkaStreams(topology, {"application.id": unique("global"), "bootstrap.servers": bootstrap,
+                                      "state.dir": str(tmp_path), "commit.interval.ms": 200})
+    try:
+        streams.start()  # returns once the global store holds all 20 customers
+        assert streams.global_state.records == 20
+        assert streams.wait_for_state(State.RUNNING, timeout=60)
+        _produce(bootstrap, orders, [(f"c{i}", f"order-{i}") for i in range(20)])
+        first = read_all(bootstrap, out, 20, timeout=60)
+        assert sorted(first) == sorted((f"c{i}".encode(), f"order-{i} for name-{i}".encode()) for i in range(20))
+        _produce(bootstrap, customers, [("c0", "renamed")])  # picked up by the global thread while running
+        deadline = time.monotonic() + 30
+        while streams.global_state.records < 21 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _produce(bootstrap, orders, [("c0", "order-x")])
+        assert (b"c0", b"order-x for renamed") in read_all(bootstrap, out, 21, timeout=60)
+    finally:
+        assert streams.close(60)
+    assert (tmp_path / streams.config.application_id / "global" / ".checkpoint").exists()
