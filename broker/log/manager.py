@@ -143,10 +143,14 @@ class LogManager:
         for plog in self._logs.values():
             if plog.config.compact:
                 cleaned += plog.compact(now_ms, force=force).segments_cleaned
+        self.write_cleaner_checkpoint()
+        return cleaned
+
+    def write_cleaner_checkpoint(self) -> None:
+        """cleaner-offset-checkpoint: where each compacted log's next pass starts."""
         write_checkpoint(self.data_dir / CLEANER_OFFSET_CHECKPOINT,
                          {tp: plog.first_dirty_offset for tp, plog in self._logs.items()
                           if plog.config.compact})
-        return cleaned
 
     def flush_due(self, now_ms: int) -> int:
         """flush.ms work: flush every log whose interval has passed; returns logs flushed."""

@@ -75,6 +75,11 @@ class Broker:
         from pystreams.broker.coordinator.transactions.service import TransactionService
         TransactionService.of(state).start()  # loads __transaction_state, aborts timed-out txns
         self._timers.append(asyncio.get_running_loop().create_task(self._housekeeping()))
+        if cfg.props.get("log.cleaner.enable", "true").strip().lower() == "true":
+            from pystreams.broker.server.log_cleaner import run_cleaner
+            backoff = int(cfg.props.get("log.cleaner.backoff.ms", "15000"))
+            self._timers.append(asyncio.get_running_loop().create_task(
+                run_cleaner(state, backoff)))
         log.info("broker started", extra={"host": state.host, "port": state.port,
                                           "node_id": state.node_id, "data_dir": str(data_dir),
                                           "cluster_id": metadata.cluster_id})
@@ -113,6 +118,8 @@ class Broker:
             await self._server.stop()
         for task in self._timers:
             task.cancel()
+        # wait for them to end (the cleaner finishes the segment it is writing) before closing
+        await asyncio.gather(*self._timers, return_exceptions=True)
         if self.state is not None:
             if self.state.coordinator is not None:
                 await self.state.coordinator.stop()
