@@ -24,6 +24,11 @@ LOG = logging.getLogger("pystreams.processors.joins")
 ValueJoiner = Callable[[Any, Any, Any], Any]
 
 
+def java_long(value: int) -> int:
+    """The value wrapped to a signed 64-bit integer, as Java's long addition overflows."""
+    return ((value + (1 << 63)) % (1 << 64)) - (1 << 63)
+
+
 class KStreamJoinWindow:
     """Supplier of KSTREAM-WINDOWED-n: store each keyed record in its side's window store, forward it."""
 
@@ -142,7 +147,9 @@ class _StreamStreamJoinProcessor(Processor[Any, Any, Any, Any]):
     def _emit_non_joined(self, record: Record[Any, Any]) -> None:
         s, tracker, store = self.s, self.tracker, self.outer_store
         assert store is not None
-        if tracker.min_time + s.join_after_ms + s.windows.grace_ms >= tracker.stream_time:
+        # Java long arithmetic: with no pending record min_time is Long.MAX_VALUE and the sum wraps negative, so
+        # the first check passes (and consumes the wall-clock emit slot), exactly as in Kafka
+        if java_long(tracker.min_time + s.join_after_ms + s.windows.grace_ms) >= tracker.stream_time:
             return
         now = self.context.current_system_time_ms()
         if now < tracker.next_time_to_emit:
