@@ -58,6 +58,9 @@ class TopologyTestDriver:
         cfg = dict(config or {})
         cfg.setdefault("application.id", DEFAULT_APPLICATION_ID)
         cfg.setdefault("bootstrap.servers", "dummy-bootstrap-host:0")
+        # Kafka 4.1.1's driver makes windowed aggregations and outer joins emit on every record (javap-checked)
+        cfg.setdefault("__emit.interval.ms.kstreams.outer.join.spurious.results.fix__", 0)
+        cfg.setdefault("__emit.interval.ms.kstreams.windowed.aggregation__", 0)
         self._owns_state_dir = "state.dir" not in cfg
         self._state_dir = str(cfg.get("state.dir") or tempfile.mkdtemp(prefix="pystreams-ttd-"))
         self.config = cfg

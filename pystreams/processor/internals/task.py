@@ -319,6 +319,35 @@ class StreamTask:
     def has_records_queued(self) -> bool:
         return len(self._ready) > 0
 
+    def process_batch(self, max_records: int) -> int:
+        """Process up to max_records buffered records (no punctuation in between); how many were processed.
+
+        The runtime's hot loop: one Python call per batch instead of per record."""
+        ready = self._ready
+        sctx = self.store_context
+        metrics = self.metrics
+        done = 0
+        while done < max_records:
+            queue = ready.poll()
+            if queue is None:
+                break
+            head = queue.pop()
+            assert head is not None
+            if queue.head is not None:
+                if len(ready):
+                    ready.offer(queue)
+                else:
+                    ready.push_only(queue)
+            ts, key, value, headers, offset = head
+            queue.next_offset = offset + 1
+            if ts > self.stream_time:
+                self.stream_time = ts
+            sctx.record_context = RecordContext(ts, offset, queue.topic, queue.partition, headers)
+            queue.source.process(Record(key, value, ts, headers))
+            done += 1
+        metrics.processed += done
+        return done
+
     def process(self) -> bool:
         """Process the next buffered record (smallest head timestamp first); False when nothing is buffered."""
         ready = self._ready

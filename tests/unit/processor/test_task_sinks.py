@@ -86,3 +86,18 @@ def test_commit_request_flag(tmp_path: Any) -> None:
     assert task.commit_requested
     task.commit()
     assert not task.commit_requested and task.metrics.commits == 1
+
+
+def test_process_batch_equals_one_by_one(tmp_path: Any) -> None:
+    raw_a = [(i, ts, b"a", str(i).encode(), ()) for i, ts in enumerate([5, 1, 9, 9, 12])]
+    raw_b = [(i, ts, b"b", str(i).encode(), ()) for i, ts in enumerate([3, 9, 2, 20])]
+    one, c1 = task_with(None, tmp_path / "one")
+    batch, c2 = task_with(None, tmp_path / "batch")
+    for task in (one, batch):
+        task.add_records("in", 2, raw_a)
+        task.add_records("in2", 2, raw_b)
+    run(one)
+    assert batch.process_batch(4) == 4 and batch.process_batch(100) == 5 and batch.process_batch(10) == 0
+    assert c1.records == c2.records and one.stream_time == batch.stream_time == 20
+    assert one.committable_offsets() == batch.committable_offsets()
+    assert batch.metrics.processed == 9
