@@ -139,9 +139,12 @@ class TopologyDescription:
 
 
 def _update_size(node: DescribedNode, delta: int) -> None:
-    node.size += delta
-    for predecessor in node.predecessors:
-        _update_size(predecessor, delta)
+    """Kafka's recursive updateSize (every path up adds delta), without Python's recursion limit."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        current.size += delta
+        stack.extend(current.predecessors)
 
 
 def _describe_node(topology: Topology, name: str) -> DescribedNode:

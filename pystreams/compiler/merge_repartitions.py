@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pystreams.errors import TopologyError
 from pystreams.graph import GraphNode, LogicalGraph, ProcessorGraphNode, RepartitionNode
@@ -54,15 +55,27 @@ class _Work:
                 names[:] = [new if n == old else n for n in names]
 
     def find_up(self, start: str, predicate: Callable[[str], bool]) -> str | None:
-        """Kafka's findParentNodeMatching (the last parent's search result wins)."""
+        """Kafka's recursive findParentNodeMatching (the last parent's search result wins), run on
+        an explicit stack so long chains do not hit Python's recursion limit."""
         if predicate(start):
             return start
-        found: str | None = None
-        for parent in self.parents[start]:
-            if predicate(parent):
-                return parent
-            found = self.find_up(parent, predicate)
-        return found
+        stack: list[list[Any]] = [[start, 0, None]]  # node, next parent index, found so far
+        while True:
+            frame = stack[-1]
+            parents = self.parents[frame[0]]
+            if frame[1] < len(parents):
+                parent = parents[frame[1]]
+                frame[1] += 1
+                if not predicate(parent):
+                    stack.append([parent, 0, None])
+                    continue
+                result: str | None = parent
+            else:
+                result = frame[2]
+            stack.pop()
+            if not stack:
+                return result
+            stack[-1][2] = result
 
 
 def _optimizable(node: GraphNode) -> bool:

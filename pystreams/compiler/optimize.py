@@ -90,13 +90,12 @@ def drop_null_keys_before_repartition(graph: LogicalGraph) -> LogicalGraph:
     for node in graph:
         for parent in node.parents:
             children[parent].append(node.name)
-    relaxed: dict[str, bool] = {}
+    relaxed: dict[str, bool] = {}  # a null-key-relaxed join somewhere downstream
+    for node in reversed(graph.nodes):  # children come after their parents
+        relaxed[node.name] = any(getattr(graph.node(c), "null_key_relaxed_join", False) or relaxed[c]
+                                 for c in children[node.name])
 
     def has_relaxed_downstream(name: str) -> bool:
-        if name not in relaxed:
-            relaxed[name] = False
-            relaxed[name] = any(getattr(graph.node(c), "null_key_relaxed_join", False)
-                                or has_relaxed_downstream(c) for c in children[name])
         return relaxed[name]
 
     nodes = []

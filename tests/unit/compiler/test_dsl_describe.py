@@ -235,3 +235,14 @@ def test_extension_nodes_write_themselves() -> None:
     t = b.build()
     assert "Processor: CUSTOM-0000000001 (stores: [])" in str(t.describe())
     assert t.node("CUSTOM-0000000001").origin == "custom()"
+
+
+def test_long_chains_compile_and_describe_without_recursion_limits() -> None:
+    b = StreamsBuilder()
+    s = b.stream("in").select_key(lambda k, v: v)
+    for _ in range(2500):
+        s = s.filter(lambda k, v: True)
+    s.group_by_key().count()
+    text = str(b.build({"topology.optimization": "all"}).describe())
+    assert text.count("Processor: KSTREAM-FILTER-") == 2500
+    assert "-repartition-filter (stores: [])" in text  # the merged repartition names its own filter
