@@ -7,7 +7,7 @@ import random
 import re
 from typing import Any
 
-from pystreams import Branched, Grouped, Materialized, Named, Printed, Repartitioned, StreamsBuilder
+from pystreams import Branched, Consumed, Grouped, Materialized, Named, Printed, Repartitioned, StreamsBuilder
 from pystreams.dsl import KGroupedStream, KGroupedTable, KStream, KTable
 from pystreams.errors import PystreamsError
 from pystreams.processor import FixedKeyProcessor, FixedKeyRecord, Processor, Record
@@ -25,7 +25,7 @@ class NoopValues(FixedKeyProcessor[Any, Any, Any]):
 STREAM_OPS = ["filter", "filterNot", "mapValues", "flatMapValues", "selectKey", "map", "peek", "merge",
               "repartition", "to", "toTable", "groupByKey", "groupBy", "split", "flatMap", "foreach", "process",
               "processValues", "print", "repartitionN", "splitNamed"]
-TABLE_OPS = ["tfilter", "tmapValues", "toStream", "tgroupBy"]
+TABLE_OPS = ["tfilter", "tmapValues", "toStream", "tgroupBy", "toStreamMapped"]
 
 
 def generate_program(seed: int) -> dict[str, Any]:
@@ -71,6 +71,8 @@ def generate_program(seed: int) -> dict[str, Any]:
         add({"op": "stream", "topics": topics[-2:]}, "s")
     if rng.random() < 0.4:
         add(maybe_store({"op": "table", "topic": fresh("table-")}), "t")
+    if rng.random() < 0.2:
+        add(maybe_store({"op": "tableNamed", "topic": fresh("table-"), "source": fresh("src-")}), "t")
     for _ in range(rng.randint(3, 14)):
         streams = [i for i, k in enumerate(kinds) if k == "s"]
         tables = [i for i, k in enumerate(kinds) if k == "t"]
@@ -91,7 +93,7 @@ def generate_program(seed: int) -> dict[str, Any]:
             op = maybe_name({"op": name, "src": src})
             if name in ("tfilter", "tmapValues"):
                 maybe_store(op)
-            add(op, {"toStream": "s", "tgroupBy": "gt"}.get(name, "t"))
+            add(op, {"toStream": "s", "toStreamMapped": "s", "tgroupBy": "gt"}.get(name, "t"))
         elif streams:
             src = rng.choice(streams)
             name = rng.choice(STREAM_OPS)
@@ -140,6 +142,8 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
         return b.stream(re.compile(op["pattern"]))
     if kind == "table":
         return b.table(op["topic"], materialized=mat) if mat else b.table(op["topic"])
+    if kind == "tableNamed":
+        return b.table(op["topic"], Consumed.as_(op["source"]), mat)
     if isinstance(src, KStream):
         if kind == "filter":
             return src.filter(p, named)
@@ -211,6 +215,8 @@ def _apply(b: StreamsBuilder, h: list[Any], op: dict[str, Any]) -> Any:
             return src.map_values(lambda v: v, named, mat)
         if kind == "toStream":
             return src.to_stream(named=named)
+        if kind == "toStreamMapped":
+            return src.to_stream(lambda k, v: v, named)
         if kind == "tgroupBy":
             return src.group_by(lambda k, v: (v, k), Grouped.as_(op["name"]) if "name" in op else None)
     raise ValueError(f"cannot apply {op} to {src!r}")

@@ -129,6 +129,11 @@ public class S1FuzzOracle {
                 if (m != null) return n == null ? t.mapValues(v -> v, m) : t.mapValues(v -> v, n, m);
                 return n == null ? t.mapValues(v -> v) : t.mapValues(v -> v, n);
             case "toStream": return n == null ? t.toStream() : t.toStream(n);
+            case "toStreamMapped": return n == null ? t.toStream((k, v) -> v) : t.toStream((k, v) -> v, n);
+            case "tableNamed": {
+                Consumed c = Consumed.as(op.get("source").asText());
+                return m == null ? b.table(op.get("topic").asText(), c) : b.table(op.get("topic").asText(), c, m);
+            }
             case "tgroupBy":
                 return n == null ? t.groupBy((k, v) -> KeyValue.pair(v, k))
                                  : t.groupBy((k, v) -> KeyValue.pair(v, k), Grouped.as(op.get("name").asText()));
