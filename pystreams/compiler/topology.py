@@ -251,6 +251,20 @@ class Topology:
         self._source_changelogs[store_name] = topic
         return self
 
+    def add_read_only_state_store(self, store_builder: Any, source_name: str, topic: str,
+                                  processor_name: str, supplier: ProcessorSupplier, key_serde: Any = None,
+                                  value_serde: Any = None, timestamp_extractor: Any = None,
+                                  offset_reset: str | None = None) -> Topology:
+        """Kafka's addReadOnlyStateStore (KIP-813): a local store filled from `topic` by `supplier`'s
+        processor; the topic itself is the store's changelog (logging is turned off)."""
+        store_builder.with_logging_disabled()
+        self.add_source(source_name, topic, key_serde=key_serde, value_serde=value_serde,
+                        timestamp_extractor=timestamp_extractor, offset_reset=offset_reset)
+        self.add_processor(processor_name, supplier, source_name)
+        self.add_state_store(store_builder, processor_name)
+        self.connect_source_store_and_topic(store_builder.name, topic)
+        return self
+
     # -------------------------------------------------- used by the DSL compiler
     def add_internal_topic(self, topic: str, partitions: int | None = None) -> None:
         """Mark a (repartition) topic as owned by the application: the runtime prefixes and creates it."""

@@ -166,3 +166,19 @@ def test_supplier_must_build_a_new_processor_each_time() -> None:
     with pytest.raises(TopologyException, match="same Processor instance twice"):
         t.add_processor("p", lambda: shared, "src")
     t.add_processor("ok", lambda: object(), "src")
+
+
+class LoggingStoreBuilder(FakeStoreBuilder):
+    def with_logging_disabled(self) -> "LoggingStoreBuilder":
+        self.logging_enabled = False
+        return self
+
+
+def test_read_only_state_store_uses_its_topic_as_changelog() -> None:
+    t = Topology()
+    t.add_read_only_state_store(LoggingStoreBuilder("ro"), "ro-source", "ro-topic", "ro-proc", supplier)
+    assert t.node("ro-proc").stores == ["ro"]
+    assert t.internal_topics()["changelog"] == {}
+    assert t.internal_topics()["source_changelog"] == {"ro": "ro-topic"}
+    assert t.changelog_topic("ro", "app") == "ro-topic"
+    assert "Processor: ro-proc (stores: [ro])" in str(t.describe())
