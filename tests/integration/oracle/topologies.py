@@ -217,6 +217,16 @@ def papi_global_store() -> Topology:
     return t
 
 
+def papi_read_only_store() -> Topology:
+    t = Topology()
+    t.add_source("src", "in")
+    t.add_processor("proc", Noop, "src")
+    t.add_read_only_state_store(_store("ro"), "ro-source", "ro-topic", "ro-proc", Noop,
+                                key_serde=Serdes.String(), value_serde=Serdes.Long())
+    t.connect_processor_and_state_stores("proc", "ro")
+    return t
+
+
 def papi_wide() -> Topology:
     t = Topology()
     t.add_source("s", "in")
@@ -233,6 +243,7 @@ PAPI_CASES: dict[str, Callable[[], Topology]] = {
     "papi_diamond": papi_diamond,
     "papi_store_joins_subtopologies": papi_store_joins_subtopologies,
     "papi_global_store": papi_global_store,
+    "papi_read_only_store": papi_read_only_store,
     "papi_wide": papi_wide,
 }
 

@@ -211,6 +211,15 @@ public class S1DescribeOracle {
                 t.addSink("sink2", "out2", "src2");
                 return t;
             }
+            case "papi_read_only_store": {
+                t.addSource("src", "in");
+                t.addProcessor("proc", Noop::new, "src");
+                t.addReadOnlyStateStore(store("ro").withLoggingDisabled(), "ro-source",
+                    Serdes.String().deserializer(), Serdes.Long().deserializer(), "ro-topic", "ro-proc",
+                    GlobalUpdater::new);
+                t.connectProcessorAndStateStores("proc", "ro");
+                return t;
+            }
             case "papi_wide": {
                 t.addSource("s", "in");
                 String prev = "s";
