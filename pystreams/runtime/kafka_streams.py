@@ -90,6 +90,8 @@ class KafkaStreams:
         self.restore_listener: Callable[[str, int, int], None] | None = None
         self.errors: list[BaseException] = []
         self.global_state: Any = None
+        self._server: Any = None
+        self._assignments: Any = None
         if getattr(topology, "logical_graph", None) is not None:
             from pystreams.compiler.validate import check_serdes
 
@@ -164,6 +166,16 @@ class KafkaStreams:
                 self._set_state(State.PENDING_ERROR)
                 self._set_state(State.ERROR)
                 raise
+        if self.config.application_server:
+            from pystreams.runtime.queries import HostInfo
+            from pystreams.runtime.server import QueryServer
+
+            host = HostInfo.parse(self.config.application_server)
+            self._server = QueryServer(self, host.host, host.port)
+            self._server.start()
+        from pystreams.runtime.queries import GroupAssignmentCache
+
+        self._assignments = GroupAssignmentCache(admin, self.config.application_id)
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
 
@@ -189,6 +201,9 @@ class KafkaStreams:
         stopped = not any(t.is_alive() for t in self.threads)
         if self.global_state is not None:
             self.global_state.close()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         if stopped:
             if self._state is State.PENDING_SHUTDOWN:
                 self._set_state(State.NOT_RUNNING)
@@ -252,6 +267,32 @@ class KafkaStreams:
             if t is not threading.current_thread():
                 t.join(60)
         self._set_state(State.ERROR)
+
+    # ------------------------------------------------------------------ interactive queries
+    def store(self, name: str, store_type: Any = None) -> Any:
+        """A read-only view of store `name` over this instance's tasks (Kafka's streams.store(...))."""
+        from pystreams.runtime.queries import local_store
+
+        return local_store(self, name, store_type)
+
+    def query_metadata_for_key(self, store: str, key: Any, key_serializer: Any) -> Any:
+        """KeyQueryMetadata: the partition of key and the application.server of the instance holding it."""
+        from pystreams.runtime.queries import key_metadata
+
+        return key_metadata(self, store, key, key_serializer)
+
+    def query(self, store: str, key: Any, key_serializer: Any) -> Any:
+        """The value of key in store, asked locally or on the instance that holds it (over HTTP)."""
+        from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote
+
+        meta = self.query_metadata_for_key(store, key, key_serializer)
+        if meta.active_host.port < 0:
+            raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right "
+                                         "now (rebalancing?): retry")
+        local = self.config.application_server
+        if local and meta.active_host == HostInfo.parse(local):
+            return self.store(store).get(key)
+        return query_remote(meta.active_host, store, key)
 
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:

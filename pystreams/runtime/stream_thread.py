@@ -40,6 +40,10 @@ class ThreadMetrics:
         self.polls = 0
         self.lag = 0
         self.last_commit_ms = 0.0
+        self.started = time.monotonic()
+        self.process_ms = 0.0  # wall time inside task.process(), for process-latency-avg
+        self.process_latency_max_ms = 0.0  # per-record average of the slowest batch
+        self.restore_rate = 0.0
 
 
 class StreamThread(threading.Thread):
@@ -65,6 +69,7 @@ class StreamThread(threading.Thread):
         self._collector: KafkaRecordCollector | None = None
         self._cache = ThreadCache(int(self.config.get("statestore.cache.max.bytes")))
         self._in_transaction = False
+        self._restore_started = time.monotonic()
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -93,7 +98,9 @@ class StreamThread(threading.Thread):
         if self.eos:
             self._collector.producer.init_transactions(60)
         self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
-        self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+        # application.server rides in the client.id: librdkafka cannot send Streams' subscription user data
+        server = f"@{cfg.application_server}" if cfg.application_server else ""
+        self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer{server}"))
         self._consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_lost)
 
@@ -121,7 +128,7 @@ class StreamThread(threading.Thread):
             for tp in wanted[task_id]:
                 self.by_partition[tp] = at
         if created:
-            started = time.monotonic()
+            started = self._restore_started = time.monotonic()
             restored = restore_tasks(created, self._restore_consumer, self.eos, self._restore_progress)
             self.metrics.restored += restored
             if restored:
@@ -139,6 +146,7 @@ class StreamThread(threading.Thread):
 
     def _restore_progress(self, done: int, total: int) -> None:
         self.metrics.restore_total = total
+        self.metrics.restore_rate = done / max(time.monotonic() - self._restore_started, 1e-6)
         self.streams._restore_progress(self, done, total)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -173,6 +181,7 @@ class StreamThread(threading.Thread):
             if messages:
                 self._add(messages)
             processed = 0
+            started = time.perf_counter()
             for at in self.tasks.values():
                 task = at.task
                 if task.has_records_queued():
@@ -183,7 +192,13 @@ class StreamThread(threading.Thread):
                 task.maybe_punctuate_system_time()
                 if task.commit_requested:
                     last_commit = 0.0
-            self.metrics.processed += processed
+            if processed:
+                metrics = self.metrics
+                spent = (time.perf_counter() - started) * 1000
+                metrics.processed += processed
+                metrics.process_ms += spent
+                if spent / processed > metrics.process_latency_max_ms:
+                    metrics.process_latency_max_ms = spent / processed
             collector.poll()
             collector.check()
             now = time.monotonic()

@@ -1,0 +1,195 @@
+"""Interactive queries: local read-only views over the stores of this client's tasks, which instance holds a key
+(Kafka's KeyQueryMetadata), and a helper that asks whichever instance holds it over HTTP.
+
+Where a key lives: the partition is Kafka's default partitioner (murmur2 of the serialized key) over the store's
+sub-topology's partition count; the owner of that task is found in the consumer group's assignment (DescribeGroups).
+librdkafka cannot carry Kafka Streams' subscription user data, so each consumer's client.id ends with
+`@<application.server>` and that is how instances find each other.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from pystreams.errors import PystreamsError
+from pystreams.runtime.partitioning import default_partition
+from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
+from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
+
+SERVER_SEPARATOR = "@"
+
+
+class InvalidStateStoreError(PystreamsError):
+    """Kafka's InvalidStateStoreException: the store is unknown here, or the client is not running (retry)."""
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """host:port of an instance's application.server."""
+
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> HostInfo:
+        host, _, port = text.rpartition(":")
+        if not host or not port.isdigit():
+            raise PystreamsError(f"application.server must be host:port, got {text!r}")
+        return cls(host, int(port))
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+UNAVAILABLE = HostInfo("unavailable", -1)  # Kafka's KeyQueryMetadata.NOT_AVAILABLE host
+
+
+@dataclass(frozen=True)
+class KeyQueryMetadata:
+    """Which instance holds a key's active task (standbys: none, this runtime has no standby replicas)."""
+
+    active_host: HostInfo
+    partition: int
+    standby_hosts: frozenset[HostInfo] = field(default_factory=frozenset)
+
+
+class CompositeReadOnlyKeyValueStore:
+    """Kafka's CompositeReadOnlyKeyValueStore: one read-only view over the same store in every local task."""
+
+    def __init__(self, name: str, stores: Callable[[], list[Any]], plain_values: bool) -> None:
+        self.name = name
+        self._stores = stores
+        self._plain = plain_values
+
+    def _value(self, value: Any) -> Any:
+        return ValueAndTimestamp.get_value_or_null(value) if self._plain else value
+
+    def _all_stores(self) -> list[Any]:
+        stores = self._stores()
+        if not stores:
+            raise InvalidStateStoreError(f"store {self.name} is not available on this instance right now (no local "
+                                         "task holds it, or the client is rebalancing): retry")
+        return stores
+
+    def get(self, key: Any) -> Any:
+        for store in self._all_stores():
+            value = store.get(key)
+            if value is not None:
+                return self._value(value)
+        return None
+
+    def all(self) -> Iterator[tuple[Any, Any]]:
+        for store in self._all_stores():
+            for key, value in store.all():
+                yield key, self._value(value)
+
+    def range(self, from_key: Any, to_key: Any) -> Iterator[tuple[Any, Any]]:
+        for store in self._all_stores():
+            for key, value in store.range(from_key, to_key):
+                yield key, self._value(value)
+
+    def approximate_num_entries(self) -> int:
+        return sum(s.approximate_num_entries() for s in self._all_stores())
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return self.all()
+
+
+def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) -> CompositeReadOnlyKeyValueStore:
+    """streams.store(): checks the store exists and has the requested type; reads go to live local tasks."""
+    if streams.state.name not in ("RUNNING", "REBALANCING"):
+        raise InvalidStateStoreError(f"KafkaStreams is not running (state {streams.state.name}): cannot query "
+                                     f"store {name}")
+    store_type = store_type or QueryableStoreTypes.key_value_store()
+    known = set(streams.topology.store_builders()) | set(streams.topology.global_store_names())
+    if name not in known:
+        raise InvalidStateStoreError(f"no store named {name} in the topology (stores: {sorted(known)})")
+
+    def stores() -> list[Any]:
+        if streams.global_state is not None and name in streams.global_state.stores:
+            return [streams.global_state.stores[name]]
+        found = []
+        for thread in list(streams.threads):
+            for at in list(thread.tasks.values()):
+                store = at.task.stores.get(name)
+                if store is not None and store.is_open():
+                    found.append(store)
+        return found
+
+    sample = stores()
+    plain = False
+    if sample:
+        if not store_type.accepts(sample[0]):
+            timestamped_as_plain = (store_type.name == "key_value_store"
+                                    and isinstance(sample[0], TimestampedKeyValueStore))
+            if not timestamped_as_plain:
+                raise InvalidStateStoreError(f"store {name} is a {type(sample[0]).__name__}, not a "
+                                             f"{store_type.name}")
+        plain = store_type.name == "key_value_store" and isinstance(sample[0], TimestampedKeyValueStore)
+    return CompositeReadOnlyKeyValueStore(name, stores, plain)
+
+
+class GroupAssignmentCache:
+    """partition ownership of the app's consumer group, from DescribeGroups, cached for a second."""
+
+    def __init__(self, admin: Any, group: str) -> None:
+        self.admin = admin
+        self.group = group
+        self._at = 0.0
+        self._owners: dict[tuple[str, int], HostInfo] = {}
+
+    def owners(self) -> dict[tuple[str, int], HostInfo]:
+        if time.monotonic() - self._at < 1.0:
+            return self._owners
+        described = self.admin.describe_consumer_groups([self.group])[self.group].result(10)
+        owners: dict[tuple[str, int], HostInfo] = {}
+        for member in described.members:
+            _, sep, server = (member.client_id or "").rpartition(SERVER_SEPARATOR)
+            host = HostInfo.parse(server) if sep and server else UNAVAILABLE
+            assignment = getattr(member, "assignment", None)
+            for tp in getattr(assignment, "topic_partitions", None) or []:
+                owners[(tp.topic, tp.partition)] = host
+        self._owners, self._at = owners, time.monotonic()
+        return owners
+
+
+def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> KeyQueryMetadata:
+    """streams.query_metadata_for_key(): partition by murmur2, owner from the group assignment."""
+    plan = streams.plan
+    if plan is None:
+        raise InvalidStateStoreError("KafkaStreams has not been started")
+    sub = next((s for s in plan.subtopologies if store in s.changelogs or store in _stores_of(streams, s.id)), None)
+    if sub is None:
+        raise InvalidStateStoreError(f"no sub-topology holds store {store}")
+    serialize = getattr(key_serializer, "serialize", key_serializer)
+    raw = serialize(sub.source_topics[0] if sub.source_topics else store, key)
+    if raw is None:
+        raise PystreamsError(f"the key serializer turned {key!r} into null: null keys have no partition")
+    partition = default_partition(raw, sub.partitions)
+    owner = UNAVAILABLE
+    owners = streams._assignments.owners()
+    for topic in sub.source_topics:
+        if (topic, partition) in owners:
+            owner = owners[(topic, partition)]
+            break
+    return KeyQueryMetadata(owner, partition)
+
+
+def _stores_of(streams: Any, sub_id: int) -> tuple[str, ...]:
+    for sub in streams.topology.subtopologies():
+        if sub.id == sub_id:
+            return tuple(sub.store_names)
+    return ()
+
+
+def query_remote(host: HostInfo, store: str, key: Any, timeout: float = 10.0) -> Any:
+    """GET http://host/v1/stores/<store>?key=<json key> on the instance that holds the key."""
+    url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
+           f"{urllib.parse.quote(json.dumps(key))}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
+        return json.loads(response.read())["value"]
+

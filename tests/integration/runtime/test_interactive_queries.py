@@ -1,0 +1,66 @@
+"""Interactive queries across two instances: local stores, which instance holds a key, remote queries over the
+application.server HTTP endpoint, and Prometheus /metrics there."""
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from pystreams import Serdes
+from pystreams.runtime import KafkaStreams, State
+from pystreams.runtime.queries import HostInfo
+from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until, unique,
+                                               word_counts, wordcount_topology)
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source, sink = unique("iq"), unique("text"), unique("counts")
+    create_topics(bootstrap, 4, source, sink)
+    lines = random_lines(9, 300)
+    produce_lines(bootstrap, source, lines)
+    expected = word_counts(lines)
+    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(2)]
+    apps = [KafkaStreams(wordcount_topology(source, sink), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
+        "commit.interval.ms": 100, "application.server": str(host), "consumer.session.timeout.ms": 10000})
+        for i, host in enumerate(hosts)]
+    try:
+        for app in apps:
+            app.start()
+        deadline = time.monotonic() + 60
+        while not all(app.state is State.RUNNING and sum(len(t.tasks) for t in app.threads) == 4 for app in apps):
+            assert time.monotonic() < deadline, [a.state for a in apps]
+            time.sleep(0.1)
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        owners = set()
+        for word, count in expected.items():
+            meta = apps[0].query_metadata_for_key("word-counts", word, Serdes.String())
+            assert meta == apps[1].query_metadata_for_key("word-counts", word, Serdes.String())
+            assert meta.active_host in hosts
+            owners.add(meta.active_host)
+            owner = apps[hosts.index(meta.active_host)]
+            other = apps[1 - hosts.index(meta.active_host)]
+            assert owner.store("word-counts").get(word) == count  # local view, plain values
+            assert other.store("word-counts").get(word) is None   # not held there
+            assert apps[0].query("word-counts", word, Serdes.String()) == count  # local or over HTTP
+            assert apps[1].query("word-counts", word, Serdes.String()) == count
+        assert owners == set(hosts)
+        metrics = urllib.request.urlopen(f"http://{hosts[0]}/metrics", timeout=10).read().decode()
+        processed = [line for line in metrics.splitlines()
+                     if line.startswith("kafka_streams_stream_thread_process_total{")]
+        assert processed and float(processed[0].rsplit(" ", 1)[1]) > 0
+        assert "kafka_consumer_records_lag" in metrics and "kafka_streams_stream_thread_commit_rate" in metrics
+    finally:
+        for app in apps:
+            app.close(60)
