@@ -42,3 +42,26 @@ def test_word_count_counts_are_exact(kafka_broker, tmp_path):
     assert checkpoint[:2] == ["0", "1"]
     topic, partition, offset = checkpoint[2].split()
     assert (topic, partition) == (f"{app_id}-word-counts-changelog", "0") and int(offset) >= 0
+
+
+def test_the_producer_places_keys_like_our_murmur2(pystreams_broker):
+    """librdkafka's murmur2_random (the runtime's producer) and pystreams' murmur2 agree on every key, so
+    query_metadata_for_key finds the partition the records were written to (Java's default partitioner)."""
+    from confluent_kafka import Producer
+
+    from pystreams.runtime.config import StreamsConfig
+    from pystreams.runtime.partitioning import default_partition
+    from tests.integration.runtime.helpers import read_all
+
+    bootstrap = pystreams_broker.bootstrap_servers
+    topic = unique("placed")
+    create_topics(bootstrap, 5, topic)
+    config = StreamsConfig({"application.id": "x", "bootstrap.servers": bootstrap}).producer_config("p")
+    placed = {}
+    producer = Producer({k: v for k, v in config.items() if k != "delivery.report.only.error"})
+    for i in range(200):
+        key = f"key-{i}".encode()
+        producer.produce(topic, b"v", key, on_delivery=lambda err, msg: placed.__setitem__(msg.key(), msg.partition()))
+    assert producer.flush(30) == 0
+    assert len(read_all(bootstrap, topic, 200, timeout=30)) == 200
+    assert placed == {f"key-{i}".encode(): default_partition(f"key-{i}".encode(), 5) for i in range(200)}
