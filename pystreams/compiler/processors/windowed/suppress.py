@@ -5,16 +5,16 @@ update (Kafka's "non-resetting" put) and its latest value and record context. Bu
 for until_window_closes (then the wait is the window's grace period) and the record timestamp for
 until_time_limit. After each record, entries with buffer time <= stream time - wait are emitted in order;
 then, if over capacity, EMIT evicts the oldest until within bounds and SHUT_DOWN raises. Final-results
-suppression drops tombstones. The buffer lives in the processor (no changelog yet).
+suppression drops tombstones. The buffer is the store `store_name` when the topology connects one
+(SuppressionBufferBuilder), else private to the processor; no changelog yet.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sortedcontainers import SortedDict
-
 from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.suppliers import KTableProcessorSupplier, KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed.suppress_buffer import SuppressionBuffer
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.dsl.windows import BufferFullStrategy, Suppressed
 from pystreams.errors import PystreamsError
@@ -74,15 +74,21 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
         self.strategy = buffer.strategy
         self.final_only = supplier.suppressed.final_results_only
         self.observed_stream_time = NO_TIMESTAMP
-        self.sorted: Any = SortedDict()  # (time, key bytes) -> _Entry
-        self.index: dict[bytes, tuple[int, bytes]] = {}
-        self.bytes_size = 0
+        self.buffer = SuppressionBuffer(supplier.store_name)
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
         self.key_serde = self.s.key_serde or context.key_serde
         self.value_serde = self.s.value_serde or context.value_serde
         self.topic = f"{context.application_id}-{self.s.store_name}-changelog"
+        try:
+            store = context.get_state_store(self.s.store_name)
+        except Exception:  # not connected: keep a private buffer
+            store = None
+        if isinstance(store, SuppressionBuffer):
+            self.buffer = store
+        buf = self.buffer
+        self.sorted, self.index = buf.sorted, buf.index
 
     def _size(self, key_bytes: bytes, value: Any, headers: Any) -> int:
         size = 8 + len(key_bytes)
@@ -110,12 +116,12 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
             self.index[key_bytes] = slot
         else:
             slot = previous
-            self.bytes_size -= self.sorted[slot].size
+            self.buffer.bytes_size -= self.sorted[slot].size
         self.sorted[slot] = _Entry(key, value, record.timestamp, record.headers, size)
-        self.bytes_size += size
+        self.buffer.bytes_size += size
 
     def _over_capacity(self) -> bool:
-        return len(self.index) > self.max_records or self.bytes_size > self.max_bytes
+        return len(self.index) > self.max_records or self.buffer.bytes_size > self.max_bytes
 
     def _enforce(self) -> None:
         expiry = self.observed_stream_time - self.s.wait_ms
@@ -128,12 +134,12 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
             else:
                 raise SuppressionBufferFullError(
                     f"{self.s.store_name} buffer exceeded its max capacity. Currently [{len(self.index)}/"
-                    f"{self.max_records}] records and [{self.bytes_size}/{self.max_bytes}] bytes.")
+                    f"{self.max_records}] records and [{self.buffer.bytes_size}/{self.max_bytes}] bytes.")
 
     def _evict_first(self) -> None:
         slot, entry = self.sorted.popitem(0)
         del self.index[slot[1]]
-        self.bytes_size -= entry.size
+        self.buffer.bytes_size -= entry.size
         value = entry.change
         if value.new_value is not None or not self.final_only:
             self.context.forward(Record(entry.key, change(value.new_value, value.old_value), entry.timestamp,
