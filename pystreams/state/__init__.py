@@ -5,9 +5,13 @@ from pystreams.state.api import (Change, KeyValue, KeyValueIterator, KeyValueSto
 from pystreams.state.builder import KeyValueStoreBuilder, StoreBuilder, TimestampedKeyValueStoreBuilder
 from pystreams.state.queryable import QueryableStoreTypes
 from pystreams.state.stores import KeyValueBytesStoreSupplier, Stores
+from pystreams.state.window import (MeteredTimestampedWindowStore, MeteredWindowStore, TimestampedWindowStoreBuilder,
+                                    WindowBytesStoreSupplier, WindowStoreBuilder)
 
 __all__ = [
     "Change", "KeyValue", "KeyValueBytesStoreSupplier", "KeyValueIterator", "KeyValueStore", "KeyValueStoreBuilder",
     "QueryableStoreTypes", "RestoreCallback", "StateStore", "StoreBuilder", "Stores", "TimestampedKeyValueStore",
     "TimestampedKeyValueStoreBuilder", "ValueAndTimestamp",
+    "MeteredTimestampedWindowStore", "MeteredWindowStore", "TimestampedWindowStoreBuilder", "WindowBytesStoreSupplier",
+    "WindowStoreBuilder",
 ]

@@ -59,3 +59,38 @@ class Stores:
                                             value_serde: Any = None) -> TimestampedKeyValueStoreBuilder:
         """A builder for TimestampedKeyValueStore[K, V] (values ValueAndTimestamp)."""
         return TimestampedKeyValueStoreBuilder(supplier, key_serde, value_serde)
+
+    # ---- window stores (issue 5; pystreams.state.window)
+    @staticmethod
+    def persistent_window_store(name: str, retention_period: Any, window_size: Any,
+                                retain_duplicates: bool = False) -> Any:
+        """RocksDB window store in time segments of max(retention / 2, 60 s), old segments dropped whole."""
+        from pystreams.state.window import stores as ws
+        return ws.persistent_window_store(name, retention_period, window_size, retain_duplicates)
+
+    @staticmethod
+    def persistent_timestamped_window_store(name: str, retention_period: Any, window_size: Any,
+                                            retain_duplicates: bool = False) -> Any:
+        """RocksDB window store for ValueAndTimestamp values (what windowed aggregations use)."""
+        from pystreams.state.window import stores as ws
+        return ws.persistent_timestamped_window_store(name, retention_period, window_size, retain_duplicates)
+
+    @staticmethod
+    def in_memory_window_store(name: str, retention_period: Any, window_size: Any,
+                               retain_duplicates: bool = False) -> Any:
+        """In-memory window store, restored from its changelog."""
+        from pystreams.state.window import stores as ws
+        return ws.in_memory_window_store(name, retention_period, window_size, retain_duplicates)
+
+    @staticmethod
+    def window_store_builder(supplier: Any, key_serde: Any = None, value_serde: Any = None) -> Any:
+        """A builder for WindowStore[K, V]."""
+        from pystreams.state.window import stores as ws
+        return ws.window_store_builder(supplier, key_serde, value_serde)
+
+    @staticmethod
+    def timestamped_window_store_builder(supplier: Any, key_serde: Any = None, value_serde: Any = None) -> Any:
+        """A builder for TimestampedWindowStore[K, V] (values ValueAndTimestamp)."""
+        from pystreams.state.window import stores as ws
+        return ws.timestamped_window_store_builder(supplier, key_serde, value_serde)
+
