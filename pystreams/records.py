@@ -2,28 +2,5 @@
 ``faust.Record`` / ``faust.models.fields`` with ``pystreams.records``."""
 from __future__ import annotations
 
-from pystreams.serdes.records import (
-    TYPE_TO_FIELD,
-    BooleanField,
-    BytesField,
-    CharField,
-    DatetimeField,
-    DecimalField,
-    FieldDescriptor,
-    FloatField,
-    FrozenRecordError,
-    IntegerField,
-    NumberField,
-    Record,
-    StringField,
-    ValidationError,
-    field_for_type,
-    maybe_model,
-    registry,
-)
-
-__all__ = [
-    "TYPE_TO_FIELD", "BooleanField", "BytesField", "CharField", "DatetimeField", "DecimalField",
-    "FieldDescriptor", "FloatField", "FrozenRecordError", "IntegerField", "NumberField", "Record",
-    "StringField", "ValidationError", "field_for_type", "maybe_model", "registry",
-]
+from pystreams.serdes.records import *  # noqa: F403  (the same names, one list: serdes.records.__all__)
+from pystreams.serdes.records import __all__ as __all__

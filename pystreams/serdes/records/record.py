@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self, dataclass_transform
 
@@ -36,33 +36,18 @@ from pystreams.serdes.records.build import (
     resolve_fields,
 )
 from pystreams.serdes.records.fields import ValidationError
-
-if TYPE_CHECKING:  # field classes as PEP 681 field specifiers (typed as functions -> Any)
-    from pystreams.serdes.records.typing_stubs import (
-        BooleanField,
-        BytesField,
-        CharField,
-        DatetimeField,
-        DecimalField,
-        FieldDescriptor,
-        FloatField,
-        IntegerField,
-        NumberField,
-        StringField,
-    )
-else:
-    from pystreams.serdes.records.fields import (
-        BooleanField,
-        BytesField,
-        CharField,
-        DatetimeField,
-        DecimalField,
-        FieldDescriptor,
-        FloatField,
-        IntegerField,
-        NumberField,
-        StringField,
-    )
+from pystreams.serdes.records.field_classes import (  # PEP 681 field specifiers for type checkers
+    BooleanField,
+    BytesField,
+    CharField,
+    DatetimeField,
+    DecimalField,
+    FieldDescriptor,
+    FloatField,
+    IntegerField,
+    NumberField,
+    StringField,
+)
 from pystreams.serdes.records.options import RecordOptions
 from pystreams.serdes.records.dumping import build_json_repr
 from pystreams.serdes.records.fastjson import json_decoder
