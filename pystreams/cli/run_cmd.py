@@ -169,10 +169,13 @@ class Summary:
 
 
 def _restore_printer(prefix: str) -> Any:
-    started = time.monotonic()
+    started = [time.monotonic(), 0]
 
     def show(thread: str, done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - started, 1e-6)
+        if done < started[1] or started[1] == 0:  # a new restore (first batch): measure from here
+            started[0] = time.monotonic() - 0.001
+        started[1] = done
+        rate = done / max(time.monotonic() - started[0], 1e-6)
         sys.stderr.write(f"{prefix}restoring state: {done:,}/{total:,} records ({rate:,.0f} records/s)\n")
         sys.stderr.flush()
     return show

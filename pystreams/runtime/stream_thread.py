@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
 from pystreams.state.internals.cache import ThreadCache
 
@@ -154,7 +154,17 @@ class StreamThread(threading.Thread):
         self.rebalancing = True
         self.streams._thread_rebalancing()
         if self.tasks:
-            self._commit(final=True)
+            try:
+                self._commit(final=True)
+            except (KafkaException, ProductionError) as e:
+                if not self._is_task_migration(e):
+                    raise
+                log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name,
+                            self._error_of(e))
+                self._abort_transaction()
+                self._in_transaction = False
+                self._close_tasks(clean=False)
+                return
             self._close_tasks(clean=True)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -165,46 +175,101 @@ class StreamThread(threading.Thread):
 
     # ------------------------------------------------------------------ main loop
     def _loop(self) -> None:
-        consumer = self._consumer
-        collector = self._collector
-        assert consumer is not None and collector is not None
-        cfg = self.config
-        batch = cfg.max_poll_records
-        poll_timeout = cfg.poll_ms / 1000.0
-        commit_interval = cfg.commit_interval_ms / 1000.0
-        last_commit = time.monotonic()
+        last_commit = [time.monotonic()]
         while self.running:
-            if self.eos and not self._in_transaction and self.tasks:
-                self._begin()  # local in librdkafka until something is produced; empty ones commit for free
-            messages = consumer.consume(num_messages=batch, timeout=poll_timeout)
-            self.metrics.polls += 1
-            if messages:
-                self._add(messages)
-            processed = 0
-            started = time.perf_counter()
-            for at in self.tasks.values():
-                task = at.task
-                if task.has_records_queued():
-                    process = task.process
-                    while process():
-                        processed += 1
-                    task.maybe_punctuate_stream_time()
-                task.maybe_punctuate_system_time()
-                if task.commit_requested:
-                    last_commit = 0.0
-            if processed:
-                metrics = self.metrics
-                spent = (time.perf_counter() - started) * 1000
-                metrics.processed += processed
-                metrics.process_ms += spent
-                if spent / processed > metrics.process_latency_max_ms:
-                    metrics.process_latency_max_ms = spent / processed
-            collector.poll()
-            collector.check()
-            now = time.monotonic()
-            if now - last_commit >= commit_interval and self.tasks:
-                self._commit()
-                last_commit = now
+            try:
+                self._iteration(last_commit)
+            except (KafkaException, ProductionError) as e:
+                if not self._is_task_migration(e):
+                    raise
+                self._handle_task_migration(e)
+
+    def _iteration(self, last_commit: list[float]) -> None:
+        """One poll: consume a batch, process every task's buffered records, punctuate, maybe commit."""
+        consumer, collector, cfg = self._consumer, self._collector, self.config
+        assert consumer is not None and collector is not None
+        if self.eos and not self._in_transaction and self.tasks:
+            self._begin()  # local in librdkafka until something is produced; empty ones commit for free
+        messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
+        self.metrics.polls += 1
+        if messages:
+            self._add(messages)
+        processed = 0
+        started = time.perf_counter()
+        for at in self.tasks.values():
+            task = at.task
+            if task.has_records_queued():
+                process = task.process
+                while process():
+                    processed += 1
+                task.maybe_punctuate_stream_time()
+            task.maybe_punctuate_system_time()
+            if task.commit_requested:
+                last_commit[0] = 0.0
+        if processed:
+            metrics = self.metrics
+            spent = (time.perf_counter() - started) * 1000
+            metrics.processed += processed
+            metrics.process_ms += spent
+            if spent / processed > metrics.process_latency_max_ms:
+                metrics.process_latency_max_ms = spent / processed
+        collector.poll()
+        collector.check()
+        now = time.monotonic()
+        if now - last_commit[0] >= cfg.commit_interval_ms / 1000.0 and self.tasks:
+            self._commit()
+            last_commit[0] = now
+
+    # ------------------------------------------------------------------ task migration (fencing)
+    _MIGRATION_CODES = {"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
+                        "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING",
+                        "_STATE", "INVALID_TXN_STATE"}
+
+    def _error_of(self, e: BaseException) -> KafkaError | None:
+        if isinstance(e, KafkaException) and e.args and isinstance(e.args[0], KafkaError):
+            return e.args[0]
+        if isinstance(e, ProductionError) and self._collector is not None:
+            return self._collector.error
+        return None
+
+    def _is_task_migration(self, e: BaseException) -> bool:
+        """Kafka's TaskMigratedException: this member lost its tasks (new generation, fenced producer)."""
+        err = self._error_of(e)
+        if err is None:
+            return False
+        if err.name() in self._MIGRATION_CODES:
+            return True
+        return self.eos and (err.txn_requires_abort() or err.fatal())
+
+    def _handle_task_migration(self, e: BaseException) -> None:
+        """Like Kafka: drop the uncommitted work (abort, close tasks dirty: under EOS their state is wiped on
+        reassignment), get a fresh producer if it was fenced, and rejoin the group."""
+        err = self._error_of(e)
+        log.warning("%s: tasks migrated (%s): aborting uncommitted work and rejoining the group", self.name, err)
+        self.streams._thread_rebalancing()
+        fatal = err is not None and err.fatal()
+        if not fatal:
+            self._abort_transaction()
+        self._in_transaction = False
+        self._close_tasks(clean=False)
+        if fatal or (self._collector is not None and self._collector.error is not None):
+            old = self._collector
+            cfg = self.config
+            transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
+            self._collector = KafkaRecordCollector(cfg.producer_config(f"{self.name}-producer", transactional_id))
+            if self.eos:
+                self._collector.producer.init_transactions(60)
+            if old is not None:
+                try:
+                    old.producer.purge()
+                    old.close(1)
+                except Exception:  # noqa: BLE001 - the fenced producer is gone either way
+                    pass
+        consumer = self._consumer
+        assert consumer is not None
+        consumer.unsubscribe()
+        consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                           on_lost=self._on_lost)
 
     def _add(self, messages: list[Any]) -> None:
         grouped: dict[tuple[str, int], list[tuple[int, int, Any, Any, Any]]] = {}

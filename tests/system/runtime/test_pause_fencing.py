@@ -1,0 +1,62 @@
+"""exactly_once_v2: an instance paused with SIGSTOP loses its tasks to the other instance; when it resumes
+(SIGCONT) its open transaction is fenced, it rejoins, and the read_committed output still has every count
+exactly once (each word's updates are 1, 2, ..., n with no repeat and no gap)."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
+                                               supports_transactions, unique, word_counts)
+from tests.integration.runtime.instances import APP, ROOT, Instance
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+
+def test_a_paused_instance_is_fenced(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    if not supports_transactions(bootstrap):
+        pytest.xfail("this broker does not support transactions yet (issue 6)")
+    app_id, source, sink = unique("wc-pause"), unique("text"), unique("counts")
+    create_topics(bootstrap, 2, source, sink)
+    script = tmp_path / "wc_app.py"
+    script.write_text(APP)
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
+             "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000"}
+    lines = random_lines(44, 1200)
+    instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{i}", env, extra) for i in range(2)]
+    paused = instances[0]
+    try:
+        deadline = time.monotonic() + 90
+        while sorted(i.tasks() for i in instances) != [2, 2]:
+            assert time.monotonic() < deadline, "\n".join(i.output() for i in instances)
+            time.sleep(0.2)
+        feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 50], s)
+                                                  or time.sleep(0.25) for s in range(0, len(lines), 50)])
+        feeder.start()
+        time.sleep(1.5)
+        paused.proc.send_signal(signal.SIGSTOP)
+        time.sleep(14)  # session (6 s) and transaction (10 s) timeouts pass; the other instance takes over
+        paused.proc.send_signal(signal.SIGCONT)
+        feeder.join(120)
+        expected = word_counts(lines)
+        records = read_all(bootstrap, sink, sum(expected.values()), timeout=120, isolation="read_committed")
+        time.sleep(2)  # anything late (a duplicate) shows up now
+        records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
+        per_word: dict[str, list[int]] = {}
+        for key, value in records:
+            per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
+        assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
+        codes = [i.stop() for i in instances]
+        assert any("tasks migrated" in line for line in paused.lines), paused.output(20)  # it was fenced
+        assert codes == [0, 0], "\n".join(i.output(20) for i in instances)
+    finally:
+        for i in instances:
+            if i.proc.poll() is None:
+                i.proc.send_signal(signal.SIGCONT)
+            i.kill()
