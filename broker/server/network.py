@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import struct
 from collections import deque
-from typing import Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 log = logging.getLogger("pystreams.broker.server.network")
 
@@ -23,6 +24,30 @@ _EAGER_ALLOC = 1 << 20
 _MAX_QUEUED = 64
 #: ... or once this many request bytes are queued (Kafka's queued.max.request.bytes idea).
 _MAX_QUEUED_BYTES = 64 << 20
+#: Fetch bytes go out with os.sendfile (docs/adr/0002-fetch-path.md); PYSTREAMS_FETCH_SENDFILE=0
+#: switches back to pread + writelines (the A/B switch of bench/broker).
+SENDFILE = os.environ.get("PYSTREAMS_FETCH_SENDFILE", "1") != "0" and hasattr(os, "sendfile")
+
+
+class FileRegion:
+    """`nbytes` bytes of an open file from `position`, sent with os.sendfile: the codec counts
+    it by nbytes and passes it through as one response item (never read into Python)."""
+
+    __slots__ = ("file", "position", "nbytes")
+
+    def __init__(self, file: Any, position: int, nbytes: int) -> None:
+        self.file, self.position, self.nbytes = file, position, nbytes
+
+    def read(self) -> bytes:
+        """The bytes themselves (pread), for transports that cannot sendfile."""
+        fd = self.file.fileno()
+        data = os.pread(fd, self.nbytes, self.position)
+        while len(data) < self.nbytes:  # pread may return short
+            more = os.pread(fd, self.nbytes - len(data), self.position + len(data))
+            if not more:
+                raise EOFError(f"segment file shrank under a fetch at {self.position}")
+            data += more
+        return data
 
 
 class CloseConnection(Exception):
@@ -56,12 +81,22 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.peer = "?"
         self._task: asyncio.Task[None] | None = None
         self.closed = False
+        #: whether responses may carry FileRegions (a plain TCP socket we can sendfile to)
+        self.sendfile = False
+        self._out_fd = -1
 
     # --- asyncio protocol callbacks ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        sock = transport.get_extra_info("socket")
+        if SENDFILE and sock is not None and transport.get_extra_info("sslcontext") is None:
+            # our own fd for the socket (the transport's is registered with the loop); with a
+            # zero high-water mark, pause/resume_writing tell us when the buffer is fully flushed
+            self._out_fd = os.dup(sock.fileno())
+            self.sendfile = True
+            transport.set_write_buffer_limits(high=0, low=0)  # type: ignore[attr-defined]
         self._task = asyncio.get_running_loop().create_task(self._run())
         log.debug("connection opened", extra={"peer": self.peer})
 
@@ -111,6 +146,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._wake()
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
+        if self._out_fd >= 0:
+            fd, self._out_fd = self._out_fd, -1
+            asyncio.get_running_loop().remove_writer(fd)
+            os.close(fd)
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self._on_close is not None:
@@ -160,11 +199,65 @@ class KafkaConnection(asyncio.BufferedProtocol):
                     return
                 if buffers is None or self.closed:
                     continue
+                if any(type(b) is FileRegion for b in buffers):
+                    try:
+                        await self._write_regions(buffers)
+                    except (OSError, EOFError, ValueError) as exc:  # peer gone, file closed
+                        log.info("closing connection: fetch send failed",
+                                 extra={"peer": self.peer, "reason": str(exc)})
+                        self._abort()
+                        return
+                    continue
                 self.transport.writelines(buffers)  # type: ignore[union-attr]
                 if self._drained is not None and not self._drained.done():
                     await self._drained
         except asyncio.CancelledError:
             pass
+
+    async def _write_regions(self, buffers: Sequence[Any]) -> None:
+        """Write our buffers with the transport and each FileRegion with os.sendfile, in order:
+        a region goes out only once everything before it has left the transport's buffer."""
+        if not self.sendfile:
+            self.transport.writelines([b.read() if type(b) is FileRegion else b  # type: ignore
+                                       for b in buffers])
+            if self._drained is not None and not self._drained.done():
+                await self._drained
+            return
+        loop = asyncio.get_running_loop()
+        pending: list[Any] = []
+        for item in buffers:
+            if type(item) is not FileRegion:
+                pending.append(item)
+                continue
+            if pending:
+                self.transport.writelines(pending)  # type: ignore[union-attr]
+                pending = []
+            if self._drained is not None and not self._drained.done():
+                await self._drained
+            if self.closed:
+                return
+            src, pos, end = item.file.fileno(), item.position, item.position + item.nbytes
+            while pos < end:
+                try:
+                    sent = os.sendfile(self._out_fd, src, pos, end - pos)
+                except BlockingIOError:
+                    writable = loop.create_future()
+                    loop.add_writer(self._out_fd, writable.set_result, None)
+                    try:
+                        await writable
+                    finally:
+                        if self._out_fd >= 0:
+                            loop.remove_writer(self._out_fd)
+                    if self.closed or self._out_fd < 0:
+                        return
+                    continue
+                if sent == 0:
+                    raise EOFError(f"segment file shrank under a fetch at {pos}")
+                pos += sent
+        if pending:
+            self.transport.writelines(pending)  # type: ignore[union-attr]
+            if self._drained is not None and not self._drained.done():
+                await self._drained
 
 
 class KafkaServer:

@@ -7,6 +7,7 @@ import asyncio
 from pystreams.broker.server import codes
 from pystreams.broker.server.fetch_sessions import CachedPartition, next_epoch, resolve
 from pystreams.broker.server.handlers._util import as_uuid, error_of, version
+from pystreams.broker.server.network import FileRegion
 
 API_KEY = 1
 VERSIONS = (4, 17)
@@ -51,8 +52,12 @@ def _session_partitions(request: dict, v: int, state, session, full: bool
 
 
 def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int,
-                     isolation: int) -> tuple[list[tuple[CachedPartition, dict]], int, bool]:
-    """Read every partition within the response budget; (entries, bytes, any_error)."""
+                     isolation: int, sendfile: bool = False
+                     ) -> tuple[list[tuple[CachedPartition, dict]], int, bool]:
+    """Read every partition within the response budget; (entries, bytes, any_error).
+
+    With `sendfile` the records are FileRegions the connection sends with os.sendfile (zero
+    copy, docs/adr/0002-fetch-path.md); otherwise bytes read with pread."""
     budget = max_bytes
     total = 0
     any_error = False
@@ -82,7 +87,8 @@ def _read_partitions(state, parts: list[CachedPartition], max_bytes: int, v: int
                     limit = min(cp.max_bytes, budget) if total else cp.max_bytes
                     fetched = plog.read(cp.fetch_offset, max(limit, 1), upper_bound=bound)
                     if fetched.size:
-                        entry["records"] = fetched.buffers()  # pread per chunk, never joined
+                        entry["records"] = [FileRegion(f, pos, n) for f, pos, n in fetched.chunks] \
+                            if sendfile else fetched.buffers()  # pread per chunk, never joined
                         total += fetched.size
                         budget -= fetched.size
                         if isolation == READ_COMMITTED:
@@ -121,7 +127,9 @@ async def handle(header, request: dict, state, ctx) -> dict:
     deadline = loop.time() + max(request.get("max_wait_ms", 0), 0) / 1000
     while True:
         event = state.data_event()
-        entries, total, any_error = _read_partitions(state, parts, max_bytes, v, isolation)
+        entries, total, any_error = _read_partitions(
+            state, parts, max_bytes, v, isolation,
+            sendfile=getattr(getattr(ctx, "connection", None), "sendfile", False))
         remaining = deadline - loop.time()
         if total >= min_bytes or any_error or remaining <= 0 or not parts:
             break
