@@ -1,0 +1,292 @@
+"""Running one system on one workload: topics, preload, the output watcher, the process, the clock.
+
+Throughput: the input topic is preloaded, then the system's process starts (t0); it is done when
+its output topic holds everything the workload must produce (the record count, or the latest
+count of every key); records/s = input records / (done - t0), start-up included, as a user sees it.
+Latency: then the harness produces paced records stamped with the wall clock (CreateTime) and
+reads the outputs they cause; each system propagates the input's timestamp to its output (Kafka
+Streams' rule), so latency = time the output is read here - its record timestamp.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from bench.streams.systems.common import NOT_AVAILABLE
+from bench.streams.workloads import Expected, InputRecord, decode_count, generate
+
+PARTITIONS = 3
+
+
+@dataclass
+class RunResult:
+    """One (system, workload, broker) measurement; `error` says why a number is missing."""
+
+    system: str
+    workload: str
+    broker: str
+    records: int = 0
+    seconds: float | None = None       # start of the process -> all outputs present
+    first_output: float | None = None  # start of the process -> first output read
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    latency_samples: int = 0
+    outputs_read: int = 0
+    error: str = ""
+    log: str = ""
+
+    @property
+    def rate(self) -> float | None:
+        return self.records / self.seconds if self.seconds else None
+
+    @property
+    def processing_rate(self) -> float | None:
+        if not self.seconds or self.first_output is None or self.seconds <= self.first_output:
+            return None
+        return self.records / (self.seconds - self.first_output)
+
+
+def create_topics(bootstrap: str, *topics: str, partitions: int = PARTITIONS) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(t, partitions, 1) for t in topics]).values():
+        future.result(30)
+
+
+def preload(bootstrap: str, topic: str, records: list[InputRecord]) -> float:
+    """Produce records (their own timestamps) and wait for every ack; returns seconds taken."""
+    began = time.monotonic()
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10_000,
+                         "queue.buffering.max.messages": 2_000_000, "partitioner": "murmur2_random"})
+    for r in records:
+        while True:
+            try:
+                producer.produce(topic, r.value, r.key, timestamp=r.timestamp)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    if producer.flush(120) != 0:
+        raise RuntimeError(f"preload of {topic}: not every record was acknowledged")
+    return time.monotonic() - began
+
+
+class OutputWatcher(threading.Thread):
+    """Reads the output topic from the beginning (assigned, no group) and tracks the workload's state."""
+
+    def __init__(self, bootstrap: str, topic: str, expected: Expected) -> None:
+        super().__init__(name=f"watch-{topic}", daemon=True)
+        self.topic = topic
+        self.expected = expected
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-watch-{uuid.uuid4().hex[:8]}",
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10,
+                                  "fetch.queue.backoff.ms": 1})
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+        self.outputs = 0
+        self.latest: dict[str, int] = {}
+        self.mismatched = len(expected.latest)
+        self.first_output: float | None = None
+        self.latency_from_ms: int | None = None  # outputs stamped at or after this are latency samples
+        self.latencies: list[float] = []
+        self.done_at: float | None = None
+        self.running = True
+        self.error: str = ""
+        self._changed = threading.Condition()
+
+    def _complete(self) -> bool:
+        if self.expected.workload == "stateless":
+            return self.outputs >= self.expected.outputs
+        return self.mismatched == 0
+
+    def run(self) -> None:
+        stateless = self.expected.workload == "stateless"
+        target = self.expected.latest
+        try:
+            while self.running:
+                batch = self.consumer.consume(5000, 0.05)
+                now = time.monotonic()
+                wall_ms = time.time() * 1000
+                if not batch:
+                    continue
+                with self._changed:
+                    if self.first_output is None:
+                        self.first_output = now
+                    for m in batch:
+                        if m.error() is not None:
+                            if m.error().code() != KafkaError._PARTITION_EOF:
+                                self.error = str(m.error())
+                            continue
+                        self.outputs += 1
+                        if self.latency_from_ms is not None:
+                            ts = m.timestamp()[1]
+                            if ts >= self.latency_from_ms:
+                                self.latencies.append(wall_ms - ts)
+                        if stateless:
+                            continue
+                        key = m.key().decode()
+                        value = decode_count(m.value())
+                        old = self.latest.get(key)
+                        self.latest[key] = value
+                        want = target.get(key)
+                        if want is not None and old != value:
+                            self.mismatched += (old == want) - (value == want)
+                    if self.done_at is None and self._complete():
+                        self.done_at = now
+                        self._changed.notify_all()
+        except Exception as e:  # noqa: BLE001 - reported in the result, never a hang
+            self.error = f"watcher failed: {e!r}"
+        finally:
+            self.consumer.close()
+
+    def wait_done(self, deadline: float, alive: "subprocess.Popen[bytes]") -> bool:
+        with self._changed:
+            while self.done_at is None:
+                if time.monotonic() >= deadline or alive.poll() is not None or self.error:
+                    return self.done_at is not None
+                self._changed.wait(0.2)
+        return True
+
+    def progress(self) -> str:
+        if self.expected.workload == "stateless":
+            return f"{self.outputs}/{self.expected.outputs} outputs"
+        return f"{len(self.expected.latest) - self.mismatched}/{len(self.expected.latest)} keys final"
+
+    def stop(self) -> None:
+        self.running = False
+        self.join(10)
+
+
+def paced_produce(bootstrap: str, topic: str, records: list[InputRecord], rate: float) -> None:
+    """Produce records at `rate` per second, stamped with the wall clock at produce (CreateTime)."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "partitioner": "murmur2_random"})
+    began = time.monotonic()
+    for i, r in enumerate(records):
+        delay = began + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        producer.produce(topic, r.value, r.key)
+        producer.poll(0)
+    producer.flush(30)
+
+
+@dataclass
+class SystemSpec:
+    """How to start one system's process for a workload (argv built by the system's module)."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _last_line(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].removeprefix("NOT AVAILABLE: ") if lines else ""
+
+
+def _die_with_parent(argv: list[str]) -> list[str]:
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", *argv] if setpriv else argv
+
+
+def stop_process(process: "subprocess.Popen[bytes]", grace: float = 20.0) -> None:
+    """SIGTERM the process group (a clean close), SIGKILL it after `grace` seconds."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:  # children (a JVM's helpers, librdkafka never forks, but be thorough) go with the group
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
+
+
+def run_one(spec_for: "SpecFactory", system: str, workload: str, broker_name: str, bootstrap: str,
+            records: int, keys: int, run_dir: Path, timeout: float, latency_records: int,
+            latency_rate: float, commit_interval_ms: int) -> RunResult:
+    """Preload, start the system, wait for its outputs, measure latency, stop it; never raises."""
+    result = RunResult(system, workload, broker_name, records)
+    tag = f"{system}-{workload}-{uuid.uuid4().hex[:6]}"
+    source, sink = f"bench-in-{tag}", f"bench-out-{tag}"
+    work = run_dir / tag
+    work.mkdir(parents=True, exist_ok=True)
+    log_path = work / "process.log"
+    result.log = str(log_path)
+    end_ms = int(time.time() * 1000) - 60_000
+    data = generate(records, keys, end_ms)
+    expected = Expected(workload)
+    expected.add(data)
+    process = None
+    watcher = None
+    try:
+        create_topics(bootstrap, source, sink)
+        preload(bootstrap, source, data)
+        watcher = OutputWatcher(bootstrap, sink, expected)
+        watcher.start()
+        spec = spec_for(system, workload=workload, bootstrap=bootstrap, source=source, sink=sink,
+                        app_id=f"bench-{tag}", state_dir=str(work / "state"),
+                        commit_interval_ms=commit_interval_ms)
+        env = {**os.environ, **spec.env}
+        t0 = time.monotonic()
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(_die_with_parent(spec.argv), stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        if not watcher.wait_done(t0 + timeout, process):
+            if process.poll() == NOT_AVAILABLE:
+                result.error = "not available: " + _last_line(log_path)
+                return result
+            why = (f"exited with {process.returncode}" if process.poll() is not None
+                   else watcher.error or f"timeout after {timeout:.0f} s")
+            result.error = f"{why} ({watcher.progress()})"
+            return result
+        assert watcher.done_at is not None
+        result.seconds = watcher.done_at - t0
+        result.first_output = watcher.first_output - t0 if watcher.first_output is not None else None
+        if latency_records > 0:
+            more = generate(latency_records, keys, end_ms, seed=11, first_id=records)
+            watcher.latency_from_ms = int(time.time() * 1000) - 1
+            paced_produce(bootstrap, source, more, latency_rate)
+            # wait until no new output arrives for two commit intervals (a bounded time)
+            deadline = time.monotonic() + min(30.0, timeout)
+            seen = -1
+            while time.monotonic() < deadline and process.poll() is None:
+                time.sleep(max(0.5, 2 * commit_interval_ms / 1000))
+                if len(watcher.latencies) == seen:
+                    break
+                seen = len(watcher.latencies)
+            samples = sorted(watcher.latencies)
+            result.latency_samples = len(samples)
+            if samples:
+                result.p50_ms = samples[len(samples) // 2]
+                result.p99_ms = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+        result.outputs_read = watcher.outputs
+    except Exception as e:  # noqa: BLE001 - one failed system must not stop the others
+        result.error = f"{type(e).__name__}: {e}"
+    finally:
+        if process is not None:
+            stop_process(process)
+        if watcher is not None:
+            watcher.stop()
+        shutil.rmtree(work / "state", ignore_errors=True)
+    return result
+
+
+class SpecFactory:
+    """Callable protocol: (system, workload=, bootstrap=, source=, sink=, app_id=, state_dir=,
+    commit_interval_ms=) -> SystemSpec."""
+
+    def __call__(self, system: str, **kwargs: object) -> SystemSpec:  # pragma: no cover - protocol
+        raise NotImplementedError

@@ -1,0 +1,89 @@
+"""Printing the benchmark: one line per run, Markdown tables of records/s, p99 and pystreams' ratios."""
+from __future__ import annotations
+
+import io
+import pstats
+from pathlib import Path
+from typing import Any
+
+from bench.streams.harness import RunResult
+
+OTHERS = (("quix", "Quix"), ("faust", "Faust"), ("handwritten", "hand-written loop"),
+          ("kafka-streams", "Kafka Streams"))
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def line(r: RunResult) -> str:
+    """A one-line summary of a run for the live log."""
+    if r.error:
+        return f"{r.broker:9} {r.workload:9} {r.system:13} FAILED: {r.error} (log {r.log})"
+    return (f"{r.broker:9} {r.workload:9} {r.system:13} {_rate(r.rate):>8} rec/s in {r.seconds:6.2f} s "
+            f"(first output {r.first_output or 0:5.2f} s, processing {_rate(r.processing_rate)} rec/s), "
+            f"p50 {_ms(r.p50_ms)} ms p99 {_ms(r.p99_ms)} ms over {r.latency_samples} outputs")
+
+
+def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str, Any]) -> str:
+    """Markdown: per broker, a table of systems x workloads, then pystreams' ratios."""
+    out = io.StringIO()
+    out.write("Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()) + "  \n")
+    out.write("Settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()) + "\n")
+    brokers = list(dict.fromkeys(r.broker for r in results))
+    workloads = list(dict.fromkeys(r.workload for r in results))
+    systems = list(dict.fromkeys(r.system for r in results))
+    index = {(r.broker, r.workload, r.system): r for r in results}
+    for broker in brokers:
+        out.write(f"\n#### On the {broker} broker\n\n")
+        head = "| system | " + " | ".join(f"{w} rec/s | {w} p99 ms" for w in workloads) + " |\n"
+        out.write(head + "|---" * (1 + 2 * len(workloads)) + "|\n")
+        for system in systems:
+            cells = []
+            for w in workloads:
+                r = index.get((broker, w, system))
+                if r is None:
+                    cells += ["", ""]
+                elif r.error:
+                    cells += [f"failed: {r.error}", "-"]
+                else:
+                    cells += [f"{_rate(r.rate)} ({_rate(r.processing_rate)})", _ms(r.p99_ms)]
+            out.write(f"| {system} | " + " | ".join(cells) + " |\n")
+        if "pystreams" in systems:
+            out.write(f"\npystreams' ratios on the {broker} broker (records/s from process start; "
+                      "p99: other / pystreams, > 1 means pystreams is faster):\n\n")
+            out.write("| ratio | " + " | ".join(f"{w} rec/s | {w} p99" for w in workloads) + " |\n")
+            out.write("|---" * (1 + 2 * len(workloads)) + "|\n")
+            for system, label in OTHERS:
+                if system not in systems:
+                    continue
+                cells = []
+                for w in workloads:
+                    ours, theirs = index.get((broker, w, "pystreams")), index.get((broker, w, system))
+                    cells.append(_ratio(ours.rate if ours else None, theirs.rate if theirs else None))
+                    cells.append(_ratio(theirs.p99_ms if theirs else None, ours.p99_ms if ours else None))
+                out.write(f"| pystreams / {label} | " + " | ".join(cells) + " |\n")
+    return out.getvalue()
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The top functions by own time of a cProfile dump, with their share of the thread's time."""
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt or 1.0  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)  # type: ignore[attr-defined]
+    lines = [f"total {total:.2f} s profiled; own time, cumulative time, calls, function"]
+    for (filename, lineno, name), (_cc, calls, tottime, cumtime, _callers) in rows[:top]:
+        short = "/".join(Path(filename).parts[-3:]) if filename != "~" else ""
+        lines.append(f"{100 * tottime / total:5.1f}% {tottime:7.2f} s {cumtime:7.2f} s {calls:>9} "
+                     f"{short}:{lineno}({name})")
+    return "\n".join(lines)
