@@ -104,3 +104,5 @@ def _write_suppress(node: dw.SuppressNode, compiler: Any) -> None:
 
 dw.register_writer("WindowedAggregateNode", _replay_window_aggregate, _write_window_aggregate)
 dw.register_writer("SuppressNode", _replay_suppress, _write_suppress)
+
+from pystreams.compiler import join_extensions  # noqa: E402,F401  (registers the join writers)

@@ -130,7 +130,9 @@ class OuterJoinStoreBuilder(StoreBuilder):
     """Builds Metered(ChangeLogging(ListValueStore(in-memory or RocksDB))) with the join's serdes."""
 
     def __init__(self, name: str, persistent: bool, key_serde: Any, left_serde: Any, right_serde: Any) -> None:
-        super().__init__(_Supplier(name, persistent), key_serde, None)
+        both = left_serde is not None and right_serde is not None
+        super().__init__(_Supplier(name, persistent), key_serde,
+                         LeftOrRightValueSerde(left_serde, right_serde) if both else None)
         self.left_serde = left_serde
         self.right_serde = right_serde
 
