@@ -98,3 +98,45 @@ def _write_stream_table(node: dj.StreamTableJoinNode, compiler: Any) -> None:
 dw.register_writer("JoinWindowedNode", _replay_windowed, _write_windowed)
 dw.register_writer("StreamStreamJoinNode", _replay_stream_stream, _write_stream_stream)
 dw.register_writer("StreamTableJoinNode", _replay_stream_table, _write_stream_table)
+
+
+def _replay_table_table(node: dj.TableTableJoinNode, compiler: Any) -> None:
+    from pystreams.compiler.processors.joins.table_table import (INNER, LEFT, OUTER, RIGHT, KTableKTableJoin,
+                                                                 KTableKTableJoinMerger)
+    from pystreams.compiler.processors.stateful import KTableHandle
+
+    this_table, other_table = node.parents
+    this, other = compiler.handle(this_table), compiler.handle(other_table)
+    if node.left_outer:
+        this.enable_sending_old_values(True)
+    if node.right_outer:
+        other.enable_sending_old_values(True)
+    kinds = (OUTER, OUTER) if node.right_outer else (LEFT, RIGHT) if node.left_outer else (INNER, INNER)
+    joiner = node.joiner
+
+    def reverse(value: Any, other_value: Any) -> Any:
+        return joiner(other_value, value)
+
+    join_this = KTableKTableJoin(kinds[0], this, other, joiner)
+    join_other = KTableKTableJoin(kinds[1], other, this, reverse)
+    merger = KTableKTableJoinMerger(join_this, join_other, node.store.name if node.store is not None else None)
+    compiler.suppliers[node.this_name] = join_this
+    compiler.suppliers[node.other_name] = join_other
+    compiler.suppliers[node.name] = merger
+    compiler.handles[node.name] = KTableHandle(merger, node.name)
+
+
+def _write_table_table(node: dj.TableTableJoinNode, compiler: Any) -> None:
+    t = compiler.topology
+    this_table, other_table = node.parents
+    join_this, join_other = compiler.suppliers[node.this_name], compiler.suppliers[node.other_name]
+    t.add_processor(node.this_name, join_this, this_table)
+    t.add_processor(node.other_name, join_other, other_table)
+    t.add_processor(node.name, compiler.suppliers[node.name], node.this_name, node.other_name)
+    t.connect_processor_and_state_stores(node.this_name, *join_this.store_names())
+    t.connect_processor_and_state_stores(node.other_name, *join_other.store_names())
+    if node.store is not None:
+        t.add_state_store(compiler.store_builder(node.store), node.name)
+
+
+dw.register_writer("TableTableJoinNode", _replay_table_table, _write_table_table)

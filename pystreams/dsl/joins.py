@@ -215,3 +215,48 @@ def stream_global_table_join(stream: KStream[Any, Any], table: GlobalKTable[Any,
     builder.add_node(StreamTableJoinNode(name, (stream.name,), global_store=table.queryable_store_name, joiner=fn,
                                          left_join=left_join, key_selector=key_selector))
     return KStream(builder, name, stream.key_serde, None, stream.repartition_required)
+
+
+TABLE_JOINTHIS_NAME = "KTABLE-JOINTHIS-"
+TABLE_JOINOTHER_NAME = "KTABLE-JOINOTHER-"
+TABLE_MERGE_NAME = "KTABLE-MERGE-"
+
+
+@dataclass(frozen=True, eq=False)
+class TableTableJoinNode(ExtensionNode):
+    """KTable-KTable join: this/other join nodes + merge (`name`); parents are the two tables."""
+
+    this_name: str = ""
+    other_name: str = ""
+    joiner: Any = None
+    left_outer: bool = False
+    right_outer: bool = False
+    store: Any = None  # StoreSpec when materialized
+
+
+def table_table_join(this: KTable[Any, Any], other: KTable[Any, Any], joiner: Callable[[Any, Any], Any],
+                     named: str | None, materialized: Any, left_outer: bool, right_outer: bool) -> KTable[Any, Any]:
+    """KTable.join/left_join/outer_join(KTable): Kafka's KTableImpl.doJoin names (merge first) and wiring."""
+    from pystreams.dsl.ktable import KTable
+
+    op = "outer_join" if right_outer else "left_join" if left_outer else "join"
+    if getattr(other, "_builder", None) is not this._builder:
+        raise TopologyError(f"KTable.{op}: both tables must come from the same StreamsBuilder.")
+    if not callable(joiner):
+        raise TopologyError(f"KTable.{op}: joiner(value, other_value) must be callable")
+    builder = this._builder
+    store = None
+    if materialized is not None:
+        store = builder.store_spec(materialized, TABLE_MERGE_NAME)
+    merge = builder.named_or_generate(named, TABLE_MERGE_NAME)
+    this_name = builder.suffixed_or_generate(named, "-join-this", TABLE_JOINTHIS_NAME)
+    other_name = builder.suffixed_or_generate(named, "-join-other", TABLE_JOINOTHER_NAME)
+    if store is not None and store.key_serde is None:
+        from dataclasses import replace
+
+        store = replace(store, key_serde=this.key_serde)
+    builder.add_node(TableTableJoinNode(merge, (this.name, other.name), this_name=this_name, other_name=other_name,
+                                        joiner=joiner, left_outer=left_outer, right_outer=right_outer, store=store))
+    if store is not None:
+        return KTable(builder, merge, store.key_serde, store.value_serde)
+    return KTable(builder, merge, this.key_serde, None)
