@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import CorruptMessageError
@@ -22,6 +22,26 @@ SMALL_ARRAY = 64
 
 Decoder = Callable[[memoryview, int, int], tuple[dict[str, Any], int]]
 Encoder = Callable[[dict[str, Any], list[Any]], None]
+
+
+def _is_fixed(f: F) -> bool:
+    """A single fixed-width value: it can share one struct.Struct with its fixed-width neighbours."""
+    return not f.is_array and not f.is_struct and f.elem in FIXED
+
+
+def _runs(fields: list[F]) -> Iterator[list[F]]:
+    """The fields in order, consecutive fixed-width ones together (one Struct each run), others alone."""
+    run: list[F] = []
+    for f in fields:
+        if _is_fixed(f):
+            run.append(f)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [f]
+    if run:
+        yield run
 
 
 class _Gen:
@@ -163,25 +183,15 @@ class _Gen:
         tagged = [f for f in present if self.is_tagged(f)]
         var = {f.name: self.name("v") for f in present}
         body: list[str] = []
-        i = 0
-        while i < len(regular):
-            f = regular[i]
-            if not f.is_array and not f.is_struct and f.elem in FIXED:
-                group = [f]
-                while i + len(group) < len(regular):
-                    g = regular[i + len(group)]
-                    if g.is_array or g.is_struct or g.elem not in FIXED:
-                        break
-                    group.append(g)
-                fmt = "".join(FIXED[g.elem] for g in group)
-                s = self.struct(fmt)
-                names = ", ".join(var[g.name] for g in group)
-                body += [f"{ind}{names}, = {s}.unpack_from(buf, o)", f"{ind}o += {struct.calcsize('>' + fmt)}"]
-                body += [f"{ind}{var[g.name]} = _UUID(bytes={var[g.name]})" for g in group if g.elem == "uuid"]
-                i += len(group)
+        for run in _runs(regular):
+            if not _is_fixed(run[0]):
+                body += self.read_value(run[0], False, var[run[0].name], end, ind)
                 continue
-            body += self.read_value(f, False, var[f.name], end, ind)
-            i += 1
+            fmt = "".join(FIXED[g.elem] for g in run)
+            s = self.struct(fmt)
+            names = ", ".join(var[g.name] for g in run)
+            body += [f"{ind}{names}, = {s}.unpack_from(buf, o)", f"{ind}o += {struct.calcsize('>' + fmt)}"]
+            body += [f"{ind}{var[g.name]} = _UUID(bytes={var[g.name]})" for g in run if g.elem == "uuid"]
         if self.flexible:
             nt, tag, sz, te = (self.name(x) for x in ("nt", "tag", "sz", "te"))
             i2, i3 = ind + "    ", ind + "        "
@@ -285,25 +295,15 @@ class _Gen:
         regular = [f for f in present if not self.is_tagged(f)]
         tagged = sorted((f for f in present if self.is_tagged(f)), key=lambda g: g.tag or 0)
         body: list[str] = []
-        i = 0
-        while i < len(regular):
-            f = regular[i]
-            if not f.is_array and not f.is_struct and f.elem in FIXED:
-                group = [f]
-                while i + len(group) < len(regular):
-                    g = regular[i + len(group)]
-                    if g.is_array or g.is_struct or g.elem not in FIXED:
-                        break
-                    group.append(g)
-                s = self.struct("".join(FIXED[g.elem] for g in group))
-                args = ", ".join(f"_ub({self.get_expr(g, d)})" if g.elem == "uuid" else self.get_expr(g, d)
-                                 for g in group)
-                body += [f"{ind}b += {s}.pack({args})"]
-                i += len(group)
+        for run in _runs(regular):
+            if not _is_fixed(run[0]):
+                v = self.name("v")
+                body += [f"{ind}{v} = {self.get_expr(run[0], d)}"] + self.write_value(run[0], False, v, ind)
                 continue
-            v = self.name("v")
-            body += [f"{ind}{v} = {self.get_expr(f, d)}"] + self.write_value(f, False, v, ind)
-            i += 1
+            s = self.struct("".join(FIXED[g.elem] for g in run))
+            args = ", ".join(f"_ub({self.get_expr(g, d)})" if g.elem == "uuid" else self.get_expr(g, d)
+                             for g in run)
+            body += [f"{ind}b += {s}.pack({args})"]
         if self.flexible and not tagged:
             body += [f"{ind}b.append(0)"]
         elif self.flexible:
