@@ -1,5 +1,5 @@
 """TopologyTestDriver and its test topics: run a Topology in-process, deterministically, no broker, no threads.
-Imports processor, state, serdes, errors (and is imported by nothing but tests and the CLI)."""
+Imports processor, state, serdes, errors, and compiler.validate lazily for DSL topologies (imported only by tests and the CLI)."""
 from pystreams.testing.driver import TopologyTestDriver
 from pystreams.testing.facade import KeyValueStoreFacade
 from pystreams.testing.records import DriverClosedError, NoSuchElementError, TestRecord
