@@ -1,6 +1,6 @@
 """pystreams.broker.log: Kafka's segmented partition log (segments, sparse indexes, retention,
 compaction, recovery, producer/transaction state, checkpoints), in Kafka's file formats.
-Imports only pystreams.broker.protocol.record_batch and pystreams.errors."""
+Imports only pystreams.broker.protocol (record_batch, error_codes) and pystreams.errors."""
 from .config import LogConfig
 from .errors import (CorruptRecordError, InvalidConfigError, InvalidProducerEpochError,
                      InvalidRecordError, InvalidTimestampError, InvalidTopicError,

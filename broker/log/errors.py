@@ -1,86 +1,72 @@
-"""Storage errors as Kafka reports them: each carries Kafka's error code and whether a client
-may retry, so the server maps them to a response without a lookup table of its own."""
+"""Storage errors as Kafka reports them: each names its Kafka error code (protocol.error_codes, the
+one table of codes and retriability), so the server maps them to a response without a table of its own."""
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from pystreams.broker.protocol.error_codes import ErrorCode
 from pystreams.errors import PystreamsError
 
 
 class KafkaStorageError(PystreamsError):
-    """Base of errors the log raises on purpose; `.code` is Kafka's protocol error code."""
+    """Base of errors the log raises on purpose; `.code` is Kafka's protocol error code.
 
-    code: int = -1
-    retriable: bool = False
+    A subclass names its code as a class keyword (`error=ErrorCode.X`); `code` and `retriable` follow.
+    """
+
+    code: ClassVar[int] = int(ErrorCode.UNKNOWN_SERVER_ERROR)
+    retriable: ClassVar[bool] = ErrorCode.UNKNOWN_SERVER_ERROR.retriable
+
+    def __init_subclass__(cls, error: ErrorCode | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if error is not None:
+            cls.code = int(error)
+            cls.retriable = error.retriable
 
 
-class OffsetOutOfRangeError(KafkaStorageError):
+class OffsetOutOfRangeError(KafkaStorageError, error=ErrorCode.OFFSET_OUT_OF_RANGE):
     """The fetch offset is below the log start offset or beyond the log end offset."""
 
-    code = 1
+
+class CorruptRecordError(KafkaStorageError, error=ErrorCode.CORRUPT_MESSAGE):
+    """A batch fails its size or CRC-32C check; the client may resend."""
 
 
-class CorruptRecordError(KafkaStorageError):
-    """A batch fails its size or CRC-32C check (CORRUPT_MESSAGE); the client may resend."""
-
-    code = 2
-    retriable = True
+class RecordTooLargeError(KafkaStorageError, error=ErrorCode.MESSAGE_TOO_LARGE):
+    """A batch is larger than max.message.bytes."""
 
 
-class RecordTooLargeError(KafkaStorageError):
-    """A batch is larger than max.message.bytes (MESSAGE_TOO_LARGE)."""
-
-    code = 10
-
-
-class RecordListTooLargeError(KafkaStorageError):
-    """A produce payload is larger than a whole segment may hold (RECORD_LIST_TOO_LARGE)."""
-
-    code = 18
-
-
-class InvalidTimestampError(KafkaStorageError):
-    """A CreateTime timestamp lies outside message.timestamp.before/after.max.ms."""
-
-    code = 32
-
-
-class UnsupportedForMessageFormatError(KafkaStorageError):
-    """A batch uses a magic other than 2; only record batch v2 is stored."""
-
-    code = 43
-
-
-class KafkaStorageIOError(KafkaStorageError):
-    """The disk failed under the log (KAFKA_STORAGE_ERROR)."""
-
-    code = 56
-    retriable = True
-
-
-class InvalidRecordError(KafkaStorageError):
-    """A batch is well framed but its fields make no sense (INVALID_RECORD)."""
-
-    code = 87
-
-
-class InvalidConfigError(KafkaStorageError):
-    """A topic config value cannot be parsed (INVALID_CONFIG); the message names the key."""
-
-    code = 40
-
-
-class InvalidTopicError(KafkaStorageError):
+class InvalidTopicError(KafkaStorageError, error=ErrorCode.INVALID_TOPIC_EXCEPTION):
     """A topic name Kafka would refuse (legal: [a-zA-Z0-9._-], at most 249 characters)."""
 
-    code = 17
+
+class RecordListTooLargeError(KafkaStorageError, error=ErrorCode.RECORD_LIST_TOO_LARGE):
+    """A produce payload is larger than a whole segment may hold."""
 
 
-class OutOfOrderSequenceError(KafkaStorageError):
-    """An idempotent producer skipped sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER)."""
-
-    code = 45
+class InvalidTimestampError(KafkaStorageError, error=ErrorCode.INVALID_TIMESTAMP):
+    """A CreateTime timestamp lies outside message.timestamp.before/after.max.ms."""
 
 
-class InvalidProducerEpochError(KafkaStorageError):
-    """A producer wrote with an epoch older than the partition has seen (INVALID_PRODUCER_EPOCH)."""
+class InvalidConfigError(KafkaStorageError, error=ErrorCode.INVALID_CONFIG):
+    """A topic config value cannot be parsed; the message names the key."""
 
-    code = 47
+
+class UnsupportedForMessageFormatError(KafkaStorageError, error=ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT):
+    """A batch uses a magic other than 2; only record batch v2 is stored."""
+
+
+class OutOfOrderSequenceError(KafkaStorageError, error=ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER):
+    """An idempotent producer skipped sequence numbers."""
+
+
+class InvalidProducerEpochError(KafkaStorageError, error=ErrorCode.INVALID_PRODUCER_EPOCH):
+    """A producer wrote with an epoch older than the partition has seen."""
+
+
+class KafkaStorageIOError(KafkaStorageError, error=ErrorCode.KAFKA_STORAGE_ERROR):
+    """The disk failed under the log."""
+
+
+class InvalidRecordError(KafkaStorageError, error=ErrorCode.INVALID_RECORD):
+    """A batch is well framed but its fields make no sense."""
