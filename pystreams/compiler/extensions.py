@@ -10,9 +10,12 @@ from pystreams.compiler.processors.stateful.stream_aggregate import count_aggreg
 from pystreams.compiler.processors.windowed import KStreamWindowAggregate, KTableSuppressProcessorSupplier
 from pystreams.compiler.processors.windowed.suppress_buffer import SuppressionBufferBuilder
 from pystreams.dsl import windowed as dw
-from pystreams.dsl.windows import SlidingWindows, TimeWindows
+from pystreams.compiler.processors.windowed.session_aggregate import KStreamSessionWindowAggregate
+from pystreams.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
 from pystreams.errors import ConfigError, TopologyError
 from pystreams.graph import StoreSpec
+from pystreams.state.session import in_memory_session_store, persistent_session_store
+from pystreams.state.session import session_store_builder as ss_builder
 from pystreams.state.window import (in_memory_window_store, persistent_timestamped_window_store,
                                     timestamped_window_store_builder)
 
@@ -61,8 +64,59 @@ def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None
     return builder
 
 
+def session_store_builder(spec: StoreSpec, windows: SessionWindows, retention_ms: int | None,
+                          default_store_type: str) -> Any:
+    """Kafka's SessionStoreMaterializer: retention defaults to gap + grace."""
+    retention = windows.gap_ms + windows.grace_ms if retention_ms is None else retention_ms
+    if windows.gap_ms + windows.grace_ms > retention:
+        raise TopologyError(f"The retention period of the session store {spec.name} must be no smaller than the "
+                            f"session inactivity gap plus the grace period. Got gap=[{windows.gap_ms}], "
+                            f"grace=[{windows.grace_ms}], retention=[{retention}]")
+    store_type = (spec.store_type or default_store_type).lower().replace("_", "")
+    if spec.supplier is not None:
+        supplier = spec.supplier
+    elif store_type == "inmemory":
+        supplier = in_memory_session_store(spec.name, retention)
+    elif store_type == "rocksdb":
+        supplier = persistent_session_store(spec.name, retention)
+    else:
+        raise ConfigError(f"Unknown store type {spec.store_type or default_store_type!r} for store {spec.name}: "
+                          "use 'rocks_db' or 'in_memory' (default.dsl.store).")
+    builder = ss_builder(supplier, spec.key_serde, spec.value_serde)
+    if spec.logging_enabled:
+        builder.with_logging_enabled(dict(spec.log_config))
+    else:
+        builder.with_logging_disabled()
+    if spec.caching_enabled:
+        builder.with_caching_enabled()
+    return builder
+
+
+def _replay_session_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> None:
+    assert node.store is not None
+    if node.op == "count":
+        init, agg = count_initializer, count_aggregator
+
+        def merger(key: Any, one: Any, two: Any) -> Any:
+            return one + two
+    elif node.op == "reduce":
+        init, agg = _reduce_initializer, _reduce_aggregator(node.reducer)
+        aggregate = agg
+
+        def merger(key: Any, one: Any, two: Any) -> Any:
+            return aggregate(key, two, one)
+    else:
+        init, agg, merger = node.initializer, node.aggregator, node.merger
+    supplier = KStreamSessionWindowAggregate(node.windows, node.store.name, init, agg, merger, node.emit_strategy)
+    compiler.suppliers[node.name] = supplier
+    compiler.handles[node.name] = KTableHandle(supplier, node.name)
+
+
 def _replay_window_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> None:
     assert node.store is not None
+    if isinstance(node.windows, SessionWindows):
+        _replay_session_aggregate(node, compiler)
+        return
     if not isinstance(node.windows, TimeWindows):
         raise TopologyError(f"{node.name}: {type(node.windows).__name__} aggregations are not implemented yet "
                             "(TimeWindows are)")
@@ -81,8 +135,11 @@ def _write_window_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> No
     assert node.store is not None
     t = compiler.topology
     t.add_processor(node.name, compiler.suppliers[node.name], *node.parents)
-    t.add_state_store(window_store_builder(node.store, node.windows, node.retention_ms,
-                                           compiler.default_store_type), node.name)
+    if isinstance(node.windows, SessionWindows):
+        builder = session_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type)
+    else:
+        builder = window_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type)
+    t.add_state_store(builder, node.name)
     compiler.explain(node.name, f"windowed_by(...).{node.op}()",
                      "Materialized(key_serde=..., value_serde=...) to the windowed aggregation")
 

@@ -133,7 +133,7 @@ class RocksDBSegmentedWindowStore:
 
     def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[tuple[int, bytes]]:
         low, segments = self._search(time_from, time_to, forward)
-        lo, hi = to_store_key(key, low, 0), to_store_key(key, time_to, 0x7FFFFFFF)
+        lo, hi = to_store_key(key, max(0, low), 0), to_store_key(key, time_to, 0x7FFFFFFF)
         for segment in segments:
             pairs = segment.range(lo, hi) if forward else segment.reverse_range(lo, hi)
             for stored_key, value in pairs:
@@ -144,7 +144,7 @@ class RocksDBSegmentedWindowStore:
     def fetch_keys(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
                    forward: bool = True) -> WindowedPairs:
         low, segments = self._search(time_from, time_to, forward)
-        lo = None if key_from is None else to_store_key(key_from, low, 0)
+        lo = None if key_from is None else to_store_key(key_from, max(0, low), 0)
         hi = None if key_to is None else to_store_key(key_to, time_to, 0x7FFFFFFF)
         for segment in segments:
             if lo is None and hi is None:

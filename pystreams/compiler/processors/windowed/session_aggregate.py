@@ -1,0 +1,129 @@
+"""KStreamSessionWindowAggregate: SessionWindows count/reduce/aggregate into a session store (Kafka's semantics).
+
+For a record at ts: find the key's sessions ending at or after ts - gap and starting at or before ts + gap,
+merge them (merger(key, agg, session agg), from initializer()) into one window covering them and [ts, ts];
+if that window ends before stream time - grace - gap the record is late (dropped, counted); otherwise the
+merged sessions are removed (each forwarded as a tombstone, timestamp = its end) and the new aggregate is
+stored and forwarded with timestamp = the merged window's end. None keys are dropped.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from pystreams.compiler.processors.stateful._state_types import change
+from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
+from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
+                                                               KTableValueGetterSupplier)
+from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
+from pystreams.dsl.windows import EmitStrategy, SessionWindows
+from pystreams.errors import TopologyError
+from pystreams.processor import Processor, ProcessorContext, Record
+from pystreams.serdes.windowed import SessionWindow, Windowed
+from pystreams.state import ValueAndTimestamp
+
+LOG = logging.getLogger("pystreams.processors.windowed")
+
+
+class KStreamSessionWindowAggregate(KStreamAggProcessorSupplier):
+    """Supplier of the session aggregate; merger(key, agg1, agg2) combines sessions a record bridges."""
+
+    def __init__(self, windows: SessionWindows, store_name: str, initializer: Callable[[], Any],
+                 aggregator: Callable[[Any, Any, Any], Any], merger: Callable[[Any, Any, Any], Any],
+                 emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
+        if emit_strategy is EmitStrategy.ON_WINDOW_CLOSE:
+            raise TopologyError("EmitStrategy.on_window_close() for SessionWindows needs Kafka's time-ordered "
+                                "session store, which pystreams does not have yet; use suppress("
+                                "Suppressed.until_window_closes(...)) instead")
+        self.windows = windows
+        self.store_name = store_name
+        self.initializer = initializer
+        self.aggregator = aggregator
+        self.merger = merger
+        self.send_old_values = False
+
+    def enable_sending_old_values(self) -> None:
+        self.send_old_values = True
+
+    def __call__(self) -> Processor[Any, Any, Any, Any]:
+        return _SessionAggregateProcessor(self)
+
+    def view(self) -> KTableValueGetterSupplier:
+        return _SessionValueGetterSupplier(self.store_name)
+
+
+class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
+    def __init__(self, s: KStreamSessionWindowAggregate) -> None:
+        self.s = s
+        self.observed_stream_time = NO_TIMESTAMP
+        self.dropped_records = 0
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.context = context
+        self.store = context.get_state_store(self.s.store_name)
+        self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+
+    def _forward(self, key: Windowed[Any], old: Any, new: Any) -> None:
+        self.forwarder.maybe_forward(Record(key, change(new, old if self.s.send_old_values else None),
+                                            key.window.end))
+
+    def process(self, record: Record[Any, Any]) -> None:
+        s = self.s
+        if record.key is None:
+            log_skipped(self.context, "null key")
+            self.dropped_records += 1
+            record_dropped(self.context)
+            return
+        ts = record.timestamp
+        self.observed_stream_time = max(self.observed_stream_time, ts)
+        close_time = self.observed_stream_time - s.windows.grace_ms - s.windows.gap_ms
+        new_window = SessionWindow(ts, ts)
+        merged_window = new_window
+        agg = s.initializer()
+        merged = list(self.store.find_sessions(record.key, ts - s.windows.gap_ms, ts + s.windows.gap_ms))
+        for session, value in merged:
+            agg = s.merger(record.key, agg, value)
+            w = session.window
+            merged_window = SessionWindow(min(merged_window.start, w.start), max(merged_window.end, w.end))
+        if merged_window.end < close_time:
+            LOG.debug("Skipping record for expired window. timestamp=[%s] window=[%s,%s] expiration=[%s] "
+                      "streamTime=[%s]", ts, merged_window.start, merged_window.end, close_time,
+                      self.observed_stream_time)
+            self.dropped_records += 1
+            record_dropped(self.context)
+            return
+        if merged_window != new_window:
+            for session, value in merged:
+                self.store.remove(session)
+                self._forward(session, value, None)
+        agg = s.aggregator(record.key, record.value, agg)
+        key = Windowed(record.key, merged_window)
+        self.store.put(key, agg)
+        self._forward(key, None, agg)
+
+
+class _SessionValueGetter:
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+        self.store: Any = None
+
+    def init(self, context: ProcessorContext[Any, Any]) -> None:
+        self.store = context.get_state_store(self.store_name)
+
+    def get(self, windowed: Windowed[Any]) -> Any:
+        w = windowed.window
+        return ValueAndTimestamp.make(self.store.fetch_session(windowed.key, w.start, w.end), w.end)
+
+    def close(self) -> None:
+        pass
+
+
+class _SessionValueGetterSupplier(KTableValueGetterSupplier):
+    def __init__(self, store_name: str) -> None:
+        self.store_name = store_name
+
+    def get(self) -> KTableValueGetter:
+        return _SessionValueGetter(self.store_name)
+
+    def store_names(self) -> list[str]:
+        return [self.store_name]
