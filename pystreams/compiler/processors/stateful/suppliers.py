@@ -36,8 +36,8 @@ class KTableValueGetterSupplier(ABC):
         """The stores the getter reads: the processor that uses it must be connected to them."""
 
 
-class KTableProcessorSupplier(ABC):
-    """A processor supplier of Change records that is itself a KTable (filter, map_values, table aggregates)."""
+class _TableSupplier(ABC):
+    """A processor supplier whose output is a table: it makes processors and tells how to read it."""
 
     @abstractmethod
     def __call__(self) -> Processor[Any, Any, Any, Any]:
@@ -49,7 +49,11 @@ class KTableProcessorSupplier(ABC):
 
     @abstractmethod
     def view(self) -> KTableValueGetterSupplier:
-        """How downstream operators (joins) read this table's current values."""
+        """How downstream operators (joins, table lookups) read this table's current values."""
+
+
+class KTableProcessorSupplier(_TableSupplier):
+    """A processor supplier of Change records that is itself a KTable (filter, map_values, table aggregates)."""
 
     @abstractmethod
     def enable_sending_old_values(self, force_materialization: bool) -> bool:
@@ -59,20 +63,8 @@ class KTableProcessorSupplier(ABC):
         """
 
 
-class KStreamAggProcessorSupplier(ABC):
+class KStreamAggProcessorSupplier(_TableSupplier):
     """A stream aggregation (count/reduce/aggregate, later windowed ones): a KTable that always has a store."""
-
-    @abstractmethod
-    def __call__(self) -> Processor[Any, Any, Any, Any]:
-        """A fresh processor (ProcessorSupplier protocol)."""
-
-    def get(self) -> Processor[Any, Any, Any, Any]:
-        """Kafka's name for __call__."""
-        return self()
-
-    @abstractmethod
-    def view(self) -> KTableValueGetterSupplier:
-        """How downstream operators read the aggregate's current values."""
 
     @abstractmethod
     def enable_sending_old_values(self) -> None:
