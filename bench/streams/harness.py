@@ -43,6 +43,7 @@ class RunResult:
     latency_samples: int = 0
     outputs_read: int = 0
     error: str = ""
+    partial: bool = False              # timed out: records = inputs reflected in the outputs so far
     log: str = ""
 
     @property
@@ -154,6 +155,15 @@ class OutputWatcher(threading.Thread):
                 self._changed.wait(0.2)
         return True
 
+    def processed(self) -> int:
+        """Input records whose results are in the output so far (count/window: the sum of the
+        latest counts; stateless: outputs scaled by the pass rate of the filter)."""
+        with self._changed:
+            if self.expected.workload == "stateless":
+                total = self.expected.total or 1
+                return int(self.outputs * total / max(1, self.expected.outputs))
+            return sum(self.latest.values())
+
     def progress(self) -> str:
         if self.expected.workload == "stateless":
             return f"{self.outputs}/{self.expected.outputs} outputs"
@@ -248,8 +258,15 @@ def run_one(spec_for: "SpecFactory", system: str, workload: str, broker_name: st
             if process.poll() == NOT_AVAILABLE:
                 result.error = "not available: " + _last_line(log_path)
                 return result
-            why = (f"exited with {process.returncode}" if process.poll() is not None
-                   else watcher.error or f"timeout after {timeout:.0f} s")
+            if process.poll() is None and not watcher.error:  # a timeout: the rate so far
+                result.partial = True
+                result.records = min(records, watcher.processed())
+                result.seconds = time.monotonic() - t0
+                if watcher.first_output is not None:
+                    result.first_output = watcher.first_output - t0
+                result.error = f"timeout after {timeout:.0f} s ({watcher.progress()})"
+                return result
+            why = f"exited with {process.returncode}" if process.poll() is not None else watcher.error
             result.error = f"{why} ({watcher.progress()})"
             return result
         assert watcher.done_at is not None

@@ -22,6 +22,9 @@ def _ms(value: float | None) -> str:
 
 def line(r: RunResult) -> str:
     """A one-line summary of a run for the live log."""
+    if r.partial:
+        return (f"{r.broker:9} {r.workload:9} {r.system:13} ~{_rate(r.rate):>7} rec/s ({r.records} records "
+                f"done when stopped: {r.error}; log {r.log})")
     if r.error:
         return f"{r.broker:9} {r.workload:9} {r.system:13} FAILED: {r.error} (log {r.log})"
     return (f"{r.broker:9} {r.workload:9} {r.system:13} {_rate(r.rate):>8} rec/s in {r.seconds:6.2f} s "
@@ -48,6 +51,8 @@ def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str
                 r = index.get((broker, w, system))
                 if r is None:
                     cells += ["", ""]
+                elif r.partial:
+                    cells += [f"~{_rate(r.rate)} (timeout, {r.records:,} done)", "-"]
                 elif r.error:
                     cells += [f"failed: {r.error}", "-"]
                 else:
@@ -64,9 +69,20 @@ def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str
                 cells = []
                 for w in workloads:
                     ours, theirs = index.get((broker, w, "pystreams")), index.get((broker, w, system))
-                    cells.append(_ratio(ours.rate if ours else None, theirs.rate if theirs else None))
+                    approx = "~" if (ours and ours.partial) or (theirs and theirs.partial) else ""
+                    rate = _ratio(ours.rate if ours else None, theirs.rate if theirs else None)
+                    cells.append(approx + rate if rate != "-" else rate)
                     cells.append(_ratio(theirs.p99_ms if theirs else None, ours.p99_ms if ours else None))
                 out.write(f"| pystreams / {label} | " + " | ".join(cells) + " |\n")
+            for system, label in OTHERS:  # the same without start-up (first output -> done)
+                if system not in systems:
+                    continue
+                cells = []
+                for w in workloads:
+                    ours, theirs = index.get((broker, w, "pystreams")), index.get((broker, w, system))
+                    ok = ours and theirs and not ours.partial and not theirs.partial
+                    cells += [_ratio(ours.processing_rate, theirs.processing_rate) if ok else "-", ""]
+                out.write(f"| processing only: pystreams / {label} | " + " | ".join(cells) + " |\n")
     return out.getvalue()
 
 

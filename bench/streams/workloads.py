@@ -81,9 +81,11 @@ class Expected:
             raise ValueError(f"unknown workload {workload!r}; one of {', '.join(WORKLOADS)}")
         self.workload = workload
         self.outputs = 0
+        self.total = 0
         self.latest: Counter[str] = Counter()
 
     def add(self, records: list[InputRecord]) -> None:
+        self.total += len(records)
         for r in records:
             if self.workload == "stateless":
                 self.outputs += stateless(json.loads(r.value)) is not None

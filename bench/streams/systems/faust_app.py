@@ -64,7 +64,7 @@ def main() -> None:
     args = parse_args("faust")
     logging.basicConfig(level=logging.WARNING)
     app = build(args)
-    sys.argv = [sys.argv[0], "worker", "--loglevel", "warning", "--without-web"]
+    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
     app.main()
 
 
