@@ -7,7 +7,8 @@ fail/info (aborted or unknown). Readers log each polled record: partition, offse
 
 check() reports, as Jepsen's Kafka workload does: lost writes (inputs whose result is missing
 from the final committed log), duplicates (an input's result more than once), inconsistent
-offsets (one partition offset observed with two values), aborted reads (G1a: a read of a value
+offsets (one partition offset observed with two values), read duplicates (one reader
+seeing an input's result at two offsets), aborted reads (G1a: a read of a value
 written only by a transaction that did not commit), poll skips (a reader jumping over a
 committed offset it then never read) and non-monotonic polls/sends (offsets going backwards
 within one process's session on one partition)."""
@@ -54,6 +55,7 @@ def read_history(paths: Iterable[Path]) -> list[dict]:
 class Report:
     lost: list = field(default_factory=list)
     duplicates: dict = field(default_factory=dict)
+    read_duplicates: list = field(default_factory=list)  # one reader saw an input twice
     inconsistent_offsets: list = field(default_factory=list)
     aborted_reads: list = field(default_factory=list)
     poll_skips: list = field(default_factory=list)
@@ -91,12 +93,16 @@ def check(ops: list[dict], inputs: set[int],
     for offs in final_offsets.values():
         offs.sort()
     last_poll: dict[tuple[str, int, int], int] = {}
+    read_at: dict[tuple[str, int], tuple[int, int]] = {}  # (process, input) -> (p, offset)
     last_send: dict[tuple[str, int], int] = {}
     for op in ops:
         if op["f"] == "poll" and op["type"] == "ok":
             p, o, v = op["partition"], op["offset"], op["value"]
             if seen.setdefault((p, o), v) != v:
                 r.inconsistent_offsets.append((p, o, seen[(p, o)], v))
+            first = read_at.setdefault((op["process"], _input_of(v)), (p, o))
+            if first != (p, o):
+                r.read_duplicates.append((op["process"], _input_of(v), first, (p, o)))
             attempt = _attempt_of(v)
             if attempt in ended and attempt not in committed_attempts:
                 r.aborted_reads.append((p, o, v))
