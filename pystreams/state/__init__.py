@@ -5,6 +5,7 @@ from pystreams.state.api import (Change, KeyValue, KeyValueIterator, KeyValueSto
 from pystreams.state.builder import KeyValueStoreBuilder, StoreBuilder, TimestampedKeyValueStoreBuilder
 from pystreams.state.queryable import QueryableStoreTypes
 from pystreams.state.stores import KeyValueBytesStoreSupplier, Stores
+from pystreams.state.session import MeteredSessionStore, SessionBytesStoreSupplier, SessionStoreBuilder
 from pystreams.state.window import (MeteredTimestampedWindowStore, MeteredWindowStore, TimestampedWindowStoreBuilder,
                                     WindowBytesStoreSupplier, WindowStoreBuilder)
 
@@ -13,5 +14,5 @@ __all__ = [
     "QueryableStoreTypes", "RestoreCallback", "StateStore", "StoreBuilder", "Stores", "TimestampedKeyValueStore",
     "TimestampedKeyValueStoreBuilder", "ValueAndTimestamp",
     "MeteredTimestampedWindowStore", "MeteredWindowStore", "TimestampedWindowStoreBuilder", "WindowBytesStoreSupplier",
-    "WindowStoreBuilder",
+    "WindowStoreBuilder", "MeteredSessionStore", "SessionBytesStoreSupplier", "SessionStoreBuilder",
 ]

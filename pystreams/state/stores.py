@@ -94,3 +94,21 @@ class Stores:
         from pystreams.state.window import stores as ws
         return ws.timestamped_window_store_builder(supplier, key_serde, value_serde)
 
+    # ---- session stores (issue 5; pystreams.state.session)
+    @staticmethod
+    def persistent_session_store(name: str, retention_period: Any) -> Any:
+        """RocksDB session store, segments by session end dropped whole after retention."""
+        from pystreams.state import session
+        return session.persistent_session_store(name, retention_period)
+
+    @staticmethod
+    def in_memory_session_store(name: str, retention_period: Any) -> Any:
+        """In-memory session store."""
+        from pystreams.state import session
+        return session.in_memory_session_store(name, retention_period)
+
+    @staticmethod
+    def session_store_builder(supplier: Any, key_serde: Any = None, value_serde: Any = None) -> Any:
+        """A builder for SessionStore[K, V]."""
+        from pystreams.state import session
+        return session.session_store_builder(supplier, key_serde, value_serde)
