@@ -40,10 +40,10 @@ def test_each_anomaly_is_reported():
     assert r.nonmonotonic_polls == [("r", 0, 2, 2)]
     assert r.nonmonotonic_sends == [("w", 0, 5, 4)]
     assert r.read_duplicates == []  # 9:x is the only read of input 9
+    assert not r.valid
 
 
 def test_a_reader_seeing_an_input_twice_is_reported():
     final = [(0, 0, "1:a"), (0, 1, "1:b")]
     ops = _txn("a") + _txn("b") + [_poll(0, 0, "1:a"), _poll(0, 1, "1:b")]
     assert check(ops, {1}, final).read_duplicates == [("r", 1, (0, 0), (0, 1))]
-    assert not r.valid
