@@ -36,18 +36,7 @@ from pystreams.serdes.records.build import (
     resolve_fields,
 )
 from pystreams.serdes.records.fields import ValidationError
-from pystreams.serdes.records.field_classes import (  # PEP 681 field specifiers for type checkers
-    BooleanField,
-    BytesField,
-    CharField,
-    DatetimeField,
-    DecimalField,
-    FieldDescriptor,
-    FloatField,
-    IntegerField,
-    NumberField,
-    StringField,
-)
+from pystreams.serdes.records import field_classes as _fc  # PEP 681 field specifiers for type checkers
 from pystreams.serdes.records.options import RecordOptions
 from pystreams.serdes.records.dumping import build_json_repr
 from pystreams.serdes.records.fastjson import json_decoder
@@ -101,9 +90,9 @@ def _defining_frame() -> Any:
     return frame
 
 
-@dataclass_transform(field_specifiers=(FieldDescriptor, BooleanField, NumberField, IntegerField,
-                                       FloatField, DecimalField, CharField, StringField,
-                                       BytesField, DatetimeField))
+@dataclass_transform(field_specifiers=(_fc.FieldDescriptor, _fc.BooleanField, _fc.NumberField,
+                                       _fc.IntegerField, _fc.FloatField, _fc.DecimalField, _fc.CharField,
+                                       _fc.StringField, _fc.BytesField, _fc.DatetimeField))
 class Record:
     """Base class of typed records; subclass it with type-annotated fields."""
 
