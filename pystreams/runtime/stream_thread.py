@@ -169,6 +169,8 @@ class StreamThread(threading.Thread):
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions lost (session timeout): another member may own them already; close without committing."""
+        log.warning("%s: partitions lost (this member was dropped from the group): closing %d tasks without "
+                    "committing", self.name, len(self.tasks))
         self.rebalancing = True
         self._abort_transaction()
         self._close_tasks(clean=False)
