@@ -33,6 +33,38 @@ def _random_records(seed: int, n: int, nulls: bool = True) -> list[tuple[Any, An
     return out
 
 
+def _table(records: list[tuple[Any, Any, int]]) -> dict[str, int]:
+    """The input table's end state: the last non-None value per key (None deletes)."""
+    table: dict[str, int] = {}
+    for key, value, _ in records:
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    return table
+
+
+def _last_per_key(got: list[tuple[Any, Any, int]]) -> dict[str, Any]:
+    """The output table's end state: the last value sent per key (tombstones included, as None)."""
+    return {key: value for key, value, _ in got}
+
+
+def _aggregate_model(records: list[tuple[Any, Any, int]]) -> dict[str, str]:
+    """topologies.table_group_by's string aggregate replayed: '-old' to the old group, then '+new' to the new."""
+    table: dict[str, int] = {}
+    aggs: dict[str, str] = {}
+    for key, value, _ in records:
+        old = table.get(key)
+        if old is not None:
+            aggs[str(old % 5)] = (aggs.get(str(old % 5), "") + f"-{old}")[-30:]
+        if value is None:
+            table.pop(key, None)
+        else:
+            aggs[str(value % 5)] = (aggs.get(str(value % 5), "") + f"+{value}")[-30:]
+            table[key] = value
+    return aggs
+
+
 @pytest.mark.parametrize("caching", [True, False])
 def test_stream_aggregations_emit_one_update_per_valid_record(caching: bool) -> None:
     records = _random_records(1, 200)
@@ -63,15 +95,8 @@ def test_table_filter_map_values(caching: bool, materialize_source: bool, materi
     got = _drive(topologies.table_filter_map(caching, materialize_source, materialize_filter), records,
                  {"out": Serdes.Long()})["out"]
     # the end state of the output table is the model's, whatever tombstones were sent on the way
-    table: dict[str, int] = {}
-    for key, value, _ in records:
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    final: dict[str, Any] = {}
-    for key, value, _ in got:
-        final[key] = value
+    table = _table(records)
+    final = _last_per_key(got)
     assert {k: v for k, v in final.items() if v is not None} == {k: v * 10 for k, v in table.items() if v % 2 == 0}
     if materialize_source or (materialize_filter and caching):
         # old values flow (or the filter's cache drops deletes of absent keys): no tombstone for an absent key
@@ -90,21 +115,14 @@ def test_table_group_by_through_the_repartition_topic(caching: bool, op: str) ->
     records = [(k, v, ts) for k, v, ts in _random_records(3, 200) if k is not None]
     serde = Serdes.String() if op == "aggregate" else Serdes.Long()
     got = _drive(topologies.table_group_by(caching, op), records, {"out": serde})["out"]
-    table: dict[str, int] = {}
-    for key, value, _ in records:
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    final: dict[str, Any] = {}
-    for key, value, _ in got:
-        final[key] = value
+    final = _last_per_key(got)
     groups: dict[str, list[int]] = {}
-    for v in table.values():
+    for v in _table(records).values():
         groups.setdefault(str(v % 5), []).append(v)
     if op == "count":
         assert {g: c for g, c in final.items() if c} == {g: len(vs) for g, vs in groups.items()}
-    elif op == "reduce":
-        assert all(final[g] == sum(vs) for g, vs in groups.items())
-    else:
+    elif op == "reduce":  # a group emptied by the subtractor stays, at 0
         assert set(groups) <= set(final)
+        assert final == {g: sum(groups.get(g, [])) for g in final}
+    else:  # every subtract/add the repartition sent, in order: subtract the old value, then add the new
+        assert final == _aggregate_model(records)
