@@ -87,6 +87,13 @@ class KGroupedStream(Generic[K, V]):
         return self._build(processor, AggregateNode(processor, (), op="aggregate", store=store,
                                                     initializer=initializer, aggregator=aggregator))
 
+    def windowed_by(self, windows: Any) -> Any:
+        """Aggregate per window: TimeWindows/SlidingWindows -> TimeWindowedKStream, SessionWindows ->
+        SessionWindowedKStream (pystreams.dsl.windowed)."""
+        from pystreams.dsl import windowed
+
+        return windowed.windowed_by(self, windows)
+
     def _store(self, materialized: Materialized[Any, Any], prefix: str, value_default: Any) -> StoreSpec:
         store = self._builder.store_spec(materialized, prefix)
         if store.key_serde is None:

@@ -282,5 +282,39 @@ class KStream(Generic[K, V]):
         self._builder.add_node(TableOpNode(name, (parent,), op="to_table", store=store))
         return KTable(self._builder, name, key_serde, value_serde)
 
-    # join operations (stream-stream, stream-table, stream-globaltable) arrive with the join engineer.
+    # ---------------------------------------------------------------- joins (pystreams.dsl.joins)
+    def join(self, other: Any, joiner_or_selector: Callable[..., Any], windows_or_joiner: Any = None,
+             options: Any = None) -> KStream[K, Any]:
+        """Inner join with a KStream (joiner, JoinWindows[, StreamJoined]), a KTable (joiner[, Joined]) or a
+        GlobalKTable (key_selector(key, value), joiner[, name])."""
+        return self._join(other, joiner_or_selector, windows_or_joiner, options, left=False, outer=False)
+
+    def left_join(self, other: Any, joiner_or_selector: Callable[..., Any], windows_or_joiner: Any = None,
+                  options: Any = None) -> KStream[K, Any]:
+        """Left join: every record of this stream produces output, joined with None when unmatched."""
+        return self._join(other, joiner_or_selector, windows_or_joiner, options, left=True, outer=False)
+
+    def outer_join(self, other: KStream[K, Any], joiner: Callable[..., Any], windows: Any,
+                   stream_joined: Any = None) -> KStream[K, Any]:
+        """Outer join of two streams within JoinWindows (unmatched records of either side are emitted)."""
+        if not isinstance(other, KStream):
+            raise TopologyError("KStream.outer_join: only a KStream can be outer-joined (Kafka has no "
+                                "stream-table outer join); use left_join for a KTable.")
+        return self._join(other, joiner, windows, stream_joined, left=True, outer=True)
+
+    def _join(self, other: Any, first: Any, second: Any, third: Any, left: bool, outer: bool) -> KStream[K, Any]:
+        from pystreams.dsl import joins
+        from pystreams.dsl.ktable import GlobalKTable, KTable
+
+        op = "outer_join" if outer else "left_join" if left else "join"
+        if isinstance(other, KStream):
+            if second is None:
+                raise TopologyError(f"KStream.{op}(KStream) needs JoinWindows, e.g. "
+                                    "JoinWindows.of_time_difference_with_no_grace(timedelta(minutes=5)).")
+            return joins.stream_stream_join(self, other, first, second, third, left, outer)
+        if isinstance(other, KTable):
+            return joins.stream_table_join(self, other, first, second, left)
+        if isinstance(other, GlobalKTable):
+            return joins.stream_global_table_join(self, other, first, second, named_of(third), left)
+        raise TopologyError(f"KStream.{op}: expected a KStream, KTable or GlobalKTable, got {other!r}.")
 

@@ -126,6 +126,34 @@ class KTable(Generic[K, V]):
             return stream.select_key(mapper)
         return stream
 
+    def join(self, other: KTable[K, Any], joiner: Callable[[V, Any], VR], named: Any = None,
+             materialized: Any = None) -> KTable[K, VR]:
+        """Inner join of two tables on their keys: joiner(value, other_value)."""
+        return self._join(other, joiner, named, materialized, False, False)
+
+    def left_join(self, other: KTable[K, Any], joiner: Callable[[V, Any], VR], named: Any = None,
+                  materialized: Any = None) -> KTable[K, VR]:
+        """Left join of two tables (other_value None when the key is missing there)."""
+        return self._join(other, joiner, named, materialized, True, False)
+
+    def outer_join(self, other: KTable[K, Any], joiner: Callable[[Any, Any], VR], named: Any = None,
+                   materialized: Any = None) -> KTable[K, VR]:
+        """Outer join of two tables (either value may be None)."""
+        return self._join(other, joiner, named, materialized, True, True)
+
+    def _join(self, other: Any, joiner: Any, named: Any, materialized: Any, left: bool,
+              outer: bool) -> KTable[K, Any]:
+        from pystreams.dsl import joins
+
+        name_arg, mat = _split(named, materialized)
+        return joins.table_table_join(self, other, joiner, name_arg, mat, left, outer)
+
+    def suppress(self, suppressed: Any) -> KTable[K, V]:
+        """Hold back updates (e.g. Suppressed.until_window_closes(...)) as Kafka's suppress does."""
+        from pystreams.dsl import windowed
+
+        return windowed.suppress(self, suppressed)
+
     def group_by(self, selector: Callable[[K, V], tuple[KR, VR]],
                  grouped: Grouped[KR, VR] | None = None) -> KGroupedTable[KR, VR]:
         """Re-key rows with selector(key, value) -> (new_key, new_value) for a table aggregation."""

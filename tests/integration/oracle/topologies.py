@@ -142,6 +142,20 @@ def grouped_reuse_interleaved(b: StreamsBuilder) -> None:
     gt.reduce(lambda x, y: x, lambda x, y: x)
 
 
+def dsl_joins_windows(b: StreamsBuilder) -> None:
+    from datetime import timedelta
+
+    from pystreams import JoinWindows, TimeWindows
+
+    s, o, t = b.stream("a"), b.stream("b"), b.table("t")
+    s.join(o, lambda v1, v2: v1, JoinWindows.of_time_difference_with_no_grace(timedelta(seconds=5))).to("x")
+    s.left_join(t, lambda v1, v2: v1).to("y")
+    s.group_by_key().windowed_by(TimeWindows.of_size_with_no_grace(timedelta(minutes=1))).count()
+    t.join(b.table("t2"), lambda x, y: x).to_stream().to("z")
+    s.outer_join(o, lambda v1, v2: v1,
+                 JoinWindows.of_time_difference_and_grace(timedelta(seconds=3), timedelta(seconds=1))).to("w")
+
+
 def named_everything(b: StreamsBuilder) -> None:
     (b.stream("in", Consumed.as_("src")).filter(lambda k, v: True, Named("f"))
      .select_key(lambda k, v: v, Named("sk"))
@@ -172,6 +186,7 @@ CASES: dict[str, tuple[Callable[[StreamsBuilder], None], dict[str, str] | None]]
     "pattern_count_named": (pattern_count_named, None),
     "grouped_reuse": (grouped_reuse, None),
     "grouped_reuse_interleaved": (grouped_reuse_interleaved, None),
+    "dsl_joins_windows": (dsl_joins_windows, None),
     "named_everything": (named_everything, None),
 }
 

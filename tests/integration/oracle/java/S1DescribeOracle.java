@@ -159,6 +159,18 @@ public class S1DescribeOracle {
                 gt.reduce((x, y) -> x, (x, y) -> x);
                 return null;
             }
+            case "dsl_joins_windows": {
+                KStream<Object, Object> s = b.stream("a");
+                KStream<Object, Object> o = b.stream("b");
+                KTable<Object, Object> t = b.table("t");
+                s.join(o, (v1, v2) -> v1, JoinWindows.ofTimeDifferenceWithNoGrace(java.time.Duration.ofSeconds(5))).to("x");
+                s.leftJoin(t, (v1, v2) -> v1).to("y");
+                s.groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(java.time.Duration.ofMinutes(1))).count();
+                t.join(b.table("t2"), (x, y) -> x).toStream().to("z");
+                s.outerJoin(o, (v1, v2) -> v1, JoinWindows.ofTimeDifferenceAndGrace(java.time.Duration.ofSeconds(3),
+                                                                                    java.time.Duration.ofSeconds(1))).to("w");
+                return null;
+            }
             case "named_everything": {
                 b.stream("in", Consumed.as("src")).filter((k, v) -> true, Named.as("f"))
                     .selectKey((k, v) -> v, Named.as("sk"))
