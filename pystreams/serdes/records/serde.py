@@ -2,7 +2,7 @@
 and what a Faust app with the same model reads."""
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pystreams.errors import SerdeError
 from pystreams.serdes.base import Headers, Serde, SerializationError
