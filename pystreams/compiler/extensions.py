@@ -10,6 +10,7 @@ from pystreams.compiler.processors.stateful.stream_aggregate import count_aggreg
 from pystreams.compiler.processors.windowed import KStreamWindowAggregate, KTableSuppressProcessorSupplier
 from pystreams.compiler.processors.windowed.suppress_buffer import SuppressionBufferBuilder
 from pystreams.dsl import windowed as dw
+from pystreams.compiler.processors.windowed.sliding_aggregate import KStreamSlidingWindowAggregate
 from pystreams.compiler.processors.windowed.session_aggregate import KStreamSessionWindowAggregate
 from pystreams.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
 from pystreams.errors import ConfigError, TopologyError
@@ -117,16 +118,19 @@ def _replay_window_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> N
     if isinstance(node.windows, SessionWindows):
         _replay_session_aggregate(node, compiler)
         return
-    if not isinstance(node.windows, TimeWindows):
-        raise TopologyError(f"{node.name}: {type(node.windows).__name__} aggregations are not implemented yet "
-                            "(TimeWindows are)")
+    if not isinstance(node.windows, (TimeWindows, SlidingWindows)):
+        raise TopologyError(f"{node.name}: cannot aggregate over {node.windows!r}")
     if node.op == "count":
         init, agg = count_initializer, count_aggregator
     elif node.op == "reduce":
         init, agg = _reduce_initializer, _reduce_aggregator(node.reducer)
     else:
         init, agg = node.initializer, node.aggregator
-    supplier = KStreamWindowAggregate(node.windows, node.store.name, init, agg, node.emit_strategy)
+    supplier: Any
+    if isinstance(node.windows, SlidingWindows):
+        supplier = KStreamSlidingWindowAggregate(node.windows, node.store.name, init, agg, node.emit_strategy)
+    else:
+        supplier = KStreamWindowAggregate(node.windows, node.store.name, init, agg, node.emit_strategy)
     compiler.suppliers[node.name] = supplier
     compiler.handles[node.name] = KTableHandle(supplier, node.name)
 

@@ -121,8 +121,9 @@ class TimeWindowedKStream:
               named: Named | str | None = None) -> KTable[Any, int]:
         """Records per key and window (None keys are dropped)."""
         mat, name = _split(materialized, named)
-        if mat is not None and mat.store_name is None:
-            self._builder.new_store_name(AGGREGATE_NAME)  # Kafka burns an index here (count(Materialized))
+        if mat is not None and mat.store_name is None and not isinstance(self.windows, SlidingWindows):
+            # Kafka's Time/SessionWindowedKStreamImpl.count(Materialized) burns an index (sliding does not)
+            self._builder.new_store_name(AGGREGATE_NAME)
         return self._do("count", name, mat or Materialized(), AGGREGATE_NAME, _long_serde())
 
     def reduce(self, reducer: Callable[[Any, Any], Any], materialized: Materialized[Any, Any] | Named | str | None = None,
