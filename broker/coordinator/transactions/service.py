@@ -66,8 +66,8 @@ class TransactionService:
         self.machine = TransactionCoordinator(self._next_producer_id,
                                               _conf(state, "transaction.max.timeout.ms"))
         self.partitions = 0
-        #: producer id -> (offsets partition, [(key, value)]) of TxnOffsetCommits not yet ended
-        self.pending_offsets: dict[int, tuple[int, list[tuple[bytes, bytes]]]] = {}
+        #: (producer id, offsets partition) -> [(key, value)] of TxnOffsetCommits not yet ended
+        self.pending_offsets: dict[tuple[int, int], list[tuple[bytes, bytes]]] = {}
         self._ticker: asyncio.Task[None] | None = None
 
     @classmethod
@@ -120,8 +120,8 @@ class TransactionService:
                 h = batch.header
                 if h.producer_id in ongoing and h.is_transactional and not h.is_control \
                         and h.base_offset >= ongoing[h.producer_id]:
-                    entry = self.pending_offsets.setdefault(h.producer_id, (p, []))
-                    entry[1].extend((r.key, r.value) for r in read_records(batch.buf)
+                    entry = self.pending_offsets.setdefault((h.producer_id, p), [])
+                    entry.extend((r.key, r.value) for r in read_records(batch.buf)
                                     if r.key is not None and r.value is not None)
 
     # --- running ------------------------------------------------------------------------------
@@ -193,13 +193,10 @@ class TransactionService:
         self.run(self.machine.complete(markers, now), now)
 
     def _end_offsets(self, producer_id: int, partition: int, commit: bool, now: int) -> None:
-        held = self.pending_offsets.get(producer_id)
-        if held is None or held[0] != partition:
-            return
-        del self.pending_offsets[producer_id]
+        held = self.pending_offsets.pop((producer_id, partition), None)
         group = getattr(self.state, "coordinator", None)
-        if commit and group is not None:
-            for key, value in held[1]:
+        if held and commit and group is not None:
+            for key, value in held:
                 group.machine.replay(key, value, now)
 
     # --- requests -----------------------------------------------------------------------------
@@ -246,8 +243,7 @@ class TransactionService:
                             transactional=True)
         self.state.partition_log(OFFSETS_TOPIC, p).append(memoryview(batch), now_ms=now,
                                                           origin="coordinator")
-        held = self.pending_offsets.setdefault(pid, (p, []))
-        held[1].extend(recs)
+        self.pending_offsets.setdefault((pid, p), []).extend(recs)
         return NONE
 
 
@@ -283,7 +279,7 @@ def mark_unstable(state: Any, group_id: str, topics: list[dict]) -> list[dict]:
     if svc is None or not svc.pending_offsets:
         return topics
     pending: set[tuple[str, int]] = set()
-    for _, recs in svc.pending_offsets.values():
+    for recs in svc.pending_offsets.values():
         for key, _ in recs:
             parsed = group_records.decode_key(key)
             if isinstance(parsed, group_records.OffsetKey) and parsed.group == group_id:
