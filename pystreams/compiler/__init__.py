@@ -11,9 +11,9 @@ from pystreams.dsl.builder import register_compiler
 register_compiler(compile_graph)
 
 try:  # windows and joins (issue 5) register their node writers on import
-    from pystreams.compiler import extensions as _extensions  # noqa: F401
+    import pystreams.compiler.extensions  # noqa: F401
 except ImportError:  # pragma: no cover - only while that room is being built
-    _extensions = None
+    pass
 
 __all__ = ["InternalTopic", "Node", "ProcessorNode", "SinkNode", "SourceNode", "SubTopology",
            "Topology", "TopologyDescription", "TopologyException", "compile_graph", "store_builder"]
