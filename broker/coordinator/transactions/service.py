@@ -149,8 +149,11 @@ class TransactionService:
                 log.exception("aborting timed-out transactions failed")
 
     def abort_timed_out(self) -> int:
-        """Abort (and fence) every transaction past its timeout; returns how many."""
+        """Abort (and fence) every transaction past its timeout; returns how many. Also
+        retries the markers of a completion that failed half-way (e.g. a full disk)."""
         now = self.state.clock_ms()
+        for markers in self.machine.pending_completions():
+            self._finish(markers, now)
         steps = self.machine.expire(now)
         for step in steps:
             log.info("transaction timed out", extra={"transactional_id":
