@@ -65,14 +65,18 @@ class DeserializationExceptionHandler(Protocol):
     def configure(self, configs: Mapping[str, Any]) -> None: ...
 
 
+def _log_failure(level: int, context: ErrorHandlerContext, record: ConsumerRecord, exception: Exception) -> None:
+    """Kafka's log line for a record that could not be deserialized (both built-in handlers write it)."""
+    log.log(level, "Exception caught during Deserialization, taskId: %s, topic: %s, partition: %s, offset: %s",
+            context.task_id, record.topic, record.partition, record.offset, exc_info=exception, stacklevel=2)
+
+
 class LogAndContinueExceptionHandler:
     """Log a warning and skip the record: for topics where a bad record must not stop the app."""
 
     def handle(self, context: ErrorHandlerContext, record: ConsumerRecord,
                exception: Exception) -> DeserializationHandlerResponse:
-        log.warning("Exception caught during Deserialization, taskId: %s, topic: %s, "
-                    "partition: %s, offset: %s", context.task_id, record.topic, record.partition,
-                    record.offset, exc_info=exception)
+        _log_failure(logging.WARNING, context, record, exception)
         return DeserializationHandlerResponse.CONTINUE
 
     def configure(self, configs: Mapping[str, Any]) -> None:
@@ -84,9 +88,7 @@ class LogAndFailExceptionHandler:
 
     def handle(self, context: ErrorHandlerContext, record: ConsumerRecord,
                exception: Exception) -> DeserializationHandlerResponse:
-        log.error("Exception caught during Deserialization, taskId: %s, topic: %s, "
-                  "partition: %s, offset: %s", context.task_id, record.topic, record.partition,
-                  record.offset, exc_info=exception)
+        _log_failure(logging.ERROR, context, record, exception)
         return DeserializationHandlerResponse.FAIL
 
     def configure(self, configs: Mapping[str, Any]) -> None:
