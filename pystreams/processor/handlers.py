@@ -30,13 +30,18 @@ class ProcessingExceptionHandler(Protocol):
     def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse: ...
 
 
+def _log_failure(level: int, context: ErrorHandlerContext, exception: Exception) -> None:
+    """Kafka's log line for a processor that raised (both built-in handlers write it)."""
+    log.log(level, "Exception caught during message processing, processor node: %s, taskId: %s, source topic: %s, "
+            "source partition: %s, source offset: %s", context.processor_node_id, context.task_id,
+            context.topic, context.partition, context.offset, exc_info=exception, stacklevel=2)
+
+
 class LogAndFailProcessingExceptionHandler:
     """Log and stop (the default): a failing processor never loses records silently."""
 
     def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse:
-        log.error("Exception caught during message processing, processor node: %s, taskId: %s, source topic: %s, "
-                  "source partition: %s, source offset: %s", context.processor_node_id, context.task_id,
-                  context.topic, context.partition, context.offset, exc_info=exception)
+        _log_failure(logging.ERROR, context, exception)
         return ProcessingHandlerResponse.FAIL
 
     def configure(self, configs: Mapping[str, Any]) -> None:
@@ -47,9 +52,7 @@ class LogAndContinueProcessingExceptionHandler:
     """Log a warning and skip the record: for apps where one bad record must not stop processing."""
 
     def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse:
-        log.warning("Exception caught during message processing, processor node: %s, taskId: %s, source topic: "
-                    "%s, source partition: %s, source offset: %s", context.processor_node_id, context.task_id,
-                    context.topic, context.partition, context.offset, exc_info=exception)
+        _log_failure(logging.WARNING, context, exception)
         return ProcessingHandlerResponse.CONTINUE
 
     def configure(self, configs: Mapping[str, Any]) -> None:
