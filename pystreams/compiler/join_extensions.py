@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pystreams.compiler import copartition
 from pystreams.compiler.processors import stateless as sl
 from pystreams.compiler.processors.joins import (KStreamGlobalKTableJoin, KStreamJoinWindow, KStreamKStreamJoin,
                                                  KStreamKTableJoin, OuterJoinStoreBuilder, TimeTrackerSupplier)
@@ -72,6 +73,7 @@ def _write_stream_stream(node: dj.StreamStreamJoinNode, compiler: Any) -> None:
         if not node.logging_enabled:
             outer.with_logging_disabled()
         t.add_state_store(outer, node.this_name, node.other_name)
+    copartition.register(compiler, this_windowed, other_windowed)
     fix = "StreamJoined.with_(key_serde, value_serde, other_value_serde) to the join"
     for name in (node.this_name, node.other_name):
         compiler.explain(name, "KStream.join(KStream)", fix)
@@ -93,6 +95,7 @@ def _write_stream_table(node: dj.StreamTableJoinNode, compiler: Any) -> None:
     t.add_processor(node.name, supplier, *node.parents)
     if node.global_store is None:
         t.connect_processor_and_state_stores(node.name, *supplier.store_names())
+        copartition.register(compiler, node.parents[0], node.table)
 
 
 dw.register_writer("JoinWindowedNode", _replay_windowed, _write_windowed)
@@ -135,6 +138,7 @@ def _write_table_table(node: dj.TableTableJoinNode, compiler: Any) -> None:
     t.add_processor(node.name, compiler.suppliers[node.name], node.this_name, node.other_name)
     t.connect_processor_and_state_stores(node.this_name, *join_this.store_names())
     t.connect_processor_and_state_stores(node.other_name, *join_other.store_names())
+    copartition.register(compiler, this_table, other_table)
     if node.store is not None:
         t.add_state_store(compiler.store_builder(node.store), node.name)
 
