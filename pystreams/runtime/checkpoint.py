@@ -68,8 +68,9 @@ def delete_checkpoint(task_dir: str) -> None:
 class TaskDirLock:
     """An exclusive flock on `<task_dir>/.lock`: one process at a time owns a task's state."""
 
-    def __init__(self, task_dir: str) -> None:
+    def __init__(self, task_dir: str, lock_name: str = LOCK_FILE) -> None:
         self.task_dir = task_dir
+        self.lock_name = lock_name
         self._file: IO[str] | None = None
 
     def try_lock(self) -> bool:
@@ -77,7 +78,7 @@ class TaskDirLock:
         if self._file is not None:
             return True
         os.makedirs(self.task_dir, exist_ok=True)
-        f = open(os.path.join(self.task_dir, LOCK_FILE), "a+", encoding="utf-8")
+        f = open(os.path.join(self.task_dir, self.lock_name), "a+", encoding="utf-8")
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -97,3 +98,29 @@ class TaskDirLock:
     @property
     def locked(self) -> bool:
         return self._file is not None
+
+
+PROCESS_FILE = "kafka-streams-process-metadata"
+
+
+def claim_process_id(app_dir: str) -> tuple[str, TaskDirLock | None]:
+    """The process id kept in `<state.dir>/<app>/kafka-streams-process-metadata` (Kafka's JSON file), so a
+    restarted instance reuses its transactional.id and fences its own crashed predecessor at once. When another
+    live process holds the directory (instances sharing state.dir) a fresh random id is used instead."""
+    import json
+    import uuid
+
+    lock = TaskDirLock(app_dir, lock_name=".process-metadata.lock")
+    if not lock.try_lock():
+        return str(uuid.uuid4()), None
+    path = os.path.join(app_dir, PROCESS_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            process_id = str(json.load(f)["processId"])
+    except (OSError, ValueError, KeyError, TypeError):
+        process_id = str(uuid.uuid4())
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"processId": process_id}, f)
+        os.replace(tmp, path)
+    return process_id, lock

@@ -91,6 +91,7 @@ class KafkaStreams:
         self.errors: list[BaseException] = []
         self.global_state: Any = None
         self._server: Any = None
+        self._process_lock: Any = None
         self._assignments: Any = None
         if getattr(topology, "logical_graph", None) is not None:
             from pystreams.compiler.validate import check_serdes
@@ -153,7 +154,11 @@ class KafkaStreams:
         admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
-        os.makedirs(os.path.join(self.config.state_dir, self.config.application_id), exist_ok=True)
+        app_dir = os.path.join(self.config.state_dir, self.config.application_id)
+        os.makedirs(app_dir, exist_ok=True)
+        from pystreams.runtime.checkpoint import claim_process_id
+
+        self.process_id, self._process_lock = claim_process_id(app_dir)
         self._set_state(State.REBALANCING)
         if self.topology.global_subtopology_nodes():
             from pystreams.runtime.global_state import GlobalStateManager
@@ -204,6 +209,9 @@ class KafkaStreams:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if stopped and self._process_lock is not None:
+            self._process_lock.unlock()
+            self._process_lock = None
         if stopped:
             if self._state is State.PENDING_SHUTDOWN:
                 self._set_state(State.NOT_RUNNING)

@@ -1,0 +1,66 @@
+"""An exactly_once_v2 word count killed (SIGKILL) again and again at random moments while input streams in,
+restarted each time on the same state dir: the read_committed output has every count exactly once."""
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import pytest
+
+from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
+                                               supports_transactions, unique, word_counts)
+from tests.integration.runtime.instances import APP, ROOT, Instance
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+KILLS = 6
+LINES = 3000
+
+
+def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    if not supports_transactions(bootstrap):
+        pytest.xfail("this broker does not support transactions yet (issue 6)")
+    rng = random.Random(2026)
+    app_id, source, sink = unique("wc-kills"), unique("text"), unique("counts")
+    create_topics(bootstrap, 3, source, sink)
+    script = tmp_path / "wc_app.py"
+    script.write_text(APP)
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
+             "consumer.session.timeout.ms": "6000"}
+    lines = random_lines(55, LINES)
+    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 100], s)
+                                              or time.sleep(0.15) for s in range(0, LINES, 100)])
+    started: list[Instance] = []
+
+    def start() -> Instance:
+        instance = Instance(script, bootstrap, app_id, tmp_path / "state", env, extra)
+        started.append(instance)
+        return instance
+    try:
+        current = start()
+        feeder.start()
+        for _ in range(KILLS):
+            deadline = time.monotonic() + 60
+            while current.tasks() < 6:  # running with all tasks again
+                assert current.proc.poll() is None and time.monotonic() < deadline, current.output(20)
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.2, 1.5))
+            current.kill()
+            current = start()
+        feeder.join(120)
+        expected = word_counts(lines)
+        total = sum(expected.values())
+        records = read_all(bootstrap, sink, total, timeout=180, isolation="read_committed")
+        records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
+        per_word: dict[str, list[int]] = {}
+        for key, value in records:
+            per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
+        assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
+        assert current.stop() == 0, current.output(20)
+    finally:
+        for instance in started:
+            instance.kill()
