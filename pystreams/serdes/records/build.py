@@ -150,13 +150,7 @@ def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:
         strict_expr = load_expr if d.coerce else name
         if d.has_default:
             params.append(f"{name}=None")
-            default = d.default
-            if d.default_factory is not None or isinstance(default, _MUTABLE):
-                ns[f"_d_{name}"] = d.make_default
-                default_expr = f"_d_{name}()"
-            else:
-                ns[f"_d_{name}"] = default
-                default_expr = f"_d_{name}"
+            default_expr = _default_expr(name, d, ns)
             strict_body.append(f"        __d__[{name!r}] = {default_expr} if {name} is None "
                                f"else {strict_expr}")
             data_body.append(f"        __d__[{name!r}] = {default_expr} if {name} is None "
@@ -173,12 +167,28 @@ def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:
              "            _unexpected(self, kwargs)",
              *strict_body,
              "    else:",
-             *data_body]  # unknown keys in data are ignored (Faust kept them as attributes)
+             *data_body,  # unknown keys in data are ignored (Faust kept them as attributes)
+             *_after_fields(cls, options)]
+    return _compile("__init__", lines, ns, cls)
+
+
+def _default_expr(name: str, d: FieldDescriptor, ns: dict[str, Any]) -> str:
+    """The expression for field `name`'s default, its value put in `ns` (a factory call when it is mutable)."""
+    if d.default_factory is not None or isinstance(d.default, _MUTABLE):
+        ns[f"_d_{name}"] = d.make_default
+        return f"_d_{name}()"
+    ns[f"_d_{name}"] = d.default
+    return f"_d_{name}"
+
+
+def _after_fields(cls: type, options: RecordOptions) -> list[str]:
+    """What runs once every field is set: the class's __post_init__, then validation when asked for."""
+    lines: list[str] = []
     if hasattr(cls, "__post_init__"):
         lines.append("    self.__post_init__()")
     if options.validation:
         lines.append("    self.validate_or_raise()")
-    return _compile("__init__", lines, ns, cls)
+    return lines
 
 
 def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], Any]
@@ -196,13 +206,7 @@ def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], A
         if loader is not None:
             ns[f"_l_{name}"] = loader
         if d.has_default:
-            default = d.default
-            if d.default_factory is not None or isinstance(default, _MUTABLE):
-                ns[f"_d_{name}"] = d.make_default
-                default_expr = f"_d_{name}()"
-            else:
-                ns[f"_d_{name}"] = default
-                default_expr = f"_d_{name}"
+            default_expr = _default_expr(name, d, ns)
             value = f"_l_{name}(v)" if loader is not None else "v"
             body += [f"    v = data.get({key!r})",
                      f"    __d__[{name!r}] = {default_expr} if v is None else {value}"]
@@ -222,12 +226,9 @@ def build_fast_loader(cls: type, options: RecordOptions, slow: Callable[[Any], A
              "        return _slow(data)",
              "    self = _new(_cls)",
              "    __d__ = self.__dict__",
-             *body]
-    if hasattr(cls, "__post_init__"):
-        lines.append("    self.__post_init__()")
-    if options.validation:
-        lines.append("    self.validate_or_raise()")
-    lines.append("    return self")
+             *body,
+             *_after_fields(cls, options),
+             "    return self"]
     return _compile("from_data", lines, ns, cls)
 
 
