@@ -9,7 +9,8 @@ turn before the next load starts, so a change in machine load hits both alike; e
 first gets an unmeasured warm-up (the JVM's JIT; same load for ours). --pread adds our
 broker with the pread fetch path (PYSTREAMS_FETCH_SENDFILE=0) as a third system; --profile ends
 with a cProfile pass of our broker under the Java produce + consume loads and prints where its
-time goes. Not a test: it prints numbers (docs/benchmarks.md records them), it never fails on
+time goes. --repeat K runs each load K times (systems interleaved) and tables the median;
+--loads fetch skips the produce rows except the one that writes the topic fetch reads. Not a test: it prints numbers (docs/benchmarks.md records them), it never fails on
 them.
 """
 from __future__ import annotations
@@ -70,6 +71,14 @@ def _loads(records: int, size: int, partitions: int
             ("fetch, confluent-kafka consumer", consume("confluent"), "fetch")]
 
 
+def _median(results: list[Result]) -> Result | None:
+    """The run with the median MB/s (its latencies with it), or None if every run failed."""
+    if not results:
+        return None
+    ordered = sorted(results, key=lambda r: r.mb_per_s)
+    return ordered[len(ordered) // 2]
+
+
 def _fmt(r: Result | None) -> str:
     return "failed" if r is None else f"{r.mb_per_s:.1f}"
 
@@ -121,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--partitions", type=int, default=6)
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per load and system, interleaved; the table shows the median")
+    ap.add_argument("--loads", nargs="+", choices=["produce", "fetch"],
+                    default=["produce", "fetch"])
     ap.add_argument("--pread", action="store_true", help="add ours with the pread fetch path")
     ap.add_argument("--profile", action="store_true", help="end with a cProfile pass of ours")
     ap.add_argument("--warmup", type=int, default=100_000,
@@ -149,21 +162,27 @@ def main(argv: list[str] | None = None) -> int:
                 loads.java_consume(system.bootstrap_servers, topic, args.warmup)
         print(f"warmed up ({args.warmup} records each)", flush=True)
         rows: list[tuple[str, dict[str, Result | None]]] = []
-        for name, load, _kind in _loads(args.records, args.size, args.partitions):
-            results: dict[str, Result | None] = {}
-            for system in systems:
-                try:
-                    results[system.name] = load(system.bootstrap_servers, run_id)
-                except Exception as exc:  # report and go on: a benchmark prints, never stops
-                    print(f"  {system.name}: {name} failed: {exc}", flush=True)
-                    results[system.name] = None
-                r = results[system.name]
-                if r is not None:
+        for index, (name, load, kind) in enumerate(_loads(args.records, args.size,
+                                                           args.partitions)):
+            if kind not in args.loads and index != 0:  # load 0 writes what fetch reads
+                continue
+            # produce loads write a new topic per repeat; fetch loads re-read the same one
+            repeats = args.repeat if kind in args.loads else 1
+            runs: dict[str, list[Result]] = {s.name: [] for s in systems}
+            for attempt in range(repeats):
+                for system in systems:
+                    rid = run_id if attempt == 0 or kind == "fetch" else f"{run_id}r{attempt}"
+                    try:
+                        r = load(system.bootstrap_servers, rid)
+                    except Exception as exc:  # report and go on: a benchmark never stops
+                        print(f"  {system.name}: {name} failed: {exc}", flush=True)
+                        continue
+                    runs[system.name].append(r)
                     print(f"  {name:46} {system.name:16} {r.mb_per_s:8.1f} MB/s"
                           + (f"  p50 {r.p50_ms:.0f} ms p99 {r.p99_ms:.0f} ms"
                              if r.p50_ms is not None else "") + (f"  ({r.note})" if r.note
                                                                  else ""), flush=True)
-            rows.append((name, results))
+            rows.append((name, {n: _median(rs) for n, rs in runs.items()}))
     finally:
         for system in systems:
             system.stop()
