@@ -21,6 +21,7 @@ from .config import LONG_MAX, LogConfig
 from .errors import KafkaStorageIOError, OffsetOutOfRangeError
 from .index import CorruptIndexError
 from .loader import load_segments
+from .producer_snapshot import list_snapshots, read_snapshot, snapshot_path, write_snapshot
 from .producer_state import ProducerStateManager
 from .segment import INT32_MAX, LogSegment
 from .transactions import (AbortedTxn, append_txn_index, marker_type, read_txn_index,
@@ -207,6 +208,7 @@ class PartitionLog:
                                 created_ms=self._now_ms() if now_ms is None else now_ms)
         self.segments.append(new)
         self._dir_dirty = True
+        write_snapshot(self.dir, new.base_offset, self.producer_state)  # as Kafka does at roll
         return new
 
     # ---- flush --------------------------------------------------------------------------
@@ -357,7 +359,19 @@ class PartitionLog:
 
     def _load_producer_state(self) -> None:
         """Rebuild producer and transaction state from the batch headers, and each segment's
-        .txnindex from what the log says (repairing one a crash left behind)."""
+        .txnindex from what the log says (repairing one a crash left behind); then add the
+        producers of the newest readable snapshot at or below the log end whose batches are
+        all gone (retention deleted them; Kafka keeps them until they expire). A snapshot past
+        a truncated tail is removed."""
+        leo = self.log_end_offset
+        snapshot = None
+        for offset in reversed(list_snapshots(self.dir)):
+            if offset > leo:
+                snapshot_path(self.dir, offset).unlink(missing_ok=True)
+                continue
+            snapshot = read_snapshot(self.dir, offset)
+            if snapshot is not None:
+                break
         for seg in self.segments:
             before = len(self.aborted)
             for pos, h in seg.all_headers():
@@ -369,6 +383,9 @@ class PartitionLog:
             found = self.aborted[before:]
             if read_txn_index(seg.txnindex_path) != found:
                 write_txn_index(seg.txnindex_path, found)
+        if snapshot is not None:
+            for pid, entry in snapshot.producers.items():
+                self.producer_state.producers.setdefault(pid, entry)
 
     # ---- retention ----------------------------------------------------------------------
 
@@ -430,6 +447,10 @@ class PartitionLog:
             self.retire_file(seg.delete_files(), now)
         if self.segments[0].base_offset > self._log_start_offset:
             self._set_log_start_offset(self.segments[0].base_offset)
+        snapshots = list_snapshots(self.dir)  # keep those of live segments, and the newest
+        for offset in snapshots[:-1]:
+            if offset < self.segments[0].base_offset:
+                snapshot_path(self.dir, offset).unlink(missing_ok=True)
         self.aborted = [e for e in self.aborted if e.last_offset >= self.segments[0].base_offset]
         return len(doomed)
 
@@ -478,6 +499,8 @@ class PartitionLog:
         if self.closed:
             return
         self.flush()
+        if self.dir.exists() and self.log_end_offset not in list_snapshots(self.dir):
+            write_snapshot(self.dir, self.log_end_offset, self.producer_state)
         for seg in self.segments:
             seg.close()
         self._reap(0, force=True)
@@ -487,6 +510,8 @@ class PartitionLog:
         """Close and remove every segment file (DeleteTopics)."""
         for seg in self.segments:
             seg.delete_files().close()
+        for offset in list_snapshots(self.dir):
+            snapshot_path(self.dir, offset).unlink(missing_ok=True)
         self.segments = []
         self._reap(0, force=True)
         self.closed = True

@@ -4,10 +4,11 @@ answered with its original offsets instead of being stored twice, a gap in seque
 refused (OUT_OF_ORDER_SEQUENCE_NUMBER) and a fenced epoch is refused (INVALID_PRODUCER_EPOCH);
 and the open transactions, whose first offsets hold the last stable offset back.
 
-The state is rebuilt on open from the batch headers in the log (no .snapshot files: header
-scans are cheap), and producers whose last write is older than producer.id.expiration.ms, or
-lies wholly below the log start offset, are forgotten, after which any sequence is accepted
-again (as Kafka does when the state is gone)."""
+The state is snapshotted at every segment roll and on close (producer_snapshot.py) and rebuilt
+on open from the newest snapshot plus the batch headers after it. Producers whose last write is
+older than producer.id.expiration.ms are forgotten, after which any sequence is accepted again
+(as Kafka does when the state is gone); retention deleting a producer's batches does not forget
+it (KAFKA-7190), so its retries stay recognised."""
 from __future__ import annotations
 
 from collections import deque
@@ -137,11 +138,10 @@ class ProducerStateManager:
         return None
 
     def remove_expired(self, now_ms: int, expiration_ms: int, log_start_offset: int) -> int:
-        """Forget producers idle for producer.id.expiration.ms or wholly deleted by retention."""
+        """Forget producers idle for producer.id.expiration.ms (`log_start_offset` is kept for
+        the callers; retention alone never forgets a producer)."""
         doomed = [pid for pid, e in self.producers.items()
-                  if pid not in self.ongoing and (e.last_timestamp < now_ms - expiration_ms
-                                                  or (e.batches
-                                                      and e.last_offset < log_start_offset))]
+                  if pid not in self.ongoing and e.last_timestamp < now_ms - expiration_ms]
         for pid in doomed:
             del self.producers[pid]
         return len(doomed)
