@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.integration.conformance_clients.wire import Wire
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PARTITIONS = 3
 PER_PARTITION = 3000  # ~3 MiB per partition: far more than a loopback socket buffer holds

@@ -26,7 +26,8 @@ from tests.integration.conformance_clients.producers import (
     CODEC_IDS, CODECS, Produced, headers_of, parse_key, produce_all, value_of)
 from tests.integration.conformance_clients.wire import Wire
 
-pytestmark = pytest.mark.integration
+# reference: the Java console producer runs against both brokers
+pytestmark = [pytest.mark.integration, pytest.mark.reference, pytest.mark.slow]
 
 N = int(os.environ.get("PYSTREAMS_CONFORMANCE_RECORDS", "100000"))
 PARTITIONS = 6
