@@ -10,8 +10,8 @@ first gets an unmeasured warm-up (the JVM's JIT; same load for ours). --pread ad
 broker with the pread fetch path (PYSTREAMS_FETCH_SENDFILE=0) as a third system; --profile ends
 with a cProfile pass of our broker under the Java produce + consume loads and prints where its
 time goes. --repeat K runs each load K times (systems interleaved) and tables the median;
---loads fetch skips the produce rows except the one that writes the topic fetch reads. Not a test: it prints numbers (docs/benchmarks.md records them), it never fails on
-them.
+--loads fetch skips the produce rows except the one that writes the topic fetch reads.
+Not a test: it prints numbers (docs/benchmarks.md records them), it never fails on them.
 """
 from __future__ import annotations
 
