@@ -11,9 +11,12 @@ import typing
 import uuid
 from collections import abc as cabc
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from pystreams.serdes.records.fields import parse_iso8601, to_decimal
+
+if TYPE_CHECKING:
+    from pystreams.serdes.records.record import Record
 
 Converter = Callable[[Any], Any]
 
@@ -36,8 +39,9 @@ def unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def is_record_type(tp: Any) -> bool:
-    return isinstance(tp, type) and getattr(tp, "_pystreams_record_", False)
+def is_record_type(tp: Any) -> TypeGuard[type[Record]]:
+    """Whether `tp` is a Record class (by its marker, so no import of record.py is needed)."""
+    return isinstance(tp, type) and bool(getattr(tp, "_pystreams_record_", False))
 
 
 def related_records(tp: Any) -> set[type]:
@@ -91,11 +95,11 @@ class _Builder:
         if not isinstance(tp, type):
             return None
         if is_record_type(tp):
-            if self.polymorphic and not tp.__is_abstract__:  # type: ignore[attr-defined]
+            if self.polymorphic and not tp.__is_abstract__:
                 from pystreams.serdes.records.registry import maybe_model_from
 
                 return lambda v: maybe_model_from(v, (tp,), tp)
-            return tp._from_data_field  # type: ignore[no-any-return,attr-defined]
+            return tp._from_data_field
         return self._scalar(tp)
 
     def _user(self, tp: Any) -> Converter | None:

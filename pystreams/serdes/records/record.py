@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 from typing_extensions import Self, dataclass_transform
 
@@ -104,6 +104,11 @@ class Record:
     _pending_: ClassVar[bool] = False
     _frame_: ClassVar[Any] = None
     _input_translate_fields: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]]
+    # set per class by make_final:
+    _model_init: ClassVar[Callable[..., None]]
+    _json_repr_: ClassVar[Callable[..., Any]]
+    _field_names_: ClassVar[tuple[str, ...]]
+    _fast_from_data_: ClassVar[Callable[[Any], Any] | None]
 
     def __init_subclass__(cls, serializer: str | None = None, namespace: str | None = None,
                           include_metadata: bool | None = None, isodates: bool | None = None,
@@ -176,26 +181,26 @@ class Record:
         init = build_init(cls, options)
         if cls.__dict__.get("__init__") in (None, Record.__pending_init__):
             cls.__init__ = init  # type: ignore[method-assign]
-        cls._model_init = init  # type: ignore[attr-defined]
+        cls._model_init = init
         cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign,assignment]
-        cls._json_repr_ = build_json_repr(cls, options)  # type: ignore[attr-defined]
+        cls._json_repr_ = build_json_repr(cls, options)
         cls._input_translate_fields = staticmethod(  # type: ignore[assignment]
             build_input_translation(options))
         if options.frozen:
             cls.__setattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
             cls.__delattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
-        cls._field_names_ = tuple(options.fields)  # type: ignore[attr-defined]
+        cls._field_names_ = tuple(options.fields)
         fast = None
         if cls.__dict__.get("__init__") is init:  # no user __init__: load without calling it
             fast = build_fast_loader(cls, options, lambda data: cls._load_slow(data, cls))
-        cls._fast_from_data_ = fast  # type: ignore[attr-defined]
+        cls._fast_from_data_ = fast
         cls._pending_ = False
         cls._frame_ = None  # resolved: do not keep the defining scope alive
 
     def __pending_init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         cls.make_final()
-        cls._model_init(self, *args, **kwargs)  # type: ignore[attr-defined]
+        cls._model_init(self, *args, **kwargs)
 
     def __abstract_init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(E_ABSTRACT.format(name=type(self).__name__))
@@ -209,7 +214,7 @@ class Record:
 
     # -- loading ------------------------------------------------------------------------------------
     @classmethod
-    def _maybe_namespace(cls, data: Any, *, preferred_type: type | None = None) -> type | None:
+    def _maybe_namespace(cls, data: Any, *, preferred_type: type | None = None) -> type[Record] | None:
         """The class a payload's ``__faust`` namespace selects, under Faust's rules: only for an
         abstract target type, or when the named model allows blessed keys / polymorphism."""
         ns = namespace_of(data)
@@ -223,7 +228,7 @@ class Record:
                 raise SerdeError(f"no Record class is registered for namespace {ns!r}: "
                                  f"import the module that defines it before loading")
             return None
-        opts = model._options  # type: ignore[attr-defined]
+        opts = model._options
         if type_is_abstract or opts.allow_blessed_key or opts.polymorphic_fields:
             return model
         return None
@@ -256,13 +261,14 @@ class Record:
             raise SerdeError(f"{cls.__name__}.from_data needs a mapping, "
                              f"got {type(data).__name__}: {data!r:.80}")
         target = cls._maybe_namespace(data, preferred_type=preferred_type or cls) or cls
-        if target.__is_abstract__:  # type: ignore[attr-defined]
+        if target.__is_abstract__:
             raise SerdeError(f"cannot load abstract {target.__name__} from data without a "
                              f"{BLESSED_KEY!r} namespace naming a concrete Record")
-        if target._pending_:  # type: ignore[attr-defined]
-            target.make_final()  # type: ignore[attr-defined]
-        data = target._input_translate_fields(dict(data))  # type: ignore[attr-defined]
-        return target(**data, __strict__=False)  # type: ignore[no-any-return]
+        if target._pending_:
+            target.make_final()
+        data = target._input_translate_fields(dict(data))
+        # an abstract cls loads whichever registered model the payload's namespace names
+        return target(**data, __strict__=False)  # type: ignore[return-value]
 
     @classmethod
     def _from_data_field(cls, data: Any) -> Any:
@@ -271,7 +277,7 @@ class Record:
             return data
         if cls.__is_abstract__:
             model = cls._maybe_namespace(data)
-            return model.from_data(data) if model else data  # type: ignore[attr-defined]
+            return model.from_data(data) if model else data
         return cls.from_data(data, preferred_type=cls)
 
     @classmethod
@@ -315,7 +321,7 @@ class Record:
         codec = serializer or self._options.serializer
         try:
             if codec is None or codec == "json":  # the generated JSON-ready representation
-                return codecs.dumps("json", self._json_repr_())  # type: ignore[attr-defined]
+                return codecs.dumps("json", self._json_repr_())
             return codecs.dumps(codec, self.to_representation())
         except SerdeError:
             raise
@@ -336,7 +342,7 @@ class Record:
 
     def _field_values(self) -> dict[str, Any]:
         d = self.__dict__
-        return {name: d[name] for name in self._field_names_ if name in d}  # type: ignore[attr-defined]
+        return {name: d[name] for name in self._field_names_ if name in d}
 
     # -- validation ---------------------------------------------------------------------------------
     def validate(self) -> list[ValidationError]:
@@ -363,21 +369,21 @@ class Record:
     # -- comparison ---------------------------------------------------------------------------------
     def _key(self) -> tuple[Any, ...]:
         d = self.__dict__
-        return tuple(d.get(n) for n in self._field_names_)  # type: ignore[attr-defined]
+        return tuple(d.get(n) for n in self._field_names_)
 
-    def _comparable(self, other: Any) -> bool:
+    def _comparable(self, other: object) -> TypeGuard[Record]:
         return isinstance(other, Record) and (isinstance(other, type(self))
                                               or isinstance(self, type(other)))
 
     def __eq__(self, other: object) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     def __ne__(self, other: object) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() != other._key()  # type: ignore[attr-defined]
+        return self._key() != other._key()
 
     def __lt__(self, other: Any) -> bool:
         if not self._comparable(other):
@@ -404,7 +410,7 @@ class Record:
 
     def __repr__(self) -> str:
         d = self.__dict__
-        shown = ", ".join(f"{n}={d[n]!r}" for n in self._field_names_ if n in d)  # type: ignore[attr-defined]
+        shown = ", ".join(f"{n}={d[n]!r}" for n in self._field_names_ if n in d)
         return f"<{type(self).__name__}: {shown}>"
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -4,10 +4,13 @@ named, so data can never make us import or call anything else."""
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pystreams.serdes.records.record import Record
 
 #: namespace -> Record class; every concrete Record registers itself when defined.
-registry: MutableMapping[str, type] = {}
+registry: MutableMapping[str, type[Record]] = {}
 
 BLESSED_KEY = "__faust"
 
@@ -26,18 +29,18 @@ def maybe_model(arg: Any) -> Any:
     """A Record if ``arg`` is a payload naming a registered model, else ``arg`` unchanged."""
     ns = namespace_of(arg)
     model = registry.get(ns) if ns is not None else None
-    return model.from_data(arg) if model is not None else arg  # type: ignore[attr-defined]
+    return model.from_data(arg) if model is not None else arg
 
 
-def maybe_model_from(value: Any, candidates: Iterable[type], fallback: type) -> Any:
+def maybe_model_from(value: Any, candidates: Iterable[type], fallback: type[Record]) -> Any:
     """For ``A | B`` fields of Records: the candidate the payload names, else ``fallback``."""
     if value is None or getattr(value, "_pystreams_record_", False):
         return value
     ns = namespace_of(value)
     model = registry.get(ns) if ns is not None else None
     if model is not None and any(issubclass(model, c) for c in candidates):
-        return model.from_data(value, preferred_type=model)  # type: ignore[attr-defined]
-    return fallback._from_data_field(value)  # type: ignore[attr-defined]
+        return model.from_data(value, preferred_type=model)
+    return fallback._from_data_field(value)
 
 
 _BLESSED: set[bytes] = set()
