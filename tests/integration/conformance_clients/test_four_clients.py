@@ -169,31 +169,39 @@ def test_group_reads_every_record_once_and_resumes_after_a_member_leaves(
         for c in members.values():
             c.subscribe(topics)
         # phase 1: three members share the 24 partitions and read a third of the records
+        everything = {(t, p) for t in topics for p in range(PARTITIONS)}
+
+        def owned() -> dict[str, set[tuple[str, int]]]:
+            return {n: {(tp.topic, tp.partition) for tp in c.assignment()}
+                    for n, c in members.items()}
+
+        def stable() -> bool:  # every member owns partitions and together exactly all of them
+            now = owned()
+            return all(now.values()) and set().union(*now.values()) == everything and \
+                sum(map(len, now.values())) == len(everything)
+
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and (
-                len(reader.seen) < total // 3 or min(reader.by_member[n] for n in members) == 0):
+                len(reader.seen) < total // 3 or min(reader.by_member[n] for n in members) == 0
+                or not stable()):
             for name, c in members.items():
                 reader.poll(name, c)
         assert all(reader.by_member[n] > 0 for n in members), dict(reader.by_member)
-        assignments = {n: {(tp.topic, tp.partition) for tp in c.assignment()}
-                       for n, c in members.items()}
-        assert all(assignments.values()), f"a member has no partitions: {assignments}"
-        assert set().union(*assignments.values()) == {(t, p) for t in topics
-                                                      for p in range(PARTITIONS)}
-        assert sum(map(len, assignments.values())) == len(topics) * PARTITIONS
+        assignments = owned()
+        assert stable(), f"the three members do not share the partitions: {assignments}"
 
         # phase 2: "c" leaves; "a" and "b" take over its partitions from its commits
         leaver = members.pop("c")
-        left_partitions = [TopicPartition(t, p) for t, p in assignments["c"]]
-        committed = {(tp.topic, tp.partition): tp.offset
-                     for tp in leaver.committed(left_partitions, timeout=10)}
-        leaver.close()
+        try:
+            left_partitions = [TopicPartition(t, p) for t, p in assignments["c"]]
+            committed = {(tp.topic, tp.partition): tp.offset
+                         for tp in leaver.committed(left_partitions, timeout=10)}
+        finally:
+            leaver.close()
         reader.leave_done = True
-        everything = {(t, p) for t in topics for p in range(PARTITIONS)}
 
         def covered() -> bool:  # the survivors' rebalance has completed
-            owned = [{(tp.topic, tp.partition) for tp in c.assignment()} for c in members.values()]
-            return set().union(*owned) == everything
+            return set().union(*owned().values()) == everything
 
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and (len(reader.seen) < total or not covered()):
