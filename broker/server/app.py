@@ -72,8 +72,10 @@ class Broker:
         self.port = await self._server.start()
         state.host, state.port = cfg.advertised(self.port)
         service.start()
-        from pystreams.broker.coordinator.transactions.service import TransactionService
-        TransactionService.of(state).start()  # loads __transaction_state, aborts timed-out txns
+        from pystreams.broker.coordinator.transactions.service import (TRANSACTION_STATE_TOPIC,
+                                                                       TransactionService)
+        if TRANSACTION_STATE_TOPIC in metadata.topics:  # else created on first transactional use
+            TransactionService.of(state)  # replays it, finishes prepared txns, starts its timer
         self._timers.append(asyncio.get_running_loop().create_task(self._housekeeping()))
         if cfg.props.get("log.cleaner.enable", "true").strip().lower() == "true":
             from pystreams.broker.server.log_cleaner import run_cleaner

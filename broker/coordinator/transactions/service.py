@@ -72,12 +72,18 @@ class TransactionService:
 
     @classmethod
     def of(cls, state: Any) -> "TransactionService":
-        """The broker's transaction coordinator, created and loaded on first use."""
+        """The broker's transaction coordinator, created and loaded on first use (creating
+        `__transaction_state` then, as Kafka does), its timer started when a loop runs."""
         svc = getattr(state, "txn", None)
         if svc is None:
             svc = cls(state)
             svc.load()
             state.txn = svc
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop (unit tests drive it synchronously)
+                return svc
+            svc.start()
         return svc
 
     def _next_producer_id(self) -> int:
