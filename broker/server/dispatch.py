@@ -54,7 +54,7 @@ class Dispatcher:
                 return self._api_versions_fallback(header)
             codec = protocol.SUPPORTED_VERSIONS.get(api_key)
             if api_key not in HANDLERS and codec is not None and codec[0] <= version <= codec[1]:
-                # An API Kafka has and we do not serve (e.g. transactions): answer it with
+                # An API Kafka has and we do not serve (e.g. UpdateFeatures): answer it with
                 # UNSUPPORTED_VERSION so the client fails fast instead of waiting on a socket.
                 return protocol.encode_response(header, {"error_code": UNSUPPORTED_VERSION,
                                                          "throttle_time_ms": 0})
