@@ -22,8 +22,8 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
 
-    key: Any = property(itemgetter(0), doc="The record key.")  # type: ignore[assignment]
-    value: Any = property(itemgetter(1), doc="The record value.")  # type: ignore[assignment]
+    key: Any = property(itemgetter(0), doc="The record key.")
+    value: Any = property(itemgetter(1), doc="The record value.")
     timestamp: int = property(itemgetter(2), doc="Event time in ms.")  # type: ignore[assignment]
     headers: Headers = property(itemgetter(3), doc="(key, value) header pairs.")  # type: ignore[assignment]
 
@@ -34,7 +34,7 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
         return tuple(self)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return type(other) is type(self) and tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
@@ -66,8 +66,8 @@ class Record(_RecordBase, Generic[K, V]):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        key: K  # type: ignore[assignment]
-        value: V  # type: ignore[assignment]
+        key: K
+        value: V
 
         def __new__(cls, key: K, value: V, timestamp: int = 0, headers: Headers = EMPTY_HEADERS
                     ) -> Record[K, V]: ...
@@ -80,7 +80,7 @@ class Record(_RecordBase, Generic[K, V]):
 
     def with_key(self, key: K2) -> Record[K2, V]:
         """A copy with another key (Kafka's Record#withKey)."""
-        return tuple.__new__(Record, (key, self[1], self[2], self[3]))  # type: ignore[return-value]
+        return tuple.__new__(Record, (key, self[1], self[2], self[3]))
 
 
 class FixedKeyRecord(_RecordBase, Generic[K, V]):
@@ -89,8 +89,8 @@ class FixedKeyRecord(_RecordBase, Generic[K, V]):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        key: K  # type: ignore[assignment]
-        value: V  # type: ignore[assignment]
+        key: K
+        value: V
 
         def __new__(cls, key: K, value: V, timestamp: int = 0, headers: Headers = EMPTY_HEADERS
                     ) -> FixedKeyRecord[K, V]: ...

@@ -9,7 +9,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class KeyValue(NamedTuple, Generic[K, V]):  # type: ignore[misc]
+class KeyValue(NamedTuple, Generic[K, V]):
     """A (key, value) pair as iterators yield it; unpacks like a tuple."""
 
     key: Any

@@ -86,7 +86,7 @@ def build_descriptors(cls: type, options: RecordOptions, fields: dict[str, Any],
                 descr.default = declared
         if optional and not descr.has_default:
             descr.has_default, descr.required, descr.default = True, False, None
-        descr.attach(field=name, type=tp, model=cls, coerce=options.coerce,  # type: ignore[arg-type]
+        descr.attach(field=name, type=tp, model=cls, coerce=options.coerce,
                      date_parser=options.date_parser)
         descr.related_models = related_records(tp)
         if descr.has_default:

@@ -71,7 +71,7 @@ def _build(cls: Any) -> Callable[[bytes], Any] | None:
                 klass.__annotations__ = annotations
             elif "__annotations__" in klass.__dict__:
                 del klass.__annotations__
-    return decoder.decode  # type: ignore[no-any-return]
+    return decoder.decode
 
 
 def _dataclass_fields(klass: Any) -> dict[str, dataclasses.Field[Any]]:

@@ -347,7 +347,7 @@ def parse_iso8601(value: Any) -> _dt.datetime:
     if not isinstance(value, str):
         raise TypeError(f"cannot parse {type(value).__name__} {value!r} as an ISO 8601 datetime")
     try:
-        return msgspec.convert(value, _dt.datetime)  # type: ignore[no-any-return]
+        return msgspec.convert(value, _dt.datetime)
     except msgspec.ValidationError:
         return _dt.datetime.fromisoformat(value)
 

@@ -184,7 +184,7 @@ class Record:
         cls._model_init = init
         cls.asdict = build_asdict(cls, options)  # type: ignore[method-assign,assignment]
         cls._json_repr_ = build_json_repr(cls, options)
-        cls._input_translate_fields = staticmethod(  # type: ignore[assignment]
+        cls._input_translate_fields = staticmethod(
             build_input_translation(options))
         if options.frozen:
             cls.__setattr__ = Record.__frozen_setattr__  # type: ignore[method-assign,assignment]
@@ -388,22 +388,22 @@ class Record:
     def __lt__(self, other: Any) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() < other._key()  # type: ignore[no-any-return]
+        return self._key() < other._key()
 
     def __le__(self, other: Any) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() <= other._key()  # type: ignore[no-any-return]
+        return self._key() <= other._key()
 
     def __gt__(self, other: Any) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() > other._key()  # type: ignore[no-any-return]
+        return self._key() > other._key()
 
     def __ge__(self, other: Any) -> bool:
         if not self._comparable(other):
             return NotImplemented
-        return self._key() >= other._key()  # type: ignore[no-any-return]
+        return self._key() >= other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())

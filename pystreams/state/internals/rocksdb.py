@@ -78,7 +78,7 @@ class RocksDBStore:
             db.close()
 
     def get(self, key: bytes) -> bytes | None:
-        return self._require().get(key)  # type: ignore[no-any-return]
+        return self._require().get(key)
 
     def put(self, key: bytes, value: bytes | None) -> None:
         db = self._require()
@@ -107,7 +107,7 @@ class RocksDBStore:
         old = db.get(key)
         if old is not None:
             db.delete(key)
-        return old  # type: ignore[no-any-return]
+        return old
 
     def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         if invalid_range(from_key, to_key):

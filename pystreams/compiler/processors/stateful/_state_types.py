@@ -5,14 +5,10 @@ from typing import Any
 
 from pystreams.state import Change, ValueAndTimestamp
 
-_CHANGE_HAS_IS_LATEST = "is_latest" in getattr(Change, "__dataclass_fields__", {})
-
 
 def change(new_value: Any, old_value: Any, is_latest: bool = True) -> Any:
-    """A Change; is_latest is only passed on when the Change type carries it (versioned stores)."""
-    if is_latest or not _CHANGE_HAS_IS_LATEST:
-        return Change(new_value, old_value)
-    return Change(new_value, old_value, is_latest)  # type: ignore[call-arg]
+    """A Change; is_latest is False only for an update older than a versioned store's latest value."""
+    return Change(new_value, old_value, is_latest)
 
 
 def is_latest(change_value: Any) -> bool:
