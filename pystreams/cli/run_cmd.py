@@ -147,7 +147,8 @@ class Summary:
     def line(self, rate: float) -> str:
         m = self.app.metrics()
         return (f"{self.prefix}{self.app.state.name:<12} {rate:>10,.0f} records/s  processed {m['process-total']:,}  "
-                f"lag {m['records-lag']:,}  tasks {m['active-tasks']}  restored {m['restore-total']:,}  "
+                f"lag {m['records-lag']:,}  tasks {m['active-tasks']}  standbys {m['standby-tasks']}  "
+                f"restored {m['restore-total']:,}  "
                 f"commits {m['commit-total']:,}")
 
     def _run(self) -> None:

@@ -310,4 +310,5 @@ class KafkaStreams:
                 "commit-total": sum(t.metrics.commits for t in self.threads),
                 "restore-total": sum(t.metrics.restored for t in self.threads),
                 "records-lag": sum(t.lag() for t in self.threads if t.is_alive()),
-                "active-tasks": sum(len(t.tasks) for t in self.threads)}
+                "active-tasks": sum(len(t.tasks) for t in self.threads),
+                "standby-tasks": sum(len(t._standby.tasks) for t in self.threads if t._standby is not None)}

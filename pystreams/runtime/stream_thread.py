@@ -70,6 +70,14 @@ class StreamThread(threading.Thread):
         self._cache = ThreadCache(int(self.config.get("statestore.cache.max.bytes")))
         self._in_transaction = False
         self._restore_started = time.monotonic()
+        self._standby: Any = None
+        if self.config.num_standby_replicas > 0:
+            if self.config.num_stream_threads == 1:
+                from pystreams.runtime.standby import StandbyManager
+
+                self._standby = StandbyManager(self)
+            else:
+                log.warning("num.standby.replicas needs num.stream.threads=1 in this runtime: no standbys")
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -116,6 +124,8 @@ class StreamThread(threading.Thread):
             wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
         created = []
         assert self._collector is not None and self._restore_consumer is not None
+        if self._standby is not None:  # standbys of tasks that become active here hand over their dirs first
+            self._standby.update(set(wanted))
         for task_id in sorted(wanted):
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
@@ -215,6 +225,8 @@ class StreamThread(threading.Thread):
             metrics.process_ms += spent
             if spent / processed > metrics.process_latency_max_ms:
                 metrics.process_latency_max_ms = spent / processed
+        if self._standby is not None:
+            self._standby.poll()
         collector.poll()
         collector.check()
         now = time.monotonic()
@@ -370,6 +382,8 @@ class StreamThread(threading.Thread):
             self._close_tasks(clean)
         except BaseException as e:  # noqa: BLE001
             log.error("%s: closing tasks failed: %s", self.name, e)
+        if self._standby is not None:
+            self._standby.close()
         for client in (self._consumer, self._restore_consumer):
             if client is not None:
                 try:

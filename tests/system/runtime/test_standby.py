@@ -1,0 +1,71 @@
+"""num.standby.replicas=1: when an instance dies, the survivor takes its tasks over from warm standbys and
+restores far fewer changelog records than a cold instance does in the same scenario."""
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+
+import pytest
+
+from tests.integration.runtime.helpers import create_topics, produce_lines, read_counts_until, unique, word_counts
+from tests.integration.runtime.instances import APP, ROOT, Instance
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+
+def _restored(instance: Instance) -> int:
+    for line in reversed(instance.lines):
+        m = re.search(r"restored ([\d,]+)", line)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return -1
+
+
+def _failover_restore(bootstrap: str, tmp_path, standbys: int) -> int:
+    """Run 2 instances, count 2,000 distinct words, SIGKILL one; records the survivor restored on takeover."""
+    app_id, source, sink = unique("wc-standby"), unique("text"), unique("counts")
+    create_topics(bootstrap, 4, source, sink)
+    script = tmp_path / f"wc_app_{standbys}.py"
+    script.write_text(APP)
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    extra = {"num.standby.replicas": str(standbys), "commit.interval.ms": "200",
+             "consumer.session.timeout.ms": "6000"}
+    rng = random.Random(standbys)
+    lines = [" ".join(f"w{rng.randrange(2000)}" for _ in range(4)) for _ in range(2500)]
+    instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{standbys}-{i}", env, extra)
+                 for i in range(2)]
+    try:
+        deadline = time.monotonic() + 90
+        while [i.tasks() for i in instances] != [4, 4]:
+            assert time.monotonic() < deadline, "\n".join(i.output() for i in instances)
+            time.sleep(0.2)
+        produce_lines(bootstrap, source, lines)
+        expected = word_counts(lines)
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=90) == expected
+        time.sleep(6.5)  # standbys apply the changelog tails and checkpoint (every 5 s)
+        survivor = instances[1]
+        before = _restored(survivor)
+        instances[0].kill()
+        deadline = time.monotonic() + 90
+        while survivor.tasks() != 8:
+            assert time.monotonic() < deadline and survivor.proc.poll() is None, survivor.output()
+            time.sleep(0.2)
+        more = [f"w{i} w{i}" for i in range(50)]
+        produce_lines(bootstrap, source, more, len(lines))
+        expected = word_counts(lines + more)
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=90) == expected
+        assert survivor.stop() == 0, survivor.output()
+        return _restored(survivor) - before
+    finally:
+        for i in instances:
+            i.kill()
+
+
+def test_standby_takes_over_with_less_restore_work(pystreams_broker, tmp_path):
+    bootstrap = pystreams_broker.bootstrap_servers
+    cold = _failover_restore(bootstrap, tmp_path, standbys=0)
+    warm = _failover_restore(bootstrap, tmp_path, standbys=1)
+    assert cold >= 500, cold  # about half of the 2,000 words' changelog records moved with the dead instance
+    assert warm * 10 <= cold, (warm, cold)
