@@ -76,6 +76,29 @@ class MeteredSessionStore(StateStore):
     def flush(self) -> None:
         self.wrapped.flush()
 
+    def flush_cache(self) -> None:
+        flush_cache = getattr(self.wrapped, "flush_cache", None)
+        if flush_cache is not None:
+            flush_cache()
+
+    def set_flush_listener(self, listener: Any, send_old_values: bool) -> bool:
+        """With a caching layer: listener(Record(Windowed session key, Change(new, old), ts, headers))."""
+        set_listener = getattr(self.wrapped, "set_flush_listener", None)
+        if not callable(set_listener):
+            return False
+        from pystreams.processor.record import Record
+        from pystreams.state.api import Change
+        from pystreams.state.session.keys import split_session_key
+
+        def value(raw: bytes | None) -> Any:
+            return None if raw is None else self._vs.deserialize(self._topic, raw)
+
+        def typed(store_key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
+            key, start, end = split_session_key(store_key)
+            windowed = Windowed(self._ks.deserialize(self._topic, key), SessionWindow(start, end))
+            listener(Record(windowed, Change(value(new), value(old)), timestamp, headers))
+        return bool(set_listener(typed, send_old_values))
+
     def close(self) -> None:
         self._open = False
         self.wrapped.close()
@@ -126,7 +149,7 @@ class MeteredSessionStore(StateStore):
 
 
 class SessionStoreBuilder(StoreBuilder):
-    """Builds Metered(ChangeLogging(bytes session store)); no caching layer yet."""
+    """Builds Metered([Caching](ChangeLogging(bytes session store)))."""
 
     @property
     def retention_period_ms(self) -> int:
@@ -136,4 +159,7 @@ class SessionStoreBuilder(StoreBuilder):
         store: Any = self.supplier.get()
         if self.logging_enabled:
             store = ChangeLoggingSessionBytesStore(store)
+        if self.caching_enabled:
+            from pystreams.state.window.caching import CachingSessionStore
+            store = CachingSessionStore(store, self.supplier.segment_interval_ms if self.supplier.persistent else 1)
         return MeteredSessionStore(store, self.supplier.metrics_scope, self.key_serde, self.value_serde)

@@ -1,14 +1,14 @@
-"""Window store builders: Metered(ChangeLogging(bytes window store)), S3's StoreBuilder flags and defaults.
+"""Window store builders: Metered([Caching](ChangeLogging(bytes window store))), S3's StoreBuilder flags/defaults.
 
-No caching layer yet: with_caching_enabled() is recorded (Kafka's default for DSL stores) but every update is
-forwarded and written directly, which equals Kafka's output when a commit follows every record (the test driver)
-but not its de-duplication between commits.
+with_caching_enabled() adds the record-cache layer (pystreams.state.window.caching) except for stores that retain
+duplicates (join windows), as Kafka does.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from pystreams.state.builder import StoreBuilder
+from pystreams.state.window.caching import CachingWindowStore
 from pystreams.state.window.logging import ChangeLoggingTimestampedWindowBytesStore, ChangeLoggingWindowBytesStore
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
 
@@ -27,6 +27,9 @@ class WindowStoreBuilder(StoreBuilder):
         store: Any = self.supplier.get()
         if self.logging_enabled:
             store = self._logging(store, self.supplier.retain_duplicates)
+        if self.caching_enabled and not self.supplier.retain_duplicates:
+            interval = self.supplier.segment_interval_ms if self.supplier.persistent else 1
+            store = CachingWindowStore(store, interval)
         return self._metered(store, self.supplier.metrics_scope, self.supplier.window_size_ms,
                              self.key_serde, self.value_serde)
 

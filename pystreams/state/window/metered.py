@@ -63,6 +63,28 @@ class MeteredWindowStore(StateStore):
     def flush(self) -> None:
         self.wrapped.flush()
 
+    def flush_cache(self) -> None:
+        """Forward cached updates without flushing storage (commit step 1)."""
+        flush_cache = getattr(self.wrapped, "flush_cache", None)
+        if flush_cache is not None:
+            flush_cache()
+
+    def set_flush_listener(self, listener: Callable[[Any], None], send_old_values: bool) -> bool:
+        """With a caching layer: listener(Record(Windowed key, Change(new, old), ts, headers)) per flushed
+        entry; False without one (then the processor forwards itself)."""
+        set_listener = getattr(self.wrapped, "set_flush_listener", None)
+        if not callable(set_listener):
+            return False
+        from pystreams.processor.record import Record
+        from pystreams.state.api import Change
+        from pystreams.state.window.keys import split_store_key
+
+        def typed(store_key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
+            key, start, _ = split_store_key(store_key)
+            windowed = Windowed(self._ks.deserialize(self._topic, key), time_window_for_size(start, self.window_size_ms))
+            listener(Record(windowed, Change(self._value(new), self._value(old)), timestamp, headers))
+        return bool(set_listener(typed, send_old_values))
+
     def close(self) -> None:
         self._open = False
         self.wrapped.close()

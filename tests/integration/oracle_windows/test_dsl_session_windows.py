@@ -1,7 +1,7 @@
 """SessionWindows count/reduce/aggregate (with merger) and their suppression through the DSL: describe() equal
 to Java's, outputs equal record for record on seeded inputs (sessions merging, late records beyond grace),
-on in-memory and RocksDB session stores. Compared with Java's caching off: pystreams has no session cache yet
-(with caching, Java folds a session's tombstone and its re-put within one commit into one update)."""
+on in-memory and RocksDB session stores, caching on (Java folds a session's tombstone and its re-put within one
+commit into one update, and so do we) and off."""
 from __future__ import annotations
 
 from typing import Any
@@ -54,18 +54,18 @@ def test_describe_equals_java(java_streams: Any) -> None:
     assert str(session_windowed_dsl().build().describe()) == java_streams.describe("sessionwindowed")
 
 
-@pytest.mark.parametrize("store_type", ["in_memory", "rocks_db"])
-def test_sessions_equal_java(java_streams: Any, tmp_path: Any, store_type: str) -> None:
+@pytest.mark.parametrize("store_type,caching", [("in_memory", True), ("rocks_db", False), ("rocks_db", True)])
+def test_sessions_equal_java(java_streams: Any, tmp_path: Any, store_type: str, caching: bool) -> None:
     records = random_records(51 if store_type == "in_memory" else 52, 1200, ("sess-in",), step=25, jitter=200)
     for r in records:
         if r["value"] is None:
             r["value"] = 0  # Long::sum throws on null in Java
-    java = drive_java(java_streams, "sessionwindowed", records, {"oracle.caching": "false"})
+    java = drive_java(java_streams, "sessionwindowed", records, {} if caching else {"oracle.caching": "false"})
     for topic in OUTPUTS:
         assert any(r["topic"] == topic for r in java)
     s, lng = Serdes.String(), Serdes.Long()
     ss = WindowedSerdes.session_windowed_serde_from
-    ours = drive_python(session_windowed_dsl(caching=False, store_type=store_type).build(), records,
+    ours = drive_python(session_windowed_dsl(caching=caching, store_type=store_type).build(), records,
                         {"sess-in": (s, lng)}, [(t, ss(s), s if t == "out-session-agg" else lng) for t in OUTPUTS],
                         {"state.dir": str(tmp_path)})
     assert_same(ours, java)

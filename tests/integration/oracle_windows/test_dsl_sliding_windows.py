@@ -1,8 +1,8 @@
 """SlidingWindows count/reduce/aggregate and their suppression through the DSL: describe() equal to Java's and
 outputs equal record for record on seeded inputs (early records before the first full window, out-of-order
-records within and beyond grace), on in-memory and RocksDB window stores. Compared with Java's caching off:
-pystreams has no window cache yet, and when a record creates the same window twice (a previous record's right
-window that is also its left window) Java's cache folds the two updates into one."""
+records within and beyond grace), on in-memory and RocksDB window stores, caching on (when a record creates the
+same window twice, a previous record's right window that is also its left window, the cache folds the two
+updates into one) and off."""
 from __future__ import annotations
 
 from typing import Any
@@ -50,9 +50,9 @@ def test_describe_equals_java(java_streams: Any) -> None:
     assert str(sliding_windowed_dsl().build().describe()) == java_streams.describe("slidingwindowed")
 
 
-@pytest.mark.parametrize("store_type,caching", [("in_memory", False), ("rocks_db", False)])
+@pytest.mark.parametrize("store_type,caching", [("in_memory", True), ("rocks_db", False), ("rocks_db", True)])
 def test_sliding_equal_java(java_streams: Any, tmp_path: Any, store_type: str, caching: bool) -> None:
-    records = random_records(61 if store_type == "in_memory" else 62, 1200, ("slide-in",), step=15, jitter=150)
+    records = random_records(61 if caching else 62, 1200, ("slide-in",), step=15, jitter=150)
     config = {} if caching else {"oracle.caching": "false"}
     java = drive_java(java_streams, "slidingwindowed", records, config)
     for topic in SIZES:

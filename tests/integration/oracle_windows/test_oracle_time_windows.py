@@ -37,8 +37,8 @@ def test_time_windows_equal_java(java_streams: Any, seed: int, tmp_path: Any) ->
 
 def test_emit_interval_follows_the_wall_clock(java_streams: Any) -> None:
     """Kafka's TopologyTestDriver sets the emit interval to 0 unless configured; with 1000 ms, closed windows
-    are emitted only when the (mocked) wall clock has moved on by the interval. Caching off: Java's window
-    cache still serves windows past retention to the emit scan (we have no window cache yet)."""
+    are emitted only when the (mocked) wall clock has moved on by the interval. Caching off (the Processor-API
+    topology has no caches); the DSL test below runs it with caching on."""
     records = _inputs(7, 400)
     config = {"__emit.interval.ms.kstreams.windowed.aggregation__": 1000, "oracle.caching": "false"}
     for i in range(50, 400, 50):

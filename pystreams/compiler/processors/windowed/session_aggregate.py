@@ -12,7 +12,7 @@ import logging
 from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change
-from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
+from pystreams.compiler.processors.stateful.forwarding import log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
                                                                KTableValueGetterSupplier)
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
@@ -61,11 +61,16 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
         self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+        set_listener = getattr(self.store, "set_flush_listener", None)
+        # Kafka's SessionCacheFlushListener: flushed updates carry the session end as timestamp
+        self.caching = bool(set_listener(self._on_flush, self.s.send_old_values)) if callable(set_listener) else False
+
+    def _on_flush(self, record: Record[Any, Any]) -> None:
+        self.context.forward(record.with_timestamp(record.key.window.end))
 
     def _forward(self, key: Windowed[Any], old: Any, new: Any) -> None:
-        self.forwarder.maybe_forward(Record(key, change(new, old if self.s.send_old_values else None),
-                                            key.window.end))
+        if not self.caching:
+            self.context.forward(Record(key, change(new, old if self.s.send_old_values else None), key.window.end))
 
     def process(self, record: Record[Any, Any]) -> None:
         s = self.s

@@ -1,0 +1,218 @@
+"""Caching layers for window and session stores (Kafka's CachingWindowStore / CachingSessionStore), on S3's
+record cache (ThreadCache): writes stay in the cache until commit or eviction, then each dirty entry is written
+down under its own record context and handed to the flush listener with (new, old) bytes.
+
+Cache keys are Kafka's segmented cache keys: 8-byte segment id + the store key (window: key + start + seqnum 0,
+segment id = start // segment interval, interval 1 for in-memory stores; session: key + end + start, segment id
+from the end). Single reads look at the cache first (even past retention, as Kafka's do); range reads merge the
+cache and the store in that order, the cache winning.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable, Iterator
+
+from pystreams.state.internals.caching import _EntryContext
+from pystreams.state.internals.cache import CacheEntry, ThreadCache
+from pystreams.state.session.keys import split_session_key, to_session_key
+from pystreams.state.window.keys import split_store_key, to_store_key
+
+_SEG = struct.Struct(">q")
+LONG_MAX = (1 << 63) - 1
+BytesListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
+
+
+class _CachingBase:
+    def __init__(self, wrapped: Any, segment_interval_ms: int) -> None:
+        self.wrapped = wrapped
+        self.segment_interval_ms = max(1, segment_interval_ms)
+        self._context: Any = None
+        self._cache: ThreadCache | None = None
+        self._ns = ""
+        self._listener: BytesListener | None = None
+        self._send_old_values = False
+
+    @property
+    def name(self) -> str:
+        return str(self.wrapped.name)
+
+    @property
+    def persistent(self) -> bool:
+        return bool(self.wrapped.persistent)
+
+    def is_open(self) -> bool:
+        return bool(self.wrapped.is_open())
+
+    def init(self, context: Any, root: Any) -> None:
+        self.wrapped.init(context, root)
+        self._context = context
+        self._cache = context.cache if context.cache is not None else ThreadCache(0)
+        self._ns = ThreadCache.name_space(context.task_id, self.name)
+        self._cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
+
+    def set_flush_listener(self, listener: BytesListener, send_old_values: bool) -> bool:
+        self._listener = listener
+        self._send_old_values = send_old_values
+        return True
+
+    def _cache_key(self, store_key: bytes, segment_ts: int) -> bytes:
+        return _SEG.pack(segment_ts // self.segment_interval_ms) + store_key
+
+    def _put_cached(self, cache_key: bytes, value: bytes | None) -> None:
+        rc = self._context.record_context
+        assert self._cache is not None
+        self._cache.put(self._ns, cache_key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic,
+                                                        rc.partition, rc.headers))
+
+    def _flush_entries(self, entries: list[Any]) -> None:
+        ctx = self._context
+        current = ctx.record_context
+        try:
+            for cache_key, entry in entries:
+                store_key = cache_key[8:]
+                new = entry.value
+                old = self._fetch_raw(store_key) if (new is None or self._send_old_values) else None
+                ctx.record_context = _EntryContext(entry)
+                if self._listener is None:
+                    self._write(store_key, new)
+                elif new is not None or old is not None:
+                    self._write(store_key, new)
+                    self._listener(store_key, new, old if self._send_old_values else None, entry.timestamp,
+                                   entry.headers)
+        finally:
+            ctx.record_context = current
+
+    def _merge(self, cached: list[tuple[bytes, bytes | None]], stored: list[tuple[bytes, bytes]],
+               reverse: bool) -> Iterator[tuple[bytes, bytes]]:
+        """Merge two sorted lists of (cache key, value); the cache wins on equal keys, cached deletes hide."""
+        i = j = 0
+        while i < len(cached) or j < len(stored):
+            if j >= len(stored) or (i < len(cached) and (cached[i][0] > stored[j][0] if reverse
+                                                         else cached[i][0] < stored[j][0])):
+                if cached[i][1] is not None:
+                    yield cached[i]  # type: ignore[misc]
+                i += 1
+            elif i >= len(cached) or cached[i][0] != stored[j][0]:
+                yield stored[j]
+                j += 1
+            else:
+                if cached[i][1] is not None:
+                    yield cached[i]  # type: ignore[misc]
+                i += 1
+                j += 1
+
+    def _cached(self, reverse: bool) -> list[tuple[bytes, bytes | None]]:
+        assert self._cache is not None
+        return [(k, e.value) for k, e in self._cache.range(self._ns, None, None, reverse=reverse)]
+
+    def flush(self) -> None:
+        if self._cache is not None:
+            self._cache.flush(self._ns)
+        self.wrapped.flush()
+
+    def flush_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.flush(self._ns)
+
+    def close(self) -> None:
+        try:
+            if self._cache is not None and self.wrapped.is_open():
+                self._cache.flush(self._ns)
+        finally:
+            if self._cache is not None:
+                self._cache.close(self._ns)
+            self.wrapped.close()
+
+    # subclass hooks
+    def _fetch_raw(self, store_key: bytes) -> bytes | None:
+        raise NotImplementedError
+
+    def _write(self, store_key: bytes, value: bytes | None) -> None:
+        raise NotImplementedError
+
+
+class CachingWindowStore(_CachingBase):
+    """Record cache in front of a bytes window store (not for retain-duplicates stores, as in Kafka)."""
+
+    def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
+        self._put_cached(self._cache_key(to_store_key(key, window_start, 0), window_start), value)
+
+    def fetch(self, key: bytes, window_start: int) -> bytes | None:
+        assert self._cache is not None
+        entry = self._cache.get(self._ns, self._cache_key(to_store_key(key, window_start, 0), window_start))
+        if entry is None:
+            return self.wrapped.fetch(key, window_start)  # type: ignore[no-any-return]
+        return entry.value
+
+    def _fetch_raw(self, store_key: bytes) -> bytes | None:
+        key, start, _ = split_store_key(store_key)
+        return self.wrapped.fetch(key, start)  # type: ignore[no-any-return]
+
+    def _write(self, store_key: bytes, value: bytes | None) -> None:
+        key, start, _ = split_store_key(store_key)
+        self.wrapped.put(key, value, start)
+
+    def _windowed(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+                  forward: bool) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+        cached = []
+        for cache_key, value in self._cached(not forward):
+            key, start, _ = split_store_key(cache_key[8:])
+            if time_from <= start <= time_to and (key_from is None or key >= key_from) and (
+                    key_to is None or key <= key_to):
+                cached.append((cache_key, value))
+        stored = sorted(((self._cache_key(to_store_key(k, start, 0), start), v)
+                         for (k, start), v in self.wrapped.fetch_keys(key_from, key_to, time_from, time_to, True)),
+                        reverse=not forward)
+        for cache_key, value in self._merge(cached, stored, not forward):
+            key, start, _ = split_store_key(cache_key[8:])
+            yield (key, start), value
+
+    def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[tuple[int, bytes]]:
+        return ((start, v) for (k, start), v in self._windowed(key, key, time_from, time_to, forward))
+
+    def fetch_keys(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
+                   forward: bool = True) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+        return self._windowed(key_from, key_to, time_from, time_to, forward)
+
+    def fetch_all(self, time_from: int, time_to: int, forward: bool = True) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+        return self._windowed(None, None, time_from, time_to, forward)
+
+    def all(self, forward: bool = True) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+        return self._windowed(None, None, 0, LONG_MAX, forward)
+
+
+class CachingSessionStore(_CachingBase):
+    """Record cache in front of a bytes session store; segment ids come from the session end."""
+
+    def put(self, key: bytes, start: int, end: int, value: bytes | None) -> None:
+        self._put_cached(self._cache_key(to_session_key(key, start, end), end), value)
+
+    def fetch_session(self, key: bytes, start: int, end: int) -> bytes | None:
+        assert self._cache is not None
+        entry = self._cache.get(self._ns, self._cache_key(to_session_key(key, start, end), end))
+        if entry is None:
+            return self.wrapped.fetch_session(key, start, end)  # type: ignore[no-any-return]
+        return entry.value
+
+    def _fetch_raw(self, store_key: bytes) -> bytes | None:
+        key, start, end = split_session_key(store_key)
+        return self.wrapped.fetch_session(key, start, end)  # type: ignore[no-any-return]
+
+    def _write(self, store_key: bytes, value: bytes | None) -> None:
+        key, start, end = split_session_key(store_key)
+        self.wrapped.put(key, start, end, value)
+
+    def find_sessions(self, key_from: bytes | None, key_to: bytes | None, earliest_end: int, latest_start: int,
+                      forward: bool = True) -> Iterator[tuple[tuple[bytes, int, int], bytes]]:
+        cached = []
+        for cache_key, value in self._cached(not forward):
+            key, start, end = split_session_key(cache_key[8:])
+            if end >= earliest_end and start <= latest_start and (key_from is None or key >= key_from) and (
+                    key_to is None or key <= key_to):
+                cached.append((cache_key, value))
+        stored = sorted(((self._cache_key(to_session_key(k, s, e), e), v) for (k, s, e), v in
+                         self.wrapped.find_sessions(key_from, key_to, earliest_end, latest_start, True)),
+                        reverse=not forward)
+        for cache_key, value in self._merge(cached, stored, not forward):
+            key, start, end = split_session_key(cache_key[8:])
+            yield (key, start, end), value
