@@ -22,9 +22,10 @@ from pystreams.serdes.primitives import (
 )
 
 if TYPE_CHECKING:
-    from pystreams.serdes.avro import AvroSerde, SchemaRegistryClient
+    from pystreams.serdes.avro import AvroSerde
     from pystreams.serdes.json import JsonSerde
     from pystreams.serdes.msgspec_serde import MsgspecSerde
+    from pystreams.serdes.schema_registry import SchemaRegistryClient
 
 T = TypeVar("T")
 

@@ -172,7 +172,7 @@ def build_init(cls: type, options: RecordOptions) -> Callable[..., None]:
     return _compile("__init__", lines, ns, cls)
 
 
-def _default_expr(name: str, d: FieldDescriptor, ns: dict[str, Any]) -> str:
+def _default_expr(name: str, d: FieldDescriptor[Any], ns: dict[str, Any]) -> str:
     """The expression for field `name`'s default, its value put in `ns` (a factory call when it is mutable)."""
     if d.default_factory is not None or isinstance(d.default, _MUTABLE):
         ns[f"_d_{name}"] = d.make_default
