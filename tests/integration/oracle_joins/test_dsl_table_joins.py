@@ -8,7 +8,6 @@ import pytest
 
 import pystreams.compiler.extensions  # noqa: F401
 from pystreams import StreamsBuilder
-from pystreams.dsl.joins import table_table_join
 from pystreams.dsl.options import Consumed, Materialized, Produced
 from pystreams.serdes import Serdes
 from tests.integration.oracle_windows.harness import assert_same, drive_java, drive_python, random_records
@@ -28,12 +27,12 @@ def table_joins_dsl() -> Any:
     t1 = builder.table("t1", Consumed.with_(s, lng))
     t2 = builder.table("t2", Consumed.with_(s, lng))
     produced = Produced.with_(s, s)
-    inner = table_table_join(t1, t2, _j("|"), None, None, False, False)
+    inner = t1.join(t2, _j("|"))
     inner.to_stream().to("out-tt-inner", produced)
-    table_table_join(t1, t2, _j("|"), None, None, True, False).to_stream().to("out-tt-left", produced)
-    table_table_join(t1, t2, _j("|"), None, Materialized.as_("outer-store").with_key_serde(s).with_value_serde(s),
-                     True, True).to_stream().to("out-tt-outer", produced)
-    table_table_join(inner, t2, _j("+"), None, None, True, False).to_stream().to("out-tt-chain", produced)
+    t1.left_join(t2, _j("|")).to_stream().to("out-tt-left", produced)
+    t1.outer_join(t2, _j("|"), materialized=Materialized.as_("outer-store").with_key_serde(s)
+                  .with_value_serde(s)).to_stream().to("out-tt-outer", produced)
+    inner.left_join(t2, _j("+")).to_stream().to("out-tt-chain", produced)
     return builder
 
 

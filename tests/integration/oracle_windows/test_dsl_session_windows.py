@@ -11,7 +11,6 @@ import pytest
 import pystreams.compiler.extensions  # noqa: F401
 from pystreams import StreamsBuilder
 from pystreams.dsl.options import Consumed, Grouped, Materialized, Produced
-from pystreams.dsl.windowed import suppress, windowed_by
 from pystreams.dsl.windows import BufferConfig, SessionWindows, Suppressed
 from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import WindowedSerdes
@@ -34,15 +33,15 @@ def session_windowed_dsl(caching: bool = True, store_type: str = "in_memory") ->
 
     builder = StreamsBuilder()
     grouped = builder.stream("sess-in", Consumed.with_(s, lng)).group_by_key(Grouped.with_(s, lng))
-    windowed_by(grouped, SessionWindows.of_inactivity_gap_and_grace(50, 20)).count(mat(lng)).to_stream() \
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_and_grace(50, 20)).count(mat(lng)).to_stream() \
         .to("out-session-count", Produced.with_(ss(s), lng))
-    windowed_by(grouped, SessionWindows.of_inactivity_gap_with_no_grace(30)).reduce(lambda a, b: a + b, mat(lng)) \
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(30)).reduce(lambda a, b: a + b, mat(lng)) \
         .to_stream().to("out-session-sum", Produced.with_(ss(s), lng))
-    windowed_by(grouped, SessionWindows.of_inactivity_gap_and_grace(40, 10)).aggregate(
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_and_grace(40, 10)).aggregate(
         lambda: "", lambda k, v, agg: _digits(agg + ("n" if v is None else str(v % 10))),
         lambda k, a, b: _digits(f"{a}/{b}"), mat(s)).to_stream().to("out-session-agg", Produced.with_(ss(s), s))
-    final = windowed_by(grouped, SessionWindows.of_inactivity_gap_and_grace(50, 20)).count(mat(lng))
-    suppress(final, Suppressed.until_window_closes(BufferConfig.unbounded())).to_stream() \
+    final = grouped.windowed_by(SessionWindows.of_inactivity_gap_and_grace(50, 20)).count(mat(lng))
+    final.suppress(Suppressed.until_window_closes(BufferConfig.unbounded())).to_stream() \
         .to("out-session-final", Produced.with_(ss(s), lng))
     return builder
 

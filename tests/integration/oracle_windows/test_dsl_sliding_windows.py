@@ -12,7 +12,6 @@ import pytest
 import pystreams.compiler.extensions  # noqa: F401
 from pystreams import StreamsBuilder
 from pystreams.dsl.options import Consumed, Grouped, Materialized, Produced
-from pystreams.dsl.windowed import suppress, windowed_by
 from pystreams.dsl.windows import BufferConfig, SlidingWindows, Suppressed
 from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import WindowedSerdes
@@ -33,15 +32,15 @@ def sliding_windowed_dsl(caching: bool = True, store_type: str = "in_memory") ->
 
     builder = StreamsBuilder()
     grouped = builder.stream("slide-in", Consumed.with_(s, lng)).group_by_key(Grouped.with_(s, lng))
-    windowed_by(grouped, SlidingWindows.of_time_difference_and_grace(50, 20)).count(mat(lng)).to_stream() \
+    grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(50, 20)).count(mat(lng)).to_stream() \
         .to("out-sliding-count", Produced.with_(ws(s, 50), lng))
-    windowed_by(grouped, SlidingWindows.of_time_difference_with_no_grace(30)).reduce(lambda a, b: a + b, mat(lng)) \
+    grouped.windowed_by(SlidingWindows.of_time_difference_with_no_grace(30)).reduce(lambda a, b: a + b, mat(lng)) \
         .to_stream().to("out-sliding-sum", Produced.with_(ws(s, 30), lng))
-    windowed_by(grouped, SlidingWindows.of_time_difference_and_grace(40, 10)).aggregate(
+    grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(40, 10)).aggregate(
         lambda: "", lambda k, v, agg: (agg + ("n" if v is None else str(v % 10)))[-6:], mat(s)) \
         .to_stream().to("out-sliding-agg", Produced.with_(ws(s, 40), s))
-    final = windowed_by(grouped, SlidingWindows.of_time_difference_and_grace(50, 20)).count(mat(lng))
-    suppress(final, Suppressed.until_window_closes(BufferConfig.unbounded())).to_stream() \
+    final = grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(50, 20)).count(mat(lng))
+    final.suppress(Suppressed.until_window_closes(BufferConfig.unbounded())).to_stream() \
         .to("out-sliding-final", Produced.with_(ws(s, 50), lng))
     return builder
 
