@@ -218,8 +218,8 @@ def _last_of_producer(job: CleanJob, h: BatchHeader) -> bool:
 
 
 def _rebuild(h: BatchHeader, keep: list[Record]) -> bytes:
-    """The survivors in a new batch with the original base and last offsets and producer
-    fields (Kafka's filterTo keeps the last offset so the producer's last sequence stays)."""
+    """The survivors in a new batch with the original base and last offsets, producer fields and
+    transactional flag (Kafka's filterTo keeps the last offset so the producer's last sequence stays)."""
     log_append = h.timestamp_type == LOG_APPEND_TIME
     return build_batch([(r.key, r.value, r.headers) for r in keep], base_offset=h.base_offset,
                        offsets=[r.offset for r in keep], last_offset=h.last_offset,
@@ -227,7 +227,7 @@ def _rebuild(h: BatchHeader, keep: list[Record]) -> bytes:
                        max_timestamp=h.max_timestamp if log_append else None,
                        compression=GZIP if h.compression == GZIP else 0,
                        producer_id=h.producer_id, producer_epoch=h.producer_epoch,
-                       base_sequence=h.base_sequence,
+                       base_sequence=h.base_sequence, transactional=h.is_transactional,
                        partition_leader_epoch=h.partition_leader_epoch,
                        timestamp_type=h.timestamp_type)
 

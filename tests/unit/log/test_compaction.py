@@ -186,3 +186,21 @@ def test_rebuilt_batch_keeps_original_last_offset(tmp_path: Path) -> None:
     assert (v.header.base_offset, v.header.last_offset, v.header.records_count) == (0, 2, 2)
     assert [r.offset for r in read_records(v.buf)] == [1, 2]
     log.close()
+
+
+def test_rebuilt_transactional_batch_stays_transactional(tmp_path: Path) -> None:
+    # Kafka's filterTo rebuilds a batch with the original's producer fields and transactional flag
+    log = PartitionLog.open(tmp_path / "c-0", LogConfig.from_props(COMPACT))
+    txn = build_batch([(b"a", b"old"), (b"b", b"1")], producer_id=5, producer_epoch=0, base_sequence=0,
+                      transactional=True, timestamp=1_000)
+    log.append(memoryview(txn), now_ms=1_000)
+    log.append(memoryview(build_control_batch(1, producer_id=5, producer_epoch=0, timestamp=1_000)),
+               now_ms=1_000, origin="coordinator")
+    log.append(memoryview(build_batch([(b"a", b"new")], timestamp=1_000)), now_ms=1_000)
+    log.roll()
+    log.compact(now_ms=2_000, force=True)
+    first = next(iter_batches(log.read(0, 1 << 30).to_bytes()))
+    assert [r.offset for r in read_records(first.buf)] == [1]  # rebuilt: a's old value is gone
+    h = first.header
+    assert h.is_transactional and (h.producer_id, h.producer_epoch, h.base_sequence) == (5, 0, 0)
+    log.close()
