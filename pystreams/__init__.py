@@ -40,6 +40,13 @@ _EXPORTS: dict[str, str] = {
     "SlidingWindows": "pystreams.dsl.windows",
     "Suppressed": "pystreams.dsl.windows",
     "EmitStrategy": "pystreams.dsl.windows",
+    "BufferConfig": "pystreams.dsl.windows",
+    "StreamJoined": "pystreams.dsl.joins",
+    "Joined": "pystreams.dsl.joins",
+    "Windowed": "pystreams.serdes.windowed",
+    "WindowedSerdes": "pystreams.serdes.windowed",
+    "TimeWindow": "pystreams.serdes.windowed",
+    "SessionWindow": "pystreams.serdes.windowed",
     "KafkaStreams": "pystreams.runtime",
     "StreamsConfig": "pystreams.runtime",
 }
@@ -49,8 +56,10 @@ if TYPE_CHECKING:
     from pystreams.dsl import (Branched, BranchedKStream, Consumed, GlobalKTable, Grouped, KeyValue,
                                KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Named,
                                Printed, Produced, Repartitioned, StreamsBuilder)
-    from pystreams.dsl.windows import (EmitStrategy, JoinWindows, SessionWindows, SlidingWindows,
+    from pystreams.dsl.joins import Joined, StreamJoined
+    from pystreams.dsl.windows import (BufferConfig, EmitStrategy, JoinWindows, SessionWindows, SlidingWindows,
                                        Suppressed, TimeWindows)
+    from pystreams.serdes.windowed import SessionWindow, TimeWindow, Windowed, WindowedSerdes
     from pystreams.runtime import KafkaStreams, StreamsConfig
     from pystreams.serdes import Serde, Serdes
     from pystreams.state import Stores

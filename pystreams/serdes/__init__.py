@@ -34,7 +34,7 @@ __all__ = [
     "Deserializer", "Headers", "InMemorySchemaRegistry", "JsonSerde", "ListSerde",
     "LogAndContinueExceptionHandler", "LogAndFailExceptionHandler", "MsgspecSerde", "Record",
     "SchemaRegistryClient", "SerializationError", "Serde", "Serdes", "Serializer", "WrapperSerde",
-    "resolve_serde",
+    "resolve_serde", "Windowed", "WindowedSerdes", "TimeWindow", "SessionWindow",
 ]
 
 # Loaded on first use so `import pystreams.serdes` stays cheap.
@@ -45,6 +45,10 @@ _LAZY = {
     "MsgspecSerde": "pystreams.serdes.msgspec_serde",
     "InMemorySchemaRegistry": "pystreams.serdes.schema_registry",
     "SchemaRegistryClient": "pystreams.serdes.schema_registry",
+    "Windowed": "pystreams.serdes.windowed",
+    "WindowedSerdes": "pystreams.serdes.windowed",
+    "TimeWindow": "pystreams.serdes.windowed",
+    "SessionWindow": "pystreams.serdes.windowed",
 }
 
 
