@@ -1,0 +1,64 @@
+"""Issue 6's Jepsen-style exactly-once test, on the reference Apache Kafka and on our broker.
+
+Transactional copiers of PYSTREAMS_JEPSEN_RECORDS integers (default the issue's 20,000), one
+per partition, each SIGKILLed 3 times and restarted with its transactional.id; the broker
+SIGKILLed once and restarted; a read_committed reader reading during the faults; the proxy
+holding copier 0's first Produce until its transaction's EndTxn was answered. The history
+checker must find nothing (no lost write, duplicate, inconsistent offset, aborted read, poll
+skip, non-monotonic send/poll); the final output set equals the input set with 0 duplicates
+(also for the reader during the faults); the late Produce is rejected.
+
+Reference: its own ReferenceKafka (the session's shared one must not be killed)."""
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from tests.system.jepsen.brokers import proxied_broker
+from tests.system.jepsen.checker import check
+from tests.system.jepsen.workload import run, settings_from_env
+
+pytestmark = pytest.mark.system
+
+
+@pytest.mark.parametrize("kind", [pytest.param("reference", marks=pytest.mark.reference),
+                                  "pystreams"])
+def test_copier_under_faults_is_exactly_once(kind, request, tmp_path):
+    factory = request.getfixturevalue("pystreams_broker_factory") if kind == "pystreams" \
+        else None
+    settings = settings_from_env()
+    with proxied_broker(kind, tmp_path, factory) as broker:
+        outcome = run(broker, tmp_path, settings)
+    report = check(outcome.ops, output_topic=outcome.output)
+    hold = outcome.hold
+    print(json.dumps({"broker": kind, "records": settings.records, "seconds": outcome.seconds,
+                      "broker_restart_seconds": round(outcome.broker_restart_seconds, 2),
+                      "late_produce_errors": hold.response_errors,
+                      "late_produce_trigger": hold.trigger and hold.trigger[1],
+                      "copier_kills": outcome.copier_kills, "crashes": outcome.crashes,
+                      "stats": report.stats}, default=str))
+
+    # the faults really happened
+    assert all(k == settings.kills for k in outcome.copier_kills.values()), outcome.copier_kills
+    assert outcome.broker_kills == 1
+    # the history is clean
+    assert report.valid, report.summary()
+    assert report.stats["complete_readers"] == 2
+    # final output set == input set, each once, for the final reader and the live one
+    expected = set(range(settings.records))
+    for reader in (outcome.final_reader, outcome.live_reader):
+        values = outcome.values_read_by(reader)
+        counts = collections.Counter(values)
+        duplicated = {v: c for v, c in counts.items() if c > 1}
+        assert not duplicated, f"{reader}: {len(duplicated)} duplicated, e.g. " \
+                               f"{list(duplicated.items())[:5]}"
+        assert set(counts) == expected, f"{reader}: lost {len(expected - set(counts))}, " \
+                                        f"unexpected {len(set(counts) - expected)}"
+    # the Produce held until its transaction ended reached the broker then and was rejected
+    assert hold.held.is_set(), "copier 0's Produce never reached the proxy"
+    assert hold.trigger is not None, "the held transaction's EndTxn was never answered"
+    assert hold.done.is_set() and hold.failure is None, hold.failure
+    assert hold.response_errors and all(hold.response_errors), \
+        f"the late Produce was appended: error codes {hold.response_errors}"

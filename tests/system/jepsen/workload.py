@@ -1,0 +1,276 @@
+"""The Jepsen-style run: transactional copiers of N integers (one per input partition, child
+processes) under faults, a read_committed reader during the faults, a final reader, and one
+Produce held by the proxy until after its transaction ended. Returns everything the test
+asserts on; every process started here is killed and reaped before it returns or raises.
+
+Faults (seeded, times within the fault window): each copier SIGKILLed `kills` times and
+restarted at once with the same transactional.id; the broker SIGKILLed once and restarted; the
+first Produce of copier 0's first transaction held until that transaction's EndTxn (its abort:
+the message times out first) was answered, then delivered; that happens first, before the
+kills, so no fault cuts the held request's connection."""
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from tests.system.jepsen.brokers import KillableBroker
+from tests.system.jepsen.history import History, Op, load
+from tests.system.jepsen.proxy import END_TXN, PRODUCE, Hold
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Settings:
+    """Size and faults of one run (env: PYSTREAMS_JEPSEN_RECORDS, PYSTREAMS_JEPSEN_SEED)."""
+
+    records: int = 20000
+    copiers: int = 3
+    kills: int = 3
+    fault_window: float = 20.0
+    timeout_ms: int = 4000
+    deadline: float = 150.0
+    seed: str = "6"
+
+
+@dataclass
+class Outcome:
+    """What happened: the merged history, the readers' names, the held Produce, timings."""
+
+    ops: list[Op]
+    output: str
+    live_reader: str
+    final_reader: str
+    hold: Hold
+    copier_kills: dict[int, int]
+    broker_kills: int
+    broker_restart_seconds: float
+    crashes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def values_read_by(self, process: str) -> list[int]:
+        return [v for op in self.ops if op["process"] == process and op["f"] == "poll"
+                and op["type"] == "ok" for v in op["values"]]
+
+
+class Reader(threading.Thread):
+    """A read_committed consumer of the output that logs every poll; `read_to_end()` then
+    reads until its position reaches the high watermark of every partition (with no open
+    transaction left, the LSO) and logs the end op the checker's lost-write check needs."""
+
+    def __init__(self, bootstrap: str, topic: str, partitions: int, name: str,
+                 history: History) -> None:
+        super().__init__(daemon=True, name=name)
+        self.topic, self.partitions, self.history = topic, partitions, history
+        self.tps = [TopicPartition(topic, p) for p in range(partitions)]
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": name,
+                                  "isolation.level": "read_committed",
+                                  "enable.auto.commit": False, "fetch.wait.max.ms": 100})
+        self.consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        self.stop = threading.Event()
+        self.end_since: float | None = None
+        self.reached_end = threading.Event()
+        self.seen: set[int] = set()
+        self.failure: str | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self.poll_once()
+                if self.end_since is not None and self._at_end():
+                    self.history.log(self.name, "ok", "poll", end=True, since=self.end_since)
+                    self.reached_end.set()
+                    return
+        except Exception as exc:  # reported by the test, never swallowed
+            self.failure = repr(exc)
+        finally:
+            self.consumer.close()
+
+    def poll_once(self) -> None:
+        self.history.log(self.name, "invoke", "poll")
+        msgs = [m for m in self.consumer.consume(1000, 0.2) if not m.error()]
+        self.history.log(self.name, "ok", "poll", [int(m.value()) for m in msgs],
+                         [[m.topic(), m.partition(), m.offset()] for m in msgs],
+                         txns=[m.key().decode() if m.key() else None for m in msgs])
+        self.seen.update(int(m.value()) for m in msgs)
+
+    def _at_end(self) -> bool:
+        positions = self.consumer.position(self.tps)
+        for tp in positions:
+            _, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic,
+                                                                         tp.partition),
+                                                          timeout=10, cached=False)
+            if tp.offset < high:
+                return False
+        return True
+
+    def read_to_end(self, timeout: float) -> bool:
+        """Ask for the end pass (writers have stopped); wait for it."""
+        self.end_since = time.time()
+        return self.reached_end.wait(timeout)
+
+
+def _create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(n, partitions, 1) for n in names],
+                                  operation_timeout=30)
+    for future in futures.values():
+        future.result(timeout=60)
+
+
+def _fill(bootstrap: str, topic: str, records: int, partitions: int) -> None:
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "enable.idempotence": True})
+    for n in range(records):
+        p.produce(topic, value=str(n).encode(), partition=n % partitions)
+        if n % 5000 == 0:
+            p.poll(0)
+    assert p.flush(60) == 0, "the input was not fully written"
+
+
+class Copiers:
+    """The copier child processes: start, SIGKILL + restart, SIGTERM, always reaped."""
+
+    def __init__(self, broker: KillableBroker, tmp: Path, topics: tuple[str, str],
+                 settings: Settings) -> None:
+        self.broker, self.tmp, self.topics, self.settings = broker, tmp, topics, settings
+        self.group = f"jepsen-group-{uuid.uuid4().hex[:8]}"
+        self.tids = [f"jepsen-tx-{uuid.uuid4().hex[:8]}-{i}" for i in range(settings.copiers)]
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.incarnation = [0] * settings.copiers
+        self.histories: list[Path] = []
+        self.kills = {i: 0 for i in range(settings.copiers)}
+        self.crashes: list[str] = []
+
+    def start(self, i: int) -> None:
+        self.incarnation[i] += 1
+        name = f"copier-{i}-{self.incarnation[i]}"
+        history = self.tmp / f"{name}.jsonl"
+        self.histories.append(history)
+        log = open(self.tmp / f"{name}.stderr", "wb")
+        argv = [sys.executable, "-m", "tests.system.jepsen.copier", self.broker.bootstrap_servers,
+                *self.topics, self.group, self.tids[i], str(i), name, str(history),
+                "--timeout-ms", str(self.settings.timeout_ms)]
+        self.procs[i] = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
+
+    def kill_and_restart(self, i: int) -> None:
+        proc = self.procs[i]
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+        self.kills[i] += 1
+        self.start(i)
+
+    def restart_crashed(self) -> None:
+        """A copier that exited by itself (a fatal client error) is noted and started again."""
+        for i, proc in self.procs.items():
+            if proc.poll() is not None:
+                name = f"copier-{i}-{self.incarnation[i]}"
+                err = (self.tmp / f"{name}.stderr").read_text(errors="replace")[-500:]
+                self.crashes.append(f"{name} exited {proc.returncode}: {err}")
+                self.start(i)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (finish the current transaction), then SIGKILL; always reaped."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(30)
+
+
+def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
+    """Run the workload against `broker` (behind its proxy); see the module docstring."""
+    began = time.monotonic()
+    seconds: dict[str, float] = {}
+    rng = random.Random(settings.seed)
+    bs, n = broker.bootstrap_servers, settings.copiers
+    source, sink = (f"jepsen-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("in", "out"))
+    _create_topics(bs, [source, sink], n)
+    _fill(bs, source, settings.records, n)
+    seconds["setup"] = time.monotonic() - began
+
+    history = History(tmp / "readers.jsonl")
+    copiers = Copiers(broker, tmp, (source, sink), settings)
+    tid0 = copiers.tids[0]
+    hold = broker.proxy.hold(
+        lambda r: r.api_key == PRODUCE and r.transactional_id == tid0,
+        release_after=lambda r, error: r.api_key == END_TXN and r.transactional_id == tid0)
+    events: list[tuple[float, str, int]] = [(rng.uniform(2.0, settings.fault_window), "copier",
+                                             i) for i in range(n) for _ in range(settings.kills)]
+    events.append((rng.uniform(settings.fault_window / 3, settings.fault_window * 2 / 3),
+                   "broker", 0))
+    events.sort()
+    live = Reader(bs, sink, n, "live-reader", history)
+    final: Reader | None = None
+    broker_kills, restart_seconds = 0, 0.0
+    try:
+        live.start()
+        for i in range(n):
+            copiers.start(i)
+        # the held Produce first, undisturbed: its copier times the message out, aborts, and
+        # the proxy delivers it once the abort's EndTxn was answered (before the copier knows)
+        if not hold.done.wait(60):
+            raise AssertionError(f"copier 0's Produce was not held and released: {hold}")
+        seconds["hold"] = time.monotonic() - began - seconds["setup"]
+        t0 = time.monotonic()
+        for at, what, i in events:
+            time.sleep(max(0.0, t0 + at - time.monotonic()))
+            if what == "copier":
+                copiers.kill_and_restart(i)
+            else:
+                broker.kill()
+                broker_kills += 1
+                restart_seconds = broker.restart()
+            copiers.restart_crashed()
+        seconds["faults"] = time.monotonic() - t0
+        deadline = time.monotonic() + settings.deadline
+        while len(live.seen) < settings.records and time.monotonic() < deadline:
+            copiers.restart_crashed()
+            assert live.is_alive(), f"the live reader died: {live.failure}"
+            time.sleep(0.5)
+        seconds["copy"] = time.monotonic() - t0
+        copiers.stop()
+        if not live.read_to_end(60):
+            raise AssertionError(f"the live reader did not reach the end: {live.failure}")
+        final = Reader(bs, sink, n, "final-reader", history)
+        final.end_since = time.time()
+        final.start()
+        if not final.reached_end.wait(60):
+            raise AssertionError(f"the final reader did not reach the end: {final.failure}")
+    finally:
+        copiers.stop(timeout=10)
+        for reader in (live, final):
+            if reader is not None:
+                reader.stop.set()
+                reader.join(30)
+        history.close()
+    seconds["total"] = time.monotonic() - began
+    ops = load([tmp / "readers.jsonl", *copiers.histories])
+    return Outcome(ops, sink, live.name, "final-reader", hold, copiers.kills, broker_kills,
+                   restart_seconds, copiers.crashes, seconds)
+
+
+def settings_from_env(**overrides: Any) -> Settings:
+    """Settings with PYSTREAMS_JEPSEN_RECORDS / _SEED / _WINDOW from the environment."""
+    env = os.environ
+    return Settings(records=int(env.get("PYSTREAMS_JEPSEN_RECORDS", "20000")),
+                    seed=env.get("PYSTREAMS_JEPSEN_SEED", "6"),
+                    fault_window=float(env.get("PYSTREAMS_JEPSEN_WINDOW", "20")), **overrides)
