@@ -24,6 +24,8 @@ public final class StreamsEos {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         p.put("consumer.auto.offset.reset", "earliest");
+        p.put("consumer.session.timeout.ms", 6000);  // a killed instance leaves the group fast
+        p.put("consumer.heartbeat.interval.ms", 1500);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         StreamsBuilder b = new StreamsBuilder();
