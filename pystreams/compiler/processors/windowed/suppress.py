@@ -78,8 +78,12 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
-        self.key_serde = self.s.key_serde or context.key_serde
-        self.value_serde = self.s.value_serde or context.value_serde
+        self.key_serde: Any = self.s.key_serde or context.key_serde
+        self.value_serde: Any = self.s.value_serde or context.value_serde
+        if self.key_serde is None:
+            from pystreams.errors import ConfigError
+            raise ConfigError(f"suppress() buffer {self.s.store_name} has no key serde: give the upstream table a "
+                              "key serde (Materialized/Grouped) or set default.key.serde")
         self.topic = f"{context.application_id}-{self.s.store_name}-changelog"
         try:
             store = context.get_state_store(self.s.store_name)
@@ -107,7 +111,7 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
     def _buffer(self, record: Record[Any, Any]) -> None:
         key = record.key
         buffer_time = key.window.end if self.final_only else record.timestamp
-        key_bytes = self.key_serde.serialize(self.topic, key)
+        key_bytes: bytes = self.key_serde.serialize(self.topic, key) or b""
         value = record.value
         size = self._size(key_bytes, value, record.headers)
         previous = self.index.get(key_bytes)
