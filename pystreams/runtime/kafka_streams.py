@@ -153,6 +153,13 @@ class KafkaStreams:
         self.config.require_bootstrap()
         admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
+        strategy = self.config.main_consumer_config("check")["partition.assignment.strategy"]
+        if strategy == "cooperative-sticky" and not self.plan.cooperative_safe():
+            raise ConfigError("consumer.partition.assignment.strategy=cooperative-sticky needs every sub-topology to "
+                              "read exactly one topic (it does not keep co-partitioned inputs together); use range")
+        if strategy not in ("range", "cooperative-sticky"):
+            raise ConfigError(f"consumer.partition.assignment.strategy must be range (default) or "
+                              f"cooperative-sticky, got {strategy!r}")
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)

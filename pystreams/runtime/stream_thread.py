@@ -71,6 +71,7 @@ class StreamThread(threading.Thread):
         self._in_transaction = False
         self._restore_started = time.monotonic()
         self._standby: Any = None
+        self.cooperative = False  # set from the consumer's partition.assignment.strategy when it is created
         if self.config.num_standby_replicas > 0:
             if self.config.num_stream_threads == 1:
                 from pystreams.runtime.standby import StandbyManager
@@ -108,7 +109,9 @@ class StreamThread(threading.Thread):
         self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
         # application.server rides in the client.id: librdkafka cannot send Streams' subscription user data
         server = f"@{cfg.application_server}" if cfg.application_server else ""
-        self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer{server}"))
+        consumer_config = cfg.main_consumer_config(f"{client}-consumer{server}")
+        self.cooperative = consumer_config["partition.assignment.strategy"] == "cooperative-sticky"
+        self._consumer = Consumer(consumer_config)
         self._consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_lost)
 
@@ -125,7 +128,7 @@ class StreamThread(threading.Thread):
         created = []
         assert self._collector is not None and self._restore_consumer is not None
         if self._standby is not None:  # standbys of tasks that become active here hand over their dirs first
-            self._standby.update(set(wanted))
+            self._standby.update(set(wanted) | set(self.tasks))
         for task_id in sorted(wanted):
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
@@ -160,22 +163,29 @@ class StreamThread(threading.Thread):
         self.streams._restore_progress(self, done, total)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Eager protocol: everything is revoked; commit and close all tasks (their state stays on disk)."""
+        """Commit, then close the tasks of the revoked partitions (eager: all of them; cooperative: only those);
+        their state stays on disk with a checkpoint."""
         self.rebalancing = True
         self.streams._thread_rebalancing()
-        if self.tasks:
-            try:
-                self._commit(final=True)
-            except (KafkaException, ProductionError) as e:
-                if not self._is_task_migration(e):
-                    raise
-                log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name,
-                            self._error_of(e))
-                self._abort_transaction()
-                self._in_transaction = False
-                self._close_tasks(clean=False)
+        if not self.tasks:
+            return
+        revoked = None
+        if self.cooperative:
+            revoked = {at.id for tp in partitions if (at := self.by_partition.get((tp.topic, tp.partition)))}
+            if not revoked:
                 return
-            self._close_tasks(clean=True)
+        try:
+            self._commit(final=True)
+        except (KafkaException, ProductionError) as e:
+            if not self._is_task_migration(e):
+                raise
+            log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name,
+                        self._error_of(e))
+            self._abort_transaction()
+            self._in_transaction = False
+            self._close_tasks(clean=False)
+            return
+        self._close_tasks(clean=True, only=revoked)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions lost (session timeout): another member may own them already; close without committing."""
@@ -355,15 +365,19 @@ class StreamThread(threading.Thread):
                 log.warning("%s: abort_transaction failed: %s", self.name, e)
             self._in_transaction = False
 
-    def _close_tasks(self, clean: bool) -> None:
+    def _close_tasks(self, clean: bool, only: set[TaskId] | None = None) -> None:
         first: BaseException | None = None
-        for at in list(self.tasks.values()):
+        for task_id, at in list(self.tasks.items()):
+            if only is not None and task_id not in only:
+                continue
             try:
                 close_task(at, clean, self.eos)
             except BaseException as e:  # noqa: BLE001 - close every task, report the first failure
                 first = first or e
-        self.tasks.clear()
-        self.by_partition.clear()
+            del self.tasks[task_id]
+        for tp, at in list(self.by_partition.items()):
+            if at.id not in self.tasks:
+                del self.by_partition[tp]
         if first is not None and clean:
             raise first
 

@@ -57,6 +57,10 @@ class TopologyPlan:
                 return sub
         return None
 
+    def cooperative_safe(self) -> bool:
+        """Every task reads one partition of one topic: nothing to co-locate, so cooperative-sticky may assign."""
+        return all(len(sub.source_topics) == 1 and not sub.source_patterns for sub in self.subtopologies)
+
     def subscription(self) -> list[str]:
         """Topics (and `^regex` patterns) the main consumer subscribes to."""
         topics: list[str] = []

@@ -2,6 +2,8 @@
 num.stream.threads > 1 (threads of one client split the tasks)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
@@ -82,7 +84,10 @@ def test_two_stream_threads_split_the_tasks(kafka_broker, tmp_path):
         streams.start()
         expected = word_counts(lines)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
-        assert streams.wait_for_state(State.RUNNING, timeout=30)
+        deadline = time.monotonic() + 30
+        while sorted(len(t.tasks) for t in streams.threads) != [2, 2] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert sorted(len(t.tasks) for t in streams.threads) == [2, 2]
+        assert streams.wait_for_state(State.RUNNING, timeout=30)
     finally:
         assert streams.close(60)

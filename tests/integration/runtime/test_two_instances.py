@@ -13,7 +13,8 @@ from tests.integration.runtime.instances import APP, ROOT, Instance
 pytestmark = pytest.mark.integration
 
 
-def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path):
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path, strategy):
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink = unique("wc-2x"), unique("text"), unique("counts")
     create_topics(bootstrap, 4, source, sink)
@@ -22,8 +23,8 @@ def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, 
     env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
     batches = [random_lines(21, 300), random_lines(22, 300)]
     produce_lines(bootstrap, source, batches[0])
-    instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env, {"commit.interval.ms": "200"})
-                 for _ in range(2)]
+    extra = {"commit.interval.ms": "200", "consumer.partition.assignment.strategy": strategy}
+    instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env, extra) for _ in range(2)]
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # 8 tasks (2 sub-topologies x 4 partitions) split 4 + 4
