@@ -37,12 +37,15 @@ def test_copier_under_faults_is_exactly_once(kind, request, tmp_path):
                       "broker_restart_seconds": round(outcome.broker_restart_seconds, 2),
                       "late_produce_errors": hold.response_errors,
                       "late_produce_trigger": hold.trigger and hold.trigger[1],
-                      "copier_kills": outcome.copier_kills, "crashes": outcome.crashes,
+                      "copier_kills": outcome.copier_kills,
+                      "mid_transaction_kills": outcome.mid_transaction_kills,
+                      "crashes": outcome.crashes,
                       "stats": report.stats}, default=str))
 
     # the faults really happened
     assert all(k == settings.kills for k in outcome.copier_kills.values()), outcome.copier_kills
     assert outcome.broker_kills == 1
+    assert outcome.mid_transaction_kills >= settings.kills, "too few kills cut a transaction"
     # the history is clean
     assert report.valid, report.summary()
     assert report.stats["complete_readers"] == 2

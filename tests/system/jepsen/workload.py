@@ -3,13 +3,15 @@ processes) under faults, a read_committed reader during the faults, a final read
 Produce held by the proxy until after its transaction ended. Returns everything the test
 asserts on; every process started here is killed and reaped before it returns or raises.
 
-Faults (seeded, times within the fault window): each copier SIGKILLed `kills` times and
+The input is written during the run at a steady rate over the fault window (plus 5 s), so
+the copiers are copying when the faults hit. Faults (seeded, times within the fault window): each copier SIGKILLed `kills` times and
 restarted at once with the same transactional.id; the broker SIGKILLed once and restarted; the
 first Produce of copier 0's first transaction held until that transaction's EndTxn (its abort:
 the message times out first) was answered, then delivered; that happens first, before the
 kills, so no fault cuts the held request's connection."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -29,6 +31,8 @@ from tests.system.jepsen.history import History, Op, load
 from tests.system.jepsen.proxy import END_TXN, PRODUCE, Hold
 
 ROOT = Path(__file__).resolve().parents[3]
+#: Where in a transaction a copier is killed (chosen at random per kill).
+KILL_STAGES = ("txn-begin", "send", "send-offsets", "txn-commit")
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Settings:
     kills: int = 3
     fault_window: float = 20.0
     timeout_ms: int = 4000
+    batch: int = 50
     deadline: float = 150.0
     seed: str = "6"
 
@@ -54,6 +59,7 @@ class Outcome:
     final_reader: str
     hold: Hold
     copier_kills: dict[int, int]
+    mid_transaction_kills: int
     broker_kills: int
     broker_restart_seconds: float
     crashes: list[str] = field(default_factory=list)
@@ -82,6 +88,8 @@ class Reader(threading.Thread):
         self.end_since: float | None = None
         self.reached_end = threading.Event()
         self.seen: set[int] = set()
+        self.target = 1 << 62
+        self.all_seen_at: float | None = None
         self.failure: str | None = None
 
     def run(self) -> None:
@@ -104,6 +112,8 @@ class Reader(threading.Thread):
                          [[m.topic(), m.partition(), m.offset()] for m in msgs],
                          txns=[m.key().decode() if m.key() else None for m in msgs])
         self.seen.update(int(m.value()) for m in msgs)
+        if self.all_seen_at is None and len(self.seen) >= self.target:
+            self.all_seen_at = time.monotonic()
 
     def _at_end(self) -> bool:
         positions = self.consumer.position(self.tps)
@@ -129,13 +139,37 @@ def _create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
         future.result(timeout=60)
 
 
-def _fill(bootstrap: str, topic: str, records: int, partitions: int) -> None:
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "enable.idempotence": True})
-    for n in range(records):
-        p.produce(topic, value=str(n).encode(), partition=n % partitions)
-        if n % 5000 == 0:
-            p.poll(0)
-    assert p.flush(60) == 0, "the input was not fully written"
+class Feeder(threading.Thread):
+    """Writes the input integers 0..records-1 round-robin over the partitions at a steady rate
+    over `duration` seconds (idempotent producer), so the copiers are busy during the faults."""
+
+    def __init__(self, bootstrap: str, topic: str, records: int, partitions: int,
+                 duration: float) -> None:
+        super().__init__(daemon=True, name="feeder")
+        self.topic, self.records, self.partitions = topic, records, partitions
+        self.duration = duration
+        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
+                                  "enable.idempotence": True})
+        self.stop = threading.Event()
+        self.unflushed: int | None = None
+        self.failure: str | None = None
+
+    def run(self) -> None:
+        try:
+            began = time.monotonic()
+            for n in range(self.records):
+                if self.stop.is_set():
+                    return
+                self.producer.produce(self.topic, value=str(n).encode(),
+                                      partition=n % self.partitions)
+                if n % 100 == 99:
+                    self.producer.poll(0)
+                    ahead = began + self.duration * (n + 1) / self.records - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
+            self.unflushed = self.producer.flush(120)
+        except Exception as exc:  # reported by the test
+            self.failure = repr(exc)
 
 
 class Copiers:
@@ -149,6 +183,8 @@ class Copiers:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.incarnation = [0] * settings.copiers
         self.histories: list[Path] = []
+        self.histories_of: dict[int, list[Path]] = {}
+        self.mid_transaction_kills = 0
         self.kills = {i: 0 for i in range(settings.copiers)}
         self.crashes: list[str] = []
 
@@ -157,20 +193,53 @@ class Copiers:
         name = f"copier-{i}-{self.incarnation[i]}"
         history = self.tmp / f"{name}.jsonl"
         self.histories.append(history)
+        self.histories_of.setdefault(i, []).append(history)
         log = open(self.tmp / f"{name}.stderr", "wb")
         argv = [sys.executable, "-m", "tests.system.jepsen.copier", self.broker.bootstrap_servers,
                 *self.topics, self.group, self.tids[i], str(i), name, str(history),
-                "--timeout-ms", str(self.settings.timeout_ms)]
+                "--timeout-ms", str(self.settings.timeout_ms),
+                "--batch", str(self.settings.batch)]
         self.procs[i] = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=log)
         log.close()
 
-    def kill_and_restart(self, i: int) -> None:
-        proc = self.procs[i]
+    @staticmethod
+    def last_op(path: Path) -> Op | None:
+        """The last complete op of a copier's history file (None before its first)."""
+        try:
+            with open(path, "rb") as f:
+                f.seek(max(0, path.stat().st_size - 4096))
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        for line in reversed(lines):
+            try:
+                return dict(json.loads(line))
+            except ValueError:
+                continue
+        return None
+
+    @staticmethod
+    def in_transaction(op: Op | None) -> bool:
+        """Whether an op is inside a transaction (begun, not yet committed or aborted)."""
+        return op is not None and op["f"] not in ("poll", "txn-abort") and not (
+            op["f"] == "txn-commit" and op["type"] == "ok")
+
+    def kill_and_restart(self, i: int, stage: str, wait: float = 3.0) -> None:
+        """SIGKILL copier i as soon as its history shows it at `stage` (txn-begin, send,
+        send-offsets or txn-commit; waiting up to `wait` s for that), reap it, start it again."""
+        proc, path = self.procs[i], self.histories_of[i][-1]
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and proc.poll() is None:
+            op = self.last_op(path)
+            if op is not None and op["f"] == stage:
+                break
+            time.sleep(0.002)
         if proc.poll() is None:
             proc.kill()
         proc.wait(30)
         self.kills[i] += 1
+        self.mid_transaction_kills += self.in_transaction(self.last_op(path))
         self.start(i)
 
     def restart_crashed(self) -> None:
@@ -204,8 +273,8 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
     bs, n = broker.bootstrap_servers, settings.copiers
     source, sink = (f"jepsen-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("in", "out"))
     _create_topics(bs, [source, sink], n)
-    _fill(bs, source, settings.records, n)
     seconds["setup"] = time.monotonic() - began
+    feeder = Feeder(bs, source, settings.records, n, settings.fault_window + 5.0)
 
     history = History(tmp / "readers.jsonl")
     copiers = Copiers(broker, tmp, (source, sink), settings)
@@ -222,7 +291,9 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
     final: Reader | None = None
     broker_kills, restart_seconds = 0, 0.0
     try:
+        live.target = settings.records
         live.start()
+        feeder.start()
         for i in range(n):
             copiers.start(i)
         # the held Produce first, undisturbed: its copier times the message out, aborts, and
@@ -234,19 +305,25 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
         for at, what, i in events:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
             if what == "copier":
-                copiers.kill_and_restart(i)
+                copiers.kill_and_restart(i, rng.choice(KILL_STAGES))
             else:
                 broker.kill()
                 broker_kills += 1
                 restart_seconds = broker.restart()
             copiers.restart_crashed()
         seconds["faults"] = time.monotonic() - t0
+        feeder.join(settings.deadline)
+        if feeder.is_alive() or feeder.unflushed != 0:
+            raise AssertionError(f"the input was not fully written: {feeder.failure}, "
+                                 f"{feeder.unflushed} unflushed")
+        seconds["input_written"] = time.monotonic() - t0
         deadline = time.monotonic() + settings.deadline
         while len(live.seen) < settings.records and time.monotonic() < deadline:
             copiers.restart_crashed()
             assert live.is_alive(), f"the live reader died: {live.failure}"
-            time.sleep(0.5)
-        seconds["copy"] = time.monotonic() - t0
+            time.sleep(0.2)
+        if live.all_seen_at is not None:
+            seconds["all_copied_after_faults_began"] = live.all_seen_at - t0
         copiers.stop()
         if not live.read_to_end(60):
             raise AssertionError(f"the live reader did not reach the end: {live.failure}")
@@ -256,6 +333,8 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
         if not final.reached_end.wait(60):
             raise AssertionError(f"the final reader did not reach the end: {final.failure}")
     finally:
+        feeder.stop.set()
+        feeder.join(30)
         copiers.stop(timeout=10)
         for reader in (live, final):
             if reader is not None:
@@ -264,7 +343,8 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
         history.close()
     seconds["total"] = time.monotonic() - began
     ops = load([tmp / "readers.jsonl", *copiers.histories])
-    return Outcome(ops, sink, live.name, "final-reader", hold, copiers.kills, broker_kills,
+    return Outcome(ops, sink, live.name, "final-reader", hold, copiers.kills,
+                   copiers.mid_transaction_kills, broker_kills,
                    restart_seconds, copiers.crashes, seconds)
 
 
