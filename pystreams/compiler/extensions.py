@@ -12,7 +12,7 @@ from pystreams.compiler.processors.windowed.suppress_buffer import SuppressionBu
 from pystreams.dsl import windowed as dw
 from pystreams.compiler.processors.windowed.sliding_aggregate import KStreamSlidingWindowAggregate
 from pystreams.compiler.processors.windowed.session_aggregate import KStreamSessionWindowAggregate
-from pystreams.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
+from pystreams.dsl.windows import EmitStrategy, SessionWindows, SlidingWindows, TimeWindows
 from pystreams.errors import ConfigError, TopologyError
 from pystreams.graph import StoreSpec
 from pystreams.state.session import in_memory_session_store, persistent_session_store
@@ -31,7 +31,8 @@ def _reduce_aggregator(reducer: Any) -> Any:
     return aggregate
 
 
-def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None, default_store_type: str) -> Any:
+def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None, default_store_type: str,
+                         emit_final: bool = False) -> Any:
     """Kafka's WindowStoreMaterializer: a timestamped window store of retention (default size + grace)."""
     if isinstance(windows, TimeWindows):
         size, default_retention = windows.size_ms, windows.size_ms + windows.grace_ms
@@ -52,6 +53,7 @@ def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None
         supplier = in_memory_window_store(spec.name, retention, size)
     elif store_type == "rocksdb":
         supplier = persistent_timestamped_window_store(spec.name, retention, size)
+        supplier.time_ordered = emit_final  # Kafka materializes emit-final aggregates in a time-ordered store
     else:
         raise ConfigError(f"Unknown store type {spec.store_type or default_store_type!r} for store {spec.name}: "
                           "use 'rocks_db' or 'in_memory' (default.dsl.store).")
@@ -142,7 +144,8 @@ def _write_window_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> No
     if isinstance(node.windows, SessionWindows):
         builder = session_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type)
     else:
-        builder = window_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type)
+        builder = window_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type,
+                                       node.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE)
     t.add_state_store(builder, node.name)
     compiler.explain(node.name, f"windowed_by(...).{node.op}()",
                      "Materialized(key_serde=..., value_serde=...) to the windowed aggregation")

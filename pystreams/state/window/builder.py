@@ -28,7 +28,8 @@ class WindowStoreBuilder(StoreBuilder):
         if self.logging_enabled:
             store = self._logging(store, self.supplier.retain_duplicates)
         if self.caching_enabled and not self.supplier.retain_duplicates:
-            interval = self.supplier.segment_interval_ms if self.supplier.persistent else 1
+            time_ordered = getattr(self.supplier, "time_ordered", False)
+            interval = self.supplier.segment_interval_ms if self.supplier.persistent and not time_ordered else 1
             store = CachingWindowStore(store, interval)
         return self._metered(store, self.supplier.metrics_scope, self.supplier.window_size_ms,
                              self.key_serde, self.value_serde)

@@ -18,8 +18,9 @@ class RocksDBSegmentedWindowStore:
     """Persistent bytes window store; keys inside a segment are Kafka's key + start(8) + seqnum(4)."""
 
     def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, window_size_ms: int,
-                 retain_duplicates: bool) -> None:
+                 retain_duplicates: bool, time_ordered: bool = False) -> None:
         self._name = name
+        self.time_ordered = time_ordered  # Kafka's time-ordered store (emit-final): scans go by window start
         self.retention_ms = retention_ms
         self.segment_interval_ms = segment_interval_ms
         self.window_size_ms = window_size_ms
@@ -158,7 +159,10 @@ class RocksDBSegmentedWindowStore:
                     yield (k, start), value
 
     def fetch_all(self, time_from: int, time_to: int, forward: bool = True) -> WindowedPairs:
-        return self.fetch_keys(None, None, time_from, time_to, forward)
+        pairs = self.fetch_keys(None, None, time_from, time_to, forward)
+        if not self.time_ordered:
+            return pairs
+        return iter(sorted(pairs, key=lambda kv: (kv[0][1], kv[0][0]), reverse=not forward))
 
     def all(self, forward: bool = True) -> WindowedPairs:
         return self.fetch_keys(None, None, 0, LONG_MAX, forward)

@@ -39,11 +39,12 @@ class WindowBytesStoreSupplier:
         self.timestamped = timestamped
         self.segment_interval_ms = max(retention_ms // 2, MIN_SEGMENT_INTERVAL_MS)
         self.metrics_scope = "rocksdb-window" if persistent else "in-memory-window"
+        self.time_ordered = False  # set for EmitStrategy.on_window_close stores (Kafka's time-ordered store)
 
     def get(self) -> Any:
         if self.persistent:
             return RocksDBSegmentedWindowStore(self.name, self.retention_period_ms, self.segment_interval_ms,
-                                               self.window_size_ms, self.retain_duplicates)
+                                               self.window_size_ms, self.retain_duplicates, self.time_ordered)
         return InMemoryWindowStore(self.name, self.retention_period_ms, self.window_size_ms, self.retain_duplicates)
 
     def __repr__(self) -> str:

@@ -12,14 +12,16 @@ import pytest
 import pystreams.compiler.extensions  # noqa: F401
 from pystreams import StreamsBuilder
 from pystreams.dsl.options import Consumed, Grouped, Materialized, Produced
-from pystreams.dsl.windows import BufferConfig, SlidingWindows, Suppressed
+from pystreams.dsl.windows import BufferConfig, EmitStrategy, SlidingWindows, Suppressed
 from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import WindowedSerdes
 from tests.integration.oracle_windows.harness import assert_same, drive_java, drive_python, random_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
-SIZES = {"out-sliding-count": 50, "out-sliding-sum": 30, "out-sliding-agg": 40, "out-sliding-final": 50}
+SIZES = {"out-sliding-count": 50, "out-sliding-sum": 30, "out-sliding-agg": 40, "out-sliding-final": 50,
+         "out-sliding-emit": 50}
+EMIT_NOW = {"__emit.interval.ms.kstreams.windowed.aggregation__": 0}
 
 
 def sliding_windowed_dsl(caching: bool = True, store_type: str = "in_memory") -> Any:
@@ -42,6 +44,9 @@ def sliding_windowed_dsl(caching: bool = True, store_type: str = "in_memory") ->
     final = grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(50, 20)).count(mat(lng))
     final.suppress(Suppressed.until_window_closes(BufferConfig.unbounded())).to_stream() \
         .to("out-sliding-final", Produced.with_(ws(s, 50), lng))
+    grouped.windowed_by(SlidingWindows.of_time_difference_and_grace(50, 20)) \
+        .emit_strategy(EmitStrategy.on_window_close()).count(mat(lng)).to_stream() \
+        .to("out-sliding-emit", Produced.with_(ws(s, 50), lng))
     return builder
 
 
@@ -52,7 +57,7 @@ def test_describe_equals_java(java_streams: Any) -> None:
 @pytest.mark.parametrize("store_type,caching", [("in_memory", True), ("rocks_db", False), ("rocks_db", True)])
 def test_sliding_equal_java(java_streams: Any, tmp_path: Any, store_type: str, caching: bool) -> None:
     records = random_records(61 if caching else 62, 1200, ("slide-in",), step=15, jitter=150)
-    config = {} if caching else {"oracle.caching": "false"}
+    config = dict(EMIT_NOW) if caching else {**EMIT_NOW, "oracle.caching": "false"}
     java = drive_java(java_streams, "slidingwindowed", records, config)
     for topic in SIZES:
         assert any(r["topic"] == topic for r in java)
@@ -60,5 +65,5 @@ def test_sliding_equal_java(java_streams: Any, tmp_path: Any, store_type: str, c
     ws = WindowedSerdes.time_windowed_serde_from
     ours = drive_python(sliding_windowed_dsl(caching, store_type).build(), records, {"slide-in": (s, lng)},
                         [(t, ws(s, n), s if t == "out-sliding-agg" else lng) for t, n in SIZES.items()],
-                        {"state.dir": str(tmp_path)})
+                        {**EMIT_NOW, "state.dir": str(tmp_path)})
     assert_same(ours, java)

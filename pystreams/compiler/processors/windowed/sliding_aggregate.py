@@ -14,10 +14,10 @@ from typing import Any, Callable
 from pystreams.compiler.processors.stateful._state_types import change, value_or_none
 from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import KStreamAggProcessorSupplier, KTableValueGetterSupplier
-from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
+from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
+                                                                 TimeTracker, emit_interval)
 from pystreams.compiler.processors.windowed.time_window_aggregate import _WindowValueGetterSupplier
 from pystreams.dsl.windows import EmitStrategy, SlidingWindows
-from pystreams.errors import TopologyError
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import TimeWindow, Windowed
 from pystreams.state import ValueAndTimestamp
@@ -29,9 +29,7 @@ class KStreamSlidingWindowAggregate(KStreamAggProcessorSupplier):
     def __init__(self, windows: SlidingWindows, store_name: str, initializer: Callable[[], Any],
                  aggregator: Callable[[Any, Any, Any], Any],
                  emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
-        if emit_strategy is EmitStrategy.ON_WINDOW_CLOSE:
-            raise TopologyError("EmitStrategy.on_window_close() for SlidingWindows is not implemented yet; use "
-                                "suppress(Suppressed.until_window_closes(...))")
+        self.emit_strategy = emit_strategy
         self.windows = windows
         self.store_name = store_name
         self.initializer = initializer
@@ -54,11 +52,19 @@ class _SlidingProcessor(Processor[Any, Any, Any, Any]):
         self.d = s.windows.time_difference_ms
         self.observed_stream_time = NO_TIMESTAMP
         self.dropped_records = 0
+        self.emit_final = s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
+        self.last_emit_window_close_time = NO_TIMESTAMP
+        self.time_tracker = TimeTracker()
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
         self.store = context.get_state_store(self.s.store_name)
-        self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+        if self.emit_final:
+            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
+                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
+            self.forwarder = TimestampedTupleForwarder(None, context, self.s.send_old_values)
+        else:
+            self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
 
     def _drop(self) -> None:
         self.dropped_records += 1
@@ -79,8 +85,30 @@ class _SlidingProcessor(Processor[Any, Any, Any, Any]):
             return
         if ts < self.d:
             self._process_early(record, close_time)
-        else:
-            self._process_reverse(record, close_time)
+            return  # Kafka checks for final results only after the regular path
+        self._process_reverse(record, close_time)
+        self._maybe_forward_final(record, close_time)
+
+    def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
+        """EmitStrategy.ON_WINDOW_CLOSE: emit windows closed since the last emit (Kafka's bounds for sliding)."""
+        if not self.emit_final:
+            return
+        now = self.context.current_system_time_ms()
+        tracker = self.time_tracker
+        if now < tracker.next_time_to_emit:
+            return
+        tracker.next_time_to_emit = now
+        tracker.advance_next_time_to_emit()
+        last = self.last_emit_window_close_time
+        if last != NO_TIMESTAMP and last >= close_time:
+            return
+        upper = close_time - self.d - 1
+        if upper < 0:
+            return
+        lower = 0 if last == NO_TIMESTAMP else max(0, last - self.d)
+        for windowed, vat in list(self.store.fetch_all(lower, upper)):
+            self.forwarder.maybe_forward(Record(windowed, change(vat.value, None), vat.timestamp, record.headers))
+        self.last_emit_window_close_time = close_time
 
     def _windows(self, record: Record[Any, Any], time_from: int, time_to: int, forward: bool) -> list[Any]:
         fetch = self.store.fetch_key_range if forward else self.store.backward_fetch_key_range
@@ -189,6 +217,8 @@ class _SlidingProcessor(Processor[Any, Any, Any, Any]):
             self._drop()
 
     def _forward(self, record: Record[Any, Any], window: Any, old: Any, new: Any, ts: int) -> None:
+        if self.emit_final:
+            return
         self.forwarder.maybe_forward(Record(Windowed(record.key, window),
                                             change(new, old if self.s.send_old_values else None), ts,
                                             record.headers))

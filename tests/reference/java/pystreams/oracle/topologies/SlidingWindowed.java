@@ -25,7 +25,8 @@ import pystreams.oracle.TopicSpec;
  * Issue 5 (tests/integration/oracle_windows): sliding windows over slide-in (String, Long).
  * count (difference 50, grace 20) -> out-sliding-count; reduce sum (difference 30, no grace) -> out-sliding-sum;
  * aggregate of last digits (difference 40, grace 10) -> out-sliding-agg; count (difference 50, grace 20)
- * suppressed until the window closes -> out-sliding-final. Config "oracle.caching" = "false" disables
+ * suppressed until the window closes -> out-sliding-final; count (difference 50, grace 20) with
+ * EmitStrategy.onWindowClose() -> out-sliding-emit. Config "oracle.caching" = "false" disables
  * caching on every store (default: on).
  */
 public final class SlidingWindowed implements OracleTopology {
@@ -38,7 +39,8 @@ public final class SlidingWindowed implements OracleTopology {
         return List.of(TopicSpec.of("out-sliding-count", Codecs.timeWindowed(Codecs.STRING, 50), Codecs.LONG),
                        TopicSpec.of("out-sliding-sum", Codecs.timeWindowed(Codecs.STRING, 30), Codecs.LONG),
                        TopicSpec.of("out-sliding-agg", Codecs.timeWindowed(Codecs.STRING, 40), Codecs.STRING),
-                       TopicSpec.of("out-sliding-final", Codecs.timeWindowed(Codecs.STRING, 50), Codecs.LONG));
+                       TopicSpec.of("out-sliding-final", Codecs.timeWindowed(Codecs.STRING, 50), Codecs.LONG),
+                       TopicSpec.of("out-sliding-emit", Codecs.timeWindowed(Codecs.STRING, 50), Codecs.LONG));
     }
 
     static <V, S extends StateStore> Materialized<String, V, S> caching(Materialized<String, V, S> materialized,
@@ -73,6 +75,11 @@ public final class SlidingWindowed implements OracleTopology {
             .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
             .toStream()
             .to("out-sliding-final", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, 50), Serdes.Long()));
+        grouped.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(50), Duration.ofMillis(20)))
+            .emitStrategy(org.apache.kafka.streams.kstream.EmitStrategy.onWindowClose())
+            .count(caching(Materialized.with(Serdes.String(), Serdes.Long()), config))
+            .toStream()
+            .to("out-sliding-emit", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class, 50), Serdes.Long()));
         return builder.build(config);
     }
 }
