@@ -102,6 +102,12 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
         if self.inner is not None and hasattr(self.inner, "configure"):
             self.inner.configure(configs, is_key)
 
+    def set_if_unset(self, default_key_serde: Any, default_value_serde: Any) -> None:
+        """Kafka's WrappingNullableSerde.setIfUnset: a missing inner serde becomes the default key serde (the
+        engine then calls configure(), which also reads window.size.ms for time-windowed keys)."""
+        if self.inner is None and default_key_serde is not None:
+            self.inner = _inner(default_key_serde)
+
     def _require_inner(self) -> Any:
         if self.inner is None:
             raise ConfigError(f"time-windowed serde has no inner serde: pass one or set {WINDOWED_INNER_CLASS_SERDE}")
@@ -146,6 +152,12 @@ class SessionWindowedSerde(Serde[Windowed[Any]]):
             self.inner = resolve_serde(configs[WINDOWED_INNER_CLASS_SERDE])
         if self.inner is not None and hasattr(self.inner, "configure"):
             self.inner.configure(configs, is_key)
+
+    def set_if_unset(self, default_key_serde: Any, default_value_serde: Any) -> None:
+        """Kafka's WrappingNullableSerde.setIfUnset: a missing inner serde becomes the default key serde (the
+        engine then calls configure(), which also reads window.size.ms for time-windowed keys)."""
+        if self.inner is None and default_key_serde is not None:
+            self.inner = _inner(default_key_serde)
 
     def _require_inner(self) -> Any:
         if self.inner is None:

@@ -83,3 +83,18 @@ def test_session_emit_final_is_refused_clearly():
         .emit_strategy(EmitStrategy.on_window_close()).count()
     with pytest.raises(TopologyError, match="time-ordered session store"):
         b.build()
+
+
+def test_windowed_source_serde_takes_default_inner_and_window_size_ms():
+    from pystreams.serdes.windowed import TimeWindowedSerde
+
+    s, lng = Serdes.String(), Serdes.Long()
+    b = StreamsBuilder()
+    b.stream("wk", Consumed.with_(TimeWindowedSerde(), lng)).to(
+        "o", Produced.with_(WindowedSerdes.time_windowed_serde_from(s, 100), lng))
+    config = {"application.id": "w", "window.size.ms": 100, "default.key.serde": s}
+    with TopologyTestDriver(b.build(), config) as d:
+        d.create_input_topic("wk", WindowedSerdes.time_windowed_serde_from(s, 100), lng) \
+            .pipe_input(Windowed("a", TimeWindow(200, 300)), 5, 3)
+        out = d.create_output_topic("o", WindowedSerdes.time_windowed_serde_from(s, 100), lng)
+        assert tuple(out.read_key_value()) == (Windowed("a", TimeWindow(200, 300)), 5)
