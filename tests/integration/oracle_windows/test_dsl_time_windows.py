@@ -30,6 +30,9 @@ def test_dsl_outputs_equal_java(java_streams: Any, tmp_path: Any) -> None:
                         {"win-in": (Serdes.String(), Serdes.Long())}, time_windowed_outputs(),
                         {**config, "state.dir": str(tmp_path)})
     assert_same(ours, java)
+    for topic in ("out-final", "out-emit"):  # final results: each window exactly once
+        keys = [(r["key"]["key"], r["key"]["start"]) for r in ours if r["topic"] == topic]
+        assert keys and len(keys) == len(set(keys)), topic
 
 
 def test_emit_final_with_caching_follows_the_wall_clock(java_streams: Any, tmp_path: Any) -> None:
