@@ -5,9 +5,8 @@ to a history (history.py) and the checker must find: output set == input set, 0 
 (also for the concurrent reader), no aborted read, no inconsistent offset, no poll skip, no
 non-monotonic poll or send; and the late produce is rejected.
 
-Size: PYSTREAMS_JEPSEN_RECORDS (default 20,000). Our broker only: the shared reference Kafka of
-the session cannot be SIGKILLed (its copier/visibility behaviour is covered by the conformance
-copier test)."""
+Size: PYSTREAMS_JEPSEN_RECORDS (default 20,000). The shared reference Kafka of the session is
+not SIGKILLed: against it the same run and checks go without the broker kill."""
 from __future__ import annotations
 
 import os
@@ -73,7 +72,20 @@ def _copier(args: list[str], history: Path) -> subprocess.Popen:
 def test_copier_under_faults_checked_by_history(pystreams_broker_factory, tmp_path):
     broker = pystreams_broker_factory(
         **{"transaction.abort.timed.out.transaction.cleanup.interval.ms": "500"})
-    bs = broker.bootstrap_servers
+
+    def kill_broker() -> None:
+        broker.kill()
+        broker.start()
+    _run(broker.bootstrap_servers, tmp_path, kill_broker)
+
+
+@pytest.mark.reference
+def test_same_history_checks_hold_on_reference_kafka(reference_kafka, tmp_path):
+    """The same run and checks against Apache Kafka 4.1.1, without the broker kill."""
+    _run(reference_kafka.bootstrap_servers, tmp_path, None)
+
+
+def _run(bs: str, tmp_path: Path, kill_broker) -> None:
     source, sink = unique("jepsen-in"), unique("jepsen-out")
     create_topic(bs, source, PARTITIONS)
     create_topic(bs, sink, PARTITIONS)
@@ -112,8 +124,8 @@ def test_copier_under_faults_checked_by_history(pystreams_broker_factory, tmp_pa
             first.wait()
             second = start()
             time.sleep(rng.uniform(0.5, 1.5))
-            broker.kill()                                  # the broker kill
-            broker.start()
+            if kill_broker is not None:
+                kill_broker()                              # the broker kill
             time.sleep(rng.uniform(0.5, 2.0))
             second.kill()                                  # copier kill 2
             second.wait()
