@@ -192,6 +192,15 @@ class TransactionCoordinator:
                 if meta.state == TxnState.ONGOING and meta.start_ms >= 0
                 and now > meta.start_ms + meta.timeout_ms]
 
+    def expire_ids(self, now: int, expiration_ms: int) -> Step:
+        """transactional.id.expiration.ms: ids idle that long with no open transaction are
+        removed with a tombstone (the compacted topic then forgets them, as Kafka's does)."""
+        step = Step()
+        for meta in list(self.txns.values()):
+            if meta.state in COMPLETE and now - meta.last_update_ms > expiration_ms:
+                step.records.append((encode_key(meta.transactional_id), None))
+        return step
+
     def pending_completions(self) -> list[MarkerRequest]:
         """After loading: transactions that were preparing; their markers must be (re)written."""
         return [MarkerRequest(m.transactional_id, m.producer_id, m.producer_epoch,

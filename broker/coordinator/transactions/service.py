@@ -33,7 +33,9 @@ COORDINATOR_NOT_AVAILABLE = 15
 DEFAULTS = {"transaction.state.log.num.partitions": "50",
             "transaction.state.log.segment.bytes": "104857600",
             "transaction.max.timeout.ms": "900000",
-            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "10000"}
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "10000",
+            "transactional.id.expiration.ms": "604800000",
+            "transaction.remove.expired.transaction.cleanup.interval.ms": "3600000"}
 _pid_counter = itertools.count()
 
 
@@ -147,12 +149,26 @@ class TransactionService:
 
     async def _tick_forever(self) -> None:
         every = _conf(self.state, "transaction.abort.timed.out.transaction.cleanup.interval.ms")
+        expire_every = _conf(self.state,
+                             "transaction.remove.expired.transaction.cleanup.interval.ms")
+        last_expiry = self.state.clock_ms()
         while True:
             await asyncio.sleep(every / 1000)
             try:
                 self.abort_timed_out()
+                now = self.state.clock_ms()
+                if now - last_expiry >= expire_every:
+                    last_expiry = now
+                    self.expire_transactional_ids()
             except Exception:
-                log.exception("aborting timed-out transactions failed")
+                log.exception("transaction coordinator timer failed")
+
+    def expire_transactional_ids(self) -> int:
+        """Tombstone ids idle for transactional.id.expiration.ms; returns how many."""
+        step = self.machine.expire_ids(self.state.clock_ms(),
+                                       _conf(self.state, "transactional.id.expiration.ms"))
+        self.run(step)
+        return len(step.records)
 
     def abort_timed_out(self) -> int:
         """Abort (and fence) every transaction past its timeout; returns how many. Also

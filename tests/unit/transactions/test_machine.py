@@ -165,3 +165,15 @@ def test_describe_and_list():
     assert [t["transactional_id"] for t in h.c.list([], [1001], -1, 100)[1]] == ["u"]
     assert h.c.list([], [], 60, 100)[1] == []
     assert [t["transactional_id"] for t in h.c.list([], [], 50, 100)[1]] == ["t"]
+
+
+def test_idle_ids_expire_with_a_tombstone_open_ones_never():
+    h = Harness()
+    h.init("idle", now=0)
+    h.init("busy", now=0)
+    h.run(h.c.add_partitions("busy", 1001, 0, [("a", 0)], 0))
+    step = h.c.expire_ids(now=10_000, expiration_ms=5_000)
+    assert [value for _, value in step.records] == [None]
+    h.run(step)
+    assert set(h.c.txns) == {"busy"}  # an open transaction is not expired (it times out)
+    assert h.c.expire_ids(now=10_000, expiration_ms=20_000).records == []

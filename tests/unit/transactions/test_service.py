@@ -117,3 +117,21 @@ def test_txn_offsets_visible_on_commit_and_state_reloads(tmp_path):
         assert (pid2, epoch2) == (pid, epoch + 1)
     finally:
         again.close()
+
+
+def test_expired_id_is_tombstoned_and_stays_gone_after_reload(tmp_path):
+    props = {**TXN_PROPS, "transactional.id.expiration.ms": "0"}
+    node = Node(tmp_path, **props)
+    _init(node, "old")
+    from pystreams.broker.coordinator.transactions.service import TransactionService
+    node.state.clock_ms = lambda: 10**13  # far in the future
+    assert TransactionService.of(node.state).expire_transactional_ids() == 1
+    assert node.call(65, 0, {"transactional_ids": ["old"]})["transaction_states"][0][
+        "error_code"] == 105
+    node.close()
+    again = Node(tmp_path, **props)
+    try:
+        assert again.call(65, 0, {"transactional_ids": ["old"]})["transaction_states"][0][
+            "error_code"] == 105
+    finally:
+        again.close()
