@@ -95,8 +95,11 @@ def table(names: list[str], rows: list[tuple[str, dict[str, Result | None]]]) ->
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for load, results in rows:
         ref = results.get("kafka")
-        ratios = [f"{results[n].mb_per_s / ref.mb_per_s:.2f}x"
-                  if ref and results.get(n) and ref.mb_per_s else "" for n in ours]
+        ratios = []
+        for n in ours:
+            mine = results.get(n)
+            ratios.append(f"{mine.mb_per_s / ref.mb_per_s:.2f}x"
+                          if ref is not None and mine is not None and ref.mb_per_s else "")
         cells = ([load, _fmt(ref)] + [_fmt(results.get(n)) for n in ours] + ratios
                  + [_lat(ref)] + [_lat(results.get(n)) for n in ours])
         out.append("| " + " | ".join(cells) + " |")
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"settings: {args.records} records of {args.size} B, {args.partitions} partitions, "
           "linger.ms=5, batch.size=65536, compression none", flush=True)
     run_id = uuid.uuid4().hex[:6]
-    systems = []
+    systems: list[Kafka | Pystreams] = []
     try:
         started = time.monotonic()
         systems.append(Kafka())

@@ -225,8 +225,9 @@ def test_group_reads_every_record_once_and_resumes_after_a_member_leaves(
         probe = next(iter(members.values()))
         final = probe.committed([TopicPartition(t, p) for t in topics
                                  for p in range(PARTITIONS)], timeout=10)
-        for tp in final:
-            assert tp.offset == _watermarks(production.servers, tp.topic)[tp.partition][1], tp
+        ends = {t: _watermarks(production.servers, t) for t in topics}
+        for done in final:
+            assert done.offset == ends[done.topic][done.partition][1], done
     finally:
         for c in members.values():
             c.close()
