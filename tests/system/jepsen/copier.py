@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
@@ -98,13 +98,13 @@ class Copier:
             step = "send-offsets"
             offsets = [[self.args.input, p, o] for p, o in sorted(positions.items())]
             log(self.process, "invoke", step, offsets=offsets, txn=txn)
-            self.producer.send_offsets_to_transaction(
-                [TopicPartition(t, p, o) for t, p, o in offsets],
-                self.consumer.consumer_group_metadata(), 60)
+            group = self.consumer.consumer_group_metadata()
+            self._retry(lambda: self.producer.send_offsets_to_transaction(
+                [TopicPartition(t, p, o) for t, p, o in offsets], group, 60))
             log(self.process, "ok", step, offsets=offsets, txn=txn)
             step = "txn-commit"
             log(self.process, "invoke", step, txn=txn)
-            self._commit()
+            self._retry(lambda: self.producer.commit_transaction(60))
             log(self.process, "ok", step, txn=txn)
             return True
         except KafkaException as exc:
@@ -117,21 +117,23 @@ class Copier:
                 error=str(err))
             return self.abort(txn, step)
 
-    def _commit(self) -> None:
-        """commit_transaction, retried while the error is retriable (the outcome is open)."""
-        for attempt in range(30):
+    @staticmethod
+    def _retry(call: Callable[[], None], attempts: int = 10) -> None:
+        """A transactional call, again while librdkafka says its error is retriable (e.g. a
+        timeout while the broker restarts: the outcome is still open, a retry finishes it)."""
+        for attempt in range(attempts):
             try:
-                self.producer.commit_transaction(60)
+                call()
                 return
             except KafkaException as exc:
-                if not exc.args[0].retriable() or attempt == 29:
+                if not exc.args[0].retriable() or attempt == attempts - 1:
                     raise
 
     def abort(self, txn: str, step: str) -> bool:
         """Abort after an abortable error, then redo from the committed offsets."""
         self.history.log(self.process, "invoke", "txn-abort", txn=txn)
         try:
-            self.producer.abort_transaction(60)
+            self._retry(lambda: self.producer.abort_transaction(60))
         except KafkaException as exc:
             self.history.log(self.process, "info", "txn-abort", txn=txn, error=str(exc))
             print(f"abort failed after {step}: {exc}", file=sys.stderr, flush=True)

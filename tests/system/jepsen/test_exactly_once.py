@@ -20,7 +20,7 @@ from tests.system.jepsen.brokers import proxied_broker
 from tests.system.jepsen.checker import check
 from tests.system.jepsen.workload import run, settings_from_env
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("kind", [pytest.param("reference", marks=pytest.mark.reference),
@@ -39,6 +39,7 @@ def test_copier_under_faults_is_exactly_once(kind, request, tmp_path):
                       "late_produce_trigger": hold.trigger and hold.trigger[1],
                       "copier_kills": outcome.copier_kills,
                       "mid_transaction_kills": outcome.mid_transaction_kills,
+                      "transactions_open_at_broker_kill": outcome.open_at_broker_kill,
                       "crashes": outcome.crashes,
                       "stats": report.stats}, default=str))
 

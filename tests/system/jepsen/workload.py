@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -60,6 +60,7 @@ class Outcome:
     hold: Hold
     copier_kills: dict[int, int]
     mid_transaction_kills: int
+    open_at_broker_kill: int
     broker_kills: int
     broker_restart_seconds: float
     crashes: list[str] = field(default_factory=list)
@@ -225,6 +226,15 @@ class Copiers:
         return op is not None and op["f"] not in ("poll", "txn-abort") and not (
             op["f"] == "txn-commit" and op["type"] == "ok")
 
+    @staticmethod
+    def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            time.sleep(0.002)
+        return False
+
     def kill_and_restart(self, i: int, stage: str, wait: float = 3.0) -> None:
         """SIGKILL copier i as soon as its history shows it at `stage` (txn-begin, send,
         send-offsets or txn-commit; waiting up to `wait` s for that), reap it, start it again."""
@@ -289,7 +299,7 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
     events.sort()
     live = Reader(bs, sink, n, "live-reader", history)
     final: Reader | None = None
-    broker_kills, restart_seconds = 0, 0.0
+    broker_kills, restart_seconds, open_txns = 0, 0.0, 0
     try:
         live.target = settings.records
         live.start()
@@ -306,7 +316,13 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
             time.sleep(max(0.0, t0 + at - time.monotonic()))
             if what == "copier":
                 copiers.kill_and_restart(i, rng.choice(KILL_STAGES))
-            else:
+            else:  # aimed at a moment when some copier is inside a transaction
+                copiers.wait_until(lambda: any(
+                    copiers.in_transaction(copiers.last_op(paths[-1]))
+                    and copiers.last_op(paths[-1])["f"] != "txn-begin"  # type: ignore[index]
+                    for paths in copiers.histories_of.values()), 3.0)
+                open_txns = sum(copiers.in_transaction(copiers.last_op(paths[-1]))
+                                for paths in copiers.histories_of.values())
                 broker.kill()
                 broker_kills += 1
                 restart_seconds = broker.restart()
@@ -344,7 +360,7 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
     seconds["total"] = time.monotonic() - began
     ops = load([tmp / "readers.jsonl", *copiers.histories])
     return Outcome(ops, sink, live.name, "final-reader", hold, copiers.kills,
-                   copiers.mid_transaction_kills, broker_kills,
+                   copiers.mid_transaction_kills, open_txns, broker_kills,
                    restart_seconds, copiers.crashes, seconds)
 
 
