@@ -9,7 +9,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tests.fixtures.reference_kafka import Broker, known_pystreams_gap
+from tests.fixtures.reference_kafka import Broker
 
 pytestmark = pytest.mark.integration
 
@@ -49,9 +49,7 @@ def read_all(servers: str, topic: str, isolation: str, want: int,
 
 
 def test_read_committed_sees_only_committed_transactions(
-        kafka_broker: Broker, unique_topic: str, request: pytest.FixtureRequest) -> None:
-    known_pystreams_gap(request, "transactions (InitProducerId with a transactional.id answers "
-                                 "UNSUPPORTED_VERSION)")
+        kafka_broker: Broker, unique_topic: str) -> None:
     servers = kafka_broker.bootstrap_servers
     create_topic(servers, unique_topic)
     producer = Producer({"bootstrap.servers": servers, "transactional.id": unique_topic,
