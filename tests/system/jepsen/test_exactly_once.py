@@ -18,7 +18,7 @@ import pytest
 
 from tests.system.jepsen.brokers import proxied_broker
 from tests.system.jepsen.checker import check
-from tests.system.jepsen.workload import run, settings_from_env
+from tests.system.jepsen.workload import Settings, run, settings_from_env
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -66,3 +66,20 @@ def test_copier_under_faults_is_exactly_once(kind, request, tmp_path):
     assert hold.done.is_set() and hold.failure is None, hold.failure
     assert hold.response_errors and all(hold.response_errors), \
         f"the late Produce was appended: error codes {hold.response_errors}"
+
+
+def test_checker_flags_a_read_uncommitted_reader(pystreams_broker_factory, tmp_path):
+    """Negative control for the whole harness: the same run with the live reader at
+    read_uncommitted must be caught (aborted reads, and their values read twice), while the
+    read_committed final reader stays exactly-once. A checker that finds nothing here is
+    blind, whatever it says about the runs above."""
+    settings = Settings(records=4000, fault_window=8.0, seed="control",
+                        live_isolation="read_uncommitted")
+    with proxied_broker("pystreams", tmp_path, pystreams_broker_factory) as broker:
+        outcome = run(broker, tmp_path, settings)
+    report = check(outcome.ops, output_topic=outcome.output)
+    assert outcome.mid_transaction_kills >= settings.kills
+    assert {"aborted_reads", "duplicates"} <= report.found(), report.summary()
+    assert {a["process"] for a in report.aborted_reads} == {outcome.live_reader}
+    final = collections.Counter(outcome.values_read_by(outcome.final_reader))
+    assert set(final) == set(range(settings.records)) and max(final.values()) == 1

@@ -47,6 +47,7 @@ class Settings:
     batch: int = 50
     deadline: float = 150.0
     seed: str = "6"
+    live_isolation: str = "read_committed"  # read_uncommitted: the checker's negative control
 
 
 @dataclass
@@ -77,12 +78,12 @@ class Reader(threading.Thread):
     transaction left, the LSO) and logs the end op the checker's lost-write check needs."""
 
     def __init__(self, bootstrap: str, topic: str, partitions: int, name: str,
-                 history: History) -> None:
+                 history: History, isolation: str = "read_committed") -> None:
         super().__init__(daemon=True, name=name)
         self.topic, self.partitions, self.history = topic, partitions, history
         self.tps = [TopicPartition(topic, p) for p in range(partitions)]
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": name,
-                                  "isolation.level": "read_committed",
+                                  "isolation.level": isolation,
                                   "enable.auto.commit": False, "fetch.wait.max.ms": 100})
         self.consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
         self.stop = threading.Event()
@@ -297,7 +298,7 @@ def run(broker: KillableBroker, tmp: Path, settings: Settings) -> Outcome:
     events.append((rng.uniform(settings.fault_window / 3, settings.fault_window * 2 / 3),
                    "broker", 0))
     events.sort()
-    live = Reader(bs, sink, n, "live-reader", history)
+    live = Reader(bs, sink, n, "live-reader", history, settings.live_isolation)
     final: Reader | None = None
     broker_kills, restart_seconds, open_txns = 0, 0.0, 0
     try:
