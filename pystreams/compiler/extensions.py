@@ -68,7 +68,7 @@ def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None
 
 
 def session_store_builder(spec: StoreSpec, windows: SessionWindows, retention_ms: int | None,
-                          default_store_type: str) -> Any:
+                          default_store_type: str, emit_final: bool = False) -> Any:
     """Kafka's SessionStoreMaterializer: retention defaults to gap + grace."""
     retention = windows.gap_ms + windows.grace_ms if retention_ms is None else retention_ms
     if windows.gap_ms + windows.grace_ms > retention:
@@ -90,7 +90,7 @@ def session_store_builder(spec: StoreSpec, windows: SessionWindows, retention_ms
         builder.with_logging_enabled(dict(spec.log_config))
     else:
         builder.with_logging_disabled()
-    if spec.caching_enabled:
+    if spec.caching_enabled and not emit_final:  # Kafka: no cache for emit-final session stores
         builder.with_caching_enabled()
     return builder
 
@@ -142,7 +142,8 @@ def _write_window_aggregate(node: dw.WindowedAggregateNode, compiler: Any) -> No
     t = compiler.topology
     t.add_processor(node.name, compiler.suppliers[node.name], *node.parents)
     if isinstance(node.windows, SessionWindows):
-        builder = session_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type)
+        builder = session_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type,
+                                        node.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE)
     else:
         builder = window_store_builder(node.store, node.windows, node.retention_ms, compiler.default_store_type,
                                        node.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE)

@@ -33,6 +33,9 @@ class ChangeLoggingSessionBytesStore:
     def find_sessions(self, *args: Any, **kwargs: Any) -> Any:
         return self.wrapped.find_sessions(*args, **kwargs)
 
+    def find_sessions_by_end(self, earliest_end: int, latest_end: int) -> Any:
+        return self.wrapped.find_sessions_by_end(earliest_end, latest_end)
+
 
 class MeteredSessionStore(StateStore):
     """SessionStore[K, V]: values per Windowed(key, SessionWindow(start, end))."""
@@ -143,6 +146,10 @@ class MeteredSessionStore(StateStore):
 
     def backward_fetch(self, key: Any) -> KeyValueIterator:
         return self.backward_find_sessions(key, 0, LONG_MAX)
+
+    def find_sessions_by_end(self, earliest_session_end: int, latest_session_end: int) -> KeyValueIterator:
+        """All keys' sessions ending in [earliest, latest] (Kafka's findSessions(earliestEnd, latestEnd))."""
+        return self._sessions(self.wrapped.find_sessions_by_end(earliest_session_end, latest_session_end))
 
     def find_all_sessions(self, earliest_session_end: int, latest_session_start: int) -> KeyValueIterator:
         return self._sessions(self.wrapped.find_sessions(None, None, earliest_session_end, latest_session_start, True))

@@ -118,6 +118,19 @@ class RocksDBSegmentedSessionStore:
                     out.append(((key, start, end), value))
         return iter(out if forward else out[::-1])
 
+    def find_sessions_by_end(self, earliest_end: int, latest_end: int) -> SessionPairs:
+        """Every key's sessions ending in [earliest_end, latest_end], in time order (as Kafka's time-ordered
+        session store, which it uses for emit-final); sessions past retention are returned until their segment is
+        dropped, as Kafka's are (an emit-final scan only ever asks for sessions that are past retention)."""
+        # like Kafka's time-ordered store, no retention cut here: whatever the live segments still hold
+        found = []
+        for segment_id in sorted(self._segments):
+            for binary, value in self._segments[segment_id].all():
+                key, start, end = split_session_key(binary)
+                if earliest_end <= end <= latest_end:
+                    found.append(((key, start, end), value))
+        return iter(sorted(found, key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])))
+
     def restore_batch(self, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
         for binary, value, _ts, _offset in records:
             _key, _start, end = split_session_key(binary)

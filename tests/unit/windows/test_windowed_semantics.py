@@ -74,17 +74,6 @@ def test_late_and_null_key_records_are_dropped_and_counted():
         assert d.metrics()["dropped-records-total"] == 2
 
 
-def test_session_emit_final_is_refused_clearly():
-    s, lng = Serdes.String(), Serdes.Long()
-    b = StreamsBuilder()
-    from pystreams.dsl.windows import EmitStrategy
-    grouped = b.stream("in", Consumed.with_(s, lng)).group_by_key(Grouped.with_(s, lng))
-    windowed_by(grouped, SessionWindows.of_inactivity_gap_with_no_grace(10)) \
-        .emit_strategy(EmitStrategy.on_window_close()).count()
-    with pytest.raises(TopologyError, match="time-ordered session store"):
-        b.build()
-
-
 def test_windowed_source_serde_takes_default_inner_and_window_size_ms():
     from pystreams.serdes.windowed import TimeWindowedSerde
 

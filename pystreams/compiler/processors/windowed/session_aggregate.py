@@ -15,9 +15,9 @@ from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.forwarding import log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
                                                                KTableValueGetterSupplier)
-from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
+from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
+                                                                 TimeTracker, emit_interval)
 from pystreams.dsl.windows import EmitStrategy, SessionWindows
-from pystreams.errors import TopologyError
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import SessionWindow, Windowed
 from pystreams.state import ValueAndTimestamp
@@ -31,10 +31,7 @@ class KStreamSessionWindowAggregate(KStreamAggProcessorSupplier):
     def __init__(self, windows: SessionWindows, store_name: str, initializer: Callable[[], Any],
                  aggregator: Callable[[Any, Any, Any], Any], merger: Callable[[Any, Any, Any], Any],
                  emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
-        if emit_strategy is EmitStrategy.ON_WINDOW_CLOSE:
-            raise TopologyError("EmitStrategy.on_window_close() for SessionWindows needs Kafka's time-ordered "
-                                "session store, which pystreams does not have yet; use suppress("
-                                "Suppressed.until_window_closes(...)) instead")
+        self.emit_strategy = emit_strategy
         self.windows = windows
         self.store_name = store_name
         self.initializer = initializer
@@ -57,10 +54,18 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
         self.s = s
         self.observed_stream_time = NO_TIMESTAMP
         self.dropped_records = 0
+        self.emit_final = s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
+        self.last_emit_window_close_time = NO_TIMESTAMP
+        self.time_tracker = TimeTracker()
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
         self.store = context.get_state_store(self.s.store_name)
+        if self.emit_final:  # Kafka builds emit-final session stores without a cache
+            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
+                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
+            self.caching = False
+            return
         set_listener = getattr(self.store, "set_flush_listener", None)
         # Kafka's SessionCacheFlushListener: flushed updates carry the session end as timestamp
         self.caching = bool(set_listener(self._on_flush, self.s.send_old_values)) if callable(set_listener) else False
@@ -69,7 +74,7 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
         self.context.forward(record.with_timestamp(record.key.window.end))
 
     def _forward(self, key: Windowed[Any], old: Any, new: Any) -> None:
-        if not self.caching:
+        if not self.caching and not self.emit_final:
             self.context.forward(Record(key, change(new, old if self.s.send_old_values else None), key.window.end))
 
     def process(self, record: Record[Any, Any]) -> None:
@@ -90,6 +95,12 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
             agg = s.merger(record.key, agg, value)
             w = session.window
             merged_window = SessionWindow(min(merged_window.start, w.start), max(merged_window.end, w.end))
+        self._process(record, close_time, merged, merged_window, new_window, agg)
+        self._maybe_forward_final(record, close_time)
+
+    def _process(self, record: Record[Any, Any], close_time: int, merged: list[Any], merged_window: SessionWindow,
+                 new_window: SessionWindow, agg: Any) -> None:
+        s, ts = self.s, record.timestamp
         if merged_window.end < close_time:
             LOG.debug("Skipping record for expired window. timestamp=[%s] window=[%s,%s] expiration=[%s] "
                       "streamTime=[%s]", ts, merged_window.start, merged_window.end, close_time,
@@ -105,6 +116,29 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
         key = Windowed(record.key, merged_window)
         self.store.put(key, agg)
         self._forward(key, None, agg)
+
+    def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
+        """EmitStrategy.ON_WINDOW_CLOSE: sessions ending in [last close time, close time - 1], once each."""
+        if not self.emit_final:
+            return
+        now = self.context.current_system_time_ms()
+        tracker = self.time_tracker
+        if now < tracker.next_time_to_emit:
+            return
+        tracker.next_time_to_emit = now
+        tracker.advance_next_time_to_emit()
+        last = self.last_emit_window_close_time
+        if last != NO_TIMESTAMP and last >= close_time:
+            return
+        upper = close_time - 1
+        if upper < 0:
+            return
+        lower = max(0, last)
+        if upper < lower:
+            return
+        for windowed, value in list(self.store.find_sessions_by_end(lower, upper)):
+            self.context.forward(Record(windowed, change(value, None), windowed.window.end, record.headers))
+        self.last_emit_window_close_time = close_time
 
 
 class _SessionValueGetter:

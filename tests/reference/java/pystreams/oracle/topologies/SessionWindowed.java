@@ -25,7 +25,8 @@ import pystreams.oracle.TopicSpec;
  * Issue 5 (tests/integration/oracle_windows): session windows over sess-in (String, Long).
  * count (gap 50, grace 20) -> out-session-count; reduce sum (gap 30, no grace) -> out-session-sum;
  * aggregate of last digits with a merger (gap 40, grace 10) -> out-session-agg; count (gap 50, grace 20)
- * suppressed until the window closes -> out-session-final. Config "oracle.caching" = "false" disables
+ * suppressed until the window closes -> out-session-final; count (gap 50, grace 20) with
+ * EmitStrategy.onWindowClose() -> out-session-emit. Config "oracle.caching" = "false" disables
  * caching on every store (default: on).
  */
 public final class SessionWindowed implements OracleTopology {
@@ -38,7 +39,8 @@ public final class SessionWindowed implements OracleTopology {
         return List.of(TopicSpec.of("out-session-count", Codecs.sessionWindowed(Codecs.STRING), Codecs.LONG),
                        TopicSpec.of("out-session-sum", Codecs.sessionWindowed(Codecs.STRING), Codecs.LONG),
                        TopicSpec.of("out-session-agg", Codecs.sessionWindowed(Codecs.STRING), Codecs.STRING),
-                       TopicSpec.of("out-session-final", Codecs.sessionWindowed(Codecs.STRING), Codecs.LONG));
+                       TopicSpec.of("out-session-final", Codecs.sessionWindowed(Codecs.STRING), Codecs.LONG),
+                       TopicSpec.of("out-session-emit", Codecs.sessionWindowed(Codecs.STRING), Codecs.LONG));
     }
 
     static <V, S extends StateStore> Materialized<String, V, S> caching(Materialized<String, V, S> materialized,
@@ -74,6 +76,11 @@ public final class SessionWindowed implements OracleTopology {
             .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
             .toStream()
             .to("out-session-final", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), Serdes.Long()));
+        grouped.windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(50), Duration.ofMillis(20)))
+            .emitStrategy(org.apache.kafka.streams.kstream.EmitStrategy.onWindowClose())
+            .count(caching(Materialized.with(Serdes.String(), Serdes.Long()), config))
+            .toStream()
+            .to("out-session-emit", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), Serdes.Long()));
         return builder.build(config);
     }
 }
