@@ -29,7 +29,8 @@ def line(r: RunResult) -> str:
         return f"{r.broker:9} {r.workload:9} {r.system:13} FAILED: {r.error} (log {r.log})"
     return (f"{r.broker:9} {r.workload:9} {r.system:13} {_rate(r.rate):>8} rec/s in {r.seconds:6.2f} s "
             f"(first output {r.first_output or 0:5.2f} s, processing {_rate(r.processing_rate)} rec/s), "
-            f"p50 {_ms(r.p50_ms)} ms p99 {_ms(r.p99_ms)} ms over {r.latency_samples} outputs")
+            f"p50 {_ms(r.p50_ms)} ms p99 {_ms(r.p99_ms)} ms over {r.latency_samples} outputs; "
+            f"{r.outputs_read} output records in all")
 
 
 def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str, Any]) -> str:
