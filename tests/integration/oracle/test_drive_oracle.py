@@ -3,16 +3,14 @@ on seeded generated input (hundreds of records, random keys, null keys, tombston
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.integration.oracle.drive_cases import CASES, generate, run_ours
+from tests.integration.oracle.java_oracle import compile_and_run, split_jsonl
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
-JAVA_SOURCE = Path(__file__).with_name("java") / "S1DriveOracle.java"
 INPUT_TOPICS = {"split_merge": ("in", "in2")}
 
 
@@ -23,31 +21,13 @@ def _inputs(name: str) -> list[dict]:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def java_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:  # type: ignore[type-arg]
     """Every case through Java's TopologyTestDriver in ONE JVM (start-up dominates)."""
-    jvm = pytest.importorskip("tests.reference.jvm")
-    try:
-        jvm.require_jars()
-        javac = jvm.javac()
-    except jvm.ReferenceSetupError as exc:
-        pytest.skip(str(exc))
     classes = tmp_path_factory.mktemp("s1-drive-classes")
-    subprocess.run([javac, "-nowarn", "-cp", jvm.CLASSPATH, "-d", str(classes), str(JAVA_SOURCE)],
-                   check=True, capture_output=True, text=True, timeout=120)
-
     args: list[str] = []
     for name in CASES:
         path = classes / f"{name}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in _inputs(name)))
         args += [name, str(path)]
-    done = subprocess.run(jvm.java_command("S1DriveOracle", *args, extra_classpath=[classes]),
-                          check=True, capture_output=True, text=True, timeout=240)
-    outputs: dict[str, list[dict]] = {}  # type: ignore[type-arg]
-    current: list[dict] = []  # type: ignore[type-arg]
-    for line in done.stdout.splitlines():
-        if line.startswith("=== "):
-            current = outputs.setdefault(line[4:].strip(), [])
-        elif line.strip():
-            current.append(json.loads(line))
-    return outputs
+    return split_jsonl(compile_and_run("S1DriveOracle", classes, *args, timeout=240))
 
 
 @pytest.mark.parametrize("name", list(CASES))

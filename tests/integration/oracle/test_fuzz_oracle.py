@@ -3,42 +3,23 @@ and a program Kafka refuses is refused by us too."""
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
+import os
 
 import pytest
 
 from tests.integration.oracle.fuzz_programs import describe_program, generate_program
+from tests.integration.oracle.java_oracle import compile_and_run, split_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
-JAVA_SOURCE = Path(__file__).with_name("java") / "S1FuzzOracle.java"
-PROGRAMS = [generate_program(seed) for seed in range(int(__import__("os").environ.get("S1_FUZZ_PROGRAMS", "3000")))]
+PROGRAMS = [generate_program(seed) for seed in range(int(os.environ.get("S1_FUZZ_PROGRAMS", "3000")))]
 
 
 @pytest.fixture(scope="module")
 def java_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    jvm = pytest.importorskip("tests.reference.jvm")
-    try:
-        jvm.require_jars()
-        javac = jvm.javac()
-    except jvm.ReferenceSetupError as exc:
-        pytest.skip(str(exc))
     work = tmp_path_factory.mktemp("s1-fuzz")
-    subprocess.run([javac, "-nowarn", "-cp", jvm.CLASSPATH, "-d", str(work), str(JAVA_SOURCE)],
-                   check=True, capture_output=True, text=True, timeout=120)
     (work / "programs.json").write_text(json.dumps(PROGRAMS))
-    done = subprocess.run(jvm.java_command("S1FuzzOracle", str(work / "programs.json"), extra_classpath=[work]),
-                          check=True, capture_output=True, text=True, timeout=240)
-    texts: dict[str, str] = {}
-    name = ""
-    for line in done.stdout.splitlines(keepends=True):
-        if line.startswith("=== "):
-            name = line[4:].strip()
-            texts[name] = ""
-        else:
-            texts[name] += line
-    return texts
+    return split_text(compile_and_run("S1FuzzOracle", work, str(work / "programs.json"), timeout=240))
 
 
 def test_random_programs_describe_like_kafka(java_texts: dict[str, str]) -> None:
