@@ -221,9 +221,13 @@ class StreamThread(threading.Thread):
         for at in self.tasks.values():
             task = at.task
             if task.has_records_queued():
-                process = task.process
-                while process():
-                    processed += 1
+                batch = getattr(task, "process_batch", None)
+                if batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
+                    processed += batch(1_000_000)
+                else:
+                    process = task.process
+                    while process():
+                        processed += 1
                 task.maybe_punctuate_stream_time()
             task.maybe_punctuate_system_time()
             if task.commit_requested:
@@ -296,25 +300,36 @@ class StreamThread(threading.Thread):
                            on_lost=self._on_lost)
 
     def _add(self, messages: list[Any]) -> None:
-        grouped: dict[tuple[str, int], list[tuple[int, int, Any, Any, Any]]] = {}
+        """Hand consumed records to their tasks, one add_records call per run of the same partition."""
+        by_partition = self.by_partition
+        topic: str | None = None
+        partition = -1
+        records: list[tuple[int, int, Any, Any, Any]] = []
         for m in messages:
-            if m.error() is not None:
-                err = m.error()
+            err = m.error()
+            if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
                 if err.fatal() or not err.retriable():
                     raise KafkaException(err)
                 log.warning("consumer: %s", err)
                 continue
-            tp = (m.topic(), m.partition())
-            records = grouped.get(tp)
-            if records is None:
-                records = grouped[tp] = []
+            p = m.partition()
+            t = m.topic()
+            if p != partition or t != topic:
+                if records:
+                    self._hand_over(by_partition, topic, partition, records)
+                topic, partition, records = t, p, []
             records.append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
-        for tp, records in grouped.items():
-            at = self.by_partition.get(tp)
-            if at is not None:  # records of a partition revoked meanwhile are dropped: its new owner reads them
-                at.task.add_records(tp[0], tp[1], records)
+        if records:
+            self._hand_over(by_partition, topic, partition, records)
+
+    @staticmethod
+    def _hand_over(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int,
+                   records: list[tuple[int, int, Any, Any, Any]]) -> None:
+        at = by_partition.get((topic, partition))
+        if at is not None:  # records of a partition revoked meanwhile are dropped: its new owner reads them
+            at.task.add_records(topic, partition, records)
 
     # ------------------------------------------------------------------ commit
     def _begin(self) -> None:
