@@ -49,3 +49,19 @@ def test_emit_final_with_caching_follows_the_wall_clock(java_streams: Any, tmp_p
     ours = drive_python(time_windowed_dsl().build(), records, {"win-in": (Serdes.String(), Serdes.Long())},
                         time_windowed_outputs(), {**config, "state.dir": str(tmp_path)})
     assert_same(ours, java)
+
+
+def test_rocksdb_without_caching_equals_java_rocksdb(java_streams: Any, tmp_path: Any) -> None:
+    """RocksDB window stores, caching off, on both sides (Java's emit-final store is its time-ordered one)."""
+    records = random_records(22, 150, ("win-in",))
+    for r in records:
+        if r["value"] is None:
+            r["value"] = 0
+    config = {"__emit.interval.ms.kstreams.windowed.aggregation__": 0}
+    java = drive_java(java_streams, "timewindowed", records,
+                      {**config, "oracle.caching": "false", "dsl.store.suppliers.class": None})
+    assert any(r["topic"] == "out-emit" for r in java)
+    ours = drive_python(time_windowed_dsl(caching=False, store_type="rocks_db").build(), records,
+                        {"win-in": (Serdes.String(), Serdes.Long())}, time_windowed_outputs(),
+                        {**config, "state.dir": str(tmp_path)})
+    assert_same(ours, java)
