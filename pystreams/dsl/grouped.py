@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from pystreams.dsl import arity
-from pystreams.dsl.options import Grouped, Materialized, Named, named_of
+from pystreams.dsl.options import Grouped, Materialized, Named, materialized_and_name
 from pystreams.dsl.repartition import REPARTITION_TOPIC_SUFFIX, SINK_NAME, SOURCE_NAME, repartition_node
 from pystreams.graph import AggregateNode, RepartitionNode, StoreSpec, TableAggregateNode
 
@@ -29,18 +29,6 @@ def _long_serde() -> Any:
     return Serdes.Long()
 
 
-def _split(first: Any, second: Any) -> tuple[Materialized[Any, Any] | None, str | None]:
-    """Accept (materialized, named) in either order, like Kafka's overloads."""
-    materialized: Materialized[Any, Any] | None = None
-    named: str | None = None
-    for arg in (first, second):
-        if isinstance(arg, Materialized):
-            materialized = arg
-        elif isinstance(arg, (Named, str)):
-            named = named_of(arg)
-    return materialized, named
-
-
 class KGroupedStream(Generic[K, V]):
     """A stream grouped by key, ready for count/reduce/aggregate."""
 
@@ -57,7 +45,7 @@ class KGroupedStream(Generic[K, V]):
     def count(self, materialized: Materialized[K, int] | Named | str | None = None,
               named: Named | str | None = None) -> KTable[K, int]:
         """Records per key, as a KTable[K, int] (store values are Long)."""
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         if mat is not None and mat.store_name is None:
             self._builder.new_store_name(STREAM_AGGREGATE_NAME)  # Kafka burns a name here
         default = Materialized(key_serde=self.key_serde, value_serde=_long_serde())
@@ -69,7 +57,7 @@ class KGroupedStream(Generic[K, V]):
                named: Named | str | None = None) -> KTable[K, V]:
         """Combine values per key with reducer(aggregate, value)."""
         arity.check(reducer, 2, "KGroupedStream.reduce", "reducer(aggregate, value) -> aggregate")
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         default = Materialized(key_serde=self.key_serde, value_serde=self.value_serde)
         store = self._store(mat or default, STREAM_REDUCE_NAME, value_default=self.value_serde)
         processor = self._builder.named_or_generate(name, STREAM_REDUCE_NAME)
@@ -81,7 +69,7 @@ class KGroupedStream(Generic[K, V]):
         """Fold values per key: initializer() then aggregator(key, value, aggregate)."""
         arity.check(initializer, 0, "KGroupedStream.aggregate", "initializer() -> aggregate")
         arity.check(aggregator, 3, "KGroupedStream.aggregate", "aggregator(key, value, aggregate) -> aggregate")
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         store = self._store(mat or Materialized(key_serde=self.key_serde), STREAM_AGGREGATE_NAME, None)
         processor = self._builder.named_or_generate(name, STREAM_AGGREGATE_NAME)
         return self._build(processor, AggregateNode(processor, (), op="aggregate", store=store,
@@ -134,7 +122,7 @@ class KGroupedTable(Generic[K, V]):
     def count(self, materialized: Materialized[K, int] | Named | str | None = None,
               named: Named | str | None = None) -> KTable[K, int]:
         """Rows per new key (adds on new rows, subtracts on replaced/deleted ones)."""
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         default = Materialized(key_serde=self.key_serde, value_serde=_long_serde())
         store = self._store(mat or default, _long_serde())
         return self._do(name, TABLE_AGGREGATE_NAME, TableAggregateNode("", (), op="count", store=store))
@@ -145,7 +133,7 @@ class KGroupedTable(Generic[K, V]):
         """adder(aggregate, new_value) / subtractor(aggregate, old_value)."""
         arity.check(adder, 2, "KGroupedTable.reduce", "adder(aggregate, value) -> aggregate")
         arity.check(subtractor, 2, "KGroupedTable.reduce", "subtractor(aggregate, value) -> aggregate")
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         default = Materialized(key_serde=self.key_serde, value_serde=self.value_serde)
         store = self._store(mat or default, self.value_serde)
         return self._do(name, TABLE_REDUCE_NAME, TableAggregateNode("", (), op="reduce", store=store,
@@ -159,7 +147,7 @@ class KGroupedTable(Generic[K, V]):
         arity.check(initializer, 0, "KGroupedTable.aggregate", "initializer() -> aggregate")
         arity.check(adder, 3, "KGroupedTable.aggregate", "adder(key, value, aggregate) -> aggregate")
         arity.check(subtractor, 3, "KGroupedTable.aggregate", "subtractor(key, value, aggregate) -> aggregate")
-        mat, name = _split(materialized, named)
+        mat, name = materialized_and_name(materialized, named)
         store = self._store(mat or Materialized(key_serde=self.key_serde), None)
         return self._do(name, TABLE_AGGREGATE_NAME,
                         TableAggregateNode("", (), op="aggregate", store=store, initializer=initializer,

@@ -261,7 +261,7 @@ class KStream(Generic[K, V]):
             grouped = Grouped(self.key_serde, self.value_serde)
         return KGroupedStream(self._builder, self.name, grouped, self.repartition_required)
 
-    def to_table(self, named: Named | str | None = None,
+    def to_table(self, named: Named | str | Materialized[K, V] | None = None,
                  materialized: Materialized[K, V] | None = None) -> KTable[K, V]:
         """The stream as a changelog table: the latest value per key (None deletes)."""
         from pystreams.dsl.ktable import KTable

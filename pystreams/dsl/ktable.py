@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, overload
 
 from pystreams.dsl import arity
-from pystreams.dsl.options import Grouped, Materialized, Named, named_of
+from pystreams.dsl.options import Grouped, Materialized, Named, materialized_and_name, named_of
 from pystreams.graph import StoreSpec, TableOpNode
 
 if TYPE_CHECKING:
@@ -22,17 +22,6 @@ FILTER_NAME = "KTABLE-FILTER-"
 MAPVALUES_NAME = "KTABLE-MAPVALUES-"
 SELECT_NAME = "KTABLE-SELECT-"
 TOSTREAM_NAME = "KTABLE-TOSTREAM-"
-
-
-def _split(first: Any, second: Any) -> tuple[str | None, Materialized[Any, Any] | None]:
-    named: str | None = None
-    materialized: Materialized[Any, Any] | None = None
-    for arg in (first, second):
-        if isinstance(arg, Materialized):
-            materialized = arg
-        elif isinstance(arg, (Named, str)):
-            named = named_of(arg)
-    return named, materialized
 
 
 class KTable(Generic[K, V]):
@@ -77,7 +66,7 @@ class KTable(Generic[K, V]):
 
     def _filter(self, predicate: Any, named: Any, materialized: Any, op: str) -> KTable[K, V]:
         arity.check(predicate, 2, f"KTable.{op}", "predicate(key, value) -> bool")
-        name_arg, mat = _split(named, materialized)
+        mat, name_arg = materialized_and_name(named, materialized)
         store = self._materialization(mat, FILTER_NAME)
         key_serde = mat.key_serde if mat is not None and mat.key_serde is not None else self.key_serde
         value_serde = mat.value_serde if mat is not None and mat.value_serde is not None else self.value_serde
@@ -101,7 +90,7 @@ class KTable(Generic[K, V]):
         """mapper(value) or mapper(key, value) -> new value per row."""
         with_key = arity.value_or_key_value(mapper, "KTable.map_values", "mapper(value)",
                                             "mapper(key, value)")
-        name_arg, mat = _split(named, materialized)
+        mat, name_arg = materialized_and_name(named, materialized)
         store = self._materialization(mat, MAPVALUES_NAME)
         key_serde = mat.key_serde if mat is not None and mat.key_serde is not None else self.key_serde
         value_serde = mat.value_serde if mat is not None else None
@@ -145,7 +134,7 @@ class KTable(Generic[K, V]):
               outer: bool) -> KTable[K, Any]:
         from pystreams.dsl import joins
 
-        name_arg, mat = _split(named, materialized)
+        mat, name_arg = materialized_and_name(named, materialized)
         return joins.table_table_join(self, other, joiner, name_arg, mat, left, outer)
 
     def suppress(self, suppressed: Any) -> KTable[K, V]:

@@ -60,6 +60,18 @@ def named_of(named: Named | str | None) -> str | None:
     raise TopologyError(f"Expected a Named or a str for the operator name, got {type(named).__name__}.")
 
 
+def materialized_and_name(first: Any, second: Any) -> tuple[Materialized[Any, Any] | None, str | None]:
+    """Accept a Materialized and a Named (or str) in either order, as Kafka's overloads do."""
+    materialized: Materialized[Any, Any] | None = None
+    name: str | None = None
+    for arg in (first, second):
+        if isinstance(arg, Materialized):
+            materialized = arg
+        elif isinstance(arg, (Named, str)):
+            name = named_of(arg)
+    return materialized, name
+
+
 @dataclass(frozen=True)
 class Consumed(Generic[K, V]):
     """How a source reads: serdes, timestamp extractor, auto.offset.reset, processor name."""
