@@ -78,7 +78,7 @@ class StreamsConfig:
     def _int(self, key: str, default: Any = None, minimum: int | None = None) -> int:
         raw = self.originals.get(key, default if default is not None else DEFAULTS.get(key))
         try:
-            value = int(raw)
+            value = int(raw)  # type: ignore[arg-type]  # None raises TypeError: reported below
         except (TypeError, ValueError):
             raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
         if minimum is not None and value < minimum:

@@ -104,7 +104,7 @@ class GlobalStateManager:
         grouped: dict[tuple[str, int], list[Any]] = {}
         touched: set[tuple[str, int]] = set()
         for m in self.consumer.consume(num_messages=10_000, timeout=timeout):
-            tp = (m.topic(), m.partition())
+            tp: Any = (m.topic(), m.partition())
             touched.add(tp)
             err = m.error()
             if err is not None:

@@ -116,7 +116,7 @@ class StandbyManager:
         """Apply whatever changelog records arrived (non-blocking); checkpoint every few seconds."""
         if self.consumer is None or not self.tasks:
             return 0
-        batches: dict[tuple[str, int], list[tuple[bytes, bytes | None, int, int]]] = {}
+        batches: dict[Any, list[Any]] = {}
         for m in self.consumer.consume(num_messages=5000, timeout=0):
             err = m.error()
             if err is not None:

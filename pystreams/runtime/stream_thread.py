@@ -20,6 +20,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
+from pystreams.runtime.topics import TopologyPlan
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
 from pystreams.state.internals.cache import ThreadCache
 
@@ -54,7 +55,9 @@ class StreamThread(threading.Thread):
         self.streams = streams
         self.index = index
         self.config = streams.config
-        self.plan = streams.plan
+        plan = streams.plan
+        assert plan is not None, "KafkaStreams.start() plans the topology before starting threads"
+        self.plan: TopologyPlan = plan
         self.topology = streams.topology
         self.eos = self.config.eos
         self.tasks: dict[TaskId, ActiveTask] = {}
@@ -138,8 +141,8 @@ class StreamThread(threading.Thread):
                                  self.streams.global_state.stores if self.streams.global_state else None)
                 self.tasks[task_id] = at
                 created.append(at)
-            for tp in wanted[task_id]:
-                self.by_partition[tp] = at
+            for topic_partition in wanted[task_id]:
+                self.by_partition[topic_partition] = at
         if created:
             started = self._restore_started = time.monotonic()
             restored = restore_tasks(created, self._restore_consumer, self.eos, self._restore_progress)

@@ -125,17 +125,18 @@ def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
             if time.monotonic() > deadline:
                 raise StateStoreError(f"restoring {sorted(remaining)} did not reach the end offsets in "
                                       f"{timeout:.0f} s")
-            batches: dict[tuple[str, int], list[tuple[bytes, bytes | None, int, int]]] = {}
+            batches: dict[tuple[str, int], list[Any]] = {}
             for m in consumer.consume(num_messages=10_000, timeout=0.2):
                 err = m.error()
-                tp = (m.topic(), m.partition())
+                tp = (str(m.topic()), int(m.partition() or 0))
                 if err is not None:
                     if err.code() == KafkaError._PARTITION_EOF:
                         remaining.discard(tp)
                         continue
                     raise StateStoreError(f"restore of {tp} failed: {err}")
-                batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], m.offset()))
-                if m.offset() >= plan[tp][2] - 1:
+                offset = int(m.offset() or 0)
+                batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
+                if offset >= plan[tp][2] - 1:
                     remaining.discard(tp)
             for tp, records in batches.items():
                 at, store, _ = plan[tp]
