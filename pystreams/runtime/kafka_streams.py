@@ -208,9 +208,12 @@ class KafkaStreams:
         for thread in self.threads:
             thread.shutdown()
         deadline = None if timeout is None else time.monotonic() + timeout
+        current = threading.current_thread()
         for thread in list(self.threads):
+            if thread is current:  # close() from a callback on a stream thread: it stops after returning
+                continue
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        stopped = not any(t.is_alive() for t in self.threads)
+        stopped = not any(t.is_alive() for t in self.threads if t is not current)
         if self.global_state is not None:
             self.global_state.close()
         if self._server is not None:
