@@ -71,12 +71,13 @@ class ReferenceBroker:
     def __init__(self, data_dir: Path, proxy: HoldingProxy,
                  overrides: dict[str, str] | None = None) -> None:
         self.proxy = proxy
+        port = free_port()
         self.kafka = ReferenceKafka(
-            port=free_port(), controller_port=free_port(), data_dir=data_dir,
+            port=port, controller_port=free_port(), data_dir=data_dir,
             overrides={**BROKER_CONFIG,
                        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{proxy.port}",
                        **(overrides or {})})
-        proxy.upstream = ("127.0.0.1", self.kafka._fixed_ports[0])  # type: ignore[arg-type]
+        proxy.upstream = ("127.0.0.1", port)
         self.kafka.start()
 
     @property

@@ -200,7 +200,7 @@ def check(ops: Iterable[Op], output_topic: str | None = None) -> Report:
     # lost writes: committed before a complete reader began its read to the end, never read
     for op in ops:
         if op["f"] == "poll" and op["type"] == "ok" and op.get("end"):
-            since = op.get("since", op["time"])
+            since = float(op.get("since") or op["time"])
             reader = op["process"]
             for txn, at in commit_time.items():
                 if at >= since:

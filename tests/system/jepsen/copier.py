@@ -65,7 +65,7 @@ class Copier:
         while not self.stopping:
             self.history.log(self.process, "invoke", "poll")
             msgs = [m for m in self.consumer.consume(self.args.batch, 0.5) if not m.error()]
-            self.history.log(self.process, "ok", "poll", [int(m.value()) for m in msgs],
+            self.history.log(self.process, "ok", "poll", [int(m.value() or b"") for m in msgs],
                              [[m.topic(), m.partition(), m.offset()] for m in msgs])
             if msgs and not self.copy(msgs):
                 return 3
@@ -78,7 +78,7 @@ class Copier:
         log, step = self.history.log, "txn-begin"
 
         def delivered(err: Any, msg: Any) -> None:
-            value = int(msg.value())
+            value = int(msg.value() or b"")
             if err is None:
                 log(self.process, "ok", "send", [value],
                     [[msg.topic(), msg.partition(), msg.offset()]], txn=txn)
@@ -91,7 +91,7 @@ class Copier:
             step = "send"
             positions: dict[int, int] = {}
             for m in msgs:
-                log(self.process, "invoke", "send", [int(m.value())], txn=txn)
+                log(self.process, "invoke", "send", [int(m.value() or b"")], txn=txn)
                 self.producer.produce(self.args.output, key=txn.encode(), value=m.value(),
                                       partition=m.partition(), on_delivery=delivered)
                 positions[m.partition()] = m.offset() + 1

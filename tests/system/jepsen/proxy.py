@@ -195,7 +195,10 @@ class HoldingProxy:
 
     def drop_connections(self) -> None:
         """Close every proxied connection (clients reconnect), e.g. after a broker restart."""
-        self._loop.call_soon_threadsafe(lambda: [w.close() for w in list(self._writers)])
+        def close_all() -> None:
+            for writer in list(self._writers):
+                writer.close()
+        self._loop.call_soon_threadsafe(close_all)
 
     def close(self) -> None:
         """Stop listening, close all connections, stop the thread (bounded)."""

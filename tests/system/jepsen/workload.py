@@ -110,10 +110,11 @@ class Reader(threading.Thread):
     def poll_once(self) -> None:
         self.history.log(self.name, "invoke", "poll")
         msgs = [m for m in self.consumer.consume(1000, 0.2) if not m.error()]
-        self.history.log(self.name, "ok", "poll", [int(m.value()) for m in msgs],
+        values = [int(m.value() or b"") for m in msgs]  # b"": a record without value fails
+        self.history.log(self.name, "ok", "poll", values,
                          [[m.topic(), m.partition(), m.offset()] for m in msgs],
-                         txns=[m.key().decode() if m.key() else None for m in msgs])
-        self.seen.update(int(m.value()) for m in msgs)
+                         txns=[(m.key() or b"").decode() or None for m in msgs])
+        self.seen.update(values)
         if self.all_seen_at is None and len(self.seen) >= self.target:
             self.all_seen_at = time.monotonic()
 
