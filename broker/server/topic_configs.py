@@ -5,6 +5,8 @@ on which keys exist, where each value comes from, and what a bad value is.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from pystreams.broker.config import DEFAULTS as BROKER_DEFAULTS
 from pystreams.broker.metadata import TopicInfo
 from pystreams.broker.server import codes
@@ -105,3 +107,28 @@ def resource_error(state, resource_type: int, resource_name: str) -> tuple[int, 
             return codes.INVALID_REQUEST, f"Unexpected broker id {resource_name}"
         return 0, None
     return codes.INVALID_REQUEST, f"Unsupported resource type {resource_type}"
+
+
+def alter_topic_resources(state, request: dict,
+                          new_configs: Callable[[dict[str, Any], dict[str, str]], dict[str, str]]
+                          ) -> dict:
+    """An AlterConfigs-style response: each topic's overrides become new_configs(resource, current).
+
+    Why shared: the legacy and the incremental API must refuse the same resources (unknown topic,
+    broker configs, which are static here) and report errors per resource the same way.
+    """
+    responses = []
+    for r in request["resources"]:
+        rtype, rname = r["resource_type"], r["resource_name"]
+        error, message = resource_error(state, rtype, rname)
+        if not error and rtype != TOPIC:
+            error, message = codes.INVALID_REQUEST, "broker configs are static on this broker"
+        if not error:
+            try:
+                configs = new_configs(r, dict(state.metadata.get(rname).configs))
+                apply_topic_configs(state, rname, configs, bool(request.get("validate_only")))
+            except TopicError as exc:
+                error, message = exc.code, str(exc)
+        responses.append({"error_code": error, "error_message": message, "resource_type": rtype,
+                          "resource_name": rname})
+    return {"throttle_time_ms": 0, "responses": responses}

@@ -1,27 +1,18 @@
 """AlterConfigs (33): replace a topic's whole set of overrides (the legacy, non-incremental API)."""
 from __future__ import annotations
 
-from pystreams.broker.server import codes
-from pystreams.broker.server.state import TopicError
-from pystreams.broker.server.topic_configs import TOPIC, apply_topic_configs, resource_error
+from typing import Any
+
+from pystreams.broker.server.topic_configs import alter_topic_resources
 
 API_KEY = 33
 VERSIONS = (0, 2)
 
 
+def _replace_all(resource: dict[str, Any], current: dict[str, str]) -> dict[str, str]:
+    """The request's non-null values are the topic's whole new set of overrides."""
+    return {c["name"]: c["value"] for c in resource["configs"] if c["value"] is not None}
+
+
 def handle(header, request: dict, state, ctx) -> dict:
-    responses = []
-    for r in request["resources"]:
-        rtype, rname = r["resource_type"], r["resource_name"]
-        error, message = resource_error(state, rtype, rname)
-        if not error and rtype != TOPIC:
-            error, message = codes.INVALID_REQUEST, "broker configs are static on this broker"
-        if not error:
-            configs = {c["name"]: c["value"] for c in r["configs"] if c["value"] is not None}
-            try:
-                apply_topic_configs(state, rname, configs, bool(request.get("validate_only")))
-            except TopicError as exc:
-                error, message = exc.code, str(exc)
-        responses.append({"error_code": error, "error_message": message, "resource_type": rtype,
-                          "resource_name": rname})
-    return {"throttle_time_ms": 0, "responses": responses}
+    return alter_topic_resources(state, request, _replace_all)

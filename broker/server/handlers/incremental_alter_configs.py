@@ -1,9 +1,11 @@
 """IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT single topic config keys."""
 from __future__ import annotations
 
+from typing import Any
+
 from pystreams.broker.server import codes
 from pystreams.broker.server.state import TopicError
-from pystreams.broker.server.topic_configs import TOPIC, apply_topic_configs, resource_error
+from pystreams.broker.server.topic_configs import alter_topic_resources
 
 API_KEY = 44
 VERSIONS = (0, 1)
@@ -34,21 +36,12 @@ def _apply(current: dict[str, str], op: int, key: str, value: str | None) -> Non
         raise TopicError(codes.INVALID_REQUEST, f"Unknown config operation {op}")
 
 
+def _apply_all(resource: dict[str, Any], current: dict[str, str]) -> dict[str, str]:
+    """The topic's overrides after each of the request's operations, in order."""
+    for c in resource["configs"]:
+        _apply(current, c["config_operation"], c["name"], c["value"])
+    return current
+
+
 def handle(header, request: dict, state, ctx) -> dict:
-    responses = []
-    for r in request["resources"]:
-        rtype, rname = r["resource_type"], r["resource_name"]
-        error, message = resource_error(state, rtype, rname)
-        if not error and rtype != TOPIC:
-            error, message = codes.INVALID_REQUEST, "broker configs are static on this broker"
-        if not error:
-            try:
-                current = dict(state.metadata.get(rname).configs)
-                for c in r["configs"]:
-                    _apply(current, c["config_operation"], c["name"], c["value"])
-                apply_topic_configs(state, rname, current, bool(request.get("validate_only")))
-            except TopicError as exc:
-                error, message = exc.code, str(exc)
-        responses.append({"error_code": error, "error_message": message, "resource_type": rtype,
-                          "resource_name": rname})
-    return {"throttle_time_ms": 0, "responses": responses}
+    return alter_topic_resources(state, request, _apply_all)
