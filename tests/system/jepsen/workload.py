@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -31,6 +32,10 @@ from tests.system.jepsen.history import History, Op, load
 from tests.system.jepsen.proxy import END_TXN, PRODUCE, Hold
 
 ROOT = Path(__file__).resolve().parents[3]
+#: Copiers get SIGKILL if the test process dies (Linux PR_SET_PDEATHSIG via util-linux setpriv),
+#: so an interrupted run leaks no copier looping against a dead broker.
+DIE_WITH_PARENT = [shutil.which("setpriv") or "", "--pdeathsig", "KILL"] \
+    if shutil.which("setpriv") else []
 #: Where in a transaction a copier is killed (chosen at random per kill).
 KILL_STAGES = ("txn-begin", "send", "send-offsets", "txn-commit")
 
@@ -198,7 +203,8 @@ class Copiers:
         self.histories.append(history)
         self.histories_of.setdefault(i, []).append(history)
         log = open(self.tmp / f"{name}.stderr", "wb")
-        argv = [sys.executable, "-m", "tests.system.jepsen.copier", self.broker.bootstrap_servers,
+        argv = [*DIE_WITH_PARENT, sys.executable, "-m", "tests.system.jepsen.copier",
+                self.broker.bootstrap_servers,
                 *self.topics, self.group, self.tids[i], str(i), name, str(history),
                 "--timeout-ms", str(self.settings.timeout_ms),
                 "--batch", str(self.settings.batch)]
