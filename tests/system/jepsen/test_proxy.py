@@ -64,3 +64,29 @@ def test_held_produce_is_released_after_end_txn_and_rejected(pystreams_broker_fa
         finally:
             c.close()
         assert b"late" not in got and b"next" in got
+
+
+def _produce_response_v8(error: int) -> bytes:
+    partition = (b"\x00\x00\x00\x00" + error.to_bytes(2, "big", signed=True) + b"\x00" * 24
+                 + b"\x00\x00\x00\x00" + b"\xff\xff")  # no record errors, null message
+    return (b"\x00\x00\x00\x05" + b"\x00\x00\x00\x01" + b"\x00\x01t" + b"\x00\x00\x00\x01"
+            + partition + b"\x00\x00\x00\x00")
+
+
+def _produce_response_v9(errors: list[int]) -> bytes:
+    parts = b"".join(i.to_bytes(4, "big") + e.to_bytes(2, "big", signed=True) + b"\x00" * 24
+                     + b"\x01" + b"\x00" + b"\x00" for i, e in enumerate(errors))
+    return (b"\x00\x00\x00\x05" + b"\x00" + b"\x02" + b"\x02t" + bytes([len(errors) + 1])
+            + parts + b"\x00" + b"\x00\x00\x00\x00" + b"\x00")
+
+
+def test_produce_and_end_txn_response_error_codes_are_read():
+    from tests.system.jepsen.proxy import RequestInfo, response_errors
+
+    def req(key: int, version: int) -> RequestInfo:
+        return RequestInfo(key, version, 5, None, "tx", 1)
+    assert response_errors(req(PRODUCE, 8), _produce_response_v8(48)) == [48]
+    assert response_errors(req(PRODUCE, 9), _produce_response_v9([0, 47])) == [0, 47]
+    end_txn_v3 = b"\x00\x00\x00\x05" + b"\x00" + b"\x00\x00\x00\x00" + b"\x00\x33" + b"\x00"
+    assert response_errors(req(END_TXN, 3), end_txn_v3) == [51]
+    assert response_errors(req(3, 9), b"\x00\x00\x00\x05\x00") is None  # not parsed: Metadata
