@@ -2,11 +2,18 @@
 topic at a chosen isolation level (markers never reach the application, whatever we do)."""
 from __future__ import annotations
 
+import hashlib
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from tests.reference import jvm
+
+JAVA_DIR = Path(__file__).resolve().parent / "java"
 
 
 def unique(prefix: str) -> str:
@@ -78,3 +85,22 @@ def committed(bootstrap: str, group: str, topic: str, partitions: int,
         return [tp.offset for tp in got]
     finally:
         c.close()
+
+
+def compiled_java(main_class: str) -> Path:
+    """The classes of java/<main_class>.java, compiled against the reference jars and cached in
+    .cache under a hash of the source and Kafka's version, so only a change recompiles."""
+    source = JAVA_DIR / f"{main_class}.java"
+    digest = hashlib.sha256(source.read_bytes() + jvm.KAFKA_VERSION.encode()).hexdigest()[:16]
+    target = jvm.CACHE / "eos-java" / f"{main_class}-{digest}"
+    if not (target / f"{main_class}.class").exists():
+        jvm.require_jars()
+        scratch = target.with_name(target.name + ".tmp")
+        scratch.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([jvm.javac(), "-nowarn", "-d", str(scratch), "-cp",
+                                 jvm.CLASSPATH, str(source)], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr
+        if not target.exists():
+            scratch.rename(target)
+    return target

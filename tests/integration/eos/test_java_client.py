@@ -3,32 +3,14 @@ commit/abort visibility at both isolation levels, offsets counting markers, zomb
 The Java source (java/TxnClient.java) is compiled once per change into .cache."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.integration.eos._eos import create_topic, unique
+from tests.integration.eos._eos import compiled_java, create_topic, unique
 from tests.reference import jvm
 
 pytestmark = pytest.mark.integration
-SOURCE = Path(__file__).resolve().parent / "java" / "TxnClient.java"
-
-
-def _compiled() -> Path:
-    digest = hashlib.sha256(SOURCE.read_bytes() + jvm.KAFKA_VERSION.encode()).hexdigest()[:16]
-    target = jvm.CACHE / "eos-java" / digest
-    if not (target / "TxnClient.class").exists():
-        jvm.require_jars()
-        scratch = target.with_name(target.name + ".tmp")
-        scratch.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run([jvm.javac(), "-nowarn", "-d", str(scratch), "-cp",
-                                 jvm.CLASSPATH, str(SOURCE)], capture_output=True, text=True,
-                                timeout=300)
-        assert result.returncode == 0, result.stderr
-        scratch.rename(target) if not target.exists() else None
-    return target
 
 
 def test_java_transactional_producer_and_consumers(kafka_broker):
@@ -36,7 +18,7 @@ def test_java_transactional_producer_and_consumers(kafka_broker):
     topic = unique("eos-java")
     create_topic(bs, topic, 1)
     command = jvm.java_command("TxnClient", bs, topic, unique("tx"),
-                               extra_classpath=[_compiled()])
+                               extra_classpath=[compiled_java("TxnClient")])
     result = subprocess.run(command, capture_output=True, text=True, timeout=180,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -3,7 +3,6 @@ a word count's read_committed output ends at the exact counts (transactional cha
 sendOffsetsToTransaction with the group's generation, read_committed repartition reads)."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import time
 from pathlib import Path
@@ -11,28 +10,16 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
-from tests.integration.eos._eos import create_topic, read_all, unique
+from tests.integration.eos._eos import compiled_java, create_topic, read_all, unique
 from tests.reference import jvm
 
 pytestmark = pytest.mark.integration
-SOURCE = Path(__file__).resolve().parent / "java" / "StreamsEos.java"
 LINES = ["the quick brown fox", "the lazy dog", "a quick dog", "the end"] * 25
 
 
 def _compiled() -> Path:
-    digest = hashlib.sha256(SOURCE.read_bytes() + jvm.KAFKA_VERSION.encode()).hexdigest()[:16]
-    target = jvm.CACHE / "eos-streams" / digest
-    if not (target / "StreamsEos.class").exists():
-        jvm.require_jars()
-        scratch = target.with_name(target.name + ".tmp")
-        scratch.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run([jvm.javac(), "-nowarn", "-d", str(scratch), "-cp",
-                                 jvm.CLASSPATH, str(SOURCE)], capture_output=True, text=True,
-                                timeout=300)
-        assert result.returncode == 0, result.stderr
-        if not target.exists():
-            scratch.rename(target)
-    return target
+    """StreamsEos's classes (tests/system/eos imports this name)."""
+    return compiled_java("StreamsEos")
 
 
 def test_kafka_streams_exactly_once_v2_word_count(kafka_broker, tmp_path):
@@ -63,6 +50,11 @@ def test_kafka_streams_exactly_once_v2_word_count(kafka_broker, tmp_path):
                 break
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave the JVM behind; the test still fails
+            proc.communicate()
+            raise
     assert "failed" not in out, err[-4000:]
     assert final == expected, err[-4000:]
