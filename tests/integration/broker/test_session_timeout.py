@@ -16,12 +16,14 @@ pytestmark = pytest.mark.integration
 
 MEMBER = textwrap.dedent("""
     import sys
+    import time
     from confluent_kafka import Consumer
     c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": sys.argv[2],
                   "session.timeout.ms": 1500, "heartbeat.interval.ms": 300,
                   "auto.offset.reset": "earliest", "enable.auto.commit": False})
     c.subscribe([sys.argv[3]])
     told = False
+    give_up = time.time() + 30  # the test reads our stdout: never leave it waiting
     while True:
         m = c.poll(0.2)
         if m is not None and not m.error():
@@ -29,6 +31,8 @@ MEMBER = textwrap.dedent("""
         if c.assignment() and not told:
             print("assigned", flush=True)
             told = True
+        if not told and time.time() > give_up:
+            sys.exit("no assignment within 30 s")
 """)
 
 
@@ -65,3 +69,4 @@ def test_killed_member_is_expired_and_its_partitions_move(pystreams_broker_facto
     finally:
         if doomed.poll() is None:
             doomed.kill()
+            doomed.wait()
