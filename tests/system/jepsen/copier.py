@@ -11,7 +11,9 @@ begins a transaction, produces each integer to the same partition of OUTPUT (key
 transaction's id, so readers can tell which transaction wrote a record), sends the input
 offsets to the transaction, commits. An abortable error aborts and rewinds to the committed
 offsets, logging under a new process name (`NAME.session`), because its reads go back.
-SIGTERM stops it between transactions (exit 0); a fatal error exits 3.
+SIGTERM stops it between transactions (exit 0); a fatal error exits 3 (e.g. fenced: the
+coordinator aborted a transaction that outlived transaction.timeout.ms while the broker was
+down, and bumped the epoch; the test starts a new copier, as an application would).
 
 Prints "ready" once init_transactions (which fences its killed predecessor) returned."""
 from __future__ import annotations
@@ -143,9 +145,13 @@ class Copier:
         return True
 
     def close(self) -> None:
-        self.consumer.close()
-        self.producer.flush(5)
-        self.history.close()
+        try:
+            self.consumer.close()
+            self.producer.flush(5)
+        except KafkaException as exc:  # e.g. fenced: the fatal error was already reported
+            print(f"close: {exc}", file=sys.stderr, flush=True)
+        finally:
+            self.history.close()
 
 
 def main(argv: list[str]) -> int:
