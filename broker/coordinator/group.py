@@ -10,6 +10,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Hashable
 
+from pystreams.broker.coordinator.codes import FENCED_INSTANCE_ID, NONE, UNKNOWN_MEMBER_ID
+
 EMPTY = "Empty"
 PREPARING_REBALANCE = "PreparingRebalance"
 COMPLETING_REBALANCE = "CompletingRebalance"
@@ -67,6 +69,17 @@ class ClassicGroup:
 
     def has_member(self, member_id: str) -> bool:
         return member_id in self.members
+
+    def member_error(self, member_id: str, instance_id: str | None) -> int:
+        """Why a request from this member must be refused: a static instance now held by another
+        member id is fenced; an unknown member id is unknown; NONE otherwise."""
+        if instance_id is not None:
+            known = self.static_members.get(instance_id)
+            if known is not None and known != member_id:
+                return FENCED_INSTANCE_ID
+        if member_id not in self.members:
+            return UNKNOWN_MEMBER_ID
+        return NONE
 
     def all_joined(self) -> bool:
         """Every known member has a JoinGroup waiting and no issued member id is outstanding."""

@@ -13,21 +13,15 @@ from dataclasses import dataclass, field
 from typing import Hashable
 
 from pystreams.broker.coordinator import records as rec
+from pystreams.broker.coordinator.codes import (COORDINATOR_NOT_AVAILABLE, FENCED_INSTANCE_ID,
+                                                 GROUP_MAX_SIZE_REACHED, ILLEGAL_GENERATION,
+                                                 INCONSISTENT_GROUP_PROTOCOL, INVALID_GROUP_ID,
+                                                 INVALID_SESSION_TIMEOUT, MEMBER_ID_REQUIRED, NONE,
+                                                 REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID)
 from pystreams.broker.coordinator.group import (COMPLETING_REBALANCE, DEAD, EMPTY,
                                                  PREPARING_REBALANCE, STABLE, ClassicGroup, Member)
 from pystreams.broker.coordinator.offsets import OffsetsMixin
 
-NONE = 0
-ILLEGAL_GENERATION = 22
-INCONSISTENT_GROUP_PROTOCOL = 23
-INVALID_GROUP_ID = 24
-UNKNOWN_MEMBER_ID = 25
-INVALID_SESSION_TIMEOUT = 26
-REBALANCE_IN_PROGRESS = 27
-COORDINATOR_NOT_AVAILABLE = 15
-MEMBER_ID_REQUIRED = 79
-GROUP_MAX_SIZE_REACHED = 81
-FENCED_INSTANCE_ID = 82
 
 Record = tuple[str, bytes, "bytes | None"]  # (group id, key, value or None for a tombstone)
 
@@ -328,7 +322,7 @@ class GroupCoordinator(OffsetsMixin):
         group = self.groups.get(group_id)
         if group is None or group.state == DEAD:
             return fail(UNKNOWN_MEMBER_ID if group is None else COORDINATOR_NOT_AVAILABLE)
-        error = self._validate_member(group, member_id, group_instance_id)
+        error = group.member_error(member_id, group_instance_id)
         if error:
             return fail(error)
         if generation != group.generation:
@@ -363,16 +357,6 @@ class GroupCoordinator(OffsetsMixin):
         return {"error_code": NONE, "protocol_type": group.protocol_type,
                 "protocol_name": group.protocol_name, "assignment": member.assignment}
 
-    def _validate_member(self, group: ClassicGroup, member_id: str,
-                         group_instance_id: str | None) -> int:
-        if group_instance_id is not None:
-            known = group.static_members.get(group_instance_id)
-            if known is not None and known != member_id:
-                return FENCED_INSTANCE_ID
-        if member_id not in group.members:
-            return UNKNOWN_MEMBER_ID
-        return NONE
-
     # --- Heartbeat / LeaveGroup ---------------------------------------------------------------
     def heartbeat(self, waiter: Hashable, now: int, group_id: str, generation: int,
                   member_id: str, group_instance_id: str | None) -> Outcome:
@@ -384,7 +368,7 @@ class GroupCoordinator(OffsetsMixin):
         elif group.state == DEAD:
             error = COORDINATOR_NOT_AVAILABLE
         else:
-            error = self._validate_member(group, member_id, group_instance_id)
+            error = group.member_error(member_id, group_instance_id)
             if not error and generation != group.generation:
                 error = ILLEGAL_GENERATION
             if not error:

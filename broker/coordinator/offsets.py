@@ -8,22 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Hashable, Iterable
 
 from pystreams.broker.coordinator import records as rec
+from pystreams.broker.coordinator.codes import (GROUP_ID_NOT_FOUND, GROUP_SUBSCRIBED_TO_TOPIC,
+                                                 ILLEGAL_GENERATION, INVALID_GROUP_ID,
+                                                 NON_EMPTY_GROUP, NONE, OFFSET_METADATA_TOO_LARGE,
+                                                 REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID)
 from pystreams.broker.coordinator.group import (COMPLETING_REBALANCE, DEAD, EMPTY, STABLE,
                                                  ClassicGroup)
 
 if TYPE_CHECKING:
     from pystreams.broker.coordinator.machine import Outcome
-
-NONE = 0
-OFFSET_METADATA_TOO_LARGE = 12
-ILLEGAL_GENERATION = 22
-INVALID_GROUP_ID = 24
-UNKNOWN_MEMBER_ID = 25
-REBALANCE_IN_PROGRESS = 27
-NON_EMPTY_GROUP = 68
-GROUP_ID_NOT_FOUND = 69
-FENCED_INSTANCE_ID = 82
-GROUP_SUBSCRIBED_TO_TOPIC = 86
 
 Commit = tuple[str, int, int, int, "str | None"]  # topic, partition, offset, leader epoch, metadata
 
@@ -44,12 +37,9 @@ class OffsetsMixin:
             return UNKNOWN_MEMBER_ID
         if group.state == COMPLETING_REBALANCE:
             return REBALANCE_IN_PROGRESS
-        if instance_id is not None:
-            known = group.static_members.get(instance_id)
-            if known is not None and known != member_id:
-                return FENCED_INSTANCE_ID
-        if member_id not in group.members:
-            return UNKNOWN_MEMBER_ID
+        error = group.member_error(member_id, instance_id)
+        if error:
+            return error
         if generation != group.generation:
             return ILLEGAL_GENERATION
         return NONE

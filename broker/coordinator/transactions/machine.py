@@ -13,19 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
+from ..codes import (CONCURRENT_TRANSACTIONS, INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING,
+                     INVALID_TRANSACTION_TIMEOUT, INVALID_TXN_STATE, NONE, PRODUCER_FENCED,
+                     TRANSACTIONAL_ID_NOT_FOUND)
 from .records import STATE_BY_NAME, TxnMetadata, TxnState, decode_key, decode_value, encode_key, \
     encode_value
-
-NONE = 0
-UNKNOWN_TOPIC_OR_PARTITION = 3
-INVALID_PRODUCER_EPOCH = 47
-INVALID_TXN_STATE = 48
-INVALID_PRODUCER_ID_MAPPING = 49
-INVALID_TRANSACTION_TIMEOUT = 50
-CONCURRENT_TRANSACTIONS = 51
-OPERATION_NOT_ATTEMPTED = 55
-PRODUCER_FENCED = 90
-TRANSACTIONAL_ID_NOT_FOUND = 105
 
 MAX_EPOCH = 32767  # Short.MAX_VALUE: an epoch bump past MAX_EPOCH - 1 takes a new producer id
 PREPARE = (TxnState.PREPARE_COMMIT, TxnState.PREPARE_ABORT, TxnState.PREPARE_EPOCH_FENCE)

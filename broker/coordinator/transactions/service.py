@@ -20,15 +20,15 @@ from pystreams.broker.protocol.record_batch import (ABORT_MARKER, COMMIT_MARKER,
                                                     build_batch, build_control_batch,
                                                     iter_batches, parse_header, read_records)
 
-from .machine import (CONCURRENT_TRANSACTIONS, INVALID_PRODUCER_EPOCH, NONE, PRODUCER_FENCED,
-                      MarkerRequest, Step, TransactionCoordinator)
+from ..codes import (CONCURRENT_TRANSACTIONS, INVALID_PRODUCER_EPOCH, NONE, PRODUCER_FENCED,
+                     UNSTABLE_OFFSET_COMMIT)
+from .machine import MarkerRequest, Step, TransactionCoordinator
 from .records import decode_key
 
 log = logging.getLogger("pystreams.broker.coordinator.transactions")
 
 TRANSACTION_STATE_TOPIC = "__transaction_state"
 OFFSETS_TOPIC = "__consumer_offsets"
-COORDINATOR_NOT_AVAILABLE = 15
 #: Kafka's defaults for the transaction coordinator keys we read
 DEFAULTS = {"transaction.state.log.num.partitions": "50",
             "transaction.state.log.segment.bytes": "104857600",
@@ -292,9 +292,6 @@ def verify_produce(state: Any, transactional_id: str | None, topic: str, partiti
         error, f"partition {topic}-{partition} is not part of an ongoing transaction of "
                f"{transactional_id!r}")
     return error, why
-
-
-UNSTABLE_OFFSET_COMMIT = 88
 
 
 def mark_unstable(state: Any, group_id: str, topics: list[dict]) -> list[dict]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from pystreams.broker.coordinator.transactions.machine import (INVALID_PRODUCER_EPOCH,
-                                                               PRODUCER_FENCED, Step)
-from pystreams.broker.coordinator.transactions.service import (COORDINATOR_NOT_AVAILABLE,
-                                                               TransactionService)
+from pystreams.broker.coordinator.codes import (COORDINATOR_NOT_AVAILABLE, INVALID_PRODUCER_EPOCH,
+                                                 PRODUCER_FENCED)
+from pystreams.broker.coordinator.transactions.machine import Step
+from pystreams.broker.coordinator.transactions.service import TransactionService
 
 log = logging.getLogger("pystreams.broker.server.transactions")
 

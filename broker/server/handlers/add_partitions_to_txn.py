@@ -9,7 +9,6 @@ from pystreams.broker.server.handlers._util import version
 
 API_KEY = 24
 VERSIONS = (0, 3)
-OPERATION_NOT_ATTEMPTED = 55
 
 
 def handle(header, request: dict, state, ctx) -> dict:
@@ -23,7 +22,7 @@ def handle(header, request: dict, state, ctx) -> dict:
     if unknown:
         def code(name: str, p: int) -> int:
             return codes.UNKNOWN_TOPIC_OR_PARTITION if (name, p) in unknown \
-                else OPERATION_NOT_ATTEMPTED
+                else codes.OPERATION_NOT_ATTEMPTED
     else:
         wanted = [(name, p) for name, parts in topics for p in parts]
         step = run_step(state, lambda svc: svc.machine.add_partitions(

@@ -1,11 +1,11 @@
 """DescribeGroups (15): state, protocol and members of each group."""
 from __future__ import annotations
 
+from pystreams.broker.server import codes
 from pystreams.broker.server.handlers._util import version
 
 API_KEY = 15
 VERSIONS = (0, 5)
-GROUP_ID_NOT_FOUND = 69
 
 
 def handle(header, request: dict, state, ctx) -> dict:
@@ -17,6 +17,6 @@ def handle(header, request: dict, state, ctx) -> dict:
         if described is None:
             described = {"group_id": group_id, "group_state": "Dead", "protocol_type": "",
                          "protocol_data": "", "members": [],
-                         "error_code": GROUP_ID_NOT_FOUND if version(header) >= 6 else 0}
+                         "error_code": codes.GROUP_ID_NOT_FOUND if version(header) >= 6 else 0}
         groups.append({"error_code": 0, "authorized_operations": -2147483648, **described})
     return {"throttle_time_ms": 0, "groups": groups}

@@ -1,0 +1,20 @@
+"""The coordinators' error-code table agrees with Kafka's numbers as the codec knows them."""
+from __future__ import annotations
+
+import pytest
+
+from pystreams.broker.coordinator import codes
+from pystreams.broker.protocol.error_codes import ErrorCode
+
+pytestmark = pytest.mark.unit
+
+NAMES = [name for name in vars(codes) if name.isupper()]
+
+
+def test_table_is_not_empty() -> None:
+    assert "UNKNOWN_MEMBER_ID" in NAMES and "PRODUCER_FENCED" in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_code_matches_kafka(name: str) -> None:
+    assert getattr(codes, name) == ErrorCode[name].value
