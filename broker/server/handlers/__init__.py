@@ -1,5 +1,6 @@
 """One module per Kafka API; each has API_KEY, VERSIONS (what its logic serves) and
-handle(header, request, state, ctx) -> response dict | None | awaitable of one.
+handle(header, request, state, ctx) -> response dict | None | awaitable of one. Handlers import
+broker.server (state, codes, helpers), broker.coordinator, broker.metadata and broker.protocol.
 
 The registry below is the single source of ApiVersions: a key is advertised only when a handler
 exists, and only in the versions both the handler and the codec (SUPPORTED_VERSIONS) support.

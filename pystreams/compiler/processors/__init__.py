@@ -1,1 +1,2 @@
-"""Processors the compiler puts into a Topology: stateless ones here, stateful ones in stateful/."""
+"""Processors the compiler puts into a Topology: stateless ones here, the rest in subpackages.
+Import pystreams.processor, pystreams.state, pystreams.serdes and pystreams.errors only (never dsl/graph/runtime)."""
