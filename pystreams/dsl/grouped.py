@@ -29,6 +29,18 @@ def _long_serde() -> Any:
     return Serdes.Long()
 
 
+def _store_spec(builder: StreamsBuilder, materialized: Materialized[Any, Any], prefix: str,
+                key_serde: Any, value_default: Any) -> StoreSpec:
+    """The aggregation's store; serdes the user left unset fall back to the grouping's key serde
+    and the operation's value serde (None: left for the compiler's defaults)."""
+    store = builder.store_spec(materialized, prefix)
+    if store.key_serde is None:
+        store = replace(store, key_serde=key_serde)
+    if store.value_serde is None and value_default is not None:
+        store = replace(store, value_serde=value_default)
+    return store
+
+
 class KGroupedStream(Generic[K, V]):
     """A stream grouped by key, ready for count/reduce/aggregate."""
 
@@ -83,12 +95,7 @@ class KGroupedStream(Generic[K, V]):
         return windowed.windowed_by(self, windows)
 
     def _store(self, materialized: Materialized[Any, Any], prefix: str, value_default: Any) -> StoreSpec:
-        store = self._builder.store_spec(materialized, prefix)
-        if store.key_serde is None:
-            store = replace(store, key_serde=self.key_serde)
-        if store.value_serde is None and value_default is not None:
-            store = replace(store, value_serde=value_default)
-        return store
+        return _store_spec(self._builder, materialized, prefix, self.key_serde, value_default)
 
     def _build(self, processor: str, node: AggregateNode) -> KTable[K, Any]:
         from pystreams.dsl.ktable import KTable
@@ -154,12 +161,8 @@ class KGroupedTable(Generic[K, V]):
                                            adder=adder, subtractor=subtractor))
 
     def _store(self, materialized: Materialized[Any, Any], value_default: Any) -> StoreSpec:
-        store = self._builder.store_spec(materialized, TABLE_AGGREGATE_NAME)
-        if store.key_serde is None:
-            store = replace(store, key_serde=self.key_serde)
-        if store.value_serde is None and value_default is not None:
-            store = replace(store, value_serde=value_default)
-        return store
+        return _store_spec(self._builder, materialized, TABLE_AGGREGATE_NAME, self.key_serde,
+                           value_default)
 
     def _do(self, named: str | None, prefix: str, node: TableAggregateNode) -> KTable[K, Any]:
         from pystreams.dsl.ktable import KTable
