@@ -12,6 +12,7 @@ register_compiler(compile_graph)
 
 try:  # windows and joins (issue 5) register their node writers on import
     import pystreams.compiler.extensions  # noqa: F401
+    import pystreams.compiler.fk_join_extension  # noqa: F401  (foreign-key table join, issue 5)
 except ImportError:  # pragma: no cover - only while that room is being built
     pass
 

@@ -260,3 +260,146 @@ def table_table_join(this: KTable[Any, Any], other: KTable[Any, Any], joiner: Ca
     if store is not None:
         return KTable(builder, merge, store.key_serde, store.value_serde)
     return KTable(builder, merge, this.key_serde, None)
+
+
+# ---------------------------------------------------------------- foreign-key table-table join
+FK_JOIN = "KTABLE-FK-JOIN-"
+FK_JOIN_STATE_STORE_NAME = FK_JOIN + "SUBSCRIPTION-STATE-STORE-"
+SUBSCRIPTION_REGISTRATION = FK_JOIN + "SUBSCRIPTION-REGISTRATION-"
+SUBSCRIPTION_RESPONSE = FK_JOIN + "SUBSCRIPTION-RESPONSE-"
+SUBSCRIPTION_PROCESSOR = FK_JOIN + "SUBSCRIPTION-PROCESSOR-"
+SUBSCRIPTION_RESPONSE_RESOLVER_PROCESSOR = FK_JOIN + "SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-"
+FK_JOIN_OUTPUT_NAME = FK_JOIN + "OUTPUT-"
+FK_TOPIC_SUFFIX = "-topic"
+
+
+@dataclass(frozen=True)
+class TableJoined:
+    """Name (and partitioners) of a foreign-key table join (Kafka's TableJoined)."""
+
+    partitioner: Any = None
+    other_partitioner: Any = None
+    name: str | None = None
+
+    @staticmethod
+    def with_(partitioner: Any = None, other_partitioner: Any = None) -> TableJoined:
+        return TableJoined(partitioner, other_partitioner)
+
+    @staticmethod
+    def as_(name: str) -> TableJoined:
+        return TableJoined(None, None, name)
+
+    def with_name(self, name: str) -> TableJoined:
+        return TableJoined(self.partitioner, self.other_partitioner, name)
+
+
+@dataclass(frozen=True)
+class ForeignKeyJoinSpec:
+    """Everything one foreign-key join needs (shared by its graph nodes); names are Kafka's."""
+
+    this_table: str
+    foreign_table: str
+    key_serde: Any
+    value_serde: Any
+    foreign_key_serde: Any
+    foreign_value_serde: Any
+    extractor: Callable[[Any, Any], Any]
+    joiner: Callable[[Any, Any], Any]
+    left_join: bool
+    subscription_topic: str
+    send_name: str
+    sink_name: str
+    source_name: str
+    store_name: str
+    receive_name: str
+    join_foreign_name: str
+    foreign_join_name: str
+    response_topic: str
+    response_sink_name: str
+    response_source_name: str
+    resolver_name: str
+    result_name: str
+    result_store: Any
+
+
+@dataclass(frozen=True, eq=False)
+class ForeignKeyJoinNode(ExtensionNode):
+    """One of a foreign-key join's graph nodes (`part`: send, sink, source, store, receive, join_foreign,
+    foreign_join, response_sink, response_source, resolver, result), in Kafka's graph positions."""
+
+    part: str = ""
+    spec: ForeignKeyJoinSpec | None = None
+
+
+def _fk_options(options: tuple[Any, ...], op: str) -> tuple[TableJoined, Any]:
+    from pystreams.dsl.options import Materialized, Named, named_of
+
+    table_joined, materialized = TableJoined(), None
+    for option in options:
+        if option is None:
+            continue
+        if isinstance(option, TableJoined):
+            table_joined = option
+        elif isinstance(option, Materialized):
+            materialized = option
+        elif isinstance(option, (Named, str)):
+            table_joined = table_joined.with_name(named_of(option))  # type: ignore[arg-type]
+        else:
+            raise TopologyError(f"KTable.{op}(other, foreign_key_extractor, joiner, ...): options are "
+                                f"TableJoined and Materialized, got {type(option).__name__}.")
+    return table_joined, materialized
+
+
+def foreign_key_join(this: KTable[Any, Any], other: KTable[Any, Any], extractor: Callable[..., Any],
+                     joiner: Callable[[Any, Any], Any], options: tuple[Any, ...], left_join: bool) -> KTable[Any, Any]:
+    """KTable.join/left_join(other, foreign_key_extractor, joiner[, TableJoined][, Materialized]): Kafka's
+    KTableImpl.doJoinOnForeignKey names and graph. The extractor takes (value) or (key, value)."""
+    from pystreams.dsl import arity
+    from pystreams.dsl.ktable import KTable
+    from pystreams.dsl.options import Materialized
+
+    op = "left_join" if left_join else "join"
+    if getattr(other, "_builder", None) is not this._builder:
+        raise TopologyError(f"KTable.{op}: both tables must come from the same StreamsBuilder.")
+    if not callable(extractor) or not callable(joiner):
+        raise TopologyError(f"KTable.{op}: foreign_key_extractor and joiner(value, foreign_value) must be callable")
+    if arity.accepts(extractor, 1) and not arity.accepts(extractor, 2):
+        one_arg = extractor
+
+        def extract(key: Any, value: Any) -> Any:
+            return one_arg(value)
+    else:
+        extract = extractor
+    table_joined, materialized = _fk_options(options, op)
+    b, user = this._builder, table_joined.name
+    topic = b.suffixed_or_generate(user, "-subscription-registration", SUBSCRIPTION_REGISTRATION) + FK_TOPIC_SUFFIX
+    send = b.suffixed_or_generate(user, "-subscription-registration-processor", SUBSCRIPTION_REGISTRATION)
+    sink = b.suffixed_or_generate(user, "-subscription-registration-sink", "KTABLE-SINK-")
+    source = b.suffixed_or_generate(user, "-subscription-registration-source", "KTABLE-SOURCE-")
+    store = b.suffixed_or_generate(user, "-subscription-store", FK_JOIN_STATE_STORE_NAME)
+    receive = b.suffixed_or_generate(user, "-subscription-receive", SUBSCRIPTION_PROCESSOR)
+    join_foreign = b.suffixed_or_generate(user, "-subscription-join-foreign", SUBSCRIPTION_PROCESSOR)
+    foreign_join = b.suffixed_or_generate(user, "-foreign-join-subscription", SUBSCRIPTION_PROCESSOR)
+    response = b.suffixed_or_generate(user, "-subscription-response", SUBSCRIPTION_RESPONSE) + FK_TOPIC_SUFFIX
+    response_sink = b.suffixed_or_generate(user, "-subscription-response-sink", "KTABLE-SINK-")
+    response_source = b.suffixed_or_generate(user, "-subscription-response-source", "KTABLE-SOURCE-")
+    resolver = b.suffixed_or_generate(user, "-subscription-response-resolver", SUBSCRIPTION_RESPONSE_RESOLVER_PROCESSOR)
+    result = b.suffixed_or_generate(user, "-result", FK_JOIN_OUTPUT_NAME)
+    result_store = b.store_spec(materialized if materialized is not None else Materialized(), FK_JOIN_OUTPUT_NAME)
+    if result_store.key_serde is None:
+        from dataclasses import replace
+
+        result_store = replace(result_store, key_serde=this.key_serde)
+    spec = ForeignKeyJoinSpec(this.name, other.name, this.key_serde, this.value_serde, other.key_serde,
+                              other.value_serde, extract, joiner, left_join, topic, send, sink, source, store,
+                              receive, join_foreign, foreign_join, response, response_sink, response_source,
+                              resolver, result, result_store)
+    for part, name, parents in (("send", send, (this.name,)), ("sink", sink, (send,)), ("source", source, (sink,)),
+                                ("store", store, ()), ("receive", receive, (source,)),
+                                ("join_foreign", join_foreign, (receive,)),
+                                ("foreign_join", foreign_join, (other.name,)),
+                                ("response_sink", response_sink, (join_foreign, foreign_join)),
+                                ("response_source", response_source, (response_sink,)),
+                                ("resolver", resolver, (response_source,)), ("result", result, (resolver,))):
+        b.add_node(ForeignKeyJoinNode(name, parents, part=part, spec=spec))
+    return KTable(b, result, this.key_serde, result_store.value_serde)

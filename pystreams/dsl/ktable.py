@@ -115,14 +115,24 @@ class KTable(Generic[K, V]):
             return stream.select_key(mapper)
         return stream
 
-    def join(self, other: KTable[K, Any], joiner: Callable[[V, Any], VR], named: Any = None,
-             materialized: Any = None) -> KTable[K, VR]:
-        """Inner join of two tables on their keys: joiner(value, other_value)."""
+    def join(self, other: KTable[Any, Any], joiner: Callable[..., Any], named: Any = None,
+             materialized: Any = None, *options: Any) -> KTable[K, Any]:
+        """Inner join of two tables on their keys: joiner(value, other_value). Foreign-key variant:
+        join(other, foreign_key_extractor, joiner[, TableJoined][, Materialized])."""
+        if callable(named) and not isinstance(named, str):
+            from pystreams.dsl import joins
+
+            return joins.foreign_key_join(self, other, joiner, named, (materialized, *options), False)
         return self._join(other, joiner, named, materialized, False, False)
 
-    def left_join(self, other: KTable[K, Any], joiner: Callable[[V, Any], VR], named: Any = None,
-                  materialized: Any = None) -> KTable[K, VR]:
-        """Left join of two tables (other_value None when the key is missing there)."""
+    def left_join(self, other: KTable[Any, Any], joiner: Callable[..., Any], named: Any = None,
+                  materialized: Any = None, *options: Any) -> KTable[K, Any]:
+        """Left join of two tables (other_value None when the key is missing there). Foreign-key variant:
+        left_join(other, foreign_key_extractor, joiner[, TableJoined][, Materialized])."""
+        if callable(named) and not isinstance(named, str):
+            from pystreams.dsl import joins
+
+            return joins.foreign_key_join(self, other, joiner, named, (materialized, *options), True)
         return self._join(other, joiner, named, materialized, True, False)
 
     def outer_join(self, other: KTable[K, Any], joiner: Callable[[Any, Any], VR], named: Any = None,
