@@ -1,5 +1,5 @@
 """Client-level conformance: the same produce/consume assertions against every broker in
-`kafka_broker` (the reference Apache Kafka, and ours, xfailed until it exists), with the two
+`kafka_broker` (the reference Apache Kafka, then ours), with the two
 Python client stacks, librdkafka (confluent-kafka) and kafka-python, in both directions."""
 from __future__ import annotations
 
