@@ -7,14 +7,12 @@ transaction commits. Run as a process so a test can SIGKILL it anywhere.
 Partitions are assigned manually (no rebalance wait after a kill); zombies are fenced by the
 shared transactional.id, as in Kafka's original exactly-once copier pattern.
 
-With COPIER_HISTORY=<file>, every transaction and send is logged there (history.py) and each
-result carries its transaction attempt ("n:n*n:attempt"), so a checker can tell aborted reads;
-COPIER_TIMEOUT_MS shortens request/message timeouts (a proxy may hold a request)."""
+COPIER_TIMEOUT_MS shortens request/message timeouts (a proxy may hold a request). The
+history-checked Jepsen-style run lives in tests/system/jepsen/."""
 from __future__ import annotations
 
 import os
 import sys
-import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
@@ -40,10 +38,6 @@ def _commit(producer: Producer) -> None:
 
 def main(argv: list[str]) -> int:
     bootstrap, source, sink, group, tid, partitions = argv[:5] + [int(argv[5])]
-    history = None
-    if os.environ.get("COPIER_HISTORY"):
-        from tests.system.eos.history import HistoryLog
-        history = HistoryLog(os.environ["COPIER_HISTORY"], f"copier-{os.getpid()}")
     timeouts = {}
     if os.environ.get("COPIER_TIMEOUT_MS"):
         ms = os.environ["COPIER_TIMEOUT_MS"]
@@ -68,42 +62,25 @@ def main(argv: list[str]) -> int:
         msgs = [m for m in msgs if not m.error()]
         if not msgs:
             continue
-        attempt = uuid.uuid4().hex[:12]
-
-        def delivered(err, msg) -> None:
-            if history is not None and err is None:
-                history.log("ok", "send", partition=msg.partition(), offset=msg.offset(),
-                            value=msg.value().decode(), attempt=attempt)
         try:
             producer.begin_transaction()
-            if history is not None:
-                history.log("invoke", "txn", value=attempt)
             next_offsets: dict[int, int] = {}
             for m in msgs:
-                value = transform(m.value())
-                if history is not None:
-                    value += b":" + attempt.encode()
-                producer.produce(sink, key=m.key(), value=value, partition=m.partition(),
-                                 on_delivery=delivered)
+                producer.produce(sink, key=m.key(), value=transform(m.value()),
+                                 partition=m.partition())
                 next_offsets[m.partition()] = m.offset() + 1
             producer.send_offsets_to_transaction(
                 [TopicPartition(source, p, o) for p, o in next_offsets.items()],
                 consumer.consumer_group_metadata(), 60)
             _commit(producer)
-            if history is not None:
-                history.log("ok", "txn", value=attempt)
         except KafkaException as exc:
             err = exc.args[0]
             if err.txn_requires_abort():
-                if history is not None:
-                    history.log("info", "txn", value=attempt, error=str(err))
                 try:
                     producer.abort_transaction(60)
                 except KafkaException as again:
                     print(f"abort failed: {again}", file=sys.stderr, flush=True)
                     return 3
-                if history is not None:
-                    history.log("fail", "txn", value=attempt)
                 rewind()  # redo from the last committed offsets
                 continue
             print(f"fatal: {err}", file=sys.stderr, flush=True)
