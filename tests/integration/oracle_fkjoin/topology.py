@@ -54,3 +54,29 @@ def fk_records(seed: int, n: int) -> list[dict[str, Any]]:
         late = rnd.randrange(0, 50) if rnd.random() < 0.2 else 0
         out.append({"topic": topic, "key": key, "value": value, "timestamp": max(0, ts - late), "headers": {}})
     return out
+
+
+CHAINED_OUTPUTS = ["out-fkc-left", "out-fkc-chain", "out-fkc-filtered"]
+
+
+def _show(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def fk_joins_chained_dsl() -> StreamsBuilder:
+    """FkJoinsChained.java: (key, value) extractor, a join of a join result, a join of a filtered table."""
+    s, lng = Serdes.String(), Serdes.Long()
+    builder = StreamsBuilder()
+    left = builder.table("fk-left", Consumed.with_(s, lng))
+    right = builder.table("fk-right", Consumed.with_(s, lng))
+    produced = Produced.with_(s, s)
+    joined = left.left_join(right, lambda k, v: None if k.startswith("a") or v < 0 else f"f{v % 5}",
+                            lambda l, r: f"{_show(l)}|{_show(r)}", Materialized.with_(s, s))
+    joined.to_stream().to("out-fkc-left", produced)
+    joined.join(right, lambda v: f"f{len(v) % 5}", lambda l, r: f"{_show(l)}+{_show(r)}", TableJoined.as_("chain")) \
+        .to_stream().to("out-fkc-chain", produced)
+    left.filter(lambda k, v: v % 3 != 0) \
+        .left_join(right, lambda v: f"f{abs(v) % 6}", lambda l, r: f"{_show(l)}/{_show(r)}",
+                   Materialized.as_("fkc-store").with_key_serde(s).with_value_serde(s)) \
+        .to_stream().to("out-fkc-filtered", produced)
+    return builder
