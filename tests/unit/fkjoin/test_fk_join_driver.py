@@ -1,0 +1,80 @@
+"""Foreign-key join behaviour in the TopologyTestDriver: subscribers found by an exact foreign-key prefix,
+the subscription store's changelog keyed {fk length}{fk}{pk}, internal topics, and clear DSL errors."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pystreams import StreamsBuilder
+from pystreams.dsl.joins import TableJoined
+from pystreams.dsl.options import Consumed, Produced
+from pystreams.errors import TopologyError
+from pystreams.serdes import Serdes
+from pystreams.testing import TopologyTestDriver
+
+pytestmark = pytest.mark.unit
+
+S = Serdes.String()
+
+
+def _topology(left_join: bool = False) -> Any:
+    builder = StreamsBuilder()
+    orders = builder.table("orders", Consumed.with_(S, S))
+    customers = builder.table("customers", Consumed.with_(S, S))
+    join = orders.left_join if left_join else orders.join
+    join(customers, lambda v: v.split(":")[0] or None, lambda o, c: f"{o}@{c}", TableJoined.as_("oc")) \
+        .to_stream().to("out", Produced.with_(S, S))
+    return builder.build()
+
+
+def _run(topology: Any, records: list[tuple[str, str, str | None]]) -> list[tuple[str, str | None]]:
+    with TopologyTestDriver(topology, {"application.id": "fk"}) as driver:
+        inputs = {t: driver.create_input_topic(t, S, S) for t in ("orders", "customers")}
+        out = driver.create_output_topic("out", S, S)
+        for topic, key, value in records:
+            inputs[topic].pipe_input(key, value)
+        return [(r.key, r.value) for r in out.read_records_to_list()]
+
+
+def test_a_foreign_update_reaches_only_subscribers_of_that_exact_key() -> None:
+    got = _run(_topology(), [("orders", "o1", "f:1"), ("orders", "o2", "f1:2"), ("customers", "f", "Fred"),
+                             ("customers", "f1", "Fia"), ("customers", "f", "Fred2")])
+    assert got == [("o1", "f:1@Fred"), ("o2", "f1:2@Fia"), ("o1", "f:1@Fred2")]
+
+
+def test_foreign_key_change_and_tombstones() -> None:
+    got = _run(_topology(), [("customers", "c1", "Ann"), ("customers", "c2", "Bob"), ("orders", "o1", "c1:x"),
+                             ("orders", "o1", "c2:x"), ("orders", "o1", "c3:x"), ("customers", "c3", "Cy"),
+                             ("customers", "c3", None), ("orders", "o1", None)])
+    assert got == [("o1", "c1:x@Ann"), ("o1", "c2:x@Bob"), ("o1", None), ("o1", "c3:x@Cy"), ("o1", None),
+                   ("o1", None)]
+
+
+def test_left_join_keeps_rows_without_foreign_key_or_match() -> None:
+    got = _run(_topology(left_join=True), [("orders", "o1", ":x"), ("orders", "o2", "c9:y"),
+                                           ("customers", "c9", "Zed"), ("orders", "o2", None)])
+    assert got == [("o1", ":x@None"), ("o2", "c9:y@None"), ("o2", "c9:y@Zed"), ("o2", None)]
+
+
+def test_subscription_store_changelog_and_internal_topics() -> None:
+    topology = _topology()
+    internal = topology.internal_topics()
+    names = {t if isinstance(t, str) else t.name for group in internal.values() for t in group}
+    assert {"oc-subscription-registration-topic", "oc-subscription-response-topic"} <= names
+    with TopologyTestDriver(topology, {"application.id": "fk"}) as driver:
+        driver.create_input_topic("orders", S, S).pipe_input("o1", "c1:x")
+        changelog = driver.create_output_topic("fk-oc-subscription-store-changelog", Serdes.Bytes(), Serdes.Bytes())
+        records = changelog.read_records_to_list()
+    assert [r.key for r in records] == [b"\x00\x00\x00\x02c1o1"]
+
+
+def test_bad_options_and_foreign_builders_are_refused() -> None:
+    builder = StreamsBuilder()
+    left = builder.table("a", Consumed.with_(S, S))
+    right = builder.table("b", Consumed.with_(S, S))
+    with pytest.raises(TopologyError, match="TableJoined and Materialized"):
+        left.join(right, lambda v: v, lambda a, b: a, 42)
+    other = StreamsBuilder().table("c", Consumed.with_(S, S))
+    with pytest.raises(TopologyError, match="same StreamsBuilder"):
+        left.left_join(other, lambda v: v, lambda a, b: a)
