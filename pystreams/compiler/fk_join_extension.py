@@ -53,12 +53,32 @@ def _replay(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
     spec = node.spec
     assert spec is not None
     if node.part == "send":
-        compiler.__dict__.setdefault("fk_join_parts", {})[id(spec)] = _Parts(spec, compiler)
+        if not hasattr(compiler, "fk_join_parts"):
+            compiler.fk_join_parts = {}
+        compiler.fk_join_parts[id(spec)] = _Parts(spec, compiler)
 
 
 def _parts(node: dj.ForeignKeyJoinNode, compiler: Any) -> _Parts:
-    parts: _Parts = compiler.__dict__["fk_join_parts"][id(node.spec)]
+    parts: _Parts = compiler.fk_join_parts[id(node.spec)]
     return parts
+
+
+def _user_partitioner(partitioner: Any) -> Any:
+    """TableJoined's partitioners are asked with a null value, as Kafka does."""
+    if partitioner is None:
+        return None
+    fn = next((getattr(partitioner, a) for a in ("partitions", "partition") if callable(getattr(partitioner, a, None))),
+              partitioner)
+
+    def partition(topic: str, key: Any, value: Any, num_partitions: int) -> Any:
+        return fn(topic, key, None, num_partitions)
+    return partition
+
+
+def _back_to_subscriber(topic: str, key: Any, value: Any, num_partitions: int) -> Any:
+    """Kafka's default response partitioner: the partition the subscribing row was read from."""
+    partition = getattr(value, "primary_partition", None)
+    return None if partition is None or partition < 0 else {partition}
 
 
 def _write(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
@@ -70,7 +90,7 @@ def _write(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
     elif part == "sink":
         t.add_internal_topic(spec.subscription_topic)
         t.add_sink(node.name, spec.subscription_topic, *node.parents, key_serde=spec.foreign_key_serde,
-                   value_serde=parts.wrapper_serde)
+                   value_serde=parts.wrapper_serde, partitioner=_user_partitioner(spec.other_partitioner))
         compiler.explain(node.name, "KTable.join(KTable, foreign_key_extractor, joiner)",
                          "Consumed(key_serde=...) to the foreign table and the left table")
     elif part == "source":
@@ -93,8 +113,9 @@ def _write(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
         t.connect_processor_and_state_stores(node.name, spec.store_name)
     elif part == "response_sink":
         t.add_internal_topic(spec.response_topic)
+        partitioner = _user_partitioner(spec.partitioner) or _back_to_subscriber
         t.add_sink(node.name, spec.response_topic, *node.parents, key_serde=spec.key_serde,
-                   value_serde=parts.response_serde)
+                   value_serde=parts.response_serde, partitioner=partitioner)
     elif part == "response_source":
         t.add_source(node.name, spec.response_topic, key_serde=spec.key_serde, value_serde=parts.response_serde)
         sources = copartition.source_nodes(compiler.graph, spec.this_table) | {node.name}

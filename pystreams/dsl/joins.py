@@ -320,6 +320,8 @@ class ForeignKeyJoinSpec:
     resolver_name: str
     result_name: str
     result_store: Any
+    partitioner: Any = None
+    other_partitioner: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -393,7 +395,8 @@ def foreign_key_join(this: KTable[Any, Any], other: KTable[Any, Any], extractor:
     spec = ForeignKeyJoinSpec(this.name, other.name, this.key_serde, this.value_serde, other.key_serde,
                               other.value_serde, extract, joiner, left_join, topic, send, sink, source, store,
                               receive, join_foreign, foreign_join, response, response_sink, response_source,
-                              resolver, result, result_store)
+                              resolver, result, result_store, table_joined.partitioner,
+                              table_joined.other_partitioner)
     for part, name, parents in (("send", send, (this.name,)), ("sink", sink, (send,)), ("source", source, (sink,)),
                                 ("store", store, ()), ("receive", receive, (source,)),
                                 ("join_foreign", join_foreign, (receive,)),

@@ -78,3 +78,20 @@ def test_bad_options_and_foreign_builders_are_refused() -> None:
     other = StreamsBuilder().table("c", Consumed.with_(S, S))
     with pytest.raises(TopologyError, match="same StreamsBuilder"):
         left.left_join(other, lambda v: v, lambda a, b: a)
+
+
+def test_responses_go_back_to_the_subscribers_partition_unless_table_joined_says_otherwise() -> None:
+    from pystreams.compiler.fk_join_extension import _back_to_subscriber, _user_partitioner
+    from pystreams.compiler.processors.fkjoin import SubscriptionResponseWrapper
+
+    assert _back_to_subscriber("t", "k", SubscriptionResponseWrapper(None, 1, 3), 4) == {3}
+    assert _back_to_subscriber("t", "k", SubscriptionResponseWrapper(None, 1, None), 4) is None
+    seen: list[Any] = []
+
+    def user(topic: str, key: Any, value: Any, n: int) -> int:
+        seen.append((topic, key, value, n))
+        return 1
+
+    assert _user_partitioner(user)("t", "k", SubscriptionResponseWrapper(None, 1, 3), 4) == 1
+    assert seen == [("t", "k", None, 4)]
+    assert _user_partitioner(None) is None
