@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "state.cleanup.delay.ms": 600_000,
     "auto.offset.reset": "earliest",
     "max.poll.records": 1000,
+    "repartition.purge.interval.ms": 30_000,
 }
 
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
@@ -59,6 +60,7 @@ class StreamsConfig:
         self.num_standby_replicas = self._int("num.standby.replicas", minimum=0)
         self.replication_factor = self._int("replication.factor")
         self.application_server = str(self.get("application.server") or "")
+        self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""

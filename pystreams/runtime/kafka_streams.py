@@ -91,6 +91,7 @@ class KafkaStreams:
         self.errors: list[BaseException] = []
         self.global_state: Any = None
         self._server: Any = None
+        self.admin: Any = None
         self._process_lock: Any = None
         self._assignments: Any = None
         if getattr(topology, "logical_graph", None) is not None:
@@ -151,7 +152,7 @@ class KafkaStreams:
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
         self.config.require_bootstrap()
-        admin = AdminClient(self.config.admin_config())
+        admin = self.admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
         strategy = self.config.main_consumer_config("check")["partition.assignment.strategy"]
         if strategy == "cooperative-sticky" and not self.plan.cooperative_safe():

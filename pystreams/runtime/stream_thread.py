@@ -47,6 +47,11 @@ class ThreadMetrics:
         self.restore_rate = 0.0
 
 
+def _log_purge_failure(future: Any) -> None:
+    if future.exception() is not None:
+        log.debug("purging a repartition topic failed: %s", future.exception())
+
+
 class StreamThread(threading.Thread):
     """Runs tasks for one KafkaStreams client; errors go to the client's uncaught-exception handling."""
 
@@ -74,6 +79,7 @@ class StreamThread(threading.Thread):
         self._in_transaction = False
         self._restore_started = time.monotonic()
         self._standby: Any = None
+        self._last_purge = time.monotonic()
         self.cooperative = False  # set from the consumer's partition.assignment.strategy when it is created
         if self.config.num_standby_replicas > 0:
             if self.config.num_stream_threads == 1:
@@ -374,6 +380,26 @@ class StreamThread(threading.Thread):
                 checkpoint_task(at, consumer)
         self.metrics.commits += 1
         self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
+        self._maybe_purge_repartition_topics()
+
+    def _maybe_purge_repartition_topics(self) -> None:
+        """Like Kafka: every repartition.purge.interval.ms, delete repartition records below the committed offsets
+        (nobody else reads them), so repartition topics do not grow without bound. Fire and forget."""
+        now = time.monotonic()
+        if now - self._last_purge < self.config.repartition_purge_interval_ms / 1000.0:
+            return
+        self._last_purge = now
+        repartition = self.plan.repartition_topics
+        offsets = [TopicPartition(t, p, o) for at in self.tasks.values()
+                   for (t, p), o in at.committed_offsets.items() if t in repartition and o > 0]
+        admin = self.streams.admin
+        if not offsets or admin is None:
+            return
+        try:
+            for future in admin.delete_records(offsets, request_timeout=30).values():
+                future.add_done_callback(_log_purge_failure)
+        except Exception as e:  # noqa: BLE001 - purging is housekeeping; never fail processing for it
+            log.debug("purging repartition topics failed: %s", e)
 
     def _abort_transaction(self) -> None:
         if self.eos and self._in_transaction and self._collector is not None:

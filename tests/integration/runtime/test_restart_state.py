@@ -51,3 +51,36 @@ def test_clean_restart_restores_nothing_and_a_lost_state_dir_is_restored(kafka_b
                                  batches[0] + batches[1] + batches[2])
     distinct_words = len(word_counts(batches[0] + batches[1]))
     assert restored >= distinct_words  # at least one changelog record per word counted so far
+
+
+def test_repartition_records_below_the_committed_offsets_are_purged(kafka_broker, tmp_path):
+    """Kafka Streams deletes consumed repartition records (deleteRecords) so the topic does not grow forever."""
+    import time
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source, sink = unique("wc-purge"), unique("text"), unique("counts")
+    create_topics(bootstrap, 1, source, sink)
+    lines = random_lines(4, 100)
+    produce_lines(bootstrap, source, lines)
+    expected = word_counts(lines)
+    streams = KafkaStreams(wordcount_topology(source, sink), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+        "commit.interval.ms": 100, "repartition.purge.interval.ms": 0})
+    topic = f"{app_id}-word-counts-repartition"
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
+    try:
+        streams.start()
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        deadline = time.monotonic() + 30
+        low = high = 0
+        while time.monotonic() < deadline:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)
+            if high == sum(expected.values()) and low == high:
+                break
+            time.sleep(0.2)
+        assert (low, high) == (sum(expected.values()), sum(expected.values()))  # every word: written, purged
+    finally:
+        consumer.close()
+        assert streams.close(60)
