@@ -15,7 +15,7 @@ from pystreams.compiler.processors.fkjoin.wrappers import (CombinedKeySchema, Su
                                                            SubscriptionWrapperSerde)
 from pystreams.dsl import joins as dj
 from pystreams.dsl import windowed as dw
-from pystreams.graph import StoreSpec
+from pystreams.graph import RepartitionNode, StoreSpec, StreamSourceNode, TableSourceNode
 from pystreams.serdes.primitives import BytesSerde
 
 
@@ -63,6 +63,27 @@ def _parts(node: dj.ForeignKeyJoinNode, compiler: Any) -> _Parts:
     return parts
 
 
+def _sources(graph: Any, name: str) -> set[str]:
+    """Kafka's subTopologySourceNodes: a foreign-key join result's are the left table's plus the response
+    source (the walk stops at this join's internal sources instead of crossing to the foreign side)."""
+    node = graph.node(name)
+    if isinstance(node, dj.ForeignKeyJoinNode):
+        if node.part in ("source", "response_source"):
+            return {node.name}
+        if node.part in ("resolver", "result") and node.spec is not None:
+            return _sources(graph, node.spec.this_table) | {node.spec.response_source_name}
+        found: set[str] = set()
+        for parent in node.parents:
+            found |= _sources(graph, parent)
+        return found
+    if isinstance(node, (StreamSourceNode, RepartitionNode, TableSourceNode)) or not node.parents:
+        return copartition.source_nodes(graph, name)
+    found = set()
+    for parent in node.parents:
+        found |= _sources(graph, parent)
+    return found
+
+
 def _user_partitioner(partitioner: Any) -> Any:
     """TableJoined's partitioners are asked with a null value, as Kafka does."""
     if partitioner is None:
@@ -96,7 +117,7 @@ def _write(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
     elif part == "source":
         t.add_source(node.name, spec.subscription_topic, key_serde=spec.foreign_key_serde,
                      value_serde=parts.wrapper_serde)
-        sources = copartition.source_nodes(compiler.graph, spec.foreign_table) | {node.name}
+        sources = _sources(compiler.graph, spec.foreign_table) | {node.name}
         t.copartition_sources(sorted(sources))
     elif part == "store":
         store = StoreSpec(spec.store_name, key_serde=BytesSerde(), value_serde=parts.wrapper_serde,
@@ -118,7 +139,7 @@ def _write(node: dj.ForeignKeyJoinNode, compiler: Any) -> None:
                    value_serde=parts.response_serde, partitioner=partitioner)
     elif part == "response_source":
         t.add_source(node.name, spec.response_topic, key_serde=spec.key_serde, value_serde=parts.response_serde)
-        sources = copartition.source_nodes(compiler.graph, spec.this_table) | {node.name}
+        sources = _sources(compiler.graph, spec.this_table) | {node.name}
         t.copartition_sources(sorted(sources))
     elif part == "resolver":
         t.add_processor(node.name, parts.resolver, *node.parents)

@@ -95,3 +95,25 @@ def test_responses_go_back_to_the_subscribers_partition_unless_table_joined_says
     assert _user_partitioner(user)("t", "k", SubscriptionResponseWrapper(None, 1, 3), 4) == 1
     assert seen == [("t", "k", None, 4)]
     assert _user_partitioner(None) is None
+
+
+def test_copartition_groups_are_kafkas_and_tables_may_differ_in_partitions() -> None:
+    from pystreams.compiler.copartition import copartition_counts
+
+    builder = StreamsBuilder()
+    left = builder.table("left", Consumed.with_(S, S))
+    right = builder.table("right", Consumed.with_(S, S))
+    first = left.join(right, lambda v: v, lambda a, b: a, TableJoined.as_("one"))
+    first.join(right, lambda v: v, lambda a, b: a, TableJoined.as_("two"))
+    topology = builder.build()
+    groups = sorted(sorted(g) for g in topology.copartition_groups())
+    src = {n.name: n for n in topology.nodes()}
+    topics = [sorted(t for s in g for t in (getattr(src[s], "topics", ()) or ())) for g in groups]
+    assert sorted(topics) == sorted([["one-subscription-registration-topic", "right"],
+                                     ["left", "one-subscription-response-topic"],
+                                     ["right", "two-subscription-registration-topic"],
+                                     ["left", "one-subscription-response-topic", "two-subscription-response-topic"]])
+    counts = copartition_counts(topology, {"left": 2, "right": 3}.get)
+    assert counts["one-subscription-registration-topic"] == 3
+    assert counts["one-subscription-response-topic"] == 2
+    assert counts["two-subscription-response-topic"] == 2
