@@ -117,3 +117,15 @@ def test_copartition_groups_are_kafkas_and_tables_may_differ_in_partitions() -> 
     assert counts["one-subscription-registration-topic"] == 3
     assert counts["one-subscription-response-topic"] == 2
     assert counts["two-subscription-response-topic"] == 2
+
+
+def test_default_serdes_fill_every_internal_serde() -> None:
+    builder = StreamsBuilder()
+    orders = builder.table("orders")
+    customers = builder.table("customers")
+    orders.left_join(customers, lambda v: v.split(":")[0], lambda o, c: f"{o}@{c}").to_stream().to("out")
+    config = {"application.id": "fk", "default.key.serde": Serdes.String(), "default.value.serde": Serdes.String()}
+    with TopologyTestDriver(builder.build(), config) as driver:
+        driver.create_input_topic("customers", S, S).pipe_input("c1", "Ann")
+        driver.create_input_topic("orders", S, S).pipe_input("o1", "c1:x")
+        assert driver.create_output_topic("out", S, S).read_key_values_to_list() == [("o1", "c1:x@Ann")]
