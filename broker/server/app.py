@@ -88,15 +88,14 @@ class Broker:
         return self.port
 
     async def _housekeeping(self) -> None:
-        """Kafka's scheduler: retention checks, time-based flushes, recovery-point checkpoints."""
+        """Kafka's scheduler: retention checks, time-based flushes, recovery-point checkpoints.
+        Compaction is not here: the log cleaner task (log_cleaner.py) does it off the loop."""
         assert self.state is not None
         logs = self.state.logs
         retention_every = self.config.get_int("log.retention.check.interval.ms") \
             if "log.retention.check.interval.ms" in self.config.props else 300000
         checkpoint_every = self.config.get_int("log.flush.offset.checkpoint.interval.ms")
-        clean_every = self.config.get_int("log.cleaner.backoff.ms")
-        cleaner = self.config.get_bool("log.cleaner.enable")
-        last_retention = last_checkpoint = last_clean = self.state.clock_ms()
+        last_retention = last_checkpoint = self.state.clock_ms()
         while True:
             await asyncio.sleep(1.0)
             now = self.state.clock_ms()
@@ -105,9 +104,6 @@ class Broker:
                 if now - last_retention >= retention_every:
                     logs.enforce_retention(now)  # type: ignore[attr-defined]
                     last_retention = now
-                if cleaner and now - last_clean >= clean_every:
-                    logs.clean(now)  # type: ignore[attr-defined]  # compacted topics
-                    last_clean = now
                 if now - last_checkpoint >= checkpoint_every:
                     logs.checkpoint()  # type: ignore[attr-defined]
                     last_checkpoint = now
