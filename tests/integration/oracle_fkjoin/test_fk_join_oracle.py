@@ -14,8 +14,10 @@ from tests.integration.oracle_windows.harness import assert_same, drive_java, dr
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 
-def test_describe_equals_java(java_streams: Any) -> None:
-    assert str(fk_joins_dsl().build().describe()) == java_streams.describe("fkjoins")
+@pytest.mark.parametrize("optimization", ["none", "all"])
+def test_describe_equals_java(java_streams: Any, optimization: str) -> None:
+    config = {"topology.optimization": optimization}
+    assert str(fk_joins_dsl().build(config).describe()) == java_streams.describe("fkjoins", config)
 
 
 @pytest.mark.parametrize("store_type,caching", [("in_memory", True), ("rocksDB", False)])
@@ -34,8 +36,10 @@ def test_fk_joins_equal_java(java_streams: Any, tmp_path: Any, store_type: str, 
     assert_same(ours, java)
 
 
-def test_chained_describe_equals_java(java_streams: Any) -> None:
-    assert str(fk_joins_chained_dsl().build().describe()) == java_streams.describe("fkjoinschained")
+@pytest.mark.parametrize("optimization", ["none", "all"])
+def test_chained_describe_equals_java(java_streams: Any, optimization: str) -> None:
+    config = {"topology.optimization": optimization}
+    assert str(fk_joins_chained_dsl().build(config).describe()) == java_streams.describe("fkjoinschained", config)
 
 
 @pytest.mark.parametrize("caching", [True, False])
