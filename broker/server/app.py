@@ -100,12 +100,12 @@ class Broker:
             await asyncio.sleep(1.0)
             now = self.state.clock_ms()
             try:
-                logs.flush_due(now)  # type: ignore[attr-defined]
+                logs.flush_due(now)
                 if now - last_retention >= retention_every:
-                    logs.enforce_retention(now)  # type: ignore[attr-defined]
+                    logs.enforce_retention(now)
                     last_retention = now
                 if now - last_checkpoint >= checkpoint_every:
-                    logs.checkpoint()  # type: ignore[attr-defined]
+                    logs.checkpoint()
                     last_checkpoint = now
             except Exception:
                 log.exception("log housekeeping failed")
@@ -124,7 +124,7 @@ class Broker:
             txn = getattr(self.state, "txn", None)
             if txn is not None:
                 await txn.stop()
-            self.state.logs.close()  # type: ignore[attr-defined]
+            self.state.logs.close()
         log.info("broker stopped")
 
 

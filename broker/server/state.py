@@ -10,12 +10,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pystreams.broker.config import BrokerConfig
 from pystreams.broker.metadata import (INTERNAL_TOPICS, ClusterMetadata, TopicInfo,
                                        topic_name_error)
 from pystreams.broker.server import codes as ErrorCode
+
+if TYPE_CHECKING:
+    from pystreams.broker.coordinator.service import GroupService
+    from pystreams.broker.log import LogManager
+    from pystreams.broker.server.fetch_sessions import FetchSessionCache
 
 log = logging.getLogger("pystreams.broker.server")
 
@@ -68,12 +73,12 @@ class BrokerState:
 
     config: BrokerConfig
     metadata: ClusterMetadata
-    logs: object  # pystreams.broker.log.LogManager
+    logs: LogManager
     host: str = "127.0.0.1"
     port: int = 0
     clock_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
-    coordinator: object = None  # pystreams.broker.coordinator.service.GroupService
-    fetch_sessions: object = None  # pystreams.broker.server.fetch_sessions.FetchSessionCache
+    coordinator: GroupService | None = None
+    fetch_sessions: FetchSessionCache | None = None
     _data_event: asyncio.Event | None = None
 
     @property
@@ -149,7 +154,7 @@ class BrokerState:
         """Create the partitions' logs, then record the topic (so a crash leaves no ghost)."""
         configs = dict(configs or {})
         for p in range(num_partitions):
-            self.logs.create_partition(name, p, configs)  # type: ignore[attr-defined]
+            self.logs.create_partition(name, p, configs)
         info = self.metadata.add_topic(name, num_partitions, configs)
         log.info("topic created", extra={"topic": name, "partitions": num_partitions})
         return info
@@ -157,16 +162,16 @@ class BrokerState:
     def delete_topic(self, name: str) -> None:
         """Forget the topic, then delete its partition directories."""
         self.metadata.remove_topic(name)
-        self.logs.delete_topic(name)  # type: ignore[attr-defined]
+        self.logs.delete_topic(name)
         if self.fetch_sessions is not None:
-            self.fetch_sessions.forget_topic(name)  # type: ignore[attr-defined]
+            self.fetch_sessions.forget_topic(name)
         log.info("topic deleted", extra={"topic": name})
 
     def add_partitions(self, name: str, count: int) -> None:
         """Grow a topic to `count` partitions (never shrinks)."""
         info = self.metadata.topics[name]
         for p in range(info.num_partitions, count):
-            self.logs.create_partition(name, p, info.configs)  # type: ignore[attr-defined]
+            self.logs.create_partition(name, p, info.configs)
         self.metadata.set_partitions(name, count)
 
     def partition_log(self, topic: str, partition: int):
@@ -174,7 +179,7 @@ class BrokerState:
         info = self.metadata.topics.get(topic)
         if info is None or not 0 <= partition < info.num_partitions:
             return None
-        return self.logs.get(topic, partition)  # type: ignore[attr-defined]
+        return self.logs.get(topic, partition)
 
     def maybe_auto_create(self, name: str) -> TopicInfo | None:
         """Auto-create `name` with num.partitions when the broker allows it, as Kafka does."""
