@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from pystreams.broker.coordinator.machine import CoordinatorConfig, GroupCoordinator, Outcome
 from pystreams.broker.protocol.record_batch import (COMMIT_MARKER, build_batch, iter_batches,
@@ -18,6 +18,22 @@ from pystreams.broker.protocol.record_batch import (COMMIT_MARKER, build_batch, 
 
 log = logging.getLogger("pystreams.broker.coordinator")
 TICK_SECONDS = 0.1
+
+
+class OffsetsLog(Protocol):
+    """What the service needs of one `__consumer_offsets` partition (broker.log's PartitionLog,
+    named structurally because the coordinator does not import the log room)."""
+
+    @property
+    def log_start_offset(self) -> int: ...
+
+    @property
+    def high_watermark(self) -> int: ...
+
+    def read(self, fetch_offset: int, max_bytes: int) -> Any: ...
+
+    def append(self, records: memoryview | bytes, *, now_ms: int, leader_epoch: int = 0,
+               origin: str = "client") -> Any: ...
 
 
 def java_string_hash(text: str) -> int:
@@ -46,7 +62,7 @@ class GroupService:
     """Runs a GroupCoordinator against the `__consumer_offsets` logs of this broker."""
 
     def __init__(self, config: CoordinatorConfig, partitions: int,
-                 get_log: Callable[[int], object], clock_ms: Callable[[], int],
+                 get_log: Callable[[int], OffsetsLog], clock_ms: Callable[[], int],
                  offsets_retention_ms: int = 7 * 24 * 3600 * 1000,
                  retention_check_ms: int = 600000) -> None:
         self.machine = GroupCoordinator(config)
@@ -64,10 +80,10 @@ class GroupService:
         now = self._clock()
         for p in range(self.partitions):
             plog = self._get_log(p)
-            offset, end = plog.log_start_offset, plog.high_watermark  # type: ignore[attr-defined]
+            offset, end = plog.log_start_offset, plog.high_watermark
             pending: dict[int, list] = {}  # producer id -> offset records of its open txn
             while offset < end:
-                fetched = plog.read(offset, 1 << 20)  # type: ignore[attr-defined]
+                fetched = plog.read(offset, 1 << 20)
                 if not fetched.size:
                     break
                 data = b"".join(os.pread(f if isinstance(f, int) else f.fileno(), n, pos)
@@ -134,7 +150,7 @@ class GroupService:
             for p, recs in by_partition.items():
                 batch = build_batch(recs, timestamp=now)
                 try:
-                    self._get_log(p).append(memoryview(batch), now_ms=now,  # type: ignore[attr-defined]
+                    self._get_log(p).append(memoryview(batch), now_ms=now,
                                             origin="coordinator")
                 except Exception as exc:
                     # Nothing may be acknowledged that is not in the log: fail every waiter
