@@ -97,7 +97,7 @@ class GroupCoordinator(OffsetsMixin):
             out.reply(waiter, _join_error(INCONSISTENT_GROUP_PROTOCOL, req.member_id))
             return out
         if req.group_instance_id is not None:
-            self._join_static(group, waiter, now, req, out)
+            self._join_static(group, waiter, now, req, req.group_instance_id, out)
         elif not req.member_id:
             self._join_new(group, waiter, now, req, out)
         else:
@@ -132,8 +132,8 @@ class GroupCoordinator(OffsetsMixin):
         self._rejoin(group, member, waiter, now, req, out)
 
     def _join_static(self, group: ClassicGroup, waiter, now: int, req: JoinRequest,
-                     out: Outcome) -> None:
-        known_id = group.static_members.get(req.group_instance_id)  # type: ignore[arg-type]
+                     instance_id: str, out: Outcome) -> None:
+        known_id = group.static_members.get(instance_id)
         if known_id is None:
             if req.member_id:
                 out.reply(waiter, _join_error(UNKNOWN_MEMBER_ID, req.member_id))
@@ -141,7 +141,7 @@ class GroupCoordinator(OffsetsMixin):
             if len(group.members) >= self.config.max_size:
                 out.reply(waiter, _join_error(GROUP_MAX_SIZE_REACHED, ""))
                 return
-            member_id = f"{req.group_instance_id}-{uuid.uuid4()}"
+            member_id = f"{instance_id}-{uuid.uuid4()}"
             self._add_member(group, waiter, now, req, member_id, out)
             return
         if req.member_id and req.member_id != known_id:
@@ -154,12 +154,12 @@ class GroupCoordinator(OffsetsMixin):
         # A restarted static member: it takes over the old member id's place (the old
         # instance is fenced) and, when nothing changed, gets its assignment back without a
         # rebalance.
-        new_id = f"{req.group_instance_id}-{uuid.uuid4()}"
+        new_id = f"{instance_id}-{uuid.uuid4()}"
         self._fence(member, out)
         del group.members[known_id]
         member.member_id = new_id
         group.members[new_id] = member
-        group.static_members[req.group_instance_id] = new_id  # type: ignore[index]
+        group.static_members[instance_id] = new_id
         if group.leader_id == known_id:
             group.leader_id = new_id
         changed = not member.same_protocols(req.protocols)

@@ -16,7 +16,7 @@ from pystreams.broker.coordinator.group import (COMPLETING_REBALANCE, DEAD, EMPT
                                                  ClassicGroup)
 
 if TYPE_CHECKING:
-    from pystreams.broker.coordinator.machine import Outcome
+    from pystreams.broker.coordinator.machine import CoordinatorConfig, Outcome
 
 Commit = tuple[str, int, int, int, "str | None"]  # topic, partition, offset, leader epoch, metadata
 
@@ -26,6 +26,7 @@ class OffsetsMixin:
 
     groups: dict[str, ClassicGroup]
     offsets: dict[str, dict[tuple[str, int], rec.OffsetValue]]
+    config: CoordinatorConfig
 
     def _validate_commit(self, group: ClassicGroup | None, generation: int, member_id: str,
                          instance_id: str | None) -> int:
@@ -57,7 +58,7 @@ class OffsetsMixin:
         if not error and group is not None and member_id in group.members:
             member = group.members[member_id]
             member.heartbeat_deadline = now + member.session_timeout_ms
-        max_meta = self.config.offset_metadata_max_bytes  # type: ignore[attr-defined]
+        max_meta = self.config.offset_metadata_max_bytes
         result = []
         for topic, partitions in topics:
             parts = []
