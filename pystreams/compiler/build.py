@@ -73,10 +73,10 @@ class _Compiler:
                 continue  # removed by a rewrite (merged duplicate source)
             if isinstance(node, (TableSourceNode, TableOpNode, AggregateNode, TableAggregateNode)):
                 self._replay(node)
-            elif callable(getattr(node, "replay_tables", None)):
+            elif callable(replay := getattr(node, "replay_tables", None)):
                 # extension point: a node that creates KTable suppliers (windowed aggregates, joins)
                 # registers them in self.suppliers / self.handles, in DSL call order
-                node.replay_tables(self)  # type: ignore[attr-defined]
+                replay(self)
 
     def handle(self, name: str) -> Any:
         """The KTableHandle of the table produced by node `name` (for extension nodes)."""
@@ -188,9 +188,9 @@ class _Compiler:
             t.add_global_store(node.builder, node.source_name, node.topic, node.name, node.supplier,
                                key_serde=node.key_serde, value_serde=node.value_serde,
                                timestamp_extractor=node.timestamp_extractor)
-        elif callable(getattr(node, "write_to_topology", None)):
+        elif callable(write := getattr(node, "write_to_topology", None)):
             # extension point (windows, joins): the node writes its own processors/stores/topics
-            node.write_to_topology(self)  # type: ignore[attr-defined]
+            write(self)
         else:
             raise TopologyError(f"{node.name}: the compiler does not know {type(node).__name__} yet.")
 

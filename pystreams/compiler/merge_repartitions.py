@@ -112,11 +112,11 @@ def merge_repartition_topics(graph: LogicalGraph) -> LogicalGraph:
                                 f"(it is below several merged key-changed streams; Kafka refuses this graph "
                                 "too). Fix: use topology.optimization=reuse.ktable.source.topics (without "
                                 "merge.repartition.topics) for this topology.")
-        reps = [nodes[r] for r in repartitions]
-        assert all(isinstance(r, RepartitionNode) for r in reps)
-        topic = reps[0].topic  # type: ignore[attr-defined]
-        key_serde = next((r.key_serde for r in reps if r.key_serde is not None), None)  # type: ignore[attr-defined]
-        value_serde = next((r.value_serde for r in reps if r.value_serde is not None), None)  # type: ignore[attr-defined]
+        reps = [n for n in (nodes[r] for r in repartitions) if isinstance(n, RepartitionNode)]
+        assert len(reps) == len(repartitions)
+        topic = reps[0].topic
+        key_serde = next((r.key_serde for r in reps if r.key_serde is not None), None)
+        value_serde = next((r.value_serde for r in reps if r.value_serde is not None), None)
         merged = RepartitionNode(topic + "-source", (), topic=topic, sink_name=topic + "-sink",
                                  filter_name=topic + "-filter", key_serde=key_serde,
                                  value_serde=value_serde, optimizable=True)

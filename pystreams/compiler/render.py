@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pystreams.compiler.description import (ProcessorDescription, SinkDescription, SourceDescription,
-                                            TopologyDescription)
+from pystreams.compiler.description import (DescribedNode, ProcessorDescription, SinkDescription,
+                                            SourceDescription, TopologyDescription)
 
 if TYPE_CHECKING:
     from pystreams.compiler.topology import Topology
@@ -113,8 +113,8 @@ def to_dot(topology: Topology) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _groups(description: TopologyDescription) -> list[tuple[int, list, bool]]:  # type: ignore[type-arg]
-    groups: list[tuple[int, list, bool]] = []  # type: ignore[type-arg]
+def _groups(description: TopologyDescription) -> list[tuple[int, list[DescribedNode], bool]]:
+    groups: list[tuple[int, list[DescribedNode], bool]] = []
     for sub in description.subtopologies:
         groups.append((sub.id, list(sub.nodes), False))
     for glob in description.global_stores:
