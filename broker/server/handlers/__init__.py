@@ -31,7 +31,8 @@ for _name in _MODULES:
             raise
         continue
     HANDLERS[_mod.API_KEY] = _mod.handle
-    HANDLER_VERSIONS[_mod.API_KEY] = tuple(_mod.VERSIONS)  # type: ignore[assignment]
+    _lo, _hi = _mod.VERSIONS  # (min, max) that the handler's logic serves
+    HANDLER_VERSIONS[_mod.API_KEY] = (_lo, _hi)
 
 
 def advertised_versions() -> dict[int, tuple[int, int]]:
