@@ -84,6 +84,11 @@ class ClusterMetadata:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self._path)
+        dir_fd = os.open(self._path.parent, os.O_RDONLY)  # the rename itself must reach the disk
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
     def get(self, name: str) -> TopicInfo | None:
         """The topic called `name`, or None."""
