@@ -32,6 +32,10 @@ def find_topology(namespace: dict[str, Any], config: dict[str, Any] | None = Non
         if len(builders) == 1:
             built: Topology = builders[0].build(config)
             return built
+        if builders:
+            raise PystreamsError(f"The script defines {len(builders)} StreamsBuilders at module level "
+                                 "and no Topology; build the one to describe into a global "
+                                 "(e.g. `topology = builder.build()`).")
     unique = list({id(t): t for t in topologies}.values())
     if len(unique) == 1:
         return unique[0]
