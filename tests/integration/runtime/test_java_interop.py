@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.reference]
 JAVA_APP = Path(__file__).parent / "java" / "InteropWordCount.java"
 
 
-def _latest(bootstrap: str, topic: str, decode, done, timeout: float = 90.0) -> dict:
+def _latest(bootstrap: str, topic: str, decode, done, timeout: float = 180.0) -> dict:
     import time
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
