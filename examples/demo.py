@@ -1,83 +1,113 @@
-"""`make demo`: word count end to end on the embedded pystreams broker.
+"""`make demo`: word count, run by `pystreams run`, on the embedded pystreams broker.
 
-Starts the embedded broker (a child process on a free 127.0.0.1 port, temp data dir), produces
-lines of text with confluent-kafka, reads them back from the broker, runs them through the word-count
-topology of examples/wordcount.py and prints the topology and the final counts.
-
-The streams runtime (`pystreams run`, issue 7) is not there yet, so the topology runs in the
-in-process TopologyTestDriver over the records consumed from the broker.
+Starts the embedded broker (a child process on a free 127.0.0.1 port, temp data dir), starts the
+streams app as a user would (`pystreams run examples/wordcount.py --set bootstrap.servers=...`),
+produces lines of text one at a time, prints every count update the app writes to
+`word-counts-output` as it arrives, then stops the app with SIGTERM (clean close: final commit,
+checkpoints) and the broker. Exits non-zero if the app did not close cleanly or a count is wrong.
 """
 from __future__ import annotations
 
+import gc
+import os
+import signal
+import subprocess
+import sys
 import time
+from collections import Counter
+from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pystreams import Serdes
 from pystreams.broker import EmbeddedBroker
-from pystreams.testing import TopologyTestDriver
 
 from examples.wordcount import topology
 
+ROOT = Path(__file__).resolve().parents[1]
 LINES = [
     "all streams lead to kafka",
     "hello kafka streams",
     "join kafka summit",
     "streams of python and kafka",
+    "python streams python state",
+    "kafka kafka kafka",
 ]
 
 
-def produce(bootstrap: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic("text-input", num_partitions=3, replication_factor=1)])["text-input"].result(10)
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
-    for number, line in enumerate(LINES):
-        producer.produce("text-input", key=f"line-{number}".encode(), value=line.encode())
-    assert producer.flush(10) == 0, "not every line was acknowledged by the broker"
+def start_app(bootstrap: str, state_dir: Path) -> subprocess.Popen[bytes]:
+    """`pystreams run examples/wordcount.py` against the given broker, as its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from pystreams.cli import main; main()", "run",
+         str(ROOT / "examples" / "wordcount.py"),
+         "--set", f"bootstrap.servers={bootstrap}", "--set", "commit.interval.ms=300",
+         "--set", f"state.dir={state_dir}", "--summary-interval", "0"],
+        cwd=ROOT, start_new_session=True)
 
 
-def consume(bootstrap: str, expected: int) -> list[tuple[str, str, int]]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "demo",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe(["text-input"])
-    records: list[tuple[str, str, int]] = []
-    deadline = time.monotonic() + 30
+def stop_app(app: subprocess.Popen[bytes]) -> int:
+    app.send_signal(signal.SIGTERM)
     try:
-        while len(records) < expected and time.monotonic() < deadline:
-            for message in consumer.consume(num_messages=100, timeout=0.5):
-                if message.error():
-                    raise RuntimeError(f"consume failed: {message.error()}")
-                records.append((message.key().decode(), message.value().decode(),
-                                message.timestamp()[1]))
-        consumer.commit(asynchronous=False)
+        return app.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(app.pid, signal.SIGKILL)
+        app.wait(10)
+        return -signal.SIGKILL
+
+
+def feed_and_watch(bootstrap: str) -> dict[str, int]:
+    """Produce the lines one by one; print each count update as the app emits it."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "demo-watcher",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(["word-counts-output"])
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    counts: dict[str, int] = {}
+    try:
+        for number, line in enumerate(LINES):
+            producer.produce("text-input", key=f"line-{number}".encode(), value=line.encode())
+            producer.flush(10)
+            print(f"\n> {line}", flush=True)
+            expected = sum(len(x.split()) for x in LINES[:number + 1])
+            deadline = time.monotonic() + (30 if number == 0 else 10)
+            while time.monotonic() < deadline and sum(counts.values()) < expected:
+                for message in consumer.consume(100, 0.2):
+                    if message.error() is None:
+                        word = message.key().decode()
+                        counts[word] = int.from_bytes(message.value(), "big", signed=True)
+                        print(f"  {word:<8} -> {counts[word]}", flush=True)
     finally:
         consumer.close()
-    if len(records) != expected:
-        raise RuntimeError(f"read {len(records)} of {expected} lines back from the broker")
-    return records
+        del producer
+        gc.collect()  # destroy the client before the broker goes away (no disconnect noise)
+    return counts
 
 
-def main() -> None:
+def main() -> int:
     print(topology.describe())
-    started = time.monotonic()
     with EmbeddedBroker() as broker:
-        print(f"embedded broker at {broker.bootstrap_servers} "
-              f"(started in {time.monotonic() - started:.1f} s, data in {broker.data_dir})")
-        produce(broker.bootstrap_servers)
-        records = consume(broker.bootstrap_servers, len(LINES))
-        print(f"read {len(records)} lines back from the broker")
-    counts: dict[str, int] = {}
-    with TopologyTestDriver(topology, {"application.id": "wordcount-demo"}) as driver:
-        text = driver.create_input_topic("text-input", Serdes.String(), Serdes.String())
-        out = driver.create_output_topic("word-counts-output", Serdes.String(), Serdes.Long())
-        for key, line, timestamp in sorted(records, key=lambda r: r[2]):
-            text.pipe_input(key, line, timestamp)
-        counts = out.read_key_values_to_map()
-    print("word counts:")
-    for word, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {word:10} {count}")
+        bootstrap = broker.bootstrap_servers
+        print(f"embedded broker at {bootstrap}, data in {broker.data_dir}")
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        topics = [NewTopic("text-input", 3, 1), NewTopic("word-counts-output", 3, 1)]
+        for future in admin.create_topics(topics).values():
+            future.result(15)
+        del admin
+        app = start_app(bootstrap, broker.data_dir / "streams-state")
+        try:
+            counts = feed_and_watch(bootstrap)
+        finally:
+            code = stop_app(app)
+    expected = Counter(word for line in LINES for word in line.lower().split())
+    print("\nfinal counts:", ", ".join(f"{w}={c}" for w, c in sorted(counts.items(), key=lambda kv: -kv[1])))
+    if counts != dict(expected):
+        print(f"counts differ from the expected {dict(expected)}", file=sys.stderr)
+        return 1
+    if code != 0:
+        print(f"the app exited with {code}", file=sys.stderr)
+        return 1
+    print("the app closed cleanly and every count is right")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
