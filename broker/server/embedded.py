@@ -4,6 +4,15 @@ Why a child process rather than a thread: the broker's event loop would otherwis
 with the application (a streams app's processing threads would stall produce/fetch), a test can
 SIGKILL it to check durability, and a crash in one cannot take the other down. The cost is about
 half a second of start-up (a Python interpreter importing the broker).
+
+The child runs in its own session (start_new_session): a terminal's Ctrl-C goes to the
+application's process group only, so the app can close cleanly (final commit) while the broker it
+needs is still up, and then stop the broker. Being outside our process group, the child must not
+outlive us either: it runs a watchdog thread that shuts the broker down (SIGTERM to itself, a
+clean stop) as soon as its parent process is gone, also after a SIGKILL of the parent. A watchdog
+rather than prctl(PR_SET_PDEATHSIG): the death signal fires when the *thread* that forked exits
+(an app starting the broker from a worker thread would lose it), needs a preexec_fn (unsafe when
+the parent has threads) and is Linux-only.
 """
 from __future__ import annotations
 
@@ -15,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import BinaryIO, Mapping
@@ -25,6 +35,15 @@ from pystreams.errors import PystreamsError
 #: Settings an embedded (development/test) broker uses unless `config` says otherwise: no
 #: initial rebalance delay, as Kafka recommends for development and its own test harnesses do.
 EMBEDDED_DEFAULTS = {"group.initial.rebalance.delay.ms": "0"}
+
+#: How often the child checks that its parent is alive, and how long after the parent died a
+#: clean shutdown may take before the child exits hard.
+PARENT_CHECK_INTERVAL_S = 0.5
+ORPHAN_SHUTDOWN_TIMEOUT_S = 20.0
+
+# The child's entry point: a watchdog on the parent pid (argv[1]), then the broker's main.
+_CHILD_CODE = ("import sys; from pystreams.broker.server.embedded import _child_main; "
+               "sys.exit(_child_main(sys.argv[1:]))")
 
 
 class BrokerStartError(PystreamsError):
@@ -64,13 +83,13 @@ class EmbeddedBroker:
         if self.process is not None and self.process.poll() is None:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pystreams.broker.server.main",
+        cmd = [sys.executable, "-c", _CHILD_CODE, str(os.getpid()),
                "--data-dir", str(self.data_dir), "--port", str(self.port), "--host", self.host]
         for key, value in self.config.items():
             cmd += ["--set", f"{key}={value}"]
         self._log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log_file,
-                                        stdin=subprocess.DEVNULL)
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
         ready = self._wait_ready()
         self.port = int(ready["port"])
         return self
@@ -154,3 +173,22 @@ class EmbeddedBroker:
         proc = getattr(self, "process", None)
         if proc is not None and proc.poll() is None:
             proc.kill()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Stop this broker (clean SIGTERM path, then hard exit) once `parent_pid` is no longer our parent."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_INTERVAL_S)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_SHUTDOWN_TIMEOUT_S)
+    os._exit(1)
+
+
+def _child_main(argv: list[str]) -> int:
+    """In the child: `<parent pid> <broker main args...>`; the broker dies with its parent."""
+    parent_pid = int(argv[0])
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog",
+                     daemon=True).start()
+    from pystreams.broker.server.main import main
+
+    return main(argv[1:])

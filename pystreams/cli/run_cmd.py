@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import runpy
-import shutil
 import signal
 import subprocess
 import sys
@@ -75,35 +74,11 @@ def build_app(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) 
     return KafkaStreams(find_topology(namespace, config), config)
 
 
-class _NewSessionPopen(subprocess.Popen):  # type: ignore[type-arg]
-    """Popen in a new session, so a terminal's Ctrl-C reaches the app (which then closes cleanly) and not the
-    broker it still needs for the final commit."""
-
-    def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("start_new_session", True)
-        setpriv = shutil.which("setpriv")
-        if setpriv and isinstance(args, list):  # and it still dies with us if we are killed
-            args = [setpriv, "--pdeathsig", "SIGTERM", *args]
-        super().__init__(args, *rest, **kwargs)
-
-
 def start_embedded_broker() -> Any:
-    """An EmbeddedBroker outside our process group (it is stopped explicitly after the app closed)."""
-    import types
-
+    """An EmbeddedBroker (in its own session, so Ctrl-C reaches only the app, which stops it after closing)."""
     from pystreams.broker import EmbeddedBroker
-    from pystreams.broker.server import embedded
 
-    broker = EmbeddedBroker(config={"group.initial.rebalance.delay.ms": "0"})
-    real = embedded.subprocess
-    proxy = types.ModuleType("subprocess")
-    proxy.__dict__.update(real.__dict__)
-    proxy.Popen = _NewSessionPopen  # type: ignore[attr-defined]
-    embedded.subprocess = proxy  # type: ignore[attr-defined]
-    try:
-        return broker.start()
-    finally:
-        embedded.subprocess = real  # type: ignore[attr-defined]
+    return EmbeddedBroker(config={"group.initial.rebalance.delay.ms": "0"}).start()
 
 
 def _create_dev_topics(app: Any, bootstrap: str, partitions: int) -> list[str]:

@@ -1,0 +1,84 @@
+"""EmbeddedBroker's process lifecycle: the broker child dies with the process that started it (also
+on SIGKILL of that process), and sits in its own session so a terminal's Ctrl-C (SIGINT to the
+parent's process group) reaches the app but not the broker the app still needs to close cleanly."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+# A parent that starts a broker, prints the broker's pid, then waits; on Ctrl-C it reports
+# whether its broker survived the signal and closes it.
+PARENT = """
+import sys, time
+from pystreams.broker import EmbeddedBroker
+broker = EmbeddedBroker().start()
+print(broker.process.pid, flush=True)
+try:
+    time.sleep(120)
+except KeyboardInterrupt:
+    time.sleep(0.5)
+    print("broker alive" if broker.process.poll() is None else "broker dead", flush=True)
+    broker.close()
+    print("closed", broker.process.returncode, flush=True)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """True when pid no longer exists or is a zombie (exited, waiting for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _start_parent() -> tuple[subprocess.Popen[str], int]:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)  # its own group, so killpg spares pytest
+    assert parent.stdout is not None
+    line = parent.stdout.readline()
+    assert line.strip().isdigit(), f"parent did not start a broker: {line!r}"
+    return parent, int(line)
+
+
+def _cleanup(parent: subprocess.Popen[str], broker_pid: int) -> None:
+    if parent.poll() is None:
+        parent.kill()
+        parent.wait()
+    if not _gone(broker_pid):
+        os.kill(broker_pid, signal.SIGKILL)
+
+
+def test_broker_dies_when_its_parent_is_killed():
+    parent, broker_pid = _start_parent()
+    try:
+        assert not _gone(broker_pid)
+        assert os.getpgid(broker_pid) != os.getpgid(parent.pid)  # its own session/process group
+        parent.kill()  # SIGKILL: no atexit, no __del__, no close()
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while not _gone(broker_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(broker_pid), "broker outlived its SIGKILLed parent"
+    finally:
+        _cleanup(parent, broker_pid)
+
+
+def test_sigint_to_the_parents_group_does_not_reach_the_broker():
+    parent, broker_pid = _start_parent()
+    try:
+        os.killpg(parent.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        out, _ = parent.communicate(timeout=30)
+        assert "broker alive" in out  # the app could still do its final commit against it
+        assert "closed 0" in out  # and then stopped it cleanly (SIGTERM, exit code 0)
+        assert parent.returncode == 0
+        assert _gone(broker_pid)
+    finally:
+        _cleanup(parent, broker_pid)
