@@ -51,6 +51,16 @@ def partition_for(group_id: str, partitions: int) -> int:
     return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
+async def stop_ticker(task: asyncio.Task[None] | None) -> None:
+    """Cancel a coordinator's background ticker and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+
 def _is_commit(batch) -> bool:
     """Whether a control batch is a transaction COMMIT marker (key: version int16, type int16)."""
     records = read_records(batch)
@@ -119,12 +129,8 @@ class GroupService:
         self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
+        """End the deadline ticker (the broker is shutting down)."""
+        await stop_ticker(self._ticker)
 
     async def _tick_forever(self) -> None:
         last_expiry = self._clock()

@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from pystreams.broker.coordinator import records as group_records
-from pystreams.broker.coordinator.service import partition_for
+from pystreams.broker.coordinator.service import partition_for, stop_ticker
 from pystreams.broker.protocol.record_batch import (ABORT_MARKER, COMMIT_MARKER, BatchError,
                                                     build_batch, build_control_batch,
                                                     iter_batches, parse_header, read_records)
@@ -139,13 +139,9 @@ class TransactionService:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
-            self._ticker = None
+        """End the timed-out transaction aborter (the broker is shutting down)."""
+        await stop_ticker(self._ticker)
+        self._ticker = None
 
     async def _tick_forever(self) -> None:
         every = _conf(self.state, "transaction.abort.timed.out.transaction.cleanup.interval.ms")
