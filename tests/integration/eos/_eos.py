@@ -5,27 +5,18 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.integration.broker._clients import create_topic, unique
 from tests.reference import jvm
 
+# create_topic and unique are the broker tests'; eos and tests/system import them from here
+__all__ = ["committed", "compiled_java", "create_topic", "read_all", "txn_producer", "unique",
+           "values"]
+
 JAVA_DIR = Path(__file__).resolve().parent / "java"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def create_topic(bootstrap: str, name: str, partitions: int = 1,
-                 config: dict | None = None) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, partitions, 1, config=config or {})],
-                                  operation_timeout=10)
-    futures[name].result(timeout=15)
 
 
 def txn_producer(bootstrap: str, transactional_id: str, **extra: object) -> Producer:
