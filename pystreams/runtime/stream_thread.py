@@ -377,7 +377,7 @@ class StreamThread(threading.Thread):
             at.committed_processed = at.task.metrics.processed
         if final or not self.eos:  # under EOS the checkpoint is written on close only, like Kafka
             for at in (self.tasks.values() if final else changed):
-                checkpoint_task(at, consumer)
+                checkpoint_task(at, consumer, collector, force=final, eos=self.eos)
         self.metrics.commits += 1
         self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
         self._maybe_purge_repartition_topics()

@@ -35,6 +35,11 @@ class ActiveTask:
         self.task_dir = task_dir
         self.lock = lock
         self.restored_records = 0
+        self.collector: Any = None  # the thread's record collector (counts acknowledged changelog sends)
+        # changelog partition -> next offset this task writes (its end offset at restore + acknowledged sends)
+        self.changelog_next: dict[tuple[str, int], int] = {}
+        # changelog partition -> offset in the last .checkpoint written (-1: none)
+        self.checkpointed: dict[tuple[str, int], int] = {}
         self.committed_offsets: dict[tuple[str, int], int] = {}
         self.committed_processed = 0
         self.persistent_changelogs: dict[tuple[str, int], str] = {}
@@ -88,7 +93,9 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
     except BaseException:
         lock.unlock()
         raise
-    return ActiveTask(task_id, sub, task, task_dir, lock)
+    at = ActiveTask(task_id, sub, task, task_dir, lock)
+    at.collector = collector
+    return at
 
 
 def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
@@ -106,6 +113,12 @@ def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
         for tp, store in at.changelog_partitions().items():
             low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
             known = checkpoint.get(tp) if tp in at.persistent_changelogs else None
+            if tp in at.persistent_changelogs:
+                at.changelog_next[tp] = high
+                at.checkpointed[tp] = known if known is not None else -1
+                forget = getattr(at.collector, "forget", None)
+                if forget is not None:  # sends of an earlier owner on this thread are in `high` (or undercounted)
+                    forget(*tp)
             start = known + 1 if known is not None else low
             if start < low:
                 start = low
@@ -154,15 +167,36 @@ def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
     return restored
 
 
-def checkpoint_task(at: ActiveTask, consumer: Consumer) -> dict[tuple[str, int], int]:
-    """Write `.checkpoint` with the last changelog offset of each persistent store (after the producer flushed:
-    this task is the only writer of its changelog partitions, so end offset - 1 is its last write)."""
+#: Kafka's StreamTask.OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT: while running, a task writes its .checkpoint only
+#: when its changelog offsets moved by at least this many records since the last one (and always at close).
+OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT = 10_000
+
+
+def checkpoint_task(at: ActiveTask, consumer: Consumer, collector: Any = None, *, force: bool = True,
+                    eos: bool = False) -> dict[tuple[str, int], int] | None:
+    """After the producer flushed: advance the task's changelog end offsets by the acknowledged sends, and write
+    `.checkpoint` (and the offsets RocksDB keeps) when forced (close, revocation) or past the offset-delta
+    threshold. Returns the offsets written, None when not due.
+
+    Under exactly_once_v2 (checkpoints at close only) and for partitions whose end offset is unknown, the end
+    offset comes from the broker (transaction markers take offsets too, so counting sends would be wrong)."""
     offsets: dict[tuple[str, int], int] = {}
     for tp in at.persistent_changelogs:
-        _low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
-        offsets[tp] = high - 1
+        acked = collector.take_acked(*tp) if collector is not None else 0
+        nxt = at.changelog_next.get(tp)
+        if eos or nxt is None:
+            _low, nxt = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
+        else:
+            nxt += acked
+        at.changelog_next[tp] = nxt
+        offsets[tp] = nxt - 1
+    if not force:
+        delta = sum(abs(o - at.checkpointed.get(tp, -1)) for tp, o in offsets.items())
+        if delta < OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT:
+            return None
     write_checkpoint(at.task_dir, offsets)
     at.task.checkpoint({store: offsets[tp] for tp, store in at.persistent_changelogs.items() if offsets[tp] >= 0})
+    at.checkpointed.update(offsets)
     return offsets
 
 
