@@ -19,11 +19,18 @@ class CopartitionError(TopologyError):
 
 def source_nodes(graph: Any, name: str) -> set[str]:
     """Names of the topology source nodes feeding graph node `name` (Kafka's subTopologySourceNodes)."""
+    from pystreams.dsl.joins import ForeignKeyJoinNode
+
     node = graph.node(name)
     if isinstance(node, StreamSourceNode) or isinstance(node, RepartitionNode):
         return {node.name}
     if isinstance(node, TableSourceNode):
         return {node.source_name}
+    if isinstance(node, ForeignKeyJoinNode):  # a foreign-key join's result is keyed (and partitioned) like its
+        if node.part in ("source", "response_source"):  # left table: the walk stops at its internal sources
+            return {node.name}
+        if node.part in ("resolver", "result") and node.spec is not None:
+            return source_nodes(graph, node.spec.this_table) | {node.spec.response_source_name}
     found: set[str] = set()
     for parent in node.parents:
         found |= source_nodes(graph, parent)

@@ -113,6 +113,7 @@ def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeou
     for topic, n in internal.items():
         if n:
             counts[topic] = n
+    _copartition(topology, application_id, counts, repartition_cfg)
     sinks_of = {sub.id: [physical(topology, application_id, t) for t in sub.sink_topics] for sub in subs}
     for _ in range(len(plans) + 1):  # fixed point over chains of repartition topics
         for topic in internal:
@@ -124,6 +125,7 @@ def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeou
                       if pat.fullmatch(t)]
             if known:
                 counts[topic] = max(known)
+    _equalize_internal_groups(topology, application_id, counts, repartition_cfg)
     for topic in internal:
         if topic not in counts:
             raise TopologyError(f"cannot tell how many partitions repartition topic {topic} needs: no "
@@ -142,6 +144,40 @@ def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeou
                     changelogs[topic] = plan.partitions
     return TopologyPlan(application_id, plans, counts, {t: counts[t] for t in internal}, changelogs,
                         source_changelogs)
+
+
+def _copartition(topology: Any, application_id: str, counts: dict[str, int], fixed: dict[str, Any]) -> None:
+    """Kafka's CopartitionedTopicsEnforcer: joined source topics must have one partition count (else a
+    CopartitionError naming them), and a join group's repartition topics take that count."""
+    if not hasattr(topology, "copartition_groups"):
+        return
+    from pystreams.compiler.copartition import CopartitionError, copartition_counts
+
+    needed = copartition_counts(topology, lambda t: counts.get(physical(topology, application_id, t)))
+    for topic, n in needed.items():
+        if fixed.get(topic) and fixed[topic] != n:
+            raise CopartitionError(f"Number of partitions [{fixed[topic]}] of repartition topic "
+                                   f"[{application_id}-{topic}] doesn't match number of partitions [{n}] of the "
+                                   "source topics it is joined with (its Repartitioned partition count)")
+        counts[physical(topology, application_id, topic)] = n
+
+
+def _equalize_internal_groups(topology: Any, application_id: str, counts: dict[str, int],
+                              fixed: dict[str, Any]) -> None:
+    """A join group of repartition topics only: all take the largest count among them (as Kafka does)."""
+    if not hasattr(topology, "copartition_groups"):
+        return
+    for group in topology.copartition_groups():
+        topics = [physical(topology, application_id, t) for src in group
+                  for t in (getattr(topology.node(src), "topics", ()) or ())]
+        if not topics or not all(topology.is_internal_topic(t[len(application_id) + 1:]) for t in topics):
+            continue
+        known = [counts[t] for t in topics if t in counts]
+        if known and len(set(known)) > 1:
+            n = max(known)
+            for t in topics:
+                if not fixed.get(t[len(application_id) + 1:]):
+                    counts[t] = n
 
 
 def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient, replication_factor: int = -1,
