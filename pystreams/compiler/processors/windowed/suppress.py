@@ -6,7 +6,8 @@ for until_window_closes (then the wait is the window's grace period) and the rec
 until_time_limit. After each record, entries with buffer time <= stream time - wait are emitted in order;
 then, if over capacity, EMIT evicts the oldest until within bounds and SHUT_DOWN raises. Final-results
 suppression drops tombstones. The buffer is the store `store_name` when the topology connects one
-(SuppressionBufferBuilder), else private to the processor; no changelog yet.
+(SuppressionBufferBuilder), else private to the processor; the store logs changed keys at commit in Kafka's
+v3 format (suppress_changelog) and is restored from its changelog.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.suppliers import KTableProcessorSupplier, KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed import suppress_changelog
 from pystreams.compiler.processors.windowed.suppress_buffer import SuppressionBuffer
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.dsl.windows import BufferFullStrategy, Suppressed
@@ -55,14 +57,17 @@ class KTableSuppressProcessorSupplier(KTableProcessorSupplier):
 
 
 class _Entry:
-    __slots__ = ("key", "change", "timestamp", "headers", "size")
+    __slots__ = ("key", "change", "timestamp", "headers", "size", "prior", "origin")
 
-    def __init__(self, key: Any, value: Any, timestamp: int, headers: Any, size: int) -> None:
+    def __init__(self, key: Any, value: Any, timestamp: int, headers: Any, size: int, prior: bytes | None = None,
+                 origin: tuple[str | None, int, int] = (None, -1, -1)) -> None:
         self.key = key
         self.change = value
         self.timestamp = timestamp
         self.headers = headers
         self.size = size
+        self.prior = prior  # serialized old value of the key's first buffered update (Kafka's priorValue)
+        self.origin = origin  # (topic, partition, offset) of the record
 
 
 class _SuppressProcessor(Processor[Any, Any, Any, Any]):
@@ -93,6 +98,41 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
             self.buffer = store
         buf = self.buffer
         self.sorted, self.index = buf.sorted, buf.index
+        buf.attach(self._encode, self._apply)
+
+    def _ser(self, value: Any) -> bytes | None:
+        return None if value is None else self.value_serde.serialize(self.topic, value)
+
+    def _de(self, data: bytes | None) -> Any:
+        return None if data is None else self.value_serde.deserialize(self.topic, data)
+
+    def _encode(self, key_bytes: bytes) -> bytes | None:
+        slot = self.index.get(key_bytes)
+        if slot is None:
+            return None
+        entry = self.sorted[slot]
+        topic, partition, offset = entry.origin
+        return suppress_changelog.encode(entry.timestamp, offset, topic, partition, entry.headers, entry.prior,
+                                         self._ser(entry.change.old_value), self._ser(entry.change.new_value),
+                                         slot[0])
+
+    def _apply(self, key_bytes: bytes, value: bytes | None) -> None:
+        """A restored changelog record: the key's entry as logged, or gone (tombstone)."""
+        previous = self.index.pop(key_bytes, None)
+        if previous is not None:
+            self.buffer.bytes_size -= self.sorted.pop(previous).size
+        if value is None:
+            return
+        d = suppress_changelog.Decoded(value)
+        key = self.key_serde.deserialize(self.topic, key_bytes)
+        headers = d.headers
+        entry_change = change(self._de(d.new), self._de(d.old))
+        size = self._size(key_bytes, entry_change, headers)
+        slot = (d.buffer_time, key_bytes)
+        self.index[key_bytes] = slot
+        self.sorted[slot] = _Entry(key, entry_change, d.timestamp, headers, size, d.prior,
+                                   (d.topic or None, d.partition, d.offset))
+        self.buffer.bytes_size += size
 
     def _size(self, key_bytes: bytes, value: Any, headers: Any) -> int:
         size = 8 + len(key_bytes)
@@ -118,11 +158,17 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
         if previous is None:
             slot = (buffer_time, key_bytes)
             self.index[key_bytes] = slot
+            prior = self._ser(value.old_value) if self.buffer.encode is not None else None
         else:
             slot = previous
-            self.buffer.bytes_size -= self.sorted[slot].size
-        self.sorted[slot] = _Entry(key, value, record.timestamp, record.headers, size)
+            old_entry = self.sorted[slot]
+            self.buffer.bytes_size -= old_entry.size
+            prior = old_entry.prior
+        meta = self.context.record_metadata()
+        origin = (meta.topic, meta.partition, meta.offset) if meta is not None else (None, -1, -1)
+        self.sorted[slot] = _Entry(key, value, record.timestamp, record.headers, size, prior, origin)
         self.buffer.bytes_size += size
+        self.buffer.dirty.add(key_bytes)
 
     def _over_capacity(self) -> bool:
         return len(self.index) > self.max_records or self.buffer.bytes_size > self.max_bytes
@@ -144,6 +190,7 @@ class _SuppressProcessor(Processor[Any, Any, Any, Any]):
         slot, entry = self.sorted.popitem(0)
         del self.index[slot[1]]
         self.buffer.bytes_size -= entry.size
+        self.buffer.dirty.add(slot[1])
         value = entry.change
         if value.new_value is not None or not self.final_only:
             self.context.forward(Record(entry.key, change(value.new_value, value.old_value), entry.timestamp,
