@@ -3,6 +3,8 @@ topic configs, partitions, records deletion, offsets, cluster description, group
 error codes for bad requests."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from confluent_kafka import (Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions,
                              KafkaError, KafkaException, Producer, TopicPartition)
@@ -46,8 +48,13 @@ def test_topic_configs_and_partitions(kafka_broker: Broker, unique_topic: str) -
     assert configs["segment.bytes"].is_default  # defaults are described too
 
     client.create_partitions([NewPartitions(unique_topic, 3)])[unique_topic].result(30)
-    metadata = client.list_topics(unique_topic, timeout=10)
-    assert sorted(metadata.topics[unique_topic].partitions) == [0, 1, 2]
+    # Apache Kafka answers CreatePartitions before its metadata cache has the new partitions
+    partitions: list[int] = []
+    deadline = time.monotonic() + 15
+    while partitions != [0, 1, 2] and time.monotonic() < deadline:
+        partitions = sorted(client.list_topics(unique_topic, timeout=10).topics[unique_topic].partitions)
+        time.sleep(0.1 if partitions != [0, 1, 2] else 0)
+    assert partitions == [0, 1, 2]
 
 
 def test_delete_records_and_list_offsets(kafka_broker: Broker, unique_topic: str) -> None:
