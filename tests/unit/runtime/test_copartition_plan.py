@@ -70,3 +70,13 @@ def test_a_key_join_after_a_foreign_key_join_groups_the_left_tables_sources():
     with pytest.raises(CopartitionError, match=r"orders=2, shipments=5"):
         plan_topology(topology, "app", _Admin({"orders": 2, "customers": 3, "shipments": 5}))
 
+
+
+def test_a_group_of_repartition_topics_only_takes_the_largest_count():
+    b = StreamsBuilder()
+    left = b.stream("left", Consumed.with_(S, L)).select_key(lambda k, v: str(v))
+    right = b.stream("right", Consumed.with_(S, L)).select_key(lambda k, v: str(v))
+    stream_stream_join(left, right, lambda a, c: a, JoinWindows.of_time_difference_with_no_grace(10),
+                       StreamJoined.with_(S, L, L), False, False)
+    plan = plan_topology(b.build(), "app", _Admin({"left": 2, "right": 5}))
+    assert sorted(plan.repartition_topics.values()) == [5, 5]  # from their upstreams alone: 2 and 5
