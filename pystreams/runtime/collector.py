@@ -55,7 +55,7 @@ class KafkaRecordCollector:
              partition: int | None) -> None:
         try:
             self._produce(topic, value, key, _UNASSIGNED if partition is None else partition,
-                          timestamp=timestamp, headers=headers or None)
+                          timestamp=timestamp, headers=list(headers) if headers else None)
         except BufferError:
             self._wait_for_room(topic, key, value, headers, timestamp, partition)
         self.sent += 1
@@ -70,7 +70,7 @@ class KafkaRecordCollector:
             self.producer.poll(0.05)
             try:
                 self._produce(topic, value, key, _UNASSIGNED if partition is None else partition,
-                              timestamp=timestamp, headers=headers or None)
+                              timestamp=timestamp, headers=list(headers) if headers else None)
                 return
             except BufferError:
                 if time.monotonic() > deadline:
