@@ -10,8 +10,8 @@ from typing import Any, Callable, Mapping
 from pystreams.errors import StateStoreError
 from pystreams.state.internals.cache import ThreadCache
 
-ChangelogSender = Callable[[str, bytes, "bytes | None", int, int], None]
-"""(topic, key, value or None, timestamp, partition): hands a changelog record to the record collector."""
+ChangelogSender = Callable[[str, bytes, "bytes | None", int, int, "tuple[tuple[str, bytes | None], ...]"], None]
+"""(topic, key, value or None, timestamp, partition, headers): hands a changelog record to the record collector."""
 
 
 class RecordContext:
@@ -63,12 +63,14 @@ class StateStoreContext:
         self.stores[store.name] = store
         self.restore_callbacks[store.name] = restore_callback
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int) -> None:
-        """Send one changelog record (tombstone when value is None) on this task's partition."""
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int,
+                   headers: tuple[tuple[str, bytes | None], ...] = ()) -> None:
+        """Send one changelog record (tombstone when value is None) on this task's partition; headers
+        only where Kafka writes them (e.g. the suppression buffer's format version)."""
         if self._sender is None:
             return
         partition = getattr(self.task_id, "partition", 0)
-        self._sender(self.changelog_for(store_name), key, value, timestamp, partition)
+        self._sender(self.changelog_for(store_name), key, value, timestamp, partition, headers)
 
     def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
         """Replay changelog records (key, value, timestamp, offset) into a registered store."""

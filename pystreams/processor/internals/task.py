@@ -256,7 +256,8 @@ class StreamTask:
         return {name: topic for name in self._store_order if (topic := topics.get(name))}
 
     def _innermost(self, store_name: str) -> Any:
-        store = self.stores[store_name].wrapped
+        store = self.stores[store_name]
+        store = getattr(store, "wrapped", store)  # a store without layers (the suppression buffer) is its own
         return store.innermost() if hasattr(store, "innermost") else store
 
     def checkpoint(self, changelog_offsets: Mapping[str, int]) -> None:
@@ -441,8 +442,9 @@ class StreamTask:
             if store is not None and store.is_open():
                 store.close()
 
-    def _send_changelog(self, topic: str, key: bytes, value: bytes | None, timestamp: int, partition: int) -> None:
-        self.collector.send(topic, key, value, (), timestamp, partition)
+    def _send_changelog(self, topic: str, key: bytes, value: bytes | None, timestamp: int, partition: int,
+                        headers: tuple[tuple[str, bytes | None], ...] = ()) -> None:
+        self.collector.send(topic, key, value, headers, timestamp, partition)
 
     def __repr__(self) -> str:
         return f"StreamTask({self.id}, nodes={list(self.contexts)})"

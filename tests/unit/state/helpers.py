@@ -38,7 +38,9 @@ class StoreRig:
         self.store = builder.build()
         self.store.init(self.context, self.store)
 
-    def _send(self, topic: str, key: bytes, value: bytes | None, ts: int, partition: int) -> None:
+    def _send(self, topic: str, key: bytes, value: bytes | None, ts: int, partition: int,
+              headers: tuple[tuple[str, bytes | None], ...] = ()) -> None:
+        assert headers == (), "key-value changelog records carry no headers, as in Kafka"
         self.changelog.append((topic, key, value, ts, partition))
 
     def at(self, timestamp: int) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from sortedcontainers import SortedDict
 
+from pystreams.compiler.processors.windowed.suppress_changelog import CHANGELOG_HEADERS
+
 
 class SuppressionBuffer:
     """Entries (buffer time, key bytes) -> entry; `index` finds a key's slot (its first buffer time)."""
@@ -30,11 +32,6 @@ class SuppressionBuffer:
     @property
     def name(self) -> str:
         return self._name
-
-    @property
-    def wrapped(self) -> "SuppressionBuffer":
-        """No layers under it (the task asks a logged store for its innermost store's changelog offset)."""
-        return self
 
     @property
     def persistent(self) -> bool:
@@ -72,7 +69,7 @@ class SuppressionBuffer:
             return
         timestamp = self._context.record_context.timestamp
         for key in sorted(dirty):
-            log(self._name, key, self.encode(key), timestamp)
+            log(self._name, key, self.encode(key), timestamp, CHANGELOG_HEADERS)
 
     def is_open(self) -> bool:
         return self._open
