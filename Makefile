@@ -10,7 +10,7 @@ demo: setup
 	$(PY) -m examples.demo
 
 test: setup
-	$(PY) -m pytest tests --durations=25
+	$(PY) -m pytest tests -n 2 --dist loadfile --durations=25
 
 test-fast: setup
 	$(PY) -m pytest tests/unit
