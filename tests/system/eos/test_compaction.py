@@ -4,8 +4,8 @@ not-yet-cleanable segments), tombstones vanish after delete.retention.ms, and a 
 during compaction always sees a valid log: increasing offsets, each record exactly what was
 produced at that offset.
 
-Size: PYSTREAMS_COMPACTION_UPDATES (default 200,000) over PYSTREAMS_COMPACTION_KEYS (1,000);
-the issue's full run is 1,000,000 over 10,000."""
+Size: PYSTREAMS_COMPACTION_UPDATES (default 1,000,000, the issue's size) over
+PYSTREAMS_COMPACTION_KEYS (default 10,000); smaller values make a quick run."""
 from __future__ import annotations
 
 import os
@@ -19,8 +19,8 @@ from tests.integration.eos._eos import create_topic, unique
 
 pytestmark = pytest.mark.system
 
-UPDATES = int(os.environ.get("PYSTREAMS_COMPACTION_UPDATES", "200000"))
-KEYS = int(os.environ.get("PYSTREAMS_COMPACTION_KEYS", "1000"))
+UPDATES = int(os.environ.get("PYSTREAMS_COMPACTION_UPDATES", "1000000"))
+KEYS = int(os.environ.get("PYSTREAMS_COMPACTION_KEYS", "10000"))
 DELETED = KEYS // 10
 TOPIC_CONFIG = {"cleanup.policy": "compact", "segment.bytes": "1048576",
                 "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "100",
