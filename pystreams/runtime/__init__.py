@@ -11,8 +11,9 @@ checkpoint (reassignment to the same instance restores nothing). Opt-in
 `consumer.partition.assignment.strategy=cooperative-sticky` (allowed only when every sub-topology reads one topic,
 since it does not co-locate partitions): incremental rebalancing, unaffected tasks keep processing, but the balance
 is per member, not per sub-topology. Limits: no state-aware placement (a task goes where the assignor puts it; warm
-state helps only if it lands there); standby replicas are kept for every task an instance does not run
-(pystreams/runtime/standby.py); sub-topologies reading topics with different partition counts may split a task.
+state helps only if it lands there); standby replicas: num.standby.replicas per stateful task on other instances,
+placed by a deterministic rule every instance applies to the group's described assignment
+(pystreams/runtime/standby_placement.py; one stream thread only); sub-topologies reading topics with different partition counts may split a task.
 """
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.kafka_streams import (IllegalStateError, KafkaStreams, State, StreamThreadExceptionResponse)

@@ -46,6 +46,14 @@ class Instance:
                 return int(m.group(1))
         return -1
 
+    def standbys(self) -> int:
+        """Standby tasks in the latest summary line (-1 before the first one)."""
+        for line in reversed(self.lines):
+            m = re.search(r"standbys (\d+)", line)
+            if m:
+                return int(m.group(1))
+        return -1
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -37,19 +37,20 @@ def _failover_restore(bootstrap: str, tmp_path, standbys: int) -> int:
     instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{standbys}-{i}", env, extra)
                  for i in range(2)]
     try:
-        deadline = time.monotonic() + 90
-        while [i.tasks() for i in instances] != [4, 4]:
+        deadline = time.monotonic() + 90  # 8 tasks, 4 of them stateful: each instance keeps standbys of the
+        # other's 2 stateful tasks (num.standby.replicas=1), none with 0
+        while [i.tasks() for i in instances] != [4, 4] or [i.standbys() for i in instances] != [2 * standbys] * 2:
             assert time.monotonic() < deadline, "\n".join(i.output() for i in instances)
             time.sleep(0.2)
         produce_lines(bootstrap, source, lines)
         expected = word_counts(lines)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=90) == expected
-        time.sleep(6.5)  # standbys apply the changelog tails and checkpoint (every 5 s)
+        time.sleep(1.5)  # standbys apply the changelog tails (a takeover closes the standby: it checkpoints then)
         survivor = instances[1]
         before = _restored(survivor)
         instances[0].kill()
         deadline = time.monotonic() + 90
-        while survivor.tasks() != 8:
+        while survivor.tasks() != 8 or survivor.standbys() != 0:  # its standbys became active
             assert time.monotonic() < deadline and survivor.proc.poll() is None, survivor.output()
             time.sleep(0.2)
         more = [f"w{i} w{i}" for i in range(50)]
