@@ -15,8 +15,10 @@ from tests.integration.runtime.instances import APP, ROOT, Instance
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
-KILLS = 6
-LINES = 3000
+# The size by default: 100,000 input records, 20 kills (PYSTREAMS_EOS_KILL_* for quick runs)
+KILLS = int(os.environ.get("PYSTREAMS_EOS_KILL_KILLS", "20"))
+LINES = int(os.environ.get("PYSTREAMS_EOS_KILL_LINES", "100000"))
+BATCH = max(100, LINES // 100)
 
 
 def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
@@ -32,8 +34,8 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000"}
     lines = random_lines(55, LINES)
-    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 100], s)
-                                              or time.sleep(0.15) for s in range(0, LINES, 100)])
+    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + BATCH], s)
+                                              or time.sleep(0.15) for s in range(0, LINES, BATCH)])
     started: list[Instance] = []
 
     def start() -> Instance:
@@ -54,7 +56,7 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
         feeder.join(120)
         expected = word_counts(lines)
         total = sum(expected.values())
-        records = read_all(bootstrap, sink, total, timeout=180, isolation="read_committed")
+        records = read_all(bootstrap, sink, total, timeout=300, isolation="read_committed")
         records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
         per_word: dict[str, list[int]] = {}
         for key, value in records:
