@@ -313,6 +313,22 @@ class KafkaStreams:
             return self.store(store).get(key)
         return query_remote(meta.active_host, store, key)
 
+    def query_window(self, store: str, key: Any, time_from: int, time_to: int,
+                     key_serializer: Any) -> list[tuple[int, Any]]:
+        """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
+        locally or on the instance that holds the key (over HTTP); plain values, oldest first."""
+        from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote_window
+        from pystreams.runtime.window_queries import WINDOW_STORE
+
+        meta = self.query_metadata_for_key(store, key, key_serializer)
+        if meta.active_host.port < 0:
+            raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right "
+                                         "now (rebalancing?): retry")
+        local = self.config.application_server
+        if local and meta.active_host == HostInfo.parse(local):
+            return [(start, value) for start, value in self.store(store, WINDOW_STORE).fetch(key, time_from, time_to)]
+        return query_remote_window(meta.active_host, store, key, time_from, time_to)
+
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:
         """A few of Kafka Streams' metrics by name, summed over threads."""

@@ -19,6 +19,8 @@ from pystreams.errors import PystreamsError
 from pystreams.runtime.partitioning import default_partition
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
+from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
+from pystreams.runtime.window_queries import WINDOW_STORE_TYPES, CompositeReadOnlyWindowStore, accepts_window
 
 SERVER_SEPARATOR = "@"
 
@@ -55,6 +57,11 @@ class KeyQueryMetadata:
     active_host: HostInfo
     partition: int
     standby_hosts: frozenset[HostInfo] = field(default_factory=frozenset)
+
+
+def _unavailable(name: str) -> InvalidStateStoreError:
+    return InvalidStateStoreError(f"store {name} is not available on this instance right now (no local task holds "
+                                  "it, or the client is rebalancing): retry")
 
 
 class CompositeReadOnlyKeyValueStore:
@@ -99,8 +106,9 @@ class CompositeReadOnlyKeyValueStore:
         return self.all()
 
 
-def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) -> CompositeReadOnlyKeyValueStore:
-    """streams.store(): checks the store exists and has the requested type; reads go to live local tasks."""
+def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) -> Any:
+    """streams.store(): checks the store exists and has the requested type; reads go to live local tasks
+    (a CompositeReadOnlyKeyValueStore, or a CompositeReadOnlyWindowStore for the window store types)."""
     if streams.state.name not in ("RUNNING", "REBALANCING"):
         raise InvalidStateStoreError(f"KafkaStreams is not running (state {streams.state.name}): cannot query "
                                      f"store {name}")
@@ -121,6 +129,15 @@ def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) 
         return found
 
     sample = stores()
+    if store_type.name in WINDOW_STORE_TYPES:
+        if sample and not accepts_window(store_type.name, sample[0]):
+            raise InvalidStateStoreError(f"store {name} is a {type(sample[0]).__name__}, not a {store_type.name}")
+        timestamped = bool(sample) and isinstance(sample[0], MeteredTimestampedWindowStore)
+        return CompositeReadOnlyWindowStore(name, stores, store_type.name == "window_store" and timestamped,
+                                            _unavailable)
+    if sample and isinstance(sample[0], MeteredWindowStore):
+        raise InvalidStateStoreError(f"store {name} is a window store: query it with the window_store or "
+                                     "timestamped_window_store type")
     plain = False
     if sample:
         if not store_type.accepts(sample[0]):
@@ -193,3 +210,12 @@ def query_remote(host: HostInfo, store: str, key: Any, timeout: float = 10.0) ->
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
         return json.loads(response.read())["value"]
 
+
+
+def query_remote_window(host: HostInfo, store: str, key: Any, time_from: int, time_to: int,
+                        timeout: float = 10.0) -> list[tuple[int, Any]]:
+    """GET http://host/v1/stores/<store>?key=<json key>&from=..&to=..: the key's windows on the instance holding it."""
+    url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
+           f"{urllib.parse.quote(json.dumps(key))}&from={int(time_from)}&to={int(time_to)}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
+        return [(start, value) for start, value in json.loads(response.read())["windows"]]

@@ -1,6 +1,8 @@
 """The instance's HTTP endpoint on application.server: remote interactive queries and Prometheus `/metrics`.
 
 GET /v1/stores/<store>?key=<key as JSON>  -> {"store", "key", "value", "host"} (values as JSON; other types as str)
+GET /v1/stores/<store>?key=<JSON>&from=<ms>&to=<ms>  (a window store) -> {"store", "key", "windows": [[start,
+    value], ...], "host"}: the key's windows starting in [from, to], oldest first (plain values)
 GET /metrics                               -> Kafka Streams metrics in the Prometheus text format
 """
 from __future__ import annotations
@@ -116,11 +118,20 @@ class QueryServer:
             if not raw:
                 self._json(request, 400, {"error": "pass the key as JSON: ?key=%22word%22"})
                 return
+            query = urllib.parse.parse_qs(url.query)
             try:
                 key = json.loads(raw[0])
+                if "from" in query or "to" in query:
+                    windows = self._window_fetch(store, key, query)
+                    self._json(request, 200, {"store": store, "key": key, "windows": windows,
+                                              "host": self.streams.config.application_server})
+                    return
                 value = self.streams.store(store).get(key)
             except json.JSONDecodeError:
                 self._json(request, 400, {"error": f"key is not JSON: {raw[0]!r}"})
+                return
+            except ValueError as e:
+                self._json(request, 400, {"error": f"bad query (key as JSON, from/to as integer ms): {e}"})
                 return
             except PystreamsError as e:
                 self._json(request, 404, {"error": str(e)})
@@ -129,6 +140,13 @@ class QueryServer:
                                       "host": self.streams.config.application_server})
             return
         self._json(request, 404, {"error": f"unknown path {url.path}: use /v1/stores/<store>?key=... or /metrics"})
+
+    def _window_fetch(self, store: str, key: Any, query: dict[str, list[str]]) -> list[list[Any]]:
+        from pystreams.runtime.window_queries import WINDOW_STORE
+
+        time_from, time_to = int(query.get("from", ["0"])[0]), int(query.get("to", [str(2**63 - 1)])[0])
+        return [[start, value] for start, value in self.streams.store(store, WINDOW_STORE).fetch(key, time_from,
+                                                                                                   time_to)]
 
     def _json(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         self._reply(request, status, json.dumps(body, default=str).encode(), "application/json")
