@@ -102,8 +102,9 @@ def _create_dev_topics(app: Any, bootstrap: str, partitions: int) -> list[str]:
 class Summary:
     """The live one-line summary: state, records/s processed, lag, tasks, restored records."""
 
-    def __init__(self, app: Any, prefix: str, interval: float) -> None:
+    def __init__(self, app: Any, prefix: str, interval: float, restore: Any = None) -> None:
         self.app = app
+        self.restore = restore  # while its progress bar shows on a terminal, the summary line waits
         self.prefix = prefix
         self.interval = interval
         self.tty = sys.stderr.isatty()
@@ -138,23 +139,83 @@ class Summary:
             except Exception as e:  # noqa: BLE001 - a summary must never stop the app
                 text = f"{self.prefix}(summary unavailable: {e})"
             if self.tty:
+                if self.restore is not None and self.restore.active and self.restore.tty:
+                    continue
                 sys.stderr.write("\r\x1b[2K" + text)
             else:
                 sys.stderr.write(text + "\n")
             sys.stderr.flush()
 
 
-def _restore_printer(prefix: str) -> Any:
-    started = [time.monotonic(), 0]
+class RestoreProgress:
+    """Changelog restore progress (records done/total and records/s): a rich progress bar per stream thread on a
+    terminal, one line per restored batch otherwise (logs, pipes). Called from the stream threads."""
 
-    def show(thread: str, done: int, total: int) -> None:
-        if done < started[1] or started[1] == 0:  # a new restore (first batch): measure from here
-            started[0] = time.monotonic() - 0.001
-        started[1] = done
-        rate = done / max(time.monotonic() - started[0], 1e-6)
-        sys.stderr.write(f"{prefix}restoring state: {done:,}/{total:,} records ({rate:,.0f} records/s)\n")
-        sys.stderr.flush()
-    return show
+    def __init__(self, prefix: str, stream: Any = None, tty: bool | None = None) -> None:
+        self.prefix = prefix
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self._lock = threading.Lock()
+        self._runs: dict[str, list[float]] = {}  # thread -> [started, last done, last update]
+        self._progress: Any = None
+        self._bars: dict[str, Any] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self._runs)
+
+    def __call__(self, thread: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            run = self._runs.get(thread)
+            if run is None or done < run[1]:  # a new restore (first batch): measure from here
+                run = self._runs[thread] = [now - 0.001, 0, now]
+            run[1], run[2] = done, now
+            rate = done / max(now - run[0], 1e-6)
+            if self.tty:
+                self._show_bar(thread, done, total, rate)
+            else:
+                self.stream.write(f"{self.prefix}restoring state: {done:,}/{total:,} records "
+                                  f"({rate:,.0f} records/s)\n")
+                self.stream.flush()
+            if done >= total:
+                self._finish(thread, now)
+
+    def _show_bar(self, thread: str, done: int, total: int, rate: float) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        if self._progress is None:
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TextColumn("{task.fields[rate]:>12,.0f} records/s"), TimeElapsedColumn(),
+                                      console=Console(file=self.stream, force_terminal=True))
+            self._progress.start()
+        bar = self._bars.get(thread)
+        if bar is None:
+            bar = self._bars[thread] = self._progress.add_task(f"{self.prefix}restoring {thread}", total=total,
+                                                               rate=rate)
+        self._progress.update(bar, completed=done, total=max(total, done), rate=rate)
+
+    def _finish(self, thread: str, now: float) -> None:
+        started, done, _ = self._runs.pop(thread)
+        if self.tty and thread in self._bars:
+            self._progress.update(self._bars.pop(thread), completed=done, total=done)
+            if not self._bars:
+                self._progress.stop()
+                self._progress = None
+        elapsed = max(now - started, 1e-6)
+        self.stream.write(f"{self.prefix}restore done: {int(done):,} records in {elapsed:.1f} s "
+                          f"({done / elapsed:,.0f} records/s)\n")
+        self.stream.flush()
+
+    def tick(self, running: bool, idle: float = 1.0) -> None:
+        """Close restores that went quiet once the app runs (a total may be an estimate it never reaches)."""
+        if not running or not self._runs:
+            return
+        now = time.monotonic()
+        with self._lock:
+            for thread in [t for t, run in self._runs.items() if now - run[2] >= idle]:
+                self._finish(thread, now)
 
 
 def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
@@ -163,16 +224,17 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    app.restore_listener = _restore_printer(prefix)
+    restore = app.restore_listener = RestoreProgress(prefix)
     app.start()
     typer.echo(f"{prefix}running application.id={app.config.application_id} on {app.config.bootstrap_servers} "
                f"({app.config.processing_guarantee}, {app.config.num_stream_threads} thread(s), "
                f"state.dir={app.config.state_dir}); Ctrl-C stops", err=True)
-    summary = Summary(app, prefix, summary_interval)
+    summary = Summary(app, prefix, summary_interval, restore)
     if summary_interval > 0:
         summary.start()
     try:
         while not stop.wait(0.2):
+            restore.tick(app.state is State.RUNNING)
             if app.state in (State.ERROR, State.PENDING_ERROR, State.NOT_RUNNING):
                 break
     finally:
