@@ -1,0 +1,51 @@
+"""num.standby.replicas=1 with 3 instances: every stateful task has exactly one standby, never on its owner
+(an instance no longer keeps a standby of every task it does not run)."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from pystreams.runtime import KafkaStreams, State
+from tests.integration.runtime.helpers import create_topics, unique, wordcount_topology
+
+pytestmark = pytest.mark.integration
+
+
+def _standbys(app: KafkaStreams) -> set:
+    return {t for th in app.threads if th._standby is not None for t in th._standby.tasks}
+
+
+def _active(app: KafkaStreams) -> set:
+    return {t for th in app.threads for t in th.tasks}
+
+
+def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tmp_path):
+    bootstrap = pystreams_broker.bootstrap_servers
+    app_id, source, sink = unique("sb3"), unique("text"), unique("counts")
+    create_topics(bootstrap, 6, source, sink)
+    apps = [KafkaStreams(wordcount_topology(source, sink), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
+        "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000})
+        for i in range(3)]
+    try:
+        for app in apps:
+            app.start()
+        stateful = {(1, p) for p in range(6)}  # the count sub-topology (after the repartition) has the store
+        deadline = time.monotonic() + 60
+        while True:
+            actives = [_active(a) for a in apps]
+            standbys = [_standbys(a) for a in apps]
+            copies = Counter((t.subtopology, t.partition) for s in standbys for t in s)
+            if (all(a.state is State.RUNNING for a in apps) and sum(len(a) for a in actives) == 12
+                    and copies == Counter({t: 1 for t in stateful})):
+                break
+            assert time.monotonic() < deadline, (actives, standbys)
+            time.sleep(0.2)
+        for active, standby in zip(actives, standbys):
+            assert not active & standby  # never a standby of one's own task
+        assert sum(len(s) for s in standbys) == 6  # (the old rule kept 4 per instance: 12)
+    finally:
+        for app in apps:
+            app.close(60)
