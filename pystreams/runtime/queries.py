@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from pystreams.errors import PystreamsError
+from pystreams.processor.task_id import TaskId
 from pystreams.runtime.partitioning import default_partition
+from pystreams.runtime.standby_placement import instance_of, place_standbys
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
@@ -52,7 +54,7 @@ UNAVAILABLE = HostInfo("unavailable", -1)  # Kafka's KeyQueryMetadata.NOT_AVAILA
 
 @dataclass(frozen=True)
 class KeyQueryMetadata:
-    """Which instance holds a key's active task (standbys: none, this runtime has no standby replicas)."""
+    """Which instance holds a key's active task, and which keep standbys of it (num.standby.replicas)."""
 
     active_host: HostInfo
     partition: int
@@ -158,20 +160,46 @@ class GroupAssignmentCache:
         self.group = group
         self._at = 0.0
         self._owners: dict[tuple[str, int], HostInfo] = {}
+        self._instances: dict[tuple[str, int], str] = {}  # partition -> owning KafkaStreams client (instance)
+        self._hosts: dict[str, HostInfo] = {}  # instance -> its application.server
 
     def owners(self) -> dict[tuple[str, int], HostInfo]:
         if time.monotonic() - self._at < 1.0:
             return self._owners
         described = self.admin.describe_consumer_groups([self.group])[self.group].result(10)
         owners: dict[tuple[str, int], HostInfo] = {}
+        instances: dict[tuple[str, int], str] = {}
+        hosts: dict[str, HostInfo] = {}
         for member in described.members:
             _, sep, server = (member.client_id or "").rpartition(SERVER_SEPARATOR)
             host = HostInfo.parse(server) if sep and server else UNAVAILABLE
+            hosts[instance_of(member.client_id or "")] = host
             assignment = getattr(member, "assignment", None)
             for tp in getattr(assignment, "topic_partitions", None) or []:
                 owners[(tp.topic, tp.partition)] = host
-        self._owners, self._at = owners, time.monotonic()
+                instances[(tp.topic, tp.partition)] = instance_of(member.client_id or "")
+        self._owners, self._instances, self._hosts, self._at = owners, instances, hosts, time.monotonic()
         return owners
+
+    def standby_hosts(self, streams: Any, sub_id: int, partition: int) -> frozenset[HostInfo]:
+        """Where the standbys of task (sub_id, partition) live, by the rule every instance applies
+        (pystreams/runtime/standby_placement.py)."""
+        replicas = streams.config.num_standby_replicas
+        plan = streams.plan
+        if replicas <= 0 or plan is None:
+            return frozenset()
+        self.owners()
+        task_owner: dict[TaskId, str] = {}
+        for sub in plan.subtopologies:
+            if not sub.changelogs:
+                continue
+            for topic in sub.source_topics:
+                for (t, p), instance in self._instances.items():
+                    if t == topic:
+                        task_owner[TaskId(sub.id, p)] = instance
+        placed = place_standbys(task_owner, list(self._hosts), replicas)
+        wanted = TaskId(sub_id, partition)
+        return frozenset(self._hosts[i] for i, tasks in placed.items() if wanted in tasks and i in self._hosts)
 
 
 def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> KeyQueryMetadata:
@@ -193,7 +221,7 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
         if (topic, partition) in owners:
             owner = owners[(topic, partition)]
             break
-    return KeyQueryMetadata(owner, partition)
+    return KeyQueryMetadata(owner, partition, streams._assignments.standby_hosts(streams, sub.id, partition))
 
 
 def _stores_of(streams: Any, sub_id: int) -> tuple[str, ...]:

@@ -2,12 +2,15 @@
 (an instance no longer keeps a standby of every task it does not run)."""
 from __future__ import annotations
 
+import socket
 import time
 from collections import Counter
 
 import pytest
 
+from pystreams import Serdes
 from pystreams.runtime import KafkaStreams, State
+from pystreams.runtime.queries import HostInfo
 from tests.integration.runtime.helpers import create_topics, unique, wordcount_topology
 
 pytestmark = pytest.mark.integration
@@ -21,14 +24,21 @@ def _active(app: KafkaStreams) -> set:
     return {t for th in app.threads for t in th.tasks}
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tmp_path):
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink = unique("sb3"), unique("text"), unique("counts")
     create_topics(bootstrap, 6, source, sink)
+    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(3)]
     apps = [KafkaStreams(wordcount_topology(source, sink), {
         "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000})
-        for i in range(3)]
+        "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000,
+        "application.server": str(host)}) for i, host in enumerate(hosts)]
     try:
         for app in apps:
             app.start()
@@ -46,6 +56,15 @@ def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tm
         for active, standby in zip(actives, standbys):
             assert not active & standby  # never a standby of one's own task
         assert sum(len(s) for s in standbys) == 6  # (the old rule kept 4 per instance: 12)
+        seen = set()
+        for word in (f"w{i}" for i in range(60)):  # KeyQueryMetadata names the instance keeping the standby
+            meta = apps[0].query_metadata_for_key("word-counts", word, Serdes.String())
+            keeper = [hosts[i] for i, s in enumerate(standbys) if (1, meta.partition) in
+                      {(t.subtopology, t.partition) for t in s}]
+            assert meta.standby_hosts == frozenset(keeper) and len(keeper) == 1, (word, meta, keeper)
+            assert meta.active_host not in meta.standby_hosts
+            seen.add(meta.partition)
+        assert seen == set(range(6))
     finally:
         for app in apps:
             app.close(60)
