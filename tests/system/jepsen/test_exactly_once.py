@@ -70,16 +70,21 @@ def test_copier_under_faults_is_exactly_once(kind, request, tmp_path):
 
 def test_checker_flags_a_read_uncommitted_reader(pystreams_broker_factory, tmp_path):
     """Negative control for the whole harness: the same run with the live reader at
-    read_uncommitted must be caught (aborted reads, and their values read twice), while the
-    read_committed final reader stays exactly-once. A checker that finds nothing here is
-    blind, whatever it says about the runs above."""
+    read_uncommitted must be caught (values of aborted transactions read, then read again at
+    their committed offsets), while the read_committed final reader stays exactly-once. A
+    checker that finds nothing here is blind, whatever it says about the runs above.
+
+    The aborted copies always show as duplicates; they are also classed as aborted reads (G1a)
+    only when the history proves their transaction aborted, which depends on where the SIGKILLs
+    land (a copier killed after invoking commit leaves its transaction indeterminate), so that
+    part is checked only for who made it."""
     settings = Settings(records=4000, fault_window=8.0, seed="control",
                         live_isolation="read_uncommitted")
     with proxied_broker("pystreams", tmp_path, pystreams_broker_factory) as broker:
         outcome = run(broker, tmp_path, settings)
     report = check(outcome.ops, output_topic=outcome.output)
     assert outcome.mid_transaction_kills >= settings.kills
-    assert {"aborted_reads", "duplicates"} <= report.found(), report.summary()
-    assert {a["process"] for a in report.aborted_reads} == {outcome.live_reader}
+    assert "duplicates" in report.found(), report.summary()
+    assert {a["process"] for a in report.aborted_reads} <= {outcome.live_reader}
     final = collections.Counter(outcome.values_read_by(outcome.final_reader))
     assert set(final) == set(range(settings.records)) and max(final.values()) == 1
