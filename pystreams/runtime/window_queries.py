@@ -1,9 +1,8 @@
 """Interactive queries on window stores: Kafka's CompositeReadOnlyWindowStore, one read-only view over the same
 window store in every local task.
 
-Store types are matched by their Kafka name ("window_store", "timestamped_window_store"), so both
-QueryableStoreTypes.window_store() (once pystreams.state.queryable offers it) and the WINDOW_STORE /
-TIMESTAMPED_WINDOW_STORE types below work. Like Kafka, window_store() over a timestamped window store (what the
+Store types are matched by their Kafka name ("window_store", "timestamped_window_store"):
+QueryableStoreTypes.window_store() / timestamped_window_store(). Like Kafka, window_store() over a timestamped window store (what the
 DSL's windowed aggregations build) returns plain values; timestamped_window_store() returns ValueAndTimestamp.
 A key lives in one partition, so fetch(key, ...) answers from the first task whose store has the key; fetch_all and
 all concatenate the tasks (each task's part in time order, not merged across tasks, as in Kafka).
@@ -13,12 +12,12 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
-from pystreams.state.queryable import QueryableStoreType
+from pystreams.state.queryable import QueryableStoreTypes
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
 
 WINDOW_STORE_TYPES = ("window_store", "timestamped_window_store")
-WINDOW_STORE = QueryableStoreType("window_store", MeteredWindowStore)
-TIMESTAMPED_WINDOW_STORE = QueryableStoreType("timestamped_window_store", MeteredTimestampedWindowStore)
+WINDOW_STORE = QueryableStoreTypes.window_store()
+TIMESTAMPED_WINDOW_STORE = QueryableStoreTypes.timestamped_window_store()
 
 
 def accepts_window(store_type_name: str, store: Any) -> bool:

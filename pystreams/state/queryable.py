@@ -30,3 +30,15 @@ class QueryableStoreTypes:
     @staticmethod
     def timestamped_key_value_store() -> QueryableStoreType:
         return QueryableStoreType("timestamped_key_value_store", TimestampedKeyValueStore)
+
+    @staticmethod
+    def window_store() -> QueryableStoreType:
+        """Any window store, read as plain values (also a timestamped one, as in Kafka)."""
+        from pystreams.state.window.metered import MeteredWindowStore
+        return QueryableStoreType("window_store", MeteredWindowStore)
+
+    @staticmethod
+    def timestamped_window_store() -> QueryableStoreType:
+        """A timestamped window store, read as ValueAndTimestamp."""
+        from pystreams.state.window.metered import MeteredTimestampedWindowStore
+        return QueryableStoreType("timestamped_window_store", MeteredTimestampedWindowStore)

@@ -15,12 +15,14 @@ from confluent_kafka import Producer
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder, TimeWindows
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote_window
-from pystreams.runtime.window_queries import TIMESTAMPED_WINDOW_STORE, WINDOW_STORE
 from pystreams.state.api import ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreTypes
 from tests.integration.runtime.helpers import create_topics, unique
 
 pytestmark = pytest.mark.integration
+
+WINDOW_STORE = QueryableStoreTypes.window_store()
+TIMESTAMPED_WINDOW_STORE = QueryableStoreTypes.timestamped_window_store()
 
 BASE = 1_700_000_000_000  # window starts are multiples of the 10 s size
 SIZE = 10_000
