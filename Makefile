@@ -15,7 +15,6 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest tests/unit
 
-
 reference-kafka: setup
 	./scripts/reference.sh kafka
 
