@@ -3,92 +3,26 @@
 closed and deleted from disk whole (Kafka's AbstractSegments.cleanupExpiredSegments)."""
 from __future__ import annotations
 
-import os
-import shutil
-from typing import Any, Iterator
+from typing import Iterator
 
 from pystreams.state.internals.rocksdb import RocksDBStore
 from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_key
+from pystreams.state.window.segments import SegmentedRocksDBStore
 
 LONG_MAX = (1 << 63) - 1
 WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
 
 
-class RocksDBSegmentedWindowStore:
+class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
     """Persistent bytes window store; keys inside a segment are Kafka's key + start(8) + seqnum(4)."""
 
     def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, window_size_ms: int,
                  retain_duplicates: bool, time_ordered: bool = False) -> None:
-        self._name = name
+        super().__init__(name, retention_ms, segment_interval_ms)
         self.time_ordered = time_ordered  # Kafka's time-ordered store (emit-final): scans go by window start
-        self.retention_ms = retention_ms
-        self.segment_interval_ms = segment_interval_ms
         self.window_size_ms = window_size_ms
         self.retain_duplicates = retain_duplicates
-        self.observed_stream_time = -1
-        self.expired_records = 0
-        self._segments: dict[int, RocksDBStore] = {}
-        self._dir: str | None = None
         self._seqnum = 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def persistent(self) -> bool:
-        return True
-
-    @property
-    def directory(self) -> str | None:
-        """Where the segment directories live (for tests and tools)."""
-        return self._dir
-
-    def segment_name(self, segment_id: int) -> str:
-        return f"{self._name}.{segment_id * self.segment_interval_ms}"
-
-    def segment_id(self, timestamp: int) -> int:
-        return timestamp // self.segment_interval_ms
-
-    def init(self, context: Any, root: Any) -> None:
-        self._dir = os.path.join(context.state_dir, self._name)
-        os.makedirs(self._dir, exist_ok=True)
-        prefix = self._name + "."
-        ids = sorted(int(entry[len(prefix):]) // self.segment_interval_ms for entry in os.listdir(self._dir)
-                     if entry.startswith(prefix) and entry[len(prefix):].isdigit())
-        for segment_id in ids:
-            self._open_segment(segment_id)
-
-    def _open_segment(self, segment_id: int) -> RocksDBStore:
-        segment = self._segments.get(segment_id)
-        if segment is None:
-            assert self._dir is not None
-            segment = RocksDBStore(self.segment_name(segment_id))
-            segment.open(os.path.join(self._dir, self.segment_name(segment_id)))
-            self._segments[segment_id] = segment
-        return segment
-
-    def is_open(self) -> bool:
-        return self._dir is not None
-
-    def flush(self) -> None:
-        for segment in self._segments.values():
-            segment.flush()
-
-    def close(self) -> None:
-        for segment in self._segments.values():
-            segment.close()
-        self._segments.clear()
-        self._dir = None
-
-    def _cleanup(self) -> None:
-        min_live = self.segment_id(self.observed_stream_time - self.retention_ms)
-        for segment_id in sorted(s for s in self._segments if s < min_live):
-            segment = self._segments.pop(segment_id)
-            path = segment.path
-            segment.close()
-            if path:
-                shutil.rmtree(path, ignore_errors=True)
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
         if value is None and self.retain_duplicates:
@@ -99,14 +33,7 @@ class RocksDBSegmentedWindowStore:
                       window_start)
 
     def _put_raw(self, store_key: bytes, value: bytes | None, window_start: int) -> None:
-        self.observed_stream_time = max(self.observed_stream_time, window_start)
-        segment_id = self.segment_id(window_start)
-        if segment_id < self.segment_id(self.observed_stream_time - self.retention_ms):
-            self.expired_records += 1
-            return
-        segment = self._open_segment(segment_id)
-        self._cleanup()
-        segment.put(store_key, value)
+        self._put_segmented(store_key, window_start, value)
 
     def _actual_from(self, time_from: int) -> int:
         return max(time_from, self.observed_stream_time - self.retention_ms + 1)
