@@ -13,10 +13,8 @@ from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.forwarding import log_skipped, record_dropped
-from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
-                                                               KTableValueGetterSupplier)
-from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
-                                                                 TimeTracker, emit_interval)
+from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
 from pystreams.dsl.windows import EmitStrategy, SessionWindows
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import SessionWindow, Windowed
@@ -25,22 +23,14 @@ from pystreams.state import ValueAndTimestamp
 LOG = logging.getLogger("pystreams.processors.windowed")
 
 
-class KStreamSessionWindowAggregate(KStreamAggProcessorSupplier):
+class KStreamSessionWindowAggregate(WindowedAggregateSupplier):
     """Supplier of the session aggregate; merger(key, agg1, agg2) combines sessions a record bridges."""
 
     def __init__(self, windows: SessionWindows, store_name: str, initializer: Callable[[], Any],
                  aggregator: Callable[[Any, Any, Any], Any], merger: Callable[[Any, Any, Any], Any],
                  emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
-        self.emit_strategy = emit_strategy
-        self.windows = windows
-        self.store_name = store_name
-        self.initializer = initializer
-        self.aggregator = aggregator
+        super().__init__(windows, store_name, initializer, aggregator, emit_strategy)
         self.merger = merger
-        self.send_old_values = False
-
-    def enable_sending_old_values(self) -> None:
-        self.send_old_values = True
 
     def __call__(self) -> Processor[Any, Any, Any, Any]:
         return _SessionAggregateProcessor(self)
@@ -49,21 +39,12 @@ class KStreamSessionWindowAggregate(KStreamAggProcessorSupplier):
         return _SessionValueGetterSupplier(self.store_name)
 
 
-class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
-    def __init__(self, s: KStreamSessionWindowAggregate) -> None:
-        self.s = s
-        self.observed_stream_time = NO_TIMESTAMP
-        self.dropped_records = 0
-        self.emit_final = s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
-        self.last_emit_window_close_time = NO_TIMESTAMP
-        self.time_tracker = TimeTracker()
+class _SessionAggregateProcessor(WindowedAggregateProcessor):
+    s: KStreamSessionWindowAggregate
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
-        self.context = context
-        self.store = context.get_state_store(self.s.store_name)
+        super().init(context)
         if self.emit_final:  # Kafka builds emit-final session stores without a cache
-            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
-                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
             self.caching = False
             return
         set_listener = getattr(self.store, "set_flush_listener", None)
@@ -119,17 +100,9 @@ class _SessionAggregateProcessor(Processor[Any, Any, Any, Any]):
 
     def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
         """EmitStrategy.ON_WINDOW_CLOSE: sessions ending in [last close time, close time - 1], once each."""
-        if not self.emit_final:
+        if not self._should_emit_final(close_time):
             return
-        now = self.context.current_system_time_ms()
-        tracker = self.time_tracker
-        if now < tracker.next_time_to_emit:
-            return
-        tracker.next_time_to_emit = now
-        tracker.advance_next_time_to_emit()
         last = self.last_emit_window_close_time
-        if last != NO_TIMESTAMP and last >= close_time:
-            return
         upper = close_time - 1
         if upper < 0:
             return

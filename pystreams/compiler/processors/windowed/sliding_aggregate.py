@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change, value_or_none
 from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
-from pystreams.compiler.processors.stateful.suppliers import KStreamAggProcessorSupplier, KTableValueGetterSupplier
-from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
-                                                                 TimeTracker, emit_interval)
+from pystreams.compiler.processors.stateful.suppliers import KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
+from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.compiler.processors.windowed.time_window_aggregate import _WindowValueGetterSupplier
 from pystreams.dsl.windows import EmitStrategy, SlidingWindows
 from pystreams.processor import Processor, ProcessorContext, Record
@@ -25,19 +25,11 @@ from pystreams.state import ValueAndTimestamp
 LOG = logging.getLogger("pystreams.processors.windowed")
 
 
-class KStreamSlidingWindowAggregate(KStreamAggProcessorSupplier):
+class KStreamSlidingWindowAggregate(WindowedAggregateSupplier):
     def __init__(self, windows: SlidingWindows, store_name: str, initializer: Callable[[], Any],
                  aggregator: Callable[[Any, Any, Any], Any],
                  emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
-        self.emit_strategy = emit_strategy
-        self.windows = windows
-        self.store_name = store_name
-        self.initializer = initializer
-        self.aggregator = aggregator
-        self.send_old_values = False
-
-    def enable_sending_old_values(self) -> None:
-        self.send_old_values = True
+        super().__init__(windows, store_name, initializer, aggregator, emit_strategy)
 
     def __call__(self) -> Processor[Any, Any, Any, Any]:
         return _SlidingProcessor(self)
@@ -46,25 +38,17 @@ class KStreamSlidingWindowAggregate(KStreamAggProcessorSupplier):
         return _WindowValueGetterSupplier(self.store_name)
 
 
-class _SlidingProcessor(Processor[Any, Any, Any, Any]):
+class _SlidingProcessor(WindowedAggregateProcessor):
+    s: KStreamSlidingWindowAggregate
+
     def __init__(self, s: KStreamSlidingWindowAggregate) -> None:
-        self.s = s
+        super().__init__(s)
         self.d = s.windows.time_difference_ms
-        self.observed_stream_time = NO_TIMESTAMP
-        self.dropped_records = 0
-        self.emit_final = s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
-        self.last_emit_window_close_time = NO_TIMESTAMP
-        self.time_tracker = TimeTracker()
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
-        self.context = context
-        self.store = context.get_state_store(self.s.store_name)
-        if self.emit_final:
-            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
-                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
-            self.forwarder = TimestampedTupleForwarder(None, context, self.s.send_old_values)
-        else:
-            self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+        super().init(context)
+        self.forwarder = TimestampedTupleForwarder(None if self.emit_final else self.store, context,
+                                                   self.s.send_old_values)
 
     def _drop(self) -> None:
         self.dropped_records += 1
@@ -91,17 +75,9 @@ class _SlidingProcessor(Processor[Any, Any, Any, Any]):
 
     def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
         """EmitStrategy.ON_WINDOW_CLOSE: emit windows closed since the last emit (Kafka's bounds for sliding)."""
-        if not self.emit_final:
+        if not self._should_emit_final(close_time):
             return
-        now = self.context.current_system_time_ms()
-        tracker = self.time_tracker
-        if now < tracker.next_time_to_emit:
-            return
-        tracker.next_time_to_emit = now
-        tracker.advance_next_time_to_emit()
         last = self.last_emit_window_close_time
-        if last != NO_TIMESTAMP and last >= close_time:
-            return
         upper = close_time - self.d - 1
         if upper < 0:
             return

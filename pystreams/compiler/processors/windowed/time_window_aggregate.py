@@ -13,10 +13,9 @@ from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change, value_or_none
 from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
-from pystreams.compiler.processors.stateful.suppliers import (KStreamAggProcessorSupplier, KTableValueGetter,
-                                                               KTableValueGetterSupplier)
-from pystreams.compiler.processors.windowed.time_tracker import (EMIT_INTERVAL_WINDOWED_AGGREGATION, NO_TIMESTAMP,
-                                                                 TimeTracker, emit_interval)
+from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
+from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
+from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.dsl.windows import EmitStrategy, TimeWindows
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import Windowed
@@ -25,7 +24,7 @@ from pystreams.state import ValueAndTimestamp
 LOG = logging.getLogger("pystreams.processors.windowed")
 
 
-class KStreamWindowAggregate(KStreamAggProcessorSupplier):
+class KStreamWindowAggregate(WindowedAggregateSupplier):
     """Supplier of KSTREAM-AGGREGATE / KSTREAM-REDUCE over TimeWindows (Kafka's KStreamWindowAggregate).
 
     reduce() is KStreamWindowAggregate(windows, store, lambda: None, lambda k, v, agg: v if agg is None else
@@ -35,15 +34,7 @@ class KStreamWindowAggregate(KStreamAggProcessorSupplier):
     def __init__(self, windows: TimeWindows, store_name: str, initializer: Callable[[], Any],
                  aggregator: Callable[[Any, Any, Any], Any],
                  emit_strategy: EmitStrategy = EmitStrategy.ON_WINDOW_UPDATE) -> None:
-        self.windows = windows
-        self.store_name = store_name
-        self.initializer = initializer
-        self.aggregator = aggregator
-        self.emit_strategy = emit_strategy
-        self.send_old_values = False
-
-    def enable_sending_old_values(self) -> None:
-        self.send_old_values = True
+        super().__init__(windows, store_name, initializer, aggregator, emit_strategy)
 
     def __call__(self) -> Processor[Any, Any, Any, Any]:
         return _WindowAggregateProcessor(self)
@@ -52,24 +43,13 @@ class KStreamWindowAggregate(KStreamAggProcessorSupplier):
         return _WindowValueGetterSupplier(self.store_name)
 
 
-class _WindowAggregateProcessor(Processor[Any, Any, Any, Any]):
-    def __init__(self, supplier: KStreamWindowAggregate) -> None:
-        self.s = supplier
-        self.observed_stream_time = NO_TIMESTAMP
-        self.last_emit_window_close_time = NO_TIMESTAMP
-        self.time_tracker = TimeTracker()
-        self.dropped_records = 0
+class _WindowAggregateProcessor(WindowedAggregateProcessor):
+    s: KStreamWindowAggregate
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
-        self.context = context
-        self.store = context.get_state_store(self.s.store_name)
-        self.emit_final = self.s.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
-        if self.emit_final:
-            self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
-                                                              EMIT_INTERVAL_WINDOWED_AGGREGATION))
-            self.forwarder = TimestampedTupleForwarder(None, context, self.s.send_old_values)
-        else:
-            self.forwarder = TimestampedTupleForwarder(self.store, context, self.s.send_old_values)
+        super().init(context)
+        self.forwarder = TimestampedTupleForwarder(None if self.emit_final else self.store, context,
+                                                   self.s.send_old_values)
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -107,17 +87,6 @@ class _WindowAggregateProcessor(Processor[Any, Any, Any, Any]):
         self._maybe_forward_final(record, close_time)
 
     # ---- EmitStrategy.ON_WINDOW_CLOSE
-    def _should_emit_final(self, close_time: int) -> bool:
-        if not self.emit_final:
-            return False
-        now = self.context.current_system_time_ms()
-        tracker = self.time_tracker
-        if now < tracker.next_time_to_emit:
-            return False
-        tracker.next_time_to_emit = now
-        tracker.advance_next_time_to_emit()
-        return self.last_emit_window_close_time == NO_TIMESTAMP or self.last_emit_window_close_time < close_time
-
     def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
         if not self._should_emit_final(close_time):
             return
