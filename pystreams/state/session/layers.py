@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from pystreams.errors import ConfigError, StateStoreError
 from pystreams.serdes.windowed import SessionWindow, Windowed
-from pystreams.state.api import KeyValueIterator, StateStore
+from pystreams.state.api import KeyValueIterator
 from pystreams.state.builder import StoreBuilder
-from pystreams.state.session.keys import to_session_key
+from pystreams.state.session.keys import split_session_key, to_session_key
+from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
 LONG_MAX = (1 << 63) - 1
 
@@ -37,81 +37,19 @@ class ChangeLoggingSessionBytesStore:
         return self.wrapped.find_sessions_by_end(earliest_end, latest_end)
 
 
-class MeteredSessionStore(StateStore):
+class MeteredSessionStore(MeteredWindowedLayer):
     """SessionStore[K, V]: values per Windowed(key, SessionWindow(start, end))."""
 
-    def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
-        self.wrapped = wrapped
-        self.metrics_scope = metrics_scope
-        self._key_serde = key_serde
-        self._value_serde = value_serde
-        self._ks: Any = None
-        self._vs: Any = None
-        self._topic = ""
-        self._open = False
-
-    @property
-    def name(self) -> str:
-        return str(self.wrapped.name)
-
-    @property
-    def persistent(self) -> bool:
-        return bool(self.wrapped.persistent)
+    _kind = "Session store"
+    _serde_hint = "Materialized"
 
     def is_open(self) -> bool:
+        """Open between init() and close() (the session store has never also asked its bytes store)."""
         return self._open
 
-    def init(self, context: Any, root: Any) -> None:
-        self._topic = context.changelog_for(self.name)
-        self._ks = self._key_serde if self._key_serde is not None else context.key_serde
-        self._vs = self._value_serde if self._value_serde is not None else context.value_serde
-        for what, serde, key in (("key", self._ks, "default.key.serde"), ("value", self._vs, "default.value.serde")):
-            if serde is None:
-                raise ConfigError(f"Session store {self.name} has no {what} serde: pass one to the store builder "
-                                  f"(or Materialized) or set {key}")
-        self.wrapped.init(context, root)
-        self._open = True
-        inner = self.wrapped
-        while hasattr(inner, "wrapped"):
-            inner = inner.wrapped
-        context.register(root, inner.restore_batch)
-
-    def flush(self) -> None:
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        flush_cache = getattr(self.wrapped, "flush_cache", None)
-        if flush_cache is not None:
-            flush_cache()
-
-    def set_flush_listener(self, listener: Any, send_old_values: bool) -> bool:
-        """With a caching layer: listener(Record(Windowed session key, Change(new, old), ts, headers))."""
-        set_listener = getattr(self.wrapped, "set_flush_listener", None)
-        if not callable(set_listener):
-            return False
-        from pystreams.processor.record import Record
-        from pystreams.state.api import Change
-        from pystreams.state.session.keys import split_session_key
-
-        def value(raw: bytes | None) -> Any:
-            return None if raw is None else self._vs.deserialize(self._topic, raw)
-
-        def typed(store_key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
-            key, start, end = split_session_key(store_key)
-            windowed = Windowed(self._ks.deserialize(self._topic, key), SessionWindow(start, end))
-            listener(Record(windowed, Change(value(new), value(old)), timestamp, headers))
-        return bool(set_listener(typed, send_old_values))
-
-    def close(self) -> None:
-        self._open = False
-        self.wrapped.close()
-
-    def _raw_key(self, key: Any) -> bytes:
-        if not self._open:
-            raise StateStoreError(f"Session store {self.name} is not open (use it between init() and close())")
-        if key is None:
-            raise StateStoreError(f"Session store {self.name}: key cannot be None")
-        return self._ks.serialize(self._topic, key)  # type: ignore[no-any-return]
+    def _typed_key(self, store_key: bytes) -> Windowed[Any]:
+        key, start, end = split_session_key(store_key)
+        return Windowed(self._ks.deserialize(self._topic, key), SessionWindow(start, end))
 
     def _sessions(self, pairs: Iterator[tuple[tuple[bytes, int, int], bytes]]) -> KeyValueIterator:
         kd, vd, topic = self._ks.deserialize, self._vs.deserialize, self._topic

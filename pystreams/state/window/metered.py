@@ -4,104 +4,32 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from pystreams.errors import ConfigError, StateStoreError
+from pystreams.errors import StateStoreError
 from pystreams.serdes.windowed import Windowed, time_window_for_size
-from pystreams.state.api import KeyValueIterator, StateStore, ValueAndTimestamp
+from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.internals.timestamped import _TS, timestamped_restore
+from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
 LONG_MAX = (1 << 63) - 1
 
 
-class MeteredWindowStore(StateStore):
+class MeteredWindowStore(MeteredWindowedLayer):
     """WindowStore[K, V]: put(key, value, window_start), fetch by key and time (range), fetch_all, backward."""
 
     def __init__(self, wrapped: Any, metrics_scope: str, window_size_ms: int, key_serde: Any,
                  value_serde: Any) -> None:
-        self.wrapped = wrapped
-        self.metrics_scope = metrics_scope
+        super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.window_size_ms = window_size_ms
-        self._key_serde = key_serde
-        self._value_serde = value_serde
-        self._topic = ""
-        self._ks: Any = None
-        self._vs: Any = None
-        self._open = False
         self.puts = self.fetches = 0
 
-    @property
-    def name(self) -> str:
-        return str(self.wrapped.name)
-
-    @property
-    def persistent(self) -> bool:
-        return bool(self.wrapped.persistent)
-
-    def is_open(self) -> bool:
-        return self._open and bool(self.wrapped.is_open())
-
-    def init(self, context: Any, root: Any) -> None:
-        self._topic = context.changelog_for(self.name)
-        self._ks = self._key_serde if self._key_serde is not None else context.key_serde
-        self._vs = self._value_serde if self._value_serde is not None else context.value_serde
-        for what, serde, key in (("key", self._ks, "default.key.serde"), ("value", self._vs, "default.value.serde")):
-            if serde is None:
-                raise ConfigError(f"Window store {self.name} has no {what} serde: pass one to the store builder "
-                                  f"(or Materialized.with_{what}_serde) or set {key}")
-        self.wrapped.init(context, root)
-        self._open = True
-        context.register(root, self._restore_callback())
-
-    def _innermost(self) -> Any:
-        inner = self.wrapped
-        while hasattr(inner, "wrapped"):
-            inner = inner.wrapped
-        return inner
-
-    def _restore_callback(self) -> Callable[[list[Any]], None]:
-        return self._innermost().restore_batch  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        """Forward cached updates without flushing storage (commit step 1)."""
-        flush_cache = getattr(self.wrapped, "flush_cache", None)
-        if flush_cache is not None:
-            flush_cache()
-
-    def set_flush_listener(self, listener: Callable[[Any], None], send_old_values: bool) -> bool:
-        """With a caching layer: listener(Record(Windowed key, Change(new, old), ts, headers)) per flushed
-        entry; False without one (then the processor forwards itself)."""
-        set_listener = getattr(self.wrapped, "set_flush_listener", None)
-        if not callable(set_listener):
-            return False
-        from pystreams.processor.record import Record
-        from pystreams.state.api import Change
+    def _typed_key(self, store_key: bytes) -> Windowed[Any]:
         from pystreams.state.window.keys import split_store_key
-
-        def typed(store_key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
-            key, start, _ = split_store_key(store_key)
-            windowed = Windowed(self._ks.deserialize(self._topic, key), time_window_for_size(start, self.window_size_ms))
-            listener(Record(windowed, Change(self._value(new), self._value(old)), timestamp, headers))
-        return bool(set_listener(typed, send_old_values))
-
-    def close(self) -> None:
-        self._open = False
-        self.wrapped.close()
+        key, start, _ = split_store_key(store_key)
+        return Windowed(self._ks.deserialize(self._topic, key), time_window_for_size(start, self.window_size_ms))
 
     # ---- serdes
-    def _raw_key(self, key: Any) -> bytes:
-        if not self._open:
-            raise StateStoreError(f"Window store {self.name} is not open (use it between init() and close())")
-        if key is None:
-            raise StateStoreError(f"Window store {self.name}: key cannot be None")
-        return self._ks.serialize(self._topic, key)  # type: ignore[no-any-return]
-
     def _raw_value(self, value: Any) -> bytes | None:
         return None if value is None else self._vs.serialize(self._topic, value)
-
-    def _value(self, raw: bytes | None) -> Any:
-        return None if raw is None else self._vs.deserialize(self._topic, raw)
 
     def _windowed(self, pairs: Iterator[tuple[tuple[bytes, int], bytes]]) -> KeyValueIterator:
         kd, value, topic, size = self._ks.deserialize, self._value, self._topic, self.window_size_ms
