@@ -5,50 +5,19 @@ start <= latest_start by end, then key, then start. Retention runs on session en
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from sortedcontainers import SortedDict
 
 from pystreams.state.session.keys import split_session_key
+from pystreams.state.window.memory_base import InMemoryTimedBytesStore
 
 SessionPairs = Iterator[tuple[tuple[bytes, int, int], bytes]]
 LONG_MAX = (1 << 63) - 1
 
 
-class InMemorySessionStore:
-    def __init__(self, name: str, retention_ms: int) -> None:
-        self._name = name
-        self.retention_ms = retention_ms
-        self.observed_stream_time = -1
-        self.expired_records = 0
-        self._ends: Any = SortedDict()
-        self._open = False
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def persistent(self) -> bool:
-        return False
-
-    def init(self, context: Any, root: Any) -> None:
-        self._open = True
-
-    def is_open(self) -> bool:
-        return self._open
-
-    def flush(self) -> None:
-        """Memory only."""
-
-    def close(self) -> None:
-        self._ends.clear()
-        self._open = False
-
-    def _remove_expired(self) -> None:
-        min_live = max(0, self.observed_stream_time - self.retention_ms + 1)
-        while self._ends and self._ends.peekitem(0)[0] < min_live:
-            self._ends.popitem(0)
+class InMemorySessionStore(InMemoryTimedBytesStore):
+    """Bytes session store in memory (restored from the changelog on start)."""
 
     def put(self, key: bytes, start: int, end: int, value: bytes | None) -> None:
         self._remove_expired()
@@ -57,25 +26,25 @@ class InMemorySessionStore:
             self.expired_records += 1
             return
         if value is not None:
-            keys = self._ends.get(end)
+            keys = self._by_time.get(end)
             if keys is None:
-                keys = self._ends[end] = SortedDict()
+                keys = self._by_time[end] = SortedDict()
             starts = keys.get(key)
             if starts is None:
                 starts = keys[key] = SortedDict()
             starts[start] = value
         else:
-            keys = self._ends.get(end)
+            keys = self._by_time.get(end)
             if keys is not None and key in keys:
                 keys[key].pop(start, None)
                 if not keys[key]:
                     del keys[key]
                 if not keys:
-                    del self._ends[end]
+                    del self._by_time[end]
 
     def fetch_session(self, key: bytes, start: int, end: int) -> bytes | None:
         self._remove_expired()
-        keys = self._ends.get(end)
+        keys = self._by_time.get(end)
         if keys is None or key not in keys:
             return None
         return keys[key].get(start)  # type: ignore[no-any-return]
@@ -84,8 +53,8 @@ class InMemorySessionStore:
                       forward: bool = True) -> SessionPairs:
         self._remove_expired()
         out = []
-        for end in self._ends.irange(minimum=earliest_end):
-            keys = self._ends[end]
+        for end in self._by_time.irange(minimum=earliest_end):
+            keys = self._by_time[end]
             for key in keys.irange(key_from, key_to):
                 starts = keys[key]
                 for start in starts.irange(maximum=latest_start):

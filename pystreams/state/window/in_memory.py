@@ -10,54 +10,21 @@ from typing import Any, Iterator
 from sortedcontainers import SortedDict
 
 from pystreams.state.window.keys import next_seqnum, split_store_key
+from pystreams.state.window.memory_base import InMemoryTimedBytesStore
 
 SEQ_MIN = (0).to_bytes(4, "big")
 SEQ_MAX = (0x7FFFFFFF).to_bytes(4, "big")
 WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
 
 
-class InMemoryWindowStore:
+class InMemoryWindowStore(InMemoryTimedBytesStore):
     """Bytes window store in memory (restored from the changelog on start)."""
 
     def __init__(self, name: str, retention_ms: int, window_size_ms: int, retain_duplicates: bool) -> None:
-        self._name = name
-        self.retention_ms = retention_ms
+        super().__init__(name, retention_ms)
         self.window_size_ms = window_size_ms
         self.retain_duplicates = retain_duplicates
-        self.observed_stream_time = -1
-        self.expired_records = 0
-        self._segments: Any = SortedDict()
         self._seqnum = 0
-        self._open = False
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def persistent(self) -> bool:
-        return False
-
-    def init(self, context: Any, root: Any) -> None:
-        self._open = True
-
-    def is_open(self) -> bool:
-        return self._open
-
-    def flush(self) -> None:
-        """Nothing to flush: memory only."""
-
-    def close(self) -> None:
-        self._segments.clear()
-        self._open = False
-
-    def _min_live(self) -> int:
-        return max(0, self.observed_stream_time - self.retention_ms + 1)
-
-    def _remove_expired(self) -> None:
-        segments, min_live = self._segments, self._min_live()
-        while segments and segments.peekitem(0)[0] < min_live:
-            segments.popitem(0)
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
         self._remove_expired()
@@ -69,22 +36,22 @@ class InMemoryWindowStore:
             if self.retain_duplicates:
                 self._seqnum = next_seqnum(self._seqnum)
                 key = key + self._seqnum.to_bytes(4, "big")
-            segment = self._segments.get(window_start)
+            segment = self._by_time.get(window_start)
             if segment is None:
-                segment = self._segments[window_start] = SortedDict()
+                segment = self._by_time[window_start] = SortedDict()
             segment[key] = value
         elif not self.retain_duplicates:
-            segment = self._segments.get(window_start)
+            segment = self._by_time.get(window_start)
             if segment is not None:
                 segment.pop(key, None)
                 if not segment:
-                    del self._segments[window_start]
+                    del self._by_time[window_start]
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
         self._remove_expired()
         if window_start <= self.observed_stream_time - self.retention_ms:
             return None
-        segment = self._segments.get(window_start)
+        segment = self._by_time.get(window_start)
         if segment is None:
             return None
         if self.retain_duplicates:
@@ -98,8 +65,8 @@ class InMemoryWindowStore:
         low = max(time_from, self.observed_stream_time - self.retention_ms + 1)
         if time_to < low:
             return []
-        starts = list(self._segments.irange(low, time_to, reverse=not forward))
-        return [(start, self._segments[start]) for start in starts]
+        starts = list(self._by_time.irange(low, time_to, reverse=not forward))
+        return [(start, self._by_time[start]) for start in starts]
 
     def _keys(self, segment: Any, key_from: bytes | None, key_to: bytes | None, forward: bool) -> list[bytes]:
         if self.retain_duplicates:
