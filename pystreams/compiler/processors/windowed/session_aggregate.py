@@ -15,6 +15,7 @@ from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.forwarding import log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
+from pystreams.compiler.processors.windowed.time_window_aggregate import _WindowValueGetter, _WindowValueGetterSupplier
 from pystreams.dsl.windows import EmitStrategy, SessionWindows
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import SessionWindow, Windowed
@@ -114,28 +115,14 @@ class _SessionAggregateProcessor(WindowedAggregateProcessor):
         self.last_emit_window_close_time = close_time
 
 
-class _SessionValueGetter:
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-        self.store: Any = None
-
-    def init(self, context: ProcessorContext[Any, Any]) -> None:
-        self.store = context.get_state_store(self.store_name)
+class _SessionValueGetter(_WindowValueGetter):
+    """Reads a session's aggregate, stamped with the session end (Kafka's session value getter)."""
 
     def get(self, windowed: Windowed[Any]) -> Any:
         w = windowed.window
         return ValueAndTimestamp.make(self.store.fetch_session(windowed.key, w.start, w.end), w.end)
 
-    def close(self) -> None:
-        pass
 
-
-class _SessionValueGetterSupplier(KTableValueGetterSupplier):
-    def __init__(self, store_name: str) -> None:
-        self.store_name = store_name
-
+class _SessionValueGetterSupplier(_WindowValueGetterSupplier):
     def get(self) -> KTableValueGetter:
         return _SessionValueGetter(self.store_name)
-
-    def store_names(self) -> list[str]:
-        return [self.store_name]
