@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,5 +216,22 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
             if getattr(err, "name", lambda: "")() == "TOPIC_ALREADY_EXISTS":
                 continue  # another instance created it first
             raise InternalTopicError(f"cannot create internal topic {topic}: {err}") from e
+    _await_metadata(admin, {t.topic: t.num_partitions for t in missing}, timeout)
     log.info("created internal topics %s", created)
     return created
+
+
+def _await_metadata(admin: AdminClient, wanted: dict[str, int], timeout: float) -> None:
+    """Wait until created topics are in the cluster metadata: Apache Kafka answers CreateTopics before its
+    metadata cache has them, and a consumer subscribing meanwhile gets UNKNOWN_TOPIC_OR_PART (Kafka Streams'
+    InternalTopicManager waits for the same reason)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        existing = _metadata(admin, timeout)
+        pending = sorted(t for t, n in wanted.items() if existing.get(t) != n)
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise InternalTopicError(f"internal topics {pending} were created but are not in the cluster metadata "
+                                     f"after {timeout:.0f} s; check the brokers' logs")
+        time.sleep(0.1)
