@@ -69,8 +69,16 @@ def ask_everything(servers: str) -> dict[str, Any]:
     with Wire(servers) as w:
         assert _create(w, existing, 1)["topics"][0]["error_code"] == 0
         tid = _topic_id(w, existing)
-        assert w.request(PRODUCE, 9, _produce(existing))["responses"][0][
-            "partition_responses"][0]["error_code"] == 0
+        # Apache Kafka answers CreateTopics before the new partition has its leader: retry the
+        # retriable NOT_LEADER_OR_FOLLOWER (6) / UNKNOWN_TOPIC_OR_PARTITION (3) for a bounded time
+        deadline = time.monotonic() + 15
+        while True:
+            code = w.request(PRODUCE, 9, _produce(existing))["responses"][0][
+                "partition_responses"][0]["error_code"]
+            if code not in (3, 6) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert code == 0
 
         # unknown topic
         meta = w.request(METADATA, 12, {"topics": [{"name": missing}],
