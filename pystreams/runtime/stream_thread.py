@@ -20,6 +20,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
+from pystreams.runtime.processing import hand_over, process_tasks
 from pystreams.runtime.topics import TopologyPlan
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
 from pystreams.state.internals.cache import ThreadCache
@@ -224,30 +225,8 @@ class StreamThread(threading.Thread):
         messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
-            self._add(messages)
-        processed = 0
-        started = time.perf_counter()
-        for at in self.tasks.values():
-            task = at.task
-            if task.has_records_queued():
-                batch = getattr(task, "process_batch", None)
-                if batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
-                    processed += batch(1_000_000)
-                else:
-                    process = task.process
-                    while process():
-                        processed += 1
-                task.maybe_punctuate_stream_time()
-            task.maybe_punctuate_system_time()
-            if task.commit_requested:
-                last_commit[0] = 0.0
-        if processed:
-            metrics = self.metrics
-            spent = (time.perf_counter() - started) * 1000
-            metrics.processed += processed
-            metrics.process_ms += spent
-            if spent / processed > metrics.process_latency_max_ms:
-                metrics.process_latency_max_ms = spent / processed
+            hand_over(messages, self.by_partition)
+        process_tasks(self.tasks.values(), self.metrics, last_commit)
         if self._standby is not None:
             self._standby.poll()
         collector.poll()
@@ -307,38 +286,6 @@ class StreamThread(threading.Thread):
         consumer.unsubscribe()
         consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
                            on_lost=self._on_lost)
-
-    def _add(self, messages: list[Any]) -> None:
-        """Hand consumed records to their tasks, one add_records call per run of the same partition."""
-        by_partition = self.by_partition
-        topic: str | None = None
-        partition = -1
-        records: list[tuple[int, int, Any, Any, Any]] = []
-        for m in messages:
-            err = m.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if err.fatal() or not err.retriable():
-                    raise KafkaException(err)
-                log.warning("consumer: %s", err)
-                continue
-            p = m.partition()
-            t = m.topic()
-            if p != partition or t != topic:
-                if records:
-                    self._hand_over(by_partition, topic, partition, records)
-                topic, partition, records = t, p, []
-            records.append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
-        if records:
-            self._hand_over(by_partition, topic, partition, records)
-
-    @staticmethod
-    def _hand_over(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int,
-                   records: list[tuple[int, int, Any, Any, Any]]) -> None:
-        at = by_partition.get((topic, partition))
-        if at is not None:  # records of a partition revoked meanwhile are dropped: its new owner reads them
-            at.task.add_records(topic, partition, records)
 
     # ------------------------------------------------------------------ commit
     def _begin(self) -> None:

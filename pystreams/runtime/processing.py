@@ -1,0 +1,80 @@
+"""The stream thread's hot path: hand a consumed batch to its tasks, then process every task's buffered records.
+
+Kept apart from stream_thread.py (membership, commit, error handling) because it runs once per poll for every
+record: per-batch bookkeeping only, nothing per record that can be done per batch.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import KafkaError, KafkaException
+
+if TYPE_CHECKING:
+    from pystreams.runtime.stream_thread import ThreadMetrics
+    from pystreams.runtime.tasks import ActiveTask
+
+log = logging.getLogger("pystreams.runtime")
+
+
+def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTask]) -> None:
+    """Hand consumed records to their tasks, one add_records call per run of the same partition; records of a
+    partition revoked meanwhile are dropped (its new owner reads them)."""
+    topic: str | None = None
+    partition = -1
+    records: list[tuple[int, int, Any, Any, Any]] = []
+    for m in messages:
+        err = m.error()
+        if err is not None:
+            if err.code() == KafkaError._PARTITION_EOF:
+                continue
+            if err.fatal() or not err.retriable():
+                raise KafkaException(err)
+            log.warning("consumer: %s", err)
+            continue
+        p = m.partition()
+        t = m.topic()
+        if p != partition or t != topic:
+            if records:
+                _add(by_partition, topic, partition, records)
+            topic, partition, records = t, p, []
+        records.append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
+    if records:
+        _add(by_partition, topic, partition, records)
+
+
+def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int,
+         records: list[tuple[int, int, Any, Any, Any]]) -> None:
+    at = by_partition.get((topic, partition))
+    if at is not None:
+        at.task.add_records(topic, partition, records)
+
+
+def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_commit: list[float]) -> int:
+    """Process every task until its buffers are empty, punctuate, and note a task's commit request (by zeroing
+    `last_commit[0]`); returns the number of records processed and updates the thread's process metrics."""
+    processed = 0
+    started = time.perf_counter()
+    for at in tasks:
+        task = at.task
+        if task.has_records_queued():
+            batch = getattr(task, "process_batch", None)
+            if batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
+                processed += batch(1_000_000)
+            else:
+                process = task.process
+                while process():
+                    processed += 1
+            task.maybe_punctuate_stream_time()
+        task.maybe_punctuate_system_time()
+        if task.commit_requested:
+            last_commit[0] = 0.0
+    if processed:
+        spent = (time.perf_counter() - started) * 1000
+        metrics.processed += processed
+        metrics.process_ms += spent
+        if spent / processed > metrics.process_latency_max_ms:
+            metrics.process_latency_max_ms = spent / processed
+    return processed
