@@ -23,6 +23,7 @@ from .index import CorruptIndexError
 from .loader import load_segments
 from .producer_snapshot import list_snapshots, read_snapshot, snapshot_path, write_snapshot
 from .producer_state import ProducerStateManager
+from .retention import RetentionMixin
 from .segment import INT32_MAX, LogSegment
 from .transactions import (AbortedTxn, append_txn_index, marker_type, read_txn_index,
                            write_txn_index)
@@ -32,7 +33,7 @@ from .validator import validate_batches
 log = logging.getLogger(__name__)
 
 
-class PartitionLog:
+class PartitionLog(RetentionMixin):
     """Append batches, read them back by offset or timestamp, and age them out."""
 
     def __init__(self, directory: Path, config: LogConfig, segments: list[LogSegment], *,
@@ -387,78 +388,6 @@ class PartitionLog:
             for pid, entry in snapshot.producers.items():
                 self.producer_state.producers.setdefault(pid, entry)
 
-    # ---- retention ----------------------------------------------------------------------
-
-    def delete_records(self, before_offset: int) -> int:
-        """DeleteRecords: move the log start offset up to `before_offset` (-1: the high
-        watermark) and delete segments wholly below it. Returns the new log start offset."""
-        if before_offset == -1:
-            before_offset = self.high_watermark
-        if before_offset < 0 or before_offset > self.high_watermark:
-            raise OffsetOutOfRangeError(
-                f"cannot delete records before {before_offset}: the high watermark is "
-                f"{self.high_watermark}")
-        if before_offset > self._log_start_offset:
-            self._set_log_start_offset(before_offset)
-            self._delete_oldest(lambda seg, nxt: nxt is not None
-                                and nxt.base_offset <= self._log_start_offset)
-        return self._log_start_offset
-
-    def enforce_retention(self, now_ms: int) -> int:
-        """Delete old segments by log start offset, retention.bytes and retention.ms (by each
-        segment's largest timestamp), oldest first; returns how many were deleted."""
-        deleted = self._delete_oldest(lambda seg, nxt: nxt is not None
-                                      and nxt.base_offset <= self._log_start_offset)
-        if self.config.delete:
-            if self.config.retention_bytes >= 0:
-                excess = [self.size_bytes - self.config.retention_bytes]
-
-                def over_size(seg: LogSegment, nxt: LogSegment | None) -> bool:
-                    if excess[0] - seg.size >= 0:
-                        excess[0] -= seg.size
-                        return True
-                    return False
-                deleted += self._delete_oldest(over_size)
-            if self.config.retention_ms >= 0:
-                deleted += self._delete_oldest(
-                    lambda seg, nxt: now_ms - seg.largest_timestamp > self.config.retention_ms)
-        self.producer_state.remove_expired(now_ms, self.config.producer_id_expiration_ms,
-                                           self._log_start_offset)
-        self._reap(now_ms)
-        return deleted
-
-    def _delete_oldest(self, predicate: Callable[[LogSegment, LogSegment | None], bool]) -> int:
-        doomed: list[LogSegment] = []
-        for i, seg in enumerate(self.segments):
-            nxt = self.segments[i + 1] if i + 1 < len(self.segments) else None
-            if nxt is None and seg.size == 0:
-                break
-            if not predicate(seg, nxt):
-                break
-            doomed.append(seg)
-        if not doomed:
-            return 0
-        if len(doomed) == len(self.segments):
-            self.roll()  # Kafka rolls first: the active segment is never deleted in place
-        now = self._now_ms()
-        for seg in doomed:
-            self.segments.remove(seg)
-            seg.on_become_inactive()
-            self.retire_file(seg.delete_files(), now)
-        if self.segments[0].base_offset > self._log_start_offset:
-            self._set_log_start_offset(self.segments[0].base_offset)
-        snapshots = list_snapshots(self.dir)  # keep those of live segments, and the newest
-        for offset in snapshots[:-1]:
-            if offset < self.segments[0].base_offset:
-                snapshot_path(self.dir, offset).unlink(missing_ok=True)
-        self.aborted = [e for e in self.aborted if e.last_offset >= self.segments[0].base_offset]
-        return len(doomed)
-
-    def retire_file(self, file: BinaryIO, now_ms: int) -> None:
-        """Close a replaced/deleted segment's file only after file.delete.delay.ms, so fetch
-        slices already handed out stay sendable."""
-        self._graveyard.append((now_ms + self.config.file_delete_delay_ms, file))
-
     # ---- compaction ---------------------------------------------------------------------
 
     def compact(self, now_ms: int, *, force: bool = False) -> CleanResult:
@@ -476,15 +405,6 @@ class PartitionLog:
         self._log_start_offset = offset
         if self.on_log_start_offset_change is not None:
             self.on_log_start_offset_change(offset)
-
-    def _reap(self, now_ms: int, force: bool = False) -> None:
-        keep = []
-        for deadline, f in self._graveyard:
-            if force or deadline <= now_ms:
-                f.close()
-            else:
-                keep.append((deadline, f))
-        self._graveyard = keep
 
     # ---- lifecycle ----------------------------------------------------------------------
 
