@@ -35,7 +35,10 @@ RULES: list[tuple[str, list[str], str]] = [
                                                          "pystreams.errors"],
      "broker.protocol is sans-IO and imports nothing else from the project"),
     *[(core, ["pystreams.broker", "pystreams.cli"], "streams core does not import the broker")
-      for core in CORE],
+      for core in CORE if core != "pystreams.runtime"],
+    # docs/adr/0004-streams-assignor.md: the runtime runs the group protocol itself with the sans-IO codec
+    ("pystreams.runtime", ["pystreams.broker", "pystreams.cli"], "the runtime may import pystreams.broker.protocol "
+     "(the sans-IO codec) and nothing else of the broker"),
     ("pystreams.broker", CORE + ["pystreams.cli", "pystreams.adapters"],
      "the broker does not import streams core"),
     ("pystreams.adapters", ["pystreams.dsl", "pystreams.runtime", "pystreams.testing",
@@ -78,6 +81,14 @@ def _within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
+#: (importing package, imported package) pairs exempt from the rules above: exactly one, see ADR 0004
+ALLOWED = [("pystreams.runtime", "pystreams.broker.protocol")]
+
+
+def _allowed(module: str, name: str) -> bool:
+    return any(_within(module, src) and _within(name, dst) for src, dst in ALLOWED)
+
+
 def _violations() -> list[str]:
     problems = []
     for module, path in sorted(_modules().items()):
@@ -85,6 +96,8 @@ def _violations() -> list[str]:
             if not _within(module, source):
                 continue
             for name in sorted(_imports(module, path)):
+                if _allowed(module, name):
+                    continue
                 hits = [f for f in forbidden if _within(name, f) and not _within(module, f)]
                 problems += [f"{module} imports {name}: {why}" for _ in hits[:1]]
     return problems
@@ -102,3 +115,15 @@ def test_the_checker_sees_the_mapped_roots_and_catches_a_violation(tmp_path: Pat
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from pystreams.dsl import x\n    import pystreams.broker.log\n")
     assert _imports("pystreams.broker.protocol.bad", bad) >= {"pystreams.dsl", "pystreams.broker.log"}
+
+
+@pytest.mark.unit
+def test_the_runtime_may_import_the_codec_and_nothing_else_of_the_broker() -> None:
+    """ADR 0004: pystreams.runtime -> pystreams.broker.protocol is the one allowed crossing."""
+    assert _allowed("pystreams.runtime.group.client", "pystreams.broker.protocol")
+    assert _allowed("pystreams.runtime.group.client", "pystreams.broker.protocol.codec")
+    for other in ("pystreams.broker", "pystreams.broker.server.embedded", "pystreams.broker.coordinator",
+                  "pystreams.broker.protocolx"):
+        assert not _allowed("pystreams.runtime.group.client", other)
+    assert not _allowed("pystreams.state.store", "pystreams.broker.protocol")
+    assert not _allowed("pystreams.dsl.kstream", "pystreams.broker.protocol")

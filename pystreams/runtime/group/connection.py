@@ -1,0 +1,116 @@
+"""One blocking connection to one broker: frame a request with the sans-IO codec, read its answer, and negotiate
+API versions (ApiVersions) on connect. Every socket operation has a timeout; a failure closes the connection and
+raises BrokerConnectionError (the caller reconnects or re-finds the coordinator)."""
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from typing import Any
+
+from pystreams.broker.protocol import (SUPPORTED_VERSIONS, ApiKey, CorruptMessageError, ErrorCode, RequestHeader,
+                                       decode_response, encode_request)
+from pystreams.runtime.group.errors import BrokerConnectionError
+
+_SIZE = struct.Struct(">i")
+_MAX_FRAME = 256 * 1024 * 1024
+#: The newest version we send of each API: what the codec implements, capped where a newer version changes
+#: semantics we do not use (OffsetCommit/OffsetFetch v9+ and JoinGroup are the classic-group forms either way).
+_CAPS = {ApiKey.API_VERSIONS: 3}
+
+
+class BrokerConnection:
+    """A socket to host:port; request() is serialized by a lock, so two threads may share one connection."""
+
+    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0) -> None:
+        self.host, self.port = host, port
+        self.client_id = client_id
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._correlation = 0
+        self._sock: socket.socket | None = None
+        self.versions: dict[int, int] = {}  # api key -> version we use with this broker
+        try:
+            self._sock = socket.create_connection((host, port), timeout=timeout_s)
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as e:
+            raise BrokerConnectionError(f"cannot connect to broker {host}:{port}: {e}") from None
+        self._negotiate()
+
+    @property
+    def closed(self) -> bool:
+        return self._sock is None
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _negotiate(self) -> None:
+        body = {"client_software_name": "pystreams", "client_software_version": "1"}
+        answer = self._roundtrip(ApiKey.API_VERSIONS, 3, body, self.timeout_s)
+        if answer["error_code"] == ErrorCode.UNSUPPORTED_VERSION:
+            answer = self._roundtrip(ApiKey.API_VERSIONS, 0, {}, self.timeout_s)
+        if answer["error_code"] != 0:
+            self.close()
+            raise BrokerConnectionError(f"ApiVersions to {self.host}:{self.port} failed with code "
+                                        f"{answer['error_code']}")
+        for entry in answer["api_keys"]:
+            key = entry["api_key"]
+            ours = SUPPORTED_VERSIONS.get(key)
+            if ours is None:
+                continue
+            high = min(ours[1], entry["max_version"], _CAPS.get(key, ours[1]))
+            if high >= max(ours[0], entry["min_version"]):
+                self.versions[key] = high
+
+    def version(self, api_key: int) -> int:
+        """The version we speak for api_key with this broker (BrokerConnectionError if there is none in common)."""
+        v = self.versions.get(api_key)
+        if v is None:
+            raise BrokerConnectionError(f"broker {self.host}:{self.port} and pystreams share no version of "
+                                        f"{ApiKey(api_key).name}")
+        return v
+
+    def request(self, api_key: int, body: dict[str, Any], timeout_s: float | None = None) -> tuple[int, dict[str, Any]]:
+        """(version used, decoded response body) of one request at the negotiated version."""
+        version = self.version(api_key)
+        return version, self._roundtrip(api_key, version, body, self.timeout_s if timeout_s is None else timeout_s)
+
+    def _roundtrip(self, api_key: int, version: int, body: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        with self._lock:
+            sock = self._sock
+            if sock is None:
+                raise BrokerConnectionError(f"connection to {self.host}:{self.port} is closed")
+            self._correlation = (self._correlation + 1) & 0x7FFFFFFF
+            correlation = self._correlation
+            frame = encode_request(RequestHeader(api_key, version, correlation, self.client_id), body)
+            try:
+                sock.settimeout(timeout_s)
+                sock.sendall(frame)
+                (size,) = _SIZE.unpack(self._read(sock, 4))
+                if not 4 <= size <= _MAX_FRAME:
+                    raise CorruptMessageError(f"response frame size {size}")
+                got, answer = decode_response(api_key, version, self._read(sock, size))
+            except (OSError, CorruptMessageError) as e:  # socket.timeout is an OSError
+                self.close()
+                raise BrokerConnectionError(f"{ApiKey(api_key).name} to {self.host}:{self.port} failed: "
+                                            f"{type(e).__name__}: {e}") from None
+            if got != correlation:
+                self.close()
+                raise BrokerConnectionError(f"{ApiKey(api_key).name} to {self.host}:{self.port}: correlation id "
+                                            f"{got}, expected {correlation}")
+            return answer
+
+    @staticmethod
+    def _read(sock: socket.socket, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = sock.recv(min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise ConnectionResetError("broker closed the connection")
+            buf += chunk
+        return bytes(buf)

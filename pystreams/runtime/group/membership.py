@@ -1,0 +1,365 @@
+"""GroupMember: one member of the classic consumer group (one per stream thread, as in Kafka Streams), with the
+cooperative rebalance protocol (KIP-429) driven from the stream thread's loop.
+
+Who does what (as librdkafka and Kafka's ConsumerCoordinator): a background heartbeat thread only sends
+Heartbeats and FLAGS what it learns ("rejoin needed" on REBALANCE_IN_PROGRESS, "lost" when fenced, when the
+session timed out without a successful heartbeat, or when the stream thread did not poll within
+max.poll.interval.ms, in which case it also leaves the group). The stream thread calls poll() once per loop;
+poll() does the JoinGroup/SyncGroup round itself and returns what changed as a Rebalance:
+  - lost: partitions this member no longer owns and must not commit (close dirty);
+  - revoked: owned partitions the new assignment leaves out (commit, then close; the member rejoins at once, so
+    the next round can give them to their new owner: cooperative);
+  - added: partitions to start (fetch committed offsets, assign);
+unaffected partitions appear in none of them and keep running.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from pystreams.broker.protocol import ErrorCode, decode_assignment, decode_subscription, encode_assignment, \
+    encode_subscription
+from pystreams.runtime.group.client import JoinedMember, MemberIdRequired, TopicPartition
+from pystreams.runtime.group.errors import (BrokerConnectionError, CoordinatorMovedError, GroupError,
+                                            MemberFencedError, RebalanceInProgressError)
+from pystreams.runtime.group.metadata import consumer_group_metadata
+
+log = logging.getLogger("pystreams.runtime.group")
+
+
+class MemberState(enum.Enum):
+    """Kafka's MemberState for the classic protocol."""
+
+    UNJOINED = "UNJOINED"
+    PREPARING_REBALANCE = "PREPARING_REBALANCE"
+    COMPLETING_REBALANCE = "COMPLETING_REBALANCE"
+    STABLE = "STABLE"
+
+
+@dataclass(frozen=True)
+class MemberMetadata:
+    """A member's decoded ConsumerProtocolSubscription, as the leader sees it."""
+
+    member_id: str
+    group_instance_id: str | None
+    topics: list[str]
+    user_data: bytes | None
+    owned_partitions: list[TopicPartition]
+
+
+@dataclass(frozen=True)
+class Rebalance:
+    """What one poll() changed for this member (see the module docstring)."""
+
+    generation_id: int
+    added: frozenset[TopicPartition] = frozenset()
+    revoked: frozenset[TopicPartition] = frozenset()
+    lost: frozenset[TopicPartition] = frozenset()
+    assigned: frozenset[TopicPartition] = frozenset()
+    user_data: bytes | None = None
+    lost_reason: str = ""
+
+
+#: leader callback: every member's subscription -> member id -> (partitions, assignment user data)
+LeaderAssign = Callable[[Sequence[MemberMetadata]], Mapping[str, tuple[Sequence[TopicPartition], bytes | None]]]
+
+
+@dataclass
+class MemberConfig:
+    """The timeouts Kafka's consumer takes from its config (session.timeout.ms etc.)."""
+
+    group_id: str
+    session_timeout_ms: int = 45_000
+    rebalance_timeout_ms: int = 300_000  # max.poll.interval.ms, as Kafka's consumer sends it
+    heartbeat_interval_ms: int = 3_000
+    group_instance_id: str | None = None
+    protocol_name: str = "stream"
+    join_attempts: int = 10
+    retry_backoff_ms: int = 100
+
+
+def _partitions(entries: Sequence[dict[str, Any]]) -> list[TopicPartition]:
+    return [(e["topic"], p) for e in entries for p in e["partitions"]]
+
+
+def _grouped(partitions: Sequence[TopicPartition]) -> list[dict[str, Any]]:
+    by_topic: dict[str, list[int]] = {}
+    for t, p in sorted(partitions):
+        by_topic.setdefault(t, []).append(p)
+    return [{"topic": t, "partitions": ps} for t, ps in by_topic.items()]
+
+
+class GroupMember:
+    """The membership state machine. `client` is a GroupClient (or a fake with its methods) used by the stream
+    thread; `heartbeat_client` is a second one for the heartbeat thread (they never share a socket)."""
+
+    def __init__(self, config: MemberConfig, client: Any, heartbeat_client: Any, topics: Callable[[], list[str]],
+                 user_data: Callable[[], bytes | None], leader_assign: LeaderAssign,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.client = client
+        self.heartbeat_client = heartbeat_client
+        self._topics = topics
+        self._user_data = user_data
+        self._leader_assign = leader_assign
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.state = MemberState.UNJOINED
+        self.member_id = ""
+        self.generation_id = -1
+        self.owned: frozenset[TopicPartition] = frozenset()
+        self.is_leader = False
+        self._rejoin = True
+        self._rejoin_reason = "first join"
+        self._rejoin_at: float | None = None
+        self._lost: str | None = None
+        self._forget_member = False
+        now = clock()
+        self._last_poll = now
+        self._last_heartbeat_ok = now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ flags (any thread)
+    def request_rejoin(self, reason: str, delay_ms: int = 0) -> None:
+        """Rejoin at the next poll (delay_ms > 0: not before then, e.g. a probing rebalance)."""
+        with self._lock:
+            if delay_ms > 0:
+                at = self._clock() + delay_ms / 1000.0
+                self._rejoin_at = at if self._rejoin_at is None else min(self._rejoin_at, at)
+            else:
+                self._rejoin = True
+            self._rejoin_reason = reason
+
+    def _flag_lost(self, reason: str, generation: int, forget_member: bool = False) -> None:
+        with self._lock:
+            if generation == self.generation_id and self._lost is None:
+                self._lost = reason
+                self._forget_member = forget_member
+                self._rejoin = True
+
+    @property
+    def rejoin_needed(self) -> bool:
+        with self._lock:
+            return self._rejoin or self._lost is not None or (
+                self._rejoin_at is not None and self._clock() >= self._rejoin_at)
+
+    def group_metadata(self) -> bytes:
+        """librdkafka's serialized consumer group metadata with our member id and generation (for
+        send_offsets_to_transaction: the broker fences a stale generation, KIP-447)."""
+        return consumer_group_metadata(self.config.group_id, self.generation_id, self.member_id,
+                                       self.config.group_instance_id)
+
+    # ------------------------------------------------------------------ stream thread
+    def poll(self) -> Rebalance | None:
+        """Called by the stream thread every loop: handles lost partitions, then joins/syncs when needed.
+        Returns None when nothing changed (the usual, cheap case)."""
+        now = self._clock()
+        self._last_poll = now
+        with self._lock:
+            lost = self._lost
+            due = self._rejoin_at is not None and now >= self._rejoin_at
+        if lost is not None:
+            return self._lose(lost)
+        if not (self.rejoin_needed or due):
+            return None
+        return self._join_and_sync()
+
+    def _lose(self, reason: str) -> Rebalance:
+        """Partitions lost: reset the generation (and, when unknown, the member id); rejoin at the next poll."""
+        lost = self.owned
+        log.warning("group %s member %s: %d partitions lost (%s)", self.config.group_id, self.member_id,
+                    len(lost), reason)
+        with self._lock:
+            self._lost = None
+            if self._forget_member:
+                self.member_id = ""
+                self._forget_member = False
+            self._rejoin = True
+            self.owned = frozenset()
+            self.generation_id = -1
+            self.state = MemberState.UNJOINED
+        return Rebalance(generation_id=-1, lost=lost, lost_reason=reason)
+
+    def _subscription(self) -> bytes:
+        return encode_subscription({"topics": sorted(self._topics()), "user_data": self._user_data(),
+                                    "owned_partitions": _grouped(sorted(self.owned)),
+                                    "generation_id": self.generation_id})
+
+    def _join_and_sync(self) -> Rebalance | None:
+        """One bounded join/sync round; None when it did not complete (retried at the next poll)."""
+        cfg = self.config
+        with self._lock:
+            self._rejoin = False
+            self._rejoin_at = None
+            reason = self._rejoin_reason
+            self.state = MemberState.PREPARING_REBALANCE
+        for _ in range(cfg.join_attempts):
+            try:
+                joined = self.client.join_group(self.member_id, cfg.group_instance_id, cfg.session_timeout_ms,
+                                                cfg.rebalance_timeout_ms, [(cfg.protocol_name, self._subscription())],
+                                                reason)
+            except MemberIdRequired as e:
+                self.member_id = e.member_id
+                continue
+            except MemberFencedError as e:
+                if e.code == ErrorCode.FENCED_INSTANCE_ID:
+                    raise
+                return self._fenced_in_join(e)
+            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError) as e:
+                log.info("group %s: JoinGroup: %s; retrying", cfg.group_id, e)
+                time.sleep(cfg.retry_backoff_ms / 1000.0)
+                continue
+            with self._lock:
+                self.member_id = joined.member_id
+                self.generation_id = joined.generation_id
+                self.is_leader = joined.is_leader
+                self.state = MemberState.COMPLETING_REBALANCE
+            assignments: dict[str, bytes] = {}
+            if joined.is_leader:
+                assignments = self._assign(joined.members)
+            try:
+                data = self.client.sync_group(joined.generation_id, joined.member_id, cfg.group_instance_id,
+                                              joined.protocol_name or cfg.protocol_name, assignments,
+                                              cfg.rebalance_timeout_ms)
+            except MemberFencedError as e:
+                if e.code == ErrorCode.FENCED_INSTANCE_ID:
+                    raise
+                return self._fenced_in_join(e)
+            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError) as e:
+                log.info("group %s: SyncGroup: %s; joining again", cfg.group_id, e)
+                continue
+            return self._install(joined.generation_id, data, reason)
+        with self._lock:  # not joined this time: the next poll tries again
+            self._rejoin = True
+            self.state = MemberState.UNJOINED
+        log.warning("group %s: no join after %d attempts; trying again at the next poll", cfg.group_id,
+                    cfg.join_attempts)
+        return None
+
+    def _fenced_in_join(self, e: GroupError) -> Rebalance:
+        if e.code == ErrorCode.UNKNOWN_MEMBER_ID:
+            self._forget_member = True
+        return self._lose(str(e))
+
+    def _assign(self, members: Sequence[JoinedMember]) -> dict[str, bytes]:
+        decoded = []
+        for m in members:
+            _, sub = decode_subscription(m.metadata)
+            decoded.append(MemberMetadata(m.member_id, m.group_instance_id, list(sub["topics"]),
+                                          None if sub["user_data"] is None else bytes(sub["user_data"]),
+                                          _partitions(sub.get("owned_partitions") or [])))
+        result = self._leader_assign(decoded)
+        out = {}
+        for m in members:
+            partitions, user_data = result.get(m.member_id, ([], None))
+            out[m.member_id] = encode_assignment({"assigned_partitions": _grouped(list(partitions)),
+                                                  "user_data": user_data})
+        return out
+
+    def _install(self, generation: int, data: bytes, reason: str) -> Rebalance:
+        if data:
+            _, body = decode_assignment(data)
+            assigned = frozenset(_partitions(body["assigned_partitions"]))
+            user_data = None if body["user_data"] is None else bytes(body["user_data"])
+        else:  # an empty assignment (e.g. the leader had nothing for us)
+            assigned, user_data = frozenset(), None
+        added, revoked = assigned - self.owned, self.owned - assigned
+        now = self._clock()
+        with self._lock:
+            self.owned = assigned
+            self.state = MemberState.STABLE
+            self._last_heartbeat_ok = now
+            if revoked:  # cooperative: give them up now, rejoin so that the next round can hand them over
+                self._rejoin = True
+                self._rejoin_reason = f"revoked {len(revoked)} partitions"
+        log.info("group %s member %s generation %d (%s): %d partitions, +%d -%d", self.config.group_id,
+                 self.member_id, generation, reason, len(assigned), len(added), len(revoked))
+        return Rebalance(generation, frozenset(added), frozenset(revoked), frozenset(), assigned, user_data)
+
+    # ------------------------------------------------------------------ offsets
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """OffsetCommit as this member and generation (at_least_once). MemberFencedError: the partitions are
+        lost (flagged for the next poll); RebalanceInProgressError: rejoin flagged, commit again afterwards."""
+        generation = self.generation_id
+        try:
+            self.client.commit_offsets(generation, self.member_id, self.config.group_instance_id, offsets)
+        except MemberFencedError as e:
+            self._flag_lost(str(e), generation, forget_member=e.code == ErrorCode.UNKNOWN_MEMBER_ID)
+            raise
+        except RebalanceInProgressError:
+            self.request_rejoin("commit: rebalance in progress")
+            raise
+
+    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        """The group's committed offsets (-1: none), waiting out pending transactional commits."""
+        return self.client.fetch_offsets(partitions, require_stable=True)
+
+    # ------------------------------------------------------------------ heartbeat thread
+    def start_heartbeat(self) -> None:
+        """Start the background heartbeat thread (daemon; stopped by close())."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._heartbeat_loop, daemon=True,
+                                            name=f"{self.config.group_id}-heartbeat")
+            self._thread.start()
+
+    def _heartbeat_loop(self) -> None:
+        interval = self.config.heartbeat_interval_ms / 1000.0
+        while not self._stop.wait(interval):
+            try:
+                self.heartbeat_once()
+            except Exception as e:  # noqa: BLE001 - the heartbeat thread must not die; flags decide
+                log.warning("group %s heartbeat: %s", self.config.group_id, e)
+
+    def heartbeat_once(self) -> None:
+        """One heartbeat round (what the thread does every heartbeat.interval.ms; tests call it directly)."""
+        with self._lock:
+            state, generation, member = self.state, self.generation_id, self.member_id
+        if state is not MemberState.STABLE:
+            return
+        now = self._clock()
+        cfg = self.config
+        if now - self._last_poll > cfg.rebalance_timeout_ms / 1000.0:
+            log.warning("group %s member %s: no poll for more than max.poll.interval.ms (%d ms): leaving the group",
+                        cfg.group_id, member, cfg.rebalance_timeout_ms)
+            try:
+                self.heartbeat_client.leave_group(member, cfg.group_instance_id, "max.poll.interval.ms exceeded")
+            except (GroupError, BrokerConnectionError) as e:
+                log.info("LeaveGroup after poll timeout: %s", e)
+            self._flag_lost("max.poll.interval.ms exceeded", generation, forget_member=True)
+            return
+        try:
+            self.heartbeat_client.heartbeat(generation, member, cfg.group_instance_id)
+            self._last_heartbeat_ok = now
+        except RebalanceInProgressError:
+            self._last_heartbeat_ok = now
+            self.request_rejoin("the group is rebalancing")
+        except MemberFencedError as e:
+            self._flag_lost(str(e), generation, forget_member=e.code == ErrorCode.UNKNOWN_MEMBER_ID)
+        except (CoordinatorMovedError, BrokerConnectionError, GroupError) as e:
+            log.info("group %s heartbeat failed: %s", cfg.group_id, e)
+            if now - self._last_heartbeat_ok > cfg.session_timeout_ms / 1000.0:
+                self._flag_lost("no successful heartbeat within session.timeout.ms", generation)
+
+    # ------------------------------------------------------------------ close
+    def close(self, leave: bool = True) -> None:
+        """Stop the heartbeat thread and (leave=True) send LeaveGroup so the group rebalances at once."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.config.heartbeat_interval_ms / 1000.0 + 5)
+        if leave and self.member_id and self.config.group_instance_id is None:
+            try:
+                self.client.leave_group(self.member_id, None)
+            except (GroupError, BrokerConnectionError) as e:
+                log.info("group %s: LeaveGroup on close: %s", self.config.group_id, e)
+        with self._lock:
+            self.state = MemberState.UNJOINED
+            self.owned = frozenset()
+        for client in (self.client, self.heartbeat_client):
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
