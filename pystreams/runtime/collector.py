@@ -21,7 +21,21 @@ _UNASSIGNED = -1  # RD_KAFKA_PARTITION_UA: let the partitioner choose
 
 
 class ProductionError(StreamsException):
-    """A record could not be written to Kafka (Kafka's StreamsException from RecordCollectorImpl)."""
+    """A record could not be written to Kafka (Kafka's StreamsException from RecordCollectorImpl).
+
+    A PystreamsError, so processor error handling passes it on untouched (never to processing.exception.handler)
+    and the stream thread sees `kafka_error`: a fenced or aborted transaction is Kafka's TaskMigratedException /
+    TaskCorruptedException there (abort, close tasks dirty, rejoin), not a crash."""
+
+    def __init__(self, message: str, kafka_error: KafkaError | None = None) -> None:
+        super().__init__(message)
+        self.kafka_error = kafka_error
+
+
+def _send_failed(topic: str, e: KafkaException) -> ProductionError:
+    err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
+    what = f"{err.str()} ({err.name()})" if err is not None else str(e)
+    return ProductionError(f"Error encountered trying to send a record to topic {topic}: {what}", err)
 
 
 class KafkaRecordCollector:
@@ -58,6 +72,8 @@ class KafkaRecordCollector:
                           timestamp=timestamp, headers=list(headers) if headers else None)
         except BufferError:
             self._wait_for_room(topic, key, value, headers, timestamp, partition)
+        except KafkaException as e:  # e.g. the transaction is in an abortable state or the producer was fenced
+            raise _send_failed(topic, e) from e
         self.sent += 1
         if partition is not None:
             tp = (topic, partition)
@@ -72,6 +88,8 @@ class KafkaRecordCollector:
                 self._produce(topic, value, key, _UNASSIGNED if partition is None else partition,
                               timestamp=timestamp, headers=list(headers) if headers else None)
                 return
+            except KafkaException as e:
+                raise _send_failed(topic, e) from e
             except BufferError:
                 if time.monotonic() > deadline:
                     raise ProductionError(f"the producer queue stayed full for 60 s while sending to {topic}: "
@@ -111,7 +129,7 @@ class KafkaRecordCollector:
         err = self.error
         if err is not None:
             raise ProductionError(f"Error encountered sending records to topic {self.errored_topic}: {err.str()} "
-                                  f"({err.name()}); the records of the current commit are not acknowledged")
+                                  f"({err.name()}); the records of the current commit are not acknowledged", err)
 
     def partitions_for(self, topic: str) -> int | None:
         n = self._partitions.get(topic)
