@@ -80,6 +80,7 @@ class MemberConfig:
     protocol_name: str = "stream"
     join_attempts: int = 10
     retry_backoff_ms: int = 100
+    heartbeat_thread: bool = True  # False: the caller drives heartbeat_once() (tests)
 
 
 def _partitions(entries: Sequence[dict[str, Any]]) -> list[TopicPartition]:
@@ -277,6 +278,8 @@ class GroupMember:
             if revoked:  # cooperative: give them up now, rejoin so that the next round can hand them over
                 self._rejoin = True
                 self._rejoin_reason = f"revoked {len(revoked)} partitions"
+        if self.config.heartbeat_thread:
+            self.start_heartbeat()
         log.info("group %s member %s generation %d (%s): %d partitions, +%d -%d", self.config.group_id,
                  self.member_id, generation, reason, len(assigned), len(added), len(revoked))
         return Rebalance(generation, frozenset(added), frozenset(revoked), frozenset(), assigned, user_data)
@@ -302,7 +305,7 @@ class GroupMember:
     # ------------------------------------------------------------------ heartbeat thread
     def start_heartbeat(self) -> None:
         """Start the background heartbeat thread (daemon; stopped by close())."""
-        if self._thread is None:
+        if self._thread is None and not self._stop.is_set():
             self._thread = threading.Thread(target=self._heartbeat_loop, daemon=True,
                                             name=f"{self.config.group_id}-heartbeat")
             self._thread.start()

@@ -23,7 +23,8 @@ class Harness:
         self.seen: list[list[MemberMetadata]] = []
         self.plan: dict[str, tuple[list[tuple[str, int]], bytes | None]] = {}
         self.member = GroupMember(MemberConfig("app", session_timeout_ms=10_000, rebalance_timeout_ms=30_000,
-                                               heartbeat_interval_ms=1_000, retry_backoff_ms=0),
+                                               heartbeat_interval_ms=1_000, retry_backoff_ms=0,
+                                               heartbeat_thread=False),
                                   self.client, self.hb, lambda: ["in"], lambda: user_data, self._assign, self.clock)
 
     def _assign(self, members):  # the leader's assignor: records what it saw, answers self.plan
