@@ -1,0 +1,189 @@
+"""StreamsPartitionAssignor: the group leader's assignment for a Streams application (Kafka's
+StreamsPartitionAssignor, protocol name "stream"). Pure and deterministic: the same subscriptions, partition
+counts and changelog end offsets give the same assignment on any leader.
+
+Members are grouped into clients by process_id (a KafkaStreams instance and all its stream threads); tasks are
+placed per client (placement.py) and then spread over the client's members, sticky to the member that ran them.
+Cooperative: a task whose input partitions another member still owns is left out of both members' assignments
+this round; the owner revokes it, rejoins, and the next round hands it over (KIP-429's two phases).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pystreams.errors import ConfigError
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.assignment.codec import AssignmentError
+from pystreams.runtime.assignment.info import (
+    LATEST_OFFSET,
+    SHUTDOWN_REQUESTED,
+    AssignmentInfo,
+    MemberAssignment,
+    MemberSubscription,
+    TopicPartition,
+)
+from pystreams.runtime.assignment.placement import ClientState, place
+from pystreams.runtime.assignment.topology_tasks import TaskSpec, plan_tasks
+from pystreams.runtime.topics import TopologyPlan
+
+
+class StreamsPartitionAssignor:
+    """Assigns a Streams application's tasks to the members of its consumer group (run by the group leader)."""
+
+    name = "stream"
+
+    def __init__(self, plan: TopologyPlan, num_standby_replicas: int, acceptable_recovery_lag: int = 10_000,
+                 max_warmup_replicas: int = 2, probing_rebalance_interval_ms: int = 600_000) -> None:
+        for key, value, minimum in (("num.standby.replicas", num_standby_replicas, 0),
+                                    ("acceptable.recovery.lag", acceptable_recovery_lag, 0),
+                                    ("max.warmup.replicas", max_warmup_replicas, 1),
+                                    ("probing.rebalance.interval.ms", probing_rebalance_interval_ms, 60_000)):
+            if not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
+        self.plan = plan
+        self.num_standby_replicas = num_standby_replicas
+        self.acceptable_recovery_lag = acceptable_recovery_lag
+        self.max_warmup_replicas = max_warmup_replicas
+        self.probing_rebalance_interval_ms = probing_rebalance_interval_ms
+
+    def changelog_partitions(self, partition_counts: Mapping[str, int]) -> dict[TaskId, list[TopicPartition]]:
+        """Changelog partitions per stateful task: the leader reads their end offsets before assign()."""
+        return {t: list(spec.changelogs) for t, spec in plan_tasks(self.plan, partition_counts).items()
+                if spec.stateful}
+
+    def assign(self, partition_counts: Mapping[str, int], members: Mapping[str, MemberSubscription],
+               changelog_end_offsets: Mapping[TopicPartition, int]) -> dict[str, MemberAssignment]:
+        """member_id -> its assignment (see the module docstring for the rules)."""
+        if any(m.info.error_code == SHUTDOWN_REQUESTED for m in members.values()):
+            shutdown = AssignmentInfo(error_code=SHUTDOWN_REQUESTED)
+            return {member: MemberAssignment([], shutdown) for member in sorted(members)}
+        if not members:
+            return {}
+        tasks = plan_tasks(self.plan, partition_counts)
+        clients, client_members = self._clients(tasks, members, changelog_end_offsets)
+        placement = place(tasks, clients, self.num_standby_replicas, self.acceptable_recovery_lag,
+                          self.max_warmup_replicas)
+        followup = self.probing_rebalance_interval_ms if placement.warmups else -1
+        active_hosts: dict[str, list[TopicPartition]] = {}
+        standby_hosts: dict[str, list[TopicPartition]] = {}
+        for c in clients:
+            endpoint = next((members[m].info.user_endpoint for m in client_members[c.process_id]
+                             if members[m].info.user_endpoint), None)
+            if endpoint:
+                active_hosts.setdefault(endpoint, []).extend(tp for t in sorted(c.active) for tp in tasks[t].inputs)
+                standby_hosts.setdefault(endpoint, []).extend(tp for t in sorted(c.standby)
+                                                              for tp in tasks[t].inputs)
+        owner_of = _owners(members)
+        out: dict[str, MemberAssignment] = {}
+        for c in clients:
+            actives, standbys = _spread(c, client_members[c.process_id], members, tasks)
+            for member in client_members[c.process_id]:
+                mine = {t: list(tasks[t].inputs) for t in sorted(actives[member])
+                        if all(owner_of.get(tp, member) == member for tp in tasks[t].inputs)}
+                info = AssignmentInfo(mine, {t: list(tasks[t].changelogs) for t in sorted(standbys[member])},
+                                      active_hosts, standby_hosts, 0, followup)
+                out[member] = MemberAssignment(sorted(tp for tps in mine.values() for tp in tps), info)
+        return out
+
+    def _clients(self, tasks: dict[TaskId, TaskSpec], members: Mapping[str, MemberSubscription],
+                 end_offsets: Mapping[TopicPartition, int]) -> tuple[list[ClientState], dict[str, list[str]]]:
+        client_members: dict[str, list[str]] = {}
+        for member in sorted(members):
+            client_members.setdefault(members[member].info.process_id, []).append(member)
+        task_of = {tp: t for t, spec in tasks.items() for tp in spec.inputs}
+        clients = []
+        for process_id in sorted(client_members):
+            c = ClientState(process_id, len(client_members[process_id]))
+            sums: dict[TaskId, int] = {}
+            for member in client_members[process_id]:
+                sub = members[member]
+                for tp in sub.owned_partitions:
+                    if tp in task_of:
+                        c.prev_active.add(task_of[tp])
+                for t, s in sub.info.task_offset_sums.items():
+                    if s == LATEST_OFFSET:
+                        c.prev_active.add(t)
+                    if t in tasks:
+                        sums[t] = LATEST_OFFSET if LATEST_OFFSET in (s, sums.get(t)) else max(s, sums.get(t, s))
+                c.prev_standby |= sub.info.prev_standby
+            c.prev_active &= set(tasks)
+            for t, spec in tasks.items():
+                if spec.stateful:
+                    end = sum(max(0, end_offsets.get(tp, 0)) for tp in spec.changelogs)
+                    offset_sum = LATEST_OFFSET if t in c.prev_active else sums.get(t)
+                    c.lags[t] = _lag(offset_sum, end)
+            clients.append(c)
+        return clients, client_members
+
+
+def _lag(offset_sum: int | None, end_sum: int) -> int:
+    """Records to restore: 0 when running; the whole changelog when there is no state or it looks corrupt
+    (an offset sum past the end, as Kafka's ClientState treats it)."""
+    if offset_sum == LATEST_OFFSET:
+        return 0
+    if offset_sum is None or offset_sum < 0 or offset_sum > end_sum:
+        return end_sum
+    return end_sum - offset_sum
+
+
+def _owners(members: Mapping[str, MemberSubscription]) -> dict[TopicPartition, str]:
+    """Which member owns each partition now (cooperative); the first member id wins a stale double claim."""
+    owners: dict[TopicPartition, str] = {}
+    for member in sorted(members):
+        for tp in members[member].owned_partitions:
+            owners.setdefault(tuple(tp), member)  # type: ignore[arg-type]
+    return owners
+
+
+def _spread(c: ClientState, member_ids: list[str], members: Mapping[str, MemberSubscription],
+            tasks: dict[TaskId, TaskSpec]) -> tuple[dict[str, set[TaskId]], dict[str, set[TaskId]]]:
+    """A client's actives and standbys over its members (threads): sticky to the member that had them, within a
+    balanced quota, the rest to the least loaded member."""
+    def ran(member: str, t: TaskId) -> bool:
+        sub = members[member]
+        return (sub.info.task_offset_sums.get(t) == LATEST_OFFSET
+                or any(tp in tasks[t].inputs for tp in map(tuple, sub.owned_partitions)))
+
+    def kept(member: str, t: TaskId) -> bool:
+        return t in members[member].info.prev_standby
+
+    actives = _fill(sorted(c.active), member_ids, ran, {m: set() for m in member_ids})
+    standbys = _fill(sorted(c.standby), member_ids, kept, {m: set() for m in member_ids})
+    return actives, standbys
+
+
+def _fill(items: list[TaskId], member_ids: list[str], had: Any, out: dict[str, set[TaskId]]) -> dict[str, set[TaskId]]:
+    cap = -(-len(items) // max(1, len(member_ids)))
+    rest = []
+    for t in items:
+        owner = next((m for m in member_ids if had(m, t)), None)
+        if owner is not None and len(out[owner]) < cap:
+            out[owner].add(t)
+        else:
+            rest.append(t)
+    for t in rest:
+        best = min(member_ids, key=lambda m: (len(out[m]), member_ids.index(m)))
+        out[best].add(t)
+    return out
+
+
+def assignor_for(plan: TopologyPlan, config: Any) -> StreamsPartitionAssignor:
+    """The assignor for a StreamsConfig (or a plain mapping of Kafka Streams config keys): num.standby.replicas,
+    acceptable.recovery.lag, max.warmup.replicas, probing.rebalance.interval.ms with Kafka's defaults."""
+    get = config.get
+
+    def number(key: str, default: int) -> int:
+        raw = get(key, default)
+        if raw is None:
+            raw = default
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, got {raw!r}") from None
+
+    if plan is None:
+        raise AssignmentError("assignor_for needs the TopologyPlan made at KafkaStreams.start()")
+    return StreamsPartitionAssignor(plan, number("num.standby.replicas", 0), number("acceptable.recovery.lag", 10_000),
+                                    number("max.warmup.replicas", 2),
+                                    number("probing.rebalance.interval.ms", 600_000))

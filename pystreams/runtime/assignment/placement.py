@@ -1,0 +1,174 @@
+"""Where tasks go, client by client (a client = one KafkaStreams process, all its threads): the pure core of the
+assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
+
+1. Stateful actives: a balanced, sticky target (a task stays with its previous owner while that client is under
+   its quota; the rest go to clients with room, caught-up ones first). Then the state constraint: when the target
+   is not caught up (lag > acceptable.recovery.lag) and another client is more caught up, the task goes to the
+   best caught-up client (or, if none is, the one with the smallest lag) and the target gets a warm-up replica
+   (at most max.warmup.replicas in all), so a later probing rebalance can move it once it has caught up.
+2. Stateless actives fill the clients up to a balanced total (sticky first).
+3. Standbys: num.standby.replicas per stateful task on other clients (never the active's), warm ones first
+   within a soft quota, then the least loaded. A warm-up counts as one of the task's standbys.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.assignment.topology_tasks import TaskSpec
+
+
+@dataclass
+class ClientState:
+    """What the leader knows about one client, and what it is given."""
+
+    process_id: str
+    capacity: int
+    prev_active: set[TaskId] = field(default_factory=set)
+    prev_standby: set[TaskId] = field(default_factory=set)
+    lags: dict[TaskId, int] = field(default_factory=dict)  # stateful task -> records to restore on this client
+    active: set[TaskId] = field(default_factory=set)
+    standby: set[TaskId] = field(default_factory=set)
+    warmup: set[TaskId] = field(default_factory=set)
+
+    def lag(self, task: TaskId) -> int:
+        return self.lags.get(task, 0)
+
+
+class _Quota:
+    """Balanced counts: every client ends at base or base + 1, at most `extra` of them at base + 1."""
+
+    def __init__(self, total: int, counts: dict[str, int]) -> None:
+        k = max(1, len(counts))
+        self.base, self.extra = divmod(total, k)
+        self.counts = counts
+
+    def can_take(self, client: str) -> bool:
+        n = self.counts[client]
+        if n < self.base:
+            return True
+        at_ceiling = sum(1 for c in self.counts.values() if c > self.base)
+        return n == self.base and at_ceiling < self.extra
+
+    def take(self, client: str) -> None:
+        self.counts[client] += 1
+
+
+def _sub_count(c: ClientState, task: TaskId) -> int:
+    return sum(1 for t in c.active if t.subtopology == task.subtopology)
+
+
+@dataclass
+class Placement:
+    """The result per client (process_id order) and how many warm-ups were handed out."""
+
+    clients: dict[str, ClientState]
+    warmups: int = 0
+
+
+def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby_replicas: int,
+          acceptable_recovery_lag: int, max_warmup_replicas: int) -> Placement:
+    """Fill active/standby/warmup of `clients` (sorted by process_id) for every task in `tasks`."""
+    by_id = {c.process_id: c for c in clients}
+    index = {c.process_id: i for i, c in enumerate(clients)}
+    stateful = sorted(t for t, spec in tasks.items() if spec.stateful)
+    stateless = sorted(t for t, spec in tasks.items() if not spec.stateful)
+    if not clients:
+        return Placement(by_id)
+
+    def caught_up(c: ClientState, t: TaskId) -> bool:
+        return c.lag(t) <= acceptable_recovery_lag
+
+    def prev_owner(t: TaskId) -> ClientState | None:
+        owners = [c for c in clients if t in c.prev_active]
+        return min(owners, key=lambda c: (c.lag(t), index[c.process_id])) if owners else None
+
+    # 1. stateful actives: balanced sticky target
+    counts = {c.process_id: 0 for c in clients}
+    quota = _Quota(len(stateful), counts)
+    target: dict[TaskId, ClientState] = {}
+    for t in stateful:
+        owner = prev_owner(t)
+        if owner is not None and quota.can_take(owner.process_id):
+            target[t] = owner
+            owner.active.add(t)
+            quota.take(owner.process_id)
+    for t in stateful:
+        if t in target:
+            continue
+        room = [c for c in clients if quota.can_take(c.process_id)] or clients
+        best = min(room, key=lambda c: (not caught_up(c, t), 0 if caught_up(c, t) else c.lag(t),
+                                        counts[c.process_id], _sub_count(c, t), index[c.process_id]))
+        target[t] = best
+        best.active.add(t)
+        quota.take(best.process_id)
+    # ... then the state constraint: a task whose target is not caught up goes where its state is warmest
+    warmups_left = max(0, max_warmup_replicas)
+    warmups = 0
+    for t in stateful:
+        tgt = target[t]
+        if caught_up(tgt, t):
+            continue
+        smallest = min(c.lag(t) for c in clients)
+        if tgt.lag(t) <= smallest:
+            continue  # nobody is better off: restore on the balanced target
+        ready = [c for c in clients if caught_up(c, t)] or [c for c in clients if c.lag(t) == smallest]
+        owner = prev_owner(t)
+        best = min(ready, key=lambda c: (c is not owner, len(c.active), index[c.process_id]))
+        tgt.active.discard(t)
+        best.active.add(t)
+        if warmups_left > 0:
+            tgt.warmup.add(t)
+            tgt.standby.add(t)
+            warmups_left -= 1
+            warmups += 1
+    # 2. stateless actives up to a balanced total
+    totals = {c.process_id: len(c.active) for c in clients}
+    quota = _Quota(len(stateful) + len(stateless), totals)
+    placed: set[TaskId] = set()
+    for t in stateless:
+        owner = prev_owner(t)
+        if owner is not None and quota.can_take(owner.process_id):
+            owner.active.add(t)
+            quota.take(owner.process_id)
+            placed.add(t)
+    for t in stateless:
+        if t in placed:
+            continue
+        room = [c for c in clients if quota.can_take(c.process_id)] or clients
+        best = min(room, key=lambda c: (totals[c.process_id], _sub_count(c, t), index[c.process_id]))
+        best.active.add(t)
+        quota.take(best.process_id)
+    # 3. standbys
+    _place_standbys(stateful, clients, index, num_standby_replicas, caught_up)
+    return Placement(by_id, warmups)
+
+
+def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: dict[str, int], replicas: int,
+                    caught_up: object) -> None:
+    want = min(max(0, replicas), len(clients) - 1)
+    if want <= 0:
+        return
+    is_caught_up = caught_up  # (client, task) -> bool
+    soft_cap = -(-(want * len(stateful)) // len(clients))  # ceil: standbys per client when spread evenly
+
+    def holders(t: TaskId) -> int:
+        return sum(1 for c in clients if t in c.standby)
+
+    def others(t: TaskId) -> list[ClientState]:
+        return [c for c in clients if t not in c.active and t not in c.standby]
+
+    for t in stateful:  # warm clients first (kept standbys, caught-up state), within the soft cap
+        warm = [c for c in others(t) if (t in c.prev_standby or is_caught_up(c, t))  # type: ignore[operator]
+                and len(c.standby) < soft_cap]
+        for c in sorted(warm, key=lambda c: (c.lag(t), len(c.standby), index[c.process_id])):
+            if holders(t) >= want:
+                break
+            c.standby.add(t)
+    for t in stateful:  # then the least loaded
+        while holders(t) < want:
+            candidates = others(t)
+            if not candidates:
+                break
+            best = min(candidates, key=lambda c: (len(c.standby), c.lag(t), index[c.process_id]))
+            best.standby.add(t)

@@ -1,0 +1,193 @@
+"""StreamsPartitionAssignor: co-partitioning, clients and threads, shutdown, endpoints, config; and scenarios
+(warm client wins, a new client gets tasks only after warm-up, a removed client's tasks go to its standbys)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from pystreams.errors import ConfigError
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.assignment import (
+    LATEST_OFFSET,
+    SHUTDOWN_REQUESTED,
+    AssignmentError,
+    StreamsPartitionAssignor,
+    assignor_for,
+)
+from tests.unit.runtime.assignment.support import (
+    active_tasks,
+    ends,
+    member,
+    next_round,
+    plan,
+    process_of,
+    settle,
+)
+
+pytestmark = pytest.mark.unit
+BIG = 1_000_000  # changelog end offsets: a cold client is far from caught up (acceptable.recovery.lag 10,000)
+
+
+def per_process(members, result, kind="active"):
+    out: Counter[str] = Counter()
+    for m, a in result.items():
+        tasks = a.info.active_tasks if kind == "active" else a.info.standby_tasks
+        out[process_of(members, m)] += len(tasks)
+    return out
+
+
+def test_co_partitioned_inputs_of_a_task_go_to_one_member_together():
+    p = plan(4, joined=True)
+    members = {"a-1": member("A"), "b-1": member("B")}
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, {})
+    for a in result.values():
+        for task, tps in a.info.active_tasks.items():
+            assert sorted(tps) == [("in", task.partition), ("other", task.partition)]
+        assert sorted(a.partitions) == sorted(tp for tps in a.info.active_tasks.values() for tp in tps)
+    assert sorted(active_tasks(result)) == [TaskId(0, p_) for p_ in range(4)]
+
+
+def test_clients_are_grouped_by_process_and_tasks_spread_over_their_threads():
+    p = plan(6, 2)
+    members = {"a-1": member("A"), "a-2": member("A"), "b-1": member("B")}
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, 0))
+    assert per_process(members, result) == {"A": 4, "B": 4}
+    assert sorted(len(result[m].info.active_tasks) for m in ("a-1", "a-2")) == [2, 2]
+
+
+def test_the_partition_counts_given_decide_the_tasks_and_missing_topics_fail_clearly():
+    p = plan(2)
+    result = StreamsPartitionAssignor(p, 0).assign({"in": 3}, {"a": member("A")}, {})
+    assert sorted(result["a"].info.active_tasks) == [TaskId(0, 0), TaskId(0, 1), TaskId(0, 2)]
+    p.topic_partitions.clear()
+    with pytest.raises(AssignmentError, match="no partition count for source topic in"):
+        StreamsPartitionAssignor(p, 0).assign({}, {"a": member("A")}, {})
+
+
+def test_a_shutdown_request_from_any_member_stops_every_member():
+    p = plan(4)
+    members = {"a-1": member("A", owned=[("in", 0)]), "b-1": member("B", error=SHUTDOWN_REQUESTED)}
+    result = StreamsPartitionAssignor(p, 1).assign(p.topic_partitions, members, {})
+    assert set(result) == {"a-1", "b-1"}
+    for a in result.values():
+        assert a.info.error_code == SHUTDOWN_REQUESTED
+        assert a.partitions == [] and a.info.active_tasks == {} and a.info.standby_tasks == {}
+
+
+def test_hosts_map_active_and_standby_input_partitions_for_interactive_queries():
+    p = plan(4)
+    members = {"a-1": member("A", endpoint="a:1"), "b-1": member("B", endpoint="b:2"), "c-1": member("C")}
+    result = StreamsPartitionAssignor(p, 1).assign(p.topic_partitions, members, ends(p, 0))
+    info = result["c-1"].info
+    assert set(info.partitions_by_host) == {"a:1", "b:2"}
+    assert sorted(info.partitions_by_host["a:1"]) == sorted(tp for tps in result["a-1"].info.active_tasks.values()
+                                                           for tp in tps)
+    assert sorted(info.standby_partitions_by_host["b:2"]) == sorted(("in", t.partition)
+                                                                   for t in result["b-1"].info.standby_tasks)
+    assert all(a.info.partitions_by_host == info.partitions_by_host for a in result.values())
+
+
+def test_standby_tasks_carry_their_changelog_partitions():
+    p = plan(2)
+    result = StreamsPartitionAssignor(p, 1).assign(p.topic_partitions, {"a": member("A"), "b": member("B")},
+                                                   ends(p, 0))
+    for a in result.values():
+        for task, tps in a.info.standby_tasks.items():
+            assert tps == [("app-counts-changelog", task.partition)]
+    assert StreamsPartitionAssignor(p, 1).changelog_partitions({"in": 2}) == {
+        TaskId(0, 0): [("app-counts-changelog", 0)], TaskId(0, 1): [("app-counts-changelog", 1)]}
+
+
+def test_warm_client_wins():
+    """A full restart: nobody owns anything; each task goes to the client whose checkpoint is caught up."""
+    p = plan(2)
+    t0, t1 = TaskId(0, 0), TaskId(0, 1)
+    members = {"a-1": member("A", sums={t1: BIG - 5}), "b-1": member("B", sums={t0: BIG, t1: 3})}
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, BIG))
+    assert result["a-1"].info.active_tasks == {t1: [("in", 1)]}
+    assert result["b-1"].info.active_tasks == {t0: [("in", 0)]}
+    assert result["a-1"].info.followup_rebalance_ms == -1  # nothing to warm up
+
+
+def test_no_caught_up_client_means_the_smallest_lag():
+    p = plan(2)
+    t0, t1 = TaskId(0, 0), TaskId(0, 1)
+    members = {"a-1": member("A", sums={t0: 500_000, t1: 600_000}), "b-1": member("B", sums={t0: 1})}
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, BIG))
+    assert set(result["a-1"].info.active_tasks) == {t0, t1}  # both far behind, but A is less far behind
+    # t0 went to A (least behind); t1's balanced target was B: A takes it too and B warms it up
+    assert result["b-1"].info.standby_tasks == {t1: [("app-counts-changelog", 1)]}
+    assert result["b-1"].info.followup_rebalance_ms == 600_000
+
+
+def test_a_new_client_gets_tasks_only_after_warm_up():
+    p = plan(6)
+    assignor = StreamsPartitionAssignor(p, 0, max_warmup_replicas=2, probing_rebalance_interval_ms=60_000)
+    members = {"a-1": member("A"), "b-1": member("B")}
+    settled = settle(assignor, p.topic_partitions, members, ends(p, BIG))
+    members = next_round(members, settled)
+    members["c-1"] = member("C")
+    first = assignor.assign(p.topic_partitions, members, ends(p, BIG))
+    assert first["c-1"].info.active_tasks == {}
+    warmups = set(first["c-1"].info.standby_tasks)
+    assert len(warmups) == 2  # max.warmup.replicas
+    assert all(a.info.followup_rebalance_ms == 60_000 for a in first.values())
+    assert active_tasks(first) == active_tasks(settled)  # nobody lost a task to a cold client
+    # the warm-ups catch up; the probing rebalance moves those tasks (revoke first, then assign)
+    caught_up = {"C": {t: BIG for t in warmups}}
+    after = settle(assignor, p.topic_partitions, next_round(members, first, caught_up), ends(p, BIG),
+                   sums_of=caught_up)
+    assert set(after["c-1"].info.active_tasks) == warmups
+    assert sorted(per_process(members, after).values()) == [2, 2, 2]
+    assert after["c-1"].info.followup_rebalance_ms == -1
+
+
+def test_a_removed_clients_tasks_go_to_its_standbys():
+    p = plan(6)
+    assignor = StreamsPartitionAssignor(p, 1)
+    members = {"a-1": member("A"), "b-1": member("B"), "c-1": member("C")}
+    settled = settle(assignor, p.topic_partitions, members, ends(p, BIG))
+    c_tasks = set(settled["c-1"].info.active_tasks)
+    standby_of = {t: process_of(members, m) for m, a in settled.items() for t in a.info.standby_tasks}
+    assert c_tasks and all(standby_of[t] != "C" for t in c_tasks)
+    # standbys report their applied offsets (caught up); C is gone
+    sums = {proc: {t: BIG for m, a in settled.items() if process_of(members, m) == proc
+                   for t in a.info.standby_tasks} for proc in ("A", "B")}
+    rest = next_round({m: s for m, s in members.items() if m != "c-1"}, settled, sums)
+    result = assignor.assign(p.topic_partitions, rest, ends(p, BIG))
+    for t in c_tasks:
+        owners = [m for m, a in result.items() if t in a.info.active_tasks]
+        assert [process_of(members, m) for m in owners] == [standby_of[t]]
+    assert result["a-1"].info.followup_rebalance_ms == -1
+
+
+def test_a_task_moving_between_members_is_revoked_first_then_assigned():
+    p = plan(4)
+    assignor = StreamsPartitionAssignor(p, 0)
+    members = {"a-1": member("A", owned=[("in", i) for i in range(4)],
+                             sums={TaskId(0, i): LATEST_OFFSET for i in range(4)}),
+               "b-1": member("B", sums={TaskId(0, i): BIG for i in range(4)})}  # B is warm: balance moves two
+    first = assignor.assign(p.topic_partitions, members, ends(p, BIG))
+    assert len(first["a-1"].info.active_tasks) == 2 and first["b-1"].info.active_tasks == {}
+    second = assignor.assign(p.topic_partitions, next_round(members, first), ends(p, BIG))
+    moved = {TaskId(0, i) for i in range(4)} - set(first["a-1"].info.active_tasks)
+    assert set(second["b-1"].info.active_tasks) == moved
+    assert second["a-1"].info.active_tasks == first["a-1"].info.active_tasks
+
+
+def test_assignor_for_reads_kafka_config_keys():
+    p = plan(2)
+    a = assignor_for(p, {"num.standby.replicas": "2", "acceptable.recovery.lag": 7, "max.warmup.replicas": 3,
+                         "probing.rebalance.interval.ms": 120_000})
+    assert (a.num_standby_replicas, a.acceptable_recovery_lag, a.max_warmup_replicas,
+            a.probing_rebalance_interval_ms) == (2, 7, 3, 120_000)
+    d = assignor_for(p, {})
+    assert (d.num_standby_replicas, d.acceptable_recovery_lag, d.max_warmup_replicas,
+            d.probing_rebalance_interval_ms) == (0, 10_000, 2, 600_000)
+    with pytest.raises(ConfigError, match="acceptable.recovery.lag must be an integer"):
+        assignor_for(p, {"acceptable.recovery.lag": "lots"})
+    with pytest.raises(ConfigError, match="probing.rebalance.interval.ms must be an integer >= 60000"):
+        assignor_for(p, {"probing.rebalance.interval.ms": 10})
+    with pytest.raises(ConfigError, match="max.warmup.replicas"):
+        StreamsPartitionAssignor(p, 0, max_warmup_replicas=0)
