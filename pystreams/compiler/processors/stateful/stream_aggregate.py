@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pystreams.compiler.processors.stateful._state_types import change, value_or_none
+from pystreams.compiler.processors.stateful._state_types import ValueAndTimestamp, change
 from pystreams.compiler.processors.stateful.forwarding import (
     TimestampedStore,
     TimestampedTupleForwarder,
@@ -92,23 +92,31 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._context = context
         self._store = TimestampedStore(context, self._store_name)
         self._forwarder = TimestampedTupleForwarder(self._store.store, context, self._send_old_values)
+        # the hot path talks to the typed store directly; with caching on the store's cache forwards on flush,
+        # so no Change/Record is built per record
+        self._get = self._store.store.get
+        self._put = self._store.store.put
+        self._forward_now = not self._forwarder.caching_enabled
 
     def process(self, record: Record[Any, Any]) -> None:
-        if record.key is None or record.value is None:
+        key = record.key
+        value = record.value
+        if key is None or value is None:
             log_skipped(self._context, "null key or value")
             self.dropped_records += 1
             record_dropped(self._context)
             return
-        old = self._store.get(record.key)
-        old_agg = value_or_none(old)
-        if old_agg is None:
-            timestamp = record.timestamp
-            if self._initializer is not None:
-                # aggregate(): the initial aggregate is also what Kafka forwards as the old value
-                old_agg = self._initializer()
+        old = self._get(key)
+        timestamp = record.timestamp
+        if old is None:
+            old_agg = self._initializer() if self._initializer is not None else None
+            # aggregate(): the initial aggregate is also what Kafka forwards as the old value
         else:
-            timestamp = max(record.timestamp, old.timestamp)
-        new_agg = self._aggregator(record.key, record.value, old_agg)
-        self._store.put(record.key, new_agg, timestamp)
-        self._forwarder.maybe_forward(
-            record.with_value(change(new_agg, old_agg if self._send_old_values else None)).with_timestamp(timestamp))
+            old_agg = old.value
+            if old.timestamp > timestamp:
+                timestamp = old.timestamp
+        new_agg = self._aggregator(key, value, old_agg)
+        self._put(key, None if new_agg is None else ValueAndTimestamp(new_agg, timestamp))
+        if self._forward_now:
+            self._forwarder.maybe_forward(record.with_value(
+                change(new_agg, old_agg if self._send_old_values else None)).with_timestamp(timestamp))

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from pystreams.compiler.processors.stateful._state_types import change, value_or_none
+from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
-from pystreams.dsl.windows import EmitStrategy, TimeWindows
+from pystreams.dsl.windows import LONG_MAX, EmitStrategy, TimeWindows
 from pystreams.processor import Processor, ProcessorContext, Record
-from pystreams.serdes.windowed import Windowed
+from pystreams.serdes.windowed import TimeWindow, Windowed
 from pystreams.state import ValueAndTimestamp
 
 LOG = logging.getLogger("pystreams.processors.windowed")
@@ -50,6 +50,10 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         super().init(context)
         self.forwarder = TimestampedTupleForwarder(None if self.emit_final else self.store, context,
                                                    self.s.send_old_values)
+        # per update, a Change is built only when this processor forwards it (no cache, not emit-final)
+        self._forward_now = not self.emit_final and not self.forwarder.caching_enabled
+        windows = self.s.windows
+        self._tumbling = windows.advance_ms == windows.size_ms
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -57,34 +61,56 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         record_dropped(self.context)
 
     def process(self, record: Record[Any, Any]) -> None:
-        if record.key is None:
+        key = record.key
+        if key is None:
             self._drop("null key")
             return
         windows = self.s.windows
-        self.observed_stream_time = max(self.observed_stream_time, record.timestamp)
+        timestamp = record.timestamp
+        if timestamp > self.observed_stream_time:
+            self.observed_stream_time = timestamp
         close_time = self.observed_stream_time - windows.grace_ms
-        for start, window in windows.windows_for(record.timestamp).items():
-            if window.end > close_time:
-                old = self.store.fetch(record.key, start)
-                old_agg = value_or_none(old)
-                if old_agg is None:
-                    old_agg = self.s.initializer()
-                    new_ts = record.timestamp
+        if self._tumbling:  # at most one window (none before 0, as windows_for): no dict of windows
+            if timestamp >= 0:
+                size = windows.size_ms
+                start = timestamp - timestamp % size
+                end = min(start + size, LONG_MAX)
+                if end > close_time:
+                    self._update(record, key, start, end)
                 else:
-                    new_ts = max(record.timestamp, old.timestamp)
-                new_agg = self.s.aggregator(record.key, record.value, old_agg)
-                self.store.put(record.key, ValueAndTimestamp.make(new_agg, new_ts), start)
-                if not self.emit_final:
-                    self.forwarder.maybe_forward(Record(
-                        Windowed(record.key, window), change(new_agg, old_agg if self.s.send_old_values else None),
-                        new_ts, record.headers))
-            else:
-                LOG.debug("Skipping record for expired window. timestamp=[%s] window=[%s,%s) expiration=[%s] "
-                          "streamTime=[%s]", record.timestamp, start, window.end, close_time,
-                          self.observed_stream_time)
-                self.dropped_records += 1
-                record_dropped(self.context)
-        self._maybe_forward_final(record, close_time)
+                    self._skip(timestamp, start, end, close_time)
+        else:
+            for start, window in windows.windows_for(timestamp).items():
+                if window.end > close_time:
+                    self._update(record, key, start, window.end)
+                else:
+                    self._skip(timestamp, start, window.end, close_time)
+        if self.emit_final:
+            self._maybe_forward_final(record, close_time)
+
+    def _update(self, record: Record[Any, Any], key: Any, start: int, end: int) -> None:
+        """Aggregate the record into the window [start, end)."""
+        store = self.store
+        old = store.fetch(key, start)
+        new_ts = record.timestamp
+        if old is None:
+            old_agg = self.s.initializer()
+        else:
+            old_agg = old.value
+            if old.timestamp > new_ts:
+                new_ts = old.timestamp
+        new_agg = self.s.aggregator(key, record.value, old_agg)
+        store.put(key, None if new_agg is None else ValueAndTimestamp(new_agg, new_ts), start)
+        if self._forward_now:
+            self.forwarder.maybe_forward(Record(
+                Windowed(key, TimeWindow(start, end)), change(new_agg, old_agg if self.s.send_old_values else None),
+                new_ts, record.headers))
+
+    def _skip(self, timestamp: int, start: int, end: int, close_time: int) -> None:
+        LOG.debug("Skipping record for expired window. timestamp=[%s] window=[%s,%s) expiration=[%s] "
+                  "streamTime=[%s]", timestamp, start, end, close_time, self.observed_stream_time)
+        self.dropped_records += 1
+        record_dropped(self.context)
 
     # ---- EmitStrategy.ON_WINDOW_CLOSE
     def _maybe_forward_final(self, record: Record[Any, Any], close_time: int) -> None:
