@@ -28,7 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "auto.offset.reset": "earliest",
     "max.poll.records": 1000,
     "repartition.purge.interval.ms": 30_000,
+    # which assignor runs the group: "streams" (pystreams' own membership with Kafka Streams' assignor, see
+    # docs/adr/0004-streams-assignor.md) or "librdkafka" (the consumer subscribes with range/cooperative-sticky)
+    "pystreams.assignor": "librdkafka",
 }
+
+ASSIGNORS = ("streams", "librdkafka")
 
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX = "consumer.", "producer.", "admin."
@@ -61,6 +66,10 @@ class StreamsConfig:
         self.replication_factor = self._int("replication.factor")
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
+        self.assignor = str(self.get("pystreams.assignor")).lower()
+        if self.assignor not in ASSIGNORS:
+            raise ConfigError(f"pystreams.assignor must be one of {', '.join(ASSIGNORS)}; got "
+                              f"{self.get('pystreams.assignor')!r}")
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
@@ -119,6 +128,30 @@ class StreamsConfig:
             cfg["group.instance.id"] = self.get("group.instance.id")
         cfg.update(self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX))
         return cfg
+
+    def group_member_config(self) -> dict[str, Any]:
+        """The member timeouts of our own group membership (pystreams.assignor=streams), read like the main
+        consumer's: plain keys, then `consumer.`, then `main.consumer.` prefixed ones; Kafka's consumer defaults."""
+        cfg = {"session.timeout.ms": 45_000, "heartbeat.interval.ms": 3_000, "max.poll.interval.ms": 300_000,
+               "group.instance.id": None, "retry.backoff.ms": 100}
+        for key in list(cfg):
+            if self.originals.get(key) is not None:
+                cfg[key] = self.originals[key]
+        cfg.update({k: v for k, v in self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX).items() if k in cfg})
+        out: dict[str, Any] = {"group_instance_id": str(cfg["group.instance.id"]) if cfg["group.instance.id"]
+                               else None}
+        for key, name in (("session.timeout.ms", "session_timeout_ms"), ("heartbeat.interval.ms",
+                                                                          "heartbeat_interval_ms"),
+                          ("max.poll.interval.ms", "rebalance_timeout_ms"), ("retry.backoff.ms", "retry_backoff_ms")):
+            try:
+                out[name] = int(cfg[key])
+            except (TypeError, ValueError):
+                raise ConfigError(f"{key} must be an integer, got {cfg[key]!r}") from None
+            if out[name] < 0:
+                raise ConfigError(f"{key} must be >= 0, got {out[name]}")
+        if out["heartbeat_interval_ms"] >= out["session_timeout_ms"]:
+            raise ConfigError("heartbeat.interval.ms must be lower than session.timeout.ms (Kafka: usually a third)")
+        return out
 
     def restore_consumer_config(self, client_id: str) -> dict[str, Any]:
         """Assign-only consumer for changelog restore (never commits, never joins the group)."""

@@ -156,6 +156,11 @@ class GroupClient:
                          for t in answer["topics"] if t["error_code"] == 0 for p in t["partitions"]}
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0}
 
+    def topic_names(self) -> list[str]:
+        """Every topic in the cluster (Metadata for all topics), to resolve pattern subscriptions."""
+        _, answer = self._any(ApiKey.METADATA, {"topics": None, "allow_auto_topic_creation": False})
+        return sorted(t["name"] for t in answer["topics"] if t["error_code"] == 0 and t["name"])
+
     def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         """Latest offset of each partition (ListOffsets at each leader); partitions that fail are left out."""
         wanted = sorted(set(partitions))

@@ -1,0 +1,112 @@
+"""StreamsMember: a stream thread's group member with Kafka Streams' protocol on top (protocol name "stream"):
+what the member tells the leader (SubscriptionInfo: process id, application.server, offset sums of local task
+state, running standbys, shutdown request) and what the leader does (partition counts, changelog end offsets,
+StreamsPartitionAssignor.assign, one AssignmentInfo per member). The thread sees Rebalance + AssignmentInfo."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Mapping, Sequence
+
+from pystreams.runtime.assignment import (AssignmentInfo, MemberSubscription, SubscriptionInfo, assignor_for,
+                                          task_offset_sums)
+from pystreams.runtime.assignment.codec import AssignmentError
+from pystreams.runtime.group.client import GroupClient, TopicPartition
+from pystreams.runtime.group.membership import GroupMember, MemberConfig, MemberMetadata, Rebalance
+
+log = logging.getLogger("pystreams.runtime.group")
+
+
+class StreamsMember:
+    """Owns the GroupMember of one StreamThread; `thread` gives plan, config, streams, tasks and standbys."""
+
+    def __init__(self, thread: Any, clients: tuple[Any, Any] | None = None) -> None:
+        self.thread = thread
+        cfg = thread.config
+        self.assignor = assignor_for(thread.plan, cfg)
+        if clients is None:
+            base = f"{thread.name}-consumer"
+            clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base),
+                       GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat"))
+        self.client, heartbeat_client = clients
+        member_cfg = MemberConfig(cfg.application_id, **cfg.group_member_config())
+        self.member = GroupMember(member_cfg, self.client, heartbeat_client, self.topics, self.user_data,
+                                  self.leader_assign)
+        self._shutdown_sent = 0
+
+    # ------------------------------------------------------------------ member side
+    def topics(self) -> list[str]:
+        """The subscription: source topics, with `^regex` patterns resolved against the cluster's topics."""
+        wanted = self.thread.plan.subscription()
+        plain = [t for t in wanted if not t.startswith("^")]
+        patterns = [re.compile(t[1:]) for t in wanted if t.startswith("^")]
+        if patterns:
+            plain += [t for t in self.client.topic_names() if t not in plain and any(p.fullmatch(t) for p in patterns)]
+        return sorted(plain)
+
+    def user_data(self) -> bytes:
+        """SubscriptionInfo of this member (read at every join, so it reflects the state on disk now)."""
+        thread, cfg = self.thread, self.thread.config
+        standby = getattr(thread, "_standby", None)
+        running_standbys = getattr(standby, "running_standbys", None)
+        self._shutdown_sent = int(getattr(thread.streams, "shutdown_requested", 0) or 0)
+        info = SubscriptionInfo(
+            process_id=thread.streams.process_id,
+            user_endpoint=cfg.application_server or None,
+            task_offset_sums=task_offset_sums(cfg.state_dir, cfg.application_id, list(thread.tasks)),
+            prev_standby=frozenset(running_standbys()) if callable(running_standbys) else frozenset(),
+            error_code=self._shutdown_sent)
+        return info.encode()
+
+    # ------------------------------------------------------------------ leader side
+    def leader_assign(self, members: Sequence[MemberMetadata]) -> dict[str, tuple[list[TopicPartition], bytes]]:
+        """Kafka Streams' leader step: decode subscriptions, read partition counts and changelog end offsets,
+        run the assignor, encode every member's AssignmentInfo."""
+        subscriptions: dict[str, MemberSubscription] = {}
+        for m in members:
+            try:
+                info = SubscriptionInfo.decode(m.user_data or b"")
+            except AssignmentError as e:
+                raise AssignmentError(f"group member {m.member_id} is not a pystreams member of this application "
+                                      f"({e}); every member of group {self.thread.config.application_id} must run "
+                                      "pystreams with pystreams.assignor=streams") from None
+            subscriptions[m.member_id] = MemberSubscription(list(m.topics), info, list(m.owned_partitions))
+        topics = set(self.topics()) | {t for m in members for t in m.topics}
+        counts = self.client.partition_counts(topics)
+        changelogs = self.assignor.changelog_partitions(counts)
+        ends = self.client.end_offsets([tp for tps in changelogs.values() for tp in tps])
+        result = self.assignor.assign(counts, subscriptions, ends)
+        log.info("group %s leader: assigned %d members: %s", self.thread.config.application_id, len(result),
+                 {m: len(a.info.active_tasks) for m, a in result.items()})
+        return {m: (list(a.partitions), a.info.encode()) for m, a in result.items()}
+
+    # ------------------------------------------------------------------ thread API
+    def poll(self) -> tuple[Rebalance, AssignmentInfo | None] | None:
+        """(what changed, the AssignmentInfo received) after a join/sync or a loss; None when nothing changed."""
+        requested = int(getattr(self.thread.streams, "shutdown_requested", 0) or 0)
+        if requested and requested != self._shutdown_sent:
+            self.member.request_rejoin("this client requests the application's shutdown")
+        rebalance = self.member.poll()
+        if rebalance is None:
+            return None
+        info = None
+        if rebalance.generation_id >= 0:
+            info = AssignmentInfo.decode(rebalance.user_data) if rebalance.user_data else AssignmentInfo()
+            if info.followup_rebalance_ms >= 0:
+                self.member.request_rejoin("probing rebalance", delay_ms=max(1, info.followup_rebalance_ms))
+        return rebalance, info
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        self.member.commit(offsets)
+
+    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        return self.member.committed(partitions)
+
+    def group_metadata(self) -> bytes:
+        return self.member.group_metadata()
+
+    def request_rejoin(self, reason: str) -> None:
+        self.member.request_rejoin(reason)
+
+    def close(self, leave: bool = True) -> None:
+        self.member.close(leave)
