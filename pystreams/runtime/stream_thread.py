@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from pystreams.processor.internals import StreamsException
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
+from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.processing import hand_over, process_tasks
 from pystreams.runtime.topics import TopologyPlan
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
     from pystreams.runtime.kafka_streams import KafkaStreams
 
 log = logging.getLogger("pystreams.runtime")
+
+#: What a lost task or a broken transaction surfaces as: a client error, or a ProductionError (or another
+#: StreamsException whose cause chain holds one) raised through the processors.
+_CLIENT_ERRORS = (KafkaException, StreamsException)
 
 
 class ThreadMetrics:
@@ -158,7 +164,6 @@ class StreamThread(threading.Thread):
                 log.info("%s restored %d records for %s in %.1f s", self.name, restored,
                          [str(t.id) for t in created], time.monotonic() - started)
             if self.eos:
-                from pystreams.runtime.checkpoint import delete_checkpoint
                 for at in created:  # from now on the local state runs ahead of what is committed
                     delete_checkpoint(at.task_dir)
         log.info("%s assigned %d partitions, tasks %s", self.name, len(partitions),
@@ -186,24 +191,24 @@ class StreamThread(threading.Thread):
                 return
         try:
             self._commit(final=True)
-        except (KafkaException, ProductionError) as e:
+        except _CLIENT_ERRORS as e:
             if not self._is_task_migration(e):
                 raise
-            log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name,
-                        self._error_of(e))
-            self._abort_transaction()
-            self._in_transaction = False
-            self._close_tasks(clean=False)
+            err = self._error_of(e)
+            log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name, err)
+            self._drop_uncommitted(err)
             return
         self._close_tasks(clean=True, only=revoked)
+        if self.eos:  # the final commit checkpointed every task; those kept run ahead of what is committed again
+            for at in self.tasks.values():
+                delete_checkpoint(at.task_dir)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions lost (session timeout): another member may own them already; close without committing."""
         log.warning("%s: partitions lost (this member was dropped from the group): closing %d tasks without "
                     "committing", self.name, len(self.tasks))
         self.rebalancing = True
-        self._abort_transaction()
-        self._close_tasks(clean=False)
+        self._drop_uncommitted(None)
 
     # ------------------------------------------------------------------ main loop
     def _loop(self) -> None:
@@ -211,21 +216,42 @@ class StreamThread(threading.Thread):
         while self.running:
             try:
                 self._iteration(last_commit)
-            except (KafkaException, ProductionError) as e:
+            except _CLIENT_ERRORS as e:
                 if not self._is_task_migration(e):
                     raise
+                self._raise_refused_record()
                 self._handle_task_migration(e)
+
+    def _raise_refused_record(self) -> None:
+        """A transaction also turns abortable when the broker refuses one of its records (too large, invalid):
+        that failure is the cause, and like Kafka's default production handler it stops the thread instead of
+        being retried forever. Delivery reports are served first so it is known."""
+        collector = self._collector
+        if collector is None:
+            return
+        try:
+            collector.poll()
+        except Exception:  # noqa: BLE001 - a broken producer is handled by the migration path
+            return
+        err = collector.error
+        if err is not None and err.name() not in self._MIGRATION_CODES and not err.fatal():
+            collector.check()
 
     def _iteration(self, last_commit: list[float]) -> None:
         """One poll: consume a batch, process every task's buffered records, punctuate, maybe commit."""
-        consumer, collector, cfg = self._consumer, self._collector, self.config
-        assert consumer is not None and collector is not None
-        if self.eos and not self._in_transaction and self.tasks:
-            self._begin()  # local in librdkafka until something is produced; empty ones commit for free
+        consumer, cfg = self._consumer, self.config
+        assert consumer is not None
         messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
             hand_over(messages, self.by_partition)
+        if self.eos and not self._in_transaction and self.tasks:
+            # after consume(): its rebalance callbacks may have committed (ending the transaction) or created the
+            # first tasks, and a transactional producer refuses records outside a transaction (_STATE).
+            # Local in librdkafka until something is produced; empty ones commit for free.
+            self._begin()
+        collector = self._collector  # after consume(): a callback may have replaced a fenced producer
+        assert collector is not None
         process_tasks(self.tasks.values(), self.metrics, last_commit)
         if self._standby is not None:
             self._standby.poll()
@@ -239,17 +265,30 @@ class StreamThread(threading.Thread):
     # ------------------------------------------------------------------ task migration (fencing)
     _MIGRATION_CODES = {"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
                         "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING",
-                        "_STATE", "INVALID_TXN_STATE"}
+                        "_STATE", "INVALID_TXN_STATE", "_FATAL", "TRANSACTION_ABORTABLE"}
+    #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
+    _FATAL_CODES = {"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"}
 
     def _error_of(self, e: BaseException) -> KafkaError | None:
-        if isinstance(e, KafkaException) and e.args and isinstance(e.args[0], KafkaError):
-            return e.args[0]
-        if isinstance(e, ProductionError) and self._collector is not None:
-            return self._collector.error
+        """The KafkaError behind e: its own, a ProductionError's, or one found along the __cause__ chain (a
+        StreamsException wrapping a client error raised inside a processor or punctuator)."""
+        seen: set[int] = set()
+        cur: BaseException | None = e
+        while cur is not None and id(cur) not in seen:
+            seen.add(id(cur))
+            if isinstance(cur, KafkaException) and cur.args and isinstance(cur.args[0], KafkaError):
+                return cur.args[0]
+            if isinstance(cur, ProductionError):
+                if cur.kafka_error is not None:
+                    return cur.kafka_error
+                if self._collector is not None and self._collector.error is not None:
+                    return self._collector.error
+            cur = cur.__cause__  # `raise ... from e` only: an error raised while handling another is its own
         return None
 
     def _is_task_migration(self, e: BaseException) -> bool:
-        """Kafka's TaskMigratedException: this member lost its tasks (new generation, fenced producer)."""
+        """Kafka's TaskMigratedException (this member lost its tasks: new generation, fenced producer) or, under
+        EOS, TaskCorruptedException (the transaction must be aborted): both end in _handle_task_migration."""
         err = self._error_of(e)
         if err is None:
             return False
@@ -258,34 +297,48 @@ class StreamThread(threading.Thread):
         return self.eos and (err.txn_requires_abort() or err.fatal())
 
     def _handle_task_migration(self, e: BaseException) -> None:
-        """Like Kafka: drop the uncommitted work (abort, close tasks dirty: under EOS their state is wiped on
-        reassignment), get a fresh producer if it was fenced, and rejoin the group."""
+        """Like Kafka: drop the uncommitted work (abort, close tasks dirty: under EOS their state is wiped and
+        restored from the changelog on reassignment), get a fresh producer if this one is unusable, and rejoin
+        the group, which resumes every partition from its committed offset."""
         err = self._error_of(e)
         log.warning("%s: tasks migrated (%s): aborting uncommitted work and rejoining the group", self.name, err)
         self.streams._thread_rebalancing()
-        fatal = err is not None and err.fatal()
-        if not fatal:
-            self._abort_transaction()
-        self._in_transaction = False
-        self._close_tasks(clean=False)
-        if fatal or (self._collector is not None and self._collector.error is not None):
-            old = self._collector
-            cfg = self.config
-            transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
-            self._collector = KafkaRecordCollector(cfg.producer_config(f"{self.name}-producer", transactional_id))
-            if self.eos:
-                self._collector.producer.init_transactions(60)
-            if old is not None:
-                try:
-                    old.producer.purge()
-                    old.close(1)
-                except Exception:  # noqa: BLE001 - the fenced producer is gone either way
-                    pass
+        self._drop_uncommitted(err)
         consumer = self._consumer
         assert consumer is not None
         consumer.unsubscribe()
         consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
                            on_lost=self._on_lost)
+
+    def _drop_uncommitted(self, err: KafkaError | None) -> None:
+        """Abort the open transaction and close every task dirty; a producer that is fenced, fatally failed, or
+        cannot abort is replaced (Kafka's StreamsProducer.resetProducer), so the next transaction can begin."""
+        unusable = err is not None and (err.fatal() or err.name() in self._FATAL_CODES)
+        if not unusable:
+            unusable = not self._abort_transaction()
+        self._in_transaction = False
+        self._close_tasks(clean=False)
+        collector = self._collector
+        if unusable or (collector is not None and collector.error is not None):
+            self._replace_producer()
+
+    def _replace_producer(self) -> None:
+        old = self._collector
+        cfg = self.config
+        transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
+        if old is not None:
+            try:
+                old.producer.purge()
+            except Exception:  # noqa: BLE001 - the broken producer is dropped either way
+                pass
+        self._collector = KafkaRecordCollector(cfg.producer_config(f"{self.name}-producer", transactional_id))
+        if self.eos:  # fences the old producer's epoch, aborting whatever it left open
+            self._collector.producer.init_transactions(60)
+        if old is not None:
+            try:
+                old.close(1)
+            except Exception:  # noqa: BLE001 - the broken producer is gone either way
+                pass
 
     # ------------------------------------------------------------------ commit
     def _begin(self) -> None:
@@ -312,7 +365,7 @@ class StreamThread(threading.Thread):
         if self.eos:
             if offsets:
                 collector.producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 60)
-            collector.producer.commit_transaction(60)
+            self._commit_transaction(collector)
             self._in_transaction = False
             collector.check()
         else:
@@ -348,13 +401,29 @@ class StreamThread(threading.Thread):
         except Exception as e:  # noqa: BLE001 - purging is housekeeping; never fail processing for it
             log.debug("purging repartition topics failed: %s", e)
 
-    def _abort_transaction(self) -> None:
+    def _commit_transaction(self, collector: KafkaRecordCollector, attempts: int = 3) -> None:
+        """commit_transaction, called again on a retriable error (a timeout: librdkafka resumes the commit)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                collector.producer.commit_transaction(60)
+                return
+            except KafkaException as e:
+                err = self._error_of(e)
+                if err is None or not err.retriable() or err.txn_requires_abort() or attempt == attempts:
+                    raise
+                log.warning("%s: commit_transaction failed (%s); retrying", self.name, err)
+
+    def _abort_transaction(self) -> bool:
+        """Abort the open transaction (if any); False when the producer could not abort (it must be replaced)."""
+        ok = True
         if self.eos and self._in_transaction and self._collector is not None:
             try:
                 self._collector.producer.abort_transaction(30)
             except KafkaException as e:
                 log.warning("%s: abort_transaction failed: %s", self.name, e)
+                ok = False
             self._in_transaction = False
+        return ok
 
     def _close_tasks(self, clean: bool, only: set[TaskId] | None = None) -> None:
         first: BaseException | None = None
