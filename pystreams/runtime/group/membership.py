@@ -143,6 +143,11 @@ class GroupMember:
                 self._forget_member = forget_member
                 self._rejoin = True
 
+    def drop_partitions(self, reason: str) -> None:
+        """The thread closed every task dirty (e.g. its producer was fenced): the next poll reports the owned
+        partitions lost and rejoins without claiming them (Kafka's handleLostAll)."""
+        self._flag_lost(reason, self.generation_id)
+
     @property
     def rejoin_needed(self) -> bool:
         with self._lock:

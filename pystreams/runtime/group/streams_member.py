@@ -25,7 +25,8 @@ class StreamsMember:
         cfg = thread.config
         self.assignor = assignor_for(thread.plan, cfg)
         if clients is None:
-            base = f"{thread.name}-consumer"
+            # application.server rides in the client.id as with librdkafka's consumer, for DescribeGroups readers
+            base = f"{thread.name}-consumer" + (f"@{cfg.application_server}" if cfg.application_server else "")
             clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base),
                        GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat"))
         self.client, heartbeat_client = clients
