@@ -314,8 +314,13 @@ class StreamThread(threading.Thread):
         """Abort the open transaction and close every task dirty; a producer that is fenced, fatally failed, or
         cannot abort is replaced (Kafka's StreamsProducer.resetProducer), so the next transaction can begin."""
         unusable = err is not None and (err.fatal() or err.name() in self._FATAL_CODES)
+        aborting = self.eos and self._in_transaction
         if not unusable:
             unusable = not self._abort_transaction()
+            if aborting and not unusable and self._collector is not None:
+                # the abort purged the transaction's unsent records: their failed delivery reports belong to it
+                self._collector.poll()
+                self._collector.error = None
         self._in_transaction = False
         self._close_tasks(clean=False)
         collector = self._collector

@@ -1,0 +1,154 @@
+"""exactly_once_v2 recovery inside one running instance (Kafka's TaskCorruptedException / TaskMigratedException):
+the stream thread aborts the transaction, closes its tasks dirty (state wiped and restored from the changelog),
+rewinds to the committed offsets and carries on; the read_committed output has every count exactly once.
+
+Each test provokes one cause deterministically, on both brokers:
+- records consumed in the same poll as the first assignment (the transaction must be open before processing),
+- a transaction the broker aborts on its timeout (the producer is fenced and must be replaced),
+- a produce() refused because the transaction is abortable (the producer aborts and is kept).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+
+from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
+from pystreams.runtime import KafkaStreams, State
+from pystreams.runtime import stream_thread
+from pystreams.runtime.collector import KafkaRecordCollector
+from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
+                                               supports_transactions, unique, word_counts)
+
+pytestmark = pytest.mark.integration
+
+
+def _topology(source: str, sink: str, peek: Any = None) -> Any:
+    """Word count; `peek(word, count)` runs on each count update after the store (and its changelog) took it."""
+    builder = StreamsBuilder()
+    counts = (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+              .flat_map_values(lambda line: line.lower().split())
+              .group_by(lambda _k, word: word, Grouped(key_serde=Serdes.String(), value_serde=Serdes.String()))
+              .count(Materialized(name="word-counts"))
+              .to_stream())
+    if peek is not None:
+        counts = counts.peek(peek)
+    counts.to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long()))
+    return builder.build()
+
+
+def _assert_exactly_once(bootstrap: str, sink: str, lines: list[str], timeout: float = 90) -> None:
+    expected = word_counts(lines)
+    records = read_all(bootstrap, sink, sum(expected.values()), timeout=timeout, isolation="read_committed")
+    time.sleep(1)  # a late duplicate shows up now
+    records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
+    per_word: dict[str, list[int]] = {}
+    for key, value in records:
+        per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
+    assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
+
+
+def _setup(kafka_broker: Any, name: str) -> tuple[str, str, str, str]:
+    bootstrap = kafka_broker.bootstrap_servers
+    if not supports_transactions(bootstrap):
+        pytest.xfail("this broker does not support transactions yet (issue 6)")
+    app_id, source, sink = unique(name), unique("text"), unique("counts")
+    create_topics(bootstrap, 3, source, sink)
+    return bootstrap, app_id, source, sink
+
+
+def _config(bootstrap: str, app_id: str, tmp_path: Any, **extra: Any) -> dict[str, Any]:
+    return {"application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+            "processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": 0, **extra}
+
+
+def test_records_of_the_first_poll_are_produced_in_a_transaction(kafka_broker, tmp_path):
+    """A backlog and a long poll: consume() assigns the tasks in its rebalance callback and returns records in
+    the same call. They used to be processed before any transaction began: produce() failed with _STATE
+    ('Erroneous state') and the thread died (the EOS kill test's restarted instances did)."""
+    bootstrap, app_id, source, sink = _setup(kafka_broker, "wc-eos-first-poll")
+    lines = random_lines(71, 2000)
+    produce_lines(bootstrap, source, lines)
+    streams = KafkaStreams(_topology(source, sink), _config(bootstrap, app_id, tmp_path, **{"poll.ms": 3000}))
+    try:
+        streams.start()
+        _assert_exactly_once(bootstrap, sink, lines)
+        assert streams.state is State.RUNNING and not streams.errors, streams.errors
+    finally:
+        assert streams.close(60)
+
+
+def test_a_transaction_the_broker_aborted_on_its_timeout_is_recovered(kafka_broker, tmp_path, caplog):
+    """One count update stalls the thread past transaction.timeout.ms (1 s) and the broker's abort check
+    (every 10 s by default on both brokers): the broker aborts the open transaction and bumps the epoch, so the
+    next produce() fails (fenced). The thread replaces the producer, drops the dirty tasks, rewinds and
+    reprocesses; nothing of the aborted transaction and nothing twice reaches a read_committed reader."""
+    bootstrap, app_id, source, sink = _setup(kafka_broker, "wc-eos-txn-timeout")
+    lines = random_lines(72, 400)
+    lines[200] = "stall " + lines[200]
+    stalled: list[int] = []
+
+    def stall_once(word: str, count: int) -> None:
+        if word == "stall" and not stalled:
+            stalled.append(count)
+            time.sleep(12)
+
+    streams = KafkaStreams(_topology(source, sink, stall_once),
+                           _config(bootstrap, app_id, tmp_path, **{"producer.transaction.timeout.ms": 1000}))
+    caplog.set_level(logging.WARNING, logger="pystreams.runtime")
+    try:
+        streams.start()
+        assert streams.wait_for_state(State.RUNNING, timeout=60)
+        produce_lines(bootstrap, source, lines[:200])
+        time.sleep(1)
+        produce_lines(bootstrap, source, lines[200:], 200)
+        _assert_exactly_once(bootstrap, sink, lines, timeout=120)
+        assert stalled == [1]
+        assert streams.state is State.RUNNING and not streams.errors, streams.errors
+        assert "tasks migrated" in caplog.text
+    finally:
+        assert streams.close(60)
+
+
+class _AbortableOnce(KafkaRecordCollector):
+    """Fault injection at the producer boundary: the 300th send fails as librdkafka's produce() does while the
+    transaction is in an abortable error state (_STATE, txn_requires_abort); the real producer is still in a
+    healthy transaction, so the thread's abort succeeds and the producer must be kept."""
+
+    created = 0
+    failed = 0
+
+    def __init__(self, producer_config: dict[str, Any]) -> None:
+        super().__init__(producer_config)
+        type(self).created += 1
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        if self.sent == 299 and type(self).failed == 0:
+            type(self).failed += 1
+            raise KafkaException(KafkaError(KafkaError._STATE, "Unable to produce message: Local: Erroneous state",
+                                            txn_requires_abort=True))
+        super().send(*args, **kwargs)
+
+
+def test_an_abortable_transaction_is_aborted_and_the_tasks_reprocess(kafka_broker, tmp_path, caplog, monkeypatch):
+    bootstrap, app_id, source, sink = _setup(kafka_broker, "wc-eos-abortable")
+    monkeypatch.setattr(stream_thread, "KafkaRecordCollector", _AbortableOnce)
+    monkeypatch.setattr(_AbortableOnce, "created", 0)
+    monkeypatch.setattr(_AbortableOnce, "failed", 0)
+    lines = random_lines(73, 600)
+    streams = KafkaStreams(_topology(source, sink), _config(bootstrap, app_id, tmp_path))
+    caplog.set_level(logging.WARNING, logger="pystreams.runtime")
+    try:
+        streams.start()
+        assert streams.wait_for_state(State.RUNNING, timeout=60)
+        produce_lines(bootstrap, source, lines)
+        _assert_exactly_once(bootstrap, sink, lines)
+        assert _AbortableOnce.failed == 1
+        assert streams.state is State.RUNNING and not streams.errors, streams.errors
+        assert "tasks migrated" in caplog.text and "abort_transaction failed" not in caplog.text
+        assert _AbortableOnce.created == 1  # aborted, not replaced
+    finally:
+        assert streams.close(60)
