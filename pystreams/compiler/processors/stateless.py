@@ -3,19 +3,47 @@
 Each class is a ProcessorSupplier: calling it returns a fresh Processor for one task. User functions
 use Kafka's arities: predicate(key, value), mapper(key, value) -> (key, value), value mappers with
 or without the key, action(key, value).
+
+Besides process(), most of them offer direct_process(): the task engine's fast path, one Python
+frame per record and node. These processors never change a record's timestamp or headers, so
+forwarding needs no record-context change and they may call their children directly; the returned
+function keeps process()'s error handling (processing.exception.handler through on_error).
 """
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from pystreams.errors import PystreamsError
 from pystreams.processor import Processor, ProcessorContext, Record
 
+Emit = Callable[[Any], None]
+OnError = Callable[[Exception, Any], None]
+_new = tuple.__new__
+
 
 class DslFunctionError(PystreamsError):
     """A user function given to a DSL operator returned something the operator cannot use."""
+
+
+def _nothing(_record: Any) -> None:
+    return None
+
+
+def fan_out(children: Sequence[Emit]) -> Emit:
+    """One callable for a node's children: the child itself when there is one (no extra frame)."""
+    if not children:
+        return _nothing
+    if len(children) == 1:
+        return children[0]
+    kids = tuple(children)
+
+    def emit(record: Any) -> None:
+        for child in kids:
+            child(record)
+
+    return emit
 
 
 class _Forwarding(Processor[Any, Any, Any, Any]):
@@ -49,6 +77,29 @@ class KStreamFilter(_Supplier):
                 if filter_not ^ bool(predicate(record.key, record.value)):
                     self.context.forward(record)
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+                if filter_not:
+                    def run(record: Any) -> None:
+                        try:
+                            if not predicate(record[0], record[1]):
+                                emit(record)
+                        except PystreamsError:
+                            raise
+                        except Exception as e:
+                            on_error(e, record)
+                else:
+                    def run(record: Any) -> None:
+                        try:
+                            if predicate(record[0], record[1]):
+                                emit(record)
+                        except PystreamsError:
+                            raise
+                        except Exception as e:
+                            on_error(e, record)
+                return run
+
         return _Filter()
 
 
@@ -80,6 +131,24 @@ class KStreamMap(_Supplier):
                                            f"(a KeyValue or a 2-tuple), got {pair!r}.")
                 self.context.forward(record.with_key(pair[0]).with_value(pair[1]))
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        pair = mapper(record[0], record[1])
+                        if not isinstance(pair, tuple) or len(pair) != 2:
+                            raise DslFunctionError(f"KStream.{operator}: the mapper must return (key, value) "
+                                                   f"(a KeyValue or a 2-tuple), got {pair!r}.")
+                        emit(_new(Record, (pair[0], pair[1], record[2], record[3])))
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
+
         return _Map()
 
 
@@ -95,6 +164,20 @@ class KStreamSelectKey(_Supplier):
         class _SelectKey(_Forwarding):
             def process(self, record: Record[Any, Any]) -> None:
                 self.context.forward(record.with_key(selector(record.key, record.value)))
+
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        emit(_new(Record, (selector(record[0], record[1]), record[1], record[2], record[3])))
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
 
         return _SelectKey()
 
@@ -113,6 +196,27 @@ class KStreamMapValues(_Supplier):
             def process(self, record: Record[Any, Any]) -> None:
                 value = mapper(record.key, record.value) if with_key else mapper(record.value)
                 self.context.forward(record.with_value(value))
+
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+                if with_key:
+                    def run(record: Any) -> None:
+                        try:
+                            emit(_new(Record, (record[0], mapper(record[0], record[1]), record[2], record[3])))
+                        except PystreamsError:
+                            raise
+                        except Exception as e:
+                            on_error(e, record)
+                else:
+                    def run(record: Any) -> None:
+                        try:
+                            emit(_new(Record, (record[0], mapper(record[1]), record[2], record[3])))
+                        except PystreamsError:
+                            raise
+                        except Exception as e:
+                            on_error(e, record)
+                return run
 
         return _MapValues()
 
@@ -141,6 +245,25 @@ class KStreamFlatMap(_Supplier):
                                                f"got {pair!r}.")
                     self.context.forward(record.with_key(pair[0]).with_value(pair[1]))
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        ts, headers = record[2], record[3]
+                        for pair in _iterable(mapper(record[0], record[1]), "flat_map"):
+                            if not isinstance(pair, tuple) or len(pair) != 2:
+                                raise DslFunctionError("KStream.flat_map: each element must be (key, value), "
+                                                       f"got {pair!r}.")
+                            emit(_new(Record, (pair[0], pair[1], ts, headers)))
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
+
         return _FlatMap()
 
 
@@ -160,6 +283,23 @@ class KStreamFlatMapValues(_Supplier):
                 for value in _iterable(result, "flat_map_values"):
                     self.context.forward(record.with_value(value))
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        key, ts, headers = record[0], record[2], record[3]
+                        result = mapper(key, record[1]) if with_key else mapper(record[1])
+                        for value in _iterable(result, "flat_map_values"):
+                            emit(_new(Record, (key, value, ts, headers)))
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
+
         return _FlatMapValues()
 
 
@@ -177,6 +317,21 @@ class KStreamPeek(_Supplier):
                 action(record.key, record.value)
                 self.context.forward(record)
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        action(record[0], record[1])
+                        emit(record)
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
+
         return _Peek()
 
 
@@ -193,6 +348,18 @@ class ForeachProcessorSupplier(_Supplier):
             def process(self, record: Record[Any, Any]) -> None:
                 action(record.key, record.value)
 
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                def run(record: Any) -> None:
+                    try:
+                        action(record[0], record[1])
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
+
         return _Foreach()
 
 
@@ -203,6 +370,20 @@ class PassThrough(_Supplier):
         class _PassThrough(_Forwarding):
             def process(self, record: Record[Any, Any]) -> None:
                 self.context.forward(record)
+
+            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
+                               on_error: OnError) -> Emit:
+                emit = fan_out(children)
+
+                def run(record: Any) -> None:
+                    try:
+                        emit(record)
+                    except PystreamsError:
+                        raise
+                    except Exception as e:
+                        on_error(e, record)
+
+                return run
 
         return _PassThrough()
 

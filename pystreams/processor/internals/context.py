@@ -36,6 +36,11 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
     def forward(self, record: Any, child_name: str | None = None) -> None:
         sctx = self._sctx
         prev = sctx.record_context
+        if child_name is None and record.timestamp == prev.timestamp and record.headers is prev.headers:
+            # the common case: same timestamp and headers, so the record context stays as it is
+            for child in self._children:
+                child(record)
+            return
         if record.timestamp != prev.timestamp or record.headers is not prev.headers:
             # downstream stores and sinks see the forwarded record's timestamp and headers (Kafka)
             sctx.record_context = RecordContext(record.timestamp, prev.offset, prev.topic, prev.partition,

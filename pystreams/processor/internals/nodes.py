@@ -42,6 +42,10 @@ class SourceRuntime:
     def process(self, record: Record[Any, Any]) -> None:
         self.context.forward(record)
 
+    def children(self) -> list[Callable[[Any], None]]:
+        """The child nodes' entry points, in the order they were added (record queues call them directly)."""
+        return self.context._children
+
 
 class ProcessorRuntime:
     """Runs one user Processor; records of the other flavour are converted on the way in."""
@@ -75,6 +79,21 @@ class ProcessorRuntime:
             raise
         except Exception as e:
             self._handle(e, record)
+
+    def direct(self) -> Callable[[Any], None] | None:
+        """The processor's direct path (DSL processors that keep timestamps and headers): a function taking a
+        record that runs the processor and calls the children itself, with this node's error handling; None
+        when the processor has none (user processors, stateful ones), so records go through process()."""
+        make = getattr(self.processor, "direct_process", None)
+        if make is None or isinstance(self.processor, FixedKeyProcessor):
+            return None
+        ctx = self.context
+        return make(list(ctx._children), dict(ctx._by_name), self._handle_direct)  # type: ignore[no-any-return]
+
+    def _handle_direct(self, e: Exception, record: Any) -> None:
+        if type(record) is not Record:  # process() would have seen a Record
+            record = Record(record.key, record.value, record.timestamp, record.headers)
+        self._handle(e, record)
 
     def _handle(self, e: Exception, record: Any) -> None:
         """processing.exception.handler decides: skip the record (CONTINUE) or stop (FAIL), as Kafka 3.9+."""

@@ -76,6 +76,9 @@ def _head_timestamp(queue: RecordQueue) -> int:
     return queue.head[0]  # type: ignore[index]
 
 
+_new_record = tuple.__new__
+
+
 def _default_time() -> int:
     return int(_time.time() * 1000)
 
@@ -212,11 +215,16 @@ class StreamTask:
                 runtimes[node.name] = sink.process
             else:
                 raise TopologyError(f"node {node.name} has unknown kind {kind!r}")
-        for node in nodes:
+        processors = {rt.name: rt for rt in self.processors}
+        for node in reversed(nodes):  # children first, so a parent gets its children's direct paths
             ctx = self.contexts[node.name]
             for child in node.children:
                 if child in runtimes:
                     ctx.add_child(child, runtimes[child])
+            rt = processors.get(node.name)
+            direct = rt.direct() if rt is not None else None
+            if direct is not None:
+                runtimes[node.name] = direct
         self._store_order: list[str] = []
         for node in nodes:
             for store in getattr(node, "stores", []) or []:
@@ -323,30 +331,36 @@ class StreamTask:
     def process_batch(self, max_records: int) -> int:
         """Process up to max_records buffered records (no punctuation in between); how many were processed.
 
-        The runtime's hot loop: one Python call per batch instead of per record."""
+        The runtime's hot loop: one Python call per batch instead of per record. While only one queue holds
+        records (one input partition, the common case) it is drained without heap work."""
         ready = self._ready
-        sctx = self.store_context
-        metrics = self.metrics
+        rc = RecordContext()
         done = 0
         while done < max_records:
             queue = ready.poll()
             if queue is None:
                 break
+            if not len(ready):
+                try:
+                    done += queue.drain(rc, max_records - done)
+                finally:
+                    if queue.head is not None:
+                        ready.push_only(queue)
+                continue
             head = queue.pop()
             assert head is not None
             if queue.head is not None:
-                if len(ready):
-                    ready.offer(queue)
-                else:
-                    ready.push_only(queue)
+                ready.offer(queue)
             ts, key, value, headers, offset = head
             queue.next_offset = offset + 1
             if ts > self.stream_time:
                 self.stream_time = ts
-            sctx.record_context = RecordContext(ts, offset, queue.topic, queue.partition, headers)
-            queue.source.process(Record(key, value, ts, headers))
+            rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers = ts, offset, queue.topic, queue.partition, \
+                headers
+            self.store_context.record_context = rc
+            queue.source.process(_new_record(Record, (key, value, ts, headers)))
             done += 1
-        metrics.processed += done
+        self.metrics.processed += done
         return done
 
     def process(self) -> bool:
