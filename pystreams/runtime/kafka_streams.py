@@ -2,6 +2,8 @@
 
 State machine, listener and uncaught-exception handling follow Kafka Streams: CREATED -> REBALANCING <-> RUNNING
 -> PENDING_SHUTDOWN -> NOT_RUNNING, and PENDING_ERROR -> ERROR when threads die and the handler shuts the client.
+SHUTDOWN_APPLICATION: the client puts SHUTDOWN_REQUESTED in its subscription and its threads rejoin; the leader's
+assignor then answers every member with SHUTDOWN_REQUESTED, and every instance goes PENDING_ERROR -> ERROR.
 """
 from __future__ import annotations
 
@@ -94,6 +96,12 @@ class KafkaStreams:
         self.admin: Any = None
         self._process_lock: Any = None
         self._assignments: Any = None
+        self.assignor: Any = None  # the StreamsPartitionAssignor the group leader runs (assignor_for(plan, config))
+        #: 0, or SHUTDOWN_REQUESTED once this client asks the whole application to stop (sent in the subscription)
+        self.shutdown_requested = 0
+        from pystreams.runtime.queries import StreamsMetadataState
+
+        self._metadata = StreamsMetadataState()
         if getattr(topology, "logical_graph", None) is not None:
             from pystreams.compiler.validate import check_serdes
 
@@ -161,6 +169,9 @@ class KafkaStreams:
         if strategy not in ("range", "cooperative-sticky"):
             raise ConfigError(f"consumer.partition.assignment.strategy must be range (default) or "
                               f"cooperative-sticky, got {strategy!r}")
+        from pystreams.runtime.assignment import assignor_for
+
+        self.assignor = assignor_for(self.plan, self.config)
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
@@ -273,13 +284,58 @@ class KafkaStreams:
             self.threads.remove(thread)
             self._start_thread(type(thread))
             return
-        if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION:
-            log.error("SHUTDOWN_APPLICATION: shutting down this client (other instances are not told: librdkafka "
-                      "has no Streams assignor to carry the request)")
-        self._set_state(State.PENDING_ERROR)
+        if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION and self._request_application_shutdown(
+                thread, error):
+            return
+        self._shutdown_to_error()
+
+    def _request_application_shutdown(self, failed: Any, error: BaseException) -> bool:
+        """Kafka's SHUTDOWN_APPLICATION: SHUTDOWN_REQUESTED goes into the subscription and a live thread rejoins
+        (a new one is started to carry it when none is left); the assignment that comes back stops every
+        instance (_on_assignment). False when the threads cannot rejoin (they use librdkafka's assignor)."""
+        from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
+
+        if not callable(getattr(failed, "request_rejoin", None)):
+            log.error("SHUTDOWN_APPLICATION: the stream threads do not run the Streams assignor; only this client "
+                      "shuts down")
+            return False
+        log.error("SHUTDOWN_APPLICATION after %r: asking every instance of %s to shut down", error,
+                  self.config.application_id)
+        self.shutdown_requested = SHUTDOWN_REQUESTED
+        live = [t for t in self.threads if t is not failed and t.is_alive() and t.running]
+        if not live:  # like Kafka: a thread is added only to send the request (it gets no task)
+            if failed in self.threads:
+                self.threads.remove(failed)
+            self._start_thread(type(failed))
+            return True
+        for t in live:
+            t.request_rejoin()
+        return True
+
+    def _shutdown_to_error(self) -> None:
+        if not self._set_state(State.PENDING_ERROR):
+            return
         for t in self.threads:
             t.shutdown()
         threading.Thread(target=self._finish_error, daemon=True).start()
+
+    def _on_assignment(self, thread: Any, info: Any) -> None:
+        """After every assignment a stream thread receives: keep the hosts' partitions for interactive queries;
+        SHUTDOWN_REQUESTED (some instance asked for SHUTDOWN_APPLICATION) shuts this client down into ERROR."""
+        from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
+
+        if info.error_code == SHUTDOWN_REQUESTED:
+            if self._state not in (State.PENDING_ERROR, State.ERROR, State.PENDING_SHUTDOWN, State.NOT_RUNNING):
+                log.error("stream-client [%s] the application %s was asked to shut down (SHUTDOWN_REQUESTED from "
+                          "an instance's uncaught-exception handler): shutting down", self.client_id,
+                          self.config.application_id)
+                self._shutdown_to_error()
+            return
+        if info.error_code:
+            log.error("stream-client [%s] assignment error code %d from the group leader", self.client_id,
+                      info.error_code)
+            return
+        self._metadata.on_assignment(info)
 
     def _finish_error(self) -> None:
         for t in self.threads:
@@ -328,6 +384,15 @@ class KafkaStreams:
         if local and meta.active_host == HostInfo.parse(local):
             return [(start, value) for start, value in self.store(store, WINDOW_STORE).fetch(key, time_from, time_to)]
         return query_remote_window(meta.active_host, store, key, time_from, time_to)
+
+    def metadata_for_all_streams_clients(self) -> list[Any]:
+        """StreamsMetadata of every instance (with an application.server) from the latest assignment."""
+        return self._metadata.all_clients(self)
+
+    def streams_metadata_for_store(self, store: str) -> list[Any]:
+        """The instances holding store `store` (active or standby), like Kafka's streamsMetadataForStore."""
+        return [m for m in self._metadata.all_clients(self)
+                if store in m.state_store_names or store in m.standby_state_store_names]
 
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:

@@ -1,14 +1,18 @@
 """Interactive queries: local read-only views over the stores of this client's tasks, which instance holds a key
-(Kafka's KeyQueryMetadata), and a helper that asks whichever instance holds it over HTTP.
+(Kafka's KeyQueryMetadata) and which instances run what (StreamsMetadata), and a helper that asks whichever
+instance holds a key over HTTP.
 
 Where a key lives: the partition is Kafka's default partitioner (murmur2 of the serialized key) over the store's
-sub-topology's partition count; the owner of that task is found in the consumer group's assignment (DescribeGroups).
-librdkafka cannot carry Kafka Streams' subscription user data, so each consumer's client.id ends with
-`@<application.server>` and that is how instances find each other.
+sub-topology's partition count; the hosts come from the latest assignment this client received (AssignmentInfo's
+partitions_by_host / standby_partitions_by_host, the application.server of every instance), like Kafka's
+StreamsMetadataState. Until a Streams assignment has arrived (or when the stream threads still use librdkafka's
+assignor), the owners are read from the consumer group (DescribeGroups, application.server after `@` in each
+consumer's client.id).
 """
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -202,8 +206,73 @@ class GroupAssignmentCache:
         return frozenset(self._hosts[i] for i, tasks in placed.items() if wanted in tasks and i in self._hosts)
 
 
+@dataclass(frozen=True)
+class StreamsMetadata:
+    """Kafka's StreamsMetadata: one instance (application.server), its stores and partitions, active and standby."""
+
+    host_info: HostInfo
+    state_store_names: frozenset[str]
+    topic_partitions: frozenset[tuple[str, int]]
+    standby_state_store_names: frozenset[str] = frozenset()
+    standby_topic_partitions: frozenset[tuple[str, int]] = frozenset()
+
+
+class StreamsMetadataState:
+    """Kafka's StreamsMetadataState: which instance holds which partitions, from the latest AssignmentInfo."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[tuple[str, int], HostInfo] = {}
+        self._standby: dict[tuple[str, int], set[HostInfo]] = {}
+        self._hosts: list[HostInfo] = []
+        self.known = False  # True once a Streams assignment arrived
+
+    def on_assignment(self, info: Any) -> None:
+        """Every member gets the group-wide maps; the newest wins."""
+        active: dict[tuple[str, int], HostInfo] = {}
+        standby: dict[tuple[str, int], set[HostInfo]] = {}
+        hosts = sorted(set(info.partitions_by_host) | set(info.standby_partitions_by_host))
+        for endpoint, tps in info.partitions_by_host.items():
+            for tp in tps:
+                active[tuple(tp)] = HostInfo.parse(endpoint)  # type: ignore[index]
+        for endpoint, tps in info.standby_partitions_by_host.items():
+            for tp in tps:
+                standby.setdefault(tuple(tp), set()).add(HostInfo.parse(endpoint))  # type: ignore[arg-type]
+        with self._lock:
+            self._active, self._standby = active, standby
+            self._hosts = [HostInfo.parse(h) for h in hosts]
+            self.known = True
+
+    def hosts_of(self, tps: list[tuple[str, int]]) -> tuple[HostInfo, frozenset[HostInfo]]:
+        """(active host, standby hosts) of a task's input partitions."""
+        with self._lock:
+            active = next((self._active[tp] for tp in tps if tp in self._active), UNAVAILABLE)
+            standby = frozenset(h for tp in tps for h in self._standby.get(tp, ()))
+        return active, standby
+
+    def all_clients(self, streams: Any) -> list[StreamsMetadata]:
+        """StreamsMetadata of every instance with an application.server, sorted by host."""
+        stores_of = _stores_by_topic(streams)
+        with self._lock:
+            active, standby, hosts = dict(self._active), dict(self._standby), list(self._hosts)
+        out = []
+        for host in hosts:
+            tps = frozenset(tp for tp, h in active.items() if h == host)
+            stps = frozenset(tp for tp, hs in standby.items() if host in hs)
+            out.append(StreamsMetadata(host, frozenset(s for tp in tps for s in stores_of.get(tp[0], ())), tps,
+                                       frozenset(s for tp in stps for s in stores_of.get(tp[0], ())), stps))
+        return out
+
+
+def _stores_by_topic(streams: Any) -> dict[str, tuple[str, ...]]:
+    plan = streams.plan
+    if plan is None:
+        return {}
+    return {topic: _stores_of(streams, sub.id) for sub in plan.subtopologies for topic in sub.source_topics}
+
+
 def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> KeyQueryMetadata:
-    """streams.query_metadata_for_key(): partition by murmur2, owner from the group assignment."""
+    """streams.query_metadata_for_key(): partition by murmur2, hosts from the latest assignment."""
     plan = streams.plan
     if plan is None:
         raise InvalidStateStoreError("KafkaStreams has not been started")
@@ -215,6 +284,10 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
     if raw is None:
         raise PystreamsError(f"the key serializer turned {key!r} into null: null keys have no partition")
     partition = default_partition(raw, sub.partitions)
+    metadata = getattr(streams, "_metadata", None)
+    if metadata is not None and metadata.known:
+        active, standby = metadata.hosts_of([(topic, partition) for topic in sub.source_topics])
+        return KeyQueryMetadata(active, partition, standby)
     owner = UNAVAILABLE
     owners = streams._assignments.owners()
     for topic in sub.source_topics:

@@ -1,13 +1,14 @@
-"""Standby replicas (num.standby.replicas >= 1): warm copies of tasks another instance runs, kept current from
-their changelogs, so a task that moves here restores only the tail since the standby's last checkpoint.
+"""Standby replicas: warm copies of tasks another client runs, kept current from their changelogs, so a task that
+moves here restores only the tail since the standby's last applied offset (Kafka's StandbyTask).
 
-Choice and limits: librdkafka's assignor cannot place standbys, so after each assignment every instance reads the
-group's members and assignments (AdminClient.describe_consumer_groups) and keeps the standbys that
-pystreams/runtime/standby_placement.py's deterministic rule gives it: num.standby.replicas per stateful task (at most
-instances - 1), on instances other than the owner, spread in ring order. Until the group is described (Stable) an
-instance keeps the standbys it had minus those that became active. Needs one stream thread and a state.dir of its
-own (a task dir locked by another process is skipped). Only committed changelog data is applied under
-exactly_once_v2 (read_committed).
+Driven by the assignment (pystreams/runtime/assignment): after every rebalance the stream thread hands its
+StandbyManager the member's standby tasks (`assign`), before it creates or closes active tasks, so a standby that
+becomes active here closes first and hands its state directory (with a fresh .checkpoint) to the active task. One
+manager per stream thread, for any num.stream.threads. A task dir that cannot be locked yet (its active task on
+this thread is still closing, or another process holds it) is retried on later polls. Warm-up replicas (the
+assignor's state-aware moves) are standbys too. Only persistent stores are kept (an in-memory copy would not
+survive the hand-over); under exactly_once_v2 only committed changelog data is applied (read_committed).
+Live offsets are registered with the assignor's task_offset_sums, so the client reports how warm each standby is.
 """
 from __future__ import annotations
 
@@ -19,12 +20,18 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from pystreams.processor.internals import StreamTask
 from pystreams.processor.task_id import TaskId
+from pystreams.runtime.assignment.offset_sums import (
+    register_local_task,
+    unregister_local_task,
+)
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
-from pystreams.runtime.standby_placement import owners_from_group, place_standbys
 from pystreams.runtime.tasks import task_directory
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
+
+CHECKPOINT_INTERVAL_S = 5.0
+RETRY_INTERVAL_S = 0.5
 
 
 class _NoOutput:
@@ -48,7 +55,7 @@ class StandbyTask:
         self.task_dir = task_dir
         self.lock = lock
         self.changelogs = changelogs  # (topic, partition) -> store
-        self.offsets: dict[tuple[str, int], int] = {}
+        self.offsets: dict[tuple[str, int], int] = {}  # last applied changelog offset per partition
 
     def checkpoint(self) -> None:
         if self.offsets:
@@ -59,6 +66,7 @@ class StandbyTask:
             self.checkpoint()
             self.task.close()
         finally:
+            unregister_local_task(self.task_dir)
             self.lock.unlock()
 
 
@@ -70,76 +78,67 @@ class StandbyManager:
         self.tasks: dict[TaskId, StandbyTask] = {}
         self.consumer: Consumer | None = None
         self.applied = 0
+        self._wanted: dict[TaskId, list[tuple[str, int]]] = {}
         self._last_checkpoint = time.monotonic()
-        self._active: set[TaskId] = set()
-        self._pending = False
         self._next_try = 0.0
+        self._legacy: _DescribedPlacement | None = None
 
-    def _stateful_tasks(self) -> dict[TaskId, Any]:
-        return {TaskId(sub.id, p): sub for sub in self.thread.plan.subtopologies if sub.changelogs
-                for p in range(sub.partitions)}
+    def assign(self, standby_tasks: dict[TaskId, list[tuple[str, int]]]) -> None:
+        """The member's standbys after a rebalance: close those it lost (or that became active: their state
+        dir goes to the active task), open the new ones, point the changelog consumer at them."""
+        self._wanted = {t: list(tps) for t, tps in standby_tasks.items()}
+        for task_id in [t for t in self.tasks if t not in self._wanted]:
+            self._close_one(task_id)
+        self._next_try = 0.0
+        self._open_pending()
+        if self.tasks:
+            log.info("%s standby tasks %s", self.thread.name, sorted(str(t) for t in self.tasks))
 
     def update(self, active: set[TaskId]) -> None:
-        """After an assignment: drop standbys that became active now; the placement follows in poll() once the
-        group's assignment can be described."""
-        for task_id in [t for t in self.tasks if t in active]:
-            self.tasks.pop(task_id).close()
-        self._active = set(active)
-        self._pending = True
-        self._next_try = 0.0
-        if self.consumer is not None:
-            self._assign()
+        """Transition (librdkafka's range/cooperative-sticky assignment, until the membership client calls
+        assign()): drop standbys that became active; place the rest from the described group on later polls."""
+        self._legacy = self._legacy or _DescribedPlacement()
+        self._legacy.active = set(active)
+        self._legacy.pending = True
+        self._legacy.next_try = 0.0
+        self.assign({t: tps for t, tps in self._wanted.items() if t not in active})
 
-    def desired(self) -> set[TaskId] | None:
-        """The standbys this instance should keep per the group's current assignment (None: not Stable yet)."""
-        admin = self.thread.streams.admin
-        if admin is None:
-            return None
-        stateful = self._stateful_tasks()
-        plan = self.thread.plan
+    def running_standbys(self) -> frozenset[TaskId]:
+        """The standbys this thread keeps now (its SubscriptionInfo.prev_standby)."""
+        return frozenset(self.tasks)
 
-        def task_of(topic: str, partition: int) -> TaskId | None:
-            sub = plan.subtopology_of(topic)
-            task_id = TaskId(sub.id, partition) if sub is not None else None
-            return task_id if task_id in stateful else None
-
-        group = self.thread.config.application_id
+    def _close_one(self, task_id: TaskId) -> None:
+        st = self.tasks.pop(task_id)
         try:
-            description = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=5)
-        except Exception as e:  # noqa: BLE001 - retried on the next poll
-            log.debug("describing group %s for standby placement failed: %s", group, e)
-            return None
-        found = owners_from_group(description, task_of)
-        if found is None:
-            return None
-        owners, instances = found
-        me = self.thread.streams.client_id
-        mine = place_standbys(owners, [*instances, me], self.thread.config.num_standby_replicas).get(me, set())
-        return {t for t in mine if t not in self._active}
+            st.close()
+        except Exception as e:  # noqa: BLE001 - the state stays on disk; the checkpoint may lag
+            log.warning("%s: closing standby %s: %s", self.thread.name, task_id, e)
+        self._assign_consumer()
 
-    def _refresh(self) -> None:
+    def _open_pending(self) -> None:
         now = time.monotonic()
-        if now < self._next_try:
+        pending = [t for t in sorted(self._wanted) if t not in self.tasks]
+        if not pending or now < self._next_try:
             return
-        self._next_try = now + 0.5
-        wanted = self.desired()
-        if wanted is None:
-            return
-        self._pending = False
-        for task_id in [t for t in self.tasks if t not in wanted]:
-            self.tasks.pop(task_id).close()
-        stateful = self._stateful_tasks()
-        for task_id in sorted(wanted - set(self.tasks)):
-            self._open(task_id, stateful[task_id])
-        log.info("%s standby tasks %s", self.thread.name, sorted(str(t) for t in self.tasks))
-        self._assign()
+        self._next_try = now + RETRY_INTERVAL_S
+        subs = {sub.id: sub for sub in self.thread.plan.subtopologies}
+        opened = False
+        for task_id in pending:
+            sub = subs.get(task_id.subtopology)
+            if sub is None:
+                log.warning("%s: standby %s is not a task of this topology; ignored", self.thread.name, task_id)
+                self._wanted.pop(task_id)
+                continue
+            opened = self._open(task_id, sub) or opened
+        if opened:
+            self._assign_consumer()
 
-    def _open(self, task_id: TaskId, sub: Any) -> None:
+    def _open(self, task_id: TaskId, sub: Any) -> bool:
         thread, cfg = self.thread, self.thread.config
         task_dir = task_directory(cfg.state_dir, cfg.application_id, task_id)
         lock = TaskDirLock(task_dir)
         if not lock.try_lock():
-            return  # another process runs or keeps this task in the same state.dir
+            return False  # its active task is still closing here, or another process holds it: retried later
         try:
             task = StreamTask(thread.topology, task_id, thread.streams.app_configs, _NoOutput(),
                               state_dir=cfg.state_dir, node_names=sub.node_names, cache=ThreadCache(0),
@@ -151,9 +150,12 @@ class StandbyManager:
             raise
         changelogs = {(topic, task_id.partition): store for store, topic in task.changelog_topics().items()
                       if getattr(task.stores.get(store), "persistent", False)}
-        self.tasks[task_id] = StandbyTask(task_id, task, task_dir, lock, changelogs)
+        st = StandbyTask(task_id, task, task_dir, lock, changelogs)
+        self.tasks[task_id] = st
+        register_local_task(task_dir, lambda: dict(st.offsets))
+        return True
 
-    def _assign(self) -> None:
+    def _assign_consumer(self) -> None:
         if self.consumer is None:
             if not self.tasks:
                 return
@@ -168,9 +170,12 @@ class StandbyManager:
         self.consumer.assign(assignment)
 
     def poll(self) -> int:
-        """Apply whatever changelog records arrived (non-blocking); checkpoint every few seconds."""
-        if self._pending:
-            self._refresh()
+        """Apply whatever changelog records arrived (non-blocking); open standbys still waiting for their lock;
+        checkpoint every few seconds."""
+        if self._legacy is not None:
+            self._legacy.refresh(self)
+        if len(self.tasks) < len(self._wanted):
+            self._open_pending()
         if self.consumer is None or not self.tasks:
             return 0
         batches: dict[Any, list[Any]] = {}
@@ -191,7 +196,7 @@ class StandbyManager:
                     st.offsets[tp] = records[-1][3]
                     applied += len(records)
         self.applied += applied
-        if time.monotonic() - self._last_checkpoint > 5:
+        if time.monotonic() - self._last_checkpoint > CHECKPOINT_INTERVAL_S:
             self.checkpoint()
         return applied
 
@@ -201,12 +206,61 @@ class StandbyManager:
         self._last_checkpoint = time.monotonic()
 
     def close(self) -> None:
-        for st in self.tasks.values():
-            try:
-                st.close()
-            except Exception as e:  # noqa: BLE001
-                log.warning("closing standby %s: %s", st.id, e)
-        self.tasks.clear()
+        for task_id in list(self.tasks):
+            self._close_one(task_id)
+        self._wanted = {}
         if self.consumer is not None:
             self.consumer.close()
             self.consumer = None
+
+
+class _DescribedPlacement:
+    """Transition only: standbys from the consumer group's described assignment (standby_placement.py's ring
+    rule), for a stream thread that still uses librdkafka's assignor; goes away with standby_placement.py."""
+
+    def __init__(self) -> None:
+        self.active: set[TaskId] = set()
+        self.pending = True
+        self.next_try = 0.0
+
+    def refresh(self, manager: StandbyManager) -> None:
+        now = time.monotonic()
+        if not self.pending or now < self.next_try:
+            return
+        self.next_try = now + RETRY_INTERVAL_S
+        wanted = self._desired(manager.thread)
+        if wanted is not None:
+            self.pending = False
+            manager.assign(wanted)
+
+    def _desired(self, thread: Any) -> dict[TaskId, list[tuple[str, int]]] | None:
+        from pystreams.runtime.standby_placement import (
+            owners_from_group,
+            place_standbys,
+        )
+
+        admin = thread.streams.admin
+        if admin is None:
+            return None
+        stateful = {TaskId(sub.id, p): sub for sub in thread.plan.subtopologies if sub.changelogs
+                    for p in range(sub.partitions)}
+
+        def task_of(topic: str, partition: int) -> TaskId | None:
+            sub = thread.plan.subtopology_of(topic)
+            task_id = TaskId(sub.id, partition) if sub is not None else None
+            return task_id if task_id in stateful else None
+
+        group = thread.config.application_id
+        try:
+            description = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=5)
+        except Exception as e:  # noqa: BLE001 - retried on the next poll
+            log.debug("describing group %s for standby placement failed: %s", group, e)
+            return None
+        found = owners_from_group(description, task_of)
+        if found is None:
+            return None
+        owners, instances = found
+        me = thread.streams.client_id
+        mine = place_standbys(owners, [*instances, me], thread.config.num_standby_replicas).get(me, set())
+        return {t: [(topic, t.partition) for topic in stateful[t].changelogs.values()]
+                for t in sorted(mine) if t not in self.active}
