@@ -1,8 +1,9 @@
 """Where tasks go, client by client (a client = one KafkaStreams process, all its threads): the pure core of the
 assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
 
-1. Stateful actives: a balanced, sticky target (a task stays with its previous owner while that client is under
-   its quota; the rest go to clients with room, caught-up ones first). Then the state constraint: when the target
+1. Stateful actives: a balanced, sticky target: each task goes to a caught-up client with room (its previous
+   owner first), tasks with the fewest caught-up clients choosing first; the rest to the clients with room and
+   the smallest lag. Then the state constraint: when the target
    is not caught up (lag > acceptable.recovery.lag) and another client is more caught up, the task goes to the
    best caught-up client (or, if none is, the one with the smallest lag) and the target gets a warm-up replica
    (at most max.warmup.replicas in all), so a later probing rebalance can move it once it has caught up.
@@ -83,22 +84,27 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         owners = [c for c in clients if t in c.prev_active]
         return min(owners, key=lambda c: (c.lag(t), index[c.process_id])) if owners else None
 
-    # 1. stateful actives: balanced sticky target
+    # 1. stateful actives: a balanced target, sticky and warm where the quotas allow. Tasks with the fewest
+    #    caught-up clients pick first, so a task that can run warm in one place only is not crowded out there
+    #    (e.g. a restarted client gets back the tasks its state dir still holds).
     counts = {c.process_id: 0 for c in clients}
     quota = _Quota(len(stateful), counts)
     target: dict[TaskId, ClientState] = {}
-    for t in stateful:
+    deferred = []
+    for t in sorted(stateful, key=lambda t: (sum(1 for c in clients if caught_up(c, t)), t)):
         owner = prev_owner(t)
-        if owner is not None and quota.can_take(owner.process_id):
-            target[t] = owner
-            owner.active.add(t)
-            quota.take(owner.process_id)
-    for t in stateful:
-        if t in target:
+        ready = [c for c in clients if caught_up(c, t) and quota.can_take(c.process_id)]
+        if not ready:
+            deferred.append(t)
             continue
+        best = min(ready, key=lambda c: (c is not owner, counts[c.process_id], _sub_count(c, t),
+                                         index[c.process_id]))
+        target[t] = best
+        best.active.add(t)
+        quota.take(best.process_id)
+    for t in sorted(deferred):
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
-        best = min(room, key=lambda c: (not caught_up(c, t), 0 if caught_up(c, t) else c.lag(t),
-                                        counts[c.process_id], _sub_count(c, t), index[c.process_id]))
+        best = min(room, key=lambda c: (c.lag(t), counts[c.process_id], _sub_count(c, t), index[c.process_id]))
         target[t] = best
         best.active.add(t)
         quota.take(best.process_id)

@@ -191,3 +191,24 @@ def test_assignor_for_reads_kafka_config_keys():
         assignor_for(p, {"probing.rebalance.interval.ms": 10})
     with pytest.raises(ConfigError, match="max.warmup.replicas"):
         StreamsPartitionAssignor(p, 0, max_warmup_replicas=0)
+
+
+def test_a_restarted_client_gets_back_the_tasks_its_state_dir_holds():
+    p = plan(4)
+    assignor = StreamsPartitionAssignor(p, 0)
+    members = {"a-1": member("A"), "b-1": member("B")}
+    settled = settle(assignor, p.topic_partitions, members, ends(p, BIG))
+    b_tasks = set(settled["b-1"].info.active_tasks)
+    assert len(b_tasks) == 2
+    alone = settle(assignor, p.topic_partitions, next_round({"a-1": members["a-1"]}, settled), ends(p, BIG))
+    assert len(alone["a-1"].info.active_tasks) == 4
+    # B comes back with its checkpoints (a clean shutdown wrote them: caught up), while A runs everything
+    members = next_round({"a-1": members["a-1"]}, alone)
+    members["b-1"] = member("B", sums={t: BIG for t in b_tasks})
+    first = assignor.assign(p.topic_partitions, members, ends(p, BIG))
+    assert first["b-1"].info.active_tasks == {} and first["b-1"].info.standby_tasks == {}  # A revokes first
+    assert set(first["a-1"].info.active_tasks) == {TaskId(0, i) for i in range(4)} - b_tasks
+    assert first["a-1"].info.followup_rebalance_ms == -1  # nothing to warm up
+    second = assignor.assign(p.topic_partitions, next_round(members, first, {"B": {t: BIG for t in b_tasks}}),
+                             ends(p, BIG))
+    assert set(second["b-1"].info.active_tasks) == b_tasks
