@@ -18,6 +18,7 @@ from pystreams.processor.internals import StreamsException
 log = logging.getLogger("pystreams.runtime")
 
 _UNASSIGNED = -1  # RD_KAFKA_PARTITION_UA: let the partitioner choose
+_PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
 
 
 class ProductionError(StreamsException):
@@ -55,7 +56,8 @@ class KafkaRecordCollector:
         self._produce = self.producer.produce
 
     def _on_delivery_error(self, err: KafkaError | None, msg: Any) -> None:
-        if err is not None and self.error is None:
+        # purged records were dropped on purpose (an aborted transaction, a replaced producer): not a failure
+        if err is not None and self.error is None and err.code() not in _PURGED:
             self.error = err
             self.errored_topic = msg.topic() if msg is not None else None
 

@@ -20,11 +20,17 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pystreams.processor.internals import StreamsException
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
 from pystreams.runtime.checkpoint import delete_checkpoint
+from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
 from pystreams.runtime.processing import hand_over, process_tasks
+from pystreams.runtime.tasks import (
+    ActiveTask,
+    checkpoint_task,
+    close_task,
+    create_task,
+    restore_tasks,
+)
 from pystreams.runtime.topics import TopologyPlan
-from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task, restore_tasks
 from pystreams.state.internals.cache import ThreadCache
 
 if TYPE_CHECKING:
@@ -263,11 +269,11 @@ class StreamThread(threading.Thread):
             last_commit[0] = now
 
     # ------------------------------------------------------------------ task migration (fencing)
-    _MIGRATION_CODES = {"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
+    _MIGRATION_CODES = frozenset({"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
                         "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING",
-                        "_STATE", "INVALID_TXN_STATE", "_FATAL", "TRANSACTION_ABORTABLE"}
+                        "_STATE", "INVALID_TXN_STATE", "_FATAL", "TRANSACTION_ABORTABLE"})
     #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
-    _FATAL_CODES = {"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"}
+    _FATAL_CODES = frozenset({"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"})
 
     def _error_of(self, e: BaseException) -> KafkaError | None:
         """The KafkaError behind e: its own, a ProductionError's, or one found along the __cause__ chain (a
@@ -334,16 +340,16 @@ class StreamThread(threading.Thread):
         if old is not None:
             try:
                 old.producer.purge()
-            except Exception:  # noqa: BLE001 - the broken producer is dropped either way
-                pass
+            except Exception as e:  # noqa: BLE001 - the broken producer is dropped either way
+                log.debug("%s: purging the replaced producer: %s", self.name, e)
         self._collector = KafkaRecordCollector(cfg.producer_config(f"{self.name}-producer", transactional_id))
         if self.eos:  # fences the old producer's epoch, aborting whatever it left open
             self._collector.producer.init_transactions(60)
         if old is not None:
             try:
                 old.close(1)
-            except Exception:  # noqa: BLE001 - the broken producer is gone either way
-                pass
+            except Exception as e:  # noqa: BLE001 - the broken producer is gone either way
+                log.debug("%s: closing the replaced producer: %s", self.name, e)
 
     # ------------------------------------------------------------------ commit
     def _begin(self) -> None:

@@ -17,11 +17,17 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
-from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime import stream_thread
+from pystreams.runtime import KafkaStreams, State, stream_thread
 from pystreams.runtime.collector import KafkaRecordCollector
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
-                                               supports_transactions, unique, word_counts)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_all,
+    supports_transactions,
+    unique,
+    word_counts,
+)
 
 pytestmark = pytest.mark.integration
 

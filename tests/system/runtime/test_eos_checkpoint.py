@@ -1,0 +1,98 @@
+"""exactly_once_v2: an unclean shutdown never leaves a `.checkpoint` that covers uncommitted state.
+
+Under EOS a task's local state runs ahead of what is committed while it processes, so (like Kafka Streams) the
+checkpoint exists only while the state matches a commit: written at a clean close or revocation, deleted as
+soon as the task processes again. A restarted instance without a checkpoint wipes the task and restores it from
+the changelog (read_committed); one that found a stale checkpoint would restore on top of uncommitted writes and
+count twice. The case that breaks it: a cooperative rebalance revokes some tasks (the final commit checkpoints
+every task) and the instance keeps processing the others, then it is killed.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_all,
+    supports_transactions,
+    unique,
+    word_counts,
+)
+from tests.integration.runtime.instances import APP, ROOT, Instance
+
+pytestmark = [pytest.mark.system, pytest.mark.slow]
+
+ALL_TASKS = {f"{sub}_{p}" for sub in (0, 1) for p in range(3)}
+
+
+def _task_dirs(state_dir: Path, app_id: str) -> dict[str, bool]:
+    """task id -> whether its directory holds a .checkpoint."""
+    app_dir = state_dir / app_id
+    if not app_dir.is_dir():
+        return {}
+    return {d.name: (d / ".checkpoint").exists() for d in app_dir.iterdir() if d.name in ALL_TASKS}
+
+
+def _wait(condition, what: str, instances: list[Instance], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what + "\n" + "\n".join(i.output(20) for i in instances)
+        time.sleep(0.1)
+
+
+def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    if not supports_transactions(bootstrap):
+        pytest.xfail("this broker does not support transactions yet (issue 6)")
+    app_id, source, sink = unique("wc-eos-ckpt"), unique("text"), unique("counts")
+    create_topics(bootstrap, 3, source, sink)
+    script = tmp_path / "wc_app.py"
+    script.write_text(APP)
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
+             "consumer.session.timeout.ms": "6000",
+             "consumer.partition.assignment.strategy": "cooperative-sticky"}
+    state_a, state_b = tmp_path / "state-a", tmp_path / "state-b"
+    lines = random_lines(81, 3000)
+    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 30], s)
+                                              or time.sleep(0.1) for s in range(0, len(lines), 30)])
+    started: list[Instance] = []
+    try:
+        a = Instance(script, bootstrap, app_id, state_a, env, extra)
+        started.append(a)
+        _wait(lambda: a.tasks() == 6, "the first instance never ran all 6 tasks", started)
+        feeder.start()
+        time.sleep(1.0)
+        b = Instance(script, bootstrap, app_id, state_b, env, extra)
+        started.append(b)
+        _wait(lambda: b.tasks() > 0 and 0 < a.tasks() < 6, "no cooperative hand-over of some tasks", started)
+        time.sleep(1.5)  # the first instance keeps processing the tasks it kept, past the revocation's commit
+        a.kill()
+        owned_by_b = set(_task_dirs(state_b, app_id))  # before B takes over A's tasks (session timeout: 6 s)
+        left_by_a = _task_dirs(state_a, app_id)
+        kept_by_a = ALL_TASKS - owned_by_b
+        assert kept_by_a and owned_by_b, (owned_by_b, left_by_a)
+        # the revoked tasks were closed cleanly: checkpointed; the kept ones were processing: none
+        assert {t for t, has in left_by_a.items() if has} == owned_by_b, (owned_by_b, left_by_a)
+        restarted = Instance(script, bootstrap, app_id, state_a, env, extra)
+        started.append(restarted)
+        feeder.join(120)
+        expected = word_counts(lines)
+        records = read_all(bootstrap, sink, sum(expected.values()), timeout=120, isolation="read_committed")
+        time.sleep(2)
+        records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
+        per_word: dict[str, list[int]] = {}
+        for key, value in records:
+            per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
+        assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
+        assert [i.stop() for i in (b, restarted)] == [0, 0], "\n".join(i.output(20) for i in started)
+    finally:
+        for instance in started:
+            instance.kill()
