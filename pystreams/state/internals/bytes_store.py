@@ -6,6 +6,8 @@ from typing import Any, Iterable, Iterator
 from pystreams.errors import StateStoreError
 
 BytesPairs = Iterator[tuple[bytes, bytes]]
+FlushedWrite = tuple[bytes, "bytes | None", int]
+"""(key, value or None for a delete, timestamp of the write's record): one entry of a cache flush."""
 
 
 class WrappedBytesStore:
@@ -49,6 +51,10 @@ class WrappedBytesStore:
     def delete(self, key: bytes) -> bytes | None:
         return self.wrapped.delete(key)  # type: ignore[no-any-return]
 
+    def write_flushed(self, entries: list[FlushedWrite]) -> None:
+        """Write a cache flush's entries down in one call (see write_flushed())."""
+        write_flushed(self.wrapped, entries)
+
     def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         return self.wrapped.range(from_key, to_key)  # type: ignore[no-any-return]
 
@@ -73,6 +79,16 @@ class WrappedBytesStore:
         while isinstance(inner, WrappedBytesStore):
             inner = inner.wrapped
         return inner
+
+
+def write_flushed(store: Any, entries: list[FlushedWrite]) -> None:
+    """Write a cache flush in one call: logging layers log each entry with its own timestamp, the storage at the
+    bottom takes them as one put_all (RocksDB: one WriteBatch instead of a put per key)."""
+    batch = getattr(store, "write_flushed", None)
+    if batch is not None:
+        batch(entries)
+    else:
+        store.put_all([(key, value) for key, value, _ts in entries])
 
 
 def invalid_range(from_key: bytes | None, to_key: bytes | None) -> bool:

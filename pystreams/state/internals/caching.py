@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pystreams.state.internals.bytes_store import BytesPairs, WrappedBytesStore, check_open, invalid_range
+from pystreams.state.internals.bytes_store import (BytesPairs, FlushedWrite, WrappedBytesStore, check_open,
+                                                   invalid_range, write_flushed)
 from pystreams.state.internals.cache import CacheEntry, DirtyEntry, ThreadCache
 
 BytesFlushListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
@@ -42,22 +43,37 @@ class CachingKeyValueStore(WrappedBytesStore):
         return True
 
     def _flush_entries(self, entries: list[DirtyEntry]) -> None:
+        """Write every flushed entry down in one batch (changelog records, then one RocksDB WriteBatch), then
+        forward them in flush order, each under its own record context.
+
+        Old values are read before the batch is written; a forward sees the new values in the store (as Kafka's
+        put-then-forward per entry does), and per topic the records are sent in the same order as Kafka's."""
+        listener = self._listener
+        send_old = self._send_old_values
+        wrapped = self.wrapped
+        writes: list[FlushedWrite] = []
+        if listener is None:
+            writes = [(key, entry.value, entry.timestamp) for key, entry in entries]
+            write_flushed(wrapped, writes)
+            return
+        forwards = []
+        get = wrapped.get
+        for key, entry in entries:
+            new = entry.value
+            old = get(key) if new is None or send_old else None
+            # key was absent in the store and deleted in the cache: nothing to write or forward
+            if new is not None or old is not None:
+                writes.append((key, new, entry.timestamp))
+                forwards.append((key, new, old if send_old else None, entry))
+        if not writes:
+            return
+        write_flushed(wrapped, writes)
         ctx = self._context
         current = ctx.record_context
-        wrapped = self.wrapped
-        listener = self._listener
         try:
-            for key, entry in entries:
+            for key, new, old, entry in forwards:
                 ctx.record_context = _EntryContext(entry)
-                new = entry.value
-                if listener is not None:
-                    old = wrapped.get(key) if new is None or self._send_old_values else None
-                    # key was absent in the store and deleted in the cache: nothing to write or forward
-                    if new is not None or old is not None:
-                        wrapped.put(key, new)
-                        listener(key, new, old if self._send_old_values else None, entry.timestamp, entry.headers)
-                else:
-                    wrapped.put(key, new)
+                listener(key, new, old, entry.timestamp, entry.headers)
         finally:
             ctx.record_context = current
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pystreams.state.internals.bytes_store import WrappedBytesStore
-from pystreams.state.internals.timestamped import split_timestamped
+from pystreams.state.internals.bytes_store import FlushedWrite, WrappedBytesStore, write_flushed
+from pystreams.state.internals.timestamped import _TS
 
 
 class ChangeLoggingKeyValueBytesStore(WrappedBytesStore):
@@ -23,8 +23,18 @@ class ChangeLoggingKeyValueBytesStore(WrappedBytesStore):
         self._context = context
 
     def _log(self, key: bytes, value: bytes | None) -> None:
-        ctx = self._context
-        ctx.log_change(self.name, key, value, ctx.record_context.timestamp)
+        self._log_at(key, value, self._context.record_context.timestamp)
+
+    def _log_at(self, key: bytes, value: bytes | None, timestamp: int) -> None:
+        self._context.log_change(self.name, key, value, timestamp)
+
+    def write_flushed(self, entries: list[FlushedWrite]) -> None:
+        """A cache flush: each entry is logged with its record's timestamp, then the storage writes them as one
+        batch (the order of Quix Streams' commit: changelog records first, then the state)."""
+        log = self._log_at
+        for key, value, timestamp in entries:
+            log(key, value, timestamp)
+        write_flushed(self.wrapped, entries)
 
     def put(self, key: bytes, value: bytes | None) -> None:
         self.wrapped.put(key, value)
@@ -51,10 +61,8 @@ class ChangeLoggingKeyValueBytesStore(WrappedBytesStore):
 class ChangeLoggingTimestampedKeyValueBytesStore(ChangeLoggingKeyValueBytesStore):
     """Stores `timestamp(8) + value`, logs the plain value with the stored timestamp as record timestamp."""
 
-    def _log(self, key: bytes, value: bytes | None) -> None:
-        ctx = self._context
+    def _log_at(self, key: bytes, value: bytes | None, timestamp: int) -> None:
         if value is None:
-            ctx.log_change(self.name, key, None, ctx.record_context.timestamp)
+            self._context.log_change(self.name, key, None, timestamp)
         else:
-            raw, ts = split_timestamped(value)
-            ctx.log_change(self.name, key, raw, ts)
+            self._context.log_change(self.name, key, value[8:], _TS.unpack_from(value)[0])
