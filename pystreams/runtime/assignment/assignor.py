@@ -140,10 +140,11 @@ def _spread(c: ClientState, member_ids: list[str], members: Mapping[str, MemberS
             tasks: dict[TaskId, TaskSpec]) -> tuple[dict[str, set[TaskId]], dict[str, set[TaskId]]]:
     """A client's actives and standbys over its members (threads): sticky to the member that had them, within a
     balanced quota, the rest to the least loaded member."""
+    owned = {m: {tuple(tp) for tp in members[m].owned_partitions} for m in member_ids}
+
     def ran(member: str, t: TaskId) -> bool:
-        sub = members[member]
-        return (sub.info.task_offset_sums.get(t) == LATEST_OFFSET
-                or any(tp in tasks[t].inputs for tp in map(tuple, sub.owned_partitions)))
+        return (members[member].info.task_offset_sums.get(t) == LATEST_OFFSET
+                or any(tp in owned[member] for tp in tasks[t].inputs))
 
     def kept(member: str, t: TaskId) -> bool:
         return t in members[member].info.prev_standby

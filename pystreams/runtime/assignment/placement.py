@@ -13,6 +13,7 @@ assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pystreams.processor.task_id import TaskId
@@ -31,6 +32,16 @@ class ClientState:
     active: set[TaskId] = field(default_factory=set)
     standby: set[TaskId] = field(default_factory=set)
     warmup: set[TaskId] = field(default_factory=set)
+    sub_counts: Counter[int] = field(default_factory=Counter)  # active tasks per sub-topology (to spread them)
+
+    def add_active(self, task: TaskId) -> None:
+        self.active.add(task)
+        self.sub_counts[task.subtopology] += 1
+
+    def remove_active(self, task: TaskId) -> None:
+        if task in self.active:
+            self.active.discard(task)
+            self.sub_counts[task.subtopology] -= 1
 
     def lag(self, task: TaskId) -> int:
         return self.lags.get(task, 0)
@@ -56,7 +67,7 @@ class _Quota:
 
 
 def _sub_count(c: ClientState, task: TaskId) -> int:
-    return sum(1 for t in c.active if t.subtopology == task.subtopology)
+    return c.sub_counts[task.subtopology]
 
 
 @dataclass
@@ -100,13 +111,13 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         best = min(ready, key=lambda c: (c is not owner, counts[c.process_id], _sub_count(c, t),
                                          index[c.process_id]))
         target[t] = best
-        best.active.add(t)
+        best.add_active(t)
         quota.take(best.process_id)
     for t in sorted(deferred):
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
         best = min(room, key=lambda c: (c.lag(t), counts[c.process_id], _sub_count(c, t), index[c.process_id]))
         target[t] = best
-        best.active.add(t)
+        best.add_active(t)
         quota.take(best.process_id)
     # ... then the state constraint: a task whose target is not caught up goes where its state is warmest
     warmups_left = max(0, max_warmup_replicas)
@@ -121,8 +132,8 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         ready = [c for c in clients if caught_up(c, t)] or [c for c in clients if c.lag(t) == smallest]
         owner = prev_owner(t)
         best = min(ready, key=lambda c: (c is not owner, len(c.active), index[c.process_id]))
-        tgt.active.discard(t)
-        best.active.add(t)
+        tgt.remove_active(t)
+        best.add_active(t)
         if warmups_left > 0:
             tgt.warmup.add(t)
             tgt.standby.add(t)
@@ -135,7 +146,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
     for t in stateless:
         owner = prev_owner(t)
         if owner is not None and quota.can_take(owner.process_id):
-            owner.active.add(t)
+            owner.add_active(t)
             quota.take(owner.process_id)
             placed.add(t)
     for t in stateless:
@@ -143,7 +154,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
             continue
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
         best = min(room, key=lambda c: (totals[c.process_id], _sub_count(c, t), index[c.process_id]))
-        best.active.add(t)
+        best.add_active(t)
         quota.take(best.process_id)
     # 3. standbys
     _place_standbys(stateful, clients, index, num_standby_replicas, caught_up)
