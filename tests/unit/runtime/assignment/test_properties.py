@@ -137,3 +137,27 @@ def test_warmups_never_exceed_max_warmup_replicas():
     result = assignor.assign(p.topic_partitions, members, ends(p, 1_000_000))
     assert sum(len(a.info.standby_tasks) for a in result.values()) == 3
     assert len(result["a"].info.active_tasks) == 12
+
+
+@SETTINGS
+@given(groups())
+def test_probing_rebalances_converge_to_a_balanced_assignment(group):
+    """Warm-ups catch up between rounds (they report the end offsets); after enough probing rounds nothing is
+    warming up any more and the active counts per client differ by at most one."""
+    p, assignor, members, end = group
+    end_sum = {t: sum(end.get(tp, 0) for tp in s.changelogs) for t, s in plan_tasks(p, p.topic_partitions).items()}
+    warm: dict[str, dict[TaskId, int]] = {}
+    result = assignor.assign(p.topic_partitions, members, end)
+    for _ in range(40):
+        for m, a in result.items():
+            warm.setdefault(members[m].info.process_id, {}).update({t: end_sum[t] for t in a.info.standby_tasks})
+        members = next_round(members, result, warm)
+        again = assignor.assign(p.topic_partitions, members, end)
+        if again == result and all(a.info.followup_rebalance_ms == -1 for a in again.values()):
+            break
+        result = again
+    assert all(a.info.followup_rebalance_ms == -1 for a in result.values())
+    per_client = Counter({s.info.process_id: 0 for s in members.values()})
+    for m, a in result.items():
+        per_client[members[m].info.process_id] += len(a.info.active_tasks)
+    assert max(per_client.values()) - min(per_client.values()) <= 1, per_client
