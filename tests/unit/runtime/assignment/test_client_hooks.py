@@ -2,6 +2,8 @@
 SHUTDOWN_APPLICATION from the uncaught-exception handler; no broker, fake stream threads."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.unit
 class FakeThread:
     """What KafkaStreams asks of a stream thread here."""
 
-    started: list[FakeThread] = []
+    started: ClassVar[list[FakeThread]] = []
 
     def __init__(self, streams=None, index=0, rejoin=True):
         self.running, self.rejoins, self.alive = True, 0, True
