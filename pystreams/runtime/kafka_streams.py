@@ -295,7 +295,8 @@ class KafkaStreams:
         instance (_on_assignment). False when the threads cannot rejoin (they use librdkafka's assignor)."""
         from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
 
-        if not callable(getattr(failed, "request_rejoin", None)):
+        if getattr(self.config, "assignor", "streams") != "streams" or not callable(getattr(failed, "request_rejoin",
+                                                                                               None)):
             log.error("SHUTDOWN_APPLICATION: the stream threads do not run the Streams assignor; only this client "
                       "shuts down")
             return False

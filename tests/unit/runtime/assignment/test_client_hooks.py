@@ -47,7 +47,8 @@ def _streams(threads=2, rejoin=True):
     builder = StreamsBuilder()
     builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
         .group_by_key().count(Materialized(name="counts"))
-    app = KafkaStreams(builder.build(), {"application.id": "app", "bootstrap.servers": "unused:9"})
+    app = KafkaStreams(builder.build(), {"application.id": "app", "bootstrap.servers": "unused:9",
+                                         "pystreams.assignor": "streams" if rejoin else "librdkafka"})
     sub = app.topology.subtopologies()[0]
     app.plan = TopologyPlan("app", [SubtopologyPlan(sub.id, tuple(sub.node_names), ["in"], [], 4,
                                                     {"counts": "app-counts-changelog"})], {"in": 4}, {},
