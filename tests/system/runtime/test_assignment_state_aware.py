@@ -12,7 +12,6 @@ from pystreams.runtime import KafkaStreams, State
 from tests.integration.runtime.helpers import (
     create_topics,
     produce_lines,
-    random_lines,
     read_counts_until,
     unique,
     word_counts,
@@ -51,7 +50,7 @@ def test_a_restarted_instance_gets_its_tasks_back_and_restores_almost_nothing(ka
     def start(i: int) -> KafkaStreams:
         app = KafkaStreams(wordcount_topology(source, sink), {
             "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000})
+            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000, "pystreams.assignor": "streams"})
         app.start()
         return app
 

@@ -35,7 +35,7 @@ def test_shutdown_application_stops_every_instance(kafka_broker, tmp_path):
         # only instance 0 fails on the poison record: instance 1 can only stop because it was asked to
         app = KafkaStreams(_topology(source, sink, fail_on_poison=i == 0), {
             "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000})
+            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000, "pystreams.assignor": "streams"})
 
         def handler(error: BaseException, i: int = i) -> StreamThreadExceptionResponse:
             handled.append(i)

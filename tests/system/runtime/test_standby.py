@@ -38,7 +38,8 @@ def _failover_restore(bootstrap: str, tmp_path, standbys: int, threads: int) -> 
     script.write_text(APP)
     env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
     extra = {"num.standby.replicas": str(standbys), "commit.interval.ms": "200",
-             "consumer.session.timeout.ms": "6000", "num.stream.threads": str(threads)}
+             "consumer.session.timeout.ms": "6000", "num.stream.threads": str(threads),
+             "pystreams.assignor": "streams"}
     rng = random.Random(standbys)
     lines = [" ".join(f"w{rng.randrange(2000)}" for _ in range(4)) for _ in range(2500)]
     instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{standbys}-{i}", env, extra)
