@@ -23,7 +23,7 @@ from pystreams.runtime.assignment.info import (
     MemberSubscription,
     TopicPartition,
 )
-from pystreams.runtime.assignment.placement import ClientState, place
+from pystreams.runtime.assignment.placement import ClientState, Quota, place
 from pystreams.runtime.assignment.topology_tasks import TaskSpec, plan_tasks
 from pystreams.runtime.topics import TopologyPlan
 
@@ -138,8 +138,9 @@ def _owners(members: Mapping[str, MemberSubscription]) -> dict[TopicPartition, s
 
 def _spread(c: ClientState, member_ids: list[str], members: Mapping[str, MemberSubscription],
             tasks: dict[TaskId, TaskSpec]) -> tuple[dict[str, set[TaskId]], dict[str, set[TaskId]]]:
-    """A client's actives and standbys over its members (threads): sticky to the member that had them, within a
-    balanced quota, the rest to the least loaded member."""
+    """A client's actives and standbys over its members (threads), counts differing by at most one: an active
+    stays with the member that ran it (else goes to the one keeping its standby: no lock hand-over between
+    threads), a standby with the member that kept it; the rest go to the least loaded member."""
     owned = {m: {tuple(tp) for tp in members[m].owned_partitions} for m in member_ids}
 
     def ran(member: str, t: TaskId) -> bool:
@@ -149,23 +150,27 @@ def _spread(c: ClientState, member_ids: list[str], members: Mapping[str, MemberS
     def kept(member: str, t: TaskId) -> bool:
         return t in members[member].info.prev_standby
 
-    actives = _fill(sorted(c.active), member_ids, ran, {m: set() for m in member_ids})
-    standbys = _fill(sorted(c.standby), member_ids, kept, {m: set() for m in member_ids})
-    return actives, standbys
+    return _fill(sorted(c.active), member_ids, [ran, kept]), _fill(sorted(c.standby), member_ids, [kept])
 
 
-def _fill(items: list[TaskId], member_ids: list[str], had: Any, out: dict[str, set[TaskId]]) -> dict[str, set[TaskId]]:
-    cap = -(-len(items) // max(1, len(member_ids)))
-    rest = []
-    for t in items:
-        owner = next((m for m in member_ids if had(m, t)), None)
-        if owner is not None and len(out[owner]) < cap:
-            out[owner].add(t)
-        else:
-            rest.append(t)
+def _fill(items: list[TaskId], member_ids: list[str], preferences: list[Any]) -> dict[str, set[TaskId]]:
+    out: dict[str, set[TaskId]] = {m: set() for m in member_ids}
+    quota = Quota(len(items), {m: 0 for m in member_ids})
+    rest = items
+    for prefers in preferences:
+        left = []
+        for t in rest:
+            member = next((m for m in member_ids if prefers(m, t) and quota.can_take(m)), None)
+            if member is None:
+                left.append(t)
+            else:
+                out[member].add(t)
+                quota.take(member)
+        rest = left
     for t in rest:
-        best = min(member_ids, key=lambda m: (len(out[m]), member_ids.index(m)))
+        best = min((m for m in member_ids if quota.can_take(m)), key=lambda m: (len(out[m]), member_ids.index(m)))
         out[best].add(t)
+        quota.take(best)
     return out
 
 

@@ -47,7 +47,7 @@ class ClientState:
         return self.lags.get(task, 0)
 
 
-class _Quota:
+class Quota:
     """Balanced counts: every client ends at base or base + 1, at most `extra` of them at base + 1."""
 
     def __init__(self, total: int, counts: dict[str, int]) -> None:
@@ -99,7 +99,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
     #    caught-up clients pick first, so a task that can run warm in one place only is not crowded out there
     #    (e.g. a restarted client gets back the tasks its state dir still holds).
     counts = {c.process_id: 0 for c in clients}
-    quota = _Quota(len(stateful), counts)
+    quota = Quota(len(stateful), counts)
     target: dict[TaskId, ClientState] = {}
     deferred = []
     for t in sorted(stateful, key=lambda t: (sum(1 for c in clients if caught_up(c, t)), t)):
@@ -141,7 +141,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
             warmups += 1
     # 2. stateless actives up to a balanced total
     totals = {c.process_id: len(c.active) for c in clients}
-    quota = _Quota(len(stateful) + len(stateless), totals)
+    quota = Quota(len(stateful) + len(stateless), totals)
     placed: set[TaskId] = set()
     for t in stateless:
         owner = prev_owner(t)

@@ -71,6 +71,11 @@ def test_after_the_revocation_round_every_task_is_assigned_exactly_once(group):
     p, assignor, members, end = group
     result = settle(assignor, p.topic_partitions, members, end)
     assert _actives(result) == Counter(set(plan_tasks(p, p.topic_partitions)))
+    for client in {s.info.process_id for s in members.values()}:  # a client's threads: counts differ by <= 1
+        threads = [len(result[m].info.active_tasks) for m in members if members[m].info.process_id == client]
+        assert max(threads) - min(threads) <= 1, threads
+        standbys = [len(result[m].info.standby_tasks) for m in members if members[m].info.process_id == client]
+        assert max(standbys) - min(standbys) <= 1, standbys
 
 
 @SETTINGS
