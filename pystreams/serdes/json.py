@@ -37,12 +37,14 @@ class JsonSerde(Serde[Any]):
         self._default = default or json_default
         self._decoder: Any = None
         self._record_loads: Any = None
+        self._loads: Callable[[Any], Any] = orjson.loads
         if getattr(type, "_pystreams_record_", False):
-            self._record_loads = lambda data: type.from_data(orjson.loads(data))
+            self._record_loads = self._loads = lambda data: type.from_data(orjson.loads(data))
         elif type is not None:
             import msgspec
 
             self._decoder = msgspec.json.Decoder(type)
+            self._loads = self._decoder.decode
 
     def serialize(self, topic: str, data: Any, headers: Headers | None = None) -> bytes | None:
         if data is None:
@@ -57,11 +59,7 @@ class JsonSerde(Serde[Any]):
         if data is None:
             return None
         try:
-            if self._decoder is not None:
-                return self._decoder.decode(data)
-            if self._record_loads is not None:
-                return self._record_loads(data)
-            return orjson.loads(data)
+            return self._loads(data)
         except Exception as exc:  # orjson.JSONDecodeError, msgspec.DecodeError/ValidationError
             raise SerializationError(f"bytes from topic {topic!r} are not valid JSON"
                                      f"{' for ' + repr(self.type) if self.type else ''}: {exc}") \

@@ -11,6 +11,7 @@ from pystreams.processor.handlers import (DefaultProductionExceptionHandler, Log
                                           SerializationExceptionOrigin)
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
+from pystreams.processor.internals.serde_calls import deserializer, serializer
 from pystreams.processor.record import FixedKeyRecord, Record
 from pystreams.serdes.handlers import ErrorHandlerContext
 from pystreams.state.context import RecordContext
@@ -33,8 +34,8 @@ class SourceRuntime:
         self.context = context
         self.key_serde = key_serde
         self.value_serde = value_serde
-        self.key_deserialize = key_serde.deserialize
-        self.value_deserialize = value_serde.deserialize
+        self.key_deserialize = deserializer(key_serde)
+        self.value_deserialize = deserializer(value_serde)
         self.extractor = extractor
         self.topics = topics
         self.pattern = pattern
@@ -143,35 +144,29 @@ class SinkRuntime:
         self.extractor = extractor
         self.key_serde = key_serde
         self.value_serde = value_serde
-        self.key_serialize = key_serde.serialize
-        self.value_serialize = value_serde.serialize
+        self.key_serialize = serializer(key_serde)
+        self.value_serialize = serializer(value_serde)
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
 
     def process(self, record: Any) -> None:
-        key = record.key
-        value = record.value
-        timestamp = record.timestamp
-        headers = record.headers
+        key, value, timestamp, headers = record
         topic = self.topic
         if topic is None:
             topic = self._extract_topic(key, value, timestamp, headers)
         if timestamp < 0:
             raise StreamsException(f"Invalid (negative) timestamp of {timestamp} for output record "
                                    f"<{key!r}:{value!r}> in sink {self.name}.")
-        origin = SerializationExceptionOrigin.KEY
         try:
             raw_key = self.key_serialize(topic, key, headers)
-            origin = SerializationExceptionOrigin.VALUE
+        except Exception as e:
+            self._serialization_failed(e, record, topic, SerializationExceptionOrigin.KEY)
+            return
+        try:
             raw_value = self.value_serialize(topic, value, headers)
         except Exception as e:
-            if self._skip_after_serialization_error(e, record, topic, origin):
-                return
-            raise SerdeError(
-                f"Sink {self.name} could not serialize <{key!r}:{value!r}> for topic {topic} with key serde "
-                f"{type(self.key_serde).__name__} and value serde {type(self.value_serde).__name__}: {e}. "
-                "A serde is not compatible with the actual key or value type: change default.key.serde / "
-                "default.value.serde or pass the right serdes (Produced(key_serde=..., value_serde=...)).") from e
+            self._serialization_failed(e, record, topic, SerializationExceptionOrigin.VALUE)
+            return
         partitioner = self.partitioner
         if partitioner is None:
             self.collector.send(topic, raw_key, raw_value, headers, timestamp, None)
@@ -183,6 +178,17 @@ class SinkRuntime:
         else:  # Kafka 3.4+: a set of partitions (multicast); empty = drop
             for p in sorted(chosen):
                 self.collector.send(topic, raw_key, raw_value, headers, timestamp, p)
+
+    def _serialization_failed(self, e: Exception, record: Any, topic: str,
+                              origin: SerializationExceptionOrigin) -> None:
+        """Return when the production.exception.handler drops the record, else raise Kafka's error."""
+        if self._skip_after_serialization_error(e, record, topic, origin):
+            return
+        raise SerdeError(
+            f"Sink {self.name} could not serialize <{record.key!r}:{record.value!r}> for topic {topic} with key "
+            f"serde {type(self.key_serde).__name__} and value serde {type(self.value_serde).__name__}: {e}. "
+            "A serde is not compatible with the actual key or value type: change default.key.serde / "
+            "default.value.serde or pass the right serdes (Produced(key_serde=..., value_serde=...)).") from e
 
     def _skip_after_serialization_error(self, e: Exception, record: Any, topic: str,
                                         origin: SerializationExceptionOrigin) -> bool:
