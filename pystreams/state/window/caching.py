@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Callable, Iterator
 
+from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.internals.caching import _EntryContext
 from pystreams.state.internals.cache import CacheEntry, ThreadCache
 from pystreams.state.session.keys import split_session_key, to_session_key
@@ -65,6 +66,12 @@ class _CachingBase:
                                                         rc.partition, rc.headers))
 
     def _flush_entries(self, entries: list[Any]) -> None:
+        batch = self._batch_writer()
+        if batch is not None and not self._send_old_values and all(entry.value is not None for _k, entry in entries):
+            self._flush_batch(batch, entries)
+            return
+        # old values are read entry by entry between the writes, as Kafka does: a write advances the store's
+        # stream time, which can hide an older window from the next read
         ctx = self._context
         current = ctx.record_context
         try:
@@ -81,6 +88,26 @@ class _CachingBase:
                                    entry.headers)
         finally:
             ctx.record_context = current
+
+    def _flush_batch(self, batch: Callable[[list[FlushedWrite]], None], entries: list[Any]) -> None:
+        """No old value to read: write every entry down in one call (changelog records, then one batch per
+        segment), then forward them in flush order, each under its own record context."""
+        batch([(cache_key[8:], entry.value, entry.timestamp) for cache_key, entry in entries])
+        listener = self._listener
+        if listener is None:
+            return
+        ctx = self._context
+        current = ctx.record_context
+        try:
+            for cache_key, entry in entries:
+                ctx.record_context = _EntryContext(entry)
+                listener(cache_key[8:], entry.value, None, entry.timestamp, entry.headers)
+        finally:
+            ctx.record_context = current
+
+    def _batch_writer(self) -> Callable[[list[FlushedWrite]], None] | None:
+        """The wrapped store's write_flushed(entries) when it takes a flush as one batch."""
+        return None
 
     def _merge(self, cached: list[tuple[bytes, bytes | None]], stored: list[tuple[bytes, bytes]],
                reverse: bool) -> Iterator[tuple[bytes, bytes]]:
@@ -151,6 +178,9 @@ class CachingWindowStore(_CachingBase):
     def _write(self, store_key: bytes, value: bytes | None) -> None:
         key, start, _ = split_store_key(store_key)
         self.wrapped.put(key, value, start)
+
+    def _batch_writer(self) -> Callable[[list[FlushedWrite]], None] | None:
+        return getattr(self.wrapped, "write_flushed", None)
 
     def _windowed(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
                   forward: bool) -> Iterator[tuple[tuple[bytes, int], bytes]]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from pystreams.state.internals.timestamped import split_timestamped
-from pystreams.state.window.keys import next_seqnum, to_store_key
+from pystreams.state.internals.bytes_store import FlushedWrite
+from pystreams.state.internals.timestamped import _TS
+from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_key
 
 
 class ChangeLoggingWindowBytesStore:
@@ -39,9 +40,26 @@ class ChangeLoggingWindowBytesStore:
             self._seqnum = next_seqnum(self._seqnum)
         self._log(to_store_key(key, window_start, self._seqnum), value)
 
+    def write_flushed(self, entries: list[FlushedWrite]) -> None:
+        """A cache flush of (store key, value, record timestamp): each entry is logged, then the store writes
+        them as one batch when it can (the caching layer is never used with retained duplicates: seqnum 0)."""
+        log = self._log_at
+        for store_key, value, timestamp in entries:
+            log(store_key, value, timestamp)
+        batch = getattr(self.wrapped, "write_flushed", None)
+        if batch is not None:
+            batch(entries)
+            return
+        put = self.wrapped.put
+        for store_key, value, _ts in entries:
+            key, start, _seq = split_store_key(store_key)
+            put(key, value, start)
+
     def _log(self, store_key: bytes, value: bytes | None) -> None:
-        ctx = self._context
-        ctx.log_change(self.wrapped.name, store_key, value, ctx.record_context.timestamp)
+        self._log_at(store_key, value, self._context.record_context.timestamp)
+
+    def _log_at(self, store_key: bytes, value: bytes | None, timestamp: int) -> None:
+        self._context.log_change(self.wrapped.name, store_key, value, timestamp)
 
     def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[Any]:
         return self.wrapped.fetch_range(key, time_from, time_to, forward)  # type: ignore[no-any-return]
@@ -50,10 +68,8 @@ class ChangeLoggingWindowBytesStore:
 class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
     """Stored value = timestamp(8) + value; logged value = the plain value, record timestamp = stored one."""
 
-    def _log(self, store_key: bytes, value: bytes | None) -> None:
-        ctx = self._context
+    def _log_at(self, store_key: bytes, value: bytes | None, timestamp: int) -> None:
         if value is None:
-            ctx.log_change(self.wrapped.name, store_key, None, ctx.record_context.timestamp)
+            self._context.log_change(self.wrapped.name, store_key, None, timestamp)
         else:
-            raw, ts = split_timestamped(value)
-            ctx.log_change(self.wrapped.name, store_key, raw, ts)
+            self._context.log_change(self.wrapped.name, store_key, value[8:], _TS.unpack_from(value)[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.internals.rocksdb import RocksDBStore
 from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_key
 from pystreams.state.window.segments import SegmentedRocksDBStore
@@ -34,6 +35,17 @@ class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
 
     def _put_raw(self, store_key: bytes, value: bytes | None, window_start: int) -> None:
         self._put_segmented(store_key, window_start, value)
+
+    def write_flushed(self, entries: list[FlushedWrite]) -> None:
+        """A cache flush of (store key, value, record timestamp), as put() one by one would write it (stream time
+        advanced and expiry checked entry by entry) but with one RocksDB WriteBatch per segment."""
+        if self.retain_duplicates:  # every put takes a new seqnum: keep put()'s path
+            for store_key, value, _ts in entries:
+                key, start, _seq = split_store_key(store_key)
+                self.put(key, value, start)
+            return
+        self._put_segmented_batch([(store_key, split_store_key(store_key)[1], value)
+                                   for store_key, value, _ts in entries])
 
     def _actual_from(self, time_from: int) -> int:
         return max(time_from, self.observed_stream_time - self.retention_ms + 1)

@@ -90,3 +90,25 @@ class SegmentedRocksDBStore:
         segment = self._open_segment(segment_id)
         self._cleanup()
         segment.put(store_key, value)
+
+    def _put_segmented_batch(self, writes: list[tuple[bytes, int, bytes | None]]) -> None:
+        """_put_segmented for each (store key, timestamp, value) in order, with one put_all (a RocksDB WriteBatch)
+        per segment; segments that expire within the batch are not written (the cleanup would delete them)."""
+        by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        segment_id = self.segment_id
+        for store_key, timestamp, value in writes:
+            if timestamp > self.observed_stream_time:
+                self.observed_stream_time = timestamp
+            sid = segment_id(timestamp)
+            if sid < segment_id(self.observed_stream_time - self.retention_ms):
+                self.expired_records += 1
+                continue
+            pairs = by_segment.get(sid)
+            if pairs is None:
+                pairs = by_segment[sid] = []
+            pairs.append((store_key, value))
+        min_live = segment_id(self.observed_stream_time - self.retention_ms)
+        for sid, pairs in by_segment.items():
+            if sid >= min_live:
+                self._open_segment(sid).put_all(pairs)
+        self._cleanup()
