@@ -7,20 +7,28 @@ dirty entry, in order of last update, to the store's listener, which writes them
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from pystreams.errors import StateStoreError
 
 Headers = tuple[tuple[str, "bytes | None"], ...]
 
 
-class CacheEntry:
-    """A cached value with the record context of the write (replayed when the entry is flushed)."""
+NO_TYPED: Any = object()
+"""CacheEntry.typed when the entry holds no deserialized value (the bytes are always the truth)."""
 
-    __slots__ = ("value", "dirty", "timestamp", "offset", "topic", "partition", "headers", "size")
+
+class CacheEntry:
+    """A cached value with the record context of the write (replayed when the entry is flushed).
+
+    `typed` may hold the value the metered layer put or read, when the value bytes round-trip to an equal
+    immutable object (ints with an integral serde): a read then skips the deserializer."""
+
+    __slots__ = ("value", "dirty", "timestamp", "offset", "topic", "partition", "headers", "size", "typed")
 
     def __init__(self, value: bytes | None, dirty: bool = False, timestamp: int = -1, offset: int = -1,
-                 topic: str | None = None, partition: int = -1, headers: Headers = ()) -> None:
+                 topic: str | None = None, partition: int = -1, headers: Headers = (),
+                 typed: Any = NO_TYPED) -> None:
         self.value = value
         self.dirty = dirty
         self.timestamp = timestamp
@@ -28,10 +36,12 @@ class CacheEntry:
         self.topic = topic
         self.partition = partition
         self.headers = headers
+        self.typed = typed
         # Kafka's LRUCacheEntry.size(): value + dirty flag + partition + offset + timestamp + topic + headers
         size = 21 + (len(value) if value is not None else 0) + (len(topic) if topic else 0)
-        for hk, hv in headers:
-            size += len(hk) + (len(hv) if hv is not None else 0)
+        if headers:
+            for hk, hv in headers:
+                size += len(hk) + (len(hv) if hv is not None else 0)
         self.size = size
 
 
@@ -147,6 +157,11 @@ class ThreadCache:
     def add_dirty_entry_flush_listener(self, namespace: str, listener: FlushListener) -> None:
         self._cache(namespace).listener = listener
 
+    def named_cache(self, namespace: str) -> NamedCache:
+        """The cache of one store (created on first use): a caching layer keeps it to skip the namespace lookup
+        per record, and calls maybe_evict(it) after each put."""
+        return self._cache(namespace)
+
     def _cache(self, namespace: str) -> NamedCache:
         cache = self.caches.get(namespace)
         if cache is None:
@@ -163,9 +178,10 @@ class ThreadCache:
     def put(self, namespace: str, key: bytes, entry: CacheEntry) -> None:
         cache = self._cache(namespace)
         cache.put(key, entry)
-        self._maybe_evict(cache)
+        self.maybe_evict(cache)
 
-    def _maybe_evict(self, cache: NamedCache) -> None:
+    def maybe_evict(self, cache: NamedCache) -> None:
+        """Evict (flushing dirty entries) from the cache just written until the budget holds again."""
         # like Kafka: only the cache just written is evicted from, even if others hold more
         while self.total > self.max_bytes:
             if not cache.entries:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from pystreams.state.internals.bytes_store import (BytesPairs, FlushedWrite, WrappedBytesStore, check_open,
                                                    invalid_range, write_flushed)
-from pystreams.state.internals.cache import CacheEntry, DirtyEntry, ThreadCache
+from pystreams.state.internals.cache import NO_TYPED, CacheEntry, DirtyEntry, NamedCache, ThreadCache
 
 BytesFlushListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
 
@@ -22,6 +22,7 @@ class CachingKeyValueStore(WrappedBytesStore):
         super().__init__(wrapped)
         self._context: Any = None
         self._cache: ThreadCache | None = None
+        self._named: NamedCache | None = None
         self._ns = ""
         self._listener: BytesFlushListener | None = None
         self._send_old_values = False
@@ -35,6 +36,7 @@ class CachingKeyValueStore(WrappedBytesStore):
         self._cache = cache
         self._ns = ThreadCache.name_space(context.task_id, self.name)
         cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
+        self._named = cache.named_cache(self._ns)
 
     def set_flush_listener(self, listener: BytesFlushListener, send_old_values: bool) -> bool:
         """Forward (key, new, old, ts, headers) for each flushed entry; True: caching is on."""
@@ -77,22 +79,36 @@ class CachingKeyValueStore(WrappedBytesStore):
         finally:
             ctx.record_context = current
 
-    def _put_internal(self, key: bytes, value: bytes | None) -> None:
+    def _put_internal(self, key: bytes, value: bytes | None, typed: Any = NO_TYPED) -> None:
         rc = self._context.record_context
-        assert self._cache is not None
-        self._cache.put(self._ns, key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition,
-                                                  rc.headers))
+        named = self._named
+        assert named is not None and self._cache is not None
+        named.put(key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers, typed))
+        self._cache.maybe_evict(named)
+
+    def put_typed(self, key: bytes, value: bytes | None, typed: Any) -> None:
+        """put(key, value) keeping `typed`, the deserialized form of value, for cached_entry() readers."""
+        self._put_internal(key, value, typed)
+
+    def cached_entry(self, key: bytes) -> CacheEntry | None:
+        """The cache entry of key, read into the cache from the store on a miss; None if the key is in neither
+        (an entry whose value is None is a delete not yet flushed)."""
+        named = self._named
+        assert named is not None and self._cache is not None
+        entry = named.get(key)
+        if entry is not None:
+            return entry
+        raw = self.wrapped.get(key)
+        if raw is None:
+            return None
+        entry = CacheEntry(raw)
+        named.put(key, entry)
+        self._cache.maybe_evict(named)
+        return entry
 
     def _get_internal(self, key: bytes) -> bytes | None:
-        cache = self._cache
-        assert cache is not None
-        entry = cache.get(self._ns, key)
-        if entry is not None:
-            return entry.value
-        raw = self.wrapped.get(key)
-        if raw is not None:
-            cache.put(self._ns, key, CacheEntry(raw))
-        return raw  # type: ignore[no-any-return]
+        entry = self.cached_entry(key)
+        return None if entry is None else entry.value
 
     def get(self, key: bytes) -> bytes | None:
         return self._get_internal(key)

@@ -12,7 +12,13 @@ from pystreams.processor.record import Record
 from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, StateStore, TimestampedKeyValueStore,
                                  ValueAndTimestamp)
 from pystreams.state.internals.bytes_store import check_open
+from pystreams.state.internals.cache import NO_TYPED
+from pystreams.state.internals.caching import CachingKeyValueStore
+from pystreams.state.internals.typed_values import exact_round_trip
 from pystreams.state.internals.timestamped import _TS, timestamped_restore
+
+
+_IMMUTABLE_KEYS = frozenset({str, bytes, int})
 
 
 class StoreMetrics:
@@ -42,6 +48,10 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         self._ks: Any = None
         self._vs: Any = None
         self._open = False
+        self._caching: CachingKeyValueStore | None = None
+        self._typed_ok = False
+        self._memo_key: Any = NO_TYPED  # the last key serialized and its bytes (get then put of one key)
+        self._memo_raw = b""
 
     # ---- StateStore
     @property
@@ -65,6 +75,9 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
                                   f"(or Materialized.with_{what}_serde) or set {key}")
         self.wrapped.init(context, root)
         self._open = True
+        # straight to the record cache (when it is right below): values it holds deserialized skip the serde
+        self._caching = self.wrapped if isinstance(self.wrapped, CachingKeyValueStore) else None
+        self._typed_ok = exact_round_trip(self._vs)
         context.register(root, self._restore_callback())
 
     def _restore_callback(self) -> Callable[[list[Any]], None]:
@@ -88,6 +101,7 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
 
     def close(self) -> None:
         self._open = False
+        self._memo_key = NO_TYPED
         self.wrapped.close()
 
     # ---- serdes
@@ -95,11 +109,16 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         if not self._open:
             check_open(self)
             raise StateStoreError(f"State store {self.name} is closed")
+        if key is self._memo_key:
+            return self._memo_raw
         if key is None:
             raise StateStoreError(f"State store {self.name}: key cannot be None")
         raw = self._ks.serialize(self._topic, key)
         if raw is None:
             raise StateStoreError(f"State store {self.name}: key {key!r} serialized to None")
+        if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes
+            self._memo_key = key
+            self._memo_raw = raw
         return raw  # type: ignore[no-any-return]
 
     def _raw_value(self, value: Any) -> bytes | None:
@@ -115,11 +134,28 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
     # ---- KeyValueStore
     def get(self, key: Any) -> Any:
         self.metrics.get += 1
-        return self._value(self.wrapped.get(self._raw_key(key)))
+        caching = self._caching
+        if caching is None:
+            return self._value(self.wrapped.get(self._raw_key(key)))
+        entry = caching.cached_entry(self._raw_key(key))
+        if entry is None or entry.value is None:
+            return None
+        typed = entry.typed
+        if typed is NO_TYPED:
+            typed = self._value(entry.value)
+            if self._typed_ok:
+                entry.typed = typed
+        return typed
 
     def put(self, key: Any, value: Any) -> None:
         self.metrics.put += 1
-        self.wrapped.put(self._raw_key(key), self._raw_value(value))
+        raw_key = self._raw_key(key)
+        raw = self._raw_value(value)
+        caching = self._caching
+        if caching is None:
+            self.wrapped.put(raw_key, raw)
+        else:  # a value that serialized with an exact serde is what a read would deserialize
+            caching.put_typed(raw_key, raw, value if self._typed_ok and raw is not None else NO_TYPED)
 
     def put_if_absent(self, key: Any, value: Any) -> Any:
         self.metrics.put_if_absent += 1

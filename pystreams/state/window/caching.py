@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.internals.caching import _EntryContext
-from pystreams.state.internals.cache import CacheEntry, ThreadCache
+from pystreams.state.internals.cache import NO_TYPED, CacheEntry, NamedCache, ThreadCache
 from pystreams.state.session.keys import split_session_key, to_session_key
 from pystreams.state.window.keys import split_store_key, to_store_key
 
@@ -29,6 +29,7 @@ class _CachingBase:
         self.segment_interval_ms = max(1, segment_interval_ms)
         self._context: Any = None
         self._cache: ThreadCache | None = None
+        self._named: NamedCache | None = None
         self._ns = ""
         self._listener: BytesListener | None = None
         self._send_old_values = False
@@ -50,6 +51,7 @@ class _CachingBase:
         self._cache = context.cache if context.cache is not None else ThreadCache(0)
         self._ns = ThreadCache.name_space(context.task_id, self.name)
         self._cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
+        self._named = self._cache.named_cache(self._ns)
 
     def set_flush_listener(self, listener: BytesListener, send_old_values: bool) -> bool:
         self._listener = listener
@@ -59,11 +61,13 @@ class _CachingBase:
     def _cache_key(self, store_key: bytes, segment_ts: int) -> bytes:
         return _SEG.pack(segment_ts // self.segment_interval_ms) + store_key
 
-    def _put_cached(self, cache_key: bytes, value: bytes | None) -> None:
+    def _put_cached(self, cache_key: bytes, value: bytes | None, typed: Any = NO_TYPED) -> None:
         rc = self._context.record_context
-        assert self._cache is not None
-        self._cache.put(self._ns, cache_key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic,
-                                                        rc.partition, rc.headers))
+        named = self._named
+        assert named is not None and self._cache is not None
+        named.put(cache_key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers,
+                                        typed))
+        self._cache.maybe_evict(named)
 
     def _flush_entries(self, entries: list[Any]) -> None:
         batch = self._batch_writer()
@@ -164,9 +168,18 @@ class CachingWindowStore(_CachingBase):
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
         self._put_cached(self._cache_key(to_store_key(key, window_start, 0), window_start), value)
 
+    def put_typed(self, key: bytes, value: bytes | None, window_start: int, typed: Any) -> None:
+        """put() keeping `typed`, the deserialized form of value, for cached_entry() readers."""
+        self._put_cached(self._cache_key(to_store_key(key, window_start, 0), window_start), value, typed)
+
+    def cached_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
+        """The cache entry of (key, window start), None when not cached (then fetch() reads the store)."""
+        named = self._named
+        assert named is not None
+        return named.get(_SEG.pack(window_start // self.segment_interval_ms) + to_store_key(key, window_start, 0))
+
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
-        assert self._cache is not None
-        entry = self._cache.get(self._ns, self._cache_key(to_store_key(key, window_start, 0), window_start))
+        entry = self.cached_entry(key, window_start)
         if entry is None:
             return self.wrapped.fetch(key, window_start)  # type: ignore[no-any-return]
         return entry.value

@@ -7,7 +7,10 @@ from typing import Any, Callable, Iterator
 from pystreams.errors import StateStoreError
 from pystreams.serdes.windowed import Windowed, time_window_for_size
 from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
+from pystreams.state.internals.cache import NO_TYPED
 from pystreams.state.internals.timestamped import _TS, timestamped_restore
+from pystreams.state.internals.typed_values import exact_round_trip
+from pystreams.state.window.caching import CachingWindowStore
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
 LONG_MAX = (1 << 63) - 1
@@ -21,6 +24,8 @@ class MeteredWindowStore(MeteredWindowedLayer):
         super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.window_size_ms = window_size_ms
         self.puts = self.fetches = 0
+        self._caching: CachingWindowStore | None = None
+        self._typed_ok = False
 
     def _typed_key(self, store_key: bytes) -> Windowed[Any]:
         from pystreams.state.window.keys import split_store_key
@@ -41,17 +46,43 @@ class MeteredWindowStore(MeteredWindowedLayer):
         return KeyValueIterator((start, value(v)) for start, v in pairs)
 
     # ---- WindowStore
+    def init(self, context: Any, root: Any) -> None:
+        super().init(context, root)
+        # straight to the record cache (when it is right below): values it holds deserialized skip the serde
+        self._caching = self.wrapped if isinstance(self.wrapped, CachingWindowStore) else None
+        self._typed_ok = exact_round_trip(self._vs)
+
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Store value for key in the window starting at window_start; None deletes."""
         self.puts += 1
-        self.wrapped.put(self._raw_key(key), self._raw_value(value), window_start)
+        raw_key = self._raw_key(key)
+        raw = self._raw_value(value)
+        caching = self._caching
+        if caching is None:
+            self.wrapped.put(raw_key, raw, window_start)
+        else:  # a value that serialized with an exact serde is what a read would deserialize
+            caching.put_typed(raw_key, raw, window_start,
+                              value if self._typed_ok and raw is not None else NO_TYPED)
 
     def fetch(self, key: Any, time_from: int, time_to: int | None = None) -> Any:
         """fetch(key, window_start) -> value or None; fetch(key, from, to) -> iterator of (start, value)."""
         self.fetches += 1
-        if time_to is None:
-            return self._value(self.wrapped.fetch(self._raw_key(key), time_from))
-        return self._timed(self.wrapped.fetch_range(self._raw_key(key), time_from, time_to, True))
+        if time_to is not None:
+            return self._timed(self.wrapped.fetch_range(self._raw_key(key), time_from, time_to, True))
+        raw_key = self._raw_key(key)
+        caching = self._caching
+        if caching is not None:
+            entry = caching.cached_entry(raw_key, time_from)
+            if entry is not None:
+                if entry.value is None:
+                    return None
+                typed = entry.typed
+                if typed is NO_TYPED:
+                    typed = self._value(entry.value)
+                    if self._typed_ok:
+                        entry.typed = typed
+                return typed
+        return self._value(self.wrapped.fetch(raw_key, time_from))
 
     def backward_fetch(self, key: Any, time_from: int, time_to: int) -> KeyValueIterator:
         return self._timed(self.wrapped.fetch_range(self._raw_key(key), time_from, time_to, False))

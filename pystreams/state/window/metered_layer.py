@@ -9,6 +9,10 @@ from pystreams.serdes.windowed import Windowed
 from pystreams.state.api import StateStore
 
 
+_IMMUTABLE_KEYS = frozenset({str, bytes, int})
+_NO_KEY: Any = object()
+
+
 class MeteredWindowedLayer(StateStore):
     """Base of the metered window and session stores; subclasses say how a stored key becomes a Windowed key."""
 
@@ -24,6 +28,8 @@ class MeteredWindowedLayer(StateStore):
         self._ks: Any = None
         self._vs: Any = None
         self._open = False
+        self._memo_key: Any = _NO_KEY  # the last key serialized and its bytes (fetch then put of one key)
+        self._memo_raw = b""
 
     @property
     def name(self) -> str:
@@ -86,14 +92,21 @@ class MeteredWindowedLayer(StateStore):
 
     def close(self) -> None:
         self._open = False
+        self._memo_key = _NO_KEY
         self.wrapped.close()
 
     def _raw_key(self, key: Any) -> bytes:
         if not self._open:
             raise StateStoreError(f"{self._kind} {self.name} is not open (use it between init() and close())")
+        if key is self._memo_key:
+            return self._memo_raw
         if key is None:
             raise StateStoreError(f"{self._kind} {self.name}: key cannot be None")
-        return self._ks.serialize(self._topic, key)  # type: ignore[no-any-return]
+        raw = self._ks.serialize(self._topic, key)
+        if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes
+            self._memo_key = key
+            self._memo_raw = raw
+        return raw  # type: ignore[no-any-return]
 
     def _value(self, raw: bytes | None) -> Any:
         return None if raw is None else self._vs.deserialize(self._topic, raw)
