@@ -93,6 +93,7 @@ class StreamThread(threading.Thread):
         self._restore_started = time.monotonic()
         self._standby: Any = None
         self._last_purge = time.monotonic()
+        self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
         self.cooperative = False  # set from the consumer's partition.assignment.strategy when it is created
         if self.config.num_standby_replicas > 0:
             if self.config.num_stream_threads == 1:
@@ -203,6 +204,9 @@ class StreamThread(threading.Thread):
             err = self._error_of(e)
             log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name, err)
             self._drop_uncommitted(err)
+            # cooperative: the partitions kept stay assigned but their tasks are gone; rejoining resumes them
+            # from the committed offsets (not from inside this callback)
+            self._rejoin_pending = self.cooperative
             return
         self._close_tasks(clean=True, only=revoked)
         if self.eos:  # the final commit checkpointed every task; those kept run ahead of what is committed again
@@ -247,6 +251,9 @@ class StreamThread(threading.Thread):
         """One poll: consume a batch, process every task's buffered records, punctuate, maybe commit."""
         consumer, cfg = self._consumer, self.config
         assert consumer is not None
+        if self._rejoin_pending:
+            self._rejoin_pending = False
+            self._rejoin_group()
         messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
@@ -310,6 +317,9 @@ class StreamThread(threading.Thread):
         log.warning("%s: tasks migrated (%s): aborting uncommitted work and rejoining the group", self.name, err)
         self.streams._thread_rebalancing()
         self._drop_uncommitted(err)
+        self._rejoin_group()
+
+    def _rejoin_group(self) -> None:
         consumer = self._consumer
         assert consumer is not None
         consumer.unsubscribe()
