@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pystreams.errors import ConfigError, StateStoreError
+from pystreams.errors import StateStoreError
 from pystreams.processor.record import Record
-from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, StateStore, TimestampedKeyValueStore,
-                                 ValueAndTimestamp)
+from pystreams.state.api import Change, KeyValueIterator, KeyValueStore, TimestampedKeyValueStore
 from pystreams.state.internals.bytes_store import check_open
-from pystreams.state.internals.cache import NO_TYPED
 from pystreams.state.internals.caching import CachingKeyValueStore
-from pystreams.state.internals.typed_values import exact_round_trip
-from pystreams.state.internals.timestamped import _TS, timestamped_restore
-
-
-_IMMUTABLE_KEYS = frozenset({str, bytes, int})
+from pystreams.state.internals.typed_layer import TypedLayer
+from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 
 
 class StoreMetrics:
@@ -35,51 +30,16 @@ class StoreMetrics:
         return {f"{slot.replace('_', '-')}-total": getattr(self, slot) for slot in self.__slots__}
 
 
-class MeteredKeyValueStore(KeyValueStore[Any, Any]):
+class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
     """Typed KeyValueStore over a bytes store stack; what processors get from get_state_store()."""
 
+    _caching_type = CachingKeyValueStore
+
     def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
-        self.wrapped = wrapped
-        self.metrics_scope = metrics_scope
-        self._key_serde = key_serde
-        self._value_serde = value_serde
+        super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.metrics = StoreMetrics()
-        self._topic = ""
-        self._ks: Any = None
-        self._vs: Any = None
-        self._open = False
-        self._caching: CachingKeyValueStore | None = None
-        self._typed_ok = False
-        self._memo_key: Any = NO_TYPED  # the last key serialized and its bytes (get then put of one key)
-        self._memo_raw = b""
 
     # ---- StateStore
-    @property
-    def name(self) -> str:
-        return str(self.wrapped.name)
-
-    @property
-    def persistent(self) -> bool:
-        return bool(self.wrapped.persistent)
-
-    def is_open(self) -> bool:
-        return self._open and bool(self.wrapped.is_open())
-
-    def init(self, context: Any, root: StateStore) -> None:
-        self._topic = context.changelog_for(self.name)
-        self._ks = self._key_serde if self._key_serde is not None else context.key_serde
-        self._vs = self._value_serde if self._value_serde is not None else context.value_serde
-        for what, serde, key in (("key", self._ks, "default.key.serde"), ("value", self._vs, "default.value.serde")):
-            if serde is None:
-                raise ConfigError(f"State store {self.name} has no {what} serde: pass one to the store builder "
-                                  f"(or Materialized.with_{what}_serde) or set {key}")
-        self.wrapped.init(context, root)
-        self._open = True
-        # straight to the record cache (when it is right below): values it holds deserialized skip the serde
-        self._caching = self.wrapped if isinstance(self.wrapped, CachingKeyValueStore) else None
-        self._typed_ok = exact_round_trip(self._vs)
-        context.register(root, self._restore_callback())
-
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         inner = self.wrapped.innermost() if hasattr(self.wrapped, "innermost") else self.wrapped
         restore = inner.restore_batch
@@ -93,39 +53,13 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         self.metrics.flush += 1
         self.wrapped.flush()
 
-    def flush_cache(self) -> None:
-        """Forward cached updates without flushing storage (commit step 1)."""
-        flush_cache = getattr(self.wrapped, "flush_cache", None)
-        if flush_cache is not None:
-            flush_cache()
-
-    def close(self) -> None:
-        self._open = False
-        self._memo_key = NO_TYPED
-        self.wrapped.close()
+    def _not_open(self) -> StateStoreError:
+        check_open(self)  # raises: says what to do
+        return StateStoreError(f"State store {self.name} is closed")
 
     # ---- serdes
-    def _raw_key(self, key: Any) -> bytes:
-        if not self._open:
-            check_open(self)
-            raise StateStoreError(f"State store {self.name} is closed")
-        if key is self._memo_key:
-            return self._memo_raw
-        if key is None:
-            raise StateStoreError(f"State store {self.name}: key cannot be None")
-        raw = self._ks.serialize(self._topic, key)
-        if raw is None:
-            raise StateStoreError(f"State store {self.name}: key {key!r} serialized to None")
-        if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes
-            self._memo_key = key
-            self._memo_raw = raw
-        return raw  # type: ignore[no-any-return]
-
     def _raw_value(self, value: Any) -> bytes | None:
         return None if value is None else self._vs.serialize(self._topic, value)
-
-    def _value(self, raw: bytes | None) -> Any:
-        return None if raw is None else self._vs.deserialize(self._topic, raw)
 
     def _pairs(self, pairs: Iterator[tuple[bytes, bytes]]) -> KeyValueIterator:
         kd, value, topic = self._ks.deserialize, self._value, self._topic
@@ -138,14 +72,7 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         if caching is None:
             return self._value(self.wrapped.get(self._raw_key(key)))
         entry = caching.cached_entry(self._raw_key(key))
-        if entry is None or entry.value is None:
-            return None
-        typed = entry.typed
-        if typed is NO_TYPED:
-            typed = self._value(entry.value)
-            if self._typed_ok:
-                entry.typed = typed
-        return typed
+        return None if entry is None else self._cached_value(entry)
 
     def put(self, key: Any, value: Any) -> None:
         self.metrics.put += 1
@@ -154,8 +81,8 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         caching = self._caching
         if caching is None:
             self.wrapped.put(raw_key, raw)
-        else:  # a value that serialized with an exact serde is what a read would deserialize
-            caching.put_typed(raw_key, raw, value if self._typed_ok and raw is not None else NO_TYPED)
+        else:
+            caching.put_typed(raw_key, raw, self._for_cache(value, raw))
 
     def put_if_absent(self, key: Any, value: Any) -> Any:
         self.metrics.put_if_absent += 1
@@ -223,22 +150,9 @@ class MeteredKeyValueStore(KeyValueStore[Any, Any]):
         return f"{type(self).__name__}({self.name!r})"
 
 
-class MeteredTimestampedKeyValueStore(MeteredKeyValueStore, TimestampedKeyValueStore[Any, Any]):
+class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  # type: ignore[misc]
+                                       TimestampedKeyValueStore[Any, Any]):
     """Values are ValueAndTimestamp, stored as 8-byte big-endian timestamp + serialized value (Kafka's format)."""
-
-    def _raw_value(self, value: Any) -> bytes | None:
-        if value is None:
-            return None
-        if not isinstance(value, ValueAndTimestamp):
-            raise StateStoreError(f"Timestamped store {self.name} takes ValueAndTimestamp values, got {value!r}: "
-                                  "wrap it with ValueAndTimestamp.make(value, timestamp)")
-        raw = self._vs.serialize(self._topic, value.value)
-        return None if raw is None else _TS.pack(value.timestamp) + raw
-
-    def _value(self, raw: bytes | None) -> Any:
-        if raw is None:
-            return None
-        return ValueAndTimestamp(self._vs.deserialize(self._topic, raw[8:]), _TS.unpack_from(raw)[0])
 
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return timestamped_restore(super()._restore_callback())

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from pystreams.errors import StateStoreError
 from pystreams.serdes.windowed import Windowed, time_window_for_size
-from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
-from pystreams.state.internals.cache import NO_TYPED
-from pystreams.state.internals.timestamped import _TS, timestamped_restore
-from pystreams.state.internals.typed_values import exact_round_trip
+from pystreams.state.api import KeyValueIterator
+from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.window.caching import CachingWindowStore
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
@@ -19,13 +16,13 @@ LONG_MAX = (1 << 63) - 1
 class MeteredWindowStore(MeteredWindowedLayer):
     """WindowStore[K, V]: put(key, value, window_start), fetch by key and time (range), fetch_all, backward."""
 
+    _caching_type = CachingWindowStore
+
     def __init__(self, wrapped: Any, metrics_scope: str, window_size_ms: int, key_serde: Any,
                  value_serde: Any) -> None:
         super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.window_size_ms = window_size_ms
         self.puts = self.fetches = 0
-        self._caching: CachingWindowStore | None = None
-        self._typed_ok = False
 
     def _typed_key(self, store_key: bytes) -> Windowed[Any]:
         from pystreams.state.window.keys import split_store_key
@@ -46,12 +43,6 @@ class MeteredWindowStore(MeteredWindowedLayer):
         return KeyValueIterator((start, value(v)) for start, v in pairs)
 
     # ---- WindowStore
-    def init(self, context: Any, root: Any) -> None:
-        super().init(context, root)
-        # straight to the record cache (when it is right below): values it holds deserialized skip the serde
-        self._caching = self.wrapped if isinstance(self.wrapped, CachingWindowStore) else None
-        self._typed_ok = exact_round_trip(self._vs)
-
     def put(self, key: Any, value: Any, window_start: int) -> None:
         """Store value for key in the window starting at window_start; None deletes."""
         self.puts += 1
@@ -61,8 +52,7 @@ class MeteredWindowStore(MeteredWindowedLayer):
         if caching is None:
             self.wrapped.put(raw_key, raw, window_start)
         else:  # a value that serialized with an exact serde is what a read would deserialize
-            caching.put_typed(raw_key, raw, window_start,
-                              value if self._typed_ok and raw is not None else NO_TYPED)
+            caching.put_typed(raw_key, raw, window_start, self._for_cache(value, raw))
 
     def fetch(self, key: Any, time_from: int, time_to: int | None = None) -> Any:
         """fetch(key, window_start) -> value or None; fetch(key, from, to) -> iterator of (start, value)."""
@@ -74,14 +64,7 @@ class MeteredWindowStore(MeteredWindowedLayer):
         if caching is not None:
             entry = caching.cached_entry(raw_key, time_from)
             if entry is not None:
-                if entry.value is None:
-                    return None
-                typed = entry.typed
-                if typed is NO_TYPED:
-                    typed = self._value(entry.value)
-                    if self._typed_ok:
-                        entry.typed = typed
-                return typed
+                return self._cached_value(entry)
         return self._value(self.wrapped.fetch(raw_key, time_from))
 
     def backward_fetch(self, key: Any, time_from: int, time_to: int) -> KeyValueIterator:
@@ -114,22 +97,8 @@ class MeteredWindowStore(MeteredWindowedLayer):
         return f"{type(self).__name__}({self.name!r})"
 
 
-class MeteredTimestampedWindowStore(MeteredWindowStore):
+class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # type: ignore[misc]
     """TimestampedWindowStore[K, V]: values are ValueAndTimestamp (stored as 8-byte timestamp + value)."""
-
-    def _raw_value(self, value: Any) -> bytes | None:
-        if value is None:
-            return None
-        if not isinstance(value, ValueAndTimestamp):
-            raise StateStoreError(f"Timestamped window store {self.name} takes ValueAndTimestamp values, "
-                                  f"got {type(value).__name__}")
-        raw = self._vs.serialize(self._topic, value.value)
-        return None if raw is None else _TS.pack(value.timestamp) + raw
-
-    def _value(self, raw: bytes | None) -> Any:
-        if raw is None:
-            return None
-        return ValueAndTimestamp(self._vs.deserialize(self._topic, raw[8:]), _TS.unpack_from(raw)[0])
 
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return timestamped_restore(self._innermost().restore_batch)
