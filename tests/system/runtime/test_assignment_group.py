@@ -1,0 +1,117 @@
+"""The Streams assignor through the real group protocol (the membership client's StreamsMember, SubscriptionInfo
+and AssignmentInfo as JoinGroup/SyncGroup user data) on both brokers, with stand-in stream threads: two clients
+(one with two threads) share the tasks and standbys as the assignor's rules say, and one client's
+SHUTDOWN_REQUESTED reaches every member."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime import StreamsConfig
+from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
+from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
+from tests.integration.runtime.helpers import create_topics, unique
+
+pytestmark = [pytest.mark.system]
+PARTITIONS = 4
+
+
+class StandInThread:
+    """What StreamsMember reads from a stream thread, and a loop polling it like the thread does."""
+
+    def __init__(self, name: str, streams: Any, plan: TopologyPlan, config: StreamsConfig) -> None:
+        from pystreams.runtime.group.streams_member import StreamsMember
+
+        self.name, self.streams, self.plan, self.config = name, streams, plan, config
+        self.tasks: dict[TaskId, Any] = {}
+        self.standbys: frozenset[TaskId] = frozenset()
+        self._standby = SimpleNamespace(running_standbys=lambda: self.standbys)
+        self.info: Any = None
+        self.owned: frozenset = frozenset()
+        self.member = StreamsMember(self)
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self.loop = threading.Thread(target=self._run, daemon=True, name=name)
+        self.loop.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                got = self.member.poll()
+                if got is not None:
+                    rebalance, info = got
+                    self.owned = rebalance.assigned
+                    if info is not None:
+                        self.info = info
+                        self.tasks = dict.fromkeys(info.active_tasks)
+                        self.standbys = frozenset(info.standby_tasks)
+                time.sleep(0.02)
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            self.error = e
+        finally:
+            self.member.close()
+
+
+def _stable(threads: list[StandInThread]) -> bool:
+    """Every member has an assignment, none is about to rejoin, and every task runs somewhere."""
+    return (all(t.info is not None and not t.member.member.rejoin_needed for t in threads)
+            and sum(len(t.info.active_tasks) for t in threads) == PARTITIONS)
+
+
+def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source = unique("assign-group"), unique("in")
+    changelog = f"{app_id}-counts-changelog"
+    create_topics(bootstrap, PARTITIONS, source, changelog)
+    plan = TopologyPlan(app_id, [SubtopologyPlan(0, ("src",), [source], [], PARTITIONS, {"counts": changelog})],
+                        {source: PARTITIONS}, {}, {changelog: PARTITIONS})
+    threads: list[StandInThread] = []
+    clients = {}
+    try:
+        for name, n_threads in (("A", 2), ("B", 1)):
+            config = StreamsConfig({"application.id": app_id, "bootstrap.servers": bootstrap,
+                                    "state.dir": str(tmp_path / name), "num.standby.replicas": 1,
+                                    "consumer.session.timeout.ms": 10000, "consumer.heartbeat.interval.ms": 500,
+                                    "pystreams.assignor": "streams"})
+            clients[name] = SimpleNamespace(process_id=f"process-{name}", shutdown_requested=0)
+            threads += [StandInThread(f"{name}-StreamThread-{i}", clients[name], plan, config)
+                        for i in range(n_threads)]
+        deadline = time.monotonic() + 60
+        while not _stable(threads):
+            assert all(t.error is None for t in threads), [t.error for t in threads]
+            assert time.monotonic() < deadline, [(t.name, t.info) for t in threads]
+            time.sleep(0.1)
+        by_client = Counter()
+        standby_on: dict[TaskId, list[str]] = {}
+        active_on: dict[TaskId, str] = {}
+        for t in threads:
+            client = t.name[0]
+            by_client[client] += len(t.info.active_tasks)
+            assert sorted(t.owned) == sorted(tp for tps in t.info.active_tasks.values() for tp in tps)
+            for task in t.info.active_tasks:
+                assert task not in active_on
+                active_on[task] = client
+            for task in t.info.standby_tasks:
+                standby_on.setdefault(task, []).append(client)
+        assert sorted(active_on) == [TaskId(0, p) for p in range(PARTITIONS)]
+        assert by_client == {"A": 2, "B": 2}
+        assert sorted(len(t.info.active_tasks) for t in threads if t.name.startswith("A")) == [1, 1]
+        assert {task: [c for c in "AB" if c != owner] for task, owner in active_on.items()} == standby_on
+        clients["B"].shutdown_requested = SHUTDOWN_REQUESTED  # B's uncaught-exception handler said so
+        deadline = time.monotonic() + 60
+        while not all(t.info.error_code == SHUTDOWN_REQUESTED for t in threads):
+            assert all(t.error is None for t in threads), [t.error for t in threads]
+            assert time.monotonic() < deadline, [(t.name, t.info.error_code) for t in threads]
+            time.sleep(0.1)
+        assert all(t.info.active_tasks == {} and t.owned == frozenset() for t in threads)
+    finally:
+        for t in threads:
+            t.stop.set()
+        for t in threads:
+            t.loop.join(30)
