@@ -1,7 +1,8 @@
 """The Streams assignor through the real group protocol (the membership client's StreamsMember, SubscriptionInfo
 and AssignmentInfo as JoinGroup/SyncGroup user data) on both brokers, with stand-in stream threads: two clients
-(one with two threads) share the tasks and standbys as the assignor's rules say, and one client's
-SHUTDOWN_REQUESTED reaches every member."""
+(one with two threads) share the tasks and standbys as the assignor's rules say, a third client without state
+gets a warm-up and a probing rebalance instead of tasks, and one client's SHUTDOWN_REQUESTED reaches every
+member."""
 from __future__ import annotations
 
 import threading
@@ -69,19 +70,31 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
     app_id, source = unique("assign-group"), unique("in")
     changelog = f"{app_id}-counts-changelog"
     create_topics(bootstrap, PARTITIONS, source, changelog)
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for p in range(PARTITIONS):  # some state in every task's changelog: a client without it is not caught up
+        for i in range(5):
+            producer.produce(changelog, key=f"k{i}".encode(), value=b"1", partition=p)
+    assert producer.flush(30) == 0
     plan = TopologyPlan(app_id, [SubtopologyPlan(0, ("src",), [source], [], PARTITIONS, {"counts": changelog})],
                         {source: PARTITIONS}, {}, {changelog: PARTITIONS})
     threads: list[StandInThread] = []
     clients = {}
+
+    def start(name: str, n_threads: int) -> None:
+        config = StreamsConfig({"application.id": app_id, "bootstrap.servers": bootstrap,
+                                "state.dir": str(tmp_path / name), "num.standby.replicas": 1,
+                                "acceptable.recovery.lag": 0, "probing.rebalance.interval.ms": 60_000,
+                                "consumer.session.timeout.ms": 10000, "consumer.heartbeat.interval.ms": 500,
+                                "pystreams.assignor": "streams"})
+        clients[name] = SimpleNamespace(process_id=f"process-{name}", shutdown_requested=0)
+        threads.extend(StandInThread(f"{name}-StreamThread-{i}", clients[name], plan, config)
+                       for i in range(n_threads))
+
     try:
-        for name, n_threads in (("A", 2), ("B", 1)):
-            config = StreamsConfig({"application.id": app_id, "bootstrap.servers": bootstrap,
-                                    "state.dir": str(tmp_path / name), "num.standby.replicas": 1,
-                                    "consumer.session.timeout.ms": 10000, "consumer.heartbeat.interval.ms": 500,
-                                    "pystreams.assignor": "streams"})
-            clients[name] = SimpleNamespace(process_id=f"process-{name}", shutdown_requested=0)
-            threads += [StandInThread(f"{name}-StreamThread-{i}", clients[name], plan, config)
-                        for i in range(n_threads)]
+        start("A", 2)
+        start("B", 1)
         deadline = time.monotonic() + 60
         while not _stable(threads):
             assert all(t.error is None for t in threads), [t.error for t in threads]
@@ -103,6 +116,16 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
         assert by_client == {"A": 2, "B": 2}
         assert sorted(len(t.info.active_tasks) for t in threads if t.name.startswith("A")) == [1, 1]
         assert {task: [c for c in "AB" if c != owner] for task, owner in active_on.items()} == standby_on
+        assert all(t.info.followup_rebalance_ms == -1 for t in threads)
+        start("C", 1)  # no local state: it warms up first, the others keep their tasks
+        deadline = time.monotonic() + 60
+        while not _stable(threads):
+            assert time.monotonic() < deadline, [(t.name, t.info) for t in threads]
+            time.sleep(0.1)
+        c = threads[-1]
+        assert c.info.active_tasks == {} and len(c.info.standby_tasks) >= 1
+        assert all(t.info.followup_rebalance_ms == 60_000 for t in threads)
+        assert {task: owner for t in threads for task in t.info.active_tasks for owner in t.name[0]} == active_on
         clients["B"].shutdown_requested = SHUTDOWN_REQUESTED  # B's uncaught-exception handler said so
         deadline = time.monotonic() + 60
         while not all(t.info.error_code == SHUTDOWN_REQUESTED for t in threads):
