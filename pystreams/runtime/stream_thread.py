@@ -244,7 +244,10 @@ class StreamThread(threading.Thread):
         except Exception:  # noqa: BLE001 - a broken producer is handled by the migration path
             return
         err = collector.error
-        if err is not None and err.name() not in self._MIGRATION_CODES and not err.fatal():
+        # a broker's answer about the record itself (MSG_SIZE_TOO_LARGE, INVALID_RECORD, ...): not a local error
+        # such as _MSG_TIMED_OUT (a paused or partitioned instance), which aborting and retrying can cure
+        if (err is not None and not err.name().startswith("_") and not err.retriable()
+                and err.name() not in self._MIGRATION_CODES and not err.fatal()):
             collector.check()
 
     def _iteration(self, last_commit: list[float]) -> None:
@@ -279,6 +282,7 @@ class StreamThread(threading.Thread):
     _MIGRATION_CODES = frozenset({"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
                         "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING",
                         "_STATE", "INVALID_TXN_STATE", "_FATAL", "TRANSACTION_ABORTABLE"})
+    _TXN_TIMEOUT_CODES = frozenset({"_MSG_TIMED_OUT", "_TIMED_OUT"})
     #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
     _FATAL_CODES = frozenset({"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"})
 
@@ -307,7 +311,8 @@ class StreamThread(threading.Thread):
             return False
         if err.name() in self._MIGRATION_CODES:
             return True
-        return self.eos and (err.txn_requires_abort() or err.fatal())
+        # under EOS a record that timed out in the producer only fails its transaction (Kafka: TaskCorrupted)
+        return self.eos and (err.txn_requires_abort() or err.fatal() or err.name() in self._TXN_TIMEOUT_CODES)
 
     def _handle_task_migration(self, e: BaseException) -> None:
         """Like Kafka: drop the uncommitted work (abort, close tasks dirty: under EOS their state is wiped and
