@@ -10,8 +10,9 @@ FlushedWrite = tuple[bytes, "bytes | None", int]
 """(key, value or None for a delete, timestamp of the write's record): one entry of a cache flush."""
 
 
-class WrappedBytesStore:
-    """A layer that delegates everything to the store it wraps; subclasses override what they change."""
+class Layer:
+    """A store layer over another: its name, persistence and open state are the wrapped store's, and init, flush
+    and close go down the stack (subclasses add what their layer does)."""
 
     def __init__(self, wrapped: Any) -> None:
         self.wrapped = wrapped
@@ -35,6 +36,10 @@ class WrappedBytesStore:
 
     def close(self) -> None:
         self.wrapped.close()
+
+
+class WrappedBytesStore(Layer):
+    """A layer that delegates everything to the store it wraps; subclasses override what they change."""
 
     def get(self, key: bytes) -> bytes | None:
         return self.wrapped.get(key)  # type: ignore[no-any-return]

@@ -6,43 +6,18 @@ KTable processor can forward the deduplicated update.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from pystreams.state.internals.bytes_store import (BytesPairs, FlushedWrite, WrappedBytesStore, check_open,
                                                    invalid_range, write_flushed)
-from pystreams.state.internals.cache import NO_TYPED, CacheEntry, DirtyEntry, NamedCache, ThreadCache
+from pystreams.state.internals.cache import CacheEntry, DirtyEntry
+from pystreams.state.internals.cache_layer import BytesFlushListener, CacheLayer, EntryContext
 
-BytesFlushListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
+__all__ = ["BytesFlushListener", "CachingKeyValueStore", "EntryContext"]
 
 
-class CachingKeyValueStore(WrappedBytesStore):
+class CachingKeyValueStore(CacheLayer, WrappedBytesStore):
     """Record cache in front of a bytes store; dedups repeated updates of a key between commits."""
-
-    def __init__(self, wrapped: Any) -> None:
-        super().__init__(wrapped)
-        self._context: Any = None
-        self._cache: ThreadCache | None = None
-        self._named: NamedCache | None = None
-        self._ns = ""
-        self._listener: BytesFlushListener | None = None
-        self._send_old_values = False
-
-    def init(self, context: Any, root: Any) -> None:
-        self.wrapped.init(context, root)
-        self._context = context
-        cache = context.cache
-        if cache is None:  # a context without a cache (e.g. bare tests): a zero-byte cache writes through
-            cache = ThreadCache(0)
-        self._cache = cache
-        self._ns = ThreadCache.name_space(context.task_id, self.name)
-        cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
-        self._named = cache.named_cache(self._ns)
-
-    def set_flush_listener(self, listener: BytesFlushListener, send_old_values: bool) -> bool:
-        """Forward (key, new, old, ts, headers) for each flushed entry; True: caching is on."""
-        self._listener = listener
-        self._send_old_values = send_old_values
-        return True
 
     def _flush_entries(self, entries: list[DirtyEntry]) -> None:
         """Write every flushed entry down in one batch (changelog records, then one RocksDB WriteBatch), then
@@ -70,25 +45,11 @@ class CachingKeyValueStore(WrappedBytesStore):
         if not writes:
             return
         write_flushed(wrapped, writes)
-        ctx = self._context
-        current = ctx.record_context
-        try:
-            for key, new, old, entry in forwards:
-                ctx.record_context = _EntryContext(entry)
-                listener(key, new, old, entry.timestamp, entry.headers)
-        finally:
-            ctx.record_context = current
-
-    def _put_internal(self, key: bytes, value: bytes | None, typed: Any = NO_TYPED) -> None:
-        rc = self._context.record_context
-        named = self._named
-        assert named is not None and self._cache is not None
-        named.put(key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers, typed))
-        self._cache.maybe_evict(named)
+        self._forward_flushed(forwards)
 
     def put_typed(self, key: bytes, value: bytes | None, typed: Any) -> None:
         """put(key, value) keeping `typed`, the deserialized form of value, for cached_entry() readers."""
-        self._put_internal(key, value, typed)
+        self._put_entry(key, value, typed)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache entry of key, read into the cache from the store on a miss; None if the key is in neither
@@ -114,24 +75,24 @@ class CachingKeyValueStore(WrappedBytesStore):
         return self._get_internal(key)
 
     def put(self, key: bytes, value: bytes | None) -> None:
-        self._put_internal(key, value)
+        self._put_entry(key, value)
 
     def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
         check_open(self)
         old = self._get_internal(key)
         if old is None:
-            self._put_internal(key, value)
+            self._put_entry(key, value)
         return old
 
     def put_all(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
         check_open(self)
         for key, value in entries:
-            self._put_internal(key, value)
+            self._put_entry(key, value)
 
     def delete(self, key: bytes) -> bytes | None:
         check_open(self)
         old = self._get_internal(key)
-        self._put_internal(key, None)
+        self._put_entry(key, None)
         return old
 
     def _merged(self, cached: Iterator[DirtyEntry], stored: BytesPairs, reverse: bool) -> BytesPairs:
@@ -180,35 +141,3 @@ class CachingKeyValueStore(WrappedBytesStore):
         assert self._cache is not None
         return self._merged(self._cache.range(self._ns, prefix, None, prefix=prefix),
                             self.wrapped.prefix_scan(prefix), False)
-
-    def flush(self) -> None:
-        if self._cache is not None:
-            self._cache.flush(self._ns)
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        """Flush only the cache (Kafka's CachedStateStore#flushCache: forward before the stores flush)."""
-        if self._cache is not None:
-            self._cache.flush(self._ns)
-
-    def close(self) -> None:
-        try:
-            if self._cache is not None and self.wrapped.is_open():
-                self._cache.flush(self._ns)
-        finally:
-            if self._cache is not None:
-                self._cache.close(self._ns)
-            self.wrapped.close()
-
-
-class _EntryContext:
-    """The record context saved in a cache entry, made current while the entry is written down."""
-
-    __slots__ = ("timestamp", "offset", "topic", "partition", "headers")
-
-    def __init__(self, entry: CacheEntry) -> None:
-        self.timestamp = entry.timestamp
-        self.offset = entry.offset
-        self.topic = entry.topic
-        self.partition = entry.partition
-        self.headers = entry.headers

@@ -8,12 +8,13 @@ from sortedcontainers import SortedDict
 from pystreams.state.internals.bytes_store import BytesPairs, invalid_range
 
 
-class InMemoryKeyValueStore:
-    """Kafka's InMemoryKeyValueStore: not persistent, restored from its changelog on start."""
+class InMemoryBase:
+    """What Kafka's in-memory stores share: not persistent, open between init() and close(), nothing to flush,
+    emptied on close (restored from the changelog on the next start)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, contents: Any) -> None:
         self._name = name
-        self._map: SortedDict = SortedDict()
+        self._contents = contents  # the store's map, cleared in place on close
         self._open = False
 
     @property
@@ -34,8 +35,16 @@ class InMemoryKeyValueStore:
         """Nothing to flush: memory is the storage."""
 
     def close(self) -> None:
-        self._map.clear()
+        self._contents.clear()
         self._open = False
+
+
+class InMemoryKeyValueStore(InMemoryBase):
+    """Kafka's InMemoryKeyValueStore: not persistent, restored from its changelog on start."""
+
+    def __init__(self, name: str) -> None:
+        self._map: SortedDict = SortedDict()
+        super().__init__(name, self._map)
 
     def get(self, key: bytes) -> bytes | None:
         return self._map.get(key)  # type: ignore[no-any-return]

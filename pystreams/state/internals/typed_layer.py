@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from pystreams.errors import ConfigError, StateStoreError
+from pystreams.state.internals.bytes_store import Layer
 from pystreams.state.internals.cache import NO_TYPED, CacheEntry
 from pystreams.state.internals.typed_values import exact_round_trip
 
 _IMMUTABLE_KEYS = frozenset({str, bytes, int})
 
 
-class TypedLayer:
+class TypedLayer(Layer):
     """Base of the metered stores; subclasses add the typed operations of their store kind."""
 
     _kind = "State store"  # how errors name the store
@@ -20,7 +21,7 @@ class TypedLayer:
     _caching_type: Any = None  # the caching layer whose cache this layer reads directly when it is right below
 
     def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
-        self.wrapped = wrapped
+        super().__init__(wrapped)
         self.metrics_scope = metrics_scope
         self._key_serde = key_serde
         self._value_serde = value_serde
@@ -32,14 +33,6 @@ class TypedLayer:
         self._typed_ok = False  # values of this serde may be held deserialized in the cache
         self._memo_key: Any = NO_TYPED  # the last key serialized and its bytes (a get then a put of one key)
         self._memo_raw = b""
-
-    @property
-    def name(self) -> str:
-        return str(self.wrapped.name)
-
-    @property
-    def persistent(self) -> bool:
-        return bool(self.wrapped.persistent)
 
     def is_open(self) -> bool:
         return self._open and bool(self.wrapped.is_open())
@@ -67,9 +60,6 @@ class TypedLayer:
 
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return self._innermost().restore_batch  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        self.wrapped.flush()
 
     def flush_cache(self) -> None:
         """Forward cached updates without flushing storage (commit step 1)."""

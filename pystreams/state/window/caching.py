@@ -13,61 +13,22 @@ import struct
 from typing import Any, Callable, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
-from pystreams.state.internals.caching import _EntryContext
-from pystreams.state.internals.cache import NO_TYPED, CacheEntry, NamedCache, ThreadCache
+from pystreams.state.internals.cache import CacheEntry
+from pystreams.state.internals.cache_layer import CacheLayer, EntryContext
 from pystreams.state.session.keys import split_session_key, to_session_key
 from pystreams.state.window.keys import split_store_key, to_store_key
 
 _SEG = struct.Struct(">q")
 LONG_MAX = (1 << 63) - 1
-BytesListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
 
 
-class _CachingBase:
+class _CachingBase(CacheLayer):
     def __init__(self, wrapped: Any, segment_interval_ms: int) -> None:
-        self.wrapped = wrapped
+        super().__init__(wrapped)
         self.segment_interval_ms = max(1, segment_interval_ms)
-        self._context: Any = None
-        self._cache: ThreadCache | None = None
-        self._named: NamedCache | None = None
-        self._ns = ""
-        self._listener: BytesListener | None = None
-        self._send_old_values = False
-
-    @property
-    def name(self) -> str:
-        return str(self.wrapped.name)
-
-    @property
-    def persistent(self) -> bool:
-        return bool(self.wrapped.persistent)
-
-    def is_open(self) -> bool:
-        return bool(self.wrapped.is_open())
-
-    def init(self, context: Any, root: Any) -> None:
-        self.wrapped.init(context, root)
-        self._context = context
-        self._cache = context.cache if context.cache is not None else ThreadCache(0)
-        self._ns = ThreadCache.name_space(context.task_id, self.name)
-        self._cache.add_dirty_entry_flush_listener(self._ns, self._flush_entries)
-        self._named = self._cache.named_cache(self._ns)
-
-    def set_flush_listener(self, listener: BytesListener, send_old_values: bool) -> bool:
-        self._listener = listener
-        self._send_old_values = send_old_values
-        return True
 
     def _cache_key(self, store_key: bytes, segment_ts: int) -> bytes:
         return _SEG.pack(segment_ts // self.segment_interval_ms) + store_key
-
-    def _put_cached(self, cache_key: bytes, value: bytes | None, typed: Any = NO_TYPED) -> None:
-        rc = self._context.record_context
-        named = self._named
-        assert named is not None and self._cache is not None
-        named.put(cache_key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers,
-                                        typed))
-        self._cache.maybe_evict(named)
 
     def _flush_entries(self, entries: list[Any]) -> None:
         batch = self._batch_writer()
@@ -83,7 +44,7 @@ class _CachingBase:
                 store_key = cache_key[8:]
                 new = entry.value
                 old = self._fetch_raw(store_key) if (new is None or self._send_old_values) else None
-                ctx.record_context = _EntryContext(entry)
+                ctx.record_context = EntryContext(entry)
                 if self._listener is None:
                     self._write(store_key, new)
                 elif new is not None or old is not None:
@@ -97,17 +58,7 @@ class _CachingBase:
         """No old value to read: write every entry down in one call (changelog records, then one batch per
         segment), then forward them in flush order, each under its own record context."""
         batch([(cache_key[8:], entry.value, entry.timestamp) for cache_key, entry in entries])
-        listener = self._listener
-        if listener is None:
-            return
-        ctx = self._context
-        current = ctx.record_context
-        try:
-            for cache_key, entry in entries:
-                ctx.record_context = _EntryContext(entry)
-                listener(cache_key[8:], entry.value, None, entry.timestamp, entry.headers)
-        finally:
-            ctx.record_context = current
+        self._forward_flushed([(cache_key[8:], entry.value, None, entry) for cache_key, entry in entries])
 
     def _batch_writer(self) -> Callable[[list[FlushedWrite]], None] | None:
         """The wrapped store's write_flushed(entries) when it takes a flush as one batch."""
@@ -136,24 +87,6 @@ class _CachingBase:
         assert self._cache is not None
         return [(k, e.value) for k, e in self._cache.range(self._ns, None, None, reverse=reverse)]
 
-    def flush(self) -> None:
-        if self._cache is not None:
-            self._cache.flush(self._ns)
-        self.wrapped.flush()
-
-    def flush_cache(self) -> None:
-        if self._cache is not None:
-            self._cache.flush(self._ns)
-
-    def close(self) -> None:
-        try:
-            if self._cache is not None and self.wrapped.is_open():
-                self._cache.flush(self._ns)
-        finally:
-            if self._cache is not None:
-                self._cache.close(self._ns)
-            self.wrapped.close()
-
     # subclass hooks
     def _fetch_raw(self, store_key: bytes) -> bytes | None:
         raise NotImplementedError
@@ -166,11 +99,11 @@ class CachingWindowStore(_CachingBase):
     """Record cache in front of a bytes window store (not for retain-duplicates stores, as in Kafka)."""
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
-        self._put_cached(self._cache_key(to_store_key(key, window_start, 0), window_start), value)
+        self._put_entry(self._cache_key(to_store_key(key, window_start, 0), window_start), value)
 
     def put_typed(self, key: bytes, value: bytes | None, window_start: int, typed: Any) -> None:
         """put() keeping `typed`, the deserialized form of value, for cached_entry() readers."""
-        self._put_cached(self._cache_key(to_store_key(key, window_start, 0), window_start), value, typed)
+        self._put_entry(self._cache_key(to_store_key(key, window_start, 0), window_start), value, typed)
 
     def cached_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
         """The cache entry of (key, window start), None when not cached (then fetch() reads the store)."""
@@ -228,7 +161,7 @@ class CachingSessionStore(_CachingBase):
     """Record cache in front of a bytes session store; segment ids come from the session end."""
 
     def put(self, key: bytes, start: int, end: int, value: bytes | None) -> None:
-        self._put_cached(self._cache_key(to_session_key(key, start, end), end), value)
+        self._put_entry(self._cache_key(to_session_key(key, start, end), end), value)
 
     def fetch_session(self, key: bytes, start: int, end: int) -> bytes | None:
         assert self._cache is not None

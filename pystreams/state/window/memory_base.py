@@ -6,38 +6,18 @@ from typing import Any
 
 from sortedcontainers import SortedDict
 
+from pystreams.state.internals.in_memory import InMemoryBase
 
-class InMemoryTimedBytesStore:
+
+class InMemoryTimedBytesStore(InMemoryBase):
     """Base of the in-memory window and session bytes stores, so their retention cannot drift apart."""
 
     def __init__(self, name: str, retention_ms: int) -> None:
-        self._name = name
         self.retention_ms = retention_ms
         self.observed_stream_time = -1
         self.expired_records = 0
         self._by_time: Any = SortedDict()  # window start / session end -> sorted map of that time's entries
-        self._open = False
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def persistent(self) -> bool:
-        return False
-
-    def init(self, context: Any, root: Any) -> None:
-        self._open = True
-
-    def is_open(self) -> bool:
-        return self._open
-
-    def flush(self) -> None:
-        """Nothing to flush: memory only."""
-
-    def close(self) -> None:
-        self._by_time.clear()
-        self._open = False
+        super().__init__(name, self._by_time)
 
     def _min_live(self) -> int:
         return max(0, self.observed_stream_time - self.retention_ms + 1)
