@@ -11,7 +11,7 @@ from pystreams.processor.handlers import (DefaultProductionExceptionHandler, Log
                                           SerializationExceptionOrigin)
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
-from pystreams.processor.internals.serde_calls import deserializer, serializer
+from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder
 from pystreams.processor.record import FixedKeyRecord, Record
 from pystreams.serdes.handlers import ErrorHandlerContext
 from pystreams.state.context import RecordContext
@@ -26,7 +26,7 @@ class SourceRuntime:
     """Deserializes records of its topics (in the record queue) and forwards them to its children."""
 
     __slots__ = ("name", "context", "key_deserialize", "value_deserialize", "extractor", "topics", "pattern",
-                 "key_serde", "value_serde")
+                 "key_serde", "value_serde", "key_fast", "value_fast")
 
     def __init__(self, name: str, context: ProcessorContextImpl, key_serde: Any, value_serde: Any,
                  extractor: Any, topics: list[str], pattern: Any) -> None:
@@ -34,8 +34,11 @@ class SourceRuntime:
         self.context = context
         self.key_serde = key_serde
         self.value_serde = value_serde
-        self.key_deserialize = deserializer(key_serde)
-        self.value_deserialize = deserializer(value_serde)
+        self.key_deserialize = key_serde.deserialize
+        self.value_deserialize = value_serde.deserialize
+        # C-level decoders of non-None bytes (serde_calls): the record queue's drain loop calls them directly
+        self.key_fast = fast_decoder(key_serde)
+        self.value_fast = fast_decoder(value_serde)
         self.extractor = extractor
         self.topics = topics
         self.pattern = pattern
@@ -134,7 +137,7 @@ class SinkRuntime:
     """Serializes records and hands them to the record collector (Kafka's SinkNode + RecordCollectorImpl)."""
 
     __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
-                 "collector", "key_serde", "value_serde", "internal_prefix")
+                 "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast")
 
     def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
                  value_serde: Any, partitioner: Any) -> None:
@@ -144,8 +147,10 @@ class SinkRuntime:
         self.extractor = extractor
         self.key_serde = key_serde
         self.value_serde = value_serde
-        self.key_serialize = serializer(key_serde)
-        self.value_serialize = serializer(value_serde)
+        self.key_serialize = key_serde.serialize
+        self.value_serialize = value_serde.serialize
+        self.key_fast = fast_encoder(key_serde)
+        self.value_fast = fast_encoder(value_serde)
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
 
@@ -157,16 +162,35 @@ class SinkRuntime:
         if timestamp < 0:
             raise StreamsException(f"Invalid (negative) timestamp of {timestamp} for output record "
                                    f"<{key!r}:{value!r}> in sink {self.name}.")
-        try:
-            raw_key = self.key_serialize(topic, key, headers)
-        except Exception as e:
-            self._serialization_failed(e, record, topic, SerializationExceptionOrigin.KEY)
-            return
-        try:
-            raw_value = self.value_serialize(topic, value, headers)
-        except Exception as e:
-            self._serialization_failed(e, record, topic, SerializationExceptionOrigin.VALUE)
-            return
+        # the C-level encoder when there is one; the serde itself for None, other serdes and failures
+        fast = self.key_fast
+        done = False
+        if fast is not None and key is not None:
+            try:
+                raw_key = fast(key)
+                done = True
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                pass
+        if not done:
+            try:
+                raw_key = self.key_serialize(topic, key, headers)
+            except Exception as e:
+                self._serialization_failed(e, record, topic, SerializationExceptionOrigin.KEY)
+                return
+        fast = self.value_fast
+        done = False
+        if fast is not None and value is not None:
+            try:
+                raw_value = fast(value)
+                done = True
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                pass
+        if not done:
+            try:
+                raw_value = self.value_serialize(topic, value, headers)
+            except Exception as e:
+                self._serialization_failed(e, record, topic, SerializationExceptionOrigin.VALUE)
+                return
         partitioner = self.partitioner
         if partitioner is None:
             self.collector.send(topic, raw_key, raw_value, headers, timestamp, None)

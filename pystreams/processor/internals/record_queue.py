@@ -112,6 +112,7 @@ class RecordQueue:
         popleft = raw.popleft
         source = self.source
         kdeser, vdeser = source.key_deserialize, source.value_deserialize
+        kfast, vfast = source.key_fast, source.value_fast
         fast_ts = self._fast_ts
         children = source.children()
         only = children[0] if len(children) == 1 else None
@@ -125,9 +126,21 @@ class RecordQueue:
             self.head = None
             while raw:  # update_head(), inlined
                 offset, ts, kb, vb, headers = popleft()
-                try:
-                    key = kdeser(topic, kb, headers)
-                    value = vdeser(topic, vb, headers)
+                try:  # the C-level decoder when there is one (serde_calls); the serde for None and failures
+                    if kfast is not None and kb is not None:
+                        try:
+                            key = kfast(kb)
+                        except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                            key = kdeser(topic, kb, headers)
+                    else:
+                        key = kdeser(topic, kb, headers)
+                    if vfast is not None and vb is not None:
+                        try:
+                            value = vfast(vb)
+                        except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                            value = vdeser(topic, vb, headers)
+                    else:
+                        value = vdeser(topic, vb, headers)
                 except Exception as e:  # noqa: BLE001 - every failure goes to the handler, as in Kafka
                     self._deserialization_failed(offset, ts, kb, vb, headers, e)
                     continue
