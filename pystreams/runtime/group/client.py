@@ -190,10 +190,11 @@ class GroupClient:
                         out[(topic["name"], p["partition_index"])] = p["offset"]
         return out
 
-    def fetch_offsets(self, partitions: Iterable[TopicPartition], require_stable: bool = True
-                      ) -> dict[TopicPartition, int]:
-        """Committed offset of each partition (-1: none). require_stable waits out pending transactional
-        commits (UNSTABLE_OFFSET_COMMIT is retried, bounded), as Kafka's consumer does under read_committed."""
+    def fetch_offsets(self, partitions: Iterable[TopicPartition], require_stable: bool = True,
+                      stable_timeout_s: float = 120.0) -> dict[TopicPartition, int]:
+        """Committed offset of each partition (-1: none). require_stable waits (up to stable_timeout_s) while a
+        transaction with offsets for these partitions is open (UNSTABLE_OFFSET_COMMIT), as Kafka's consumer does
+        under read_committed: a zombie's pending commit either lands or is aborted before we read."""
         topics: dict[str, list[int]] = {}
         for t, p in sorted(set(partitions)):
             topics.setdefault(t, []).append(p)
@@ -202,7 +203,9 @@ class GroupClient:
         request_topics = [{"name": t, "partition_indexes": ps} for t, ps in topics.items()]
         body = {"group_id": self.group_id, "topics": request_topics, "require_stable": require_stable,
                 "groups": [{"group_id": self.group_id, "topics": request_topics}]}
-        for attempt in range(self.retries * 5 + 1):
+        deadline = time.monotonic() + stable_timeout_s
+        moves = 0
+        while True:
             version, answer = self._retrying("OffsetFetch", lambda: self._group_request(ApiKey.OFFSET_FETCH, body))
             if version >= 8:
                 group = answer["groups"][0]
@@ -211,18 +214,20 @@ class GroupClient:
                 top_error, answer_topics = answer["error_code"], answer["topics"]
             codes = [top_error] + [p["error_code"] for t in answer_topics for p in t["partitions"]]
             unstable = ErrorCode.UNSTABLE_OFFSET_COMMIT in codes
-            moved = [c for c in codes if c in (ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-                                               ErrorCode.COORDINATOR_NOT_AVAILABLE)]
-            if (unstable or moved) and attempt < self.retries * 5:
-                if moved:
-                    self._coordinator = None
+            moved = any(c in (ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                              ErrorCode.COORDINATOR_NOT_AVAILABLE) for c in codes)
+            if moved and moves < self.retries:
+                moves += 1
+                self._coordinator = None
                 time.sleep(self.retry_backoff_s)
+                continue
+            if unstable and time.monotonic() < deadline:
+                time.sleep(max(self.retry_backoff_s, 0.05))
                 continue
             for code in codes:
                 raise_for("OffsetFetch", code)
             return {(t["name"], p["partition_index"]): p["committed_offset"]
                     for t in answer_topics for p in t["partitions"]}
-        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ membership
     def join_group(self, member_id: str, group_instance_id: str | None, session_timeout_ms: int,
