@@ -16,7 +16,8 @@ from typing import Any, Iterable, Mapping
 from pystreams.broker.protocol import ApiKey, ErrorCode
 from pystreams.errors import BrokerUnreachableError
 from pystreams.runtime.group.connection import BrokerConnection
-from pystreams.runtime.group.errors import BrokerConnectionError, CoordinatorMovedError, GroupError, raise_for
+from pystreams.runtime.group.errors import (COORDINATOR_CODES, BrokerConnectionError, CoordinatorMovedError, GroupError,
+                                            raise_for)
 
 log = logging.getLogger("pystreams.runtime.group")
 
@@ -138,10 +139,15 @@ class GroupClient:
                        ) -> tuple[int, dict[str, Any]]:
         conn = self.coordinator()
         try:
-            return conn.request(api_key, body, timeout_s)
+            version, answer = conn.request(api_key, body, timeout_s)
         except BrokerConnectionError:
             self._coordinator = None
             raise
+        code = answer.get("error_code", 0)
+        if code in COORDINATOR_CODES:  # the coordinator moved or is loading: find it again (retried by callers)
+            self._coordinator = None
+            raise CoordinatorMovedError(ApiKey(api_key).name, code)
+        return version, answer
 
     # ------------------------------------------------------------------ metadata and offsets
     def partition_counts(self, topics: Iterable[str]) -> dict[str, int]:

@@ -1,0 +1,126 @@
+"""GroupClient over fake connections (no sockets): coordinator errors and lost connections re-find the
+coordinator a bounded number of times, MEMBER_ID_REQUIRED hands the id back, fenced codes raise the right
+error, OffsetFetch waits out UNSTABLE_OFFSET_COMMIT."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import pytest
+
+from pystreams.broker.protocol import ApiKey, ErrorCode
+from pystreams.runtime.group import client as client_module
+from pystreams.runtime.group.client import GroupClient, MemberIdRequired
+from pystreams.runtime.group.errors import BrokerConnectionError, CoordinatorMovedError, MemberFencedError
+
+pytestmark = pytest.mark.unit
+
+
+class FakeConnection:
+    """One fake broker per address; answers come from a per-API queue shared by every connection."""
+
+    answers: dict[int, deque[Any]] = {}
+    requests: list[tuple[tuple[str, int], int, dict[str, Any]]] = []
+
+    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0) -> None:
+        self.address = (host, port)
+        self.closed = False
+
+    def request(self, api_key: int, body: dict[str, Any], timeout_s: float | None = None) -> tuple[int, dict]:
+        FakeConnection.requests.append((self.address, api_key, body))
+        answer = FakeConnection.answers[api_key].popleft()
+        if isinstance(answer, BaseException):
+            self.closed = True
+            raise answer
+        version = 6 if api_key == ApiKey.FIND_COORDINATOR else 9
+        return version, answer
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> type[FakeConnection]:
+    FakeConnection.answers = {}
+    FakeConnection.requests = []
+    monkeypatch.setattr(client_module, "BrokerConnection", FakeConnection)
+    monkeypatch.setattr(client_module.time, "sleep", lambda s: None)
+    return FakeConnection
+
+
+def script(api: int, *answers: Any) -> None:
+    FakeConnection.answers.setdefault(api, deque()).extend(answers)
+
+
+def coordinator(host: str = "coord", port: int = 1, error: int = 0) -> dict[str, Any]:
+    return {"coordinators": [{"key": "app", "node_id": 1, "host": host, "port": port, "error_code": error,
+                              "error_message": None}]}
+
+
+def heartbeat_ok() -> dict[str, Any]:
+    return {"error_code": 0}
+
+
+def test_not_coordinator_finds_the_coordinator_again(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator("old", 1), coordinator("new", 2))
+    script(ApiKey.SYNC_GROUP, {"error_code": ErrorCode.NOT_COORDINATOR, "assignment": b""},
+           {"error_code": 0, "assignment": b"xyz"})
+    assert c.sync_group(1, "m", None, "stream", {}, 1000) == b"xyz"
+    targets = [(addr, key) for addr, key, _ in fake.requests]
+    assert targets == [(("boot", 9092), ApiKey.FIND_COORDINATOR), (("old", 1), ApiKey.SYNC_GROUP),
+                       (("boot", 9092), ApiKey.FIND_COORDINATOR), (("new", 2), ApiKey.SYNC_GROUP)]
+
+
+def test_a_lost_connection_re_finds_the_coordinator(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator(), coordinator())
+    script(ApiKey.OFFSET_COMMIT, BrokerConnectionError("reset"),
+           {"topics": [{"name": "t", "partitions": [{"partition_index": 0, "error_code": 0}]}]})
+    c.commit_offsets(3, "m", None, {("t", 0): 10})
+    commits = [body for _, key, body in fake.requests if key == ApiKey.OFFSET_COMMIT]
+    assert len(commits) == 2 and commits[1]["generation_id_or_member_epoch"] == 3 and commits[1]["member_id"] == "m"
+
+
+def test_coordinator_retries_are_bounded(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me", retries=2)
+    script(ApiKey.FIND_COORDINATOR, *[coordinator(error=ErrorCode.COORDINATOR_NOT_AVAILABLE)] * 3)
+    with pytest.raises(CoordinatorMovedError):
+        c.join_group("", None, 10_000, 10_000, [("stream", b"")])
+    assert len(fake.requests) == 3
+
+
+def test_member_id_required_hands_the_id_back(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator())
+    script(ApiKey.JOIN_GROUP, {"error_code": ErrorCode.MEMBER_ID_REQUIRED, "member_id": "me-123",
+                               "generation_id": -1, "leader": "", "members": []})
+    with pytest.raises(MemberIdRequired) as required:
+        c.join_group("", None, 10_000, 10_000, [("stream", b"")])
+    assert required.value.member_id == "me-123"
+
+
+@pytest.mark.parametrize("code", [ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
+                                  ErrorCode.FENCED_INSTANCE_ID])
+def test_fenced_codes_raise_member_fenced(fake: type[FakeConnection], code: ErrorCode) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator())
+    script(ApiKey.HEARTBEAT, {"error_code": code})
+    with pytest.raises(MemberFencedError) as fenced:
+        c.heartbeat(1, "m", None)
+    assert fenced.value.code == code
+
+
+def test_offset_fetch_waits_out_an_open_transaction(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator())
+
+    def answer(code: int, offset: int) -> dict[str, Any]:
+        return {"groups": [{"group_id": "app", "error_code": 0, "topics": [
+            {"name": "t", "partitions": [{"partition_index": 0, "committed_offset": offset, "metadata": "",
+                                          "error_code": code}]}]}]}
+
+    script(ApiKey.OFFSET_FETCH, *[answer(ErrorCode.UNSTABLE_OFFSET_COMMIT, -1)] * 3, answer(0, 42))
+    assert c.fetch_offsets([("t", 0)]) == {("t", 0): 42}
+    fetches = [body for _, key, body in fake.requests if key == ApiKey.OFFSET_FETCH]
+    assert len(fetches) == 4 and fetches[0]["require_stable"] is True
