@@ -84,10 +84,14 @@ class NamedCache:
         else:
             delta = len(key) + _NODE_OVERHEAD + entry.size
         entries[key] = entry
-        self._grow(delta)
+        self.size += delta
+        owner = self.owner
+        if owner is not None:
+            owner.total += delta
         if entry.dirty:
             dirty = self.dirty
-            dirty.pop(key, None)
+            if key in dirty:
+                del dirty[key]  # moves to the end of the dirty order
             dirty[key] = None
 
     def flush(self, evicted: DirtyEntry | None = None) -> None:

@@ -59,6 +59,6 @@ class RocksDBSegmentedSessionStore(SegmentedRocksDBStore):
         return iter(sorted(found, key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])))
 
     def restore_batch(self, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
-        for binary, value, _ts, _offset in records:
-            _key, _start, end = split_session_key(binary)
-            self._put_raw(binary, end, value)
+        """Replay changelog records as put() one by one would, with one WriteBatch per segment."""
+        self._put_segmented_batch([(binary, split_session_key(binary)[2], value)
+                                   for binary, value, _ts, _offset in records])

@@ -98,18 +98,31 @@ class _CachingBase(CacheLayer):
 class CachingWindowStore(_CachingBase):
     """Record cache in front of a bytes window store (not for retain-duplicates stores, as in Kafka)."""
 
+    def __init__(self, wrapped: Any, segment_interval_ms: int) -> None:
+        super().__init__(wrapped, segment_interval_ms)
+        self._last: tuple[bytes, int, bytes] | None = None  # (key, window start, cache key) of the last lookup
+
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
-        self._put_entry(self._cache_key(to_store_key(key, window_start, 0), window_start), value)
+        self._put_entry(self._window_cache_key(key, window_start), value)
+
+    def _window_cache_key(self, key: bytes, window_start: int) -> bytes:
+        """The cache key of (key, window start); the last one is reused (an aggregate's fetch then put)."""
+        memo = self._last
+        if memo is not None and memo[0] is key and memo[1] == window_start:
+            return memo[2]
+        cache_key = _SEG.pack(window_start // self.segment_interval_ms) + to_store_key(key, window_start, 0)
+        self._last = (key, window_start, cache_key)
+        return cache_key
 
     def put_typed(self, key: bytes, value: bytes | None, window_start: int, typed: Any) -> None:
         """put() keeping `typed`, the deserialized form of value, for cached_entry() readers."""
-        self._put_entry(self._cache_key(to_store_key(key, window_start, 0), window_start), value, typed)
+        self._put_entry(self._window_cache_key(key, window_start), value, typed)
 
     def cached_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
         """The cache entry of (key, window start), None when not cached (then fetch() reads the store)."""
         named = self._named
         assert named is not None
-        return named.get(_SEG.pack(window_start // self.segment_interval_ms) + to_store_key(key, window_start, 0))
+        return named.get(self._window_cache_key(key, window_start))
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
         entry = self.cached_entry(key, window_start)

@@ -107,7 +107,7 @@ class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
         return self.fetch_keys(None, None, 0, LONG_MAX, forward)
 
     def restore_batch(self, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
-        """Replay changelog records; the changelog key is already the store key."""
-        for store_key, value, _ts, _offset in records:
-            _k, start, _seq = split_store_key(store_key)
-            self._put_raw(store_key, value, start)
+        """Replay changelog records; the changelog key is already the store key. Written as put() one by one
+        would (stream time and expiry record by record) with one WriteBatch per segment."""
+        self._put_segmented_batch([(store_key, split_store_key(store_key)[1], value)
+                                   for store_key, value, _ts, _offset in records])
