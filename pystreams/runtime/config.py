@@ -132,8 +132,8 @@ class StreamsConfig:
     def group_member_config(self) -> dict[str, Any]:
         """The member timeouts of our own group membership (pystreams.assignor=streams), read like the main
         consumer's: plain keys, then `consumer.`, then `main.consumer.` prefixed ones; Kafka's consumer defaults."""
-        cfg = {"session.timeout.ms": 45_000, "heartbeat.interval.ms": 3_000, "max.poll.interval.ms": 300_000,
-               "group.instance.id": None, "retry.backoff.ms": 100}
+        cfg: dict[str, Any] = {"session.timeout.ms": 45_000, "heartbeat.interval.ms": 3_000,
+                               "max.poll.interval.ms": 300_000, "group.instance.id": None, "retry.backoff.ms": 100}
         for key in list(cfg):
             if self.originals.get(key) is not None:
                 cfg[key] = self.originals[key]

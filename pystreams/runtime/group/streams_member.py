@@ -29,7 +29,8 @@ class StreamsMember:
             base = f"{thread.name}-consumer" + (f"@{cfg.application_server}" if cfg.application_server else "")
             clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base),
                        GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat"))
-        self.client, heartbeat_client = clients
+        self.client: Any = clients[0]
+        heartbeat_client = clients[1]
         member_cfg = MemberConfig(cfg.application_id, **cfg.group_member_config())
         self.member = GroupMember(member_cfg, self.client, heartbeat_client, self.topics, self.user_data,
                                   self.leader_assign)

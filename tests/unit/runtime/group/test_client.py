@@ -4,7 +4,7 @@ error, OffsetFetch waits out UNSTABLE_OFFSET_COMMIT."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.unit
 class FakeConnection:
     """One fake broker per address; answers come from a per-API queue shared by every connection."""
 
-    answers: dict[int, deque[Any]] = {}
-    requests: list[tuple[tuple[str, int], int, dict[str, Any]]] = []
+    answers: ClassVar[dict[int, deque[Any]]] = {}
+    requests: ClassVar[list[tuple[tuple[str, int], int, dict[str, Any]]]] = []
 
     def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0) -> None:
         self.address = (host, port)
