@@ -25,8 +25,8 @@ class StreamsMember:
         cfg = thread.config
         self.assignor = assignor_for(thread.plan, cfg)
         if clients is None:
-            # application.server rides in the client.id as with librdkafka's consumer, for DescribeGroups readers
-            base = f"{thread.name}-consumer" + (f"@{cfg.application_server}" if cfg.application_server else "")
+            # no "@application.server" in the client.id: the endpoints travel in SubscriptionInfo/AssignmentInfo
+            base = f"{thread.name}-consumer"
             clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base),
                        GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat"))
         self.client: Any = clients[0]
