@@ -279,9 +279,10 @@ class StreamThread(threading.Thread):
             last_commit[0] = now
 
     # ------------------------------------------------------------------ task migration (fencing)
-    _MIGRATION_CODES = frozenset({"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID",
-                        "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING",
-                        "_STATE", "INVALID_TXN_STATE", "_FATAL", "TRANSACTION_ABORTABLE"})
+    _MIGRATION_CODES = frozenset({
+        "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID", "PRODUCER_FENCED",
+        "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING", "_STATE", "INVALID_TXN_STATE", "_FATAL",
+        "TRANSACTION_ABORTABLE"})
     _TXN_TIMEOUT_CODES = frozenset({"_MSG_TIMED_OUT", "_TIMED_OUT"})
     #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
     _FATAL_CODES = frozenset({"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"})
