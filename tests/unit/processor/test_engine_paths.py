@@ -207,3 +207,19 @@ def test_negative_timestamps_skipped_by_the_extractor(tmp_path: Any) -> None:
     assert task.process_batch(1000) == 2
     assert [(r.value, r.timestamp) for r in collector.records] == [(b"A", 5), (b"C", 7)]
     assert task.metrics.dropped_records == 1
+
+
+def test_a_long_map_values_chain_fits_the_recursion_limit(tmp_path: Any) -> None:
+    # one Python frame per direct DSL node (it was three: runtime, processor, forward), so a 600-node chain
+    # that used to hit Python's default recursion limit (1,000) runs
+    b = StreamsBuilder()
+    stream = b.stream("a", Consumed(key_serde=S(), value_serde=Serdes.Long()))
+    for _ in range(600):
+        stream = stream.map_values(lambda v: v + 1)
+    stream.to("out", Produced(key_serde=S(), value_serde=Serdes.Long()))
+    collector = ListRecordCollector()
+    task = StreamTask(b.build(), TaskId(0, 0), {"application.id": "deep"}, collector, state_dir=str(tmp_path))
+    task.initialize()
+    task.add_records("a", 0, [(0, 1, b"k", (5).to_bytes(8, "big"), ())])
+    assert task.process_batch(10) == 1
+    assert [int.from_bytes(r.value, "big") for r in collector.records] == [605]
