@@ -4,10 +4,12 @@ Loop: consume a batch, hand each partition's records to its task, process every 
 punctuate, and every commit.interval.ms commit: task commits (caches flushed -> changelog records produced),
 producer flush, then the consumed offsets (at_least_once) or the transaction with the offsets (exactly_once_v2).
 
-Assignment: the main consumer subscribes to all source topics with the `range` assignor, which gives each member
-the same partition numbers of every co-partitioned topic (equal partition counts), so the task (sub-topology, p)
-is whole on one instance; tasks are created on assignment and committed, checkpointed and closed on revocation
-(eager protocol). See pystreams/runtime/__init__.py for the limits of this choice.
+Assignment, pystreams.assignor=streams (docs/adr/0004-streams-assignor.md): the thread is one member of the group
+through pystreams.runtime.group (Kafka Streams' assignor: co-partitioned tasks, sticky, state-aware, standbys,
+cooperative); the consumer never subscribes, it is assign()ed what each rebalance adds at the committed offsets,
+and only revoked or lost tasks are closed (runtime/group/thread_rebalance.py). pystreams.assignor=librdkafka: the
+consumer subscribes with the `range` assignor (the same partition numbers of every co-partitioned topic, so a task
+is whole on one instance) or cooperative-sticky; tasks are created in on_assign and closed on revocation.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from pystreams.processor.internals import StreamsException
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
+from pystreams.runtime.group.errors import GroupError, RebalanceInProgressError
+from pystreams.runtime.group.thread_rebalance import poll_group
 from pystreams.runtime.processing import hand_over, process_tasks
 from pystreams.runtime.tasks import (
     ActiveTask,
@@ -40,7 +44,7 @@ log = logging.getLogger("pystreams.runtime")
 
 #: What a lost task or a broken transaction surfaces as: a client error, or a ProductionError (or another
 #: StreamsException whose cause chain holds one) raised through the processors.
-_CLIENT_ERRORS = (KafkaException, StreamsException)
+_CLIENT_ERRORS = (KafkaException, StreamsException, GroupError)  # GroupError: our membership (fenced commit)
 
 
 class ThreadMetrics:
@@ -92,21 +96,35 @@ class StreamThread(threading.Thread):
         self._in_transaction = False
         self._restore_started = time.monotonic()
         self._standby: Any = None
+        self._group: Any = None  # StreamsMember when pystreams.assignor=streams (our own group membership)
         self._last_purge = time.monotonic()
         self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
         self.cooperative = False  # set from the consumer's partition.assignment.strategy when it is created
-        if self.config.num_standby_replicas > 0:
-            if self.config.num_stream_threads == 1:
-                from pystreams.runtime.standby import StandbyManager
+        if self.config.assignor == "streams":
+            # the Streams assignor places standbys and warm-up replicas per member, for any num.stream.threads
+            from pystreams.runtime.standby import StandbyManager
 
-                self._standby = StandbyManager(self)
-            else:
-                log.warning("num.standby.replicas needs num.stream.threads=1 in this runtime: no standbys")
+            self._standby = StandbyManager(self)
+        else:
+            self.request_rejoin = None  # type: ignore[assignment]  # librdkafka's assignor carries no request
+            if self.config.num_standby_replicas > 0:
+                if self.config.num_stream_threads == 1:
+                    from pystreams.runtime.standby import StandbyManager
+
+                    self._standby = StandbyManager(self)
+                else:
+                    log.warning("num.standby.replicas needs num.stream.threads=1 with pystreams.assignor=librdkafka: "
+                                "no standbys")
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
         """Ask the loop to stop; it commits and closes cleanly (run() returns afterwards)."""
         self.running = False
+
+    def request_rejoin(self) -> None:
+        """Rejoin the group at the next poll (to send a changed SubscriptionInfo, e.g. a shutdown request)."""
+        if self._group is not None:
+            self._group.request_rejoin("requested by the client")
 
     def run(self) -> None:
         clean = False
@@ -130,6 +148,13 @@ class StreamThread(threading.Thread):
         if self.eos:
             self._collector.producer.init_transactions(60)
         self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
+        if cfg.assignor == "streams":  # docs/adr/0004: we run the group; the consumer is only assign()ed
+            from pystreams.runtime.group.streams_member import StreamsMember
+
+            self.cooperative = True
+            self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+            self._group = StreamsMember(self)
+            return
         # application.server rides in the client.id: librdkafka cannot send Streams' subscription user data
         server = f"@{cfg.application_server}" if cfg.application_server else ""
         consumer_config = cfg.main_consumer_config(f"{client}-consumer{server}")
@@ -150,8 +175,8 @@ class StreamThread(threading.Thread):
             wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
         created = []
         assert self._collector is not None and self._restore_consumer is not None
-        if self._standby is not None:  # standbys of tasks that become active here hand over their dirs first
-            self._standby.update(set(wanted) | set(self.tasks))
+        if self._standby is not None and self._group is None:  # (our membership calls standby.assign() first)
+            self._standby.update(set(wanted) | set(self.tasks))  # standbys becoming active hand over their dirs
         for task_id in sorted(wanted):
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
@@ -257,6 +282,8 @@ class StreamThread(threading.Thread):
         if self._rejoin_pending:
             self._rejoin_pending = False
             self._rejoin_group()
+        if self._group is not None:
+            poll_group(self)
         messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
@@ -307,6 +334,8 @@ class StreamThread(threading.Thread):
     def _is_task_migration(self, e: BaseException) -> bool:
         """Kafka's TaskMigratedException (this member lost its tasks: new generation, fenced producer) or, under
         EOS, TaskCorruptedException (the transaction must be aborted): both end in _handle_task_migration."""
+        if isinstance(e, GroupError):  # our membership: fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, ...)
+            return e.name in self._MIGRATION_CODES
         err = self._error_of(e)
         if err is None:
             return False
@@ -328,6 +357,10 @@ class StreamThread(threading.Thread):
     def _rejoin_group(self) -> None:
         consumer = self._consumer
         assert consumer is not None
+        if self._group is not None:  # every task was closed dirty: give the partitions up, rejoin (handleLostAll)
+            consumer.unassign()
+            self._group.member.drop_partitions("tasks were closed without committing")
+            return
         consumer.unsubscribe()
         consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
                            on_lost=self._on_lost)
@@ -391,13 +424,21 @@ class StreamThread(threading.Thread):
                                if at.committed_offsets.get((t, p)) != o)
         if self.eos:
             if offsets:
-                collector.producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 60)
+                # our member id and generation, so the broker fences a zombie by generation (KIP-447)
+                metadata = consumer.consumer_group_metadata() if self._group is None else self._group.group_metadata()
+                collector.producer.send_offsets_to_transaction(offsets, metadata, 60)
             self._commit_transaction(collector)
             self._in_transaction = False
             collector.check()
         else:
             collector.flush_producer()
-            if offsets:
+            if offsets and self._group is not None:
+                try:  # OffsetCommit as our member and generation
+                    self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
+                except RebalanceInProgressError as e:  # like Kafka Streams: keep the tasks, commit after the rejoin
+                    log.info("%s: commit skipped (%s); it is retried after the rebalance", self.name, e)
+                    return
+            elif offsets:
                 consumer.commit(offsets=offsets, asynchronous=False)
         for at in changed:
             at.committed_offsets = at.task.committable_offsets()
@@ -485,6 +526,11 @@ class StreamThread(threading.Thread):
             log.error("%s: closing tasks failed: %s", self.name, e)
         if self._standby is not None:
             self._standby.close()
+        if self._group is not None:
+            try:
+                self._group.close(leave=True)
+            except Exception as e:  # noqa: BLE001 - the session timeout removes us otherwise
+                log.warning("%s: leaving the group: %s", self.name, e)
         for client in (self._consumer, self._restore_consumer):
             if client is not None:
                 try:

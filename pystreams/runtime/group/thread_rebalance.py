@@ -1,0 +1,55 @@
+"""What a stream thread does with a rebalance of our own membership (pystreams.assignor=streams), cooperatively:
+lost partitions close dirty, revoked ones commit and close, added ones start at their committed offsets; the
+tasks in none of them keep running through the rebalance (KIP-429). The thread's own callbacks (_on_lost,
+_on_revoke, _on_assign) do the task work, as they do for librdkafka's rebalances."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, TopicPartition
+
+_EARLIEST = ("earliest", "smallest", "beginning")
+
+
+def poll_group(thread: Any) -> None:
+    """Join/sync when needed (thread._group.poll()) and apply what changed to the thread's tasks and consumer."""
+    polled = thread._group.poll()
+    if polled is None:
+        return
+    rebalance, info = polled
+    consumer = thread._consumer
+    if rebalance.lost:
+        thread._on_lost(consumer, [])
+        unassign(consumer, rebalance.lost)
+        return
+    if rebalance.revoked:
+        kept = {at.id for tp, at in thread.by_partition.items() if tp not in rebalance.revoked}
+        thread._on_revoke(consumer, [TopicPartition(t, p) for t, p in sorted(rebalance.revoked)])
+        unassign(consumer, rebalance.revoked)
+        if thread._rejoin_pending or not kept <= set(thread.tasks):  # the commit failed: all tasks closed dirty
+            thread._rejoin_pending = False
+            thread._rejoin_group()
+            return
+    if info is not None:
+        hook = getattr(thread.streams, "_on_assignment", None)
+        if hook is not None:
+            hook(thread, info)
+        if thread._standby is not None:  # before actives: a standby becoming active hands its state dir over
+            thread._standby.assign(info.standby_tasks)
+    # committed offsets BEFORE restoring (Kafka's task initializeMetadata): the read waits while a zombie's
+    # transaction with offsets for these partitions is open, so the restored changelog includes its outcome
+    committed = thread._group.committed(sorted(rebalance.added)) if rebalance.added else {}
+    thread._on_assign(consumer, [TopicPartition(t, p) for t, p in sorted(rebalance.assigned)])
+    if rebalance.added:
+        reset = OFFSET_BEGINNING if str(thread.config.get("auto.offset.reset")).lower() in _EARLIEST else OFFSET_END
+        consumer.incremental_assign([TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0
+                                                    else reset) for t, p in sorted(rebalance.added)])
+
+
+def unassign(consumer: Any, partitions: Iterable[tuple[str, int]]) -> None:
+    """incremental_unassign() of those partitions the consumer has (it refuses unknown ones)."""
+    assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+    gone = [TopicPartition(t, p) for t, p in sorted(partitions) if (t, p) in assigned]
+    if gone:
+        consumer.incremental_unassign(gone)
