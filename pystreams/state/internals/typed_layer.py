@@ -8,7 +8,7 @@ from typing import Any, Callable
 from pystreams.errors import ConfigError, StateStoreError
 from pystreams.state.internals.bytes_store import Layer
 from pystreams.state.internals.cache import NO_TYPED, CacheEntry
-from pystreams.state.internals.typed_values import exact_round_trip
+from pystreams.state.internals.typed_values import exact_round_trip, fast_key_encoder
 
 _IMMUTABLE_KEYS = frozenset({str, bytes, int})
 
@@ -33,6 +33,7 @@ class TypedLayer(Layer):
         self._typed_ok = False  # values of this serde may be held deserialized in the cache
         self._memo_key: Any = NO_TYPED  # the last key serialized and its bytes (a get then a put of one key)
         self._memo_raw = b""
+        self._key_fast: Callable[[Any], bytes] | None = None
 
     def is_open(self) -> bool:
         return self._open and bool(self.wrapped.is_open())
@@ -50,6 +51,7 @@ class TypedLayer(Layer):
         caching_type = self._caching_type
         self._caching = self.wrapped if caching_type is not None and isinstance(self.wrapped, caching_type) else None
         self._typed_ok = exact_round_trip(self._vs)
+        self._key_fast = fast_key_encoder(self._ks)
         context.register(root, self._restore_callback())
 
     def _innermost(self) -> Any:
@@ -82,7 +84,14 @@ class TypedLayer(Layer):
             return self._memo_raw
         if key is None:
             raise StateStoreError(f"{self._kind} {self.name}: key cannot be None")
-        raw = self._ks.serialize(self._topic, key)
+        fast = self._key_fast
+        if fast is None:
+            raw = self._ks.serialize(self._topic, key)
+        else:
+            try:
+                raw = fast(key)
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                raw = self._ks.serialize(self._topic, key)
         if raw is None:
             raise StateStoreError(f"{self._kind} {self.name}: key {key!r} serialized to None")
         if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes

@@ -143,3 +143,19 @@ def test_cached_window_counts_match_uncached(tmp_path: Any) -> None:
             last[key] = (value, ts)
         return final, sorted(last.items())
     assert run(True) == run(False)
+
+
+@pytest.mark.parametrize("key", ["plain", "ünïcødé ✓", "lone \ud800 surrogate", ""])
+def test_string_keys_get_the_serdes_bytes(tmp_path: Any, key: str) -> None:
+    r = StoreRig(tmp_path, "in_memory", caching=True, key_serde=Serdes.String(), value_serde=Serdes.Long())
+    r.store.put(key, 1)
+    r.store.flush()
+    assert r.changelog[-1][1] == Serdes.String().serialize("t", key)
+
+
+def test_a_key_the_serde_refuses_gets_the_serdes_error(tmp_path: Any) -> None:
+    from pystreams.serdes.base import SerializationError
+
+    r = StoreRig(tmp_path, "in_memory", caching=True, key_serde=Serdes.String(), value_serde=Serdes.Long())
+    with pytest.raises(SerializationError, match="StringSerde cannot serialize int"):
+        r.store.put(5, 1)

@@ -7,10 +7,10 @@ processor forwards itself, dropping the old value unless old values were request
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import ValueAndTimestamp, change, is_latest, make
-from pystreams.errors import StateStoreError
+from pystreams.errors import PystreamsError, StateStoreError
 from pystreams.processor import ProcessorContext, Record
 from pystreams.state import KeyValueStore, TimestampedKeyValueStore
 
@@ -89,6 +89,21 @@ class TimestampedCacheFlushListener:
 def _plain(value: Any) -> Any:
     """Unwrap a ValueAndTimestamp (the cache of a timestamped store hands those) and leave plain values."""
     return value.value if isinstance(value, ValueAndTimestamp) else value
+
+
+def direct_path(process: Callable[[Any], None], on_error: Callable[[Exception, Any], None]) -> Callable[[Any], None]:
+    """A stateful processor's direct_process (see ProcessorRuntime.direct): process(record) with the node's
+    error handling, for processors that forward only through context.forward (never the children directly)."""
+    def run(record: Any) -> None:
+        if type(record) is not Record:
+            record = Record(record.key, record.value, record.timestamp, record.headers)
+        try:
+            process(record)
+        except PystreamsError:
+            raise
+        except Exception as e:
+            on_error(e, record)
+    return run
 
 
 def log_skipped(context: ProcessorContext[Any, Any], reason: str) -> None:

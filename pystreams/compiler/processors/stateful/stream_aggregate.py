@@ -7,6 +7,7 @@ from pystreams.compiler.processors.stateful._state_types import ValueAndTimestam
 from pystreams.compiler.processors.stateful.forwarding import (
     TimestampedStore,
     TimestampedTupleForwarder,
+    direct_path,
     log_skipped,
     record_dropped,
 )
@@ -97,6 +98,12 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._get = self._store.store.get
         self._put = self._store.store.put
         self._forward_now = not self._forwarder.caching_enabled
+
+    def direct_process(self, children: Any, by_name: Any, on_error: Callable[[Exception, Any], None]
+                       ) -> Callable[[Any], None]:
+        """The engine's direct path (one frame less per record); forwards still go through context.forward,
+        which sets the record context for the aggregate's own timestamp."""
+        return direct_path(self.process, on_error)
 
     def process(self, record: Record[Any, Any]) -> None:
         key = record.key
