@@ -1,5 +1,6 @@
 """State stores: key-value stores (RocksDB, in-memory) built as layers over bytes, the record cache, restore.
-Imports only pystreams.errors and pystreams.processor.record (never graph/dsl/compiler/testing/runtime)."""
+Imports only pystreams.errors, pystreams.processor.record and pystreams.serdes (never graph/dsl/compiler/testing/
+runtime)."""
 from pystreams.state.api import (Change, KeyValue, KeyValueIterator, KeyValueStore, RestoreCallback, StateStore,
                                  TimestampedKeyValueStore, ValueAndTimestamp)
 from pystreams.state.builder import KeyValueStoreBuilder, StoreBuilder, TimestampedKeyValueStoreBuilder

@@ -1,2 +1,3 @@
 """Store layers over bytes (in-memory, RocksDB, caching, change-logging, metered) and the record cache.
-Imports pystreams.state.api, pystreams.processor.record and pystreams.errors only (and rocksdict)."""
+Imports pystreams.state.api, pystreams.processor.record, pystreams.serdes.primitives (which value serdes the cache
+may hold deserialized) and pystreams.errors only (and rocksdict, sortedcontainers)."""
