@@ -5,7 +5,8 @@ use Kafka's arities: predicate(key, value), mapper(key, value) -> (key, value), 
 or without the key, action(key, value).
 
 Besides process(), most of them offer direct_process(): the task engine's fast path, one Python
-frame per record and node. These processors never change a record's timestamp or headers, so
+frame per record and node; the one-in-one-out ones also describe themselves as a direct_step(), which
+the engine fuses with the steps that follow into one function (processor/internals/chain.py). These processors never change a record's timestamp or headers, so
 forwarding needs no record-context change and they may call their children directly; the returned
 function keeps process()'s error handling (processing.exception.handler through on_error).
 """
@@ -28,6 +29,10 @@ class DslFunctionError(PystreamsError):
 
 
 def _nothing(_record: Any) -> None:
+    return None
+
+
+def _pass(_key: Any, _value: Any) -> None:
     return None
 
 
@@ -76,6 +81,9 @@ class KStreamFilter(_Supplier):
             def process(self, record: Record[Any, Any]) -> None:
                 if filter_not ^ bool(predicate(record.key, record.value)):
                     self.context.forward(record)
+
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                return ("filter_not" if filter_not else "filter", predicate, None)
 
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:
@@ -131,6 +139,13 @@ class KStreamMap(_Supplier):
                                            f"(a KeyValue or a 2-tuple), got {pair!r}.")
                 self.context.forward(record.with_key(pair[0]).with_value(pair[1]))
 
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                def bad_pair(pair: Any) -> None:
+                    raise DslFunctionError(f"KStream.{operator}: the mapper must return (key, value) "
+                                           f"(a KeyValue or a 2-tuple), got {pair!r}.")
+
+                return ("map", mapper, bad_pair)
+
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:
                 emit = fan_out(children)
@@ -165,6 +180,9 @@ class KStreamSelectKey(_Supplier):
             def process(self, record: Record[Any, Any]) -> None:
                 self.context.forward(record.with_key(selector(record.key, record.value)))
 
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                return ("select_key", selector, None)
+
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:
                 emit = fan_out(children)
@@ -196,6 +214,9 @@ class KStreamMapValues(_Supplier):
             def process(self, record: Record[Any, Any]) -> None:
                 value = mapper(record.key, record.value) if with_key else mapper(record.value)
                 self.context.forward(record.with_value(value))
+
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                return ("map_values_with_key" if with_key else "map_values", mapper, None)
 
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:
@@ -317,6 +338,9 @@ class KStreamPeek(_Supplier):
                 action(record.key, record.value)
                 self.context.forward(record)
 
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                return ("peek", action, None)
+
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:
                 emit = fan_out(children)
@@ -370,6 +394,9 @@ class PassThrough(_Supplier):
         class _PassThrough(_Forwarding):
             def process(self, record: Record[Any, Any]) -> None:
                 self.context.forward(record)
+
+            def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+                return ("pass", _pass, None)
 
             def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
                                on_error: OnError) -> Emit:

@@ -9,6 +9,7 @@ from pystreams.processor.api import FixedKeyProcessor
 from pystreams.processor.handlers import (DefaultProductionExceptionHandler, LogAndFailProcessingExceptionHandler,
                                           ProcessingHandlerResponse, ProductionHandlerResponse,
                                           SerializationExceptionOrigin)
+from pystreams.processor.internals.chain import MAX_STEPS, chain_of, compile_chain, fan_out
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder
@@ -87,11 +88,25 @@ class ProcessorRuntime:
     def direct(self) -> Callable[[Any], None] | None:
         """The processor's direct path (DSL processors that keep timestamps and headers): a function taking a
         record that runs the processor and calls the children itself, with this node's error handling; None
-        when the processor has none (user processors, stateful ones), so records go through process()."""
-        make = getattr(self.processor, "direct_process", None)
-        if make is None or isinstance(self.processor, FixedKeyProcessor):
+        when the processor has none (user processors, stateful ones), so records go through process().
+
+        A processor with a direct_step() (one-in-one-out DSL steps) is fused with its only child when that
+        child is such a chain too (chain.py): one generated function for the whole run of steps."""
+        if isinstance(self.processor, FixedKeyProcessor):
             return None
         ctx = self.context
+        describe = getattr(self.processor, "direct_step", None)
+        if describe is not None:
+            kind, fn, extra = describe()
+            step = (kind, fn, extra, self._handle_direct)
+            children = ctx._children
+            below = chain_of(children[0]) if len(children) == 1 else None
+            if below is not None and len(below[0]) < MAX_STEPS:
+                return compile_chain([step, *below[0]], below[1])
+            return compile_chain([step], fan_out(children))
+        make = getattr(self.processor, "direct_process", None)
+        if make is None:
+            return None
         return make(list(ctx._children), dict(ctx._by_name), self._handle_direct)  # type: ignore[no-any-return]
 
     def _handle_direct(self, e: Exception, record: Any) -> None:

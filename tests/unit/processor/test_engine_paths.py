@@ -93,7 +93,7 @@ def outputs(collector: ListRecordCollector) -> list[Any]:
 
 
 def uses_direct(task: StreamTask) -> bool:
-    return any(c.__qualname__.endswith("direct_process.<locals>.run")
+    return any(c.__qualname__.endswith("direct_process.<locals>.run") or hasattr(c, "_pystreams_chain")
                for ctx in task.contexts.values() for c in ctx._children)
 
 
@@ -223,3 +223,80 @@ def test_a_long_map_values_chain_fits_the_recursion_limit(tmp_path: Any) -> None
     task.add_records("a", 0, [(0, 1, b"k", (5).to_bytes(8, "big"), ())])
     assert task.process_batch(10) == 1
     assert [int.from_bytes(r.value, "big") for r in collector.records] == [605]
+
+
+class Recording:
+    """A processing.exception.handler that notes (node, record, error) and continues."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def handle(self, context: Any, record: Any, exception: Exception) -> Any:
+        from pystreams.processor.handlers import ProcessingHandlerResponse
+
+        self.seen.append((context.processor_node_id, context.offset, tuple(record), type(record).__name__,
+                          str(exception)))
+        return ProcessingHandlerResponse.CONTINUE
+
+
+def boom_on(bad: str) -> Any:
+    def fn(*args: Any) -> Any:
+        if bad in map(str, args):
+            raise ValueError(f"boom on {bad}")
+        return args[-1]
+    return fn
+
+
+def fused_topology() -> Any:
+    b = StreamsBuilder()
+    (b.stream("a", Consumed(key_serde=S(), value_serde=S()))
+        .map_values(lambda v: v + "1")
+        .filter(lambda k, v: not boom_on("f21")(k, v) is None)
+        .map_values_with_key(lambda k, v: boom_on("m31")(k, v) + "2")
+        .map(lambda k, v: (k, v) if v != "bad12" else "not a pair")
+        .select_key(lambda k, v: boom_on("s412")(k, v) + "-" + k)
+        .peek(boom_on("p512"))
+        .filter_not(lambda k, v: v == "drop12")
+        .to(lambda k, v, rc: "out" if v != "x12" else {}["no topic"], Produced(key_serde=S(), value_serde=S())))
+    return b.build()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_a_fused_chain_keeps_each_nodes_error_handling(tmp_path: Any, direct: bool) -> None:
+    handler = Recording()
+    values = ["a", "f2", "m3", "s4", "p5", "drop", "x", "b"]
+    with pytest.MonkeyPatch.context() as mp:
+        if not direct:
+            mp.setattr(ProcessorRuntime, "direct", lambda self: None)
+        collector = ListRecordCollector()
+        task = StreamTask(fused_topology(), TaskId(0, 0), {"application.id": "fuse",
+                          "processing.exception.handler": handler}, collector, state_dir=str(tmp_path / str(direct)))
+        task.initialize()
+    chained = [c for ctx in task.contexts.values() for c in ctx._children if hasattr(c, "_pystreams_chain")]
+    assert bool(chained) is direct
+    if direct:  # the source's only child runs all seven steps
+        assert len(task.sources["KSTREAM-SOURCE-0000000000"].children()[0]._pystreams_chain[0]) == 7
+    task.add_records("a", 0, [(i, 10 + i, f"k{i}".encode(), v.encode(), (("h", b"1"),) if i % 2 else ())
+                              for i, v in enumerate(values)])
+    task.process_batch(100)
+    assert [(r.key, r.value, r.timestamp, r.headers) for r in collector.records] == [
+        (b"a12-k0", b"a12", 10, ()), (b"b12-k7", b"b12", 17, (("h", b"1"),))]
+    by_offset = {s[1]: s for s in handler.seen}
+    assert by_offset[1][:4] == ("KSTREAM-FILTER-0000000002", 1, ("k1", "f21", 11, (("h", b"1"),)), "Record")
+    assert by_offset[2][:4] == ("KSTREAM-MAPVALUES-0000000003", 2, ("k2", "m31", 12, ()), "Record")
+    assert by_offset[3][:4] == ("KSTREAM-KEY-SELECT-0000000005", 3, ("k3", "s412", 13, (("h", b"1"),)),
+                                "Record")
+    assert by_offset[4][:4] == ("KSTREAM-PEEK-0000000006", 4, ("p512-k4", "p512", 14, ()), "Record")
+    # the topic extractor's failure (in the sink) reaches the last node before it, as with nested calls
+    assert by_offset[6][0] == "KSTREAM-FILTER-0000000007" and by_offset[6][2] == ("x12-k6", "x12", 16, ())
+    assert task.metrics.dropped_records == 5
+
+
+def test_a_fused_map_refuses_a_non_pair(tmp_path: Any) -> None:
+    collector = ListRecordCollector()
+    task = StreamTask(fused_topology(), TaskId(0, 0), {"application.id": "fuse"}, collector,
+                      state_dir=str(tmp_path))
+    task.initialize()
+    task.add_records("a", 0, [(0, 1, b"k", b"bad", ())])
+    with pytest.raises(Exception, match=r"KStream.map: the mapper must return \(key, value\).*'not a pair'"):
+        task.process_batch(10)

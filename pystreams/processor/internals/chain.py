@@ -1,0 +1,98 @@
+"""Fused chains of one-in-one-out DSL steps (map_values, map, select_key, filter, peek, merge).
+
+A DSL processor may describe its per-record work as a step (`direct_step()`: kind, user function, extra);
+a node whose only child is such a chain runs its own step and the child's in one generated Python function, so
+a record passes map_values -> filter -> select_key without a call, a frame and a Record per node. Semantics are
+those of the nodes run one by one: each step's exceptions go to that node's processing.exception.handler
+(on_error) with the record that node received; PystreamsErrors pass through; exceptions from what follows
+the chain (a sink, another node) go to the chain's last node, as they would reach the innermost node.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from pystreams.errors import PystreamsError
+from pystreams.processor.record import Record
+
+Emit = Callable[[Any], None]
+OnError = Callable[[Exception, Any], None]
+Step = tuple[str, Callable[..., Any], Any, OnError]
+"""(kind, user function, extra, on_error); extra for "map" is a function(pair) raising the operator's error."""
+
+KINDS = frozenset({"map_values", "map_values_with_key", "map", "select_key", "filter", "filter_not", "peek",
+                   "pass"})
+MAX_STEPS = 32  # longer chains are split (the code of a chain grows with its length)
+
+
+def _nothing(_record: Any) -> None:
+    return None
+
+
+def fan_out(children: Sequence[Emit]) -> Emit:
+    """One callable for a node's children: the child itself when there is one (no extra frame)."""
+    if not children:
+        return _nothing
+    if len(children) == 1:
+        return children[0]
+    kids = tuple(children)
+
+    def emit(record: Any) -> None:
+        for child in kids:
+            child(record)
+
+    return emit
+
+
+def chain_of(emit: Emit) -> tuple[list[Step], Emit] | None:
+    """The steps and final emit of a fused chain function (None for anything else)."""
+    return getattr(emit, "_pystreams_chain", None)
+
+
+def compile_chain(steps: list[Step], emit: Emit) -> Emit:
+    """One function running steps in order and calling emit with the result (see the module doc)."""
+    if not steps or len(steps) > MAX_STEPS:
+        raise ValueError(f"a chain has 1..{MAX_STEPS} steps, got {len(steps)}")
+    env: dict[str, Any] = {"PystreamsError": PystreamsError, "_new": tuple.__new__, "Record": Record,
+                           "emit": emit}
+    lines = ["def run(record):", "    k0, v0, ts, h = record"]
+    key, value, changed = "k0", "v0", False
+    for i, (kind, fn, extra, on_error) in enumerate(steps):
+        if kind not in KINDS:
+            raise ValueError(f"unknown chain step {kind!r}")
+        env[f"f{i}"], env[f"x{i}"], env[f"e{i}"] = fn, extra, on_error
+        received = f"_new(Record, ({key}, {value}, ts, h))" if changed else "record"
+        body: list[str] = []
+        if kind == "map_values":
+            body.append(f"v{i + 1} = f{i}({value})")
+            value, changed = f"v{i + 1}", True
+        elif kind == "map_values_with_key":
+            body.append(f"v{i + 1} = f{i}({key}, {value})")
+            value, changed = f"v{i + 1}", True
+        elif kind == "select_key":
+            body.append(f"k{i + 1} = f{i}({key}, {value})")
+            key, changed = f"k{i + 1}", True
+        elif kind == "map":
+            body += [f"p = f{i}({key}, {value})",
+                     "if not isinstance(p, tuple) or len(p) != 2:",
+                     f"    x{i}(p)",
+                     f"k{i + 1}, v{i + 1} = p[0], p[1]"]
+            key, value, changed = f"k{i + 1}", f"v{i + 1}", True
+        elif kind == "filter":
+            body.append(f"if not f{i}({key}, {value}):\n            return")
+        elif kind == "filter_not":
+            body.append(f"if f{i}({key}, {value}):\n            return")
+        elif kind == "peek":
+            body.append(f"f{i}({key}, {value})")
+        if i == len(steps) - 1:  # what follows the chain raises into its last node, as in the nested calls
+            body.append(f"emit(_new(Record, ({key}, {value}, ts, h)))" if changed else "emit(record)")
+        if not body:
+            continue
+        lines.append("    try:")
+        lines += [f"        {line}" for line in body]
+        lines += ["    except PystreamsError:", "        raise", "    except Exception as e:",
+                  f"        e{i}(e, {received})", "        return"]
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<pystreams chain of {len(steps)}>", "exec"), env, namespace)  # noqa: S102
+    run: Emit = namespace["run"]
+    run._pystreams_chain = (list(steps), emit)  # type: ignore[attr-defined]
+    return run
