@@ -9,11 +9,13 @@ assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
    (at most max.warmup.replicas in all), so a later probing rebalance can move it once it has caught up.
 2. Stateless actives fill the clients up to a balanced total (sticky first).
 3. Standbys: num.standby.replicas per stateful task on other clients (never the active's), warm ones first
-   within a soft quota, then the least loaded. A warm-up counts as one of the task's standbys.
+   within a soft quota, then the least loaded. Warm-ups come on top (Kafka: "extra standbys beyond
+   num.standby.replicas"), so a task keeps its caught-up standbys while another client warms up.
 """
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pystreams.processor.task_id import TaskId
@@ -162,22 +164,20 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
 
 
 def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: dict[str, int], replicas: int,
-                    caught_up: object) -> None:
+                    caught_up: Callable[[ClientState, TaskId], bool]) -> None:
     want = min(max(0, replicas), len(clients) - 1)
     if want <= 0:
         return
-    is_caught_up = caught_up  # (client, task) -> bool
     soft_cap = -(-(want * len(stateful)) // len(clients))  # ceil: standbys per client when spread evenly
 
     def holders(t: TaskId) -> int:
-        return sum(1 for c in clients if t in c.standby)
+        return sum(1 for c in clients if t in c.standby and t not in c.warmup)
 
     def others(t: TaskId) -> list[ClientState]:
         return [c for c in clients if t not in c.active and t not in c.standby]
 
     for t in stateful:  # warm clients first (kept standbys, caught-up state), within the soft cap
-        warm = [c for c in others(t) if (t in c.prev_standby or is_caught_up(c, t))  # type: ignore[operator]
-                and len(c.standby) < soft_cap]
+        warm = [c for c in others(t) if (t in c.prev_standby or caught_up(c, t)) and len(c.standby) < soft_cap]
         for c in sorted(warm, key=lambda c: (c.lag(t), len(c.standby), index[c.process_id])):
             if holders(t) >= want:
                 break
