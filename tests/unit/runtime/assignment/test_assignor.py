@@ -212,3 +212,17 @@ def test_a_restarted_client_gets_back_the_tasks_its_state_dir_holds():
     second = assignor.assign(p.topic_partitions, next_round(members, first, {"B": {t: BIG for t in b_tasks}}),
                              ends(p, BIG))
     assert set(second["b-1"].info.active_tasks) == b_tasks
+
+
+def test_warm_ups_come_on_top_of_the_standbys():
+    p = plan(4)
+    assignor = StreamsPartitionAssignor(p, 1, max_warmup_replicas=1)
+    members = {"a-1": member("A"), "b-1": member("B")}
+    settled = settle(assignor, p.topic_partitions, members, ends(p, BIG))
+    members = next_round(members, settled)
+    members["c-1"] = member("C")
+    result = assignor.assign(p.topic_partitions, members, ends(p, BIG))
+    (warm,) = result["c-1"].info.standby_tasks  # one warm-up (max.warmup.replicas), no active yet
+    keepers = [process_of(members, m) for m, a in result.items() if warm in a.info.standby_tasks]
+    owner = [process_of(members, m) for m, a in result.items() if warm in a.info.active_tasks]
+    assert sorted(keepers) == sorted(["C", *({"A", "B"} - set(owner))])  # the warm-up and the usual standby
