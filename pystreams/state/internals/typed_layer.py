@@ -31,8 +31,9 @@ class TypedLayer(Layer):
         self._open = False
         self._caching: Any = None
         self._typed_ok = False  # values of this serde may be held deserialized in the cache
-        self._memo_key: Any = NO_TYPED  # the last key serialized and its bytes (a get then a put of one key)
-        self._memo_raw = b""
+        # the last key serialized and its bytes (a get then a put of one key), one tuple so that a reader on
+        # another thread (interactive queries) never sees a key with the bytes of another
+        self._memo: tuple[Any, bytes] = (NO_TYPED, b"")
         self._key_fast: Callable[[Any], bytes] | None = None
 
     def is_open(self) -> bool:
@@ -71,7 +72,7 @@ class TypedLayer(Layer):
 
     def close(self) -> None:
         self._open = False
-        self._memo_key = NO_TYPED
+        self._memo = (NO_TYPED, b"")
         self.wrapped.close()
 
     def _not_open(self) -> StateStoreError:
@@ -80,8 +81,9 @@ class TypedLayer(Layer):
     def _raw_key(self, key: Any) -> bytes:
         if not self._open:
             raise self._not_open()
-        if key is self._memo_key:
-            return self._memo_raw
+        memo = self._memo
+        if key is memo[0]:
+            return memo[1]
         if key is None:
             raise StateStoreError(f"{self._kind} {self.name}: key cannot be None")
         fast = self._key_fast
@@ -95,8 +97,7 @@ class TypedLayer(Layer):
         if raw is None:
             raise StateStoreError(f"{self._kind} {self.name}: key {key!r} serialized to None")
         if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes
-            self._memo_key = key
-            self._memo_raw = raw
+            self._memo = (key, raw)
         return raw  # type: ignore[no-any-return]
 
     def _value(self, raw: bytes | None) -> Any:
