@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any, Mapping, Sequence
 
+from pystreams.errors import PystreamsError
 from pystreams.runtime.assignment import (AssignmentInfo, MemberSubscription, SubscriptionInfo, assignor_for,
                                           task_offset_sums)
 from pystreams.runtime.assignment.codec import AssignmentError
@@ -35,16 +37,41 @@ class StreamsMember:
         self.member = GroupMember(member_cfg, self.client, heartbeat_client, self.topics, self.user_data,
                                   self.leader_assign)
         self._shutdown_sent = 0
+        wanted = thread.plan.subscription()
+        self._plain = [t for t in wanted if not t.startswith("^")]
+        self._patterns = [re.compile(t[1:]) for t in wanted if t.startswith("^")]
+        self._subscribed: list[str] | None = None
+        # like the consumer's metadata.max.age.ms: a pattern subscription notices new matching topics and rejoins
+        self._refresh_s = int(cfg.get("metadata.max.age.ms") or cfg.get("consumer.metadata.max.age.ms")
+                              or 300_000) / 1000.0
+        self._next_refresh = time.monotonic() + self._refresh_s
 
     # ------------------------------------------------------------------ member side
     def topics(self) -> list[str]:
         """The subscription: source topics, with `^regex` patterns resolved against the cluster's topics."""
-        wanted = self.thread.plan.subscription()
-        plain = [t for t in wanted if not t.startswith("^")]
-        patterns = [re.compile(t[1:]) for t in wanted if t.startswith("^")]
-        if patterns:
-            plain += [t for t in self.client.topic_names() if t not in plain and any(p.fullmatch(t) for p in patterns)]
-        return sorted(plain)
+        self._subscribed = self._resolve()
+        return self._subscribed
+
+    def _resolve(self) -> list[str]:
+        topics = list(self._plain)
+        if self._patterns:
+            topics += [t for t in self.client.topic_names()
+                       if t not in topics and any(p.fullmatch(t) for p in self._patterns)]
+        return sorted(topics)
+
+    def _maybe_refresh_patterns(self) -> None:
+        now = time.monotonic()
+        if not self._patterns or self._subscribed is None or now < self._next_refresh:
+            return
+        self._next_refresh = now + self._refresh_s
+        try:
+            current = self._resolve()
+        except PystreamsError as e:  # retried at the next refresh
+            log.info("group %s: topic metadata for the pattern subscription: %s", self.thread.config.application_id, e)
+            return
+        if current != self._subscribed:
+            changed = sorted(set(current) ^ set(self._subscribed))
+            self.member.request_rejoin(f"the pattern subscription's topics changed: {changed}")
 
     def user_data(self) -> bytes:
         """SubscriptionInfo of this member (read at every join, so it reflects the state on disk now)."""
@@ -88,6 +115,7 @@ class StreamsMember:
         requested = int(getattr(self.thread.streams, "shutdown_requested", 0) or 0)
         if requested and requested != self._shutdown_sent:
             self.member.request_rejoin("this client requests the application's shutdown")
+        self._maybe_refresh_patterns()
         rebalance = self.member.poll()
         if rebalance is None:
             return None

@@ -111,3 +111,24 @@ def test_a_shutdown_request_forces_a_rejoin_with_the_error_code(tmp_path: Any) -
     _, sub = decode_subscription(sent)
     assert SubscriptionInfo.decode(sub["user_data"]).error_code == SHUTDOWN_REQUESTED
     assert rebalance.generation_id == 2 and info == AssignmentInfo()
+
+
+def test_a_pattern_subscription_rejoins_when_a_matching_topic_appears(tmp_path: Any) -> None:
+    import re
+
+    thread = make_thread(tmp_path, "p1")
+    thread.plan = TopologyPlan("app", [SubtopologyPlan(0, ("a",), [], [re.compile("logs-.*")], 1)], {}, {}, {})
+    client = StreamsFakeClient({"logs-a": 1, "other": 1})
+    m = StreamsMember(thread, (client, FakeClient()))
+    m.member.config.heartbeat_thread = False
+    m._refresh_s, m._next_refresh = 0.0, 0.0
+    assert m.topics() == ["logs-a"]
+    client.script("join", JoinResult(1, "m1", "other", "stream", []))
+    client.script("sync", b"")
+    m.poll()
+    assert not m.member.rejoin_needed
+    m._maybe_refresh_patterns()
+    assert not m.member.rejoin_needed  # nothing new
+    client.counts["logs-b"] = 1
+    m._maybe_refresh_patterns()
+    assert m.member.rejoin_needed
