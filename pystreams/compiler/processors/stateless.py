@@ -4,11 +4,12 @@ Each class is a ProcessorSupplier: calling it returns a fresh Processor for one 
 use Kafka's arities: predicate(key, value), mapper(key, value) -> (key, value), value mappers with
 or without the key, action(key, value).
 
-Besides process(), most of them offer direct_process(): the task engine's fast path, one Python
-frame per record and node; the one-in-one-out ones also describe themselves as a direct_step(), which
-the engine fuses with the steps that follow into one function (processor/internals/chain.py). These processors never change a record's timestamp or headers, so
-forwarding needs no record-context change and they may call their children directly; the returned
-function keeps process()'s error handling (processing.exception.handler through on_error).
+Besides process(), they offer the task engine a fast path (these processors never change a record's
+timestamp or headers, so forwarding needs no record-context change): the one-in-one-out ones
+describe their work as a direct_step(), which the engine fuses with the steps that follow into one
+function (processor/internals/chain.py); flat_map(_values) and foreach give a direct_process()
+function that calls the children itself, one frame per record. Both keep process()'s error handling
+(processing.exception.handler through the node's on_error).
 """
 from __future__ import annotations
 
@@ -85,29 +86,6 @@ class KStreamFilter(_Supplier):
             def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
                 return ("filter_not" if filter_not else "filter", predicate, None)
 
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-                if filter_not:
-                    def run(record: Any) -> None:
-                        try:
-                            if not predicate(record[0], record[1]):
-                                emit(record)
-                        except PystreamsError:
-                            raise
-                        except Exception as e:
-                            on_error(e, record)
-                else:
-                    def run(record: Any) -> None:
-                        try:
-                            if predicate(record[0], record[1]):
-                                emit(record)
-                        except PystreamsError:
-                            raise
-                        except Exception as e:
-                            on_error(e, record)
-                return run
-
         return _Filter()
 
 
@@ -146,24 +124,6 @@ class KStreamMap(_Supplier):
 
                 return ("map", mapper, bad_pair)
 
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-
-                def run(record: Any) -> None:
-                    try:
-                        pair = mapper(record[0], record[1])
-                        if not isinstance(pair, tuple) or len(pair) != 2:
-                            raise DslFunctionError(f"KStream.{operator}: the mapper must return (key, value) "
-                                                   f"(a KeyValue or a 2-tuple), got {pair!r}.")
-                        emit(_new(Record, (pair[0], pair[1], record[2], record[3])))
-                    except PystreamsError:
-                        raise
-                    except Exception as e:
-                        on_error(e, record)
-
-                return run
-
         return _Map()
 
 
@@ -182,20 +142,6 @@ class KStreamSelectKey(_Supplier):
 
             def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
                 return ("select_key", selector, None)
-
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-
-                def run(record: Any) -> None:
-                    try:
-                        emit(_new(Record, (selector(record[0], record[1]), record[1], record[2], record[3])))
-                    except PystreamsError:
-                        raise
-                    except Exception as e:
-                        on_error(e, record)
-
-                return run
 
         return _SelectKey()
 
@@ -217,27 +163,6 @@ class KStreamMapValues(_Supplier):
 
             def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
                 return ("map_values_with_key" if with_key else "map_values", mapper, None)
-
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-                if with_key:
-                    def run(record: Any) -> None:
-                        try:
-                            emit(_new(Record, (record[0], mapper(record[0], record[1]), record[2], record[3])))
-                        except PystreamsError:
-                            raise
-                        except Exception as e:
-                            on_error(e, record)
-                else:
-                    def run(record: Any) -> None:
-                        try:
-                            emit(_new(Record, (record[0], mapper(record[1]), record[2], record[3])))
-                        except PystreamsError:
-                            raise
-                        except Exception as e:
-                            on_error(e, record)
-                return run
 
         return _MapValues()
 
@@ -341,21 +266,6 @@ class KStreamPeek(_Supplier):
             def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
                 return ("peek", action, None)
 
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-
-                def run(record: Any) -> None:
-                    try:
-                        action(record[0], record[1])
-                        emit(record)
-                    except PystreamsError:
-                        raise
-                    except Exception as e:
-                        on_error(e, record)
-
-                return run
-
         return _Peek()
 
 
@@ -397,20 +307,6 @@ class PassThrough(_Supplier):
 
             def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
                 return ("pass", _pass, None)
-
-            def direct_process(self, children: Sequence[Emit], by_name: Mapping[str, Emit],
-                               on_error: OnError) -> Emit:
-                emit = fan_out(children)
-
-                def run(record: Any) -> None:
-                    try:
-                        emit(record)
-                    except PystreamsError:
-                        raise
-                    except Exception as e:
-                        on_error(e, record)
-
-                return run
 
         return _PassThrough()
 
