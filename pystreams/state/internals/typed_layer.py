@@ -35,6 +35,7 @@ class TypedLayer(Layer):
         # another thread (interactive queries) never sees a key with the bytes of another
         self._memo: tuple[Any, bytes] = (NO_TYPED, b"")
         self._key_fast: Callable[[Any], bytes] | None = None
+        self._key_fast_decode: Callable[[bytes], Any] | None = None
 
     def is_open(self) -> bool:
         return self._open and bool(self.wrapped.is_open())
@@ -53,6 +54,7 @@ class TypedLayer(Layer):
         self._caching = self.wrapped if caching_type is not None and isinstance(self.wrapped, caching_type) else None
         self._typed_ok = exact_round_trip(self._vs)
         self._key_fast = fast_key_encoder(self._ks)
+        self._key_fast_decode = bytes.decode if self._key_fast is not None else None
         context.register(root, self._restore_callback())
 
     def _innermost(self) -> Any:
@@ -99,6 +101,16 @@ class TypedLayer(Layer):
         if type(key) in _IMMUTABLE_KEYS:  # the same object serializes to the same bytes
             self._memo = (key, raw)
         return raw  # type: ignore[no-any-return]
+
+    def _key(self, raw: bytes) -> Any:
+        """The typed key of stored key bytes (range results, flushed entries)."""
+        fast = self._key_fast_decode
+        if fast is not None:
+            try:
+                return fast(raw)
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                pass
+        return self._ks.deserialize(self._topic, raw)
 
     def _value(self, raw: bytes | None) -> Any:
         return None if raw is None else self._vs.deserialize(self._topic, raw)

@@ -22,7 +22,8 @@ def fast_key_encoder(key_serde: Any) -> Callable[[Any], bytes] | None:
     the serde is called, for its own answer or error); None when there is none.
 
     UTF-8 StringSerde: str.encode equals Java's getBytes for every str without lone surrogates, and raises for
-    those (and for non-str keys)."""
+    those (and for non-str keys); the other way, bytes.decode equals Java's new String(bytes, UTF_8) for valid
+    UTF-8 and raises for the rest (where Java substitutes U+FFFD)."""
     if type(key_serde) is not StringSerde or key_serde.errors != "replace":
         return None
     if key_serde.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):

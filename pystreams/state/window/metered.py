@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from pystreams.serdes.windowed import Windowed, time_window_for_size
+from pystreams.serdes.windowed import TimeWindow, Windowed, time_window_for_size
 from pystreams.state.api import KeyValueIterator
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.window.caching import CachingWindowStore
+from pystreams.state.window.keys import split_store_key
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
 LONG_MAX = (1 << 63) - 1
+_WINDOWS_KEPT = 1024  # distinct window starts whose TimeWindow is reused (cleared when full)
 
 
 class MeteredWindowStore(MeteredWindowedLayer):
@@ -23,20 +25,27 @@ class MeteredWindowStore(MeteredWindowedLayer):
         super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.window_size_ms = window_size_ms
         self.puts = self.fetches = 0
+        self._windows: dict[int, TimeWindow] = {}  # window start -> its (immutable) TimeWindow, shared by results
+
+    def _window(self, start: int) -> TimeWindow:
+        window = self._windows.get(start)
+        if window is None:
+            if len(self._windows) >= _WINDOWS_KEPT:
+                self._windows.clear()
+            window = self._windows[start] = time_window_for_size(start, self.window_size_ms)
+        return window
 
     def _typed_key(self, store_key: bytes) -> Windowed[Any]:
-        from pystreams.state.window.keys import split_store_key
         key, start, _ = split_store_key(store_key)
-        return Windowed(self._ks.deserialize(self._topic, key), time_window_for_size(start, self.window_size_ms))
+        return Windowed(self._key(key), self._window(start))
 
     # ---- serdes
     def _raw_value(self, value: Any) -> bytes | None:
         return None if value is None else self._vs.serialize(self._topic, value)
 
     def _windowed(self, pairs: Iterator[tuple[tuple[bytes, int], bytes]]) -> KeyValueIterator:
-        kd, value, topic, size = self._ks.deserialize, self._value, self._topic, self.window_size_ms
-        return KeyValueIterator((Windowed(kd(topic, k), time_window_for_size(start, size)), value(v))
-                                for (k, start), v in pairs)
+        key, window, value = self._key, self._window, self._value
+        return KeyValueIterator((Windowed(key(k), window(start)), value(v)) for (k, start), v in pairs)
 
     def _timed(self, pairs: Iterator[tuple[int, bytes]]) -> KeyValueIterator:
         value = self._value

@@ -159,3 +159,21 @@ def test_a_key_the_serde_refuses_gets_the_serdes_error(tmp_path: Any) -> None:
     r = StoreRig(tmp_path, "in_memory", caching=True, key_serde=Serdes.String(), value_serde=Serdes.Long())
     with pytest.raises(SerializationError, match="StringSerde cannot serialize int"):
         r.store.put(5, 1)
+
+
+def test_window_keys_read_back_as_the_serde_reads_them(tmp_path: Any) -> None:
+    """Stored key bytes that are not valid UTF-8 read back with Java's replacement character, as the serde does."""
+    ctx = StateStoreContext("app", "0_0", str(tmp_path), cache=ThreadCache(10_000))
+    builder = timestamped_window_store_builder(persistent_timestamped_window_store("w", 60_000, 1000),
+                                               Serdes.String(), Serdes.Long())
+    store = builder.build()
+    store.init(ctx, store)
+    store.put("ok", ValueAndTimestamp(1, 5), 0)
+    store.put("ok", ValueAndTimestamp(2, 5), 1000)
+    store.flush()
+    store._innermost().put(b"bad\xff", (5).to_bytes(8, "big") + (3).to_bytes(8, "big"), 0)
+    got = [(w.key, w.window.start, w.window.end, v.value) for w, v in store.all()]
+    assert got == [("bad\ufffd", 0, 1000, 3), ("ok", 0, 1000, 1), ("ok", 1000, 2000, 2)]
+    assert got == [(Serdes.String().deserialize("t", k), s, e, v) for k, s, e, v in
+                   [(b"bad\xff", 0, 1000, 3), (b"ok", 0, 1000, 1), (b"ok", 1000, 2000, 2)]]
+    store.close()
