@@ -1,19 +1,24 @@
 """pystreams.runtime: KafkaStreams runs a compiled Topology on Kafka with confluent-kafka clients.
-Imports compiler/processor/state/serdes/errors; never testing, cli or the broker.
+Imports compiler/processor/state/serdes/errors and the sans-IO codec pystreams.broker.protocol; never testing, cli
+or the rest of the broker.
 
-Assignment (documented choice): librdkafka cannot run a custom (Streams) assignor, so each stream thread's
-consumer subscribes to all source topics and tasks are derived from the assigned partitions (task (sub-topology, p)
-owns partition p of the sub-topology's topics). Default: the `range` assignor, which gives every member the same
-partition numbers of all topics with equal partition counts, so co-partitioned inputs (joins, repartition topics
-made with the input's count) always land together and each sub-topology's tasks are spread evenly. Its protocol is
-eager: every task is committed, checkpointed and closed on every rebalance and reopened from local state +
-checkpoint (reassignment to the same instance restores nothing). Opt-in
-`consumer.partition.assignment.strategy=cooperative-sticky` (allowed only when every sub-topology reads one topic,
-since it does not co-locate partitions): incremental rebalancing, unaffected tasks keep processing, but the balance
-is per member, not per sub-topology. Limits: no state-aware placement (a task goes where the assignor puts it; warm
-state helps only if it lands there); standby replicas: num.standby.replicas per stateful task on other instances,
-placed by a deterministic rule every instance applies to the group's described assignment
-(pystreams/runtime/standby_placement.py; one stream thread only); sub-topologies reading topics with different partition counts may split a task.
+Assignment, two choices (config key `pystreams.assignor`, docs/adr/0004-streams-assignor.md):
+- `streams`: Kafka Streams' way. Each stream thread is a member of the application's group through our own
+  membership client (runtime/group/, protocol "stream"), and the leader runs runtime/assignment/'s
+  StreamsPartitionAssignor: one task per (sub-topology, partition) with its co-partitioned partitions together;
+  clients (processes, by process id) balanced, their tasks spread over their threads; sticky; state-aware (a
+  stateful task goes to a client whose local state is within acceptable.recovery.lag of the changelog end; a
+  cold target gets up to max.warmup.replicas warm-up replicas and a probing rebalance every
+  probing.rebalance.interval.ms moves the task once it has caught up); num.standby.replicas standbys on other
+  clients, warm ones first, for any num.stream.threads; cooperative rebalancing (only moved tasks close; a move
+  takes a revoke round, then an assign round). The assignment carries every instance's partitions for
+  interactive queries (query_metadata_for_key, metadata_for_all_streams_clients) and SHUTDOWN_REQUESTED, so an
+  uncaught-exception handler answering SHUTDOWN_APPLICATION stops every instance (state ERROR).
+- `librdkafka` (the default for now): each thread's consumer subscribes with librdkafka's `range` assignor (the
+  same partition numbers of all co-partitioned topics; eager: every task closes and reopens from local state on
+  each rebalance), or opt-in `consumer.partition.assignment.strategy=cooperative-sticky` when every sub-topology
+  reads one topic. No state-aware placement; standbys (one stream thread only) by a ring rule over the described
+  group (standby_placement.py); SHUTDOWN_APPLICATION stops only the local client.
 """
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.kafka_streams import (IllegalStateError, KafkaStreams, State, StreamThreadExceptionResponse)
