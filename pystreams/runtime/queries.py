@@ -5,9 +5,9 @@ instance holds a key over HTTP.
 Where a key lives: the partition is Kafka's default partitioner (murmur2 of the serialized key) over the store's
 sub-topology's partition count; the hosts come from the latest assignment this client received (AssignmentInfo's
 partitions_by_host / standby_partitions_by_host, the application.server of every instance), like Kafka's
-StreamsMetadataState. Until a Streams assignment has arrived (or when the stream threads still use librdkafka's
-assignor), the owners are read from the consumer group (DescribeGroups, application.server after `@` in each
-consumer's client.id).
+StreamsMetadataState (unavailable until the first assignment arrives). With librdkafka's assignor
+(pystreams.assignor=librdkafka) the owners are read from the consumer group instead (DescribeGroups,
+application.server after `@` in each consumer's client.id).
 """
 from __future__ import annotations
 
@@ -285,7 +285,8 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
         raise PystreamsError(f"the key serializer turned {key!r} into null: null keys have no partition")
     partition = default_partition(raw, sub.partitions)
     metadata = getattr(streams, "_metadata", None)
-    if metadata is not None and metadata.known:
+    streams_assignor = getattr(streams.config, "assignor", "") == "streams"
+    if metadata is not None and (metadata.known or streams_assignor):  # no assignment yet: NOT_AVAILABLE
         active, standby = metadata.hosts_of([(topic, partition) for topic in sub.source_topics])
         return KeyQueryMetadata(active, partition, standby)
     owner = UNAVAILABLE

@@ -126,3 +126,10 @@ def test_shutdown_application_without_the_streams_assignor_stops_only_this_clien
     app._thread_failed(app.threads[0], RuntimeError("boom"))
     assert app.wait_for_state(State.ERROR, timeout=5)
     assert app.shutdown_requested == 0
+
+
+def test_before_the_first_assignment_a_key_is_not_available():
+    app = _streams()
+    meta = app.query_metadata_for_key("counts", "alice", Serdes.String().serializer())
+    assert meta.active_host == UNAVAILABLE and meta.standby_hosts == frozenset()
+    assert app.metadata_for_all_streams_clients() == []
