@@ -80,15 +80,13 @@ class TimestampedCacheFlushListener:
         timestamp = record.timestamp
         if isinstance(new, ValueAndTimestamp):
             timestamp = new.timestamp
-        self._context.forward(
-            record.with_value(change(_plain(new), _plain(old), is_latest(value))).with_timestamp(timestamp))
+            new = new.value
+        if isinstance(old, ValueAndTimestamp):
+            old = old.value
+        # one new record (not with_value().with_timestamp(): two copies per flushed entry)
+        self._context.forward(type(record)(record.key, change(new, old, is_latest(value)), timestamp, record.headers))
 
     apply = __call__
-
-
-def _plain(value: Any) -> Any:
-    """Unwrap a ValueAndTimestamp (the cache of a timestamped store hands those) and leave plain values."""
-    return value.value if isinstance(value, ValueAndTimestamp) else value
 
 
 def direct_path(process: Callable[[Any], None], on_error: Callable[[Exception, Any], None]) -> Callable[[Any], None]:
