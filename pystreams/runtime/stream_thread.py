@@ -334,8 +334,9 @@ class StreamThread(threading.Thread):
     def _is_task_migration(self, e: BaseException) -> bool:
         """Kafka's TaskMigratedException (this member lost its tasks: new generation, fenced producer) or, under
         EOS, TaskCorruptedException (the transaction must be aborted): both end in _handle_task_migration."""
-        if isinstance(e, GroupError):  # our membership: fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, ...)
-            return e.name in self._MIGRATION_CODES
+        if isinstance(e, GroupError):  # our membership: fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, ...); another
+            # instance with our group.instance.id (FENCED_INSTANCE_ID) is fatal, as for Kafka's consumer
+            return e.name in self._MIGRATION_CODES and e.name != "FENCED_INSTANCE_ID"
         err = self._error_of(e)
         if err is None:
             return False
