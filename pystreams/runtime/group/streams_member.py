@@ -25,7 +25,8 @@ class StreamsMember:
     def __init__(self, thread: Any, clients: tuple[Any, Any] | None = None) -> None:
         self.thread = thread
         cfg = thread.config
-        self.assignor = assignor_for(thread.plan, cfg)
+        # the one KafkaStreams.start() built (config errors surfaced there); built here for a bare thread
+        self.assignor = getattr(thread.streams, "assignor", None) or assignor_for(thread.plan, cfg)
         if clients is None:
             # no "@application.server" in the client.id: the endpoints travel in SubscriptionInfo/AssignmentInfo
             base = f"{thread.name}-consumer"
