@@ -12,8 +12,15 @@ import pytest
 from pystreams import Serdes
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.queries import HostInfo
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until, unique,
-                                               word_counts, wordcount_topology)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    unique,
+    word_counts,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 
