@@ -53,8 +53,6 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
                                                    self.s.send_old_values)
         # per update, a Change is built only when this processor forwards it (no cache, not emit-final)
         self._forward_now = not self.emit_final and not self.forwarder.caching_enabled
-        windows = self.s.windows
-        self._tumbling = windows.advance_ms == windows.size_ms
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -76,21 +74,17 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         if timestamp > self.observed_stream_time:
             self.observed_stream_time = timestamp
         close_time = self.observed_stream_time - windows.grace_ms
-        if self._tumbling:  # at most one window (none before 0, as windows_for): no dict of windows
-            if timestamp >= 0:
-                size = windows.size_ms
-                start = timestamp - timestamp % size
-                end = min(start + size, LONG_MAX)
-                if end > close_time:
-                    self._update(record, key, start, end)
-                else:
-                    self._skip(timestamp, start, end, close_time)
-        else:
-            for start, window in windows.windows_for(timestamp).items():
-                if window.end > close_time:
-                    self._update(record, key, start, window.end)
-                else:
-                    self._skip(timestamp, start, window.end, close_time)
+        # the windows containing the record, oldest first, as TimeWindows.windows_for gives them (none before 0),
+        # without building a dict of TimeWindows per record
+        size, advance = windows.size_ms, windows.advance_ms
+        start = (max(0, timestamp - size + advance) // advance) * advance
+        while start <= timestamp:
+            end = min(start + size, LONG_MAX)
+            if end > close_time:
+                self._update(record, key, start, end)
+            else:
+                self._skip(timestamp, start, end, close_time)
+            start += advance
         if self.emit_final:
             self._maybe_forward_final(record, close_time)
 
