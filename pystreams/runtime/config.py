@@ -29,8 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "max.poll.records": 1000,
     "repartition.purge.interval.ms": 30_000,
     # which assignor runs the group: "streams" (pystreams' own membership with Kafka Streams' assignor, see
-    # docs/adr/0004-streams-assignor.md) or "librdkafka" (the consumer subscribes with range/cooperative-sticky)
-    "pystreams.assignor": "librdkafka",
+    # docs/adr/0004-streams-assignor.md) or "librdkafka" (fallback: the consumer subscribes with range/cooperative-
+    # sticky; no state-aware placement, standbys for one thread only, SHUTDOWN_APPLICATION local)
+    "pystreams.assignor": "streams",
 }
 
 ASSIGNORS = ("streams", "librdkafka")
