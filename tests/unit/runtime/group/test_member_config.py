@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 
 def test_kafka_defaults() -> None:
     cfg = StreamsConfig({"application.id": "a"})
-    assert cfg.assignor == "librdkafka"
+    assert cfg.assignor == "streams"
     assert cfg.group_member_config() == {"group_instance_id": None, "session_timeout_ms": 45_000,
                                          "heartbeat_interval_ms": 3_000, "rebalance_timeout_ms": 300_000,
                                          "retry_backoff_ms": 100}
