@@ -62,8 +62,8 @@ class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
         return None if value is None else self._vs.serialize(self._topic, value)
 
     def _pairs(self, pairs: Iterator[tuple[bytes, bytes]]) -> KeyValueIterator:
-        kd, value, topic = self._ks.deserialize, self._value, self._topic
-        return KeyValueIterator((kd(topic, k), value(v)) for k, v in pairs)
+        key, value = self._key, self._value
+        return KeyValueIterator((key(k), value(v)) for k, v in pairs)
 
     # ---- KeyValueStore
     def get(self, key: Any) -> Any:
@@ -135,10 +135,11 @@ class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
         setter = getattr(self.wrapped, "set_flush_listener", None)
         if setter is None:
             return False
-        kd, value, topic = self._ks_deserializer(), self._value, self._topic
+        self._ks_deserializer()  # refuses a listener before init()
+        typed_key, value = self._key, self._value
 
         def typed(key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
-            listener(Record(kd(topic, key), Change(value(new), value(old)), timestamp, headers))
+            listener(Record(typed_key(key), Change(value(new), value(old)), timestamp, headers))
         return bool(setter(typed, send_old_values))
 
     def _ks_deserializer(self) -> Callable[[str, bytes], Any]:

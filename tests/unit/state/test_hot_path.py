@@ -177,3 +177,14 @@ def test_window_keys_read_back_as_the_serde_reads_them(tmp_path: Any) -> None:
     assert got == [(Serdes.String().deserialize("t", k), s, e, v) for k, s, e, v in
                    [(b"bad\xff", 0, 1000, 3), (b"ok", 0, 1000, 1), (b"ok", 1000, 2000, 2)]]
     store.close()
+
+
+def test_kv_keys_read_back_as_the_serde_reads_them(tmp_path: Any) -> None:
+    r = StoreRig(tmp_path, "rocksdb", caching=True, key_serde=Serdes.String(), value_serde=Serdes.Long())
+    got: list[Any] = []
+    r.store.set_flush_listener(got.append, False)
+    r.context.restore("store", [(b"bad\xff", (1).to_bytes(8, "big"), 0, 0)])
+    r.store.put("ok", 2)
+    r.store.flush()
+    assert [(kv.key, kv.value) for kv in r.store.all()] == [("bad\ufffd", 1), ("ok", 2)]
+    assert [(rec.key, rec.value.new_value) for rec in got] == [("ok", 2)]
