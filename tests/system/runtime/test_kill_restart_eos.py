@@ -66,12 +66,17 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
         feeder.join(120)
         expected = word_counts(lines)
         total = sum(expected.values())
-        records = read_all(bootstrap, sink, total, timeout=300, isolation="read_committed")
+        # bounded well inside pytest-timeout (300 s per test), so a stuck app fails here with its log
+        records = read_all(bootstrap, sink, total, timeout=90, isolation="read_committed")
         records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
         per_word: dict[str, list[int]] = {}
         for key, value in records:
             per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
-        assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
+        wrong = {w: (n, len(per_word.get(w, []))) for w, n in expected.items()
+                 if per_word.get(w) != list(range(1, n + 1))}
+        log = "".join(line for line in current.lines if "records/s" not in line)[-4000:]
+        assert not wrong and set(per_word) == set(expected), (
+            f"(expected, got) updates per wrong word: {wrong}; last summary: {current.output(1)}{log}")
         assert current.stop() == 0, current.output(20)
         # no stream thread died between kills either (recovered from fencing/aborts, never crashed)
         failures = [line for i in started for line in i.lines if "stream thread" in line and " failed: " in line]
