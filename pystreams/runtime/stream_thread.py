@@ -27,6 +27,7 @@ from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
 from pystreams.runtime.group.errors import GroupError, RebalanceInProgressError
 from pystreams.runtime.group.thread_rebalance import poll_group
 from pystreams.runtime.processing import hand_over, process_tasks
+from pystreams.runtime.restore import ChangelogReader, RestoringTask
 from pystreams.runtime.tasks import (
     ActiveTask,
     checkpoint_task,
@@ -96,6 +97,7 @@ class StreamThread(threading.Thread):
         self._in_transaction = False
         self._restore_started = time.monotonic()
         self._standby: Any = None
+        self._restorer: ChangelogReader | None = None  # pystreams.assignor=streams: restores between polls
         self._group: Any = None  # StreamsMember when pystreams.assignor=streams (our own group membership)
         self._last_purge = time.monotonic()
         self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
@@ -153,6 +155,7 @@ class StreamThread(threading.Thread):
 
             self.cooperative = True
             self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+            self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress)
             self._group = StreamsMember(self)
             return
         # application.server rides in the client.id: librdkafka cannot send Streams' subscription user data
@@ -177,17 +180,27 @@ class StreamThread(threading.Thread):
         assert self._collector is not None and self._restore_consumer is not None
         if self._standby is not None and self._group is None:  # (our membership calls standby.assign() first)
             self._standby.update(set(wanted) | set(self.tasks))  # standbys becoming active hand over their dirs
+        restorer = self._restorer
         for task_id in sorted(wanted):
+            if restorer is not None and task_id in restorer:
+                continue  # still restoring: it runs (and gets its partitions) once restored
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
             if at is None:
                 at = create_task(self.topology, task_id, sub, self.streams.app_configs, self._collector,
                                  self.config.state_dir, self.config.application_id, self.eos, self._cache,
                                  self.streams.global_state.stores if self.streams.global_state else None)
+                if restorer is not None and not restorer.add(at, sorted(wanted[task_id])):
+                    continue  # RESTORING: restored between polls (_restore_step)
                 self.tasks[task_id] = at
                 created.append(at)
             for topic_partition in wanted[task_id]:
                 self.by_partition[topic_partition] = at
+        if restorer is not None:  # nothing to restore for these: they run now
+            if self.eos:
+                for at in created:
+                    delete_checkpoint(at.task_dir)
+            created = []
         if created:
             started = self._restore_started = time.monotonic()
             restored = restore_tasks(created, self._restore_consumer, self.eos, self._restore_progress)
@@ -198,15 +211,65 @@ class StreamThread(threading.Thread):
             if self.eos:
                 for at in created:  # from now on the local state runs ahead of what is committed
                     delete_checkpoint(at.task_dir)
-        log.info("%s assigned %d partitions, tasks %s", self.name, len(partitions),
-                 sorted(str(t) for t in self.tasks))
+        log.info("%s assigned %d partitions, tasks %s%s", self.name, len(partitions),
+                 sorted(str(t) for t in self.tasks),
+                 f", restoring {sorted(str(t) for t in restorer.restoring)}" if restorer else "")
         self.assigned_once = True
-        self.rebalancing = False
-        self.streams._thread_running()
+        if not restorer:
+            self.rebalancing = False
+            self.streams._thread_running()
+
+    def _defer_assignment(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """Of the added partitions (at their committed offsets), those to assign now; a restoring task's are kept
+        with their offsets and assigned when it runs (Kafka: a RESTORING task's input partitions stay paused)."""
+        restorer = self._restorer
+        if not restorer:
+            return partitions
+        now = []
+        for tp in partitions:
+            rt = restorer.owner_of((tp.topic, tp.partition))
+            if rt is None:
+                now.append(tp)
+            else:
+                rt.offsets[(tp.topic, tp.partition)] = tp.offset
+        return now
+
+    def _restore_step(self) -> None:
+        """One bounded round of restoring (RESTORING tasks) between polls; restored tasks start RUNNING at the
+        offsets read before their restore. A short time budget while other tasks run, so they keep processing."""
+        restorer, consumer = self._restorer, self._consumer
+        assert restorer is not None and consumer is not None
+        deadline = time.monotonic() + (0.05 if self.tasks else 0.25)
+        ready: list[RestoringTask] = []
+        while restorer:
+            restored, done = restorer.restore(self.config.max_poll_records, max(0.0, deadline - time.monotonic()))
+            self.metrics.restored += restored
+            ready.extend(done)
+            if time.monotonic() >= deadline:
+                break
+        if not ready:
+            return
+        start: list[TopicPartition] = []
+        for rt in ready:
+            at = rt.at
+            self.tasks[at.id] = at
+            for tp in rt.partitions:
+                self.by_partition[tp] = at
+            start.extend(TopicPartition(t, p, o) for (t, p), o in sorted(rt.offsets.items()))
+            if self.eos:  # from now on the local state runs ahead of what is committed
+                delete_checkpoint(at.task_dir)
+            log.info("%s task %s restored %d records in %.1f s: running", self.name, at.id, at.restored_records,
+                     time.monotonic() - restorer.started)
+        if start:
+            consumer.incremental_assign(start)
+        if not restorer:
+            self.rebalancing = False
+            self.streams._thread_running()
 
     def _restore_progress(self, done: int, total: int) -> None:
+        started = self._restorer.started if self._restorer is not None else self._restore_started
         self.metrics.restore_total = total
-        self.metrics.restore_rate = done / max(time.monotonic() - self._restore_started, 1e-6)
+        self.metrics.restore_rate = done / max(time.monotonic() - started, 1e-6)
         self.streams._restore_progress(self, done, total)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -214,6 +277,10 @@ class StreamThread(threading.Thread):
         their state stays on disk with a checkpoint."""
         self.rebalancing = True
         self.streams._thread_rebalancing()
+        if self._restorer:  # restoring tasks close at once: nothing of theirs to commit
+            gone = {(tp.topic, tp.partition) for tp in partitions}
+            self._close_restoring(True, {t for t, rt in self._restorer.restoring.items()
+                                         if not self.cooperative or gone & set(rt.partitions)})
         if not self.tasks:
             return
         revoked = None
@@ -284,10 +351,14 @@ class StreamThread(threading.Thread):
             self._rejoin_group()
         if self._group is not None:
             poll_group(self)
-        messages = consumer.consume(num_messages=cfg.max_poll_records, timeout=cfg.poll_ms / 1000.0)
+        # while tasks restore, do not wait for input: the restore step is the wait
+        messages = consumer.consume(num_messages=cfg.max_poll_records,
+                                    timeout=0 if self._restorer else cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
             hand_over(messages, self.by_partition)
+        if self._restorer:
+            self._restore_step()
         if self.eos and not self._in_transaction and self.tasks:
             # after consume(): its rebalance callbacks may have committed (ending the transaction) or created the
             # first tasks, and a transactional producer refuses records outside a transaction (_STATE).
@@ -494,7 +565,27 @@ class StreamThread(threading.Thread):
             self._in_transaction = False
         return ok
 
+    def _close_restoring(self, clean: bool, only: set[TaskId] | None = None) -> None:
+        """Close RESTORING tasks: nothing to commit; clean under at_least_once keeps what was restored (a
+        checkpoint of the restored offsets), dirty under EOS drops the checkpoint like any dirty close."""
+        restorer = self._restorer
+        if not restorer:
+            return
+        first: BaseException | None = None
+        for task_id in [t for t in restorer.restoring if only is None or t in only]:
+            rt = restorer.remove(task_id)
+            try:
+                if clean:
+                    restorer.checkpoint(rt)
+                close_task(rt.at, clean, self.eos)
+            except BaseException as e:  # noqa: BLE001 - close every task, report the first failure
+                first = first or e
+            log.info("%s closed restoring task %s (%s)", self.name, task_id, "clean" if clean else "dirty")
+        if first is not None and clean:
+            raise first
+
     def _close_tasks(self, clean: bool, only: set[TaskId] | None = None) -> None:
+        self._close_restoring(clean, only)
         first: BaseException | None = None
         for task_id, at in list(self.tasks.items()):
             if only is not None and task_id not in only:

@@ -1,5 +1,6 @@
 """What a stream thread does with a rebalance of our own membership (pystreams.assignor=streams), cooperatively:
-lost partitions close dirty, revoked ones commit and close, added ones start at their committed offsets; the
+lost partitions close dirty, revoked ones commit and close, added ones start at their committed offsets (those of a
+task still restoring its state: once it runs, pystreams/runtime/restore.py); the
 tasks in none of them keep running through the rebalance (KIP-429). The thread's own callbacks (_on_lost,
 _on_revoke, _on_assign) do the task work, as they do for librdkafka's rebalances."""
 from __future__ import annotations
@@ -43,8 +44,13 @@ def poll_group(thread: Any) -> None:
     thread._on_assign(consumer, [TopicPartition(t, p) for t, p in sorted(rebalance.assigned)])
     if rebalance.added:
         reset = OFFSET_BEGINNING if str(thread.config.get("auto.offset.reset")).lower() in _EARLIEST else OFFSET_END
-        consumer.incremental_assign([TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0
-                                                    else reset) for t, p in sorted(rebalance.added)])
+        starts = [TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0 else reset)
+                  for t, p in sorted(rebalance.added)]
+        defer = getattr(thread, "_defer_assignment", None)
+        if defer is not None:  # a RESTORING task's partitions are assigned (at these offsets) once it runs
+            starts = defer(starts)
+        if starts:
+            consumer.incremental_assign(starts)
 
 
 def unassign(consumer: Any, partitions: Iterable[tuple[str, int]]) -> None:
