@@ -3,7 +3,7 @@ Imports compiler/processor/state/serdes/errors and the sans-IO codec pystreams.b
 or the rest of the broker.
 
 Assignment, two choices (config key `pystreams.assignor`, docs/adr/0004-streams-assignor.md):
-- `streams`: Kafka Streams' way. Each stream thread is a member of the application's group through our own
+- `streams` (the default): Kafka Streams' way. Each stream thread is a member of the application's group through our own
   membership client (runtime/group/, protocol "stream"), and the leader runs runtime/assignment/'s
   StreamsPartitionAssignor: one task per (sub-topology, partition) with its co-partitioned partitions together;
   clients (processes, by process id) balanced, their tasks spread over their threads; sticky; state-aware (a
@@ -14,7 +14,7 @@ Assignment, two choices (config key `pystreams.assignor`, docs/adr/0004-streams-
   takes a revoke round, then an assign round). The assignment carries every instance's partitions for
   interactive queries (query_metadata_for_key, metadata_for_all_streams_clients) and SHUTDOWN_REQUESTED, so an
   uncaught-exception handler answering SHUTDOWN_APPLICATION stops every instance (state ERROR).
-- `librdkafka` (the default for now): each thread's consumer subscribes with librdkafka's `range` assignor (the
+- `librdkafka` (a fallback): each thread's consumer subscribes with librdkafka's `range` assignor (the
   same partition numbers of all co-partitioned topics; eager: every task closes and reopens from local state on
   each rebalance), or opt-in `consumer.partition.assignment.strategy=cooperative-sticky` when every sub-topology
   reads one topic. No state-aware placement; standbys (one stream thread only) by a ring rule over the described
