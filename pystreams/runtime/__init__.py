@@ -3,8 +3,8 @@ Imports compiler/processor/state/serdes/errors and the sans-IO codec pystreams.b
 or the rest of the broker.
 
 Assignment, two choices (config key `pystreams.assignor`, docs/adr/0004-streams-assignor.md):
-- `streams` (the default): Kafka Streams' way. Each stream thread is a member of the application's group through our own
-  membership client (runtime/group/, protocol "stream"), and the leader runs runtime/assignment/'s
+- `streams` (the default): Kafka Streams' way. Each stream thread is a member of the application's group through
+  our own membership client (runtime/group/, protocol "stream"), and the leader runs runtime/assignment/'s
   StreamsPartitionAssignor: one task per (sub-topology, partition) with its co-partitioned partitions together;
   clients (processes, by process id) balanced, their tasks spread over their threads; sticky; state-aware (a
   stateful task goes to a client whose local state is within acceptable.recovery.lag of the changelog end; a
