@@ -6,15 +6,21 @@ import logging
 import os
 import shutil
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamTask
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime.checkpoint import (LOCK_FILE, TaskDirLock, delete_checkpoint, read_checkpoint,
-                                          write_checkpoint)
+from pystreams.runtime.checkpoint import (
+    LOCK_FILE,
+    TaskDirLock,
+    delete_checkpoint,
+    read_checkpoint,
+    write_checkpoint,
+)
 from pystreams.runtime.topics import SubtopologyPlan
 
 log = logging.getLogger("pystreams.runtime")
@@ -100,70 +106,26 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
 
 def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
                   progress: Callable[[int, int], None] | None = None, timeout: float = 300.0) -> int:
-    """Replay changelogs from each store's checkpoint (+1) to the end offset; returns records restored."""
-    plan: dict[tuple[str, int], tuple[ActiveTask, str, int]] = {}  # tp -> (task, store, end offset)
-    starts: list[TopicPartition] = []
-    total_to_restore = 0
-    for at in tasks:
-        checkpoint = read_checkpoint(at.task_dir)
-        if not checkpoint and not eos:  # fall back to the offset RocksDB keeps with its data
-            stored = at.task.checkpointed_offsets()
-            checkpoint = {(topic, at.id.partition): stored[store]
-                          for store, topic in at.task.changelog_topics().items() if store in stored}
-        for tp, store in at.changelog_partitions().items():
-            low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
-            known = checkpoint.get(tp) if tp in at.persistent_changelogs else None
-            if tp in at.persistent_changelogs:
-                at.changelog_next[tp] = high
-                at.checkpointed[tp] = known if known is not None else -1
-                forget = getattr(at.collector, "forget", None)
-                if forget is not None:  # sends of an earlier owner on this thread are in `high` (or undercounted)
-                    forget(*tp)
-            start = known + 1 if known is not None else low
-            if start < low:
-                start = low
-            if start >= high:
-                continue
-            plan[tp] = (at, store, high)
-            starts.append(TopicPartition(tp[0], tp[1], start if known is not None else OFFSET_BEGINNING))
-            total_to_restore += high - start
-    if not plan:
-        return 0
-    consumer.assign(starts)
+    """Replay changelogs from each store's checkpoint (+1) to the end offset, all at once; returns records restored.
+    (pystreams.assignor=librdkafka restores so inside its rebalance callback; with our own membership the
+    stream thread restores between polls with the same ChangelogReader, pystreams/runtime/restore.py.)"""
+    from pystreams.runtime.restore import ChangelogReader  # it builds on this module
+
+    reader = ChangelogReader(consumer, eos, progress)
     restored = 0
-    remaining = set(plan)
     deadline = time.monotonic() + timeout
     try:
-        while remaining:
+        for at in tasks:
+            reader.add(at, [])
+        while reader:
             if time.monotonic() > deadline:
-                raise StateStoreError(f"restoring {sorted(remaining)} did not reach the end offsets in "
-                                      f"{timeout:.0f} s")
-            batches: dict[tuple[str, int], list[Any]] = {}
-            for m in consumer.consume(num_messages=10_000, timeout=0.2):
-                err = m.error()
-                tp = (str(m.topic()), int(m.partition() or 0))
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        remaining.discard(tp)
-                        continue
-                    raise StateStoreError(f"restore of {tp} failed: {err}")
-                offset = int(m.offset() or 0)
-                batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
-                if offset >= plan[tp][2] - 1:
-                    remaining.discard(tp)
-            for tp, records in batches.items():
-                at, store, _ = plan[tp]
-                at.task.restore(store, records)
-                at.restored_records += len(records)
-                restored += len(records)
-            if progress is not None and batches:
-                progress(restored, total_to_restore)
-            for tp in list(remaining):
-                position = consumer.position([TopicPartition(*tp)])[0].offset
-                if position >= plan[tp][2]:
-                    remaining.discard(tp)
+                raise StateStoreError(f"restoring tasks {sorted(str(t) for t in reader.restoring)} did not reach "
+                                      f"the end offsets in {timeout:.0f} s")
+            done, _ = reader.restore(10_000, 0.2)
+            restored += done
     finally:
-        consumer.unassign()
+        for task_id in list(reader.restoring):
+            reader.remove(task_id)
     return restored
 
 
