@@ -7,9 +7,12 @@ producer flush, then the consumed offsets (at_least_once) or the transaction wit
 Assignment, pystreams.assignor=streams (docs/adr/0004-streams-assignor.md): the thread is one member of the group
 through pystreams.runtime.group (Kafka Streams' assignor: co-partitioned tasks, sticky, state-aware, standbys,
 cooperative); the consumer never subscribes, it is assign()ed what each rebalance adds at the committed offsets,
-and only revoked or lost tasks are closed (runtime/group/thread_rebalance.py). pystreams.assignor=librdkafka: the
+and only revoked or lost tasks are closed (runtime/group/thread_rebalance.py). A new stateful task is RESTORING
+first (runtime/restore.py): each loop iteration restores a bounded batch of its changelogs while the running tasks
+keep processing and the member keeps polling; it runs, its partitions assigned at the committed offsets read before
+the restore, once its stores reached the changelog end offsets. pystreams.assignor=librdkafka: the
 consumer subscribes with the `range` assignor (the same partition numbers of every co-partitioned topic, so a task
-is whole on one instance) or cooperative-sticky; tasks are created in on_assign and closed on revocation.
+is whole on one instance) or cooperative-sticky; tasks are created and restored in on_assign, closed on revocation.
 """
 from __future__ import annotations
 

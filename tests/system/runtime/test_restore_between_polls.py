@@ -11,6 +11,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pystreams.runtime import KafkaStreams, State
+from pystreams.runtime.checkpoint import read_checkpoint
 from tests.integration.runtime.helpers import create_topics, unique
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
@@ -114,16 +115,22 @@ def _running(app: KafkaStreams) -> set[Any]:
     return {t for th in app.threads for t in th.tasks}
 
 
-def test_a_joining_instance_restores_between_polls(kafka_broker, tmp_path):
-    bootstrap = kafka_broker.bootstrap_servers
-    app_id = unique("restore")
-    counted, counts, pings, pongs = unique("keys"), unique("counts"), unique("pings"), unique("pongs")
-    create_topics(bootstrap, 2, counted, counts, pings, pongs)
-    changelog = f"{app_id}-restored-counts-changelog"
+class _Setup:
+    """Topics, configs and the first instance with every key counted and in the changelog."""
 
-    def start(i: int) -> KafkaStreams:
-        app = KafkaStreams(_topology(counted, counts, pings, pongs), {
-            "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
+    def __init__(self, bootstrap: str, tmp_path: Any) -> None:
+        self.bootstrap, self.tmp_path = bootstrap, tmp_path
+        self.app_id = unique("restore")
+        self.counted, self.counts, self.pings, self.pongs = (unique("keys"), unique("counts"), unique("pings"),
+                                                             unique("pongs"))
+        create_topics(bootstrap, 2, self.counted, self.counts, self.pings, self.pongs)
+        self.changelog = f"{self.app_id}-restored-counts-changelog"
+        self.apps: list[KafkaStreams] = []
+
+    def start(self, i: int) -> KafkaStreams:
+        app = KafkaStreams(_topology(self.counted, self.counts, self.pings, self.pongs), {
+            "application.id": self.app_id, "bootstrap.servers": self.bootstrap,
+            "state.dir": str(self.tmp_path / f"s{i}"),
             "commit.interval.ms": 200, "consumer.session.timeout.ms": 10000, "pystreams.assignor": "streams",
             "consumer.heartbeat.interval.ms": 300,  # members hear of a rebalance quickly
             # every client counts as caught up: the joining one gets a stateful task to restore at once
@@ -134,21 +141,50 @@ def test_a_joining_instance_restores_between_polls(kafka_broker, tmp_path):
             "producer.batch.size": 16384, "restore.consumer.max.partition.fetch.bytes": 65536,
             "restore.consumer.fetch.min.bytes": 100_000_000, "restore.consumer.fetch.wait.max.ms": 100})
         app.start()
+        self.apps.append(app)
         return app
 
-    apps: list[KafkaStreams] = []
-    pinger = _Pings(bootstrap, pings, pongs)
-    try:
-        a = start(0)
-        apps.append(a)
-        _produce_keys(bootstrap, counted, range(KEYS))
+    def first_instance_with_state(self) -> KafkaStreams:
+        a = self.start(0)
+        _produce_keys(self.bootstrap, self.counted, range(KEYS))
         deadline = time.monotonic() + 180
-        while _changelog_records(bootstrap, changelog) < KEYS:  # a processed and committed every key
+        while _changelog_records(self.bootstrap, self.changelog) < KEYS:  # a processed and committed every key
             assert time.monotonic() < deadline and a.state is not State.ERROR, a.state
             time.sleep(0.5)
+        return a
+
+    def wait_running(self, apps: list[KafkaStreams]) -> None:
+        deadline = time.monotonic() + 90
+        while not all(app.state is State.RUNNING for app in apps):
+            assert time.monotonic() < deadline, [app.state for app in apps]
+            time.sleep(0.1)
+
+    def assert_final_counts(self) -> None:
+        """k0..k1999 counted once more: every key's last count is exact."""
+        _produce_keys(self.bootstrap, self.counted, range(2_000))
+        expected = {f"k{i}": (2 if i < 2_000 else 1) for i in range(KEYS)}
+        got: dict[str, int] = {}
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": unique("reader"),
+                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        consumer.subscribe([self.counts])
+        deadline = time.monotonic() + 120
+        try:
+            while got != expected and time.monotonic() < deadline:
+                for m in consumer.consume(10_000, 0.3):
+                    if m.error() is None:
+                        got[m.key().decode()] = int.from_bytes(m.value(), "big", signed=True)
+        finally:
+            consumer.close()
+        assert got == expected, {k: (v, got.get(k)) for k, v in expected.items() if got.get(k) != v}
+
+
+def test_a_joining_instance_restores_between_polls(kafka_broker, tmp_path):
+    setup = _Setup(kafka_broker.bootstrap_servers, tmp_path)
+    pinger = _Pings(setup.bootstrap, setup.pings, setup.pongs)
+    try:
+        setup.first_instance_with_state()
         pinger.start()
-        b = start(1)  # empty state dir
-        apps.append(b)
+        b = setup.start(1)  # empty state dir
         deadline = time.monotonic() + 90
         while not _restoring(b):
             assert time.monotonic() < deadline, ("b never restored", _running(b))
@@ -158,8 +194,7 @@ def test_a_joining_instance_restores_between_polls(kafka_broker, tmp_path):
         assert b_pings, ("b runs no stateless task while restoring", _running(b), _restoring(b))
         assert b.state is State.REBALANCING
 
-        c = start(2)  # a further rebalance while b restores
-        apps.append(c)
+        c = setup.start(2)  # a further rebalance while b restores
         while not all(th.assigned_once for th in c.threads):
             assert time.monotonic() < deadline, "c got no assignment"
             time.sleep(0.01)
@@ -177,28 +212,40 @@ def test_a_joining_instance_restores_between_polls(kafka_broker, tmp_path):
             assert any(p == task.partition for p, _ in window), (task, restore_seen, restore_end, len(window))
         assert c_assigned < restore_end
 
-        deadline = time.monotonic() + 90
-        while not all(app.state is State.RUNNING for app in apps):
-            assert time.monotonic() < deadline, [app.state for app in apps]
-            time.sleep(0.1)
-        _produce_keys(bootstrap, counted, range(2_000))  # k0..k1999 counted twice now
+        setup.wait_running(setup.apps)
         pinger.stop()
         assert {v for _, _, v in pinger.arrivals} == {f"pong-{i % 2}:{i}" for i in range(pinger.sent)}
-        expected = {f"k{i}": (2 if i < 2_000 else 1) for i in range(KEYS)}
-        got: dict[str, int] = {}
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
-                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
-        consumer.subscribe([counts])
-        deadline = time.monotonic() + 120
-        try:
-            while got != expected and time.monotonic() < deadline:
-                for m in consumer.consume(10_000, 0.3):
-                    if m.error() is None:
-                        got[m.key().decode()] = int.from_bytes(m.value(), "big", signed=True)
-        finally:
-            consumer.close()
-        assert got == expected, {k: (v, got.get(k)) for k, v in expected.items() if got.get(k) != v}
+        setup.assert_final_counts()
     finally:
         pinger.stop()
-        for app in apps:
+        for app in setup.apps:
+            app.close(30)
+
+
+def test_an_instance_closed_while_restoring_checkpoints_what_it_restored_and_resumes_there(kafka_broker, tmp_path):
+    setup = _Setup(kafka_broker.bootstrap_servers, tmp_path)
+    try:
+        a = setup.first_instance_with_state()
+        b = setup.start(1)
+        deadline = time.monotonic() + 90
+        while not _restoring(b) or b.metrics()["restore-total"] < 5_000:
+            assert time.monotonic() < deadline, ("b never restored", _running(b))
+            time.sleep(0.01)
+        (task,) = _restoring(b)
+        assert b.close(60)  # clean close of a RESTORING task: at_least_once keeps what it restored
+        first = int(b.metrics()["restore-total"])
+        setup.apps.remove(b)
+        checkpoint = read_checkpoint(str(tmp_path / "s1" / setup.app_id / str(task)))
+        tp = (setup.changelog, task.partition)
+        assert set(checkpoint) == {tp}, checkpoint
+        end = KEYS // 2
+        assert first - 1 <= checkpoint[tp] < end - 1, (checkpoint, first)  # part of the changelog, not all of it
+        setup.wait_running([a])
+        b = setup.start(1)  # the same state dir: the restore continues after the checkpoint
+        setup.wait_running([a, b])
+        assert task in _running(b), (task, _running(b))  # where its state is
+        assert b.metrics()["restore-total"] == end - checkpoint[tp] - 1, (b.metrics(), checkpoint, end)
+        setup.assert_final_counts()
+    finally:
+        for app in setup.apps:
             app.close(30)
