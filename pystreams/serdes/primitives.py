@@ -36,13 +36,31 @@ class StringSerde(Serde[str]):
     read the same text from the same bytes. ``errors="strict"`` refuses instead."""
 
     def __init__(self, encoding: str = "utf-8", errors: str = "replace") -> None:
-        self.encoding = self._check(encoding)
-        self.errors = errors
+        self._encoding = self._check(encoding)
+        self._errors = errors
+        self._java_utf8 = self._is_java_utf8()
+
+    # encoding/errors are properties so the per-record check `_java_utf8` is computed once per change
+    @property
+    def encoding(self) -> str:
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        self._encoding = value
+        self._java_utf8 = self._is_java_utf8()
 
     @property
-    def _java_utf8(self) -> bool:
-        return self.errors == "replace" and self.encoding.lower().replace("_", "-") in (
-            "utf-8", "utf8")
+    def errors(self) -> str:
+        return self._errors
+
+    @errors.setter
+    def errors(self, value: str) -> None:
+        self._errors = value
+        self._java_utf8 = self._is_java_utf8()
+
+    def _is_java_utf8(self) -> bool:
+        return self._errors == "replace" and self._encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
     @staticmethod
     def _check(encoding: str) -> str:

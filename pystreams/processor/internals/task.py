@@ -221,8 +221,8 @@ class StreamTask:
             for child in node.children:
                 if child in runtimes:
                     ctx.add_child(child, runtimes[child])
-            rt = processors.get(node.name)
-            direct = rt.direct() if rt is not None else None
+            runtime = processors.get(node.name)
+            direct = runtime.direct() if runtime is not None else None
             if direct is not None:
                 runtimes[node.name] = direct
         self._store_order: list[str] = []
