@@ -172,7 +172,8 @@ class KafkaStreams:
         from pystreams.runtime.assignment import assignor_for
 
         self.assignor = assignor_for(self.plan, self.config)
-        ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor)
+        ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor,
+                               existing=self.plan.cluster_topics)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
         from pystreams.runtime.checkpoint import claim_process_id

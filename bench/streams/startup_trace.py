@@ -1,0 +1,225 @@
+"""Where pystreams' start-up goes: process start -> first output, step by step (room P2, issue 7).
+
+    .venv/bin/python -m bench.streams.startup_trace [--broker pystreams|BOOTSTRAP] [--workload stateless]
+        [--records 100000] [--repeat 3] [--config key=value ...] [--warm-metadata]
+
+Preloads a fresh 3-partition input topic (as the benchmark does), then starts the benchmark's pystreams app
+in a child process with hooks that print a timestamp (seconds since the parent started the process) for:
+imports, topology build, each admin metadata/create call, KafkaStreams.start(), every request of our own
+group client (FindCoordinator, JoinGroup, SyncGroup, OffsetFetch, ...; api name, duration, error code),
+the consumer's assign and first non-empty consume, and the first produce() call. The parent reads the
+output topic and adds the time the first output record was readable. Not a test; a measuring tool.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import ExitStack
+from typing import Any
+
+T0_ENV = "PYSTREAMS_TRACE_T0"
+
+
+# ---------------------------------------------------------------------------------------------- child side
+def _child(argv: list[str]) -> None:
+    t0 = float(os.environ[T0_ENV])
+
+    def mark(what: str) -> None:
+        print(f"{time.time() - t0:8.3f} {what}", flush=True)
+
+    mark("interpreter up")
+    warm = os.environ.get("PYSTREAMS_TRACE_WARM") == "1"
+    from bench.streams.systems import pystreams_app
+    from bench.streams.systems.common import parse_args
+
+    args = parse_args("trace", argv[:argv.index("--")] if "--" in argv else argv)
+    extra = dict(kv.split("=", 1) for kv in (argv[argv.index("--") + 1:] if "--" in argv else []))
+    import pystreams  # noqa: F401
+    from confluent_kafka import Consumer as _Consumer
+    from confluent_kafka import Producer as _Producer
+
+    import pystreams.runtime.collector as collector
+    import pystreams.runtime.kafka_streams as ks
+    import pystreams.runtime.stream_thread as st
+    import pystreams.runtime.topics as topics
+    from pystreams.broker.protocol import ApiKey
+    from pystreams.runtime.group.connection import BrokerConnection
+    mark("imports done (pystreams, runtime, confluent_kafka)")
+
+    def timed(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def wrapper(*a: Any, **k: Any) -> Any:
+            began = time.time() - t0
+            try:
+                return original(*a, **k)
+            finally:
+                print(f"{began:8.3f} {name}: {time.time() - t0 - began:.3f} s", flush=True)
+        setattr(module, name, wrapper)
+
+    timed(topics, "_metadata")
+    timed(ks, "plan_topology")
+    timed(ks, "ensure_internal_topics")
+    original_request = BrokerConnection.request
+
+    def request(self: Any, api_key: int, body: dict[str, Any], timeout_s: float | None = None) -> Any:
+        began = time.time() - t0
+        version, answer = original_request(self, api_key, body, timeout_s)
+        code = answer.get("error_code", "") if isinstance(answer, dict) else ""
+        print(f"{began:8.3f} group client {ApiKey(api_key).name}: {time.time() - t0 - began:.3f} s"
+              f"{f' error_code={code}' if code else ''}", flush=True)
+        return version, answer
+    BrokerConnection.request = request  # type: ignore[method-assign]
+    original_connect = BrokerConnection.__init__
+
+    def connect(self: Any, *a: Any, **k: Any) -> None:
+        began = time.time() - t0
+        original_connect(self, *a, **k)
+        print(f"{began:8.3f} group client connect (+ApiVersions): {time.time() - t0 - began:.3f} s", flush=True)
+    BrokerConnection.__init__ = connect  # type: ignore[method-assign]
+
+    class TracedConsumer(_Consumer):  # type: ignore[misc]
+        seen = False
+
+        def __init__(self, config: dict[str, Any]) -> None:
+            began = time.time() - t0
+            super().__init__(config)
+            mark(f"Consumer({config.get('client.id')}) created in {time.time() - t0 - began:.3f} s")
+
+        def incremental_assign(self, partitions: Any) -> None:
+            if warm:  # what-if for room H: the consumer knows the topics' leaders before the assign
+                began = time.time() - t0
+                for topic in sorted({tp.topic for tp in partitions}):
+                    self.list_topics(topic, timeout=10)
+                print(f"{began:8.3f} (--warm-metadata) consumer list_topics: {time.time() - t0 - began:.3f} s",
+                      flush=True)
+            mark(f"incremental_assign {len(partitions)} partitions "
+                 f"{sorted({tp.offset for tp in partitions})}")
+            super().incremental_assign(partitions)
+
+        def consume(self, num_messages: int = 1, timeout: float = -1) -> Any:
+            messages = super().consume(num_messages=num_messages, timeout=timeout)
+            if messages and not TracedConsumer.seen:
+                TracedConsumer.seen = True
+                mark(f"first non-empty consume ({len(messages)} records, timeout {timeout})")
+            return messages
+
+    class TracedProducer(_Producer):  # type: ignore[misc]
+        produced = False
+
+        def __init__(self, config: dict[str, Any]) -> None:
+            super().__init__(config)
+            mark(f"Producer created (linger.ms={config.get('linger.ms')})")
+
+        def produce(self, *a: Any, **k: Any) -> None:
+            if not TracedProducer.produced:
+                TracedProducer.produced = True
+                mark("first produce() call")
+            super().produce(*a, **k)
+
+    st.Consumer = TracedConsumer
+    collector.Producer = TracedProducer
+    topology = pystreams_app.topology(args.workload, args.input, args.output)
+    mark("topology built")
+    config = {"application.id": args.app_id, "bootstrap.servers": args.bootstrap, "state.dir": args.state_dir,
+              "processing.guarantee": "at_least_once", "commit.interval.ms": args.commit_interval_ms,
+              "num.stream.threads": 1}
+    config.update(extra)
+    streams = ks.KafkaStreams(topology, config)
+    mark("KafkaStreams() constructed")
+    streams.start()
+    mark("KafkaStreams.start() returned")
+    streams.wait_for_state(ks.State.RUNNING, timeout=30)
+    mark("state RUNNING")
+    time.sleep(float(os.environ.get("PYSTREAMS_TRACE_LINGER", "3")))
+    streams.close(10)
+
+
+# --------------------------------------------------------------------------------------------- parent side
+def _first_output(bootstrap: str, topic: str, t0: float, out: dict[str, float], stop: threading.Event) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"trace-{uuid.uuid4().hex[:6]}",
+                         "enable.auto.commit": False, "fetch.wait.max.ms": 5})
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(3)])
+    try:
+        while not stop.is_set():
+            for m in consumer.consume(1000, 0.01):
+                if m.error() is None:
+                    out.setdefault("first", time.time() - t0)
+                    out["last"] = time.time() - t0
+                    out["n"] = out.get("n", 0) + 1
+    finally:
+        consumer.close()
+
+
+def _at(line: str) -> float:
+    try:
+        return float(line.split()[0])
+    except ValueError:
+        return 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "--child":
+        _child(argv[1:])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.streams.startup_trace")
+    parser.add_argument("--broker", default="pystreams", help="pystreams (embedded) or a bootstrap address")
+    parser.add_argument("--workload", default="stateless", choices=("stateless", "count", "window"))
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--config", action="append", default=[], help="extra streams config key=value")
+    parser.add_argument("--warm-metadata", action="store_true",
+                        help="what-if: the main consumer reads its topics' metadata before incremental_assign")
+    args = parser.parse_args(argv)
+    from bench.streams.harness import create_topics, preload
+    from bench.streams.workloads import generate
+
+    with ExitStack() as stack:
+        if args.broker == "pystreams":
+            from pystreams.broker import EmbeddedBroker
+
+            bootstrap = str(stack.enter_context(EmbeddedBroker()).bootstrap_servers)
+        else:
+            bootstrap = args.broker
+        from bench.streams.systems.specs import PYTHON_ENV, prepare
+
+        prepare("pystreams")  # bytecode cached before the clock runs, as in the benchmark
+        records = generate(args.records, 1000, end_ms=int(time.time() * 1000) - 60_000)
+        env = {**os.environ, **PYTHON_ENV, "PYSTREAMS_TRACE_WARM": "1" if args.warm_metadata else "0"}
+        for i in range(args.repeat):
+            tag = uuid.uuid4().hex[:6]
+            source, sink = f"trace-in-{tag}", f"trace-out-{tag}"
+            create_topics(bootstrap, source, sink)
+            preload(bootstrap, source, records)
+            state = tempfile.mkdtemp(prefix="trace-state-")
+            out: dict[str, float] = {}
+            stop = threading.Event()
+            t0 = time.time()
+            watcher = threading.Thread(target=_first_output, args=(bootstrap, sink, t0, out, stop), daemon=True)
+            watcher.start()
+            proc = subprocess.Popen([sys.executable, "-m", "bench.streams.startup_trace", "--child",
+                                     "--bootstrap", bootstrap, "--workload", args.workload, "--input", source,
+                                     "--output", sink, "--app-id", f"trace-{tag}", "--state-dir", state,
+                                     "--", *args.config],
+                                    env=dict(env, **{T0_ENV: repr(t0)}), stdout=subprocess.PIPE, text=True)
+            lines = proc.communicate(timeout=120)[0].splitlines()
+            stop.set()
+            watcher.join(5)
+            lines.append(f"{out.get('first', float('nan')):8.3f} first output readable (harness consumer)")
+            lines.append(f"{out.get('last', float('nan')):8.3f} last output read ({int(out.get('n', 0))} records)")
+            print(f"--- run {i + 1} ({args.workload}, {args.records} records, {args.broker}) rc={proc.returncode}")
+            for line in sorted((x for x in lines if x.strip()), key=_at):
+                print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
