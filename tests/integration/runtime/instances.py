@@ -9,12 +9,25 @@ import sys
 import threading
 from pathlib import Path
 
+from tests.integration.runtime.helpers import create_topics, unique
+
 ROOT = Path(__file__).resolve().parents[3]
 APP = '''
 import os
 from tests.integration.runtime.helpers import wordcount_topology
 topology = wordcount_topology(os.environ["WC_SOURCE"], os.environ["WC_SINK"])
 '''
+
+
+def wordcount_app(bootstrap: str, tmp_path: Path, prefix: str,
+                  partitions: int) -> tuple[str, str, str, Path, dict[str, str]]:
+    """A word-count app on two fresh topics: (application.id, source, sink, script, env) for Instance."""
+    app_id, source, sink = unique(prefix), unique("text"), unique("counts")
+    create_topics(bootstrap, partitions, source, sink)
+    script = tmp_path / "wc_app.py"
+    script.write_text(APP)
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    return app_id, source, sink, script, env
 
 
 class Instance:

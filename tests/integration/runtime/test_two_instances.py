@@ -1,14 +1,12 @@
 """Two `pystreams run` processes of one app share the partitions (one consumer group) and the counts are exact."""
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until, unique,
-                                               word_counts)
-from tests.integration.runtime.instances import APP, ROOT, Instance
+from tests.integration.runtime.helpers import (produce_lines, random_lines, read_counts_until, word_counts)
+from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = pytest.mark.integration
 
@@ -16,11 +14,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
 def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path, strategy):
     bootstrap = pystreams_broker.bootstrap_servers
-    app_id, source, sink = unique("wc-2x"), unique("text"), unique("counts")
-    create_topics(bootstrap, 4, source, sink)
-    script = tmp_path / "wc_app.py"
-    script.write_text(APP)
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-2x", 4)
     batches = [random_lines(21, 300), random_lines(22, 300)]
     produce_lines(bootstrap, source, batches[0])
     extra = {"commit.interval.ms": "200", "consumer.partition.assignment.strategy": strategy}

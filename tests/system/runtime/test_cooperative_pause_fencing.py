@@ -4,16 +4,15 @@ SIGSTOP loses its tasks to the other one; when it resumes, its member id / gener
 still has each word's counts exactly once (1, 2, ..., n with no repeat and no gap). On both brokers."""
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
-                                               supports_transactions, unique, word_counts)
-from tests.integration.runtime.instances import APP, ROOT, Instance
+from tests.integration.runtime.helpers import (produce_lines, random_lines, read_all,
+                                               supports_transactions, word_counts)
+from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -22,11 +21,7 @@ def test_a_paused_member_is_fenced_by_generation(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     if not supports_transactions(bootstrap):
         pytest.xfail("this broker does not support transactions yet (issue 6)")
-    app_id, source, sink = unique("coop-pause"), unique("text"), unique("counts")
-    create_topics(bootstrap, 2, source, sink)
-    script = tmp_path / "wc_app.py"
-    script.write_text(APP)
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "coop-pause", 2)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "pystreams.assignor": "streams", "consumer.session.timeout.ms": "6000",
              "consumer.heartbeat.interval.ms": "1000"}

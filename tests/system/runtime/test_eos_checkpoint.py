@@ -10,7 +10,6 @@ processing the tasks it kept, then it is killed: only the tasks it handed over m
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -18,15 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.runtime.helpers import (
-    create_topics,
     produce_lines,
     random_lines,
     read_all,
     supports_transactions,
-    unique,
     word_counts,
 )
-from tests.integration.runtime.instances import APP, ROOT, Instance
+from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -61,11 +58,7 @@ def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_p
     bootstrap = kafka_broker.bootstrap_servers
     if not supports_transactions(bootstrap):
         pytest.xfail("this broker does not support transactions yet (issue 6)")
-    app_id, source, sink = unique("wc-eos-ckpt"), unique("text"), unique("counts")
-    create_topics(bootstrap, 3, source, sink)
-    script = tmp_path / "wc_app.py"
-    script.write_text(APP)
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-eos-ckpt", 3)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000", "pystreams.assignor": assignor}
     state_a, state_b = tmp_path / "state-a", tmp_path / "state-b"

@@ -2,15 +2,14 @@
 exact under exactly_once_v2 and complete (never lower; duplicates allowed) under at_least_once."""
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until,
-                                               supports_transactions, unique, word_counts)
-from tests.integration.runtime.instances import APP, ROOT, Instance
+from tests.integration.runtime.helpers import (produce_lines, random_lines, read_counts_until,
+                                               supports_transactions, word_counts)
+from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -21,11 +20,7 @@ def test_sigkill_one_of_three_instances(kafka_broker, tmp_path, guarantee):
     eos = guarantee == "exactly_once_v2"
     if eos and not supports_transactions(bootstrap):
         pytest.xfail("this broker does not support transactions yet (issue 6)")
-    app_id, source, sink = unique("wc-kill"), unique("text"), unique("counts")
-    create_topics(bootstrap, 3, source, sink)
-    script = tmp_path / "wc_app.py"
-    script.write_text(APP)
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-kill", 3)
     extra = {"processing.guarantee": guarantee, "consumer.session.timeout.ms": "6000"}
     if not eos:
         extra["commit.interval.ms"] = "300"

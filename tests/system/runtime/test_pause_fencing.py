@@ -3,16 +3,15 @@
 exactly once (each word's updates are 1, 2, ..., n with no repeat and no gap)."""
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all,
-                                               supports_transactions, unique, word_counts)
-from tests.integration.runtime.instances import APP, ROOT, Instance
+from tests.integration.runtime.helpers import (produce_lines, random_lines, read_all,
+                                               supports_transactions, word_counts)
+from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -21,11 +20,7 @@ def test_a_paused_instance_is_fenced(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     if not supports_transactions(bootstrap):
         pytest.xfail("this broker does not support transactions yet (issue 6)")
-    app_id, source, sink = unique("wc-pause"), unique("text"), unique("counts")
-    create_topics(bootstrap, 2, source, sink)
-    script = tmp_path / "wc_app.py"
-    script.write_text(APP)
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-pause", 2)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000"}
     lines = random_lines(44, 1200)
