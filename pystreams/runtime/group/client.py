@@ -201,16 +201,18 @@ class GroupClient:
         """Committed offset of each partition (-1: none). require_stable waits (up to stable_timeout_s) while a
         transaction with offsets for these partitions is open (UNSTABLE_OFFSET_COMMIT), as Kafka's consumer does
         under read_committed: a zombie's pending commit either lands or is aborted before we read."""
+        partitions = sorted(set(partitions))
         topics: dict[str, list[int]] = {}
-        for t, p in sorted(set(partitions)):
+        for t, p in partitions:
             topics.setdefault(t, []).append(p)
         if not topics:
             return {}
         request_topics = [{"name": t, "partition_indexes": ps} for t, ps in topics.items()]
         body = {"group_id": self.group_id, "topics": request_topics, "require_stable": require_stable,
                 "groups": [{"group_id": self.group_id, "topics": request_topics}]}
-        deadline = time.monotonic() + stable_timeout_s
-        moves = 0
+        started = time.monotonic()
+        deadline = started + stable_timeout_s
+        moves = waited = 0
         while True:
             version, answer = self._retrying("OffsetFetch", lambda: self._group_request(ApiKey.OFFSET_FETCH, body))
             if version >= 8:
@@ -228,8 +230,14 @@ class GroupClient:
                 time.sleep(self.retry_backoff_s)
                 continue
             if unstable and time.monotonic() < deadline:
+                if not waited:
+                    log.info("OffsetFetch %s: UNSTABLE_OFFSET_COMMIT (a transaction with offsets for them is open); "
+                             "waiting up to %.0f s", sorted(partitions), stable_timeout_s)
+                waited += 1
                 time.sleep(max(self.retry_backoff_s, 0.05))
                 continue
+            if waited:
+                log.info("OffsetFetch: stable after %.1f s (%d retries)", time.monotonic() - started, waited)
             for code in codes:
                 raise_for("OffsetFetch", code)
             return {(t["name"], p["partition_index"]): p["committed_offset"]

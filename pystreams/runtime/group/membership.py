@@ -205,6 +205,8 @@ class GroupMember:
             reason = self._rejoin_reason
             self.state = MemberState.PREPARING_REBALANCE
         for _ in range(cfg.join_attempts):
+            started = self._clock()
+            log.debug("group %s member %s: JoinGroup (%s)", cfg.group_id, self.member_id or "-", reason)
             try:
                 joined = self.client.join_group(self.member_id, cfg.group_instance_id, cfg.session_timeout_ms,
                                                 cfg.rebalance_timeout_ms, [(cfg.protocol_name, self._subscription())],
@@ -220,6 +222,8 @@ class GroupMember:
                 log.info("group %s: JoinGroup: %s; retrying", cfg.group_id, e)
                 time.sleep(cfg.retry_backoff_ms / 1000.0)
                 continue
+            log.debug("group %s: JoinGroup answered after %.1f s: generation %d, %d members, leader %s",
+                      cfg.group_id, self._clock() - started, joined.generation_id, len(joined.members), joined.leader)
             with self._lock:
                 self.member_id = joined.member_id
                 self.generation_id = joined.generation_id
