@@ -38,13 +38,18 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
     app_id, source, sink = unique("wc-kills"), unique("text"), unique("counts")
     create_topics(bootstrap, 3, source, sink)
     script = tmp_path / "wc_app.py"
-    script.write_text(APP)
+    # PYSTREAMS_EOS_KILL_LOGDIR=<dir>: each app process logs pystreams.runtime at DEBUG to <dir>/app-<pid>.log
+    script.write_text(APP + "import logging, os\nif os.environ.get('PYSTREAMS_EOS_KILL_LOGDIR'):\n    logging.basicConfig("
+                      "filename=f\"{os.environ['PYSTREAMS_EOS_KILL_LOGDIR']}/app-{os.getpid()}.log\", level=logging.DEBUG,"
+                      " format='%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s')\n")
     env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000"}
     lines = random_lines(55, LINES)
-    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + BATCH], s)
-                                              or time.sleep(0.15) for s in range(0, LINES, BATCH)])
+    fed = [0]  # lines acknowledged by the broker (shown when the output is incomplete)
+    feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + BATCH], s) or
+                                              fed.append(fed.pop() + len(lines[s:s + BATCH])) or time.sleep(0.15)
+                                              for s in range(0, LINES, BATCH)])
     started: list[Instance] = []
 
     def start() -> Instance:
@@ -76,7 +81,8 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
                  if per_word.get(w) != list(range(1, n + 1))}
         log = "".join(line for line in current.lines if "records/s" not in line)[-4000:]
         assert not wrong and set(per_word) == set(expected), (
-            f"(expected, got) updates per wrong word: {wrong}; last summary: {current.output(1)}{log}")
+            f"(expected, got) updates per wrong word: {wrong}; {len(records)} of {total} updates; fed {fed[0]} of "
+            f"{LINES} lines; last summary: {current.output(1)}{log}")
         assert current.stop() == 0, current.output(20)
         # no stream thread died between kills either (recovered from fencing/aborts, never crashed)
         failures = [line for i in started for line in i.lines if "stream thread" in line and " failed: " in line]
