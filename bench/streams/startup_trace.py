@@ -40,15 +40,14 @@ def _child(argv: list[str]) -> None:
 
     args = parse_args("trace", argv[:argv.index("--")] if "--" in argv else argv)
     extra = dict(kv.split("=", 1) for kv in (argv[argv.index("--") + 1:] if "--" in argv else []))
-    import pystreams  # noqa: F401
     from confluent_kafka import Consumer as _Consumer
     from confluent_kafka import Producer as _Producer
+    from pystreams.broker.protocol import ApiKey
 
-    import pystreams.runtime.collector as collector
+    import pystreams  # noqa: F401
     import pystreams.runtime.kafka_streams as ks
     import pystreams.runtime.stream_thread as st
-    import pystreams.runtime.topics as topics
-    from pystreams.broker.protocol import ApiKey
+    from pystreams.runtime import collector, topics
     from pystreams.runtime.group.connection import BrokerConnection
     mark("imports done (pystreams, runtime, confluent_kafka)")
 

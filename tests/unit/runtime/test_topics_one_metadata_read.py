@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pystreams.runtime.topics import InternalTopicError, ensure_internal_topics, plan_topology
+from pystreams.runtime.topics import (
+    InternalTopicError,
+    ensure_internal_topics,
+    plan_topology,
+)
 from tests.unit.runtime.test_topics import FakeAdmin, _wordcount
 
 pytestmark = pytest.mark.unit
