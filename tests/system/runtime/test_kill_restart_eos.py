@@ -6,6 +6,7 @@ import os
 import random
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,11 +39,14 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
     app_id, source, sink = unique("wc-kills"), unique("text"), unique("counts")
     create_topics(bootstrap, 3, source, sink)
     script = tmp_path / "wc_app.py"
-    # PYSTREAMS_EOS_KILL_LOGDIR=<dir>: each app process logs pystreams.runtime at DEBUG to <dir>/app-<pid>.log
-    script.write_text(APP + "import logging, os\nif os.environ.get('PYSTREAMS_EOS_KILL_LOGDIR'):\n    logging.basicConfig("
-                      "filename=f\"{os.environ['PYSTREAMS_EOS_KILL_LOGDIR']}/app-{os.getpid()}.log\", level=logging.DEBUG,"
-                      " format='%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s')\n")
-    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
+    # every app process logs at DEBUG to <logs>/app-<pid>.log (the last one's tail is shown when the output is
+    # incomplete; PYSTREAMS_EOS_KILL_LOGDIR keeps them after the test) and, as before, warnings to stderr
+    logs = Path(os.environ.get("PYSTREAMS_EOS_KILL_LOGDIR") or tmp_path)
+    script.write_text(APP + "import logging\nerr = logging.StreamHandler()\nerr.setLevel(logging.WARNING)\n"
+                      "logging.basicConfig(level=logging.DEBUG, format='%(asctime)s %(threadName)s %(levelname)s "
+                      "%(message)s', handlers=[logging.FileHandler(f\"{os.environ['WC_LOGS']}/app-{os.getpid()}.log\"),"
+                      " err])\n")
+    env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "WC_LOGS": str(logs), "PYTHONPATH": str(ROOT)}
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000"}
     lines = random_lines(55, LINES)
@@ -79,7 +83,9 @@ def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
             per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
         wrong = {w: (n, len(per_word.get(w, []))) for w, n in expected.items()
                  if per_word.get(w) != list(range(1, n + 1))}
-        log = "".join(line for line in current.lines if "records/s" not in line)[-4000:]
+        log = "".join(line for line in current.lines if "records/s" not in line)[-2000:]
+        app_log = logs / f"app-{current.proc.pid}.log"
+        log += app_log.read_text(errors="replace")[-3000:] if app_log.exists() else ""
         assert not wrong and set(per_word) == set(expected), (
             f"(expected, got) updates per wrong word: {wrong}; {len(records)} of {total} updates; fed {fed[0]} of "
             f"{LINES} lines; last summary: {current.output(1)}{log}")
