@@ -12,8 +12,9 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from pystreams.errors import StateStoreError
-from pystreams.processor.internals import StreamTask, StreamsException
+from pystreams.processor.internals import StreamsException, StreamTask
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
+from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
@@ -77,7 +78,7 @@ class GlobalStateManager:
             for p in t.partitions:
                 known = checkpoint.get((topic, p))
                 assignment.append(TopicPartition(topic, p, known + 1 if known is not None else OFFSET_BEGINNING))
-                ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1]
+                ends[(topic, p)] = watermarks(consumer, TopicPartition(topic, p))[1]
         consumer.assign(assignment)
         remaining = {tp for tp, end in ends.items()
                      if end > 0 and (checkpoint.get(tp) is None or checkpoint[tp] + 1 < end)}

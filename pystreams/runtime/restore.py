@@ -22,6 +22,7 @@ from pystreams.runtime.assignment.offset_sums import (
 )
 from pystreams.runtime.checkpoint import read_checkpoint, write_checkpoint
 from pystreams.runtime.tasks import ActiveTask
+from pystreams.runtime.watermarks import watermarks
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -91,7 +92,7 @@ class ChangelogReader:
                           for store, topic in at.task.changelog_topics().items() if store in stored}
         starts: list[TopicPartition] = []
         for tp, store in at.changelog_partitions().items():
-            low, high = self.consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
+            low, high = watermarks(self.consumer, TopicPartition(*tp))
             persistent = tp in at.persistent_changelogs
             known = checkpoint.get(tp) if persistent else None
             if persistent:

@@ -22,6 +22,7 @@ from pystreams.runtime.checkpoint import (
     write_checkpoint,
 )
 from pystreams.runtime.topics import SubtopologyPlan
+from pystreams.runtime.watermarks import watermarks
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -147,7 +148,7 @@ def checkpoint_task(at: ActiveTask, consumer: Consumer, collector: Any = None, *
         acked = collector.take_acked(*tp) if collector is not None else 0
         nxt = at.changelog_next.get(tp)
         if eos or nxt is None:
-            _low, nxt = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=30, cached=False)
+            _low, nxt = watermarks(consumer, TopicPartition(*tp))
         else:
             nxt += acked
         at.changelog_next[tp] = nxt
