@@ -19,8 +19,8 @@ PARENT = """
 import sys, time
 from pystreams.broker import EmbeddedBroker
 broker = EmbeddedBroker().start()
-print(broker.process.pid, flush=True)
-try:
+try:  # the pid is printed inside the try: the test's SIGINT may arrive while print() is still returning
+    print(broker.process.pid, flush=True)
     time.sleep(120)
 except KeyboardInterrupt:
     time.sleep(0.5)
