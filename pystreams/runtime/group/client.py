@@ -112,13 +112,13 @@ class GroupClient:
         raise BrokerUnreachableError(f"no broker answered {ApiKey(api_key).name}: {'; '.join(errors[-3:])}")
 
     def _retrying(self, what: str, call: Any) -> Any:
-        """call() with the coordinator re-found after coordinator errors and lost connections, at most `retries`
-        times; the last error is raised."""
+        """call() with the coordinator re-found after coordinator errors, lost connections and a FindCoordinator
+        that reached no broker, at most `retries` times; the last error is raised."""
         for attempt in range(self.retries + 1):
             try:
                 return call()
-            except (CoordinatorMovedError, BrokerConnectionError) as e:
-                self._coordinator = None
+            except (CoordinatorMovedError, BrokerConnectionError, BrokerUnreachableError) as e:
+                self._coordinator = None  # BrokerUnreachableError: FindCoordinator reached no broker this time
                 if attempt == self.retries:
                     raise
                 log.debug("%s: %s; finding the coordinator again (attempt %d)", what, e, attempt + 1)

@@ -90,6 +90,15 @@ def test_coordinator_retries_are_bounded(fake: type[FakeConnection]) -> None:
     assert len(fake.requests) == 3
 
 
+def test_find_coordinator_reaching_no_broker_is_retried(fake: type[FakeConnection]) -> None:
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, BrokerConnectionError("refused"), coordinator())
+    script(ApiKey.OFFSET_COMMIT, {"topics": [{"name": "t", "partitions": [{"partition_index": 0, "error_code": 0}]}]})
+    c.commit_offsets(3, "m", None, {("t", 0): 10})
+    assert [key for _, key, _ in fake.requests] == [ApiKey.FIND_COORDINATOR, ApiKey.FIND_COORDINATOR,
+                                                    ApiKey.OFFSET_COMMIT]
+
+
 def test_member_id_required_hands_the_id_back(fake: type[FakeConnection]) -> None:
     c = GroupClient("boot:9092", "app", "me")
     script(ApiKey.FIND_COORDINATOR, coordinator())
