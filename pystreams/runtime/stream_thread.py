@@ -28,7 +28,7 @@ from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
 from pystreams.runtime.group.errors import GroupError, RebalanceInProgressError
-from pystreams.runtime.group.thread_rebalance import poll_group
+from pystreams.runtime.group.thread_rebalance import assign, poll_group
 from pystreams.runtime.processing import hand_over, process_tasks
 from pystreams.runtime.restore import ChangelogReader, RestoringTask
 from pystreams.runtime.tasks import (
@@ -264,7 +264,7 @@ class StreamThread(threading.Thread):
             log.info("%s task %s restored %d records in %.1f s: running", self.name, at.id, at.restored_records,
                      time.monotonic() - restorer.started)
         if start:
-            consumer.incremental_assign(start)
+            assign(self, start)
         if not restorer:
             self.rebalancing = False
             self.streams._thread_running()

@@ -50,7 +50,24 @@ def poll_group(thread: Any) -> None:
         if defer is not None:  # a RESTORING task's partitions are assigned (at these offsets) once it runs
             starts = defer(starts)
         if starts:
-            consumer.incremental_assign(starts)
+            assign(thread, starts)
+
+
+def assign(thread: Any, starts: list[TopicPartition]) -> None:
+    """incremental_assign() after the consumer has read the metadata of topics new to it: librdkafka asked for
+    an offset of a partition whose leader it does not know yet retries only after 500 ms (measured: the first
+    records came ~0.5-1 s later than with subscribe(), which reads the metadata first)."""
+    consumer = thread._consumer
+    known: set[str] | None = getattr(thread, "_metadata_known", None)
+    if known is None:
+        known = thread._metadata_known = set()
+    for topic in sorted({tp.topic for tp in starts} - known):
+        try:
+            consumer.list_topics(topic, timeout=5)
+            known.add(topic)
+        except Exception:  # noqa: BLE001 - only a head start: the assign below works without it, just later
+            pass
+    consumer.incremental_assign(starts)
 
 
 def unassign(consumer: Any, partitions: Iterable[tuple[str, int]]) -> None:
