@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from pystreams.errors import PystreamsError
 from pystreams.processor import Processor, ProcessorContext, Record
+from pystreams.processor.internals.chain import fan_out
 
 Emit = Callable[[Any], None]
 OnError = Callable[[Exception, Any], None]
@@ -29,27 +30,8 @@ class DslFunctionError(PystreamsError):
     """A user function given to a DSL operator returned something the operator cannot use."""
 
 
-def _nothing(_record: Any) -> None:
-    return None
-
-
 def _pass(_key: Any, _value: Any) -> None:
     return None
-
-
-def fan_out(children: Sequence[Emit]) -> Emit:
-    """One callable for a node's children: the child itself when there is one (no extra frame)."""
-    if not children:
-        return _nothing
-    if len(children) == 1:
-        return children[0]
-    kids = tuple(children)
-
-    def emit(record: Any) -> None:
-        for child in kids:
-            child(record)
-
-    return emit
 
 
 class _Forwarding(Processor[Any, Any, Any, Any]):
