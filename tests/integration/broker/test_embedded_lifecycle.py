@@ -16,7 +16,10 @@ pytestmark = pytest.mark.integration
 # A parent that starts a broker, prints the broker's pid, then waits; on Ctrl-C it reports
 # whether its broker survived the signal and closes it.
 PARENT = """
-import sys, time
+import signal, sys, time
+# like an app started from a terminal, whatever disposition/mask the test worker's spawning thread left behind
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pystreams.broker import EmbeddedBroker
 broker = EmbeddedBroker().start()
 try:  # the pid is printed inside the try: the test's SIGINT may arrive while print() is still returning
