@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 # A parent that starts a broker, prints the broker's pid, then waits; on Ctrl-C it reports
 # whether its broker survived the signal and closes it.
 PARENT = """
-import signal, sys, time
+import faulthandler, signal, sys, time
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks for a traceback on a hang
 # like an app started from a terminal, whatever disposition/mask the test worker's spawning thread left behind
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -42,8 +43,58 @@ def _gone(pid: int) -> bool:
         return True
 
 
+def _proc_state(pid: int) -> str:
+    """The kernel's view of a process: run state, signal masks, what it waits in, its threads."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = [line.strip() for line in f
+                      if line.startswith(("State", "Threads", "SigQ", "SigPnd", "ShdPnd", "SigBlk",
+                                          "SigIgn", "SigCgt"))]
+        with open(f"/proc/{pid}/wchan") as f:
+            status.append(f"wchan: {f.read()}")
+        status.append(f"tasks: {sorted(os.listdir(f'/proc/{pid}/task'))}")
+        return f"pid {pid}: " + "; ".join(status)
+    except OSError as e:
+        return f"pid {pid}: gone ({e.__class__.__name__})"
+
+
+def _pipe_holders(pipe: object) -> list[str]:
+    """Processes holding the other end of `pipe` open (communicate() waits for all of them)."""
+    link = f"pipe:[{os.fstat(pipe.fileno()).st_ino}]"  # type: ignore[attr-defined]
+    holders = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") == link for fd in fds) and \
+                    int(pid) != os.getpid():
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ")[:200]
+                holders.append(f"{pid} {cmdline!r}")
+        except OSError:
+            continue
+    return holders
+
+
+def _hang_report(parent: subprocess.Popen[str], broker_pid: int) -> str:
+    """What a parent that did not exit was doing: kernel state, Python traceback, its output."""
+    report = [f"parent exited: {parent.poll() is not None}", _proc_state(parent.pid),
+              _proc_state(broker_pid), f"stdout pipe holders: {_pipe_holders(parent.stdout)}"]
+    if parent.poll() is None:
+        os.kill(parent.pid, signal.SIGUSR1)  # faulthandler: every thread's stack to stderr
+        time.sleep(1)
+        parent.kill()
+    try:
+        out, err = parent.communicate(timeout=10)
+    except subprocess.TimeoutExpired as e:  # the parent is gone but someone holds its pipes
+        out, err = e.output, e.stderr
+    report += [f"parent exit code {parent.returncode}", f"parent stdout:\n{out}",
+               f"parent stderr:\n{err}"]
+    return "\n".join(report)
+
+
 def _start_parent() -> tuple[subprocess.Popen[str], int]:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
                               start_new_session=True)  # its own group, so killpg spares pytest
     assert parent.stdout is not None
     line = parent.stdout.readline()
@@ -78,7 +129,10 @@ def test_sigint_to_the_parents_group_does_not_reach_the_broker():
     parent, broker_pid = _start_parent()
     try:
         os.killpg(parent.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
-        out, _ = parent.communicate(timeout=30)
+        try:
+            out, _ = parent.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("parent did not exit within 30 s of SIGINT\n" + _hang_report(parent, broker_pid))
         assert "broker alive" in out  # the app could still do its final commit against it
         assert "closed 0" in out  # and then stopped it cleanly (SIGTERM, exit code 0)
         assert parent.returncode == 0
