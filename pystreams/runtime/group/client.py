@@ -94,6 +94,10 @@ class GroupClient:
         self._conns.clear()
         self._coordinator = None
 
+    def forget_coordinator(self) -> None:
+        """The next group request finds the coordinator again (Kafka's markCoordinatorUnknown)."""
+        self._coordinator = None
+
     def _conn(self, address: tuple[str, int]) -> BrokerConnection:
         conn = self._conns.get(address)
         if conn is None or conn.closed:

@@ -2,9 +2,13 @@
 cooperative rebalance protocol (KIP-429) driven from the stream thread's loop.
 
 Who does what (as librdkafka and Kafka's ConsumerCoordinator): a background heartbeat thread only sends
-Heartbeats and FLAGS what it learns ("rejoin needed" on REBALANCE_IN_PROGRESS, "lost" when fenced, when the
-session timed out without a successful heartbeat, or when the stream thread did not poll within
-max.poll.interval.ms, in which case it also leaves the group). The stream thread calls poll() once per loop;
+Heartbeats and FLAGS what it learns ("rejoin needed" on REBALANCE_IN_PROGRESS while STABLE, "lost" on
+ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID of the current generation, when the session timed out without a successful
+heartbeat, or when the stream thread did not poll within max.poll.interval.ms, in which case a dynamic member also
+leaves the group; FENCED_INSTANCE_ID is fatal: the next poll raises it). As in Kafka's AbstractCoordinator it
+heartbeats from the JoinGroup answer on (COMPLETING_REBALANCE: while the leader assigns and SyncGroup waits, so a
+slow assignment cannot expire the session) and is idle while UNJOINED / PREPARING_REBALANCE (JoinGroup in flight,
+where the coordinator keeps the member alive). The stream thread calls poll() once per loop;
 poll() does the JoinGroup/SyncGroup round itself and returns what changed as a Rebalance:
   - lost: partitions this member no longer owns and must not commit (close dirty);
   - revoked: owned partitions the new assignment leaves out (commit, then close; the member rejoins at once, so
@@ -119,6 +123,7 @@ class GroupMember:
         self._rejoin_at: float | None = None
         self._lost: str | None = None
         self._forget_member = False
+        self._fatal: GroupError | None = None  # FENCED_INSTANCE_ID seen by the heartbeat thread: raised by poll()
         now = clock()
         self._last_poll = now
         self._last_heartbeat_ok = now
@@ -167,10 +172,15 @@ class GroupMember:
         now = self._clock()
         self._last_poll = now
         with self._lock:
-            lost = self._lost
+            lost, fatal = self._lost, self._fatal
             due = self._rejoin_at is not None and now >= self._rejoin_at
+        if fatal is not None:
+            raise fatal
         if lost is not None:
-            return self._lose(lost)
+            rebalance = self._lose(lost)
+            if rebalance.lost:
+                return rebalance
+            # nothing was owned (e.g. fenced before the first assignment): nothing to close, join right away
         if not (self.rejoin_needed or due):
             return None
         return self._join_and_sync()
@@ -224,11 +234,17 @@ class GroupMember:
                 continue
             log.debug("group %s: JoinGroup answered after %.1f s: generation %d, %d members, leader %s",
                       cfg.group_id, self._clock() - started, joined.generation_id, len(joined.members), joined.leader)
+            now = self._clock()
             with self._lock:
                 self.member_id = joined.member_id
                 self.generation_id = joined.generation_id
                 self.is_leader = joined.is_leader
                 self.state = MemberState.COMPLETING_REBALANCE
+                # Kafka's HeartbeatThread.enable(): session and poll timers restart with the heartbeats, so a
+                # JoinGroup that waited long for the other members does not count as a missed poll
+                self._last_poll = self._last_heartbeat_ok = now
+            if cfg.heartbeat_thread:
+                self.start_heartbeat()
             assignments: dict[str, bytes] = {}
             if joined.is_leader:
                 assignments = self._assign(joined.members)
@@ -251,10 +267,11 @@ class GroupMember:
                     cfg.join_attempts)
         return None
 
-    def _fenced_in_join(self, e: GroupError) -> Rebalance:
+    def _fenced_in_join(self, e: GroupError) -> Rebalance | None:
         if e.code == ErrorCode.UNKNOWN_MEMBER_ID:
             self._forget_member = True
-        return self._lose(str(e))
+        rebalance = self._lose(str(e))
+        return rebalance if rebalance.lost else None  # nothing owned: rejoin (flagged) at the next poll
 
     def _assign(self, members: Sequence[JoinedMember]) -> dict[str, bytes]:
         decoded = []
@@ -287,8 +304,6 @@ class GroupMember:
             if revoked:  # cooperative: give them up now, rejoin so that the next round can hand them over
                 self._rejoin = True
                 self._rejoin_reason = f"revoked {len(revoked)} partitions"
-        if self.config.heartbeat_thread:
-            self.start_heartbeat()
         log.info("group %s member %s generation %d (%s): %d partitions, +%d -%d", self.config.group_id,
                  self.member_id, generation, reason, len(assigned), len(added), len(revoked))
         return Rebalance(generation, frozenset(added), frozenset(revoked), frozenset(), assigned, user_data)
@@ -321,41 +336,92 @@ class GroupMember:
 
     def _heartbeat_loop(self) -> None:
         interval = self.config.heartbeat_interval_ms / 1000.0
-        while not self._stop.wait(interval):
+        backoff = max(self.config.retry_backoff_ms / 1000.0, 0.05)
+        wait = interval
+        while not self._stop.wait(wait):
             try:
-                self.heartbeat_once()
+                ok = self.heartbeat_once()
             except Exception as e:  # noqa: BLE001 - the heartbeat thread must not die; flags decide
                 log.warning("group %s heartbeat: %s", self.config.group_id, e)
+                ok = False
+            # a failed heartbeat is retried after retry.backoff.ms, not a whole interval later (Kafka's
+            # Heartbeat.failHeartbeat): a coordinator that moved is found again well inside the session
+            wait = interval if ok else backoff
 
-    def heartbeat_once(self) -> None:
-        """One heartbeat round (what the thread does every heartbeat.interval.ms; tests call it directly)."""
+    def heartbeat_once(self) -> bool:
+        """One heartbeat round (what the thread does every heartbeat.interval.ms; tests call it directly).
+        False when the heartbeat failed and should be retried after retry.backoff.ms."""
         with self._lock:
             state, generation, member = self.state, self.generation_id, self.member_id
-        if state is not MemberState.STABLE:
-            return
+            fatal = self._fatal
+        if state in (MemberState.UNJOINED, MemberState.PREPARING_REBALANCE) or fatal is not None:
+            return True  # not in a generation (JoinGroup in flight keeps us alive), or about to fail anyway
         now = self._clock()
         cfg = self.config
         if now - self._last_poll > cfg.rebalance_timeout_ms / 1000.0:
-            log.warning("group %s member %s: no poll for more than max.poll.interval.ms (%d ms): leaving the group",
-                        cfg.group_id, member, cfg.rebalance_timeout_ms)
-            try:
-                self.heartbeat_client.leave_group(member, cfg.group_instance_id, "max.poll.interval.ms exceeded")
-            except (GroupError, BrokerConnectionError) as e:
-                log.info("LeaveGroup after poll timeout: %s", e)
-            self._flag_lost("max.poll.interval.ms exceeded", generation, forget_member=True)
-            return
+            self._poll_timeout(member, generation)
+            return True
         try:
             self.heartbeat_client.heartbeat(generation, member, cfg.group_instance_id)
-            self._last_heartbeat_ok = now
         except RebalanceInProgressError:
+            # valid while rebalancing: it keeps the session alive; only a STABLE member has to rejoin (Kafka's
+            # HeartbeatResponseHandler; in COMPLETING_REBALANCE the SyncGroup in flight answers for the round)
             self._last_heartbeat_ok = now
-            self.request_rejoin("the group is rebalancing")
+            with self._lock:
+                stable = self.state is MemberState.STABLE and self.generation_id == generation
+            if stable:
+                self.request_rejoin("the group is rebalancing")
+            else:
+                log.debug("group %s: heartbeat REBALANCE_IN_PROGRESS during %s: ignored", cfg.group_id, state.name)
+            return True
         except MemberFencedError as e:
+            if e.code == ErrorCode.FENCED_INSTANCE_ID:
+                # another instance runs with our group.instance.id: fatal, as in Kafka (rejoining would fence it)
+                log.error("group %s: group.instance.id %s is fenced by another member: %s", cfg.group_id,
+                          cfg.group_instance_id, e)
+                with self._lock:
+                    if self.generation_id == generation:
+                        self._fatal = e
+                return True
+            # ILLEGAL_GENERATION keeps the member id, UNKNOWN_MEMBER_ID forgets it; an answer to an older
+            # generation than the current one is ignored (_flag_lost compares)
             self._flag_lost(str(e), generation, forget_member=e.code == ErrorCode.UNKNOWN_MEMBER_ID)
+            return True
         except (CoordinatorMovedError, BrokerConnectionError, GroupError) as e:
             log.info("group %s heartbeat failed: %s", cfg.group_id, e)
+            self._forget_coordinator()
             if now - self._last_heartbeat_ok > cfg.session_timeout_ms / 1000.0:
+                # librdkafka's rd_kafka_cgrp_session_timeout_check (Java only re-finds the coordinator and learns
+                # UNKNOWN_MEMBER_ID once one answers): the coordinator has most likely expired us and handed our
+                # partitions on, so give them up now rather than run on as a zombie
+                log.warning("group %s member %s: no successful heartbeat within session.timeout.ms (%d ms)",
+                            cfg.group_id, member, cfg.session_timeout_ms)
                 self._flag_lost("no successful heartbeat within session.timeout.ms", generation)
+            return False
+        self._last_heartbeat_ok = now
+        return True
+
+    def _poll_timeout(self, member: str, generation: int) -> None:
+        """max.poll.interval.ms without a poll: a dynamic member leaves the group (a static one is removed by the
+        session timeout only); either way the partitions are lost and the next poll joins as a new member."""
+        cfg = self.config
+        log.warning("group %s member %s: no poll for more than max.poll.interval.ms (%d ms): the stream thread is "
+                    "stuck between polls; %s", cfg.group_id, member, cfg.rebalance_timeout_ms,
+                    "leaving the group" if cfg.group_instance_id is None else "giving up the partitions")
+        if cfg.group_instance_id is None and member:
+            try:
+                self.heartbeat_client.leave_group(member, None, "consumer poll timeout has expired.")
+            except (GroupError, BrokerConnectionError) as e:
+                log.info("LeaveGroup after poll timeout: %s", e)
+        self._flag_lost("max.poll.interval.ms exceeded", generation, forget_member=True)
+        with self._lock:  # out of the group until the stream thread polls again: no more heartbeats (or leaves)
+            if self.generation_id == generation:
+                self.state = MemberState.UNJOINED
+
+    def _forget_coordinator(self) -> None:
+        forget = getattr(self.heartbeat_client, "forget_coordinator", None)
+        if forget is not None:
+            forget()
 
     # ------------------------------------------------------------------ close
     def close(self, leave: bool = True) -> None:
