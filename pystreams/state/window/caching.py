@@ -20,6 +20,7 @@ from pystreams.state.window.keys import split_store_key, to_store_key
 
 _SEG = struct.Struct(">q")
 LONG_MAX = (1 << 63) - 1
+_AFFIXES_KEPT = 1024  # distinct window starts whose cache-key bytes are kept (cleared when full)
 
 
 class _CachingBase(CacheLayer):
@@ -100,29 +101,37 @@ class CachingWindowStore(_CachingBase):
 
     def __init__(self, wrapped: Any, segment_interval_ms: int) -> None:
         super().__init__(wrapped, segment_interval_ms)
-        self._last: tuple[bytes, int, bytes] | None = None  # (key, window start, cache key) of the last lookup
+        # window start -> (8-byte segment id, 8-byte start + 4-byte seqnum 0): the bytes around a key in its cache
+        # key, packed once per window start instead of twice per record
+        self._affixes: dict[int, tuple[bytes, bytes]] = {}
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
-        self._put_entry(self._window_cache_key(key, window_start), value)
+        self._put_entry(self.window_cache_key(key, window_start), value)
 
-    def _window_cache_key(self, key: bytes, window_start: int) -> bytes:
-        """The cache key of (key, window start); the last one is reused (an aggregate's fetch then put)."""
-        memo = self._last
-        if memo is not None and memo[0] is key and memo[1] == window_start:
-            return memo[2]
-        cache_key = _SEG.pack(window_start // self.segment_interval_ms) + to_store_key(key, window_start, 0)
-        self._last = (key, window_start, cache_key)
-        return cache_key
+    def window_cache_key(self, key: bytes, window_start: int) -> bytes:
+        """The cache key of (key, window start): segment id + Kafka's window store key with seqnum 0."""
+        affixes = self._affixes.get(window_start)
+        if affixes is None:
+            affixes = self._window_affixes(window_start)
+        return affixes[0] + key + affixes[1]
+
+    def _window_affixes(self, window_start: int) -> tuple[bytes, bytes]:
+        affixes = self._affixes
+        if len(affixes) >= _AFFIXES_KEPT:
+            affixes.clear()
+        pair = affixes[window_start] = (_SEG.pack(window_start // self.segment_interval_ms),
+                                        to_store_key(b"", window_start, 0))
+        return pair
 
     def put_typed(self, key: bytes, value: bytes | None, window_start: int, typed: Any) -> None:
         """put() keeping `typed`, the deserialized form of value, for cached_entry() readers."""
-        self._put_entry(self._window_cache_key(key, window_start), value, typed)
+        self._put_entry(self.window_cache_key(key, window_start), value, typed)
 
     def cached_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
         """The cache entry of (key, window start), None when not cached (then fetch() reads the store)."""
         named = self._named
         assert named is not None
-        return named.get(self._window_cache_key(key, window_start))
+        return named.get(self.window_cache_key(key, window_start))
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
         entry = self.cached_entry(key, window_start)

@@ -53,6 +53,11 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
                                                    self.s.send_old_values)
         # per update, a Change is built only when this processor forwards it (no cache, not emit-final)
         self._forward_now = not self.emit_final and not self.forwarder.caching_enabled
+        # without a per-update forward, the store's fused fetch-aggregate-put (one key serialization, one cache key)
+        self._aggregate_window = None if self._forward_now else getattr(self.store, "aggregate_window", None)
+        windows = self.s.windows
+        self._size_ms, self._advance_ms, self._grace_ms = windows.size_ms, windows.advance_ms, windows.grace_ms
+        self._initializer, self._aggregator = self.s.initializer, self.s.aggregator
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -69,27 +74,33 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         if key is None:
             self._drop("null key")
             return
-        windows = self.s.windows
         timestamp = record.timestamp
-        if timestamp > self.observed_stream_time:
-            self.observed_stream_time = timestamp
-        close_time = self.observed_stream_time - windows.grace_ms
+        stream_time = self.observed_stream_time
+        if timestamp > stream_time:
+            self.observed_stream_time = stream_time = timestamp
+        close_time = stream_time - self._grace_ms
         # the windows containing the record, oldest first, as TimeWindows.windows_for gives them (none before 0),
         # without building a dict of TimeWindows per record
-        size, advance = windows.size_ms, windows.advance_ms
-        start = (max(0, timestamp - size + advance) // advance) * advance
+        size, advance = self._size_ms, self._advance_ms
+        start = timestamp - size + advance
+        start = 0 if start < 0 else (start // advance) * advance
+        fused = self._aggregate_window
         while start <= timestamp:
-            end = min(start + size, LONG_MAX)
-            if end > close_time:
-                self._update(record, key, start, end)
-            else:
+            end = start + size
+            if end > LONG_MAX:
+                end = LONG_MAX
+            if end <= close_time:
                 self._skip(timestamp, start, end, close_time)
+            elif fused is not None:
+                fused(key, start, record.value, timestamp, self._initializer, self._aggregator)
+            else:
+                self._update(record, key, start, end)
             start += advance
         if self.emit_final:
             self._maybe_forward_final(record, close_time)
 
     def _update(self, record: Record[Any, Any], key: Any, start: int, end: int) -> None:
-        """Aggregate the record into the window [start, end)."""
+        """Aggregate the record into the window [start, end) and forward the update (no record cache)."""
         store = self.store
         old = store.fetch(key, start)
         new_ts = record.timestamp
