@@ -44,6 +44,7 @@ class RunResult:
     outputs_read: int = 0
     error: str = ""
     partial: bool = False              # timed out: records = inputs reflected in the outputs so far
+    cpu_seconds: float | None = None   # the system's process CPU time (all threads) at done, start-up included
     log: str = ""
 
     @property
@@ -196,6 +197,18 @@ class SystemSpec:
     env: dict[str, str] = field(default_factory=dict)
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """user + system CPU time of a running process (every thread), from /proc; None where there is none.
+
+    A figure that moves much less with the machine's load than records/s: what the system spent, not when."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _last_line(path: Path) -> str:
     lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
     return lines[-1].removeprefix("NOT AVAILABLE: ") if lines else ""
@@ -270,6 +283,7 @@ def run_one(spec_for: "SpecFactory", system: str, workload: str, broker_name: st
             result.error = f"{why} ({watcher.progress()})"
             return result
         assert watcher.done_at is not None
+        result.cpu_seconds = process_cpu_seconds(process.pid)
         result.seconds = watcher.done_at - t0
         result.first_output = watcher.first_output - t0 if watcher.first_output is not None else None
         if latency_records > 0:

@@ -30,6 +30,8 @@ def line(r: RunResult) -> str:
     return (f"{r.broker:9} {r.workload:9} {r.system:13} {_rate(r.rate):>8} rec/s in {r.seconds:6.2f} s "
             f"(first output {r.first_output or 0:5.2f} s, processing {_rate(r.processing_rate)} rec/s), "
             f"p50 {_ms(r.p50_ms)} ms p99 {_ms(r.p99_ms)} ms over {r.latency_samples} outputs; "
+            + (f"CPU {r.cpu_seconds:.2f} s ({r.cpu_seconds / r.records * 1e6:.1f} us/rec); "
+               if r.cpu_seconds is not None and r.records else "") +
             f"{r.outputs_read} output records in all")
 
 

@@ -71,7 +71,11 @@ def main() -> None:
     streams = KafkaStreams(topology(args.workload, args.input, args.output), {
         "application.id": args.app_id, "bootstrap.servers": args.bootstrap, "state.dir": args.state_dir,
         "processing.guarantee": "at_least_once", "commit.interval.ms": args.commit_interval_ms,
-        "num.stream.threads": 1})
+        "num.stream.threads": 1,
+        # librdkafka's default (1000 ms) idles the consumer a second whenever a partition's prefetch queue was
+        # full: a ~115k rec/s ceiling at 1M records (docs/benchmarks.md); set here until the runtime's
+        # main-consumer default has it (asked of the runtime's room)
+        "main.consumer.fetch.queue.backoff.ms": 50})
     streams.start()
     try:
         while not stop.wait(0.5):
