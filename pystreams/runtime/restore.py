@@ -4,7 +4,14 @@ A new active task is registered here after create_task() (dir locked, wiped unde
 open). The stream thread calls restore() once per loop iteration: one bounded batch of changelog records goes
 into the restoring tasks' stores, while its running tasks keep processing and its group member keeps polling. A
 task is ready (to be moved to RUNNING, its input partitions assigned at the committed offsets read before the
-restore) once every changelog partition reached the end offset read when it was registered."""
+restore) once every changelog partition reached the end offset read when it was registered.
+
+Never silently stuck (Kafka's StoreChangelogReader and task.timeout.ms): progress is logged every 10 s; "reached"
+means the restore consumer's position is at or past the end offset, which also covers a changelog whose last
+offsets are a transaction marker or aborted records (read_committed skips them: librdkafka's position and its
+partition EOF land past them, measured on both brokers); a changelog that makes no progress for a while has its
+end re-read (truncated or re-created: it ends lower now), and one that makes none for task.timeout.ms raises
+StateStoreError naming the partition, its position and end, and the last consumer error."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from pystreams.errors import StateStoreError
 from pystreams.processor.task_id import TaskId
@@ -28,17 +35,27 @@ log = logging.getLogger("pystreams.runtime")
 
 Partition = tuple[str, int]
 
+#: Kafka Streams' StoreChangelogReader.RESTORE_LOG_INTERVAL_MS
+RESTORE_LOG_INTERVAL_S = 10.0
+#: Kafka Streams' task.timeout.ms default: how long a changelog may make no progress before the restore fails
+DEFAULT_STALL_TIMEOUT_S = 300.0
+
 
 class _Changelog:
     """One changelog partition being restored: its store, the end offset to reach, the last offset restored."""
 
-    __slots__ = ("end", "position", "store", "task")
+    __slots__ = ("checked_at", "end", "error", "position", "progress_at", "restored", "seen", "store", "task")
 
-    def __init__(self, task: ActiveTask, store: str, end: int, position: int) -> None:
+    def __init__(self, task: ActiveTask, store: str, end: int, position: int, now: float) -> None:
         self.task = task
         self.store = store
         self.end = end  # end offset read at registration: restored when the consumer's position reaches it
         self.position = position  # next offset to restore
+        self.seen = position  # the position at the last progress check
+        self.restored = 0  # records restored into the store (Kafka's totalRestored)
+        self.progress_at = now  # when the position last moved
+        self.checked_at = now  # when the end offset was last re-read for lack of progress
+        self.error = ""  # the last consumer error for this partition (said when the restore gives up)
 
 
 class RestoringTask:
@@ -62,10 +79,17 @@ class RestoringTask:
 class ChangelogReader:
     """Restores registered tasks with one assign-only consumer, a bounded batch per call (on the stream thread)."""
 
-    def __init__(self, consumer: Any, eos: bool, progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(self, consumer: Any, eos: bool, progress: Callable[[int, int], None] | None = None,
+                 stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.consumer = consumer
         self.eos = eos
         self._progress = progress
+        self.stall_timeout_s = stall_timeout_s
+        # no progress for this long: re-read the end offset (the changelog may have been truncated)
+        self.recheck_s = min(30.0, stall_timeout_s / 4)
+        self._clock = clock
+        self._logged_at = clock()
         self.restoring: dict[TaskId, RestoringTask] = {}
         self._by_changelog: dict[Partition, _Changelog] = {}
         self.done = 0  # records restored since restoring last started from idle (progress reporting)
@@ -84,6 +108,7 @@ class ChangelogReader:
         if not self.restoring:
             self.done = self.total = 0
             self.started = time.monotonic()
+            self._logged_at = self._clock()
         rt = RestoringTask(at, partitions)
         checkpoint = read_checkpoint(at.task_dir)
         if not checkpoint and not self.eos:  # fall back to the offset RocksDB keeps with its data
@@ -105,7 +130,7 @@ class ChangelogReader:
             start = max(known + 1 if known is not None else low, low)
             if start >= high:
                 continue
-            cl = _Changelog(at, store, high, start)
+            cl = _Changelog(at, store, high, start, self._clock())
             rt.changelogs[tp] = self._by_changelog[tp] = cl
             starts.append(TopicPartition(tp[0], tp[1], start if known is not None else OFFSET_BEGINNING))
             self.total += high - start
@@ -149,7 +174,8 @@ class ChangelogReader:
     # ------------------------------------------------------------------ restoring
     def restore(self, max_records: int, timeout: float) -> tuple[int, list[RestoringTask]]:
         """One restore-consumer batch of up to max_records into the stores; (records restored, tasks that
-        reached their end offsets, removed from here)."""
+        reached their end offsets, removed from here). StateStoreError when a changelog made no progress for
+        stall_timeout_s (task.timeout.ms) or the consumer hit a fatal error."""
         if not self._by_changelog:
             return 0, self._finish()
         batches: dict[Partition, list[Any]] = {}
@@ -160,9 +186,10 @@ class ChangelogReader:
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     if cl is not None:  # the end (under read_committed the last stable offset): restored
-                        cl.position = max(cl.position, cl.end)
+                        self._at_log_end(tp, cl, m.offset())
                     continue
-                raise StateStoreError(f"restore of {tp} failed: {err}")
+                self._consumer_error(tp, cl, err)
+                continue
             if cl is None:  # a record of a partition removed meanwhile
                 continue
             offset = int(m.offset() or 0)
@@ -174,7 +201,8 @@ class ChangelogReader:
             cl = self._by_changelog[tp]
             cl.task.task.restore(cl.store, records)
             cl.task.restored_records += len(records)
-            cl.position = records[-1][3] + 1
+            cl.restored += len(records)
+            cl.position = max(cl.position, records[-1][3] + 1)  # (an EOF in this batch may be past them)
             restored += len(records)
         pending = [tp for tp, cl in self._by_changelog.items() if cl.position < cl.end]
         if pending:  # transaction markers and compaction leave gaps: the consumer's position says where it is
@@ -185,11 +213,88 @@ class ChangelogReader:
         self.done += restored
         if self._progress is not None and restored:
             self._progress(self.done, self.total)
+        self._watch()
         return restored, self._finish()
+
+    # ------------------------------------------------------------------ never silently stuck
+    def _at_log_end(self, tp: Partition, cl: _Changelog, offset: int | None) -> None:
+        """Partition EOF: the consumer is at the log end (the last stable offset under read_committed), past any
+        transaction marker or aborted records. Below the end read at registration only if the changelog was
+        truncated or re-created: what it has is restored."""
+        if offset is not None and 0 <= offset < cl.end and cl.position < cl.end:
+            log.warning("changelog %s-%d ends at offset %d, below the end offset %d read when its restore started "
+                        "(truncated, or deleted and re-created?): restored what it has", tp[0], tp[1], offset, cl.end)
+        cl.position = max(cl.position, cl.end)
+
+    def _consumer_error(self, tp: Partition, cl: _Changelog | None, err: Any) -> None:
+        """librdkafka reports transient trouble (a broker down, a leader moving) as consumer errors and retries by
+        itself: log it and keep going; the stall deadline ends a restore that never recovers. Fatal: raise."""
+        fatal = getattr(err, "fatal", None)
+        if callable(fatal) and fatal():
+            raise StateStoreError(f"restore of changelog {tp[0]}-{tp[1]} failed: {err}")
+        if cl is not None:
+            if not cl.error:
+                log.warning("restore of changelog %s-%d: %s (retrying)", tp[0], tp[1], err)
+            cl.error = str(err)
+        else:
+            log.info("restore consumer: %s", err)
+
+    def _watch(self) -> None:
+        """Progress bookkeeping after a batch: log progress every RESTORE_LOG_INTERVAL_S, re-read the end of a
+        changelog that stopped moving, give up on one that stopped for stall_timeout_s."""
+        now = self._clock()
+        for cl in self._by_changelog.values():
+            if cl.position != cl.seen or cl.position >= cl.end:  # records, or skipped markers / aborted records
+                cl.seen = cl.position
+                cl.progress_at = cl.checked_at = now
+                cl.error = ""
+        if now - self._logged_at >= RESTORE_LOG_INTERVAL_S:
+            self._logged_at = now
+            pending = sorted((tp, cl) for tp, cl in self._by_changelog.items() if cl.position < cl.end)
+            if pending:
+                log.info("Restoration in progress for %d partitions. %s", len(pending), " ".join(
+                    f"{{{t}-{p}: position={cl.position}, end={cl.end}, totalRestored={cl.restored}}}"
+                    for (t, p), cl in pending))
+        for tp, cl in list(self._by_changelog.items()):
+            if cl.position >= cl.end or now - cl.checked_at < self.recheck_s:
+                continue
+            cl.checked_at = now
+            self._recheck_end(tp, cl)
+            if cl.position < cl.end and now - cl.progress_at >= self.stall_timeout_s:
+                raise StateStoreError(
+                    f"restore of changelog {tp[0]}-{tp[1]} (task {cl.task.id}, store {cl.store}) made no progress "
+                    f"for {now - cl.progress_at:.0f} s (task.timeout.ms): position {cl.position}, end offset "
+                    f"{cl.end}{', last consumer error: ' + cl.error if cl.error else ''}. Is the changelog's "
+                    "leader available? Under exactly_once_v2 an open transaction holds the restore back until it "
+                    "ends (transaction.timeout.ms)")
+
+    def _recheck_end(self, tp: Partition, cl: _Changelog) -> None:
+        """The end offset again, after recheck_s without progress: lower than the end read at registration means
+        the changelog was truncated (records deleted, or the topic re-created): restore up to the new end."""
+        try:
+            low, high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
+        except KafkaException as e:
+            log.warning("restore of changelog %s-%d: no progress for %.0f s at position %d of %d, and its end "
+                        "offset cannot be read: %s", tp[0], tp[1], self._clock() - cl.progress_at, cl.position,
+                        cl.end, e)
+            return
+        log.warning("restore of changelog %s-%d: no progress for %.0f s at position %d of %d (log now %d-%d)%s",
+                    tp[0], tp[1], self._clock() - cl.progress_at, cl.position, cl.end, low, high,
+                    f"; last consumer error: {cl.error}" if cl.error else "")
+        if high < cl.end:
+            log.warning("changelog %s-%d now ends at %d, below the end offset %d read when its restore started "
+                        "(truncated, or deleted and re-created?): restoring up to %d", tp[0], tp[1], high, cl.end,
+                        high)
+            cl.end = high
+            if cl.position >= high:
+                cl.position = max(cl.position, cl.end)
 
     def _finish(self) -> list[RestoringTask]:
         ready = [rt for rt in self.restoring.values() if all(cl.position >= cl.end for cl in rt.changelogs.values())]
         for rt in ready:
+            for tp, cl in rt.changelogs.items():
+                log.info("Finished restoring changelog %s-%d to store %s with a total number of %d records",
+                         tp[0], tp[1], cl.store, cl.restored)
             del self.restoring[rt.at.id]
             self._release(rt)
         return ready
