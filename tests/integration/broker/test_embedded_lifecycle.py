@@ -15,10 +15,16 @@ pytestmark = pytest.mark.integration
 
 # A parent that starts a broker, prints the broker's pid, then waits; on Ctrl-C it reports
 # whether its broker survived the signal and closes it.
+# It first sets SIGINT up as an app in a terminal's foreground has it. The suite itself may run
+# with SIGINT ignored: a non-interactive shell starts an asynchronous command (`make test &`,
+# `cmd & wait` in a CI script) with SIGINT and SIGQUIT ignored (POSIX, "Asynchronous Lists"), the
+# ignored disposition is inherited through pytest, its xdist workers and exec, and Python then
+# installs no KeyboardInterrupt handler: the parent slept through the test's SIGINT until the
+# 30 s timeout (both full-suite failures). A terminal never gives a foreground job an ignored
+# SIGINT, and Python and the JVM both keep an inherited SIG_IGN, so this is the test's setup.
 PARENT = """
 import faulthandler, signal, sys, time
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks for a traceback on a hang
-# like an app started from a terminal, whatever disposition/mask the test worker's spawning thread left behind
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from pystreams.broker import EmbeddedBroker
@@ -50,6 +56,11 @@ def _proc_state(pid: int) -> str:
             status = [line.strip() for line in f
                       if line.startswith(("State", "Threads", "SigQ", "SigPnd", "ShdPnd", "SigBlk",
                                           "SigIgn", "SigCgt"))]
+        masks = dict(line.split(":\t") for line in status)
+        sigint = 1 << (signal.SIGINT - 1)
+        status.append(f"SIGINT ignored={bool(int(masks['SigIgn'], 16) & sigint)} "
+                      f"blocked={bool(int(masks['SigBlk'], 16) & sigint)} "
+                      f"caught={bool(int(masks['SigCgt'], 16) & sigint)}")
         with open(f"/proc/{pid}/wchan") as f:
             status.append(f"wchan: {f.read()}")
         status.append(f"tasks: {sorted(os.listdir(f'/proc/{pid}/task'))}")
