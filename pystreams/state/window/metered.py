@@ -11,12 +11,13 @@ from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.window.caching import CachingWindowStore
-from pystreams.state.window.keys import split_store_key
+from pystreams.state.window.keys import SUFFIX, split_store_key
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
 
 LONG_MAX = (1 << 63) - 1
 _LONG_MIN = -(1 << 63)
-_TS_LONG = struct.Struct(">qq")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
+_TS_LONG = struct.Struct(">qq")
+_START = struct.Struct(">q")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _WINDOWS_KEPT = 1024  # distinct window starts whose TimeWindow is reused (cleared when full)
 
 
@@ -41,8 +42,12 @@ class MeteredWindowStore(MeteredWindowedLayer):
         return window
 
     def _typed_key(self, store_key: bytes) -> Windowed[Any]:
-        key, start, _ = split_store_key(store_key)
-        return Windowed(self._key(key), self._window(start))
+        n = len(store_key) - SUFFIX
+        if n < 0:
+            split_store_key(store_key)  # raises: says what is wrong
+        start = _START.unpack_from(store_key, n)[0]
+        window = self._windows.get(start)
+        return Windowed(self._key(store_key[:n]), self._window(start) if window is None else window)
 
     # ---- serdes
     def _raw_value(self, value: Any) -> bytes | None:
@@ -141,9 +146,18 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp), window_start)
             return
         self.fetches += 1
-        memo = self._memo
-        raw_key = memo[1] if key is memo[0] else self._raw_key(key)
-        cache_key = caching.window_cache_key(raw_key, window_start)
+        fast = self._key_fast
+        if fast is not None and self._open:
+            try:
+                raw_key = fast(key)
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                raw_key = self._raw_key(key)
+        else:
+            raw_key = self._raw_key(key)
+        affixes = caching._affixes.get(window_start)
+        if affixes is None:
+            affixes = caching._window_affixes(window_start)
+        cache_key = affixes[0] + raw_key + affixes[1]
         entry = caching._named.get(cache_key)
         if entry is None:
             old = self._value(caching.wrapped.fetch(raw_key, window_start))

@@ -3,14 +3,16 @@
 closed and deleted from disk whole (Kafka's AbstractSegments.cleanupExpiredSegments)."""
 from __future__ import annotations
 
+import struct
 from typing import Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.internals.rocksdb import RocksDBStore
-from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_key
+from pystreams.state.window.keys import SUFFIX, next_seqnum, split_store_key, to_store_key
 from pystreams.state.window.segments import SegmentedRocksDBStore
 
 LONG_MAX = (1 << 63) - 1
+_START = struct.Struct(">q")
 WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
 
 
@@ -44,7 +46,8 @@ class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
                 key, start, _seq = split_store_key(store_key)
                 self.put(key, value, start)
             return
-        self._put_segmented_batch([(store_key, split_store_key(store_key)[1], value)
+        start_at = _START.unpack_from  # the window start: the 8 bytes before the 4-byte seqnum
+        self._put_segmented_batch([(store_key, start_at(store_key, len(store_key) - SUFFIX)[0], value)
                                    for store_key, value, _ts in entries])
 
     def _actual_from(self, time_from: int) -> int:
