@@ -61,6 +61,10 @@ class ChangeLoggingWindowBytesStore:
     def _log_at(self, store_key: bytes, value: bytes | None, timestamp: int) -> None:
         self._context.log_change(self.wrapped.name, store_key, value, timestamp)
 
+    def fetch(self, key: bytes, window_start: int) -> bytes | None:
+        """A read (the aggregate's cache misses): straight to the wrapped store, not through __getattr__."""
+        return self.wrapped.fetch(key, window_start)  # type: ignore[no-any-return]
+
     def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[Any]:
         return self.wrapped.fetch_range(key, time_from, time_to, forward)  # type: ignore[no-any-return]
 
