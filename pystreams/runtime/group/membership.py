@@ -188,8 +188,8 @@ class GroupMember:
     def _lose(self, reason: str) -> Rebalance:
         """Partitions lost: reset the generation (and, when unknown, the member id); rejoin at the next poll."""
         lost = self.owned
-        log.warning("group %s member %s: %d partitions lost (%s)", self.config.group_id, self.member_id,
-                    len(lost), reason)
+        log.log(logging.WARNING if lost else logging.INFO, "group %s member %s: %d partitions lost (%s)",
+                self.config.group_id, self.member_id, len(lost), reason)
         with self._lock:
             self._lost = None
             if self._forget_member:
