@@ -37,12 +37,16 @@ class CacheEntry:
         self.partition = partition
         self.headers = headers
         self.typed = typed
-        # Kafka's LRUCacheEntry.size(): value + dirty flag + partition + offset + timestamp + topic + headers
-        size = 21 + (len(value) if value is not None else 0) + (len(topic) if topic else 0)
-        if headers:
-            for hk, hv in headers:
-                size += len(hk) + (len(hv) if hv is not None else 0)
-        self.size = size
+        self.size = entry_size(value, topic, headers)
+
+
+def entry_size(value: bytes | None, topic: str | None, headers: Headers) -> int:
+    """Kafka's LRUCacheEntry.size(): value + dirty flag + partition + offset + timestamp + topic + headers."""
+    size = 21 + (len(value) if value is not None else 0) + (len(topic) if topic else 0)
+    if headers:
+        for hk, hv in headers:
+            size += len(hk) + (len(hv) if hv is not None else 0)
+    return size
 
 
 DirtyEntry = tuple[bytes, CacheEntry]
@@ -54,7 +58,7 @@ _NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
 class NamedCache:
     """The cache of one store of one task (namespace `<task>-<store>`)."""
 
-    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner")
+    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner", "pinned")
 
     def __init__(self, name: str, owner: ThreadCache | None = None) -> None:
         self.name = name
@@ -63,6 +67,7 @@ class NamedCache:
         self.dirty: dict[bytes, None] = {}  # insertion-ordered set, order of last dirty write
         self.size = 0
         self.listener: FlushListener | None = None
+        self.pinned = 0  # flushes and range iterators in progress: their entries must not change (see write())
 
     def get(self, key: bytes) -> CacheEntry | None:
         entry = self.entries.get(key)
@@ -94,6 +99,42 @@ class NamedCache:
                 del dirty[key]  # moves to the end of the dirty order
             dirty[key] = None
 
+    def write(self, key: bytes, value: bytes | None, rc: Any, typed: Any) -> None:
+        """A dirty write of key stamped with record context rc (timestamp, offset, topic, partition, headers).
+
+        The same as put(key, CacheEntry(value, True, ...)), but a key already cached has its entry rewritten in
+        place instead of a new entry per write (the common case: a count updates the same keys again and again).
+        Not while a flush or a range iterator holds this cache's entries (`pinned`): a write made from a forwarded
+        update, or while iterating, must not change an entry they still read (Kafka replaces the node's entry
+        object, so they see the value they took)."""
+        entries = self.entries
+        entry = entries.get(key)
+        if entry is None or self.pinned:
+            self.put(key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers,
+                                     typed))
+            return
+        topic, headers = rc.topic, rc.headers
+        size = entry_size(value, topic, headers)
+        delta = size - entry.size
+        entry.value = value
+        entry.dirty = True
+        entry.timestamp = rc.timestamp
+        entry.offset = rc.offset
+        entry.topic = topic
+        entry.partition = rc.partition
+        entry.headers = headers
+        entry.typed = typed
+        entry.size = size
+        entries.move_to_end(key)
+        self.size += delta
+        owner = self.owner
+        if owner is not None:
+            owner.total += delta
+        dirty = self.dirty
+        if key in dirty:
+            del dirty[key]  # moves to the end of the dirty order
+        dirty[key] = None
+
     def flush(self, evicted: DirtyEntry | None = None) -> None:
         if not self.dirty:
             return
@@ -114,7 +155,11 @@ class NamedCache:
         self.dirty = {}  # cleared before the listener: it may write to this cache again
         if self.listener is None:
             raise StateStoreError(f"No flush listener registered for cache {self.name}")
-        self.listener(flushed)
+        self.pinned += 1
+        try:
+            self.listener(flushed)
+        finally:
+            self.pinned -= 1
         for key in deleted:
             self.delete(key)
 
@@ -212,7 +257,11 @@ class ThreadCache:
         cache = self.caches.get(namespace)
         if cache is None:
             return
-        for key in cache.keys_in_range(from_key, to_key, prefix, reverse):
-            entry = cache.entries.get(key)
-            if entry is not None:
-                yield key, entry
+        cache.pinned += 1  # until the iterator ends or is dropped
+        try:
+            for key in cache.keys_in_range(from_key, to_key, prefix, reverse):
+                entry = cache.entries.get(key)
+                if entry is not None:
+                    yield key, entry
+        finally:
+            cache.pinned -= 1

@@ -46,12 +46,12 @@ class CacheLayer(Layer):
 
     def _put_entry(self, cache_key: bytes, value: bytes | None, typed: Any = NO_TYPED) -> None:
         """A write: a dirty entry stamped with the current record context (evicting if over budget)."""
-        rc = self._context.record_context
         named = self._named
-        assert named is not None and self._cache is not None
-        named.put(cache_key, CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers,
-                                        typed))
-        self._cache.maybe_evict(named)
+        cache = self._cache
+        assert named is not None and cache is not None
+        named.write(cache_key, value, self._context.record_context, typed)
+        if cache.total > cache.max_bytes:
+            cache.maybe_evict(named)
 
     def _forward_flushed(self, forwards: list[tuple[bytes, bytes | None, bytes | None, CacheEntry]]) -> None:
         """Hand (store key, new, old, entry) to the listener in order, each under its entry's record context."""
