@@ -43,9 +43,7 @@ class ChangeLoggingWindowBytesStore:
     def write_flushed(self, entries: list[FlushedWrite]) -> None:
         """A cache flush of (store key, value, record timestamp): each entry is logged, then the store writes
         them as one batch when it can (the caching layer is never used with retained duplicates: seqnum 0)."""
-        log = self._log_at
-        for store_key, value, timestamp in entries:
-            log(store_key, value, timestamp)
+        self._log_flushed(entries)
         batch = getattr(self.wrapped, "write_flushed", None)
         if batch is not None:
             batch(entries)
@@ -54,6 +52,12 @@ class ChangeLoggingWindowBytesStore:
         for store_key, value, _ts in entries:
             key, start, _seq = split_store_key(store_key)
             put(key, value, start)
+
+    def _log_flushed(self, entries: list[FlushedWrite]) -> None:
+        """Log every entry of a cache flush, each with its own record timestamp."""
+        log, name = self._context.log_change, self.wrapped.name
+        for store_key, value, timestamp in entries:
+            log(name, store_key, value, timestamp)
 
     def _log(self, store_key: bytes, value: bytes | None) -> None:
         self._log_at(store_key, value, self._context.record_context.timestamp)
@@ -77,3 +81,11 @@ class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
             self._context.log_change(self.wrapped.name, store_key, None, timestamp)
         else:
             self._context.log_change(self.wrapped.name, store_key, value[8:], _TS.unpack_from(value)[0])
+
+    def _log_flushed(self, entries: list[FlushedWrite]) -> None:
+        log, name, timestamp_of = self._context.log_change, self.wrapped.name, _TS.unpack_from
+        for store_key, value, timestamp in entries:
+            if value is None:
+                log(name, store_key, None, timestamp)
+            else:
+                log(name, store_key, value[8:], timestamp_of(value)[0])

@@ -27,7 +27,9 @@ class MeteredWindowedLayer(TypedLayer, StateStore):
         from pystreams.processor.record import Record
         from pystreams.state.api import Change
 
+        typed_key, value = self._typed_key, self._value
+
         def typed(store_key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
-            listener(Record(self._typed_key(store_key), Change(self._value(new), self._value(old)), timestamp,
-                            headers))
+            listener(Record(typed_key(store_key), Change(None if new is None else value(new),
+                                                         None if old is None else value(old)), timestamp, headers))
         return bool(set_listener(typed, send_old_values))
