@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from pystreams.runtime.group import GroupClient, GroupMember, MemberConfig
+from pystreams.runtime.group import (
+    BrokerConnectionError,
+    GroupClient,
+    GroupMember,
+    MemberConfig,
+)
 from pystreams.runtime.group.membership import MemberMetadata
 from tests.integration.runtime.group.test_group_membership import (
     cooperative_round_robin,
@@ -86,3 +91,30 @@ def test_a_member_that_stops_polling_leaves_and_its_partitions_move(group_topic:
         a.close()
         b.close()
 
+
+
+def test_a_member_without_heartbeats_for_the_session_timeout_loses_its_partitions(
+        group_topic: tuple[str, str, str]) -> None:
+    bootstrap, group, topic = group_topic
+    a = _member(bootstrap, group, topic, "a", cooperative_round_robin)
+    b = _member(bootstrap, group, topic, "b", cooperative_round_robin)
+    try:
+        assert a.poll() is not None and len(a.owned) == 4
+        b_thread = threading.Thread(target=lambda: poll_until(b, lambda: len(b.owned) == 2))
+        b_thread.start()
+        poll_until(a, lambda: len(a.owned) == 2 and not b_thread.is_alive())
+        b_thread.join(30)
+        a_kept = a.owned
+
+        def unreachable(*args: Any, **kwargs: Any) -> None:  # a's coordinator connection is cut; a keeps polling
+            raise BrokerConnectionError("simulated: coordinator unreachable")
+        a.heartbeat_client.heartbeat = unreachable  # type: ignore[method-assign]
+        started = time.monotonic()
+        lost = poll_until(a, lambda: not a.owned, timeout=20)[-1]
+        assert lost.lost == a_kept and "session.timeout.ms" in lost.lost_reason
+        # session.timeout.ms (6 s) after the last successful heartbeat, which was up to one interval (0.5 s) ago
+        assert 5.4 <= time.monotonic() - started < 10.0
+        poll_until(b, lambda: len(b.owned) == 4, timeout=20)  # the coordinator expired a too and moved them
+    finally:
+        a.close()
+        b.close()
