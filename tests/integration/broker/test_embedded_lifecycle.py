@@ -103,13 +103,22 @@ def _hang_report(parent: subprocess.Popen[str], broker_pid: int) -> str:
     return "\n".join(report)
 
 
+# Execs the parent with SIGINT ignored, as a suite started by `make test &` hands it down: the
+# parent's own reset is then needed on every run, not only in such suites (where it was flaky).
+_IGNORING_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                    "os.execv(sys.executable, [sys.executable, '-c', sys.argv[1]])")
+
+
 def _start_parent() -> tuple[subprocess.Popen[str], int]:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True,
+    parent = subprocess.Popen([sys.executable, "-c", _IGNORING_SIGINT, PARENT],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               start_new_session=True)  # its own group, so killpg spares pytest
     assert parent.stdout is not None
     line = parent.stdout.readline()
-    assert line.strip().isdigit(), f"parent did not start a broker: {line!r}"
+    if not line.strip().isdigit():
+        parent.kill()
+        _, err = parent.communicate(timeout=10)
+        pytest.fail(f"parent did not start a broker: {line!r}; its stderr:\n{err}")
     return parent, int(line)
 
 
