@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from pystreams.broker.protocol import ErrorCode, decode_assignment, decode_subscription, encode_assignment, \
     encode_subscription
+from pystreams.errors import BrokerUnreachableError
 from pystreams.runtime.group.client import JoinedMember, MemberIdRequired, TopicPartition
 from pystreams.runtime.group.errors import (BrokerConnectionError, CoordinatorMovedError, GroupError,
                                             MemberFencedError, RebalanceInProgressError)
@@ -228,7 +229,8 @@ class GroupMember:
                 if e.code == ErrorCode.FENCED_INSTANCE_ID:
                     raise
                 return self._fenced_in_join(e)
-            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError) as e:
+            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError,
+                    BrokerUnreachableError) as e:
                 log.info("group %s: JoinGroup: %s; retrying", cfg.group_id, e)
                 time.sleep(cfg.retry_backoff_ms / 1000.0)
                 continue
@@ -247,7 +249,15 @@ class GroupMember:
                 self.start_heartbeat()
             assignments: dict[str, bytes] = {}
             if joined.is_leader:
-                assignments = self._assign(joined.members)
+                try:
+                    assignments = self._assign(joined.members)
+                except (CoordinatorMovedError, BrokerConnectionError, BrokerUnreachableError) as e:
+                    # the leader could not read the metadata / end offsets: join again (a JoinGroup while
+                    # COMPLETING_REBALANCE restarts the round, the followers' SyncGroup answers
+                    # REBALANCE_IN_PROGRESS) instead of failing the stream thread
+                    log.warning("group %s: the leader's assignment failed (%s); joining again", cfg.group_id, e)
+                    time.sleep(cfg.retry_backoff_ms / 1000.0)
+                    continue
             try:
                 data = self.client.sync_group(joined.generation_id, joined.member_id, cfg.group_instance_id,
                                               joined.protocol_name or cfg.protocol_name, assignments,
@@ -256,7 +266,8 @@ class GroupMember:
                 if e.code == ErrorCode.FENCED_INSTANCE_ID:
                     raise
                 return self._fenced_in_join(e)
-            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError) as e:
+            except (RebalanceInProgressError, CoordinatorMovedError, BrokerConnectionError,
+                    BrokerUnreachableError) as e:
                 log.info("group %s: SyncGroup: %s; joining again", cfg.group_id, e)
                 continue
             return self._install(joined.generation_id, data, reason)
@@ -322,9 +333,20 @@ class GroupMember:
             self.request_rejoin("commit: rebalance in progress")
             raise
 
-    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        """The group's committed offsets (-1: none), waiting out pending transactional commits."""
-        return self.client.fetch_offsets(partitions, require_stable=True)
+    def committed(self, partitions: Sequence[TopicPartition], timeout_s: float = 60.0
+                  ) -> dict[TopicPartition, int]:
+        """The group's committed offsets (-1: none), waiting out pending transactional commits. A coordinator
+        that moved or cannot be reached is retried for up to timeout_s (Kafka's default.api.timeout.ms) before
+        the error is raised: the newly assigned partitions cannot start without their offsets."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.client.fetch_offsets(partitions, require_stable=True)
+            except (CoordinatorMovedError, BrokerConnectionError, BrokerUnreachableError) as e:
+                if time.monotonic() >= deadline:
+                    raise
+                log.info("group %s: OffsetFetch: %s; retrying", self.config.group_id, e)
+                time.sleep(max(self.config.retry_backoff_ms / 1000.0, 0.1))
 
     # ------------------------------------------------------------------ heartbeat thread
     def start_heartbeat(self) -> None:

@@ -1,16 +1,27 @@
 """The heartbeat side of the membership, as Kafka's AbstractCoordinator.HeartbeatThread does it: heartbeats from the
 JoinGroup answer on (COMPLETING_REBALANCE too), none while PREPARING_REBALANCE; each Heartbeat error handled as
 Kafka does; max.poll.interval.ms measured from the last poll or the last JoinGroup answer. Fake clock, no sockets:
-the heartbeat thread's round is called directly, also from inside a scripted SyncGroup (the stream thread waiting)."""
+the heartbeat thread's round is called directly, also from inside a scripted SyncGroup (the stream thread waiting).
+Also: connection trouble in the leader's metadata read, JoinGroup or OffsetFetch is retried, never a dead thread."""
 from __future__ import annotations
 
 import pytest
-
 from pystreams.broker.protocol import ErrorCode
-from pystreams.runtime.group.errors import BrokerConnectionError, MemberFencedError
+
+from pystreams.errors import BrokerUnreachableError
+from pystreams.runtime.group.errors import (
+    BrokerConnectionError,
+    CoordinatorMovedError,
+    MemberFencedError,
+)
 from pystreams.runtime.group.membership import GroupMember, MemberConfig, MemberState
 from tests.unit.runtime.group.fakes import Clock, FakeClient, assignment, error, joined
-from tests.unit.runtime.group.test_membership import T0, T1, Harness, _join_answer_with_own_metadata
+from tests.unit.runtime.group.test_membership import (
+    T0,
+    T1,
+    Harness,
+    _join_answer_with_own_metadata,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -158,3 +169,30 @@ def test_fenced_before_any_assignment_rejoins_in_the_same_poll() -> None:
     h.client.script("join", joined("m-2", 2, "m-0"))
     h.client.script("sync", assignment([T1]))
     assert h.member.poll().added == {T1}
+
+
+def test_a_leader_whose_metadata_read_fails_joins_again_instead_of_failing_the_thread() -> None:
+    h = Harness()
+    calls = []
+
+    def assign(members):
+        calls.append(len(members))
+        if len(calls) == 1:
+            raise BrokerUnreachableError("no broker answered METADATA")
+        return {"m-1": ([T0], b"a-info")}
+    h.member._leader_assign = assign
+    h.client.script("join", BrokerUnreachableError("FindCoordinator reached no broker"),
+                    joined("m-1", 1, "m-1"), joined("m-1", 2, "m-1"))
+    h.client.script("sync", assignment([T0]))
+    rebalance = h.member.poll()
+    assert rebalance is not None and rebalance.generation_id == 2 and rebalance.added == {T0}
+    assert calls == [0, 0] and len(h.client.called("join")) == 3 and len(h.client.called("sync")) == 1
+
+
+def test_committed_offsets_are_retried_while_the_coordinator_moves() -> None:
+    h = Harness()
+    h.client.script("fetch", CoordinatorMovedError("OffsetFetch", 16), BrokerConnectionError("reset"), {T0: 42})
+    assert h.member.committed([T0]) == {T0: 42}
+    h.client.script("fetch", *[CoordinatorMovedError("OffsetFetch", 16)] * 50)
+    with pytest.raises(CoordinatorMovedError):
+        h.member.committed([T0], timeout_s=0.25)  # bounded: raised once the time is up
