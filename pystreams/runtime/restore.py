@@ -295,6 +295,10 @@ class ChangelogReader:
             for tp, cl in rt.changelogs.items():
                 log.info("Finished restoring changelog %s-%d to store %s with a total number of %d records",
                          tp[0], tp[1], cl.store, cl.restored)
+            missing = [tp for tp in rt.partitions if tp not in rt.offsets]
+            if missing:  # the thread records them when it assigns the task's partitions (_defer_assignment)
+                log.warning("task %s restored, but no start offsets were recorded for its input partitions %s: "
+                            "they stay unassigned in the main consumer", rt.at.id, missing)
             del self.restoring[rt.at.id]
             self._release(rt)
         return ready
