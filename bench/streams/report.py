@@ -8,7 +8,8 @@ from typing import Any
 
 from bench.streams.harness import RunResult
 
-OTHERS = (("quix", "Quix"), ("faust", "Faust"), ("handwritten", "hand-written loop"),
+OTHERS = (("quix", "Quix"), ("quix-fqb50", "Quix (fetch.queue.backoff.ms 50)"), ("faust", "Faust"),
+          ("handwritten", "hand-written loop"),
           ("kafka-streams", "Kafka Streams"))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.streams.harness import SystemSpec
 from bench.streams.systems.common import system_argv
 
-SYSTEMS = ("pystreams", "kafka-streams", "quix", "faust", "handwritten")
+SYSTEMS = ("pystreams", "kafka-streams", "quix", "quix-fqb50", "faust", "handwritten")
 ROOT = Path(__file__).resolve().parents[3]
 # Installed packages (confluent-kafka, Quix Streams, Faust) start from their .pyc files; our editable checkout
 # would be compiled from source on every start when PYTHONDONTWRITEBYTECODE is set (as on the shared dev
@@ -19,7 +19,11 @@ PYCACHE = ROOT / ".cache" / "bench" / "pycache"
 PYTHON_ENV = {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "",
               "PYTHONPYCACHEPREFIX": str(PYCACHE)}
 _MODULES = {"pystreams": "bench.streams.systems.pystreams_app", "faust": "bench.streams.systems.faust_app",
-            "handwritten": "bench.streams.systems.handwritten", "quix": "bench.streams.systems.quix_app"}
+            "handwritten": "bench.streams.systems.handwritten", "quix": "bench.streams.systems.quix_app",
+            "quix-fqb50": "bench.streams.systems.quix_app"}
+#: quix-fqb50: Quix Streams with its consumer's fetch.queue.backoff.ms at 50 ms, as pystreams and the loop run
+#: (librdkafka's default 1000 ms idles a consumer whose prefetch queue filled; docs/benchmarks.md)
+_ENV = {"quix-fqb50": {"BENCH_FETCH_QUEUE_BACKOFF_MS": "50"}}
 
 
 def prepare(system: str) -> str:
@@ -28,7 +32,7 @@ def prepare(system: str) -> str:
         from bench.streams.systems import kstreams
 
         return f"compiled {kstreams.compile_bench()}"
-    if system == "quix":
+    if system in ("quix", "quix-fqb50"):
         from bench.streams.systems import quix_venv
 
         note = f"Quix Streams venv {quix_venv.ensure()}"
@@ -50,12 +54,12 @@ def _compile_sources(python: str) -> None:
 def build_spec(system: str, *, profile: str = "", **kwargs: object) -> SystemSpec:
     """The argv for system on one workload (kwargs: workload, bootstrap, source, sink, app_id,
     state_dir, commit_interval_ms)."""
-    env = dict(PYTHON_ENV)
+    env = {**PYTHON_ENV, **_ENV.get(system, {})}
     if system == "kafka-streams":
         from bench.streams.systems import kstreams
 
         return SystemSpec(system, kstreams.command(**kwargs), {})  # type: ignore[arg-type]
-    if system == "quix":
+    if system in ("quix", "quix-fqb50"):
         from bench.streams.systems import quix_venv
 
         python = str(quix_venv.python())
