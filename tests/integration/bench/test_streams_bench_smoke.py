@@ -21,6 +21,7 @@ def test_a_tiny_count_run_completes_and_measures(pystreams_broker, tmp_path, sys
     assert not result.error, f"{result.error}\n" + "\n".join(p.read_text()[-2000:] for p in log)
     assert result.seconds and 0 < result.seconds < 30
     assert result.rate and result.rate > 0
+    assert result.cpu_seconds is not None and 0 < result.cpu_seconds < 30  # the process' CPU time at done
     assert result.latency_samples > 0 and result.p99_ms is not None and result.p99_ms >= 0
     table = report.tables([result], {"records": 1500}, {"cores": 2})
     assert f"| {system} | " in table
