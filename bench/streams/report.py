@@ -62,6 +62,7 @@ def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str
                 else:
                     cells += [f"{_rate(r.rate)} ({_rate(r.processing_rate)})", _ms(r.p99_ms)]
             out.write(f"| {system} | " + " | ".join(cells) + " |\n")
+        _cpu_table(out, broker, systems, workloads, index)
         if "pystreams" in systems:
             out.write(f"\npystreams' ratios on the {broker} broker (records/s from process start; "
                       "p99: other / pystreams, > 1 means pystreams is faster):\n\n")
@@ -88,6 +89,23 @@ def tables(results: list[RunResult], settings: dict[str, Any], machine: dict[str
                     cells += [_ratio(ours.processing_rate, theirs.processing_rate) if ok else "-", ""]
                 out.write(f"| processing only: pystreams / {label} | " + " | ".join(cells) + " |\n")
     return out.getvalue()
+
+
+def _cpu_table(out: io.StringIO, broker: str, systems: list[str], workloads: list[str],
+               index: dict[tuple[str, str, str], RunResult]) -> None:
+    """CPU time of each system's process per input record (start-up included): what the work cost, which a
+    busy machine changes much less than the records/s."""
+    out.write(f"\nCPU time of the system's process per input record on the {broker} broker (us, all threads, "
+              "process start -> done):\n\n")
+    out.write("| system | " + " | ".join(f"{w} CPU us/rec" for w in workloads) + " |\n")
+    out.write("|---" * (1 + len(workloads)) + "|\n")
+    for system in systems:
+        cells = []
+        for w in workloads:
+            r = index.get((broker, w, system))
+            ok = r is not None and not r.error and r.cpu_seconds is not None and r.records
+            cells.append(f"{r.cpu_seconds / r.records * 1e6:.1f}" if ok else "-")  # type: ignore[union-attr,operator]
+        out.write(f"| {system} | " + " | ".join(cells) + " |\n")
 
 
 def _ratio(a: float | None, b: float | None) -> str:
