@@ -216,6 +216,8 @@ class GroupMember:
             reason = self._rejoin_reason
             self.state = MemberState.PREPARING_REBALANCE
         for _ in range(cfg.join_attempts):
+            with self._lock:  # (again after a failed SyncGroup: no heartbeats while the JoinGroup is in flight)
+                self.state = MemberState.PREPARING_REBALANCE
             started = self._clock()
             log.debug("group %s member %s: JoinGroup (%s)", cfg.group_id, self.member_id or "-", reason)
             try:

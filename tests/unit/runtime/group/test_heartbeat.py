@@ -196,3 +196,19 @@ def test_committed_offsets_are_retried_while_the_coordinator_moves() -> None:
     h.client.script("fetch", *[CoordinatorMovedError("OffsetFetch", 16)] * 50)
     with pytest.raises(CoordinatorMovedError):
         h.member.committed([T0], timeout_s=0.25)  # bounded: raised once the time is up
+
+
+def test_no_heartbeats_while_joining_again_after_a_failed_sync_group() -> None:
+    h = Harness()
+    states = []
+    answers = [joined("m-1", 1, "m-0"), joined("m-1", 2, "m-0")]
+
+    def join(member_id, group_instance_id, session_timeout_ms, rebalance_timeout_ms, protocols, reason=None):
+        states.append(h.member.state)
+        assert h.member.heartbeat_once() is True  # the heartbeat thread's turn: idle while joining
+        return answers.pop(0)
+    h.client.join_group = join  # type: ignore[method-assign]
+    h.client.script("sync", error("SyncGroup", ErrorCode.REBALANCE_IN_PROGRESS), assignment([T0]))
+    assert h.member.poll().added == {T0}
+    assert states == [MemberState.PREPARING_REBALANCE, MemberState.PREPARING_REBALANCE]
+    assert h.hb.called("heartbeat") == []
