@@ -19,9 +19,10 @@ pytestmark = pytest.mark.integration
 # with SIGINT ignored: a non-interactive shell starts an asynchronous command (`make test &`,
 # `cmd & wait` in a CI script) with SIGINT and SIGQUIT ignored (POSIX, "Asynchronous Lists"), the
 # ignored disposition is inherited through pytest, its xdist workers and exec, and Python then
-# installs no KeyboardInterrupt handler: the parent slept through the test's SIGINT until the
-# 30 s timeout (both full-suite failures). A terminal never gives a foreground job an ignored
-# SIGINT, and Python and the JVM both keep an inherited SIG_IGN, so this is the test's setup.
+# installs no KeyboardInterrupt handler: the parent sleeps through the test's SIGINT until the
+# 30 s timeout (reproduced on every such run; the two full-suite failures had that symptom). A
+# terminal never gives a foreground job an ignored SIGINT, and Python and the JVM both keep an
+# inherited SIG_IGN on purpose, so it is the test's setup to fix, not the app's.
 PARENT = """
 import faulthandler, signal, sys, time
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks for a traceback on a hang
