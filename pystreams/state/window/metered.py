@@ -158,26 +158,35 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         if affixes is None:
             affixes = caching._window_affixes(window_start)
         cache_key = affixes[0] + raw_key + affixes[1]
-        entry = caching._named.get(cache_key)
-        if entry is None:
-            old = self._value(caching.wrapped.fetch(raw_key, window_start))
-        else:
-            old = entry.typed
-            if old is NO_TYPED:
-                old = self._cached_value(entry)
-        if old is None:
-            agg = aggregator(key, value, initializer())
-        else:
-            agg = aggregator(key, value, old.value)
-            if old.timestamp > timestamp:
-                timestamp = old.timestamp
-        self.puts += 1
-        if agg is None:
-            caching._put_entry(cache_key, None)
-            return
-        new = ValueAndTimestamp(agg, timestamp)
-        if self._long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
-            raw: bytes | None = _TS_LONG.pack(timestamp, agg)
-        else:
-            raw = self._raw_value(new)
+        named = caching._named
+        # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only
+        # when no write follows (an error) is it moved, as fetch() would have moved it
+        entry = named.entries.get(cache_key)
+        try:
+            if entry is None:
+                old = self._value(caching.wrapped.fetch(raw_key, window_start))
+            else:
+                old = entry.typed
+                if old is NO_TYPED:
+                    old = self._cached_value(entry)
+            if old is None:
+                agg = aggregator(key, value, initializer())
+            else:
+                agg = aggregator(key, value, old.value)
+                if old.timestamp > timestamp:
+                    timestamp = old.timestamp
+            self.puts += 1
+            if agg is None:
+                raw: bytes | None = None
+                new: Any = NO_TYPED
+            else:
+                new = ValueAndTimestamp(agg, timestamp)
+                if self._long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
+                    raw = _TS_LONG.pack(timestamp, agg)
+                else:
+                    raw = self._raw_value(new)
+        except BaseException:
+            if entry is not None:
+                named.get(cache_key)
+            raise
         caching._put_entry(cache_key, raw, new if self._typed_ok and raw is not None else NO_TYPED)

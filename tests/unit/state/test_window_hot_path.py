@@ -13,6 +13,7 @@ from pystreams.serdes import Serdes
 from pystreams.state import ValueAndTimestamp
 from pystreams.state.context import StateStoreContext
 from pystreams.state.internals.cache import ThreadCache
+from pystreams.state.window.keys import to_store_key
 from pystreams.state.window import (in_memory_window_store, persistent_timestamped_window_store,
                                     timestamped_window_store_builder)
 
@@ -94,3 +95,37 @@ def test_fused_aggregate_evicts_like_fetch_then_put(tmp_path: Any, case: str) ->
     plain = _run(tmp_path / "b", False, True, True, case, 2_000)
     assert fused == plain
     assert len(fused[1]) > 1000  # many more changelog records than commits would write: evictions happened
+
+
+def _lru_after_failed_update(tmp_path: Any, fused: bool, fail: str) -> list[bytes]:
+    ctx = StateStoreContext("app", "0_0", str(tmp_path / f"{fused}{fail}"), cache=ThreadCache(10_000_000))
+    builder = timestamped_window_store_builder(persistent_timestamped_window_store("w", 5 * SIZE, SIZE),
+                                               Serdes.String(), Serdes.JSON())
+    builder.with_caching_enabled()
+    store = builder.build()
+    store.init(ctx, store)
+    for key in ("a", "b", "c"):
+        store.put(key, ValueAndTimestamp([key], 5), 0)
+
+    def aggregator(key: Any, value: Any, agg: Any) -> Any:
+        if fail == "aggregator":
+            raise ValueError("user code failed")
+        return object()  # the JSON serde cannot serialize it
+
+    with pytest.raises(Exception):  # noqa: B017 - the user's or the serde's error, whichever failed
+        if fused:
+            store.aggregate_window("a", 0, 1, 5, list, aggregator)
+        else:
+            old = store.fetch("a", 0)
+            store.put("a", ValueAndTimestamp(aggregator("a", 1, old.value), 5), 0)
+    order = list(store._caching._named.entries)
+    store.close()
+    return order
+
+
+@pytest.mark.parametrize("fail", ["aggregator", "serializer"])
+def test_a_failed_update_leaves_the_cache_as_fetch_then_put_does(tmp_path: Any, fail: str) -> None:
+    """The read moved the window's entry to the LRU end even though no write followed, as Kafka's get does."""
+    fused = _lru_after_failed_update(tmp_path, True, fail)
+    assert fused == _lru_after_failed_update(tmp_path, False, fail)
+    assert fused[-1].endswith(b"a" + to_store_key(b"", 0, 0))
