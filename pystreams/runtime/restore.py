@@ -274,6 +274,7 @@ class ChangelogReader:
         try:
             low, high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
         except KafkaException as e:
+            cl.error = cl.error or f"its end offset cannot be read: {e}"
             log.warning("restore of changelog %s-%d: no progress for %.0f s at position %d of %d, and its end "
                         "offset cannot be read: %s", tp[0], tp[1], self._clock() - cl.progress_at, cl.position,
                         cl.end, e)

@@ -87,7 +87,7 @@ def test_a_changelog_deleted_during_its_restore_never_hangs(kafka_broker, tmp_pa
         else:  # nothing to read any more: a clear error once the stall bound (8 s) is reached, not a hang
             assert isinstance(outcome, StateStoreError), outcome
             assert f"restore of changelog {topic}-0 (task 0_0, store s) made no progress for" in str(outcome)
-            assert "end offset 2000" in str(outcome)
+            assert "end offset 2000, last consumer error: its end offset cannot be read" in str(outcome)
             assert 7.5 <= took < 20.0
     finally:
         consumer.close()
