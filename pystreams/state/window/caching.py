@@ -58,8 +58,9 @@ class _CachingBase(CacheLayer):
     def _flush_batch(self, batch: Callable[[list[FlushedWrite]], None], entries: list[Any]) -> None:
         """No old value to read: write every entry down in one call (changelog records, then one batch per
         segment), then forward them in flush order, each under its own record context."""
-        batch([(cache_key[8:], entry.value, entry.timestamp) for cache_key, entry in entries])
-        self._forward_flushed([(cache_key[8:], entry.value, None, entry) for cache_key, entry in entries])
+        store_keys = [cache_key[8:] for cache_key, _entry in entries]
+        batch([(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)])
+        self._forward_flushed([(key, entry.value, None, entry) for key, (_ck, entry) in zip(store_keys, entries)])
 
     def _batch_writer(self) -> Callable[[list[FlushedWrite]], None] | None:
         """The wrapped store's write_flushed(entries) when it takes a flush as one batch."""

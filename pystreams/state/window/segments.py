@@ -95,19 +95,24 @@ class SegmentedRocksDBStore:
         """_put_segmented for each (store key, timestamp, value) in order, with one put_all (a RocksDB WriteBatch)
         per segment; segments that expire within the batch are not written (the cleanup would delete them)."""
         by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        segment_id = self.segment_id
+        interval, retention = self.segment_interval_ms, self.retention_ms
+        stream_time = self.observed_stream_time
+        min_live = (stream_time - retention) // interval  # segment_id(stream time - retention), kept up to date
+        expired = 0
         for store_key, timestamp, value in writes:
-            if timestamp > self.observed_stream_time:
-                self.observed_stream_time = timestamp
-            sid = segment_id(timestamp)
-            if sid < segment_id(self.observed_stream_time - self.retention_ms):
-                self.expired_records += 1
+            if timestamp > stream_time:
+                stream_time = timestamp
+                min_live = (stream_time - retention) // interval
+            sid = timestamp // interval
+            if sid < min_live:
+                expired += 1
                 continue
             pairs = by_segment.get(sid)
             if pairs is None:
                 pairs = by_segment[sid] = []
             pairs.append((store_key, value))
-        min_live = segment_id(self.observed_stream_time - self.retention_ms)
+        self.observed_stream_time = stream_time
+        self.expired_records += expired
         for sid, pairs in by_segment.items():
             if sid >= min_live:
                 self._open_segment(sid).put_all(pairs)
