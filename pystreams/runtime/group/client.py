@@ -86,6 +86,7 @@ class GroupClient:
         self._nodes: dict[int, tuple[str, int]] = {}
         self._leaders: dict[TopicPartition, int] = {}
         self._coordinator: tuple[str, int] | None = None
+        self._woken = False  # wakeup() was called: the blocked (or next) request fails instead of being retried
 
     # ------------------------------------------------------------------ connections
     def close(self) -> None:
@@ -93,6 +94,19 @@ class GroupClient:
             conn.close()
         self._conns.clear()
         self._coordinator = None
+
+    def wakeup(self) -> None:
+        """Kafka's KafkaConsumer.wakeup(), from another thread: the JoinGroup/SyncGroup blocked now (waiting up to
+        the rebalance timeout) or the next one fails with BrokerConnectionError, not retried, once. Any other
+        request in flight on these sockets fails too and is retried as a lost connection."""
+        self._woken = True
+        for conn in list(self._conns.values()):
+            conn.abort()
+
+    def _check_wakeup(self) -> None:
+        if self._woken:
+            self._woken = False
+            raise BrokerConnectionError("woken up (the member is closing)")
 
     def forget_coordinator(self) -> None:
         """The next group request finds the coordinator again (Kafka's markCoordinatorUnknown)."""
@@ -115,14 +129,19 @@ class GroupClient:
                 errors.append(str(e))
         raise BrokerUnreachableError(f"no broker answered {ApiKey(api_key).name}: {'; '.join(errors[-3:])}")
 
-    def _retrying(self, what: str, call: Any) -> Any:
+    def _retrying(self, what: str, call: Any, wakeable: bool = False) -> Any:
         """call() with the coordinator re-found after coordinator errors, lost connections and a FindCoordinator
-        that reached no broker, at most `retries` times; the last error is raised."""
+        that reached no broker, at most `retries` times; the last error is raised. wakeable (JoinGroup,
+        SyncGroup): a wakeup() ends it at once."""
         for attempt in range(self.retries + 1):
+            if wakeable:
+                self._check_wakeup()
             try:
                 return call()
             except (CoordinatorMovedError, BrokerConnectionError, BrokerUnreachableError) as e:
                 self._coordinator = None  # BrokerUnreachableError: FindCoordinator reached no broker this time
+                if wakeable:
+                    self._check_wakeup()
                 if attempt == self.retries:
                     raise
                 log.debug("%s: %s; finding the coordinator again (attempt %d)", what, e, attempt + 1)
@@ -258,7 +277,8 @@ class GroupClient:
                 "group_instance_id": group_instance_id, "protocol_type": "consumer",
                 "protocols": [{"name": n, "metadata": m} for n, m in protocols], "reason": reason}
         timeout = rebalance_timeout_ms / 1000.0 + self.request_timeout_s
-        _, answer = self._retrying("JoinGroup", lambda: self._group_request(ApiKey.JOIN_GROUP, body, timeout))
+        _, answer = self._retrying("JoinGroup", lambda: self._group_request(ApiKey.JOIN_GROUP, body, timeout),
+                                  wakeable=True)
         if answer["error_code"] == ErrorCode.MEMBER_ID_REQUIRED:
             raise MemberIdRequired(answer["member_id"])
         raise_for("JoinGroup", answer["error_code"])
@@ -275,7 +295,8 @@ class GroupClient:
                 "protocol_name": protocol_name,
                 "assignments": [{"member_id": m, "assignment": a} for m, a in assignments.items()]}
         timeout = rebalance_timeout_ms / 1000.0 + self.request_timeout_s
-        _, answer = self._retrying("SyncGroup", lambda: self._group_request(ApiKey.SYNC_GROUP, body, timeout))
+        _, answer = self._retrying("SyncGroup", lambda: self._group_request(ApiKey.SYNC_GROUP, body, timeout),
+                                  wakeable=True)
         raise_for("SyncGroup", answer["error_code"])
         return bytes(answer["assignment"])
 

@@ -49,6 +49,16 @@ class BrokerConnection:
             except OSError:
                 pass
 
+    def abort(self) -> None:
+        """Wake a request blocked on this socket from another thread (it fails with BrokerConnectionError and
+        closes the connection); a plain close() does not reliably wake a blocked recv on Linux."""
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def _negotiate(self) -> None:
         body = {"client_software_name": "pystreams", "client_software_version": "1"}
         answer = self._roundtrip(ApiKey.API_VERSIONS, 3, body, self.timeout_s)

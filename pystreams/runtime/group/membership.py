@@ -129,6 +129,7 @@ class GroupMember:
         self._last_poll = now
         self._last_heartbeat_ok = now
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ flags (any thread)
@@ -153,6 +154,14 @@ class GroupMember:
         """The thread closed every task dirty (e.g. its producer was fenced): the next poll reports the owned
         partitions lost and rejoins without claiming them (Kafka's handleLostAll)."""
         self._flag_lost(reason, self.generation_id)
+
+    def wakeup(self) -> None:
+        """From another thread (the client closing): end a JoinGroup/SyncGroup round the stream thread is blocked
+        in now, or its next one, without a new assignment (Kafka's consumer.wakeup()); the rejoin stays due."""
+        self._woken.set()
+        wakeup = getattr(self.client, "wakeup", None)
+        if wakeup is not None:
+            wakeup()
 
     @property
     def rejoin_needed(self) -> bool:
@@ -216,6 +225,8 @@ class GroupMember:
             reason = self._rejoin_reason
             self.state = MemberState.PREPARING_REBALANCE
         for _ in range(cfg.join_attempts):
+            if self._woken.is_set():
+                break
             with self._lock:  # (again after a failed SyncGroup: no heartbeats while the JoinGroup is in flight)
                 self.state = MemberState.PREPARING_REBALANCE
             started = self._clock()
@@ -276,8 +287,12 @@ class GroupMember:
         with self._lock:  # not joined this time: the next poll tries again
             self._rejoin = True
             self.state = MemberState.UNJOINED
-        log.warning("group %s: no join after %d attempts; trying again at the next poll", cfg.group_id,
-                    cfg.join_attempts)
+        if self._woken.is_set():
+            self._woken.clear()
+            log.info("group %s: join round ended by wakeup()", cfg.group_id)
+        else:
+            log.warning("group %s: no join after %d attempts; trying again at the next poll", cfg.group_id,
+                        cfg.join_attempts)
         return None
 
     def _fenced_in_join(self, e: GroupError) -> Rebalance | None:
