@@ -7,11 +7,15 @@ from collections import deque
 from typing import Any, ClassVar
 
 import pytest
-
 from pystreams.broker.protocol import ApiKey, ErrorCode
+
 from pystreams.runtime.group import client as client_module
 from pystreams.runtime.group.client import GroupClient, MemberIdRequired
-from pystreams.runtime.group.errors import BrokerConnectionError, CoordinatorMovedError, MemberFencedError
+from pystreams.runtime.group.errors import (
+    BrokerConnectionError,
+    CoordinatorMovedError,
+    MemberFencedError,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -133,3 +137,20 @@ def test_offset_fetch_waits_out_an_open_transaction(fake: type[FakeConnection]) 
     assert c.fetch_offsets([("t", 0)]) == {("t", 0): 42}
     fetches = [body for _, key, body in fake.requests if key == ApiKey.OFFSET_FETCH]
     assert len(fetches) == 4 and fetches[0]["require_stable"] is True
+
+
+def test_wakeup_fails_the_next_join_or_sync_once_and_leaves_other_requests_alone(
+        fake: type[FakeConnection], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FakeConnection, "abort", lambda self: fake.requests.append((self.address, -1, {})),
+                        raising=False)
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator())
+    script(ApiKey.HEARTBEAT, heartbeat_ok(), heartbeat_ok())
+    c.heartbeat(1, "m", None)  # a connection to abort
+    c.wakeup()
+    assert (("coord", 1), -1, {}) in fake.requests  # the open sockets were shut down
+    c.heartbeat(1, "m", None)  # not a join: unaffected
+    with pytest.raises(BrokerConnectionError, match="woken up"):
+        c.sync_group(1, "m", None, "stream", {}, 1000)
+    script(ApiKey.SYNC_GROUP, {"error_code": 0, "assignment": b"xyz"})
+    assert c.sync_group(1, "m", None, "stream", {}, 1000) == b"xyz"  # once only
