@@ -139,5 +139,9 @@ class StreamsMember:
     def request_rejoin(self, reason: str) -> None:
         self.member.request_rejoin(reason)
 
+    def wakeup(self) -> None:
+        """From another thread (shutdown): end a JoinGroup/SyncGroup the stream thread is blocked in."""
+        self.member.wakeup()
+
     def close(self, leave: bool = True) -> None:
         self.member.close(leave)
