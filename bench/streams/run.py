@@ -13,6 +13,8 @@ Prints records/s and p99 per system and pystreams' ratio to each other system. N
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import platform
 import sys
@@ -63,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-rate", type=float, default=500.0, help="records/s in the latency phase")
     parser.add_argument("--profile", action="store_true", help="also profile pystreams (cProfile) per workload")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
+    parser.add_argument("--json", type=Path,
+                        help="also write every result as JSON here, rewritten after each run (a cut run keeps its "
+                             "results), each with the 1-minute load average when it ended")
     parser.add_argument("--run-dir", type=Path, help="logs and state (default: a temp dir, kept)")
     args = parser.parse_args(argv)
     systems = _csv(args.systems, SYSTEMS, "systems")
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if note:
             print(f"  {system}: {note}", flush=True)
     results: list[RunResult] = []
+    loads: list[tuple[float, str]] = []  # (1-minute load average, UTC time) when each run ended
     profiles: dict[str, str] = {}
     for broker in brokers:
         with ExitStack() as stack:
@@ -89,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                                      run_dir, args.timeout, args.latency_records, args.latency_rate,
                                      args.commit_interval_ms)
                     results.append(result)
-                    print("  " + report.line(result), flush=True)
+                    load = os.getloadavg()[0]
+                    print("  " + report.line(result) + f" [load {load:.1f}]", flush=True)
+                    if args.json:
+                        loads.append((load, time.strftime("%H:%M:%S", time.gmtime())))
+                        _write_json(args.json, results, loads)
                 if args.profile and "pystreams" in systems:
                     path = run_dir / f"profile-{broker}-{workload}.pstats"
                     result = run_one(lambda s, **kw: build_spec(s, profile=str(path), **kw), "pystreams",
@@ -113,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         args.markdown.write_text(body)
         print(f"wrote {args.markdown}")
     return 0
+
+
+def _write_json(path: Path, results: list[RunResult], loads: list[tuple[float, str]]) -> None:
+    rows = [{**dataclasses.asdict(r), "rate": r.rate, "processing_rate": r.processing_rate, "load_1m": load,
+             "ended_utc": at} for r, (load, at) in zip(results, loads)]
+    path.write_text(json.dumps(rows, indent=1))
 
 
 def machine() -> dict[str, Any]:
