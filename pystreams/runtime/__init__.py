@@ -2,23 +2,18 @@
 Imports compiler/processor/state/serdes/errors and the sans-IO codec pystreams.broker.protocol; never testing, cli
 or the rest of the broker.
 
-Assignment, two choices (config key `pystreams.assignor`, docs/adr/0004-streams-assignor.md):
-- `streams` (the default): Kafka Streams' way. Each stream thread is a member of the application's group through
-  our own membership client (runtime/group/, protocol "stream"), and the leader runs runtime/assignment/'s
-  StreamsPartitionAssignor: one task per (sub-topology, partition) with its co-partitioned partitions together;
-  clients (processes, by process id) balanced, their tasks spread over their threads; sticky; state-aware (a
-  stateful task goes to a client whose local state is within acceptable.recovery.lag of the changelog end; a
-  cold target gets up to max.warmup.replicas warm-up replicas and a probing rebalance every
-  probing.rebalance.interval.ms moves the task once it has caught up); num.standby.replicas standbys on other
-  clients, warm ones first, for any num.stream.threads; cooperative rebalancing (only moved tasks close; a move
-  takes a revoke round, then an assign round). The assignment carries every instance's partitions for
-  interactive queries (query_metadata_for_key, metadata_for_all_streams_clients) and SHUTDOWN_REQUESTED, so an
-  uncaught-exception handler answering SHUTDOWN_APPLICATION stops every instance (state ERROR).
-- `librdkafka` (a fallback): each thread's consumer subscribes with librdkafka's `range` assignor (the
-  same partition numbers of all co-partitioned topics; eager: every task closes and reopens from local state on
-  each rebalance), or opt-in `consumer.partition.assignment.strategy=cooperative-sticky` when every sub-topology
-  reads one topic. No state-aware placement; standbys (one stream thread only) by a ring rule over the described
-  group (standby_placement.py); SHUTDOWN_APPLICATION stops only the local client.
+Assignment (docs/adr/0004-streams-assignor.md): Kafka Streams' way. Each stream thread is a member of the
+application's group through our own membership client (runtime/group/, protocol "stream"), and the leader runs
+runtime/assignment/'s StreamsPartitionAssignor: one task per (sub-topology, partition) with its co-partitioned
+partitions together; clients (processes, by process id) balanced, their tasks spread over their threads; sticky;
+state-aware (a stateful task goes to a client whose local state is within acceptable.recovery.lag of the changelog
+end; a cold target gets up to max.warmup.replicas warm-up replicas and a probing rebalance every
+probing.rebalance.interval.ms moves the task once it has caught up); num.standby.replicas standbys on other
+clients, warm ones first, for any num.stream.threads; cooperative rebalancing (only moved tasks close; a move takes
+a revoke round, then an assign round). The assignment carries every instance's partitions for interactive queries
+(query_metadata_for_key, metadata_for_all_streams_clients) and SHUTDOWN_REQUESTED, so an uncaught-exception
+handler answering SHUTDOWN_APPLICATION stops every instance (state ERROR). (The librdkafka-subscribe fallback,
+`pystreams.assignor=librdkafka`, was removed: a config naming it is refused with a ConfigError.)
 """
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.kafka_streams import (IllegalStateError, KafkaStreams, State, StreamThreadExceptionResponse)

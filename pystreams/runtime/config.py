@@ -28,13 +28,12 @@ DEFAULTS: dict[str, Any] = {
     "auto.offset.reset": "earliest",
     "max.poll.records": 1000,
     "repartition.purge.interval.ms": 30_000,
-    # which assignor runs the group: "streams" (pystreams' own membership with Kafka Streams' assignor, see
-    # docs/adr/0004-streams-assignor.md) or "librdkafka" (fallback: the consumer subscribes with range/cooperative-
-    # sticky; no state-aware placement, standbys for one thread only, SHUTDOWN_APPLICATION local)
+    # who runs the group: only "streams" (pystreams' own membership with Kafka Streams' assignor, see
+    # docs/adr/0004-streams-assignor.md); the key stays so a config that names it keeps working
     "pystreams.assignor": "streams",
 }
 
-ASSIGNORS = ("streams", "librdkafka")
+ASSIGNORS = ("streams",)
 
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX = "consumer.", "producer.", "admin."
@@ -68,9 +67,13 @@ class StreamsConfig:
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
         self.assignor = str(self.get("pystreams.assignor")).lower()
+        if self.assignor == "librdkafka":
+            raise ConfigError("pystreams.assignor=librdkafka was removed: pystreams runs the consumer group itself "
+                              "with Kafka Streams' assignor (docs/adr/0004-streams-assignor.md); drop the key or "
+                              "set it to 'streams'")
         if self.assignor not in ASSIGNORS:
-            raise ConfigError(f"pystreams.assignor must be one of {', '.join(ASSIGNORS)}; got "
-                              f"{self.get('pystreams.assignor')!r}")
+            raise ConfigError(f"pystreams.assignor must be 'streams' (pystreams runs the consumer group itself); "
+                              f"got {self.get('pystreams.assignor')!r}")
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
@@ -112,7 +115,8 @@ class StreamsConfig:
         return out
 
     def main_consumer_config(self, client_id: str) -> dict[str, Any]:
-        """The group consumer: group.id = application.id, manual commits, range assignment (see assignment.py)."""
+        """The main consumer: group.id = application.id (OffsetFetch/commit metadata), manual commits; it never
+        subscribes: our membership assign()s it (docs/adr/0004-streams-assignor.md)."""
         cfg: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": self.application_id,
@@ -120,7 +124,6 @@ class StreamsConfig:
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": str(self.get("auto.offset.reset")),
-            "partition.assignment.strategy": "range",
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
             "session.timeout.ms": int(self.get("session.timeout.ms", 45_000)),
             "max.poll.interval.ms": int(self.get("max.poll.interval.ms", 300_000)),

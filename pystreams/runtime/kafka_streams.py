@@ -95,7 +95,6 @@ class KafkaStreams:
         self._server: Any = None
         self.admin: Any = None
         self._process_lock: Any = None
-        self._assignments: Any = None
         self.assignor: Any = None  # the StreamsPartitionAssignor the group leader runs (assignor_for(plan, config))
         #: 0, or SHUTDOWN_REQUESTED once this client asks the whole application to stop (sent in the subscription)
         self.shutdown_requested = 0
@@ -162,13 +161,6 @@ class KafkaStreams:
         self.config.require_bootstrap()
         admin = self.admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
-        strategy = self.config.main_consumer_config("check")["partition.assignment.strategy"]
-        if strategy == "cooperative-sticky" and not self.plan.cooperative_safe():
-            raise ConfigError("consumer.partition.assignment.strategy=cooperative-sticky needs every sub-topology to "
-                              "read exactly one topic (it does not keep co-partitioned inputs together); use range")
-        if strategy not in ("range", "cooperative-sticky"):
-            raise ConfigError(f"consumer.partition.assignment.strategy must be range (default) or "
-                              f"cooperative-sticky, got {strategy!r}")
         from pystreams.runtime.assignment import assignor_for
 
         self.assignor = assignor_for(self.plan, self.config)
@@ -198,9 +190,6 @@ class KafkaStreams:
             host = HostInfo.parse(self.config.application_server)
             self._server = QueryServer(self, host.host, host.port)
             self._server.start()
-        from pystreams.runtime.queries import GroupAssignmentCache
-
-        self._assignments = GroupAssignmentCache(admin, self.config.application_id)
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
 
@@ -293,13 +282,11 @@ class KafkaStreams:
     def _request_application_shutdown(self, failed: Any, error: BaseException) -> bool:
         """Kafka's SHUTDOWN_APPLICATION: SHUTDOWN_REQUESTED goes into the subscription and a live thread rejoins
         (a new one is started to carry it when none is left); the assignment that comes back stops every
-        instance (_on_assignment). False when the threads cannot rejoin (they use librdkafka's assignor)."""
+        instance (_on_assignment). False when the failed thread cannot ask (it is not a stream thread)."""
         from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
 
-        if getattr(self.config, "assignor", "streams") != "streams" or not callable(getattr(failed, "request_rejoin",
-                                                                                               None)):
-            log.error("SHUTDOWN_APPLICATION: the stream threads do not run the Streams assignor; only this client "
-                      "shuts down")
+        if not callable(getattr(failed, "request_rejoin", None)):
+            log.error("SHUTDOWN_APPLICATION: the failed thread cannot rejoin the group; only this client shuts down")
             return False
         log.error("SHUTDOWN_APPLICATION after %r: asking every instance of %s to shut down", error,
                   self.config.application_id)
@@ -403,6 +390,6 @@ class KafkaStreams:
         return {"process-total": processed,
                 "commit-total": sum(t.metrics.commits for t in self.threads),
                 "restore-total": sum(t.metrics.restored for t in self.threads),
-                "records-lag": sum(t.lag() for t in self.threads if t.is_alive()),
+                "records-lag": sum(t.metrics.lag for t in self.threads if t.is_alive()),  # the threads' own refresh
                 "active-tasks": sum(len(t.tasks) for t in self.threads),
                 "standby-tasks": sum(len(t._standby.tasks) for t in self.threads if t._standby is not None)}

@@ -5,31 +5,23 @@ instance holds a key over HTTP.
 Where a key lives: the partition is Kafka's default partitioner (murmur2 of the serialized key) over the store's
 sub-topology's partition count; the hosts come from the latest assignment this client received (AssignmentInfo's
 partitions_by_host / standby_partitions_by_host, the application.server of every instance), like Kafka's
-StreamsMetadataState (unavailable until the first assignment arrives). With librdkafka's assignor
-(pystreams.assignor=librdkafka) the owners are read from the consumer group instead (DescribeGroups,
-application.server after `@` in each consumer's client.id).
+StreamsMetadataState (unavailable until the first assignment arrives).
 """
 from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from pystreams.errors import PystreamsError
-from pystreams.processor.task_id import TaskId
 from pystreams.runtime.partitioning import default_partition
-from pystreams.runtime.standby_placement import instance_of, place_standbys
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
 from pystreams.runtime.window_queries import WINDOW_STORE_TYPES, CompositeReadOnlyWindowStore, accepts_window
-
-SERVER_SEPARATOR = "@"
-
 
 class InvalidStateStoreError(PystreamsError):
     """Kafka's InvalidStateStoreException: the store is unknown here, or the client is not running (retry)."""
@@ -156,56 +148,6 @@ def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) 
     return CompositeReadOnlyKeyValueStore(name, stores, plain)
 
 
-class GroupAssignmentCache:
-    """partition ownership of the app's consumer group, from DescribeGroups, cached for a second."""
-
-    def __init__(self, admin: Any, group: str) -> None:
-        self.admin = admin
-        self.group = group
-        self._at = 0.0
-        self._owners: dict[tuple[str, int], HostInfo] = {}
-        self._instances: dict[tuple[str, int], str] = {}  # partition -> owning KafkaStreams client (instance)
-        self._hosts: dict[str, HostInfo] = {}  # instance -> its application.server
-
-    def owners(self) -> dict[tuple[str, int], HostInfo]:
-        if time.monotonic() - self._at < 1.0:
-            return self._owners
-        described = self.admin.describe_consumer_groups([self.group])[self.group].result(10)
-        owners: dict[tuple[str, int], HostInfo] = {}
-        instances: dict[tuple[str, int], str] = {}
-        hosts: dict[str, HostInfo] = {}
-        for member in described.members:
-            _, sep, server = (member.client_id or "").rpartition(SERVER_SEPARATOR)
-            host = HostInfo.parse(server) if sep and server else UNAVAILABLE
-            hosts[instance_of(member.client_id or "")] = host
-            assignment = getattr(member, "assignment", None)
-            for tp in getattr(assignment, "topic_partitions", None) or []:
-                owners[(tp.topic, tp.partition)] = host
-                instances[(tp.topic, tp.partition)] = instance_of(member.client_id or "")
-        self._owners, self._instances, self._hosts, self._at = owners, instances, hosts, time.monotonic()
-        return owners
-
-    def standby_hosts(self, streams: Any, sub_id: int, partition: int) -> frozenset[HostInfo]:
-        """Where the standbys of task (sub_id, partition) live, by the rule every instance applies
-        (pystreams/runtime/standby_placement.py)."""
-        replicas = streams.config.num_standby_replicas
-        plan = streams.plan
-        if replicas <= 0 or plan is None:
-            return frozenset()
-        self.owners()
-        task_owner: dict[TaskId, str] = {}
-        for sub in plan.subtopologies:
-            if not sub.changelogs:
-                continue
-            for topic in sub.source_topics:
-                for (t, p), instance in self._instances.items():
-                    if t == topic:
-                        task_owner[TaskId(sub.id, p)] = instance
-        placed = place_standbys(task_owner, list(self._hosts), replicas)
-        wanted = TaskId(sub_id, partition)
-        return frozenset(self._hosts[i] for i, tasks in placed.items() if wanted in tasks and i in self._hosts)
-
-
 @dataclass(frozen=True)
 class StreamsMetadata:
     """Kafka's StreamsMetadata: one instance (application.server), its stores and partitions, active and standby."""
@@ -284,18 +226,9 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
     if raw is None:
         raise PystreamsError(f"the key serializer turned {key!r} into null: null keys have no partition")
     partition = default_partition(raw, sub.partitions)
-    metadata = getattr(streams, "_metadata", None)
-    streams_assignor = getattr(streams.config, "assignor", "") == "streams"
-    if metadata is not None and (metadata.known or streams_assignor):  # no assignment yet: NOT_AVAILABLE
-        active, standby = metadata.hosts_of([(topic, partition) for topic in sub.source_topics])
-        return KeyQueryMetadata(active, partition, standby)
-    owner = UNAVAILABLE
-    owners = streams._assignments.owners()
-    for topic in sub.source_topics:
-        if (topic, partition) in owners:
-            owner = owners[(topic, partition)]
-            break
-    return KeyQueryMetadata(owner, partition, streams._assignments.standby_hosts(streams, sub.id, partition))
+    # before the first assignment the hosts are unknown: NOT_AVAILABLE, like Kafka
+    active, standby = streams._metadata.hosts_of([(topic, partition) for topic in sub.source_topics])
+    return KeyQueryMetadata(active, partition, standby)
 
 
 def _stores_of(streams: Any, sub_id: int) -> tuple[str, ...]:

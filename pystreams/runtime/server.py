@@ -69,7 +69,7 @@ class StreamsCollector:
             commit_total.add_metric(key, m.commits)
             commit_rate.add_metric(key, (m.commits - prev_c) / elapsed)
             commit_latency.add_metric(key, m.last_commit_ms)
-            lag.add_metric(key, t.lag() if t.is_alive() else 0)
+            lag.add_metric(key, m.lag if t.is_alive() else 0)  # refreshed by the stream thread: no consumer call here
             restored.add_metric(key, m.restored)
             restore_rate.add_metric(key, m.restore_rate)
             tasks.add_metric(key, len(t.tasks))

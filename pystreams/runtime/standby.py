@@ -81,7 +81,6 @@ class StandbyManager:
         self._wanted: dict[TaskId, list[tuple[str, int]]] = {}
         self._last_checkpoint = time.monotonic()
         self._next_try = 0.0
-        self._legacy: _DescribedPlacement | None = None
 
     def assign(self, standby_tasks: dict[TaskId, list[tuple[str, int]]]) -> None:
         """The member's standbys after a rebalance: close those it lost (or that became active: their state
@@ -93,15 +92,6 @@ class StandbyManager:
         self._open_pending()
         if self.tasks:
             log.info("%s standby tasks %s", self.thread.name, sorted(str(t) for t in self.tasks))
-
-    def update(self, active: set[TaskId]) -> None:
-        """Transition (librdkafka's range/cooperative-sticky assignment, until the membership client calls
-        assign()): drop standbys that became active; place the rest from the described group on later polls."""
-        self._legacy = self._legacy or _DescribedPlacement()
-        self._legacy.active = set(active)
-        self._legacy.pending = True
-        self._legacy.next_try = 0.0
-        self.assign({t: tps for t, tps in self._wanted.items() if t not in active})
 
     def running_standbys(self) -> frozenset[TaskId]:
         """The standbys this thread keeps now (its SubscriptionInfo.prev_standby)."""
@@ -172,8 +162,6 @@ class StandbyManager:
     def poll(self) -> int:
         """Apply whatever changelog records arrived (non-blocking); open standbys still waiting for their lock;
         checkpoint every few seconds."""
-        if self._legacy is not None:
-            self._legacy.refresh(self)
         if len(self.tasks) < len(self._wanted):
             self._open_pending()
         if self.consumer is None or not self.tasks:
@@ -212,55 +200,3 @@ class StandbyManager:
         if self.consumer is not None:
             self.consumer.close()
             self.consumer = None
-
-
-class _DescribedPlacement:
-    """Transition only: standbys from the consumer group's described assignment (standby_placement.py's ring
-    rule), for a stream thread that still uses librdkafka's assignor; goes away with standby_placement.py."""
-
-    def __init__(self) -> None:
-        self.active: set[TaskId] = set()
-        self.pending = True
-        self.next_try = 0.0
-
-    def refresh(self, manager: StandbyManager) -> None:
-        now = time.monotonic()
-        if not self.pending or now < self.next_try:
-            return
-        self.next_try = now + RETRY_INTERVAL_S
-        wanted = self._desired(manager.thread)
-        if wanted is not None:
-            self.pending = False
-            manager.assign(wanted)
-
-    def _desired(self, thread: Any) -> dict[TaskId, list[tuple[str, int]]] | None:
-        from pystreams.runtime.standby_placement import (
-            owners_from_group,
-            place_standbys,
-        )
-
-        admin = thread.streams.admin
-        if admin is None:
-            return None
-        stateful = {TaskId(sub.id, p): sub for sub in thread.plan.subtopologies if sub.changelogs
-                    for p in range(sub.partitions)}
-
-        def task_of(topic: str, partition: int) -> TaskId | None:
-            sub = thread.plan.subtopology_of(topic)
-            task_id = TaskId(sub.id, partition) if sub is not None else None
-            return task_id if task_id in stateful else None
-
-        group = thread.config.application_id
-        try:
-            description = admin.describe_consumer_groups([group], request_timeout=5)[group].result(timeout=5)
-        except Exception as e:  # noqa: BLE001 - retried on the next poll
-            log.debug("describing group %s for standby placement failed: %s", group, e)
-            return None
-        found = owners_from_group(description, task_of)
-        if found is None:
-            return None
-        owners, instances = found
-        me = thread.streams.client_id
-        mine = place_standbys(owners, [*instances, me], thread.config.num_standby_replicas).get(me, set())
-        return {t: [(topic, t.partition) for topic in stateful[t].changelogs.values()]
-                for t in sorted(mine) if t not in self.active}

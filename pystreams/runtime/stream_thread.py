@@ -4,15 +4,14 @@ Loop: consume a batch, hand each partition's records to its task, process every 
 punctuate, and every commit.interval.ms commit: task commits (caches flushed -> changelog records produced),
 producer flush, then the consumed offsets (at_least_once) or the transaction with the offsets (exactly_once_v2).
 
-Assignment, pystreams.assignor=streams (docs/adr/0004-streams-assignor.md): the thread is one member of the group
+Assignment (docs/adr/0004-streams-assignor.md): the thread is one member of the group
 through pystreams.runtime.group (Kafka Streams' assignor: co-partitioned tasks, sticky, state-aware, standbys,
 cooperative); the consumer never subscribes, it is assign()ed what each rebalance adds at the committed offsets,
 and only revoked or lost tasks are closed (runtime/group/thread_rebalance.py). A new stateful task is RESTORING
 first (runtime/restore.py): each loop iteration restores a bounded batch of its changelogs while the running tasks
 keep processing and the member keeps polling; it runs, its partitions assigned at the committed offsets read before
-the restore, once its stores reached the changelog end offsets. pystreams.assignor=librdkafka: the
-consumer subscribes with the `range` assignor (the same partition numbers of every co-partitioned topic, so a task
-is whole on one instance) or cooperative-sticky; tasks are created and restored in on_assign, closed on revocation.
+the restore, once its stores reached the changelog end offsets. The thread also refreshes records-lag itself
+(thread_metrics.py), so no other thread ever calls its consumer.
 """
 from __future__ import annotations
 
@@ -21,23 +20,32 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from pystreams.processor.internals import StreamsException
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
-from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
-from pystreams.runtime.group.errors import GroupError, RebalanceInProgressError
+from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.group.errors import RebalanceInProgressError
 from pystreams.runtime.group.thread_rebalance import assign, poll_group
 from pystreams.runtime.processing import hand_over, process_tasks
+from pystreams.runtime.repartition_purge import RepartitionPurger
 from pystreams.runtime.restore import ChangelogReader, RestoringTask
-from pystreams.runtime.tasks import (
-    ActiveTask,
-    checkpoint_task,
-    close_task,
-    create_task,
-    restore_tasks,
+from pystreams.runtime.standby import StandbyManager
+from pystreams.runtime.streams_producer import (
+    abort_transaction,
+    commit_transaction,
+    open_collector,
+    replace_collector,
 )
+from pystreams.runtime.task_migration import (
+    CLIENT_ERRORS,
+    error_of,
+    is_task_migration,
+    producer_unusable,
+    raise_refused_record,
+)
+from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task
+from pystreams.runtime.thread_metrics import ThreadMetrics
 from pystreams.runtime.topics import TopologyPlan
 from pystreams.state.internals.cache import ThreadCache
 
@@ -46,31 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pystreams.runtime")
 
-#: What a lost task or a broken transaction surfaces as: a client error, or a ProductionError (or another
-#: StreamsException whose cause chain holds one) raised through the processors.
-_CLIENT_ERRORS = (KafkaException, StreamsException, GroupError)  # GroupError: our membership (fenced commit)
-
-
-class ThreadMetrics:
-    """Counters the summary line and metrics() read (Kafka's thread-level metric meanings)."""
-
-    def __init__(self) -> None:
-        self.processed = 0
-        self.commits = 0
-        self.restored = 0
-        self.restore_total = 0
-        self.polls = 0
-        self.lag = 0
-        self.last_commit_ms = 0.0
-        self.started = time.monotonic()
-        self.process_ms = 0.0  # wall time inside task.process(), for process-latency-avg
-        self.process_latency_max_ms = 0.0  # per-record average of the slowest batch
-        self.restore_rate = 0.0
-
-
-def _log_purge_failure(future: Any) -> None:
-    if future.exception() is not None:
-        log.debug("purging a repartition topic failed: %s", future.exception())
+__all__ = ["StreamThread", "ThreadMetrics"]  # ThreadMetrics lives in thread_metrics.py; importable from here too
 
 
 class StreamThread(threading.Thread):
@@ -98,28 +82,12 @@ class StreamThread(threading.Thread):
         self._collector: KafkaRecordCollector | None = None
         self._cache = ThreadCache(int(self.config.get("statestore.cache.max.bytes")))
         self._in_transaction = False
-        self._restore_started = time.monotonic()
-        self._standby: Any = None
-        self._restorer: ChangelogReader | None = None  # pystreams.assignor=streams: restores between polls
-        self._group: Any = None  # StreamsMember when pystreams.assignor=streams (our own group membership)
-        self._last_purge = time.monotonic()
+        # the Streams assignor places standbys and warm-up replicas per member, for any num.stream.threads
+        self._standby: Any = StandbyManager(self)
+        self._restorer: ChangelogReader | None = None  # restores RESTORING tasks between polls
+        self._group: Any = None  # StreamsMember: our own group membership (runtime/group)
+        self._purger = RepartitionPurger(plan.repartition_topics, self.config.repartition_purge_interval_ms)
         self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
-        self.cooperative = False  # set from the consumer's partition.assignment.strategy when it is created
-        if self.config.assignor == "streams":
-            # the Streams assignor places standbys and warm-up replicas per member, for any num.stream.threads
-            from pystreams.runtime.standby import StandbyManager
-
-            self._standby = StandbyManager(self)
-        else:
-            self.request_rejoin = None  # type: ignore[assignment]  # librdkafka's assignor carries no request
-            if self.config.num_standby_replicas > 0:
-                if self.config.num_stream_threads == 1:
-                    from pystreams.runtime.standby import StandbyManager
-
-                    self._standby = StandbyManager(self)
-                else:
-                    log.warning("num.standby.replicas needs num.stream.threads=1 with pystreams.assignor=librdkafka: "
-                                "no standbys")
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -145,32 +113,27 @@ class StreamThread(threading.Thread):
         if self.error is not None:
             self.streams._thread_failed(self, self.error)
 
+    def _transactional_id(self) -> str | None:
+        """One transactional producer per thread (exactly_once_v2), stable across restarts of this process id."""
+        cfg = self.config
+        return f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
+
     def _open_clients(self) -> None:
         cfg = self.config
         client = f"{self.name}"
-        transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
-        self._collector = KafkaRecordCollector(cfg.producer_config(f"{client}-producer", transactional_id))
-        if self.eos:
-            self._collector.producer.init_transactions(60)
+        self._collector = open_collector(cfg, f"{client}-producer", self._transactional_id())
         self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
-        if cfg.assignor == "streams":  # docs/adr/0004: we run the group; the consumer is only assign()ed
-            from pystreams.runtime.group.streams_member import StreamsMember
+        from pystreams.runtime.group.streams_member import StreamsMember
 
-            self.cooperative = True
-            self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
-            self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress)
-            self._group = StreamsMember(self)
-            return
-        # application.server rides in the client.id: librdkafka cannot send Streams' subscription user data
-        server = f"@{cfg.application_server}" if cfg.application_server else ""
-        consumer_config = cfg.main_consumer_config(f"{client}-consumer{server}")
-        self.cooperative = consumer_config["partition.assignment.strategy"] == "cooperative-sticky"
-        self._consumer = Consumer(consumer_config)
-        self._consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                 on_lost=self._on_lost)
+        # docs/adr/0004: we run the group; the consumer never subscribes, it is only assign()ed
+        self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+        self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress)
+        self._group = StreamsMember(self)
 
-    # ------------------------------------------------------------------ rebalance callbacks
+    # ------------------------------------------------------------------ rebalance (called by thread_rebalance.py)
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The member's partitions after a rebalance: create the tasks new here; a stateful one restores first
+        (RESTORING, between polls), the others run at once."""
         self.rebalancing = True
         self.streams._thread_rebalancing()
         wanted: dict[TaskId, list[tuple[str, int]]] = {}
@@ -179,13 +142,11 @@ class StreamThread(threading.Thread):
             if sub is None:
                 continue
             wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
-        created = []
-        assert self._collector is not None and self._restore_consumer is not None
-        if self._standby is not None and self._group is None:  # (our membership calls standby.assign() first)
-            self._standby.update(set(wanted) | set(self.tasks))  # standbys becoming active hand over their dirs
+        assert self._collector is not None
         restorer = self._restorer
+        assert restorer is not None
         for task_id in sorted(wanted):
-            if restorer is not None and task_id in restorer:
+            if task_id in restorer:
                 continue  # still restoring: it runs (and gets its partitions) once restored
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
@@ -193,27 +154,13 @@ class StreamThread(threading.Thread):
                 at = create_task(self.topology, task_id, sub, self.streams.app_configs, self._collector,
                                  self.config.state_dir, self.config.application_id, self.eos, self._cache,
                                  self.streams.global_state.stores if self.streams.global_state else None)
-                if restorer is not None and not restorer.add(at, sorted(wanted[task_id])):
+                if not restorer.add(at, sorted(wanted[task_id])):
                     continue  # RESTORING: restored between polls (_restore_step)
                 self.tasks[task_id] = at
-                created.append(at)
+                if self.eos:  # nothing to restore: from now on the local state runs ahead of what is committed
+                    delete_checkpoint(at.task_dir)
             for topic_partition in wanted[task_id]:
                 self.by_partition[topic_partition] = at
-        if restorer is not None:  # nothing to restore for these: they run now
-            if self.eos:
-                for at in created:
-                    delete_checkpoint(at.task_dir)
-            created = []
-        if created:
-            started = self._restore_started = time.monotonic()
-            restored = restore_tasks(created, self._restore_consumer, self.eos, self._restore_progress)
-            self.metrics.restored += restored
-            if restored:
-                log.info("%s restored %d records for %s in %.1f s", self.name, restored,
-                         [str(t.id) for t in created], time.monotonic() - started)
-            if self.eos:
-                for at in created:  # from now on the local state runs ahead of what is committed
-                    delete_checkpoint(at.task_dir)
         log.info("%s assigned %d partitions, tasks %s%s", self.name, len(partitions),
                  sorted(str(t) for t in self.tasks),
                  f", restoring {sorted(str(t) for t in restorer.restoring)}" if restorer else "")
@@ -270,38 +217,34 @@ class StreamThread(threading.Thread):
             self.streams._thread_running()
 
     def _restore_progress(self, done: int, total: int) -> None:
-        started = self._restorer.started if self._restorer is not None else self._restore_started
+        started = self._restorer.started if self._restorer is not None else self.metrics.started
         self.metrics.restore_total = total
         self.metrics.restore_rate = done / max(time.monotonic() - started, 1e-6)
         self.streams._restore_progress(self, done, total)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Commit, then close the tasks of the revoked partitions (eager: all of them; cooperative: only those);
-        their state stays on disk with a checkpoint."""
+        """Commit, then close the tasks of the revoked partitions (cooperative: only those); their state stays on
+        disk with a checkpoint."""
         self.rebalancing = True
         self.streams._thread_rebalancing()
+        gone = {(tp.topic, tp.partition) for tp in partitions}
         if self._restorer:  # restoring tasks close at once: nothing of theirs to commit
-            gone = {(tp.topic, tp.partition) for tp in partitions}
             self._close_restoring(True, {t for t, rt in self._restorer.restoring.items()
-                                         if not self.cooperative or gone & set(rt.partitions)})
-        if not self.tasks:
+                                         if gone & set(rt.partitions)})
+        revoked = {at.id for tp in gone if (at := self.by_partition.get(tp))}
+        if not revoked:
             return
-        revoked = None
-        if self.cooperative:
-            revoked = {at.id for tp in partitions if (at := self.by_partition.get((tp.topic, tp.partition)))}
-            if not revoked:
-                return
         try:
             self._commit(final=True)
-        except _CLIENT_ERRORS as e:
-            if not self._is_task_migration(e):
+        except CLIENT_ERRORS as e:
+            if not is_task_migration(e, self.eos, self._collector):
                 raise
-            err = self._error_of(e)
+            err = error_of(e, self._collector)
             log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name, err)
             self._drop_uncommitted(err)
-            # cooperative: the partitions kept stay assigned but their tasks are gone; rejoining resumes them
-            # from the committed offsets (not from inside this callback)
-            self._rejoin_pending = self.cooperative
+            # the partitions kept stay assigned but their tasks are gone; rejoining resumes them from the
+            # committed offsets (thread_rebalance.py rejoins at once)
+            self._rejoin_pending = True
             return
         self._close_tasks(clean=True, only=revoked)
         if self.eos:  # the final commit checkpointed every task; those kept run ahead of what is committed again
@@ -321,29 +264,11 @@ class StreamThread(threading.Thread):
         while self.running:
             try:
                 self._iteration(last_commit)
-            except _CLIENT_ERRORS as e:
-                if not self._is_task_migration(e):
+            except CLIENT_ERRORS as e:
+                if not is_task_migration(e, self.eos, self._collector):
                     raise
-                self._raise_refused_record()
+                raise_refused_record(self._collector)
                 self._handle_task_migration(e)
-
-    def _raise_refused_record(self) -> None:
-        """A transaction also turns abortable when the broker refuses one of its records (too large, invalid):
-        that failure is the cause, and like Kafka's default production handler it stops the thread instead of
-        being retried forever. Delivery reports are served first so it is known."""
-        collector = self._collector
-        if collector is None:
-            return
-        try:
-            collector.poll()
-        except Exception:  # noqa: BLE001 - a broken producer is handled by the migration path
-            return
-        err = collector.error
-        # a broker's answer about the record itself (MSG_SIZE_TOO_LARGE, INVALID_RECORD, ...): not a local error
-        # such as _MSG_TIMED_OUT (a paused or partitioned instance), which aborting and retrying can cure
-        if (err is not None and not err.name().startswith("_") and not err.retriable()
-                and err.name() not in self._MIGRATION_CODES and not err.fatal()):
-            collector.check()
 
     def _iteration(self, last_commit: list[float]) -> None:
         """One poll: consume a batch, process every task's buffered records, punctuate, maybe commit."""
@@ -352,8 +277,7 @@ class StreamThread(threading.Thread):
         if self._rejoin_pending:
             self._rejoin_pending = False
             self._rejoin_group()
-        if self._group is not None:
-            poll_group(self)
+        poll_group(self)
         # while tasks restore, do not wait for input: the restore step is the wait
         messages = consumer.consume(num_messages=cfg.max_poll_records,
                                     timeout=0 if self._restorer else cfg.poll_ms / 1000.0)
@@ -363,11 +287,11 @@ class StreamThread(threading.Thread):
         if self._restorer:
             self._restore_step()
         if self.eos and not self._in_transaction and self.tasks:
-            # after consume(): its rebalance callbacks may have committed (ending the transaction) or created the
+            # after the rebalance: its revocation may have committed (ending the transaction) or created the
             # first tasks, and a transactional producer refuses records outside a transaction (_STATE).
             # Local in librdkafka until something is produced; empty ones commit for free.
             self._begin()
-        collector = self._collector  # after consume(): a callback may have replaced a fenced producer
+        collector = self._collector  # after the rebalance: a failed revocation may have replaced the producer
         assert collector is not None
         process_tasks(self.tasks.values(), self.metrics, last_commit)
         if self._standby is not None:
@@ -378,72 +302,30 @@ class StreamThread(threading.Thread):
         if now - last_commit[0] >= cfg.commit_interval_ms / 1000.0 and self.tasks:
             self._commit()
             last_commit[0] = now
+        self.metrics.refresh_lag(consumer, self.by_partition, now)  # here: /metrics never calls the consumer
 
     # ------------------------------------------------------------------ task migration (fencing)
-    _MIGRATION_CODES = frozenset({
-        "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "FENCED_INSTANCE_ID", "PRODUCER_FENCED",
-        "INVALID_PRODUCER_EPOCH", "_FENCED", "INVALID_PRODUCER_ID_MAPPING", "_STATE", "INVALID_TXN_STATE", "_FATAL",
-        "TRANSACTION_ABORTABLE"})
-    _TXN_TIMEOUT_CODES = frozenset({"_MSG_TIMED_OUT", "_TIMED_OUT"})
-    #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
-    _FATAL_CODES = frozenset({"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"})
-
-    def _error_of(self, e: BaseException) -> KafkaError | None:
-        """The KafkaError behind e: its own, a ProductionError's, or one found along the __cause__ chain (a
-        StreamsException wrapping a client error raised inside a processor or punctuator)."""
-        seen: set[int] = set()
-        cur: BaseException | None = e
-        while cur is not None and id(cur) not in seen:
-            seen.add(id(cur))
-            if isinstance(cur, KafkaException) and cur.args and isinstance(cur.args[0], KafkaError):
-                return cur.args[0]
-            if isinstance(cur, ProductionError):
-                if cur.kafka_error is not None:
-                    return cur.kafka_error
-                if self._collector is not None and self._collector.error is not None:
-                    return self._collector.error
-            cur = cur.__cause__  # `raise ... from e` only: an error raised while handling another is its own
-        return None
-
-    def _is_task_migration(self, e: BaseException) -> bool:
-        """Kafka's TaskMigratedException (this member lost its tasks: new generation, fenced producer) or, under
-        EOS, TaskCorruptedException (the transaction must be aborted): both end in _handle_task_migration."""
-        if isinstance(e, GroupError):  # our membership: fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, ...); another
-            # instance with our group.instance.id (FENCED_INSTANCE_ID) is fatal, as for Kafka's consumer
-            return e.name in self._MIGRATION_CODES and e.name != "FENCED_INSTANCE_ID"
-        err = self._error_of(e)
-        if err is None:
-            return False
-        if err.name() in self._MIGRATION_CODES:
-            return True
-        # under EOS a record that timed out in the producer only fails its transaction (Kafka: TaskCorrupted)
-        return self.eos and (err.txn_requires_abort() or err.fatal() or err.name() in self._TXN_TIMEOUT_CODES)
-
     def _handle_task_migration(self, e: BaseException) -> None:
         """Like Kafka: drop the uncommitted work (abort, close tasks dirty: under EOS their state is wiped and
         restored from the changelog on reassignment), get a fresh producer if this one is unusable, and rejoin
         the group, which resumes every partition from its committed offset."""
-        err = self._error_of(e)
+        err = error_of(e, self._collector)
         log.warning("%s: tasks migrated (%s): aborting uncommitted work and rejoining the group", self.name, err)
         self.streams._thread_rebalancing()
         self._drop_uncommitted(err)
         self._rejoin_group()
 
     def _rejoin_group(self) -> None:
+        """Every task was closed dirty: give the partitions up and rejoin (Kafka's handleLostAll)."""
         consumer = self._consumer
         assert consumer is not None
-        if self._group is not None:  # every task was closed dirty: give the partitions up, rejoin (handleLostAll)
-            consumer.unassign()
-            self._group.member.drop_partitions("tasks were closed without committing")
-            return
-        consumer.unsubscribe()
-        consumer.subscribe(self.plan.subscription(), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                           on_lost=self._on_lost)
+        consumer.unassign()
+        self._group.member.drop_partitions("tasks were closed without committing")
 
     def _drop_uncommitted(self, err: KafkaError | None) -> None:
         """Abort the open transaction and close every task dirty; a producer that is fenced, fatally failed, or
         cannot abort is replaced (Kafka's StreamsProducer.resetProducer), so the next transaction can begin."""
-        unusable = err is not None and (err.fatal() or err.name() in self._FATAL_CODES)
+        unusable = producer_unusable(err)
         aborting = self.eos and self._in_transaction
         if not unusable:
             unusable = not self._abort_transaction()
@@ -455,25 +337,8 @@ class StreamThread(threading.Thread):
         self._close_tasks(clean=False)
         collector = self._collector
         if unusable or (collector is not None and collector.error is not None):
-            self._replace_producer()
-
-    def _replace_producer(self) -> None:
-        old = self._collector
-        cfg = self.config
-        transactional_id = f"{cfg.application_id}-{self.streams.process_id}-{self.index}" if self.eos else None
-        if old is not None:
-            try:
-                old.producer.purge()
-            except Exception as e:  # noqa: BLE001 - the broken producer is dropped either way
-                log.debug("%s: purging the replaced producer: %s", self.name, e)
-        self._collector = KafkaRecordCollector(cfg.producer_config(f"{self.name}-producer", transactional_id))
-        if self.eos:  # fences the old producer's epoch, aborting whatever it left open
-            self._collector.producer.init_transactions(60)
-        if old is not None:
-            try:
-                old.close(1)
-            except Exception as e:  # noqa: BLE001 - the broken producer is gone either way
-                log.debug("%s: closing the replaced producer: %s", self.name, e)
+            self._collector = replace_collector(collector, self.config, f"{self.name}-producer",
+                                                self._transactional_id())
 
     # ------------------------------------------------------------------ commit
     def _begin(self) -> None:
@@ -500,21 +365,18 @@ class StreamThread(threading.Thread):
         if self.eos:
             if offsets:
                 # our member id and generation, so the broker fences a zombie by generation (KIP-447)
-                metadata = consumer.consumer_group_metadata() if self._group is None else self._group.group_metadata()
-                collector.producer.send_offsets_to_transaction(offsets, metadata, 60)
-            self._commit_transaction(collector)
+                collector.producer.send_offsets_to_transaction(offsets, self._group.group_metadata(), 60)
+            commit_transaction(collector)
             self._in_transaction = False
             collector.check()
         else:
             collector.flush_producer()
-            if offsets and self._group is not None:
+            if offsets:
                 try:  # OffsetCommit as our member and generation
                     self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
                 except RebalanceInProgressError as e:  # like Kafka Streams: keep the tasks, commit after the rejoin
                     log.info("%s: commit skipped (%s); it is retried after the rebalance", self.name, e)
                     return
-            elif offsets:
-                consumer.commit(offsets=offsets, asynchronous=False)
         for at in changed:
             at.committed_offsets = at.task.committable_offsets()
             at.committed_processed = at.task.metrics.processed
@@ -523,48 +385,13 @@ class StreamThread(threading.Thread):
                 checkpoint_task(at, consumer, collector, force=final, eos=self.eos)
         self.metrics.commits += 1
         self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
-        self._maybe_purge_repartition_topics()
-
-    def _maybe_purge_repartition_topics(self) -> None:
-        """Like Kafka: every repartition.purge.interval.ms, delete repartition records below the committed offsets
-        (nobody else reads them), so repartition topics do not grow without bound. Fire and forget."""
-        now = time.monotonic()
-        if now - self._last_purge < self.config.repartition_purge_interval_ms / 1000.0:
-            return
-        self._last_purge = now
-        repartition = self.plan.repartition_topics
-        offsets = [TopicPartition(t, p, o) for at in self.tasks.values()
-                   for (t, p), o in at.committed_offsets.items() if t in repartition and o > 0]
-        admin = self.streams.admin
-        if not offsets or admin is None:
-            return
-        try:
-            for future in admin.delete_records(offsets, request_timeout=30).values():
-                future.add_done_callback(_log_purge_failure)
-        except Exception as e:  # noqa: BLE001 - purging is housekeeping; never fail processing for it
-            log.debug("purging repartition topics failed: %s", e)
-
-    def _commit_transaction(self, collector: KafkaRecordCollector, attempts: int = 3) -> None:
-        """commit_transaction, called again on a retriable error (a timeout: librdkafka resumes the commit)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                collector.producer.commit_transaction(60)
-                return
-            except KafkaException as e:
-                err = self._error_of(e)
-                if err is None or not err.retriable() or err.txn_requires_abort() or attempt == attempts:
-                    raise
-                log.warning("%s: commit_transaction failed (%s); retrying", self.name, err)
+        self._purger.maybe_purge(self.streams.admin, (at.committed_offsets for at in self.tasks.values()))
 
     def _abort_transaction(self) -> bool:
         """Abort the open transaction (if any); False when the producer could not abort (it must be replaced)."""
         ok = True
         if self.eos and self._in_transaction and self._collector is not None:
-            try:
-                self._collector.producer.abort_transaction(30)
-            except KafkaException as e:
-                log.warning("%s: abort_transaction failed: %s", self.name, e)
-                ok = False
+            ok = abort_transaction(self._collector)
             self._in_transaction = False
         return ok
 
@@ -640,21 +467,3 @@ class StreamThread(threading.Thread):
         # drop the clients now: librdkafka instances live (and reconnect) until the last reference goes
         self._consumer = self._restore_consumer = None
         self._collector = None
-
-    # ------------------------------------------------------------------ introspection
-    def lag(self) -> int:
-        """Records behind the end of the assigned input partitions (cached watermarks, cheap)."""
-        consumer = self._consumer
-        if consumer is None or not self.by_partition:
-            return 0
-        total = 0
-        try:
-            tps = [TopicPartition(t, p) for t, p in self.by_partition]
-            for tp in consumer.position(tps):
-                _low, high = consumer.get_watermark_offsets(tp, cached=True)
-                if tp.offset >= 0 and high >= 0:
-                    total += max(0, high - tp.offset)
-        except (KafkaException, RuntimeError):
-            return self.metrics.lag
-        self.metrics.lag = total
-        return total

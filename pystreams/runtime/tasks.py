@@ -6,7 +6,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
@@ -103,31 +102,6 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
     at = ActiveTask(task_id, sub, task, task_dir, lock)
     at.collector = collector
     return at
-
-
-def restore_tasks(tasks: list[ActiveTask], consumer: Consumer, eos: bool,
-                  progress: Callable[[int, int], None] | None = None, timeout: float = 300.0) -> int:
-    """Replay changelogs from each store's checkpoint (+1) to the end offset, all at once; returns records restored.
-    (pystreams.assignor=librdkafka restores so inside its rebalance callback; with our own membership the
-    stream thread restores between polls with the same ChangelogReader, pystreams/runtime/restore.py.)"""
-    from pystreams.runtime.restore import ChangelogReader  # it builds on this module
-
-    reader = ChangelogReader(consumer, eos, progress)
-    restored = 0
-    deadline = time.monotonic() + timeout
-    try:
-        for at in tasks:
-            reader.add(at, [])
-        while reader:
-            if time.monotonic() > deadline:
-                raise StateStoreError(f"restoring tasks {sorted(str(t) for t in reader.restoring)} did not reach "
-                                      f"the end offsets in {timeout:.0f} s")
-            done, _ = reader.restore(10_000, 0.2)
-            restored += done
-    finally:
-        for task_id in list(reader.restoring):
-            reader.remove(task_id)
-    return restored
 
 
 #: Kafka's StreamTask.OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT: while running, a task writes its .checkpoint only

@@ -17,7 +17,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
-from pystreams.runtime import KafkaStreams, State, stream_thread
+from pystreams.runtime import KafkaStreams, State, streams_producer
 from pystreams.runtime.collector import KafkaRecordCollector
 from tests.integration.runtime.helpers import (
     create_topics,
@@ -141,7 +141,7 @@ class _AbortableOnce(KafkaRecordCollector):
 
 def test_an_abortable_transaction_is_aborted_and_the_tasks_reprocess(kafka_broker, tmp_path, caplog, monkeypatch):
     bootstrap, app_id, source, sink = _setup(kafka_broker, "wc-eos-abortable")
-    monkeypatch.setattr(stream_thread, "KafkaRecordCollector", _AbortableOnce)
+    monkeypatch.setattr(streams_producer, "KafkaRecordCollector", _AbortableOnce)  # the thread opens producers there
     monkeypatch.setattr(_AbortableOnce, "created", 0)
     monkeypatch.setattr(_AbortableOnce, "failed", 0)
     lines = random_lines(73, 600)

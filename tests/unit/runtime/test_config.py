@@ -41,9 +41,19 @@ def test_client_configs():
     consumer = cfg.main_consumer_config("c")
     assert consumer["group.id"] == "app" and consumer["enable.auto.commit"] is False
     assert consumer["isolation.level"] == "read_committed"
-    assert consumer["partition.assignment.strategy"] == "range"
+    assert "partition.assignment.strategy" not in consumer  # it never subscribes: our membership assigns it
     assert consumer["session.timeout.ms"] == 6000  # consumer.-prefixed keys reach the consumer
     producer = cfg.producer_config("p", "app-x-0")
     assert producer["partitioner"] == "murmur2_random"  # Java's default partitioner for keyed records
     assert producer["transactional.id"] == "app-x-0" and producer["linger.ms"] == 5
     assert StreamsConfig(BASE).main_consumer_config("c")["isolation.level"] == "read_uncommitted"
+
+
+def test_the_removed_librdkafka_assignor_is_refused_with_why():
+    with pytest.raises(ConfigError, match="pystreams.assignor=librdkafka was removed: pystreams runs the consumer "
+                                          "group itself"):
+        StreamsConfig({**BASE, "pystreams.assignor": "librdkafka"})
+    with pytest.raises(ConfigError, match="must be 'streams'"):
+        StreamsConfig({**BASE, "pystreams.assignor": "range"})
+    assert StreamsConfig({**BASE, "pystreams.assignor": "Streams"}).assignor == "streams"
+    assert StreamsConfig(BASE).assignor == "streams"

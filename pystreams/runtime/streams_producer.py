@@ -1,0 +1,63 @@
+"""The stream thread's producer, Kafka's StreamsProducer in functions: opened (transactional under
+exactly_once_v2, one transactional.id per thread), its transaction committed with retries or aborted, and
+replaced by a fresh one when it is fenced or fatally failed (resetProducer)."""
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import KafkaException
+
+from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.task_migration import error_of
+
+log = logging.getLogger("pystreams.runtime")
+
+
+def open_collector(config: StreamsConfig, client_id: str, transactional_id: str | None) -> KafkaRecordCollector:
+    """A record collector on a new producer; a transactional one has fenced its predecessors' epoch (and
+    aborted whatever they left open) before it returns."""
+    collector = KafkaRecordCollector(config.producer_config(client_id, transactional_id))
+    if transactional_id is not None:
+        collector.producer.init_transactions(60)
+    return collector
+
+
+def replace_collector(old: KafkaRecordCollector | None, config: StreamsConfig, client_id: str,
+                      transactional_id: str | None) -> KafkaRecordCollector:
+    """Drop an unusable producer (its unsent records purged) for a new one with the same transactional.id."""
+    if old is not None:
+        try:
+            old.producer.purge()
+        except Exception as e:  # noqa: BLE001 - the broken producer is dropped either way
+            log.debug("%s: purging the replaced producer: %s", client_id, e)
+    new = open_collector(config, client_id, transactional_id)
+    if old is not None:
+        try:
+            old.close(1)
+        except Exception as e:  # noqa: BLE001 - the broken producer is gone either way
+            log.debug("%s: closing the replaced producer: %s", client_id, e)
+    return new
+
+
+def commit_transaction(collector: KafkaRecordCollector, attempts: int = 3) -> None:
+    """commit_transaction, called again on a retriable error (a timeout: librdkafka resumes the commit)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            collector.producer.commit_transaction(60)
+            return
+        except KafkaException as e:
+            err = error_of(e, collector)
+            if err is None or not err.retriable() or err.txn_requires_abort() or attempt == attempts:
+                raise
+            log.warning("commit_transaction failed (%s); retrying", err)
+
+
+def abort_transaction(collector: KafkaRecordCollector) -> bool:
+    """Abort the open transaction; False when the producer could not abort (it must be replaced)."""
+    try:
+        collector.producer.abort_transaction(30)
+    except KafkaException as e:
+        log.warning("abort_transaction failed: %s", e)
+        return False
+    return True
