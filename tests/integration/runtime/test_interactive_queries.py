@@ -1,6 +1,6 @@
 """Interactive queries across two instances: local stores, which instance holds a key, remote queries over the
-application.server HTTP endpoint, and Prometheus /metrics there; with librdkafka's assignor (owners from the
-described group) and with the Streams assignor (hosts from the assignment, plus StreamsMetadata)."""
+application.server HTTP endpoint, and Prometheus /metrics there; hosts come from the Streams assignment (plus
+StreamsMetadata)."""
 from __future__ import annotations
 
 import socket
@@ -31,8 +31,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("assignor", ["librdkafka", "streams"])
-def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path, assignor):
+def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink = unique("iq"), unique("text"), unique("counts")
     create_topics(bootstrap, 4, source, sink)
@@ -42,8 +41,7 @@ def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path, assig
     hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(2)]
     apps = [KafkaStreams(wordcount_topology(source, sink), {
         "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "commit.interval.ms": 100, "application.server": str(host), "consumer.session.timeout.ms": 10000,
-        "pystreams.assignor": assignor})
+        "commit.interval.ms": 100, "application.server": str(host), "consumer.session.timeout.ms": 10000})
         for i, host in enumerate(hosts)]
     try:
         for app in apps:
@@ -66,15 +64,13 @@ def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path, assig
             assert apps[0].query("word-counts", word, Serdes.String()) == count  # local or over HTTP
             assert apps[1].query("word-counts", word, Serdes.String()) == count
         assert owners == set(hosts)
-        if assignor == "streams":
-            clients = apps[0].metadata_for_all_streams_clients()
-            assert clients == apps[1].metadata_for_all_streams_clients()
-            assert {c.host_info for c in clients} == set(hosts)
-            assert all(c.state_store_names == {"word-counts"} for c in clients)
-            held = sorted(tp for c in clients for tp in c.topic_partitions)
-            assert len(held) == len(set(held)) == 8  # 4 source + 4 repartition partitions, each held once
-            assert apps[0].streams_metadata_for_store("word-counts") == [c for c in clients
-                                                                         if c.state_store_names]
+        clients = apps[0].metadata_for_all_streams_clients()
+        assert clients == apps[1].metadata_for_all_streams_clients()
+        assert {c.host_info for c in clients} == set(hosts)
+        assert all(c.state_store_names == {"word-counts"} for c in clients)
+        held = sorted(tp for c in clients for tp in c.topic_partitions)
+        assert len(held) == len(set(held)) == 8  # 4 source + 4 repartition partitions, each held once
+        assert apps[0].streams_metadata_for_store("word-counts") == [c for c in clients if c.state_store_names]
         processed = 0.0
         for host in hosts:  # either instance may have done all the work (it joined first): look at both
             metrics = urllib.request.urlopen(f"http://{host}/metrics", timeout=10).read().decode()

@@ -1,6 +1,6 @@
 """num.standby.replicas=1 with 3 instances: every stateful task has exactly one standby, never on its owner
 (an instance no longer keeps a standby of every task it does not run), and KeyQueryMetadata names it; placed by
-the Streams assignor, or (librdkafka's assignor) by the ring rule over the described group."""
+the Streams assignor (carried in the assignment)."""
 from __future__ import annotations
 
 import socket
@@ -31,8 +31,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("assignor", ["librdkafka", "streams"])
-def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tmp_path, assignor):
+def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tmp_path):
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink = unique("sb3"), unique("text"), unique("counts")
     create_topics(bootstrap, 6, source, sink)
@@ -40,7 +39,7 @@ def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tm
     apps = [KafkaStreams(wordcount_topology(source, sink), {
         "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
         "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000,
-        "application.server": str(host), "pystreams.assignor": assignor}) for i, host in enumerate(hosts)]
+        "application.server": str(host)}) for i, host in enumerate(hosts)]
     try:
         for app in apps:
             app.start()

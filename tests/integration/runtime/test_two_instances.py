@@ -11,13 +11,12 @@ from tests.integration.runtime.instances import Instance, wordcount_app
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
-def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path, strategy):
+def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, tmp_path):
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-2x", 4)
     batches = [random_lines(21, 300), random_lines(22, 300)]
     produce_lines(bootstrap, source, batches[0])
-    extra = {"commit.interval.ms": "200", "consumer.partition.assignment.strategy": strategy}
+    extra = {"commit.interval.ms": "200"}
     instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env, extra) for _ in range(2)]
     try:
         deadline = time.monotonic() + 90

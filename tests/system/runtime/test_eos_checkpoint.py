@@ -51,16 +51,15 @@ def _wait(condition, what: str, instances: list[Instance], timeout: float = 90) 
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("assignor", ["librdkafka", "streams"])
-def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_path, assignor):
-    """librdkafka: eager (every task revoked, some assigned back); streams: our cooperative membership (only the
-    moved tasks are revoked, the final commit checkpoints the kept ones too, which must drop it again)."""
+def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_path):
+    """Our cooperative membership: only the moved tasks are revoked, and the final commit checkpoints the kept ones
+    too, which must drop that checkpoint again."""
     bootstrap = kafka_broker.bootstrap_servers
     if not supports_transactions(bootstrap):
         pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-eos-ckpt", 3)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
-             "consumer.session.timeout.ms": "6000", "pystreams.assignor": assignor}
+             "consumer.session.timeout.ms": "6000"}
     state_a, state_b = tmp_path / "state-a", tmp_path / "state-b"
     lines = random_lines(81, 3000)
     feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 30], s)
