@@ -8,7 +8,6 @@ for None, so results and errors never differ. Measured: the serde's Python frame
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Callable
 
 from pystreams.serdes.json import JsonSerde
@@ -40,6 +39,14 @@ def fast_decoder(serde: Any) -> Fast | None:
     return None
 
 
+def _orjson_encoder(dumps: Any, default: Any, option: Any) -> Fast:
+    """orjson.dumps with the serde's default and option passed by position: ~0.2 us per call against ~0.3 us for
+    a partial with keywords (the C call then builds a keyword dict every time)."""
+    def encode(obj: Any) -> bytes:
+        return dumps(obj, default, option)  # type: ignore[no-any-return]
+    return encode
+
+
 def fast_encoder(serde: Any) -> Fast | None:
     """A C function of a non-None object returning what serde.serialize returns, or raising; None if unknown."""
     if _plain_utf8(serde):
@@ -47,7 +54,7 @@ def fast_encoder(serde: Any) -> Fast | None:
     if type(serde) is JsonSerde:
         import orjson
 
-        return partial(orjson.dumps, default=serde._default, option=serde._option)
+        return _orjson_encoder(orjson.dumps, serde._default, serde._option)
     if type(serde) is MsgspecSerde:
         return serde._encoder.encode  # type: ignore[no-any-return]
     return None
