@@ -376,16 +376,18 @@ class GroupMember:
     def _heartbeat_loop(self) -> None:
         interval = self.config.heartbeat_interval_ms / 1000.0
         backoff = max(self.config.retry_backoff_ms / 1000.0, 0.05)
-        wait = interval
+        wait, failures = interval, 0
         while not self._stop.wait(wait):
             try:
                 ok = self.heartbeat_once()
             except Exception as e:  # noqa: BLE001 - the heartbeat thread must not die; flags decide
                 log.warning("group %s heartbeat: %s", self.config.group_id, e)
                 ok = False
-            # a failed heartbeat is retried after retry.backoff.ms, not a whole interval later (Kafka's
-            # Heartbeat.failHeartbeat): a coordinator that moved is found again well inside the session
-            wait = interval if ok else backoff
+            # a failed heartbeat is retried after retry.backoff.ms, doubling up to the interval, not a whole
+            # interval later (Kafka's Heartbeat.failHeartbeat): a coordinator that moved is found again well
+            # inside the session
+            failures = 0 if ok else failures + 1
+            wait = interval if ok else min(interval, backoff * 2 ** (failures - 1))
 
     def heartbeat_once(self) -> bool:
         """One heartbeat round (what the thread does every heartbeat.interval.ms; tests call it directly).

@@ -212,3 +212,33 @@ def test_no_heartbeats_while_joining_again_after_a_failed_sync_group() -> None:
     assert h.member.poll().added == {T0}
     assert states == [MemberState.PREPARING_REBALANCE, MemberState.PREPARING_REBALANCE]
     assert h.hb.called("heartbeat") == []
+
+
+def test_the_heartbeat_thread_retries_a_failed_heartbeat_soon_with_backoff() -> None:
+    import itertools
+    import time as real_time
+    client, hb = FakeClient(), FakeClient()
+    member = GroupMember(MemberConfig("app", session_timeout_ms=10_000, rebalance_timeout_ms=30_000,
+                                      heartbeat_interval_ms=300, retry_backoff_ms=20),
+                         client, hb, lambda: ["in"], lambda: b"", lambda members: {})
+    sent: list[float] = []
+    answers = [BrokerConnectionError("down")] * 3 + [None] * 10
+
+    def heartbeat(generation_id, member_id, group_instance_id):
+        sent.append(real_time.monotonic())
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+    hb.heartbeat = heartbeat  # type: ignore[method-assign]
+    client.script("join", joined("m-1", 1, "m-0"))
+    client.script("sync", assignment([T0]))
+    member.poll()  # starts the heartbeat thread
+    deadline = real_time.monotonic() + 5
+    while len(sent) < 5 and real_time.monotonic() < deadline:
+        real_time.sleep(0.01)
+    member._stop.set()
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert len(gaps) >= 4, sent
+    # 50, 100, 200 ms after each failure (retry.backoff.ms, at least 50 ms, doubling), not the 300 ms interval
+    assert gaps[0] < 0.2 and sum(gaps[:3]) < 0.6, gaps
+    assert gaps[3] >= 0.25, gaps  # success: back to the interval
