@@ -27,7 +27,7 @@ from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import KafkaRecordCollector
 from pystreams.runtime.group.errors import RebalanceInProgressError
 from pystreams.runtime.group.thread_rebalance import assign, poll_group
-from pystreams.runtime.processing import hand_over, process_tasks
+from pystreams.runtime.processing import hand_over, poll_records, process_tasks
 from pystreams.runtime.repartition_purge import RepartitionPurger
 from pystreams.runtime.restore import ChangelogReader, RestoringTask
 from pystreams.runtime.standby import StandbyManager
@@ -279,8 +279,8 @@ class StreamThread(threading.Thread):
             self._rejoin_group()
         poll_group(self)
         # while tasks restore, do not wait for input: the restore step is the wait
-        messages = consumer.consume(num_messages=cfg.max_poll_records,
-                                    timeout=0 if self._restorer else cfg.poll_ms / 1000.0)
+        # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)
+        messages = poll_records(consumer, cfg.max_poll_records, 0 if self._restorer else cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
         if messages:
             hand_over(messages, self.by_partition)
