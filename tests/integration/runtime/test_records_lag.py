@@ -28,10 +28,11 @@ def _scraped_lag(server: str) -> float:
                if line.startswith("kafka_consumer_records_lag{"))
 
 
-def _wait(condition, what: str, timeout: float = 60) -> None:
+def _wait(condition, what, timeout: float = 60) -> None:
+    """Poll condition until true; `what` (a string, or a callable for a message built at failure) explains."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         time.sleep(0.1)
 
 
@@ -65,11 +66,11 @@ def test_records_lag_is_positive_while_behind_and_zero_when_caught_up(kafka_brok
         produce_lines(bootstrap, source, [f"line {i}" for i in range(3000)], 50)
         behind = []
         _wait(lambda: behind.append(app.metrics()["records-lag"]) or behind[-1] > 0,
-              f"records-lag never showed the input ahead: {behind[-5:]}", timeout=30)
+              lambda: f"records-lag never showed the input ahead: {behind[-5:]}", timeout=30)
         assert behind[-1] <= 3000
         scraped = []
         _wait(lambda: scraped.append(_scraped_lag(server)) or scraped[-1] > 0,
-              f"/metrics never showed records-lag > 0: {scraped[-5:]}", timeout=30)
+              lambda: f"/metrics never showed records-lag > 0: {scraped[-5:]}", timeout=30)
         assert app.metrics()["process-total"] < 3050  # still behind while it was seen
         slow.clear()
         _wait(lambda: app.metrics()["process-total"] >= 3050, "the input was never processed", timeout=60)
