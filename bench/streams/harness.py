@@ -81,6 +81,35 @@ def preload(bootstrap: str, topic: str, records: list[InputRecord]) -> float:
     return time.monotonic() - began
 
 
+def warm_up_broker(bootstrap: str) -> float:
+    """One throwaway round trip before anything is measured: a topic created, records produced (also by an
+    idempotent producer), then read and committed by a consumer group. A freshly started Apache Kafka answers its
+    first group (creating __consumer_offsets) and its first idempotent producer (a producer-id block from the
+    controller) slowly, ~0.5-1 s; without this the first system measured on it (pystreams, first in every run)
+    paid for that. Returns seconds taken."""
+    began = time.monotonic()
+    topic = f"bench-warmup-{uuid.uuid4().hex[:8]}"
+    create_topics(bootstrap, topic)
+    preload(bootstrap, topic, generate(1000, 10, int(time.time() * 1000)))
+    # an idempotent producer too: Apache Kafka's first InitProducerId waits for a block of producer ids from the
+    # controller (~0.6 s measured on the first pystreams run after a fresh start)
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    producer.produce(topic, b"warm-up")
+    if producer.flush(30) != 0:
+        raise RuntimeError(f"warm-up of {bootstrap}: the idempotent producer's record was not acknowledged")
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-warmup-{uuid.uuid4().hex[:8]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        consumer.subscribe([topic])
+        seen, deadline = 0, time.monotonic() + 60
+        while seen < 1001 and time.monotonic() < deadline:
+            seen += sum(1 for m in consumer.consume(1001, 0.5) if m.error() is None)
+        consumer.commit(asynchronous=False)
+    finally:
+        consumer.close()
+    return time.monotonic() - began
+
+
 class OutputWatcher(threading.Thread):
     """Reads the output topic from the beginning (assigned, no group) and tracks the workload's state."""
 

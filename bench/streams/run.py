@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.streams import report
-from bench.streams.harness import RunResult, run_one
+from bench.streams.harness import RunResult, run_one, warm_up_broker
 from bench.streams.systems.specs import SYSTEMS, build_spec, prepare
 from bench.streams.workloads import WORKLOADS
 
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             began = time.monotonic()
             bootstrap = _start_broker(broker, stack)
-            print(f"broker {broker} at {bootstrap} (started in {time.monotonic() - began:.1f} s)", flush=True)
+            print(f"broker {broker} at {bootstrap} (started in {time.monotonic() - began:.1f} s; warm-up round trip "
+                  f"{warm_up_broker(bootstrap):.1f} s)", flush=True)
             for workload in workloads:
                 for system in systems:
                     result = run_one(build_spec, system, workload, broker, bootstrap, args.records, args.keys,
