@@ -5,7 +5,12 @@ import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (produce_lines, random_lines, read_counts_until, word_counts)
+from tests.integration.runtime.helpers import (
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    word_counts,
+)
 from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = pytest.mark.integration

@@ -42,7 +42,7 @@ def _thread(restore_consumer: FakeConsumer) -> Any:
                                      _thread_running=lambda: events.append("running"),
                                      _restore_progress=lambda *a: None)
     thread.events = events
-    thread.eos, thread.cooperative, thread.rebalancing = False, True, True
+    thread.eos, thread.rebalancing = False, True
     thread.tasks, thread.by_partition = {}, {}
     thread.metrics = ThreadMetrics()
     thread.config = SimpleNamespace(max_poll_records=1000)
