@@ -35,6 +35,12 @@ DEFAULTS: dict[str, Any] = {
 
 ASSIGNORS = ("streams",)
 
+#: librdkafka waits fetch.queue.backoff.ms (default 1000) before fetching again a partition whose prefetch queue
+#: filled (queued.min.messages); Java's consumer has no such wait (it fetches as soon as the buffer drains). At 1M
+#: records that second idled the whole app: 1M stateless 112k -> 205-290k rec/s with 50 ms (commit 50cc8cc,
+#: docs/benchmarks.md). The consumers' default; `consumer.` / `main.consumer.` / `restore.consumer.` keys override it.
+FETCH_QUEUE_BACKOFF_MS = 50
+
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX = "consumer.", "producer.", "admin."
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
@@ -127,6 +133,7 @@ class StreamsConfig:
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
             "session.timeout.ms": int(self.get("session.timeout.ms", 45_000)),
             "max.poll.interval.ms": int(self.get("max.poll.interval.ms", 300_000)),
+            "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
         }
         if self.get("group.instance.id"):
             cfg["group.instance.id"] = self.get("group.instance.id")
@@ -169,6 +176,7 @@ class StreamsConfig:
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
             "fetch.wait.max.ms": 50,
+            "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,  # a big changelog's restore hits the same wait
         }
         cfg.update(self._prefixed(CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX))
         return cfg

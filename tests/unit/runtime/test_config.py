@@ -57,3 +57,19 @@ def test_the_removed_librdkafka_assignor_is_refused_with_why():
         StreamsConfig({**BASE, "pystreams.assignor": "range"})
     assert StreamsConfig({**BASE, "pystreams.assignor": "Streams"}).assignor == "streams"
     assert StreamsConfig(BASE).assignor == "streams"
+
+
+def test_consumers_default_a_short_fetch_queue_backoff_that_user_keys_override():
+    # librdkafka's 1000 ms wait after a full prefetch queue capped 1M stateless at ~112k rec/s (Java has no such wait)
+    cfg = StreamsConfig(BASE)
+    assert cfg.main_consumer_config("c")["fetch.queue.backoff.ms"] == 50
+    assert cfg.restore_consumer_config("r")["fetch.queue.backoff.ms"] == 50
+    consumer_wide = StreamsConfig({**BASE, "consumer.fetch.queue.backoff.ms": 200})
+    assert consumer_wide.main_consumer_config("c")["fetch.queue.backoff.ms"] == 200
+    assert consumer_wide.restore_consumer_config("r")["fetch.queue.backoff.ms"] == 200
+    main_only = StreamsConfig({**BASE, "main.consumer.fetch.queue.backoff.ms": 1000})
+    assert main_only.main_consumer_config("c")["fetch.queue.backoff.ms"] == 1000
+    assert main_only.restore_consumer_config("r")["fetch.queue.backoff.ms"] == 50
+    restore_only = StreamsConfig({**BASE, "restore.consumer.fetch.queue.backoff.ms": 10})
+    assert restore_only.restore_consumer_config("r")["fetch.queue.backoff.ms"] == 10
+    assert restore_only.main_consumer_config("c")["fetch.queue.backoff.ms"] == 50
