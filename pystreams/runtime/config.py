@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "auto.offset.reset": "earliest",
     "max.poll.records": 1000,
     "repartition.purge.interval.ms": 30_000,
+    # how long a task may make no progress (e.g. a changelog whose restore is stuck) before the thread fails
+    "task.timeout.ms": 300_000,
     # who runs the group: only "streams" (pystreams' own membership with Kafka Streams' assignor, see
     # docs/adr/0004-streams-assignor.md); the key stays so a config that names it keeps working
     "pystreams.assignor": "streams",
@@ -72,6 +74,7 @@ class StreamsConfig:
         self.replication_factor = self._int("replication.factor")
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
+        self.task_timeout_ms = self._int("task.timeout.ms", minimum=0)
         self.assignor = str(self.get("pystreams.assignor")).lower()
         if self.assignor == "librdkafka":
             raise ConfigError("pystreams.assignor=librdkafka was removed: pystreams runs the consumer group itself "

@@ -91,8 +91,16 @@ class StreamThread(threading.Thread):
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
-        """Ask the loop to stop; it commits and closes cleanly (run() returns afterwards)."""
+        """Ask the loop to stop; it commits and closes cleanly (run() returns afterwards). A JoinGroup/SyncGroup
+        the thread is blocked in ends now (the coordinator may hold a JoinGroup up to max.poll.interval.ms), so
+        close(timeout) need not wait for it; the loop then sees running=False and leaves the group."""
         self.running = False
+        group = self._group
+        if group is not None:
+            try:
+                group.wakeup()
+            except Exception as e:  # noqa: BLE001 - only a shortcut: the loop still stops after the join
+                log.warning("%s: waking the group member up: %s", self.name, e)
 
     def request_rejoin(self) -> None:
         """Rejoin the group at the next poll (to send a changed SubscriptionInfo, e.g. a shutdown request)."""
@@ -127,7 +135,8 @@ class StreamThread(threading.Thread):
 
         # docs/adr/0004: we run the group; the consumer never subscribes, it is only assign()ed
         self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
-        self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress)
+        self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress,
+                                         stall_timeout_s=cfg.task_timeout_ms / 1000)
         self._group = StreamsMember(self)
 
     # ------------------------------------------------------------------ rebalance (called by thread_rebalance.py)

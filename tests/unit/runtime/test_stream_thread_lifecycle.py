@@ -1,0 +1,77 @@
+"""The stream thread's own side of shutdown, restore timeout and rejoins, on a thread object without real clients:
+shutdown() wakes a member blocked in a JoinGroup, task.timeout.ms bounds a stalled restore, and under
+exactly_once_v2 the open transaction is committed before a rejoin that may block."""
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import pystreams.runtime.group.streams_member as streams_member
+import pystreams.runtime.stream_thread as stream_thread
+from pystreams.runtime import StreamsConfig
+from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+
+pytestmark = pytest.mark.unit
+
+BASE = {"application.id": "app", "bootstrap.servers": "127.0.0.1:9092"}
+
+
+class FakeGroup:
+    def __init__(self, rejoin_needed: bool = False, fail_wakeup: bool = False) -> None:
+        self.woken = 0
+        self.fail_wakeup = fail_wakeup
+        self.member = SimpleNamespace(rejoin_needed=rejoin_needed)
+
+    def wakeup(self) -> None:
+        self.woken += 1
+        if self.fail_wakeup:
+            raise RuntimeError("socket already closed")
+
+
+def _thread(config: dict[str, Any] | None = None, eos: bool = False) -> Any:
+    thread: Any = StreamThread.__new__(StreamThread)
+    threading.Thread.__init__(thread, name="t", daemon=True)
+    thread.config = StreamsConfig({**BASE, **(config or {})})
+    thread.eos = eos
+    thread.running = True
+    thread._group = None
+    return thread
+
+
+def test_shutdown_wakes_the_group_member_up():
+    thread = _thread()
+    thread.shutdown()  # no member yet (the clients are opened by run()): only the flag
+    assert thread.running is False
+    thread = _thread()
+    thread._group = FakeGroup()
+    thread.shutdown()
+    assert thread.running is False and thread._group.woken == 1
+
+
+def test_a_failing_wakeup_does_not_stop_shutdown():
+    thread = _thread()
+    thread._group = FakeGroup(fail_wakeup=True)
+    thread.shutdown()  # logged, not raised: the loop still stops once the join returns
+    assert thread.running is False and thread._group.woken == 1
+
+
+@pytest.mark.parametrize("config, expected_s", [({}, 300.0), ({"task.timeout.ms": "20000"}, 20.0)])
+def test_the_changelog_reader_gives_up_after_task_timeout_ms(monkeypatch, config, expected_s):
+    monkeypatch.setattr(stream_thread, "Consumer", lambda cfg: SimpleNamespace(cfg=cfg))
+    monkeypatch.setattr(stream_thread, "open_collector", lambda *a: SimpleNamespace())
+    monkeypatch.setattr(streams_member, "StreamsMember", lambda thread: FakeGroup())
+    thread = _thread(config)
+    thread.index = 0
+    thread.streams = SimpleNamespace(process_id="p")
+    thread._restore_progress = lambda done, total: None
+    thread._open_clients()
+    assert thread._restorer.stall_timeout_s == expected_s
+
+
+def test_task_timeout_ms_is_kafka_streams_key_and_default():
+    assert StreamsConfig(BASE).task_timeout_ms == 300_000
+    with pytest.raises(Exception, match="task.timeout.ms must be >= 0"):
+        StreamsConfig({**BASE, "task.timeout.ms": -1})
