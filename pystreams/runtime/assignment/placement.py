@@ -72,6 +72,12 @@ def _sub_count(c: ClientState, task: TaskId) -> int:
     return c.sub_counts[task.subtopology]
 
 
+def _regret(clients: list[ClientState], task: TaskId) -> int:
+    """Extra records to restore if `task` cannot go to its warmest client: second smallest lag - smallest."""
+    lags = sorted(c.lag(task) for c in clients)
+    return lags[1] - lags[0] if len(lags) > 1 else 0
+
+
 @dataclass
 class Placement:
     """The result per client (process_id order) and how many warm-ups were handed out."""
@@ -98,19 +104,23 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         return min(owners, key=lambda c: (c.lag(t), index[c.process_id])) if owners else None
 
     # 1. stateful actives: a balanced target, sticky and warm where the quotas allow. Tasks with the fewest
-    #    caught-up clients pick first, so a task that can run warm in one place only is not crowded out there
-    #    (e.g. a restarted client gets back the tasks its state dir still holds).
+    #    caught-up clients pick first, so a task that can run warm in one place only is not crowded out there;
+    #    then the tasks that would cost most to restore elsewhere (_regret), so a previous owner over its quota
+    #    keeps the tasks nobody else holds and gives up those another client has warm state for (e.g. a
+    #    restarted client gets back the tasks its state dir still holds, also when every client counts as
+    #    caught up because the changelogs are shorter than acceptable.recovery.lag). Among the clients with
+    #    room a task goes to its previous owner, else to the smallest lag.
     counts = {c.process_id: 0 for c in clients}
     quota = Quota(len(stateful), counts)
     target: dict[TaskId, ClientState] = {}
     deferred = []
-    for t in sorted(stateful, key=lambda t: (sum(1 for c in clients if caught_up(c, t)), t)):
+    for t in sorted(stateful, key=lambda t: (sum(1 for c in clients if caught_up(c, t)), -_regret(clients, t), t)):
         owner = prev_owner(t)
         ready = [c for c in clients if caught_up(c, t) and quota.can_take(c.process_id)]
         if not ready:
             deferred.append(t)
             continue
-        best = min(ready, key=lambda c: (c is not owner, counts[c.process_id], _sub_count(c, t),
+        best = min(ready, key=lambda c: (c is not owner, c.lag(t), counts[c.process_id], _sub_count(c, t),
                                          index[c.process_id]))
         target[t] = best
         best.add_active(t)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import combinations
 
 import pytest
 
@@ -212,6 +213,33 @@ def test_a_restarted_client_gets_back_the_tasks_its_state_dir_holds():
     second = assignor.assign(p.topic_partitions, next_round(members, first, {"B": {t: BIG for t in b_tasks}}),
                              ends(p, BIG))
     assert set(second["b-1"].info.active_tasks) == b_tasks
+
+
+@pytest.mark.parametrize("held", list(combinations(range(4), 2)))
+def test_a_restarted_client_gets_its_own_tasks_back_when_every_client_counts_as_caught_up(held):
+    """Changelogs shorter than acceptable.recovery.lag make even a client without state 'caught up' (Kafka's
+    ClientState: lag = end offset sum - offset sum, no state = the whole changelog), so the caught-up test alone
+    cannot tell B's own tasks from the others: A, over its quota, must give up the ones B holds warm. (The
+    system test test_assignment_state_aware.py failed whenever B held 0_0/0_1-like tasks: A kept the first two
+    in task order and B got the two it had no state for.)"""
+    p = plan(4)
+    assignor = StreamsPartitionAssignor(p, 0)
+    end = 700  # per changelog partition, far below acceptable.recovery.lag (10,000)
+    b_tasks = {TaskId(0, i) for i in held}
+    # B closed cleanly: its checkpoints are a few records behind; an empty checkpoint (sum 0) for another task
+    empty = TaskId(0, min(set(range(4)) - set(held)))
+    b_sums = {**{t: end - 20 for t in b_tasks}, empty: 0}
+    members = {"a-1": member("A", owned=[("in", i) for i in range(4)],
+                             sums={TaskId(0, i): LATEST_OFFSET for i in range(4)}),
+               "b-1": member("B", sums=b_sums)}
+    first = assignor.assign(p.topic_partitions, members, ends(p, end))
+    assert set(first["a-1"].info.active_tasks) == {TaskId(0, i) for i in range(4)} - b_tasks  # A revokes B's
+    assert first["b-1"].info.active_tasks == {}
+    # A closed the revoked tasks and checkpointed them: now A is the warmer of the two for them
+    second = assignor.assign(p.topic_partitions, next_round(members, first, {"A": {t: end for t in b_tasks},
+                                                                             "B": b_sums}), ends(p, end))
+    assert set(second["b-1"].info.active_tasks) == b_tasks
+    assert set(second["a-1"].info.active_tasks) == {TaskId(0, i) for i in range(4)} - b_tasks
 
 
 def test_warm_ups_come_on_top_of_the_standbys():
