@@ -47,8 +47,7 @@ def _streams(threads=2, rejoin=True):
     builder = StreamsBuilder()
     builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
         .group_by_key().count(Materialized(name="counts"))
-    app = KafkaStreams(builder.build(), {"application.id": "app", "bootstrap.servers": "unused:9",
-                                         "pystreams.assignor": "streams" if rejoin else "librdkafka"})
+    app = KafkaStreams(builder.build(), {"application.id": "app", "bootstrap.servers": "unused:9"})
     sub = app.topology.subtopologies()[0]
     app.plan = TopologyPlan("app", [SubtopologyPlan(sub.id, tuple(sub.node_names), ["in"], [], 4,
                                                     {"counts": "app-counts-changelog"})], {"in": 4}, {},
@@ -120,7 +119,10 @@ def test_shutdown_application_with_no_live_thread_starts_one_to_carry_the_reques
     assert len(FakeThread.started) == 1 and app.threads == FakeThread.started
 
 
-def test_shutdown_application_without_the_streams_assignor_stops_only_this_client():
+def test_shutdown_application_from_a_thread_that_cannot_rejoin_stops_only_this_client():
+    """A failed thread that is not a group member (no request_rejoin, e.g. a global or other helper thread)
+    cannot carry SHUTDOWN_REQUESTED to the group: this client goes to ERROR alone and asks nothing of the others.
+    (This once ran with pystreams.assignor=librdkafka, removed in session 3: every stream thread now rejoins.)"""
     app = _streams(rejoin=False)
     app._handler = lambda e: StreamThreadExceptionResponse.SHUTDOWN_APPLICATION
     app._thread_failed(app.threads[0], RuntimeError("boom"))
