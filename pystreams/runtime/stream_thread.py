@@ -286,6 +286,12 @@ class StreamThread(threading.Thread):
         if self._rejoin_pending:
             self._rejoin_pending = False
             self._rejoin_group()
+        if self.eos and self._in_transaction and self._group.member.rejoin_needed:
+            # the join below may block (the coordinator holds a JoinGroup until every member rejoined): end the
+            # open transaction first, or a join longer than transaction.timeout.ms has the broker abort it and the
+            # next commit becomes a task migration (Java's poll() does not block on the join)
+            self._commit()
+            last_commit[0] = time.monotonic()
         poll_group(self)
         # while tasks restore, do not wait for input: the restore step is the wait
         # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)

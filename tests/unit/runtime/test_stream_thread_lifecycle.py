@@ -75,3 +75,53 @@ def test_task_timeout_ms_is_kafka_streams_key_and_default():
     assert StreamsConfig(BASE).task_timeout_ms == 300_000
     with pytest.raises(Exception, match="task.timeout.ms must be >= 0"):
         StreamsConfig({**BASE, "task.timeout.ms": -1})
+
+
+def _iterating_thread(monkeypatch, rejoin_needed: bool, in_transaction: bool, eos: bool = True) -> Any:
+    events: list[str] = []
+    monkeypatch.setattr(stream_thread, "poll_group", lambda thread: events.append("poll_group"))
+    monkeypatch.setattr(stream_thread, "poll_records", lambda *a: [])
+    monkeypatch.setattr(stream_thread, "process_tasks", lambda *a: None)
+    thread = _thread({"processing.guarantee": "exactly_once_v2" if eos else "at_least_once",
+                      "commit.interval.ms": 60_000}, eos=eos)
+    thread.events = events
+    thread._group = FakeGroup(rejoin_needed=rejoin_needed)
+    thread._rejoin_pending = False
+    thread._consumer = SimpleNamespace()
+    thread._restorer = None
+    thread._standby = None
+    thread._collector = SimpleNamespace(poll=lambda: None, check=lambda: None)
+    thread.tasks, thread.by_partition = {"0_0": object()}, {}
+    thread.metrics = ThreadMetrics()
+    thread._in_transaction = in_transaction
+
+    def commit(final: bool = False) -> None:
+        events.append("commit")
+        thread._in_transaction = False
+
+    def begin() -> None:
+        events.append("begin")
+        thread._in_transaction = True
+
+    thread._commit, thread._begin = commit, begin
+    return thread
+
+
+def test_eos_commits_the_open_transaction_before_a_rejoin(monkeypatch):
+    thread = _iterating_thread(monkeypatch, rejoin_needed=True, in_transaction=True)
+    last_commit = [0.0]
+    thread._iteration(last_commit)
+    # committed before the (possibly long) join; the next transaction begins after it
+    assert thread.events == ["commit", "poll_group", "begin"]
+    assert last_commit[0] > 0.0
+
+
+@pytest.mark.parametrize("rejoin_needed, in_transaction, eos", [
+    (False, True, True),  # no rejoin due: the transaction stays open until commit.interval.ms
+    (True, False, True),  # nothing open
+    (True, False, False),  # at_least_once: no transaction to time out
+])
+def test_no_extra_commit_otherwise(monkeypatch, rejoin_needed, in_transaction, eos):
+    thread = _iterating_thread(monkeypatch, rejoin_needed, in_transaction, eos)
+    thread._iteration([float("inf")])
+    assert "commit" not in thread.events and thread.events[0] == "poll_group"
