@@ -221,6 +221,10 @@ class KafkaStreams:
         if self._server is not None:
             self._server.close()
             self._server = None
+        # the AdminClient has no close(): its librdkafka instance lives, reconnecting and logging (e.g. "Connection
+        # refused" once `pystreams run` stopped its embedded broker), until the last reference goes. A thread still
+        # stopping may be purging with it: the purger skips when this is None and a local reference keeps it alive
+        self.admin = None
         if stopped and self._process_lock is not None:
             self._process_lock.unlock()
             self._process_lock = None
