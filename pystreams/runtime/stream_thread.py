@@ -26,6 +26,7 @@ from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import KafkaRecordCollector
 from pystreams.runtime.group.errors import RebalanceInProgressError
+from pystreams.runtime.group.membership import MemberState
 from pystreams.runtime.group.thread_rebalance import assign, poll_group
 from pystreams.runtime.processing import hand_over, poll_records, process_tasks
 from pystreams.runtime.repartition_purge import RepartitionPurger
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from pystreams.runtime.kafka_streams import KafkaStreams
 
 log = logging.getLogger("pystreams.runtime")
+
+#: member states while a JoinGroup/SyncGroup round runs (the thread may be blocked in it)
+_IN_JOIN = (MemberState.PREPARING_REBALANCE, MemberState.COMPLETING_REBALANCE)
 
 __all__ = ["StreamThread", "ThreadMetrics"]  # ThreadMetrics lives in thread_metrics.py; importable from here too
 
@@ -88,6 +92,7 @@ class StreamThread(threading.Thread):
         self._group: Any = None  # StreamsMember: our own group membership (runtime/group)
         self._purger = RepartitionPurger(plan.repartition_topics, self.config.repartition_purge_interval_ms)
         self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
+        self._woken = False  # shutdown() woke the member out of a join (its sockets were shut)
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -96,7 +101,11 @@ class StreamThread(threading.Thread):
         close(timeout) need not wait for it; the loop then sees running=False and leaves the group."""
         self.running = False
         group = self._group
-        if group is not None:
+        member = getattr(group, "member", None)
+        if member is not None and not self._woken and member.state in _IN_JOIN:
+            # only while a join/sync round runs: wakeup() also shuts the member's idle sockets, so a later
+            # LeaveGroup would fail and a restarted instance wait session.timeout.ms for the old member
+            self._woken = True
             try:
                 group.wakeup()
             except Exception as e:  # noqa: BLE001 - only a shortcut: the loop still stops after the join
@@ -465,6 +474,8 @@ class StreamThread(threading.Thread):
             self._standby.close()
         if self._group is not None:
             try:
+                if self._woken:  # the join may have ended just before the wakeup shut the now idle sockets:
+                    self._group.member.client.close()  # the LeaveGroup below then connects afresh
                 self._group.close(leave=True)
             except Exception as e:  # noqa: BLE001 - the session timeout removes us otherwise
                 log.warning("%s: leaving the group: %s", self.name, e)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import pystreams.runtime.group.streams_member as streams_member
-import pystreams.runtime.stream_thread as stream_thread
-from pystreams.runtime import StreamsConfig
+from pystreams.runtime import StreamsConfig, stream_thread
+from pystreams.runtime.group import streams_member
+from pystreams.runtime.group.membership import MemberState
 from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
 
 pytestmark = pytest.mark.unit
@@ -20,10 +20,11 @@ BASE = {"application.id": "app", "bootstrap.servers": "127.0.0.1:9092"}
 
 
 class FakeGroup:
-    def __init__(self, rejoin_needed: bool = False, fail_wakeup: bool = False) -> None:
+    def __init__(self, rejoin_needed: bool = False, fail_wakeup: bool = False,
+                 state: MemberState = MemberState.PREPARING_REBALANCE) -> None:
         self.woken = 0
         self.fail_wakeup = fail_wakeup
-        self.member = SimpleNamespace(rejoin_needed=rejoin_needed)
+        self.member = SimpleNamespace(rejoin_needed=rejoin_needed, state=state)
 
     def wakeup(self) -> None:
         self.woken += 1
@@ -38,17 +39,31 @@ def _thread(config: dict[str, Any] | None = None, eos: bool = False) -> Any:
     thread.eos = eos
     thread.running = True
     thread._group = None
+    thread._woken = False
     return thread
 
 
-def test_shutdown_wakes_the_group_member_up():
+@pytest.mark.parametrize("state", [MemberState.PREPARING_REBALANCE, MemberState.COMPLETING_REBALANCE])
+def test_shutdown_wakes_a_member_in_a_join_up_once(state):
     thread = _thread()
     thread.shutdown()  # no member yet (the clients are opened by run()): only the flag
     assert thread.running is False
     thread = _thread()
-    thread._group = FakeGroup()
+    thread._group = FakeGroup(state=state)
     thread.shutdown()
     assert thread.running is False and thread._group.woken == 1
+    thread.shutdown()  # e.g. close() after the error handling shut the thread down: not again
+    assert thread._group.woken == 1
+
+
+@pytest.mark.parametrize("state", [MemberState.STABLE, MemberState.UNJOINED])
+def test_shutdown_leaves_a_member_outside_a_join_alone(state):
+    # wakeup() shuts the member's sockets: woken while idle, its LeaveGroup on close would fail (measured: the
+    # restarted app then waited session.timeout.ms, 45 s, for the old member)
+    thread = _thread()
+    thread._group = FakeGroup(state=state)
+    thread.shutdown()
+    assert thread.running is False and thread._group.woken == 0
 
 
 def test_a_failing_wakeup_does_not_stop_shutdown():
