@@ -171,6 +171,10 @@ class KafkaStreams:
         from pystreams.runtime.checkpoint import claim_process_id
 
         self.process_id, self._process_lock = claim_process_id(app_dir)
+        if not self.config.get("client.id"):
+            # Kafka's default <application.id>-<processId> with the process id kept in the state directory, so
+            # thread names and client.ids stay the same across restarts (the one from __init__ was random)
+            self.client_id = f"{self.config.application_id}-{self.process_id}"
         self._set_state(State.REBALANCING)
         if self.topology.global_subtopology_nodes():
             from pystreams.runtime.global_state import GlobalStateManager

@@ -1,19 +1,29 @@
 """What a KafkaStreams leaves after close(): no live Kafka client (a librdkafka instance kept alive reconnects and logs,
 e.g. `pystreams run` printed "Connection refused" from the app's AdminClient after "closed cleanly" once its embedded
-broker stopped)."""
+broker stopped), and the client id it ran with: Kafka's `<application.id>-<processId>` with the process id kept in
+the state directory, the same after a restart."""
 from __future__ import annotations
 
 import gc
+import json
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until,
-                                               unique, word_counts, wordcount_topology)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    unique,
+    word_counts,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +98,28 @@ def test_close_then_broker_stop_logs_nothing_from_the_app(pystreams_broker_facto
     err = capfd.readouterr().err
     assert "Disconnected" not in err and "Connection refused" not in err, err
 
+
+def test_client_id_carries_the_persisted_process_id(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source, sink = unique("wc-cid"), unique("text"), unique("counts")
+    create_topics(bootstrap, 1, source, sink)
+    ids, took = [], []
+    for _ in range(2):
+        streams = _app(bootstrap, tmp_path, app_id, source, sink)
+        try:
+            started = time.monotonic()
+            streams.start()
+            assert streams.wait_for_state(State.RUNNING, timeout=60)
+            took.append(time.monotonic() - started)
+            ids.append((streams.client_id, [t.name for t in streams.threads]))
+        finally:
+            assert streams.close(60)
+    # the first close left the group (LeaveGroup): the restart does not wait session.timeout.ms (45 s) for it
+    assert took[1] < 20, took
+    with open(tmp_path / app_id / "kafka-streams-process-metadata", encoding="utf-8") as f:
+        process_id = json.load(f)["processId"]
+    client_id = f"{app_id}-{process_id}"
+    assert ids == [(client_id, [f"{client_id}-StreamThread-0"])] * 2  # the same after the restart
+    configured = KafkaStreams(wordcount_topology(source, sink), {"application.id": app_id, "client.id": "mine",
+                                                                 "bootstrap.servers": bootstrap})
+    assert configured.client_id == "mine"  # a configured client.id is kept as given
