@@ -61,12 +61,9 @@ class TopologyPlan:
                 return sub
         return None
 
-    def cooperative_safe(self) -> bool:
-        """Every task reads one partition of one topic: nothing to co-locate, so cooperative-sticky may assign."""
-        return all(len(sub.source_topics) == 1 and not sub.source_patterns for sub in self.subtopologies)
-
     def subscription(self) -> list[str]:
-        """Topics (and `^regex` patterns) the main consumer subscribes to."""
+        """Topics (and `^regex` patterns) the group member subscribes to in its JoinGroup (the consumer is only
+        assign()ed)."""
         topics: list[str] = []
         for sub in self.subtopologies:
             topics.extend(t for t in sub.source_topics if t not in topics)

@@ -1,8 +1,9 @@
-"""What a stream thread does with a rebalance of our own membership (pystreams.assignor=streams), cooperatively:
+"""What a stream thread does with a rebalance of our own group membership (runtime/group), cooperatively:
 lost partitions close dirty, revoked ones commit and close, added ones start at their committed offsets (those of a
 task still restoring its state: once it runs, pystreams/runtime/restore.py); the
-tasks in none of them keep running through the rebalance (KIP-429). The thread's own callbacks (_on_lost,
-_on_revoke, _on_assign) do the task work, as they do for librdkafka's rebalances."""
+tasks in none of them keep running through the rebalance (KIP-429). The thread's callbacks (_on_lost, _on_revoke,
+_on_assign, named after Kafka's ConsumerRebalanceListener) do the task work; the consumer never subscribes, this
+module assign()s and unassign()s its partitions."""
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -80,12 +80,3 @@ def test_internal_topic_with_the_wrong_partition_count_is_refused():
     with pytest.raises(Exception, match="wc-counts-changelog exists with 1 partitions but the application needs 3"):
         ensure_internal_topics(topology, plan, admin)
 
-
-def test_cooperative_assignment_only_when_no_task_reads_two_topics():
-    assert plan_topology(_wordcount(), "wc", FakeAdmin({"text": 2})).cooperative_safe()
-    from pystreams import Topology
-
-    merged = Topology()
-    merged.add_source("src", "a", "b", key_serde=Serdes.String(), value_serde=Serdes.String())
-    merged.add_sink("sink", "out", "src", key_serde=Serdes.String(), value_serde=Serdes.String())
-    assert not plan_topology(merged, "m", FakeAdmin({"a": 2, "b": 2})).cooperative_safe()
