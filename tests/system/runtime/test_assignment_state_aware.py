@@ -50,7 +50,7 @@ def test_a_restarted_instance_gets_its_tasks_back_and_restores_almost_nothing(ka
     def start(i: int) -> KafkaStreams:
         app = KafkaStreams(wordcount_topology(source, sink), {
             "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000, "pystreams.assignor": "streams"})
+            "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000})
         app.start()
         return app
 
@@ -73,7 +73,11 @@ def test_a_restarted_instance_gets_its_tasks_back_and_restores_almost_nothing(ka
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=90) == expected
         b = start(1)  # same state dir, same process id
         _wait([a, b], [4, 4])
-        assert {t for t in _tasks(b) if t.subtopology == 1} == b_stateful
+        # the changelogs (< 1,000 records per task) are shorter than acceptable.recovery.lag (10,000), so both
+        # clients count as caught up on every task: b gets its own tasks back because a, over its quota, gives up
+        # the ones b holds warm (placement.py, _regret), not because a's first pick happens to leave them
+        back = {t for t in _tasks(b) if t.subtopology == 1}
+        assert back == b_stateful, (sorted(map(str, back)), sorted(map(str, b_stateful)), sorted(map(str, _tasks(a))))
         warm = _restored(b)
         assert cold >= 500, cold  # about half of ~1,900 distinct words
         assert warm <= 100, (warm, cold)  # only what changed while it was away (20 lines), not its whole state
