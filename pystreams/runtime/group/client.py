@@ -115,6 +115,8 @@ class GroupClient:
     def _conn(self, address: tuple[str, int]) -> BrokerConnection:
         conn = self._conns.get(address)
         if conn is None or conn.closed:
+            if conn is not None:
+                conn.close()  # an aborted one (wakeup() of an idle member) still holds its shut-down socket
             conn = self._conns[address] = BrokerConnection(address[0], address[1], self.client_id,
                                                            self.request_timeout_s)
         return conn

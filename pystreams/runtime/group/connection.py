@@ -29,6 +29,7 @@ class BrokerConnection:
         self._lock = threading.Lock()
         self._correlation = 0
         self._sock: socket.socket | None = None
+        self._aborted = False  # shut down by abort(): unusable, even while a woken request still holds the socket
         self.versions: dict[int, int] = {}  # api key -> version we use with this broker
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout_s)
@@ -39,7 +40,8 @@ class BrokerConnection:
 
     @property
     def closed(self) -> bool:
-        return self._sock is None
+        """True once closed or aborted: the client opens a new connection instead of using this one."""
+        return self._sock is None or self._aborted
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
@@ -52,6 +54,7 @@ class BrokerConnection:
     def abort(self) -> None:
         """Wake a request blocked on this socket from another thread (it fails with BrokerConnectionError and
         closes the connection); a plain close() does not reliably wake a blocked recv on Linux."""
+        self._aborted = True
         sock = self._sock
         if sock is not None:
             try:

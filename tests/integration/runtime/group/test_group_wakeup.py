@@ -42,3 +42,24 @@ def test_wakeup_ends_a_join_the_coordinator_holds(group_topic: tuple[str, str, s
     finally:
         a.close()  # LeaveGroup after the wakeup: a clean leave, no error
         b.close()
+
+
+def test_an_idle_member_woken_up_still_leaves_the_group_on_close(group_topic: tuple[str, str, str]) -> None:
+    """wakeup() shuts the member's idle sockets too; the LeaveGroup of close() (one attempt) must open a new
+    connection instead of failing on a shut one, or the next member waits session.timeout.ms (30 s here)."""
+    bootstrap, group, topic = group_topic
+    a = _member(bootstrap, group, topic, "a", cooperative_round_robin, session_timeout_ms=30_000)
+    b = None
+    try:
+        poll_until(a, lambda: bool(a.owned))
+        partitions = len(a.owned)  # every partition: a is alone
+        a.wakeup()  # idle: no JoinGroup/SyncGroup in flight
+        a.close()
+        b = _member(bootstrap, group, topic, "b", cooperative_round_robin, session_timeout_ms=30_000)
+        started = time.monotonic()
+        poll_until(b, lambda: len(b.owned) == partitions, timeout=25.0)  # a left: no wait for its session to expire
+        assert time.monotonic() - started < 10.0
+    finally:
+        a.close()
+        if b is not None:
+            b.close()
