@@ -4,9 +4,10 @@ assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
 1. Stateful actives: a balanced, sticky target: each task goes to a caught-up client with room (its previous
    owner first, else the smallest lag), tasks with the fewest caught-up clients choosing first and, among those,
    the ones that would cost most to restore elsewhere; the rest to the clients with room and the smallest lag.
-   Then the state constraint: when the target is not caught up (lag > acceptable.recovery.lag) and another client is more caught up, the task goes to the
-   best caught-up client (or, if none is, the one with the smallest lag) and the target gets a warm-up replica
-   (at most max.warmup.replicas in all), so a later probing rebalance can move it once it has caught up.
+   Then the state constraint: when the target is not caught up (lag > acceptable.recovery.lag) and another
+   client is more caught up, the task goes to the best caught-up client (or, if none is, the one with the
+   smallest lag) and the target gets a warm-up replica (at most max.warmup.replicas in all), so a later
+   probing rebalance can move it once it has caught up.
 2. Stateless actives fill the clients up to a balanced total (sticky first).
 3. Standbys: num.standby.replicas per stateful task on other clients (never the active's), warm ones first
    within a soft quota, then the least loaded. Warm-ups come on top (Kafka: "extra standbys beyond
