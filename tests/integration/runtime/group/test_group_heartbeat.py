@@ -35,6 +35,15 @@ def _member(bootstrap: str, group: str, topic: str, name: str, assign: Any, **ti
                        lambda: [topic], lambda: name.encode(), assign)
 
 
+def _split_two_and_two(a: GroupMember, b: GroupMember) -> None:
+    """a alone owns the 4 partitions, then b joins and the cooperative rounds leave 2 with each."""
+    assert a.poll() is not None and len(a.owned) == 4
+    b_thread = threading.Thread(target=lambda: poll_until(b, lambda: len(b.owned) == 2))
+    b_thread.start()
+    poll_until(a, lambda: len(a.owned) == 2 and not b_thread.is_alive())
+    b_thread.join(30)
+
+
 def test_a_leader_slower_than_the_session_timeout_keeps_its_membership(group_topic: tuple[str, str, str]) -> None:
     bootstrap, group, topic = group_topic
     slow: list[float] = []
@@ -62,11 +71,7 @@ def test_a_member_that_stops_polling_leaves_and_its_partitions_move(group_topic:
     a = _member(bootstrap, group, topic, "a", cooperative_round_robin, rebalance_timeout_ms=4_000)
     b = _member(bootstrap, group, topic, "b", cooperative_round_robin, rebalance_timeout_ms=15_000)
     try:
-        assert a.poll() is not None and len(a.owned) == 4
-        b_thread = threading.Thread(target=lambda: poll_until(b, lambda: len(b.owned) == 2))
-        b_thread.start()
-        poll_until(a, lambda: len(a.owned) == 2 and not b_thread.is_alive())
-        b_thread.join(30)
+        _split_two_and_two(a, b)
         a_kept = a.owned
         a_member = a.member_id
         # a stops polling (a stuck stream thread); b keeps polling and gets everything once a has left
@@ -92,18 +97,13 @@ def test_a_member_that_stops_polling_leaves_and_its_partitions_move(group_topic:
         b.close()
 
 
-
 def test_a_member_without_heartbeats_for_the_session_timeout_loses_its_partitions(
         group_topic: tuple[str, str, str]) -> None:
     bootstrap, group, topic = group_topic
     a = _member(bootstrap, group, topic, "a", cooperative_round_robin)
     b = _member(bootstrap, group, topic, "b", cooperative_round_robin)
     try:
-        assert a.poll() is not None and len(a.owned) == 4
-        b_thread = threading.Thread(target=lambda: poll_until(b, lambda: len(b.owned) == 2))
-        b_thread.start()
-        poll_until(a, lambda: len(a.owned) == 2 and not b_thread.is_alive())
-        b_thread.join(30)
+        _split_two_and_two(a, b)
         a_kept = a.owned
 
         def unreachable(*args: Any, **kwargs: Any) -> None:  # a's coordinator connection is cut; a keeps polling
