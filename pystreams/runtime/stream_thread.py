@@ -474,9 +474,7 @@ class StreamThread(threading.Thread):
             self._standby.close()
         if self._group is not None:
             try:
-                if self._woken:  # the join may have ended just before the wakeup shut the now idle sockets:
-                    self._group.member.client.close()  # the LeaveGroup below then connects afresh
-                self._group.close(leave=True)
+                self._group.close(leave=True)  # a socket shut by wakeup() is reopened (group/client.py _conn)
             except Exception as e:  # noqa: BLE001 - the session timeout removes us otherwise
                 log.warning("%s: leaving the group: %s", self.name, e)
         for client in (self._consumer, self._restore_consumer):
