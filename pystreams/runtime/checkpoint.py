@@ -2,11 +2,15 @@
 
 Format (Kafka's OffsetCheckpoint, version 0): a line with the version `0`, a line with the entry count, then one
 `<topic> <partition> <offset>` line per changelog partition; the offset is the last changelog offset the store's
-data reflects (restore resumes at offset + 1). Written to `.checkpoint.tmp`, fsynced, renamed over `.checkpoint`.
+data reflects (restore resumes at offset + 1), or OFFSET_UNKNOWN (-4) for a persistent store that reflects no
+changelog offset yet (an empty changelog): restored from the changelog's beginning. Like Kafka, no other negative
+offset is written (an error) and one read is skipped with a warning; an empty map deletes the file instead.
+Written to `.checkpoint.tmp`, fsynced, renamed over `.checkpoint`.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from typing import IO
 
@@ -15,14 +19,27 @@ from pystreams.errors import StateStoreError
 CHECKPOINT_FILE = ".checkpoint"
 LOCK_FILE = ".lock"
 VERSION = 0
+#: Kafka's OffsetCheckpoint.OFFSET_UNKNOWN: a persistent logged store without a known changelog offset
+OFFSET_UNKNOWN = -4
+
+log = logging.getLogger("pystreams.runtime")
 
 
 class CheckpointError(StateStoreError):
     """A `.checkpoint` file is malformed; delete it (the state is then restored from the changelog)."""
 
 
+def known_offset(offset: int | None) -> int | None:
+    """A checkpointed offset as a changelog offset: None when there is none or it is OFFSET_UNKNOWN (restore from
+    the changelog's beginning), like Kafka's ProcessorStateManager.changelogOffsetFromCheckpointedOffset."""
+    return offset if offset is not None and offset >= 0 else None
+
+
 def read_checkpoint(task_dir: str) -> dict[tuple[str, int], int]:
-    """(topic, partition) -> offset from `<task_dir>/.checkpoint`; empty when there is none."""
+    """(topic, partition) -> offset from `<task_dir>/.checkpoint` (OFFSET_UNKNOWN kept: the file says the store
+    has no changelog offset; see known_offset); empty when there is none. Other negative offsets are skipped
+    with a warning, as Kafka's OffsetCheckpoint.read does (pystreams before this wrote -1 for an empty changelog:
+    such a store is then restored from the beginning)."""
     path = os.path.join(task_dir, CHECKPOINT_FILE)
     try:
         with open(path, encoding="utf-8") as f:
@@ -37,14 +54,30 @@ def read_checkpoint(task_dir: str) -> dict[tuple[str, int], int]:
         entries = [line.split() for line in lines[2:2 + count] if line.strip()]
         if len(entries) != count:
             raise CheckpointError(f"{path}: expected {count} entries, found {len(entries)}")
-        return {(topic, int(partition)): int(offset) for topic, partition, offset in entries}
+        out: dict[tuple[str, int], int] = {}
+        for topic, partition, offset in entries:
+            if int(offset) < 0 and int(offset) != OFFSET_UNKNOWN:
+                log.warning("Read offset=%s from checkpoint file %s for %s-%s: ignored (restored from the "
+                            "changelog's beginning)", offset, path, topic, partition)
+                continue
+            out[(topic, int(partition))] = int(offset)
+        return out
     except (IndexError, ValueError) as e:
         raise CheckpointError(f"{path} is malformed ({e}); delete it to restore the state from the "
                               "changelog") from None
 
 
 def write_checkpoint(task_dir: str, offsets: dict[tuple[str, int], int]) -> None:
-    """Atomically replace `<task_dir>/.checkpoint` with offsets (Kafka's OffsetCheckpoint.write)."""
+    """Atomically replace `<task_dir>/.checkpoint` with offsets (Kafka's OffsetCheckpoint.write): each offset
+    >= 0 or OFFSET_UNKNOWN (CheckpointError otherwise: a caller bug, nothing is written); no offsets at all
+    deletes the file (Kafka skips writing an empty checkpoint)."""
+    bad = {tp: o for tp, o in offsets.items() if o < 0 and o != OFFSET_UNKNOWN}
+    if bad:
+        raise CheckpointError(f"attempted to write negative offsets {bad} to the checkpoint file in {task_dir} "
+                              f"(a store without a changelog offset is written as OFFSET_UNKNOWN {OFFSET_UNKNOWN})")
+    if not offsets:
+        delete_checkpoint(task_dir)
+        return
     os.makedirs(task_dir, exist_ok=True)
     path = os.path.join(task_dir, CHECKPOINT_FILE)
     tmp = path + ".tmp"

@@ -15,6 +15,7 @@ from pystreams.processor.internals import StreamTask
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import (
     LOCK_FILE,
+    OFFSET_UNKNOWN,
     TaskDirLock,
     delete_checkpoint,
     read_checkpoint,
@@ -49,6 +50,8 @@ class ActiveTask:
         self.committed_offsets: dict[tuple[str, int], int] = {}
         self.committed_processed = 0
         self.persistent_changelogs: dict[tuple[str, int], str] = {}
+        # builds a fresh, initialized StreamTask for this task (set by create_task): revive() after a wipe
+        self.new_task: Any = None
         for store, topic in task.changelog_topics().items():
             if getattr(task.stores.get(store), "persistent", False):
                 self.persistent_changelogs[(topic, task_id.partition)] = store
@@ -56,6 +59,22 @@ class ActiveTask:
     def changelog_partitions(self) -> dict[tuple[str, int], str]:
         """(changelog topic, partition) -> store, for every logged store of this task."""
         return {(topic, self.id.partition): store for store, topic in self.task.changelog_topics().items()}
+
+    def wipe_and_revive(self) -> None:
+        """Kafka's TaskCorruptedException handling for a task that has not processed yet (RESTORING): close its
+        stores, delete its state (stores and checkpoint; the lock stays held) and open them again empty, so the
+        restore starts from the changelog's beginning. Kafka wipes only under EOS (under at_least_once it replays
+        the whole changelog over the old store); wiping always leaves no key the changelog no longer has."""
+        if self.new_task is None:
+            raise StateStoreError(f"task {self.id} cannot be revived: it was not made by create_task")
+        try:
+            self.task.close()
+        except Exception as e:  # noqa: BLE001 - its state is deleted next anyway
+            log.warning("task %s: closing its corrupted stores: %s", self.id, e)
+        wipe_task_dir(self.task_dir)
+        self.task = self.new_task()
+        self.changelog_next.clear()
+        self.checkpointed.clear()
 
 
 def task_directory(state_dir: str, application_id: str, task_id: TaskId) -> str:
@@ -90,17 +109,23 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
                                   f"for more than {lock_timeout:.0f} s: two instances share state.dir and the "
                                   "other one still owns the task")
         time.sleep(0.1)
-    try:
-        if eos and not read_checkpoint(task_dir):
-            wipe_task_dir(task_dir)  # an unclean stop under EOS: the local state may hold uncommitted writes
+
+    def new_task() -> StreamTask:
         task = StreamTask(topology, task_id, configs, collector, state_dir=state_dir, node_names=sub.node_names,
                           cache=cache, global_stores=global_stores)
         task.initialize()
+        return task
+
+    try:
+        if eos and not read_checkpoint(task_dir):
+            wipe_task_dir(task_dir)  # an unclean stop under EOS: the local state may hold uncommitted writes
+        task = new_task()
     except BaseException:
         lock.unlock()
         raise
     at = ActiveTask(task_id, sub, task, task_dir, lock)
     at.collector = collector
+    at.new_task = new_task
     return at
 
 
@@ -131,7 +156,8 @@ def checkpoint_task(at: ActiveTask, consumer: Consumer, collector: Any = None, *
         delta = sum(abs(o - at.checkpointed.get(tp, -1)) for tp, o in offsets.items())
         if delta < OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT:
             return None
-    write_checkpoint(at.task_dir, offsets)
+    # an empty changelog: the store reflects no offset (Kafka writes OFFSET_UNKNOWN, restored from the beginning)
+    write_checkpoint(at.task_dir, {tp: o if o >= 0 else OFFSET_UNKNOWN for tp, o in offsets.items()})
     at.task.checkpoint({store: offsets[tp] for tp, store in at.persistent_changelogs.items() if offsets[tp] >= 0})
     at.checkpointed.update(offsets)
     return offsets
