@@ -11,7 +11,16 @@ means the restore consumer's position is at or past the end offset, which also c
 offsets are a transaction marker or aborted records (read_committed skips them: librdkafka's position and its
 partition EOF land past them, measured on both brokers); a changelog that makes no progress for a while has its
 end re-read (truncated or re-created: it ends lower now), and one that makes none for task.timeout.ms raises
-StateStoreError naming the partition, its position and end, and the last consumer error."""
+StateStoreError naming the partition, its position and end, and the last consumer error.
+
+A changelog that no longer matches the local state (Kafka's TaskCorruptedException from the restore consumer's
+InvalidOffsetException): a checkpoint outside the changelog's range at registration (below its log start after
+DeleteRecords or retention, past its end after it was deleted and re-created), or, while restoring, the consumer
+going back (its position was out of range and reset), an end below what was already restored, or a log start past
+the next offset to restore. The task's state is then wiped and it restores from the beginning of its changelogs,
+without leaving the thread's RESTORING bookkeeping (its input start offsets stay). Kafka wipes only under EOS and
+replays the whole changelog over the old store under at_least_once; wiping always leaves no key that the
+changelog no longer has."""
 from __future__ import annotations
 
 import logging
@@ -27,7 +36,7 @@ from pystreams.runtime.assignment.offset_sums import (
     register_local_task,
     unregister_local_task,
 )
-from pystreams.runtime.checkpoint import read_checkpoint, write_checkpoint
+from pystreams.runtime.checkpoint import known_offset, read_checkpoint, write_checkpoint
 from pystreams.runtime.tasks import ActiveTask
 from pystreams.runtime.watermarks import watermarks
 
@@ -39,18 +48,23 @@ Partition = tuple[str, int]
 RESTORE_LOG_INTERVAL_S = 10.0
 #: Kafka Streams' task.timeout.ms default: how long a changelog may make no progress before the restore fails
 DEFAULT_STALL_TIMEOUT_S = 300.0
+#: the restore consumer's position is out of the changelog's range (with auto.offset.reset=error: librdkafka's
+#: _AUTO_OFFSET_RESET; Kafka's InvalidOffsetException): the task is corrupted
+_OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
 
 
 class _Changelog:
     """One changelog partition being restored: its store, the end offset to reach, the last offset restored."""
 
-    __slots__ = ("checked_at", "end", "error", "position", "progress_at", "restored", "seen", "store", "task")
+    __slots__ = ("checked_at", "end", "error", "fetched", "position", "progress_at", "restored", "seen", "store",
+                 "task")
 
     def __init__(self, task: ActiveTask, store: str, end: int, position: int, now: float) -> None:
         self.task = task
         self.store = store
         self.end = end  # end offset read at registration: restored when the consumer's position reaches it
         self.position = position  # next offset to restore
+        self.fetched = position  # next offset the consumer hands out (records and its position; not ends or EOFs)
         self.seen = position  # the position at the last progress check
         self.restored = 0  # records restored into the store (Kafka's totalRestored)
         self.progress_at = now  # when the position last moved
@@ -92,6 +106,8 @@ class ChangelogReader:
         self._logged_at = clock()
         self.restoring: dict[TaskId, RestoringTask] = {}
         self._by_changelog: dict[Partition, _Changelog] = {}
+        self.corrupted = 0  # tasks whose state was wiped because their changelog no longer matched it
+        self._ready_now: list[RestoringTask] = []  # revived after corruption with nothing to restore
         self.done = 0  # records restored since restoring last started from idle (progress reporting)
         self.total = 0  # records to restore since then
         self.started = time.monotonic()
@@ -104,22 +120,42 @@ class ChangelogReader:
 
     # ------------------------------------------------------------------ registration
     def add(self, at: ActiveTask, partitions: list[Partition]) -> bool:
-        """Register a created task; True when it has nothing to restore (it can run at once)."""
+        """Register a created task; True when it has nothing to restore (it can run at once). A checkpoint the
+        changelog no longer covers (below its log start after DeleteRecords or retention, past its end after it
+        was deleted and re-created) marks the task corrupted: its state is wiped and restored from the beginning
+        (Kafka: OFFSET_OUT_OF_RANGE on the restore consumer -> TaskCorruptedException)."""
         if not self.restoring:
             self.done = self.total = 0
             self.started = time.monotonic()
             self._logged_at = self._clock()
-        rt = RestoringTask(at, partitions)
-        checkpoint = read_checkpoint(at.task_dir)
-        if not checkpoint and not self.eos:  # fall back to the offset RocksDB keeps with its data
-            stored = at.task.checkpointed_offsets()
-            checkpoint = {(topic, at.id.partition): stored[store]
-                          for store, topic in at.task.changelog_topics().items() if store in stored}
+        return not self._register(RestoringTask(at, partitions), trusted=True)
+
+    def _register(self, rt: RestoringTask, trusted: bool) -> bool:
+        """Read the changelogs' watermarks and assign those with records to restore; True when restoring.
+        trusted=False: the local state was just wiped, every changelog restores from its beginning."""
+        at = rt.at
+        checkpoint: dict[Partition, int] = {}
+        if trusted:
+            checkpoint = read_checkpoint(at.task_dir)
+            if not checkpoint and not self.eos:  # fall back to the offset RocksDB keeps with its data
+                stored = at.task.checkpointed_offsets()
+                checkpoint = {(topic, at.id.partition): stored[store]
+                              for store, topic in at.task.changelog_topics().items() if store in stored}
+        marks = {tp: watermarks(self.consumer, TopicPartition(*tp)) for tp in at.changelog_partitions()}
+        if trusted:
+            invalid = {tp: (known, *marks[tp]) for tp in at.persistent_changelogs
+                       if tp in marks and (known := known_offset(checkpoint.get(tp))) is not None
+                       and not marks[tp][0] <= known + 1 <= marks[tp][1]}
+            if invalid:
+                self._wipe(at, "; ".join(
+                    f"changelog {t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
+                    for (t, p), (known, low, high) in sorted(invalid.items())))
+                checkpoint = {}
         starts: list[TopicPartition] = []
         for tp, store in at.changelog_partitions().items():
-            low, high = watermarks(self.consumer, TopicPartition(*tp))
+            low, high = marks[tp]
             persistent = tp in at.persistent_changelogs
-            known = checkpoint.get(tp) if persistent else None
+            known = known_offset(checkpoint.get(tp)) if persistent else None
             if persistent:
                 at.changelog_next[tp] = high
                 at.checkpointed[tp] = known if known is not None else -1
@@ -127,7 +163,7 @@ class ChangelogReader:
                 if forget is not None:  # sends of an earlier owner on this thread are in `high` (or undercounted)
                     forget(*tp)
                 rt.restored_from[tp] = known if known is not None else -1
-            start = max(known + 1 if known is not None else low, low)
+            start = known + 1 if known is not None else low
             if start >= high:
                 continue
             cl = _Changelog(at, store, high, start, self._clock())
@@ -135,13 +171,33 @@ class ChangelogReader:
             starts.append(TopicPartition(tp[0], tp[1], start if known is not None else OFFSET_BEGINNING))
             self.total += high - start
         if not rt.changelogs:
-            return True
+            return False
         self.restoring[at.id] = rt
         register_local_task(at.task_dir, rt.restored_offsets)
         self.consumer.incremental_assign(starts)
         log.info("task %s restoring %d changelog partitions (%d records)", at.id, len(starts),
                  sum(cl.end - cl.position for cl in rt.changelogs.values()))
-        return False
+        return True
+
+    def _wipe(self, at: ActiveTask, why: str) -> None:
+        """Kafka's task corruption: the local state does not match the changelog; wipe it, restore from scratch."""
+        log.warning("task %s is corrupted (%s: the changelog was truncated, or deleted and re-created): its state "
+                    "is wiped and restored from the beginning of its changelogs", at.id, why)
+        at.wipe_and_revive()
+        at.restored_records = 0
+        self.corrupted += 1
+
+    def _corrupted(self, rt: RestoringTask, why: str) -> None:
+        """A changelog went out of range while restoring (Kafka: InvalidOffsetException during restore -> the task
+        is corrupted): stop restoring it, wipe its state and register it again from the beginning; its input
+        start offsets (recorded by the thread) stay."""
+        self.restoring.pop(rt.at.id, None)
+        self._release(rt)
+        self._wipe(rt.at, why)
+        fresh = RestoringTask(rt.at, rt.partitions)
+        fresh.offsets = rt.offsets
+        if not self._register(fresh, trusted=False):
+            self._ready_now.append(fresh)  # the changelogs are empty now: nothing to restore
 
     def remove(self, task_id: TaskId) -> RestoringTask:
         """Stop restoring a task (revoked, lost or closing): its changelog partitions leave the consumer."""
@@ -179,23 +235,63 @@ class ChangelogReader:
         if not self._by_changelog:
             return 0, self._finish()
         batches: dict[Partition, list[Any]] = {}
+        expected: dict[Partition, int] = {}  # next offset expected per changelog in this batch
+        gap_from: dict[Partition, int] = {}  # where a changelog's offsets first jumped forward in this batch
+        corrupt: dict[TaskId, tuple[RestoringTask, str]] = {}
         for m in self.consumer.consume(num_messages=max_records, timeout=timeout):
             err = m.error()
             tp = (str(m.topic()), int(m.partition() or 0))
             cl = self._by_changelog.get(tp)
+            if cl is not None and cl.task.id in corrupt:
+                continue
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     if cl is not None:  # the end (under read_committed the last stable offset): restored
-                        self._at_log_end(tp, cl, m.offset())
+                        eof = m.offset()
+                        if eof is not None and 0 <= eof < expected.get(tp, cl.fetched):
+                            why = (f"changelog {tp[0]}-{tp[1]} now ends at {eof}, below offset "
+                                   f"{expected.get(tp, cl.fetched)} already restored")
+                            corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
+                            continue
+                        self._at_log_end(tp, cl, eof)
+                    continue
+                if cl is not None and err.code() in _OUT_OF_RANGE:
+                    corrupt[cl.task.id] = (self.restoring[cl.task.id], f"changelog {tp[0]}-{tp[1]}: {err}")
                     continue
                 self._consumer_error(tp, cl, err)
                 continue
             if cl is None:  # a record of a partition removed meanwhile
                 continue
             offset = int(m.offset() or 0)
+            want = expected.get(tp, cl.fetched)
+            if offset < want:  # the consumer went back: its position was out of range and was reset
+                why = (f"changelog {tp[0]}-{tp[1]} went back from offset {want} to {offset} (its position was "
+                       "out of range and reset)")
+                corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
+                continue
+            if offset > want and tp not in gap_from:
+                gap_from[tp] = want  # compaction, transaction markers, or records deleted under us: see below
+            expected[tp] = offset + 1
             if offset >= cl.end:  # written after the end offset read at registration: not needed to start
                 continue
             batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
+        for tp, want in gap_from.items():  # records deleted before we read them (DeleteRecords, retention)?
+            cl = self._by_changelog[tp]
+            if cl.task.id not in corrupt:
+                try:
+                    low, _high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
+                except KafkaException:
+                    continue
+                if low > want:
+                    why = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} still to be restored"
+                    corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
+        for tp, nxt in expected.items():
+            cl = self._by_changelog[tp]
+            cl.fetched = max(cl.fetched, nxt)
+        for rt, why in corrupt.values():
+            for tp in rt.changelogs:  # read before the wipe: dropped, the restore starts over
+                batches.pop(tp, None)
+            self._corrupted(rt, why)
         restored = 0
         for tp, records in batches.items():
             cl = self._by_changelog[tp]
@@ -210,6 +306,7 @@ class ChangelogReader:
                 cl = self._by_changelog[(tp_pos.topic, tp_pos.partition)]
                 if tp_pos.offset >= 0:
                     cl.position = max(cl.position, tp_pos.offset)
+                    cl.fetched = max(cl.fetched, tp_pos.offset)
         self.done += restored
         if self._progress is not None and restored:
             self._progress(self.done, self.total)
@@ -256,11 +353,13 @@ class ChangelogReader:
                     f"{{{t}-{p}: position={cl.position}, end={cl.end}, totalRestored={cl.restored}}}"
                     for (t, p), cl in pending))
         for tp, cl in list(self._by_changelog.items()):
+            if self._by_changelog.get(tp) is not cl:  # its task was found corrupted meanwhile: registered again
+                continue
             if cl.position >= cl.end or now - cl.checked_at < self.recheck_s:
                 continue
             cl.checked_at = now
             self._recheck_end(tp, cl)
-            if cl.position < cl.end and now - cl.progress_at >= self.stall_timeout_s:
+            if self._by_changelog.get(tp) is cl and cl.position < cl.end and now - cl.progress_at >= self.stall_timeout_s:
                 raise StateStoreError(
                     f"restore of changelog {tp[0]}-{tp[1]} (task {cl.task.id}, store {cl.store}) made no progress "
                     f"for {now - cl.progress_at:.0f} s (task.timeout.ms): position {cl.position}, end offset "
@@ -282,6 +381,12 @@ class ChangelogReader:
         log.warning("restore of changelog %s-%d: no progress for %.0f s at position %d of %d (log now %d-%d)%s",
                     tp[0], tp[1], self._clock() - cl.progress_at, cl.position, cl.end, low, high,
                     f"; last consumer error: {cl.error}" if cl.error else "")
+        if high < cl.fetched:  # records we restored are gone: the store holds data the changelog no longer has
+            rt = self.restoring.get(cl.task.id)
+            if rt is not None:
+                self._corrupted(rt, f"changelog {tp[0]}-{tp[1]} now ends at {high}, below offset {cl.fetched} "
+                                    "already restored")
+            return
         if high < cl.end:
             log.warning("changelog %s-%d now ends at %d, below the end offset %d read when its restore started "
                         "(truncated, or deleted and re-created?): restoring up to %d", tp[0], tp[1], high, cl.end,
@@ -291,6 +396,7 @@ class ChangelogReader:
                 cl.position = max(cl.position, cl.end)
 
     def _finish(self) -> list[RestoringTask]:
+        revived, self._ready_now = self._ready_now, []
         ready = [rt for rt in self.restoring.values() if all(cl.position >= cl.end for cl in rt.changelogs.values())]
         for rt in ready:
             for tp, cl in rt.changelogs.items():
@@ -302,7 +408,7 @@ class ChangelogReader:
                             "they stay unassigned in the main consumer", rt.at.id, missing)
             del self.restoring[rt.at.id]
             self._release(rt)
-        return ready
+        return revived + ready
 
     def owner_of(self, partition: Partition) -> RestoringTask | None:
         """The restoring task that has this input partition, if any."""

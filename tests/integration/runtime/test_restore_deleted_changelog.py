@@ -1,6 +1,7 @@
 """ChangelogReader when the changelog disappears under a restore, on both brokers: the changelog topic is deleted
-(or deleted and re-created empty) after the restore started; the restore never hangs: it finishes with what it
-has or fails with a StateStoreError that names the changelog, within the stall bound."""
+(or deleted and re-created empty) after the restore started; the restore never hangs: deleted, it fails with a
+StateStoreError that names the changelog, within the stall bound; re-created empty, the task is corrupted (Kafka's
+TaskCorruptedException): its state is wiped and it is ready with the new, empty changelog's state."""
 from __future__ import annotations
 
 import time
@@ -56,6 +57,11 @@ def test_a_changelog_deleted_during_its_restore_never_hangs(kafka_broker, tmp_pa
         at = SimpleNamespace(id=TaskId(0, 0), task=store, task_dir=str(task_dir), persistent_changelogs={tp: "s"},
                              changelog_next={}, checkpointed={}, collector=None, restored_records=0,
                              changelog_partitions=lambda: {tp: "s"})
+
+        def wipe_and_revive() -> None:
+            at.task = Store()
+
+        at.wipe_and_revive = wipe_and_revive
         reader = ChangelogReader(consumer, eos=False, stall_timeout_s=8.0)  # re-checks the end after 2 s
         assert reader.add(at, [("in", 0)]) is False
         while not store.restored:
@@ -81,9 +87,10 @@ def test_a_changelog_deleted_during_its_restore_never_hangs(kafka_broker, tmp_pa
             except StateStoreError as e:
                 outcome = e
         took = time.monotonic() - started
-        if recreate:  # the end re-read after 2 s without progress is 0 now: done with what it had
+        if recreate:  # out of range (or the end re-read after 2 s is below what was restored): wiped, empty, ready
             assert [rt.at for rt in outcome] == [at]
             assert took < 8.0 and 0 < len(store.restored) < 2000
+            assert reader.corrupted == 1 and at.task is not store and at.task.restored == []
         else:  # nothing to read any more: a clear error once the stall bound (8 s) is reached, not a hang
             assert isinstance(outcome, StateStoreError), outcome
             assert f"restore of changelog {topic}-0 (task 0_0, store s) made no progress for" in str(outcome)
