@@ -114,25 +114,29 @@ class NamedCache:
                                      typed))
             return
         topic, headers = rc.topic, rc.headers
-        size = entry_size(value, topic, headers)
-        delta = size - entry.size
+        old_value = entry.value
+        # the size only changes with the value's length, the topic or the headers (a count's next write: none)
+        if (topic is not entry.topic or headers is not entry.headers or value is None or old_value is None
+                or len(value) != len(old_value)):
+            size = entry_size(value, topic, headers)
+            delta = size - entry.size
+            entry.size = size
+            entry.topic = topic
+            entry.headers = headers
+            if delta:
+                self.size += delta
+                owner = self.owner
+                if owner is not None:
+                    owner.total += delta
         entry.value = value
         entry.dirty = True
         entry.timestamp = rc.timestamp
         entry.offset = rc.offset
-        entry.topic = topic
         entry.partition = rc.partition
-        entry.headers = headers
         entry.typed = typed
-        entry.size = size
         entries.move_to_end(key)
-        self.size += delta
-        owner = self.owner
-        if owner is not None:
-            owner.total += delta
         dirty = self.dirty
-        if key in dirty:
-            del dirty[key]  # moves to the end of the dirty order
+        dirty.pop(key, None)  # moves to the end of the dirty order
         dirty[key] = None
 
     def flush(self, evicted: DirtyEntry | None = None) -> None:

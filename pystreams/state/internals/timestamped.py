@@ -33,8 +33,17 @@ def timestamped_restore(restore: Callable[[list[Any]], None]) -> Callable[[list[
     return convert
 
 
-_TS_LONG = struct.Struct(">qq")
+_TS_LONG = TS_LONG = struct.Struct(">qq")
+"""A Long value stored with its timestamp: both packed in one struct call."""
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+LONG_RANGE = range(_LONG_MIN, _LONG_MAX + 1)
+"""Java long's range: `n in LONG_RANGE` is one C-level test."""
+
+# ValueAndTimestamp(value, timestamp) in three C calls, for per-record store updates: the frozen dataclass'
+# generated __init__ (two object.__setattr__ calls from Python) is ~2x the cost; the object is the same
+VAT_NEW = object.__new__
+VAT_SET_VALUE = ValueAndTimestamp.__dict__["value"].__set__
+VAT_SET_TIMESTAMP = ValueAndTimestamp.__dict__["timestamp"].__set__
 
 
 class TimestampedValues:

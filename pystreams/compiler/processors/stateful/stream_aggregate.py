@@ -13,7 +13,9 @@ from pystreams.compiler.processors.stateful.forwarding import (
 )
 from pystreams.compiler.processors.stateful.suppliers import KStreamAggProcessorSupplier, KTableValueGetterSupplier
 from pystreams.compiler.processors.stateful.value_getters import KTableMaterializedValueGetterSupplier
+from pystreams.errors import PystreamsError
 from pystreams.processor import Processor, ProcessorContext, Record
+from pystreams.state.internals.metered import MeteredTimestampedKeyValueStore
 
 Initializer = Callable[[], Any]
 Aggregator = Callable[[Any, Any, Any], Any]
@@ -88,6 +90,7 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._initializer = initializer
         self._aggregator = aggregator
         self.dropped_records = 0
+        self._fused: Callable[..., None] | None = None
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self._context = context
@@ -98,20 +101,51 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._get = self._store.store.get
         self._put = self._store.store.put
         self._forward_now = not self._forwarder.caching_enabled
+        # with caching the cache forwards on flush, so nothing per record needs the old and new aggregates:
+        # the store's fused get-aggregate-put does the update (MeteredTimestampedKeyValueStore.aggregate)
+        store = self._store.store
+        fused = isinstance(store, MeteredTimestampedKeyValueStore) and not self._forward_now
+        self._fused = store.aggregate if fused else None
 
     def direct_process(self, children: Any, by_name: Any, on_error: Callable[[Exception, Any], None]
                        ) -> Callable[[Any], None]:
         """The engine's direct path (one frame less per record); forwards still go through context.forward,
-        which sets the record context for the aggregate's own timestamp."""
-        return direct_path(self.process, on_error)
+        which sets the record context for the aggregate's own timestamp. With the fused store update the
+        whole per-record step is one function here plus the store's aggregate()."""
+        slow = direct_path(self.process, on_error)
+        initializer, aggregator, skip, proc = self._initializer, self._aggregator, self._skip, self
+
+        def run(record: Any) -> None:
+            fused = proc._fused  # set by init(), which runs after the engine asked for this path
+            if fused is None:
+                slow(record)
+                return
+            try:
+                key = record.key
+                value = record.value
+                if key is None or value is None:
+                    skip()
+                else:
+                    fused(key, value, record.timestamp, initializer, aggregator)
+            except PystreamsError:
+                raise
+            except Exception as e:
+                on_error(e, record)  # the engine's handler makes a Record of it when needed
+        return run
+
+    def _skip(self) -> None:
+        log_skipped(self._context, "null key or value")
+        self.dropped_records += 1
+        record_dropped(self._context)
 
     def process(self, record: Record[Any, Any]) -> None:
         key = record.key
         value = record.value
         if key is None or value is None:
-            log_skipped(self._context, "null key or value")
-            self.dropped_records += 1
-            record_dropped(self._context)
+            self._skip()
+            return
+        if self._fused is not None:
+            self._fused(key, value, record.timestamp, self._initializer, self._aggregator)
             return
         old = self._get(key)
         timestamp = record.timestamp
