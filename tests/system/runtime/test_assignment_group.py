@@ -35,6 +35,7 @@ class StandInThread:
         self._standby = SimpleNamespace(running_standbys=lambda: self.standbys)
         self.info: Any = None
         self.owned: frozenset = frozenset()
+        self.generation = -1  # of the rebalance that gave `info`
         self.member = StreamsMember(self)
         self.stop = threading.Event()
         self.error: BaseException | None = None
@@ -50,6 +51,7 @@ class StandInThread:
                     self.owned = rebalance.assigned
                     if info is not None:
                         self.info = info
+                        self.generation = rebalance.generation_id
                         self.tasks = dict.fromkeys(info.active_tasks)
                         self.standbys = frozenset(info.standby_tasks)
                 time.sleep(0.02)
@@ -60,8 +62,12 @@ class StandInThread:
 
 
 def _stable(threads: list[StandInThread]) -> bool:
-    """Every member has an assignment, none is about to rejoin, and every task runs somewhere."""
+    """Every member has its assignment of the same round, none is about to rejoin, and every task runs somewhere.
+    The same round: the members get their SyncGroup answers of one round at about the same time but each in its own
+    loop, so one may still hold the previous round's (a client joining: the newcomer's first assignment next to
+    an old member's previous one, whose tasks it is giving up this round)."""
     return (all(t.info is not None and not t.member.member.rejoin_needed for t in threads)
+            and len({t.generation for t in threads}) == 1
             and sum(len(t.info.active_tasks) for t in threads) == PARTITIONS)
 
 
@@ -98,7 +104,7 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
         deadline = time.monotonic() + 60
         while not _stable(threads):
             assert all(t.error is None for t in threads), [t.error for t in threads]
-            assert time.monotonic() < deadline, [(t.name, t.info) for t in threads]
+            assert time.monotonic() < deadline, [(t.name, t.generation, t.info) for t in threads]
             time.sleep(0.1)
         by_client = Counter()
         standby_on: dict[TaskId, list[str]] = {}
@@ -120,7 +126,8 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
         start("C", 1)  # no local state: it warms up first, the others keep their tasks
         deadline = time.monotonic() + 60
         while not _stable(threads):
-            assert time.monotonic() < deadline, [(t.name, t.info) for t in threads]
+            assert all(t.error is None for t in threads), [t.error for t in threads]
+            assert time.monotonic() < deadline, [(t.name, t.generation, t.info) for t in threads]
             time.sleep(0.1)
         c = threads[-1]
         assert c.info.active_tasks == {} and len(c.info.standby_tasks) >= 1
