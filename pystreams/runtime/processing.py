@@ -37,36 +37,39 @@ def poll_records(consumer: Any, max_records: int, timeout: float) -> list[Any]:
 
 
 def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTask]) -> None:
-    """Hand consumed records to their tasks, one add_records call per run of the same partition; records of a
-    partition revoked meanwhile are dropped (its new owner reads them)."""
+    """Hand consumed records to their tasks, one add_messages call per run of the same partition (a slice of the
+    batch: the Messages themselves, their fields are read once when deserialized); records of a partition revoked
+    meanwhile are dropped (its new owner reads them). Per record only error(), partition() and topic()."""
     topic: str | None = None
     partition = -1
-    records: list[tuple[int, int, Any, Any, Any]] = []
+    start = 0  # first message of the current run
+    i = -1
     for m in messages:
+        i += 1
         err = m.error()
         if err is not None:
-            if err.code() == KafkaError._PARTITION_EOF:
-                continue
-            if err.fatal() or not err.retriable():
-                raise KafkaException(err)
-            log.warning("consumer: %s", err)
+            if err.code() != KafkaError._PARTITION_EOF:
+                if err.fatal() or not err.retriable():
+                    raise KafkaException(err)
+                log.warning("consumer: %s", err)
+            if i > start and topic is not None:
+                _add(by_partition, topic, partition, messages[start:i])
+            start = i + 1
             continue
         p = m.partition()
         t = m.topic()
         if p != partition or t != topic:
-            if records:
-                _add(by_partition, topic, partition, records)
-            topic, partition, records = t, p, []
-        records.append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
-    if records:
-        _add(by_partition, topic, partition, records)
+            if i > start and topic is not None:
+                _add(by_partition, topic, partition, messages[start:i])
+            topic, partition, start = t, p, i
+    if start <= i and topic is not None:
+        _add(by_partition, topic, partition, messages[start:] if start else messages)
 
 
-def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int,
-         records: list[tuple[int, int, Any, Any, Any]]) -> None:
+def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int, messages: list[Any]) -> None:
     at = by_partition.get((topic, partition))
     if at is not None:
-        at.task.add_records(topic, partition, records)
+        at.task.add_messages(topic, partition, messages)
 
 
 def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_commit: list[float]) -> int:

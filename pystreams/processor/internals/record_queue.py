@@ -26,11 +26,36 @@ Head = tuple[int, Any, Any, Any, int]
 _new_record = tuple.__new__
 
 
+class _TupleMessage:
+    """A RawRecord with a Message's accessors: tuples added to a queue that holds Messages (never in the runtime,
+    which only adds Messages; tests may mix)."""
+
+    __slots__ = ("_r",)
+
+    def __init__(self, record: RawRecord) -> None:
+        self._r = record
+
+    def offset(self) -> int:
+        return self._r[0]
+
+    def timestamp(self) -> tuple[int, int]:
+        return 1, self._r[1]
+
+    def key(self) -> bytes | None:
+        return self._r[2]
+
+    def value(self) -> bytes | None:
+        return self._r[3]
+
+    def headers(self) -> Any:
+        return self._r[4]
+
+
 class RecordQueue:
     """The buffered records of one input partition."""
 
     __slots__ = ("topic", "partition", "source", "raw", "head", "partition_time", "task", "_fast_ts",
-                 "next_offset")
+                 "next_offset", "messages")
 
     def __init__(self, task: StreamTask, topic: str, partition: int, source: SourceRuntime) -> None:
         self.task = task
@@ -42,12 +67,34 @@ class RecordQueue:
         self.partition_time = -1
         self.next_offset = -1  # offset after the last processed record: what a commit stores
         self._fast_ts = type(source.extractor) is FailOnInvalidTimestamp
+        self.messages = False  # raw holds confluent_kafka Messages (add_messages), else RawRecord tuples
 
     def __len__(self) -> int:
         return len(self.raw) + (self.head is not None)
 
     def add(self, records: list[RawRecord]) -> None:
+        """Buffer (offset, timestamp, key bytes, value bytes, headers) tuples."""
+        if self.messages:
+            if self.raw:
+                self.raw.extend(map(_TupleMessage, records))
+                self.update_head()
+                return
+            self.messages = False
         self.raw.extend(records)
+        if self.head is None:
+            self.update_head()
+
+    def add_messages(self, messages: list[Any]) -> None:
+        """Buffer consumed confluent_kafka Messages (without error) as they are: their fields are read once, when
+        the record is deserialized, instead of being copied into a tuple first (the stream thread's hand-over)."""
+        if not self.messages:
+            if self.raw:
+                self.raw.extend([(m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ())
+                                 for m in messages])
+                self.update_head()
+                return
+            self.messages = True
+        self.raw.extend(messages)
         if self.head is None:
             self.update_head()
 
@@ -55,7 +102,11 @@ class RecordQueue:
         """Deserialize raw records until one is valid (failures go to the deserialization handler)."""
         raw, source, topic = self.raw, self.source, self.topic
         while self.head is None and raw:
-            offset, ts, kb, vb, headers = raw.popleft()
+            if self.messages:
+                m = raw.popleft()
+                offset, ts, kb, vb, headers = m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()
+            else:
+                offset, ts, kb, vb, headers = raw.popleft()
             try:
                 key = source.key_deserialize(topic, kb, headers)
                 value = source.value_deserialize(topic, vb, headers)
@@ -63,7 +114,7 @@ class RecordQueue:
                 self._deserialization_failed(offset, ts, kb, vb, headers, e)
                 continue
             if not (self._fast_ts and ts >= 0):
-                ts = self._extract(offset, ts, key, value, headers)
+                ts = self._extract(offset, ts, key, value, headers, self.partition_time)
                 if ts < 0:
                     continue
             self.head = (ts, key, value, headers, offset)
@@ -79,11 +130,11 @@ class RecordQueue:
             ErrorHandlerContext(topic, self.partition, offset, headers, self.source.name, task.id, ts),
             ConsumerRecord(topic, self.partition, offset, ts, kb, vb, headers), e, task.metrics.record_dropped)
 
-    def _extract(self, offset: int, ts: int, key: Any, value: Any, headers: Any) -> int:
+    def _extract(self, offset: int, ts: int, key: Any, value: Any, headers: Any, partition_time: int) -> int:
         """The source's timestamp extractor; a negative result drops the record (logged, counted)."""
         source = self.source
         event_ts: int = source.extractor.extract(
-            ConsumedRecord(self.topic, self.partition, offset, ts, key, value, headers), self.partition_time)
+            ConsumedRecord(self.topic, self.partition, offset, ts, key, value, headers), partition_time)
         if event_ts < 0:
             log.warning("Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] "
                         "offset=[%s] extractedTimestamp=[%s] extractor=[%s]", self.topic, self.partition, offset,
@@ -104,67 +155,95 @@ class RecordQueue:
 
         The task calls this when no other queue of it holds records, so no timestamp comparison is needed: the
         same steps as pop() + StreamTask.process() per record (the next head is deserialized before the current
-        record is processed, as Kafka's RecordQueue.poll does), inlined, with one RecordContext updated in place
-        (stores copy its fields, nothing keeps it)."""
+        record is processed, as Kafka's RecordQueue.poll does), inlined. Per batch, not per record: the record
+        context is installed once and updated in place (stores copy its fields, nothing keeps it; whoever
+        replaces it restores it), the head being processed and partition time live in locals, and the committed
+        offset is written back when the drain ends, also when processing raises."""
+        head = self.head
+        if head is None or limit <= 0:
+            return 0
         task = self.task
-        sctx = task.store_context
         raw, topic = self.raw, self.topic
         popleft = raw.popleft
         source = self.source
         kdeser, vdeser = source.key_deserialize, source.value_deserialize
         kfast, vfast = source.key_fast, source.value_fast
         fast_ts = self._fast_ts
+        msgs = self.messages
         children = source.children()
         only = children[0] if len(children) == 1 else None
         rc.topic = topic
         rc.partition = self.partition
+        task.store_context.record_context = rc
+        ptime = self.partition_time
+        stime = task.stream_time
+        ts, key, value, headers, offset = head
+        self.head = None
+        last = -1  # offset of the last record handed to the source
+        has_next = False
         done = 0
-        while done < limit:
-            head = self.head
-            if head is None:
-                break
-            self.head = None
-            while raw:  # update_head(), inlined
-                offset, ts, kb, vb, headers = popleft()
-                try:  # the C-level decoder when there is one (serde_calls); the serde for None and failures
-                    if kfast is not None and kb is not None:
-                        try:
-                            key = kfast(kb)
-                        except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                            key = kdeser(topic, kb, headers)
+        try:
+            while True:
+                while raw:  # the next head (update_head(), inlined)
+                    if msgs:
+                        m = popleft()
+                        n_offset = m.offset()
+                        n_ts = m.timestamp()[1]
+                        kb = m.key()
+                        vb = m.value()
+                        n_headers = m.headers() or ()
                     else:
-                        key = kdeser(topic, kb, headers)
-                    if vfast is not None and vb is not None:
-                        try:
-                            value = vfast(vb)
-                        except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                            value = vdeser(topic, vb, headers)
-                    else:
-                        value = vdeser(topic, vb, headers)
-                except Exception as e:  # noqa: BLE001 - every failure goes to the handler, as in Kafka
-                    self._deserialization_failed(offset, ts, kb, vb, headers, e)
-                    continue
-                if not (fast_ts and ts >= 0):
-                    ts = self._extract(offset, ts, key, value, headers)
-                    if ts < 0:
+                        n_offset, n_ts, kb, vb, n_headers = popleft()
+                    try:  # the C-level decoder when there is one (serde_calls); the serde for None and failures
+                        if kfast is not None and kb is not None:
+                            try:
+                                n_key = kfast(kb)
+                            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                                n_key = kdeser(topic, kb, n_headers)
+                        else:
+                            n_key = kdeser(topic, kb, n_headers)
+                        if vfast is not None and vb is not None:
+                            try:
+                                n_value = vfast(vb)
+                            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                                n_value = vdeser(topic, vb, n_headers)
+                        else:
+                            n_value = vdeser(topic, vb, n_headers)
+                    except Exception as e:  # noqa: BLE001 - every failure goes to the handler, as in Kafka
+                        self._deserialization_failed(n_offset, n_ts, kb, vb, n_headers, e)
                         continue
-                self.head = (ts, key, value, headers, offset)
-                if ts > self.partition_time:
-                    self.partition_time = ts
-                break
-            ts, key, value, headers, offset = head
-            self.next_offset = offset + 1
-            if ts > task.stream_time:
-                task.stream_time = ts
-            rc.timestamp = ts
-            rc.offset = offset
-            rc.headers = headers
-            sctx.record_context = rc
-            record = _new_record(Record, (key, value, ts, headers))
-            if only is not None:
-                only(record)
-            else:
-                for child in children:
-                    child(record)
-            done += 1
+                    if not (fast_ts and n_ts >= 0):
+                        n_ts = self._extract(n_offset, n_ts, n_key, n_value, n_headers, ptime)
+                        if n_ts < 0:
+                            continue
+                    if n_ts > ptime:
+                        ptime = n_ts
+                    has_next = True
+                    break
+                last = offset
+                if ts > stime:
+                    task.stream_time = stime = ts
+                rc.timestamp = ts
+                rc.offset = offset
+                rc.headers = headers
+                record = _new_record(Record, (key, value, ts, headers))
+                if only is not None:
+                    only(record)
+                else:
+                    for child in children:
+                        child(record)
+                done += 1
+                if not has_next:
+                    break
+                has_next = False
+                ts, key, value, headers, offset = n_ts, n_key, n_value, n_headers, n_offset
+                if done >= limit:
+                    self.head = (ts, key, value, headers, offset)
+                    break
+        finally:
+            if has_next:  # processing raised after the next head was read: it stays the head
+                self.head = (n_ts, n_key, n_value, n_headers, n_offset)
+            if last >= 0:
+                self.next_offset = last + 1
+            self.partition_time = ptime
         return done

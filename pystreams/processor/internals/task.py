@@ -306,15 +306,30 @@ class StreamTask:
         """Buffer consumed records (offset, timestamp, key bytes, value bytes, headers) of one partition."""
         queue = self._queues.get((topic, partition))
         if queue is None:
-            src = self.source_for(topic)
-            if src is None:
-                raise StreamsException(f"Task {self.id} has no source node for topic {topic}")
-            queue = self._queues[(topic, partition)] = RecordQueue(self, topic, partition, src)
-            self._queue_list.append(queue)
+            queue = self._new_queue(topic, partition)
         was_empty = queue.head is None
         queue.add(records)
         if was_empty and queue.head is not None:
             self._ready.offer(queue)
+
+    def add_messages(self, topic: str, partition: int, messages: list[Any]) -> None:
+        """Buffer consumed confluent_kafka Messages of one partition (none with an error): the stream thread's
+        hand-over, without copying each Message's fields into a tuple first."""
+        queue = self._queues.get((topic, partition))
+        if queue is None:
+            queue = self._new_queue(topic, partition)
+        was_empty = queue.head is None
+        queue.add_messages(messages)
+        if was_empty and queue.head is not None:
+            self._ready.offer(queue)
+
+    def _new_queue(self, topic: str, partition: int) -> RecordQueue:
+        src = self.source_for(topic)
+        if src is None:
+            raise StreamsException(f"Task {self.id} has no source node for topic {topic}")
+        queue = self._queues[(topic, partition)] = RecordQueue(self, topic, partition, src)
+        self._queue_list.append(queue)
+        return queue
 
     def committable_offsets(self) -> dict[tuple[str, int], int]:
         """(topic, partition) -> offset to commit (last processed + 1), for partitions processed so far."""
