@@ -152,7 +152,7 @@ class SinkRuntime:
     """Serializes records and hands them to the record collector (Kafka's SinkNode + RecordCollectorImpl)."""
 
     __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
-                 "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast")
+                 "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast", "produce")
 
     def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
                  value_serde: Any, partitioner: Any) -> None:
@@ -168,6 +168,8 @@ class SinkRuntime:
         self.value_fast = fast_encoder(value_serde)
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
+        direct = getattr(self.collector, "direct_send", None)
+        self.produce: Callable[..., Any] | None = direct() if direct is not None else None
 
     def process(self, record: Any) -> None:
         key, value, timestamp, headers = record
@@ -208,6 +210,14 @@ class SinkRuntime:
                 return
         partitioner = self.partitioner
         if partitioner is None:
+            produce = self.produce
+            if produce is not None:
+                try:  # the producer's C call; the collector's send() for anything it raises (see direct_send)
+                    produce(topic, raw_value, raw_key, -1, None, None, timestamp,
+                            (headers if type(headers) is list else list(headers)) if headers else None)
+                    return
+                except Exception:  # noqa: BLE001 - send() retries and raises or handles it as usual
+                    pass
             self.collector.send(topic, raw_key, raw_value, headers, timestamp, None)
             return
         n = self.collector.partitions_for(topic)
