@@ -64,7 +64,9 @@ def test_a_changelog_deleted_during_its_restore_never_hangs(kafka_broker, tmp_pa
         at.wipe_and_revive = wipe_and_revive
         reader = ChangelogReader(consumer, eos=False, stall_timeout_s=8.0)  # re-checks the end after 2 s
         assert reader.add(at, [("in", 0)]) is False
-        while not store.restored:
+        deadline = time.monotonic() + 30
+        while not store.restored:  # the restore is under way before the changelog goes
+            assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
             reader.restore(10, 0.2)
         admin = AdminClient({"bootstrap.servers": bootstrap})
         admin.delete_topics([topic])[topic].result(30)
@@ -74,8 +76,8 @@ def test_a_changelog_deleted_during_its_restore_never_hangs(kafka_broker, tmp_pa
                 try:
                     create_topics(bootstrap, 1, topic)
                     break
-                except Exception:  # noqa: BLE001 - the deletion is still in progress
-                    assert time.monotonic() < deadline
+                except Exception as e:  # noqa: BLE001 - the deletion is still in progress
+                    assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
                     time.sleep(0.5)
         started = time.monotonic()
         outcome: Any = None
