@@ -9,6 +9,13 @@ this thread is still closing, or another process holds it) is retried on later p
 assignor's state-aware moves) are standbys too. Only persistent stores are kept (an in-memory copy would not
 survive the hand-over); under exactly_once_v2 only committed changelog data is applied (read_committed).
 Live offsets are registered with the assignor's task_offset_sums, so the client reports how warm each standby is.
+
+A standby whose changelog position becomes invalid (Kafka: InvalidOffsetException on the restore consumer while
+updating standbys -> TaskCorruptedException for the standby): the changelog consumer going back (its position was
+out of range, past the end of a re-created or truncated changelog, and was reset to the earliest offset), or its
+log start moving past the next offset to apply (DeleteRecords, retention). The standby's state is then wiped and
+rebuilt from the beginning of its changelogs (Kafka wipes only under EOS; wiping always drops keys the changelog
+no longer has).
 """
 from __future__ import annotations
 
@@ -16,7 +23,13 @@ import logging
 import time
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    TopicPartition,
+)
 
 from pystreams.processor.internals import StreamTask
 from pystreams.processor.task_id import TaskId
@@ -24,8 +37,14 @@ from pystreams.runtime.assignment.offset_sums import (
     register_local_task,
     unregister_local_task,
 )
-from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
-from pystreams.runtime.tasks import task_directory
+from pystreams.runtime.checkpoint import (
+    TaskDirLock,
+    known_offset,
+    read_checkpoint,
+    write_checkpoint,
+)
+from pystreams.runtime.tasks import task_directory, wipe_task_dir
+from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
@@ -56,6 +75,19 @@ class StandbyTask:
         self.lock = lock
         self.changelogs = changelogs  # (topic, partition) -> store
         self.offsets: dict[tuple[str, int], int] = {}  # last applied changelog offset per partition
+        self.expected: dict[tuple[str, int], int] = {}  # next offset the consumer should hand out, when known
+        self.new_task: Any = None  # builds a fresh, initialized StreamTask (after a wipe)
+
+    def wipe(self) -> None:
+        """Close the stores, delete the state (stores and checkpoint; the lock stays held), open them empty."""
+        try:
+            self.task.close()
+        except Exception as e:  # noqa: BLE001 - its state is deleted next anyway
+            log.warning("standby %s: closing its corrupted stores: %s", self.id, e)
+        wipe_task_dir(self.task_dir)
+        self.task = self.new_task()
+        self.offsets.clear()
+        self.expected.clear()
 
     def checkpoint(self) -> None:
         if self.offsets:
@@ -78,6 +110,7 @@ class StandbyManager:
         self.tasks: dict[TaskId, StandbyTask] = {}
         self.consumer: Consumer | None = None
         self.applied = 0
+        self.corrupted = 0  # standbys wiped because their changelog position became invalid
         self._wanted: dict[TaskId, list[tuple[str, int]]] = {}
         self._last_checkpoint = time.monotonic()
         self._next_try = 0.0
@@ -129,18 +162,24 @@ class StandbyManager:
         lock = TaskDirLock(task_dir)
         if not lock.try_lock():
             return False  # its active task is still closing here, or another process holds it: retried later
-        try:
+
+        def new_task() -> StreamTask:
             task = StreamTask(thread.topology, task_id, thread.streams.app_configs, _NoOutput(),
                               state_dir=cfg.state_dir, node_names=sub.node_names, cache=ThreadCache(0),
                               global_stores=thread.streams.global_state.stores
                               if thread.streams.global_state else None)
             task.initialize()
+            return task
+
+        try:
+            task = new_task()
         except BaseException:
             lock.unlock()
             raise
         changelogs = {(topic, task_id.partition): store for store, topic in task.changelog_topics().items()
                       if getattr(task.stores.get(store), "persistent", False)}
         st = StandbyTask(task_id, task, task_dir, lock, changelogs)
+        st.new_task = new_task
         self.tasks[task_id] = st
         register_local_task(task_dir, lambda: dict(st.offsets))
         return True
@@ -155,8 +194,13 @@ class StandbyManager:
         for st in self.tasks.values():
             checkpoint = read_checkpoint(st.task_dir)
             for tp in st.changelogs:
-                known = st.offsets.get(tp, checkpoint.get(tp))  # applied since the last checkpoint: go on from there
+                # applied since the last checkpoint: go on from there
+                known = st.offsets.get(tp, known_offset(checkpoint.get(tp)))
                 assignment.append(TopicPartition(tp[0], tp[1], known + 1 if known is not None else OFFSET_BEGINNING))
+                if known is not None:
+                    st.expected[tp] = known + 1
+                else:
+                    st.expected.pop(tp, None)
         self.consumer.assign(assignment)
 
     def poll(self) -> int:
@@ -166,27 +210,62 @@ class StandbyManager:
             self._open_pending()
         if self.consumer is None or not self.tasks:
             return 0
+        owners = {tp: st for st in self.tasks.values() for tp in st.changelogs}
         batches: dict[Any, list[Any]] = {}
+        gap_from: dict[tuple[str, int], int] = {}
+        corrupted: dict[TaskId, str] = {}
         for m in self.consumer.consume(num_messages=5000, timeout=0):
             err = m.error()
             if err is not None:
                 if err.code() != KafkaError._PARTITION_EOF:
                     log.warning("standby consumer: %s", err)
                 continue
-            batches.setdefault((m.topic(), m.partition()), []).append(
-                (m.key(), m.value(), m.timestamp()[1], m.offset()))
+            tp = (str(m.topic()), int(m.partition() or 0))
+            st = owners.get(tp)
+            if st is None or st.id in corrupted:
+                continue
+            offset = int(m.offset() or 0)
+            want = st.expected.get(tp)
+            if want is not None and offset < want:  # the consumer went back: its position was out of range
+                corrupted[st.id] = (f"changelog {tp[0]}-{tp[1]} went back from offset {want} to {offset} (its "
+                                    "position was out of range and reset)")
+                continue
+            if want is not None and offset > want and tp not in gap_from:
+                gap_from[tp] = want  # compaction, transaction markers, or records deleted under us: see below
+            st.expected[tp] = offset + 1
+            batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
+        for tp, want in gap_from.items():  # records deleted before they were applied (DeleteRecords, retention)?
+            st = owners[tp]
+            if st.id not in corrupted:
+                try:
+                    low, _high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
+                except KafkaException:
+                    continue
+                if low > want:
+                    corrupted[st.id] = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} to apply"
+        if corrupted:
+            self._wipe(corrupted)
+            batches = {tp: records for tp, records in batches.items() if owners[tp].id not in corrupted}
         applied = 0
         for tp, records in batches.items():
-            for st in self.tasks.values():
-                store = st.changelogs.get(tp)
-                if store is not None:
-                    st.task.restore(store, records)
-                    st.offsets[tp] = records[-1][3]
-                    applied += len(records)
+            st = owners[tp]
+            st.task.restore(st.changelogs[tp], records)
+            st.offsets[tp] = records[-1][3]
+            applied += len(records)
         self.applied += applied
         if time.monotonic() - self._last_checkpoint > CHECKPOINT_INTERVAL_S:
             self.checkpoint()
         return applied
+
+    def _wipe(self, corrupted: dict[TaskId, str]) -> None:
+        """Kafka's corrupted standby: wipe its state and follow its changelogs again from the beginning."""
+        for task_id, why in sorted(corrupted.items()):
+            log.warning("%s: standby task %s is corrupted (%s: the changelog was truncated, or deleted and "
+                        "re-created): its state is wiped and rebuilt from the beginning of its changelogs",
+                        self.thread.name, task_id, why)
+            self.tasks[task_id].wipe()
+            self.corrupted += 1
+        self._assign_consumer()
 
     def checkpoint(self) -> None:
         for st in self.tasks.values():
