@@ -62,8 +62,10 @@ def test_global_store_feeds_every_task(kafka_broker, tmp_path):
         first = read_all(bootstrap, out, 20, timeout=60)
         assert sorted(first) == sorted((f"c{i}".encode(), f"order-{i} for name-{i}".encode()) for i in range(20))
         _produce(bootstrap, customers, [("c0", "renamed")])  # picked up by the global thread while running
+        # wait for the store itself: the global thread counts the records it read before it puts them
         deadline = time.monotonic() + 30
-        while streams.global_state.records < 21 and time.monotonic() < deadline:
+        while streams.store("customers").get("c0") != "renamed":
+            assert time.monotonic() < deadline, (streams.global_state.records, streams.store("customers").get("c0"))
             time.sleep(0.05)
         _produce(bootstrap, orders, [("c0", "order-x")])
         assert (b"c0", b"order-x for renamed") in read_all(bootstrap, out, 21, timeout=60)
