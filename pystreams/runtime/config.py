@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "max.task.idle.ms": 0,
     "application.server": "",
     "state.cleanup.delay.ms": 600_000,
+    # added to a window/session store's retention for its changelog's retention.ms (Kafka's default: 1 day)
+    "windowstore.changelog.additional.retention.ms": 86_400_000,
     "auto.offset.reset": "earliest",
     "max.poll.records": 1000,
     "repartition.purge.interval.ms": 30_000,
@@ -44,7 +46,7 @@ ASSIGNORS = ("streams",)
 FETCH_QUEUE_BACKOFF_MS = 50
 
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
-CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX = "consumer.", "producer.", "admin."
+CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
 
 
@@ -75,6 +77,9 @@ class StreamsConfig:
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
         self.task_timeout_ms = self._int("task.timeout.ms", minimum=0)
+        self.state_cleanup_delay_ms = self._int("state.cleanup.delay.ms", minimum=0)
+        self.windowstore_changelog_additional_retention_ms = self._int(
+            "windowstore.changelog.additional.retention.ms", minimum=0)
         self.assignor = str(self.get("pystreams.assignor")).lower()
         if self.assignor == "librdkafka":
             raise ConfigError("pystreams.assignor=librdkafka was removed: pystreams runs the consumer group itself "
@@ -116,6 +121,11 @@ class StreamsConfig:
         cfg.setdefault("processing.guarantee", self.processing_guarantee)
         cfg.setdefault("commit.interval.ms", self.commit_interval_ms)
         return cfg
+
+    def topic_configs(self) -> dict[str, str]:
+        """The `topic.`-prefixed keys without the prefix: configs for every internal topic the application
+        creates (Kafka's StreamsConfig.TOPIC_PREFIX; a store's own log config still wins)."""
+        return {k: str(v) for k, v in self._prefixed(TOPIC_PREFIX).items()}
 
     def _prefixed(self, *prefixes: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -165,7 +165,8 @@ class KafkaStreams:
 
         self.assignor = assignor_for(self.plan, self.config)
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor,
-                               existing=self.plan.cluster_topics)
+                               existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
+                               additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
         from pystreams.runtime.checkpoint import claim_process_id

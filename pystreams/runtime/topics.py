@@ -2,7 +2,8 @@
 
 Repartition topics get the partition count given in the topology (Repartitioned) or else the maximum partition
 count of the source topics of the sub-topologies writing into them (resolved through chains of repartition
-topics), as Kafka does. Changelogs are compacted and have one partition per task of their sub-topology.
+topics), as Kafka does. Changelogs have one partition per task of their sub-topology. Topic configs are Kafka's
+(RepartitionTopicConfig, UnwindowedUnversionedChangelogTopicConfig, WindowedChangelogTopicConfig).
 Everything internal is named `<application.id>-<name>`.
 """
 from __future__ import annotations
@@ -181,23 +182,62 @@ def _equalize_internal_groups(topology: Any, application_id: str, counts: dict[s
                     counts[t] = n
 
 
+#: Kafka's InternalTopicConfig.INTERNAL_TOPIC_DEFAULT_OVERRIDES: every internal topic keeps the producer's
+#: timestamps (stream time, windows and punctuation depend on them)
+INTERNAL_TOPIC_DEFAULTS = {"message.timestamp.type": "CreateTime"}
+#: Kafka's RepartitionTopicConfig: delete, 50 MB segments and infinite time retention (records are removed by the
+#: explicit purge, repartition_purge.py, once committed, never by age: reprocessing old data must not lose any)
+REPARTITION_TOPIC_DEFAULTS = {**INTERNAL_TOPIC_DEFAULTS, "cleanup.policy": "delete", "segment.bytes": "52428800",
+                              "retention.ms": "-1"}
+#: Kafka's UnwindowedUnversionedChangelogTopicConfig: key-value changelogs are compacted
+KV_CHANGELOG_DEFAULTS = {**INTERNAL_TOPIC_DEFAULTS, "cleanup.policy": "compact"}
+#: Kafka's WindowedChangelogTopicConfig (window and session stores): every window is a new key, so compaction
+#: alone never shrinks them; time retention (store retention + additional) drops expired windows
+WINDOWED_CHANGELOG_DEFAULTS = {**INTERNAL_TOPIC_DEFAULTS, "cleanup.policy": "compact,delete"}
+#: Kafka's StreamsConfig.WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS default (1 day, for clock drift)
+DEFAULT_ADDITIONAL_RETENTION_MS = 86_400_000
+_LONG_MAX = 2**63 - 1
+
+
+def repartition_topic_config(topic_defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """A repartition topic's configs: Kafka's library overrides < `topic.*` configs of the application."""
+    return {**REPARTITION_TOPIC_DEFAULTS, **(topic_defaults or {})}
+
+
+def changelog_topic_config(builder: Any, topic_defaults: dict[str, str] | None = None,
+                           additional_retention_ms: int = DEFAULT_ADDITIONAL_RETENTION_MS) -> dict[str, str]:
+    """A store's changelog configs as Kafka creates them: library overrides < `topic.*` configs < the store's
+    log config (withLoggingEnabled). A window or session store (its builder has retention_period_ms) gets
+    compact,delete and, unless its log config sets retention.ms, retention.ms = retention + additional."""
+    log_config = {str(k): str(v) for k, v in dict(getattr(builder, "log_config", None) or {}).items()}
+    retention = getattr(builder, "retention_period_ms", None)
+    windowed = retention is not None
+    config = {**(WINDOWED_CHANGELOG_DEFAULTS if windowed else KV_CHANGELOG_DEFAULTS), **(topic_defaults or {}),
+              **log_config}
+    if windowed and "retention.ms" not in log_config:
+        config["retention.ms"] = str(min(int(retention) + int(additional_retention_ms), _LONG_MAX))
+    return config
+
+
 def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient, replication_factor: int = -1,
-                           timeout: float = 30.0, existing: dict[str, int] | None = None) -> list[str]:
-    """Create missing repartition and changelog topics; returns the names created. existing: the cluster's
-    topic -> partition count if the caller has just read it (plan.cluster_topics), else it is read here; a topic
-    another instance creates in between answers TOPIC_ALREADY_EXISTS, which counts as created."""
+                           timeout: float = 30.0, existing: dict[str, int] | None = None,
+                           topic_defaults: dict[str, str] | None = None,
+                           additional_retention_ms: int = DEFAULT_ADDITIONAL_RETENTION_MS) -> list[str]:
+    """Create missing repartition and changelog topics with Kafka's configs; returns the names created.
+    existing: the cluster's topic -> partition count if the caller has just read it (plan.cluster_topics), else
+    it is read here; a topic another instance creates in between answers TOPIC_ALREADY_EXISTS, which counts as
+    created. topic_defaults: the application's `topic.`-prefixed configs (StreamsConfig.topic_configs());
+    additional_retention_ms: windowstore.changelog.additional.retention.ms."""
     if existing is None:
         existing = _metadata(admin, timeout)
     wanted: dict[str, tuple[int, dict[str, str]]] = {}
     for topic, n in plan.repartition_topics.items():
-        wanted[topic] = (n, {"cleanup.policy": "delete"})
+        wanted[topic] = (n, repartition_topic_config(topic_defaults))
     builders = topology.store_builders()
     for sub in plan.subtopologies:
         for store, topic in sub.changelogs.items():
             if topic in plan.changelog_topics:
-                config = {"cleanup.policy": "compact"}
-                log_config = getattr(builders.get(store), "log_config", None) or {}
-                config.update({str(k): str(v) for k, v in dict(log_config).items()})
+                config = changelog_topic_config(builders.get(store), topic_defaults, additional_retention_ms)
                 wanted[topic] = (plan.changelog_topics[topic], config)
     for topic, (n, _) in wanted.items():
         if topic in existing and existing[topic] != n:

@@ -80,3 +80,62 @@ def test_internal_topic_with_the_wrong_partition_count_is_refused():
     with pytest.raises(Exception, match="wc-counts-changelog exists with 1 partitions but the application needs 3"):
         ensure_internal_topics(topology, plan, admin)
 
+
+
+def _windowed_and_session():
+    import pystreams.compiler.extensions  # noqa: F401  (registers windowed_by on grouped streams)
+    from pystreams.dsl.windows import SessionWindows, TimeWindows
+
+    b = StreamsBuilder()
+    grouped = b.stream("text", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
+        .group_by_key(Grouped(key_serde=Serdes.String(), value_serde=Serdes.String()))
+    grouped.windowed_by(TimeWindows.of_size_and_grace(100_000, 10_000)).count(Materialized(name="win"))
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_and_grace(5_000, 1_000)).count(Materialized(name="ses"))
+    grouped.count(Materialized(name="kv"))
+    return b.build()
+
+
+def test_internal_topics_get_kafkas_configs():
+    """RepartitionTopicConfig / UnwindowedUnversionedChangelogTopicConfig as Kafka creates them."""
+    topology = _wordcount()
+    admin = FakeAdmin({"text": 2, "out": 1})
+    ensure_internal_topics(topology, plan_topology(topology, "wc", admin), admin)
+    configs = {t.topic: t.config for t in admin.created}
+    assert configs["wc-counts-repartition"] == {"cleanup.policy": "delete", "retention.ms": "-1",
+                                                "segment.bytes": "52428800", "message.timestamp.type": "CreateTime"}
+    assert configs["wc-counts-changelog"] == {"cleanup.policy": "compact", "message.timestamp.type": "CreateTime"}
+
+
+def test_window_and_session_changelogs_are_compact_delete_with_retention_plus_a_day():
+    """WindowedChangelogTopicConfig: retention.ms = store retention (size + grace; gap + grace) + 1 day."""
+    topology = _windowed_and_session()
+    admin = FakeAdmin({"text": 2})
+    ensure_internal_topics(topology, plan_topology(topology, "app", admin), admin)
+    configs = {t.topic: t.config for t in admin.created}
+    day = 86_400_000
+    assert configs["app-win-changelog"] == {"cleanup.policy": "compact,delete", "retention.ms": str(110_000 + day),
+                                            "message.timestamp.type": "CreateTime"}
+    assert configs["app-ses-changelog"]["cleanup.policy"] == "compact,delete"
+    assert configs["app-ses-changelog"]["retention.ms"] == str(6_000 + day)
+    assert configs["app-kv-changelog"]["cleanup.policy"] == "compact"
+    assert "retention.ms" not in configs["app-kv-changelog"]
+
+
+def test_additional_retention_topic_prefix_and_store_log_config_override_in_kafkas_order():
+    """library defaults < `topic.*` configs < the store's log config; a log-config retention.ms is kept as is."""
+    from pystreams.runtime.config import StreamsConfig
+    from pystreams.runtime.topics import changelog_topic_config, repartition_topic_config
+
+    cfg = StreamsConfig({"application.id": "a", "topic.segment.bytes": "1000", "topic.min.insync.replicas": 2,
+                         "windowstore.changelog.additional.retention.ms": 5})
+    assert cfg.topic_configs() == {"segment.bytes": "1000", "min.insync.replicas": "2"}
+    assert cfg.windowstore_changelog_additional_retention_ms == 5
+    assert repartition_topic_config(cfg.topic_configs())["segment.bytes"] == "1000"
+    window = SimpleNamespace(retention_period_ms=100, log_config={"segment.bytes": 7})
+    got = changelog_topic_config(window, cfg.topic_configs(), cfg.windowstore_changelog_additional_retention_ms)
+    assert got == {"cleanup.policy": "compact,delete", "retention.ms": "105", "segment.bytes": "7",
+                   "min.insync.replicas": "2", "message.timestamp.type": "CreateTime"}
+    fixed = SimpleNamespace(retention_period_ms=100, log_config={"retention.ms": "42"})
+    assert changelog_topic_config(fixed, {}, 5)["retention.ms"] == "42"
+    huge = SimpleNamespace(retention_period_ms=2**63 - 10, log_config=None)
+    assert changelog_topic_config(huge, {}, 86_400_000)["retention.ms"] == str(2**63 - 1)  # Kafka: Long.MAX_VALUE
