@@ -3,8 +3,11 @@
 Config, lowest to highest precedence: the script's KafkaStreams config, PYSTREAMS_<KEY> environment variables
 (PYSTREAMS_BOOTSTRAP_SERVERS -> bootstrap.servers), `--set key=value`. application.id defaults to the script's
 name. Without bootstrap.servers an embedded pystreams broker is started first (and missing source/sink topics
-are created on it). SIGINT/SIGTERM close the app cleanly (final commit, checkpoints). `--instances N` runs N
-processes of the same app (one consumer group), the unit of parallel work under the GIL.
+are created on it, GlobalKTable topics included). SIGINT/SIGTERM close the app cleanly (final commit,
+checkpoints). A script's module-level KafkaStreams is run itself (its handler and listeners stay), with the
+merged config applied before start(). `--instances N` runs N processes of the same app (one consumer group),
+the unit of parallel work under the GIL, each with its own state.dir and application.server port
+(pystreams/cli/run_instances.py).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from typing import Any, Optional
 
 import typer
 
+from pystreams.cli.run_instances import check_instances, instance_overrides, parse_instances, run_instances
 from pystreams.errors import ConfigError, PystreamsError
 
 ENV_PREFIX = "PYSTREAMS_"
@@ -49,26 +53,66 @@ def import_script(path: Path) -> dict[str, Any]:
     return runpy.run_path(str(path), run_name="__pystreams_run__")
 
 
+class ScriptAppError(PystreamsError):
+    """The script's KafkaStreams cannot be run by `pystreams run` as it is (e.g. it was started at import)."""
+
+
+def script_apps(namespace: dict[str, Any]) -> list[Any]:
+    """The script's module-level KafkaStreams objects (names starting with _ excluded), each once."""
+    from pystreams.runtime import KafkaStreams
+
+    return list({id(v): v for k, v in namespace.items()
+                 if isinstance(v, KafkaStreams) and not k.startswith("_")}.values())
+
+
 def script_config(namespace: dict[str, Any]) -> dict[str, Any]:
     """The config of the script's module-level KafkaStreams (empty when it only has a Topology)."""
-    from pystreams.runtime import KafkaStreams
-
-    apps = {id(v): v for k, v in namespace.items() if isinstance(v, KafkaStreams) and not k.startswith("_")}
+    apps = script_apps(namespace)
     if len(apps) > 1:
-        raise PystreamsError(f"the script defines {len(apps)} KafkaStreams objects at module level; keep one")
-    return dict(next(iter(apps.values())).config.originals) if apps else {}
+        raise ScriptAppError(f"the script defines {len(apps)} KafkaStreams objects at module level; keep one "
+                             "(or name the others with a leading _)")
+    return dict(apps[0].config.originals) if apps else {}
 
 
-def build_app(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) -> Any:
-    """A (not started) KafkaStreams for the script's topology with the merged config."""
-    from pystreams.runtime import KafkaStreams
-
+def merged_config(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """application.id from the script's name < the script's KafkaStreams config < overrides (env, --set)."""
     config: dict[str, Any] = {"application.id": path.stem.replace("_", "-")}
     config.update(script_config(namespace))
     config.update(overrides)
-    apps = [v for v in namespace.values() if isinstance(v, KafkaStreams)]
+    return config
+
+
+def adopt_app(app: Any, config: dict[str, Any]) -> Any:
+    """The script's own KafkaStreams, with config applied before start(): everything the script set on it
+    (uncaught-exception handler, state listener, restore listener, ...) stays. Kafka's config is fixed at
+    construction, and the CLI's keys (--set, PYSTREAMS_*, the embedded broker) are only known now, so a
+    KafkaStreams is constructed with the merged config (the constructor validates it and checks the serdes) and
+    its config-derived attributes are moved onto the script's object, which has not started yet."""
+    from pystreams.runtime import KafkaStreams, State
+
+    if app.state is not State.CREATED:
+        raise ScriptAppError(f"the script's KafkaStreams is already {app.state.name} after import: `pystreams "
+                             "run` starts and closes it itself; move start() under `if __name__ == "
+                             "\"__main__\":` (that block does not run under `pystreams run`)")
+    fresh = KafkaStreams(app.topology, config)
+    for name in CONFIG_DERIVED:
+        setattr(app, name, getattr(fresh, name))
+    return app
+
+
+#: KafkaStreams attributes __init__ derives from the config (what adopt_app moves onto the script's object).
+CONFIG_DERIVED = ("config", "app_configs", "process_id", "client_id")
+
+
+def build_app(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    """The (not started) KafkaStreams to run: the script's own one with the merged config, or a new one for the
+    script's Topology / StreamsBuilder."""
+    from pystreams.runtime import KafkaStreams
+
+    config = merged_config(path, namespace, overrides)
+    apps = script_apps(namespace)
     if apps:
-        return KafkaStreams(apps[0].topology, config)
+        return adopt_app(apps[0], config)
     from pystreams.cli.describe_cmd import find_topology
 
     return KafkaStreams(find_topology(namespace, config), config)
@@ -81,18 +125,24 @@ def start_embedded_broker() -> Any:
     return EmbeddedBroker(config={"group.initial.rebalance.delay.ms": "0"}).start()
 
 
+def dev_topics(topology: Any) -> list[str]:
+    """The app's own (not internal) topics in topology order: every sub-topology's sources and sinks and every
+    global store's (GlobalKTable's) source topic."""
+    wanted: list[str] = []
+    for sub in topology.subtopologies():
+        wanted.extend(list(sub.source_topics) + list(sub.sink_topics))
+    for source, _processor, _store in topology.global_subtopology_nodes():
+        wanted.extend(topology.node(source).topics)
+    return [t for i, t in enumerate(wanted) if t not in wanted[:i] and not topology.is_internal_topic(t)]
+
+
 def _create_dev_topics(app: Any, bootstrap: str, partitions: int) -> list[str]:
-    """On the embedded broker only: create the app's missing source and sink topics (a dev convenience)."""
+    """On the embedded broker only: create the app's missing source, sink and global topics (a dev convenience)."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=10).topics)
-    topology = app.topology
-    wanted: list[str] = []
-    for sub in topology.subtopologies():
-        for topic in list(sub.source_topics) + list(sub.sink_topics):
-            if not topology.is_internal_topic(topic) and topic not in existing and topic not in wanted:
-                wanted.append(topic)
+    wanted = [t for t in dev_topics(app.topology) if t not in existing]
     if wanted:
         for fut in admin.create_topics([NewTopic(t, partitions, 1) for t in wanted]).values():
             fut.result(15)
@@ -218,20 +268,49 @@ class RestoreProgress:
                 self._finish(thread, now)
 
 
+class _BothRestoreListeners:
+    """The CLI's restore progress and the script's own restore listener, both told of every restored batch."""
+
+    def __init__(self, progress: RestoreProgress, own: Any) -> None:
+        self.progress, self.own = progress, own
+
+    def __call__(self, thread: str, done: int, total: int) -> None:
+        self.progress(thread, done, total)
+        self.own(thread, done, total)
+
+
+def _start(app: Any) -> None:
+    """app.start(); a failed start closes what it opened (its admin client would log on after the broker is
+    gone) and a port that cannot be bound is said plainly."""
+    try:
+        app.start()
+    except BaseException as exc:
+        app.close(10)
+        server = app.config.application_server
+        if isinstance(exc, OSError) and server:
+            raise ScriptAppError(f"application.server={server}: cannot listen there ({exc.strerror or exc}); "
+                                 "choose a free port (with --instances N, instance i listens on port+i)") from exc
+        raise
+
+
 def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
     from pystreams.runtime import State
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    restore = app.restore_listener = RestoreProgress(prefix)
-    app.start()
+    restore = RestoreProgress(prefix)
+    own = app.restore_listener  # the script's own listener keeps being called
+    app.restore_listener = restore if own is None else _BothRestoreListeners(restore, own)
+    _start(app)
+    server = f", application.server={app.config.application_server}" if app.config.application_server else ""
     typer.echo(f"{prefix}running application.id={app.config.application_id} on {app.config.bootstrap_servers} "
                f"({app.config.processing_guarantee}, {app.config.num_stream_threads} thread(s), "
-               f"state.dir={app.config.state_dir}); Ctrl-C stops", err=True)
+               f"state.dir={app.config.state_dir}{server}); Ctrl-C stops", err=True)
     summary = Summary(app, prefix, summary_interval, restore)
     if summary_interval > 0:
         summary.start()
+    handled = 0
     try:
         while not stop.wait(0.2):
             restore.tick(app.state is State.RUNNING)
@@ -240,52 +319,26 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
     finally:
         if summary_interval > 0:
             summary.stop()
+        # errors so far left the client running: the uncaught-exception handler replaced their threads
+        handled = len(app.errors) if app.state.is_running_or_rebalancing() else 0
         closed = app.close(60)
-    failed = app.state is State.ERROR or bool(app.errors)
+    failed = app.state is State.ERROR or len(app.errors) > handled
     if failed:
-        typer.echo(f"{prefix}error: the application stopped after: {app.errors[0] if app.errors else 'an error'}",
-                   err=True)
+        error = app.errors[handled] if len(app.errors) > handled else app.errors[-1] if app.errors else None
+        typer.echo(f"{prefix}error: the application stopped after: {error or 'an error'}", err=True)
         return 1
-    typer.echo(f"{prefix}closed cleanly ({app.metrics()['process-total']:,} records processed)"
+    replaced = f"; {handled} stream thread(s) replaced after an error" if handled else ""
+    typer.echo(f"{prefix}closed cleanly ({app.metrics()['process-total']:,} records processed{replaced})"
                if closed else f"{prefix}close timed out", err=True)
     return 0 if closed else 1
 
 
-def _run_instances(app_path: Path, sets: list[str], n: int, summary_interval: float) -> int:
-    children: list[subprocess.Popen[bytes]] = []
-    stopping = threading.Event()
-
-    def forward(signum: int, _frame: Any) -> None:
-        stopping.set()
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    try:
-        for i in range(n):
-            cmd = [sys.executable, "-c", "from pystreams.cli import main; main()", "run", str(app_path),
-                   "--instances", "1",
-                   "--summary-interval", str(summary_interval)]
-            for item in sets:
-                cmd += ["--set", item]
-            children.append(subprocess.Popen(cmd, env={**os.environ, "PYSTREAMS_INSTANCE": str(i)}))
-        codes = []
-        for child in children:
-            while child.poll() is None:
-                time.sleep(0.2)
-            codes.append(child.returncode)
-        return max(codes) if any(codes) else 0
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait(10)
-
-
 def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The Python script."),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="A config key=value (repeatable)."),
-        instances: int = typer.Option(1, "--instances", min=1, help="Processes of the app to run (one group)."),
+        instances: str = typer.Option(
+            "1", "--instances", metavar="N",
+            help="Processes of the app to run (one consumer group). With N > 1, instance i (0-based) uses "
+                 "state.dir <state.dir>/instance-<i> and, when application.server is host:port, host:port+i."),
         partitions: int = typer.Option(3, "--partitions", min=1,
                                        help="Partitions of topics created on the embedded broker."),
         summary_interval: float = typer.Option(1.0, "--summary-interval",
@@ -294,12 +347,15 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
     sets = list(set_ or [])
     broker = None
     try:
+        n = parse_instances(instances)
         overrides: dict[str, Any] = {**env_config(dict(os.environ)), **parse_sets(sets)}
         namespace = import_script(app)
         if not overrides.get("bootstrap.servers") and not script_config(namespace).get("bootstrap.servers"):
             broker = start_embedded_broker()
             typer.echo(f"no bootstrap.servers configured: started an embedded pystreams broker at "
-                       f"{broker.bootstrap_servers} (data in {broker.data_dir})", err=True)
+                       f"{broker.bootstrap_servers} (data in {broker.data_dir}; it stops with this command). "
+                       f"Clients reach it with bootstrap.servers={broker.bootstrap_servers}, e.g. `pystreams "
+                       f"produce -b {broker.bootstrap_servers} <topic>`", err=True)
             overrides["bootstrap.servers"] = broker.bootstrap_servers
             sets.append(f"bootstrap.servers={broker.bootstrap_servers}")
             created = _create_dev_topics(build_app(app, namespace, overrides), broker.bootstrap_servers, partitions)
@@ -308,8 +364,8 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
                            "broker", err=True)
         instance = os.environ.get("PYSTREAMS_INSTANCE")
         prefix = f"[instance {instance}] " if instance is not None else ""
-        if instances > 1:
-            code = _run_instances(app, sets, instances, summary_interval)
+        if n > 1:
+            code = _run_many(app, namespace, overrides, sets, n, summary_interval)
         else:
             code = _run_one(build_app(app, namespace, overrides), summary_interval, prefix)
     except PystreamsError as exc:
@@ -319,3 +375,14 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
         if broker is not None:
             broker.close()
     raise typer.Exit(code)
+
+
+def _run_many(app: Path, namespace: dict[str, Any], overrides: dict[str, Any], sets: list[str], n: int,
+              summary_interval: float) -> int:
+    """--instances N > 1: validate the merged config here, then one child per instance with its own keys."""
+    config = build_app(app, namespace, overrides).config
+    check_instances(config.application_server, n)
+    per_instance = [instance_overrides(config.state_dir, config.application_server, n, i) for i in range(n)]
+    for i, extra in enumerate(per_instance):
+        typer.echo(f"instance {i}: " + ", ".join(f"{k}={v}" for k, v in extra.items()), err=True)
+    return run_instances(app, sets, per_instance, summary_interval)

@@ -1,0 +1,112 @@
+"""`pystreams run --instances N`: N processes of one app (one consumer group), each a `pystreams run` child.
+
+Kafka Streams refuses two instances on one state directory, and two HTTP servers cannot share a port, so child i
+(0-based) of N > 1 gets `state.dir=<state.dir>/instance-<i>` and, when application.server is host:port,
+`application.server=host:<port+i>`. The names are stable, so restarting with the same N finds each instance's
+state (checkpoints, standbys) again. A single instance (N = 1) keeps state.dir and application.server as set.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pystreams.errors import ConfigError
+
+INSTANCE_DIR = "instance-{}"  # under the configured state.dir
+_MAX_PORT = 65535
+
+
+class InstancesError(ConfigError):
+    """A bad --instances value, or one the app's config cannot be split into (e.g. ports past 65535)."""
+
+
+def parse_instances(value: str) -> int:
+    """--instances: a whole number >= 1 (the number of processes to run)."""
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise InstancesError(f"--instances expects a whole number of processes (e.g. --instances 3), "
+                             f"got {value!r}") from None
+    if n < 1:
+        raise InstancesError(f"--instances must be at least 1 (the number of processes of the app to run), got {n}")
+    return n
+
+
+def instance_overrides(state_dir: str, application_server: str, n: int, i: int) -> dict[str, str]:
+    """The config child i of n runs with on top of the app's: its own state.dir and application.server port."""
+    if n == 1:
+        return {}
+    out = {"state.dir": os.path.join(state_dir, INSTANCE_DIR.format(i))}
+    if application_server:
+        host, port = _host_port(application_server)
+        out["application.server"] = f"{host}:{port + i}"
+    return out
+
+
+def check_instances(application_server: str, n: int) -> None:
+    """Refuse an --instances value the app's application.server cannot give a port to each instance."""
+    if n > 1 and application_server:
+        host, port = _host_port(application_server)
+        if port + n - 1 > _MAX_PORT:
+            raise InstancesError(f"--instances {n} with application.server={application_server} needs ports "
+                                 f"{port}..{port + n - 1}, past {_MAX_PORT}: set a lower application.server port")
+        if port == 0:
+            raise InstancesError("application.server port 0 cannot be told to other instances: set a real port "
+                                 "(instance i of --instances N listens on port+i)")
+
+
+def _host_port(server: str) -> tuple[str, int]:
+    host, _, port = server.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"application.server must be host:port (e.g. 127.0.0.1:7070), got {server!r}")
+    return host, int(port)
+
+
+def run_instances(app_path: Path, sets: list[str], per_instance: list[dict[str, str]],
+                  summary_interval: float) -> int:
+    """Start one `pystreams run` child per entry of per_instance and wait for all; SIGINT/SIGTERM go to every
+    child (each closes cleanly). A child that stops early is reported; the others keep running (the group gives
+    them its tasks). Exit code: 0 when every child exited 0, else a failed child's (1 when a signal killed it)."""
+    children: list[subprocess.Popen[bytes]] = []
+    lock = threading.Lock()
+
+    def forward(signum: int, _frame: Any) -> None:
+        with lock:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+    old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for i, extra in enumerate(per_instance):
+            cmd = [sys.executable, "-c", "from pystreams.cli import main; main()", "run", str(app_path),
+                   "--instances", "1", "--summary-interval", str(summary_interval)]
+            for item in sets + [f"{k}={v}" for k, v in extra.items()]:  # the instance's own keys last: they win
+                cmd += ["--set", item]
+            with lock:
+                children.append(subprocess.Popen(cmd, env={**os.environ, "PYSTREAMS_INSTANCE": str(i)}))
+        codes: dict[int, int] = {}
+        while len(codes) < len(children):
+            for i, child in enumerate(children):
+                if i not in codes and child.poll() is not None:
+                    codes[i] = child.returncode
+                    live = len(children) - len(codes)
+                    if child.returncode != 0 and live:
+                        typer.echo(f"instance {i} exited with code {child.returncode}; {live} other instance(s) "
+                                   "keep running", err=True)
+            time.sleep(0.2)
+        return next((code if code > 0 else 1 for code in codes.values() if code), 0)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait(10)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
