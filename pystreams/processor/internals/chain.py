@@ -15,6 +15,7 @@ from pystreams.errors import PystreamsError
 from pystreams.processor.record import Record
 
 Emit = Callable[[Any], None]
+EmitFields = Callable[[Any, Any, int, Any], None]
 OnError = Callable[[Exception, Any], None]
 Step = tuple[str, Callable[..., Any], Any, OnError]
 """(kind, user function, extra, on_error); extra for "map" is a function(pair) raising the operator's error."""
@@ -48,19 +49,49 @@ def chain_of(emit: Emit) -> tuple[list[Step], Emit] | None:
     return getattr(emit, "_pystreams_chain", None)
 
 
+def fields_of(emit: Emit) -> EmitFields | None:
+    """The same entry point taking (key, value, timestamp, headers) instead of a Record, when there is one: a fused
+    chain's `run_fields`, a sink's `process_fields` (a bound method of an object with process_fields). Callers
+    that have the fields at hand (the record queue's drain, a chain's last step) then build no Record for it."""
+    fields: EmitFields | None = getattr(emit, "_pystreams_fields", None)
+    if fields is None:
+        fields = getattr(getattr(emit, "__self__", None), "process_fields", None)
+    return fields
+
+
 def compile_chain(steps: list[Step], emit: Emit) -> Emit:
-    """One function running steps in order and calling emit with the result (see the module doc)."""
+    """One function running steps in order and calling emit with the result (see the module doc); the function
+    has a `_pystreams_fields` twin taking (key, value, timestamp, headers) (fields_of)."""
     if not steps or len(steps) > MAX_STEPS:
         raise ValueError(f"a chain has 1..{MAX_STEPS} steps, got {len(steps)}")
-    env: dict[str, Any] = {"PystreamsError": PystreamsError, "_new": tuple.__new__, "Record": Record,
-                           "emit": emit}
-    lines = ["def run(record):", "    k0, v0, ts, h = record"]
+    emit_fields = fields_of(emit)
+    namespace: dict[str, Any] = {}
+    for name, fields in (("run", False), ("run_fields", True)):
+        code = _chain_code(steps, name, fields, emit_fields is not None)
+        env: dict[str, Any] = {"PystreamsError": PystreamsError, "_new": tuple.__new__, "Record": Record,
+                               "emit": emit, "emit_fields": emit_fields}
+        for i, (_kind, fn, extra, on_error) in enumerate(steps):
+            env[f"f{i}"], env[f"x{i}"], env[f"e{i}"] = fn, extra, on_error
+        exec(compile(code, f"<pystreams chain of {len(steps)}>", "exec"), env, namespace)  # noqa: S102
+    run: Emit = namespace["run"]
+    run._pystreams_chain = (list(steps), emit)  # type: ignore[attr-defined]
+    run._pystreams_fields = namespace["run_fields"]  # type: ignore[attr-defined]
+    return run
+
+
+def _chain_code(steps: list[Step], name: str, fields: bool, emit_fields: bool) -> str:
+    """The source of one chain function: `name(record)`, or `name(k0, v0, ts, h)` when fields is true (the
+    received record is then built only for an error handler); the last step calls emit_fields(k, v, ts, h)
+    when the emit has such a twin (emit_fields), else emit(record)."""
+    lines = [f"def {name}(k0, v0, ts, h):" if fields else f"def {name}(record):"]
+    if not fields:
+        lines.append("    k0, v0, ts, h = record")
+    original = "_new(Record, (k0, v0, ts, h))" if fields else "record"
     key, value, changed = "k0", "v0", False
-    for i, (kind, fn, extra, on_error) in enumerate(steps):
+    for i, (kind, _fn, _extra, _on_error) in enumerate(steps):
         if kind not in KINDS:
             raise ValueError(f"unknown chain step {kind!r}")
-        env[f"f{i}"], env[f"x{i}"], env[f"e{i}"] = fn, extra, on_error
-        received = f"_new(Record, ({key}, {value}, ts, h))" if changed else "record"
+        received = f"_new(Record, ({key}, {value}, ts, h))" if changed else original
         body: list[str] = []
         if kind == "map_values":
             body.append(f"v{i + 1} = f{i}({value})")
@@ -84,15 +115,14 @@ def compile_chain(steps: list[Step], emit: Emit) -> Emit:
         elif kind == "peek":
             body.append(f"f{i}({key}, {value})")
         if i == len(steps) - 1:  # what follows the chain raises into its last node, as in the nested calls
-            body.append(f"emit(_new(Record, ({key}, {value}, ts, h)))" if changed else "emit(record)")
+            if emit_fields:
+                body.append(f"emit_fields({key}, {value}, ts, h)")
+            else:
+                body.append(f"emit(_new(Record, ({key}, {value}, ts, h)))" if changed else f"emit({original})")
         if not body:
             continue
         lines.append("    try:")
         lines += [f"        {line}" for line in body]
         lines += ["    except PystreamsError:", "        raise", "    except Exception as e:",
                   f"        e{i}(e, {received})", "        return"]
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), f"<pystreams chain of {len(steps)}>", "exec"), env, namespace)  # noqa: S102
-    run: Emit = namespace["run"]
-    run._pystreams_chain = (list(steps), emit)  # type: ignore[attr-defined]
-    return run
+    return "\n".join(lines)

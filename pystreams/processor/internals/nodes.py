@@ -172,7 +172,12 @@ class SinkRuntime:
         self.produce: Callable[..., Any] | None = direct() if direct is not None else None
 
     def process(self, record: Any) -> None:
-        key, value, timestamp, headers = record
+        self.process_fields(*record, record)
+
+    def process_fields(self, key: Any, value: Any, timestamp: int, headers: Any, record: Any = None) -> None:
+        """process() of the record (key, value, timestamp, headers), without a Record object: what the record
+        queue's drain and fused chains call (chain.fields_of); the production exception handler gets the record
+        process() was given, or a Record built then."""
         topic = self.topic
         if topic is None:
             topic = self._extract_topic(key, value, timestamp, headers)
@@ -192,7 +197,8 @@ class SinkRuntime:
             try:
                 raw_key = self.key_serialize(topic, key, headers)
             except Exception as e:
-                self._serialization_failed(e, record, topic, SerializationExceptionOrigin.KEY)
+                self._serialization_failed(e, record or Record(key, value, timestamp, headers), topic,
+                                           SerializationExceptionOrigin.KEY)
                 return
         fast = self.value_fast
         done = False
@@ -206,7 +212,8 @@ class SinkRuntime:
             try:
                 raw_value = self.value_serialize(topic, value, headers)
             except Exception as e:
-                self._serialization_failed(e, record, topic, SerializationExceptionOrigin.VALUE)
+                self._serialization_failed(e, record or Record(key, value, timestamp, headers), topic,
+                                           SerializationExceptionOrigin.VALUE)
                 return
         partitioner = self.partitioner
         if partitioner is None:

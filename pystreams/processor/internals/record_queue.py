@@ -6,6 +6,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from pystreams.processor.internals.chain import fields_of
 from pystreams.processor.internals.nodes import SourceRuntime
 from pystreams.processor.record import Record
 from pystreams.processor.timestamps import ConsumedRecord, FailOnInvalidTimestamp
@@ -172,6 +173,7 @@ class RecordQueue:
         msgs = self.messages
         children = source.children()
         only = children[0] if len(children) == 1 else None
+        only_fields = fields_of(only) if only is not None else None  # no Record for a chain or sink child
         rc.topic = topic
         rc.partition = self.partition
         task.store_context.record_context = rc
@@ -226,12 +228,15 @@ class RecordQueue:
                 rc.timestamp = ts
                 rc.offset = offset
                 rc.headers = headers
-                record = _new_record(Record, (key, value, ts, headers))
-                if only is not None:
-                    only(record)
+                if only_fields is not None:
+                    only_fields(key, value, ts, headers)
                 else:
-                    for child in children:
-                        child(record)
+                    record = _new_record(Record, (key, value, ts, headers))
+                    if only is not None:
+                        only(record)
+                    else:
+                        for child in children:
+                            child(record)
                 done += 1
                 if not has_next:
                     break

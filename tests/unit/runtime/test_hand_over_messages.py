@@ -159,3 +159,52 @@ def test_a_collector_overriding_send_gets_every_record(tmp_path: Any) -> None:
             super().send(*args)
 
     assert _collector(Counting).direct_send() is None
+
+
+def test_a_chain_feeding_a_sink_gives_the_production_handler_the_record(tmp_path: Any) -> None:
+    """source -> map_values -> sink runs without Record objects (chain.fields_of); a value the sink cannot
+    serialize still reaches production.exception.handler as the Record the sink got, with its record context,
+    exactly as on the record-at-a-time path."""
+    from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+    from pystreams.processor import Record, TaskId
+    from pystreams.processor.handlers import ProductionHandlerResponse
+    from pystreams.processor.internals import StreamTask
+    from pystreams.processor.internals.collector import ListRecordCollector
+    from pystreams.processor.internals.nodes import ProcessorRuntime
+
+    def run(direct: bool) -> tuple[list[Any], list[Any]]:
+        seen: list[Any] = []
+
+        class Skip:
+            def handle_serialization_exception(self, context: Any, record: Any, exception: Exception,
+                                               origin: Any) -> ProductionHandlerResponse:
+                seen.append((type(record), tuple(record), context.topic, context.offset, origin.name))
+                return ProductionHandlerResponse.CONTINUE
+
+        b = StreamsBuilder()
+        (b.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+         .map_values(lambda v: 7 if v == "int" else v + "!")
+         .to("out", Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+        collector = ListRecordCollector()
+        with pytest.MonkeyPatch.context() as mp:
+            if not direct:
+                mp.setattr(ProcessorRuntime, "direct", lambda self: None)
+            task = StreamTask(b.build(), TaskId(0, 0), {"application.id": "fields",
+                                                        "production.exception.handler": Skip}, collector,
+                              state_dir=str(tmp_path / str(direct)))
+        task.initialize()
+        owned = {("in", 0): _Active(task)}
+        hand_over([_message("in", 0, (i, 10 + i, b"k", v, [("h", b"1")] if i == 1 else ()))
+                   for i, v in enumerate([b"a", b"int", b"b"])], owned)
+        if direct:
+            while task.process_batch(1000):
+                pass
+        else:
+            while task.process():
+                pass
+        return outputs(collector), seen
+
+    fast, reference = run(True), run(False)
+    assert fast == reference
+    assert fast[1] == [(Record, ("k", 7, 11, [("h", b"1")]), "in", 1, "VALUE")]
+    assert [o[2] for o in fast[0]] == [b"a!", b"b!"]
