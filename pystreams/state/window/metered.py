@@ -9,7 +9,8 @@ from pystreams.serdes.primitives import LongSerde
 from pystreams.serdes.windowed import TimeWindow, Windowed, time_window_for_size
 from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED
-from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
+from pystreams.state.internals.timestamped import (VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE, TimestampedValues,
+                                                   timestamped_restore)
 from pystreams.state.window.caching import CachingWindowStore
 from pystreams.state.window.keys import SUFFIX, split_store_key
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
@@ -180,7 +181,9 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                 raw: bytes | None = None
                 new: Any = NO_TYPED
             else:
-                new = ValueAndTimestamp(agg, timestamp)
+                new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its Python __init__
+                VAT_SET_VALUE(new, agg)
+                VAT_SET_TIMESTAMP(new, timestamp)
                 if self._long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
                     raw = _TS_LONG.pack(timestamp, agg)
                 else:
@@ -189,4 +192,9 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             if entry is not None:
                 named.get(cache_key)
             raise
-        caching._put_entry(cache_key, raw, new if self._typed_ok and raw is not None else NO_TYPED)
+        # caching._put_entry(cache_key, raw, typed), one call less
+        named.write(cache_key, raw, caching._context.record_context,
+                    new if self._typed_ok and raw is not None else NO_TYPED)
+        cache = caching._cache
+        if cache.total > cache.max_bytes:
+            cache.maybe_evict(named)

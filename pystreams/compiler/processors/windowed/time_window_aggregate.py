@@ -18,6 +18,7 @@ from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, 
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.dsl.windows import LONG_MAX, EmitStrategy, TimeWindows
+from pystreams.errors import PystreamsError
 from pystreams.processor import Processor, ProcessorContext, Record
 from pystreams.serdes.windowed import TimeWindow, Windowed
 from pystreams.state import ValueAndTimestamp
@@ -46,6 +47,8 @@ class KStreamWindowAggregate(WindowedAggregateSupplier):
 
 class _WindowAggregateProcessor(WindowedAggregateProcessor):
     s: KStreamWindowAggregate
+    _fast: Any = None
+    _fused_update: Callable[..., None] | None = None
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         super().init(context)
@@ -54,10 +57,23 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         # per update, a Change is built only when this processor forwards it (no cache, not emit-final)
         self._forward_now = not self.emit_final and not self.forwarder.caching_enabled
         # without a per-update forward, the store's fused fetch-aggregate-put (one key serialization, one cache key)
-        self._aggregate_window = None if self._forward_now else getattr(self.store, "aggregate_window", None)
+        self._fused_update = None if self._forward_now else getattr(self.store, "aggregate_window", None)
         windows = self.s.windows
         self._size_ms, self._advance_ms, self._grace_ms = windows.size_ms, windows.advance_ms, windows.grace_ms
         self._initializer, self._aggregator = self.s.initializer, self.s.aggregator
+        self._aggregate_window = self._fused_update  # sets _fast
+
+    @property
+    def _aggregate_window(self) -> Callable[..., None] | None:
+        """The store's fused fetch-aggregate-put, None for fetch() then put()."""
+        return self._fused_update
+
+    @_aggregate_window.setter
+    def _aggregate_window(self, fused: Callable[..., None] | None) -> None:
+        self._fused_update = fused
+        # what the direct path needs per record, read in one attribute load (None: it calls process())
+        self._fast = None if fused is None or self.emit_final else (
+            fused, self._size_ms, self._advance_ms, self._grace_ms, self._initializer, self._aggregator)
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -66,8 +82,45 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
 
     def direct_process(self, children: Any, by_name: Any, on_error: Callable[[Exception, Any], None]
                        ) -> Callable[[Any], None]:
-        """The engine's direct path (one frame less per record); forwards still go through context.forward."""
-        return direct_path(self.process, on_error)
+        """The engine's direct path (one frame less per record); forwards still go through context.forward.
+        With the store's fused update and no emit-final, process() is inlined here: the windows of the record,
+        one aggregate_window() call each, nothing else per record."""
+        slow = direct_path(self.process, on_error)
+        proc = self
+
+        def run(record: Any) -> None:
+            fast = proc._fast  # set by init(), which runs after the engine asked for this path
+            if fast is None:
+                slow(record)
+                return
+            fused, size, advance, grace, initializer, aggregator = fast
+            try:
+                key = record.key
+                if key is None:
+                    proc._drop("null key")
+                    return
+                timestamp = record.timestamp
+                stream_time = proc.observed_stream_time
+                if timestamp > stream_time:
+                    proc.observed_stream_time = stream_time = timestamp
+                close_time = stream_time - grace
+                start = timestamp - size + advance
+                start = 0 if start < 0 else (start // advance) * advance
+                value = record.value
+                while start <= timestamp:
+                    end = start + size
+                    if end > LONG_MAX:
+                        end = LONG_MAX
+                    if end <= close_time:
+                        proc._skip(timestamp, start, end, close_time)
+                    else:
+                        fused(key, start, value, timestamp, initializer, aggregator)
+                    start += advance
+            except PystreamsError:
+                raise
+            except Exception as e:
+                on_error(e, record)  # the engine's handler makes a Record of it when needed
+        return run
 
     def process(self, record: Record[Any, Any]) -> None:
         key = record.key
@@ -84,7 +137,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         size, advance = self._size_ms, self._advance_ms
         start = timestamp - size + advance
         start = 0 if start < 0 else (start // advance) * advance
-        fused = self._aggregate_window
+        fused = self._fused_update
         while start <= timestamp:
             end = start + size
             if end > LONG_MAX:
