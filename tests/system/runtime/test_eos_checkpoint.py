@@ -80,8 +80,11 @@ def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_p
         left_by_a = _task_dirs(state_a, app_id)
         kept_by_a = ALL_TASKS - owned_by_b
         assert kept_by_a and owned_by_b, (owned_by_b, left_by_a)
-        # the revoked tasks were closed cleanly: checkpointed; the kept ones were processing: none
-        assert {t for t, has in left_by_a.items() if has} == owned_by_b, (owned_by_b, left_by_a)
+        # the revoked stateful tasks were closed cleanly: checkpointed; the kept ones were processing: none. The
+        # stateless 0_x tasks have no store to checkpoint: like Kafka (an empty OffsetCheckpoint deletes the file)
+        # they have no .checkpoint at all
+        assert {t for t, has in left_by_a.items() if has} == {t for t in owned_by_b if t.startswith("1_")}, (
+            owned_by_b, left_by_a)
         restarted = Instance(script, bootstrap, app_id, state_a, env, extra)
         started.append(restarted)
         feeder.join(120)
