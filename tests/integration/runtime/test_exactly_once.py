@@ -35,7 +35,9 @@ def test_eos_word_count_has_each_count_once(kafka_broker, tmp_path):
         assert not list((tmp_path / app_id).glob("*/.checkpoint"))
     finally:
         assert streams.close(60)
-    assert len(list((tmp_path / app_id).glob("*/.checkpoint"))) == 6  # written by the clean close
+    # written by the clean close, for the stateful tasks (the stateless 0_x have nothing to checkpoint: like
+    # Kafka's OffsetCheckpoint for an empty map, no file)
+    assert sorted(p.parent.name for p in (tmp_path / app_id).glob("*/.checkpoint")) == ["1_0", "1_1", "1_2"]
     per_word: dict[str, list[int]] = {}
     for key, value in records:
         per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
