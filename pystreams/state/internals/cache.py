@@ -22,7 +22,9 @@ class CacheEntry:
     """A cached value with the record context of the write (replayed when the entry is flushed).
 
     `typed` may hold the value the metered layer put or read, when the value bytes round-trip to an equal
-    immutable object (ints with an integral serde): a read then skips the deserializer."""
+    immutable object (ints with an integral serde): a read then skips the deserializer. In a timestamped key-value
+    store's cache it may also be a (value, timestamp) tuple (the stream aggregate's updater, kv_aggregate.py),
+    which the metered layer's get() turns into a ValueAndTimestamp."""
 
     __slots__ = ("value", "dirty", "timestamp", "offset", "topic", "partition", "headers", "size", "typed")
 
@@ -118,16 +120,7 @@ class NamedCache:
         # the size only changes with the value's length, the topic or the headers (a count's next write: none)
         if (topic is not entry.topic or headers is not entry.headers or value is None or old_value is None
                 or len(value) != len(old_value)):
-            size = entry_size(value, topic, headers)
-            delta = size - entry.size
-            entry.size = size
-            entry.topic = topic
-            entry.headers = headers
-            if delta:
-                self.size += delta
-                owner = self.owner
-                if owner is not None:
-                    owner.total += delta
+            self.resize(entry, value, topic, headers)
         entry.value = value
         entry.dirty = True
         entry.timestamp = rc.timestamp
@@ -138,6 +131,20 @@ class NamedCache:
         dirty = self.dirty
         dirty.pop(key, None)  # moves to the end of the dirty order
         dirty[key] = None
+
+    def resize(self, entry: CacheEntry, value: bytes | None, topic: str | None, headers: Headers) -> None:
+        """Part of an in-place rewrite of entry (write()): its size and the byte totals for the new value, topic
+        and headers; sets topic and headers, the caller the rest."""
+        size = entry_size(value, topic, headers)
+        delta = size - entry.size
+        entry.size = size
+        entry.topic = topic
+        entry.headers = headers
+        if delta:
+            self.size += delta
+            owner = self.owner
+            if owner is not None:
+                owner.total += delta
 
     def flush(self, evicted: DirtyEntry | None = None) -> None:
         if not self.dirty:

@@ -13,11 +13,9 @@ from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, Timest
                                  ValueAndTimestamp)
 from pystreams.state.internals.bytes_store import check_open
 from pystreams.state.internals.caching import CachingKeyValueStore
-from pystreams.state.internals.cache import NO_TYPED
+from pystreams.state.internals.kv_aggregate import cached_update
 from pystreams.state.internals.typed_layer import TypedLayer
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
-from pystreams.state.internals.timestamped import LONG_RANGE, TS_LONG, VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE
-from pystreams.serdes.primitives import LongSerde
 
 
 class StoreMetrics:
@@ -162,71 +160,30 @@ class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return timestamped_restore(super()._restore_callback())
 
-    def aggregate(self, key: Any, value: Any, timestamp: int, initializer: Callable[[], Any] | None,
-                  aggregator: Callable[[Any, Any, Any], Any]) -> None:
-        """Kafka's KStreamAggregate update of one key: get(key), new aggregate = aggregator(key, value, old
-        aggregate, or initializer() / None without one) at max(timestamp, old timestamp), put() it (None
-        deletes). The same reads, writes, metrics and cache entries as get then put; with the record cache right
-        below it serializes the key once and reads and rewrites the cache entry directly."""
-        caching = self._caching
-        if caching is None:
-            old = self.get(key)
+    def _cached_value(self, entry: Any) -> Any:
+        typed = entry.typed
+        if type(typed) is tuple:  # (value, timestamp) as the aggregate updater keeps it (kv_aggregate)
+            return ValueAndTimestamp(typed[0], typed[1])
+        return super()._cached_value(entry)
+
+    def updater(self, initializer: Callable[[], Any] | None, aggregator: Callable[[Any, Any, Any], Any],
+                counting: bool = False) -> Callable[[Any, Any, int], None]:
+        """update(key, value, timestamp): Kafka's KStreamAggregate update of one key, for an initialized store:
+        get(key), new aggregate = aggregator(key, value, old aggregate, or initializer() / None without one) at
+        max(timestamp, old timestamp), put() it (None deletes). The same reads, writes, metrics and cache entries
+        as get then put; with the record cache right below, one function with the cache entry read and rewritten
+        in place (kv_aggregate.cached_update). counting: the functions are count()'s."""
+        if self._caching is not None:
+            return cached_update(self, initializer, aggregator, counting)
+        get, put = self.get, self.put
+
+        def update(key: Any, value: Any, timestamp: int) -> None:
+            old = get(key)
             if old is None:
                 agg = aggregator(key, value, None if initializer is None else initializer())
             else:
                 agg = aggregator(key, value, old.value)
                 if old.timestamp > timestamp:
                     timestamp = old.timestamp
-            self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp))
-            return
-        metrics = self.metrics
-        metrics.get += 1
-        fast = self._key_fast
-        if fast is not None and self._open:
-            try:
-                raw_key = fast(key)
-            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                raw_key = self._raw_key(key)
-        else:
-            raw_key = self._raw_key(key)
-        named = caching._named
-        # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only
-        # when no write follows (an error) is it moved, as get() would have moved it
-        entry = named.entries.get(raw_key)
-        if entry is None:  # a miss reads the stored value into the cache, as get() does (it may evict)
-            entry = caching.cached_entry(raw_key)
-        try:
-            if entry is None:
-                old = None
-            else:
-                old = entry.typed
-                if old is NO_TYPED:
-                    old = self._cached_value(entry)
-            if old is None:
-                agg = aggregator(key, value, None if initializer is None else initializer())
-            else:
-                agg = aggregator(key, value, old.value)
-                if old.timestamp > timestamp:
-                    timestamp = old.timestamp
-            metrics.put += 1
-            if agg is None:
-                raw: bytes | None = None
-                new: Any = NO_TYPED
-            else:
-                new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its Python __init__
-                VAT_SET_VALUE(new, agg)
-                VAT_SET_TIMESTAMP(new, timestamp)
-                if type(agg) is int and type(self._vs) is LongSerde and agg in LONG_RANGE:
-                    raw = TS_LONG.pack(timestamp, agg)
-                else:
-                    raw = self._raw_value(new)
-        except BaseException:
-            if entry is not None:
-                named.get(raw_key)
-            raise
-        # caching._put_entry(raw_key, raw, typed), one call less
-        named.write(raw_key, raw, caching._context.record_context,
-                    new if self._typed_ok and raw is not None else NO_TYPED)
-        cache = caching._cache
-        if cache.total > cache.max_bytes:
-            cache.maybe_evict(named)
+            put(key, None if agg is None else ValueAndTimestamp(agg, timestamp))
+        return update

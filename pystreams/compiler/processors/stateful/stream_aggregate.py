@@ -102,10 +102,13 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._put = self._store.store.put
         self._forward_now = not self._forwarder.caching_enabled
         # with caching the cache forwards on flush, so nothing per record needs the old and new aggregates:
-        # the store's fused get-aggregate-put does the update (MeteredTimestampedKeyValueStore.aggregate)
+        # the store's fused get-aggregate-put does the update (MeteredTimestampedKeyValueStore.updater)
         store = self._store.store
-        fused = isinstance(store, MeteredTimestampedKeyValueStore) and not self._forward_now
-        self._fused = store.aggregate if fused else None
+        if isinstance(store, MeteredTimestampedKeyValueStore) and not self._forward_now:
+            counting = self._initializer is count_initializer and self._aggregator is count_aggregator
+            self._fused = store.updater(self._initializer, self._aggregator, counting)
+        else:
+            self._fused = None
 
     def direct_process(self, children: Any, by_name: Any, on_error: Callable[[Exception, Any], None]
                        ) -> Callable[[Any], None]:
@@ -113,7 +116,7 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         which sets the record context for the aggregate's own timestamp. With the fused store update the
         whole per-record step is one function here plus the store's aggregate()."""
         slow = direct_path(self.process, on_error)
-        initializer, aggregator, skip, proc = self._initializer, self._aggregator, self._skip, self
+        skip, proc = self._skip, self
 
         def run(record: Any) -> None:
             fused = proc._fused  # set by init(), which runs after the engine asked for this path
@@ -126,7 +129,7 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
                 if key is None or value is None:
                     skip()
                 else:
-                    fused(key, value, record.timestamp, initializer, aggregator)
+                    fused(key, value, record.timestamp)
             except PystreamsError:
                 raise
             except Exception as e:
@@ -145,7 +148,7 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
             self._skip()
             return
         if self._fused is not None:
-            self._fused(key, value, record.timestamp, self._initializer, self._aggregator)
+            self._fused(key, value, record.timestamp)
             return
         old = self._get(key)
         timestamp = record.timestamp
