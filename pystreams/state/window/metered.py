@@ -7,8 +7,10 @@ from typing import Any, Callable, Iterator
 
 from pystreams.serdes.primitives import LongSerde
 from pystreams.serdes.windowed import TimeWindow, Windowed, time_window_for_size
-from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
-from pystreams.state.internals.cache import NO_TYPED
+from pystreams.processor.record import Record
+from pystreams.state.api import Change, KeyValueIterator, ValueAndTimestamp
+from pystreams.state.internals.cache import NO_TYPED, CacheEntry
+from pystreams.state.internals.cache_layer import EntryContext
 from pystreams.state.internals.timestamped import (VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE, TimestampedValues,
                                                    timestamped_restore)
 from pystreams.state.window.caching import CachingWindowStore
@@ -20,6 +22,14 @@ _LONG_MIN = -(1 << 63)
 _TS_LONG = struct.Struct(">qq")
 _START = struct.Struct(">q")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _WINDOWS_KEPT = 1024  # distinct window starts whose TimeWindow is reused (cleared when full)
+# Windowed / Change / Record built in C calls on the flush path (the frozen dataclasses' generated __init__ sets
+# each field with object.__setattr__ from Python; Record's __new__ is a Python function): the same objects
+_NEW = object.__new__
+_SET_KEY, _SET_WINDOW = Windowed.__dict__["key"].__set__, Windowed.__dict__["window"].__set__
+_SET_NEW = Change.__dict__["new_value"].__set__
+_SET_OLD = Change.__dict__["old_value"].__set__
+_SET_LATEST = Change.__dict__["is_latest"].__set__
+_TUPLE_NEW = tuple.__new__
 
 
 class MeteredWindowStore(MeteredWindowedLayer):
@@ -128,6 +138,52 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
     def init(self, context: Any, root: Any) -> None:
         super().init(context, root)
         self._long_values = type(self._vs) is LongSerde
+
+    def set_flush_listener(self, listener: Callable[[Any], None], send_old_values: bool) -> bool:
+        enabled = super().set_flush_listener(listener, send_old_values)
+        caching = self.wrapped
+        if enabled and isinstance(caching, CachingWindowStore):
+            caching.set_flushed_forwarder(self._flushed_forwarder(listener))
+        return enabled
+
+    def _flushed_forwarder(self, listener: Any) -> Callable[[list[tuple[bytes, CacheEntry]]], None] | None:
+        """For the DSL's TimestampedCacheFlushListener: a forwarder of whole batch flushes that builds the record
+        the listener forwards, Record(Windowed key, Change(new value, None), the value's timestamp, headers),
+        directly from each entry (its held ValueAndTimestamp when it has one), instead of a Record of a Change of
+        ValueAndTimestamps per entry that the listener then unwraps into a second Record and Change."""
+        from pystreams.compiler.processors.stateful.forwarding import TimestampedCacheFlushListener
+
+        if type(listener) is not TimestampedCacheFlushListener:
+            return None
+        forward = listener._context.forward
+        caching = self.wrapped
+        key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
+
+        def forward_all(flushed: list[tuple[bytes, CacheEntry]]) -> None:
+            ctx = caching._context
+            current = ctx.record_context
+            try:
+                for store_key, entry in flushed:
+                    ctx.record_context = EntryContext(entry)
+                    vat = entry.typed
+                    if vat is NO_TYPED:
+                        vat = value_of(entry.value)
+                    n = len(store_key) - SUFFIX
+                    if n < 0:
+                        split_store_key(store_key)  # raises: says what is wrong
+                    start = _START.unpack_from(store_key, n)[0]
+                    window = windows.get(start)
+                    windowed = _NEW(Windowed)
+                    _SET_KEY(windowed, key_of(store_key[:n]))
+                    _SET_WINDOW(windowed, window_of(start) if window is None else window)
+                    change = _NEW(Change)
+                    _SET_NEW(change, vat.value)
+                    _SET_OLD(change, None)
+                    _SET_LATEST(change, True)
+                    forward(_TUPLE_NEW(Record, (windowed, change, vat.timestamp, entry.headers)))
+            finally:
+                ctx.record_context = current
+        return forward_all
 
     def aggregate_window(self, key: Any, window_start: int, value: Any, timestamp: int,
                          initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]) -> None:
