@@ -10,9 +10,9 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import shutil
 import threading
 import time
+import traceback
 import uuid
 from typing import Any, Callable, Mapping
 
@@ -67,6 +67,10 @@ StateListener = Callable[[State, State], None]  # (new_state, old_state), Kafka'
 ExceptionHandler = Callable[[BaseException], StreamThreadExceptionResponse]
 
 
+def _forever(timeout: float | None) -> float:
+    return float("inf") if timeout is None else max(0.0, timeout)
+
+
 class KafkaStreams:
     """Runs a Topology with Kafka Streams' config keys; start(), close(), state listener, cleanup()."""
 
@@ -95,6 +99,8 @@ class KafkaStreams:
         self._server: Any = None
         self.admin: Any = None
         self._process_lock: Any = None
+        self._state_directory: Any = None  # StateDirectory, from start()
+        self._cleaner: Any = None  # StateDirCleaner, from start()
         self.assignor: Any = None  # the StreamsPartitionAssignor the group leader runs (assignor_for(plan, config))
         #: 0, or SHUTDOWN_REQUESTED once this client asks the whole application to stop (sent in the subscription)
         self.shutdown_requested = 0
@@ -148,17 +154,38 @@ class KafkaStreams:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._state_lock.wait(left)
+                self._state_lock.wait(min(left, 3600.0))  # inf (close() without a timeout) is too large a wait
         return True
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Create internal topics, then start num.stream.threads threads (state REBALANCING until assigned)."""
-        from pystreams.runtime.stream_thread import StreamThread
-
+        """Claim the state directory, create internal topics, then start num.stream.threads threads (state
+        REBALANCING until assigned). A second live instance on the same state.dir (with persistent stores) is
+        refused with StateDirectoryLockedError before any client is created; a failed start closes what it opened
+        (admin client, global thread, query server, locks) and leaves the client in ERROR."""
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
         self.config.require_bootstrap()
+        from pystreams.runtime.state_directory import StateDirectory, has_persistent_stores
+
+        directory = StateDirectory(self.config.state_dir, self.config.application_id)
+        if has_persistent_stores(self.topology):
+            # Kafka locks in the constructor (StateDirectory.initializeProcessId); here at start(), as `pystreams
+            # run` constructs a KafkaStreams next to the script's own one to validate its merged config
+            directory.lock()
+        self._state_directory = directory
+        try:
+            self._start_clients()
+        except BaseException as exc:
+            self._close_after_failed_start()
+            # the exception's finished frames (plan_topology's, ...) still refer to the AdminClient: a caller
+            # keeping the exception would keep its librdkafka instance connecting and logging
+            traceback.clear_frames(exc.__traceback__)
+            raise
+
+    def _start_clients(self) -> None:
+        from pystreams.runtime.stream_thread import StreamThread
+
         admin = self.admin = AdminClient(self.config.admin_config())
         self.plan = plan_topology(self.topology, self.config.application_id, admin)
         from pystreams.runtime.assignment import assignor_for
@@ -167,6 +194,7 @@ class KafkaStreams:
         ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor,
                                existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
                                additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
+        del admin  # only self.admin refers to it: close drops it (an exception's frames would keep a local alive)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
         from pystreams.runtime.checkpoint import claim_process_id
@@ -181,13 +209,7 @@ class KafkaStreams:
             from pystreams.runtime.global_state import GlobalStateManager
 
             self.global_state = GlobalStateManager(self)
-            try:
-                self.global_state.start()
-            except BaseException:
-                self.global_state.close()
-                self._set_state(State.PENDING_ERROR)
-                self._set_state(State.ERROR)
-                raise
+            self.global_state.start()
         if self.config.application_server:
             from pystreams.runtime.queries import HostInfo
             from pystreams.runtime.server import QueryServer
@@ -197,6 +219,20 @@ class KafkaStreams:
             self._server.start()
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
+        from pystreams.runtime.state_directory import StateDirCleaner
+
+        self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
+                                        lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
+        self._cleaner.start()
+
+    def _close_after_failed_start(self) -> None:
+        """Undo a start() that raised: stop whatever threads started, then release every client and lock (the
+        client ends in ERROR, as after Kafka's failed start; close() and cleanup() are then allowed)."""
+        self._set_state(State.PENDING_ERROR)
+        for thread in self.threads:
+            thread.shutdown()
+        self._release(join=True)
+        self._set_state(State.ERROR)
 
     def _start_thread(self, cls: Any) -> None:
         thread = cls(self, self._thread_index)
@@ -205,22 +241,54 @@ class KafkaStreams:
         thread.start()
 
     def close(self, timeout: float | None = None) -> bool:
-        """Stop all threads with a final commit and clean close; True when they stopped within timeout."""
-        if self._state in (State.CREATED,):
-            self._set_state(State.PENDING_SHUTDOWN)
+        """Stop all threads with a final commit and clean close; True when the client reached NOT_RUNNING (or
+        ERROR) within timeout seconds (None: wait for it). Like Kafka, a close that times out goes on in the
+        background: the client still reaches NOT_RUNNING (state listener called, locks released) later."""
+        with self._state_lock:
+            state = self._state
+        if state in (State.NOT_RUNNING, State.ERROR):
+            return True
+        if state is State.PENDING_ERROR:
+            return self.wait_for_state(State.ERROR, timeout=_forever(timeout))
+        if state is State.PENDING_SHUTDOWN:
+            return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
+        if not self._set_state(State.PENDING_SHUTDOWN):  # another thread moved it meanwhile: wait for its end
+            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=_forever(timeout))
+        if state is State.CREATED:
             self._set_state(State.NOT_RUNNING)
             return True
-        if self._state not in (State.ERROR, State.NOT_RUNNING, State.PENDING_ERROR):
-            self._set_state(State.PENDING_SHUTDOWN)
+        # close() from a callback on a stream thread: that thread stops after returning; the closer skips it
+        self._start_closer(State.NOT_RUNNING)
+        return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
+
+    def _start_closer(self, final: State) -> None:
+        """Kafka's shutdownHelper: a daemon thread stops the cleaner and the stream threads, waits for them
+        (without a timeout: a close that timed out finishes here), releases the clients and the state directory
+        and sets the final state (NOT_RUNNING, or ERROR after a fatal error)."""
+        caller = threading.current_thread()
+        if self._cleaner is not None:
+            self._cleaner.stop()
         for thread in self.threads:
             thread.shutdown()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        current = threading.current_thread()
-        for thread in list(self.threads):
-            if thread is current:  # close() from a callback on a stream thread: it stops after returning
-                continue
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        stopped = not any(t.is_alive() for t in self.threads if t is not current)
+
+        def finish() -> None:
+            try:
+                self._release(join=True, skip=caller)
+            except Exception:  # noqa: BLE001 - the state must still reach its end
+                log.exception("stream-client [%s] error while closing", self.client_id)
+            self._set_state(final)
+
+        threading.Thread(target=finish, name=f"{self.client_id}-CloseThread", daemon=True).start()
+
+    def _release(self, join: bool, skip: Any = None) -> None:
+        """Wait for the stream threads (except skip: a thread that called close() from a callback), then close
+        the global thread, the query server, the admin client and the state directory's locks."""
+        if self._cleaner is not None:
+            self._cleaner.stop()
+        if join:
+            for thread in list(self.threads):
+                if thread is not skip and thread is not threading.current_thread() and thread.is_alive():
+                    thread.join()
         if self.global_state is not None:
             self.global_state.close()
         if self._server is not None:
@@ -230,15 +298,11 @@ class KafkaStreams:
         # refused" once `pystreams run` stopped its embedded broker), until the last reference goes. A thread still
         # stopping may be purging with it: the purger skips when this is None and a local reference keeps it alive
         self.admin = None
-        if stopped and self._process_lock is not None:
+        if self._process_lock is not None:
             self._process_lock.unlock()
             self._process_lock = None
-        if stopped:
-            if self._state is State.PENDING_SHUTDOWN:
-                self._set_state(State.NOT_RUNNING)
-            elif self._state is State.PENDING_ERROR:
-                self._set_state(State.ERROR)
-        return stopped
+        if self._state_directory is not None:
+            self._state_directory.unlock()
 
     def __enter__(self) -> KafkaStreams:
         return self
@@ -247,10 +311,15 @@ class KafkaStreams:
         self.close(60)
 
     def cleanup(self) -> None:
-        """Delete this application's local state directory (only when not running, as Kafka requires)."""
-        if self._state.is_running_or_rebalancing() or self._state is State.PENDING_SHUTDOWN:
-            raise IllegalStateError("Cannot clean up while running: call close() first")
-        shutil.rmtree(os.path.join(self.config.state_dir, self.config.application_id), ignore_errors=True)
+        """Delete this application's local state (task directories and global state; Kafka's cleanUp()): only in
+        CREATED, NOT_RUNNING or ERROR, as Kafka requires, and never while another live instance uses the same
+        state directory (StateDirectoryLockedError: that instance's stores would be deleted under it)."""
+        if self._state not in (State.CREATED, State.NOT_RUNNING, State.ERROR):
+            raise IllegalStateError(f"Cannot clean up while running (state is {self._state.name}): call close() "
+                                    "first and wait for it to finish")
+        from pystreams.runtime.state_directory import StateDirectory
+
+        StateDirectory(self.config.state_dir, self.config.application_id).clean()
 
     # ------------------------------------------------------------------ callbacks from threads
     def _thread_rebalancing(self) -> None:
@@ -313,9 +382,7 @@ class KafkaStreams:
     def _shutdown_to_error(self) -> None:
         if not self._set_state(State.PENDING_ERROR):
             return
-        for t in self.threads:
-            t.shutdown()
-        threading.Thread(target=self._finish_error, daemon=True).start()
+        self._start_closer(State.ERROR)
 
     def _on_assignment(self, thread: Any, info: Any) -> None:
         """After every assignment a stream thread receives: keep the hosts' partitions for interactive queries;
@@ -334,12 +401,6 @@ class KafkaStreams:
                       info.error_code)
             return
         self._metadata.on_assignment(info)
-
-    def _finish_error(self) -> None:
-        for t in self.threads:
-            if t is not threading.current_thread():
-                t.join(60)
-        self._set_state(State.ERROR)
 
     # ------------------------------------------------------------------ interactive queries
     def store(self, name: str, store_type: Any = None) -> Any:

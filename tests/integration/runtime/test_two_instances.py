@@ -22,7 +22,8 @@ def test_two_instances_share_the_partitions_and_count_exactly(pystreams_broker, 
     batches = [random_lines(21, 300), random_lines(22, 300)]
     produce_lines(bootstrap, source, batches[0])
     extra = {"commit.interval.ms": "200"}
-    instances = [Instance(script, bootstrap, app_id, tmp_path / "state", env, extra) for _ in range(2)]
+    # each its own state.dir, as Kafka requires (a second live instance on one state directory is refused)
+    instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{i}", env, extra) for i in range(2)]
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # 8 tasks (2 sub-topologies x 4 partitions) split 4 + 4
