@@ -455,11 +455,8 @@ class KafkaStreams:
 
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:
-        """A few of Kafka Streams' metrics by name, summed over threads."""
-        processed = sum(t.metrics.processed for t in self.threads)
-        return {"process-total": processed,
-                "commit-total": sum(t.metrics.commits for t in self.threads),
-                "restore-total": sum(t.metrics.restored for t in self.threads),
-                "records-lag": sum(t.metrics.lag for t in self.threads if t.is_alive()),  # the threads' own refresh
-                "active-tasks": sum(len(t.tasks) for t in self.threads),
-                "standby-tasks": sum(len(t._standby.tasks) for t in self.threads if t._standby is not None)}
+        """Kafka Streams' client metrics by name over all stream threads (totals/rates summed, latencies
+        averaged/maxed; thread_metrics.client_metrics), plus pystreams' active-tasks / standby-tasks."""
+        from pystreams.runtime.thread_metrics import client_metrics
+
+        return client_metrics(self)
