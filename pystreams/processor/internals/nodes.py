@@ -12,7 +12,7 @@ from pystreams.processor.handlers import (DefaultProductionExceptionHandler, Log
 from pystreams.processor.internals.chain import MAX_STEPS, chain_of, compile_chain, fan_out
 from pystreams.processor.internals.context import ProcessorContextImpl, wrap_user_error
 from pystreams.processor.internals.errors import StreamsException
-from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder
+from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder, orjson_call
 from pystreams.processor.record import FixedKeyRecord, Record
 from pystreams.serdes.handlers import ErrorHandlerContext
 from pystreams.state.context import RecordContext
@@ -152,7 +152,8 @@ class SinkRuntime:
     """Serializes records and hands them to the record collector (Kafka's SinkNode + RecordCollectorImpl)."""
 
     __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
-                 "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast", "produce")
+                 "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast", "produce",
+                 "value_dumps", "value_default", "value_option")
 
     def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
                  value_serde: Any, partitioner: Any) -> None:
@@ -166,6 +167,7 @@ class SinkRuntime:
         self.value_serialize = value_serde.serialize
         self.key_fast = fast_encoder(key_serde)
         self.value_fast = fast_encoder(value_serde)
+        self.value_dumps, self.value_default, self.value_option = orjson_call(value_serde) or (None, None, None)
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
         direct = getattr(self.collector, "direct_send", None)
@@ -200,14 +202,23 @@ class SinkRuntime:
                 self._serialization_failed(e, record or Record(key, value, timestamp, headers), topic,
                                            SerializationExceptionOrigin.KEY)
                 return
-        fast = self.value_fast
         done = False
-        if fast is not None and value is not None:
-            try:
-                raw_value = fast(value)
-                done = True
-            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                pass
+        if value is not None:
+            dumps = self.value_dumps
+            if dumps is not None:  # JSON: orjson.dumps with the serde's default and option, no closure frame
+                try:
+                    raw_value = dumps(value, self.value_default, self.value_option)
+                    done = True
+                except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                    pass
+            else:
+                fast = self.value_fast
+                if fast is not None:
+                    try:
+                        raw_value = fast(value)
+                        done = True
+                    except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                        pass
         if not done:
             try:
                 raw_value = self.value_serialize(topic, value, headers)

@@ -241,7 +241,11 @@ class RecordQueue:
                 if not has_next:
                     break
                 has_next = False
-                ts, key, value, headers, offset = n_ts, n_key, n_value, n_headers, n_offset
+                ts = n_ts  # one by one: a 5-name swap builds and unpacks a tuple
+                key = n_key
+                value = n_value
+                headers = n_headers
+                offset = n_offset
                 if done >= limit:
                     self.head = (ts, key, value, headers, offset)
                     break

@@ -47,6 +47,16 @@ def _orjson_encoder(dumps: Any, default: Any, option: Any) -> Fast:
     return encode
 
 
+def orjson_call(serde: Any) -> tuple[Callable[[Any, Any, Any], bytes], Any, Any] | None:
+    """(orjson.dumps, default, option) for an untyped JsonSerde, else None: a sink calls dumps(obj, default,
+    option) itself, which is fast_encoder's result without the Python frame of its closure (~40 ns a record)."""
+    if type(serde) is JsonSerde:
+        import orjson
+
+        return orjson.dumps, serde._default, serde._option
+    return None
+
+
 def fast_encoder(serde: Any) -> Fast | None:
     """A C function of a non-None object returning what serde.serialize returns, or raising; None if unknown."""
     if _plain_utf8(serde):

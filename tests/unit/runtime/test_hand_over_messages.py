@@ -208,3 +208,31 @@ def test_a_chain_feeding_a_sink_gives_the_production_handler_the_record(tmp_path
     assert fast == reference
     assert fast[1] == [(Record, ("k", 7, 11, [("h", b"1")]), "in", 1, "VALUE")]
     assert [o[2] for o in fast[0]] == [b"a!", b"b!"]
+
+
+def test_a_json_sink_encodes_like_its_serde_and_reports_its_errors(tmp_path: Any) -> None:
+    """The sink calls orjson.dumps with the JsonSerde's default and option itself (serde_calls.orjson_call): the
+    bytes are the serde's; what dumps cannot encode goes to the serde, whose error the sink reports."""
+    from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+    from pystreams.errors import SerdeError
+    from pystreams.processor import TaskId
+    from pystreams.processor.internals import StreamTask
+    from pystreams.processor.internals.collector import ListRecordCollector
+
+    serde = Serdes.JSON()
+    docs = {b"a": {"n": 1, "when": __import__("datetime").date(2024, 1, 2)}, b"b": [1, "x"], b"bad": object()}
+    b = StreamsBuilder()
+    (b.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+     .map_values(lambda v: docs[v.encode()])
+     .to("out", Produced(key_serde=Serdes.String(), value_serde=serde)))
+    collector = ListRecordCollector()
+    task = StreamTask(b.build(), TaskId(0, 0), {"application.id": "json-sink"}, collector,
+                      state_dir=str(tmp_path))
+    task.initialize()
+    hand_over([_message("in", 0, (i, 5, b"k", v, ())) for i, v in enumerate([b"a", b"b", b"bad"])],
+              {("in", 0): _Active(task)})
+    with pytest.raises(SerdeError, match="could not serialize"):
+        while task.process_batch(1000):
+            pass
+    assert [r.value for r in collector.records] == [serde.serialize("out", docs[b"a"]),
+                                                    serde.serialize("out", docs[b"b"])]
