@@ -30,6 +30,8 @@ def _topology(how: str) -> Any:
         table = grouped.count(mat)
     elif how == "reduce":
         table = grouped.reduce(lambda agg, v: None if v == 0 else agg + v, mat)
+    elif how == "failing":  # user code that raises for some records (the processing exception handler decides)
+        table = grouped.aggregate(lambda: 0, lambda k, v, agg: agg + 1 // (v - 3), mat)
     else:  # a sum that deletes its key when a 0 arrives (aggregator returning None)
         table = grouped.aggregate(lambda: 0, lambda k, v, agg: None if v == 0 else agg + v, mat)
     table.to_stream().to("out", Produced.with_(s, lng))
@@ -102,7 +104,22 @@ class _Collector:
         return None
 
 
-def _task_run(how: str, fused: bool, monkeypatch: Any) -> Any:
+class _Continue:
+    """A processing exception handler that keeps what it was handed and skips the record."""
+
+    def __init__(self) -> None:
+        self.handled: list[Any] = []
+
+    def handle(self, context: Any, record: Any, exception: Exception) -> Any:
+        from pystreams.processor.handlers import ProcessingHandlerResponse
+        self.handled.append((type(record).__name__, tuple(record), context.offset, type(exception).__name__))
+        return ProcessingHandlerResponse.CONTINUE
+
+    def configure(self, configs: Any) -> None:
+        pass
+
+
+def _task_run(how: str, fused: bool, monkeypatch: Any, handler: Any = None) -> Any:
     from pystreams.processor.internals.task import StreamTask
     from pystreams.processor.task_id import TaskId
 
@@ -113,7 +130,10 @@ def _task_run(how: str, fused: bool, monkeypatch: Any) -> Any:
            for i, (k, v, ts) in enumerate(_inputs(3000))]
     collector = _Collector()
     with tempfile.TemporaryDirectory() as state_dir:
-        task = StreamTask(_topology(how), TaskId(0, 0), {"application.id": "fused"}, collector, state_dir=state_dir)
+        configs: dict[str, Any] = {"application.id": "fused"}
+        if handler is not None:
+            configs["processing.exception.handler"] = handler
+        task = StreamTask(_topology(how), TaskId(0, 0), configs, collector, state_dir=state_dir)
         task.initialize()
         for i in range(0, len(raw), 100):
             task.add_records("in", 0, raw[i:i + 100])
@@ -133,3 +153,15 @@ def test_fused_stream_aggregate_dedups_like_the_plain_path(how: str, monkeypatch
     per_topic = Counter(topic for topic, *_ in fused)
     assert per_topic["out"] == per_topic["fused-agg-changelog"]
     assert 12 <= per_topic["out"] < 3000 // 10  # one update per key per commit, not one per record
+
+
+def test_fused_stream_aggregate_hands_failures_to_the_handler_like_the_plain_path(monkeypatch: Any) -> None:
+    """An aggregator that raises: the handler gets the same records (as Records) at the same offsets, the other
+    records' updates are the same."""
+    fused_handler, plain_handler = _Continue(), _Continue()
+    fused = _task_run("failing", True, monkeypatch, fused_handler)
+    assert fused == _task_run("failing", False, monkeypatch, plain_handler)
+    assert fused_handler.handled == plain_handler.handled
+    assert len(fused_handler.handled) > 100
+    assert {h[0] for h in fused_handler.handled} == {"Record"} and {h[3] for h in fused_handler.handled} == {
+        "ZeroDivisionError"}

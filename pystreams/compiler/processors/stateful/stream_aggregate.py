@@ -134,6 +134,24 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
                 raise
             except Exception as e:
                 on_error(e, record)  # the engine's handler makes a Record of it when needed
+
+        def run_fields(key: Any, value: Any, timestamp: int, headers: Any) -> None:
+            """run() of the record's fields: what the record queue's drain and a fused chain call instead of building
+            a Record (chain.fields_of); a Record is made only for the plain path or an error handler."""
+            fused = proc._fused
+            if fused is None:
+                slow(Record(key, value, timestamp, headers))
+                return
+            try:
+                if key is None or value is None:
+                    skip()
+                else:
+                    fused(key, value, timestamp)
+            except PystreamsError:
+                raise
+            except Exception as e:
+                on_error(e, Record(key, value, timestamp, headers))
+        run._pystreams_fields = run_fields  # type: ignore[attr-defined]
         return run
 
     def _skip(self) -> None:
