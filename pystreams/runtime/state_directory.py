@@ -20,7 +20,8 @@ import re
 import shutil
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pystreams.errors import PystreamsError
 from pystreams.runtime.checkpoint import TaskDirLock
@@ -176,7 +177,7 @@ class StateDirCleaner:
                 continue
             try:
                 self.directory.clean_removed_tasks(self.delay_ms)
-            except Exception:  # noqa: BLE001 - Kafka swallows what the cleaner hits; the next round retries
+            except Exception:  # Kafka swallows what the cleaner hits; the next round retries
                 log.exception("state directory cleaner failed")
 
     def stop(self) -> None:

@@ -211,10 +211,10 @@ def changelog_topic_config(builder: Any, topic_defaults: dict[str, str] | None =
     compact,delete and, unless its log config sets retention.ms, retention.ms = retention + additional."""
     log_config = {str(k): str(v) for k, v in dict(getattr(builder, "log_config", None) or {}).items()}
     retention = getattr(builder, "retention_period_ms", None)
-    windowed = retention is not None
-    config = {**(WINDOWED_CHANGELOG_DEFAULTS if windowed else KV_CHANGELOG_DEFAULTS), **(topic_defaults or {}),
-              **log_config}
-    if windowed and "retention.ms" not in log_config:
+    if retention is None:
+        return {**KV_CHANGELOG_DEFAULTS, **(topic_defaults or {}), **log_config}
+    config = {**WINDOWED_CHANGELOG_DEFAULTS, **(topic_defaults or {}), **log_config}
+    if "retention.ms" not in log_config:
         config["retention.ms"] = str(min(int(retention) + int(additional_retention_ms), _LONG_MAX))
     return config
 

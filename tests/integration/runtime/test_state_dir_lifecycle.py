@@ -19,7 +19,12 @@ from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.runtime.kafka_streams import KafkaStreams, State
 from pystreams.runtime.state_directory import StateDirectory, StateDirectoryLockedError
 from pystreams.runtime.topics import MissingSourceTopicError
-from tests.integration.runtime.helpers import create_topics, produce_lines, unique, wordcount_topology
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    unique,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,12 @@ import pytest
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
 from pystreams.runtime.checkpoint import TaskDirLock
 from pystreams.runtime.kafka_streams import IllegalStateError, KafkaStreams, State
-from pystreams.runtime.state_directory import (StateDirCleaner, StateDirectory, StateDirectoryLockedError,
-                                               has_persistent_stores)
+from pystreams.runtime.state_directory import (
+    StateDirCleaner,
+    StateDirectory,
+    StateDirectoryLockedError,
+    has_persistent_stores,
+)
 from pystreams.state.stores import Stores
 
 pytestmark = pytest.mark.unit

@@ -5,8 +5,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from pystreams import Consumed, Grouped, Materialized, Produced, Repartitioned, Serdes, StreamsBuilder
-from pystreams.runtime.topics import MissingSourceTopicError, ensure_internal_topics, plan_topology
+from pystreams import (
+    Consumed,
+    Grouped,
+    Materialized,
+    Produced,
+    Repartitioned,
+    Serdes,
+    StreamsBuilder,
+)
+from pystreams.runtime.topics import (
+    MissingSourceTopicError,
+    ensure_internal_topics,
+    plan_topology,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -124,7 +136,10 @@ def test_window_and_session_changelogs_are_compact_delete_with_retention_plus_a_
 def test_additional_retention_topic_prefix_and_store_log_config_override_in_kafkas_order():
     """library defaults < `topic.*` configs < the store's log config; a log-config retention.ms is kept as is."""
     from pystreams.runtime.config import StreamsConfig
-    from pystreams.runtime.topics import changelog_topic_config, repartition_topic_config
+    from pystreams.runtime.topics import (
+        changelog_topic_config,
+        repartition_topic_config,
+    )
 
     cfg = StreamsConfig({"application.id": "a", "topic.segment.bytes": "1000", "topic.min.insync.replicas": 2,
                          "windowstore.changelog.additional.retention.ms": 5})
