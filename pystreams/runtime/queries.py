@@ -20,11 +20,42 @@ from pystreams.errors import PystreamsError
 from pystreams.runtime.partitioning import default_partition
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
+from pystreams.state.session.layers import MeteredSessionStore
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
 from pystreams.runtime.window_queries import WINDOW_STORE_TYPES, CompositeReadOnlyWindowStore, accepts_window
 
 class InvalidStateStoreError(PystreamsError):
     """Kafka's InvalidStateStoreException: the store is unknown here, or the client is not running (retry)."""
+
+
+class UnknownStateStoreError(InvalidStateStoreError):
+    """Kafka's UnknownStateStoreException: no store of that name in the topology (retrying will not help)."""
+
+
+class StoreTypeMismatchError(InvalidStateStoreError):
+    """The store exists but is not of the QueryableStoreType asked for (e.g. a window store read as key-value)."""
+
+
+class KeySerializationError(PystreamsError):
+    """The key serializer given to a query cannot serialize the key (or turned it into null)."""
+
+
+def serialize_key(key_serializer: Any, topic: str, key: Any) -> bytes:
+    """The key's bytes from a Serde, a Serializer or a (topic, key) -> bytes callable, with a clear error."""
+    serialize = getattr(key_serializer, "serialize", key_serializer)
+    if not callable(serialize):
+        raise KeySerializationError(f"key_serializer must be a Serde, a Serializer or a callable, got "
+                                    f"{type(key_serializer).__name__}")
+    try:
+        raw = serialize(topic, key)
+    except Exception as e:  # noqa: BLE001 - any serializer's failure becomes one clear error
+        raise KeySerializationError(f"{type(key_serializer).__name__} cannot serialize the key {key!r} "
+                                    f"({type(key).__name__}): {e}; pass the store's key serde") from e
+    if raw is None:
+        raise KeySerializationError(f"the key serializer turned {key!r} into null: null keys have no partition")
+    if not isinstance(raw, (bytes, bytearray)):
+        raise KeySerializationError(f"the key serializer returned {type(raw).__name__}, not bytes")
+    return bytes(raw)
 
 
 @dataclass(frozen=True)
@@ -111,30 +142,31 @@ def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) 
         raise InvalidStateStoreError(f"KafkaStreams is not running (state {streams.state.name}): cannot query "
                                      f"store {name}")
     store_type = store_type or QueryableStoreTypes.key_value_store()
-    known = set(streams.topology.store_builders()) | set(streams.topology.global_store_names())
-    if name not in known:
-        raise InvalidStateStoreError(f"no store named {name} in the topology (stores: {sorted(known)})")
+    check_known(streams, name)
+    kind, wanted = builder_kind(streams, name), _KIND_OF_TYPE.get(store_type.name)
+    if kind is not None and wanted is not None and kind != wanted:  # known even with no local task of it
+        raise StoreTypeMismatchError(f"store {name} is a {kind.replace('_', '-')} store, not a {store_type.name}: "
+                                     f"query it with QueryableStoreTypes.{_TYPE_HINT[kind]}")
 
     def stores() -> list[Any]:
-        if streams.global_state is not None and name in streams.global_state.stores:
-            return [streams.global_state.stores[name]]
-        found = []
-        for thread in list(streams.threads):
-            for at in list(thread.tasks.values()):
-                store = at.task.stores.get(name)
-                if store is not None and store.is_open():
-                    found.append(store)
-        return found
+        return live_stores(streams, name)
 
     sample = stores()
+    if store_type.name == "session_store":
+        from pystreams.runtime.session_queries import session_view
+
+        return session_view(name, stores, sample, _unavailable)
+    if sample and isinstance(sample[0], MeteredSessionStore):
+        raise StoreTypeMismatchError(f"store {name} is a session store: query it with QueryableStoreTypes."
+                                     "session_store()")
     if store_type.name in WINDOW_STORE_TYPES:
         if sample and not accepts_window(store_type.name, sample[0]):
-            raise InvalidStateStoreError(f"store {name} is a {type(sample[0]).__name__}, not a {store_type.name}")
+            raise StoreTypeMismatchError(f"store {name} is a {type(sample[0]).__name__}, not a {store_type.name}")
         timestamped = bool(sample) and isinstance(sample[0], MeteredTimestampedWindowStore)
         return CompositeReadOnlyWindowStore(name, stores, store_type.name == "window_store" and timestamped,
                                             _unavailable)
     if sample and isinstance(sample[0], MeteredWindowStore):
-        raise InvalidStateStoreError(f"store {name} is a window store: query it with the window_store or "
+        raise StoreTypeMismatchError(f"store {name} is a window store: query it with the window_store or "
                                      "timestamped_window_store type")
     plain = False
     if sample:
@@ -142,10 +174,51 @@ def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) 
             timestamped_as_plain = (store_type.name == "key_value_store"
                                     and isinstance(sample[0], TimestampedKeyValueStore))
             if not timestamped_as_plain:
-                raise InvalidStateStoreError(f"store {name} is a {type(sample[0]).__name__}, not a "
+                raise StoreTypeMismatchError(f"store {name} is a {type(sample[0]).__name__}, not a "
                                              f"{store_type.name}")
         plain = store_type.name == "key_value_store" and isinstance(sample[0], TimestampedKeyValueStore)
     return CompositeReadOnlyKeyValueStore(name, stores, plain)
+
+
+_KIND_OF_TYPE = {"key_value_store": "key_value", "timestamped_key_value_store": "key_value",
+                 "window_store": "window", "timestamped_window_store": "window", "session_store": "session"}
+_TYPE_HINT = {"key_value": "key_value_store() or timestamped_key_value_store()",
+              "window": "window_store() or timestamped_window_store()", "session": "session_store()"}
+
+
+def builder_kind(streams: Any, name: str) -> str | None:
+    """"key_value", "window" or "session": what the topology builds for store `name` (None: a custom builder)."""
+    from pystreams.state.builder import KeyValueStoreBuilder
+    from pystreams.state.session.layers import SessionStoreBuilder
+    from pystreams.state.window.builder import WindowStoreBuilder
+
+    topology = streams.topology
+    builder = topology.store_builders().get(name) or topology.global_store_builders().get(name)
+    for cls, kind in ((SessionStoreBuilder, "session"), (WindowStoreBuilder, "window"),
+                      (KeyValueStoreBuilder, "key_value")):
+        if isinstance(builder, cls):
+            return kind
+    return None
+
+
+def check_known(streams: Any, name: str) -> None:
+    """UnknownStateStoreError unless the topology has a (local or global) store called name."""
+    known = set(streams.topology.store_builders()) | set(streams.topology.global_store_names())
+    if name not in known:
+        raise UnknownStateStoreError(f"no store named {name} in the topology (stores: {sorted(known)})")
+
+
+def live_stores(streams: Any, name: str) -> list[Any]:
+    """The open instances of store `name` in this client's live tasks (or its global store)."""
+    if streams.global_state is not None and name in streams.global_state.stores:
+        return [streams.global_state.stores[name]]
+    found = []
+    for thread in list(streams.threads):
+        for at in list(thread.tasks.values()):
+            store = at.task.stores.get(name)
+            if store is not None and store.is_open():
+                found.append(store)
+    return found
 
 
 @dataclass(frozen=True)
@@ -220,11 +293,8 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
         raise InvalidStateStoreError("KafkaStreams has not been started")
     sub = next((s for s in plan.subtopologies if store in s.changelogs or store in _stores_of(streams, s.id)), None)
     if sub is None:
-        raise InvalidStateStoreError(f"no sub-topology holds store {store}")
-    serialize = getattr(key_serializer, "serialize", key_serializer)
-    raw = serialize(sub.source_topics[0] if sub.source_topics else store, key)
-    if raw is None:
-        raise PystreamsError(f"the key serializer turned {key!r} into null: null keys have no partition")
+        raise UnknownStateStoreError(f"no sub-topology holds store {store}")
+    raw = serialize_key(key_serializer, sub.source_topics[0] if sub.source_topics else store, key)
     partition = default_partition(raw, sub.partitions)
     # before the first assignment the hosts are unknown: NOT_AVAILABLE, like Kafka
     active, standby = streams._metadata.hosts_of([(topic, partition) for topic in sub.source_topics])

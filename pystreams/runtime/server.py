@@ -1,6 +1,9 @@
-"""The instance's HTTP endpoint on application.server: remote interactive queries and Prometheus `/metrics`.
+"""The instance's HTTP endpoints: on application.server remote interactive queries and Prometheus `/metrics`;
+on metrics.http.port only `/metrics` (Kafka Streams has no HTTP server of its own: this is pystreams' key).
 
-GET /v1/stores/<store>?key=<key as JSON>  -> {"store", "key", "value", "host"} (values as JSON; other types as str)
+GET /v1/raw/<store>?type=...&key=<base64url>  -> typed remote queries (remote_queries.py): serialized bytes
+GET /v1/stores/<store>?key=<key as JSON>  -> {"store", "key", "value", "host"} for plain JSON clients (curl):
+    JSON keys (str/int/...), values as JSON where they are JSON types and as str() otherwise
 GET /v1/stores/<store>?key=<JSON>&from=<ms>&to=<ms>  (a window store) -> {"store", "key", "windows": [[start,
     value], ...], "host"}: the key's windows starting in [from, to], oldest first (plain values)
 GET /metrics                               -> Kafka Streams metrics in the Prometheus text format
@@ -10,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,70 +20,69 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from pystreams.errors import PystreamsError
+from pystreams.errors import ConfigError, PystreamsError
 
 log = logging.getLogger("pystreams.runtime")
 
 
+_THREAD_METRICS = (
+    # (Kafka name, Prometheus name, counter?, help)
+    ("process-total", "kafka_streams_stream_thread_process", True, "records processed (process-total)"),
+    ("process-rate", "kafka_streams_stream_thread_process_rate", False,
+     "records processed per second over the sample window (process-rate)"),
+    ("process-latency-avg", "kafka_streams_stream_thread_process_latency_avg", False,
+     "ms per record of a processing pass, averaged over the window's passes (process-latency-avg)"),
+    ("process-latency-max", "kafka_streams_stream_thread_process_latency_max", False,
+     "largest ms per record of a processing pass in the window (process-latency-max)"),
+    ("commit-total", "kafka_streams_stream_thread_commit", True, "commits (commit-total)"),
+    ("commit-rate", "kafka_streams_stream_thread_commit_rate", False,
+     "commits per second over the sample window (commit-rate)"),
+    ("commit-latency-avg", "kafka_streams_stream_thread_commit_latency_avg", False,
+     "average ms of a commit in the window (commit-latency-avg)"),
+    ("commit-latency-max", "kafka_streams_stream_thread_commit_latency_max", False,
+     "largest ms of a commit in the window (commit-latency-max)"),
+    ("dropped-records-total", "kafka_streams_stream_task_dropped_records", True,
+     "records dropped by the thread's live tasks (dropped-records-total)"),
+    ("dropped-records-rate", "kafka_streams_stream_task_dropped_records_rate", False,
+     "records dropped per second over the sample window (dropped-records-rate)"),
+    ("records-lag", "kafka_consumer_records_lag", False, "records behind the end of the input (records-lag)"),
+    ("restore-total", "kafka_streams_state_restore", True, "changelog records restored (restore-total)"),
+    ("restore-rate", "kafka_streams_state_restore_rate", False,
+     "changelog records restored per second while restoring (restore-rate)"),
+)
+
+
 class StreamsCollector:
-    """Kafka Streams' metric names (stream-thread-metrics / consumer lag / restore) for Prometheus."""
+    """Kafka Streams' metrics (stream-thread-metrics, task dropped records, consumer lag, restore) for Prometheus;
+    rates and latencies are Kafka's windowed stats (thread_metrics.ThreadMetrics), so scrapes reset nothing."""
 
     def __init__(self, streams: Any) -> None:
         self.streams = streams
-        self._last: dict[str, tuple[float, int, int]] = {}
 
     def collect(self) -> Any:
+        from pystreams.runtime.thread_metrics import thread_values
+
         labels = ["client_id", "thread_id"]
-        process_total = CounterMetricFamily("kafka_streams_stream_thread_process", "records processed (process-total)",
-                                            labels=labels)
-        process_rate = GaugeMetricFamily("kafka_streams_stream_thread_process_rate",
-                                         "records processed per second since the last scrape (process-rate)",
-                                         labels=labels)
-        latency_avg = GaugeMetricFamily("kafka_streams_stream_thread_process_latency_avg",
-                                        "average ms per record processed (process-latency-avg)", labels=labels)
-        latency_max = GaugeMetricFamily("kafka_streams_stream_thread_process_latency_max",
-                                        "max ms per record of a batch (process-latency-max)", labels=labels)
-        commit_total = CounterMetricFamily("kafka_streams_stream_thread_commit", "commits (commit-total)",
-                                           labels=labels)
-        commit_rate = GaugeMetricFamily("kafka_streams_stream_thread_commit_rate", "commits per second (commit-rate)",
-                                        labels=labels)
-        commit_latency = GaugeMetricFamily("kafka_streams_stream_thread_commit_latency_avg",
-                                           "ms of the last commit (commit-latency-avg)", labels=labels)
-        lag = GaugeMetricFamily("kafka_consumer_records_lag", "records behind the end of the input (records-lag)",
-                                labels=labels)
-        restored = CounterMetricFamily("kafka_streams_state_restore", "changelog records restored (restore-total)",
-                                       labels=labels)
-        restore_rate = GaugeMetricFamily("kafka_streams_state_restore_rate", "changelog records restored per second "
-                                         "while restoring (restore-rate)", labels=labels)
+        families = {name: (CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=labels)
+                    for name, prom, counter, text in _THREAD_METRICS}
         tasks = GaugeMetricFamily("kafka_streams_active_tasks", "active tasks", labels=labels)
         client = self.streams.client_id
-        now = time.monotonic()
         for t in list(self.streams.threads):
-            m = t.metrics
             key = [client, t.name]
-            prev_t, prev_p, prev_c = self._last.get(t.name, (m.started, 0, 0))
-            elapsed = max(now - prev_t, 1e-6)
-            self._last[t.name] = (now, m.processed, m.commits)
-            process_total.add_metric(key, m.processed)
-            process_rate.add_metric(key, (m.processed - prev_p) / elapsed)
-            latency_avg.add_metric(key, m.process_ms / m.processed if m.processed else 0.0)
-            latency_max.add_metric(key, m.process_latency_max_ms)
-            commit_total.add_metric(key, m.commits)
-            commit_rate.add_metric(key, (m.commits - prev_c) / elapsed)
-            commit_latency.add_metric(key, m.last_commit_ms)
-            lag.add_metric(key, m.lag if t.is_alive() else 0)  # refreshed by the stream thread: no consumer call here
-            restored.add_metric(key, m.restored)
-            restore_rate.add_metric(key, m.restore_rate)
+            values = thread_values(t)
+            for name, family in families.items():
+                family.add_metric(key, values[name])
             tasks.add_metric(key, len(t.tasks))
-        yield from (process_total, process_rate, latency_avg, latency_max, commit_total, commit_rate, commit_latency,
-                    lag, restored, restore_rate, tasks)
+        yield from families.values()
+        yield tasks
 
 
 class QueryServer:
     """A small threaded HTTP server bound to application.server's port."""
 
-    def __init__(self, streams: Any, host: str, port: int) -> None:
+    def __init__(self, streams: Any, host: str, port: int, queries: bool = True) -> None:
         self.streams = streams
+        self.queries = queries  # False: a metrics.http.port server, only /metrics
         self.registry = CollectorRegistry()
         self.registry.register(StreamsCollector(streams))  # type: ignore[arg-type]
         outer = self
@@ -96,6 +97,7 @@ class QueryServer:
         bind = "0.0.0.0" if host not in ("127.0.0.1", "localhost") else host
         self.httpd = ThreadingHTTPServer((bind, port), Handler)
         self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])  # the bound port (metrics.http.port 0: an ephemeral one)
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="pystreams-http")
 
     def start(self) -> None:
@@ -111,7 +113,17 @@ class QueryServer:
         if url.path == "/metrics":
             self._reply(request, 200, generate_latest(self.registry), "text/plain; version=0.0.4")
             return
+        if not self.queries:
+            self._json(request, 404, {"error": f"unknown path {url.path}: this port (metrics.http.port) serves "
+                                               "/metrics only; interactive queries are on application.server"})
+            return
         parts = url.path.strip("/").split("/")
+        if len(parts) == 3 and parts[:2] == ["v1", "raw"]:
+            from pystreams.runtime.remote_queries import raw_answer
+
+            status, body = raw_answer(self.streams, urllib.parse.unquote(parts[2]), urllib.parse.parse_qs(url.query))
+            self._json(request, status, body)
+            return
         if len(parts) == 3 and parts[:2] == ["v1", "stores"]:
             store = urllib.parse.unquote(parts[2])
             raw = urllib.parse.parse_qs(url.query).get("key")
@@ -158,3 +170,61 @@ class QueryServer:
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
+
+
+class HttpServers:
+    """The servers start_http_server started, closed together (KafkaStreams.close())."""
+
+    def __init__(self, servers: list[QueryServer]) -> None:
+        self.servers = servers
+
+    @property
+    def metrics_port(self) -> int:
+        """The port /metrics is served on by the metrics.http.port server (else application.server's)."""
+        return next((s.port for s in self.servers if not s.queries), self.servers[0].port)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
+
+
+def metrics_port(config: Any) -> int | None:
+    """metrics.http.port: None when unset (no metrics-only server), else 0..65535 (0: any free port)."""
+    value = config.get("metrics.http.port")
+    if value is None or str(value).strip() in ("", "-1"):
+        return None
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        port = -2
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"metrics.http.port must be a port number 0-65535 (0: any free one), got {value!r}")
+    return port
+
+
+def start_http_server(streams: Any) -> HttpServers | None:
+    """KafkaStreams.start(): the application.server endpoint (interactive queries and /metrics) and/or a
+    metrics-only endpoint on metrics.http.port (bound to metrics.http.host, default all interfaces); None when
+    neither key is set. The same port for both keys: one server."""
+    from pystreams.runtime.queries import HostInfo
+
+    config = streams.config
+    servers: list[QueryServer] = []
+    app_server = HostInfo.parse(config.application_server) if config.application_server else None
+    port = metrics_port(config)
+    try:
+        if app_server is not None:
+            servers.append(QueryServer(streams, app_server.host, app_server.port))
+        if port is not None and (app_server is None or port != app_server.port):
+            host = str(config.get("metrics.http.host") or "0.0.0.0")  # noqa: S104 - a scrape target
+            servers.append(QueryServer(streams, host, port, queries=False))
+            log.info("stream-client [%s] Prometheus /metrics on %s:%d (metrics.http.port)", streams.client_id,
+                     host, servers[-1].port)
+    except OSError as e:
+        for server in servers:
+            server.httpd.server_close()
+        raise ConfigError(f"cannot serve HTTP on the configured port ({e}): application.server and "
+                          "metrics.http.port need a free port each") from e
+    for server in servers:
+        server.start()
+    return HttpServers(servers) if servers else None

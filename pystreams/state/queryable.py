@@ -42,3 +42,9 @@ class QueryableStoreTypes:
         """A timestamped window store, read as ValueAndTimestamp."""
         from pystreams.state.window.metered import MeteredTimestampedWindowStore
         return QueryableStoreType("timestamped_window_store", MeteredTimestampedWindowStore)
+
+    @staticmethod
+    def session_store() -> QueryableStoreType:
+        """A session store (a windowed_by(SessionWindows) aggregate), read as (Windowed key, value) sessions."""
+        from pystreams.state.session.layers import MeteredSessionStore
+        return QueryableStoreType("session_store", MeteredSessionStore)

@@ -1,0 +1,205 @@
+"""Typed remote interactive queries: the key travels as bytes of the caller's key serializer, the value comes back
+as bytes of the store's value serde and is deserialized on the caller's side with the store's serde, so a remote
+answer is the same Python object (Decimal, datetime, a Record model, bytes, ...) as a local query returns, for
+any key type the store's key serde handles (str, int, bytes, tuples, Records, ...).
+
+Wire (on application.server, next to the plain JSON /v1/stores endpoint):
+GET /v1/raw/<store>?type=key_value&key=<base64url>           -> {"value": <base64> | null}
+GET /v1/raw/<store>?type=window&key=<b64>&from=<ms>&to=<ms>  -> {"windows": [[start, <base64>], ...]}
+GET /v1/raw/<store>?type=session&key=<b64>                   -> {"sessions": [[start, end, <base64>], ...]}
+Errors: {"error": text, "code": UNKNOWN_STORE (404) | WRONG_STORE_TYPE (400) | BAD_REQUEST (400) |
+UNAVAILABLE (503)}; the client raises the matching PystreamsError subclass.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from pystreams.errors import PystreamsError
+from pystreams.runtime.queries import (
+    HostInfo,
+    InvalidStateStoreError,
+    StoreTypeMismatchError,
+    UnknownStateStoreError,
+    check_known,
+    key_metadata,
+    live_stores,
+    serialize_key,
+)
+from pystreams.serdes.windowed import SessionWindow, Windowed
+from pystreams.state.api import KeyValue
+from pystreams.state.queryable import QueryableStoreTypes
+
+KINDS = ("key_value", "window", "session")
+_STORE_TYPE = {"key_value": QueryableStoreTypes.key_value_store(), "window": QueryableStoreTypes.window_store(),
+               "session": QueryableStoreTypes.session_store()}
+LONG_MAX = (1 << 63) - 1
+
+
+class RemoteQueryError(PystreamsError):
+    """The instance holding the key could not be asked, or answered with an error of its own."""
+
+
+# ---------------------------------------------------------------- codec
+def b64(raw: bytes | None) -> str | None:
+    return None if raw is None else base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as e:
+        raise ValueError(f"not base64url: {text[:40]!r}") from e
+
+
+def store_serdes(streams: Any, name: str) -> tuple[Any, Any, str]:
+    """(key serde, value serde, topic the serdes are called with) of store `name`: a live local instance's own,
+    else the store builder's serdes with default.key.serde / default.value.serde filled in, as a task would."""
+    for store in live_stores(streams, name):
+        ks, vs = getattr(store, "_ks", None), getattr(store, "_vs", None)
+        if ks is not None and vs is not None:
+            return ks, vs, str(getattr(store, "_topic", ""))
+    from pystreams.serdes import resolve_serde
+
+    topology = streams.topology
+    builder = topology.store_builders().get(name) or topology.global_store_builders().get(name)
+    if builder is None:
+        raise UnknownStateStoreError(f"no store named {name} in the topology")
+    configs = streams.app_configs
+
+    def default(key: str) -> Any:
+        value = configs.get(key)
+        return None if value is None else resolve_serde(value)
+
+    dk, dv = default("default.key.serde"), default("default.value.serde")
+    out = []
+    for serde, fallback, what in ((builder.key_serde, dk, "key"), (builder.value_serde, dv, "value")):
+        if serde is not None and not (hasattr(serde, "serialize") and hasattr(serde, "deserialize")):
+            serde = resolve_serde(serde)
+        serde = serde if serde is not None else fallback
+        if serde is None:
+            raise InvalidStateStoreError(f"store {name} has no {what} serde here and default.{what}.serde is not set")
+        set_if_unset = getattr(serde, "set_if_unset", None)
+        if callable(set_if_unset):
+            set_if_unset(dk, dv)
+        out.append(serde)
+    app_id = streams.config.application_id
+    topic = topology.changelog_topic(name, app_id) or f"{app_id}-{name}-changelog"
+    return out[0], out[1], str(topic)
+
+
+# ---------------------------------------------------------------- server side
+def raw_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of GET /v1/raw/<store>?...: reads the local store with the key's typed form."""
+    kind = query.get("type", ["key_value"])[0]
+    try:
+        if kind not in KINDS:
+            raise ValueError(f"type must be one of {', '.join(KINDS)}, got {kind!r}")
+        if "key" not in query:
+            raise ValueError("pass the serialized key as base64url: ?key=...")
+        raw_key = unb64(query["key"][0])
+        check_known(streams, store)
+        view = streams.store(store, _STORE_TYPE[kind])
+        ks, vs, topic = store_serdes(streams, store)
+        try:
+            key = ks.deserialize(topic, raw_key)
+        except Exception as e:  # noqa: BLE001 - the store's serde decides what a key is
+            raise ValueError(f"the key bytes are not a key of store {store} ({type(ks).__name__}: {e})") from e
+        if kind == "key_value":
+            value = view.get(key)
+            return 200, {"value": b64(None if value is None else vs.serialize(topic, value))}
+        if kind == "window":
+            time_from = int(query.get("from", ["0"])[0])
+            time_to = int(query.get("to", [str(LONG_MAX)])[0])
+            return 200, {"windows": [[start, b64(vs.serialize(topic, value))]
+                                     for start, value in view.fetch(key, time_from, time_to)]}
+        return 200, {"sessions": [[w.window.start, w.window.end, b64(vs.serialize(topic, value))]
+                                  for w, value in view.fetch(key)]}
+    except UnknownStateStoreError as e:
+        return 404, {"error": str(e), "code": "UNKNOWN_STORE"}
+    except StoreTypeMismatchError as e:
+        return 400, {"error": str(e), "code": "WRONG_STORE_TYPE"}
+    except InvalidStateStoreError as e:
+        return 503, {"error": str(e), "code": "UNAVAILABLE"}
+    except (ValueError, PystreamsError) as e:
+        return 400, {"error": str(e), "code": "BAD_REQUEST"}
+
+
+# ---------------------------------------------------------------- client side
+_ERRORS = {"UNKNOWN_STORE": UnknownStateStoreError, "WRONG_STORE_TYPE": StoreTypeMismatchError,
+           "UNAVAILABLE": InvalidStateStoreError}
+
+
+def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict[str, int] | None = None,
+              timeout: float = 10.0) -> dict[str, Any]:
+    """GET /v1/raw/<store> on host; the JSON answer, or the answer's error as a PystreamsError subclass."""
+    params = {"type": kind, "key": b64(raw_key), **{k: str(int(v)) for k, v in (extra or {}).items()}}
+    url = f"http://{host.host}:{host.port}/v1/raw/{urllib.parse.quote(store, safe='')}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
+            return json.loads(response.read())  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as e:
+        try:
+            body = json.loads(e.read())
+        except ValueError:
+            body = {}
+        error = _ERRORS.get(body.get("code", ""), RemoteQueryError)
+        raise error(f"{host}: {body.get('error') or e}") from None
+    except (OSError, ValueError) as e:
+        raise RemoteQueryError(f"cannot query store {store} on {host}: {e}") from e
+
+
+def _owner(streams: Any, store: str, key: Any, key_serializer: Any) -> tuple[HostInfo | None, bytes]:
+    """(the remote host holding key, or None when it is this instance; the key's bytes)."""
+    check_known(streams, store)
+    meta = key_metadata(streams, store, key, key_serializer)
+    if meta.active_host.port < 0:
+        raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right now "
+                                     "(rebalancing?): retry")
+    raw = serialize_key(key_serializer, store, key)
+    local = streams.config.application_server
+    if local and meta.active_host == HostInfo.parse(local):
+        return None, raw
+    return meta.active_host, raw
+
+
+def query_key(streams: Any, store: str, key: Any, key_serializer: Any) -> Any:
+    """KafkaStreams.query(): key's value in key-value store `store`, locally or from the instance holding it."""
+    host, raw = _owner(streams, store, key, key_serializer)
+    if host is None:
+        return streams.store(store).get(key)
+    value = fetch_raw(host, store, "key_value", raw)["value"]
+    if value is None:
+        return None
+    _ks, vs, topic = store_serdes(streams, store)
+    return vs.deserialize(topic, unb64(value))
+
+
+def query_window_key(streams: Any, store: str, key: Any, time_from: int, time_to: int,
+                     key_serializer: Any) -> list[tuple[int, Any]]:
+    """KafkaStreams.query_window(): (window start, value) of key's windows starting in [time_from, time_to]."""
+    host, raw = _owner(streams, store, key, key_serializer)
+    if host is None:
+        return [(start, value) for start, value in
+                streams.store(store, QueryableStoreTypes.window_store()).fetch(key, int(time_from), int(time_to))]
+    windows = fetch_raw(host, store, "window", raw, {"from": time_from, "to": time_to})["windows"]
+    _ks, vs, topic = store_serdes(streams, store)
+    return [(int(start), vs.deserialize(topic, unb64(value))) for start, value in windows]
+
+
+def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any) -> list[KeyValue]:
+    """KafkaStreams.query_sessions(): (Windowed(key, SessionWindow), value) of key's sessions, oldest first (the key
+    as the store's key serde gives it back, e.g. a list for a JSON tuple, like a local fetch)."""
+    host, raw = _owner(streams, store, key, key_serializer)
+    if host is None:
+        return list(streams.store(store, QueryableStoreTypes.session_store()).fetch(key))
+    sessions = fetch_raw(host, store, "session", raw)["sessions"]
+    ks, vs, topic = store_serdes(streams, store)
+    stored_key = ks.deserialize(topic, raw)  # the key as the store gives it back, as a local fetch returns it
+    return [KeyValue(Windowed(stored_key, SessionWindow(int(start), int(end))), vs.deserialize(topic, unb64(value)))
+            for start, end, value in sessions]
