@@ -13,16 +13,25 @@ import json
 import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pystreams.errors import PystreamsError
 from pystreams.runtime.partitioning import default_partition
+from pystreams.runtime.window_queries import (
+    WINDOW_STORE_TYPES,
+    CompositeReadOnlyWindowStore,
+    accepts_window,
+)
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
 from pystreams.state.session.layers import MeteredSessionStore
-from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
-from pystreams.runtime.window_queries import WINDOW_STORE_TYPES, CompositeReadOnlyWindowStore, accepts_window
+from pystreams.state.window.metered import (
+    MeteredTimestampedWindowStore,
+    MeteredWindowStore,
+)
+
 
 class InvalidStateStoreError(PystreamsError):
     """Kafka's InvalidStateStoreException: the store is unknown here, or the client is not running (retry)."""
@@ -48,7 +57,7 @@ def serialize_key(key_serializer: Any, topic: str, key: Any) -> bytes:
                                     f"{type(key_serializer).__name__}")
     try:
         raw = serialize(topic, key)
-    except Exception as e:  # noqa: BLE001 - any serializer's failure becomes one clear error
+    except Exception as e:
         raise KeySerializationError(f"{type(key_serializer).__name__} cannot serialize the key {key!r} "
                                     f"({type(key).__name__}): {e}; pass the store's key serde") from e
     if raw is None:
@@ -312,7 +321,7 @@ def query_remote(host: HostInfo, store: str, key: Any, timeout: float = 10.0) ->
     """GET http://host/v1/stores/<store>?key=<json key> on the instance that holds the key."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
            f"{urllib.parse.quote(json.dumps(key))}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())["value"]
 
 
@@ -322,5 +331,5 @@ def query_remote_window(host: HostInfo, store: str, key: Any, time_from: int, ti
     """GET http://host/v1/stores/<store>?key=<json key>&from=..&to=..: the key's windows on the instance holding it."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
            f"{urllib.parse.quote(json.dumps(key))}&from={int(time_from)}&to={int(time_to)}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own peers
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return [(start, value) for start, value in json.loads(response.read())["windows"]]

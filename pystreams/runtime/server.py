@@ -91,7 +91,7 @@ class QueryServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 outer.handle(self)
 
         bind = "0.0.0.0" if host not in ("127.0.0.1", "localhost") else host
@@ -216,7 +216,7 @@ def start_http_server(streams: Any) -> HttpServers | None:
         if app_server is not None:
             servers.append(QueryServer(streams, app_server.host, app_server.port))
         if port is not None and (app_server is None or port != app_server.port):
-            host = str(config.get("metrics.http.host") or "0.0.0.0")  # noqa: S104 - a scrape target
+            host = str(config.get("metrics.http.host") or "0.0.0.0")
             servers.append(QueryServer(streams, host, port, queries=False))
             log.info("stream-client [%s] Prometheus /metrics on %s:%d (metrics.http.port)", streams.client_id,
                      host, servers[-1].port)

@@ -8,7 +8,8 @@ first), as Kafka's ReadOnlySessionStore returns them.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pystreams.errors import PystreamsError
 from pystreams.state.api import KeyValueIterator

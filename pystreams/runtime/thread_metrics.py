@@ -9,12 +9,18 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from pystreams.runtime.sampled_stats import DEFAULT_SAMPLES, DEFAULT_WINDOW_MS, WindowedAvg, WindowedMax, WindowedRate
+from pystreams.runtime.sampled_stats import (
+    DEFAULT_SAMPLES,
+    DEFAULT_WINDOW_MS,
+    WindowedAvg,
+    WindowedMax,
+    WindowedRate,
+)
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -86,8 +92,7 @@ class ThreadMetrics:
             self._process_rate.record(records, now)
             self._process_avg.record(per_record, now)
             self._process_max.record(per_record, now)
-        if per_record > self.process_latency_max_ms:
-            self.process_latency_max_ms = per_record
+        self.process_latency_max_ms = max(self.process_latency_max_ms, per_record)
 
     def _note_commit(self, ms: float) -> None:
         now = self._clock() * 1000.0

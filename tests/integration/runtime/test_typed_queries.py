@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from confluent_kafka import Producer
 
-from pystreams import Consumed, Materialized, Serdes, SessionWindows, StreamsBuilder, TimeWindows
+from pystreams import (
+    Consumed,
+    Materialized,
+    Serdes,
+    SessionWindows,
+    StreamsBuilder,
+    TimeWindows,
+)
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.queries import (
     HostInfo,
@@ -111,7 +118,7 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
     app_id = unique("tiq")
     orders_t, prices_t, seen_t, regions_t = (unique(n) for n in ("orders", "prices", "seen", "regions"))
     create_topics(bootstrap, 2, orders_t, prices_t, seen_t, regions_t)
-    utc = timezone.utc
+    utc = UTC
     orders = {i: Order(id=i, amount=Decimal(f"{i}.{i:02d}"), at=datetime(2026, 1, 1 + i, 12, i, tzinfo=utc))
               for i in range(1, 9)}
     seen = {bytes([i, 0, 255 - i]): datetime(2025, 5, i + 1, 8, 0, i, 123000, tzinfo=utc) for i in range(8)}

@@ -9,15 +9,19 @@ from types import SimpleNamespace
 import pytest
 
 from pystreams import Serdes
-from pystreams.runtime.queries import KeySerializationError, UnknownStateStoreError, serialize_key
+from pystreams.runtime.queries import (
+    KeySerializationError,
+    UnknownStateStoreError,
+    serialize_key,
+)
 from pystreams.runtime.remote_queries import b64, raw_answer, store_serdes, unb64
 
 pytestmark = pytest.mark.unit
 
 
 def _streams(builders: dict, configs: dict | None = None) -> SimpleNamespace:
-    topology = SimpleNamespace(store_builders=lambda: dict(builders), global_store_builders=lambda: {},
-                               global_store_names=lambda: [],
+    topology = SimpleNamespace(store_builders=lambda: dict(builders), global_store_builders=dict,
+                               global_store_names=list,
                                changelog_topic=lambda store, app_id: f"{app_id}-{store}-changelog")
     return SimpleNamespace(topology=topology, threads=[], global_state=None, app_configs=configs or {},
                            config=SimpleNamespace(application_id="app", application_server=""))

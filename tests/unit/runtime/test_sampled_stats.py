@@ -8,7 +8,12 @@ from types import SimpleNamespace
 import pytest
 
 from pystreams.errors import ConfigError
-from pystreams.runtime.sampled_stats import SampledStat, WindowedAvg, WindowedMax, WindowedRate
+from pystreams.runtime.sampled_stats import (
+    SampledStat,
+    WindowedAvg,
+    WindowedMax,
+    WindowedRate,
+)
 from pystreams.runtime.server import metrics_port
 from pystreams.runtime.thread_metrics import ThreadMetrics, client_metrics
 
