@@ -14,6 +14,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
+from pystreams.errors import ConfigError
 from pystreams.runtime.sampled_stats import (
     DEFAULT_SAMPLES,
     DEFAULT_WINDOW_MS,
@@ -42,18 +43,9 @@ class ThreadMetrics:
     """
 
     def __init__(self, config: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
-        get = getattr(config, "get", None)
-        window_ms = float((get("metrics.sample.window.ms") if get else None) or DEFAULT_WINDOW_MS)
-        samples = int((get("metrics.num.samples") if get else None) or DEFAULT_SAMPLES)
         self._clock = clock
         self._lock = threading.Lock()
-        self._process_rate = WindowedRate("sum", window_ms, samples)
-        self._process_avg = WindowedAvg(window_ms, samples)
-        self._process_max = WindowedMax(window_ms, samples)
-        self._commit_rate = WindowedRate("count", window_ms, samples)
-        self._commit_avg = WindowedAvg(window_ms, samples)
-        self._commit_max = WindowedMax(window_ms, samples)
-        self._dropped_rate = WindowedRate("sum", window_ms, samples)
+        self.configure(config)
         self._dropped_seen = 0  # dropped-records of the live tasks when last sampled
         self._processed = 0
         self._process_ms = 0.0
@@ -69,6 +61,29 @@ class ThreadMetrics:
         self.started = time.monotonic()
         self.process_latency_max_ms = 0.0  # since start (the summary's); the windowed max is process-latency-max
         self.restore_rate = 0.0
+
+    def configure(self, config: Any) -> None:
+        """Take metrics.sample.window.ms / metrics.num.samples from the app config (Kafka's defaults 30000 ms x 2
+        when unset); called before the thread records anything (it starts the windows afresh)."""
+        get = getattr(config, "get", None)
+        raw_window = (get("metrics.sample.window.ms") if get else None) or DEFAULT_WINDOW_MS
+        raw_samples = (get("metrics.num.samples") if get else None) or DEFAULT_SAMPLES
+        try:
+            window_ms, samples = float(raw_window), int(raw_samples)
+        except (TypeError, ValueError):
+            window_ms, samples = -1.0, -1
+        if window_ms <= 0 or samples < 1:
+            raise ConfigError(f"metrics.sample.window.ms must be a positive number of ms and metrics.num.samples "
+                              f"at least 1, got {raw_window!r} and {raw_samples!r}")
+        with self._lock:
+            self.window_ms, self.num_samples = window_ms, samples
+            self._process_rate = WindowedRate("sum", window_ms, samples)
+            self._process_avg = WindowedAvg(window_ms, samples)
+            self._process_max = WindowedMax(window_ms, samples)
+            self._commit_rate = WindowedRate("count", window_ms, samples)
+            self._commit_avg = WindowedAvg(window_ms, samples)
+            self._commit_max = WindowedMax(window_ms, samples)
+            self._dropped_rate = WindowedRate("sum", window_ms, samples)
 
     # ---- recording (stream thread)
     def record_process(self, records: int, ms: float) -> None:

@@ -136,3 +136,17 @@ def test_metrics_http_port_parsing():
     for bad in ("http", 70000, "-5"):
         with pytest.raises(ConfigError, match="metrics.http.port"):
             metrics_port({"metrics.http.port": bad})
+
+
+def test_configure_takes_the_window_from_the_app_config_and_refuses_bad_values():
+    clock = Clock(0.0)
+    m = ThreadMetrics(clock=clock)
+    assert (m.window_ms, m.num_samples) == (30_000.0, 2)  # Kafka's defaults
+    m.configure({"metrics.sample.window.ms": "2000", "metrics.num.samples": "3"})
+    assert (m.window_ms, m.num_samples) == (2000.0, 3)
+    m.record_process(100, 5.0)
+    clock.t = 1.0
+    assert m.windowed()["process-rate"] == pytest.approx(100 / 5.0)  # 1 s plus 2 (samples - 1) windows of 2 s
+    for bad in ({"metrics.sample.window.ms": "soon"}, {"metrics.num.samples": -1}, {"metrics.sample.window.ms": -5}):
+        with pytest.raises(ConfigError, match="metrics"):
+            ThreadMetrics(bad)
