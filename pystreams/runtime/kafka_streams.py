@@ -20,6 +20,11 @@ from confluent_kafka.admin import AdminClient
 
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.state_directory import (
+    StateDirCleaner,
+    StateDirectory,
+    has_persistent_stores,
+)
 from pystreams.runtime.topics import TopologyPlan, ensure_internal_topics, plan_topology
 
 log = logging.getLogger("pystreams.runtime")
@@ -166,8 +171,6 @@ class KafkaStreams:
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
         self.config.require_bootstrap()
-        from pystreams.runtime.state_directory import StateDirectory, has_persistent_stores
-
         directory = StateDirectory(self.config.state_dir, self.config.application_id)
         if has_persistent_stores(self.topology):
             # Kafka locks in the constructor (StateDirectory.initializeProcessId); here at start(), as `pystreams
@@ -219,8 +222,6 @@ class KafkaStreams:
             self._server.start()
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
-        from pystreams.runtime.state_directory import StateDirCleaner
-
         self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
                                         lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
         self._cleaner.start()
@@ -248,18 +249,26 @@ class KafkaStreams:
             state = self._state
         if state in (State.NOT_RUNNING, State.ERROR):
             return True
+        # a close already under way: wait for it, except from a callback on a stream/global thread (e.g. a state
+        # listener on PENDING_ERROR), as the close may be waiting for that very thread
+        wait = 0.0 if self._on_own_thread() else _forever(timeout)
         if state is State.PENDING_ERROR:
-            return self.wait_for_state(State.ERROR, timeout=_forever(timeout))
+            return self.wait_for_state(State.ERROR, timeout=wait)
         if state is State.PENDING_SHUTDOWN:
-            return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
+            return self.wait_for_state(State.NOT_RUNNING, timeout=wait)
         if not self._set_state(State.PENDING_SHUTDOWN):  # another thread moved it meanwhile: wait for its end
-            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=_forever(timeout))
+            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=wait)
         if state is State.CREATED:
             self._set_state(State.NOT_RUNNING)
             return True
         # close() from a callback on a stream thread: that thread stops after returning; the closer skips it
         self._start_closer(State.NOT_RUNNING)
         return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
+
+    def _on_own_thread(self) -> bool:
+        current = threading.current_thread()
+        return any(t is current for t in self.threads) or (
+            self.global_state is not None and getattr(self.global_state, "_thread", None) is current)
 
     def _start_closer(self, final: State) -> None:
         """Kafka's shutdownHelper: a daemon thread stops the cleaner and the stream threads, waits for them
@@ -317,8 +326,6 @@ class KafkaStreams:
         if self._state not in (State.CREATED, State.NOT_RUNNING, State.ERROR):
             raise IllegalStateError(f"Cannot clean up while running (state is {self._state.name}): call close() "
                                     "first and wait for it to finish")
-        from pystreams.runtime.state_directory import StateDirectory
-
         StateDirectory(self.config.state_dir, self.config.application_id).clean()
 
     # ------------------------------------------------------------------ callbacks from threads
