@@ -105,16 +105,17 @@ class CachingWindowStore(_CachingBase):
         # window start -> (8-byte segment id, 8-byte start + 4-byte seqnum 0): the bytes around a key in its cache
         # key, packed once per window start instead of twice per record
         self._affixes: dict[int, tuple[bytes, bytes]] = {}
-        self._flushed_forwarder: Callable[[list[tuple[bytes, CacheEntry]]], None] | None = None
+        self._flushed_forwarder: Callable[[list[bytes], list[tuple[bytes, CacheEntry]]], None] | None = None
 
     def set_flush_listener(self, listener: Any, send_old_values: bool) -> bool:
         self._flushed_forwarder = None  # a forwarder belongs to the listener it was made for
         return super().set_flush_listener(listener, send_old_values)
 
-    def set_flushed_forwarder(self, forward_all: Callable[[list[tuple[bytes, CacheEntry]]], None] | None) -> None:
-        """forward_all([(store key, entry), ...]) forwards a whole batch flush (new values only, no old ones) as
-        the listener would, entry by entry under each entry's record context: the metered layer sets one when it
-        can build the listener's records itself (see MeteredTimestampedWindowStore.set_flush_listener)."""
+    def set_flushed_forwarder(self, forward_all: Callable[[list[bytes], list[tuple[bytes, CacheEntry]]], None]
+                              | None) -> None:
+        """forward_all(store keys, [(cache key, entry), ...]) forwards a whole batch flush (new values only, no old
+        ones) as the listener would, entry by entry under each entry's record context: the metered layer sets one
+        when it can build the listener's records itself (see MeteredTimestampedWindowStore.set_flush_listener)."""
         self._flushed_forwarder = forward_all
 
     def _flush_batch(self, batch: Callable[[list[FlushedWrite]], None], entries: list[Any]) -> None:
@@ -122,9 +123,13 @@ class CachingWindowStore(_CachingBase):
         if forward_all is None or self._listener is None:
             super()._flush_batch(batch, entries)
             return
-        flushed = [(cache_key[8:], entry) for cache_key, entry in entries]
-        batch([(key, entry.value, entry.timestamp) for key, entry in flushed])
-        forward_all(flushed)
+        store_keys = [cache_key[8:] for cache_key, _entry in entries]
+        write_entries = getattr(self.wrapped, "write_flushed_entries", None)
+        if write_entries is not None:  # no (key, value, timestamp) tuple per entry: a flush is thousands of them
+            write_entries(store_keys, entries)
+        else:
+            batch([(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)])
+        forward_all(store_keys, entries)
 
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
         self._put_entry(self.window_cache_key(key, window_start), value)

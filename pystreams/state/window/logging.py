@@ -15,6 +15,8 @@ from pystreams.state.window.keys import next_seqnum, split_store_key, to_store_k
 class ChangeLoggingWindowBytesStore:
     """Writes through to the wrapped bytes window store and logs every put."""
 
+    _timestamped = False  # logged values are the stored ones
+
     def __init__(self, wrapped: Any, retain_duplicates: bool) -> None:
         self.wrapped = wrapped
         self.retain_duplicates = retain_duplicates
@@ -53,6 +55,35 @@ class ChangeLoggingWindowBytesStore:
             key, start, _seq = split_store_key(store_key)
             put(key, value, start)
 
+    def write_flushed_entries(self, store_keys: list[bytes], entries: list[tuple[bytes, Any]]) -> None:
+        """write_flushed() of a cache flush as the cache hands it over: the store keys and the (cache key, cache
+        entry) pairs, without a (key, value, timestamp) tuple per entry."""
+        log, name = self._context.log_change, self.wrapped.name
+        if self._timestamped:
+            timestamp_of = _TS.unpack_from
+            for store_key, (_ck, entry) in zip(store_keys, entries):
+                value = entry.value
+                if value is None:
+                    log(name, store_key, None, entry.timestamp)
+                else:
+                    log(name, store_key, value[8:], timestamp_of(value)[0])
+        else:
+            for store_key, (_ck, entry) in zip(store_keys, entries):
+                log(name, store_key, entry.value, entry.timestamp)
+        write_entries = getattr(self.wrapped, "write_flushed_entries", None)
+        if write_entries is not None:
+            write_entries(store_keys, entries)
+            return
+        writes = [(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)]
+        batch = getattr(self.wrapped, "write_flushed", None)
+        if batch is not None:
+            batch(writes)
+            return
+        put = self.wrapped.put
+        for store_key, value, _ts in writes:
+            key, start, _seq = split_store_key(store_key)
+            put(key, value, start)
+
     def _log_flushed(self, entries: list[FlushedWrite]) -> None:
         """Log every entry of a cache flush, each with its own record timestamp."""
         log, name = self._context.log_change, self.wrapped.name
@@ -75,6 +106,8 @@ class ChangeLoggingWindowBytesStore:
 
 class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
     """Stored value = timestamp(8) + value; logged value = the plain value, record timestamp = stored one."""
+
+    _timestamped = True
 
     def _log_at(self, store_key: bytes, value: bytes | None, timestamp: int) -> None:
         if value is None:

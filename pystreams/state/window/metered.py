@@ -146,7 +146,8 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             caching.set_flushed_forwarder(self._flushed_forwarder(listener))
         return enabled
 
-    def _flushed_forwarder(self, listener: Any) -> Callable[[list[tuple[bytes, CacheEntry]]], None] | None:
+    def _flushed_forwarder(self, listener: Any) -> Callable[[list[bytes], list[tuple[bytes, CacheEntry]]],
+                                                            None] | None:
         """For the DSL's TimestampedCacheFlushListener: a forwarder of whole batch flushes that builds the record
         the listener forwards, Record(Windowed key, Change(new value, None), the value's timestamp, headers),
         directly from each entry (its held ValueAndTimestamp when it has one), instead of a Record of a Change of
@@ -159,11 +160,11 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         caching = self.wrapped
         key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
 
-        def forward_all(flushed: list[tuple[bytes, CacheEntry]]) -> None:
+        def forward_all(store_keys: list[bytes], flushed: list[tuple[bytes, CacheEntry]]) -> None:
             ctx = caching._context
             current = ctx.record_context
             try:
-                for store_key, entry in flushed:
+                for store_key, (_cache_key, entry) in zip(store_keys, flushed):
                     ctx.record_context = EntryContext(entry)
                     vat = entry.typed
                     if vat is NO_TYPED:

@@ -4,7 +4,7 @@ closed and deleted from disk whole (Kafka's AbstractSegments.cleanupExpiredSegme
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+from typing import Any, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.internals.rocksdb import RocksDBStore
@@ -49,6 +49,16 @@ class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
         start_at = _START.unpack_from  # the window start: the 8 bytes before the 4-byte seqnum
         self._put_segmented_batch([(store_key, start_at(store_key, len(store_key) - SUFFIX)[0], value)
                                    for store_key, value, _ts in entries])
+
+    def write_flushed_entries(self, store_keys: list[bytes], entries: list[tuple[bytes, Any]]) -> None:
+        """write_flushed() of a cache flush as the cache hands it over (store keys, (cache key, entry) pairs): the
+        same writes, expiry and stream time, put straight into one RocksDB WriteBatch per segment."""
+        if self.retain_duplicates:
+            self.write_flushed([(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)])
+            return
+        start_at = _START.unpack_from  # the window start: the 8 bytes before the 4-byte seqnum
+        self._put_segmented_keys(store_keys, [start_at(key, len(key) - SUFFIX)[0] for key in store_keys],
+                                 [entry.value for _ck, entry in entries])
 
     def _actual_from(self, time_from: int) -> int:
         return max(time_from, self.observed_stream_time - self.retention_ms + 1)

@@ -6,7 +6,7 @@ import os
 import shutil
 from typing import Any
 
-from rocksdict import Options, Rdict
+from rocksdict import Options, Rdict, WriteBatch
 
 from pystreams.errors import StateStoreError
 from pystreams.state.internals.rocksdb import RocksDBStore
@@ -36,6 +36,10 @@ class SegmentDB(RocksDBStore):
         self._meta = None
         self.path = path
 
+    def write_batch(self, batch: WriteBatch) -> None:
+        """Apply a WriteBatch built by the segmented store (see _put_segmented_keys)."""
+        self._require().write(batch)
+
 
 class SegmentedRocksDBStore:
     """The segment bookkeeping both segmented stores share, so expiry and on-disk layout cannot drift apart."""
@@ -46,7 +50,7 @@ class SegmentedRocksDBStore:
         self.segment_interval_ms = segment_interval_ms
         self.observed_stream_time = -1
         self.expired_records = 0
-        self._segments: dict[int, RocksDBStore] = {}
+        self._segments: dict[int, SegmentDB] = {}
         self._dir: str | None = None
 
     @property
@@ -77,7 +81,7 @@ class SegmentedRocksDBStore:
         for segment_id in ids:
             self._open_segment(segment_id)
 
-    def _open_segment(self, segment_id: int) -> RocksDBStore:
+    def _open_segment(self, segment_id: int) -> SegmentDB:
         segment = self._segments.get(segment_id)
         if segment is None:
             assert self._dir is not None
@@ -118,6 +122,36 @@ class SegmentedRocksDBStore:
         segment = self._open_segment(segment_id)
         self._cleanup()
         segment.put(store_key, value)
+
+    def _put_segmented_keys(self, keys: list[bytes], timestamps: list[int], values: list[bytes | None]) -> None:
+        """_put_segmented_batch over three parallel lists, each write going straight into its segment's WriteBatch
+        (no tuple per write)."""
+        batches: dict[int, WriteBatch] = {}
+        interval, retention = self.segment_interval_ms, self.retention_ms
+        stream_time = self.observed_stream_time
+        min_live = (stream_time - retention) // interval  # segment_id(stream time - retention), kept up to date
+        expired = 0
+        for store_key, timestamp, value in zip(keys, timestamps, values):
+            if timestamp > stream_time:
+                stream_time = timestamp
+                min_live = (stream_time - retention) // interval
+            sid = timestamp // interval
+            if sid < min_live:
+                expired += 1
+                continue
+            batch = batches.get(sid)
+            if batch is None:
+                batch = batches[sid] = WriteBatch(raw_mode=True)
+            if value is None:
+                batch.delete(store_key)
+            else:
+                batch.put(store_key, value)
+        self.observed_stream_time = stream_time
+        self.expired_records += expired
+        for sid, batch in batches.items():
+            if sid >= min_live:
+                self._open_segment(sid).write_batch(batch)
+        self._cleanup()
 
     def _put_segmented_batch(self, writes: list[tuple[bytes, int, bytes | None]]) -> None:
         """_put_segmented for each (store key, timestamp, value) in order, with one put_all (a RocksDB WriteBatch)

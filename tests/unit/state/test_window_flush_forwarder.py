@@ -42,7 +42,8 @@ class _Context:
                                rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers))
 
 
-def _run(tmp_path: Any, fast: bool, persistent: bool, serde: Any, cache_bytes: int, monkeypatch: Any) -> Any:
+def _run(tmp_path: Any, fast: bool, persistent: bool, serde: Any, cache_bytes: int, step: int,
+         monkeypatch: Any) -> Any:
     if not fast:
         monkeypatch.setattr(MeteredTimestampedWindowStore, "_flushed_forwarder", lambda self, listener: None)
     sent: list[Any] = []
@@ -59,8 +60,8 @@ def _run(tmp_path: Any, fast: bool, persistent: bool, serde: Any, cache_bytes: i
     long_values = isinstance(serde, LongSerde)
     t = 0
     for i in range(1500):
-        t += rng.randrange(0, 20)
-        ts = max(0, t - rng.randrange(0, 800)) if rng.random() < 0.3 else t
+        t += rng.randrange(0, step)
+        ts = max(0, t - rng.randrange(0, 40 * step)) if rng.random() < 0.3 else t
         start = ts - ts % SIZE
         headers = (("h", str(i % 3).encode()),) if i % 4 == 0 else ()
         sctx.record_context = RecordContext(ts, i, "in", 0, headers)
@@ -75,6 +76,8 @@ def _run(tmp_path: Any, fast: bool, persistent: bool, serde: Any, cache_bytes: i
             store.flush()
     store.flush()
     stored = [(w.key, w.window.start, v) for w, v in store.all()]
+    inner = store._innermost()
+    stored.append((inner.observed_stream_time, getattr(inner, "expired_records", None)))
     store.close()
     monkeypatch.undo()
     return context.forwarded, sent, stored
@@ -83,11 +86,16 @@ def _run(tmp_path: Any, fast: bool, persistent: bool, serde: Any, cache_bytes: i
 @pytest.mark.parametrize("persistent", [True, False], ids=["rocksdb", "memory"])
 @pytest.mark.parametrize("serde", [Serdes.Long(), Serdes.JSON()], ids=["long", "json"])
 @pytest.mark.parametrize("cache_bytes", [10_000_000, 1_500], ids=["commits", "evictions"])
-def test_forwarder_equals_listener(tmp_path: Any, persistent: bool, serde: Any, cache_bytes: int,
+@pytest.mark.parametrize("step", [20, 300], ids=["one-segment", "expiring-segments"])
+def test_forwarder_equals_listener(tmp_path: Any, persistent: bool, serde: Any, cache_bytes: int, step: int,
                                    monkeypatch: Any) -> None:
-    fast = _run(tmp_path / "fast", True, persistent, serde, cache_bytes, monkeypatch)
-    listener = _run(tmp_path / "listener", False, persistent, serde, cache_bytes, monkeypatch)
+    """The listener path also writes the flush down the generic way (a (key, value, timestamp) list), so the
+    changelog, the stored windows, stream time and expired-record counts compare the two write paths too."""
+    fast = _run(tmp_path / "fast", True, persistent, serde, cache_bytes, step, monkeypatch)
+    listener = _run(tmp_path / "listener", False, persistent, serde, cache_bytes, step, monkeypatch)
     assert fast == listener
+    if persistent and step > 100:
+        assert fast[2][-1][1] > 0  # some writes hit segments already expired
     forwarded = fast[0]
     assert len(forwarded) > 100
     assert any(f[13] for f in forwarded)  # some entries carried headers into their record context
