@@ -63,7 +63,9 @@ def test_records_deleted_past_the_restore_position_wipe_and_restore_from_the_new
         at.wipe_and_revive = wipe_and_revive
         reader = ChangelogReader(consumer, eos=False, stall_timeout_s=20.0)
         assert reader.add(at, [("in", 0)]) is False
-        while not first.restored:
+        deadline = time.monotonic() + 30
+        while not first.restored:  # the restore is under way before records are deleted
+            assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
             reader.restore(10, 0.2)
         assert first.restored[-1] < 1500
         admin = AdminClient({"bootstrap.servers": bootstrap})
