@@ -91,15 +91,3 @@ def wordcount_topology(input_topic: str, output_topic: str, store: str = "word-c
         .to_stream()
         .to(output_topic, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long())))
     return builder.build()
-
-
-def supports_transactions(bootstrap: str, timeout: float = 8.0) -> bool:
-    """Whether the broker answers InitProducerId for a transactional.id (issue 6 brings it to ours)."""
-    from confluent_kafka import KafkaException
-
-    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": unique("probe")})
-    try:
-        producer.init_transactions(timeout)
-        return True
-    except KafkaException:
-        return False

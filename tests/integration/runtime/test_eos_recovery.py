@@ -24,7 +24,6 @@ from tests.integration.runtime.helpers import (
     produce_lines,
     random_lines,
     read_all,
-    supports_transactions,
     unique,
     word_counts,
 )
@@ -59,8 +58,6 @@ def _assert_exactly_once(bootstrap: str, sink: str, lines: list[str], timeout: f
 
 def _setup(kafka_broker: Any, name: str) -> tuple[str, str, str, str]:
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink = unique(name), unique("text"), unique("counts")
     create_topics(bootstrap, 3, source, sink)
     return bootstrap, app_id, source, sink

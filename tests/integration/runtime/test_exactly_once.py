@@ -6,15 +6,13 @@ import pytest
 
 from pystreams.runtime import KafkaStreams, State
 from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_all, unique,
-                                               supports_transactions, word_counts, wordcount_topology)
+                                               word_counts, wordcount_topology)
 
 pytestmark = pytest.mark.integration
 
 
 def test_eos_word_count_has_each_count_once(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink = unique("wc-eos"), unique("text"), unique("counts")
     create_topics(bootstrap, 3, source, sink)
     lines = random_lines(5, 300)

@@ -15,7 +15,7 @@ from confluent_kafka import Consumer, Producer
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.restore import ChangelogReader
-from tests.integration.runtime.helpers import create_topics, supports_transactions
+from tests.integration.runtime.helpers import create_topics
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +53,6 @@ def _changelog(bootstrap: str, topic: str, last: str) -> None:
 @pytest.mark.parametrize("last", ["commit", "abort"])
 def test_an_eos_changelog_ending_in_a_marker_is_restored(kafka_broker, tmp_path, last, eof):
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet")
     topic = f"restore-{last}-{uuid.uuid4().hex[:8]}-changelog"
     create_topics(bootstrap, 1, topic)
     _changelog(bootstrap, topic, last)

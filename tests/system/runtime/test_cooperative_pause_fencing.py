@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (produce_lines, random_lines, read_all,
-                                               supports_transactions, word_counts)
+from tests.integration.runtime.helpers import produce_lines, random_lines, read_all, word_counts
 from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
@@ -19,8 +18,6 @@ pytestmark = [pytest.mark.system, pytest.mark.slow]
 
 def test_a_paused_member_is_fenced_by_generation(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "coop-pause", 2)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "pystreams.assignor": "streams", "consumer.session.timeout.ms": "6000",

@@ -20,7 +20,6 @@ from tests.integration.runtime.helpers import (
     produce_lines,
     random_lines,
     read_all,
-    supports_transactions,
     word_counts,
 )
 from tests.integration.runtime.instances import Instance, wordcount_app
@@ -55,8 +54,6 @@ def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_p
     """Our cooperative membership: only the moved tasks are revoked, and the final commit checkpoints the kept ones
     too, which must drop that checkpoint again."""
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-eos-ckpt", 3)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              "consumer.session.timeout.ms": "6000"}

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.runtime.helpers import (produce_lines, random_lines, read_counts_until,
-                                               supports_transactions, word_counts)
+from tests.integration.runtime.helpers import produce_lines, random_lines, read_counts_until, word_counts
 from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
@@ -18,8 +17,6 @@ pytestmark = [pytest.mark.system, pytest.mark.slow]
 def test_sigkill_one_of_three_instances(kafka_broker, tmp_path, guarantee):
     bootstrap = kafka_broker.bootstrap_servers
     eos = guarantee == "exactly_once_v2"
-    if eos and not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-kill", 3)
     extra = {"processing.guarantee": guarantee, "consumer.session.timeout.ms": "6000"}
     if not eos:

@@ -15,7 +15,6 @@ from tests.integration.runtime.helpers import (
     produce_lines,
     random_lines,
     read_all,
-    supports_transactions,
     unique,
     word_counts,
 )
@@ -33,8 +32,6 @@ BATCH = max(100, LINES // 100)
 
 def test_eos_survives_repeated_sigkill(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    if not supports_transactions(bootstrap):
-        pytest.xfail("this broker does not support transactions yet (issue 6)")
     rng = random.Random(2026)
     app_id, source, sink = unique("wc-kills"), unique("text"), unique("counts")
     create_topics(bootstrap, 3, source, sink)
