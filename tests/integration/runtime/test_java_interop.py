@@ -52,7 +52,6 @@ def test_java_and_pystreams_read_each_others_output(kafka_broker, tmp_path):
                             py_counts, java_read)
     except ReferenceSetupError as e:
         pytest.skip(str(e))
-    java = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     builder = StreamsBuilder()
     (builder.stream(java_counts, Consumed(key_serde=Serdes.String(), value_serde=Serdes.Long()))
         .map_values(lambda count: f"java:{count}")
@@ -62,6 +61,7 @@ def test_java_and_pystreams_read_each_others_output(kafka_broker, tmp_path):
     counter = KafkaStreams(wordcount_topology(text, py_counts, store="counts"), {
         "application.id": py_app, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / "c"),
         "commit.interval.ms": 200})
+    java = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # nothing between it and try
     try:
         counter.start()
         reader.start()
