@@ -53,6 +53,24 @@ DEFAULT_STALL_TIMEOUT_S = 300.0
 _OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
 
 
+def log_start(consumer: Any, tp: Partition) -> int | None:
+    """The changelog's log start offset after its offsets jumped forward: the one the last fetch response carried
+    (librdkafka keeps it; no request), else asked from the broker; None when it cannot be read. A log start past
+    the offset expected next means records were deleted before they were read (DeleteRecords, retention) and the
+    consumer's out-of-range position was reset; compaction and transaction markers leave gaps too, but never
+    move the log start."""
+    try:
+        low, _high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=1.0, cached=True)
+        if low is not None and low >= 0:
+            return int(low)
+    except KafkaException:
+        pass
+    try:
+        return watermarks(consumer, TopicPartition(*tp), timeout=5.0)[0]
+    except KafkaException:
+        return None
+
+
 class _Changelog:
     """One changelog partition being restored: its store, the end offset to reach, the last offset restored."""
 
@@ -278,11 +296,8 @@ class ChangelogReader:
         for tp, want in gap_from.items():  # records deleted before we read them (DeleteRecords, retention)?
             cl = self._by_changelog[tp]
             if cl.task.id not in corrupt:
-                try:
-                    low, _high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
-                except KafkaException:
-                    continue
-                if low > want:
+                low = log_start(self.consumer, tp)
+                if low is not None and low > want:
                     why = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} still to be restored"
                     corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
         for tp, nxt in expected.items():

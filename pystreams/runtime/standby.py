@@ -27,7 +27,6 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     KafkaError,
-    KafkaException,
     TopicPartition,
 )
 
@@ -43,8 +42,8 @@ from pystreams.runtime.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
+from pystreams.runtime.restore import log_start
 from pystreams.runtime.tasks import task_directory, wipe_task_dir
-from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
@@ -237,11 +236,8 @@ class StandbyManager:
         for tp, want in gap_from.items():  # records deleted before they were applied (DeleteRecords, retention)?
             st = owners[tp]
             if st.id not in corrupted:
-                try:
-                    low, _high = watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)
-                except KafkaException:
-                    continue
-                if low > want:
+                low = log_start(self.consumer, tp)
+                if low is not None and low > want:
                     corrupted[st.id] = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} to apply"
         if corrupted:
             self._wipe(corrupted)
