@@ -213,13 +213,10 @@ class KafkaStreams:
 
             self.global_state = GlobalStateManager(self)
             self.global_state.start()
-        if self.config.application_server:
-            from pystreams.runtime.queries import HostInfo
-            from pystreams.runtime.server import QueryServer
+        from pystreams.runtime.server import start_http_server
 
-            host = HostInfo.parse(self.config.application_server)
-            self._server = QueryServer(self, host.host, host.port)
-            self._server.start()
+        # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP server)
+        self._server = start_http_server(self)  # None when neither key is set
         for _ in range(self.config.num_stream_threads):
             self._start_thread(StreamThread)
         self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
@@ -237,6 +234,9 @@ class KafkaStreams:
 
     def _start_thread(self, cls: Any) -> None:
         thread = cls(self, self._thread_index)
+        configure = getattr(getattr(thread, "metrics", None), "configure", None)
+        if configure is not None:  # metrics.sample.window.ms / metrics.num.samples (Kafka's metrics)
+            configure(self.config)
         self._thread_index += 1
         self.threads.append(thread)
         thread.start()
@@ -423,33 +423,25 @@ class KafkaStreams:
         return key_metadata(self, store, key, key_serializer)
 
     def query(self, store: str, key: Any, key_serializer: Any) -> Any:
-        """The value of key in store, asked locally or on the instance that holds it (over HTTP)."""
-        from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote
+        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept)."""
+        from pystreams.runtime.remote_queries import query_key
 
-        meta = self.query_metadata_for_key(store, key, key_serializer)
-        if meta.active_host.port < 0:
-            raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right "
-                                         "now (rebalancing?): retry")
-        local = self.config.application_server
-        if local and meta.active_host == HostInfo.parse(local):
-            return self.store(store).get(key)
-        return query_remote(meta.active_host, store, key)
+        return query_key(self, store, key, key_serializer)
 
     def query_window(self, store: str, key: Any, time_from: int, time_to: int,
                      key_serializer: Any) -> list[tuple[int, Any]]:
         """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
         locally or on the instance that holds the key (over HTTP); plain values, oldest first."""
-        from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote_window
-        from pystreams.runtime.window_queries import WINDOW_STORE
+        from pystreams.runtime.remote_queries import query_window_key
 
-        meta = self.query_metadata_for_key(store, key, key_serializer)
-        if meta.active_host.port < 0:
-            raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right "
-                                         "now (rebalancing?): retry")
-        local = self.config.application_server
-        if local and meta.active_host == HostInfo.parse(local):
-            return [(start, value) for start, value in self.store(store, WINDOW_STORE).fetch(key, time_from, time_to)]
-        return query_remote_window(meta.active_host, store, key, time_from, time_to)
+        return query_window_key(self, store, key, time_from, time_to, key_serializer)
+
+    def query_sessions(self, store: str, key: Any, key_serializer: Any) -> list[Any]:
+        """(Windowed key, value) of key's sessions in session store `store`, locally or on the owner (Kafka's
+        sessionStore().fetch(key))."""
+        from pystreams.runtime.remote_queries import query_sessions_key
+
+        return query_sessions_key(self, store, key, key_serializer)
 
     def metadata_for_all_streams_clients(self) -> list[Any]:
         """StreamsMetadata of every instance (with an application.server) from the latest assignment."""
