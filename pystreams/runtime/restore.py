@@ -254,7 +254,7 @@ class ChangelogReader:
             return 0, self._finish()
         batches: dict[Partition, list[Any]] = {}
         expected: dict[Partition, int] = {}  # next offset expected per changelog in this batch
-        gap_from: dict[Partition, int] = {}  # where a changelog's offsets first jumped forward in this batch
+        jumps: dict[Partition, list[tuple[int, int]]] = {}  # (expected, got) where offsets jumped forward
         corrupt: dict[TaskId, tuple[RestoringTask, str]] = {}
         for m in self.consumer.consume(num_messages=max_records, timeout=timeout):
             err = m.error()
@@ -287,18 +287,20 @@ class ChangelogReader:
                        "out of range and reset)")
                 corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
                 continue
-            if offset > want and tp not in gap_from:
-                gap_from[tp] = want  # compaction, transaction markers, or records deleted under us: see below
+            if offset > want:  # compaction, transaction markers, or records deleted under us: see below
+                jumps.setdefault(tp, []).append((want, offset))
             expected[tp] = offset + 1
             if offset >= cl.end:  # written after the end offset read at registration: not needed to start
                 continue
             batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
-        for tp, want in gap_from.items():  # records deleted before we read them (DeleteRecords, retention)?
+        for tp, tp_jumps in jumps.items():  # records deleted before we read them (DeleteRecords, retention)?
             cl = self._by_changelog[tp]
             if cl.task.id not in corrupt:
                 low = log_start(self.consumer, tp)
-                if low is not None and low > want:
-                    why = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} still to be restored"
+                # a reset to the log start lands on it (or on the first record after it): the jump skipped it
+                skipped = next((w for w, got in tp_jumps if low is not None and w < low <= got), None)
+                if skipped is not None:
+                    why = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {skipped} still to be restored"
                     corrupt[cl.task.id] = (self.restoring[cl.task.id], why)
         for tp, nxt in expected.items():
             cl = self._by_changelog[tp]

@@ -211,7 +211,7 @@ class StandbyManager:
             return 0
         owners = {tp: st for st in self.tasks.values() for tp in st.changelogs}
         batches: dict[Any, list[Any]] = {}
-        gap_from: dict[tuple[str, int], int] = {}
+        jumps: dict[tuple[str, int], list[tuple[int, int]]] = {}  # (expected, got) where offsets jumped
         corrupted: dict[TaskId, str] = {}
         for m in self.consumer.consume(num_messages=5000, timeout=0):
             err = m.error()
@@ -229,16 +229,18 @@ class StandbyManager:
                 corrupted[st.id] = (f"changelog {tp[0]}-{tp[1]} went back from offset {want} to {offset} (its "
                                     "position was out of range and reset)")
                 continue
-            if want is not None and offset > want and tp not in gap_from:
-                gap_from[tp] = want  # compaction, transaction markers, or records deleted under us: see below
+            if want is not None and offset > want:  # compaction, markers, or records deleted under us: see below
+                jumps.setdefault(tp, []).append((want, offset))
             st.expected[tp] = offset + 1
             batches.setdefault(tp, []).append((m.key(), m.value(), m.timestamp()[1], offset))
-        for tp, want in gap_from.items():  # records deleted before they were applied (DeleteRecords, retention)?
+        for tp, tp_jumps in jumps.items():  # records deleted before they were applied (DeleteRecords, retention)?
             st = owners[tp]
             if st.id not in corrupted:
                 low = log_start(self.consumer, tp)
-                if low is not None and low > want:
-                    corrupted[st.id] = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {want} to apply"
+                # a reset to the log start lands on it (or on the first record after it): the jump skipped it
+                skipped = next((w for w, got in tp_jumps if low is not None and w < low <= got), None)
+                if skipped is not None:
+                    corrupted[st.id] = f"changelog {tp[0]}-{tp[1]} starts at {low} now, past offset {skipped} to apply"
         if corrupted:
             self._wipe(corrupted)
             batches = {tp: records for tp, records in batches.items() if owners[tp].id not in corrupted}

@@ -168,3 +168,23 @@ def test_an_out_of_range_error_event_marks_the_task_corrupted(tmp_path):
     consumer.consume = lambda num_messages, timeout: [event]  # auto.offset.reset=error: an error, no reset
     reader.restore(1000, 0.0)
     assert at.wiped == 1 and reader.corrupted == 1 and TP in reader._by_changelog
+
+
+def test_a_log_start_that_moved_past_records_already_read_is_not_corruption(tmp_path):
+    consumer = LogConsumer({TP: 3000})
+    reader = ChangelogReader(consumer, eos=False)
+    at = _revivable(tmp_path)
+    reader.add(at, [("in", 0)])
+    reader.restore(1000, 0.0)
+    consumer.positions[TP] = 1500  # a compaction gap (1000-1499), then records up to 2999 in this batch ...
+    fetch = consumer.consume
+
+    def consume(num_messages: int, timeout: float) -> list[Any]:
+        out = fetch(num_messages, timeout)
+        consumer.starts[TP] = 1800  # ... while retention moved the log start past 1500, behind what was read
+        return out
+
+    consumer.consume = consume
+    _, ready = reader.restore(5000, 0.0)
+    assert at.wiped == 0 and [rt.at for rt in ready] == [at]
+    assert at.task.restored == [("store", o) for o in [*range(1000), *range(1500, 3000)]]
