@@ -131,13 +131,20 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
     """TimestampedWindowStore[K, V]: values are ValueAndTimestamp (stored as 8-byte timestamp + value)."""
 
     _long_values = False  # the value serde is Kafka's Long serde (set at init)
+    # (initializer, aggregator, window_updater(initializer, aggregator)) of the last aggregate_window() call
+    _updater: tuple[Any, Any, Callable[[Any, int, Any, int], None]] | None = None
 
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return timestamped_restore(self._innermost().restore_batch)
 
     def init(self, context: Any, root: Any) -> None:
+        self._updater = None
         super().init(context, root)
         self._long_values = type(self._vs) is LongSerde
+
+    def close(self) -> None:
+        self._updater = None
+        super().close()
 
     def set_flush_listener(self, listener: Callable[[Any], None], send_old_values: bool) -> bool:
         enabled = super().set_flush_listener(listener, send_old_values)
@@ -192,66 +199,86 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         aggregator(key, value, old aggregate or initializer()) at max(timestamp, old timestamp), put() it (None
         deletes). Same reads, writes, metrics and cache entries as fetch then put, but with the record cache
         right below it serializes the key and builds the cache key once and reads the cache entry directly."""
+        memo = self._updater
+        if memo is None or memo[0] is not initializer or memo[1] is not aggregator:
+            memo = self._updater = (initializer, aggregator, self.window_updater(initializer, aggregator))
+        memo[2](key, window_start, value, timestamp)
+
+    def window_updater(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]
+                       ) -> Callable[[Any, int, Any, int], None]:
+        """update(key, window_start, value, timestamp): aggregate_window() with these user functions and the
+        store's layers bound once (the processor's direct path calls it per window). Valid until the store is
+        closed or initialized again."""
         caching = self._caching
         if caching is None:
-            old = self.fetch(key, window_start)
-            if old is None:
-                agg = aggregator(key, value, initializer())
-            else:
-                agg = aggregator(key, value, old.value)
-                if old.timestamp > timestamp:
-                    timestamp = old.timestamp
-            self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp), window_start)
-            return
-        self.fetches += 1
-        fast = self._key_fast
-        if fast is not None and self._open:
-            try:
-                raw_key = fast(key)
-            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                raw_key = self._raw_key(key)
-        else:
-            raw_key = self._raw_key(key)
-        affixes = caching._affixes.get(window_start)
-        if affixes is None:
-            affixes = caching._window_affixes(window_start)
-        cache_key = affixes[0] + raw_key + affixes[1]
-        named = caching._named
-        # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only
-        # when no write follows (an error) is it moved, as fetch() would have moved it
-        entry = named.entries.get(cache_key)
-        try:
-            if entry is None:
-                old = self._value(caching.wrapped.fetch(raw_key, window_start))
-            else:
-                old = entry.typed
-                if old is NO_TYPED:
-                    old = self._cached_value(entry)
-            if old is None:
-                agg = aggregator(key, value, initializer())
-            else:
-                agg = aggregator(key, value, old.value)
-                if old.timestamp > timestamp:
-                    timestamp = old.timestamp
-            self.puts += 1
-            if agg is None:
-                raw: bytes | None = None
-                new: Any = NO_TYPED
-            else:
-                new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its Python __init__
-                VAT_SET_VALUE(new, agg)
-                VAT_SET_TIMESTAMP(new, timestamp)
-                if self._long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
-                    raw = _TS_LONG.pack(timestamp, agg)
+            def uncached(key: Any, window_start: int, value: Any, timestamp: int) -> None:
+                old = self.fetch(key, window_start)
+                if old is None:
+                    agg = aggregator(key, value, initializer())
                 else:
-                    raw = self._raw_value(new)
-        except BaseException:
-            if entry is not None:
-                named.get(cache_key)
-            raise
-        # caching._put_entry(cache_key, raw, typed), one call less
-        named.write(cache_key, raw, caching._context.record_context,
-                    new if self._typed_ok and raw is not None else NO_TYPED)
-        cache = caching._cache
-        if cache.total > cache.max_bytes:
-            cache.maybe_evict(named)
+                    agg = aggregator(key, value, old.value)
+                    if old.timestamp > timestamp:
+                        timestamp = old.timestamp
+                self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp), window_start)
+            return uncached
+        store = self
+        fast = self._key_fast
+        raw_key_of, value_of, cached_value, raw_value_of = self._raw_key, self._value, self._cached_value, \
+            self._raw_value
+        affixes_of, window_affixes = caching._affixes.get, caching._window_affixes
+        fetch_stored = caching.wrapped.fetch
+        ctx, cache = caching._context, caching._cache
+        named = caching._named
+        entries, write, evict = named.entries, named.write, cache.maybe_evict
+        long_values, typed_ok = self._long_values, self._typed_ok
+
+        def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
+            store.fetches += 1
+            if fast is not None and store._open:
+                try:
+                    raw_key = fast(key)
+                except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                    raw_key = raw_key_of(key)
+            else:
+                raw_key = raw_key_of(key)
+            affixes = affixes_of(window_start)
+            if affixes is None:
+                affixes = window_affixes(window_start)
+            cache_key = affixes[0] + raw_key + affixes[1]
+            # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway;
+            # only when no write follows (an error) is it moved, as fetch() would have moved it
+            entry = entries.get(cache_key)
+            try:
+                if entry is None:
+                    old = value_of(fetch_stored(raw_key, window_start))
+                else:
+                    old = entry.typed
+                    if old is NO_TYPED:
+                        old = cached_value(entry)
+                if old is None:
+                    agg = aggregator(key, value, initializer())
+                else:
+                    agg = aggregator(key, value, old.value)
+                    if old.timestamp > timestamp:
+                        timestamp = old.timestamp
+                store.puts += 1
+                if agg is None:
+                    raw: bytes | None = None
+                    new: Any = NO_TYPED
+                else:
+                    new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its __init__
+                    VAT_SET_VALUE(new, agg)
+                    VAT_SET_TIMESTAMP(new, timestamp)
+                    if long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
+                        raw = _TS_LONG.pack(timestamp, agg)
+                    else:
+                        raw = raw_value_of(new)
+            except BaseException:
+                if entry is not None:
+                    named.get(cache_key)
+                raise
+            # caching._put_entry(cache_key, raw, typed), one call less
+            write(cache_key, raw, ctx.record_context, new if typed_ok and raw is not None else NO_TYPED)
+            if cache.total > cache.max_bytes:
+                evict(named)
+        return update

@@ -71,9 +71,19 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
     @_aggregate_window.setter
     def _aggregate_window(self, fused: Callable[..., None] | None) -> None:
         self._fused_update = fused
-        # what the direct path needs per record, read in one attribute load (None: it calls process())
-        self._fast = None if fused is None or self.emit_final else (
-            fused, self._size_ms, self._advance_ms, self._grace_ms, self._initializer, self._aggregator)
+        # what the direct path needs per record, read in one attribute load (None: it calls process()): the
+        # store's update(key, window start, value, timestamp) with the user functions bound, and the window spec
+        if fused is None or self.emit_final:
+            self._fast = None
+            return
+        initializer, aggregator = self._initializer, self._aggregator
+        make = getattr(self.store, "window_updater", None)
+        if make is not None:
+            update = make(initializer, aggregator)
+        else:
+            def update(key: Any, start: int, value: Any, timestamp: int) -> None:
+                fused(key, start, value, timestamp, initializer, aggregator)
+        self._fast = (update, self._size_ms, self._advance_ms, self._grace_ms)
 
     def _drop(self, reason: str) -> None:
         log_skipped(self.context, reason)
@@ -93,7 +103,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
             if fast is None:
                 slow(record)
                 return
-            fused, size, advance, grace, initializer, aggregator = fast
+            update, size, advance, grace = fast
             try:
                 key = record.key
                 if key is None:
@@ -114,7 +124,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
                     if end <= close_time:
                         proc._skip(timestamp, start, end, close_time)
                     else:
-                        fused(key, start, value, timestamp, initializer, aggregator)
+                        update(key, start, value, timestamp)
                     start += advance
             except PystreamsError:
                 raise
