@@ -14,8 +14,8 @@ from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, Timest
 from pystreams.state.internals.bytes_store import check_open
 from pystreams.state.internals.caching import CachingKeyValueStore
 from pystreams.state.internals.kv_aggregate import cached_update
-from pystreams.state.internals.typed_layer import TypedLayer
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
+from pystreams.state.internals.typed_layer import TypedLayer
 
 
 class StoreMetrics:

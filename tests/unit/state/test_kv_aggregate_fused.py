@@ -117,7 +117,7 @@ def test_fused_aggregate_evicts_like_get_then_put(tmp_path: Any, case: str) -> N
 
 def test_fused_aggregate_reads_values_written_below_the_cache(tmp_path: Any) -> None:
     """A key in the store but not in the cache (after a flush and eviction) is read from the store."""
-    store, ctx, sent = _store(tmp_path, "x", True, True, Serdes.Long(), 10_000_000)
+    store, _ctx, sent = _store(tmp_path, "x", True, True, Serdes.Long(), 10_000_000)
     store.put("a", ValueAndTimestamp(5, 100))
     store.flush()
     store._caching._named.delete(b"a")  # evicted: only RocksDB has it now
