@@ -203,3 +203,43 @@ def test_a_failed_start_leaves_no_client_alive(kafka_broker, tmp_path):
     assert _librdkafka_threads() <= before, "the AdminClient of the failed start() is still alive"
     del error  # kept alive on purpose until here: the exception must not keep the AdminClient
     assert streams.close(5)
+
+
+def test_the_cleaner_keeps_a_standbys_task_dir(kafka_broker, tmp_path):
+    """With num.standby.replicas=1 the stateful tasks that moved to b stay on a as standbys: their directories are
+    locked by a's standby tasks and survive the cleaner, the moved stateless tasks' directories do not."""
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source, sink = unique("sd-standby"), unique("text"), unique("counts")
+    create_topics(bootstrap, 2, source, sink)
+    extra = {"state.cleanup.delay.ms": 300, "consumer.session.timeout.ms": 10_000, "num.standby.replicas": 1}
+    a = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, tmp_path / "a", **extra))
+    b = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, tmp_path / "b", **extra))
+    a_dir = tmp_path / "a" / app_id
+    try:
+        a.start()
+        assert a.wait_for_state(State.RUNNING, timeout=60)
+        b.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # 2 + 2 active, and a holds a standby of b's stateful task
+            a_standbys = set(a.threads[0]._standby.tasks) if a.threads[0]._standby is not None else set()
+            if (a.state is State.RUNNING and b.state is State.RUNNING and len(a.threads[0].tasks) == 2
+                    and len(b.threads[0].tasks) == 2 and a_standbys and not a_standbys & set(a.threads[0].tasks)):
+                break
+            time.sleep(0.1)
+        kept = {str(t) for t in a.threads[0].tasks}
+        standby = {str(t) for t in a.threads[0]._standby.tasks}
+        moved = {"0_0", "0_1", "1_0", "1_1"} - kept - standby
+        assert len(kept) == 2 and standby and all(s.startswith("1_") for s in standby), (kept, standby)
+        assert moved and all(m.startswith("0_") for m in moved), (kept, standby)  # stateless: no standby
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any((a_dir / name).exists() for name in moved):
+            time.sleep(0.1)
+        assert not any((a_dir / name).exists() for name in moved), sorted(p.name for p in a_dir.iterdir())
+        for name in standby:
+            old = time.time() - 60
+            os.utime(a_dir / name, (old, old))
+        time.sleep(1.0)  # three cleaner rounds
+        assert all((a_dir / name).is_dir() for name in standby)
+    finally:
+        assert b.close(60)
+        assert a.close(60)
