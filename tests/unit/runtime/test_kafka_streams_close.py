@@ -8,7 +8,11 @@ import threading
 import pytest
 
 from pystreams import Consumed, Serdes, StreamsBuilder
-from pystreams.runtime.kafka_streams import KafkaStreams, State, StreamThreadExceptionResponse
+from pystreams.runtime.kafka_streams import (
+    KafkaStreams,
+    State,
+    StreamThreadExceptionResponse,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -66,6 +70,7 @@ def test_a_close_within_the_timeout_returns_true(tmp_path):
     thread.may_stop.set()
     streams, seen = _running_client(tmp_path, thread)
     assert streams.close(10) is True
+    assert seen[-1] == (State.NOT_RUNNING, State.PENDING_SHUTDOWN)
     assert streams.state is State.NOT_RUNNING and not thread.is_alive()
 
 
