@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -101,3 +102,41 @@ def test_metric_values_after_n_records(kafka_broker, tmp_path):
         assert m["commit-total"] >= first["kafka_streams_stream_thread_commit_total"] >= 1  # a counter: only grows
     finally:
         assert app.close(60)
+
+
+def test_metrics_port_without_application_server_and_a_sliding_window(kafka_broker, tmp_path):
+    """metrics.http.port serves /metrics (and nothing else) with no application.server; with a 1 s x 2 sample
+    window the rate falls back to 0 once nothing was processed for two windows, while the total stays."""
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source, sink = unique("metp"), unique("nums"), unique("doubled")
+    create_topics(bootstrap, 1, source, sink)
+    n = 200
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for i in range(n):
+        producer.produce(source, key=f"k{i}".encode(), value=i.to_bytes(8, "big", signed=True))
+    assert producer.flush(30) == 0
+    port = _free_port()
+    app = KafkaStreams(_topology(source, sink), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+        "commit.interval.ms": 100, "metrics.http.port": port, "metrics.http.host": "127.0.0.1",
+        "metrics.sample.window.ms": 1000, "metrics.num.samples": 2})
+    try:
+        app.start()
+        assert len(read_all(bootstrap, sink, n, timeout=60)) == n
+        deadline = time.monotonic() + 30
+        while _scrape(port).get("kafka_streams_stream_thread_process_total") != n:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert app.metrics()["process-total"] == n
+        with pytest.raises(urllib.error.HTTPError) as err:  # queries live on application.server only
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/stores/x?key=%22a%22", timeout=10)
+        assert err.value.code == 404
+        time.sleep(2.2)  # two 1 s windows with nothing to process
+        idle = _scrape(port)
+        assert idle["kafka_streams_stream_thread_process_total"] == n
+        assert idle["kafka_streams_stream_thread_process_rate"] == 0.0
+        assert math.isnan(idle["kafka_streams_stream_thread_process_latency_max"])  # nothing in the window
+    finally:
+        assert app.close(60)
+    with pytest.raises(OSError):  # closed with the client
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)

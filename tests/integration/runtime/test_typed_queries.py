@@ -153,6 +153,8 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                 for app in apps:
                     got = query_key(app, store, key, key_serde)
                     assert got == value and type(got) is type(value), (store, key, got)
+                    via_client = app.query(store, key, key_serde)  # KafkaStreams.query() is the same path
+                    assert via_client == value and type(via_client) is type(value)
         for i, key in enumerate(price_keys):
             totals = [Decimal("1.10") * (i + 1) + Decimal("0.05"), Decimal("2.5")]
             for app in apps:
@@ -160,6 +162,7 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                 windows = query_window_key(app, "price-windows", key, BASE, BASE + 10 * SIZE, JSON)
                 assert windows == [(BASE, totals[0]), (BASE + 6 * SIZE, totals[1])]
                 assert all(type(v) is Decimal for _, v in windows)
+                assert app.query_window("price-windows", key, BASE, BASE + 10 * SIZE, JSON) == windows
                 sessions = query_sessions_key(app, "price-sessions", key, JSON)
                 stored = list(key)  # the JSON serde gives a tuple key back as a list, locally as remotely
                 assert sessions == [(Windowed(stored, SessionWindow(BASE + i, BASE + 1000 + i)), totals[0]),
@@ -168,7 +171,7 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                 assert all(type(kv.value) is Decimal and type(kv.key.key) is list for kv in sessions)
                 owner = apps[hosts.index(apps[0].query_metadata_for_key("price-sessions", key, JSON).active_host)]
                 local = list(owner.store("price-sessions", QueryableStoreTypes.session_store()).fetch(key))
-                assert sessions == local
+                assert sessions == local == app.query_sessions("price-sessions", key, JSON)
         assert holders == set(hosts)  # each instance owns some keys: the remote path ran for both directions
         for app in apps:
             assert query_key(app, "orders", 999, LONG) is None  # no such key: None, as a local get
