@@ -281,15 +281,11 @@ class _BothRestoreListeners:
 
 def _start(app: Any) -> None:
     """app.start(); a failed start closes what it opened (its admin client would log on after the broker is
-    gone) and a port that cannot be bound is said plainly."""
+    gone, and the HTTP server would keep its port)."""
     try:
         app.start()
-    except BaseException as exc:
+    except BaseException:
         app.close(10)
-        server = app.config.application_server
-        if isinstance(exc, OSError) and server:
-            raise ScriptAppError(f"application.server={server}: cannot listen there ({exc.strerror or exc}); "
-                                 "choose a free port (with --instances N, instance i listens on port+i)") from exc
         raise
 
 
@@ -338,7 +334,8 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
         instances: str = typer.Option(
             "1", "--instances", metavar="N",
             help="Processes of the app to run (one consumer group). With N > 1, instance i (0-based) uses "
-                 "state.dir <state.dir>/instance-<i> and, when application.server is host:port, host:port+i."),
+                 "state.dir <state.dir>/instance-<i> and, when application.server is host:port, host:port+i "
+                 "(a metrics.http.port P: P+i)."),
         partitions: int = typer.Option(3, "--partitions", min=1,
                                        help="Partitions of topics created on the embedded broker."),
         summary_interval: float = typer.Option(1.0, "--summary-interval",
@@ -346,6 +343,8 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
     """Run the streams app of APP until Ctrl-C / SIGTERM (embedded broker when no bootstrap.servers)."""
     sets = list(set_ or [])
     broker = None
+    instance = os.environ.get("PYSTREAMS_INSTANCE")
+    prefix = f"[instance {instance}] " if instance is not None else ""
     try:
         n = parse_instances(instances)
         overrides: dict[str, Any] = {**env_config(dict(os.environ)), **parse_sets(sets)}
@@ -362,14 +361,12 @@ def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The P
             if created:
                 typer.echo(f"created topics {', '.join(created)} ({partitions} partitions) on the embedded "
                            "broker", err=True)
-        instance = os.environ.get("PYSTREAMS_INSTANCE")
-        prefix = f"[instance {instance}] " if instance is not None else ""
         if n > 1:
             code = _run_many(app, namespace, overrides, sets, n, summary_interval)
         else:
             code = _run_one(build_app(app, namespace, overrides), summary_interval, prefix)
     except PystreamsError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"{prefix}error: {exc}", err=True)
         raise typer.Exit(2) from exc
     finally:
         if broker is not None:
@@ -381,8 +378,8 @@ def _run_many(app: Path, namespace: dict[str, Any], overrides: dict[str, Any], s
               summary_interval: float) -> int:
     """--instances N > 1: validate the merged config here, then one child per instance with its own keys."""
     config = build_app(app, namespace, overrides).config
-    check_instances(config.application_server, n)
-    per_instance = [instance_overrides(config.state_dir, config.application_server, n, i) for i in range(n)]
+    check_instances(config, n)
+    per_instance = [instance_overrides(config, n, i) for i in range(n)]
     for i, extra in enumerate(per_instance):
         typer.echo(f"instance {i}: " + ", ".join(f"{k}={v}" for k, v in extra.items()), err=True)
     return run_instances(app, sets, per_instance, summary_interval)

@@ -2,7 +2,7 @@
 
 Kafka Streams refuses two instances on one state directory, and two HTTP servers cannot share a port, so child i
 (0-based) of N > 1 gets `state.dir=<state.dir>/instance-<i>` and, when application.server is host:port,
-`application.server=host:<port+i>`. The names are stable, so restarting with the same N finds each instance's
+`application.server=host:<port+i>` (and `metrics.http.port=<port+i>` when that is set and not 0). The names are stable, so restarting with the same N finds each instance's
 state (checkpoints, standbys) again. A single instance (N = 1) keeps state.dir and application.server as set.
 """
 from __future__ import annotations
@@ -40,27 +40,49 @@ def parse_instances(value: str) -> int:
     return n
 
 
-def instance_overrides(state_dir: str, application_server: str, n: int, i: int) -> dict[str, str]:
-    """The config child i of n runs with on top of the app's: its own state.dir and application.server port."""
+def instance_overrides(config: Any, n: int, i: int) -> dict[str, str]:
+    """The keys child i of n runs with on top of the app's config (a StreamsConfig): its own state.dir, and its
+    own application.server and metrics.http.port (port+i; metrics.http.port 0 already means a free port each)."""
     if n == 1:
         return {}
-    out = {"state.dir": os.path.join(state_dir, INSTANCE_DIR.format(i))}
-    if application_server:
-        host, port = _host_port(application_server)
+    out = {"state.dir": os.path.join(config.state_dir, INSTANCE_DIR.format(i))}
+    if config.application_server:
+        host, port = _host_port(config.application_server)
         out["application.server"] = f"{host}:{port + i}"
+    metrics = _metrics_port(config)
+    if metrics:
+        out["metrics.http.port"] = str(metrics + i)
     return out
 
 
-def check_instances(application_server: str, n: int) -> None:
-    """Refuse an --instances value the app's application.server cannot give a port to each instance."""
-    if n > 1 and application_server:
-        host, port = _host_port(application_server)
-        if port + n - 1 > _MAX_PORT:
-            raise InstancesError(f"--instances {n} with application.server={application_server} needs ports "
-                                 f"{port}..{port + n - 1}, past {_MAX_PORT}: set a lower application.server port")
+def check_instances(config: Any, n: int) -> None:
+    """Refuse an --instances value the app's ports cannot be split into (instance i listens on port+i)."""
+    if n == 1:
+        return
+    if config.application_server:
+        host, port = _host_port(config.application_server)
         if port == 0:
             raise InstancesError("application.server port 0 cannot be told to other instances: set a real port "
                                  "(instance i of --instances N listens on port+i)")
+        _check_range("application.server", config.application_server, port, n)
+    metrics = _metrics_port(config)
+    if metrics:
+        _check_range("metrics.http.port", str(metrics), metrics, n)
+
+
+def _check_range(key: str, value: str, port: int, n: int) -> None:
+    if port + n - 1 > _MAX_PORT:
+        raise InstancesError(f"--instances {n} with {key}={value} needs ports {port}..{port + n - 1}, past "
+                             f"{_MAX_PORT}: set a lower {key} port (instance i listens on port+i)")
+
+
+def _metrics_port(config: Any) -> int:
+    """metrics.http.port as a number (0 when unset or 0); the runtime refuses bad values with its own error."""
+    value = config.get("metrics.http.port")
+    try:
+        return int(value) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def _host_port(server: str) -> tuple[str, int]:

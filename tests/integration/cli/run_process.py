@@ -68,6 +68,14 @@ class RunProcess:
     def match_line(pattern: str, line: str) -> re.Match | None:
         return re.search(pattern, line)
 
+    def digest(self, last: int = 5) -> str:
+        """The output without the summary lines (they repeat every interval), then the last few lines."""
+        with self._lock:
+            lines = list(self.lines)
+        summary = re.compile(r"^(\[instance \d+\] )?[A-Z_]+ +[\d,]+ records/s")
+        return "".join(line for line in lines if not summary.match(line))[-6000:] + "-- last lines:\n" + "".join(
+            lines[-last:])
+
     def matches(self, pattern: str) -> list[re.Match]:
         with self._lock:
             return [m for line in self.lines if (m := re.search(pattern, line))]
@@ -87,7 +95,7 @@ class RunProcess:
                 break
             time.sleep(0.1)
         raise AssertionError(f"{count} line(s) matching {pattern!r} not seen within {timeout} s "
-                             f"(exit {self.proc.poll()}); output:\n{self.output()[-6000:]}")
+                             f"(exit {self.proc.poll()}); output:\n{self.digest()}")
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM and the exit code (bounded wait)."""

@@ -10,6 +10,7 @@ from pystreams.cli.run_cmd import CONFIG_DERIVED, ScriptAppError, build_app, dev
 from pystreams.cli.run_instances import InstancesError, check_instances, instance_overrides, parse_instances
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime import KafkaStreams, StreamThreadExceptionResponse
+from pystreams.runtime.config import StreamsConfig
 
 pytestmark = pytest.mark.unit
 
@@ -113,11 +114,17 @@ def test_dev_topics_include_a_global_tables_source(tmp_path):
     assert sorted(dev_topics(topology)) == ["customers", "enriched", "orders"]
 
 
-def test_instances_get_their_own_state_dir_and_port():
-    assert instance_overrides("/s", "127.0.0.1:7000", 1, 0) == {}
-    assert instance_overrides("/s", "", 2, 1) == {"state.dir": os.path.join("/s", "instance-1")}
-    assert instance_overrides("/s", "h:7000", 3, 2) == {"state.dir": os.path.join("/s", "instance-2"),
-                                                        "application.server": "h:7002"}
+def _config(**keys):
+    return StreamsConfig({"application.id": "a", "state.dir": "/s", **keys})
+
+
+def test_instances_get_their_own_state_dir_and_ports():
+    assert instance_overrides(_config(**{"application.server": "127.0.0.1:7000"}), 1, 0) == {}
+    assert instance_overrides(_config(), 2, 1) == {"state.dir": os.path.join("/s", "instance-1")}
+    assert instance_overrides(_config(**{"application.server": "h:7000", "metrics.http.port": 9000}), 3, 2) == {
+        "state.dir": os.path.join("/s", "instance-2"), "application.server": "h:7002", "metrics.http.port": "9002"}
+    # metrics.http.port 0 is a free port for each instance already
+    assert "metrics.http.port" not in instance_overrides(_config(**{"metrics.http.port": "0"}), 2, 1)
 
 
 def test_bad_instances_values_say_what_to_do():
@@ -125,11 +132,14 @@ def test_bad_instances_values_say_what_to_do():
     for bad, match in (("0", "at least 1"), ("-2", "at least 1"), ("two", "whole number"), ("1.5", "whole number")):
         with pytest.raises(InstancesError, match=match):
             parse_instances(bad)
-    with pytest.raises(InstancesError, match="past 65535"):
-        check_instances("h:65535", 2)
+    with pytest.raises(InstancesError, match="application.server=h:65535 needs ports 65535..65536, past 65535"):
+        check_instances(_config(**{"application.server": "h:65535"}), 2)
+    with pytest.raises(InstancesError, match="metrics.http.port=65535 needs ports"):
+        check_instances(_config(**{"metrics.http.port": "65535"}), 2)
     with pytest.raises(InstancesError, match="port 0"):
-        check_instances("h:0", 2)
+        check_instances(_config(**{"application.server": "h:0"}), 2)
     with pytest.raises(ConfigError, match="host:port"):
-        check_instances("nonsense", 2)
-    check_instances("h:65534", 2)
-    check_instances("", 5)
+        check_instances(_config(**{"application.server": "nonsense"}), 2)
+    check_instances(_config(**{"application.server": "h:65534", "metrics.http.port": "0"}), 2)
+    check_instances(_config(**{"application.server": "h:65535"}), 1)
+    check_instances(_config(), 5)

@@ -1,0 +1,49 @@
+"""`pystreams run` errors a user can act on: bad --instances values, an application.server port in use (the
+instance that cannot listen says so and stops; the others keep running and the exit code reports it)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+
+from tests.integration.cli.run_process import CLI, ROOT, RunProcess, free_port_run
+
+pytestmark = pytest.mark.integration
+
+WORDCOUNT = ROOT / "examples" / "wordcount.py"
+
+
+@pytest.mark.parametrize("value, message", [("0", "--instances must be at least 1"),
+                                            ("-1", "--instances must be at least 1"),
+                                            ("many", "--instances expects a whole number")])
+def test_bad_instances_values_are_refused_before_anything_starts(tmp_path, value, message):
+    result = subprocess.run(CLI + ["run", str(WORDCOUNT), "--instances", value], cwd=tmp_path,
+                            capture_output=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"error: {message}".encode() in result.stderr
+    assert b"embedded pystreams broker" not in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_instances_whose_ports_would_pass_65535_are_refused(tmp_path):
+    result = subprocess.run(CLI + ["run", str(WORDCOUNT), "--instances", "3", "--set",
+                                   "application.server=127.0.0.1:65534", "--set", "bootstrap.servers=127.0.0.1:1"],
+                            cwd=tmp_path, capture_output=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert b"needs ports 65534..65536, past 65535" in result.stderr
+
+
+def test_an_instance_whose_port_is_taken_says_so_and_the_other_keeps_running(tmp_path):
+    port = free_port_run(2)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))  # instance 1's port
+        taken.listen()
+        with RunProcess([str(WORDCOUNT), "--instances", "2", "--set", f"state.dir={tmp_path / 'state'}",
+                         "--set", f"application.server=127.0.0.1:{port}", "--summary-interval", "0.3"],
+                        cwd=tmp_path) as run:
+            run.wait_for(r"^\[instance 1\] error: .*Address already in use", 60)
+            run.wait_for(r"^instance 1 exited with code 2; 1 other instance\(s\) keep running", 30)
+            run.wait_for(r"^\[instance 0\] RUNNING", 60)
+            assert run.stop(60) == 2
+            out = run.output()
+    assert "[instance 0] closed cleanly" in out and "Traceback" not in out, out[-4000:]
