@@ -267,6 +267,11 @@ class StreamsMetadataState:
             self._hosts = [HostInfo.parse(h) for h in hosts]
             self.known = True
 
+    def first_host(self) -> HostInfo:
+        """The first instance's host (sorted), UNAVAILABLE before the first assignment."""
+        with self._lock:
+            return self._hosts[0] if self._hosts else UNAVAILABLE
+
     def hosts_of(self, tps: list[tuple[str, int]]) -> tuple[HostInfo, frozenset[HostInfo]]:
         """(active host, standby hosts) of a task's input partitions."""
         with self._lock:
@@ -300,6 +305,12 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
     plan = streams.plan
     if plan is None:
         raise InvalidStateStoreError("KafkaStreams has not been started")
+    if store in streams.topology.global_store_names():
+        # every instance holds a global store (Kafka answers this host, else the first known one; partition -1)
+        serialize_key(key_serializer, store, key)  # the same clear error for a key the serializer cannot take
+        local = streams.config.application_server
+        host = HostInfo.parse(local) if local else streams._metadata.first_host()
+        return KeyQueryMetadata(host, -1)
     sub = next((s for s in plan.subtopologies if store in s.changelogs or store in _stores_of(streams, s.id)), None)
     if sub is None:
         raise UnknownStateStoreError(f"no sub-topology holds store {store}")

@@ -157,6 +157,8 @@ def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict
 def _owner(streams: Any, store: str, key: Any, key_serializer: Any) -> tuple[HostInfo | None, bytes]:
     """(the remote host holding key, or None when it is this instance; the key's bytes)."""
     check_known(streams, store)
+    if store in streams.topology.global_store_names():  # every instance holds all of a global store
+        return None, serialize_key(key_serializer, store, key)
     meta = key_metadata(streams, store, key, key_serializer)
     if meta.active_host.port < 0:
         raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right now "

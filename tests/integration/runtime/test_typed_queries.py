@@ -215,3 +215,39 @@ def _wait_until_loaded(apps: list[KafkaStreams], n_price_keys: int) -> None:
             return
         assert time.monotonic() < deadline, (counts, [a.state for a in apps])
         time.sleep(0.2)
+
+
+def test_a_global_store_is_queried_locally_on_every_instance(kafka_broker, tmp_path):
+    """Kafka: a global store is on every instance, so its key metadata is this host (partition -1) and a query
+    never leaves the instance, with or without application.server."""
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, rates_t, other_t = unique("giq"), unique("rates"), unique("other")
+    create_topics(bootstrap, 2, rates_t, other_t)
+    rates = {f"cur-{i}": Decimal(f"1.{i}5") for i in range(6)}
+    _produce(bootstrap, rates_t, [(k.encode(), DEC.serialize(rates_t, v), BASE) for k, v in rates.items()])
+    builder = StreamsBuilder()
+    builder.global_table(rates_t, Consumed(key_serde=Serdes.String(), value_serde=DEC), Materialized(name="rates"))
+    builder.stream(other_t, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())).to(unique("sink"))
+    host = HostInfo("127.0.0.1", free_port())
+    apps = [KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
+                                           "state.dir": str(tmp_path / f"s{i}"), **extra})
+            for i, extra in enumerate(({"application.server": str(host)}, {}))]
+    try:
+        for app in apps:
+            app.start()
+        deadline = time.monotonic() + 60
+        while not all(a.state is State.RUNNING for a in apps):
+            assert time.monotonic() < deadline, [a.state for a in apps]
+            time.sleep(0.1)
+        meta = apps[0].query_metadata_for_key("rates", "cur-1", Serdes.String())
+        assert meta.active_host == host and meta.partition == -1
+        for app in apps:
+            for key, value in rates.items():
+                got = app.query("rates", key, Serdes.String())
+                assert got == value and type(got) is Decimal
+            assert app.query("rates", "cur-99", Serdes.String()) is None
+            with pytest.raises(KeySerializationError):
+                app.query("rates", 5, Serdes.String())
+    finally:
+        for app in apps:
+            app.close(60)
