@@ -45,15 +45,22 @@ def cached_update(store: Any, initializer: Callable[[], Any] | None, aggregator:
     typed_ok = store._typed_ok
     long_values = type(store._vs) is LongSerde
 
+    incarnation = store._incarnation
+
     def update(key: Any, value: Any, timestamp: int) -> None:
+        if store._incarnation is not incarnation:  # the store was closed, maybe initialized again, since
+            if not store._open:
+                raw_key_of(key)  # raises: the store is closed
+            store.updater(initializer, aggregator, counting)(key, value, timestamp)
+            return
         metrics.get += 1
-        if key_fast is not None and store._open:
+        if key_fast is not None:
             try:
                 raw_key = key_fast(key)
             except Exception:  # noqa: BLE001 - the serde gives its own answer or error
                 raw_key = raw_key_of(key)
         else:
-            raw_key = raw_key_of(key)  # also raises for a closed store
+            raw_key = raw_key_of(key)
         # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only
         # when no write follows (an error) is it moved, as get() would have moved it
         entry = lookup(raw_key)

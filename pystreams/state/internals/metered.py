@@ -160,6 +160,17 @@ class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         return timestamped_restore(super()._restore_callback())
 
+    _incarnation: Any = None  # a new object per init(), None when closed: what updater() functions belong to
+
+    def init(self, context: Any, root: Any) -> None:
+        self._incarnation = None
+        super().init(context, root)
+        self._incarnation = object()
+
+    def close(self) -> None:
+        self._incarnation = None
+        super().close()
+
     def _cached_value(self, entry: Any) -> Any:
         typed = entry.typed
         if type(typed) is tuple:  # (value, timestamp) as the aggregate updater keeps it (kv_aggregate)
@@ -172,7 +183,9 @@ class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  
         get(key), new aggregate = aggregator(key, value, old aggregate, or initializer() / None without one) at
         max(timestamp, old timestamp), put() it (None deletes). The same reads, writes, metrics and cache entries
         as get then put; with the record cache right below, one function with the cache entry read and rewritten
-        in place (kv_aggregate.cached_update). counting: the functions are count()'s."""
+        in place (kv_aggregate.cached_update). counting: the functions are count()'s. A function made before the
+        store was closed raises as get() does; one made before the store was initialized again makes a new one
+        per call (correct, but slow: ask again after init)."""
         if self._caching is not None:
             return cached_update(self, initializer, aggregator, counting)
         get, put = self.get, self.put

@@ -193,3 +193,20 @@ def test_rewritten_entry_sizes_follow_value_topic_and_headers() -> None:
     assert [(k, e.value, e.topic, e.headers, e.size, e.offset) for k, e in na.entries.items()] == \
         [(k, e.value, e.topic, e.headers, e.size, e.offset) for k, e in nb.entries.items()]
     assert list(na.dirty) == list(nb.dirty)
+
+
+def test_an_update_function_outlives_neither_close_nor_a_new_init(tmp_path: Any) -> None:
+    """A closed store's update raises like get(); after the store is initialized again (new cache, new named cache)
+    an old update function still writes where get() reads."""
+    store, ctx, _sent = _store(tmp_path, "r", True, True, Serdes.Long(), 10_000_000)
+    update = store.updater(count_initializer, count_aggregator, True)
+    update("a", "x", 1)
+    store.close()
+    with pytest.raises(Exception, match="not open|closed"):
+        update("a", "x", 2)
+    ctx2 = StateStoreContext("app", "0_0", str(tmp_path / "r"), cache=ThreadCache(10_000_000))
+    store.init(ctx2, store)
+    update("a", "x", 3)
+    update("a", "x", 4)
+    assert store.get("a") == ValueAndTimestamp(3, 4)  # 1 from before the close (flushed), 2 after the new init
+    store.close()
