@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import Producer
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+from pystreams.errors import ConfigError
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.thread_metrics import client_metrics
 from tests.integration.runtime.helpers import create_topics, read_all, unique
@@ -140,3 +141,22 @@ def test_metrics_port_without_application_server_and_a_sliding_window(kafka_brok
         assert app.close(60)
     with pytest.raises(OSError):  # closed with the client
         urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_a_busy_metrics_port_fails_start_clearly(pystreams_broker, tmp_path):
+    bootstrap = pystreams_broker.bootstrap_servers
+    source, sink = unique("nums"), unique("doubled")
+    create_topics(bootstrap, 1, source, sink)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        app = KafkaStreams(_topology(source, sink), {
+            "application.id": unique("metbusy"), "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+            "metrics.http.port": port, "metrics.http.host": "127.0.0.1"})
+        try:
+            with pytest.raises(ConfigError, match="metrics.http.port"):
+                app.start()
+        finally:
+            app.close(30)
+        assert app.state in (State.ERROR, State.NOT_RUNNING)
