@@ -166,6 +166,7 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         forward = listener._context.forward
         caching = self.wrapped
         key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
+        long_values = self._long_values
 
         def forward_all(store_keys: list[bytes], flushed: list[tuple[bytes, CacheEntry]]) -> None:
             ctx = caching._context
@@ -173,9 +174,14 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             try:
                 for store_key, (_cache_key, entry) in zip(store_keys, flushed):
                     ctx.record_context = EntryContext(entry)
-                    vat = entry.typed
-                    if vat is NO_TYPED:
-                        vat = value_of(entry.value)
+                    raw = entry.value
+                    if long_values and len(raw) == 16:
+                        timestamp, plain = _TS_LONG.unpack(raw)
+                    else:
+                        vat = entry.typed
+                        if vat is NO_TYPED:
+                            vat = value_of(raw)
+                        timestamp, plain = vat.timestamp, vat.value
                     n = len(store_key) - SUFFIX
                     if n < 0:
                         split_store_key(store_key)  # raises: says what is wrong
@@ -185,10 +191,10 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                     _SET_KEY(windowed, key_of(store_key[:n]))
                     _SET_WINDOW(windowed, window_of(start) if window is None else window)
                     change = _NEW(Change)
-                    _SET_NEW(change, vat.value)
+                    _SET_NEW(change, plain)
                     _SET_OLD(change, None)
                     _SET_LATEST(change, True)
-                    forward(_TUPLE_NEW(Record, (windowed, change, vat.timestamp, entry.headers)))
+                    forward(_TUPLE_NEW(Record, (windowed, change, timestamp, entry.headers)))
             finally:
                 ctx.record_context = current
         return forward_all
@@ -251,28 +257,40 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             try:
                 if entry is None:
                     old = value_of(fetch_stored(raw_key, window_start))
-                else:
-                    old = entry.typed
-                    if old is NO_TYPED:
-                        old = cached_value(entry)
-                if old is None:
-                    agg = aggregator(key, value, initializer())
-                else:
-                    agg = aggregator(key, value, old.value)
-                    if old.timestamp > timestamp:
+                    agg = aggregator(key, value, initializer()) if old is None else aggregator(key, value, old.value)
+                    if old is not None and old.timestamp > timestamp:
                         timestamp = old.timestamp
+                else:
+                    cached = entry.value
+                    if long_values and cached is not None and len(cached) == 16:
+                        # a Long aggregate: timestamp and value straight from the 16 cached bytes
+                        old_timestamp, old_agg = _TS_LONG.unpack(cached)
+                        agg = aggregator(key, value, old_agg)
+                        if old_timestamp > timestamp:
+                            timestamp = old_timestamp
+                    else:
+                        old = entry.typed
+                        if old is NO_TYPED:
+                            old = cached_value(entry)
+                        if old is None:
+                            agg = aggregator(key, value, initializer())
+                        else:
+                            agg = aggregator(key, value, old.value)
+                            if old.timestamp > timestamp:
+                                timestamp = old.timestamp
                 store.puts += 1
+                new: Any = NO_TYPED
                 if agg is None:
                     raw: bytes | None = None
-                    new: Any = NO_TYPED
+                elif long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
+                    # no ValueAndTimestamp held in the entry: the bytes are read back as above, and one object
+                    # less per cached window for the cyclic GC to track
+                    raw = _TS_LONG.pack(timestamp, agg)
                 else:
                     new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its __init__
                     VAT_SET_VALUE(new, agg)
                     VAT_SET_TIMESTAMP(new, timestamp)
-                    if long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
-                        raw = _TS_LONG.pack(timestamp, agg)
-                    else:
-                        raw = raw_value_of(new)
+                    raw = raw_value_of(new)
             except BaseException:
                 if entry is not None:
                     named.get(cache_key)

@@ -12,7 +12,7 @@ import pytest
 from pystreams.serdes import Serdes
 from pystreams.state import ValueAndTimestamp
 from pystreams.state.context import StateStoreContext
-from pystreams.state.internals.cache import ThreadCache
+from pystreams.state.internals.cache import NO_TYPED, ThreadCache
 from pystreams.state.window.keys import to_store_key
 from pystreams.state.window import (in_memory_window_store, persistent_timestamped_window_store,
                                     timestamped_window_store_builder)
@@ -65,7 +65,11 @@ def _run(tmp_path: Any, fused: bool, persistent: bool, caching: bool, case: str,
             store.put(key, None if agg is None else ValueAndTimestamp(agg, ts), start)
         if caching and i % 500 == 0:
             named = store._caching._named
-            snapshots.append([(k, e.value, e.timestamp, e.offset, e.dirty, e.typed) for k, e in
+            # typed (the value an entry may hold deserialized) is an optimization: either none, or what the
+            # bytes decode to
+            for e in named.entries.values():
+                assert e.typed is NO_TYPED or e.typed == store._value(e.value)
+            snapshots.append([(k, e.value, e.timestamp, e.offset, e.dirty) for k, e in
                               named.entries.items()] + [list(named.dirty)])
         if i % 1000 == 999:
             store.flush()
