@@ -294,10 +294,14 @@ class KafkaStreams:
         the global thread, the query server, the admin client and the state directory's locks."""
         if self._cleaner is not None:
             self._cleaner.stop()
-        if join:
-            for thread in list(self.threads):
-                if thread is not skip and thread is not threading.current_thread() and thread.is_alive():
-                    thread.join()
+        current = threading.current_thread()
+        while join:  # until none is left: a thread replaced (REPLACE_THREAD) while the close began is stopped too
+            alive = [t for t in self.threads if t is not skip and t is not current and t.is_alive()]
+            if not alive:
+                break
+            for thread in alive:
+                thread.shutdown()
+                thread.join()
         if self.global_state is not None:
             self.global_state.close()
         if self._server is not None:
