@@ -328,10 +328,20 @@ def _stores_of(streams: Any, sub_id: int) -> tuple[str, ...]:
     return ()
 
 
+def _json_key(key: Any) -> str:
+    try:
+        return json.dumps(key)
+    except (TypeError, ValueError) as e:
+        raise KeySerializationError(f"the plain JSON endpoint takes JSON keys only, not {type(key).__name__}: use "
+                                    "KafkaStreams.query()/query_window() (typed, any key the store's serde "
+                                    "handles)") from e
+
+
 def query_remote(host: HostInfo, store: str, key: Any, timeout: float = 10.0) -> Any:
-    """GET http://host/v1/stores/<store>?key=<json key> on the instance that holds the key."""
+    """GET http://host/v1/stores/<store>?key=<json key> on the instance that holds the key (the plain JSON
+    endpoint: JSON keys and values only; KafkaStreams.query() keeps types)."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
-           f"{urllib.parse.quote(json.dumps(key))}")
+           f"{urllib.parse.quote(_json_key(key))}")
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())["value"]
 
@@ -341,6 +351,6 @@ def query_remote_window(host: HostInfo, store: str, key: Any, time_from: int, ti
                         timeout: float = 10.0) -> list[tuple[int, Any]]:
     """GET http://host/v1/stores/<store>?key=<json key>&from=..&to=..: the key's windows on the instance holding it."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
-           f"{urllib.parse.quote(json.dumps(key))}&from={int(time_from)}&to={int(time_to)}")
+           f"{urllib.parse.quote(_json_key(key))}&from={int(time_from)}&to={int(time_to)}")
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return [(start, value) for start, value in json.loads(response.read())["windows"]]

@@ -6,7 +6,8 @@ any key type the store's key serde handles (str, int, bytes, tuples, Records, ..
 Wire (on application.server, next to the plain JSON /v1/stores endpoint):
 GET /v1/raw/<store>?type=key_value&key=<base64url>           -> {"value": <base64> | null}
 GET /v1/raw/<store>?type=window&key=<b64>&from=<ms>&to=<ms>  -> {"windows": [[start, <base64>], ...]}
-GET /v1/raw/<store>?type=session&key=<b64>                   -> {"sessions": [[start, end, <base64>], ...]}
+GET /v1/raw/<store>?type=session&key=<b64>[&from=<earliest end>&to=<latest start>]
+                                                             -> {"sessions": [[start, end, <base64>], ...]}
 Errors: {"error": text, "code": UNKNOWN_STORE (404) | WRONG_STORE_TYPE (400) | BAD_REQUEST (400) |
 UNAVAILABLE (503)}; the client raises the matching PystreamsError subclass.
 """
@@ -118,8 +119,10 @@ def raw_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple[i
             time_to = int(query.get("to", [str(LONG_MAX)])[0])
             return 200, {"windows": [[start, b64(vs.serialize(topic, value))]
                                      for start, value in view.fetch(key, time_from, time_to)]}
+        earliest_end = int(query.get("from", ["0"])[0])
+        latest_start = int(query.get("to", [str(LONG_MAX)])[0])
         return 200, {"sessions": [[w.window.start, w.window.end, b64(vs.serialize(topic, value))]
-                                  for w, value in view.fetch(key)]}
+                                  for w, value in view.find_sessions(key, earliest_end, latest_start)]}
     except UnknownStateStoreError as e:
         return 404, {"error": str(e), "code": "UNKNOWN_STORE"}
     except StoreTypeMismatchError as e:
@@ -194,13 +197,18 @@ def query_window_key(streams: Any, store: str, key: Any, time_from: int, time_to
     return [(int(start), vs.deserialize(topic, unb64(value))) for start, value in windows]
 
 
-def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any) -> list[KeyValue]:
+def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
+                       latest_session_start: int = LONG_MAX) -> list[KeyValue]:
     """KafkaStreams.query_sessions(): (Windowed(key, SessionWindow), value) of key's sessions, oldest first (the key
-    as the store's key serde gives it back, e.g. a list for a JSON tuple, like a local fetch)."""
+    as the store's key serde gives it back, e.g. a list for a JSON tuple, like a local fetch); with bounds, Kafka's
+    findSessions(key, earliestSessionEndTime, latestSessionStartTime): sessions ending at or after the first and
+    starting at or before the second."""
     host, raw = _owner(streams, store, key, key_serializer)
     if host is None:
-        return list(streams.store(store, QueryableStoreTypes.session_store()).fetch(key))
-    sessions = fetch_raw(host, store, "session", raw)["sessions"]
+        view = streams.store(store, QueryableStoreTypes.session_store())
+        return list(view.find_sessions(key, int(earliest_session_end), int(latest_session_start)))
+    bounds = {"from": earliest_session_end, "to": latest_session_start}
+    sessions = fetch_raw(host, store, "session", raw, bounds)["sessions"]
     ks, vs, topic = store_serdes(streams, store)
     stored_key = ks.deserialize(topic, raw)  # the key as the store gives it back, as a local fetch returns it
     return [KeyValue(Windowed(stored_key, SessionWindow(int(start), int(end))), vs.deserialize(topic, unb64(value)))

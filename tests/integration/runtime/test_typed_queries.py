@@ -172,6 +172,10 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                 owner = apps[hosts.index(apps[0].query_metadata_for_key("price-sessions", key, JSON).active_host)]
                 local = list(owner.store("price-sessions", QueryableStoreTypes.session_store()).fetch(key))
                 assert sessions == local == app.query_sessions("price-sessions", key, JSON)
+                # find_sessions(key, earliest end, latest start): only the later session ends after BASE + 2000
+                later = query_sessions_key(app, "price-sessions", key, JSON, BASE + 2000, BASE + 10 * SIZE)
+                assert later == sessions[1:]
+                assert query_sessions_key(app, "price-sessions", key, JSON, 0, BASE - 1) == []
         assert holders == set(hosts)  # each instance owns some keys: the remote path ran for both directions
         for app in apps:
             assert query_key(app, "orders", 999, LONG) is None  # no such key: None, as a local get

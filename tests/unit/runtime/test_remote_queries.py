@@ -78,3 +78,13 @@ def test_raw_endpoint_answers_bad_requests_with_codes():
     assert status == 400 and body["code"] == "BAD_REQUEST"
     status, body = raw_answer(streams, "other", {"type": ["key_value"], "key": ["eA"]})
     assert status == 404 and body["code"] == "UNKNOWN_STORE" and "other" in body["error"]
+
+
+def test_the_plain_json_helpers_refuse_non_json_keys_clearly():
+    from pystreams.runtime.queries import HostInfo, query_remote, query_remote_window
+
+    host = HostInfo("127.0.0.1", 9)  # never contacted: the key is refused first
+    with pytest.raises(KeySerializationError, match="JSON keys only"):
+        query_remote(host, "s", b"raw")
+    with pytest.raises(KeySerializationError, match="JSON keys only"):
+        query_remote_window(host, "s", {1, 2}, 0, 1)
