@@ -167,14 +167,17 @@ class SinkRuntime:
         self.value_serialize = value_serde.serialize
         self.key_fast = fast_encoder(key_serde)
         self.value_fast = fast_encoder(value_serde)
-        self.value_dumps, self.value_default, self.value_option = orjson_call(value_serde) or (None, None, None)
+        dumps = orjson_call(value_serde)
+        self.value_dumps: Callable[[Any, Any, Any], bytes] | None = dumps[0] if dumps else None
+        self.value_default: Any = dumps[1] if dumps else None
+        self.value_option: Any = dumps[2] if dumps else None
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
         direct = getattr(self.collector, "direct_send", None)
         self.produce: Callable[..., Any] | None = direct() if direct is not None else None
 
     def process(self, record: Any) -> None:
-        self.process_fields(*record, record)
+        self.process_fields(*record, record)  # type: ignore[call-arg]
 
     def process_fields(self, key: Any, value: Any, timestamp: int, headers: Any, record: Any = None) -> None:
         """process() of the record (key, value, timestamp, headers), without a Record object: what the record

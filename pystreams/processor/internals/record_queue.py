@@ -63,7 +63,7 @@ class RecordQueue:
         self.topic = topic
         self.partition = partition
         self.source = source
-        self.raw: deque[RawRecord] = deque()
+        self.raw: deque[Any] = deque()  # RawRecords, or Messages when self.messages
         self.head: Head | None = None
         self.partition_time = -1
         self.next_offset = -1  # offset after the last processed record: what a commit stores

@@ -12,7 +12,12 @@ from confluent_kafka import KafkaError, KafkaException, Message
 
 from pystreams.runtime.collector import KafkaRecordCollector
 from pystreams.runtime.processing import hand_over
-from tests.unit.processor.test_engine_paths import CONTINUE_PROCESSING, inputs, new_task, outputs
+from tests.unit.processor.test_engine_paths import (
+    CONTINUE_PROCESSING,
+    inputs,
+    new_task,
+    outputs,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -135,7 +140,7 @@ def _collector(cls: type[KafkaRecordCollector]) -> KafkaRecordCollector:
 
 
 def test_sinks_produce_directly_and_fall_back_to_send(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    ref_task, ref = _tuples_reference(tmp_path)
+    _ref_task, ref = _tuples_reference(tmp_path)
     collector = _collector(KafkaRecordCollector)
     assert collector.direct_send() == collector.producer.produce
     from tests.unit.processor import test_engine_paths
