@@ -188,6 +188,13 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                     query_window_key(app, "orders", key, 0, 1, LONG)
                 with pytest.raises(StoreTypeMismatchError):
                     query_sessions_key(app, "orders", key, LONG)
+            for key in price_keys:  # a session store is no key-value or window store, wherever the key lives
+                with pytest.raises(StoreTypeMismatchError, match="session_store"):
+                    query_key(app, "price-sessions", key, JSON)
+                with pytest.raises(StoreTypeMismatchError, match="session_store"):
+                    query_window_key(app, "price-sessions", key, 0, 1, JSON)
+            with pytest.raises(StoreTypeMismatchError):
+                app.store("price-sessions")  # the default type is key_value_store()
         with pytest.raises(UnknownStateStoreError):
             fetch_raw(hosts[0], "no-such-store", "key_value", b"x")
         with pytest.raises(StoreTypeMismatchError):
