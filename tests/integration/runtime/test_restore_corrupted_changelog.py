@@ -10,7 +10,7 @@ import time
 from typing import Any, Self
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import (
     AdminClient,
     AlterConfigOpType,
@@ -41,10 +41,11 @@ def _topology(source: str) -> Any:
 class App:
     """One run of the latest-value-per-key app: start, wait RUNNING, query, close cleanly."""
 
-    def __init__(self, bootstrap: str, app_id: str, source: str, state_dir: str) -> None:
+    def __init__(self, bootstrap: str, app_id: str, source: str, state_dir: str,
+                 guarantee: str = "at_least_once") -> None:
         self.streams = KafkaStreams(_topology(source), {
             "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": state_dir,
-            "commit.interval.ms": 100, "statestore.cache.max.bytes": 0})
+            "commit.interval.ms": 100, "statestore.cache.max.bytes": 0, "processing.guarantee": guarantee})
 
     def __enter__(self) -> Self:
         try:
@@ -86,11 +87,23 @@ def _changelog(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes, int]
         consumer.assign([TopicPartition(topic, 0, low)])
         out: list[tuple[int, bytes, bytes, int]] = []
         deadline = time.monotonic() + 20
-        while (not out or out[-1][0] < high - 1) and low < high and time.monotonic() < deadline:
+        at_end = low >= high
+        while not at_end:  # to the partition's EOF (under EOS its last offsets are transaction markers)
+            assert time.monotonic() < deadline, f"{topic} not read to its end {high}: {len(out)} records"
             for m in consumer.consume(500, 0.3):
                 if m.error() is None:
                     out.append((m.offset(), m.key(), m.value(), m.timestamp()[1]))
+                elif m.error().code() == KafkaError._PARTITION_EOF:
+                    at_end = True
         return out
+    finally:
+        consumer.close()
+
+
+def _end(bootstrap: str, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
+    try:
+        return int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)[1])
     finally:
         consumer.close()
 
@@ -112,31 +125,35 @@ def _recreate(bootstrap: str, topic: str) -> None:
             time.sleep(0.3)
 
 
-def test_a_changelog_recreated_with_other_contents_wipes_the_local_state(kafka_broker, tmp_path, caplog):
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
+def test_a_changelog_recreated_with_other_contents_wipes_the_local_state(kafka_broker, tmp_path, caplog, guarantee):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source = unique("corrupt-recreated"), unique("in")
     changelog = f"{app_id}-{STORE}-changelog"
     create_topics(bootstrap, 1, source)
-    with App(bootstrap, app_id, source, str(tmp_path)) as app:
+    with App(bootstrap, app_id, source, str(tmp_path), guarantee) as app:
         _produce(bootstrap, source, [(b"k%d" % i, b"new-%d" % i) for i in range(3)])
         assert app.wait_for({f"k{i}": f"new-{i}" for i in range(3)}) == {f"k{i}": f"new-{i}" for i in range(3)}
         old = {f"k{i}": f"old-{i}" for i in range(12)}
         _produce(bootstrap, source, [(k.encode(), v.encode()) for k, v in old.items()])
         assert app.wait_for(old) == old
     records = _changelog(bootstrap, changelog)
-    assert len(records) == 15 and _checkpoint(tmp_path, app_id) == f"0\n1\n{changelog} 0 14\n"
+    assert len(records) == 15
+    # under EOS the checkpoint is the end offset - 1, transaction markers included
+    checkpointed = records[-1][0] if guarantee == "at_least_once" else _end(bootstrap, changelog) - 1
+    assert _checkpoint(tmp_path, app_id) == f"0\n1\n{changelog} 0 {checkpointed}\n"
     # deleted and re-created with other contents (the first 3 records: k0-k2 = new-0..2), shorter than the
     # checkpoint covers: the restore consumer's offset 15 is out of range
     _recreate(bootstrap, changelog)
     _produce(bootstrap, changelog, [(k, v) for _o, k, v, _t in records[:3]])
     caplog.set_level(logging.INFO, logger="pystreams.runtime")
-    with App(bootstrap, app_id, source, str(tmp_path)) as app:
+    with App(bootstrap, app_id, source, str(tmp_path), guarantee) as app:
         assert app.contents() == {f"k{i}": f"new-{i}" for i in range(3)}  # not the old local k0-k11 = old-*
         assert app.streams.metrics()["restore-total"] == 3
     assert "task 0_0 is corrupted (changelog " in caplog.text
-    assert f"{changelog}-0: checkpointed offset 14 is out of its range 0-3" in caplog.text
+    assert f"{changelog}-0: checkpointed offset {checkpointed} is out of its range 0-3" in caplog.text
     assert "its state is wiped and restored from the beginning" in caplog.text
-    assert _checkpoint(tmp_path, app_id) == f"0\n1\n{changelog} 0 2\n"
+    assert _checkpoint(tmp_path, app_id) == f"0\n1\n{changelog} 0 {_end(bootstrap, changelog) - 1}\n"
 
 
 def test_delete_records_past_the_checkpoint_wipes_and_restores_from_the_log_start(kafka_broker, tmp_path, caplog):
