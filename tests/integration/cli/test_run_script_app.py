@@ -69,3 +69,53 @@ def test_the_scripts_handler_replaces_the_thread_and_its_listener_sees_every_tra
                    if m]
     assert transitions[0] == "CREATED->REBALANCING" and transitions[-2:] == ["RUNNING->PENDING_SHUTDOWN",
                                                                             "PENDING_SHUTDOWN->NOT_RUNNING"]
+
+
+RESTORING = '''
+import os
+from pystreams import KafkaStreams
+from tests.integration.runtime.helpers import wordcount_topology
+
+streams = KafkaStreams(wordcount_topology(os.environ["WC_SOURCE"], os.environ["WC_SINK"]),
+                       {"application.id": os.environ["WC_APP"], "commit.interval.ms": 200})
+
+
+def on_restore(thread, done, total):
+    print(f"SCRIPT-RESTORE {done}/{total}", flush=True)
+
+
+streams.restore_listener = on_restore
+'''
+
+
+def test_the_scripts_restore_listener_hears_a_restore_next_to_the_cli_progress(pystreams_broker, tmp_path):
+    """The script's restore listener and the CLI's restore progress both see a restore from the changelog."""
+    import shutil
+
+    from tests.integration.runtime.helpers import (create_topics, random_lines, read_counts_until, unique,
+                                                   word_counts)
+
+    bootstrap = pystreams_broker.bootstrap_servers
+    env = {"WC_SOURCE": unique("text"), "WC_SINK": unique("counts"), "WC_APP": unique("restoring")}
+    create_topics(bootstrap, 1, env["WC_SOURCE"], env["WC_SINK"])
+    script = tmp_path / "restoring_app.py"
+    script.write_text(RESTORING)
+    state = tmp_path / "state"
+    args = [str(script), "--set", f"bootstrap.servers={bootstrap}", "--set", f"state.dir={state}",
+            "--summary-interval", "0.5"]
+    lines = random_lines(5, 100)
+    expected = word_counts(lines)
+    with RunProcess(args, cwd=tmp_path, env=env) as run:
+        run.wait_for(r"^RUNNING", 60)
+        produce_lines(bootstrap, env["WC_SOURCE"], lines)
+        assert read_counts_until(bootstrap, env["WC_SINK"], lambda c: c == expected, timeout=60) == expected
+        assert run.stop(60) == 0, run.digest()
+    shutil.rmtree(state)  # the local state is lost: the restart restores the counts from the changelog
+    with RunProcess(args, cwd=tmp_path, env=env) as run:
+        done = run.wait_for(r"^SCRIPT-RESTORE (\d+)/(\d+)", 60)[0]
+        run.wait_for(r"restore done: [\d,]+ records", 60)  # the CLI's own progress still reports
+        run.wait_for(r"^RUNNING", 60)
+        assert run.stop(60) == 0, run.digest()
+        restored = [int(m.group(1)) for m in run.matches(r"^SCRIPT-RESTORE (\d+)/(\d+)")]
+    # at least one changelog record per distinct word (the record cache may have sent a word more than once)
+    assert int(done.group(2)) >= len(expected) and max(restored) >= len(expected), restored
