@@ -41,14 +41,19 @@ _THREAD_METRICS = (
      "average ms of a commit in the window (commit-latency-avg)"),
     ("commit-latency-max", "kafka_streams_stream_thread_commit_latency_max", False,
      "largest ms of a commit in the window (commit-latency-max)"),
-    ("dropped-records-total", "kafka_streams_stream_task_dropped_records", True,
-     "records dropped by the thread's live tasks (dropped-records-total)"),
-    ("dropped-records-rate", "kafka_streams_stream_task_dropped_records_rate", False,
-     "records dropped per second over the sample window (dropped-records-rate)"),
     ("records-lag", "kafka_consumer_records_lag", False, "records behind the end of the input (records-lag)"),
     ("restore-total", "kafka_streams_state_restore", True, "changelog records restored (restore-total)"),
     ("restore-rate", "kafka_streams_state_restore_rate", False,
      "changelog records restored per second while restoring (restore-rate)"),
+)
+
+
+_TASK_METRICS = (
+    # stream-task-metrics, per task_id as Kafka tags them
+    ("dropped-records-total", "kafka_streams_stream_task_dropped_records", True,
+     "records the task dropped: bad input, handler CONTINUE, negative timestamps (dropped-records-total)"),
+    ("dropped-records-rate", "kafka_streams_stream_task_dropped_records_rate", False,
+     "records the task dropped per second over the sample window (dropped-records-rate)"),
 )
 
 
@@ -65,15 +70,23 @@ class StreamsCollector:
         labels = ["client_id", "thread_id"]
         families = {name: (CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=labels)
                     for name, prom, counter, text in _THREAD_METRICS}
+        task_labels = [*labels, "task_id"]
+        task_families = [(CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=task_labels)
+                         for _name, prom, counter, text in _TASK_METRICS]
         tasks = GaugeMetricFamily("kafka_streams_active_tasks", "active tasks", labels=labels)
         client = self.streams.client_id
         for t in list(self.streams.threads):
             key = [client, t.name]
-            values = thread_values(t)
+            per_task: dict[str, tuple[int, float]] = {}
+            values = thread_values(t, per_task)
             for name, family in families.items():
                 family.add_metric(key, values[name])
+            for task_id, (total, rate) in sorted(per_task.items()):
+                task_families[0].add_metric([*key, task_id], total)
+                task_families[1].add_metric([*key, task_id], rate)
             tasks.add_metric(key, len(t.tasks))
         yield from families.values()
+        yield from task_families
         yield tasks
 
 

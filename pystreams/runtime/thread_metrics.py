@@ -46,7 +46,7 @@ class ThreadMetrics:
         self._clock = clock
         self._lock = threading.Lock()
         self.configure(config)
-        self._dropped_seen = 0  # dropped-records of the live tasks when last sampled
+        self._task_dropped: dict[str, tuple[int, Any]] = {}  # task id -> (dropped when last sampled, its rate)
         self._processed = 0
         self._process_ms = 0.0
         self._last_batch = 0  # records of the last `processed +=` not yet matched by `process_ms +=`
@@ -158,14 +158,30 @@ class ThreadMetrics:
             self._note_commit(value)
 
     # ---- reading (any thread)
-    def note_dropped(self, dropped_now: int) -> None:
-        """Sample the live tasks' dropped-records total (the tasks count drops; this turns increases into the
-        windowed dropped-records-rate, timed when sampled: at every metrics read)."""
+    def note_dropped(self, by_task: dict[str, int]) -> dict[str, tuple[int, float]]:
+        """Sample the live tasks' dropped-records counters (the tasks count drops; increases since the last sample
+        go into the windowed rates, timed when sampled: at every metrics read). Returns Kafka's task-level
+        (dropped-records-total, dropped-records-rate) per task id; a task that moved away takes its count with it,
+        as Kafka removes a closed task's metrics."""
         now = self._clock() * 1000.0
+        out: dict[str, tuple[int, float]] = {}
         with self._lock:
-            if dropped_now > self._dropped_seen:
-                self._dropped_rate.record(dropped_now - self._dropped_seen, now)
-            self._dropped_seen = dropped_now  # a task that moved away takes its count with it (Kafka too)
+            seen = self._task_dropped
+            increase = 0
+            for task_id, total in by_task.items():
+                last, rate = seen.get(task_id, (0, None))
+                if rate is None:
+                    rate = WindowedRate("sum", self.window_ms, self.num_samples)
+                if total > last:
+                    rate.record(total - last, now)
+                    increase += total - last
+                seen[task_id] = (total, rate)
+                out[task_id] = (total, rate.measure(now))
+            for gone in set(seen) - set(by_task):
+                del seen[gone]
+            if increase:
+                self._dropped_rate.record(increase, now)
+        return out
 
     def windowed(self) -> dict[str, float]:
         """Kafka's windowed stream-thread metrics now: process-rate, process-latency-avg/-max, commit-rate,
@@ -203,23 +219,26 @@ class ThreadMetrics:
         self.lag = total
 
 
-def dropped_records(thread: Any) -> int:
-    """dropped-records-total of a thread's live tasks (each task counts its own, processor/internals/task.py)."""
-    total = 0
-    for at in list(getattr(thread, "tasks", {}).values()):
+def dropped_by_task(thread: Any) -> dict[str, int]:
+    """dropped-records-total of each of a thread's live tasks (each task counts its own,
+    processor/internals/task.py)."""
+    out: dict[str, int] = {}
+    for task_id, at in list(getattr(thread, "tasks", {}).items()):
         metrics = getattr(getattr(at, "task", None), "metrics", None)
-        total += int(getattr(metrics, "dropped_records", 0) or 0)
-    return total
+        out[str(task_id)] = int(getattr(metrics, "dropped_records", 0) or 0)
+    return out
 
 
-def thread_values(thread: Any) -> dict[str, float]:
-    """One stream thread's metrics by Kafka's names (stream-thread-metrics, the consumer's records-lag, restore)."""
+def thread_values(thread: Any, tasks: dict[str, tuple[int, float]] | None = None) -> dict[str, float]:
+    """One stream thread's metrics by Kafka's names (stream-thread-metrics, the consumer's records-lag, restore,
+    and its live tasks' dropped records summed); `tasks`, when given, receives the per-task dropped records."""
     m = thread.metrics
-    dropped = dropped_records(thread)
-    m.note_dropped(dropped)
+    per_task = m.note_dropped(dropped_by_task(thread))
+    if tasks is not None:
+        tasks.update(per_task)
     values: dict[str, float] = {"process-total": m.processed, "commit-total": m.commits,
-                                "dropped-records-total": dropped, "restore-total": m.restored,
-                                "restore-rate": m.restore_rate,
+                                "dropped-records-total": sum(total for total, _ in per_task.values()),
+                                "restore-total": m.restored, "restore-rate": m.restore_rate,
                                 # refreshed by the stream thread itself: no consumer call from the reader
                                 "records-lag": m.lag if thread.is_alive() else 0}
     values.update(m.windowed())

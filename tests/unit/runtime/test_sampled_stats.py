@@ -150,3 +150,29 @@ def test_configure_takes_the_window_from_the_app_config_and_refuses_bad_values()
     for bad in ({"metrics.sample.window.ms": "soon"}, {"metrics.num.samples": -1}, {"metrics.sample.window.ms": -5}):
         with pytest.raises(ConfigError, match="metrics"):
             ThreadMetrics(bad)
+
+
+def test_prometheus_has_dropped_records_per_task_and_thread_series():
+    from pystreams.runtime.server import StreamsCollector
+
+    clock = Clock(0.0)
+    m = ThreadMetrics({"metrics.sample.window.ms": 1000, "metrics.num.samples": 2}, clock=clock)
+    counters = {"0_0": SimpleNamespace(dropped_records=0), "1_0": SimpleNamespace(dropped_records=0)}
+    thread = SimpleNamespace(name="app-StreamThread-1", metrics=m, is_alive=lambda: True, _standby=None,
+                             tasks={tid: SimpleNamespace(task=SimpleNamespace(metrics=c)) for tid, c in counters.items()})
+    collector = StreamsCollector(SimpleNamespace(client_id="app-1", threads=[thread]))
+
+    def samples() -> dict[tuple[str, str], float]:
+        return {(s.name, s.labels.get("task_id", "")): s.value for family in collector.collect()
+                for s in family.samples}
+
+    samples()  # the first read sees nothing dropped
+    counters["0_0"].dropped_records, counters["1_0"].dropped_records = 3, 1
+    clock.t = 1.0
+    got = samples()
+    assert got[("kafka_streams_stream_task_dropped_records_total", "0_0")] == 3
+    assert got[("kafka_streams_stream_task_dropped_records_total", "1_0")] == 1
+    assert got[("kafka_streams_stream_task_dropped_records_rate", "0_0")] == pytest.approx(3 / 1.0)
+    assert got[("kafka_streams_stream_thread_process_total", "")] == 0
+    del thread.tasks["1_0"]  # the task moved away: its series go, as Kafka removes a closed task's metrics
+    assert ("kafka_streams_stream_task_dropped_records_total", "1_0") not in samples()
