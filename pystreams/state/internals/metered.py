@@ -177,6 +177,26 @@ class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  
             return ValueAndTimestamp(typed[0], typed[1])
         return super()._cached_value(entry)
 
+    def set_flush_listener(self, listener: Callable[[Record[Any, Change[Any]]], None], send_old_values: bool) -> bool:
+        """As MeteredKeyValueStore's; a listener with forward_plain(key, new value, old value, timestamp, headers)
+        (the DSL's TimestampedCacheFlushListener) gets the parts of the flushed ValueAndTimestamps instead: the
+        values and the new value's timestamp (the entry's for a delete), with no ValueAndTimestamp, Change or
+        Record made for it per flushed entry."""
+        plain = getattr(listener, "forward_plain", None)
+        if plain is None:
+            return super().set_flush_listener(listener, send_old_values)
+        setter = getattr(self.wrapped, "set_flush_listener", None)
+        if setter is None:
+            return False
+        self._ks_deserializer()  # refuses a listener before init()
+        typed_key, parts = self._key, self._value_parts
+
+        def forward(key: bytes, new: bytes | None, old: bytes | None, timestamp: int, headers: Any) -> None:
+            if new is not None:
+                new, timestamp = parts(new)
+            plain(typed_key(key), new, None if old is None else parts(old)[0], timestamp, headers)
+        return bool(setter(forward, send_old_values))
+
     def updater(self, initializer: Callable[[], Any] | None, aggregator: Callable[[Any, Any, Any], Any],
                 counting: bool = False) -> Callable[[Any, Any, int], None]:
         """update(key, value, timestamp): Kafka's KStreamAggregate update of one key, for an initialized store:

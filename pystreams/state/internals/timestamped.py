@@ -68,6 +68,13 @@ class TimestampedValues:
         raw = self._vs.serialize(self._topic, plain)
         return None if raw is None else _TS.pack(value.timestamp) + raw
 
+    def _value_parts(self, raw: bytes) -> tuple[Any, int]:
+        """(value, timestamp) of a stored timestamped value: _value() without the ValueAndTimestamp."""
+        if len(raw) == 16 and type(self._vs) is LongSerde:
+            timestamp, plain = _TS_LONG.unpack(raw)
+            return plain, timestamp
+        return self._vs.deserialize(self._topic, raw[8:]), _TS.unpack_from(raw)[0]
+
     def _value(self, raw: bytes | None) -> Any:
         if raw is None:
             return None

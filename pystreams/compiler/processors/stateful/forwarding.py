@@ -9,12 +9,18 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from pystreams.compiler.processors.stateful._state_types import ValueAndTimestamp, change, is_latest, make
+from pystreams.compiler.processors.stateful._state_types import Change, ValueAndTimestamp, change, is_latest, make
 from pystreams.errors import PystreamsError, StateStoreError
 from pystreams.processor import ProcessorContext, Record
 from pystreams.state import KeyValueStore, TimestampedKeyValueStore
 
 LOG = logging.getLogger("pystreams.processors.stateful")
+
+_NEW = object.__new__
+_NEW_RECORD = tuple.__new__
+_SET_NEW = Change.__dict__["new_value"].__set__
+_SET_OLD = Change.__dict__["old_value"].__set__
+_SET_LATEST = Change.__dict__["is_latest"].__set__
 
 
 class TimestampedStore:
@@ -87,6 +93,17 @@ class TimestampedCacheFlushListener:
         self._context.forward(type(record)(record.key, change(new, old, is_latest(value)), timestamp, record.headers))
 
     apply = __call__
+
+    def forward_plain(self, key: Any, new: Any, old: Any, timestamp: int, headers: Any) -> None:
+        """What __call__ forwards for Record(key, Change(ValueAndTimestamp(new, timestamp) or None,
+        ValueAndTimestamp(old, ...) or None), timestamp, headers), called by stores that take the flushed values
+        apart themselves (MeteredTimestampedKeyValueStore.set_flush_listener). A subclass that changes __call__
+        must change this too."""
+        value = _NEW(Change)  # Change(new, old, True) without the frozen dataclass' __init__
+        _SET_NEW(value, new)
+        _SET_OLD(value, old)
+        _SET_LATEST(value, True)
+        self._context.forward(_NEW_RECORD(Record, (key, value, timestamp, headers)))
 
 
 def direct_path(process: Callable[[Any], None], on_error: Callable[[Exception, Any], None]) -> Callable[[Any], None]:
