@@ -1,4 +1,4 @@
-"""Interactive queries on a window store: a windowed count over 2 partitions queried through the composite
+"""Interactive queries on a window store, on both brokers: a windowed count over 2 partitions queried through the composite
 read-only window view (fetch, backward_fetch, fetch_all, all, key ranges), plain and timestamped."""
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def _topology(source: str):
     return builder.build()
 
 
-def test_window_store_queries_across_local_tasks(pystreams_broker, tmp_path):
-    bootstrap = pystreams_broker.bootstrap_servers
+def test_window_store_queries_across_local_tasks(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
     app_id, source = unique("wiq"), unique("clicks")
     create_topics(bootstrap, 2, source)
     events = [(f"k{i % 5}", BASE + (i % 3) * SIZE + i) for i in range(60)]  # 5 keys x 3 windows, out of order
@@ -95,8 +95,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_window_queries_reach_the_instance_holding_the_key(pystreams_broker, tmp_path):
-    bootstrap = pystreams_broker.bootstrap_servers
+def test_window_queries_reach_the_instance_holding_the_key(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
     app_id, source = unique("wiq2"), unique("clicks")
     create_topics(bootstrap, 4, source)
     events = [(f"user-{i % 12}", BASE + (i % 2) * SIZE + i) for i in range(96)]
