@@ -1,5 +1,5 @@
-"""Interactive queries on a window store, on both brokers: a windowed count over 2 partitions queried through the composite
-read-only window view (fetch, backward_fetch, fetch_all, all, key ranges), plain and timestamped."""
+"""Interactive queries on a window store, on both brokers: a windowed count over 2 partitions queried through the
+composite read-only window view (fetch, backward_fetch, fetch_all, all, key ranges), plain and timestamped."""
 from __future__ import annotations
 
 import socket
@@ -14,7 +14,11 @@ from confluent_kafka import Producer
 
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder, TimeWindows
 from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, query_remote_window
+from pystreams.runtime.queries import (
+    HostInfo,
+    InvalidStateStoreError,
+    query_remote_window,
+)
 from pystreams.state.api import ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreTypes
 from tests.integration.runtime.helpers import create_topics, unique
