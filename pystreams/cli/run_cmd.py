@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import runpy
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +22,12 @@ from typing import Any, Optional
 
 import typer
 
-from pystreams.cli.run_instances import check_instances, instance_overrides, parse_instances, run_instances
+from pystreams.cli.run_instances import (
+    check_instances,
+    instance_overrides,
+    parse_instances,
+    run_instances,
+)
 from pystreams.errors import ConfigError, PystreamsError
 
 ENV_PREFIX = "PYSTREAMS_"
@@ -233,7 +237,13 @@ class RestoreProgress:
 
     def _show_bar(self, thread: str, done: int, total: int, rate: float) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         if self._progress is None:
             self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -60,7 +60,7 @@ def check_instances(config: Any, n: int) -> None:
     if n == 1:
         return
     if config.application_server:
-        host, port = _host_port(config.application_server)
+        _host, port = _host_port(config.application_server)
         if port == 0:
             raise InstancesError("application.server port 0 cannot be told to other instances: set a real port "
                                  "(instance i of --instances N listens on port+i)")

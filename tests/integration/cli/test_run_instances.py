@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.integration.cli.run_process import RunProcess, free_port_run, read_until
-from tests.integration.runtime.helpers import produce_lines, random_lines, read_counts_until, word_counts
+from tests.integration.runtime.helpers import (
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    word_counts,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -144,7 +149,7 @@ def test_a_global_table_join_runs_on_the_embedded_broker(tmp_path, instances):
         assert producer.flush(30) == 0
         # every instance has the whole global table (its own global store under its own state.dir)
         for p in range(port, port + instances):
-            _wait(lambda: _query(p, "customers-store", "c19") == (200, "name-19"), 60,
+            _wait(lambda p=p: _query(p, "customers-store", "c19") == (200, "name-19"), 60,
                   f"the global store on port {p}", run)
         orders = {f"o{i}": f"c{i % 20}" for i in range(60)}
         for key, customer in orders.items():

@@ -92,8 +92,13 @@ def test_the_scripts_restore_listener_hears_a_restore_next_to_the_cli_progress(p
     """The script's restore listener and the CLI's restore progress both see a restore from the changelog."""
     import shutil
 
-    from tests.integration.runtime.helpers import (create_topics, random_lines, read_counts_until, unique,
-                                                   word_counts)
+    from tests.integration.runtime.helpers import (
+        create_topics,
+        random_lines,
+        read_counts_until,
+        unique,
+        word_counts,
+    )
 
     bootstrap = pystreams_broker.bootstrap_servers
     env = {"WC_SOURCE": unique("text"), "WC_SINK": unique("counts"), "WC_APP": unique("restoring")}

@@ -6,8 +6,19 @@ import os
 
 import pytest
 
-from pystreams.cli.run_cmd import CONFIG_DERIVED, ScriptAppError, build_app, dev_topics, import_script
-from pystreams.cli.run_instances import InstancesError, check_instances, instance_overrides, parse_instances
+from pystreams.cli.run_cmd import (
+    CONFIG_DERIVED,
+    ScriptAppError,
+    build_app,
+    dev_topics,
+    import_script,
+)
+from pystreams.cli.run_instances import (
+    InstancesError,
+    check_instances,
+    instance_overrides,
+    parse_instances,
+)
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime import KafkaStreams, StreamThreadExceptionResponse
 from pystreams.runtime.config import StreamsConfig
@@ -143,3 +154,14 @@ def test_bad_instances_values_say_what_to_do():
     check_instances(_config(**{"application.server": "h:65534", "metrics.http.port": "0"}), 2)
     check_instances(_config(**{"application.server": "h:65535"}), 1)
     check_instances(_config(), 5)
+
+
+def test_help_says_how_instances_split_state_dir_and_ports():
+    from typer.testing import CliRunner
+
+    from pystreams.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "<state.dir>/instance-<i>" in text and "host:port+i" in text and "metrics.http.port P: P+i" in text
