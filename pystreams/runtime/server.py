@@ -3,7 +3,8 @@ on metrics.http.port only `/metrics` (Kafka Streams has no HTTP server of its ow
 
 GET /v1/raw/<store>?type=...&key=<base64url>  -> typed remote queries (remote_queries.py): serialized bytes
 GET /v1/stores/<store>?key=<key as JSON>  -> {"store", "key", "value", "host"} for plain JSON clients (curl):
-    JSON keys (str/int/...), values as JSON where they are JSON types and as str() otherwise
+    JSON keys (str/int/...), values as JSON (json_default: Records as their fields, ISO datetimes, Decimal text,
+    base64url bytes)
 GET /v1/stores/<store>?key=<JSON>&from=<ms>&to=<ms>  (a window store) -> {"store", "key", "windows": [[start,
     value], ...], "host"}: the key's windows starting in [from, to], oldest first (plain values)
 GET /metrics                               -> Kafka Streams metrics in the Prometheus text format
@@ -21,6 +22,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from pystreams.errors import ConfigError, PystreamsError
+from pystreams.serdes.windowed import Windowed
+from pystreams.state.api import ValueAndTimestamp
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -174,7 +177,7 @@ class QueryServer:
                                                                                                    time_to)]
 
     def _json(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        self._reply(request, status, json.dumps(body, default=str).encode(), "application/json")
+        self._reply(request, status, json.dumps(body, default=json_default).encode(), "application/json")
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
@@ -183,6 +186,32 @@ class QueryServer:
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
+
+
+def json_default(value: Any) -> Any:
+    """How the plain JSON endpoint shows non-JSON values (the typed /v1/raw path keeps them exact): a Record
+    model as its fields, datetime/date as ISO 8601, Decimal as its exact text, bytes as base64url, a
+    ValueAndTimestamp / Windowed as an object, sets as lists; anything else as str()."""
+    import base64
+    import datetime as dt
+    from decimal import Decimal
+
+    asdict = getattr(value, "asdict", None)
+    if callable(asdict) and getattr(value, "_pystreams_record_", False):
+        return asdict()
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.urlsafe_b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, Windowed):
+        return {"key": value.key, "start": value.window.start, "end": value.window.end}
+    if isinstance(value, ValueAndTimestamp):
+        return {"value": value.value, "timestamp": value.timestamp}
+    return str(value)
 
 
 class HttpServers:

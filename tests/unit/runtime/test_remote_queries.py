@@ -3,6 +3,7 @@ instance that holds no task of the store (builder + default serdes), and the raw
 requests (no network: a fake client object)."""
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -88,3 +89,25 @@ def test_the_plain_json_helpers_refuse_non_json_keys_clearly():
         query_remote(host, "s", b"raw")
     with pytest.raises(KeySerializationError, match="JSON keys only"):
         query_remote_window(host, "s", {1, 2}, 0, 1)
+
+
+def test_the_plain_json_endpoint_shows_common_types_readably():
+    import json
+    from datetime import datetime
+
+    from pystreams.runtime.server import json_default
+    from pystreams.serdes.records import Record
+    from pystreams.serdes.windowed import SessionWindow, Windowed
+    from pystreams.state.api import ValueAndTimestamp
+
+    class Payment(Record, serializer="json"):
+        id: int
+        amount: Decimal
+        at: datetime
+
+    value = {"record": Payment(id=1, amount=Decimal("1.50"), at=datetime(2026, 1, 1, tzinfo=UTC)),
+             "raw": b"\x00\xff", "session": Windowed("k", SessionWindow(1, 2)),
+             "stamped": ValueAndTimestamp(Decimal(2), 5)}
+    assert json.loads(json.dumps(value, default=json_default)) == {
+        "record": {"id": 1, "amount": "1.50", "at": "2026-01-01T00:00:00+00:00"}, "raw": "AP8=",
+        "session": {"key": "k", "start": 1, "end": 2}, "stamped": {"value": "2", "timestamp": 5}}
