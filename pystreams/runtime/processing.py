@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException
 
+from pystreams.processor.internals.task_idling import (
+    MAX_TASK_IDLE_MS_CONFIG,
+    TaskIdling,
+)
+from pystreams.runtime.config import DEFAULTS
+from pystreams.runtime.task_lags import consumer_lags
+
 if TYPE_CHECKING:
     from pystreams.runtime.stream_thread import ThreadMetrics
     from pystreams.runtime.tasks import ActiveTask
@@ -72,16 +79,21 @@ def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition:
         at.task.add_messages(topic, partition, messages)
 
 
-def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_commit: list[float]) -> int:
-    """Process every task until its buffers are empty, punctuate, and note a task's commit request (by zeroing
-    `last_commit[0]`); returns the number of records processed and updates the thread's process metrics."""
+def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_commit: list[float],
+                  consumer: Any = None) -> int:
+    """Process every task until its buffers are empty (or, with several input partitions, until task idling
+    says wait: max.task.idle.ms, needs the consumer's fetched lags), punctuate, and note a task's commit request
+    (by zeroing `last_commit[0]`); returns the number of records processed and updates the process metrics."""
     processed = 0
     started = time.perf_counter()
     for at in tasks:
         task = at.task
         if task.has_records_queued():
             batch = getattr(task, "process_batch", None)
-            if batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
+            idling = _idling(at, consumer) if batch is not None else None
+            if idling is not None:
+                processed += _process_idling(task, idling, consumer)
+            elif batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
                 processed += batch(1_000_000)
             else:
                 process = task.process
@@ -97,4 +109,35 @@ def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_comm
         metrics.process_ms += spent
         if spent / processed > metrics.process_latency_max_ms:
             metrics.process_latency_max_ms = spent / processed
+    return processed
+
+
+def _idling(at: ActiveTask, consumer: Any) -> TaskIdling | None:
+    """The task's idling state when it may have to wait (several input partitions, max.task.idle.ms != -1, a
+    consumer to read lags from), else None; made on first use from the task's sub-topology and config."""
+    task = at.task
+    idling: TaskIdling | None = getattr(task, "idling", None)
+    if idling is None:
+        if consumer is None or not hasattr(task, "idling"):
+            return None
+        partitions = [(topic, at.id.partition) for topic in at.sub.source_topics]
+        idle_ms = task.configs.get(MAX_TASK_IDLE_MS_CONFIG, DEFAULTS[MAX_TASK_IDLE_MS_CONFIG])
+        task.idling = idling = TaskIdling(partitions, idle_ms)
+    return idling if idling.may_wait and consumer is not None else None
+
+
+def _process_idling(task: Any, idling: TaskIdling, consumer: Any) -> int:
+    """Kafka's StreamTask.isProcessable before each batch: the fetched lags once per poll, then batches while the
+    task is ready; a batch stops when one of the task's queues runs dry (task.process_batch), so readiness is
+    checked again before the next record, as Kafka does per record."""
+    idling.update_lags(consumer_lags(consumer, idling.partitions))
+    now = int(time.time() * 1000)
+    buffered = task.buffered
+    processed = 0
+    while task.has_records_queued() and idling.ready_to_process(now, lambda tp: buffered(*tp)):
+        done: int = task.process_batch(1_000_000)
+        idling.processed(done)
+        processed += done
+        if not done:
+            break
     return processed

@@ -317,7 +317,7 @@ class StreamThread(threading.Thread):
             self._begin()
         collector = self._collector  # after the rebalance: a failed revocation may have replaced the producer
         assert collector is not None
-        process_tasks(self.tasks.values(), self.metrics, last_commit)
+        process_tasks(self.tasks.values(), self.metrics, last_commit, consumer)  # consumer: task idling lags
         if self._standby is not None:
             self._standby.poll()
         collector.poll()

@@ -23,6 +23,7 @@ from pystreams.processor.internals.nodes import ProcessorRuntime, SinkRuntime, S
 from pystreams.processor.internals.read_only import read_only
 from pystreams.processor.internals.punctuation import PunctuationQueue, PunctuationSchedule
 from pystreams.processor.internals.record_queue import RawRecord, RecordQueue
+from pystreams.processor.internals.task_idling import TaskIdling
 from pystreams.processor.handlers import resolve_processing_handler, resolve_production_handler
 from pystreams.processor.record import Record
 from pystreams.processor.timestamps import default_extractor, resolve_timestamp_extractor
@@ -135,6 +136,9 @@ class StreamTask:
         self._queue_list: list[RecordQueue] = []
         # non-empty queues by head timestamp, ties broken as Kafka's PartitionGroup (a java PriorityQueue) does
         self._ready: JavaPriorityQueue[RecordQueue] = JavaPriorityQueue(_head_timestamp)
+        # max.task.idle.ms (task_idling.py): the runtime sets it for a task with several input partitions;
+        # process_batch then stops when a queue empties, so readiness is checked again before the next record
+        self.idling: TaskIdling | None = None
         self.initialized = False
         self.closed = False
         self._build(self._select_nodes(node_names))
@@ -366,6 +370,8 @@ class StreamTask:
             assert head is not None
             if queue.head is not None:
                 ready.offer(queue)
+            elif self.idling is not None and self.idling.may_wait:  # ran dry: Kafka checks readyToProcess next
+                max_records = done + 1
             ts, key, value, headers, offset = head
             queue.next_offset = offset + 1
             if ts > self.stream_time:

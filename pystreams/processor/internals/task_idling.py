@@ -18,13 +18,16 @@ Pure: no consumer, no clock. The runtime hands in the fetched lags (runtime/task
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pystreams.errors import ConfigError
 
 MAX_TASK_IDLE_MS_CONFIG = "max.task.idle.ms"
 #: Kafka's StreamsConfig.MAX_TASK_IDLE_MS_DISABLED: never wait for an empty partition.
 MAX_TASK_IDLE_MS_DISABLED = -1
+
+TopicPartitionKey = tuple[str, int]
+"""(topic, partition)."""
 
 
 def parse_max_task_idle_ms(value: object) -> int:
@@ -53,11 +56,11 @@ class TaskIdling:
 
     __slots__ = ("_deadlines", "_lags", "enforced", "enforced_processing_total", "max_task_idle_ms", "partitions")
 
-    def __init__(self, partitions: Iterable[Hashable], max_task_idle_ms: int) -> None:
-        self.partitions: tuple[Hashable, ...] = tuple(dict.fromkeys(partitions))
+    def __init__(self, partitions: Iterable[TopicPartitionKey], max_task_idle_ms: object) -> None:
+        self.partitions: tuple[TopicPartitionKey, ...] = tuple(dict.fromkeys(partitions))
         self.max_task_idle_ms = parse_max_task_idle_ms(max_task_idle_ms)
-        self._lags: dict[Hashable, int] = {}  # absent: unknown
-        self._deadlines: dict[Hashable, int] = {}
+        self._lags: dict[TopicPartitionKey, int] = {}  # absent: unknown
+        self._deadlines: dict[TopicPartitionKey, int] = {}
         self.enforced = False  # the last ready_to_process() said yes only because a deadline passed
         self.enforced_processing_total = 0
 
@@ -67,7 +70,7 @@ class TaskIdling:
         then skips the lag look-up and the check altogether."""
         return self.max_task_idle_ms != MAX_TASK_IDLE_MS_DISABLED and len(self.partitions) > 1
 
-    def update_lags(self, lags: Mapping[Hashable, int | None]) -> None:
+    def update_lags(self, lags: Mapping[TopicPartitionKey, int | None]) -> None:
         """The consumer's fetched lag per partition (None or missing: unknown, e.g. no fetch answer yet)."""
         if self.max_task_idle_ms == MAX_TASK_IDLE_MS_DISABLED:
             return
@@ -78,11 +81,11 @@ class TaskIdling:
             else:
                 self._lags[tp] = lag
 
-    def lag(self, partition: Hashable) -> int | None:
+    def lag(self, partition: TopicPartitionKey) -> int | None:
         """The fetched lag last given for a partition (None: unknown)."""
         return self._lags.get(partition)
 
-    def ready_to_process(self, now_ms: int, buffered: Callable[[Hashable], int]) -> bool:
+    def ready_to_process(self, now_ms: int, buffered: Callable[[TopicPartitionKey], int]) -> bool:
         """Kafka's PartitionGroup.readyToProcess(wallClockTime); buffered(tp) = records buffered for tp."""
         self.enforced = False
         if self.max_task_idle_ms == MAX_TASK_IDLE_MS_DISABLED:

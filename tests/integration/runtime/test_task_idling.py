@@ -74,7 +74,6 @@ def _run_join(bootstrap: str, state_dir: str, idle_ms: int | None) -> dict[str, 
         assert app.close(60)
 
 
-@pytest.mark.xfail(strict=True, reason="task idling not wired yet")
 def test_a_stream_table_join_waits_for_the_table_records_already_on_the_broker(kafka_broker, tmp_path):
     got = _run_join(kafka_broker.bootstrap_servers, str(tmp_path / "s"), None)  # Kafka's default: 0
     assert len(got) == N, f"{N - len(got)} join results missing"
