@@ -3,6 +3,7 @@ for a line, SIGTERM with a bounded wait, and a SIGKILL of its whole process grou
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
@@ -17,14 +18,22 @@ ROOT = Path(__file__).resolve().parents[3]
 CLI = [sys.executable, "-c", "from pystreams.cli import main; main()"]
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_run(n: int) -> int:
-    """A port p with p..p+n-1 all free on 127.0.0.1 right now (each is bound, then released)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + n - 1 > 65535:
-            continue
+    """A port p with p..p+n-1 all free on 127.0.0.1 right now (each is bound, then released), taken below the
+    kernel's ephemeral range: a port from that range can be grabbed as the local port of any outgoing connection
+    (the broker's clients make many) between this check and the app's bind."""
+    low, _high = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(10_000, max(10_001, low - n))
         held: list[socket.socket] = []
         try:
             for port in range(base, base + n):
@@ -37,7 +46,7 @@ def free_port_run(n: int) -> int:
         finally:
             for s in held:
                 s.close()
-    raise RuntimeError(f"no run of {n} free ports found")
+    raise RuntimeError(f"no run of {n} free ports found below {low}")
 
 
 class RunProcess:

@@ -71,7 +71,7 @@ def _wait(condition, timeout: float, what: str, run: RunProcess) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline or run.proc.poll() is not None:
-            raise AssertionError(f"{what} not reached within {timeout} s; output:\n{run.output()[-6000:]}")
+            raise AssertionError(f"{what} not reached within {timeout} s; output:\n{run.digest()}")
         time.sleep(0.2)
 
 
@@ -121,7 +121,7 @@ def test_two_instances_with_standbys_and_queries_on_their_own_ports(tmp_path):
         # each stateful task (1_p) has a directory on both instances: the active's and the standby's
         _wait(lambda: all({"1_0", "1_1", "1_2"} <= _task_dirs(d) for d in app_dirs), 30,
               "stateful task dirs on both instances", run)
-        assert run.stop(90) == 0, run.output()[-6000:]
+        assert run.stop(90) == 0, run.digest()
         out = run.output()
     assert "[instance 0] closed cleanly" in out and "[instance 1] closed cleanly" in out
     assert not (state / "wc-instances").exists()  # nothing in the shared state.dir itself
@@ -158,7 +158,7 @@ def test_a_global_table_join_runs_on_the_embedded_broker(tmp_path, instances):
         got = read_until(bootstrap, "enriched", lambda out: len({k for k, _v in out}) >= len(orders))
         assert {k.decode(): v.decode() for k, v in got} == {
             key: f"{customer} for {customers[customer]}" for key, customer in orders.items()}
-        assert run.stop(90) == 0, run.output()[-6000:]
+        assert run.stop(90) == 0, run.digest()
     app_dirs = ([state / "orders-app"] if instances == 1 else
                 [state / f"instance-{i}" / "orders-app" for i in range(instances)])
     assert all((d / "global").is_dir() for d in app_dirs), list(state.rglob("global"))
