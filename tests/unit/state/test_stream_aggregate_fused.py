@@ -168,3 +168,16 @@ def test_fused_stream_aggregate_hands_failures_to_the_handler_like_the_plain_pat
     assert len(fused_handler.handled) > 100
     assert {h[0] for h in fused_handler.handled} == {"Record"} and {h[3] for h in fused_handler.handled} == {
         "ZeroDivisionError"}
+
+
+@pytest.mark.parametrize("how", ["count", "aggregate"])
+def test_direct_paths_equal_the_generic_node_path(how: str, monkeypatch: Any) -> None:
+    """With the engine's direct paths off (every node through ProcessorRuntime.process: the aggregate's process(),
+    to_stream's process()) the outputs and changelog are the same as with them on (the aggregate's run_fields and
+    fused update, to_stream's map_values step fused with the sink)."""
+    from pystreams.processor.internals.nodes import ProcessorRuntime
+
+    direct = _task_run(how, True, monkeypatch)
+    monkeypatch.setattr(ProcessorRuntime, "direct", lambda self: None)
+    generic = _task_run(how, True, monkeypatch)
+    assert direct == generic and len(direct) > 50

@@ -1,9 +1,12 @@
 """KTableToStream: KTable.to_stream() turns Change records into plain values (Kafka maps change -> newValue)."""
 from __future__ import annotations
 
-from typing import Any
+from operator import attrgetter
+from typing import Any, Callable
 
 from pystreams.processor import Processor, ProcessorContext, Record
+
+_new_value = attrgetter("new_value")
 
 
 class KTableToStream:
@@ -24,3 +27,8 @@ class _KTableToStreamProcessor(Processor[Any, Any, Any, Any]):
 
     def process(self, record: Record[Any, Any]) -> None:
         self._context.forward(record.with_value(record.value.new_value))
+
+    def direct_step(self) -> tuple[str, Callable[..., Any], Any]:
+        """process() as a map_values step (Change -> its new value), so the engine fuses it with what follows
+        (e.g. the sink of to_stream().to()) instead of running it as a generic node per flushed update."""
+        return ("map_values", _new_value, None)
