@@ -31,7 +31,8 @@ from pystreams.cli.run_instances import (
 from pystreams.errors import ConfigError, PystreamsError
 
 ENV_PREFIX = "PYSTREAMS_"
-_NOT_CONFIG = {"PYSTREAMS_INSTANCE"}
+#: set by `--instances N` for its children: the instance number and the parent's pid (not config keys)
+_NOT_CONFIG = {"PYSTREAMS_INSTANCE", "PYSTREAMS_INSTANCE_PARENT"}
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:
@@ -317,10 +318,15 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
     if summary_interval > 0:
         summary.start()
     handled = 0
+    parent = int(os.environ.get("PYSTREAMS_INSTANCE_PARENT") or 0)
     try:
         while not stop.wait(0.2):
             restore.tick(app.state is State.RUNNING)
             if app.state in (State.ERROR, State.PENDING_ERROR, State.NOT_RUNNING):
+                break
+            if parent and os.getppid() != parent:  # an --instances child outlives no killed parent
+                typer.echo(f"{prefix}the `pystreams run --instances` process that started this instance is gone: "
+                           "closing", err=True)
                 break
     finally:
         if summary_interval > 0:

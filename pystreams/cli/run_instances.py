@@ -4,6 +4,7 @@ Kafka Streams refuses two instances on one state directory, and two HTTP servers
 (0-based) of N > 1 gets `state.dir=<state.dir>/instance-<i>` and, when application.server is host:port,
 `application.server=host:<port+i>` (and `metrics.http.port=<port+i>` when that is set and not 0). The names are stable, so restarting with the same N finds each instance's
 state (checkpoints, standbys) again. A single instance (N = 1) keeps state.dir and application.server as set.
+A child whose parent is gone (killed) closes cleanly by itself instead of running on unsupervised.
 """
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ def run_instances(app_path: Path, sets: list[str], per_instance: list[dict[str, 
             for item in sets + [f"{k}={v}" for k, v in extra.items()]:  # the instance's own keys last: they win
                 cmd += ["--set", item]
             with lock:
-                children.append(subprocess.Popen(cmd, env={**os.environ, "PYSTREAMS_INSTANCE": str(i)}))
+                env = {**os.environ, "PYSTREAMS_INSTANCE": str(i), "PYSTREAMS_INSTANCE_PARENT": str(os.getpid())}
+                children.append(subprocess.Popen(cmd, env=env))
         codes: dict[int, int] = {}
         while len(codes) < len(children):
             for i, child in enumerate(children):

@@ -89,14 +89,15 @@ class RunProcess:
         with self._lock:
             return [m for line in self.lines if (m := re.search(pattern, line))]
 
-    def wait_for(self, pattern: str, timeout: float, count: int = 1) -> list[re.Match]:
-        """The first `count` lines matching pattern, waiting at most timeout s (fails with the output)."""
+    def wait_for(self, pattern: str, timeout: float, count: int = 1, *, children: bool = False) -> list[re.Match]:
+        """The first `count` lines matching pattern, waiting at most timeout s (fails with the output); with
+        children=True also after the process itself exited (its children write to the same pipes)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.matches(pattern)
             if len(found) >= count:
                 return found[:count]
-            if self.proc.poll() is not None:
+            if self.proc.poll() is not None and (not children or self.output_closed()):
                 time.sleep(0.3)  # let the readers drain
                 found = self.matches(pattern)
                 if len(found) >= count:
@@ -105,6 +106,12 @@ class RunProcess:
             time.sleep(0.1)
         raise AssertionError(f"{count} line(s) matching {pattern!r} not seen within {timeout} s "
                              f"(exit {self.proc.poll()}); output:\n{self.digest()}")
+
+    def output_closed(self, timeout: float = 0) -> bool:
+        """Whether every process writing to the pipes is gone (both reached end of file), waiting up to timeout s."""
+        for reader in self._readers:
+            reader.join(timeout)
+        return not any(reader.is_alive() for reader in self._readers)
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM and the exit code (bounded wait)."""

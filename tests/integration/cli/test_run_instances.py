@@ -162,3 +162,35 @@ def test_a_global_table_join_runs_on_the_embedded_broker(tmp_path, instances):
     app_dirs = ([state / "orders-app"] if instances == 1 else
                 [state / f"instance-{i}" / "orders-app" for i in range(instances)])
     assert all((d / "global").is_dir() for d in app_dirs), list(state.rglob("global"))
+
+
+ENV_WORDCOUNT = '''
+import os
+from tests.integration.runtime.helpers import wordcount_topology
+topology = wordcount_topology(os.environ["WC_SOURCE"], os.environ["WC_SINK"])
+'''
+
+
+def test_instances_close_cleanly_when_their_parent_is_killed(pystreams_broker, tmp_path):
+    """SIGKILL of the `--instances` process: its children notice, close cleanly and exit (none runs on)."""
+    import os
+    import signal
+
+    from tests.integration.runtime.helpers import create_topics, unique
+
+    bootstrap = pystreams_broker.bootstrap_servers
+    env = {"WC_SOURCE": unique("text"), "WC_SINK": unique("counts")}
+    create_topics(bootstrap, 2, env["WC_SOURCE"], env["WC_SINK"])
+    script = tmp_path / "orphan_app.py"
+    script.write_text(ENV_WORDCOUNT)
+    with RunProcess([str(script), "--instances", "2", "--set", f"bootstrap.servers={bootstrap}",
+                     "--set", f"application.id={unique('orphans')}", "--set", f"state.dir={tmp_path / 'state'}",
+                     "--summary-interval", "0.3"], cwd=tmp_path, env=env) as run:
+        for i in range(2):
+            run.wait_for(rf"^\[instance {i}\] RUNNING", 60)
+        os.kill(run.proc.pid, signal.SIGKILL)  # the parent only; its children stay in the process group
+        run.proc.wait(10)
+        run.wait_for(r"^\[instance \d\] the `pystreams run --instances` process that started this instance is "
+                     r"gone: closing", 30, count=2, children=True)
+        run.wait_for(r"^\[instance \d\] closed cleanly", 60, count=2, children=True)
+        assert run.output_closed(30), run.digest()  # both children exited (nothing holds the pipes)
