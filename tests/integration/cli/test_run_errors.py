@@ -47,3 +47,34 @@ def test_an_instance_whose_port_is_taken_says_so_and_the_other_keeps_running(tmp
             assert run.stop(60) == 2
             out = run.output()
     assert "[instance 0] closed cleanly" in out and "Traceback" not in out, out[-4000:]
+
+
+GLOBAL_APP = '''
+import os
+from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+S = Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())
+builder = StreamsBuilder()
+table = builder.global_table(os.environ["G_TOPIC"], S)
+(builder.stream(os.environ["G_STREAM"], S).join(table, lambda k, v: v, lambda a, b: a + b)
+    .to(os.environ["G_OUT"], Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+topology = builder.build()
+'''
+
+
+def test_a_failed_start_on_an_external_broker_is_one_clear_error(pystreams_broker, tmp_path):
+    """On a broker of the user's, missing topics are not created: start() fails, the CLI closes what it opened
+    and says what is missing (exit 2, no traceback), within a bounded time."""
+    from tests.integration.runtime.helpers import create_topics, unique
+
+    env = {"G_TOPIC": unique("missing-global"), "G_STREAM": unique("orders"), "G_OUT": unique("out")}
+    create_topics(pystreams_broker.bootstrap_servers, 1, env["G_STREAM"], env["G_OUT"])
+    script = tmp_path / "global_app.py"
+    script.write_text(GLOBAL_APP)
+    with RunProcess([str(script), "--set", f"bootstrap.servers={pystreams_broker.bootstrap_servers}",
+                     "--set", f"state.dir={tmp_path / 'state'}", "--summary-interval", "0"], cwd=tmp_path,
+                    env=env) as run:
+        assert run.proc.wait(90) == 2, run.digest()
+        assert run.output_closed(10)
+        out = run.output()
+    assert f"error: global topic {env['G_TOPIC']} does not exist" in out, out[-3000:]
+    assert "Traceback" not in out and "embedded pystreams broker" not in out
