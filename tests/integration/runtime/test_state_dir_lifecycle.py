@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import glob
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -43,6 +44,12 @@ print("closed" if app.close(30) else "close timed out", flush=True)
 """
 
 
+def _line(child: subprocess.Popen, timeout: float) -> str:
+    """The child's next stdout line, or '' after timeout seconds (bounded: a stuck child fails the test)."""
+    ready, _, _ = select.select([child.stdout], [], [], timeout)
+    return child.stdout.readline().strip() if ready else ""
+
+
 def _config(bootstrap, app_id, state_dir, **extra):
     return {"application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(state_dir),
             "commit.interval.ms": 100, **extra}
@@ -52,32 +59,35 @@ def test_a_second_live_instance_on_one_state_dir_is_refused(kafka_broker, tmp_pa
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink = unique("sd-two"), unique("text"), unique("counts")
     create_topics(bootstrap, 2, source, sink)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, bootstrap, app_id, source, sink, str(tmp_path)],
-                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    state, err = tmp_path / "state", tmp_path / "child.err"
+    with open(err, "w") as err_file:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, bootstrap, app_id, source, sink,
+                                  str(state)], cwd=ROOT, stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=err_file, text=True)
     apps: list[KafkaStreams] = []
     try:
-        assert child.stdout.readline().strip() == "started"
-        other_process = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, tmp_path))
+        assert _line(child, 60) == "started", err.read_text()[-3000:]
+        other_process = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, state))
         apps.append(other_process)
         with pytest.raises(StateDirectoryLockedError, match="multiple instances of Kafka Streams are running in "
                                                             "the same state directory"):
             other_process.start()
         assert other_process.admin is None and other_process.threads == []
         child.stdin.close()
-        assert child.stdout.readline().strip() == "closed"
+        assert _line(child, 60) == "closed", err.read_text()[-3000:]
         assert child.wait(30) == 0
-        first = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, tmp_path))
+        first = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, state))
         apps.append(first)
         first.start()  # the other process is gone: the directory is free
         assert first.wait_for_state(State.RUNNING, timeout=60)
-        same_process = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, tmp_path))
+        same_process = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, app_id, state))
         apps.append(same_process)
         with pytest.raises(StateDirectoryLockedError, match="give each instance its own state.dir"):
             same_process.start()
         assert first.state is State.RUNNING
         with pytest.raises(StateDirectoryLockedError):
             same_process.cleanup()  # would delete the live instance's stores
-        assert os.path.isdir(tmp_path / app_id / "1_0")
+        assert os.path.isdir(state / app_id / "1_0")
     finally:
         if child.poll() is None:
             child.kill()
