@@ -38,7 +38,8 @@ def _produce_inputs(bootstrap: str, stream: str, table: str) -> None:
 
 def _read(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> dict[str, str]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "isolation.level": "read_committed"})
     consumer.subscribe([topic])
     out: dict[str, str] = {}
     deadline = time.monotonic() + timeout
@@ -53,7 +54,7 @@ def _read(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> d
 
 
 def _join_app(bootstrap: str, state_dir: str, app_id: str, stream: str, table: str, out: str,
-              idle_ms: int | None) -> KafkaStreams:
+              idle_ms: int | None, guarantee: str = "at_least_once") -> KafkaStreams:
     builder = StreamsBuilder()
     customers = builder.table(table, STRINGS)
     (builder.stream(stream, STRINGS)
@@ -61,17 +62,18 @@ def _join_app(bootstrap: str, state_dir: str, app_id: str, stream: str, table: s
         .to(out, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
     config = {"application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": state_dir,
               "commit.interval.ms": 100, "consumer.max.partition.fetch.bytes": 1024,
-              "consumer.session.timeout.ms": 10000}
+              "consumer.session.timeout.ms": 10000, "processing.guarantee": guarantee}
     if idle_ms is not None:
         config["max.task.idle.ms"] = idle_ms
     return KafkaStreams(builder.build(), config)
 
 
-def _run_join(bootstrap: str, state_dir: str, idle_ms: int | None) -> dict[str, str]:
+def _run_join(bootstrap: str, state_dir: str, idle_ms: int | None, guarantee: str = "at_least_once"
+              ) -> dict[str, str]:
     stream, table, out = unique("orders"), unique("customers"), unique("enriched")
     create_topics(bootstrap, 1, stream, table, out)
     _produce_inputs(bootstrap, stream, table)
-    app = _join_app(bootstrap, state_dir, unique("idling"), stream, table, out, idle_ms)
+    app = _join_app(bootstrap, state_dir, unique("idling"), stream, table, out, idle_ms, guarantee)
     try:
         app.start()
         return _read(bootstrap, out, N)
@@ -88,8 +90,9 @@ def _wait_processed(app: KafkaStreams, n: int, timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-def test_a_stream_table_join_waits_for_the_table_records_already_on_the_broker(kafka_broker, tmp_path):
-    got = _run_join(kafka_broker.bootstrap_servers, str(tmp_path / "s"), None)  # Kafka's default: 0
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])  # EOS: read_committed input
+def test_a_stream_table_join_waits_for_the_table_records_already_on_the_broker(kafka_broker, tmp_path, guarantee):
+    got = _run_join(kafka_broker.bootstrap_servers, str(tmp_path / "s"), None, guarantee)  # Kafka's default: 0
     assert len(got) == N, f"{N - len(got)} join results missing"
     unjoined = sorted(k for k, v in got.items() if v.endswith("|None"))
     assert not unjoined, f"{len(unjoined)} of {N} stream records joined before their table record: {unjoined[:10]}"
