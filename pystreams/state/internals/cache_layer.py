@@ -8,6 +8,8 @@ from typing import Any, Callable
 from pystreams.state.internals.bytes_store import Layer
 from pystreams.state.internals.cache import NO_TYPED, CacheEntry, NamedCache, ThreadCache
 
+_NEW = object.__new__
+
 BytesFlushListener = Callable[[bytes, "bytes | None", "bytes | None", int, Any], None]
 """(store key, new bytes, old bytes or None, timestamp, headers) per flushed entry."""
 
@@ -60,10 +62,18 @@ class CacheLayer(Layer):
             return
         ctx = self._context
         current = ctx.record_context
+        # one context per flush, set to each entry's record context in turn (a flush nested in a forward, e.g. an
+        # eviction downstream, makes its own); nothing keeps a record context past the forward it was made for
+        rc = _NEW(EntryContext)
         try:
             for key, new, old, entry in forwards:
-                ctx.record_context = EntryContext(entry)
-                listener(key, new, old, entry.timestamp, entry.headers)
+                rc.timestamp = entry.timestamp
+                rc.offset = entry.offset
+                rc.topic = entry.topic
+                rc.partition = entry.partition
+                rc.headers = headers = entry.headers
+                ctx.record_context = rc
+                listener(key, new, old, rc.timestamp, headers)
         finally:
             ctx.record_context = current
 

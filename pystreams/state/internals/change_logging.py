@@ -66,3 +66,19 @@ class ChangeLoggingTimestampedKeyValueBytesStore(ChangeLoggingKeyValueBytesStore
             self._context.log_change(self.name, key, None, timestamp)
         else:
             self._context.log_change(self.name, key, value[8:], _TS.unpack_from(value)[0])
+
+    def write_flushed(self, entries: list[FlushedWrite]) -> None:
+        """As the base class' (each entry logged by _log_at, then one batch), with _log_at inlined and the store
+        name and log_change looked up once per flush instead of once per entry."""
+        if type(self)._log_at is not ChangeLoggingTimestampedKeyValueBytesStore._log_at:
+            super().write_flushed(entries)  # a subclass logs its own way
+            return
+        log_change = self._context.log_change
+        name = self.name
+        unpack = _TS.unpack_from
+        for key, value, timestamp in entries:
+            if value is None:
+                log_change(name, key, None, timestamp)
+            else:
+                log_change(name, key, value[8:], unpack(value)[0])
+        write_flushed(self.wrapped, entries)

@@ -91,3 +91,47 @@ def test_forward_plain_forwards_what_the_listener_forwards(how: str, monkeypatch
         assert len([rec for rec in forwarded if rec[2] is not None]) > len(
             [rec for rec in plain if rec[0].endswith("agg-changelog") and rec[2] is not None])
         assert any(rec[2] is None for rec in plain if rec[0].endswith("agg-changelog"))  # deletes
+
+
+def test_flushed_updates_are_forwarded_under_their_writes_record_context(monkeypatch: Any) -> None:
+    """Each forwarded update runs under the record context of the input record that last updated its key
+    (topic, partition, offset, its timestamp, its headers), and the changelog carries the count with the
+    aggregate's timestamp."""
+    from pystreams.processor import Processor, Record
+    from pystreams.processor.internals.task import StreamTask
+    from pystreams.processor.task_id import TaskId
+
+    seen: list[Any] = []
+
+    class Spy(Processor[Any, Any, Any, Any]):
+        def init(self, context: Any) -> None:
+            self.context = context
+
+        def process(self, record: Record[Any, Any]) -> None:
+            md = self.context.record_metadata()
+            seen.append((record.key, record.value, record.timestamp, record.headers, md.topic, md.partition,
+                         md.offset))
+
+    s, lng = Serdes.String(), Serdes.Long()
+    b = StreamsBuilder()
+    (b.stream("in", Consumed.with_(s, s)).group_by_key(Grouped.with_(s, s))
+     .count(Materialized.as_("c").with_key_serde(s).with_value_serde(lng)).to_stream().process(Spy))
+    rng = random.Random(5)
+    inputs = [(i, 1000 + i, f"k{rng.randrange(7)}", (("n", b"%d" % i),) if i % 2 else ()) for i in range(400)]
+    raw = [(off, ts, s.serialize("in", key), b"v", headers) for off, ts, key, headers in inputs]
+    collector = _Collector()
+    with tempfile.TemporaryDirectory() as state_dir:
+        task = StreamTask(b.build(), TaskId(0, 3), {"application.id": "rc"}, collector, state_dir=state_dir)
+        task.initialize()
+        task.add_records("in", 3, raw)
+        task.process_batch(1_000_000)
+        task.commit()
+        task.close()
+    last = {key: (off, ts, headers) for off, ts, key, headers in inputs}
+    counts = {key: sum(1 for _o, _t, k, _h in inputs if k == key) for key in last}
+    assert sorted(seen) == sorted((key, counts[key], ts, headers, "in", 3, off)
+                                  for key, (off, ts, headers) in last.items())
+    assert [off for *_rest, off in seen] == sorted(off for off, _ts, _h in last.values())  # order of last update
+    changelog = sorted((key, value, ts) for topic, key, value, _h, ts in collector.sent if topic.endswith("changelog"))
+    assert changelog == sorted((s.serialize("c", key), lng.serialize("c", counts[key]), ts)
+                               for key, (_off, ts, _h) in last.items())
