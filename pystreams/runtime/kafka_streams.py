@@ -276,7 +276,7 @@ class KafkaStreams:
         and sets the final state (NOT_RUNNING, or ERROR after a fatal error)."""
         caller = threading.current_thread()
         if self._cleaner is not None:
-            self._cleaner.stop()
+            self._cleaner.stop(wait=False)  # the close thread waits for a round under way (close(0) returns now)
         for thread in self.threads:
             thread.shutdown()
 

@@ -180,8 +180,9 @@ class StateDirCleaner:
             except Exception:  # Kafka swallows what the cleaner hits; the next round retries
                 log.exception("state directory cleaner failed")
 
-    def stop(self) -> None:
-        """Stop the periodic clean-up (Kafka: stateDirCleaner.shutdownNow() first thing in close)."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop the periodic clean-up (Kafka: stateDirCleaner.shutdownNow() first thing in close); wait: also
+        let a round under way finish (up to 10 s)."""
         self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
+        if wait and self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(10)
