@@ -440,12 +440,14 @@ class KafkaStreams:
 
         return query_window_key(self, store, key, time_from, time_to, key_serializer)
 
-    def query_sessions(self, store: str, key: Any, key_serializer: Any) -> list[Any]:
-        """(Windowed key, value) of key's sessions in session store `store`, locally or on the owner (Kafka's
-        sessionStore().fetch(key))."""
+    def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
+                       latest_session_start: int = (1 << 63) - 1) -> list[Any]:
+        """(Windowed key, value) of key's sessions in session store `store` ending at or after
+        earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
+        default, as sessionStore().fetch(key)), locally or on the owner."""
         from pystreams.runtime.remote_queries import query_sessions_key
 
-        return query_sessions_key(self, store, key, key_serializer)
+        return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start)
 
     def metadata_for_all_streams_clients(self) -> list[Any]:
         """StreamsMetadata of every instance (with an application.server) from the latest assignment."""
