@@ -120,10 +120,23 @@ def _idling(at: ActiveTask, consumer: Any) -> TaskIdling | None:
     if idling is None:
         if consumer is None or not hasattr(task, "idling"):
             return None
-        partitions = [(topic, at.id.partition) for topic in at.sub.source_topics]
         idle_ms = task.configs.get(MAX_TASK_IDLE_MS_CONFIG, DEFAULTS[MAX_TASK_IDLE_MS_CONFIG])
-        task.idling = idling = TaskIdling(partitions, idle_ms)
+        task.idling = idling = TaskIdling(_input_partitions(at, consumer), idle_ms)
     return idling if idling.may_wait and consumer is not None else None
+
+
+def _input_partitions(at: ActiveTask, consumer: Any) -> list[tuple[str, int]]:
+    """The task's input partitions as assigned to the consumer (all of them are, once it has records): a topic of
+    the sub-topology with fewer partitions than this task's number has none for it (Kafka's partition grouper),
+    and pattern sources match the assigned topics."""
+    sub, partition = at.sub, at.id.partition
+    try:
+        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+    except (KafkaException, RuntimeError):
+        return [(topic, partition) for topic in sub.source_topics]
+    return sorted((topic, p) for topic, p in assigned
+                  if p == partition and (topic in sub.source_topics
+                                         or any(pattern.fullmatch(topic) for pattern in sub.source_patterns)))
 
 
 def _process_idling(task: Any, idling: TaskIdling, consumer: Any) -> int:

@@ -42,7 +42,8 @@ def _metrics() -> Any:
 
 def _active(tmp: Any, name: str, **configs: Any) -> Any:
     task, _collector = new_task(tmp, name, **HANDLER, **configs)
-    return SimpleNamespace(task=task, id=TaskId(0, 0), sub=SimpleNamespace(source_topics=["a", "c"]))
+    return SimpleNamespace(task=task, id=TaskId(0, 0),
+                           sub=SimpleNamespace(source_topics=["a", "c", "b"], source_patterns=[]))
 
 
 def _records() -> dict[str, list[Any]]:
@@ -112,3 +113,25 @@ def test_a_bad_max_task_idle_ms_is_a_config_error(tmp_path):
     at.task.add_records("a", 0, _records()["a"])
     with pytest.raises(ConfigError, match="max.task.idle.ms"):
         process_tasks([at], _metrics(), [1.0], FakeConsumer({("a", 0): (8, 8), ("c", 0): (0, 0)}))
+
+
+def test_only_the_partitions_assigned_to_the_task_are_waited_for(tmp_path):
+    """"b" is a source topic of the sub-topology without a partition 0 on this consumer (fewer partitions than
+    the task number, or another task's): it never has records or a lag, and must not block the task."""
+    at = _active(tmp_path, "assigned")
+    at.task.add_records("a", 0, _records()["a"])
+    consumer = FakeConsumer({("a", 0): (8, 8), ("c", 0): (0, 0), ("b", 1): (0, 5)})
+    assert process_tasks([at], _metrics(), [1.0], consumer) == 8
+    assert at.task.idling.partitions == (("a", 0), ("c", 0))
+
+
+def test_pattern_sources_match_the_assigned_topics(tmp_path):
+    import re
+
+    at = _active(tmp_path, "pattern")
+    at.sub.source_topics = ["a"]
+    at.sub.source_patterns = [re.compile("c|d")]
+    at.task.add_records("a", 0, _records()["a"])
+    consumer = FakeConsumer({("a", 0): (8, 8), ("c", 0): (0, 4), ("e", 0): (0, 0)})
+    assert process_tasks([at], _metrics(), [1.0], consumer) == 0  # c matches and has lag 4
+    assert at.task.idling.partitions == (("a", 0), ("c", 0))
