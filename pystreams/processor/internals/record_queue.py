@@ -9,8 +9,20 @@ from typing import TYPE_CHECKING, Any
 from pystreams.processor.internals.chain import fields_of
 from pystreams.processor.internals.nodes import SourceRuntime
 from pystreams.processor.record import Record
-from pystreams.processor.timestamps import ConsumedRecord, FailOnInvalidTimestamp
-from pystreams.serdes.handlers import ConsumerRecord, ErrorHandlerContext, handle_deserialization_failure
+from pystreams.processor.timestamps import (
+    ConsumedRecord,
+    FailOnInvalidTimestamp,
+    LogAndSkipOnInvalidTimestamp,
+)
+from pystreams.serdes.handlers import (
+    DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+    ConsumerRecord,
+    DeserializationFailedError,
+    DeserializationHandlerResponse,
+    ErrorHandlerContext,
+    HandlerCallbackError,
+    LogAndContinueExceptionHandler,
+)
 
 if TYPE_CHECKING:
     from pystreams.processor.internals.task import StreamTask
@@ -56,7 +68,7 @@ class RecordQueue:
     """The buffered records of one input partition."""
 
     __slots__ = ("topic", "partition", "source", "raw", "head", "partition_time", "task", "_fast_ts",
-                 "next_offset", "messages")
+                 "next_offset", "messages", "skipped_to")
 
     def __init__(self, task: StreamTask, topic: str, partition: int, source: SourceRuntime) -> None:
         self.task = task
@@ -67,6 +79,9 @@ class RecordQueue:
         self.head: Head | None = None
         self.partition_time = -1
         self.next_offset = -1  # offset after the last processed record: what a commit stores
+        # offset after the last skipped record (bad data, negative timestamp) when no valid record follows it in
+        # the queue, else -1: Kafka commits past such records too (CorruptedRecord, consumer position)
+        self.skipped_to = -1
         self._fast_ts = type(source.extractor) is FailOnInvalidTimestamp
         self.messages = False  # raw holds confluent_kafka Messages (add_messages), else RawRecord tuples
 
@@ -84,6 +99,7 @@ class RecordQueue:
         self.raw.extend(records)
         if self.head is None:
             self.update_head()
+            self._settle_skipped()
 
     def add_messages(self, messages: list[Any]) -> None:
         """Buffer consumed confluent_kafka Messages (without error) as they are: their fields are read once, when
@@ -98,6 +114,21 @@ class RecordQueue:
         self.raw.extend(messages)
         if self.head is None:
             self.update_head()
+            self._settle_skipped()
+
+    def _settle_skipped(self) -> None:
+        """After add(): with no valid head every record before the skipped ones was processed, so the skipped
+        ones count as consumed: their offsets are committed (Kafka's CorruptedRecord, KAFKA-6502)."""
+        if self.head is None and self.skipped_to > self.next_offset:
+            self.next_offset = self.skipped_to
+
+    def committable_offset(self) -> int:
+        """The offset a commit stores for this partition: after the last processed record, or after trailing
+        skipped records once nothing unprocessed is left (Kafka commits the consumer's position then); -1 when
+        nothing was consumed yet. Call it between records (at commit), not between pop() and processing."""
+        if self.head is None and not self.raw and self.skipped_to > self.next_offset:
+            return self.skipped_to
+        return self.next_offset
 
     def update_head(self) -> None:
         """Deserialize raw records until one is valid (failures go to the deserialization handler)."""
@@ -113,23 +144,46 @@ class RecordQueue:
                 value = source.value_deserialize(topic, vb, headers)
             except Exception as e:  # noqa: BLE001 - every failure goes to the handler, as in Kafka
                 self._deserialization_failed(offset, ts, kb, vb, headers, e)
+                self.skipped_to = offset + 1
                 continue
             if not (self._fast_ts and ts >= 0):
                 ts = self._extract(offset, ts, key, value, headers, self.partition_time)
                 if ts < 0:
+                    self.skipped_to = offset + 1
                     continue
+            self.skipped_to = -1
             self.head = (ts, key, value, headers, offset)
             if ts > self.partition_time:
                 self.partition_time = ts
 
     def _deserialization_failed(self, offset: int, ts: int, kb: bytes | None, vb: bytes | None, headers: Any,
                                 e: Exception) -> None:
-        """deserialization.exception.handler decides: return = skip the record, raise = stop."""
-        task, topic = self.task, self.topic
-        handle_deserialization_failure(
-            task.deserialization_handler,
-            ErrorHandlerContext(topic, self.partition, offset, headers, self.source.name, task.id, ts),
-            ConsumerRecord(topic, self.partition, offset, ts, kb, vb, headers), e, task.metrics.record_dropped)
+        """deserialization.exception.handler decides: return = skip the record (logged once, counted as
+        dropped), raise = stop. One log line per skipped record: the built-in LogAndContinueExceptionHandler
+        writes its own (with the traceback), for any other handler this writes one without a traceback."""
+        task, topic, partition = self.task, self.topic, self.partition
+        handler = task.deserialization_handler
+        record = ConsumerRecord(topic, partition, offset, ts, kb, vb, headers)
+        try:
+            response = handler.handle(ErrorHandlerContext(topic, partition, offset, headers, self.source.name,
+                                                          task.id, ts), record, e)
+            if not isinstance(response, DeserializationHandlerResponse):
+                raise TypeError(f"Invalid DeserializationExceptionHandler response: {response!r}")
+        except Exception as fatal:  # the user's callback failed: stop, as Kafka does
+            log.error("Deserialization error callback failed after deserialization error for record %s", record,
+                      exc_info=e)
+            raise HandlerCallbackError(f"Fatal user code error in deserialization error callback: {fatal}") \
+                from fatal
+        if response is DeserializationHandlerResponse.FAIL:
+            raise DeserializationFailedError(
+                "Deserialization exception handler is set to fail upon a deserialization error. If you would "
+                "rather have the streaming pipeline continue after a deserialization error, please set the "
+                f"{DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG} appropriately. (topic {topic!r}, partition "
+                f"{partition}, offset {offset}: {e})") from e
+        if type(handler) is not LogAndContinueExceptionHandler:
+            log.warning("Skipping record due to deserialization error. topic=[%s] partition=[%s] offset=[%s]: "
+                        "%s: %s", topic, partition, offset, type(e).__name__, e)
+        task.metrics.record_dropped()
 
     def _extract(self, offset: int, ts: int, key: Any, value: Any, headers: Any, partition_time: int) -> int:
         """The source's timestamp extractor; a negative result drops the record (logged, counted)."""
@@ -137,9 +191,10 @@ class RecordQueue:
         event_ts: int = source.extractor.extract(
             ConsumedRecord(self.topic, self.partition, offset, ts, key, value, headers), partition_time)
         if event_ts < 0:
-            log.warning("Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] "
-                        "offset=[%s] extractedTimestamp=[%s] extractor=[%s]", self.topic, self.partition, offset,
-                        event_ts, type(source.extractor).__name__)
+            if type(source.extractor) is not LogAndSkipOnInvalidTimestamp:  # that one logged it: one line a record
+                log.warning("Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] "
+                            "offset=[%s] extractedTimestamp=[%s] extractor=[%s]", self.topic, self.partition,
+                            offset, event_ts, type(source.extractor).__name__)
             self.task.metrics.record_dropped()
         return event_ts
 
@@ -182,6 +237,7 @@ class RecordQueue:
         ts, key, value, headers, offset = head
         self.head = None
         last = -1  # offset of the last record handed to the source
+        skipped = -1  # offset after the last skipped record not followed by a valid one
         has_next = False
         done = 0
         try:
@@ -213,11 +269,14 @@ class RecordQueue:
                             n_value = vdeser(topic, vb, n_headers)
                     except Exception as e:  # noqa: BLE001 - every failure goes to the handler, as in Kafka
                         self._deserialization_failed(n_offset, n_ts, kb, vb, n_headers, e)
+                        skipped = n_offset + 1
                         continue
                     if not (fast_ts and n_ts >= 0):
                         n_ts = self._extract(n_offset, n_ts, n_key, n_value, n_headers, ptime)
                         if n_ts < 0:
+                            skipped = n_offset + 1
                             continue
+                    skipped = -1
                     if n_ts > ptime:
                         ptime = n_ts
                     has_next = True
@@ -255,4 +314,8 @@ class RecordQueue:
             if last >= 0:
                 self.next_offset = last + 1
             self.partition_time = ptime
+        # every record was processed (no exception): trailing skipped records count as consumed
+        if skipped >= 0 and self.head is None:
+            self.skipped_to = skipped
+            self.next_offset = max(self.next_offset, skipped)
         return done
