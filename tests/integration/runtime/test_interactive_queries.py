@@ -47,8 +47,13 @@ def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path):
         for app in apps:
             app.start()
         deadline = time.monotonic() + 60
-        while not all(app.state is State.RUNNING and sum(len(t.tasks) for t in app.threads) == 4 for app in apps):
-            assert time.monotonic() < deadline, [a.state for a in apps]
+        while True:  # both RUNNING, each with a task of the store: any split of the 8 (4 + 4, or e.g. 5 + 3)
+            held = [sum(len(t.tasks) for t in app.threads) for app in apps]
+            stateful = [sum(1 for t in app.threads for at in list(t.tasks.values()) if at.task.stores)
+                        for app in apps]
+            if all(app.state is State.RUNNING for app in apps) and min(stateful) >= 1 and sum(held) == 8:
+                break
+            assert time.monotonic() < deadline, ([a.state for a in apps], held, stateful)
             time.sleep(0.1)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
         owners = set()

@@ -156,6 +156,7 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                     via_client = app.query(store, key, key_serde)  # KafkaStreams.query() is the same path
                     assert via_client == value and type(via_client) is type(value)
         for i, key in enumerate(price_keys):
+            holders.add(apps[0].query_metadata_for_key("prices", key, JSON).active_host)
             totals = [Decimal("1.10") * (i + 1) + Decimal("0.05"), Decimal("2.5")]
             for app in apps:
                 assert query_key(app, "prices", key, JSON) == Decimal("2.5")  # tuple key (a JSON list on the wire)
@@ -222,7 +223,7 @@ def _wait_until_loaded(apps: list[KafkaStreams], n_price_keys: int) -> None:
                         counts[store] = counts.get(store, 0) + sum(1 for _ in a.store(store, kind).all())
                     except InvalidStateStoreError:  # no task of that store here (or a rebalance began)
                         counts.setdefault(store, 0)
-        if counts == want:
+        if counts == want and all(sum(len(t.tasks) for t in a.threads) for a in apps):
             return
         assert time.monotonic() < deadline, (counts, [a.state for a in apps])
         time.sleep(0.2)
