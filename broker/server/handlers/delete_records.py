@@ -1,4 +1,7 @@
-"""DeleteRecords (21): advance a partition's log start offset (offset -1 = high watermark)."""
+"""DeleteRecords (21): advance a partition's log start offset (offset -1 = high watermark).
+
+As Kafka's Partition.deleteRecordsOnLeader: only a log whose cleanup.policy includes delete may lose records
+this way (a compact-only topic answers POLICY_VIOLATION)."""
 from __future__ import annotations
 
 from pystreams.broker.server import codes
@@ -19,7 +22,9 @@ def handle(header, request: dict, state, ctx) -> dict:
                 entry["error_code"] = codes.UNKNOWN_TOPIC_OR_PARTITION
             else:
                 before = plog.high_watermark if p["offset"] == -1 else p["offset"]
-                if before < 0 or before > plog.high_watermark:
+                if not plog.config.delete:
+                    entry["error_code"] = codes.POLICY_VIOLATION
+                elif before < 0 or before > plog.high_watermark:
                     entry["error_code"] = codes.OFFSET_OUT_OF_RANGE
                 else:
                     try:

@@ -116,3 +116,17 @@ def test_bad_admin_requests_get_kafka_error_codes(kafka_broker: Broker, unique_t
                       ) == KafkaError.TOPIC_ALREADY_EXISTS
     assert error_code(client.create_partitions([NewPartitions(unique_topic, 1)])[unique_topic]
                       ) == KafkaError.INVALID_PARTITIONS
+
+
+def test_delete_records_on_a_compact_only_topic_is_a_policy_violation(kafka_broker: Broker, unique_topic: str) -> None:
+    client = admin(kafka_broker)
+    client.create_topics([NewTopic(unique_topic, 1, 1, config={"cleanup.policy": "compact"})])[unique_topic].result(30)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    for i in range(5):
+        producer.produce(unique_topic, key=f"k{i}".encode(), value=b"v", partition=0)
+    assert producer.flush(30) == 0
+    partition = TopicPartition(unique_topic, 0)
+    assert error_code(client.delete_records([TopicPartition(unique_topic, 0, 3)])[partition]) \
+        == KafkaError.POLICY_VIOLATION
+    earliest = client.list_offsets({partition: OffsetSpec.earliest()})[partition].result(30)
+    assert earliest.offset == 0  # nothing was deleted
