@@ -177,6 +177,7 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
                 later = query_sessions_key(app, "price-sessions", key, JSON, BASE + 2000, BASE + 10 * SIZE)
                 assert later == sessions[1:]
                 assert query_sessions_key(app, "price-sessions", key, JSON, 0, BASE - 1) == []
+                assert app.query_sessions("price-sessions", key, JSON, BASE + 2000, BASE + 10 * SIZE) == later
         assert holders == set(hosts)  # each instance owns some keys: the remote path ran for both directions
         for app in apps:
             assert query_key(app, "orders", 999, LONG) is None  # no such key: None, as a local get
