@@ -88,25 +88,17 @@ def merged_config(path: Path, namespace: dict[str, Any], overrides: dict[str, An
 
 
 def adopt_app(app: Any, config: dict[str, Any]) -> Any:
-    """The script's own KafkaStreams, with config applied before start(): everything the script set on it
-    (uncaught-exception handler, state listener, restore listener, ...) stays. Kafka's config is fixed at
-    construction, and the CLI's keys (--set, PYSTREAMS_*, the embedded broker) are only known now, so a
-    KafkaStreams is constructed with the merged config (the constructor validates it and checks the serdes) and
-    its config-derived attributes are moved onto the script's object, which has not started yet."""
-    from pystreams.runtime import KafkaStreams, State
+    """The script's own KafkaStreams, with the merged config applied before start() (KafkaStreams.reconfigure
+    validates it and checks the serdes): everything the script set on it (uncaught-exception handler, state
+    listener, restore listener, ...) stays."""
+    from pystreams.runtime import State
 
     if app.state is not State.CREATED:
         raise ScriptAppError(f"the script's KafkaStreams is already {app.state.name} after import: `pystreams "
                              "run` starts and closes it itself; move start() under `if __name__ == "
                              "\"__main__\":` (that block does not run under `pystreams run`)")
-    fresh = KafkaStreams(app.topology, config)
-    for name in CONFIG_DERIVED:
-        setattr(app, name, getattr(fresh, name))
+    app.reconfigure(config)
     return app
-
-
-#: KafkaStreams attributes __init__ derives from the config (what adopt_app moves onto the script's object).
-CONFIG_DERIVED = ("config", "app_configs", "process_id", "client_id")
 
 
 def build_app(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) -> Any:

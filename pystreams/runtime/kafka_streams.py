@@ -87,10 +87,7 @@ class KafkaStreams:
             else:
                 raise ConfigError(f"KafkaStreams needs a Topology (or a StreamsBuilder), got {type(topology).__name__}")
         self.topology = topology
-        self.config = StreamsConfig(config)
-        self.process_id = uuid.uuid4().hex[:12]
-        self.client_id = str(self.config.get("client.id") or f"{self.config.application_id}-{self.process_id}")
-        self.app_configs = self.config.app_configs()
+        self._configure(config)
         self.plan: TopologyPlan | None = None  # type: ignore[assignment]
         self._state = State.CREATED
         self._state_lock = threading.Condition()
@@ -112,10 +109,27 @@ class KafkaStreams:
         from pystreams.runtime.queries import StreamsMetadataState
 
         self._metadata = StreamsMetadataState()
-        if getattr(topology, "logical_graph", None) is not None:
+
+    def _configure(self, config: Mapping[str, Any]) -> None:
+        """Everything derived from the config, in one place (the constructor and reconfigure())."""
+        streams_config = StreamsConfig(config)
+        app_configs = streams_config.app_configs()
+        if getattr(self.topology, "logical_graph", None) is not None:
             from pystreams.compiler.validate import check_serdes
 
-            check_serdes(topology, self.app_configs)
+            check_serdes(self.topology, app_configs)
+        self.config, self.app_configs = streams_config, app_configs
+        self.process_id = uuid.uuid4().hex[:12]
+        self.client_id = str(streams_config.get("client.id") or f"{streams_config.application_id}-{self.process_id}")
+
+    def reconfigure(self, config: Mapping[str, Any]) -> None:
+        """Replace the whole config before start(), keeping handlers and listeners: how `pystreams run` applies
+        --set, PYSTREAMS_* and the embedded broker's address to the script's own KafkaStreams. Kafka fixes the
+        config at construction; this is the one exception, and only while CREATED."""
+        with self._state_lock:
+            if self._state is not State.CREATED:
+                raise IllegalStateError(f"reconfigure() is only allowed before start() (state {self._state.name})")
+            self._configure(config)
 
     # ------------------------------------------------------------------ state
     @property

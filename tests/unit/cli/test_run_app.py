@@ -7,7 +7,6 @@ import os
 import pytest
 
 from pystreams.cli.run_cmd import (
-    CONFIG_DERIVED,
     ScriptAppError,
     build_app,
     dev_topics,
@@ -80,7 +79,7 @@ def test_the_scripts_own_kafka_streams_runs_with_the_overrides(tmp_path):
 
 
 def test_the_adopted_app_equals_a_fresh_one_in_every_config_derived_attribute(tmp_path):
-    """Guard: if KafkaStreams.__init__ derives a new attribute from the config, adopt_app must move it too."""
+    """Guard: whatever KafkaStreams derives from its config, reconfigure() derives too."""
     script = tmp_path / "app.py"
     script.write_text(SCRIPT)
     namespace = import_script(script)
@@ -91,7 +90,7 @@ def test_the_adopted_app_equals_a_fresh_one_in_every_config_derived_attribute(tm
     user_set = {"_listener", "_handler", "restore_listener", "process_id"}  # process_id: random per object
     differing = sorted(k for k in vars(fresh) if k not in user_set
                        and _plain(getattr(fresh, k)) != _plain(getattr(app, k)))
-    assert differing == [], f"attributes not moved by adopt_app (CONFIG_DERIVED={CONFIG_DERIVED}): {differing}"
+    assert differing == [], f"attributes reconfigure() left as they were: {differing}"
     assert app.client_id == "c"
 
 
@@ -165,3 +164,16 @@ def test_help_says_how_instances_split_state_dir_and_ports():
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "<state.dir>/instance-<i>" in text and "host:port+i" in text and "metrics.http.port P: P+i" in text
+
+
+def test_reconfigure_is_refused_once_the_app_left_created(tmp_path):
+    from pystreams.runtime.kafka_streams import IllegalStateError
+
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    app = import_script(script)["streams"]
+    app.reconfigure({**app.config.originals, "num.stream.threads": "2"})
+    assert app.config.get("num.stream.threads") in (2, "2")
+    app.close(1)  # CREATED -> NOT_RUNNING, as in Kafka
+    with pytest.raises(IllegalStateError, match="only allowed before start"):
+        app.reconfigure(dict(app.config.originals))
