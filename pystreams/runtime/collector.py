@@ -1,9 +1,14 @@
 """KafkaRecordCollector: sinks and changelogging stores hand records to one confluent-kafka Producer.
 
 No per-record delivery callback (they cost ~half of produce()'s throughput): the producer runs with
-`delivery.report.only.error`, so the callback sees failures only; the thread raises the first failure at its next
-flush/commit. Records without an explicit partition are placed by librdkafka's murmur2 partitioner, which is
-Java's default partitioner for keyed records.
+`delivery.report.only.error`, so the callback sees failures only. A failed send goes to production.exception.handler
+as in Kafka's RecordCollectorImpl.recordSendError: CONTINUE drops the record (logged, counted as dropped) and the
+thread goes on; FAIL (the default) keeps the error, which the thread raises at its next check/flush/commit. Errors
+Kafka never hands to the handler stay fatal (authorization, invalid topic, unknown server error, a fatal producer)
+or are the stream thread's task migration (a fenced producer). Under exactly_once_v2 a failed send leaves the
+transaction unable to commit (librdkafka and Java's producer both make it abortable), so, as in Kafka Streams, the
+thread fails even when the handler says CONTINUE. Records without an explicit partition are placed by librdkafka's
+murmur2 partitioner, which is Java's default partitioner for keyed records.
 """
 from __future__ import annotations
 
@@ -13,12 +18,30 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from pystreams.processor.handlers import (
+    DefaultProductionExceptionHandler,
+    ProductionHandlerResponse,
+)
 from pystreams.processor.internals import StreamsException
+from pystreams.processor.internals.collector import SentRecord
+from pystreams.serdes.handlers import ErrorHandlerContext
 
 log = logging.getLogger("pystreams.runtime")
 
 _UNASSIGNED = -1  # RD_KAFKA_PARTITION_UA: let the partitioner choose
 _PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
+#: never given to production.exception.handler, the thread fails (Kafka's RecordCollectorImpl.isFatalException:
+#: security, InvalidTopic, UnknownServerError, OffsetMetadataTooLarge, IllegalState; and any fatal producer error)
+FATAL_SEND_ERRORS = frozenset({
+    "TOPIC_AUTHORIZATION_FAILED", "GROUP_AUTHORIZATION_FAILED", "CLUSTER_AUTHORIZATION_FAILED",
+    "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", "DELEGATION_TOKEN_AUTHORIZATION_FAILED", "SASL_AUTHENTICATION_FAILED",
+    "_AUTHENTICATION", "SECURITY_DISABLED", "TOPIC_EXCEPTION", "UNKNOWN", "OFFSET_METADATA_TOO_LARGE",
+    "_STATE", "_FATAL"})
+#: never given to the handler either: the producer was fenced (Kafka's TaskMigratedException) or its transaction
+#: is being aborted; the stream thread's task-migration path handles them
+MIGRATION_SEND_ERRORS = frozenset({
+    "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "INVALID_PRODUCER_ID_MAPPING", "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    "_FENCED", "TRANSACTION_ABORTABLE", "INVALID_TXN_STATE"})
 
 
 class ProductionError(StreamsException):
@@ -33,18 +56,29 @@ class ProductionError(StreamsException):
         self.kafka_error = kafka_error
 
 
-def _send_failed(topic: str, e: KafkaException) -> ProductionError:
+def _send_failed(topic: str, e: KafkaException, reason: str = "") -> ProductionError:
     err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
     what = f"{err.str()} ({err.name()})" if err is not None else str(e)
-    return ProductionError(f"Error encountered trying to send a record to topic {topic}: {what}", err)
+    why = f" ({reason})" if reason else ""
+    return ProductionError(f"Error encountered trying to send a record to topic {topic}: {what}{why}", err)
 
 
 class KafkaRecordCollector:
     """RecordCollector over a Producer shared by the tasks of one stream thread."""
 
+    # defaults of the send-failure handling (also for a collector built without __init__ around a fake producer)
+    error_reason = ""  # why the error was kept (handler answer, fatal, EOS), for check()'s message
+    transactional = False
+    #: production.exception.handler for send failures: the first registered sink's task's (register_sink)
+    production_handler: Any = None
+    dropped_records = 0  # records dropped after a send failure (CONTINUE), all tasks of the thread
+    _sinks: dict[str | None, dict[Any, tuple[str, Any]]] | None = None  # topic -> task id -> (sink name, task)
+
     def __init__(self, producer_config: dict[str, Any]) -> None:
         self.error: KafkaError | None = None
         self.errored_topic: str | None = None
+        self.transactional = bool(producer_config.get("transactional.id"))
+        self._sinks = {}
         self.sent = 0  # records sent through send() (a sink's direct_send() records are not counted)
         self._pending: dict[tuple[str, int], int] = {}  # records sent per explicit partition since the last flush
         self._acked: dict[tuple[str, int], int] = {}  # ... acknowledged by a flush, not yet taken by a task
@@ -55,15 +89,110 @@ class KafkaRecordCollector:
         self._partitions: dict[str, int] = {}
         self._produce = self.producer.produce
 
+    def register_sink(self, topic: str | None, sink_name: str, task: Any) -> None:
+        """A sink of `task` writes to `topic` (None: chosen per record) through this collector: its task's
+        production.exception.handler decides about failed sends, and a dropped record is counted on the task."""
+        if self._sinks is None:
+            self._sinks = {}
+        self._sinks.setdefault(topic, {})[task.id] = (sink_name, task)
+        handler = getattr(task, "production_handler", None)
+        if handler is not None and (self.production_handler is None
+                                    or type(self.production_handler) is DefaultProductionExceptionHandler):
+            self.production_handler = handler
+
     def _on_delivery_error(self, err: KafkaError | None, msg: Any) -> None:
-        # purged records were dropped on purpose (an aborted transaction, a replaced producer): not a failure
-        if err is not None and self.error is None and err.code() not in _PURGED:
-            self.error = err
-            self.errored_topic = msg.topic() if msg is not None else None
+        # purged records were dropped on purpose (an aborted transaction, a replaced producer): not a failure;
+        # like Kafka, once a failure is kept the later ones are not looked at (the thread fails with the first)
+        if err is None or self.error is not None or err.code() in _PURGED:
+            return
+        topic = msg.topic() if msg is not None else None
+        if msg is None or topic is None:
+            self._keep(err, topic, "")
+            return
+        try:
+            ts = msg.timestamp()[1]
+        except Exception:  # noqa: BLE001 - a message without timestamp accessors (tests): unknown
+            ts = -1
+        self._send_error(err, SentRecord(topic, msg.key(), msg.value(), msg.headers() or (), ts, msg.partition()))
+
+    def _keep(self, err: KafkaError, topic: str | None, reason: str) -> None:
+        self.error = err
+        self.errored_topic = topic
+        self.error_reason = reason
+
+    def _send_error(self, err: KafkaError, record: SentRecord) -> bool:
+        """Kafka's recordSendError: True when the record is dropped and the thread goes on (the handler said
+        CONTINUE, at_least_once), else the error is kept for check() (or, for send(), raised by the caller)."""
+        name = err.name()
+        topic = record.topic
+        if err.fatal() or name in FATAL_SEND_ERRORS:
+            log.error("Error encountered sending a record to topic %s: %s (%s). No more records will be sent: "
+                      "this is a fatal error.", topic, err.str(), name)
+            self._keep(err, topic, "a fatal error, never given to production.exception.handler")
+            return False
+        if name in MIGRATION_SEND_ERRORS:
+            self._keep(err, topic, "the producer was fenced or its transaction is being aborted")
+            return False
+        sink_name, task = self._sink_for(topic, record.partition)
+        handler = self.production_handler
+        if handler is None or type(handler) is DefaultProductionExceptionHandler or \
+                not callable(getattr(handler, "handle", None)):
+            response = ProductionHandlerResponse.FAIL
+        else:
+            context = ErrorHandlerContext(None, -1, -1, (), sink_name, task.id if task is not None else None, -1)
+            try:
+                response = handler.handle(context, record, KafkaException(err))
+                if not isinstance(response, ProductionHandlerResponse):
+                    raise TypeError(f"Invalid ProductionExceptionHandler response: {response!r}")
+            except Exception as fatal:  # the user's handler failed: the thread fails, as in Kafka
+                log.error("Production error callback failed after production error for a record to topic %s",
+                          topic, exc_info=fatal)
+                self._keep(err, topic, f"Fatal user code error in production error callback: {fatal!r}")
+                return False
+        if response is ProductionHandlerResponse.RETRY and not err.retriable():
+            log.warning("ProductionExceptionHandler returned RETRY for a non-retriable error (%s). Will treat it "
+                        "as FAIL.", name)
+            response = ProductionHandlerResponse.FAIL
+        if response is not ProductionHandlerResponse.CONTINUE:
+            log.error("Error encountered sending a record to topic %s: %s (%s). production.exception.handler "
+                      "returned %s: no more records will be sent.", topic, err.str(), name, response.name)
+            self._keep(err, topic, f"production.exception.handler returned {response.name}")
+            return False
+        self.dropped_records += 1
+        if task is not None:
+            task.metrics.record_dropped()
+        if record.partition is not None:  # a dropped record is not in the log: take_acked() must not count it
+            tp = (topic, record.partition)
+            if self._pending.get(tp, 0) > 0:
+                self._pending[tp] -= 1
+        if self.transactional:
+            log.error("Error encountered sending a record to topic %s: %s (%s). production.exception.handler "
+                      "returned CONTINUE, but under exactly_once_v2 the transaction cannot be committed after a "
+                      "failed send: the thread fails, as Kafka Streams' commit does.", topic, err.str(), name)
+            self._keep(err, topic, "production.exception.handler returned CONTINUE, but under exactly_once_v2 "
+                                   "the transaction cannot be committed after a failed send")
+            return False
+        log.warning("Error encountered sending a record to topic %s: %s (%s). production.exception.handler "
+                    "returned CONTINUE: the record is dropped and processing goes on.", topic, err.str(), name)
+        return True
+
+    def _sink_for(self, topic: str, partition: int | None) -> tuple[str | None, Any]:
+        """(sink name, task) that sent a failed record, as far as a delivery report tells: it carries no source
+        context (no per-record callback), so among the tasks whose sinks write to the topic the one with the
+        record's partition number (the sender whenever output and input are co-partitioned), else the only one."""
+        sinks = self._sinks or {}
+        by_task = sinks.get(topic) or sinks.get(None) or {}
+        live = [v for v in by_task.values() if not getattr(v[1], "closed", False)]
+        for name, task in live:
+            if getattr(task.id, "partition", None) == partition:
+                return name, task
+        if len(live) == 1:
+            return live[0]
+        return None, None
 
     def _on_client_error(self, err: KafkaError) -> None:
         if err.fatal() and self.error is None:
-            self.error = err
+            self._keep(err, None, "a fatal producer error")
         else:
             log.debug("producer: %s", err)
 
@@ -74,9 +203,13 @@ class KafkaRecordCollector:
             self._produce(topic, value, key, _UNASSIGNED if partition is None else partition, None, None,
                           timestamp, list(headers) if headers else None)
         except BufferError:
-            self._wait_for_room(topic, key, value, headers, timestamp, partition)
+            if not self._wait_for_room(topic, key, value, headers, timestamp, partition):
+                return
         except KafkaException as e:  # e.g. the transaction is in an abortable state or the producer was fenced
-            raise _send_failed(topic, e) from e
+            dropped, reason = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
+            if not dropped:
+                raise _send_failed(topic, e, reason) from e
+            return
         self.sent += 1
         if partition is not None:
             tp = (topic, partition)
@@ -92,17 +225,33 @@ class KafkaRecordCollector:
             return None
         return self._produce
 
+    def _failed_at_once(self, e: KafkaException, topic: str, key: bytes | None, value: bytes | None,
+                        headers: Any, timestamp: int, partition: int | None) -> tuple[bool, str]:
+        """produce() refused the record itself (e.g. larger than message.max.bytes): the same decision as for a
+        failed delivery. (True, "") = dropped, go on; (False, why) = the caller raises at once (not kept)."""
+        err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
+        if err is None or self.error is not None:
+            return False, ""
+        if self._send_error(err, SentRecord(topic, key, value, headers or (), timestamp, partition)):
+            return True, ""
+        reason = self.error_reason
+        self.error, self.errored_topic, self.error_reason = None, None, ""
+        return False, reason
+
     def _wait_for_room(self, topic: str, key: bytes | None, value: bytes | None, headers: Any, timestamp: int,
-                       partition: int | None) -> None:
+                       partition: int | None) -> bool:
         deadline = time.monotonic() + 60
         while True:
             self.producer.poll(0.05)
             try:
                 self._produce(topic, value, key, _UNASSIGNED if partition is None else partition, None, None,
                               timestamp, list(headers) if headers else None)
-                return
+                return True
             except KafkaException as e:
-                raise _send_failed(topic, e) from e
+                dropped, reason = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
+                if dropped:
+                    return False
+                raise _send_failed(topic, e, reason) from e
             except BufferError:
                 if time.monotonic() > deadline:
                     raise ProductionError(f"the producer queue stayed full for 60 s while sending to {topic}: "
@@ -141,8 +290,10 @@ class KafkaRecordCollector:
     def check(self) -> None:
         err = self.error
         if err is not None:
+            why = f" ({self.error_reason})" if self.error_reason else ""
             raise ProductionError(f"Error encountered sending records to topic {self.errored_topic}: {err.str()} "
-                                  f"({err.name()}); the records of the current commit are not acknowledged", err)
+                                  f"({err.name()}){why}; the records of the current commit are not acknowledged",
+                                  err)
 
     def partitions_for(self, topic: str) -> int | None:
         n = self._partitions.get(topic)

@@ -173,6 +173,9 @@ class SinkRuntime:
         self.value_option: Any = dumps[2] if dumps else None
         self.partitioner = _partition_fn(partitioner)
         self.collector = task.collector
+        register = getattr(self.collector, "register_sink", None)
+        if register is not None:  # a failed send (delivery report) goes to this task's production.exception.handler
+            register(topic, name, task)
         direct = getattr(self.collector, "direct_send", None)
         self.produce: Callable[..., Any] | None = direct() if direct is not None else None
 
