@@ -24,6 +24,7 @@ from pystreams.serdes.windowed import TimeWindow, Windowed
 from pystreams.state import ValueAndTimestamp
 
 LOG = logging.getLogger("pystreams.processors.windowed")
+_new = tuple.__new__
 
 
 class KStreamWindowAggregate(WindowedAggregateSupplier):
@@ -98,25 +99,22 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         slow = direct_path(self.process, on_error)
         proc = self
 
-        def run(record: Any) -> None:
+        def run_fields(key: Any, value: Any, timestamp: int, headers: Any) -> None:
             fast = proc._fast  # set by init(), which runs after the engine asked for this path
             if fast is None:
-                slow(record)
+                slow(_new(Record, (key, value, timestamp, headers)))
                 return
             update, size, advance, grace = fast
             try:
-                key = record.key
                 if key is None:
                     proc._drop("null key")
                     return
-                timestamp = record.timestamp
                 stream_time = proc.observed_stream_time
                 if timestamp > stream_time:
                     proc.observed_stream_time = stream_time = timestamp
                 close_time = stream_time - grace
                 start = timestamp - size + advance
                 start = 0 if start < 0 else (start // advance) * advance
-                value = record.value
                 while start <= timestamp:
                     end = start + size
                     if end > LONG_MAX:
@@ -129,7 +127,14 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
             except PystreamsError:
                 raise
             except Exception as e:
-                on_error(e, record)  # the engine's handler makes a Record of it when needed
+                on_error(e, _new(Record, (key, value, timestamp, headers)))  # the record process() would get
+
+        def run(record: Any) -> None:
+            run_fields(record.key, record.value, record.timestamp, record.headers)
+
+        # the engine's callers that have the fields at hand (a fused chain's last step, the record queue's drain)
+        # call run_fields and build no Record for it (pystreams.processor.internals.chain.fields_of)
+        run._pystreams_fields = run_fields  # type: ignore[attr-defined]
         return run
 
     def process(self, record: Record[Any, Any]) -> None:
