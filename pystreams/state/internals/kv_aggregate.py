@@ -22,7 +22,8 @@ Update = Callable[[Any, Any, int], None]
 def cached_update(store: Any, initializer: Callable[[], Any] | None, aggregator: Callable[[Any, Any, Any], Any],
                   counting: bool = False) -> Update:
     """The update function of an initialized MeteredTimestampedKeyValueStore whose caching layer is right below
-    it (store._caching). Valid until the store is closed; a closed store's update raises as get() would.
+    it (store._caching). Bound to the store's incarnation: after a close it raises as get() would, after a new
+    init it goes through a fresh update function (correct but slow: ask the store again after init).
 
     counting: initializer and aggregator are count()'s (0, then +1), so the update adds one without calling them.
     Other aggregators are user code: the entry is rewritten in place only if it is still the key's entry after
@@ -44,7 +45,6 @@ def cached_update(store: Any, initializer: Callable[[], Any] | None, aggregator:
     raw_value = store._raw_value
     typed_ok = store._typed_ok
     long_values = type(store._vs) is LongSerde
-
     incarnation = store._incarnation
 
     def update(key: Any, value: Any, timestamp: int) -> None:

@@ -96,8 +96,8 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
         self._context = context
         self._store = TimestampedStore(context, self._store_name)
         self._forwarder = TimestampedTupleForwarder(self._store.store, context, self._send_old_values)
-        # the hot path talks to the typed store directly; with caching on the store's cache forwards on flush,
-        # so no Change/Record is built per record
+        # without the fused update: the typed store's get and put; with caching on the store's cache forwards on
+        # flush, so no Change/Record is built per record
         self._get = self._store.store.get
         self._put = self._store.store.put
         self._forward_now = not self._forwarder.caching_enabled
@@ -114,7 +114,7 @@ class _StreamAggProcessor(Processor[Any, Any, Any, Any]):
                        ) -> Callable[[Any], None]:
         """The engine's direct path (one frame less per record); forwards still go through context.forward,
         which sets the record context for the aggregate's own timestamp. With the fused store update the
-        whole per-record step is one function here plus the store's aggregate()."""
+        whole per-record step is one function here plus the store's update function (updater())."""
         slow = direct_path(self.process, on_error)
         skip, proc = self._skip, self
 
