@@ -111,6 +111,10 @@ class DefaultProductionExceptionHandler:
         return ProductionHandlerResponse.FAIL
 
     def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProductionHandlerResponse:
+        """A record the producer could not send (refused by produce() or in a failed delivery report): `record`
+        is the serialized SentRecord, `exception` a confluent_kafka.KafkaException whose args[0] is the
+        KafkaError (e.g. MSG_SIZE_TOO_LARGE). CONTINUE drops the record; FAIL stops the thread; RETRY only for a
+        retriable error (otherwise FAIL). Authorization, fencing and fatal producer errors never get here."""
         return ProductionHandlerResponse.FAIL
 
     def configure(self, configs: Mapping[str, Any]) -> None:
@@ -118,17 +122,23 @@ class DefaultProductionExceptionHandler:
 
 
 def resolve_production_handler(configs: Mapping[str, Any]) -> Any:
-    """The handler named by production.exception.handler (an instance or class); Kafka's default otherwise."""
+    """The handler named by production.exception.handler (an instance or class); Kafka's default otherwise. It
+    needs handle_serialization_exception(context, record, exception, origin) for records a sink cannot serialize
+    and/or handle(context, record, exception) for records the producer could not send; a missing one answers FAIL,
+    like the Java interface's default methods."""
     value = configs.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)
     if value is None or (isinstance(value, str) and value.rsplit(".", 1)[-1] == "DefaultProductionExceptionHandler"):
         return DefaultProductionExceptionHandler()
     if isinstance(value, str):
         raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: pass a handler object "
-                          "(or class) with handle_serialization_exception(context, record, exception, origin)")
+                          "(or class) with handle_serialization_exception(context, record, exception, origin) "
+                          "and/or handle(context, record, exception)")
     handler = value() if isinstance(value, type) else value
-    if not callable(getattr(handler, "handle_serialization_exception", None)):
-        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} has no "
-                          "handle_serialization_exception(context, record, exception, origin) method")
+    if not (callable(getattr(handler, "handle_serialization_exception", None))
+            or callable(getattr(handler, "handle", None))):
+        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} has neither "
+                          "handle_serialization_exception(context, record, exception, origin) nor "
+                          "handle(context, record, exception)")
     configure = getattr(handler, "configure", None)
     if callable(configure):
         configure(dict(configs))

@@ -273,8 +273,11 @@ class SinkRuntime:
         rc = task.store_context.record_context
         context = ErrorHandlerContext(rc.topic, rc.partition, rc.offset, record.headers, self.name, task.id,
                                       record.timestamp)
+        handle = getattr(handler, "handle_serialization_exception", None)
+        if handle is None:  # a handler for send failures only: Kafka's default method answers FAIL
+            return False
         try:
-            response = handler.handle_serialization_exception(context, record, e, origin)
+            response = handle(context, record, e, origin)
         except Exception as fatal:  # noqa: BLE001 - the user's handler failed: stop
             raise StreamsException(f"Fatal user code error in production error callback: {fatal}") from fatal
         if response is ProductionHandlerResponse.CONTINUE:

@@ -79,8 +79,9 @@ class RecordQueue:
         self.head: Head | None = None
         self.partition_time = -1
         self.next_offset = -1  # offset after the last processed record: what a commit stores
-        # offset after the last skipped record (bad data, negative timestamp) when no valid record follows it in
-        # the queue, else -1: Kafka commits past such records too (CorruptedRecord, consumer position)
+        # offset after the last skipped record (bad data, negative timestamp), -1 before any: Kafka commits past
+        # such records too (CorruptedRecord, consumer position). Only looked at while the queue is empty; a valid
+        # record processed after it has moved next_offset past it (so no per-record reset is needed)
         self.skipped_to = -1
         self._fast_ts = type(source.extractor) is FailOnInvalidTimestamp
         self.messages = False  # raw holds confluent_kafka Messages (add_messages), else RawRecord tuples
@@ -151,7 +152,6 @@ class RecordQueue:
                 if ts < 0:
                     self.skipped_to = offset + 1
                     continue
-            self.skipped_to = -1
             self.head = (ts, key, value, headers, offset)
             if ts > self.partition_time:
                 self.partition_time = ts
@@ -237,7 +237,7 @@ class RecordQueue:
         ts, key, value, headers, offset = head
         self.head = None
         last = -1  # offset of the last record handed to the source
-        skipped = -1  # offset after the last skipped record not followed by a valid one
+        skipped = -1  # offset after the last skipped record (a valid one processed after it passes it)
         has_next = False
         done = 0
         try:
@@ -276,7 +276,6 @@ class RecordQueue:
                         if n_ts < 0:
                             skipped = n_offset + 1
                             continue
-                    skipped = -1
                     if n_ts > ptime:
                         ptime = n_ts
                     has_next = True
@@ -315,7 +314,6 @@ class RecordQueue:
                 self.next_offset = last + 1
             self.partition_time = ptime
         # every record was processed (no exception): trailing skipped records count as consumed
-        if skipped >= 0 and self.head is None:
-            self.skipped_to = skipped
-            self.next_offset = max(self.next_offset, skipped)
+        if skipped > self.next_offset and self.head is None:
+            self.skipped_to = self.next_offset = skipped
         return done

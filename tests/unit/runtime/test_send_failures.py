@@ -226,3 +226,29 @@ def test_a_task_sink_registers_its_handler(monkeypatch: pytest.MonkeyPatch, tmp_
     assert [r[1] for r in c.producer.records] == [b"v0", b"v1", b"v2"]
     assert len(handler.calls) == 1 and handler.calls[0][1].value == b"v1"
     assert task.metrics.dropped_records == 1 and task.committable_offsets() == {("in", 0): 3}
+
+
+def test_a_handler_with_only_handle_is_accepted_and_fails_serialization_errors(tmp_path: Any) -> None:
+    """Like the Java interface's default methods: a handler written for send failures only (handle) is a valid
+    production.exception.handler, and a record a sink cannot serialize still stops the task (FAIL)."""
+    from pystreams.errors import ConfigError, SerdeError
+    from pystreams.processor.handlers import resolve_production_handler
+    from pystreams.processor.internals.collector import ListRecordCollector
+
+    class SendOnly:
+        def handle(self, context: Any, record: Any, exception: Exception) -> ProductionHandlerResponse:
+            return ProductionHandlerResponse.CONTINUE
+
+    handler = SendOnly()
+    assert resolve_production_handler({"production.exception.handler": handler}) is handler
+    with pytest.raises(ConfigError, match="neither"):
+        resolve_production_handler({"production.exception.handler": object()})
+    b = StreamsBuilder()
+    b.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())).map_values(lambda v: 7).to(
+        "out", Produced(key_serde=Serdes.String(), value_serde=Serdes.String()))
+    task = StreamTask(b.build(), TaskId(0, 0), {"application.id": "ser", "production.exception.handler": handler},
+                      ListRecordCollector(), state_dir=str(tmp_path / "t"))
+    task.initialize()
+    task.add_records("in", 0, [(0, 1, b"k", b"v", ())])
+    with pytest.raises(SerdeError, match="could not serialize"):
+        task.process_batch(10)
