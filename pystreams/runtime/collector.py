@@ -37,6 +37,12 @@ FATAL_SEND_ERRORS = frozenset({
     "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", "DELEGATION_TOKEN_AUTHORIZATION_FAILED", "SASL_AUTHENTICATION_FAILED",
     "_AUTHENTICATION", "SECURITY_DISABLED", "TOPIC_EXCEPTION", "UNKNOWN", "OFFSET_METADATA_TOO_LARGE",
     "_STATE", "_FATAL"})
+#: Kafka's RetriableException send errors (RETRY is only valid for these): librdkafka's delivery reports do not
+#: set KafkaError.retriable(), so by name (TimeoutException, NotLeaderOrFollower, NotEnoughReplicas, ...)
+RETRIABLE_SEND_ERRORS = frozenset({
+    "_MSG_TIMED_OUT", "_TIMED_OUT", "REQUEST_TIMED_OUT", "NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE",
+    "NETWORK_EXCEPTION", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND", "KAFKA_STORAGE_ERROR",
+    "INVALID_MSG", "_TRANSPORT", "UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC", "_ALL_BROKERS_DOWN"})
 #: never given to the handler either: the producer was fenced (Kafka's TaskMigratedException) or its transaction
 #: is being aborted; the stream thread's task-migration path handles them
 MIGRATION_SEND_ERRORS = frozenset({
@@ -51,9 +57,12 @@ class ProductionError(StreamsException):
     and the stream thread sees `kafka_error`: a fenced or aborted transaction is Kafka's TaskMigratedException /
     TaskCorruptedException there (abort, close tasks dirty, rejoin), not a crash."""
 
-    def __init__(self, message: str, kafka_error: KafkaError | None = None) -> None:
+    def __init__(self, message: str, kafka_error: KafkaError | None = None, task_corrupted: bool = False) -> None:
         super().__init__(message)
         self.kafka_error = kafka_error
+        #: production.exception.handler answered RETRY to a retriable send error: Kafka's TaskCorruptedException
+        #: (close the tasks dirty, resume from the committed offsets), for the stream thread to act on
+        self.task_corrupted = task_corrupted
 
 
 def _send_failed(topic: str, e: KafkaException, reason: str = "") -> ProductionError:
@@ -68,6 +77,7 @@ class KafkaRecordCollector:
 
     # defaults of the send-failure handling (also for a collector built without __init__ around a fake producer)
     error_reason = ""  # why the error was kept (handler answer, fatal, EOS), for check()'s message
+    error_retry = False  # the kept error was answered RETRY (retriable): ProductionError.task_corrupted
     transactional = False
     #: production.exception.handler for send failures: the first registered sink's task's (register_sink)
     production_handler: Any = None
@@ -115,10 +125,11 @@ class KafkaRecordCollector:
             ts = -1
         self._send_error(err, SentRecord(topic, msg.key(), msg.value(), msg.headers() or (), ts, msg.partition()))
 
-    def _keep(self, err: KafkaError, topic: str | None, reason: str) -> None:
+    def _keep(self, err: KafkaError, topic: str | None, reason: str, retry: bool = False) -> None:
         self.error = err
         self.errored_topic = topic
         self.error_reason = reason
+        self.error_retry = retry
 
     def _send_error(self, err: KafkaError, record: SentRecord) -> bool:
         """Kafka's recordSendError: True when the record is dropped and the thread goes on (the handler said
@@ -149,14 +160,15 @@ class KafkaRecordCollector:
                           topic, exc_info=fatal)
                 self._keep(err, topic, f"Fatal user code error in production error callback: {fatal!r}")
                 return False
-        if response is ProductionHandlerResponse.RETRY and not err.retriable():
+        if response is ProductionHandlerResponse.RETRY and not (err.retriable() or name in RETRIABLE_SEND_ERRORS):
             log.warning("ProductionExceptionHandler returned RETRY for a non-retriable error (%s). Will treat it "
                         "as FAIL.", name)
             response = ProductionHandlerResponse.FAIL
         if response is not ProductionHandlerResponse.CONTINUE:
             log.error("Error encountered sending a record to topic %s: %s (%s). production.exception.handler "
                       "returned %s: no more records will be sent.", topic, err.str(), name, response.name)
-            self._keep(err, topic, f"production.exception.handler returned {response.name}")
+            self._keep(err, topic, f"production.exception.handler returned {response.name}",
+                       response is ProductionHandlerResponse.RETRY)
             return False
         self.dropped_records += 1
         if task is not None:
@@ -293,7 +305,7 @@ class KafkaRecordCollector:
             why = f" ({self.error_reason})" if self.error_reason else ""
             raise ProductionError(f"Error encountered sending records to topic {self.errored_topic}: {err.str()} "
                                   f"({err.name()}){why}; the records of the current commit are not acknowledged",
-                                  err)
+                                  err, self.error_retry)
 
     def partitions_for(self, topic: str) -> int | None:
         n = self._partitions.get(topic)

@@ -172,7 +172,7 @@ def test_a_record_produce_refuses_at_once_goes_to_the_handler(monkeypatch: pytes
     assert strict.error is None  # raised at once, not kept for a later check()
 
 
-def test_retry_is_fail_for_a_non_retriable_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retry_is_fail_for_a_non_retriable_error_and_task_corrupted_for_a_retriable_one(monkeypatch: pytest.MonkeyPatch) -> None:
     class Retry(Continue):
         def handle(self, context: Any, record: Any, exception: Exception) -> ProductionHandlerResponse:
             return ProductionHandlerResponse.RETRY
@@ -183,6 +183,13 @@ def test_retry_is_fail_for_a_non_retriable_error(monkeypatch: pytest.MonkeyPatch
     _send(c, 1)
     with pytest.raises(ProductionError, match="returned FAIL"):
         c.flush_producer()
+    retriable = _collector(monkeypatch)  # a retriable one: Kafka's TaskCorruptedException, marked for the thread
+    retriable.register_sink("out", "sink", Task(0, Retry()))
+    retriable.producer.fail[0] = KafkaError._MSG_TIMED_OUT
+    _send(retriable, 1)
+    with pytest.raises(ProductionError, match="returned RETRY") as e:
+        retriable.flush_producer()
+    assert e.value.task_corrupted
 
 
 def test_a_failing_handler_fails_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
