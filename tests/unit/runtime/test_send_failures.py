@@ -259,3 +259,17 @@ def test_a_handler_with_only_handle_is_accepted_and_fails_serialization_errors(t
     task.add_records("in", 0, [(0, 1, b"k", b"v", ())])
     with pytest.raises(SerdeError, match="could not serialize"):
         task.process_batch(10)
+
+
+@pytest.mark.parametrize("code", [KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._MSG_TIMED_OUT,
+                                  KafkaError.NOT_ENOUGH_REPLICAS])
+def test_other_delivery_errors_go_to_the_handler(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    handler = Continue()
+    c = _collector(monkeypatch)
+    task = Task(0, handler)
+    c.register_sink(None, "dynamic", task)  # a sink with a topic extractor: registered without a topic
+    c.producer.fail[0] = code
+    c.send("chosen-per-record", b"k", b"v", (), 5, 0)
+    c.flush_producer()
+    assert [call[2].args[0].code() for call in handler.calls] == [code]
+    assert handler.calls[0][0].processor_node_id == "dynamic" and task.metrics.dropped_records == 1
