@@ -7,8 +7,7 @@ from typing import Any, Callable, Iterator
 
 from pystreams.serdes.primitives import LongSerde
 from pystreams.serdes.windowed import TimeWindow, Windowed, time_window_for_size
-from pystreams.processor.record import Record
-from pystreams.state.api import Change, KeyValueIterator, ValueAndTimestamp
+from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED, CacheEntry
 from pystreams.state.internals.cache_layer import EntryContext
 from pystreams.state.internals.timestamped import (VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE, TimestampedValues,
@@ -22,14 +21,10 @@ _LONG_MIN = -(1 << 63)
 _TS_LONG = struct.Struct(">qq")
 _START = struct.Struct(">q")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _WINDOWS_KEPT = 1024  # distinct window starts whose TimeWindow is reused (cleared when full)
-# Windowed / Change / Record built in C calls on the flush path (the frozen dataclasses' generated __init__ sets
-# each field with object.__setattr__ from Python; Record's __new__ is a Python function): the same objects
+# Windowed built in C calls on the flush path (the frozen dataclass' generated __init__ sets each field with
+# object.__setattr__ from Python): the same object
 _NEW = object.__new__
 _SET_KEY, _SET_WINDOW = Windowed.__dict__["key"].__set__, Windowed.__dict__["window"].__set__
-_SET_NEW = Change.__dict__["new_value"].__set__
-_SET_OLD = Change.__dict__["old_value"].__set__
-_SET_LATEST = Change.__dict__["is_latest"].__set__
-_TUPLE_NEW = tuple.__new__
 
 
 class MeteredWindowStore(MeteredWindowedLayer):
@@ -155,15 +150,13 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
 
     def _flushed_forwarder(self, listener: Any) -> Callable[[list[bytes], list[tuple[bytes, CacheEntry]]],
                                                             None] | None:
-        """For the DSL's TimestampedCacheFlushListener: a forwarder of whole batch flushes that builds the record
-        the listener forwards, Record(Windowed key, Change(new value, None), the value's timestamp, headers),
-        directly from each entry (its held ValueAndTimestamp when it has one), instead of a Record of a Change of
-        ValueAndTimestamps per entry that the listener then unwraps into a second Record and Change."""
-        from pystreams.compiler.processors.stateful.forwarding import TimestampedCacheFlushListener
-
-        if type(listener) is not TimestampedCacheFlushListener:
+        """For a listener with forward_plain (the DSL's TimestampedCacheFlushListener): a forwarder of whole batch
+        flushes that hands it each entry's Windowed key, plain new value (from the 16 Long bytes, the held
+        ValueAndTimestamp, or the value bytes), the value's timestamp and the entry's headers, under the entry's
+        record context, instead of a Record of a Change of ValueAndTimestamps per entry that the listener unwraps."""
+        forward_plain = getattr(listener, "forward_plain", None)
+        if not callable(forward_plain):
             return None
-        forward = listener._context.forward
         caching = self.wrapped
         key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
         long_values = self._long_values
@@ -190,11 +183,7 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                     windowed = _NEW(Windowed)
                     _SET_KEY(windowed, key_of(store_key[:n]))
                     _SET_WINDOW(windowed, window_of(start) if window is None else window)
-                    change = _NEW(Change)
-                    _SET_NEW(change, plain)
-                    _SET_OLD(change, None)
-                    _SET_LATEST(change, True)
-                    forward(_TUPLE_NEW(Record, (windowed, change, timestamp, entry.headers)))
+                    forward_plain(windowed, plain, None, timestamp, entry.headers)
             finally:
                 ctx.record_context = current
         return forward_all
