@@ -136,13 +136,13 @@ class KafkaRecordCollector:
         CONTINUE, at_least_once), else the error is kept for check() (or, for send(), raised by the caller)."""
         name = err.name()
         topic = record.topic
+        if name in MIGRATION_SEND_ERRORS or err.txn_requires_abort():  # the stream thread aborts or rejoins
+            self._keep(err, topic, "the producer was fenced or its transaction must be aborted")
+            return False
         if err.fatal() or name in FATAL_SEND_ERRORS:
             log.error("Error encountered sending a record to topic %s: %s (%s). No more records will be sent: "
                       "this is a fatal error.", topic, err.str(), name)
             self._keep(err, topic, "a fatal error, never given to production.exception.handler")
-            return False
-        if name in MIGRATION_SEND_ERRORS:
-            self._keep(err, topic, "the producer was fenced or its transaction is being aborted")
             return False
         sink_name, task = self._sink_for(topic, record.partition)
         handler = self.production_handler

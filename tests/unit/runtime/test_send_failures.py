@@ -273,3 +273,17 @@ def test_other_delivery_errors_go_to_the_handler(monkeypatch: pytest.MonkeyPatch
     c.flush_producer()
     assert [call[2].args[0].code() for call in handler.calls] == [code]
     assert handler.calls[0][0].processor_node_id == "dynamic" and task.metrics.dropped_records == 1
+
+
+def test_a_transaction_that_must_be_aborted_is_not_the_handlers(monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """produce() refuses records while the transaction is abortable (_STATE, txn_requires_abort): the stream
+    thread's task-migration path (abort, reprocess) gets the error unchanged, the handler is not asked."""
+    handler = Continue()
+    c = _collector(monkeypatch, **{"transactional.id": "app-1"})
+    c.register_sink("out", "sink", Task(0, handler))
+    c.producer.refuse = KafkaException(KafkaError(KafkaError._STATE, "Erroneous state", txn_requires_abort=True))
+    with caplog.at_level(logging.ERROR), pytest.raises(ProductionError, match="must be aborted") as e:
+        _send(c, 1)
+    assert e.value.kafka_error is not None and e.value.kafka_error.txn_requires_abort()
+    assert handler.calls == [] and c.error is None and "fatal" not in caplog.text
