@@ -104,6 +104,9 @@ class KafkaRecordCollector:
         production.exception.handler decides about failed sends, and a dropped record is counted on the task."""
         if self._sinks is None:
             self._sinks = {}
+        for by_task in self._sinks.values():  # tasks closed since (moved away): not kept alive by the collector
+            for task_id in [t for t, (_n, other) in by_task.items() if getattr(other, "closed", False)]:
+                del by_task[task_id]
         self._sinks.setdefault(topic, {})[task.id] = (sink_name, task)
         handler = getattr(task, "production_handler", None)
         if handler is not None and (self.production_handler is None
@@ -123,7 +126,8 @@ class KafkaRecordCollector:
             ts = msg.timestamp()[1]
         except Exception:  # noqa: BLE001 - a message without timestamp accessors (tests): unknown
             ts = -1
-        self._send_error(err, SentRecord(topic, msg.key(), msg.value(), msg.headers() or (), ts, msg.partition()))
+        self._send_error(err, SentRecord(topic, msg.key(), msg.value(), msg.headers() or (), ts, msg.partition()),
+                         delivered=True)
 
     def _keep(self, err: KafkaError, topic: str | None, reason: str, retry: bool = False) -> None:
         self.error = err
@@ -131,9 +135,10 @@ class KafkaRecordCollector:
         self.error_reason = reason
         self.error_retry = retry
 
-    def _send_error(self, err: KafkaError, record: SentRecord) -> bool:
+    def _send_error(self, err: KafkaError, record: SentRecord, delivered: bool = False) -> bool:
         """Kafka's recordSendError: True when the record is dropped and the thread goes on (the handler said
-        CONTINUE, at_least_once), else the error is kept for check() (or, for send(), raised by the caller)."""
+        CONTINUE, at_least_once), else the error is kept for check() (or, for send(), raised by the caller).
+        `delivered`: a delivery report's failure (the record was counted as sent), not a produce() refusal."""
         name = err.name()
         topic = record.topic
         if name in MIGRATION_SEND_ERRORS or err.txn_requires_abort():  # the stream thread aborts or rejoins
@@ -173,7 +178,7 @@ class KafkaRecordCollector:
         self.dropped_records += 1
         if task is not None:
             task.metrics.record_dropped()
-        if record.partition is not None:  # a dropped record is not in the log: take_acked() must not count it
+        if delivered and record.partition is not None:  # not in the log: take_acked() must not count it
             tp = (topic, record.partition)
             if self._pending.get(tp, 0) > 0:
                 self._pending[tp] -= 1

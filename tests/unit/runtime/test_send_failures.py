@@ -212,6 +212,12 @@ def test_a_dropped_changelog_record_is_not_counted_as_acknowledged(monkeypatch: 
     _send(c, 3, topic="app-store-changelog", partition=0)
     c.flush_producer()
     assert c.take_acked("app-store-changelog", 0) == 2
+    _send(c, 2, topic="app-store-changelog", partition=0)
+    c.producer.refuse = KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))  # refused at once: never counted
+    _send(c, 1, topic="app-store-changelog", partition=0)
+    c.producer.refuse = None
+    c.flush_producer()
+    assert c.take_acked("app-store-changelog", 0) == 2
 
 
 def test_a_task_sink_registers_its_handler(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
@@ -287,3 +293,12 @@ def test_a_transaction_that_must_be_aborted_is_not_the_handlers(monkeypatch: pyt
         _send(c, 1)
     assert e.value.kafka_error is not None and e.value.kafka_error.txn_requires_abort()
     assert handler.calls == [] and c.error is None and "fatal" not in caplog.text
+
+
+def test_closed_tasks_are_not_kept_by_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = _collector(monkeypatch)
+    old, new = Task(0, Continue()), Task(1, Continue())
+    c.register_sink("out", "sink", old)
+    old.closed = True  # moved away
+    c.register_sink("out", "sink", new)
+    assert c._sinks == {"out": {TaskId(0, 1): ("sink", new)}}
