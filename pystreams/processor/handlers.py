@@ -6,6 +6,7 @@ or LogAndContinueProcessingExceptionHandler (the record is logged, counted as dr
 from __future__ import annotations
 
 import enum
+import importlib
 import logging
 from typing import Any, Mapping, Protocol
 
@@ -28,6 +29,26 @@ class ProcessingExceptionHandler(Protocol):
     """Decides whether an exception thrown by a processor skips the record or stops the task."""
 
     def handle(self, context: ErrorHandlerContext, record: Any, exception: Exception) -> ProcessingHandlerResponse: ...
+
+
+def _import_handler(config: str, value: str) -> Any:
+    """The class (or object) an importable 'package.module:Class' or 'package.module.Class' names: a handler of
+    the app's own, set by name (e.g. `pystreams run --set production.exception.handler=app.handlers:Skip`)."""
+    module_name, sep, attr = value.partition(":")
+    if not sep:
+        module_name, _, attr = value.rpartition(".")
+    if not module_name or not attr or module_name.startswith("org.apache.kafka"):
+        raise ConfigError(f"{config}={value!r} is not a known handler and not an importable 'package.module:Class'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ConfigError(f"{config}={value!r}: cannot import module {module_name!r} ({e})") from e
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as e:
+            raise ConfigError(f"{config}={value!r}: module {module_name!r} has no {attr!r}") from e
+    return obj
 
 
 def _log_failure(level: int, context: ErrorHandlerContext, exception: Exception) -> None:
@@ -70,10 +91,13 @@ def resolve_processing_handler(configs: Mapping[str, Any]) -> Any:
         return LogAndFailProcessingExceptionHandler()
     if isinstance(value, str):
         cls = _BY_NAME.get(value.rsplit(".", 1)[-1].lower())
+        if cls is None and (":" in value or ("." in value and not value.startswith("org.apache.kafka"))):
+            cls = _import_handler(PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, value)
         if cls is None:
             raise ConfigError(f"{PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: use "
                               "LogAndContinueProcessingExceptionHandler or LogAndFailProcessingExceptionHandler, "
-                              "or pass a handler object with handle(context, record, exception)")
+                              "an importable 'package.module:Class', or pass a handler object with "
+                              "handle(context, record, exception)")
         value = cls
     handler = value() if isinstance(value, type) else value
     if not callable(getattr(handler, "handle", None)):
@@ -130,9 +154,12 @@ def resolve_production_handler(configs: Mapping[str, Any]) -> Any:
     if value is None or (isinstance(value, str) and value.rsplit(".", 1)[-1] == "DefaultProductionExceptionHandler"):
         return DefaultProductionExceptionHandler()
     if isinstance(value, str):
-        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: pass a handler object "
-                          "(or class) with handle_serialization_exception(context, record, exception, origin) "
-                          "and/or handle(context, record, exception)")
+        if not (":" in value or ("." in value and not value.startswith("org.apache.kafka"))):
+            raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: pass a handler "
+                              "object (or class, or an importable 'package.module:Class') with "
+                              "handle_serialization_exception(context, record, exception, origin) and/or "
+                              "handle(context, record, exception)")
+        value = _import_handler(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, value)
     handler = value() if isinstance(value, type) else value
     if not (callable(getattr(handler, "handle_serialization_exception", None))
             or callable(getattr(handler, "handle", None))):

@@ -302,3 +302,24 @@ def test_closed_tasks_are_not_kept_by_the_collector(monkeypatch: pytest.MonkeyPa
     old.closed = True  # moved away
     c.register_sink("out", "sink", new)
     assert c._sinks == {"out": {TaskId(0, 1): ("sink", new)}}
+
+
+def test_handlers_can_be_named_by_import_path() -> None:
+    """Config values are often strings (`pystreams run --set ...`): an importable 'package.module:Class' works for
+    both handler configs; Kafka class names other than the built-in ones stay a clear ConfigError."""
+    from pystreams.errors import ConfigError
+    from pystreams.processor.handlers import (
+        resolve_processing_handler,
+        resolve_production_handler,
+    )
+
+    here = __name__
+    assert type(resolve_production_handler({"production.exception.handler": f"{here}:Continue"})) is Continue
+    assert type(resolve_production_handler({"production.exception.handler": f"{here}.Continue"})) is Continue
+    assert type(resolve_processing_handler({"processing.exception.handler": f"{here}:Continue"})) is Continue
+    with pytest.raises(ConfigError, match="cannot import module"):
+        resolve_production_handler({"production.exception.handler": "no_such_module_xyz:Handler"})
+    with pytest.raises(ConfigError, match="has no 'Nope'"):
+        resolve_production_handler({"production.exception.handler": f"{here}:Nope"})
+    with pytest.raises(ConfigError, match="is unknown"):
+        resolve_production_handler({"production.exception.handler": "org.apache.kafka.streams.errors.Other"})
