@@ -27,9 +27,9 @@ def _extractor(record: Any, partition_time: int) -> int:
     return -1 if record.value == NEGATIVE else int(record.timestamp)
 
 
-def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+def _produce(bootstrap: str, topic: str, values: list[bytes], start: int = 0) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-    for i, v in enumerate(values):
+    for i, v in enumerate(values, start):
         producer.produce(topic, key=f"k{i}".encode(), value=v)
     assert producer.flush(30) == 0
 
@@ -47,13 +47,13 @@ def _committed(bootstrap: str, group: str, topic: str, want: int, timeout: float
         consumer.close()
 
 
-@pytest.mark.parametrize("trailing", ["undeserializable", "negative-timestamp", "both"])
+@pytest.mark.parametrize("trailing", ["undeserializable", "negative-timestamp", "both", "both-fetched-later"])
 def test_trailing_skipped_records_are_committed(kafka_broker: Any, tmp_path: Any, trailing: str) -> None:
     bootstrap = kafka_broker.bootstrap_servers
     source, sink = unique("skip-in"), unique("skip-out")
     create_topics(bootstrap, 1, source, sink)
     bad = {"undeserializable": [b"bad", b"worse!"], "negative-timestamp": [_int(NEGATIVE), _int(NEGATIVE)],
-           "both": [b"bad", _int(NEGATIVE)]}[trailing]
+           "both": [b"bad", _int(NEGATIVE)], "both-fetched-later": [b"bad", _int(NEGATIVE)]}[trailing]
     builder = StreamsBuilder()
     (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.Integer()))
         .map_values(lambda v: v * 10)
@@ -65,8 +65,12 @@ def test_trailing_skipped_records_are_committed(kafka_broker: Any, tmp_path: Any
         "deserialization.exception.handler": "LogAndContinueExceptionHandler"})
     try:
         streams.start()
-        _produce(bootstrap, source, [_int(1), _int(2), *bad])  # offsets 0-1 valid, 2-3 skipped, nothing after
+        later = trailing.endswith("later")  # the skipped records come in a fetch of their own, after processing
+        _produce(bootstrap, source, [_int(1), _int(2)] + ([] if later else bad))  # 0-1 valid, 2-3 skipped
         assert sorted(v for _k, v in read_all(bootstrap, sink, 2, timeout=60)) == [_int(10), _int(20)]
+        if later:
+            assert _committed(bootstrap, app_id, source, 2) == 2
+            _produce(bootstrap, source, bad, start=2)
         assert _committed(bootstrap, app_id, source, 4) == 4
         assert streams.state is State.RUNNING and streams.errors == []
         dropped = sum(at.task.metrics.dropped_records for t in streams.threads for at in t.tasks.values())
