@@ -336,8 +336,9 @@ class StreamTask:
         return queue
 
     def committable_offsets(self) -> dict[tuple[str, int], int]:
-        """(topic, partition) -> offset to commit (last processed + 1), for partitions processed so far."""
-        return {(q.topic, q.partition): q.next_offset for q in self._queue_list if q.next_offset >= 0}
+        """(topic, partition) -> offset to commit (last processed + 1, or past trailing skipped records), for
+        partitions processed so far."""
+        return {(q.topic, q.partition): off for q in self._queue_list if (off := q.committable_offset()) >= 0}
 
     def buffered(self, topic: str, partition: int) -> int:
         """Records buffered for one partition (the runtime pauses a partition above buffered.records.per.partition)."""
