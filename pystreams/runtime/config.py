@@ -218,3 +218,13 @@ class StreamsConfig:
         cfg: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
         cfg.update(self._prefixed(ADMIN_PREFIX))
         return cfg
+
+
+def thread_cache_bytes(config: Any, has_global: bool) -> int:
+    """One stream thread's share of statestore.cache.max.bytes (or the deprecated cache.max.bytes.buffering):
+    as Kafka's KafkaStreams.getCacheSizePerThread, the total split over the stream threads plus one for the
+    global thread when the topology has global stores."""
+    from pystreams.processor.internals.task import cache_max_bytes
+
+    threads = int(config.get("num.stream.threads"))
+    return cache_max_bytes(config.originals) // (threads + (1 if has_global else 0))

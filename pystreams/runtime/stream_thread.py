@@ -25,6 +25,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.config import thread_cache_bytes
 from pystreams.runtime.group.errors import RebalanceInProgressError
 from pystreams.runtime.group.membership import MemberState
 from pystreams.runtime.group.thread_rebalance import assign, poll_group
@@ -58,7 +59,9 @@ log = logging.getLogger("pystreams.runtime")
 #: member states while a JoinGroup/SyncGroup round runs (the thread may be blocked in it)
 _IN_JOIN = (MemberState.PREPARING_REBALANCE, MemberState.COMPLETING_REBALANCE)
 
-__all__ = ["StreamThread", "ThreadMetrics"]  # ThreadMetrics lives in thread_metrics.py; importable from here too
+
+# ThreadMetrics lives in thread_metrics.py; importable from here too
+__all__ = ["StreamThread", "ThreadMetrics"]
 
 
 class StreamThread(threading.Thread):
@@ -84,7 +87,7 @@ class StreamThread(threading.Thread):
         self._consumer: Consumer | None = None
         self._restore_consumer: Consumer | None = None
         self._collector: KafkaRecordCollector | None = None
-        self._cache = ThreadCache(int(self.config.get("statestore.cache.max.bytes")))
+        self._cache = ThreadCache(thread_cache_bytes(self.config, bool(streams.topology.global_subtopology_nodes())))
         self._in_transaction = False
         # the Streams assignor places standbys and warm-up replicas per member, for any num.stream.threads
         self._standby: Any = StandbyManager(self)
