@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from typing import Any
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -123,9 +124,10 @@ class SegmentedRocksDBStore:
         self._cleanup()
         segment.put(store_key, value)
 
-    def _put_segmented_keys(self, keys: list[bytes], timestamps: list[int], values: list[bytes | None]) -> None:
-        """_put_segmented_batch over three parallel lists, each write going straight into its segment's WriteBatch
-        (no tuple per write)."""
+    def _put_segmented_keys(self, keys: Sequence[bytes], timestamps: Sequence[int],
+                            values: Sequence[bytes | None]) -> None:
+        """Each write, in order, straight into its segment's WriteBatch (no tuple per write): stream time advances
+        write by write, writes to segments expired by then are counted and skipped, each segment is written once."""
         batches: dict[int, WriteBatch] = {}
         interval, retention = self.segment_interval_ms, self.retention_ms
         stream_time = self.observed_stream_time
@@ -154,28 +156,7 @@ class SegmentedRocksDBStore:
         self._cleanup()
 
     def _put_segmented_batch(self, writes: list[tuple[bytes, int, bytes | None]]) -> None:
-        """_put_segmented for each (store key, timestamp, value) in order, with one put_all (a RocksDB WriteBatch)
-        per segment; segments that expire within the batch are not written (the cleanup would delete them)."""
-        by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        interval, retention = self.segment_interval_ms, self.retention_ms
-        stream_time = self.observed_stream_time
-        min_live = (stream_time - retention) // interval  # segment_id(stream time - retention), kept up to date
-        expired = 0
-        for store_key, timestamp, value in writes:
-            if timestamp > stream_time:
-                stream_time = timestamp
-                min_live = (stream_time - retention) // interval
-            sid = timestamp // interval
-            if sid < min_live:
-                expired += 1
-                continue
-            pairs = by_segment.get(sid)
-            if pairs is None:
-                pairs = by_segment[sid] = []
-            pairs.append((store_key, value))
-        self.observed_stream_time = stream_time
-        self.expired_records += expired
-        for sid, pairs in by_segment.items():
-            if sid >= min_live:
-                self._open_segment(sid).put_all(pairs)
-        self._cleanup()
+        """_put_segmented for each (store key, timestamp, value) in order, with one WriteBatch per segment;
+        segments that expire within the batch are not written (the cleanup would delete them)."""
+        keys, timestamps, values = zip(*writes) if writes else ((), (), ())
+        self._put_segmented_keys(keys, timestamps, values)
