@@ -43,7 +43,7 @@ from pystreams.runtime.checkpoint import (
     write_checkpoint,
 )
 from pystreams.runtime.restore import log_start
-from pystreams.runtime.tasks import task_directory, wipe_task_dir
+from pystreams.runtime.tasks import reopen_wiped, task_directory
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
@@ -79,12 +79,7 @@ class StandbyTask:
 
     def wipe(self) -> None:
         """Close the stores, delete the state (stores and checkpoint; the lock stays held), open them empty."""
-        try:
-            self.task.close()
-        except Exception as e:  # noqa: BLE001 - its state is deleted next anyway
-            log.warning("standby %s: closing its corrupted stores: %s", self.id, e)
-        wipe_task_dir(self.task_dir)
-        self.task = self.new_task()
+        self.task = reopen_wiped(self.task, self.task_dir, self.new_task, f"standby {self.id}")
         self.offsets.clear()
         self.expected.clear()
 

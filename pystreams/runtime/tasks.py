@@ -67,18 +67,24 @@ class ActiveTask:
         the whole changelog over the old store); wiping always leaves no key the changelog no longer has."""
         if self.new_task is None:
             raise StateStoreError(f"task {self.id} cannot be revived: it was not made by create_task")
-        try:
-            self.task.close()
-        except Exception as e:  # noqa: BLE001 - its state is deleted next anyway
-            log.warning("task %s: closing its corrupted stores: %s", self.id, e)
-        wipe_task_dir(self.task_dir)
-        self.task = self.new_task()
+        self.task = reopen_wiped(self.task, self.task_dir, self.new_task, f"task {self.id}")
         self.changelog_next.clear()
         self.checkpointed.clear()
 
 
 def task_directory(state_dir: str, application_id: str, task_id: TaskId) -> str:
     return os.path.join(state_dir, application_id, str(task_id))
+
+
+def reopen_wiped(task: StreamTask, task_dir: str, new_task: Any, label: str) -> StreamTask:
+    """A corrupted task's (or standby's) stores closed (a failure is only logged: the state is deleted next), its
+    state deleted with the lock kept, and new_task() - the same task opened again, empty."""
+    try:
+        task.close()
+    except Exception as e:  # noqa: BLE001 - its state is deleted next anyway
+        log.warning("%s: closing its corrupted stores: %s", label, e)
+    wipe_task_dir(task_dir)
+    return new_task()
 
 
 def wipe_task_dir(task_dir: str) -> None:
