@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pystreams.errors import PystreamsError
+from pystreams.runtime.composite_view import CompositeView
 from pystreams.runtime.partitioning import default_partition
 from pystreams.runtime.window_queries import (
     WINDOW_STORE_TYPES,
@@ -102,23 +103,15 @@ def _unavailable(name: str) -> InvalidStateStoreError:
                                   "it, or the client is rebalancing): retry")
 
 
-class CompositeReadOnlyKeyValueStore:
+class CompositeReadOnlyKeyValueStore(CompositeView):
     """Kafka's CompositeReadOnlyKeyValueStore: one read-only view over the same store in every local task."""
 
     def __init__(self, name: str, stores: Callable[[], list[Any]], plain_values: bool) -> None:
-        self.name = name
-        self._stores = stores
+        super().__init__(name, stores, _unavailable)
         self._plain = plain_values
 
     def _value(self, value: Any) -> Any:
         return ValueAndTimestamp.get_value_or_null(value) if self._plain else value
-
-    def _all_stores(self) -> list[Any]:
-        stores = self._stores()
-        if not stores:
-            raise InvalidStateStoreError(f"store {self.name} is not available on this instance right now (no local "
-                                         "task holds it, or the client is rebalancing): retry")
-        return stores
 
     def get(self, key: Any) -> Any:
         for store in self._all_stores():

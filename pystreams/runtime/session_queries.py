@@ -12,25 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from pystreams.errors import PystreamsError
+from pystreams.runtime.composite_view import CompositeView
 from pystreams.state.api import KeyValueIterator
 from pystreams.state.session.layers import MeteredSessionStore
 
 LONG_MAX = (1 << 63) - 1
 
 
-class CompositeReadOnlySessionStore:
+class CompositeReadOnlySessionStore(CompositeView):
     """ReadOnlySessionStore over the local tasks' session stores: fetch, find_sessions, fetch_session."""
-
-    def __init__(self, name: str, stores: Callable[[], list[Any]], unavailable: Callable[[str], Exception]) -> None:
-        self.name = name
-        self._stores = stores
-        self._unavailable = unavailable
-
-    def _all_stores(self) -> list[Any]:
-        stores = self._stores()
-        if not stores:
-            raise self._unavailable(self.name)
-        return stores
 
     def _first(self, call: Callable[[Any], Any]) -> KeyValueIterator:
         for store in self._all_stores():

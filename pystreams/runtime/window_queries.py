@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
+from pystreams.runtime.composite_view import CompositeView
 from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreTypes
 from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
@@ -27,21 +28,13 @@ def accepts_window(store_type_name: str, store: Any) -> bool:
     return isinstance(store, MeteredWindowStore)
 
 
-class CompositeReadOnlyWindowStore:
+class CompositeReadOnlyWindowStore(CompositeView):
     """ReadOnlyWindowStore over the local tasks' stores: fetch, fetch_all, all and their backward variants."""
 
     def __init__(self, name: str, stores: Callable[[], list[Any]], plain_values: bool,
                  unavailable: Callable[[str], Exception]) -> None:
-        self.name = name
-        self._stores = stores
+        super().__init__(name, stores, unavailable)
         self._plain = plain_values
-        self._unavailable = unavailable
-
-    def _all_stores(self) -> list[Any]:
-        stores = self._stores()
-        if not stores:
-            raise self._unavailable(self.name)
-        return stores
 
     def _value(self, value: Any) -> Any:
         return ValueAndTimestamp.get_value_or_null(value) if self._plain else value
