@@ -46,6 +46,10 @@ class ChangeLoggingWindowBytesStore:
         """A cache flush of (store key, value, record timestamp): each entry is logged, then the store writes
         them as one batch when it can (the caching layer is never used with retained duplicates: seqnum 0)."""
         self._log_flushed(entries)
+        self._write_flushed_to_store(entries)
+
+    def _write_flushed_to_store(self, entries: list[FlushedWrite]) -> None:
+        """The store's own batch write of a flush when it has one, else put() entry by entry."""
         batch = getattr(self.wrapped, "write_flushed", None)
         if batch is not None:
             batch(entries)
@@ -74,15 +78,8 @@ class ChangeLoggingWindowBytesStore:
         if write_entries is not None:
             write_entries(store_keys, entries)
             return
-        writes = [(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)]
-        batch = getattr(self.wrapped, "write_flushed", None)
-        if batch is not None:
-            batch(writes)
-            return
-        put = self.wrapped.put
-        for store_key, value, _ts in writes:
-            key, start, _seq = split_store_key(store_key)
-            put(key, value, start)
+        self._write_flushed_to_store([(key, entry.value, entry.timestamp)
+                                      for key, (_ck, entry) in zip(store_keys, entries)])
 
     def _log_flushed(self, entries: list[FlushedWrite]) -> None:
         """Log every entry of a cache flush, each with its own record timestamp."""
