@@ -101,6 +101,12 @@ class StreamsMember:
                                       f"({e}); every member of group {self.thread.config.application_id} must run "
                                       "pystreams with pystreams.assignor=streams") from None
             subscriptions[m.member_id] = MemberSubscription(list(m.topics), info, list(m.owned_partitions))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("group %s leader: member %s of client %s owns %s, task offset sums %s, standbys %s%s",
+                          self.thread.config.application_id, m.member_id, info.process_id,
+                          sorted(m.owned_partitions), {str(t): s for t, s in sorted(info.task_offset_sums.items())},
+                          sorted(str(t) for t in info.prev_standby),
+                          f", error code {info.error_code}" if info.error_code else "")
         topics = set(self.topics()) | {t for m in members for t in m.topics}
         counts = self.client.partition_counts(topics)
         changelogs = self.assignor.changelog_partitions(counts)
@@ -108,6 +114,11 @@ class StreamsMember:
         result = self.assignor.assign(counts, subscriptions, ends)
         log.info("group %s leader: assigned %d members: %s", self.thread.config.application_id, len(result),
                  {m: len(a.info.active_tasks) for m, a in result.items()})
+        if log.isEnabledFor(logging.DEBUG):
+            for m, a in sorted(result.items()):
+                log.debug("group %s leader: member %s gets actives %s, standbys %s, follow-up %d ms",
+                          self.thread.config.application_id, m, sorted(str(t) for t in a.info.active_tasks),
+                          sorted(str(t) for t in a.info.standby_tasks), a.info.followup_rebalance_ms)
         return {m: (list(a.partitions), a.info.encode()) for m, a in result.items()}
 
     # ------------------------------------------------------------------ thread API
