@@ -1,7 +1,17 @@
 """Global stores (GlobalKTable / add_global_store): one global task per client, fed from every partition of the
 global topics (Kafka's GlobalStreamThread). start() reads them to the end before any stream thread processes;
 a background thread keeps them up to date. The input offsets are checkpointed in `<state.dir>/<app>/global/
-.checkpoint` (Kafka's format) when every global store is persistent, so a restart resumes where it stopped."""
+.checkpoint` (Kafka's format) when every global store is persistent, so a restart resumes where it stopped.
+
+A global topic that no longer matches the local state (Kafka's InvalidOffsetException on the global consumer,
+which runs with auto.offset.reset=error like the restore consumer): a checkpoint outside the topic's range
+(DeleteRecords or retention past it, or the topic deleted and re-created), or the consumer's position going out
+of range while bootstrapping. The global state is then wiped (tasks.reopen_wiped, as for a corrupted task) and
+bootstrapped again from the beginning of every global partition, as Kafka's GlobalStateManagerImpl reinitializes
+a global store during restore. Out of range after start() (while the background thread keeps the stores up to
+date), Kafka 4.x's GlobalStreamThread wipes the global state on close and fails ("You can restart KafkaStreams
+to recover from this error"): pystreams does the same (the next start bootstraps from the beginning); stream
+tasks hold the global stores open, so they cannot be swapped under them."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +24,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamsException, StreamTask
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
+from pystreams.runtime.restore import OUT_OF_RANGE, describe_invalid, invalid_checkpoints, restore_consumer_config
+from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
 from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
@@ -34,6 +46,11 @@ class _NoOutput:
         return None
 
 
+class GlobalOffsetOutOfRange(StreamsException):
+    """The global consumer's position is outside a global partition (Kafka's InvalidOffsetException): the local
+    global state no longer matches the topic."""
+
+
 class GlobalStateManager:
     """Owns the global task, its consumer and the thread that keeps the global stores current."""
 
@@ -41,9 +58,8 @@ class GlobalStateManager:
         self.streams = streams
         cfg = streams.config
         nodes = streams.topology.global_subtopology_nodes()
-        self.task = StreamTask(streams.topology, "global", streams.app_configs, _NoOutput(), state_dir=cfg.state_dir,
-                               node_names=[n for src, proc, _ in nodes for n in (src, proc)],
-                               cache=ThreadCache(0), task_dir_name="global")
+        self._node_names = [n for src, proc, _ in nodes for n in (src, proc)]
+        self.task = self._new_task()
         self.task_dir = self.task.store_context.state_dir
         self.lock = TaskDirLock(self.task_dir)
         self.topics = sorted(self.task._source_by_topic)
@@ -53,6 +69,18 @@ class GlobalStateManager:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.name = f"{streams.client_id}-GlobalStreamThread"
+        self.corrupted = 0  # times the global state was wiped because the global topics no longer matched it
+        self._wipe_on_close = False
+
+    def _new_task(self) -> StreamTask:
+        return StreamTask(self.streams.topology, "global", self.streams.app_configs, _NoOutput(),
+                          state_dir=self.streams.config.state_dir, node_names=self._node_names,
+                          cache=ThreadCache(0), task_dir_name="global")
+
+    def _reopened(self) -> StreamTask:
+        task = self._new_task()
+        task.initialize()
+        return task
 
     @property
     def stores(self) -> dict[str, Any]:
@@ -66,23 +94,42 @@ class GlobalStateManager:
         self.task.initialize()
         persistent = all(getattr(s, "persistent", False) for s in self.task.stores.values())
         checkpoint = read_checkpoint(self.task_dir) if persistent else {}
-        consumer = self.consumer = Consumer(self.streams.config.restore_consumer_config(
-            f"{self.streams.client_id}-global-consumer"))
+        consumer = self.consumer = Consumer(restore_consumer_config(
+            self.streams.config, f"{self.streams.client_id}-global-consumer"))
         metadata = consumer.list_topics(timeout=30)
-        assignment = []
-        ends: dict[tuple[str, int], int] = {}
+        partitions: list[tuple[str, int]] = []
         for topic in self.topics:
             t = metadata.topics.get(topic)
             if t is None or t.error is not None:
                 raise StateStoreError(f"global topic {topic} does not exist: create it before starting the app")
-            for p in t.partitions:
-                known = checkpoint.get((topic, p))
-                assignment.append(TopicPartition(topic, p, known + 1 if known is not None else OFFSET_BEGINNING))
-                ends[(topic, p)] = watermarks(consumer, TopicPartition(topic, p))[1]
-        consumer.assign(assignment)
-        remaining = {tp for tp, end in ends.items()
-                     if end > 0 and (checkpoint.get(tp) is None or checkpoint[tp] + 1 < end)}
+            partitions.extend((topic, p) for p in t.partitions)
         deadline = time.monotonic() + timeout
+        marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
+        invalid = invalid_checkpoints(checkpoint, marks, partitions)
+        if invalid:
+            self._wipe(describe_invalid(invalid))
+            checkpoint = {}
+        while True:
+            try:
+                self._bootstrap(partitions, checkpoint, {tp: high for tp, (_low, high) in marks.items()}, deadline,
+                                timeout)
+                break
+            except GlobalOffsetOutOfRange as e:  # wipe and bootstrap again from the beginning
+                self._wipe(str(e))
+                checkpoint = {}
+                marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
+        self.task.commit()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"{self.streams.client_id}-GlobalThread")
+        self._thread.start()
+
+    def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
+                   ends: dict[tuple[str, int], int], deadline: float, timeout: float) -> None:
+        """Assign every global partition at its checkpoint (else its beginning) and read up to `ends`."""
+        assert self.consumer is not None
+        self.consumer.assign([TopicPartition(t, p, checkpoint[(t, p)] + 1 if checkpoint.get((t, p), -1) >= 0
+                                             else OFFSET_BEGINNING) for t, p in partitions])
+        remaining = {tp for tp, end in ends.items()
+                     if end > 0 and (checkpoint.get(tp, -1) < 0 or checkpoint[tp] + 1 < end)}
         while remaining:
             if time.monotonic() > deadline:
                 raise StateStoreError(f"global stores did not reach the end of {sorted(remaining)} in {timeout} s")
@@ -92,9 +139,17 @@ class GlobalStateManager:
             for tp in list(remaining):
                 if self._position(tp) >= ends[tp]:
                     remaining.discard(tp)
-        self.task.commit()
-        self._thread = threading.Thread(target=self._run, daemon=True, name=f"{self.streams.client_id}-GlobalThread")
-        self._thread.start()
+
+    def _wipe(self, why: str) -> None:
+        """Kafka's reinitialization of a corrupted global store: close it, delete the global state (stores and
+        checkpoint; the lock stays held) and open it again empty (before any stream task holds it)."""
+        log.warning("global state is corrupted (%s: the global topic was truncated, or deleted and re-created): "
+                    "it is wiped and bootstrapped again from the beginning of the global topics", why)
+        if self.consumer is not None:
+            self.consumer.unassign()
+        self.task = reopen_wiped(self.task, self.task_dir, self._reopened, "global task")
+        self.records = 0
+        self.corrupted += 1
 
     def _position(self, tp: tuple[str, int]) -> int:
         assert self.consumer is not None
@@ -111,7 +166,13 @@ class GlobalStateManager:
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
-                raise StateStoreError(f"global consumer: {err}")
+                if err.code() in OUT_OF_RANGE:
+                    raise GlobalOffsetOutOfRange(f"global topic {tp[0]}-{tp[1]}: {err}")
+                if err.fatal():
+                    raise StateStoreError(f"global consumer: {err}")
+                # transient (a leader moving, a topic being re-created): librdkafka retries by itself
+                log.warning("global consumer: %s (retrying)", err)
+                continue
             grouped.setdefault(tp, []).append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
         for (topic, p), records in grouped.items():
             self.task.add_records(topic, p, records)
@@ -129,6 +190,13 @@ class GlobalStateManager:
                 if time.monotonic() - last_commit > 10:
                     self._checkpoint()
                     last_commit = time.monotonic()
+        except GlobalOffsetOutOfRange as e:  # Kafka 4.x: wipe the global state on close, fail; a restart recovers
+            log.error("Updating global state failed due to inconsistent local state (%s). Will attempt to clean up "
+                      "the local state. You can restart KafkaStreams to recover from this error.", e)
+            self._wipe_on_close = True
+            self.error = StreamsException(f"Updating global state failed ({e}). You can restart KafkaStreams to "
+                                          "launch a new global thread to recover from this error.")
+            self.streams._thread_failed(self, self.error)
         except BaseException as e:  # noqa: BLE001 - reported to the client like a stream thread's failure
             self.error = e
             log.error("global thread failed: %s", e, exc_info=True)
@@ -148,6 +216,8 @@ class GlobalStateManager:
                 self.task.commit()
                 self._checkpoint()
             self.task.close()
+            if self._wipe_on_close:
+                wipe_task_dir(self.task_dir)
         finally:
             if self.consumer is not None:
                 self.consumer.close()

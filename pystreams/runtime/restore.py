@@ -50,7 +50,17 @@ RESTORE_LOG_INTERVAL_S = 10.0
 DEFAULT_STALL_TIMEOUT_S = 300.0
 #: the restore consumer's position is out of the changelog's range (with auto.offset.reset=error: librdkafka's
 #: _AUTO_OFFSET_RESET; Kafka's InvalidOffsetException): the task is corrupted
-_OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
+OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
+_OUT_OF_RANGE = OUT_OF_RANGE
+
+
+def restore_consumer_config(config: Any, client_id: str) -> dict[str, Any]:
+    """The restore, standby and global consumers' config: the app's restore consumer config with
+    auto.offset.reset=error, as Kafka Streams forces "none" on its restore consumer (librdkafka's name for it):
+    a position outside the changelog is then a message error (_AUTO_OFFSET_RESET) and the consumer stops
+    fetching that partition, instead of jumping to the earliest offset over state the log no longer has
+    (tests/integration/runtime/test_restore_offset_reset.py shows it on both brokers). Not user-overridable."""
+    return {**config.restore_consumer_config(client_id), "auto.offset.reset": "error"}
 
 
 def log_start(consumer: Any, tp: Partition) -> int | None:
@@ -69,6 +79,26 @@ def log_start(consumer: Any, tp: Partition) -> int | None:
         return watermarks(consumer, TopicPartition(*tp), timeout=5.0)[0]
     except KafkaException:
         return None
+
+
+def invalid_checkpoints(checkpoint: dict[Partition, int], marks: dict[Partition, tuple[int, int]],
+                        partitions: Any) -> dict[Partition, tuple[int, int, int]]:
+    """Partition -> (checkpointed offset, log start, log end) of each partition whose checkpoint the log no longer
+    covers: the next offset to read (checkpoint + 1) is below the log start (DeleteRecords, retention) or past the
+    log end (the topic was deleted and re-created). Kafka's restore consumer finds these as an
+    InvalidOffsetException on its first fetch; checking the watermarks first says it before any fetch."""
+    out: dict[Partition, tuple[int, int, int]] = {}
+    for tp in partitions:
+        known = known_offset(checkpoint.get(tp))
+        if tp in marks and known is not None and not marks[tp][0] <= known + 1 <= marks[tp][1]:
+            out[tp] = (known, *marks[tp])
+    return out
+
+
+def describe_invalid(invalid: dict[Partition, tuple[int, int, int]]) -> str:
+    """invalid_checkpoints() in words, for the corruption warning."""
+    return "; ".join(f"{t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
+                     for (t, p), (known, low, high) in sorted(invalid.items()))
 
 
 class _Changelog:
@@ -161,13 +191,9 @@ class ChangelogReader:
                               for store, topic in at.task.changelog_topics().items() if store in stored}
         marks = {tp: watermarks(self.consumer, TopicPartition(*tp)) for tp in at.changelog_partitions()}
         if trusted:
-            invalid = {tp: (known, *marks[tp]) for tp in at.persistent_changelogs
-                       if tp in marks and (known := known_offset(checkpoint.get(tp))) is not None
-                       and not marks[tp][0] <= known + 1 <= marks[tp][1]}
+            invalid = invalid_checkpoints(checkpoint, marks, at.persistent_changelogs)
             if invalid:
-                self._wipe(at, "; ".join(
-                    f"changelog {t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
-                    for (t, p), (known, low, high) in sorted(invalid.items())))
+                self._wipe(at, describe_invalid(invalid))
                 checkpoint = {}
         starts: list[TopicPartition] = []
         for tp, store in at.changelog_partitions().items():

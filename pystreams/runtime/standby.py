@@ -11,9 +11,11 @@ survive the hand-over); under exactly_once_v2 only committed changelog data is a
 Live offsets are registered with the assignor's task_offset_sums, so the client reports how warm each standby is.
 
 A standby whose changelog position becomes invalid (Kafka: InvalidOffsetException on the restore consumer while
-updating standbys -> TaskCorruptedException for the standby): the changelog consumer going back (its position was
-out of range, past the end of a re-created or truncated changelog, and was reset to the earliest offset), or its
-log start moving past the next offset to apply (DeleteRecords, retention). The standby's state is then wiped and
+updating standbys -> TaskCorruptedException for the standby): the consumer runs with auto.offset.reset=error
+(restore.restore_consumer_config), so a position outside the changelog (past the end of a re-created changelog, a
+checkpoint below the log start after DeleteRecords or retention) is reported as _AUTO_OFFSET_RESET and the
+consumer does not move; the older inferences stay as a second line (the consumer going back, or its log start
+moving past the next offset to apply). The standby's state is then wiped and
 rebuilt from the beginning of its changelogs (Kafka wipes only under EOS; wiping always drops keys the changelog
 no longer has).
 """
@@ -42,7 +44,7 @@ from pystreams.runtime.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from pystreams.runtime.restore import log_start
+from pystreams.runtime.restore import OUT_OF_RANGE, log_start, restore_consumer_config
 from pystreams.runtime.tasks import reopen_wiped, task_directory
 from pystreams.state.internals.cache import ThreadCache
 
@@ -182,7 +184,7 @@ class StandbyManager:
         if self.consumer is None:
             if not self.tasks:
                 return
-            self.consumer = Consumer({**self.thread.config.restore_consumer_config(f"{self.thread.name}-standby"),
+            self.consumer = Consumer({**restore_consumer_config(self.thread.config, f"{self.thread.name}-standby"),
                                       "enable.partition.eof": False})
         assignment = []
         for st in self.tasks.values():
@@ -210,11 +212,14 @@ class StandbyManager:
         corrupted: dict[TaskId, str] = {}
         for m in self.consumer.consume(num_messages=5000, timeout=0):
             err = m.error()
+            tp = (str(m.topic()), int(m.partition() or 0))
             if err is not None:
-                if err.code() != KafkaError._PARTITION_EOF:
+                st = owners.get(tp)
+                if st is not None and err.code() in OUT_OF_RANGE:  # auto.offset.reset=error: exact, no guessing
+                    corrupted.setdefault(st.id, f"changelog {tp[0]}-{tp[1]}: {err}")
+                elif err.code() != KafkaError._PARTITION_EOF:
                     log.warning("standby consumer: %s", err)
                 continue
-            tp = (str(m.topic()), int(m.partition() or 0))
             st = owners.get(tp)
             if st is None or st.id in corrupted:
                 continue
