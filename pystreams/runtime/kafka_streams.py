@@ -14,7 +14,9 @@ import threading
 import time
 import traceback
 import uuid
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -24,6 +26,12 @@ from pystreams.runtime.state_directory import (
     StateDirCleaner,
     StateDirectory,
     has_persistent_stores,
+)
+from pystreams.runtime.thread_admin import CloseOptions as _CloseOptions
+from pystreams.runtime.thread_admin import (
+    GroupMembershipOperation,
+    ThreadMetadata,
+    seconds_of,
 )
 from pystreams.runtime.topics import TopologyPlan, ensure_internal_topics, plan_topology
 
@@ -79,6 +87,8 @@ def _forever(timeout: float | None) -> float:
 class KafkaStreams:
     """Runs a Topology with Kafka Streams' config keys; start(), close(), state listener, cleanup()."""
 
+    CloseOptions = _CloseOptions  # Kafka's KafkaStreams.CloseOptions: KafkaStreams.CloseOptions(leave_group=True)
+
     def __init__(self, topology: Any, config: Mapping[str, Any]) -> None:
         if not callable(getattr(topology, "nodes", None)):
             build = getattr(topology, "build", None)
@@ -94,7 +104,9 @@ class KafkaStreams:
         self._listener: StateListener | None = None
         self._handler: ExceptionHandler | None = None
         self.threads: list[Any] = []
-        self._thread_index = 0
+        # Kafka's changeThreadCount lock: one thread index and cache split at a time (add/remove/replace)
+        self._thread_count_lock = threading.RLock()
+        self._paused = False  # pause(): threads keep their group membership but process nothing
         self.restore_listener: Callable[[str, int, int], None] | None = None
         self.errors: list[BaseException] = []
         self.global_state: Any = None
@@ -161,7 +173,7 @@ class KafkaStreams:
         if self._listener is not None:
             try:
                 self._listener(new, old)
-            except Exception:  # noqa: BLE001 - a listener must not kill the client
+            except Exception:
                 log.exception("state listener failed")
         return True
 
@@ -231,8 +243,9 @@ class KafkaStreams:
 
         # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP server)
         self._server = start_http_server(self)  # None when neither key is set
-        for _ in range(self.config.num_stream_threads):
-            self._start_thread(StreamThread)
+        with self._thread_count_lock:  # all created first, so each starts with its final share of the cache
+            for thread in [self._new_thread(StreamThread) for _ in range(self.config.num_stream_threads)]:
+                thread.start()
         self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
                                         lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
         self._cleaner.start()
@@ -246,19 +259,75 @@ class KafkaStreams:
         self._release(join=True)
         self._set_state(State.ERROR)
 
-    def _start_thread(self, cls: Any) -> None:
-        thread = cls(self, self._thread_index)
-        configure = getattr(getattr(thread, "metrics", None), "configure", None)
-        if configure is not None:  # metrics.sample.window.ms / metrics.num.samples (Kafka's metrics)
-            configure(self.config)
-        self._thread_index += 1
-        self.threads.append(thread)
-        thread.start()
+    def _new_thread(self, cls: Any) -> Any:
+        """A stream thread (not started) with the lowest free index, counted in self.threads, and every thread's
+        record cache re-split over the threads now there (Kafka's addStreamThread order)."""
+        from pystreams.runtime.thread_admin import next_thread_index, rebalance_caches
 
-    def close(self, timeout: float | None = None) -> bool:
+        with self._thread_count_lock:
+            thread = cls(self, next_thread_index(self.threads))
+            configure = getattr(getattr(thread, "metrics", None), "configure", None)
+            if configure is not None:  # metrics.sample.window.ms / metrics.num.samples (Kafka's metrics)
+                configure(self.config)
+            self.threads.append(thread)
+            rebalance_caches(self)
+            return thread
+
+    def _start_thread(self, cls: Any) -> None:
+        self._new_thread(cls).start()
+
+    # ------------------------------------------------------------------ threads at run time (thread_admin.py)
+    def add_stream_thread(self) -> str | None:
+        """Start one more stream thread (only while RUNNING/REBALANCING, else None): scale a client up without a
+        restart; it joins the group and takes tasks over at the next rebalance. Returns its name."""
+        from pystreams.runtime.thread_admin import add_stream_thread
+
+        return add_stream_thread(self)
+
+    def remove_stream_thread(self, timeout: float | timedelta | None = None) -> str | None:
+        """Stop one stream thread cleanly (commit, close its tasks, leave the group, so its tasks move to the
+        threads left); its name, or None when not RUNNING/REBALANCING or no thread is left. StreamsTimeoutError
+        when it does not stop within timeout seconds."""
+        from pystreams.runtime.thread_admin import remove_stream_thread
+
+        return remove_stream_thread(self, timeout)
+
+    def metadata_for_local_threads(self) -> set[ThreadMetadata]:
+        """ThreadMetadata of this client's live stream threads: names, states, tasks and client ids."""
+        from pystreams.runtime.thread_admin import metadata_for_local_threads
+
+        return metadata_for_local_threads(self)
+
+    def pause(self) -> None:
+        """Stop processing, punctuation and standby updates while the threads stay in the group (no rebalance) and
+        keep committing (Kafka's pause(), KIP-834); allowed before start(). Transient: not shared with other
+        instances."""
+        self._paused = True
+        log.info("stream-client [%s] paused", self.client_id)
+
+    def resume(self) -> None:
+        """Undo pause(): processing goes on from where it stopped."""
+        self._paused = False
+        for thread in list(self.threads):
+            signal = getattr(thread, "signal_resume", None)
+            if callable(signal):
+                signal()
+        log.info("stream-client [%s] resumed", self.client_id)
+
+    def is_paused(self) -> bool:
+        """True between pause() and resume()."""
+        return self._paused
+
+    def close(self, timeout: float | timedelta | _CloseOptions | None = None) -> bool:
         """Stop all threads with a final commit and clean close; True when the client reached NOT_RUNNING (or
-        ERROR) within timeout seconds (None: wait for it). Like Kafka, a close that times out goes on in the
-        background: the client still reaches NOT_RUNNING (state listener called, locks released) later."""
+        ERROR) within timeout seconds (a number or timedelta; None: wait for it), or CloseOptions(timeout=...,
+        leave_group=...). Like Kafka, a close that times out goes on in the background: the client still reaches
+        NOT_RUNNING (state listener called, locks released) later. A negative timeout is a ConfigError."""
+        options = timeout if isinstance(timeout, _CloseOptions) else _CloseOptions(timeout=timeout)
+        timeout = seconds_of(options.timeout, "timeout")
+        if options.operation is GroupMembershipOperation.REMAIN_IN_GROUP:
+            for thread in list(self.threads):  # read by the thread's close (stream_thread.py)
+                thread.leave_group_on_close = False
         with self._state_lock:
             state = self._state
         if state in (State.NOT_RUNNING, State.ERROR):
@@ -297,7 +366,7 @@ class KafkaStreams:
         def finish() -> None:
             try:
                 self._release(join=True, skip=caller)
-            except Exception:  # noqa: BLE001 - the state must still reach its end
+            except Exception:
                 log.exception("stream-client [%s] error while closing", self.client_id)
             self._set_state(final)
 
@@ -368,14 +437,21 @@ class KafkaStreams:
         if self._handler is not None:
             try:
                 response = self._handler(error)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("uncaught-exception handler failed; shutting the client down")
         if thread is self.global_state:  # like Kafka: a failed global thread always shuts the client down
             response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
         if response is StreamThreadExceptionResponse.REPLACE_THREAD and self._state.is_running_or_rebalancing():
+            if not getattr(thread, "running", True):  # remove_stream_thread() was stopping it: not replaced
+                log.warning("stream thread %s failed while being removed: %s", thread.name, error)
+                return
             log.warning("replacing stream thread %s after: %s", thread.name, error)
-            self.threads.remove(thread)
-            self._start_thread(type(thread))
+            with self._thread_count_lock:
+                # its clients are closed already (run() closes them before this call), so its index is free
+                # and the replacement reuses it (Kafka calls the handler before the dead thread's shutdown,
+                # so there the replacement takes another index)
+                self.threads.remove(thread)
+                self._start_thread(type(thread))
             return
         if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION and self._request_application_shutdown(
                 thread, error):
