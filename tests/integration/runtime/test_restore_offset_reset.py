@@ -113,3 +113,86 @@ def test_a_topic_deleted_and_recreated_under_a_running_fetch_is_an_error(kafka_b
         assert got == []  # never silently read from the new topic's beginning
     finally:
         consumer.close()
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.restored: list[int] = []
+
+    def checkpointed_offsets(self) -> dict[str, int]:
+        return {}
+
+    def changelog_topics(self) -> dict[str, str]:
+        return {}
+
+    def restore(self, store: str, records: list) -> None:
+        self.restored.extend(r[3] for r in records)
+
+
+@pytest.mark.parametrize("change", ["delete-records", "recreated"])
+def test_the_changelog_reader_with_error_wipes_exactly_when_the_position_goes_out_of_range(kafka_broker, tmp_path,
+                                                                                          change):
+    """ChangelogReader on the restore consumer as Kafka configures it: records deleted past the restore's position,
+    or the changelog re-created with fewer records, under a running restore: the error (not an inferred jump)
+    marks the task corrupted; after the wipe it restores exactly what the changelog holds now."""
+    from types import SimpleNamespace
+
+    from pystreams.processor.task_id import TaskId
+    from pystreams.runtime.restore import ChangelogReader
+
+    bootstrap = kafka_broker.bootstrap_servers
+    topic = f"reset-{uuid.uuid4().hex[:8]}-changelog"
+    create_topics(bootstrap, 1, topic)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 10})
+    for i in range(2000):
+        producer.produce(topic, key=b"k%d" % i, value=b"v" * 1000, partition=0)
+    assert producer.flush(30) == 0
+    # small fetches, so that most of the changelog is still on the broker when it changes
+    consumer = _consumer(bootstrap, **{"queued.min.messages": 1, "queued.max.messages.kbytes": 1,
+                                       "message.max.bytes": 2048, "fetch.max.bytes": 2048,
+                                       "max.partition.fetch.bytes": 1024})
+    try:
+        tp = (topic, 0)
+        at = SimpleNamespace(id=TaskId(0, 0), task=_Store(), task_dir=str(tmp_path), persistent_changelogs={tp: "s"},
+                             changelog_next={}, checkpointed={}, collector=None, restored_records=0,
+                             changelog_partitions=lambda: {tp: "s"})
+        first = at.task
+
+        def wipe_and_revive() -> None:
+            at.task = _Store()
+
+        at.wipe_and_revive = wipe_and_revive
+        reader = ChangelogReader(consumer, eos=False, stall_timeout_s=20.0)
+        assert reader.add(at, [("in", 0)]) is False
+        deadline = time.monotonic() + 30
+        while not first.restored:
+            assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
+            reader.restore(10, 0.2)
+        assert first.restored[-1] < 1500
+        if change == "delete-records":
+            admin = AdminClient({"bootstrap.servers": bootstrap})
+            for future in admin.delete_records([TopicPartition(topic, 0, 1500)], request_timeout=30).values():
+                future.result(30)
+            expected = list(range(1500, 2000))
+        else:
+            admin = AdminClient({"bootstrap.servers": bootstrap})
+            admin.delete_topics([topic])[topic].result(30)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    create_topics(bootstrap, 1, topic)
+                    break
+                except Exception as e:  # noqa: BLE001 - the deletion is still in progress
+                    assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
+                    time.sleep(0.5)
+            _produce(bootstrap, topic, 5)
+            expected = list(range(5))
+        ready: list = []
+        deadline = time.monotonic() + 40
+        while not ready and time.monotonic() < deadline:
+            ready = reader.restore(100, 0.2)[1]
+        assert [rt.at for rt in ready] == [at]
+        assert reader.corrupted == 1 and at.task is not first
+        assert at.task.restored == expected
+    finally:
+        consumer.close()
