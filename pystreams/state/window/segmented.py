@@ -1,22 +1,21 @@
-"""Kafka's RocksDB window store: time segments of segment_interval ms, one RocksDB per segment, at
-`<task dir>/<store>/<store>.<segment id * interval>`; segments older than stream time - retention are
-closed and deleted from disk whole (Kafka's AbstractSegments.cleanupExpiredSegments)."""
+"""Kafka's RocksDB window store: time segments of segment_interval ms, kept as logical segments (key ranges) of
+one RocksDB per store (pystreams.state.window.logical_segments); segments older than stream time - retention are
+range deleted whole (Kafka's AbstractSegments.cleanupExpiredSegments)."""
 from __future__ import annotations
 
 import struct
 from typing import Any, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
-from pystreams.state.internals.rocksdb import RocksDBStore
 from pystreams.state.window.keys import SUFFIX, next_seqnum, split_store_key, to_store_key
-from pystreams.state.window.segments import SegmentedRocksDBStore
+from pystreams.state.window.logical_segments import LogicalSegmentedStore
 
 LONG_MAX = (1 << 63) - 1
 _START = struct.Struct(">q")
 WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
 
 
-class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
+class RocksDBSegmentedWindowStore(LogicalSegmentedStore):
     """Persistent bytes window store; keys inside a segment are Kafka's key + start(8) + seqnum(4)."""
 
     def __init__(self, name: str, retention_ms: int, segment_interval_ms: int, window_size_ms: int,
@@ -66,45 +65,37 @@ class RocksDBSegmentedWindowStore(SegmentedRocksDBStore):
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
         if window_start < self._actual_from(0):
             return None
-        segment = self._segments.get(self.segment_id(window_start))
-        if segment is None:
-            return None
+        segment_id = self.segment_id(window_start)
         if self.retain_duplicates:
-            for stored_key, value in segment.range(to_store_key(key, window_start, 0),
-                                                   to_store_key(key, window_start, 0x7FFFFFFF)):
+            for _stored_key, value in self._scan(segment_id, to_store_key(key, window_start, 0),
+                                                 to_store_key(key, window_start, 0x7FFFFFFF), True):
                 return value
             return None
-        return segment.get(to_store_key(key, window_start, 0))
+        return self._get(segment_id, to_store_key(key, window_start, 0))
 
-    def _search(self, time_from: int, time_to: int, forward: bool) -> tuple[int, list[RocksDBStore]]:
+    def _search(self, time_from: int, time_to: int, forward: bool) -> tuple[int, list[int]]:
+        """(lowest live window start, ids of the live segments that may hold [time_from, time_to], scan order)."""
         low = self._actual_from(time_from)
         if time_to < low:
             return low, []
-        ids = sorted((s for s in self._segments if self.segment_id(low) <= s <= self.segment_id(time_to)),
-                     reverse=not forward)
-        return low, [self._segments[s] for s in ids]
+        return low, self._live_ids(self.segment_id(low), self.segment_id(time_to), forward)
 
     def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[tuple[int, bytes]]:
-        low, segments = self._search(time_from, time_to, forward)
+        low, segment_ids = self._search(time_from, time_to, forward)
         lo, hi = to_store_key(key, max(0, low), 0), to_store_key(key, time_to, 0x7FFFFFFF)
-        for segment in segments:
-            pairs = segment.range(lo, hi) if forward else segment.reverse_range(lo, hi)
-            for stored_key, value in pairs:
+        for segment_id in segment_ids:
+            for stored_key, value in self._scan(segment_id, lo, hi, forward):
                 k, start, _seq = split_store_key(stored_key)
                 if k == key and low <= start <= time_to:
                     yield start, value
 
     def fetch_keys(self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int,
                    forward: bool = True) -> WindowedPairs:
-        low, segments = self._search(time_from, time_to, forward)
+        low, segment_ids = self._search(time_from, time_to, forward)
         lo = None if key_from is None else to_store_key(key_from, max(0, low), 0)
         hi = None if key_to is None else to_store_key(key_to, time_to, 0x7FFFFFFF)
-        for segment in segments:
-            if lo is None and hi is None:
-                pairs = segment.all() if forward else segment.reverse_all()
-            else:
-                pairs = segment.range(lo, hi) if forward else segment.reverse_range(lo, hi)
-            for stored_key, value in pairs:
+        for segment_id in segment_ids:
+            for stored_key, value in self._scan(segment_id, lo, hi, forward):
                 k, start, _seq = split_store_key(stored_key)
                 if (low <= start <= time_to and (key_from is None or k >= key_from)
                         and (key_to is None or k <= key_to)):

@@ -1,10 +1,11 @@
-"""Window stores: fetch semantics, retention, segment files dropped from disk, changelog format, restore."""
+"""Window stores: fetch semantics, retention, expired segments range deleted, changelog format, restore."""
 from __future__ import annotations
 
 import os
 import struct
 
 import pytest
+from rocksdict import Options, Rdict
 
 from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import TimeWindow, Windowed
@@ -68,19 +69,22 @@ def test_queries_beyond_retention_return_nothing(tmp_path, kind):
     store.close()
 
 
-def test_rocksdb_segments_are_dropped_from_disk(tmp_path):
+def test_rocksdb_expired_segments_are_range_deleted(tmp_path):
     supplier = persistent_window_store("segs", 120_000, 1000)
     assert supplier.segment_interval_ms == 60_000  # max(retention / 2, 60 s)
     store, _, _ = _open(window_store_builder(supplier), tmp_path)
     store.put("k", 1, 5_000)
     store.put("k", 2, 65_000)
     seg_dir = tmp_path / "segs"
-    assert sorted(os.listdir(seg_dir)) == ["segs.0", "segs.60000"]
+    assert sorted(os.listdir(seg_dir)) == ["segs.segments"]  # one RocksDB, segments are key ranges in it
     store.put("k", 3, 250_000)  # min live segment = (250000 - 120000) // 60000 = 2
-    assert sorted(os.listdir(seg_dir)) == ["segs.240000"]
-    assert not (seg_dir / "segs.0").exists()
     assert list(store.fetch("k", 0, 300_000)) == [(250_000, 3)]
     store.close()
+    db = Rdict(str(seg_dir / "segs.segments"), Options(raw_mode=True))
+    try:
+        assert [struct.unpack(">q", key[:8])[0] for key in db.keys()] == [4]  # segments 0 and 1 are gone
+    finally:
+        db.close()
 
 
 def test_small_retention_uses_sixty_second_segments_and_large_uses_half():
