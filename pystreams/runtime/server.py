@@ -52,11 +52,15 @@ _THREAD_METRICS = (
 
 
 _TASK_METRICS = (
-    # stream-task-metrics, per task_id as Kafka tags them
+    # stream-task-metrics, per task_id as Kafka tags them (thread_metrics.TASK_COUNTERS)
     ("dropped-records-total", "kafka_streams_stream_task_dropped_records", True,
      "records the task dropped: bad input, handler CONTINUE, negative timestamps (dropped-records-total)"),
     ("dropped-records-rate", "kafka_streams_stream_task_dropped_records_rate", False,
      "records the task dropped per second over the sample window (dropped-records-rate)"),
+    ("enforced-processing-total", "kafka_streams_stream_task_enforced_processing", True,
+     "records processed although a partition had no data, after max.task.idle.ms (enforced-processing-total)"),
+    ("enforced-processing-rate", "kafka_streams_stream_task_enforced_processing_rate", False,
+     "records processed per second under enforced processing over the sample window (enforced-processing-rate)"),
 )
 
 
@@ -74,22 +78,22 @@ class StreamsCollector:
         families = {name: (CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=labels)
                     for name, prom, counter, text in _THREAD_METRICS}
         task_labels = [*labels, "task_id"]
-        task_families = [(CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=task_labels)
-                         for _name, prom, counter, text in _TASK_METRICS]
+        task_families = {name: (CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=task_labels)
+                         for name, prom, counter, text in _TASK_METRICS}
         tasks = GaugeMetricFamily("kafka_streams_active_tasks", "active tasks", labels=labels)
         client = self.streams.client_id
         for t in list(self.streams.threads):
             key = [client, t.name]
-            per_task: dict[str, tuple[int, float]] = {}
+            per_task: dict[str, dict[str, float]] = {}
             values = thread_values(t, per_task)
             for name, family in families.items():
                 family.add_metric(key, values[name])
-            for task_id, (total, rate) in sorted(per_task.items()):
-                task_families[0].add_metric([*key, task_id], total)
-                task_families[1].add_metric([*key, task_id], rate)
+            for task_id, task_values in sorted(per_task.items()):
+                for name, family in task_families.items():
+                    family.add_metric([*key, task_id], task_values[name])
             tasks.add_metric(key, len(t.tasks))
         yield from families.values()
-        yield from task_families
+        yield from task_families.values()
         yield tasks
 
 

@@ -46,7 +46,8 @@ class ThreadMetrics:
         self._clock = clock
         self._lock = threading.Lock()
         self.configure(config)
-        self._task_dropped: dict[str, tuple[int, Any]] = {}  # task id -> (dropped when last sampled, its rate)
+        # (task id, counter) -> (count when last sampled, its windowed rate)
+        self._task_counters: dict[tuple[str, str], tuple[int, Any]] = {}
         self._processed = 0
         self._process_ms = 0.0
         self._last_batch = 0  # records of the last `processed +=` not yet matched by `process_ms +=`
@@ -159,28 +160,38 @@ class ThreadMetrics:
 
     # ---- reading (any thread)
     def note_dropped(self, by_task: dict[str, int]) -> dict[str, tuple[int, float]]:
-        """Sample the live tasks' dropped-records counters (the tasks count drops; increases since the last sample
-        go into the windowed rates, timed when sampled: at every metrics read). Returns Kafka's task-level
-        (dropped-records-total, dropped-records-rate) per task id; a task that moved away takes its count with it,
-        as Kafka removes a closed task's metrics."""
+        """note_tasks() for dropped records alone: (dropped-records-total, dropped-records-rate) per task id."""
+        out = self.note_tasks({t: {"dropped-records": n} for t, n in by_task.items()})
+        return {t: (int(v["dropped-records-total"]), v["dropped-records-rate"]) for t, v in out.items()}
+
+    def note_tasks(self, by_task: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+        """Sample the live tasks' counters (TASK_COUNTERS: the tasks count, increases since the last sample go into
+        windowed rates, timed when sampled: at every metrics read). Returns Kafka's task-level `<name>-total` and
+        `<name>-rate` per task id; a task that moved away takes its counts with it, as Kafka removes a closed
+        task's metrics. Dropped records also feed the thread-level dropped-records-rate."""
         now = self._clock() * 1000.0
-        out: dict[str, tuple[int, float]] = {}
+        out: dict[str, dict[str, float]] = {}
         with self._lock:
-            seen = self._task_dropped
-            increase = 0
-            for task_id, total in by_task.items():
-                last, rate = seen.get(task_id, (0, None))
-                if rate is None:
-                    rate = WindowedRate("sum", self.window_ms, self.num_samples)
-                if total > last:
-                    rate.record(total - last, now)
-                    increase += total - last
-                seen[task_id] = (total, rate)
-                out[task_id] = (total, rate.measure(now))
-            for gone in set(seen) - set(by_task):
+            seen = self._task_counters
+            dropped = 0
+            for task_id, counters in by_task.items():
+                values: dict[str, float] = {}
+                for name, total in counters.items():
+                    last, rate = seen.get((task_id, name), (0, None))
+                    if rate is None:
+                        rate = WindowedRate("sum", self.window_ms, self.num_samples)
+                    if total > last:
+                        rate.record(total - last, now)
+                        if name == "dropped-records":
+                            dropped += total - last
+                    seen[(task_id, name)] = (total, rate)
+                    values[f"{name}-total"] = total
+                    values[f"{name}-rate"] = rate.measure(now)
+                out[task_id] = values
+            for gone in [key for key in seen if key[0] not in by_task]:
                 del seen[gone]
-            if increase:
-                self._dropped_rate.record(increase, now)
+            if dropped:
+                self._dropped_rate.record(dropped, now)
         return out
 
     def windowed(self) -> dict[str, float]:
@@ -219,25 +230,41 @@ class ThreadMetrics:
         self.lag = total
 
 
-def dropped_by_task(thread: Any) -> dict[str, int]:
-    """dropped-records-total of each of a thread's live tasks (each task counts its own,
-    processor/internals/task.py)."""
-    out: dict[str, int] = {}
+#: Kafka's stream-task-metrics pystreams exports: (name, where the task keeps the count). dropped-records: bad input,
+#: handler CONTINUE, negative timestamps (processor/internals/task.py); enforced-processing: records processed
+#: because max.task.idle.ms passed while a partition had no data (task idling, Kafka's DEBUG-level sensor)
+TASK_COUNTERS = ("dropped-records", "enforced-processing")
+
+
+def task_counters(thread: Any) -> dict[str, dict[str, int]]:
+    """TASK_COUNTERS of each of a thread's live tasks (each task counts its own)."""
+    out: dict[str, dict[str, int]] = {}
     for task_id, at in list(getattr(thread, "tasks", {}).items()):
-        metrics = getattr(getattr(at, "task", None), "metrics", None)
-        out[str(task_id)] = int(getattr(metrics, "dropped_records", 0) or 0)
+        task = getattr(at, "task", None)
+        metrics = getattr(task, "metrics", None)
+        idling = getattr(task, "idling", None)  # made on first use, only for tasks that may wait
+        out[str(task_id)] = {"dropped-records": int(getattr(metrics, "dropped_records", 0) or 0),
+                             "enforced-processing": int(getattr(idling, "enforced_processing_total", 0) or 0)}
     return out
 
 
-def thread_values(thread: Any, tasks: dict[str, tuple[int, float]] | None = None) -> dict[str, float]:
+def dropped_by_task(thread: Any) -> dict[str, int]:
+    """dropped-records-total of each of a thread's live tasks."""
+    return {task_id: c["dropped-records"] for task_id, c in task_counters(thread).items()}
+
+
+def thread_values(thread: Any, tasks: dict[str, dict[str, float]] | None = None) -> dict[str, float]:
     """One stream thread's metrics by Kafka's names (stream-thread-metrics, the consumer's records-lag, restore,
-    and its live tasks' dropped records summed); `tasks`, when given, receives the per-task dropped records."""
+    and its live tasks' dropped records and enforced processing summed); `tasks`, when given, receives the
+    task-level values (`<counter>-total` / `<counter>-rate` of TASK_COUNTERS) per task id."""
     m = thread.metrics
-    per_task = m.note_dropped(dropped_by_task(thread))
+    per_task = m.note_tasks(task_counters(thread))
     if tasks is not None:
         tasks.update(per_task)
     values: dict[str, float] = {"process-total": m.processed, "commit-total": m.commits,
-                                "dropped-records-total": sum(total for total, _ in per_task.values()),
+                                "dropped-records-total": sum(v["dropped-records-total"] for v in per_task.values()),
+                                "enforced-processing-total": sum(v["enforced-processing-total"]
+                                                                 for v in per_task.values()),
                                 "restore-total": m.restored, "restore-rate": m.restore_rate,
                                 # refreshed by the stream thread itself: no consumer call from the reader
                                 "records-lag": m.lag if thread.is_alive() else 0}
@@ -246,7 +273,7 @@ def thread_values(thread: Any, tasks: dict[str, tuple[int, float]] | None = None
 
 
 _SUMMED = ("process-total", "process-rate", "commit-total", "commit-rate", "dropped-records-total",
-           "dropped-records-rate", "restore-total", "records-lag")
+           "dropped-records-rate", "enforced-processing-total", "restore-total", "records-lag")
 
 
 def client_metrics(streams: Any) -> dict[str, float]:
