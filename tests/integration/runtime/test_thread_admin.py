@@ -9,8 +9,15 @@ import pytest
 
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.thread_admin import CloseOptions
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until,
-                                               unique, word_counts, wordcount_topology)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    unique,
+    word_counts,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 
