@@ -1,5 +1,6 @@
 """Session stores (Kafka's SessionStore): aggregates per Windowed(key, SessionWindow(start, end)), expired by
-retention on session end. In memory and on RocksDB (segments by end time, dropped whole)."""
+retention on session end. In memory and on RocksDB (segments by end time: key ranges of one RocksDB,
+range deleted whole)."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,17 +1,17 @@
-"""Kafka's RocksDB session store: segments by session end time (interval max(retention / 2, 60 s)), one
-RocksDB per segment at `<task dir>/<store>/<store>.<segment start>`, dropped whole when expired; keys are
-SessionKeySchema's key + end + start."""
+"""Kafka's RocksDB session store: segments by session end time (interval max(retention / 2, 60 s)), kept as
+logical segments (key ranges) of one RocksDB per store (pystreams.state.window.logical_segments), range deleted
+whole when expired; keys are SessionKeySchema's key + end + start."""
 from __future__ import annotations
 
 from typing import Iterator
 
 from pystreams.state.session.keys import split_session_key, to_session_key
-from pystreams.state.window.segments import SegmentedRocksDBStore
+from pystreams.state.window.logical_segments import LogicalSegmentedStore
 
 SessionPairs = Iterator[tuple[tuple[bytes, int, int], bytes]]
 
 
-class RocksDBSegmentedSessionStore(SegmentedRocksDBStore):
+class RocksDBSegmentedSessionStore(LogicalSegmentedStore):
     """Persistent bytes session store; keys inside a segment are SessionKeySchema's key + end + start."""
 
     def put(self, key: bytes, start: int, end: int, value: bytes | None) -> None:
@@ -26,19 +26,16 @@ class RocksDBSegmentedSessionStore(SegmentedRocksDBStore):
     def fetch_session(self, key: bytes, start: int, end: int) -> bytes | None:
         if end < self._min_end(0):
             return None
-        segment = self._segments.get(self.segment_id(end))
-        return None if segment is None else segment.get(to_session_key(key, start, end))
+        return self._get(self.segment_id(end), to_session_key(key, start, end))
 
     def find_sessions(self, key_from: bytes | None, key_to: bytes | None, earliest_end: int, latest_start: int,
                       forward: bool = True) -> SessionPairs:
         low = self._min_end(earliest_end)
         out = []
-        for segment_id in sorted(s for s in self._segments if s >= self.segment_id(low)):
-            segment = self._segments[segment_id]
-            lo = None if key_from is None else to_session_key(key_from, 0, max(0, low))
-            hi = None if key_to is None else to_session_key(key_to, (1 << 63) - 1, (1 << 63) - 1)
-            pairs = segment.all() if lo is None and hi is None else segment.range(lo, hi)
-            for binary, value in pairs:
+        lo = None if key_from is None else to_session_key(key_from, 0, max(0, low))
+        hi = None if key_to is None else to_session_key(key_to, (1 << 63) - 1, (1 << 63) - 1)
+        for segment_id in self._live_ids(self.segment_id(low), 1 << 62, True):
+            for binary, value in self._scan(segment_id, lo, hi, True):
                 key, start, end = split_session_key(binary)
                 if (end >= low and start <= latest_start and (key_from is None or key >= key_from)
                         and (key_to is None or key <= key_to)):
@@ -52,7 +49,7 @@ class RocksDBSegmentedSessionStore(SegmentedRocksDBStore):
         # like Kafka's time-ordered store, no retention cut here: whatever the live segments still hold
         found = []
         for segment_id in sorted(self._segments):
-            for binary, value in self._segments[segment_id].all():
+            for binary, value in self._scan(segment_id, None, None, True):
                 key, start, end = split_session_key(binary)
                 if earliest_end <= end <= latest_end:
                     found.append(((key, start, end), value))

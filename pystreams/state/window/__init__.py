@@ -1,6 +1,7 @@
 """Window stores (Kafka's WindowStore): values per (key, window start), expired by retention.
 
-Bytes level: InMemoryWindowStore and RocksDBSegmentedWindowStore (time segments, dropped whole);
+Bytes level: InMemoryWindowStore and RocksDBSegmentedWindowStore (time segments as key ranges of one
+RocksDB, range deleted whole);
 layers: change-logging (Kafka's changelog key = key + 8-byte start + 4-byte seqnum) and metered (typed).
 Build them with the factories in pystreams.state.window.stores (also exported from pystreams.state).
 """

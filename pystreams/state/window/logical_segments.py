@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from rocksdict import Options, Rdict, WriteBatch
 
 from pystreams.errors import StateStoreError
+from pystreams.state.window.segments import SegmentDB
 
 _PREFIX = struct.Struct(">q")
 PREFIX_LEN = _PREFIX.size  # 8
@@ -89,7 +90,6 @@ class LogicalSegmentedStore:
     def _migrate_physical_segments(self) -> None:
         """Copy segments of the one-RocksDB-per-segment layout into the physical store, then remove them (a
         crash in between copies the same keys again on the next open)."""
-        from pystreams.state.window.segments import SegmentDB  # the old layout's reader, only needed here
         assert self._dir is not None
         prefix = self._name + "."
         for entry in sorted(os.listdir(self._dir)):

@@ -1,6 +1,6 @@
-"""The RocksDB window store's logical segments (one RocksDB per store, a key range per segment): expiry by range
-delete, restore into the same layout, scan order across segment boundaries, reopen after a clean close, after a
-crash and from the older one-RocksDB-per-segment layout."""
+"""The RocksDB window (and session) stores' logical segments (one RocksDB per store, a key range per segment):
+expiry by range delete, restore into the same layout, scan order across segment boundaries, reopen after a clean
+close, after a crash and from the older one-RocksDB-per-segment layout."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,8 @@ import pytest
 from rocksdict import Options, Rdict
 
 from pystreams.state.context import StateStoreContext
+from pystreams.state.session.keys import to_session_key
+from pystreams.state.session.segmented import RocksDBSegmentedSessionStore
 from pystreams.state.window.in_memory import InMemoryWindowStore
 from pystreams.state.window.keys import to_store_key
 from pystreams.state.window.segmented import RocksDBSegmentedWindowStore
@@ -181,3 +183,29 @@ def test_old_one_rocksdb_per_segment_layout_is_migrated(tmp_path):
     assert sorted(store._segments) == [0, 1]
     assert list(store.all()) == [((b"a", 100), b"1"), ((b"a", 300), b"2"), ((b"b", 250), b"3")]
     store.close()
+
+
+def test_session_store_shares_the_layout_across_reopen(tmp_path):
+    def open_sessions():
+        store = RocksDBSegmentedSessionStore("s", RETENTION, INTERVAL)
+        store.init(StateStoreContext("app", "0_0", str(tmp_path)), store)
+        return store
+
+    store = open_sessions()
+    records = [(to_session_key(key, start, end), value, end, i)
+               for i, (key, start, end, value) in enumerate([(b"a", 0, 50, b"1"), (b"b", 100, 250, b"2"),
+                                                             (b"a", 300, 450, b"3"), (b"a", 500, 650, b"4")])]
+    store.restore_batch(records)  # stream time 650: min live segment (650 - 500) // 200 = 0
+    store.put(b"b", 700, 800, b"5")  # stream time 800: segment 0 (a@[0,50]) range deleted
+    assert sorted(store._segments) == [1, 2, 3, 4]
+    expected = [((b"b", 100, 250), b"2"), ((b"a", 300, 450), b"3"), ((b"a", 500, 650), b"4"),
+                ((b"b", 700, 800), b"5")]
+    # b@[100,250] is in a live segment but ends before stream time - retention: only the by-end scan sees it
+    assert list(store.find_sessions(None, None, 0, 1 << 62)) == expected[1:]
+    assert list(store.find_sessions(b"a", b"a", 0, 1 << 62, forward=False)) == [expected[2], expected[1]]
+    store.close()
+    assert _physical_segment_ids(tmp_path, "s") == [1, 2, 3, 4]
+    again = open_sessions()
+    assert again.fetch_session(b"a", 300, 450) == b"3" and again.fetch_session(b"a", 0, 50) is None
+    assert list(again.find_sessions_by_end(0, 1 << 62)) == expected
+    again.close()

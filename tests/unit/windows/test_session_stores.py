@@ -1,10 +1,11 @@
-"""Session stores: find_sessions bounds and order, remove, retention (segments dropped from disk), changelog key."""
+"""Session stores: find_sessions bounds and order, remove, retention (expired segments range deleted), changelog key."""
 from __future__ import annotations
 
 import os
 import struct
 
 import pytest
+from rocksdict import Options, Rdict
 
 from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import SessionWindow, Windowed
@@ -46,15 +47,19 @@ def test_find_sessions_bounds_and_remove(tmp_path, kind):
     store.close()
 
 
-def test_rocksdb_session_segments_dropped_from_disk(tmp_path):
+def test_rocksdb_session_segments_range_deleted(tmp_path):
     store, _ = _open(persistent_session_store("sess", 120_000), tmp_path)
     store.put(W("k", 1_000, 5_000), 1)
     store.put(W("k", 61_000, 65_000), 2)
-    assert sorted(os.listdir(tmp_path / "sess")) == ["sess.0", "sess.60000"]
+    assert sorted(os.listdir(tmp_path / "sess")) == ["sess.segments"]  # one RocksDB, segments are key ranges
     store.put(W("k", 250_000, 250_000), 3)
-    assert sorted(os.listdir(tmp_path / "sess")) == ["sess.240000"]
     assert [v for _, v in store.fetch("k")] == [3]
     store.close()
+    db = Rdict(str(tmp_path / "sess" / "sess.segments"), Options(raw_mode=True))
+    try:
+        assert [struct.unpack(">q", key[:8])[0] for key in db.keys()] == [4]  # segments 0 and 1 are gone
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
