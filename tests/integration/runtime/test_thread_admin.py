@@ -114,3 +114,37 @@ def test_removing_the_last_thread_stops_processing_until_one_is_added(kafka_brok
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
     finally:
         assert streams.close(60)
+
+
+def test_a_replaced_thread_takes_the_failed_threads_index(kafka_broker, tmp_path):
+    from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+    from pystreams.runtime import StreamThreadExceptionResponse
+    from tests.integration.runtime.helpers import read_all
+
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("in"), unique("out")
+    create_topics(bootstrap, 2, source, sink)
+    failures: list[str] = []
+
+    def upper(value: str) -> str:
+        if value == "poison" and not failures:
+            failures.append(value)
+            raise ValueError("transient")
+        return value.upper()
+
+    builder = StreamsBuilder()
+    (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+        .map_values(upper).to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+    config = {"application.id": unique("replace"), "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+              "commit.interval.ms": 100, "client.id": "rep", "num.stream.threads": 2}
+    streams = KafkaStreams(builder.build(), config)
+    streams.set_uncaught_exception_handler(lambda e: StreamThreadExceptionResponse.REPLACE_THREAD)
+    try:
+        streams.start()
+        produce_lines(bootstrap, source, ["a", "poison", "b", "c"])
+        values = sorted(v for _k, v in read_all(bootstrap, sink, 4, timeout=60))
+        assert failures == ["poison"] and b"POISON" in values and {b"A", b"B", b"C"} <= set(values)
+        assert len(streams.errors) == 1
+        assert sorted(t.name for t in streams.threads) == ["rep-StreamThread-0", "rep-StreamThread-1"]
+    finally:
+        assert streams.close(60)
