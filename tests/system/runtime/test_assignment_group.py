@@ -42,9 +42,10 @@ class StandInThread:
         self.tasks: dict[TaskId, Any] = {}
         self.standbys: frozenset[TaskId] = frozenset()
         self._standby = SimpleNamespace(running_standbys=lambda: self.standbys)
-        self.info: Any = None
         self.owned: frozenset = frozenset()
-        self.generation = -1  # of the rebalance that gave `info`
+        # (generation, AssignmentInfo) of its latest assignment, replaced in one assignment: the test thread never
+        # sees one round's info under another round's generation
+        self.round: tuple[int, Any] = (-1, None)
         self.first_generation = -1  # of its first assignment
         self.member = StreamsMember(self)
         self.stop = threading.Event()
@@ -60,8 +61,7 @@ class StandInThread:
                     rebalance, info = got
                     self.owned = rebalance.assigned
                     if info is not None:
-                        self.info = info
-                        self.generation = rebalance.generation_id
+                        self.round = (rebalance.generation_id, info)
                         if self.first_generation < 0:
                             self.first_generation = rebalance.generation_id
                         self.tasks = dict.fromkeys(info.active_tasks)
@@ -72,6 +72,14 @@ class StandInThread:
         finally:
             self.member.close()
 
+    @property
+    def generation(self) -> int:
+        return self.round[0]
+
+    @property
+    def info(self) -> Any:
+        return self.round[1]
+
     def catch_up_standbys(self) -> None:
         """What a standby (warm-up) writes once it has applied its whole changelog: a checkpoint at the last
         offset, so the next SubscriptionInfo reports the task caught up (lag 0)."""
@@ -81,18 +89,26 @@ class StandInThread:
             write_checkpoint(task_dir, {(topic, p): RECORDS - 1 for topic, p in changelogs})
 
 
-def _stable(threads: list[StandInThread]) -> bool:
-    """Every member has its assignment of the same round, none is about to rejoin, and every task runs somewhere.
+def _settled(threads: list[StandInThread]) -> tuple[int, list[Any]] | None:
+    """(generation, every member's AssignmentInfo) when every member has its assignment of the same round, none is
+    about to rejoin (no revocation pending) and every task runs somewhere; else None.
     The same round: the members get their SyncGroup answers of one round at about the same time but each in its own
     loop, so one may still hold the previous round's (a client joining: the newcomer's first assignment next to
     an old member's previous one, whose tasks it is giving up this round)."""
-    return (all(t.info is not None and not t.member.member.rejoin_needed for t in threads)
-            and len({t.generation for t in threads}) == 1
-            and sum(len(t.info.active_tasks) for t in threads) == PARTITIONS)
+    rounds = [t.round for t in threads]  # each read once: a member may install the next round meanwhile
+    if (any(info is None for _, info in rounds) or any(t.member.member.rejoin_needed for t in threads)
+            or len({generation for generation, _ in rounds}) != 1
+            or sum(len(info.active_tasks) for _, info in rounds) != PARTITIONS):
+        return None
+    return rounds[0][0], [info for _, info in rounds]
+
+
+def _stable(threads: list[StandInThread]) -> bool:
+    return _settled(threads) is not None
 
 
 def _wait_for_final(threads: list[StandInThread], timeout: float = 60.0) -> int:
-    """Wait for Kafka Streams' final assignment: a settled round (_stable: no revocation pending, every task
+    """Wait for Kafka Streams' final assignment: a settled round (_settled: no revocation pending, every task
     assigned) without a follow-up rebalance. A settled round with warm-ups is not final: Kafka repeats the probing
     rebalance until the warm-ups have caught up and their tasks have moved; here the stand-ins' standbys catch up
     at once and one member rejoins in place of the probe (probing.rebalance.interval.ms is at least 60 s).
@@ -101,10 +117,11 @@ def _wait_for_final(threads: list[StandInThread], timeout: float = 60.0) -> int:
     probed: set[int] = set()
     while True:
         assert all(t.error is None for t in threads), [t.error for t in threads]
-        if _stable(threads):
-            if all(t.info.followup_rebalance_ms == -1 for t in threads):
+        settled = _settled(threads)
+        if settled is not None:
+            generation, infos = settled
+            if all(info.followup_rebalance_ms == -1 for info in infos):
                 return len(probed)
-            generation = threads[0].generation
             if generation not in probed:  # once per round: until the probe's JoinGroup, the round looks settled
                 probed.add(generation)
                 for t in threads:
