@@ -239,10 +239,13 @@ class KafkaStreams:
 
             self.global_state = GlobalStateManager(self)
             self.global_state.start()
-        from pystreams.runtime.server import start_http_server
+        if self.config.application_server or self.config.get("metrics.http.port") is not None:
+            # imported only then: server.py pulls prometheus_client and http.server in (~15-19 ms of start-up,
+            # U's measurement in notes/s5/to-K-from-U.md); start_http_server still refuses bad ports
+            from pystreams.runtime.server import start_http_server
 
-        # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP server)
-        self._server = start_http_server(self)  # None when neither key is set
+            # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP server)
+            self._server = start_http_server(self)  # None when neither key is set (or the port is "" / "-1")
         with self._thread_count_lock:  # all created first, so each starts with its final share of the cache
             for thread in [self._new_thread(StreamThread) for _ in range(self.config.num_stream_threads)]:
                 thread.start()
