@@ -7,7 +7,8 @@ thread goes on; FAIL (the default) keeps the error, which the thread raises at i
 Kafka never hands to the handler stay fatal (authorization, invalid topic, unknown server error, a fatal producer)
 or are the stream thread's task migration (a fenced producer). Under exactly_once_v2 a failed send leaves the
 transaction unable to commit (librdkafka and Java's producer both make it abortable), so, as in Kafka Streams, the
-thread fails even when the handler says CONTINUE. Records without an explicit partition are placed by librdkafka's
+thread fails even when the handler says CONTINUE. RETRY (valid for retriable errors only, KIP-1065) keeps the error
+marked task_corrupted: the stream thread closes its tasks dirty and resumes them from the last commit. Records without an explicit partition are placed by librdkafka's
 murmur2 partitioner, which is Java's default partitioner for keyed records.
 """
 from __future__ import annotations
@@ -65,11 +66,24 @@ class ProductionError(StreamsException):
         self.task_corrupted = task_corrupted
 
 
-def _send_failed(topic: str, e: KafkaException, reason: str = "") -> ProductionError:
+def _send_failed(topic: str, e: KafkaException, reason: str = "", retry: bool = False) -> ProductionError:
     err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
     what = f"{err.str()} ({err.name()})" if err is not None else str(e)
     why = f" ({reason})" if reason else ""
-    return ProductionError(f"Error encountered trying to send a record to topic {topic}: {what}{why}", err)
+    return ProductionError(f"Error encountered trying to send a record to topic {topic}: {what}{why}", err, retry)
+
+
+def task_corrupted(e: BaseException) -> bool:
+    """Whether e is (or was raised from) a ProductionError answered RETRY: Kafka's TaskCorruptedException, which
+    the stream thread handles by closing its tasks dirty and resuming them from the last commit."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ProductionError) and cur.task_corrupted:
+            return True
+        cur = cur.__cause__
+    return False
 
 
 class KafkaRecordCollector:
@@ -223,9 +237,9 @@ class KafkaRecordCollector:
             if not self._wait_for_room(topic, key, value, headers, timestamp, partition):
                 return
         except KafkaException as e:  # e.g. the transaction is in an abortable state or the producer was fenced
-            dropped, reason = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
+            dropped, reason, retry = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
             if not dropped:
-                raise _send_failed(topic, e, reason) from e
+                raise _send_failed(topic, e, reason, retry) from e
             return
         self.sent += 1
         if partition is not None:
@@ -243,17 +257,18 @@ class KafkaRecordCollector:
         return self._produce
 
     def _failed_at_once(self, e: KafkaException, topic: str, key: bytes | None, value: bytes | None,
-                        headers: Any, timestamp: int, partition: int | None) -> tuple[bool, str]:
+                        headers: Any, timestamp: int, partition: int | None) -> tuple[bool, str, bool]:
         """produce() refused the record itself (e.g. larger than message.max.bytes): the same decision as for a
-        failed delivery. (True, "") = dropped, go on; (False, why) = the caller raises at once (not kept)."""
+        failed delivery. (True, "", False) = dropped, go on; (False, why, retry) = the caller raises at once (not
+        kept); retry: the handler answered RETRY to a retriable error (ProductionError.task_corrupted)."""
         err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
         if err is None or self.error is not None:
-            return False, ""
+            return False, "", False
         if self._send_error(err, SentRecord(topic, key, value, headers or (), timestamp, partition)):
-            return True, ""
-        reason = self.error_reason
-        self.error, self.errored_topic, self.error_reason = None, None, ""
-        return False, reason
+            return True, "", False
+        reason, retry = self.error_reason, self.error_retry
+        self.clear_error()
+        return False, reason, retry
 
     def _wait_for_room(self, topic: str, key: bytes | None, value: bytes | None, headers: Any, timestamp: int,
                        partition: int | None) -> bool:
@@ -265,10 +280,10 @@ class KafkaRecordCollector:
                               timestamp, list(headers) if headers else None)
                 return True
             except KafkaException as e:
-                dropped, reason = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
+                dropped, reason, retry = self._failed_at_once(e, topic, key, value, headers, timestamp, partition)
                 if dropped:
                     return False
-                raise _send_failed(topic, e, reason) from e
+                raise _send_failed(topic, e, reason, retry) from e
             except BufferError:
                 if time.monotonic() > deadline:
                     raise ProductionError(f"the producer queue stayed full for 60 s while sending to {topic}: "
@@ -303,6 +318,10 @@ class KafkaRecordCollector:
 
     def poll(self) -> None:
         self.producer.poll(0)
+
+    def clear_error(self) -> None:
+        """Forget the kept send failure: the stream thread handled it (tasks revived after RETRY, or aborted)."""
+        self.error, self.errored_topic, self.error_reason, self.error_retry = None, None, "", False
 
     def check(self) -> None:
         err = self.error

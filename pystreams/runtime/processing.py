@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from pystreams.errors import ConfigError
 from pystreams.processor.internals.task_idling import (
     MAX_TASK_IDLE_MS_CONFIG,
     TaskIdling,
@@ -43,10 +44,15 @@ def poll_records(consumer: Any, max_records: int, timeout: float) -> list[Any]:
     return messages
 
 
-def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTask]) -> None:
+def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTask],
+              max_buffered: int = -1) -> list[tuple[str, int]]:
     """Hand consumed records to their tasks, one add_messages call per run of the same partition (a slice of the
     batch: the Messages themselves, their fields are read once when deserialized); records of a partition revoked
-    meanwhile are dropped (its new owner reads them). Per record only error(), partition() and topic()."""
+    meanwhile are dropped (its new owner reads them). Per record only error(), partition() and topic().
+
+    Returns the partitions whose queue now holds more than max_buffered records (buffered.records.per.partition;
+    -1: no bound), for the thread to pause in one call (Backpressure.pause): Kafka's StreamTask.addRecords."""
+    full: list[tuple[str, int]] = []
     topic: str | None = None
     partition = -1
     start = 0  # first message of the current run
@@ -60,23 +66,29 @@ def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTas
                     raise KafkaException(err)
                 log.warning("consumer: %s", err)
             if i > start and topic is not None:
-                _add(by_partition, topic, partition, messages[start:i])
+                _add(by_partition, topic, partition, messages[start:i], max_buffered, full)
             start = i + 1
             continue
         p = m.partition()
         t = m.topic()
         if p != partition or t != topic:
             if i > start and topic is not None:
-                _add(by_partition, topic, partition, messages[start:i])
+                _add(by_partition, topic, partition, messages[start:i], max_buffered, full)
             topic, partition, start = t, p, i
     if start <= i and topic is not None:
-        _add(by_partition, topic, partition, messages[start:] if start else messages)
+        _add(by_partition, topic, partition, messages[start:] if start else messages, max_buffered, full)
+    return full
 
 
-def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int, messages: list[Any]) -> None:
+def _add(by_partition: dict[tuple[str, int], ActiveTask], topic: Any, partition: int, messages: list[Any],
+         max_buffered: int, full: list[tuple[str, int]]) -> None:
+    """One run of a partition to its task; the partition goes to `full` when its queue passed max_buffered."""
     at = by_partition.get((topic, partition))
     if at is not None:
-        at.task.add_messages(topic, partition, messages)
+        task = at.task
+        task.add_messages(topic, partition, messages)
+        if max_buffered >= 0 and task.buffered(topic, partition) > max_buffered:
+            full.append((topic, partition))
 
 
 def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_commit: list[float],
@@ -107,8 +119,7 @@ def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_comm
         spent = (time.perf_counter() - started) * 1000
         metrics.processed += processed
         metrics.process_ms += spent
-        if spent / processed > metrics.process_latency_max_ms:
-            metrics.process_latency_max_ms = spent / processed
+        metrics.process_latency_max_ms = max(metrics.process_latency_max_ms, spent / processed)
     return processed
 
 
@@ -154,3 +165,77 @@ def _process_idling(task: Any, idling: TaskIdling, consumer: Any) -> int:
         if not done:
             break
     return processed
+
+
+BUFFERED_RECORDS_PER_PARTITION_CONFIG = "buffered.records.per.partition"
+
+
+def parse_buffered_records(value: object) -> int:
+    """buffered.records.per.partition as an int >= 0 (ConfigError otherwise)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{BUFFERED_RECORDS_PER_PARTITION_CONFIG} must be a number of records, got {value!r}")
+    try:
+        n = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{BUFFERED_RECORDS_PER_PARTITION_CONFIG} must be a number of records, "
+                          f"got {value!r}") from None
+    if n < 0:
+        raise ConfigError(f"{BUFFERED_RECORDS_PER_PARTITION_CONFIG} must be >= 0, got {n}")
+    return n
+
+
+class Backpressure:
+    """buffered.records.per.partition: which input partitions the main consumer has paused because their task
+    queue is full (Kafka's StreamTask.addRecords pauses a partition whose queue holds more than the bound and
+    resumePollingForPartitionsWithAvailableSpace resumes it once processing brought it back to the bound).
+
+    Why: a task held back by task idling (max.task.idle.ms) or a slow sibling partition would otherwise buffer
+    whatever the consumer fetches, without limit. Calls go to the consumer once per poll, never per record: pause()
+    with the partitions hand_over() found full, resume_drained() after processing. A paused partition is resumed
+    before it is given up (forget(): task closed, revoked, lost, rejoin), so no later owner of it, in this
+    consumer, inherits a paused partition."""
+
+    __slots__ = ("consumer", "limit", "paused", "pauses", "resumes")
+
+    def __init__(self, consumer: Any, limit: int) -> None:
+        self.consumer = consumer
+        self.limit = limit
+        self.paused: set[tuple[str, int]] = set()
+        self.pauses = 0  # partitions paused so far (for tests and logs)
+        self.resumes = 0
+
+    def pause(self, full: list[tuple[str, int]]) -> None:
+        """Pause the partitions hand_over() found above the bound (one consumer call)."""
+        new = [tp for tp in dict.fromkeys(full) if tp not in self.paused]
+        if not new:
+            return
+        self.consumer.pause([TopicPartition(t, p) for t, p in new])
+        self.paused.update(new)
+        self.pauses += len(new)
+        log.debug("paused %s: more than %d records buffered", new, self.limit)
+
+    def resume_drained(self, by_partition: dict[tuple[str, int], ActiveTask]) -> None:
+        """After processing: resume the paused partitions whose queue is back at or below the bound (one call);
+        a partition whose task is gone is resumed too (forget() normally did that already)."""
+        limit = self.limit
+        ready = []
+        for tp in self.paused:
+            at = by_partition.get(tp)
+            if at is None or at.task.buffered(*tp) <= limit:
+                ready.append(tp)
+        if ready:
+            self._resume(ready)
+
+    def forget(self, partitions: Iterable[tuple[str, int]] | None = None) -> None:
+        """Resume and forget paused partitions that are given up (None: all of them)."""
+        gone = list(self.paused) if partitions is None else [tp for tp in partitions if tp in self.paused]
+        if gone:
+            self._resume(gone)
+
+    def _resume(self, partitions: list[tuple[str, int]]) -> None:
+        self.paused.difference_update(partitions)
+        self.resumes += len(partitions)
+        try:
+            self.consumer.resume([TopicPartition(t, p) for t, p in sorted(partitions)])
+        except KafkaException as e:  # e.g. no longer assigned: nothing left paused in the consumer to undo
+            log.debug("resuming %s: %s", partitions, e)

@@ -12,6 +12,11 @@ first (runtime/restore.py): each loop iteration restores a bounded batch of its 
 keep processing and the member keeps polling; it runs, its partitions assigned at the committed offsets read before
 the restore, once its stores reached the changelog end offsets. The thread also refreshes records-lag itself
 (thread_metrics.py), so no other thread ever calls its consumer.
+
+Back-pressure: an input partition whose task queue holds more than buffered.records.per.partition records is paused
+in the consumer and resumed once processing drained it (processing.Backpressure, one call per poll). A RETRY from
+production.exception.handler is Kafka's TaskCorruptedException: the tasks are closed dirty and revived from the last
+committed offsets (_handle_task_corrupted).
 """
 from __future__ import annotations
 
@@ -20,16 +25,29 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    Consumer,
+    KafkaError,
+    TopicPartition,
+)
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
-from pystreams.runtime.collector import KafkaRecordCollector
+from pystreams.runtime.collector import KafkaRecordCollector, task_corrupted
 from pystreams.runtime.config import thread_cache_bytes
 from pystreams.runtime.group.errors import RebalanceInProgressError
 from pystreams.runtime.group.membership import MemberState
-from pystreams.runtime.group.thread_rebalance import assign, poll_group
-from pystreams.runtime.processing import hand_over, poll_records, process_tasks
+from pystreams.runtime.group.thread_rebalance import assign, poll_group, unassign
+from pystreams.runtime.processing import (
+    BUFFERED_RECORDS_PER_PARTITION_CONFIG,
+    Backpressure,
+    hand_over,
+    parse_buffered_records,
+    poll_records,
+    process_tasks,
+)
 from pystreams.runtime.repartition_purge import RepartitionPurger
 from pystreams.runtime.restore import ChangelogReader, RestoringTask
 from pystreams.runtime.standby import StandbyManager
@@ -67,6 +85,11 @@ __all__ = ["StreamThread", "ThreadMetrics"]
 class StreamThread(threading.Thread):
     """Runs tasks for one KafkaStreams client; errors go to the client's uncaught-exception handling."""
 
+    _max_buffered = -1  # buffered.records.per.partition (-1 until read: no bound)
+    #: input partitions paused while their task queue is full (processing.py), made with the consumer
+    _backpressure: Backpressure | None = None
+    revived = 0  # times the tasks were closed dirty and revived after a RETRY (at_least_once)
+
     def __init__(self, streams: KafkaStreams, index: int) -> None:
         super().__init__(name=f"{streams.client_id}-StreamThread-{index}", daemon=True)
         self.streams = streams
@@ -96,6 +119,8 @@ class StreamThread(threading.Thread):
         self._purger = RepartitionPurger(plan.repartition_topics, self.config.repartition_purge_interval_ms)
         self._rejoin_pending = False  # tasks were dropped inside a rebalance callback: rejoin from the loop
         self._woken = False  # shutdown() woke the member out of a join (its sockets were shut)
+        # buffered.records.per.partition (a ConfigError at start() when invalid)
+        self._max_buffered = parse_buffered_records(self.config.get(BUFFERED_RECORDS_PER_PARTITION_CONFIG))
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -125,7 +150,7 @@ class StreamThread(threading.Thread):
             self._open_clients()
             self._loop()
             clean = True
-        except BaseException as e:  # noqa: BLE001 - handed to the client's exception handler
+        except BaseException as e:
             self.error = e
             log.error("stream thread %s failed: %s", self.name, e, exc_info=True)
         finally:
@@ -147,6 +172,7 @@ class StreamThread(threading.Thread):
 
         # docs/adr/0004: we run the group; the consumer never subscribes, it is only assign()ed
         self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+        self._backpressure = Backpressure(self._consumer, self._max_buffered)
         self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress,
                                          stall_timeout_s=cfg.task_timeout_ms / 1000)
         self._group = StreamsMember(self)
@@ -163,6 +189,20 @@ class StreamThread(threading.Thread):
             if sub is None:
                 continue
             wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
+        self._create_tasks(wanted)
+        restorer = self._restorer
+        assert restorer is not None
+        log.info("%s assigned %d partitions, tasks %s%s", self.name, len(partitions),
+                 sorted(str(t) for t in self.tasks),
+                 f", restoring {sorted(str(t) for t in restorer.restoring)}" if restorer else "")
+        self.assigned_once = True
+        if not restorer:
+            self.rebalancing = False
+            self.streams._thread_running()
+
+    def _create_tasks(self, wanted: dict[TaskId, list[tuple[str, int]]]) -> None:
+        """Create the tasks of `wanted` not here yet (RESTORING when they have state to restore) and map the
+        partitions of the running ones."""
         assert self._collector is not None
         restorer = self._restorer
         assert restorer is not None
@@ -182,13 +222,6 @@ class StreamThread(threading.Thread):
                     delete_checkpoint(at.task_dir)
             for topic_partition in wanted[task_id]:
                 self.by_partition[topic_partition] = at
-        log.info("%s assigned %d partitions, tasks %s%s", self.name, len(partitions),
-                 sorted(str(t) for t in self.tasks),
-                 f", restoring {sorted(str(t) for t in restorer.restoring)}" if restorer else "")
-        self.assigned_once = True
-        if not restorer:
-            self.rebalancing = False
-            self.streams._thread_running()
 
     def _defer_assignment(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Of the added partitions (at their committed offsets), those to assign now; a restoring task's are kept
@@ -258,7 +291,7 @@ class StreamThread(threading.Thread):
         try:
             self._commit(final=True)
         except CLIENT_ERRORS as e:
-            if not is_task_migration(e, self.eos, self._collector):
+            if not (is_task_migration(e, self.eos, self._collector) or task_corrupted(e)):
                 raise
             err = error_of(e, self._collector)
             log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name, err)
@@ -286,6 +319,9 @@ class StreamThread(threading.Thread):
             try:
                 self._iteration(last_commit)
             except CLIENT_ERRORS as e:
+                if task_corrupted(e) or self._retry_kept():  # Kafka's TaskCorruptedException
+                    self._handle_task_corrupted(e)
+                    continue
                 if not is_task_migration(e, self.eos, self._collector):
                     raise
                 raise_refused_record(self._collector)
@@ -309,8 +345,11 @@ class StreamThread(threading.Thread):
         # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)
         messages = poll_records(consumer, cfg.max_poll_records, 0 if self._restorer else cfg.poll_ms / 1000.0)
         self.metrics.polls += 1
+        backpressure = self._backpressure
         if messages:
-            hand_over(messages, self.by_partition)
+            full = hand_over(messages, self.by_partition, self._max_buffered if backpressure is not None else -1)
+            if full:  # buffered.records.per.partition: one pause call per poll
+                backpressure.pause(full)  # type: ignore[union-attr]  # full is empty without one
         if self._restorer:
             self._restore_step()
         if self.eos and not self._in_transaction and self.tasks:
@@ -321,6 +360,8 @@ class StreamThread(threading.Thread):
         collector = self._collector  # after the rebalance: a failed revocation may have replaced the producer
         assert collector is not None
         process_tasks(self.tasks.values(), self.metrics, last_commit, consumer)  # consumer: task idling lags
+        if backpressure is not None and backpressure.paused:
+            backpressure.resume_drained(self.by_partition)
         if self._standby is not None:
             self._standby.poll()
         collector.poll()
@@ -342,10 +383,64 @@ class StreamThread(threading.Thread):
         self._drop_uncommitted(err)
         self._rejoin_group()
 
+    def _retry_kept(self) -> bool:
+        """Whether production.exception.handler answered RETRY to a send failure the collector keeps, once the
+        delivery reports are served: under exactly_once_v2 the failure shows first as a transaction that cannot
+        commit (an abortable error), whose cause is that send."""
+        collector = self._collector
+        if collector is None:
+            return False
+        try:
+            collector.poll()
+        except Exception:  # noqa: BLE001 - a broken producer is handled by the migration path
+            return False
+        return collector.error is not None and bool(getattr(collector, "error_retry", False))
+
+    def _handle_task_corrupted(self, e: BaseException) -> None:
+        """production.exception.handler answered RETRY to a retriable send error: Kafka's TaskCorruptedException
+        (KIP-1065). Under exactly_once_v2 the open transaction cannot commit: abort, close every task dirty (state
+        wiped) and rejoin, as for a task migration (Kafka also enforces a rebalance then). Under at_least_once, in
+        place without a rebalance: close the tasks dirty (no commit, no checkpoint), then create them again, which
+        restores their stores from the changelogs and resumes their input partitions from the last committed
+        offsets, so the records whose output may be lost are processed again. Every active task of the thread is
+        revived, not only the sender's: one producer serves them all and, once a failure is kept, later delivery
+        reports (other tasks' records) are not looked at, so no task's uncommitted output is known to be sent."""
+        if self.eos:
+            self._handle_task_migration(e)
+            return
+        consumer, collector = self._consumer, self._collector
+        assert consumer is not None and collector is not None
+        partitions = sorted(self.by_partition)
+        log.warning("%s: production.exception.handler returned RETRY (%s): tasks %s are corrupted; closing them "
+                    "without committing and resuming them from their last committed offsets", self.name, e,
+                    sorted(str(t) for t in self.tasks))
+        collector.poll()  # delivery reports of the failed sends: ignored while the error is kept
+        collector.clear_error()
+        self._close_tasks(clean=False, only=set(self.tasks))
+        unassign(consumer, partitions)
+        if not partitions:
+            return
+        committed = self._group.committed(partitions)
+        reset = (OFFSET_BEGINNING if str(self.config.get("auto.offset.reset")).lower() in
+                 ("earliest", "smallest", "beginning") else OFFSET_END)
+        wanted: dict[TaskId, list[tuple[str, int]]] = {}
+        for tp in partitions:
+            sub = self.plan.subtopology_of(tp[0])
+            if sub is not None:
+                wanted.setdefault(TaskId(sub.id, tp[1]), []).append(tp)
+        self._create_tasks(wanted)
+        starts = self._defer_assignment([TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0
+                                                        else reset) for t, p in partitions])
+        if starts:
+            assign(self, starts)
+        self.revived += 1
+
     def _rejoin_group(self) -> None:
         """Every task was closed dirty: give the partitions up and rejoin (Kafka's handleLostAll)."""
         consumer = self._consumer
         assert consumer is not None
+        if self._backpressure is not None:
+            self._backpressure.forget()
         consumer.unassign()
         self._group.member.drop_partitions("tasks were closed without committing")
 
@@ -452,9 +547,11 @@ class StreamThread(threading.Thread):
             except BaseException as e:  # noqa: BLE001 - close every task, report the first failure
                 first = first or e
             del self.tasks[task_id]
-        for tp, at in list(self.by_partition.items()):
-            if at.id not in self.tasks:
-                del self.by_partition[tp]
+        gone = [tp for tp, at in self.by_partition.items() if at.id not in self.tasks]
+        for tp in gone:
+            del self.by_partition[tp]
+        if gone and self._backpressure is not None:  # no partition stays paused for a later owner
+            self._backpressure.forget(gone)
         if first is not None and clean:
             raise first
 
