@@ -265,9 +265,10 @@ class KafkaStreams:
     def _new_thread(self, cls: Any) -> Any:
         """A stream thread (not started) with the lowest free index, counted in self.threads, and every thread's
         record cache re-split over the threads now there (Kafka's addStreamThread order)."""
-        from pystreams.runtime.thread_admin import next_thread_index, rebalance_caches
+        from pystreams.runtime.thread_admin import live, next_thread_index, rebalance_caches
 
         with self._thread_count_lock:
+            self.threads[:] = [t for t in self.threads if live(t)]  # finished threads go (Kafka trims DEAD ones)
             thread = cls(self, next_thread_index(self.threads))
             configure = getattr(getattr(thread, "metrics", None), "configure", None)
             if configure is not None:  # metrics.sample.window.ms / metrics.num.samples (Kafka's metrics)

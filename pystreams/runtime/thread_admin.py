@@ -135,26 +135,27 @@ def remove_stream_thread(streams: KafkaStreams, timeout: float | timedelta | Non
     current = threading.current_thread()
     with streams._thread_count_lock:
         candidates = [t for t in list(streams.threads) if running(t)]
-        for thread in candidates:
-            # a stream thread may remove itself (from a callback) only when it is the last one, as in Kafka
-            if thread is current and len(candidates) > 1:
-                continue
-            log.info("stream-client [%s] Removing stream thread %s", streams.client_id, thread.name)
-            thread.shutdown()
-            stopped = thread is not current and _join(thread, seconds - (time.monotonic() - started))
-            if stopped:
+        # a stream thread may remove itself (from a callback) only when it is the last one, as in Kafka
+        thread = next((t for t in candidates if t is not current or len(candidates) == 1), None)
+        if thread is None:
+            log.warning("stream-client [%s] There are no threads eligible for removal", streams.client_id)
+            return None
+        log.info("stream-client [%s] Removing stream thread %s", streams.client_id, thread.name)
+        thread.shutdown()  # from now on it is not running: a concurrent add or remove leaves it alone
+        rebalance_caches(streams)
+    # joined without the lock: a thread failing in its close may call back into the client (e.g. to replace
+    # itself or carry a shutdown request) and needs it; its index stays taken until it has stopped
+    stopped = thread is not current and _join(thread, seconds - (time.monotonic() - started))
+    if stopped:
+        with streams._thread_count_lock:
+            if thread in streams.threads:
                 streams.threads.remove(thread)
-                log.info("stream-client [%s] removed %s in %.0f ms", streams.client_id, thread.name,
-                         (time.monotonic() - started) * 1000)
-            elif thread is not current:
-                log.warning("stream-client [%s] %s did not shut down in the allotted time", streams.client_id,
-                            thread.name)
-            rebalance_caches(streams)
-            if thread is not current and not stopped:
-                raise StreamsTimeoutError(f"Thread {thread.name} did not stop in the allotted time")
-            return str(thread.name)
-    log.warning("stream-client [%s] There are no threads eligible for removal", streams.client_id)
-    return None
+        log.info("stream-client [%s] removed %s in %.0f ms", streams.client_id, thread.name,
+                 (time.monotonic() - started) * 1000)
+    elif thread is not current:
+        log.warning("stream-client [%s] %s did not shut down in the allotted time", streams.client_id, thread.name)
+        raise StreamsTimeoutError(f"Thread {thread.name} did not stop in the allotted time")
+    return str(thread.name)
 
 
 def _join(thread: Any, seconds: float) -> bool:

@@ -196,3 +196,16 @@ def test_a_thread_failing_while_being_removed_is_not_replaced(client):
     leaving.shutdown()  # remove_stream_thread() asked it to stop
     streams._thread_failed(leaving, RuntimeError("boom while closing"))
     assert [t.index for t in streams.threads] == [0, 1] and streams.state is State.RUNNING
+
+
+def test_finished_threads_are_trimmed_when_a_thread_is_added(client):
+    streams = client(threads=2)
+    stubborn = streams.threads[0]
+    stubborn.stubborn = True
+    with pytest.raises(StreamsTimeoutError):
+        streams.remove_stream_thread(0.1)
+    stubborn.release.set()
+    stubborn.join(5)
+    assert stubborn in streams.threads  # stopped late: still listed until the next change
+    assert streams.add_stream_thread() == "c-StreamThread-0"
+    assert stubborn not in streams.threads and _indexes(streams) == [0, 1]
