@@ -1,18 +1,24 @@
 """Where pystreams' start-up goes: process start -> first output, step by step (room P2, issue 7).
 
     .venv/bin/python -m bench.streams.startup_trace [--broker pystreams|BOOTSTRAP] [--workload stateless]
-        [--records 100000] [--repeat 3] [--config key=value ...] [--warm-metadata]
+        [--records 100000] [--repeat 3] [--config key=value ...] [--warm-metadata] [--tree DIR ...]
+        [--importtime FILE]
 
 Preloads a fresh 3-partition input topic (as the benchmark does), then starts the benchmark's pystreams app
 in a child process with hooks that print a timestamp (seconds since the parent started the process) for:
 imports, topology build, each admin metadata/create call, KafkaStreams.start(), every request of our own
 group client (FindCoordinator, JoinGroup, SyncGroup, OffsetFetch, ...; api name, duration, error code),
 the consumer's assign and first non-empty consume, and the first produce() call. The parent reads the
-output topic and adds the time the first output record was readable. Not a test; a measuring tool.
+output topic and adds the time the first output record was readable. Every mark also carries the process' CPU
+time (all threads), which the shared machine's load moves much less than the wall clock. At the end: a table of
+start-up phases (min / median over the runs). --tree DIR (repeatable) runs the app from copies of the checkout,
+interleaved, for before/after comparisons; --importtime FILE keeps each run's `-X importtime` report.
+Not a test; a measuring tool.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -31,7 +37,7 @@ def _child(argv: list[str]) -> None:
     t0 = float(os.environ[T0_ENV])
 
     def mark(what: str) -> None:
-        print(f"{time.time() - t0:8.3f} {what}", flush=True)
+        print(f"{time.time() - t0:8.3f} {what} [cpu {time.process_time():.3f} s]", flush=True)
 
     mark("interpreter up")
     warm = os.environ.get("PYSTREAMS_TRACE_WARM") == "1"
@@ -165,6 +171,63 @@ def _at(line: str) -> float:
         return 0.0
 
 
+#: (phase, line that starts it, line that ends it): substrings of the child's and the harness' lines
+PHASES = (
+    ("interpreter start", None, "interpreter up"),
+    ("imports (pystreams, runtime, confluent_kafka)", "interpreter up", "imports done"),
+    ("topology build (+ DSL/compiler imports)", "imports done", "topology built"),
+    ("KafkaStreams()", "topology built", "KafkaStreams() constructed"),
+    ("start(): admin metadata, topics, thread", "KafkaStreams() constructed", "KafkaStreams.start() returned"),
+    ("group join -> RUNNING", "KafkaStreams.start() returned", "state RUNNING"),
+    ("RUNNING -> incremental_assign", "state RUNNING", "incremental_assign"),
+    ("assign -> first records consumed", "incremental_assign", "first non-empty consume"),
+    ("-> first produce() call", "first non-empty consume", "first produce() call"),
+    ("first produce -> readable (linger.ms)", "first produce() call", "first output readable"),
+    ("= process start -> first output", None, "first output readable"),
+    ("first output -> last output", "first output readable", "last output read"),
+    ("= process start -> last output", None, "last output read"),
+)
+
+
+#: the process' CPU time (all threads) at these marks: start-up work, less moved by the machine's load
+CPU_MARKS = (("CPU at imports done", "imports done"), ("CPU at state RUNNING", "state RUNNING"),
+             ("CPU at first produce() call", "first produce() call"))
+
+
+def phases(lines: list[str]) -> dict[str, float]:
+    """Seconds per phase of one run's lines (phases whose marks are missing are left out)."""
+    def at(text: str | None) -> float | None:
+        if text is None:
+            return 0.0
+        return next((_at(x) for x in lines if text in x), None)
+
+    out = {}
+    for name, begin, end in PHASES:
+        a, b = at(begin), at(end)
+        if a is not None and b is not None and not math.isnan(b):  # NaN: the harness saw no output
+            out[name] = b - a
+    for name, text in CPU_MARKS:
+        line = next((x for x in lines if text in x and "[cpu " in x), None)
+        if line is not None:
+            out[name] = float(line.rsplit("[cpu ", 1)[1].split()[0])
+    return out
+
+
+def _summary(results: dict[str, list[dict[str, float]]]) -> None:
+    import statistics
+
+    trees = list(results)
+    print("--- phases, ms (min / median over the runs" + (", per tree" if len(trees) > 1 else "") + ")")
+    width = max(len(p[0]) for p in PHASES + CPU_MARKS)
+    print(f"{'phase':{width}s} " + " ".join(f"{t[-28:]:>28s}" for t in trees))
+    for name in [p[0] for p in PHASES] + [c[0] for c in CPU_MARKS]:
+        cells = []
+        for tree in trees:
+            values = sorted(r[name] * 1000 for r in results[tree] if name in r)
+            cells.append(f"{values[0]:6.0f} / {statistics.median(values):6.0f}" if values else "-")
+        print(f"{name:{width}s} " + " ".join(f"{c:>28s}" for c in cells))
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--child":
         _child(argv[1:])
@@ -177,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", action="append", default=[], help="extra streams config key=value")
     parser.add_argument("--warm-metadata", action="store_true",
                         help="what-if: the main consumer reads its topics' metadata before incremental_assign")
+    parser.add_argument("--tree", action="append", default=[],
+                        help="A/B: run the app from this copy of the checkout (a directory holding pystreams/, with "
+                             "pystreams/broker linked to broker/) "
+                             "instead; several --tree run interleaved, each --repeat times")
+    parser.add_argument("--importtime", default="",
+                        help="run the app with -X importtime; its report goes to FILE.<run>")
     args = parser.parse_args(argv)
     from bench.streams.harness import create_topics, preload
     from bench.streams.workloads import generate
@@ -188,35 +257,56 @@ def main(argv: list[str] | None = None) -> int:
             bootstrap = str(stack.enter_context(EmbeddedBroker()).bootstrap_servers)
         else:
             bootstrap = args.broker
-        from bench.streams.systems.specs import PYTHON_ENV, prepare
+        from bench.streams.systems.specs import PYTHON_ENV, ROOT, prepare
 
         prepare("pystreams")  # bytecode cached before the clock runs, as in the benchmark
+        trees = [os.path.abspath(t) for t in args.tree] or [str(ROOT)]
+        for tree in trees:
+            if tree != str(ROOT):  # the same bytecode cache treatment for a copy
+                code = f"import compileall; compileall.compile_dir({os.path.join(tree, 'pystreams')!r}, quiet=2)"
+                subprocess.run([sys.executable, "-c", code], check=False,
+                               env={**os.environ, **PYTHON_ENV})
         records = generate(args.records, 1000, end_ms=int(time.time() * 1000) - 60_000)
         env = {**os.environ, **PYTHON_ENV, "PYSTREAMS_TRACE_WARM": "1" if args.warm_metadata else "0"}
+        results: dict[str, list[dict[str, float]]] = {t: [] for t in trees}
+        run = 0
         for i in range(args.repeat):
-            tag = uuid.uuid4().hex[:6]
-            source, sink = f"trace-in-{tag}", f"trace-out-{tag}"
-            create_topics(bootstrap, source, sink)
-            preload(bootstrap, source, records)
-            state = tempfile.mkdtemp(prefix="trace-state-")
-            out: dict[str, float] = {}
-            stop = threading.Event()
-            t0 = time.time()
-            watcher = threading.Thread(target=_first_output, args=(bootstrap, sink, t0, out, stop), daemon=True)
-            watcher.start()
-            proc = subprocess.Popen([sys.executable, "-m", "bench.streams.startup_trace", "--child",
-                                     "--bootstrap", bootstrap, "--workload", args.workload, "--input", source,
-                                     "--output", sink, "--app-id", f"trace-{tag}", "--state-dir", state,
-                                     "--", *args.config],
-                                    env=dict(env, **{T0_ENV: repr(t0)}), stdout=subprocess.PIPE, text=True)
-            lines = proc.communicate(timeout=120)[0].splitlines()
-            stop.set()
-            watcher.join(5)
-            lines.append(f"{out.get('first', float('nan')):8.3f} first output readable (harness consumer)")
-            lines.append(f"{out.get('last', float('nan')):8.3f} last output read ({int(out.get('n', 0))} records)")
-            print(f"--- run {i + 1} ({args.workload}, {args.records} records, {args.broker}) rc={proc.returncode}")
-            for line in sorted((x for x in lines if x.strip()), key=_at):
-                print(line)
+            for tree in trees:
+                run += 1
+                tag = uuid.uuid4().hex[:6]
+                source, sink = f"trace-in-{tag}", f"trace-out-{tag}"
+                create_topics(bootstrap, source, sink)
+                preload(bootstrap, source, records)
+                state = tempfile.mkdtemp(prefix="trace-state-")
+                out: dict[str, float] = {}
+                stop = threading.Event()
+                child_env = dict(env, **{T0_ENV: "0"})
+                if tree != str(ROOT):  # the copy first, the checkout for bench/ and the broker
+                    child_env["PYTHONPATH"] = os.pathsep.join((tree, str(ROOT)))
+                stderr = open(f"{args.importtime}.{run}", "w") if args.importtime else None  # noqa: SIM115
+                python = [sys.executable, "-X", "importtime"] if args.importtime else [sys.executable]
+                t0 = time.time()
+                child_env[T0_ENV] = repr(t0)
+                watcher = threading.Thread(target=_first_output, args=(bootstrap, sink, t0, out, stop), daemon=True)
+                watcher.start()
+                proc = subprocess.Popen([*python, "-m", "bench.streams.startup_trace", "--child",
+                                         "--bootstrap", bootstrap, "--workload", args.workload, "--input", source,
+                                         "--output", sink, "--app-id", f"trace-{tag}", "--state-dir", state,
+                                         "--", *args.config],
+                                        env=child_env, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=tree)
+                lines = proc.communicate(timeout=120)[0].splitlines()
+                stop.set()
+                watcher.join(5)
+                if stderr is not None:
+                    stderr.close()
+                lines.append(f"{out.get('first', float('nan')):8.3f} first output readable (harness consumer)")
+                lines.append(f"{out.get('last', float('nan')):8.3f} last output read ({int(out.get('n', 0))} records)")
+                print(f"--- run {run} ({args.workload}, {args.records} records, {args.broker}, {tree}) "
+                      f"rc={proc.returncode} load {os.getloadavg()[0]:.2f}")
+                for line in sorted((x for x in lines if x.strip()), key=_at):
+                    print(line)
+                results[tree].append(phases(lines))
+        _summary(results)
     return 0
 
 
