@@ -96,3 +96,58 @@ def test_a_held_back_task_pauses_its_full_partition_and_processes_everything_onc
     assert BOUND < top <= BOUND + POLL, f"the stream partition's queue held up to {top} records"
     assert backpressure.pauses >= 1 and backpressure.resumes >= 1
     assert paused_now == set(), f"partitions left paused after everything was processed: {paused_now}"
+
+
+def _wait(condition: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.1)
+
+
+def test_a_paused_partition_that_moves_away_and_back_is_fetched_again(kafka_broker: Any, tmp_path: Any) -> None:
+    """librdkafka keeps a partition's pause across incremental_unassign/assign (measured), so a partition revoked
+    while paused would stay paused when the rebalance gives it back. Instance A holds both tasks back (paused), B
+    joins and takes one, B leaves and A gets it back: A must fetch and process it."""
+    bootstrap = kafka_broker.bootstrap_servers
+    stream, table, out = unique("bp2-orders"), unique("bp2-customers"), unique("bp2-enriched")
+    create_topics(bootstrap, 2, stream, table, out)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50})
+    base = int(time.time() * 1000) - 60_000
+    n = 1000  # per partition
+    for p in (0, 1):
+        for i in range(n):
+            producer.produce(stream, key=f"k{p}-{i}", value=f"s{i}", partition=p, timestamp=base + i)
+    assert producer.flush(30) == 0
+    app_id = unique("bp2")
+
+    def instance(name: str) -> KafkaStreams:
+        builder = StreamsBuilder()
+        customers = builder.table(table, STRINGS)
+        (builder.stream(stream, STRINGS)
+            .left_join(customers, lambda s, t: f"{s}|{t}")
+            .to(out, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+        return KafkaStreams(builder.build(), {
+            "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / name),
+            "commit.interval.ms": 100, "max.task.idle.ms": 6000, "buffered.records.per.partition": BOUND,
+            "max.poll.records": POLL, "consumer.session.timeout.ms": 10000})
+
+    a, b = instance("a"), instance("b")
+    try:
+        a.start()
+        [thread_a] = a.threads
+        _wait(lambda: thread_a._backpressure is not None and len(thread_a._backpressure.paused) == 2,
+              "instance A paused both stream partitions")
+        b.start()
+        [thread_b] = b.threads
+        _wait(lambda: len(thread_b.tasks) == 1 and len(thread_a.tasks) == 1, "B took one of A's tasks")
+        moved = next(iter(thread_b.tasks))
+        assert b.close(60)
+        _wait(lambda: moved in thread_a.tasks, "the task came back to A")
+        got = _read(bootstrap, out, 2 * n, timeout=60)
+        assert a.errors == [] and thread_a._backpressure.paused == set()
+    finally:
+        b.close(60)
+        assert a.close(60)
+    assert len(got) == 2 * n, f"{len(got)} results for {2 * n} records"
+    assert sorted(got) == sorted((f"k{p}-{i}", f"s{i}|None") for p in (0, 1) for i in range(n))
