@@ -51,19 +51,24 @@ def _wait_caches(streams: KafkaStreams, want: list[int], timeout: float = 10) ->
         time.sleep(0.05)
 
 
-def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp_path):
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
+def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp_path, guarantee):
+    """Under exactly_once_v2 a reused index is a reused transactional.id (<app>-<process id>-<index>): the new
+    thread's producer must start cleanly after the removed one's."""
     bootstrap = kafka_broker.bootstrap_servers
     source, sink = unique("text"), unique("counts")
     create_topics(bootstrap, 2, source, sink)
     batches = [random_lines(seed, 150) for seed in (1, 2, 3)]
     config = {"application.id": unique("threads"), "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
-              "commit.interval.ms": 100, "client.id": "scaler"}
+              "commit.interval.ms": 100, "client.id": "scaler", "processing.guarantee": guarantee}
+    isolation = "read_committed" if guarantee == "exactly_once_v2" else "read_uncommitted"
     streams = KafkaStreams(wordcount_topology(source, sink), config)
     try:
         streams.start()
         produce_lines(bootstrap, source, batches[0])
         expected = word_counts(batches[0])
-        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
+                                 isolation=isolation) == expected
         _wait_tasks(streams, {"0": 4})
 
         assert streams.add_stream_thread() == "scaler-StreamThread-1"
@@ -72,7 +77,8 @@ def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp
         _wait_caches(streams, [5 * MIB, 5 * MIB])  # statestore.cache.max.bytes (10 MiB) split over two threads
         produce_lines(bootstrap, source, batches[1], start=1000)
         expected = word_counts(batches[0] + batches[1])
-        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
+                                 isolation=isolation) == expected
 
         assert streams.remove_stream_thread(30) == "scaler-StreamThread-0"  # the oldest goes
         assert [t.name for t in streams.threads] == ["scaler-StreamThread-1"]
@@ -81,10 +87,15 @@ def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp
         assert held["0"] <= moved["1"]
         produce_lines(bootstrap, source, batches[2], start=2000)
         expected = word_counts(batches[0] + batches[1] + batches[2])
-        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
+                                 isolation=isolation) == expected
 
         assert streams.add_stream_thread() == "scaler-StreamThread-0"  # the freed index is reused
         _wait_tasks(streams, {"0": 2, "1": 2})
+        produce_lines(bootstrap, source, batches[0], start=3000)  # the reused index's producer commits too
+        expected = word_counts(batches[0] * 2 + batches[1] + batches[2])
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
+                                 isolation=isolation) == expected
     finally:
         assert streams.close(CloseOptions(timeout=60, leave_group=True))
     assert streams.state is State.NOT_RUNNING and streams.errors == []
