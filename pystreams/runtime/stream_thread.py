@@ -320,7 +320,12 @@ class StreamThread(threading.Thread):
                 self._iteration(last_commit)
             except CLIENT_ERRORS as e:
                 if task_corrupted(e) or self._retry_kept():  # Kafka's TaskCorruptedException
-                    self._handle_task_corrupted(e)
+                    try:
+                        self._handle_task_corrupted(e)
+                    except CLIENT_ERRORS as again:  # e.g. fenced while reading the committed offsets
+                        if not is_task_migration(again, self.eos, self._collector):
+                            raise
+                        self._handle_task_migration(again)
                     continue
                 if not is_task_migration(e, self.eos, self._collector):
                     raise

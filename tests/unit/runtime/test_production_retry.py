@@ -235,3 +235,27 @@ def test_a_failure_that_is_not_retry_still_fails_the_thread(monkeypatch: pytest.
     monkeypatch.setattr(thread, "_iteration", lambda last_commit: (_ for _ in ()).throw(error))
     with pytest.raises(ProductionError):
         thread._loop()
+
+
+def test_a_migration_while_reviving_takes_the_migration_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pystreams.runtime.group.errors import GroupError
+
+    thread, _closed, _created = _thread(monkeypatch)
+    fenced = GroupError("OffsetFetch", 22, "the generation moved on")  # ILLEGAL_GENERATION
+    migrated: list[BaseException] = []
+    calls = iter([ProductionError("send failed", KafkaError(KafkaError._MSG_TIMED_OUT), task_corrupted=True)])
+
+    def iteration(last_commit: list[float]) -> None:
+        try:
+            raise next(calls)
+        except StopIteration:
+            thread.running = False
+
+    def committed(partitions: Any) -> Any:
+        raise fenced
+
+    thread._group.committed = committed
+    monkeypatch.setattr(thread, "_iteration", iteration)
+    monkeypatch.setattr(thread, "_handle_task_migration", migrated.append)
+    thread._loop()
+    assert migrated == [fenced] and thread.tasks == {}
