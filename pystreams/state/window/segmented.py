@@ -12,6 +12,7 @@ from pystreams.state.window.logical_segments import LogicalSegmentedStore
 
 LONG_MAX = (1 << 63) - 1
 _START = struct.Struct(">q")
+_START_SEQ = struct.Struct(">qi")  # window start + seqnum: the store key suffix (keys.py)
 WindowedPairs = Iterator[tuple[tuple[bytes, int], bytes]]
 
 
@@ -63,15 +64,19 @@ class RocksDBSegmentedWindowStore(LogicalSegmentedStore):
         return max(time_from, self.observed_stream_time - self.retention_ms + 1)
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
-        if window_start < self._actual_from(0):
+        # on the aggregation path once per cache miss: _actual_from, segment_id and _get written out
+        if window_start < 0 or window_start <= self.observed_stream_time - self.retention_ms:
             return None
-        segment_id = self.segment_id(window_start)
+        segment_id = window_start // self.segment_interval_ms
         if self.retain_duplicates:
             for _stored_key, value in self._scan(segment_id, to_store_key(key, window_start, 0),
                                                  to_store_key(key, window_start, 0x7FFFFFFF), True):
                 return value
             return None
-        return self._get(segment_id, to_store_key(key, window_start, 0))
+        prefix = self._segments.get(segment_id)
+        if prefix is None:
+            return None
+        return self._require().get(prefix + key + _START_SEQ.pack(window_start, 0))
 
     def _search(self, time_from: int, time_to: int, forward: bool) -> tuple[int, list[int]]:
         """(lowest live window start, ids of the live segments that may hold [time_from, time_to], scan order)."""
