@@ -5,12 +5,21 @@ May import graph, dsl, processor, state, serdes and errors; never runtime, testi
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from pystreams.compiler.build import compile_graph, store_builder
 from pystreams.compiler.description import TopologyDescription
-from pystreams.compiler.topology import (InternalTopic, Node, ProcessorNode, SinkNode, SourceNode,
-                                         SubTopology, Topology, TopologyException)
-from pystreams.compiler.build import compile_graph, store_builder  # noqa: E402  (needs Topology)
+from pystreams.compiler.topology import (
+    InternalTopic,
+    Node,
+    ProcessorNode,
+    SinkNode,
+    SourceNode,
+    SubTopology,
+    Topology,
+    TopologyException,
+)
 from pystreams.dsl import windowed as _windowed
 from pystreams.dsl.builder import register_compiler
 from pystreams.errors import TopologyError

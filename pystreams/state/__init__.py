@@ -10,16 +10,37 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pystreams.state.api import (Change, KeyValue, KeyValueIterator, KeyValueStore, RestoreCallback, StateStore,
-                                 TimestampedKeyValueStore, ValueAndTimestamp)
+from pystreams.state.api import (
+    Change,
+    KeyValue,
+    KeyValueIterator,
+    KeyValueStore,
+    RestoreCallback,
+    StateStore,
+    TimestampedKeyValueStore,
+    ValueAndTimestamp,
+)
 
 if TYPE_CHECKING:
-    from pystreams.state.builder import KeyValueStoreBuilder, StoreBuilder, TimestampedKeyValueStoreBuilder
+    from pystreams.state.builder import (
+        KeyValueStoreBuilder,
+        StoreBuilder,
+        TimestampedKeyValueStoreBuilder,
+    )
     from pystreams.state.queryable import QueryableStoreTypes
-    from pystreams.state.session import MeteredSessionStore, SessionBytesStoreSupplier, SessionStoreBuilder
+    from pystreams.state.session import (
+        MeteredSessionStore,
+        SessionBytesStoreSupplier,
+        SessionStoreBuilder,
+    )
     from pystreams.state.stores import KeyValueBytesStoreSupplier, Stores
-    from pystreams.state.window import (MeteredTimestampedWindowStore, MeteredWindowStore,
-                                        TimestampedWindowStoreBuilder, WindowBytesStoreSupplier, WindowStoreBuilder)
+    from pystreams.state.window import (
+        MeteredTimestampedWindowStore,
+        MeteredWindowStore,
+        TimestampedWindowStoreBuilder,
+        WindowBytesStoreSupplier,
+        WindowStoreBuilder,
+    )
 
 # public name -> the module that defines it, imported on first access
 _LAZY: dict[str, str] = {
@@ -40,11 +61,28 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "Change", "KeyValue", "KeyValueBytesStoreSupplier", "KeyValueIterator", "KeyValueStore", "KeyValueStoreBuilder",
-    "QueryableStoreTypes", "RestoreCallback", "StateStore", "StoreBuilder", "Stores", "TimestampedKeyValueStore",
-    "TimestampedKeyValueStoreBuilder", "ValueAndTimestamp",
-    "MeteredTimestampedWindowStore", "MeteredWindowStore", "TimestampedWindowStoreBuilder", "WindowBytesStoreSupplier",
-    "WindowStoreBuilder", "MeteredSessionStore", "SessionBytesStoreSupplier", "SessionStoreBuilder",
+    "Change",
+    "KeyValue",
+    "KeyValueBytesStoreSupplier",
+    "KeyValueIterator",
+    "KeyValueStore",
+    "KeyValueStoreBuilder",
+    "MeteredSessionStore",
+    "MeteredTimestampedWindowStore",
+    "MeteredWindowStore",
+    "QueryableStoreTypes",
+    "RestoreCallback",
+    "SessionBytesStoreSupplier",
+    "SessionStoreBuilder",
+    "StateStore",
+    "StoreBuilder",
+    "Stores",
+    "TimestampedKeyValueStore",
+    "TimestampedKeyValueStoreBuilder",
+    "TimestampedWindowStoreBuilder",
+    "ValueAndTimestamp",
+    "WindowBytesStoreSupplier",
+    "WindowStoreBuilder",
 ]
 
 
