@@ -1,6 +1,12 @@
 """Where tasks go, client by client (a client = one KafkaStreams process, all its threads): the pure core of the
 assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
 
+Balance is per thread, as in Kafka (ClientState.assignedTaskLoad = tasks / capacity, capacity = the client's
+members, i.e. its stream threads): a client's quota is its share of the tasks in proportion to its threads
+(Quota), the least loaded client is the one with the fewest tasks per thread, and the assignor then spreads a
+client's tasks over its threads evenly. So every thread in the group runs base or base + 1 tasks of a fresh
+assignment, and with equal thread counts this is the old per-client balance.
+
 1. Stateful actives: a balanced, sticky target: each task goes to a caught-up client with room (its previous
    owner first, else the smallest lag), tasks with the fewest caught-up clients choosing first and, among those,
    the ones that would cost most to restore elsewhere; the rest to the clients with room and the smallest lag.
@@ -25,7 +31,7 @@ from pystreams.runtime.assignment.topology_tasks import TaskSpec
 
 @dataclass
 class ClientState:
-    """What the leader knows about one client, and what it is given."""
+    """What the leader knows about one client, and what it is given; capacity = its members (stream threads)."""
 
     process_id: str
     capacity: int
@@ -49,28 +55,43 @@ class ClientState:
     def lag(self, task: TaskId) -> int:
         return self.lags.get(task, 0)
 
+    def load(self, count: int) -> float:
+        """`count` tasks per thread of this client (Kafka's tasks / capacity), to compare clients of any size."""
+        return count / max(1, self.capacity)
+
 
 class Quota:
-    """Balanced counts: every client ends at base or base + 1, at most `extra` of them at base + 1."""
+    """Counts balanced per thread: a client's exact share is total * capacity / (all capacities); it ends at the
+    floor of its share or, for at most `extra` clients whose share is fractional, one above (largest remainder).
+    Each client then holds between capacity * base and capacity * (base + 1) tasks (base = total // threads),
+    so after the even spread over its threads every thread runs base or base + 1 and the loads (tasks per
+    thread) differ by at most 1, Kafka's balance criterion. Equal capacities (the default, 1 each): every
+    client ends at total // clients or one more, as before capacities counted."""
 
-    def __init__(self, total: int, counts: dict[str, int]) -> None:
-        k = max(1, len(counts))
-        self.base, self.extra = divmod(total, k)
+    def __init__(self, total: int, counts: dict[str, int], capacities: dict[str, int] | None = None) -> None:
+        caps = {c: max(1, (capacities or {}).get(c, 1)) for c in counts}
+        threads = max(1, sum(caps.values()))
+        self.floor = {c: total * caps[c] // threads for c in counts}
+        self.fractional = {c for c in counts if total * caps[c] % threads}
+        self.extra = total - sum(self.floor.values())
         self.counts = counts
 
     def can_take(self, client: str) -> bool:
-        n = self.counts[client]
-        if n < self.base:
+        n, floor = self.counts[client], self.floor[client]
+        if n < floor:
             return True
-        at_ceiling = sum(1 for c in self.counts.values() if c > self.base)
-        return n == self.base and at_ceiling < self.extra
+        if n > floor or client not in self.fractional:
+            return False
+        above = sum(1 for c, k in self.counts.items() if k > self.floor[c])
+        return above < self.extra
 
     def take(self, client: str) -> None:
         self.counts[client] += 1
 
 
-def _sub_count(c: ClientState, task: TaskId) -> int:
-    return c.sub_counts[task.subtopology]
+def _sub_load(c: ClientState, task: TaskId) -> float:
+    """Active tasks of `task`'s sub-topology per thread of c (to spread each sub-topology in proportion)."""
+    return c.load(c.sub_counts[task.subtopology])
 
 
 def _regret(clients: list[ClientState], task: TaskId) -> int:
@@ -112,7 +133,8 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
     #    caught up because the changelogs are shorter than acceptable.recovery.lag). Among the clients with
     #    room a task goes to its previous owner, else to the smallest lag.
     counts = {c.process_id: 0 for c in clients}
-    quota = Quota(len(stateful), counts)
+    capacities = {c.process_id: c.capacity for c in clients}
+    quota = Quota(len(stateful), counts, capacities)
     target: dict[TaskId, ClientState] = {}
     deferred = []
     for t in sorted(stateful, key=lambda t: (sum(1 for c in clients if caught_up(c, t)), -_regret(clients, t), t)):
@@ -121,14 +143,15 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         if not ready:
             deferred.append(t)
             continue
-        best = min(ready, key=lambda c: (c is not owner, c.lag(t), counts[c.process_id], _sub_count(c, t),
+        best = min(ready, key=lambda c: (c is not owner, c.lag(t), c.load(counts[c.process_id]), _sub_load(c, t),
                                          index[c.process_id]))
         target[t] = best
         best.add_active(t)
         quota.take(best.process_id)
     for t in sorted(deferred):
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
-        best = min(room, key=lambda c: (c.lag(t), counts[c.process_id], _sub_count(c, t), index[c.process_id]))
+        best = min(room, key=lambda c: (c.lag(t), c.load(counts[c.process_id]), _sub_load(c, t),
+                                        index[c.process_id]))
         target[t] = best
         best.add_active(t)
         quota.take(best.process_id)
@@ -144,7 +167,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
             continue  # nobody is better off: restore on the balanced target
         ready = [c for c in clients if caught_up(c, t)] or [c for c in clients if c.lag(t) == smallest]
         owner = prev_owner(t)
-        best = min(ready, key=lambda c: (c is not owner, len(c.active), index[c.process_id]))
+        best = min(ready, key=lambda c: (c is not owner, c.load(len(c.active)), index[c.process_id]))
         tgt.remove_active(t)
         best.add_active(t)
         if warmups_left > 0:
@@ -154,7 +177,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
             warmups += 1
     # 2. stateless actives up to a balanced total
     totals = {c.process_id: len(c.active) for c in clients}
-    quota = Quota(len(stateful) + len(stateless), totals)
+    quota = Quota(len(stateful) + len(stateless), totals, capacities)
     placed: set[TaskId] = set()
     for t in stateless:
         owner = prev_owner(t)
@@ -166,7 +189,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         if t in placed:
             continue
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
-        best = min(room, key=lambda c: (totals[c.process_id], _sub_count(c, t), index[c.process_id]))
+        best = min(room, key=lambda c: (c.load(totals[c.process_id]), _sub_load(c, t), index[c.process_id]))
         best.add_active(t)
         quota.take(best.process_id)
     # 3. standbys
@@ -179,7 +202,9 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
     want = min(max(0, replicas), len(clients) - 1)
     if want <= 0:
         return
-    soft_cap = -(-(want * len(stateful)) // len(clients))  # ceil: standbys per client when spread evenly
+    threads = sum(max(1, c.capacity) for c in clients)
+    # ceil: a client's standbys when spread evenly over all threads (in proportion to its capacity)
+    soft_cap = {c.process_id: -(-(want * len(stateful) * max(1, c.capacity)) // threads) for c in clients}
 
     def holders(t: TaskId) -> int:
         return sum(1 for c in clients if t in c.standby and t not in c.warmup)
@@ -188,15 +213,16 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
         return [c for c in clients if t not in c.active and t not in c.standby]
 
     for t in stateful:  # warm clients first (kept standbys, caught-up state), within the soft cap
-        warm = [c for c in others(t) if (t in c.prev_standby or caught_up(c, t)) and len(c.standby) < soft_cap]
-        for c in sorted(warm, key=lambda c: (c.lag(t), len(c.standby), index[c.process_id])):
+        warm = [c for c in others(t)
+                if (t in c.prev_standby or caught_up(c, t)) and len(c.standby) < soft_cap[c.process_id]]
+        for c in sorted(warm, key=lambda c: (c.lag(t), c.load(len(c.standby)), index[c.process_id])):
             if holders(t) >= want:
                 break
             c.standby.add(t)
-    for t in stateful:  # then the least loaded
+    for t in stateful:  # then the least loaded (fewest standbys per thread)
         while holders(t) < want:
             candidates = others(t)
             if not candidates:
                 break
-            best = min(candidates, key=lambda c: (len(c.standby), c.lag(t), index[c.process_id]))
+            best = min(candidates, key=lambda c: (c.load(len(c.standby)), c.lag(t), index[c.process_id]))
             best.standby.add(t)

@@ -1,6 +1,7 @@
 """Plans, members and a 'group simulator' for the assignor tests (no broker: the assignor is pure)."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from pystreams.processor.task_id import TaskId
@@ -83,3 +84,28 @@ def settle(assignor: StreamsPartitionAssignor, counts: Mapping[str, int], member
             break
         members, result = nxt, again
     return result
+
+
+def threads_of(members: Mapping[str, MemberSubscription]) -> Counter[str]:
+    """process_id -> its members (stream threads): the client's capacity."""
+    return Counter(s.info.process_id for s in members.values())
+
+
+def assert_balanced_per_thread(members: Mapping[str, MemberSubscription], result: Mapping[str, MemberAssignment],
+                               kind: str = "active") -> None:
+    """Kafka's balance criteria on the actives (or standbys) per client: the loads (tasks / threads) differ by at
+    most 1 (AssignmentTestUtils.assertBalancedActiveAssignment), no single move from a client to a less loaded
+    one would lower their skew (HighAvailabilityTaskAssignor.shouldMoveATask), and with equal thread counts the
+    client counts differ by at most one."""
+    caps = threads_of(members)
+    counts = Counter({c: 0 for c in caps})
+    for m, a in result.items():
+        counts[members[m].info.process_id] += len(a.info.active_tasks if kind == "active" else a.info.standby_tasks)
+    loads = {c: counts[c] / caps[c] for c in caps}
+    assert max(loads.values()) - min(loads.values()) <= 1, (dict(counts), dict(caps))
+    for s in caps:
+        for d in caps:
+            if loads[s] > loads[d]:  # moving one task s -> d must overshoot (Kafka stops there)
+                assert (counts[s] - 1) / caps[s] < (counts[d] + 1) / caps[d], (s, d, dict(counts), dict(caps))
+    if len(set(caps.values())) == 1:
+        assert max(counts.values()) - min(counts.values()) <= 1, dict(counts)

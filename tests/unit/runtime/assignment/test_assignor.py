@@ -51,10 +51,23 @@ def test_co_partitioned_inputs_of_a_task_go_to_one_member_together():
 
 def test_clients_are_grouped_by_process_and_tasks_spread_over_their_threads():
     p = plan(6, 2)
-    members = {"a-1": member("A"), "a-2": member("A"), "b-1": member("B")}
+    members = {"a-1": member("A"), "a-2": member("A"), "b-1": member("B"), "b-2": member("B")}
     result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, 0))
     assert per_process(members, result) == {"A": 4, "B": 4}
     assert sorted(len(result[m].info.active_tasks) for m in ("a-1", "a-2")) == [2, 2]
+
+
+def test_a_client_with_more_threads_gets_more_tasks():
+    """Balanced per thread (Kafka's tasks / capacity): 6 stateful tasks over 3 threads is 4 + 2 exactly; the
+    2 stateless ones bring the totals to 5 + 3 (shares 5.33 and 2.67), 3 or 2 tasks on every thread."""
+    p = plan(6, 2)
+    members = {"a-1": member("A"), "a-2": member("A"), "b-1": member("B")}
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, 0))
+    stateful = Counter(process_of(members, m) for m, a in result.items() for t in a.info.active_tasks
+                       if t.subtopology == 0)
+    assert stateful == {"A": 4, "B": 2}
+    assert per_process(members, result) == {"A": 5, "B": 3}
+    assert sorted(len(result[m].info.active_tasks) for m in ("a-1", "a-2")) == [2, 3]
 
 
 def test_the_partition_counts_given_decide_the_tasks_and_missing_topics_fail_clearly():

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.assignment import LATEST_OFFSET, StreamsPartitionAssignor
 from pystreams.runtime.assignment.topology_tasks import plan_tasks
-from tests.unit.runtime.assignment.support import ends, member, next_round, plan, settle
+from tests.unit.runtime.assignment.support import (
+    assert_balanced_per_thread,
+    ends,
+    member,
+    next_round,
+    plan,
+    settle,
+)
 
 pytestmark = pytest.mark.unit
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,16 +105,13 @@ def test_standbys_never_share_a_client_with_their_active(group):
 
 @SETTINGS
 @given(groups(fresh=True))
-def test_with_no_state_to_respect_counts_are_balanced_per_client_and_thread(group):
+def test_with_no_state_to_respect_counts_are_balanced_per_thread(group):
+    """Every thread of the group runs base or base + 1 tasks (so per client when thread counts are equal)."""
     p, assignor, members, _ = group
     result = assignor.assign(p.topic_partitions, members, ends(p, 0))
-    per_client = Counter({s.info.process_id: 0 for s in members.values()})
-    for m, a in result.items():
-        per_client[members[m].info.process_id] += len(a.info.active_tasks)
-    assert max(per_client.values()) - min(per_client.values()) <= 1
-    for client in per_client:
-        threads = [len(result[m].info.active_tasks) for m in members if members[m].info.process_id == client]
-        assert max(threads) - min(threads) <= 1
+    threads = [len(a.info.active_tasks) for a in result.values()]
+    assert max(threads) - min(threads) <= 1, threads
+    assert_balanced_per_thread(members, result)
     assert all(a.info.followup_rebalance_ms == -1 for a in result.values())
 
 
@@ -148,7 +152,7 @@ def test_warmups_never_exceed_max_warmup_replicas():
 @given(groups())
 def test_probing_rebalances_converge_to_a_balanced_assignment(group):
     """Warm-ups catch up between rounds (they report the end offsets); after enough probing rounds nothing is
-    warming up any more and the active counts per client differ by at most one."""
+    warming up any more and the assignment is balanced per thread (per client when thread counts are equal)."""
     p, assignor, members, end = group
     end_sum = {t: sum(end.get(tp, 0) for tp in s.changelogs) for t, s in plan_tasks(p, p.topic_partitions).items()}
     warm: dict[str, dict[TaskId, int]] = {}
@@ -162,7 +166,4 @@ def test_probing_rebalances_converge_to_a_balanced_assignment(group):
             break
         result = again
     assert all(a.info.followup_rebalance_ms == -1 for a in result.values())
-    per_client = Counter({s.info.process_id: 0 for s in members.values()})
-    for m, a in result.items():
-        per_client[members[m].info.process_id] += len(a.info.active_tasks)
-    assert max(per_client.values()) - min(per_client.values()) <= 1, per_client
+    assert_balanced_per_thread(members, result)
