@@ -16,14 +16,22 @@ from rocksdict import Options, Rdict, WriteBatch
 from pystreams.errors import StateStoreError
 from pystreams.state.window.segments import SegmentDB
 
-_PREFIX = struct.Struct(">q")
+_PREFIX = struct.Struct(">Q")
 PREFIX_LEN = _PREFIX.size  # 8
+_SIGN = 1 << 63
 Pairs = Iterator[tuple[bytes, bytes]]
 
 
 def segment_prefix(segment_id: int) -> bytes:
-    """The key prefix of a segment in the physical store (Kafka: the segment id as a big-endian long)."""
-    return _PREFIX.pack(segment_id)
+    """The key prefix of a segment in the physical store: the segment id as a big-endian long, as Kafka's, but with
+    the sign bit flipped so that byte order is id order for negative ids too (a range delete over several expired
+    segments must not come out reversed when one of them was written with a negative timestamp)."""
+    return _PREFIX.pack(segment_id + _SIGN)
+
+
+def segment_id_of(physical_key: bytes) -> int:
+    """The segment id a key of the physical store belongs to."""
+    return int(_PREFIX.unpack_from(physical_key)[0]) - _SIGN
 
 
 def _open_physical(name: str, path: str) -> Rdict:
@@ -82,7 +90,7 @@ class LogicalSegmentedStore:
         it = self._require().iter()
         it.seek_to_first()
         while it.valid():
-            sid = _PREFIX.unpack_from(it.key())[0]
+            sid = segment_id_of(it.key())
             ids.append(sid)
             it.seek(segment_prefix(sid + 1))
         return ids

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import struct
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ import pytest
 from rocksdict import Options, Rdict
 
 from pystreams.state.context import StateStoreContext
+from pystreams.state.window.logical_segments import segment_id_of
 from pystreams.state.session.keys import to_session_key
 from pystreams.state.session.segmented import RocksDBSegmentedSessionStore
 from pystreams.state.window.in_memory import InMemoryWindowStore
@@ -37,7 +37,7 @@ def _physical_segment_ids(path, name="w"):
     """Segment ids of the keys actually in the physical RocksDB (read after the store is closed)."""
     db = Rdict(os.path.join(str(path), name, name + ".segments"), Options(raw_mode=True))
     try:
-        return sorted({struct.unpack(">q", key[:8])[0] for key in db.keys()})
+        return sorted({segment_id_of(key) for key in db.keys()})
     finally:
         db.close()
 
@@ -209,3 +209,17 @@ def test_session_store_shares_the_layout_across_reopen(tmp_path):
     assert again.fetch_session(b"a", 300, 450) == b"3" and again.fetch_session(b"a", 0, 50) is None
     assert list(again.find_sessions_by_end(0, 1 << 62)) == expected
     again.close()
+
+
+def test_negative_window_starts_expire_with_the_others(tmp_path):
+    """A processor may put a negative window start: its segment sorts before segment 0 in the physical store, so
+    one range delete over several expired segments still covers them all."""
+    store = _store(tmp_path)
+    store.put(b"k", b"neg", -150)  # segment -1
+    store.put(b"k", b"zero", 50)  # segment 0
+    assert [start for start, _ in store.fetch_range(b"k", -1000, 1000)] == [50]  # fetches start at 0, as before
+    assert list(store.all()) == [((b"k", 50), b"zero")]
+    store.put(b"k", b"late", 1000)  # min live segment (1000 - 500) // 200 = 2: -1 and 0 expire in one range
+    assert sorted(store._segments) == [5]
+    store.close()
+    assert _physical_segment_ids(tmp_path) == [5]

@@ -8,6 +8,7 @@ import pytest
 from rocksdict import Options, Rdict
 
 from pystreams.serdes import Serdes
+from pystreams.state.window.logical_segments import segment_id_of
 from pystreams.serdes.windowed import SessionWindow, Windowed
 from pystreams.state.context import StateStoreContext
 from pystreams.state.session import in_memory_session_store, persistent_session_store, session_store_builder
@@ -57,7 +58,7 @@ def test_rocksdb_session_segments_range_deleted(tmp_path):
     store.close()
     db = Rdict(str(tmp_path / "sess" / "sess.segments"), Options(raw_mode=True))
     try:
-        assert [struct.unpack(">q", key[:8])[0] for key in db.keys()] == [4]  # segments 0 and 1 are gone
+        assert [segment_id_of(key) for key in db.keys()] == [4]  # segments 0 and 1 are gone
     finally:
         db.close()
 

@@ -8,6 +8,7 @@ import pytest
 from rocksdict import Options, Rdict
 
 from pystreams.serdes import Serdes
+from pystreams.state.window.logical_segments import segment_id_of
 from pystreams.serdes.windowed import TimeWindow, Windowed
 from pystreams.state import ValueAndTimestamp
 from pystreams.state.context import StateStoreContext
@@ -82,7 +83,7 @@ def test_rocksdb_expired_segments_are_range_deleted(tmp_path):
     store.close()
     db = Rdict(str(seg_dir / "segs.segments"), Options(raw_mode=True))
     try:
-        assert [struct.unpack(">q", key[:8])[0] for key in db.keys()] == [4]  # segments 0 and 1 are gone
+        assert [segment_id_of(key) for key in db.keys()] == [4]  # segments 0 and 1 are gone
     finally:
         db.close()
 
