@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pystreams.errors import ConfigError
+from pystreams.runtime.group.security import ClientSecurity, parse_jaas_config
 
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
@@ -45,6 +46,37 @@ ASSIGNORS = ("streams",)
 #: records that second idled the whole app: 1M stateless 112k -> 205-290k rec/s with 50 ms (commit 50cc8cc,
 #: docs/benchmarks.md). The consumers' default; `consumer.` / `main.consumer.` / `restore.consumer.` keys override it.
 FETCH_QUEUE_BACKOFF_MS = 50
+
+#: Client-level keys (librdkafka's names; its global properties that mean the same to consumers, producers and the
+#: admin client) that Kafka Streams users set unprefixed: every client gets them, and `consumer.` / `producer.` /
+#: `admin.` prefixed keys override them per client (Kafka's StreamsConfig.getClientPropsWithPrefix). The security
+#: keys also reach pystreams' own group client (runtime/group/security.py). "topic.metadata.refresh.interval.ms"
+#: is not here: the `topic.` prefix means internal topic configs.
+CLIENT_KEYS = frozenset({
+    "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password",
+    "sasl.kerberos.service.name", "sasl.kerberos.principal", "sasl.kerberos.kinit.cmd", "sasl.kerberos.keytab",
+    "sasl.kerberos.min.time.before.relogin", "sasl.oauthbearer.config", "sasl.oauthbearer.method",
+    "sasl.oauthbearer.client.id", "sasl.oauthbearer.client.secret", "sasl.oauthbearer.scope",
+    "sasl.oauthbearer.extensions", "sasl.oauthbearer.token.endpoint.url", "enable.sasl.oauthbearer.unsecure.jwt",
+    "ssl.ca.location", "ssl.ca.pem", "ssl.ca.certificate.stores", "ssl.crl.location", "ssl.certificate.location",
+    "ssl.certificate.pem", "ssl.key.location", "ssl.key.pem", "ssl.key.password", "ssl.keystore.location",
+    "ssl.keystore.password", "ssl.cipher.suites", "ssl.curves.list", "ssl.sigalgs.list", "ssl.providers",
+    "ssl.engine.location", "ssl.engine.id", "ssl.endpoint.identification.algorithm",
+    "enable.ssl.certificate.verification",
+    "client.rack", "client.dns.lookup", "broker.address.family", "socket.timeout.ms",
+    "socket.connection.setup.timeout.ms", "socket.keepalive.enable", "socket.nagle.disable", "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes", "socket.max.fails", "connections.max.idle.ms", "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms", "retry.backoff.ms", "retry.backoff.max.ms", "metadata.max.age.ms",
+    "metadata.recovery.strategy", "api.version.request", "api.version.request.timeout.ms", "debug",
+})
+
+#: Java client keys librdkafka does not have, with what to set instead (sasl.jaas.config is translated).
+_JAVA_ONLY_KEYS = {
+    "ssl.truststore.location": "ssl.ca.location (a PEM file of CA certificates)",
+    "ssl.truststore.password": "ssl.ca.location (a PEM file of CA certificates)",
+    "ssl.truststore.type": "ssl.ca.location (a PEM file of CA certificates)",
+    "ssl.keystore.type": "ssl.certificate.location and ssl.key.location (PEM)",
+}
 
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
@@ -89,6 +121,14 @@ class StreamsConfig:
         if self.assignor not in ASSIGNORS:
             raise ConfigError(f"pystreams.assignor must be 'streams' (pystreams runs the consumer group itself); "
                               f"got {self.get('pystreams.assignor')!r}")
+        for key, instead in _JAVA_ONLY_KEYS.items():
+            for prefix in ("", CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX, PRODUCER_PREFIX,
+                           ADMIN_PREFIX):
+                if self.originals.get(prefix + key) not in (None, ""):
+                    raise ConfigError(f"{prefix + key} is a Java client key that librdkafka (pystreams' clients) "
+                                      f"does not read: set {instead}")
+        # what the group client cannot speak fails here, at construction, not in a stream thread later
+        self.security = self.group_security()
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
@@ -134,6 +174,26 @@ class StreamsConfig:
             out.update({k[len(prefix):]: v for k, v in self.originals.items() if k.startswith(prefix)})
         return out
 
+    def client_keys(self) -> dict[str, Any]:
+        """The unprefixed client-level keys (CLIENT_KEYS) every client gets, in librdkafka's terms: Java's
+        sasl.jaas.config becomes sasl.username / sasl.password."""
+        return _librdkafka({k: v for k, v in self.originals.items() if k in CLIENT_KEYS or k == "sasl.jaas.config"})
+
+    def _client(self, defaults: dict[str, Any], *prefixes: str) -> dict[str, Any]:
+        """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms."""
+        cfg = dict(defaults)
+        cfg.update(self.client_keys())
+        cfg.update(_librdkafka(self._prefixed(*prefixes)))
+        return cfg
+
+    def group_security(self) -> ClientSecurity:
+        """security.protocol, SASL and TLS of pystreams' group client (runtime/group/): the main consumer's view
+        (unprefixed keys, then `consumer.`, then `main.consumer.`); ConfigError for what it cannot speak."""
+        cfg = {k: v for k, v in self.originals.items() if k in CLIENT_KEYS or k == "sasl.jaas.config"}
+        cfg.update(self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX))
+        _librdkafka(cfg)  # a login module librdkafka cannot use is refused with the clients' message
+        return ClientSecurity.from_config(cfg)  # reads sasl.jaas.config itself, checking it against the mechanism
+
     def main_consumer_config(self, client_id: str) -> dict[str, Any]:
         """The main consumer: group.id = application.id (OffsetFetch/commit metadata), manual commits; it never
         subscribes: our membership assign()s it (docs/adr/0004-streams-assignor.md)."""
@@ -151,8 +211,7 @@ class StreamsConfig:
         }
         if self.get("group.instance.id"):
             cfg["group.instance.id"] = self.get("group.instance.id")
-        cfg.update(self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX))
-        return cfg
+        return self._client(cfg, CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX)
 
     def group_member_config(self) -> dict[str, Any]:
         """The member timeouts of our own group membership (pystreams.assignor=streams), read like the main
@@ -192,8 +251,7 @@ class StreamsConfig:
             "fetch.wait.max.ms": 50,
             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,  # a big changelog's restore hits the same wait
         }
-        cfg.update(self._prefixed(CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX))
-        return cfg
+        return self._client(cfg, CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX)
 
     def producer_config(self, client_id: str, transactional_id: str | None = None) -> dict[str, Any]:
         """murmur2_random = Java's default partitioner for keyed records; errors only as delivery reports."""
@@ -211,13 +269,27 @@ class StreamsConfig:
         if transactional_id is not None:
             cfg["transactional.id"] = transactional_id
             cfg["transaction.timeout.ms"] = int(self.get("transaction.timeout.ms", 10_000))
-        cfg.update(self._prefixed(PRODUCER_PREFIX))
-        return cfg
+        return self._client(cfg, PRODUCER_PREFIX)
 
     def admin_config(self) -> dict[str, Any]:
-        cfg: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
-        cfg.update(self._prefixed(ADMIN_PREFIX))
-        return cfg
+        return self._client({"bootstrap.servers": self.bootstrap_servers}, ADMIN_PREFIX)
+
+
+def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Java's spellings librdkafka does not take, in its terms: sasl.jaas.config -> sasl.username/sasl.password
+    (PLAIN and SCRAM login modules), ssl.endpoint.identification.algorithm "" (Java's "off") -> "none"."""
+    out = dict(cfg)
+    jaas = out.pop("sasl.jaas.config", None)
+    if jaas:
+        module, options = parse_jaas_config(str(jaas))
+        if module not in ("PlainLoginModule", "ScramLoginModule"):
+            raise ConfigError(f"sasl.jaas.config with {module} is not supported: pystreams' clients take PLAIN and "
+                              f"SCRAM credentials (PlainLoginModule, ScramLoginModule, or sasl.username/sasl.password)")
+        out.setdefault("sasl.username", options.get("username"))
+        out.setdefault("sasl.password", options.get("password"))
+    if out.get("ssl.endpoint.identification.algorithm") == "":
+        out["ssl.endpoint.identification.algorithm"] = "none"
+    return out
 
 
 def thread_cache_bytes(config: Any, has_global: bool) -> int:

@@ -18,6 +18,7 @@ from pystreams.errors import BrokerUnreachableError
 from pystreams.runtime.group.connection import BrokerConnection
 from pystreams.runtime.group.errors import (COORDINATOR_CODES, BrokerConnectionError, CoordinatorMovedError, GroupError,
                                             raise_for)
+from pystreams.runtime.group.security import ClientSecurity
 
 log = logging.getLogger("pystreams.runtime.group")
 
@@ -75,8 +76,9 @@ class GroupClient:
     """The group APIs for one group id; `retries` bounds every coordinator retry loop."""
 
     def __init__(self, bootstrap_servers: str, group_id: str, client_id: str, request_timeout_s: float = 30.0,
-                 retries: int = 10, retry_backoff_s: float = 0.1) -> None:
+                 retries: int = 10, retry_backoff_s: float = 0.1, security: ClientSecurity | None = None) -> None:
         self.bootstrap = parse_servers(bootstrap_servers)
+        self.security = security  # security.protocol, SASL credentials, TLS: every connection of this client
         self.group_id = group_id
         self.client_id = client_id
         self.request_timeout_s = request_timeout_s
@@ -117,8 +119,9 @@ class GroupClient:
         if conn is None or conn.closed:
             if conn is not None:
                 conn.close()  # an aborted one (wakeup() of an idle member) still holds its shut-down socket
+            secured = {"security": self.security} if self.security is not None else {}  # plain: the old signature
             conn = self._conns[address] = BrokerConnection(address[0], address[1], self.client_id,
-                                                           self.request_timeout_s)
+                                                           self.request_timeout_s, **secured)
         return conn
 
     def _any(self, api_key: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

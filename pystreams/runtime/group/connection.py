@@ -1,9 +1,11 @@
 """One blocking connection to one broker: frame a request with the sans-IO codec, read its answer, and negotiate
-API versions (ApiVersions) on connect. Every socket operation has a timeout; a failure closes the connection and
+API versions (ApiVersions) on connect, then TLS and SASL as security.protocol asks (runtime/group/security.py,
+sasl.py). Every socket operation has a timeout; a failure closes the connection and
 raises BrokerConnectionError (the caller reconnects or re-finds the coordinator)."""
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from pystreams.broker.protocol import (SUPPORTED_VERSIONS, ApiKey, CorruptMessageError, ErrorCode, RequestHeader,
                                        decode_response, encode_request)
 from pystreams.runtime.group.errors import BrokerConnectionError
+from pystreams.runtime.group.security import ClientSecurity, SslAuthenticationError
 
 _SIZE = struct.Struct(">i")
 _MAX_FRAME = 256 * 1024 * 1024
@@ -22,8 +25,10 @@ _CAPS = {ApiKey.API_VERSIONS: 3}
 class BrokerConnection:
     """A socket to host:port; request() is serialized by a lock, so two threads may share one connection."""
 
-    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0,
+                 security: ClientSecurity | None = None) -> None:
         self.host, self.port = host, port
+        self.security = security or ClientSecurity()
         self.client_id = client_id
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
@@ -32,11 +37,43 @@ class BrokerConnection:
         self._aborted = False  # shut down by abort(): unusable, even while a woken request still holds the socket
         self.versions: dict[int, int] = {}  # api key -> version we use with this broker
         try:
-            self._sock = socket.create_connection((host, port), timeout=timeout_s)
-            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock = socket.create_connection((host, port), timeout=timeout_s)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as e:
             raise BrokerConnectionError(f"cannot connect to broker {host}:{port}: {e}") from None
+        self._sock = self._wrap_tls(sock) if self.security.uses_tls else sock
         self._negotiate()
+        if self.security.uses_sasl:
+            from pystreams.runtime.group.sasl import authenticate
+
+            try:
+                authenticate(self._roundtrip_default, self.versions, self.security, f"{host}:{port}")
+            except BaseException:
+                self.close()
+                raise
+
+    def _wrap_tls(self, sock: socket.socket) -> socket.socket:
+        """The TLS handshake (security.protocol SSL / SASL_SSL); a certificate the ssl.* keys do not accept is
+        an SslAuthenticationError (not retried), a lost connection a BrokerConnectionError."""
+        assert self.security.tls is not None
+        context = self.security.tls.context()
+        try:
+            return context.wrap_socket(sock, server_hostname=self.host)
+        except ssl.SSLCertVerificationError as e:
+            sock.close()
+            raise SslAuthenticationError(f"TLS handshake with broker {self.host}:{self.port} failed: "
+                                         f"{e.verify_message or e}; check ssl.ca.location and "
+                                         f"ssl.endpoint.identification.algorithm") from None
+        except ssl.SSLError as e:
+            sock.close()
+            raise SslAuthenticationError(f"TLS handshake with broker {self.host}:{self.port} failed: {e} (is it a "
+                                         f"TLS listener? security.protocol={self.security.protocol})") from None
+        except OSError as e:
+            sock.close()
+            raise BrokerConnectionError(f"TLS handshake with broker {self.host}:{self.port} failed: {e}") from None
+
+    def _roundtrip_default(self, api_key: int, version: int, body: dict[str, Any]) -> dict[str, Any]:
+        return self._roundtrip(api_key, version, body, self.timeout_s)
 
     @property
     def closed(self) -> bool:

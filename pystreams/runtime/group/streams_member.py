@@ -7,14 +7,25 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pystreams.errors import PystreamsError
-from pystreams.runtime.assignment import (AssignmentInfo, MemberSubscription, SubscriptionInfo, assignor_for,
-                                          task_offset_sums)
+from pystreams.runtime.assignment import (
+    AssignmentInfo,
+    MemberSubscription,
+    SubscriptionInfo,
+    assignor_for,
+    task_offset_sums,
+)
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.group.client import GroupClient, TopicPartition
-from pystreams.runtime.group.membership import GroupMember, MemberConfig, MemberMetadata, Rebalance
+from pystreams.runtime.group.membership import (
+    GroupMember,
+    MemberConfig,
+    MemberMetadata,
+    Rebalance,
+)
 
 log = logging.getLogger("pystreams.runtime.group")
 
@@ -30,8 +41,10 @@ class StreamsMember:
         if clients is None:
             # no "@application.server" in the client.id: the endpoints travel in SubscriptionInfo/AssignmentInfo
             base = f"{thread.name}-consumer"
-            clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base),
-                       GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat"))
+            # the main consumer's security.protocol / sasl.* / ssl.* keys (StreamsConfig; a test's stand-in has none)
+            security = cfg.group_security() if hasattr(cfg, "group_security") else None
+            clients = (GroupClient(cfg.bootstrap_servers, cfg.application_id, base, security=security),
+                       GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat", security=security))
         self.client: Any = clients[0]
         heartbeat_client = clients[1]
         member_cfg = MemberConfig(cfg.application_id, **cfg.group_member_config())
