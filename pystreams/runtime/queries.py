@@ -14,7 +14,7 @@ import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pystreams.errors import PystreamsError
@@ -90,6 +90,34 @@ UNAVAILABLE = HostInfo("unavailable", -1)  # Kafka's KeyQueryMetadata.NOT_AVAILA
 
 
 @dataclass(frozen=True)
+class StoreQueryParameters:
+    """Kafka's StoreQueryParameters: what `streams.store(params)` reads. enable_stale_stores() also reads this
+    instance's standby and still-restoring copies (possibly behind the active one: for reads while the active
+    instance is down or the store is restoring); with_partition() narrows the view to one partition's task."""
+
+    store_name: str
+    query_type: QueryableStoreType | None = None
+    partition: int | None = None
+    stale_stores: bool = False
+
+    @classmethod
+    def from_name_and_type(cls, store_name: str, query_type: QueryableStoreType | None = None
+                           ) -> StoreQueryParameters:
+        return cls(store_name, query_type)
+
+    def enable_stale_stores(self) -> StoreQueryParameters:
+        return replace(self, stale_stores=True)
+
+    def with_partition(self, partition: int | None) -> StoreQueryParameters:
+        if partition is not None and (not isinstance(partition, int) or partition < 0):
+            raise PystreamsError(f"with_partition takes a partition number >= 0 (or None for all), got {partition!r}")
+        return replace(self, partition=partition)
+
+    def stale_stores_enabled(self) -> bool:
+        return self.stale_stores
+
+
+@dataclass(frozen=True)
 class KeyQueryMetadata:
     """Which instance holds a key's active task, and which keep standbys of it (num.standby.replicas)."""
 
@@ -137,9 +165,18 @@ class CompositeReadOnlyKeyValueStore(CompositeView):
         return self.all()
 
 
-def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) -> Any:
-    """streams.store(): checks the store exists and has the requested type; reads go to live local tasks
-    (a CompositeReadOnlyKeyValueStore, or a CompositeReadOnlyWindowStore for the window store types)."""
+def local_store(streams: Any, name: str | StoreQueryParameters, store_type: QueryableStoreType | None = None) -> Any:
+    """streams.store(name[, type]) or streams.store(StoreQueryParameters...): checks the store exists and has the
+    requested type; reads go to live local tasks (a CompositeReadOnlyKeyValueStore, or a
+    CompositeReadOnlyWindowStore for the window store types); with stale stores enabled also to this instance's
+    standby and restoring tasks of the store."""
+    stale, partition = False, None
+    if isinstance(name, StoreQueryParameters):
+        if store_type is not None and name.query_type is not None and store_type.name != name.query_type.name:
+            raise PystreamsError(f"two store types given for store {name.store_name}: {name.query_type} in the "
+                                 f"StoreQueryParameters and {store_type}")
+        store_type = store_type or name.query_type
+        stale, partition, name = name.stale_stores, name.partition, name.store_name
     if streams.state.name not in ("RUNNING", "REBALANCING"):
         raise InvalidStateStoreError(f"KafkaStreams is not running (state {streams.state.name}): cannot query "
                                      f"store {name}")
@@ -151,7 +188,7 @@ def local_store(streams: Any, name: str, store_type: QueryableStoreType | None) 
                                      f"query it with QueryableStoreTypes.{_TYPE_HINT[kind]}")
 
     def stores() -> list[Any]:
-        return live_stores(streams, name)
+        return live_stores(streams, name, stale, partition)
 
     sample = stores()
     if store_type.name == "session_store":
@@ -210,13 +247,23 @@ def check_known(streams: Any, name: str) -> None:
         raise UnknownStateStoreError(f"no store named {name} in the topology (stores: {sorted(known)})")
 
 
-def live_stores(streams: Any, name: str) -> list[Any]:
-    """The open instances of store `name` in this client's live tasks (or its global store)."""
+def live_stores(streams: Any, name: str, stale: bool = False, partition: int | None = None) -> list[Any]:
+    """The open instances of store `name` in this client's running tasks (or its global store); stale: also its
+    still-restoring active tasks and its standby tasks (Kafka's StreamThreadStateStoreProvider with stale stores
+    enabled reads all of a thread's tasks); partition: only that partition's task."""
     if streams.global_state is not None and name in streams.global_state.stores:
         return [streams.global_state.stores[name]]
     found = []
     for thread in list(streams.threads):
-        for at in list(thread.tasks.values()):
+        tasks = list(thread.tasks.values())
+        if stale:
+            restorer = getattr(thread, "_restorer", None)
+            tasks += [rt.at for rt in list(getattr(restorer, "restoring", {}).values())]
+            standby = getattr(thread, "_standby", None)
+            tasks += list(getattr(standby, "tasks", {}).values())
+        for at in tasks:
+            if partition is not None and at.id.partition != partition:
+                continue
             store = at.task.stores.get(name)
             if store is not None and store.is_open():
                 found.append(store)

@@ -10,6 +10,15 @@ GET /v1/raw/<store>?type=session&key=<b64>[&from=<earliest end>&to=<latest start
                                                              -> {"sessions": [[start, end, <base64>], ...]}
 Errors: {"error": text, "code": UNKNOWN_STORE (404) | WRONG_STORE_TYPE (400) | BAD_REQUEST (400) |
 UNAVAILABLE (503)}; the client raises the matching PystreamsError subclass.
+&stale=true&partition=<n> reads the answering instance's stale stores (standby or restoring copies) of that
+partition (Kafka's StoreQueryParameters.enableStaleStores().withPartition(n)).
+
+Standby fallback (allow_stale=True; Kafka leaves it to the user with KeyQueryMetadata.standbyHosts and
+enableStaleStores): the active host is asked first; when it cannot be reached (connection refused or timed out:
+the instance is down and the group has not moved its tasks yet) or answers UNAVAILABLE, or there is no active
+host, each standby host of the key is asked for its stale copy, this instance's own standby locally. Without
+allow_stale only the active host is asked, as before. A stale answer may lag the active store by the standby's
+changelog lag.
 """
 from __future__ import annotations
 
@@ -19,12 +28,14 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 from typing import Any
 
 from pystreams.errors import PystreamsError
 from pystreams.runtime.queries import (
     HostInfo,
     InvalidStateStoreError,
+    StoreQueryParameters,
     StoreTypeMismatchError,
     UnknownStateStoreError,
     check_known,
@@ -105,7 +116,12 @@ def raw_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple[i
             raise ValueError("pass the serialized key as base64url: ?key=...")
         raw_key = unb64(query["key"][0])
         check_known(streams, store)
-        view = streams.store(store, _STORE_TYPE[kind])
+        params = StoreQueryParameters.from_name_and_type(store, _STORE_TYPE[kind])
+        if query.get("stale", ["false"])[0] == "true":
+            params = params.enable_stale_stores()
+        if "partition" in query:
+            params = params.with_partition(int(query["partition"][0]))
+        view = streams.store(params)
         ks, vs, topic = store_serdes(streams, store)
         try:
             key = ks.deserialize(topic, raw_key)
@@ -138,10 +154,11 @@ _ERRORS = {"UNKNOWN_STORE": UnknownStateStoreError, "WRONG_STORE_TYPE": StoreTyp
            "UNAVAILABLE": InvalidStateStoreError}
 
 
-def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict[str, int] | None = None,
+def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict[str, Any] | None = None,
               timeout: float = 10.0) -> dict[str, Any]:
     """GET /v1/raw/<store> on host; the JSON answer, or the answer's error as a PystreamsError subclass."""
-    params = {"type": kind, "key": b64(raw_key), **{k: str(int(v)) for k, v in (extra or {}).items()}}
+    params = {"type": kind, "key": b64(raw_key),
+              **{k: v if isinstance(v, str) else str(int(v)) for k, v in (extra or {}).items()}}
     url = f"http://{host.host}:{host.port}/v1/raw/{urllib.parse.quote(store, safe='')}?{urllib.parse.urlencode(params)}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -157,59 +174,104 @@ def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict
         raise RemoteQueryError(f"cannot query store {store} on {host}: {e}") from e
 
 
-def _owner(streams: Any, store: str, key: Any, key_serializer: Any) -> tuple[HostInfo | None, bytes]:
-    """(the remote host holding key, or None when it is this instance; the key's bytes)."""
+Target = tuple[HostInfo | None, bool]  # (a remote host, or None for this instance; read stale stores?)
+
+
+def _targets(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool
+             ) -> tuple[list[Target], bytes, int | None]:
+    """Where to ask, in order: the active host (None: this instance), then with allow_stale every standby host;
+    the key's bytes; its partition (None for a global store)."""
     check_known(streams, store)
     if store in streams.topology.global_store_names():  # every instance holds all of a global store
-        return None, serialize_key(key_serializer, store, key)
+        return [(None, False)], serialize_key(key_serializer, store, key), None
     meta = key_metadata(streams, store, key, key_serializer)
-    if meta.active_host.port < 0:
-        raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right now "
-                                     "(rebalancing?): retry")
     raw = serialize_key(key_serializer, store, key)
     local = streams.config.application_server
-    if local and meta.active_host == HostInfo.parse(local):
-        return None, raw
-    return meta.active_host, raw
+    here = HostInfo.parse(local) if local else None
+    targets: list[Target] = []
+    if meta.active_host.port >= 0:
+        targets.append((None if meta.active_host == here else meta.active_host, False))
+    if allow_stale:
+        standbys = sorted(meta.standby_hosts, key=lambda h: (h != here, str(h)))  # our own copy first
+        targets += [(None if h == here else h, True) for h in standbys]
+    if not targets:
+        raise InvalidStateStoreError(f"no instance holds partition {meta.partition} of store {store} right now "
+                                     f"(rebalancing?){'' if allow_stale else ', and stale reads are not allowed'}: "
+                                     "retry")
+    return targets, raw, meta.partition
 
 
-def query_key(streams: Any, store: str, key: Any, key_serializer: Any) -> Any:
-    """KafkaStreams.query(): key's value in key-value store `store`, locally or from the instance holding it."""
-    host, raw = _owner(streams, store, key, key_serializer)
-    if host is None:
-        return streams.store(store).get(key)
-    value = fetch_raw(host, store, "key_value", raw)["value"]
-    if value is None:
-        return None
-    _ks, vs, topic = store_serdes(streams, store)
-    return vs.deserialize(topic, unb64(value))
+def _ask(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool,
+         local: Any, remote: Any) -> Any:
+    """local(params) on this instance or remote(host, extra) on another, over _targets in order: the next one is
+    tried only when one is unreachable (RemoteQueryError) or has no copy (InvalidStateStoreError), and only with
+    allow_stale; otherwise the first error is raised."""
+    targets, raw, partition = _targets(streams, store, key, key_serializer, allow_stale)
+    last: Exception | None = None
+    for host, stale in targets:
+        try:
+            if host is None:
+                params = StoreQueryParameters.from_name_and_type(store)
+                if stale:
+                    params = params.enable_stale_stores().with_partition(partition)
+                return local(params)
+            extra = {"stale": "true", "partition": str(partition)} if stale else {}
+            return remote(host, raw, extra)
+        except (RemoteQueryError, InvalidStateStoreError) as e:
+            if isinstance(e, (UnknownStateStoreError, StoreTypeMismatchError)) or not allow_stale:
+                raise
+            last = e
+    assert last is not None
+    raise last
+
+
+def query_key(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool = False) -> Any:
+    """KafkaStreams.query(): key's value in key-value store `store`, locally or from the instance holding it;
+    allow_stale: from a standby (possibly behind) when the active instance cannot answer."""
+    def local(params: StoreQueryParameters) -> Any:
+        return streams.store(replace(params, query_type=QueryableStoreTypes.key_value_store())).get(key)
+
+    def remote(host: HostInfo, raw: bytes, extra: dict[str, str]) -> Any:
+        value = fetch_raw(host, store, "key_value", raw, extra)["value"]
+        if value is None:
+            return None
+        _ks, vs, topic = store_serdes(streams, store)
+        return vs.deserialize(topic, unb64(value))
+
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)
 
 
 def query_window_key(streams: Any, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any) -> list[tuple[int, Any]]:
+                     key_serializer: Any, allow_stale: bool = False) -> list[tuple[int, Any]]:
     """KafkaStreams.query_window(): (window start, value) of key's windows starting in [time_from, time_to]."""
-    host, raw = _owner(streams, store, key, key_serializer)
-    if host is None:
-        return [(start, value) for start, value in
-                streams.store(store, QueryableStoreTypes.window_store()).fetch(key, int(time_from), int(time_to))]
-    windows = fetch_raw(host, store, "window", raw, {"from": time_from, "to": time_to})["windows"]
-    _ks, vs, topic = store_serdes(streams, store)
-    return [(int(start), vs.deserialize(topic, unb64(value))) for start, value in windows]
+    def local(params: StoreQueryParameters) -> list[tuple[int, Any]]:
+        view = streams.store(replace(params, query_type=QueryableStoreTypes.window_store()))
+        return [(start, value) for start, value in view.fetch(key, int(time_from), int(time_to))]
+
+    def remote(host: HostInfo, raw: bytes, extra: dict[str, str]) -> list[tuple[int, Any]]:
+        windows = fetch_raw(host, store, "window", raw, {"from": time_from, "to": time_to, **extra})["windows"]
+        _ks, vs, topic = store_serdes(streams, store)
+        return [(int(start), vs.deserialize(topic, unb64(value))) for start, value in windows]
+
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)  # type: ignore[no-any-return]
 
 
 def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
-                       latest_session_start: int = LONG_MAX) -> list[KeyValue]:
+                       latest_session_start: int = LONG_MAX, allow_stale: bool = False) -> list[KeyValue]:
     """KafkaStreams.query_sessions(): (Windowed(key, SessionWindow), value) of key's sessions, oldest first (the key
     as the store's key serde gives it back, e.g. a list for a JSON tuple, like a local fetch); with bounds, Kafka's
     findSessions(key, earliestSessionEndTime, latestSessionStartTime): sessions ending at or after the first and
     starting at or before the second."""
-    host, raw = _owner(streams, store, key, key_serializer)
-    if host is None:
-        view = streams.store(store, QueryableStoreTypes.session_store())
+    def local(params: StoreQueryParameters) -> list[KeyValue]:
+        view = streams.store(replace(params, query_type=QueryableStoreTypes.session_store()))
         return list(view.find_sessions(key, int(earliest_session_end), int(latest_session_start)))
-    bounds = {"from": earliest_session_end, "to": latest_session_start}
-    sessions = fetch_raw(host, store, "session", raw, bounds)["sessions"]
-    ks, vs, topic = store_serdes(streams, store)
-    stored_key = ks.deserialize(topic, raw)  # the key as the store gives it back, as a local fetch returns it
-    return [KeyValue(Windowed(stored_key, SessionWindow(int(start), int(end))), vs.deserialize(topic, unb64(value)))
-            for start, end, value in sessions]
+
+    def remote(host: HostInfo, raw: bytes, extra: dict[str, str]) -> list[KeyValue]:
+        bounds = {"from": earliest_session_end, "to": latest_session_start, **extra}
+        sessions = fetch_raw(host, store, "session", raw, bounds)["sessions"]
+        ks, vs, topic = store_serdes(streams, store)
+        stored_key = ks.deserialize(topic, raw)  # the key as the store gives it back, as a local fetch returns it
+        return [KeyValue(Windowed(stored_key, SessionWindow(int(start), int(end))),
+                         vs.deserialize(topic, unb64(value))) for start, end, value in sessions]
+
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)  # type: ignore[no-any-return]
