@@ -3,7 +3,8 @@ StreamsPartitionAssignor, protocol name "stream"). Pure and deterministic: the s
 counts and changelog end offsets give the same assignment on any leader.
 
 Members are grouped into clients by process_id (a KafkaStreams instance and all its stream threads); tasks are
-placed per client (placement.py) and then spread over the client's members, sticky to the member that ran them.
+placed per client, balanced per thread (placement.py: a client's capacity is its member count, as in Kafka), and
+then spread over the client's members evenly, sticky to the member that ran them.
 Cooperative: a task whose input partitions another member still owns is left out of both members' assignments
 this round; the owner revokes it, rejoins, and the next round hands it over (KIP-429's two phases).
 """

@@ -3,7 +3,8 @@ assignor, in the spirit of Kafka's HighAvailabilityTaskAssignor.
 
 Balance is per thread, as in Kafka (ClientState.assignedTaskLoad = tasks / capacity, capacity = the client's
 members, i.e. its stream threads): a client's quota is its share of the tasks in proportion to its threads
-(Quota), the least loaded client is the one with the fewest tasks per thread, and the assignor then spreads a
+(Quota), the least loaded client is the one with the fewest tasks per thread (ties: the fewest tasks, where
+Kafka's round-robin start, equal counts per client, also leaves them), and the assignor then spreads a
 client's tasks over its threads evenly. So every thread in the group runs base or base + 1 tasks of a fresh
 assignment, and with equal thread counts this is the old per-client balance.
 
@@ -143,15 +144,15 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         if not ready:
             deferred.append(t)
             continue
-        best = min(ready, key=lambda c: (c is not owner, c.lag(t), c.load(counts[c.process_id]), _sub_load(c, t),
-                                         index[c.process_id]))
+        best = min(ready, key=lambda c: (c is not owner, c.lag(t), c.load(counts[c.process_id]), counts[c.process_id],
+                                         _sub_load(c, t), index[c.process_id]))
         target[t] = best
         best.add_active(t)
         quota.take(best.process_id)
     for t in sorted(deferred):
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
-        best = min(room, key=lambda c: (c.lag(t), c.load(counts[c.process_id]), _sub_load(c, t),
-                                        index[c.process_id]))
+        best = min(room, key=lambda c: (c.lag(t), c.load(counts[c.process_id]), counts[c.process_id],
+                                        _sub_load(c, t), index[c.process_id]))
         target[t] = best
         best.add_active(t)
         quota.take(best.process_id)
@@ -167,7 +168,7 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
             continue  # nobody is better off: restore on the balanced target
         ready = [c for c in clients if caught_up(c, t)] or [c for c in clients if c.lag(t) == smallest]
         owner = prev_owner(t)
-        best = min(ready, key=lambda c: (c is not owner, c.load(len(c.active)), index[c.process_id]))
+        best = min(ready, key=lambda c: (c is not owner, c.load(len(c.active)), len(c.active), index[c.process_id]))
         tgt.remove_active(t)
         best.add_active(t)
         if warmups_left > 0:
@@ -189,7 +190,8 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         if t in placed:
             continue
         room = [c for c in clients if quota.can_take(c.process_id)] or clients
-        best = min(room, key=lambda c: (c.load(totals[c.process_id]), _sub_load(c, t), index[c.process_id]))
+        best = min(room, key=lambda c: (c.load(totals[c.process_id]), totals[c.process_id], _sub_load(c, t),
+                                        index[c.process_id]))
         best.add_active(t)
         quota.take(best.process_id)
     # 3. standbys
@@ -215,7 +217,7 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
     for t in stateful:  # warm clients first (kept standbys, caught-up state), within the soft cap
         warm = [c for c in others(t)
                 if (t in c.prev_standby or caught_up(c, t)) and len(c.standby) < soft_cap[c.process_id]]
-        for c in sorted(warm, key=lambda c: (c.lag(t), c.load(len(c.standby)), index[c.process_id])):
+        for c in sorted(warm, key=lambda c: (c.lag(t), c.load(len(c.standby)), len(c.standby), index[c.process_id])):
             if holders(t) >= want:
                 break
             c.standby.add(t)
@@ -224,5 +226,6 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
             candidates = others(t)
             if not candidates:
                 break
-            best = min(candidates, key=lambda c: (c.load(len(c.standby)), c.lag(t), index[c.process_id]))
+            best = min(candidates, key=lambda c: (c.load(len(c.standby)), len(c.standby), c.lag(t),
+                                                  index[c.process_id]))
             best.standby.add(t)
