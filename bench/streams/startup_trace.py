@@ -58,7 +58,9 @@ def _child(argv: list[str]) -> None:
     mark("imports done (pystreams, runtime, confluent_kafka)")
 
     def timed(module: Any, name: str) -> None:
-        original = getattr(module, name)
+        original = getattr(module, name, None)
+        if original is None:  # an older tree (--tree) without this step
+            return
 
         def wrapper(*a: Any, **k: Any) -> Any:
             began = time.time() - t0
@@ -69,6 +71,7 @@ def _child(argv: list[str]) -> None:
         setattr(module, name, wrapper)
 
     timed(topics, "_metadata")
+    timed(topics, "cluster_metadata")
     timed(ks, "plan_topology")
     timed(ks, "ensure_internal_topics")
     original_request = BrokerConnection.request

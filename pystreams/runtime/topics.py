@@ -84,14 +84,16 @@ def _metadata(admin: AdminClient, timeout: float) -> dict[str, int]:
     return {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
 
 
-def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30.0) -> dict[str, int]:
+def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30.0, security: Any = None
+                     ) -> dict[str, int]:
     """topic -> partition count of every topic in the cluster: one Metadata request (all topics) on a connection of
     our own (the sans-IO codec the group membership uses), to the first bootstrap server that answers.
 
     Why not the AdminClient: librdkafka (2.10+) drops its bootstrap connection once the first metadata names the
     brokers, and the first request of a new client that needs the named broker waits until reconnect.backoff.ms / 2
     (50 ms by default) after the client was created; start() used to pay that on every run (plan_topology's
-    list_topics took 1 or ~53 ms, mostly 53). Raises PystreamsError when no bootstrap server answers."""
+    list_topics took 1 or ~53 ms, mostly 53). security: the group client's ClientSecurity (security.protocol, SASL,
+    TLS), None for plaintext. Raises PystreamsError when no bootstrap server answers."""
     from pystreams.broker.protocol import ApiKey
     from pystreams.runtime.group.client import parse_servers
     from pystreams.runtime.group.connection import BrokerConnection
@@ -99,7 +101,8 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
     errors = []
     for host, port in parse_servers(bootstrap_servers):
         try:
-            conn = BrokerConnection(host, port, client_id, timeout)
+            secured = {"security": security} if security is not None else {}
+            conn = BrokerConnection(host, port, client_id, timeout, **secured)
         except PystreamsError as e:
             errors.append(str(e))
             continue
@@ -114,24 +117,29 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
     raise PystreamsError(f"cannot read cluster metadata from {bootstrap_servers}: {'; '.join(errors[-3:])}")
 
 
-def _cluster_topics(admin: AdminClient, timeout: float, bootstrap_servers: str | None, client_id: str
-                    ) -> dict[str, int]:
+#: how long our own metadata request may take before the admin client is asked instead (it normally takes ms)
+OWN_METADATA_TIMEOUT_S = 5.0
+
+
+def _cluster_topics(admin: AdminClient, timeout: float, bootstrap_servers: str | None, client_id: str,
+                    security: Any) -> dict[str, int]:
     """Our own Metadata request when the servers are given (cluster_metadata), else (or when no server answers
     it at once: a broker still starting) the admin client's list_topics, which keeps retrying for timeout s."""
     if bootstrap_servers:
         try:
-            return cluster_metadata(bootstrap_servers, client_id, timeout)
+            return cluster_metadata(bootstrap_servers, client_id, min(timeout, OWN_METADATA_TIMEOUT_S), security)
         except PystreamsError as e:
             log.debug("reading the cluster metadata through the admin client: %s", e)
     return _metadata(admin, timeout)
 
 
 def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeout: float = 30.0, *,
-                  bootstrap_servers: str | None = None, client_id: str = "pystreams-admin") -> TopologyPlan:
+                  bootstrap_servers: str | None = None, client_id: str = "pystreams-admin",
+                  security: Any = None) -> TopologyPlan:
     """Resolve partition counts; fail with MissingSourceTopicError for absent user source topics. With
-    bootstrap_servers, the cluster's metadata is read with one request of our own (cluster_metadata), not the
-    admin client's first request (~50 ms later on a fresh librdkafka client)."""
-    existing = _cluster_topics(admin, timeout, bootstrap_servers, client_id)
+    bootstrap_servers, the cluster's metadata is read with one request of our own (cluster_metadata, with the
+    group client's security), not the admin client's first request (~50 ms later on a fresh librdkafka client)."""
+    existing = _cluster_topics(admin, timeout, bootstrap_servers, client_id, security)
     subs = topology.subtopologies()
     if not subs:
         raise TopologyError("the topology has no sub-topology reading a topic: nothing to run")

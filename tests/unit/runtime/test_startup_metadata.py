@@ -34,8 +34,9 @@ class FakeConnection:
     down: ClassVar[set[str]] = set()
     log: ClassVar[list[tuple[Any, ...]]] = []
 
-    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0, **kw: Any) -> None:
         FakeConnection.log.append(("connect", host, port, client_id))
+        FakeConnection.log.append(("options", timeout_s, kw))
         if host in FakeConnection.down:
             raise BrokerConnectionError(f"cannot connect to broker {host}:{port}: refused")
         self.host = host
@@ -78,6 +79,7 @@ def test_one_metadata_request_for_all_topics_and_only_topics_without_error() -> 
     requests = [e for e in FakeConnection.log if e[0] == "request"]
     assert requests == [("request", "b1", "METADATA", {"topics": None, "allow_auto_topic_creation": False})]
     assert FakeConnection.log[0] == ("connect", "b1", 9092, "app-admin")
+    assert FakeConnection.log[1] == ("options", 30.0, {})  # plaintext: BrokerConnection's old signature works
     assert FakeConnection.log[-1] == ("close", "b1")  # a connection for this one request only
 
 
@@ -119,3 +121,11 @@ def test_a_missing_source_topic_is_still_refused_with_our_metadata() -> None:
     with pytest.raises(MissingSourceTopicError, match="source topic nope"):
         plan_topology(_stateless("nope"), "app", CountingAdmin({}), bootstrap_servers="b1:9092")
 
+
+
+def test_the_group_clients_security_is_used_and_our_attempt_is_capped() -> None:
+    """A secured cluster: the connection gets the same ClientSecurity as the group client; our own request may
+    take at most OWN_METADATA_TIMEOUT_S before the admin client (full timeout) is asked instead."""
+    security = object()
+    plan_topology(_stateless(), "app", CountingAdmin({}), 30.0, bootstrap_servers="b1:9092", security=security)
+    assert ("options", 5.0, {"security": security}) in FakeConnection.log
