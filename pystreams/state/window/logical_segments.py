@@ -221,8 +221,9 @@ class LogicalSegmentedStore:
         return None if prefix is None else self._require().get(prefix + store_key)
 
     def _live_ids(self, low_id: int, high_id: int, forward: bool) -> list[int]:
-        """Live segment ids in [low_id, high_id], in scan order."""
-        return sorted((s for s in self._segments if low_id <= s <= high_id), reverse=not forward)
+        """Live segment ids in [low_id, high_id], in scan order. Copied first (in one C call): an interactive query
+        on another thread must not iterate the dict while the stream thread adds or expires a segment."""
+        return sorted((s for s in list(self._segments) if low_id <= s <= high_id), reverse=not forward)
 
     def _scan(self, segment_id: int, lo: bytes | None, hi: bytes | None, forward: bool) -> Pairs:
         """One segment's (store key, value) pairs with lo <= store key <= hi (None: open), prefix stripped."""
