@@ -8,13 +8,13 @@ import hashlib
 import hmac
 import secrets
 
-from pystreams.errors import PystreamsError
+from pystreams.runtime.group.security import AuthenticationError
 
 #: Kafka's SCRAM mechanisms and their hash (Kafka has no SCRAM-SHA-1).
 SCRAM_HASHES = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}
 
 
-class SaslAuthenticationError(PystreamsError):
+class SaslAuthenticationError(AuthenticationError):
     """The broker refused our credentials, or its SASL answers were not valid (e.g. a server signature that
     does not match: the broker does not know the password). Not retriable: fix sasl.username / sasl.password."""
 

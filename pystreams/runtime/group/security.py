@@ -25,7 +25,12 @@ _JAAS_MODULES = {"PlainLoginModule": "PLAIN", "ScramLoginModule": "SCRAM"}
 _JAAS_OPTION = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+?))(?=\s|;|$)')
 
 
-class SslAuthenticationError(PystreamsError):
+class AuthenticationError(PystreamsError):
+    """The broker refused this client's credentials or TLS settings: definitive, not retried and not a reason to
+    try another route to the same cluster (the fix is in the sasl.* / ssl.* keys)."""
+
+
+class SslAuthenticationError(AuthenticationError):
     """The TLS handshake failed (e.g. the broker's certificate is not signed by ssl.ca.location, or its name does
     not match): not retried, the ssl.* keys need fixing (Kafka's SslAuthenticationException)."""
 

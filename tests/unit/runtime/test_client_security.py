@@ -82,8 +82,8 @@ def test_parse_jaas_config_unquoted_and_scram():
 
 
 @pytest.mark.parametrize("extra, message", [
-    ({"security.protocol": "SASL_SSL"}, r"sasl.mechanism=GSSAPI \(the default when none is set\).*PLAIN, "
-                                        r"SCRAM-SHA-256, SCRAM-SHA-512"),
+    ({"security.protocol": "SASL_SSL"},
+     r"sasl.mechanism=GSSAPI \(the default when none is set\).*PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"),
     ({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "OAUTHBEARER"}, "OAUTHBEARER.*not supported"),
     ({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI"}, "GSSAPI.*not supported"),
     ({"security.protocol": "KERBEROS"}, "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
@@ -137,3 +137,11 @@ def test_a_missing_ca_file_is_a_config_error(tmp_path):
     assert tls is not None
     with pytest.raises(ConfigError, match="ssl"):
         tls.build_context()
+
+
+def test_reconnect_backoff_defaults_to_javas_and_users_override_it():
+    plain = all_clients(StreamsConfig(BASE))
+    assert {name: c["reconnect.backoff.ms"] for name, c in plain.items()} == dict.fromkeys(plain, 50)
+    clients = all_clients(StreamsConfig({**BASE, "reconnect.backoff.ms": 200, "admin.reconnect.backoff.ms": 10}))
+    assert clients["admin"]["reconnect.backoff.ms"] == 10
+    assert {c["reconnect.backoff.ms"] for name, c in clients.items() if name != "admin"} == {200}

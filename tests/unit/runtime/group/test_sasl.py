@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from pystreams.broker.protocol import ApiKey, ErrorCode
+
 from pystreams.runtime.group.sasl import authenticate
-from pystreams.runtime.group.scram import SaslAuthenticationError, ScramClient, plain_initial_response
+from pystreams.runtime.group.scram import (
+    SaslAuthenticationError,
+    ScramClient,
+    plain_initial_response,
+)
 from pystreams.runtime.group.security import ClientSecurity
 
 pytestmark = pytest.mark.unit

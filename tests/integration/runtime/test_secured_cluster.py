@@ -1,0 +1,79 @@
+"""A Streams app on a secured cluster: word count through a SASL_PLAINTEXT listener (PLAIN, and SCRAM-SHA-256 given
+as Java's sasl.jaas.config), every client (admin, consumers, producers and pystreams' own group client) on that
+listener only; a wrong password fails start() at once with the broker's reason.
+
+Runs on the reference Apache Kafka 4.x only (tests/fixtures/secured_kafka.py): our own broker has no security yet
+(broker/security is empty). Topics are set up and results read over the broker's PLAINTEXT listener."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pystreams.runtime import KafkaStreams, State
+from pystreams.runtime.group.security import AuthenticationError
+from tests.fixtures.secured_kafka import (
+    PLAIN_PASSWORD,
+    PLAIN_USER,
+    SCRAM_PASSWORD,
+    SCRAM_USER,
+)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    read_counts_until,
+    unique,
+    word_counts,
+    wordcount_topology,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.reference]
+
+PLAIN = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": PLAIN_USER,
+         "sasl.password": PLAIN_PASSWORD}
+SCRAM_JAAS = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
+              "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                                  f'username="{SCRAM_USER}" password="{SCRAM_PASSWORD}";'}
+
+
+@pytest.mark.parametrize("security", [PLAIN, SCRAM_JAAS], ids=["plain", "scram-sha-256-jaas"])
+def test_word_count_through_a_sasl_listener(secured_kafka, tmp_path, security):
+    plaintext = secured_kafka.bootstrap_servers
+    app_id, source, sink = unique("wc-sasl"), unique("text"), unique("counts")
+    create_topics(plaintext, 2, source, sink)
+    lines = random_lines(11, 200)
+    produce_lines(plaintext, source, lines)
+    expected = word_counts(lines)
+    streams = KafkaStreams(wordcount_topology(source, sink), {
+        "application.id": app_id, "bootstrap.servers": secured_kafka.sasl_bootstrap_servers,
+        "state.dir": str(tmp_path), "commit.interval.ms": 200, **security})
+    try:
+        streams.start()
+        assert streams.wait_for_state(State.RUNNING, timeout=60), f"never RUNNING (state {streams.state.name})"
+        assert read_counts_until(plaintext, sink, lambda c: c == expected, timeout=60) == expected
+        threads = streams.metadata_for_local_threads()
+        assert sum(len(t.active_tasks) for t in threads) == 4  # 2 sub-topologies x 2 partitions, all assigned
+    finally:
+        assert streams.close(60)
+    assert streams.state is State.NOT_RUNNING
+
+
+@pytest.mark.parametrize("security, reason", [
+    ({**PLAIN, "sasl.password": "not-the-password"}, "Invalid username or password"),
+    ({**SCRAM_JAAS, "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                                        'username="nobody" password="x";'}, "invalid credentials"),
+], ids=["plain-wrong-password", "scram-unknown-user"])
+def test_wrong_credentials_fail_start_at_once_with_the_brokers_reason(secured_kafka, tmp_path, security, reason):
+    sink = unique("counts")
+    streams = KafkaStreams(wordcount_topology(unique("text"), sink), {
+        "application.id": unique("wc-bad-login"), "bootstrap.servers": secured_kafka.sasl_bootstrap_servers,
+        "state.dir": str(tmp_path), **security})
+    began = time.monotonic()
+    try:
+        with pytest.raises(AuthenticationError, match=f"{reason}.*check sasl.username / sasl.password"):
+            streams.start()
+        assert time.monotonic() - began < 10, "a refused login must not wait for the clients' timeouts"
+        assert streams.state is not State.RUNNING
+    finally:
+        streams.close(10)
