@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pystreams.errors import PystreamsError, TopologyError
+from pystreams.errors import ConfigError, PystreamsError, TopologyError
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -93,7 +93,8 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
     brokers, and the first request of a new client that needs the named broker waits until reconnect.backoff.ms / 2
     (50 ms by default) after the client was created; start() used to pay that on every run (plan_topology's
     list_topics took 1 or ~53 ms, mostly 53). security: the group client's ClientSecurity (security.protocol, SASL,
-    TLS), None for plaintext. Raises PystreamsError when no bootstrap server answers."""
+    TLS), None for plaintext. Raises PystreamsError when no bootstrap server answers; an authentication failure
+    (AuthenticationError, the broker's message) or a bad security setting (ConfigError) at once."""
     from pystreams.broker.protocol import ApiKey
     from pystreams.runtime.group.client import parse_servers
     from pystreams.runtime.group.connection import BrokerConnection
@@ -104,17 +105,29 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
             secured = {"security": security} if security is not None else {}
             conn = BrokerConnection(host, port, client_id, timeout, **secured)
         except PystreamsError as e:
+            if _not_retriable(e):
+                raise
             errors.append(str(e))
             continue
         try:
             _, answer = conn.request(ApiKey.METADATA, {"topics": None, "allow_auto_topic_creation": False}, timeout)
         except PystreamsError as e:
+            if _not_retriable(e):
+                raise
             errors.append(str(e))
             continue
         finally:
             conn.close()
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0 and t["name"]}
     raise PystreamsError(f"cannot read cluster metadata from {bootstrap_servers}: {'; '.join(errors[-3:])}")
+
+
+def _not_retriable(error: BaseException) -> bool:
+    """Wrong credentials or a bad security setting: another server or the admin client would fail the same way, only
+    slower and less clearly (librdkafka blocks the whole timeout, then reports a transport failure)."""
+    from pystreams.runtime.group.security import AuthenticationError
+
+    return isinstance(error, (AuthenticationError, ConfigError))
 
 
 #: how long our own metadata request may take before the admin client is asked instead (it normally takes ms)
@@ -129,6 +142,8 @@ def _cluster_topics(admin: AdminClient, timeout: float, bootstrap_servers: str |
         try:
             return cluster_metadata(bootstrap_servers, client_id, min(timeout, OWN_METADATA_TIMEOUT_S), security)
         except PystreamsError as e:
+            if _not_retriable(e):
+                raise
             log.debug("reading the cluster metadata through the admin client: %s", e)
     return _metadata(admin, timeout)
 

@@ -10,9 +10,10 @@ import pytest
 from pystreams.broker.protocol import ApiKey
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
-from pystreams.errors import PystreamsError
+from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime.group import connection
 from pystreams.runtime.group.errors import BrokerConnectionError
+from pystreams.runtime.group.security import AuthenticationError
 from pystreams.runtime.topics import (
     MissingSourceTopicError,
     cluster_metadata,
@@ -33,10 +34,13 @@ class FakeConnection:
 
     down: ClassVar[set[str]] = set()
     log: ClassVar[list[tuple[Any, ...]]] = []
+    refuse: ClassVar[BaseException | None] = None  # raised by every connect (e.g. an authentication failure)
 
     def __init__(self, host: str, port: int, client_id: str, timeout_s: float = 10.0, **kw: Any) -> None:
         FakeConnection.log.append(("connect", host, port, client_id))
         FakeConnection.log.append(("options", timeout_s, kw))
+        if FakeConnection.refuse is not None:
+            raise FakeConnection.refuse
         if host in FakeConnection.down:
             raise BrokerConnectionError(f"cannot connect to broker {host}:{port}: refused")
         self.host = host
@@ -63,7 +67,7 @@ class CountingAdmin:
 
 @pytest.fixture(autouse=True)
 def fake_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    FakeConnection.down, FakeConnection.log = set(), []
+    FakeConnection.down, FakeConnection.log, FakeConnection.refuse = set(), [], None
     monkeypatch.setattr(connection, "BrokerConnection", FakeConnection)
 
 
@@ -129,3 +133,15 @@ def test_the_group_clients_security_is_used_and_our_attempt_is_capped() -> None:
     security = object()
     plan_topology(_stateless(), "app", CountingAdmin({}), 30.0, bootstrap_servers="b1:9092", security=security)
     assert ("options", 5.0, {"security": security}) in FakeConnection.log
+
+
+@pytest.mark.parametrize("error", [AuthenticationError("Authentication failed: Invalid username or password"),
+                                   ConfigError("ssl.ca.location: no such file")])
+def test_wrong_credentials_or_security_config_fail_at_once_without_the_admin_fallback(error: Exception) -> None:
+    """Another server or librdkafka's list_topics would fail the same way, only after its whole timeout."""
+    FakeConnection.refuse = error
+    admin = CountingAdmin({"in": 3})
+    with pytest.raises(type(error), match=str(error).split(":")[0]):
+        plan_topology(_stateless(), "app", admin, bootstrap_servers="b1:9092,b2:9092")
+    assert admin.calls == 0
+    assert [e[1] for e in FakeConnection.log if e[0] == "connect"] == ["b1"]  # not tried on b2 either
