@@ -214,6 +214,11 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
     def others(t: TaskId) -> list[ClientState]:
         return [c for c in clients if t not in c.active and t not in c.standby]
 
+    # the tasks of the clients with the most threads choose first: their standbys can go only to the smaller
+    # clients, whose room would otherwise fill up with the standbys of tasks that can also go to the big client
+    # (a stable sort: with equal capacities the order, and so the placement, is the task order as before)
+    active_cap = {t: c.capacity for c in clients for t in c.active}
+    stateful = sorted(stateful, key=lambda t: -active_cap.get(t, 0))
     for t in stateful:  # warm clients first (kept standbys, caught-up state), within the soft cap
         warm = [c for c in others(t)
                 if (t in c.prev_standby or caught_up(c, t)) and len(c.standby) < soft_cap[c.process_id]]

@@ -24,8 +24,9 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 @st.composite
-def groups(draw, fresh=False):
-    """(plan, assignor, members, end offsets): 1-5 clients of 1-3 threads, random local state and ownership."""
+def groups(draw, fresh=False, max_threads=3):
+    """(plan, assignor, members, end offsets): 1-5 clients of 1-max_threads threads, random local state and
+    ownership."""
     p = plan(draw(st.integers(0, 8)), draw(st.integers(0, 6)), draw(st.booleans()))
     if not p.subtopologies:
         p = plan(1)
@@ -37,7 +38,7 @@ def groups(draw, fresh=False):
     inputs = {t: list(spec.inputs) for t, spec in plan_tasks(p, p.topic_partitions).items()}
     free = list(tasks)
     for c in range(draw(st.integers(1, 5))):
-        for th in range(draw(st.integers(1, 3))):
+        for th in range(draw(st.integers(1, max_threads))):
             owned, sums = [], {}
             if not fresh:
                 for t in draw(st.lists(st.sampled_from(free), unique=True, max_size=3)) if free else []:
@@ -116,7 +117,7 @@ def test_with_no_state_to_respect_counts_are_balanced_per_thread(group):
 
 
 @SETTINGS
-@given(groups())
+@given(st.one_of(groups(), groups(max_threads=6)))
 def test_when_nothing_changes_the_assignment_stays_the_same(group):
     p, assignor, members, end = group
     settled = settle(assignor, p.topic_partitions, members, end, rounds=6)
@@ -149,7 +150,7 @@ def test_warmups_never_exceed_max_warmup_replicas():
 
 
 @SETTINGS
-@given(groups())
+@given(st.one_of(groups(), groups(max_threads=6)))
 def test_probing_rebalances_converge_to_a_balanced_assignment(group):
     """Warm-ups catch up between rounds (they report the end offsets); after enough probing rounds nothing is
     warming up any more and the assignment is balanced per thread (per client when thread counts are equal)."""
