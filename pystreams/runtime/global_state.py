@@ -107,7 +107,7 @@ class GlobalStateManager:
         marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
         invalid = invalid_checkpoints(checkpoint, marks, partitions)
         if invalid:
-            self._wipe(describe_invalid(invalid))
+            self._wipe(describe_invalid(invalid, "global topic"))
             checkpoint = {}
         while True:
             try:

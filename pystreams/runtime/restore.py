@@ -95,9 +95,9 @@ def invalid_checkpoints(checkpoint: dict[Partition, int], marks: dict[Partition,
     return out
 
 
-def describe_invalid(invalid: dict[Partition, tuple[int, int, int]]) -> str:
-    """invalid_checkpoints() in words, for the corruption warning."""
-    return "; ".join(f"{t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
+def describe_invalid(invalid: dict[Partition, tuple[int, int, int]], what: str = "changelog") -> str:
+    """invalid_checkpoints() in words, for the corruption warning ("changelog <t>-<p>: checkpointed offset ...")."""
+    return "; ".join(f"{what} {t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
                      for (t, p), (known, low, high) in sorted(invalid.items()))
 
 
