@@ -4,13 +4,14 @@ from __future__ import annotations
 import enum
 import runpy
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from pystreams.compiler import Topology
-from pystreams.dsl import StreamsBuilder
 from pystreams.errors import PystreamsError
+
+if TYPE_CHECKING:  # imported when used: `pystreams version` / `broker start` / `topics` do not load the compiler
+    from pystreams.compiler import Topology
 
 
 class Format(str, enum.Enum):
@@ -23,6 +24,9 @@ class Format(str, enum.Enum):
 
 def find_topology(namespace: dict[str, Any], config: dict[str, Any] | None = None) -> Topology:
     """The app's Topology: a module-level Topology, KafkaStreams (.topology) or StreamsBuilder."""
+    from pystreams.compiler import Topology
+    from pystreams.dsl import StreamsBuilder
+
     topologies = [v for k, v in namespace.items() if isinstance(v, Topology) and not k.startswith("_")]
     if not topologies:
         topologies = [getattr(v, "topology") for v in namespace.values()
