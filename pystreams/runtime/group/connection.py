@@ -147,6 +147,11 @@ class BrokerConnection:
                 got, answer = decode_response(api_key, version, self._read(sock, size))
             except (OSError, CorruptMessageError) as e:  # socket.timeout is an OSError
                 self.close()
+                if isinstance(e, ssl.SSLError) and "ALERT" in str(e.reason or ""):
+                    # TLS 1.3: a broker that refuses our certificate says so after the handshake, on first read
+                    raise SslAuthenticationError(f"broker {self.host}:{self.port} refused the TLS connection: "
+                                                 f"{e.reason} (a listener with ssl.client.auth=required needs "
+                                                 f"ssl.certificate.location and ssl.key.location)") from None
                 raise BrokerConnectionError(f"{ApiKey(api_key).name} to {self.host}:{self.port} failed: "
                                             f"{type(e).__name__}: {e}") from None
             if got != correlation:

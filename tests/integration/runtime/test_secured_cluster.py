@@ -1,6 +1,7 @@
 """A Streams app on a secured cluster: word count through a SASL_PLAINTEXT listener (PLAIN, and SCRAM-SHA-256 given
-as Java's sasl.jaas.config), every client (admin, consumers, producers and pystreams' own group client) on that
-listener only; a wrong password fails start() at once with the broker's reason.
+as Java's sasl.jaas.config), an SSL listener that requires a client certificate (encrypted key), and a SASL_SSL
+listener (SCRAM-SHA-512), every client (admin, consumers, producers and pystreams' own group client) on that
+listener only; wrong credentials or an untrusted broker certificate fail start() at once with the reason.
 
 Runs on the reference Apache Kafka 4.x only (tests/fixtures/secured_kafka.py): our own broker has no security yet
 (broker/security is empty). Topics are set up and results read over the broker's PLAINTEXT listener."""
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.group.security import AuthenticationError
+from pystreams.runtime.group.security import AuthenticationError, SslAuthenticationError
 from tests.fixtures.secured_kafka import (
     PLAIN_PASSWORD,
     PLAIN_USER,
@@ -37,8 +38,7 @@ SCRAM_JAAS = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SH
                                   f'username="{SCRAM_USER}" password="{SCRAM_PASSWORD}";'}
 
 
-@pytest.mark.parametrize("security", [PLAIN, SCRAM_JAAS], ids=["plain", "scram-sha-256-jaas"])
-def test_word_count_through_a_sasl_listener(secured_kafka, tmp_path, security):
+def _run_word_count(secured_kafka, tmp_path, bootstrap: str, security: dict) -> None:
     plaintext = secured_kafka.bootstrap_servers
     app_id, source, sink = unique("wc-sasl"), unique("text"), unique("counts")
     create_topics(plaintext, 2, source, sink)
@@ -46,8 +46,8 @@ def test_word_count_through_a_sasl_listener(secured_kafka, tmp_path, security):
     produce_lines(plaintext, source, lines)
     expected = word_counts(lines)
     streams = KafkaStreams(wordcount_topology(source, sink), {
-        "application.id": app_id, "bootstrap.servers": secured_kafka.sasl_bootstrap_servers,
-        "state.dir": str(tmp_path), "commit.interval.ms": 200, **security})
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
+        "commit.interval.ms": 200, **security})
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=60), f"never RUNNING (state {streams.state.name})"
@@ -57,6 +57,36 @@ def test_word_count_through_a_sasl_listener(secured_kafka, tmp_path, security):
     finally:
         assert streams.close(60)
     assert streams.state is State.NOT_RUNNING
+
+
+@pytest.mark.parametrize("security", [PLAIN, SCRAM_JAAS], ids=["plain", "scram-sha-256-jaas"])
+def test_word_count_through_a_sasl_listener(secured_kafka, tmp_path, security):
+    _run_word_count(secured_kafka, tmp_path, secured_kafka.sasl_bootstrap_servers, security)
+
+
+def test_word_count_through_tls_with_a_client_certificate(secured_kafka, tmp_path):
+    _run_word_count(secured_kafka, tmp_path, secured_kafka.ssl_bootstrap_servers, {
+        "security.protocol": "SSL", "ssl.ca.location": secured_kafka.ca_location, **secured_kafka.client_tls})
+
+
+def test_word_count_through_sasl_ssl(secured_kafka, tmp_path):
+    _run_word_count(secured_kafka, tmp_path, secured_kafka.sasl_ssl_bootstrap_servers, {
+        "security.protocol": "SASL_SSL", "ssl.ca.location": secured_kafka.ca_location,
+        "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": SCRAM_USER, "sasl.password": SCRAM_PASSWORD})
+
+
+def test_an_untrusted_broker_certificate_fails_start_at_once(secured_kafka, tmp_path):
+    """Without ssl.ca.location the system CAs are used, and they did not sign the test CA's broker certificate."""
+    streams = KafkaStreams(wordcount_topology(unique("text"), unique("counts")), {
+        "application.id": unique("wc-bad-tls"), "bootstrap.servers": secured_kafka.sasl_ssl_bootstrap_servers,
+        "state.dir": str(tmp_path), **PLAIN, "security.protocol": "SASL_SSL"})
+    began = time.monotonic()
+    try:
+        with pytest.raises(SslAuthenticationError, match="certificate.*check ssl.ca.location"):
+            streams.start()
+        assert time.monotonic() - began < 10
+    finally:
+        streams.close(10)
 
 
 @pytest.mark.parametrize("security, reason", [
