@@ -89,6 +89,10 @@ class StreamThread(threading.Thread):
     #: input partitions paused while their task queue is full (processing.py), made with the consumer
     _backpressure: Backpressure | None = None
     revived = 0  # times the tasks were closed dirty and revived after a RETRY (at_least_once)
+    #: KafkaStreams.close(CloseOptions(...REMAIN_IN_GROUP)) sets False: close without a LeaveGroup
+    leave_group_on_close = True
+    _cache_resize: int | None = None  # a new record-cache budget for the loop to apply (resize_cache)
+    _resume_signal: threading.Event | None = None  # set by signal_resume(): a paused loop wakes up at once
 
     def __init__(self, streams: KafkaStreams, index: int) -> None:
         super().__init__(name=f"{streams.client_id}-StreamThread-{index}", daemon=True)
@@ -121,6 +125,7 @@ class StreamThread(threading.Thread):
         self._woken = False  # shutdown() woke the member out of a join (its sockets were shut)
         # buffered.records.per.partition (a ConfigError at start() when invalid)
         self._max_buffered = parse_buffered_records(self.config.get(BUFFERED_RECORDS_PER_PARTITION_CONFIG))
+        self._resume_signal = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -138,6 +143,28 @@ class StreamThread(threading.Thread):
                 group.wakeup()
             except Exception as e:  # noqa: BLE001 - only a shortcut: the loop still stops after the join
                 log.warning("%s: waking the group member up: %s", self.name, e)
+
+    def signal_resume(self) -> None:
+        """KafkaStreams.resume() was called: a loop waiting while paused goes on now (Kafka's signalResume)."""
+        signal = self._resume_signal
+        if signal is not None:
+            signal.set()
+
+    def resize_cache(self, max_bytes: int) -> None:
+        """A new record-cache budget (threads added or removed): applied by the thread itself at the top of its
+        next loop iteration, evicting (flushing dirty entries) down to it, as Kafka's StreamThread.resizeCache."""
+        self._cache_resize = max_bytes
+
+    def _apply_cache_resize(self) -> None:
+        size, self._cache_resize = self._cache_resize, None
+        if size is None:
+            return
+        cache = self._cache
+        cache.max_bytes = size
+        for named in list(cache.caches.values()):
+            if cache.total <= size:
+                break
+            cache.maybe_evict(named)
 
     def request_rejoin(self) -> None:
         """Rejoin the group at the next poll (to send a changed SubscriptionInfo, e.g. a shutdown request)."""
@@ -345,7 +372,13 @@ class StreamThread(threading.Thread):
             # next commit becomes a task migration (Java's poll() does not block on the join)
             self._commit()
             last_commit[0] = time.monotonic()
+        if self._cache_resize is not None:
+            self._apply_cache_resize()
         poll_group(self)
+        is_paused = getattr(getattr(self, "streams", None), "is_paused", None)  # KafkaStreams.pause()
+        if is_paused is not None and is_paused():
+            self._paused_iteration(last_commit)
+            return
         # while tasks restore, do not wait for input: the restore step is the wait
         # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)
         messages = poll_records(consumer, cfg.max_poll_records, 0 if self._restorer else cfg.poll_ms / 1000.0)
@@ -376,6 +409,24 @@ class StreamThread(threading.Thread):
             self._commit()
             last_commit[0] = now
         self.metrics.refresh_lag(consumer, self.by_partition, now)  # here: /metrics never calls the consumer
+
+    def _paused_iteration(self, last_commit: list[float]) -> None:
+        """KafkaStreams.pause() (KIP-834): membership, rebalances, delivery reports and commits go on; nothing is
+        fetched, restored or processed, no punctuator or standby runs, until resume() (signal_resume wakes it)."""
+        collector = self._collector
+        assert collector is not None
+        collector.poll()
+        collector.check()
+        now = time.monotonic()
+        if now - last_commit[0] >= self.config.commit_interval_ms / 1000.0 and self.tasks:
+            self._commit()
+            last_commit[0] = now
+        signal = self._resume_signal
+        if signal is None:
+            time.sleep(self.config.poll_ms / 1000.0)
+            return
+        signal.wait(self.config.poll_ms / 1000.0)
+        signal.clear()
 
     # ------------------------------------------------------------------ task migration (fencing)
     def _handle_task_migration(self, e: BaseException) -> None:
@@ -579,7 +630,8 @@ class StreamThread(threading.Thread):
             self._standby.close()
         if self._group is not None:
             try:
-                self._group.close(leave=True)  # a socket shut by wakeup() is reopened (group/client.py _conn)
+                # a socket shut by wakeup() is reopened (group/client.py _conn)
+                self._group.close(leave=self.leave_group_on_close)
             except Exception as e:  # noqa: BLE001 - the session timeout removes us otherwise
                 log.warning("%s: leaving the group: %s", self.name, e)
         for client in (self._consumer, self._restore_consumer):
