@@ -18,10 +18,7 @@ from tests.integration.runtime.helpers import (
     wordcount_topology,
 )
 
-pytestmark = [pytest.mark.integration,
-              # KafkaStreams.pause() sets the flag; the stream thread's loop has to honour it (stream_thread.py,
-              # requested in notes/s5/to-T-from-K.md; checked there with the proposed loop branch: 4 passed)
-              pytest.mark.xfail(reason="StreamThread does not read KafkaStreams.is_paused() yet", strict=True)]
+pytestmark = pytest.mark.integration
 
 #: the shortest membership timeouts both brokers accept (group.min.session.timeout.ms is 6000): a paused thread that
 #: stopped polling or heartbeating would be out of the group, and the group would rebalance, within the pause
