@@ -94,7 +94,7 @@ def test_close_remains_in_the_group_when_told_to(monkeypatch: pytest.MonkeyPatch
     for leave in (True, False):
         thread = _thread(monkeypatch, paused=False)
         left: list[bool] = []
-        thread._group = SimpleNamespace(close=lambda leave: left.append(leave))
+        thread._group = SimpleNamespace(close=lambda leave, got=left: got.append(leave))
         thread.tasks = {}
         thread._restore_consumer = None
         thread._collector = None
