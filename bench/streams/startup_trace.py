@@ -125,10 +125,13 @@ def _child(argv: list[str]) -> None:
             super().__init__(config)
             mark(f"Producer created (linger.ms={config.get('linger.ms')})")
 
+        last = 0.0
+
         def produce(self, *a: Any, **k: Any) -> None:
             if not TracedProducer.produced:
                 TracedProducer.produced = True
                 mark("first produce() call")
+            TracedProducer.last = time.time()
             super().produce(*a, **k)
 
     st.Consumer = TracedConsumer
@@ -146,6 +149,7 @@ def _child(argv: list[str]) -> None:
     streams.wait_for_state(ks.State.RUNNING, timeout=30)
     mark("state RUNNING")
     time.sleep(float(os.environ.get("PYSTREAMS_TRACE_LINGER", "3")))
+    print(f"{TracedProducer.last - t0:8.3f} last produce() call", flush=True)  # incl. changelogs, in stateful apps
     streams.close(10)
 
 
@@ -188,6 +192,7 @@ PHASES = (
     ("first produce -> readable (linger.ms)", "first produce() call", "first output readable"),
     ("= process start -> first output", None, "first output readable"),
     ("first output -> last output", "first output readable", "last output read"),
+    ("last produce() -> last output read (linger.ms)", "last produce() call", "last output read"),
     ("= process start -> last output", None, "last output read"),
 )
 
