@@ -17,7 +17,8 @@ assignment, and with equal thread counts this is the old per-client balance.
    probing rebalance can move it once it has caught up.
 2. Stateless actives fill the clients up to a balanced total (sticky first).
 3. Standbys: num.standby.replicas per stateful task on other clients (never the active's), warm ones first
-   within a soft quota, then the least loaded. Warm-ups come on top (Kafka: "extra standbys beyond
+   within a soft quota (in proportion to the threads), then the least loaded per thread; the tasks running on
+   the clients with the most threads choose first. Warm-ups come on top (Kafka: "extra standbys beyond
    num.standby.replicas"), so a task keeps its caught-up standbys while another client warms up.
 """
 from __future__ import annotations
@@ -63,7 +64,8 @@ class ClientState:
 
 class Quota:
     """Counts balanced per thread: a client's exact share is total * capacity / (all capacities); it ends at the
-    floor of its share or, for at most `extra` clients whose share is fractional, one above (largest remainder).
+    floor of its share or one above, and only `extra` (total - the floors) clients, ones whose share is
+    fractional, go above (the largest-remainder bounds; which clients is up to the order of the takes).
     Each client then holds between capacity * base and capacity * (base + 1) tasks (base = total // threads),
     so after the even spread over its threads every thread runs base or base + 1 and the loads (tasks per
     thread) differ by at most 1, Kafka's balance criterion. Equal capacities (the default, 1 each): every
