@@ -24,7 +24,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamsException, StreamTask
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
-from pystreams.runtime.restore import OUT_OF_RANGE, describe_invalid, invalid_checkpoints, restore_consumer_config
+from pystreams.runtime.restore import (
+    OUT_OF_RANGE,
+    describe_invalid,
+    invalid_checkpoints,
+    restore_consumer_config,
+)
 from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
 from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
@@ -56,7 +61,6 @@ class GlobalStateManager:
 
     def __init__(self, streams: Any) -> None:
         self.streams = streams
-        cfg = streams.config
         nodes = streams.topology.global_subtopology_nodes()
         self._node_names = [n for src, proc, _ in nodes for n in (src, proc)]
         self.task = self._new_task()

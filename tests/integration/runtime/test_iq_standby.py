@@ -14,15 +14,23 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from confluent_kafka import Producer
 
 from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, StoreQueryParameters
+from pystreams.runtime.queries import (
+    HostInfo,
+    InvalidStateStoreError,
+    StoreQueryParameters,
+)
 from pystreams.runtime.remote_queries import RemoteQueryError, query_key
 from pystreams.state.queryable import QueryableStoreTypes
-from tests.integration.runtime.helpers import WORDS, create_topics, read_counts_until, unique
+from tests.integration.runtime.helpers import (
+    WORDS,
+    create_topics,
+    read_counts_until,
+    unique,
+)
 from tests.integration.runtime.instances import ROOT, Instance
 
 pytestmark = pytest.mark.integration
