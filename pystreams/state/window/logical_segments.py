@@ -1,6 +1,6 @@
 """Kafka's LogicalKeyValueSegments: every time segment of a segmented store in ONE RocksDB, at
-`<task dir>/<store>/<store>.segments`, each segment a key range: the segment id as an 8-byte big-endian prefix, then
-the store's own key. An expired segment is one range delete of its prefixes (RocksDB range tombstone), not a
+`<task dir>/<store>/<store>.segments`, each segment a key range: the segment id as an 8-byte big-endian prefix (sign
+bit flipped, see segment_prefix), then the store's own key. An expired segment is one range delete of its prefixes (RocksDB range tombstone), not a
 database closed and removed from disk: a store whose stream time crosses a segment every minute no longer opens,
 closes and deletes a RocksDB per minute (~5 ms + ~2 ms CPU each). Directories of the older physical layout (one
 RocksDB per segment, `<store>.<segment start>`) are copied in on open and removed."""
@@ -10,6 +10,7 @@ import os
 import shutil
 import struct
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from rocksdict import Options, Rdict, WriteBatch
 
@@ -76,9 +77,8 @@ class LogicalSegmentedStore:
     def segment_id(self, timestamp: int) -> int:
         return timestamp // self.segment_interval_ms
 
-    def init(self, context: object, root: object) -> None:
-        state_dir = getattr(context, "state_dir")
-        self._dir = os.path.join(state_dir, self._name)
+    def init(self, context: Any, root: Any) -> None:
+        self._dir = os.path.join(context.state_dir, self._name)
         self._db = _open_physical(self._name, os.path.join(self._dir, self._name + ".segments"))
         self._min_live = -(1 << 62)
         self._migrate_physical_segments()
