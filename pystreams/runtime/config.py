@@ -1,6 +1,7 @@
 """StreamsConfig: Kafka Streams' config keys, their defaults, and the client configs derived from them."""
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -8,6 +9,8 @@ from typing import Any
 
 from pystreams.errors import ConfigError
 from pystreams.runtime.group.security import ClientSecurity, parse_jaas_config
+
+log = logging.getLogger("pystreams.runtime.config")
 
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
@@ -84,6 +87,13 @@ _JAVA_ONLY_KEYS = {
     "ssl.keystore.type": "ssl.certificate.location and ssl.key.location (PEM)",
 }
 
+#: Client settings the guarantees rely on (Kafka's StreamsConfig.NON_CONFIGURABLE_*_CONFIGS): a user's value that
+#: differs is ignored, with Kafka's message, and the Streams setting is used. Consumers always; under exactly_once_v2
+#: also the EOS ones (transactional.id is always pystreams' own <application.id>-<process id>-<thread index>).
+_CONSUMER_FIXED = {"enable.auto.commit": "false", "group.protocol": "classic"}
+_CONSUMER_EOS_FIXED = {"isolation.level": "read_committed"}
+_PRODUCER_EOS_FIXED = {"enable.idempotence": "true", "transactional.id": "<appId>-<generatedSuffix>"}
+
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
@@ -135,6 +145,13 @@ class StreamsConfig:
                                       f"does not read: set {instead}")
         # what the group client cannot speak fails here, at construction, not in a stream thread later
         self.security = self.group_security()
+        self._warned: set[tuple[str, str]] = set()  # the ignored-override messages, logged once per key and client kind
+        if self.eos:
+            for key in ("max.in.flight.requests.per.connection", "max.in.flight"):
+                raw = {**self.client_keys(), **self._prefixed(PRODUCER_PREFIX)}.get(key)
+                if raw is not None and _int_or_none(raw) is not None and int(raw) > 5:
+                    raise ConfigError(f"{key} can't exceed 5 when exactly-once processing is enabled (Kafka's "
+                                      f"limit for idempotent producers); got {raw}")
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
@@ -206,12 +223,32 @@ class StreamsConfig:
         sasl.jaas.config becomes sasl.username / sasl.password."""
         return _librdkafka({k: v for k, v in self.originals.items() if k in CLIENT_KEYS or k == "sasl.jaas.config"})
 
-    def _client(self, defaults: dict[str, Any], *prefixes: str) -> dict[str, Any]:
-        """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms."""
-        cfg = {"reconnect.backoff.ms": RECONNECT_BACKOFF_MS, **defaults}
-        cfg.update(self.client_keys())
-        cfg.update(_librdkafka(self._prefixed(*prefixes)))
-        return cfg
+    def _client(self, defaults: dict[str, Any], *prefixes: str, kind: str = "admin") -> dict[str, Any]:
+        """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms; the
+        user's values of the settings the guarantees rely on are dropped (kind: consumer, producer, admin)."""
+        user = self.client_keys()
+        user.update(_librdkafka(self._prefixed(*prefixes)))
+        fixed: dict[str, str] = {}
+        if kind == "consumer":
+            fixed = {**_CONSUMER_FIXED, **(_CONSUMER_EOS_FIXED if self.eos else {})}
+        elif kind == "producer" and self.eos:
+            fixed = _PRODUCER_EOS_FIXED
+        for key, required in fixed.items():
+            if key in user and (key == "transactional.id" or str(user[key]).strip().lower() != required):
+                self._ignore(kind, key, user.pop(key), required)
+        return {"reconnect.backoff.ms": RECONNECT_BACKOFF_MS, **defaults, **user}
+
+    def _ignore(self, kind: str, key: str, value: Any, required: str) -> None:
+        """Kafka's StreamsConfig message for an ignored override (an error for enable.auto.commit, else a
+        warning), once per key and kind."""
+        if (kind, key) in self._warned:
+            return
+        self._warned.add((kind, key))
+        who = "User" if key in _CONSUMER_FIXED else (
+            f"'processing.guarantee' is set to \"{self.processing_guarantee}\". Hence, user")
+        log.log(logging.ERROR if key in _CONSUMER_FIXED else logging.WARNING,
+                "Unexpected user-specified %s config '%s' found. %s setting (%s) will be ignored and the Streams "
+                "default setting (%s) will be used.", kind, key, who, value, required)
 
     def group_security(self) -> ClientSecurity:
         """security.protocol, SASL and TLS of pystreams' group client (runtime/group/): the main consumer's view
@@ -238,7 +275,7 @@ class StreamsConfig:
         }
         if self.get("group.instance.id"):
             cfg["group.instance.id"] = self.get("group.instance.id")
-        return self._client(cfg, CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX)
+        return self._client(cfg, CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, kind="consumer")
 
     def group_member_config(self) -> dict[str, Any]:
         """The member timeouts of our own group membership (pystreams.assignor=streams), read like the main
@@ -278,7 +315,7 @@ class StreamsConfig:
             "fetch.wait.max.ms": 50,
             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,  # a big changelog's restore hits the same wait
         }
-        return self._client(cfg, CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX)
+        return self._client(cfg, CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX, kind="consumer")
 
     def producer_config(self, client_id: str, transactional_id: str | None = None) -> dict[str, Any]:
         """murmur2_random = Java's default partitioner for keyed records; errors only as delivery reports."""
@@ -296,10 +333,17 @@ class StreamsConfig:
         if transactional_id is not None:
             cfg["transactional.id"] = transactional_id
             cfg["transaction.timeout.ms"] = int(self.get("transaction.timeout.ms", 10_000))
-        return self._client(cfg, PRODUCER_PREFIX)
+        return self._client(cfg, PRODUCER_PREFIX, kind="producer")
 
     def admin_config(self) -> dict[str, Any]:
         return self._client({"bootstrap.servers": self.bootstrap_servers}, ADMIN_PREFIX)
+
+
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
