@@ -1,5 +1,7 @@
 // Java Kafka Streams 4.1.1 side of tests/integration/runtime/test_java_interop.py (run in source-file mode).
 // Args: bootstrap applicationId stateDir textTopic javaCountsTopic pyCountsTopic javaReadTopic
+//       [processingGuarantee [cacheMaxBytes]]  (processing.guarantee, default at_least_once; statestore.cache.max.bytes,
+//       default Kafka's; under exactly_once_v2 Kafka Streams reads its input read_committed and writes in transactions)
 // Sub-topology 0-1: word count of textTopic into javaCountsTopic (String, Long), store "counts".
 // Sub-topology 2: reads pystreams' counts (String, Long) and writes "py:<count>" to javaReadTopic.
 import java.util.Arrays;
@@ -34,6 +36,12 @@ public class InteropWordCount {
         props.put(StreamsConfig.STATE_DIR_CONFIG, args[2]);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         props.put("auto.offset.reset", "earliest");
+        if (args.length > 7) {
+            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args[7]);
+        }
+        if (args.length > 8) {
+            props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(args[8]));
+        }
         KafkaStreams streams = new KafkaStreams(builder.build(), props);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { streams.close(); done.countDown(); }));
