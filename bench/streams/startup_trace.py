@@ -72,6 +72,9 @@ def _child(argv: list[str]) -> None:
 
     timed(topics, "_metadata")
     timed(topics, "cluster_metadata")
+    from pystreams.runtime import restore
+
+    timed(restore, "watermarks")  # the restore consumer's ListOffsets per changelog partition (stateful apps)
     timed(ks, "plan_topology")
     timed(ks, "ensure_internal_topics")
     original_request = BrokerConnection.request
