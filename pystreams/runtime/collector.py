@@ -323,6 +323,15 @@ class KafkaRecordCollector:
         """Forget the kept send failure: the stream thread handled it (tasks revived after RETRY, or aborted)."""
         self.error, self.errored_topic, self.error_reason, self.error_retry = None, None, "", False
 
+    def retry_requested(self) -> bool:
+        """After serving the delivery reports: whether the kept failure was answered RETRY by the handler
+        (ProductionError.task_corrupted), e.g. the cause of a transaction that cannot commit."""
+        try:
+            self.poll()
+        except Exception:  # noqa: BLE001 - a broken producer is handled by the stream thread's migration path
+            return False
+        return self.error is not None and self.error_retry
+
     def check(self) -> None:
         err = self.error
         if err is not None:

@@ -25,13 +25,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    OFFSET_END,
-    Consumer,
-    KafkaError,
-    TopicPartition,
-)
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import delete_checkpoint
@@ -39,7 +33,7 @@ from pystreams.runtime.collector import KafkaRecordCollector, task_corrupted
 from pystreams.runtime.config import thread_cache_bytes
 from pystreams.runtime.group.errors import RebalanceInProgressError
 from pystreams.runtime.group.membership import MemberState
-from pystreams.runtime.group.thread_rebalance import assign, poll_group, unassign
+from pystreams.runtime.group.thread_rebalance import assign, poll_group
 from pystreams.runtime.processing import (
     BUFFERED_RECORDS_PER_PARTITION_CONFIG,
     Backpressure,
@@ -64,7 +58,13 @@ from pystreams.runtime.task_migration import (
     producer_unusable,
     raise_refused_record,
 )
-from pystreams.runtime.tasks import ActiveTask, checkpoint_task, close_task, create_task
+from pystreams.runtime.tasks import (
+    ActiveTask,
+    checkpoint_task,
+    close_task,
+    create_task,
+    revive_corrupted,
+)
 from pystreams.runtime.thread_metrics import ThreadMetrics
 from pystreams.runtime.topics import TopologyPlan
 from pystreams.state.internals.cache import ThreadCache
@@ -440,55 +440,23 @@ class StreamThread(threading.Thread):
         self._rejoin_group()
 
     def _retry_kept(self) -> bool:
-        """Whether production.exception.handler answered RETRY to a send failure the collector keeps, once the
-        delivery reports are served: under exactly_once_v2 the failure shows first as a transaction that cannot
-        commit (an abortable error), whose cause is that send."""
-        collector = self._collector
-        if collector is None:
-            return False
-        try:
-            collector.poll()
-        except Exception:  # noqa: BLE001 - a broken producer is handled by the migration path
-            return False
-        return collector.error is not None and bool(getattr(collector, "error_retry", False))
+        """Whether production.exception.handler answered RETRY to the send failure the collector keeps (under
+        exactly_once_v2 it shows first as a transaction that cannot commit)."""
+        retry_requested = getattr(self._collector, "retry_requested", None)
+        return bool(retry_requested is not None and retry_requested())
 
     def _handle_task_corrupted(self, e: BaseException) -> None:
         """production.exception.handler answered RETRY to a retriable send error: Kafka's TaskCorruptedException
         (KIP-1065). Under exactly_once_v2 the open transaction cannot commit: abort, close every task dirty (state
-        wiped) and rejoin, as for a task migration (Kafka also enforces a rebalance then). Under at_least_once, in
-        place without a rebalance: close the tasks dirty (no commit, no checkpoint), then create them again, which
-        restores their stores from the changelogs and resumes their input partitions from the last committed
-        offsets, so the records whose output may be lost are processed again. Every active task of the thread is
-        revived, not only the sender's: one producer serves them all and, once a failure is kept, later delivery
-        reports (other tasks' records) are not looked at, so no task's uncommitted output is known to be sent."""
+        wiped) and rejoin, as for a task migration (Kafka also enforces a rebalance then); under at_least_once the
+        tasks are revived in place from the last commit (tasks.revive_corrupted)."""
         if self.eos:
             self._handle_task_migration(e)
             return
-        consumer, collector = self._consumer, self._collector
-        assert consumer is not None and collector is not None
-        partitions = sorted(self.by_partition)
         log.warning("%s: production.exception.handler returned RETRY (%s): tasks %s are corrupted; closing them "
                     "without committing and resuming them from their last committed offsets", self.name, e,
                     sorted(str(t) for t in self.tasks))
-        collector.poll()  # delivery reports of the failed sends: ignored while the error is kept
-        collector.clear_error()
-        self._close_tasks(clean=False, only=set(self.tasks))
-        unassign(consumer, partitions)
-        if not partitions:
-            return
-        committed = self._group.committed(partitions)
-        reset = (OFFSET_BEGINNING if str(self.config.get("auto.offset.reset")).lower() in
-                 ("earliest", "smallest", "beginning") else OFFSET_END)
-        wanted: dict[TaskId, list[tuple[str, int]]] = {}
-        for tp in partitions:
-            sub = self.plan.subtopology_of(tp[0])
-            if sub is not None:
-                wanted.setdefault(TaskId(sub.id, tp[1]), []).append(tp)
-        self._create_tasks(wanted)
-        starts = self._defer_assignment([TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0
-                                                        else reset) for t, p in partitions])
-        if starts:
-            assign(self, starts)
+        revive_corrupted(self)
         self.revived += 1
 
     def _rejoin_group(self) -> None:

@@ -8,7 +8,7 @@ import shutil
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamTask
@@ -21,6 +21,7 @@ from pystreams.runtime.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
+from pystreams.runtime.group.thread_rebalance import assign, unassign
 from pystreams.runtime.topics import SubtopologyPlan
 from pystreams.runtime.watermarks import watermarks
 
@@ -177,3 +178,36 @@ def close_task(at: ActiveTask, clean: bool, eos: bool) -> None:
         if not clean and eos:
             delete_checkpoint(at.task_dir)
         at.lock.unlock()
+
+
+def revive_corrupted(thread: Any) -> None:
+    """Kafka's TaskCorruptedException under at_least_once (production.exception.handler answered RETRY), in place
+    on the stream thread, without a rebalance: close its tasks dirty (no commit, no checkpoint), forget the kept
+    send failure, and create the tasks again: their stores restore from the changelogs (RESTORING first when
+    there is something to restore) and their input partitions are assigned at the last committed offsets, so the
+    records whose output may be lost are processed again.
+
+    Every active task of the thread is revived, not only the sender's: one producer serves them all and, once a
+    failure is kept, later delivery reports (other tasks' records) are not looked at, so no task's uncommitted
+    output is known to be written. RESTORING tasks have produced nothing and stay as they are."""
+    consumer, collector = thread._consumer, thread._collector
+    partitions = sorted(thread.by_partition)
+    collector.poll()  # delivery reports of the failed sends: ignored while the failure is kept
+    collector.clear_error()
+    thread._close_tasks(clean=False, only=set(thread.tasks))
+    unassign(consumer, partitions)
+    if not partitions:
+        return
+    committed = thread._group.committed(partitions)
+    earliest = str(thread.config.get("auto.offset.reset")).lower() in ("earliest", "smallest", "beginning")
+    reset = OFFSET_BEGINNING if earliest else OFFSET_END
+    wanted: dict[TaskId, list[tuple[str, int]]] = {}
+    for tp in partitions:
+        sub = thread.plan.subtopology_of(tp[0])
+        if sub is not None:
+            wanted.setdefault(TaskId(sub.id, tp[1]), []).append(tp)
+    thread._create_tasks(wanted)
+    starts = thread._defer_assignment([TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0
+                                                      else reset) for t, p in partitions])
+    if starts:
+        assign(thread, starts)
