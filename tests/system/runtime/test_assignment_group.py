@@ -177,8 +177,11 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
             for task in t.info.standby_tasks:
                 standby_on.setdefault(task, []).append(client)
         assert sorted(active_on) == [TaskId(0, p) for p in range(PARTITIONS)]
-        assert by_client == {"A": 2, "B": 2}
-        assert sorted(len(t.info.active_tasks) for t in threads if t.name.startswith("A")) == [1, 1]
+        # balanced per thread (A has 2 threads, B 1): 2/2 from a cold start or a round B formed alone,
+        # 3/1 when A's threads formed the first round without B (sticky, within A's share of 8/3)
+        assert by_client in ({"A": 2, "B": 2}, {"A": 3, "B": 1}), by_client
+        a_loads = sorted(len(t.info.active_tasks) for t in threads if t.name.startswith("A"))
+        assert a_loads[-1] - a_loads[0] <= 1 and a_loads[0] >= 1, a_loads
         assert {task: [c for c in "AB" if c != owner] for task, owner in active_on.items()} == standby_on
         start("C", 1)  # no local state: it warms up first, the others keep their tasks
         deadline = time.monotonic() + 60
