@@ -110,6 +110,9 @@ def resolve_processing_handler(configs: Mapping[str, Any]) -> Any:
 
 
 PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG = "production.exception.handler"
+#: Kafka's name before 4.0 (KIP-1033 renamed it); still honoured when the new key is not set
+DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG = "default.production.exception.handler"
+_warned_both_production_keys: list[bool] = []  # Kafka's "Both the deprecated and new config" warning, once
 
 
 class ProductionHandlerResponse(enum.Enum):
@@ -149,21 +152,31 @@ def resolve_production_handler(configs: Mapping[str, Any]) -> Any:
     """The handler named by production.exception.handler (an instance or class); Kafka's default otherwise. It
     needs handle_serialization_exception(context, record, exception, origin) for records a sink cannot serialize
     and/or handle(context, record, exception) for records the producer could not send; a missing one answers FAIL,
-    like the Java interface's default methods."""
-    value = configs.get(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)
+    like the Java interface's default methods. The deprecated default.production.exception.handler is honoured
+    when the new key is not set (as Kafka 4.x's StreamsConfig.productionExceptionHandler())."""
+    key = PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG
+    value = configs.get(key)
+    deprecated = configs.get(DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG)
+    if value is not None and deprecated is not None:
+        if not _warned_both_production_keys:
+            _warned_both_production_keys.append(True)
+            log.warning("Both the deprecated and new config for production exception handler are configured. "
+                        "The deprecated one will be ignored.")
+    elif value is None and deprecated is not None:
+        key, value = DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, deprecated
     if value is None or (isinstance(value, str) and value.rsplit(".", 1)[-1] == "DefaultProductionExceptionHandler"):
         return DefaultProductionExceptionHandler()
     if isinstance(value, str):
         if not (":" in value or ("." in value and not value.startswith("org.apache.kafka"))):
-            raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} is unknown: pass a handler "
+            raise ConfigError(f"{key}={value!r} is unknown: pass a handler "
                               "object (or class, or an importable 'package.module:Class') with "
                               "handle_serialization_exception(context, record, exception, origin) and/or "
                               "handle(context, record, exception)")
-        value = _import_handler(PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, value)
+        value = _import_handler(key, value)
     handler = value() if isinstance(value, type) else value
     if not (callable(getattr(handler, "handle_serialization_exception", None))
             or callable(getattr(handler, "handle", None))):
-        raise ConfigError(f"{PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG}={value!r} has neither "
+        raise ConfigError(f"{key}={value!r} has neither "
                           "handle_serialization_exception(context, record, exception, origin) nor "
                           "handle(context, record, exception)")
     configure = getattr(handler, "configure", None)

@@ -1,6 +1,7 @@
 """StreamsConfig: Kafka Streams' config keys, their defaults, and the client configs derived from them."""
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import tempfile
@@ -99,6 +100,57 @@ CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "pro
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
 
 
+#: Keys pystreams reads besides DEFAULTS and CLIENT_KEYS (runtime, handlers, serdes, compiler, CLI).
+_READ_KEYS = frozenset({
+    "application.id", "bootstrap.servers", "client.id", "commit.interval.ms", "group.instance.id",
+    "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "linger.ms", "transaction.timeout.ms",
+    "acceptable.recovery.lag", "max.warmup.replicas", "probing.rebalance.interval.ms", "metrics.http.port",
+    "metrics.http.host", "metrics.sample.window.ms", "metrics.num.samples", "cache.max.bytes.buffering",
+    "default.key.serde", "default.value.serde", "default.timestamp.extractor", "deserialization.exception.handler",
+    "default.deserialization.exception.handler", "processing.exception.handler", "production.exception.handler",
+    "default.production.exception.handler", "default.dsl.store", "topology.optimization", "upgrade.from",
+    "schema.registry.url", "auto.register.schemas", "use.latest.version", "window.size.ms",
+    "windowed.inner.class.serde", "sasl.jaas.config",
+})
+
+#: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
+_NOT_IMPLEMENTED_KEYS = frozenset({
+    "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
+    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
+    "rack.aware.assignment.traffic_cost", "rocksdb.config.setter", "task.assignor.class", "metric.reporters",
+    "metrics.recording.level", "request.timeout.ms", "receive.buffer.bytes", "send.buffer.bytes",
+    "enable.metrics.push", "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
+    "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes",
+})
+_NOT_IMPLEMENTED_PREFIXES = ("global.consumer.", "client.tag.")
+_warned_keys: set[str] = set()  # unknown keys are reported once per process (pystreams run builds configs twice)
+
+
+def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
+    """Kafka's "The configuration 'x' was supplied but isn't a known config" once per key, with the closest known
+    key when there is one (a typo like num.stream.thread silently ran one thread). Returns the keys reported now.
+    Processors may read keys of their own through context.app_configs(): those are reported too, as Kafka does."""
+    known = DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS
+    reported = []
+    for key in originals:
+        if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
+                                                                   TOPIC_PREFIX, _MAIN_CONSUMER_PREFIX,
+                                                                   _RESTORE_CONSUMER_PREFIX)):
+            continue
+        _warned_keys.add(key)
+        reported.append(key)
+        if key in _NOT_IMPLEMENTED_KEYS or key.startswith(_NOT_IMPLEMENTED_PREFIXES):
+            log.warning("The configuration '%s' is a Kafka Streams config that pystreams does not implement; it is "
+                        "ignored.", key)
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.85)
+        hint = (f" Did you mean '{close[0]}'?" if close else
+                " Client settings other than the common ones (docs/streams-runtime.md) need a consumer., producer. "
+                "or admin. prefix.")
+        log.warning("The configuration '%s' was supplied but isn't a known config.%s", key, hint)
+    return reported
+
+
 class StreamsConfig:
     """Validated Kafka Streams configuration; `.get(key)` falls back to Kafka's defaults."""
 
@@ -146,6 +198,7 @@ class StreamsConfig:
         # what the group client cannot speak fails here, at construction, not in a stream thread later
         self.security = self.group_security()
         self._warned: set[tuple[str, str]] = set()  # the ignored-override messages, logged once per key and client kind
+        warn_unknown_keys(self.originals)
         if self.eos:
             for key in ("max.in.flight.requests.per.connection", "max.in.flight"):
                 raw = {**self.client_keys(), **self._prefixed(PRODUCER_PREFIX)}.get(key)
