@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,18 +19,11 @@ from typing import Any
 from pystreams.errors import PystreamsError
 from pystreams.runtime.composite_view import CompositeView
 from pystreams.runtime.partitioning import default_partition
-from pystreams.runtime.window_queries import (
-    WINDOW_STORE_TYPES,
-    CompositeReadOnlyWindowStore,
-    accepts_window,
-)
 from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
-from pystreams.state.session.layers import MeteredSessionStore
-from pystreams.state.window.metered import (
-    MeteredTimestampedWindowStore,
-    MeteredWindowStore,
-)
+
+# The window/session store packages (rocksdict) and urllib.request are imported where they are used, not here:
+# KafkaStreams() imports this module, and a plain app should not pay for them at start-up (U's measurement).
 
 
 class InvalidStateStoreError(PystreamsError):
@@ -170,6 +162,17 @@ def local_store(streams: Any, name: str | StoreQueryParameters, store_type: Quer
     requested type; reads go to live local tasks (a CompositeReadOnlyKeyValueStore, or a
     CompositeReadOnlyWindowStore for the window store types); with stale stores enabled also to this instance's
     standby and restoring tasks of the store."""
+    from pystreams.runtime.window_queries import (
+        WINDOW_STORE_TYPES,
+        CompositeReadOnlyWindowStore,
+        accepts_window,
+    )
+    from pystreams.state.session.layers import MeteredSessionStore
+    from pystreams.state.window.metered import (
+        MeteredTimestampedWindowStore,
+        MeteredWindowStore,
+    )
+
     stale, partition = False, None
     if isinstance(name, StoreQueryParameters):
         if store_type is not None and name.query_type is not None and store_type.name != name.query_type.name:
@@ -382,7 +385,9 @@ def query_remote(host: HostInfo, store: str, key: Any, timeout: float = 10.0) ->
     endpoint: JSON keys and values only; KafkaStreams.query() keeps types)."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
            f"{urllib.parse.quote(_json_key(key))}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    from urllib.request import urlopen
+
+    with urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())["value"]
 
 
@@ -392,5 +397,7 @@ def query_remote_window(host: HostInfo, store: str, key: Any, time_from: int, ti
     """GET http://host/v1/stores/<store>?key=<json key>&from=..&to=..: the key's windows on the instance holding it."""
     url = (f"http://{host.host}:{host.port}/v1/stores/{urllib.parse.quote(store)}?key="
            f"{urllib.parse.quote(_json_key(key))}&from={int(time_from)}&to={int(time_to)}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+    from urllib.request import urlopen
+
+    with urlopen(url, timeout=timeout) as response:
         return [(start, value) for start, value in json.loads(response.read())["windows"]]
