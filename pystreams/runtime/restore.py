@@ -20,7 +20,12 @@ going back (its position was out of range and reset), an end below what was alre
 the next offset to restore. The task's state is then wiped and it restores from the beginning of its changelogs,
 without leaving the thread's RESTORING bookkeeping (its input start offsets stay). Kafka wipes only under EOS and
 replays the whole changelog over the old store under at_least_once; wiping always leaves no key that the
-changelog no longer has."""
+changelog no longer has.
+
+The restore consumer should run with auto.offset.reset=error (restore_consumer_config below; Kafka Streams forces
+"none"): an out-of-range position then arrives as an _AUTO_OFFSET_RESET message error and the consumer stays put,
+so corruption is seen exactly (test_restore_offset_reset.py, both brokers); the inferences above (going back,
+the log start past the next offset, the end below what was restored) remain for a consumer with "earliest"."""
 from __future__ import annotations
 
 import logging
