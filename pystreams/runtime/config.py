@@ -4,8 +4,11 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystreams.errors import ConfigError
@@ -99,6 +102,41 @@ _PRODUCER_EOS_FIXED = {"enable.idempotence": "true", "transactional.id": "<appId
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
 
+
+class RateLimitedClientLogs(logging.Filter):
+    """librdkafka's log lines, turned into Python logging (the clients' `logger`), each kind at most once per
+    interval_s with the count held back: a broker that cannot be reached logs a failed connect every
+    reconnect.backoff.ms per client (581 stderr lines in 30 s before), Kafka's clients log it throttled. A kind is
+    (level, facility, client, the message with its numbers blanked)."""
+
+    def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval_s, self._clock = interval_s, clock
+        self._seen: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        text = str(args[2]) if len(args) > 2 else record.getMessage()
+        key = (record.levelno, *(str(a) for a in args[:2]), re.sub(r"\d+", "#", text))
+        now = self._clock()
+        with self._lock:
+            if len(self._seen) > 10_000:  # bounded: forget the old kinds
+                self._seen.clear()
+            last, held = self._seen.get(key, (None, 0))
+            if last is not None and now - last < self.interval_s:
+                self._seen[key] = (last, held + 1)
+                return False
+            self._seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} (and {held} more like it in the last {now - last:.0f} s)"  # type: ignore[operator]
+        return True
+
+
+#: The logger every client gets (its `logger` config): librdkafka's lines go to Python logging, rate-limited,
+#: instead of straight to stderr. A `consumer.` / `producer.` / `admin.` prefixed `logger` replaces it.
+CLIENT_LOGGER = logging.getLogger("pystreams.librdkafka")
+CLIENT_LOGGER.addFilter(RateLimitedClientLogs())
 
 #: Keys pystreams reads besides DEFAULTS and CLIENT_KEYS (runtime, handlers, serdes, compiler, CLI).
 _READ_KEYS = frozenset({
@@ -289,7 +327,7 @@ class StreamsConfig:
         for key, required in fixed.items():
             if key in user and (key == "transactional.id" or str(user[key]).strip().lower() != required):
                 self._ignore(kind, key, user.pop(key), required)
-        return {"reconnect.backoff.ms": RECONNECT_BACKOFF_MS, **defaults, **user}
+        return {"reconnect.backoff.ms": RECONNECT_BACKOFF_MS, "logger": CLIENT_LOGGER, **defaults, **user}
 
     def _ignore(self, kind: str, key: str, value: Any, required: str) -> None:
         """Kafka's StreamsConfig message for an ignored override (an error for enable.auto.commit, else a
