@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import urllib.parse
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -158,7 +159,7 @@ class QueryServer:
                     self._json(request, 200, {"store": store, "key": key, "windows": windows,
                                               "host": self.streams.config.application_server})
                     return
-                value = self.streams.store(store).get(key)
+                value = self.streams.store(_params(store, query)).get(key)
             except json.JSONDecodeError:
                 self._json(request, 400, {"error": f"key is not JSON: {raw[0]!r}"})
                 return
@@ -177,8 +178,8 @@ class QueryServer:
         from pystreams.runtime.window_queries import WINDOW_STORE
 
         time_from, time_to = int(query.get("from", ["0"])[0]), int(query.get("to", [str(2**63 - 1)])[0])
-        return [[start, value] for start, value in self.streams.store(store, WINDOW_STORE).fetch(key, time_from,
-                                                                                                   time_to)]
+        view = self.streams.store(replace(_params(store, query), query_type=WINDOW_STORE))
+        return [[start, value] for start, value in view.fetch(key, time_from, time_to)]
 
     def _json(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         self._reply(request, status, json.dumps(body, default=json_default).encode(), "application/json")
@@ -190,6 +191,14 @@ class QueryServer:
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
+
+
+def _params(store: str, query: dict[str, list[str]]) -> Any:
+    """The StoreQueryParameters of a plain JSON query: &stale=true also reads standby and restoring copies."""
+    from pystreams.runtime.queries import StoreQueryParameters
+
+    params = StoreQueryParameters.from_name_and_type(store)
+    return params.enable_stale_stores() if query.get("stale", ["false"])[0] == "true" else params
 
 
 def json_default(value: Any) -> Any:

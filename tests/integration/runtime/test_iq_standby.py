@@ -3,13 +3,17 @@ run` process) on both brokers, with num.standby.replicas=1: query_metadata_for_k
 streams.store(StoreQueryParameters...enable_stale_stores()) reads a standby copy locally (the plain store() does
 not); after the instance holding a key's active task is SIGKILLed (its group session has not expired yet, so the
 metadata still names it), a query without allow_stale fails to reach it, and with allow_stale the value comes from
-the standby: over HTTP from another instance, locally on the standby's own instance."""
+the standby: over HTTP from another instance, locally on the standby's own instance, and from the plain JSON
+endpoint with stale=true."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -142,6 +146,10 @@ def test_queries_fall_back_to_a_standby_when_the_active_instance_is_down(kafka_b
                 caller.query(STORE, word, Serdes.String())
             assert query_key(caller, STORE, word, Serdes.String(), allow_stale=True) == expected[word]  # HTTP
             assert query_key(standby, STORE, word, Serdes.String(), allow_stale=True) == expected[word]  # local
+            # curl-style plain JSON endpoint on the standby: stale=true reads its copy, the plain read has none
+            url = f"http://{standby_host}/v1/stores/{STORE}?key={urllib.parse.quote(json.dumps(word))}"
+            assert json.loads(urllib.request.urlopen(url + "&stale=true", timeout=10).read())["value"] == expected[word]
+            assert json.loads(urllib.request.urlopen(url, timeout=10).read())["value"] is None
         # all of it happened while the dead instance still held its tasks (no rebalance moved them yet)
         assert time.monotonic() - started < 40
         assert apps[0].query_metadata_for_key(STORE, next(iter(on_dead)), Serdes.String()).active_host == dead_host
