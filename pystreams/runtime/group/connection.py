@@ -8,6 +8,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from typing import Any
 
 from pystreams.broker.protocol import (SUPPORTED_VERSIONS, ApiKey, CorruptMessageError, ErrorCode, RequestHeader,
@@ -36,6 +37,7 @@ class BrokerConnection:
         self._sock: socket.socket | None = None
         self._aborted = False  # shut down by abort(): unusable, even while a woken request still holds the socket
         self.versions: dict[int, int] = {}  # api key -> version we use with this broker
+        self._expires_at: float | None = None  # SASL session end (KIP-368): then a new connection is opened
         try:
             sock = socket.create_connection((host, port), timeout=timeout_s)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -47,10 +49,12 @@ class BrokerConnection:
             from pystreams.runtime.group.sasl import authenticate
 
             try:
-                authenticate(self._roundtrip_default, self.versions, self.security, f"{host}:{port}")
+                lifetime_ms = authenticate(self._roundtrip_default, self.versions, self.security, f"{host}:{port}")
             except BaseException:
                 self.close()
                 raise
+            if lifetime_ms > 0:  # Kafka's clients re-authenticate at 85-95% of it; we reconnect at 85%
+                self._expires_at = time.monotonic() + 0.85 * lifetime_ms / 1000.0
 
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
         """The TLS handshake (security.protocol SSL / SASL_SSL); a certificate the ssl.* keys do not accept is
@@ -77,8 +81,10 @@ class BrokerConnection:
 
     @property
     def closed(self) -> bool:
-        """True once closed or aborted: the client opens a new connection instead of using this one."""
-        return self._sock is None or self._aborted
+        """True once closed or aborted, or near the end of its SASL session: the client opens a new connection
+        instead of using this one."""
+        return (self._sock is None or self._aborted
+                or (self._expires_at is not None and time.monotonic() >= self._expires_at))
 
     def close(self) -> None:
         sock, self._sock = self._sock, None

@@ -19,8 +19,10 @@ from pystreams.runtime.group.security import ClientSecurity
 Roundtrip = Callable[[int, int, dict[str, Any]], dict[str, Any]]
 
 
-def authenticate(roundtrip: Roundtrip, versions: dict[int, int], security: ClientSecurity, where: str) -> None:
-    """Run the handshake and the mechanism's exchange; `versions` are the ones ApiVersions negotiated."""
+def authenticate(roundtrip: Roundtrip, versions: dict[int, int], security: ClientSecurity, where: str) -> int:
+    """Run the handshake and the mechanism's exchange; `versions` are the ones ApiVersions negotiated. Returns the
+    session lifetime the broker gave (ms; 0: none): past it the broker closes the connection on its next request
+    (KIP-368, connections.max.reauth.ms), so the caller opens a new one before."""
     if versions.get(ApiKey.SASL_HANDSHAKE, -1) < 1 or ApiKey.SASL_AUTHENTICATE not in versions:
         raise SaslAuthenticationError(f"broker {where} does not offer SaslHandshake v1 and SaslAuthenticate "
                                       f"(Kafka >= 1.0 does); cannot authenticate")
@@ -33,8 +35,11 @@ def authenticate(roundtrip: Roundtrip, versions: dict[int, int], security: Clien
         raise SaslAuthenticationError(f"SaslHandshake to {where} failed: {error_name(code)} ({code})")
     version = versions[ApiKey.SASL_AUTHENTICATE]
 
+    lifetime = [0]
+
     def step(payload: bytes) -> bytes:
         reply = roundtrip(ApiKey.SASL_AUTHENTICATE, version, {"auth_bytes": payload})
+        lifetime[0] = int(reply.get("session_lifetime_ms") or 0)
         if reply["error_code"] != 0:
             detail = reply.get("error_message") or error_name(reply["error_code"])
             raise SaslAuthenticationError(f"authentication as {security.username!r} with {security.mechanism} "
@@ -51,3 +56,4 @@ def authenticate(roundtrip: Roundtrip, versions: dict[int, int], security: Clien
         scram.verify(server_final)
     else:
         raise SaslAuthenticationError(f"sasl.mechanism={security.mechanism} is not supported")
+    return lifetime[0]

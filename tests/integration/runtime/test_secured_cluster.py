@@ -10,12 +10,20 @@ from __future__ import annotations
 import time
 
 import pytest
+from pystreams.broker.protocol import ApiKey
 
 from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.group.security import AuthenticationError, SslAuthenticationError
+from pystreams.runtime.group import BrokerConnectionError, GroupClient
+from pystreams.runtime.group.connection import BrokerConnection
+from pystreams.runtime.group.security import (
+    AuthenticationError,
+    ClientSecurity,
+    SslAuthenticationError,
+)
 from tests.fixtures.secured_kafka import (
     PLAIN_PASSWORD,
     PLAIN_USER,
+    REAUTH_MS,
     SCRAM_PASSWORD,
     SCRAM_USER,
 )
@@ -107,3 +115,28 @@ def test_wrong_credentials_fail_start_at_once_with_the_brokers_reason(secured_ka
         assert streams.state is not State.RUNNING
     finally:
         streams.close(10)
+
+
+METADATA = {"topics": None, "allow_auto_topic_creation": False}
+
+
+def test_a_sasl_session_is_replaced_before_the_broker_ends_it(secured_kafka):
+    """KIP-368: the fixture's SCRAM-SHA-512 sessions on SASL_PLAINTEXT last REAUTH_MS; the broker closes an expired
+    session's connection on its next request, so the group client opens a new connection before."""
+    security = ClientSecurity("SASL_PLAINTEXT", "SCRAM-SHA-512", SCRAM_USER, SCRAM_PASSWORD)
+    conn = BrokerConnection("127.0.0.1", secured_kafka.sasl_port, "reauth-test", 10, security)
+    client = GroupClient(secured_kafka.sasl_bootstrap_servers, unique("g"), "reauth-test", security=security)
+    try:
+        conn.request(ApiKey.METADATA, METADATA)
+        assert client.topic_names() is not None
+        first = dict(client._conns)
+        assert not conn.closed
+        time.sleep(REAUTH_MS / 1000 + 0.3)
+        assert conn.closed  # past 85% of the session: our clients replace it
+        with pytest.raises(BrokerConnectionError):  # the broker does end the expired session
+            conn.request(ApiKey.METADATA, METADATA)
+        assert client.topic_names() is not None  # on a new, authenticated connection, no error on the way
+        assert all(client._conns[a] is not first[a] for a in first)
+    finally:
+        conn.close()
+        client.close()

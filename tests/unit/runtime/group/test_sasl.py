@@ -90,7 +90,7 @@ PLAIN = ClientSecurity("SASL_PLAINTEXT", "PLAIN", "alice", "s3cret")
 def test_plain_handshake_then_one_authenticate():
     broker = ScriptedBroker({"error_code": 0, "mechanisms": ["PLAIN"]},
                             {"error_code": 0, "error_message": None, "auth_bytes": b"", "session_lifetime_ms": 0})
-    authenticate(broker, VERSIONS, PLAIN, "b:9092")
+    assert authenticate(broker, VERSIONS, PLAIN, "b:9092") == 0  # no session lifetime
     assert broker.sent == [(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": "PLAIN"}),
                            (ApiKey.SASL_AUTHENTICATE, 2, {"auth_bytes": b"\0alice\0s3cret"})]
 
@@ -131,3 +131,9 @@ def test_refused_credentials_carry_the_brokers_message():
 def test_a_broker_without_sasl_handshake_v1_is_refused():
     with pytest.raises(SaslAuthenticationError, match="SaslHandshake v1"):
         authenticate(ScriptedBroker(), {ApiKey.SASL_HANDSHAKE: 0}, PLAIN, "b:9092")
+
+
+def test_the_session_lifetime_of_the_last_answer_is_returned():
+    broker = ScriptedBroker({"error_code": 0, "mechanisms": ["PLAIN"]},
+                            {"error_code": 0, "auth_bytes": b"", "session_lifetime_ms": 3_600_000})
+    assert authenticate(broker, VERSIONS, PLAIN, "b:9092") == 3_600_000
