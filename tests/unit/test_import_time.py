@@ -126,3 +126,19 @@ def test_every_public_name_still_imports() -> None:
     """)
     assert out["missing"] == []
     assert out["count"] > 50
+
+
+def test_a_stateless_kafka_streams_is_constructed_without_query_http_or_store_modules() -> None:
+    """KafkaStreams(...) of a stateless app: no RocksDB, no window/session stores, no urllib.request (remote
+    interactive queries), no HTTP server or prometheus_client (only with application.server / metrics.http.port)."""
+    unused = (*STATELESS_UNUSED, "urllib.request", "http.server", "prometheus_client", "pystreams.runtime.server")
+    out = _fresh("""
+        import sys
+        from pystreams import Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder
+        builder = StreamsBuilder()
+        (builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.JSON()))
+            .map_values(lambda v: v).to("out", Produced(key_serde=Serdes.String(), value_serde=Serdes.JSON())))
+        streams = KafkaStreams(builder.build(), {"application.id": "import-time", "bootstrap.servers": "x:1"})
+        out = {"loaded": sorted(m for m in UNUSED if m in sys.modules), "state": streams.state.name}
+    """.replace("UNUSED", repr(unused)))
+    assert out == {"loaded": [], "state": "CREATED"}
