@@ -81,6 +81,30 @@ CLIENT_KEYS = frozenset({
     "socket.receive.buffer.bytes", "socket.max.fails", "connections.max.idle.ms", "reconnect.backoff.ms",
     "reconnect.backoff.max.ms", "retry.backoff.ms", "retry.backoff.max.ms", "metadata.max.age.ms",
     "metadata.recovery.strategy", "api.version.request", "api.version.request.timeout.ms", "debug",
+    "message.max.bytes", "message.copy.max.bytes", "receive.message.max.bytes", "broker.address.ttl",
+    "log.connection.close", "log_level", "enable.metrics.push",
+})
+
+#: librdkafka's consumer-only keys that, unprefixed, go to every consumer (main, restore, standby, global), as Kafka
+#: Streams passes unprefixed consumer configs to its consumers. Not here, because the runtime sets them itself:
+#: group.id, group.instance.id, session.timeout.ms, max.poll.interval.ms (read for the group membership),
+#: auto.offset.reset, max.poll.records (Kafka Streams keys), enable.auto.offset.store, enable.partition.eof.
+CONSUMER_KEYS = frozenset({
+    "partition.assignment.strategy", "coordinator.query.interval.ms", "auto.commit.interval.ms", "queued.min.messages",
+    "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.queue.backoff.ms", "fetch.message.max.bytes",
+    "max.partition.fetch.bytes", "fetch.max.bytes", "fetch.min.bytes", "fetch.error.backoff.ms", "isolation.level",
+    "check.crcs", "consume.callback.max.messages",
+})
+
+#: librdkafka's producer-only keys that, unprefixed, go to every producer. Not here: transactional.id and
+#: transaction.timeout.ms (exactly_once_v2 sets them), linger.ms (read as a Streams key), partitioner (murmur2_random
+#: keeps records where query_metadata_for_key looks for them), delivery.report.only.error (no per-record reports).
+PRODUCER_KEYS = frozenset({
+    "enable.idempotence", "enable.gapless.guarantee", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
+    "queue.buffering.max.ms", "message.send.max.retries", "retries", "queue.buffering.backpressure.threshold",
+    "compression.codec", "compression.type", "compression.level", "batch.num.messages", "batch.size",
+    "sticky.partitioning.linger.ms", "request.required.acks", "acks", "request.timeout.ms", "message.timeout.ms",
+    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.in.flight",
 })
 
 #: Java client keys librdkafka does not have, with what to set instead (sasl.jaas.config is translated).
@@ -156,8 +180,7 @@ _NOT_IMPLEMENTED_KEYS = frozenset({
     "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
     "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
     "rack.aware.assignment.traffic_cost", "rocksdb.config.setter", "task.assignor.class", "metric.reporters",
-    "metrics.recording.level", "request.timeout.ms", "receive.buffer.bytes", "send.buffer.bytes",
-    "enable.metrics.push", "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
+    "metrics.recording.level", "receive.buffer.bytes", "send.buffer.bytes", "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
     "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes",
 })
 _NOT_IMPLEMENTED_PREFIXES = ("global.consumer.", "client.tag.")
@@ -168,7 +191,7 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
     """Kafka's "The configuration 'x' was supplied but isn't a known config" once per key, with the closest known
     key when there is one (a typo like num.stream.thread silently ran one thread). Returns the keys reported now.
     Processors may read keys of their own through context.app_configs(): those are reported too, as Kafka does."""
-    known = DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS
+    known = DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
     reported = []
     for key in originals:
         if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
@@ -183,8 +206,8 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
             continue
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.85)
         hint = (f" Did you mean '{close[0]}'?" if close else
-                " Client settings other than the common ones (docs/streams-runtime.md) need a consumer., producer. "
-                "or admin. prefix.")
+                " Other client settings than those in docs/streams-runtime.md need a consumer., producer. or admin. "
+                "prefix.")
         log.warning("The configuration '%s' was supplied but isn't a known config.%s", key, hint)
     return reported
 
@@ -239,7 +262,7 @@ class StreamsConfig:
         warn_unknown_keys(self.originals)
         if self.eos:
             for key in ("max.in.flight.requests.per.connection", "max.in.flight"):
-                raw = {**self.client_keys(), **self._prefixed(PRODUCER_PREFIX)}.get(key)
+                raw = {**self.originals, **self._prefixed(PRODUCER_PREFIX)}.get(key)
                 if raw is not None and _int_or_none(raw) is not None and int(raw) > 5:
                     raise ConfigError(f"{key} can't exceed 5 when exactly-once processing is enabled (Kafka's "
                                       f"limit for idempotent producers); got {raw}")
@@ -318,6 +341,8 @@ class StreamsConfig:
         """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms; the
         user's values of the settings the guarantees rely on are dropped (kind: consumer, producer, admin)."""
         user = self.client_keys()
+        own = CONSUMER_KEYS if kind == "consumer" else PRODUCER_KEYS if kind == "producer" else frozenset()
+        user.update({k: v for k, v in self.originals.items() if k in own})
         user.update(_librdkafka(self._prefixed(*prefixes)))
         fixed: dict[str, str] = {}
         if kind == "consumer":

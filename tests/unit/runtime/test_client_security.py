@@ -145,3 +145,23 @@ def test_reconnect_backoff_defaults_to_javas_and_users_override_it():
     clients = all_clients(StreamsConfig({**BASE, "reconnect.backoff.ms": 200, "admin.reconnect.backoff.ms": 10}))
     assert clients["admin"]["reconnect.backoff.ms"] == 10
     assert {c["reconnect.backoff.ms"] for name, c in clients.items() if name != "admin"} == {200}
+
+
+def test_unprefixed_consumer_and_producer_keys_reach_only_their_clients():
+    cfg = StreamsConfig({**BASE, "compression.type": "zstd", "acks": "1", "fetch.max.bytes": 1024,
+                         "producer.compression.type": "lz4", "restore.consumer.fetch.max.bytes": 2048})
+    clients = all_clients(cfg)
+    assert clients["producer"]["compression.type"] == "lz4" and clients["producer"]["acks"] == "1"
+    assert clients["main"]["fetch.max.bytes"] == 1024 and clients["restore"]["fetch.max.bytes"] == 2048
+    assert "compression.type" not in clients["main"] and "fetch.max.bytes" not in clients["producer"]
+    assert "acks" not in clients["admin"] and "fetch.max.bytes" not in clients["admin"]
+
+
+def test_keys_the_runtime_sets_itself_are_not_taken_unprefixed():
+    cfg = StreamsConfig({**BASE, "partitioner": "random", "enable.partition.eof": False, "group.id": "other",
+                         "auto.offset.reset": "latest"})
+    assert cfg.producer_config("p")["partitioner"] == "murmur2_random"
+    restore = cfg.restore_consumer_config("r")
+    assert restore["enable.partition.eof"] is True and restore["auto.offset.reset"] == "earliest"
+    assert cfg.main_consumer_config("c")["group.id"] == "app"
+    assert cfg.main_consumer_config("c")["auto.offset.reset"] == "latest"  # Kafka Streams' own key

@@ -64,7 +64,8 @@ def test_at_least_once_lets_isolation_level_through():
     assert cfg.main_consumer_config("c")["isolation.level"] == "read_committed"
 
 
-@pytest.mark.parametrize("key", ["producer.max.in.flight.requests.per.connection", "producer.max.in.flight"])
+@pytest.mark.parametrize("key", ["producer.max.in.flight.requests.per.connection", "producer.max.in.flight",
+                                 "max.in.flight"])
 def test_more_than_five_in_flight_is_refused_under_eos(key):
     with pytest.raises(ConfigError, match="can't exceed 5 when exactly-once"):
         StreamsConfig({**EOS, key: 6})
