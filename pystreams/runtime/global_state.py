@@ -74,6 +74,7 @@ class GlobalStateManager:
         self.error: BaseException | None = None
         self.name = f"{streams.client_id}-GlobalStreamThread"
         self.corrupted = 0  # times the global state was wiped because the global topics no longer matched it
+        self._errors: dict[tuple[str, int], str] = {}  # the last transient consumer error said per partition
         self._wipe_on_close = False
 
     def _new_task(self) -> StreamTask:
@@ -174,8 +175,11 @@ class GlobalStateManager:
                     raise GlobalOffsetOutOfRange(f"global topic {tp[0]}-{tp[1]}: {err}")
                 if err.fatal():
                     raise StateStoreError(f"global consumer: {err}")
-                # transient (a leader moving, a topic being re-created): librdkafka retries by itself
-                log.warning("global consumer: %s (retrying)", err)
+                # transient (a leader moving, a topic being re-created): librdkafka retries by itself; said once
+                # per partition until its error changes
+                if self._errors.get(tp) != str(err):
+                    self._errors[tp] = str(err)
+                    log.warning("global consumer: %s-%s: %s (retrying)", tp[0], tp[1], err)
                 continue
             grouped.setdefault(tp, []).append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
         for (topic, p), records in grouped.items():
@@ -201,9 +205,9 @@ class GlobalStateManager:
             self.error = StreamsException(f"Updating global state failed ({e}). You can restart KafkaStreams to "
                                           "launch a new global thread to recover from this error.")
             self.streams._thread_failed(self, self.error)
-        except BaseException as e:  # noqa: BLE001 - reported to the client like a stream thread's failure
+        except BaseException as e:  # reported to the client like a stream thread's failure
             self.error = e
-            log.error("global thread failed: %s", e, exc_info=True)
+            log.exception("global thread failed: %s", e)
             self.streams._thread_failed(self, e)
 
     def _checkpoint(self) -> None:
