@@ -207,7 +207,7 @@ class GlobalStateManager:
             self.streams._thread_failed(self, self.error)
         except BaseException as e:  # reported to the client like a stream thread's failure
             self.error = e
-            log.exception("global thread failed: %s", e)
+            log.exception("global thread failed")
             self.streams._thread_failed(self, e)
 
     def _checkpoint(self) -> None:
