@@ -17,7 +17,12 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from pystreams.errors import ConfigError, PystreamsError, TopologyError
+from pystreams.errors import (
+    BrokerUnreachableError,
+    ConfigError,
+    PystreamsError,
+    TopologyError,
+)
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -76,11 +81,17 @@ def physical(topology: Any, application_id: str, topic: str) -> str:
     return f"{application_id}-{topic}" if topology.is_internal_topic(topic) else topic
 
 
-def _metadata(admin: AdminClient, timeout: float) -> dict[str, int]:
+def _unreachable(servers: str, cause: object) -> BrokerUnreachableError:
+    """Kafka's words for it (its clients log "Broker may not be available"), naming the servers tried."""
+    where = f" at bootstrap.servers={servers}" if servers else ""
+    return BrokerUnreachableError(f"no broker reachable{where} (Broker may not be available): {cause}")
+
+
+def _metadata(admin: AdminClient, timeout: float, servers: str = "") -> dict[str, int]:
     try:
         md = admin.list_topics(timeout=timeout)
     except KafkaException as e:
-        raise PystreamsError(f"cannot read cluster metadata: {e}") from e
+        raise _unreachable(servers, e.args[0] if e.args else e) from e
     return {name: len(t.partitions) for name, t in md.topics.items() if t.error is None}
 
 
@@ -93,7 +104,7 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
     brokers, and the first request of a new client that needs the named broker waits until reconnect.backoff.ms / 2
     (50 ms by default) after the client was created; start() used to pay that on every run (plan_topology's
     list_topics took 1 or ~53 ms, mostly 53). security: the group client's ClientSecurity (security.protocol, SASL,
-    TLS), None for plaintext. Raises PystreamsError when no bootstrap server answers; an authentication failure
+    TLS), None for plaintext. Raises BrokerUnreachableError when no bootstrap server answers; an authentication failure
     (AuthenticationError, the broker's message) or a bad security setting (ConfigError) at once."""
     from pystreams.broker.protocol import ApiKey
     from pystreams.runtime.group.client import parse_servers
@@ -119,7 +130,7 @@ def cluster_metadata(bootstrap_servers: str, client_id: str, timeout: float = 30
         finally:
             conn.close()
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0 and t["name"]}
-    raise PystreamsError(f"cannot read cluster metadata from {bootstrap_servers}: {'; '.join(errors[-3:])}")
+    raise _unreachable(bootstrap_servers, "; ".join(errors[-3:]))
 
 
 def _not_retriable(error: BaseException) -> bool:
@@ -145,7 +156,7 @@ def _cluster_topics(admin: AdminClient, timeout: float, bootstrap_servers: str |
             if _not_retriable(e):
                 raise
             log.debug("reading the cluster metadata through the admin client: %s", e)
-    return _metadata(admin, timeout)
+    return _metadata(admin, timeout, bootstrap_servers or "")
 
 
 def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeout: float = 30.0, *,

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from pystreams.broker.protocol import ApiKey
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
-from pystreams.errors import ConfigError, PystreamsError
+from pystreams.errors import BrokerUnreachableError, ConfigError
 from pystreams.runtime.group import connection
 from pystreams.runtime.group.errors import BrokerConnectionError
 from pystreams.runtime.group.security import AuthenticationError
@@ -93,10 +94,23 @@ def test_the_first_bootstrap_server_that_answers_is_asked() -> None:
     assert [e[1] for e in FakeConnection.log if e[0] == "connect"] == ["b1", "b2"]
 
 
-def test_no_server_answering_is_a_pystreams_error_naming_them() -> None:
+def test_no_server_answering_is_broker_unreachable_naming_them() -> None:
     FakeConnection.down = {"b1", "b2"}
-    with pytest.raises(PystreamsError, match="cannot read cluster metadata from b1:9092,b2:9093"):
-        cluster_metadata("b1:9092,b2:9093", "c")
+    with pytest.raises(BrokerUnreachableError, match=r"no broker reachable at bootstrap.servers=b1:9092,b2:9092 "
+                                                     r"\(Broker may not be available\): .*b2:9092: refused"):
+        cluster_metadata("b1:9092,b2:9092", "c")
+
+
+def test_the_admin_fallback_failing_names_the_servers_in_kafkas_words() -> None:
+    """No server answered our request and the admin client's list_topics timed out too (a broker that is down)."""
+    class DeadAdmin:
+        def list_topics(self, timeout: float = 0) -> Any:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT, "Broker transport failure"))
+
+    FakeConnection.down = {"b1"}
+    with pytest.raises(BrokerUnreachableError, match=r"no broker reachable at bootstrap.servers=b1:9092 \(Broker "
+                                                     r"may not be available\): .*Broker transport failure"):
+        plan_topology(_stateless(), "app", DeadAdmin(), bootstrap_servers="b1:9092")
 
 
 def test_plan_topology_with_servers_does_not_ask_the_admin_client() -> None:
