@@ -43,7 +43,7 @@ from pystreams.runtime.processing import (
     process_tasks,
 )
 from pystreams.runtime.repartition_purge import RepartitionPurger
-from pystreams.runtime.restore import ChangelogReader, RestoringTask
+from pystreams.runtime.restore import ChangelogReader, RestoringTask, restore_consumer_config
 from pystreams.runtime.standby import StandbyManager
 from pystreams.runtime.streams_producer import (
     abort_transaction,
@@ -194,7 +194,7 @@ class StreamThread(threading.Thread):
         cfg = self.config
         client = f"{self.name}"
         self._collector = open_collector(cfg, f"{client}-producer", self._transactional_id())
-        self._restore_consumer = Consumer(cfg.restore_consumer_config(f"{client}-restore-consumer"))
+        self._restore_consumer = Consumer(restore_consumer_config(cfg, f"{client}-restore-consumer"))
         from pystreams.runtime.group.streams_member import StreamsMember
 
         # docs/adr/0004: we run the group; the consumer never subscribes, it is only assign()ed
