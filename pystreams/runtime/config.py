@@ -1,7 +1,6 @@
 """StreamsConfig: Kafka Streams' config keys, their defaults, and the client configs derived from them."""
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
@@ -204,6 +203,8 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
             log.warning("The configuration '%s' is a Kafka Streams config that pystreams does not implement; it is "
                         "ignored.", key)
             continue
+        import difflib  # only when there is something to report
+
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.85)
         hint = (f" Did you mean '{close[0]}'?" if close else
                 " Other client settings than those in docs/streams-runtime.md need a consumer., producer. or admin. "

@@ -5,7 +5,6 @@ raises BrokerConnectionError (the caller reconnects or re-finds the coordinator)
 from __future__ import annotations
 
 import socket
-import ssl
 import struct
 import threading
 import time
@@ -59,6 +58,8 @@ class BrokerConnection:
     def _wrap_tls(self, sock: socket.socket) -> socket.socket:
         """The TLS handshake (security.protocol SSL / SASL_SSL); a certificate the ssl.* keys do not accept is
         an SslAuthenticationError (not retried), a lost connection a BrokerConnectionError."""
+        import ssl  # here: plaintext clients do not pay its import
+
         assert self.security.tls is not None
         context = self.security.tls.context()
         try:
@@ -153,10 +154,10 @@ class BrokerConnection:
                 got, answer = decode_response(api_key, version, self._read(sock, size))
             except (OSError, CorruptMessageError) as e:  # socket.timeout is an OSError
                 self.close()
-                if isinstance(e, ssl.SSLError) and "ALERT" in str(e.reason or ""):
+                if self.security.uses_tls and _tls_alert(e):
                     # TLS 1.3: a broker that refuses our certificate says so after the handshake, on first read
                     raise SslAuthenticationError(f"broker {self.host}:{self.port} refused the TLS connection: "
-                                                 f"{e.reason} (a listener with ssl.client.auth=required needs "
+                                                 f"{getattr(e, 'reason', e)} (a listener with ssl.client.auth=required needs "
                                                  f"ssl.certificate.location and ssl.key.location)") from None
                 raise BrokerConnectionError(f"{ApiKey(api_key).name} to {self.host}:{self.port} failed: "
                                             f"{type(e).__name__}: {e}") from None
@@ -175,3 +176,10 @@ class BrokerConnection:
                 raise ConnectionResetError("broker closed the connection")
             buf += chunk
         return bytes(buf)
+
+
+def _tls_alert(error: BaseException) -> bool:
+    """A TLS alert from the broker (e.g. it refused our certificate): not a lost connection to retry."""
+    import ssl
+
+    return isinstance(error, ssl.SSLError) and "ALERT" in str(error.reason or "")

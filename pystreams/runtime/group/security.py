@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import os
 import re
-import ssl
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pystreams.errors import ConfigError, PystreamsError
+
+if TYPE_CHECKING:  # ssl costs ~10 ms to import: only secured connections load it
+    import ssl
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -73,6 +75,8 @@ class TlsSettings:
     def build_context(self) -> ssl.SSLContext:
         """An SSLContext as librdkafka would set up its own: the given CAs (else the system's), the client
         certificate when given, hostname checks unless ssl.endpoint.identification.algorithm=none."""
+        import ssl
+
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         try:

@@ -140,3 +140,18 @@ def test_a_sasl_session_is_replaced_before_the_broker_ends_it(secured_kafka):
     finally:
         conn.close()
         client.close()
+
+
+def test_a_missing_client_certificate_fails_start_at_once(secured_kafka, tmp_path):
+    """The SSL listener requires a client certificate; under TLS 1.3 the broker's refusal arrives as an alert on
+    the first read, and is reported as such, not retried as a lost connection."""
+    streams = KafkaStreams(wordcount_topology(unique("text"), unique("counts")), {
+        "application.id": unique("wc-no-cert"), "bootstrap.servers": secured_kafka.ssl_bootstrap_servers,
+        "state.dir": str(tmp_path), "security.protocol": "SSL", "ssl.ca.location": secured_kafka.ca_location})
+    began = time.monotonic()
+    try:
+        with pytest.raises(SslAuthenticationError, match="refused the TLS connection.*ssl.certificate.location"):
+            streams.start()
+        assert time.monotonic() - began < 10
+    finally:
+        streams.close(10)
