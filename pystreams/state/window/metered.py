@@ -10,14 +10,13 @@ from pystreams.serdes.windowed import TimeWindow, Windowed, time_window_for_size
 from pystreams.state.api import KeyValueIterator, ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED, CacheEntry
 from pystreams.state.internals.cache_layer import EntryContext
-from pystreams.state.internals.timestamped import (VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE, TimestampedValues,
-                                                   timestamped_restore)
+from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.window.caching import CachingWindowStore
 from pystreams.state.window.keys import SUFFIX, split_store_key
 from pystreams.state.window.metered_layer import MeteredWindowedLayer
+from pystreams.state.window.window_aggregate import cached_window_update
 
 LONG_MAX = (1 << 63) - 1
-_LONG_MIN = -(1 << 63)
 _TS_LONG = struct.Struct(">qq")
 _START = struct.Struct(">q")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _WINDOWS_KEPT = 1024  # distinct window starts whose TimeWindow is reused (cleared when full)
@@ -199,11 +198,12 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
             memo = self._updater = (initializer, aggregator, self.window_updater(initializer, aggregator))
         memo[2](key, window_start, value, timestamp)
 
-    def window_updater(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]
-                       ) -> Callable[[Any, int, Any, int], None]:
+    def window_updater(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
+                       counting: bool = False) -> Callable[[Any, int, Any, int], None]:
         """update(key, window_start, value, timestamp): aggregate_window() with these user functions and the
         store's layers bound once (the processor's direct path calls it per window). Valid until the store is
-        closed or initialized again."""
+        closed or initialized again. counting: the functions are count()'s (0, then +1), which the cached update
+        then does without calling them (window_aggregate.cached_window_update)."""
         caching = self._caching
         if caching is None:
             def uncached(key: Any, window_start: int, value: Any, timestamp: int) -> None:
@@ -216,76 +216,4 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                         timestamp = old.timestamp
                 self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp), window_start)
             return uncached
-        store = self
-        fast = self._key_fast
-        raw_key_of, value_of, cached_value, raw_value_of = self._raw_key, self._value, self._cached_value, \
-            self._raw_value
-        affixes_of, window_affixes = caching._affixes.get, caching._window_affixes
-        fetch_stored = caching.wrapped.fetch
-        ctx, cache = caching._context, caching._cache
-        named = caching._named
-        entries, write, evict = named.entries, named.write, cache.maybe_evict
-        long_values, typed_ok = self._long_values, self._typed_ok
-
-        def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
-            store.fetches += 1
-            if fast is not None and store._open:
-                try:
-                    raw_key = fast(key)
-                except Exception:  # noqa: BLE001 - the serde gives its own answer or error
-                    raw_key = raw_key_of(key)
-            else:
-                raw_key = raw_key_of(key)
-            affixes = affixes_of(window_start)
-            if affixes is None:
-                affixes = window_affixes(window_start)
-            cache_key = affixes[0] + raw_key + affixes[1]
-            # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway;
-            # only when no write follows (an error) is it moved, as fetch() would have moved it
-            entry = entries.get(cache_key)
-            try:
-                if entry is None:
-                    old = value_of(fetch_stored(raw_key, window_start))
-                    agg = aggregator(key, value, initializer()) if old is None else aggregator(key, value, old.value)
-                    if old is not None and old.timestamp > timestamp:
-                        timestamp = old.timestamp
-                else:
-                    cached = entry.value
-                    if long_values and cached is not None and len(cached) == 16:
-                        # a Long aggregate: timestamp and value straight from the 16 cached bytes
-                        old_timestamp, old_agg = _TS_LONG.unpack(cached)
-                        agg = aggregator(key, value, old_agg)
-                        if old_timestamp > timestamp:
-                            timestamp = old_timestamp
-                    else:
-                        old = entry.typed
-                        if old is NO_TYPED:
-                            old = cached_value(entry)
-                        if old is None:
-                            agg = aggregator(key, value, initializer())
-                        else:
-                            agg = aggregator(key, value, old.value)
-                            if old.timestamp > timestamp:
-                                timestamp = old.timestamp
-                store.puts += 1
-                new: Any = NO_TYPED
-                if agg is None:
-                    raw: bytes | None = None
-                elif long_values and type(agg) is int and _LONG_MIN <= agg <= LONG_MAX:
-                    # no ValueAndTimestamp held in the entry: the bytes are read back as above, and one object
-                    # less per cached window for the cyclic GC to track
-                    raw = _TS_LONG.pack(timestamp, agg)
-                else:
-                    new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its __init__
-                    VAT_SET_VALUE(new, agg)
-                    VAT_SET_TIMESTAMP(new, timestamp)
-                    raw = raw_value_of(new)
-            except BaseException:
-                if entry is not None:
-                    named.get(cache_key)
-                raise
-            # caching._put_entry(cache_key, raw, typed), one call less
-            write(cache_key, raw, ctx.record_context, new if typed_ok and raw is not None else NO_TYPED)
-            if cache.total > cache.max_bytes:
-                evict(named)
-        return update
+        return cached_window_update(self, initializer, aggregator, counting)

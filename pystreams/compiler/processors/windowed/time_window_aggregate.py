@@ -14,6 +14,7 @@ from typing import Any, Callable
 from pystreams.compiler.processors.stateful._state_types import change
 from pystreams.compiler.processors.stateful.forwarding import (TimestampedTupleForwarder, direct_path, log_skipped,
                                                                record_dropped)
+from pystreams.compiler.processors.stateful.stream_aggregate import count_aggregator, count_initializer
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
@@ -79,8 +80,9 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
             return
         initializer, aggregator = self._initializer, self._aggregator
         make = getattr(self.store, "window_updater", None)
-        if make is not None:
-            update = make(initializer, aggregator)
+        if make is not None:  # count(): the store's update adds one without calling the functions
+            counting = initializer is count_initializer and aggregator is count_aggregator
+            update = make(initializer, aggregator, counting)
         else:
             def update(key: Any, start: int, value: Any, timestamp: int) -> None:
                 fused(key, start, value, timestamp, initializer, aggregator)

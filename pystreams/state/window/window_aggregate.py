@@ -1,0 +1,138 @@
+"""The per-window update of Kafka's KStreamWindowAggregate on a cached timestamped window store, as one function per
+processor: fetch(key, window start), aggregate, put(key, ValueAndTimestamp, window start) with the same reads,
+writes, metrics and record-cache entries as those calls, but with everything a record needs bound once and the
+cache entry of a window already cached rewritten in place (NamedCache.write's rewrite, inlined), as the key-value
+aggregate does (state/internals/kv_aggregate.py).
+
+This is the hot path of `windowed_by(TimeWindows...).count()`: a record costs one dict lookup for the read, no
+call of the record cache's write() and, for count(), no call of the initializer or aggregator."""
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable
+
+from pystreams.state.api import ValueAndTimestamp
+from pystreams.state.internals.cache import NO_TYPED
+from pystreams.state.internals.timestamped import (
+    VAT_NEW,
+    VAT_SET_TIMESTAMP,
+    VAT_SET_VALUE,
+)
+
+WindowUpdate = Callable[[Any, int, Any, int], None]
+"""update(key, window start, value, record timestamp): one record's aggregation into one window."""
+
+_TS_LONG = struct.Struct(">qq")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
+_LONG_MAX = (1 << 63) - 1
+_LONG_MIN = -(1 << 63)
+
+
+def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
+                         counting: bool = False) -> WindowUpdate:
+    """The update function of an initialized MeteredTimestampedWindowStore whose caching layer (store._caching) is
+    right below it; valid until the store is closed or initialized again (MeteredTimestampedWindowStore's
+    window_updater() contract).
+
+    counting: initializer and aggregator are count()'s (0, then +1), so the update adds one without calling them.
+    Other aggregators are user code: the entry is rewritten in place only if it is still the window's entry after
+    them."""
+    caching = store._caching
+    fast = store._key_fast
+    raw_key_of, value_of, cached_value, raw_value_of = (store._raw_key, store._value, store._cached_value,
+                                                        store._raw_value)
+    affixes_of, window_affixes = caching._affixes.get, caching._window_affixes
+    fetch_stored = caching.wrapped.fetch
+    ctx, cache = caching._context, caching._cache
+    named = caching._named
+    entries, write, resize = named.entries, named.write, named.resize
+    lookup, move_to_end = entries.get, entries.move_to_end
+    evict = cache.maybe_evict
+    long_values, typed_ok = store._long_values, store._typed_ok
+
+    def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
+        store.fetches += 1
+        if fast is not None and store._open:
+            try:
+                raw_key = fast(key)
+            except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                raw_key = raw_key_of(key)
+        else:
+            raw_key = raw_key_of(key)
+        affixes = affixes_of(window_start)
+        if affixes is None:
+            affixes = window_affixes(window_start)
+        cache_key = affixes[0] + raw_key + affixes[1]
+        # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only when
+        # no write follows (an error) is it moved, as fetch() would have moved it
+        entry = lookup(cache_key)
+        try:
+            if entry is None:  # not cached: the store's value (a window store's read does not fill the cache)
+                old = value_of(fetch_stored(raw_key, window_start))
+                if old is None:
+                    agg = 1 if counting else aggregator(key, value, initializer())
+                else:
+                    agg = old.value + 1 if counting else aggregator(key, value, old.value)
+                    if old.timestamp > timestamp:
+                        timestamp = old.timestamp
+            else:
+                cached = entry.value
+                if long_values and cached is not None and len(cached) == 16:
+                    # a Long aggregate: timestamp and value straight from the 16 cached bytes
+                    old_timestamp, old_agg = _TS_LONG.unpack(cached)
+                    agg = old_agg + 1 if counting else aggregator(key, value, old_agg)
+                    if old_timestamp > timestamp:
+                        timestamp = old_timestamp
+                else:
+                    old = entry.typed
+                    if old is NO_TYPED:
+                        old = cached_value(entry)
+                    if old is None:  # a delete not yet flushed
+                        agg = 1 if counting else aggregator(key, value, initializer())
+                    else:
+                        agg = old.value + 1 if counting else aggregator(key, value, old.value)
+                        if old.timestamp > timestamp:
+                            timestamp = old.timestamp
+            store.puts += 1
+            new: Any = NO_TYPED
+            if agg is None:
+                raw: bytes | None = None
+            elif long_values and type(agg) is int and _LONG_MIN <= agg <= _LONG_MAX:
+                # no ValueAndTimestamp held in the entry: the bytes are read back as above, and one object less
+                # per cached window for the cyclic GC to track
+                raw = _TS_LONG.pack(timestamp, agg)
+            else:
+                new = VAT_NEW(ValueAndTimestamp)  # ValueAndTimestamp(agg, timestamp) without its __init__
+                VAT_SET_VALUE(new, agg)
+                VAT_SET_TIMESTAMP(new, timestamp)
+                raw = raw_value_of(new)
+                if not typed_ok:
+                    new = NO_TYPED
+        except BaseException:
+            if entry is not None:
+                named.get(cache_key)
+            raise
+        rc = ctx.record_context
+        # the entry read above is rewritten in place (NamedCache.write's rewrite) unless there was none, a flush or
+        # an iterator holds the cache, or the user's functions replaced the window's entry
+        if entry is None or named.pinned or (not counting and lookup(cache_key) is not entry):
+            write(cache_key, raw, rc, new if raw is not None else NO_TYPED)
+        else:
+            topic, headers = rc.topic, rc.headers
+            old_raw = entry.value
+            # the size only changes with the value's length, the topic or the headers (a count's next write: none)
+            if (topic is not entry.topic or headers is not entry.headers or raw is None or old_raw is None
+                    or len(raw) != len(old_raw)):
+                resize(entry, raw, topic, headers)
+            entry.value = raw
+            entry.dirty = True
+            entry.timestamp = rc.timestamp
+            entry.offset = rc.offset
+            entry.partition = rc.partition
+            entry.typed = new if raw is not None else NO_TYPED
+            move_to_end(cache_key)
+            dirty = named.dirty  # replaced by each flush: read per record
+            dirty.pop(cache_key, None)  # moves to the end of the dirty order
+            dirty[cache_key] = None
+        if cache.total > cache.max_bytes:
+            evict(named)
+    return update
