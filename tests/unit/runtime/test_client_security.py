@@ -165,3 +165,35 @@ def test_keys_the_runtime_sets_itself_are_not_taken_unprefixed():
     assert restore["enable.partition.eof"] is True and restore["auto.offset.reset"] == "earliest"
     assert cfg.main_consumer_config("c")["group.id"] == "app"
     assert cfg.main_consumer_config("c")["auto.offset.reset"] == "latest"  # Kafka Streams' own key
+
+
+def test_start_logs_in_once_on_a_secured_cluster_only(monkeypatch):
+    from pystreams.runtime.group import connection
+    from pystreams.runtime.group.errors import BrokerConnectionError
+    from pystreams.runtime.group.scram import SaslAuthenticationError
+
+    calls: list = []
+
+    class Broker:
+        def __init__(self, host, port, client_id, timeout_s, security):
+            calls.append((host, port, security.mechanism))
+            if port == 1:
+                raise BrokerConnectionError("refused")
+            if security.password == "wrong":
+                raise SaslAuthenticationError("Invalid username or password")
+
+        def close(self):
+            calls.append("closed")
+
+    monkeypatch.setattr(connection, "BrokerConnection", Broker)
+    StreamsConfig({**BASE, "bootstrap.servers": "h:1,h:2"}).require_bootstrap()
+    assert calls == []  # PLAINTEXT: the clients find out, as before
+    secured = {**BASE, "bootstrap.servers": "h:1,h:2,h:3", "security.protocol": "SASL_PLAINTEXT",
+               "sasl.mechanism": "PLAIN", "sasl.username": "u", "sasl.password": "p"}
+    StreamsConfig(secured).require_bootstrap()
+    assert calls == [("h", 1, "PLAIN"), ("h", 2, "PLAIN"), "closed"]  # the first server that answers, once
+    with pytest.raises(SaslAuthenticationError, match="Invalid username"):
+        StreamsConfig({**secured, "sasl.password": "wrong"}).require_bootstrap()
+    calls.clear()
+    StreamsConfig({**secured, "bootstrap.servers": "h:1"}).require_bootstrap()  # unreachable: left to the clients
+    assert calls == [("h", 1, "PLAIN")]
