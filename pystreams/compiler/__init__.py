@@ -5,10 +5,12 @@ May import graph, dsl, processor, state, serdes and errors; never runtime, testi
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from pystreams.compiler.build import compile_graph, store_builder
+from pystreams.compiler.build import compile_graph as _compile_graph
+from pystreams.compiler.build import store_builder
 from pystreams.compiler.description import TopologyDescription
 from pystreams.compiler.topology import (
     InternalTopic,
@@ -20,11 +22,9 @@ from pystreams.compiler.topology import (
     Topology,
     TopologyException,
 )
-from pystreams.dsl import windowed as _windowed
 from pystreams.dsl.builder import register_compiler
 from pystreams.errors import TopologyError
-
-register_compiler(compile_graph)
+from pystreams.graph import LogicalGraph
 
 #: The windowed/join node kinds (issue 5) and the modules whose import registers their writers. They load when a
 #: topology first has such a node (a stateless app never imports window/session stores and RocksDB through them);
@@ -33,6 +33,8 @@ EXTENSION_MODULES: dict[str, tuple[str, ...]] = dict.fromkeys(
     ("WindowedAggregateNode", "SuppressNode", "JoinWindowedNode", "StreamStreamJoinNode", "StreamTableJoinNode",
      "TableTableJoinNode", "ForeignKeyJoinNode"),
     ("pystreams.compiler.extensions", "pystreams.compiler.fk_join_extension"))
+#: where the DSL keeps its writer registry and the ExtensionNode class every windowed/join node derives from
+_WINDOWED = "pystreams.dsl.windowed"
 
 
 def _deferred(kind: str, modules: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], Callable[[Any, Any], None]]:
@@ -40,20 +42,38 @@ def _deferred(kind: str, modules: tuple[str, ...]) -> tuple[Callable[[Any, Any],
     def real(step: int) -> Callable[[Any, Any], None]:
         for module in modules:
             importlib.import_module(module)  # registers the real writers over these stand-ins
-        writers = _windowed._writer(kind)
+        writers = sys.modules[_WINDOWED]._writer(kind)
         if writers[step] is stand_ins[step]:
             raise TopologyException(f"{', '.join(modules)} registered no writer for {kind} nodes")
-        return writers[step]
+        return writers[step]  # type: ignore[no-any-return]
 
     stand_ins = (lambda node, compiler: real(0)(node, compiler), lambda node, compiler: real(1)(node, compiler))
     return stand_ins
 
 
-for _kind, _modules in EXTENSION_MODULES.items():
-    try:
-        _windowed._writer(_kind)  # already registered (its module was imported first): keep the real writers
-    except TopologyError:
-        _windowed.register_writer(_kind, *_deferred(_kind, _modules))
+def _register_deferred_writers() -> None:
+    """Stand-ins for the extension writers not registered yet. Without pystreams.dsl.windowed loaded no windowed or
+    join node can exist (their classes are defined in it, or in dsl.joins, which imports it): nothing to do, and the
+    DSL's windowed module (with dsl.windows and serdes.windowed, ~7 ms) is not imported for an app that never uses
+    windows or joins."""
+    windowed = sys.modules.get(_WINDOWED)
+    if windowed is None:
+        return
+    for kind, modules in EXTENSION_MODULES.items():
+        try:
+            windowed._writer(kind)  # already registered (its module was imported): keep the real writers
+        except TopologyError:
+            windowed.register_writer(kind, *_deferred(kind, modules))
+
+
+def compile_graph(graph: LogicalGraph, props: dict[str, Any] | None = None) -> Topology:
+    """Logical graph -> Topology (pystreams.compiler.build.compile_graph), the windowed/join writers loaded on
+    demand; what StreamsBuilder.build() calls."""
+    _register_deferred_writers()
+    return _compile_graph(graph, props)
+
+
+register_compiler(compile_graph)
 
 __all__ = ["InternalTopic", "Node", "ProcessorNode", "SinkNode", "SourceNode", "SubTopology",
            "Topology", "TopologyDescription", "TopologyException", "compile_graph", "store_builder"]

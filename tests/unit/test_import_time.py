@@ -15,7 +15,8 @@ import pytest
 pytestmark = pytest.mark.unit
 
 #: modules a stateless topology does not need; they load on first use of windows, joins, stores or RocksDB
-STATELESS_UNUSED = ("rocksdict", "pystreams.compiler.extensions", "pystreams.compiler.join_extensions",
+STATELESS_UNUSED = ("rocksdict", "pystreams.dsl.windowed", "pystreams.compiler.extensions",
+                    "pystreams.compiler.join_extensions",
                     "pystreams.compiler.fk_join_extension", "pystreams.state.window", "pystreams.state.session",
                     "pystreams.state.stores", "pystreams.state.builder")
 
@@ -65,6 +66,20 @@ def test_windowed_and_join_topologies_load_their_writers_on_first_build() -> Non
     assert out["before"] is False and out["after"] is True
     for node in ("KSTREAM-AGGREGATE-", "KSTREAM-JOINTHIS-", "KSTREAM-JOINOTHER-", "KSTREAM-JOIN-"):
         assert node in out["description"], node
+
+
+def test_compile_graph_called_directly_loads_the_writers_too() -> None:
+    """pystreams.compiler.compile_graph is public: a windowed graph compiled without StreamsBuilder.build()."""
+    out = _fresh("""
+        from datetime import timedelta
+        from pystreams import StreamsBuilder, TimeWindows
+        from pystreams.compiler import compile_graph
+        builder = StreamsBuilder()
+        builder.stream("in").group_by_key().windowed_by(TimeWindows.of_size_with_no_grace(timedelta(seconds=5))) \\
+            .count().to_stream().to("out")
+        out = {"description": str(compile_graph(builder.graph()).describe())}
+    """)
+    assert "KSTREAM-AGGREGATE-0000000002 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000001])" in out["description"]
 
 
 def test_deferred_writer_table_matches_what_the_compiler_modules_register() -> None:
