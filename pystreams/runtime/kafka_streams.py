@@ -216,7 +216,11 @@ class KafkaStreams:
         from pystreams.runtime.stream_thread import StreamThread
 
         admin = self.admin = AdminClient(self.config.admin_config())
-        self.plan = plan_topology(self.topology, self.config.application_id, admin)
+        # the topics with one Metadata request of our own (a fresh AdminClient's first request waits ~50 ms for
+        # librdkafka's reconnect backoff: U's start-up measurement, notes/s5/to-K-from-U.md item 3)
+        self.plan = plan_topology(self.topology, self.config.application_id, admin,
+                                  bootstrap_servers=self.config.bootstrap_servers,
+                                  client_id=f"{self.client_id}-admin", security=self.config.security)
         from pystreams.runtime.assignment import assignor_for
 
         self.assignor = assignor_for(self.plan, self.config)
