@@ -269,7 +269,11 @@ class KafkaStreams:
     def _new_thread(self, cls: Any) -> Any:
         """A stream thread (not started) with the lowest free index, counted in self.threads, and every thread's
         record cache re-split over the threads now there (Kafka's addStreamThread order)."""
-        from pystreams.runtime.thread_admin import live, next_thread_index, rebalance_caches
+        from pystreams.runtime.thread_admin import (
+            live,
+            next_thread_index,
+            rebalance_caches,
+        )
 
         with self._thread_count_lock:
             self.threads[:] = [t for t in self.threads if live(t)]  # finished threads go (Kafka trims DEAD ones)
