@@ -13,11 +13,8 @@ from typing import Any, Callable
 
 from pystreams.state.api import ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED
-from pystreams.state.internals.timestamped import (
-    VAT_NEW,
-    VAT_SET_TIMESTAMP,
-    VAT_SET_VALUE,
-)
+from pystreams.state.internals.timestamped import VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE
+from pystreams.state.window.keys import SUFFIX
 
 WindowUpdate = Callable[[Any, int, Any, int], None]
 """update(key, window start, value, record timestamp): one record's aggregation into one window."""
@@ -25,6 +22,8 @@ WindowUpdate = Callable[[Any, int, Any, int], None]
 _TS_LONG = struct.Struct(">qq")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _LONG_MAX = (1 << 63) - 1
 _LONG_MIN = -(1 << 63)
+_STARTS_KEPT = 16  # window starts whose cache keys are kept per key (the oldest is dropped)
+_KEYS_KEPT = 8192  # keys per window start (cleared when full)
 
 
 def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
@@ -48,26 +47,51 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
     lookup, move_to_end = entries.get, entries.move_to_end
     evict = cache.maybe_evict
     long_values, typed_ok = store._long_values, store._typed_ok
+    # UTF-8 String keys: equal str keys serialize to equal bytes, so a window's cache key is kept per (window start,
+    # key) and reused: no encode and no two concatenations per record, and the dict lookups and the dirty-order
+    # updates hash a bytes object whose hash is already computed
+    memo_ok = fast is str.encode
+    by_start: dict[int, dict[str, bytes]] = {}
 
-    def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
-        store.fetches += 1
+    def cache_key_of(key: Any, window_start: int) -> bytes:
         if fast is not None and store._open:
             try:
                 raw_key = fast(key)
             except Exception:  # noqa: BLE001 - the serde gives its own answer or error
                 raw_key = raw_key_of(key)
         else:
-            raw_key = raw_key_of(key)
+            raw_key = raw_key_of(key)  # raises when the store is closed
         affixes = affixes_of(window_start)
         if affixes is None:
             affixes = window_affixes(window_start)
-        cache_key = affixes[0] + raw_key + affixes[1]
+        return affixes[0] + raw_key + affixes[1]
+
+    def remembered(key: str, window_start: int) -> bytes:
+        memo = by_start.get(window_start)
+        if memo is None:
+            if len(by_start) >= _STARTS_KEPT:
+                del by_start[next(iter(by_start))]  # the window start seen first
+            memo = by_start[window_start] = {}
+        elif len(memo) >= _KEYS_KEPT:
+            memo.clear()
+        cache_key = memo[key] = cache_key_of(key, window_start)
+        return cache_key
+
+    def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
+        store.fetches += 1
+        if memo_ok and type(key) is str and store._open:
+            memo = by_start.get(window_start)
+            cache_key = None if memo is None else memo.get(key)
+            if cache_key is None:
+                cache_key = remembered(key, window_start)
+        else:
+            cache_key = cache_key_of(key, window_start)
         # read without NamedCache.get's move to the LRU end: the write below moves the entry there anyway; only when
         # no write follows (an error) is it moved, as fetch() would have moved it
         entry = lookup(cache_key)
         try:
             if entry is None:  # not cached: the store's value (a window store's read does not fill the cache)
-                old = value_of(fetch_stored(raw_key, window_start))
+                old = value_of(fetch_stored(cache_key[8:-SUFFIX], window_start))
                 if old is None:
                     agg = 1 if counting else aggregator(key, value, initializer())
                 else:

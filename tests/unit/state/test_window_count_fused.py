@@ -94,3 +94,43 @@ def test_counting_update_calls_no_user_function(tmp_path: Any) -> None:
         update("k", 0, "v", t)
     assert store.fetch("k", 0) == ValueAndTimestamp(3, 6)
     store.close()
+
+
+@pytest.mark.parametrize("kept", [(2, 7), (16, 8192)], ids=["tiny_memo", "default_memo"])
+def test_cache_key_memo_gives_the_serialized_keys(tmp_path: Any, monkeypatch: Any, kept: tuple[int, int]) -> None:
+    """The per-window memo of cache keys (String keys) gives the bytes the serde gives, also when its window starts
+    and keys are dropped, for str subclasses and for keys the fast encoder refuses (lone surrogates: the serde's
+    replacement bytes)."""
+    from pystreams.state.window import window_aggregate
+
+    monkeypatch.setattr(window_aggregate, "_STARTS_KEPT", kept[0])
+    monkeypatch.setattr(window_aggregate, "_KEYS_KEPT", kept[1])
+
+    class Word(str):
+        pass
+
+    keys: list[Any] = [f"k{i}" for i in range(20)] + [Word("k3"), "\ud800x", "é"]
+    results = []
+    for counting in (True, False):
+        ctx = StateStoreContext("app", "0_0", str(tmp_path / str(counting)), cache=ThreadCache(10_000_000))
+        store = timestamped_window_store_builder(persistent_timestamped_window_store("w", 50 * SIZE, SIZE),
+                                                 Serdes.String(), Serdes.Long()).with_caching_enabled().build()
+        store.init(ctx, store)
+        update = store.window_updater(count_initializer, count_aggregator, counting)
+        rng = random.Random(3)
+        k3 = 0
+        for _ in range(2000):
+            key, start = rng.choice(keys), SIZE * rng.randrange(12)
+            k3 += key == "k3"
+            ctx.record_context.timestamp = start + 1
+            if counting:
+                update(key, start, "v", start + 1)
+            else:
+                old = store.fetch(key, start)
+                store.put(key, ValueAndTimestamp(1 if old is None else old.value + 1, start + 1), start)
+        results.append((sorted(store._caching._named.entries), [(w.key, w.window.start, v) for w, v in store.all()]))
+        store.close()
+    assert results[0] == results[1]
+    assert sum(v.value for _k, _s, v in results[0][1]) == 2000
+    assert sum(v.value for k, _s, v in results[0][1] if k == "k3") == k3  # "k3" and Word("k3"): one key
+    assert k3 > 100
