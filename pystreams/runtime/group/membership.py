@@ -121,7 +121,8 @@ class GroupMember:
         self.is_leader = False
         self._rejoin = True
         self._rejoin_reason = "first join"
-        self._rejoin_at: float | None = None
+        self._rejoin_at: float | None = None  # a delayed rejoin (request_rejoin(delay_ms=...)): due then
+        self._delayed_reason = ""  # its reason, kept apart from _rejoin_reason until it is due
         self._lost: str | None = None
         self._forget_member = False
         self._fatal: GroupError | None = None  # FENCED_INSTANCE_ID seen by the heartbeat thread: raised by poll()
@@ -134,14 +135,24 @@ class GroupMember:
 
     # ------------------------------------------------------------------ flags (any thread)
     def request_rejoin(self, reason: str, delay_ms: int = 0) -> None:
-        """Rejoin at the next poll (delay_ms > 0: not before then, e.g. a probing rebalance)."""
+        """Rejoin at the next poll (delay_ms > 0: not before then, e.g. a probing rebalance), logged at INFO like
+        Kafka's AbstractCoordinator.requestRejoin. A delayed request keeps its reason apart until it is due, so
+        it never renames (nor postpones) an immediate rejoin already pending; of two delayed ones the earlier
+        deadline wins, with its reason."""
         with self._lock:
             if delay_ms > 0:
                 at = self._clock() + delay_ms / 1000.0
-                self._rejoin_at = at if self._rejoin_at is None else min(self._rejoin_at, at)
+                if self._rejoin_at is None or at < self._rejoin_at:
+                    self._rejoin_at, self._delayed_reason = at, reason
             else:
                 self._rejoin = True
-            self._rejoin_reason = reason
+                self._rejoin_reason = reason
+        if delay_ms > 0:
+            log.info("group %s member %s: request joining group in %d ms due to: %s", self.config.group_id,
+                     self.member_id or "-", delay_ms, reason)
+        else:
+            log.info("group %s member %s: request joining group due to: %s", self.config.group_id,
+                     self.member_id or "-", reason)
 
     def _flag_lost(self, reason: str, generation: int, forget_member: bool = False) -> None:
         with self._lock:
@@ -206,6 +217,7 @@ class GroupMember:
                 self.member_id = ""
                 self._forget_member = False
             self._rejoin = True
+            self._rejoin_reason = f"partitions lost ({reason})"
             self.owned = frozenset()
             self.generation_id = -1
             self.state = MemberState.UNJOINED
@@ -220,10 +232,16 @@ class GroupMember:
         """One bounded join/sync round; None when it did not complete (retried at the next poll)."""
         cfg = self.config
         with self._lock:
+            delayed = not self._rejoin and self._rejoin_at is not None
+            if delayed:  # only the delayed request is due: the join carries its reason
+                self._rejoin_reason = self._delayed_reason
             self._rejoin = False
-            self._rejoin_at = None
+            self._rejoin_at = None  # a join now also answers a delayed request (a probing rebalance)
             reason = self._rejoin_reason
             self.state = MemberState.PREPARING_REBALANCE
+        if delayed:
+            log.info("group %s member %s: joining group as requested earlier, due to: %s", cfg.group_id,
+                     self.member_id or "-", reason)
         for _ in range(cfg.join_attempts):
             if self._woken.is_set():
                 break
