@@ -18,7 +18,8 @@ from pystreams.processor.handlers import ProductionHandlerResponse
 from pystreams.processor.internals import StreamsException
 from pystreams.runtime import StreamsConfig
 from pystreams.runtime import collector as collector_module
-from pystreams.runtime import stream_thread as stream_thread_module
+from pystreams.runtime import task_manager as task_manager_module
+from pystreams.runtime import thread_commit as thread_commit_module
 from pystreams.runtime.collector import (
     KafkaRecordCollector,
     ProductionError,
@@ -169,9 +170,9 @@ def _thread(monkeypatch: pytest.MonkeyPatch, eos: bool = False) -> tuple[Any, li
         created.append(at)
         return at
 
-    monkeypatch.setattr(stream_thread_module, "create_task", create_task)
-    monkeypatch.setattr(stream_thread_module, "close_task", lambda at, clean, eos: closed.append((at, clean)))
-    monkeypatch.setattr(stream_thread_module, "checkpoint_task",
+    monkeypatch.setattr(task_manager_module, "create_task", create_task)
+    monkeypatch.setattr(task_manager_module, "close_task", lambda at, clean, eos: closed.append((at, clean)))
+    monkeypatch.setattr(thread_commit_module, "checkpoint_task",
                         lambda *a, **k: pytest.fail("a corrupted task must not be checkpointed"))
     return thread, closed, created
 

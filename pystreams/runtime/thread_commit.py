@@ -1,0 +1,140 @@
+"""The stream thread's commit and shutdown (Kafka's TaskManager.commit and shutdown): task commits (caches flushed
+-> changelog records produced), producer flush, then the consumed offsets (at_least_once) or the transaction with
+the offsets (exactly_once_v2), checkpoints; and the final close of tasks and clients when the thread stops.
+
+A mixin of StreamThread (stream_thread.py), called once per commit.interval.ms, never per record.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from pystreams.processor.task_id import TaskId
+from pystreams.runtime.group.errors import RebalanceInProgressError
+from pystreams.runtime.streams_producer import abort_transaction, commit_transaction
+from pystreams.runtime.tasks import ActiveTask, checkpoint_task
+
+if TYPE_CHECKING:
+    from pystreams.runtime.collector import KafkaRecordCollector
+    from pystreams.runtime.kafka_streams import KafkaStreams
+    from pystreams.runtime.repartition_purge import RepartitionPurger
+    from pystreams.runtime.thread_metrics import ThreadMetrics
+
+log = logging.getLogger("pystreams.runtime")
+
+
+class ThreadCommit:
+    """Commit, transaction begin/abort and the final close for a StreamThread (mixed into it)."""
+
+    if TYPE_CHECKING:  # the thread's fields (stream_thread.py) and its task-manager methods
+        name: str
+        streams: KafkaStreams
+        eos: bool
+        error: BaseException | None
+        tasks: dict[TaskId, ActiveTask]
+        metrics: ThreadMetrics
+        leave_group_on_close: bool
+        _consumer: Consumer | None
+        _restore_consumer: Consumer | None
+        _collector: KafkaRecordCollector | None
+        _in_transaction: bool
+        _group: Any
+        _standby: Any
+        _purger: RepartitionPurger
+
+        def _close_tasks(self, clean: bool, only: set[TaskId] | None = None) -> None: ...
+
+    def _begin(self) -> None:
+        assert self._collector is not None
+        self._collector.producer.begin_transaction()
+        self._in_transaction = True
+
+    def _commit(self, final: bool = False) -> None:
+        """Task commits, producer flush, offsets (in the transaction under EOS), checkpoints (at_least_once)."""
+        consumer, collector = self._consumer, self._collector
+        assert consumer is not None and collector is not None
+        started = time.monotonic()
+        if self.eos and not self._in_transaction:
+            self._begin()
+        offsets: list[TopicPartition] = []
+        changed: list[ActiveTask] = []
+        for at in self.tasks.values():
+            at.task.commit()
+            task_offsets = at.task.committable_offsets()
+            if task_offsets != at.committed_offsets or at.task.metrics.processed != at.committed_processed:
+                changed.append(at)
+                offsets.extend(TopicPartition(t, p, o) for (t, p), o in task_offsets.items()
+                               if at.committed_offsets.get((t, p)) != o)
+        if self.eos:
+            if offsets:
+                # our member id and generation, so the broker fences a zombie by generation (KIP-447)
+                collector.producer.send_offsets_to_transaction(offsets, self._group.group_metadata(), 60)
+            commit_transaction(collector)
+            self._in_transaction = False
+            collector.check()
+        else:
+            collector.flush_producer()
+            if offsets:
+                try:  # OffsetCommit as our member and generation
+                    self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
+                except RebalanceInProgressError as e:  # like Kafka Streams: keep the tasks, commit after the rejoin
+                    log.info("%s: commit skipped (%s); it is retried after the rebalance", self.name, e)
+                    return
+        for at in changed:
+            at.committed_offsets = at.task.committable_offsets()
+            at.committed_processed = at.task.metrics.processed
+        if final or not self.eos:  # under EOS the checkpoint is written on close only, like Kafka
+            for at in (self.tasks.values() if final else changed):
+                checkpoint_task(at, consumer, collector, force=final, eos=self.eos)
+        self.metrics.commits += 1
+        self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
+        self._purger.maybe_purge(self.streams.admin, (at.committed_offsets for at in self.tasks.values()))
+
+    def _abort_transaction(self) -> bool:
+        """Abort the open transaction (if any); False when the producer could not abort (it must be replaced)."""
+        ok = True
+        if self.eos and self._in_transaction and self._collector is not None:
+            ok = abort_transaction(self._collector)
+            self._in_transaction = False
+        return ok
+
+    def _close(self, clean: bool) -> None:
+        """Clean: final commit + checkpoints, leave the group. Dirty: abort, close tasks without committing."""
+        try:
+            if clean and self.tasks:
+                self._commit(final=True)
+        except BaseException as e:  # noqa: BLE001
+            log.error("%s: final commit failed: %s", self.name, e)
+            self.error = self.error or e
+            clean = False
+        if not clean:
+            self._abort_transaction()
+        try:
+            self._close_tasks(clean)
+        except BaseException as e:  # noqa: BLE001
+            log.error("%s: closing tasks failed: %s", self.name, e)
+        if self._standby is not None:
+            self._standby.close()
+        if self._group is not None:
+            try:
+                # a socket shut by wakeup() is reopened (group/client.py _conn)
+                self._group.close(leave=self.leave_group_on_close)
+            except Exception as e:  # noqa: BLE001 - the session timeout removes us otherwise
+                log.warning("%s: leaving the group: %s", self.name, e)
+        for client in (self._consumer, self._restore_consumer):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception as e:  # noqa: BLE001
+                    log.warning("%s: consumer close: %s", self.name, e)
+        if self._collector is not None:
+            try:
+                self._collector.close()
+            except Exception as e:  # noqa: BLE001
+                log.warning("%s: producer close: %s", self.name, e)
+        # drop the clients now: librdkafka instances live (and reconnect) until the last reference goes
+        self._consumer = self._restore_consumer = None
+        self._collector = None
