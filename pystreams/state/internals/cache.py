@@ -132,6 +132,18 @@ class NamedCache:
         dirty.pop(key, None)  # moves to the end of the dirty order
         dirty[key] = None
 
+    def add_dirty(self, key: bytes, value: bytes | None, rc: Any, typed: Any) -> None:
+        """write() of a key this cache does not hold (the caller has just looked): its new entry goes straight to
+        the end of the LRU and dirty orders, without write()'s and put()'s lookups of the key."""
+        entry = CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers, typed)
+        self.entries[key] = entry
+        delta = len(key) + _NODE_OVERHEAD + entry.size
+        self.size += delta
+        owner = self.owner
+        if owner is not None:
+            owner.total += delta
+        self.dirty[key] = None
+
     def resize(self, entry: CacheEntry, value: bytes | None, topic: str | None, headers: Headers) -> None:
         """Part of an in-place rewrite of entry (write()): its size and the byte totals for the new value, topic
         and headers; sets topic and headers, the caller the rest."""

@@ -15,6 +15,7 @@ from pystreams.state.api import ValueAndTimestamp
 from pystreams.state.internals.cache import NO_TYPED
 from pystreams.state.internals.timestamped import VAT_NEW, VAT_SET_TIMESTAMP, VAT_SET_VALUE
 from pystreams.state.window.keys import SUFFIX
+from pystreams.state.window.logging import ChangeLoggingWindowBytesStore
 
 WindowUpdate = Callable[[Any, int, Any, int], None]
 """update(key, window start, value, record timestamp): one record's aggregation into one window."""
@@ -41,9 +42,11 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
                                                         store._raw_value)
     affixes_of, window_affixes = caching._affixes.get, caching._window_affixes
     fetch_stored = caching.wrapped.fetch
+    if type(caching.wrapped).fetch is ChangeLoggingWindowBytesStore.fetch:  # a read goes straight through it
+        fetch_stored = caching.wrapped.wrapped.fetch
     ctx, cache = caching._context, caching._cache
     named = caching._named
-    entries, write, resize = named.entries, named.write, named.resize
+    entries, write, resize, add_dirty = named.entries, named.write, named.resize, named.add_dirty
     lookup, move_to_end = entries.get, entries.move_to_end
     evict = cache.maybe_evict
     long_values, typed_ok = store._long_values, store._typed_ok
@@ -91,7 +94,8 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
         entry = lookup(cache_key)
         try:
             if entry is None:  # not cached: the store's value (a window store's read does not fill the cache)
-                old = value_of(fetch_stored(cache_key[8:-SUFFIX], window_start))
+                stored = fetch_stored(cache_key[8:-SUFFIX], window_start)
+                old = None if stored is None else value_of(stored)
                 if old is None:
                     agg = 1 if counting else aggregator(key, value, initializer())
                 else:
@@ -138,7 +142,9 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
         rc = ctx.record_context
         # the entry read above is rewritten in place (NamedCache.write's rewrite) unless there was none, a flush or
         # an iterator holds the cache, or the user's functions replaced the window's entry
-        if entry is None or named.pinned or (not counting and lookup(cache_key) is not entry):
+        if entry is None and counting and not named.pinned:  # nothing wrote the window since the lookup
+            add_dirty(cache_key, raw, rc, new if raw is not None else NO_TYPED)
+        elif entry is None or named.pinned or (not counting and lookup(cache_key) is not entry):
             write(cache_key, raw, rc, new if raw is not None else NO_TYPED)
         else:
             topic, headers = rc.topic, rc.headers

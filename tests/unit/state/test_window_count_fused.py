@@ -14,19 +14,23 @@ from pystreams.serdes import Serdes
 from pystreams.state import ValueAndTimestamp
 from pystreams.state.context import StateStoreContext
 from pystreams.state.internals.cache import NO_TYPED, ThreadCache
-from pystreams.state.window import persistent_timestamped_window_store, timestamped_window_store_builder
+from pystreams.state.window import (in_memory_window_store, persistent_timestamped_window_store,
+                                    timestamped_window_store_builder)
 
 pytestmark = pytest.mark.unit
 
 SIZE = 1000
 
 
-def _run(tmp_path: Any, mode: str, cache_bytes: int, value_serde: Any) -> Any:
+def _run(tmp_path: Any, mode: str, cache_bytes: int, value_serde: Any, store_kind: str = "rocksdb") -> Any:
     sent: list[Any] = []
     ctx = StateStoreContext("app", "0_0", str(tmp_path / mode), cache=ThreadCache(cache_bytes),
                             changelog_sender=lambda *rec: sent.append(rec))
-    builder = timestamped_window_store_builder(persistent_timestamped_window_store("w", 5 * SIZE, SIZE),
-                                               Serdes.String(), value_serde).with_caching_enabled()
+    supplier = (in_memory_window_store("w", 5 * SIZE, SIZE) if store_kind == "in_memory"
+                else persistent_timestamped_window_store("w", 5 * SIZE, SIZE))
+    builder = timestamped_window_store_builder(supplier, Serdes.String(), value_serde).with_caching_enabled()
+    if store_kind == "unlogged":
+        builder.with_logging_disabled()
     store = builder.build()
     store.init(ctx, store)
     update = store.window_updater(count_initializer, count_aggregator, mode == "counting")
@@ -64,17 +68,20 @@ def _run(tmp_path: Any, mode: str, cache_bytes: int, value_serde: Any) -> Any:
     return final, sent, snapshots, metrics
 
 
+@pytest.mark.parametrize("store_kind", ["rocksdb", "in_memory", "unlogged"])
 @pytest.mark.parametrize("cache_bytes", [10_000_000, 3_000], ids=["large_cache", "evicting"])
 @pytest.mark.parametrize("serde", ["long", "json"])
-def test_counting_update_equals_fetch_then_put(tmp_path: Any, cache_bytes: int, serde: str) -> None:
+def test_counting_update_equals_fetch_then_put(tmp_path: Any, cache_bytes: int, serde: str, store_kind: str) -> None:
     value_serde = Serdes.Long() if serde == "long" else Serdes.JSON()
-    counting = _run(tmp_path, "counting", cache_bytes, value_serde)
-    plain = _run(tmp_path, "plain", cache_bytes, value_serde)
+    counting = _run(tmp_path, "counting", cache_bytes, value_serde, store_kind)
+    plain = _run(tmp_path, "plain", cache_bytes, value_serde, store_kind)
     assert counting == plain
     final, sent, _snapshots, (puts, fetches) = counting
     assert final and fetches > 2500 and puts > fetches  # the deletes are puts without a fetch
     assert max(v.value for _k, _s, v in final) > 3  # windows counted past the cache's first value
-    if cache_bytes < 10_000:
+    if store_kind == "unlogged":
+        assert not sent
+    elif cache_bytes < 10_000:
         assert len(sent) > 1500  # evictions wrote changelog records between the flushes
 
 
