@@ -102,13 +102,20 @@ class ThreadCommit:
         return ok
 
     def _close(self, clean: bool) -> None:
-        """Clean: final commit + checkpoints, leave the group. Dirty: abort, close tasks without committing."""
+        """Clean: final commit + checkpoints, leave the group. Dirty: abort, close tasks without committing.
+
+        A final commit that fails (e.g. production.exception.handler answered RETRY to the last flush's send
+        failure: TaskCorruptedException) closes the tasks dirty, without a checkpoint, and the thread still shuts
+        down cleanly: it is logged, not a thread error, as Kafka's TaskManager.shutdown closes the tasks of a
+        failed commit dirty and StreamThread.completeShutdown logs what shutdown threw. Nothing is lost: the
+        offsets were not committed, so the next start processes those records again."""
         try:
             if clean and self.tasks:
                 self._commit(final=True)
-        except BaseException as e:  # noqa: BLE001
-            log.error("%s: final commit failed: %s", self.name, e)
-            self.error = self.error or e
+        except BaseException as e:  # noqa: BLE001 - the thread stops either way
+            log.error("%s: final commit failed, closing tasks %s without committing (their records are processed "
+                      "again from the committed offsets on the next start): %s", self.name,
+                      sorted(str(t) for t in self.tasks), e)
             clean = False
         if not clean:
             self._abort_transaction()

@@ -48,8 +48,8 @@ def test_every_request_is_logged_at_info_with_its_reason(caplog: pytest.LogCaptu
         h.member.request_rejoin("this client requests the application's shutdown")
         h.member.request_rejoin("probing rebalance", delay_ms=600_000)
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-    assert lines == ["group app member m-1: request joining group due to: this client requests the "
-                     "application's shutdown",
+    assert lines == [("group app member m-1: request joining group due to: this client requests the "
+                      "application's shutdown"),
                      "group app member m-1: request joining group in 600000 ms due to: probing rebalance"]
 
 
