@@ -160,12 +160,23 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
         long_values = self._long_values
 
+        store = self
+
         def forward_all(store_keys: list[bytes], flushed: list[tuple[bytes, CacheEntry]]) -> None:
             ctx = caching._context
             current = ctx.record_context
+            fast_decode = store._key_fast_decode  # set by init(): read per flush
+            # one context per flush, set to each entry's record context in turn (as the key-value cache layer's
+            # _forward_flushed): nothing keeps a record context past the forward it was made for
+            rc = _NEW(EntryContext)
             try:
                 for store_key, (_cache_key, entry) in zip(store_keys, flushed):
-                    ctx.record_context = EntryContext(entry)
+                    rc.timestamp = entry.timestamp
+                    rc.offset = entry.offset
+                    rc.topic = entry.topic
+                    rc.partition = entry.partition
+                    rc.headers = headers = entry.headers
+                    ctx.record_context = rc
                     raw = entry.value
                     if long_values and len(raw) == 16:
                         timestamp, plain = _TS_LONG.unpack(raw)
@@ -179,10 +190,18 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                         split_store_key(store_key)  # raises: says what is wrong
                     start = _START.unpack_from(store_key, n)[0]
                     window = windows.get(start)
+                    raw_key = store_key[:n]
+                    if fast_decode is not None:  # _key(), inlined
+                        try:
+                            key = fast_decode(raw_key)
+                        except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                            key = key_of(raw_key)
+                    else:
+                        key = key_of(raw_key)
                     windowed = _NEW(Windowed)
-                    _SET_KEY(windowed, key_of(store_key[:n]))
+                    _SET_KEY(windowed, key)
                     _SET_WINDOW(windowed, window_of(start) if window is None else window)
-                    forward_plain(windowed, plain, None, timestamp, entry.headers)
+                    forward_plain(windowed, plain, None, timestamp, headers)
             finally:
                 ctx.record_context = current
         return forward_all
