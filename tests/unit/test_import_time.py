@@ -146,7 +146,8 @@ def test_every_public_name_still_imports() -> None:
 def test_a_stateless_kafka_streams_is_constructed_without_query_http_or_store_modules() -> None:
     """KafkaStreams(...) of a stateless app: no RocksDB, no window/session stores, no urllib.request (remote
     interactive queries), no HTTP server or prometheus_client (only with application.server / metrics.http.port)."""
-    unused = (*STATELESS_UNUSED, "urllib.request", "http.server", "prometheus_client", "pystreams.runtime.server")
+    unused = (*STATELESS_UNUSED, "urllib.request", "http.server", "prometheus_client", "pystreams.runtime.server",
+              "msgspec", "pystreams.serdes.msgspec_serde")
     out = _fresh("""
         import sys
         from pystreams import Consumed, KafkaStreams, Produced, Serdes, StreamsBuilder
@@ -157,3 +158,25 @@ def test_a_stateless_kafka_streams_is_constructed_without_query_http_or_store_mo
         out = {"loaded": sorted(m for m in UNUSED if m in sys.modules), "state": streams.state.name}
     """.replace("UNUSED", repr(unused)))
     assert out == {"loaded": [], "state": "CREATED"}
+
+
+def test_msgspec_serdes_keep_their_fast_calls_though_serde_calls_does_not_import_msgspec() -> None:
+    """serde_calls recognises a MsgspecSerde through sys.modules (no msgspec import for apps without one): the
+    fast calls of a msgspec serde are still its own decoder's and encoder's, a subclass still gets none."""
+    import msgspec
+
+    from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder
+    from pystreams.serdes.msgspec_serde import MsgspecSerde
+
+    class Item(msgspec.Struct):
+        id: int
+
+    serde = MsgspecSerde(Item)
+    decode, encode = fast_decoder(serde), fast_encoder(serde)
+    assert decode is not None and encode is not None
+    assert decode(b'{"id": 7}') == Item(7) and encode(Item(7)) == b'{"id":7}'
+
+    class Custom(MsgspecSerde):  # type: ignore[type-arg]
+        pass
+
+    assert fast_decoder(Custom(Item)) is None and fast_encoder(Custom(Item)) is None

@@ -8,15 +8,24 @@ for None, so results and errors never differ. Measured: the serde's Python frame
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 from pystreams.serdes.json import JsonSerde
-from pystreams.serdes.msgspec_serde import MsgspecSerde
 from pystreams.serdes.primitives import StringSerde
 
 Deserialize = Callable[[str, Any, Any], Any]
 Serialize = Callable[[str, Any, Any], Any]
 Fast = Callable[[Any], Any]
+
+_MSGSPEC_MODULE = "pystreams.serdes.msgspec_serde"
+
+
+def _is_msgspec_serde(serde: Any) -> bool:
+    """type(serde) is MsgspecSerde, without importing msgspec (~5 ms of start-up with typing_extensions) for
+    apps that use none: while its module was never imported no object of its class can exist."""
+    module = sys.modules.get(_MSGSPEC_MODULE)
+    return module is not None and type(serde) is module.MsgspecSerde
 
 
 def _plain_utf8(serde: Any) -> bool:
@@ -34,8 +43,10 @@ def fast_decoder(serde: Any) -> Fast | None:
     msgspec decoder."""
     if _plain_utf8(serde):
         return bytes.decode
-    if type(serde) is JsonSerde or type(serde) is MsgspecSerde:
-        return serde._loads if type(serde) is JsonSerde else serde._decoder.decode  # type: ignore[no-any-return]
+    if type(serde) is JsonSerde:
+        return serde._loads  # type: ignore[no-any-return]
+    if _is_msgspec_serde(serde):
+        return serde._decoder.decode  # type: ignore[no-any-return]
     return None
 
 
@@ -65,7 +76,7 @@ def fast_encoder(serde: Any) -> Fast | None:
         import orjson
 
         return _orjson_encoder(orjson.dumps, serde._default, serde._option)
-    if type(serde) is MsgspecSerde:
+    if _is_msgspec_serde(serde):
         return serde._encoder.encode  # type: ignore[no-any-return]
     return None
 
