@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pystreams import KafkaStreams
-from pystreams.runtime import stream_thread
+from pystreams.runtime import task_manager
 from pystreams.runtime.kafka_streams import State
 from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, read_counts_until, unique,
                                                word_counts, wordcount_topology)
@@ -25,7 +25,7 @@ class TaskEvents:
         self.lock = threading.Lock()
         self.created: list[tuple[str, Any]] = []
         self.closed: list[tuple[str, Any]] = []
-        create, close = stream_thread.create_task, stream_thread.close_task
+        create, close = task_manager.create_task, task_manager.close_task
 
         def counting_create(*args: Any, **kwargs: Any) -> Any:
             at = create(*args, **kwargs)
@@ -38,8 +38,8 @@ class TaskEvents:
                 self.closed.append((threading.current_thread().name, at.id))
             return close(at, *args, **kwargs)
 
-        monkeypatch.setattr(stream_thread, "create_task", counting_create)
-        monkeypatch.setattr(stream_thread, "close_task", counting_close)
+        monkeypatch.setattr(task_manager, "create_task", counting_create)
+        monkeypatch.setattr(task_manager, "close_task", counting_close)
 
     def of(self, events: list[tuple[str, Any]], client: KafkaStreams) -> list[Any]:
         with self.lock:
