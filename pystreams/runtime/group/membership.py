@@ -32,6 +32,7 @@ from pystreams.runtime.group.client import JoinedMember, MemberIdRequired, Topic
 from pystreams.runtime.group.errors import (BrokerConnectionError, CoordinatorMovedError, GroupError,
                                             MemberFencedError, RebalanceInProgressError)
 from pystreams.runtime.group.metadata import consumer_group_metadata
+from pystreams.runtime.group.security import AuthenticationError
 
 log = logging.getLogger("pystreams.runtime.group")
 
@@ -125,7 +126,8 @@ class GroupMember:
         self._delayed_reason = ""  # its reason, kept apart from _rejoin_reason until it is due
         self._lost: str | None = None
         self._forget_member = False
-        self._fatal: GroupError | None = None  # FENCED_INSTANCE_ID seen by the heartbeat thread: raised by poll()
+        # FENCED_INSTANCE_ID or a refused authentication seen by the heartbeat thread: raised by poll()
+        self._fatal: GroupError | AuthenticationError | None = None
         now = clock()
         self._last_poll = now
         self._last_heartbeat_ok = now
@@ -445,6 +447,13 @@ class GroupMember:
             # ILLEGAL_GENERATION keeps the member id, UNKNOWN_MEMBER_ID forgets it; an answer to an older
             # generation than the current one is ignored (_flag_lost compares)
             self._flag_lost(str(e), generation, forget_member=e.code == ErrorCode.UNKNOWN_MEMBER_ID)
+            return True
+        except AuthenticationError as e:
+            # credentials revoked or a certificate no longer trusted while running: fatal for the thread, as
+            # Kafka's SaslAuthenticationException from the coordinator (retrying cannot fix the sasl.*/ssl.* keys)
+            log.error("group %s: heartbeat authentication failed: %s", cfg.group_id, e)
+            with self._lock:
+                self._fatal = e
             return True
         except (CoordinatorMovedError, BrokerConnectionError, GroupError) as e:
             log.info("group %s heartbeat failed: %s", cfg.group_id, e)

@@ -15,6 +15,7 @@ from pystreams.runtime.group.errors import (
     MemberFencedError,
 )
 from pystreams.runtime.group.membership import GroupMember, MemberConfig, MemberState
+from pystreams.runtime.group.scram import SaslAuthenticationError
 from tests.unit.runtime.group.fakes import Clock, FakeClient, assignment, error, joined
 from tests.unit.runtime.group.test_membership import (
     T0,
@@ -100,6 +101,21 @@ def test_fenced_instance_id_in_a_heartbeat_is_fatal_at_the_next_poll() -> None:
     assert e.value.code == ErrorCode.FENCED_INSTANCE_ID
     assert h.member.heartbeat_once() is True and h.hb.called("heartbeat") == [{"generation_id": 1,
                                                                                "member_id": "m-1"}]
+
+
+def test_a_refused_authentication_in_a_heartbeat_is_fatal_at_the_next_poll() -> None:
+    """Credentials revoked while running: the thread fails (Kafka's SaslAuthenticationException), it does not
+    log a warning every heartbeat and stay RUNNING."""
+    h = Harness()
+    _join_answer_with_own_metadata(h, "m-1", 1, [T0])
+    h.member.poll()
+    refused = SaslAuthenticationError("authentication as 'app' with SCRAM-SHA-256 failed: invalid credentials")
+    h.hb.script("heartbeat", refused)
+    assert h.member.heartbeat_once() is True
+    with pytest.raises(SaslAuthenticationError) as e:
+        h.member.poll()
+    assert e.value is refused
+    assert h.member.heartbeat_once() is True and len(h.hb.called("heartbeat")) == 1  # no retry after it
 
 
 def test_a_long_join_is_not_a_missed_poll() -> None:
