@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-
 from pystreams.broker.protocol import APIS, SUPPORTED_VERSIONS, messages, registry
 
 pytestmark = pytest.mark.unit
