@@ -9,7 +9,12 @@ import time
 
 import pytest
 
-from tests.integration.runtime.helpers import produce_lines, random_lines, read_all, word_counts
+from tests.integration.runtime.helpers import (
+    produce_lines,
+    random_lines,
+    read_count_updates,
+    word_counts,
+)
 from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
@@ -37,12 +42,7 @@ def test_a_paused_instance_is_fenced(kafka_broker, tmp_path):
         paused.proc.send_signal(signal.SIGCONT)
         feeder.join(120)
         expected = word_counts(lines)
-        records = read_all(bootstrap, sink, sum(expected.values()), timeout=120, isolation="read_committed")
-        time.sleep(2)  # anything late (a duplicate) shows up now
-        records = read_all(bootstrap, sink, len(records) + 1, timeout=3, isolation="read_committed")
-        per_word: dict[str, list[int]] = {}
-        for key, value in records:
-            per_word.setdefault(key.decode(), []).append(int.from_bytes(value, "big", signed=True))
+        per_word = read_count_updates(bootstrap, sink, sum(expected.values()), timeout=120)  # settles, re-reads
         assert per_word == {w: list(range(1, n + 1)) for w, n in expected.items()}
         codes = [i.stop() for i in instances]
         fenced = ("tasks migrated", "commit on revocation failed", "partitions lost")
