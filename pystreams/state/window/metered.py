@@ -218,11 +218,12 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         memo[2](key, window_start, value, timestamp)
 
     def window_updater(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
-                       counting: bool = False) -> Callable[[Any, int, Any, int], None]:
+                       counting: bool = False, tumbling: bool = False) -> Callable[[Any, int, Any, int], None]:
         """update(key, window_start, value, timestamp): aggregate_window() with these user functions and the
         store's layers bound once (the processor's direct path calls it per window). Valid until the store is
         closed or initialized again. counting: the functions are count()'s (0, then +1), which the cached update
-        then does without calling them (window_aggregate.cached_window_update)."""
+        then does without calling them; tumbling: the caller's windows do not overlap, so the cache key of a key's
+        last window is worth keeping (window_aggregate.cached_window_update)."""
         caching = self._caching
         if caching is None:
             def uncached(key: Any, window_start: int, value: Any, timestamp: int) -> None:
@@ -235,4 +236,4 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                         timestamp = old.timestamp
                 self.put(key, None if agg is None else ValueAndTimestamp(agg, timestamp), window_start)
             return uncached
-        return cached_window_update(self, initializer, aggregator, counting)
+        return cached_window_update(self, initializer, aggregator, counting, tumbling)

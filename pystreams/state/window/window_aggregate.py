@@ -23,19 +23,20 @@ WindowUpdate = Callable[[Any, int, Any, int], None]
 _TS_LONG = struct.Struct(">qq")  # Kafka's timestamped Long value: 8-byte timestamp + 8-byte long
 _LONG_MAX = (1 << 63) - 1
 _LONG_MIN = -(1 << 63)
-_STARTS_KEPT = 16  # window starts whose cache keys are kept per key (the oldest is dropped)
-_KEYS_KEPT = 8192  # keys per window start (cleared when full)
+_KEYS_KEPT = 16384  # keys whose last window's cache key is kept (cleared when full)
 
 
 def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
-                         counting: bool = False) -> WindowUpdate:
+                         counting: bool = False, tumbling: bool = False) -> WindowUpdate:
     """The update function of an initialized MeteredTimestampedWindowStore whose caching layer (store._caching) is
     right below it; valid until the store is closed or initialized again (MeteredTimestampedWindowStore's
     window_updater() contract).
 
     counting: initializer and aggregator are count()'s (0, then +1), so the update adds one without calling them.
     Other aggregators are user code: the entry is rewritten in place only if it is still the window's entry after
-    them."""
+    them. tumbling: each record updates one window (the caller's windows do not overlap), so a key's next update is
+    most likely in the window of its last one (see the memo below; hopping windows would replace it at every
+    update)."""
     caching = store._caching
     fast = store._key_fast
     raw_key_of, value_of, cached_value, raw_value_of = (store._raw_key, store._value, store._cached_value,
@@ -50,11 +51,12 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
     lookup, move_to_end = entries.get, entries.move_to_end
     evict = cache.maybe_evict
     long_values, typed_ok = store._long_values, store._typed_ok
-    # UTF-8 String keys: equal str keys serialize to equal bytes, so a window's cache key is kept per (window start,
-    # key) and reused: no encode and no two concatenations per record, and the dict lookups and the dirty-order
-    # updates hash a bytes object whose hash is already computed
-    memo_ok = fast is str.encode
-    by_start: dict[int, dict[str, bytes]] = {}
+    # UTF-8 String keys: equal str keys serialize to equal bytes, so each key's cache key in the window it was last
+    # updated in is kept and reused while the key stays in that window (a tumbling window: until the next one
+    # starts): no encode and no two concatenations per record, and the dict lookups and the dirty-order updates
+    # hash a bytes object whose hash is already computed
+    memo_ok = tumbling and fast is str.encode
+    last_window: dict[str, tuple[int, bytes]] = {}
 
     def cache_key_of(key: Any, window_start: int) -> bytes:
         if fast is not None and store._open:
@@ -70,22 +72,19 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
         return affixes[0] + raw_key + affixes[1]
 
     def remembered(key: str, window_start: int) -> bytes:
-        memo = by_start.get(window_start)
-        if memo is None:
-            if len(by_start) >= _STARTS_KEPT:
-                del by_start[next(iter(by_start))]  # the window start seen first
-            memo = by_start[window_start] = {}
-        elif len(memo) >= _KEYS_KEPT:
-            memo.clear()
-        cache_key = memo[key] = cache_key_of(key, window_start)
+        if len(last_window) >= _KEYS_KEPT:
+            last_window.clear()
+        cache_key = cache_key_of(key, window_start)
+        last_window[key] = (window_start, cache_key)
         return cache_key
 
     def update(key: Any, window_start: int, value: Any, timestamp: int) -> None:
         store.fetches += 1
         if memo_ok and type(key) is str and store._open:
-            memo = by_start.get(window_start)
-            cache_key = None if memo is None else memo.get(key)
-            if cache_key is None:
+            last = last_window.get(key)
+            if last is not None and last[0] == window_start:
+                cache_key = last[1]
+            else:
                 cache_key = remembered(key, window_start)
         else:
             cache_key = cache_key_of(key, window_start)

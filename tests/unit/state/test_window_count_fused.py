@@ -33,7 +33,8 @@ def _run(tmp_path: Any, mode: str, cache_bytes: int, value_serde: Any, store_kin
         builder.with_logging_disabled()
     store = builder.build()
     store.init(ctx, store)
-    update = store.window_updater(count_initializer, count_aggregator, mode == "counting")
+    update = store.window_updater(count_initializer, count_aggregator, mode != "plain",
+                                  tumbling=mode == "counting")
     rng = random.Random(11)
     snapshots = []
     for i in range(3000):
@@ -76,6 +77,7 @@ def test_counting_update_equals_fetch_then_put(tmp_path: Any, cache_bytes: int, 
     counting = _run(tmp_path, "counting", cache_bytes, value_serde, store_kind)
     plain = _run(tmp_path, "plain", cache_bytes, value_serde, store_kind)
     assert counting == plain
+    assert _run(tmp_path, "counting_no_memo", cache_bytes, value_serde, store_kind) == plain
     final, sent, _snapshots, (puts, fetches) = counting
     assert final and fetches > 2500 and puts > fetches  # the deletes are puts without a fetch
     assert max(v.value for _k, _s, v in final) > 3  # windows counted past the cache's first value
@@ -103,15 +105,14 @@ def test_counting_update_calls_no_user_function(tmp_path: Any) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("kept", [(2, 7), (16, 8192)], ids=["tiny_memo", "default_memo"])
-def test_cache_key_memo_gives_the_serialized_keys(tmp_path: Any, monkeypatch: Any, kept: tuple[int, int]) -> None:
-    """The per-window memo of cache keys (String keys) gives the bytes the serde gives, also when its window starts
-    and keys are dropped, for str subclasses and for keys the fast encoder refuses (lone surrogates: the serde's
-    replacement bytes)."""
+@pytest.mark.parametrize("kept", [7, 16384], ids=["tiny_memo", "default_memo"])
+def test_cache_key_memo_gives_the_serialized_keys(tmp_path: Any, monkeypatch: Any, kept: int) -> None:
+    """The memo of each String key's cache key in its last window gives the bytes the serde gives, also when keys
+    move between windows (late records) and the memo is cleared, for str subclasses and for keys the fast encoder
+    refuses (lone surrogates: the serde's replacement bytes)."""
     from pystreams.state.window import window_aggregate
 
-    monkeypatch.setattr(window_aggregate, "_STARTS_KEPT", kept[0])
-    monkeypatch.setattr(window_aggregate, "_KEYS_KEPT", kept[1])
+    monkeypatch.setattr(window_aggregate, "_KEYS_KEPT", kept)
 
     class Word(str):
         pass
@@ -123,7 +124,7 @@ def test_cache_key_memo_gives_the_serialized_keys(tmp_path: Any, monkeypatch: An
         store = timestamped_window_store_builder(persistent_timestamped_window_store("w", 50 * SIZE, SIZE),
                                                  Serdes.String(), Serdes.Long()).with_caching_enabled().build()
         store.init(ctx, store)
-        update = store.window_updater(count_initializer, count_aggregator, counting)
+        update = store.window_updater(count_initializer, count_aggregator, counting, tumbling=True)
         rng = random.Random(3)
         k3 = 0
         for _ in range(2000):

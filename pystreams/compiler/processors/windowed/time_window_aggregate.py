@@ -82,7 +82,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
         make = getattr(self.store, "window_updater", None)
         if make is not None:  # count(): the store's update adds one without calling the functions
             counting = initializer is count_initializer and aggregator is count_aggregator
-            update = make(initializer, aggregator, counting)
+            update = make(initializer, aggregator, counting, self._advance_ms == self._size_ms)
         else:
             def update(key: Any, start: int, value: Any, timestamp: int) -> None:
                 fused(key, start, value, timestamp, initializer, aggregator)
