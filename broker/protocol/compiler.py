@@ -2,7 +2,8 @@
 (api, version, direction)): consecutive fixed-width fields are read or written with one
 precompiled struct.Struct, every declared length is checked against the remaining bytes before
 anything is allocated, record bytes are memoryview slices on the way in and separate buffers on
-the way out. The generated source is kept on the function (`__source__`) for debugging."""
+the way out. The generated source is kept on the function (`__source__`) for debugging; its code object is
+cached on disk (code_cache.py), so later processes skip compile()."""
 from __future__ import annotations
 
 import struct
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .code_cache import compile_cached
 from .errors import CorruptMessageError
 from .primitives import read_uvarint, records_parts, uuid_bytes, uvarint_bytes
 from .schema import F, in_range
@@ -335,7 +337,7 @@ class _Gen:
 
     def build(self, entry: str) -> Any:
         source = "\n".join(self.out)
-        exec(compile(source, f"<kafka-codec {entry}>", "exec"), self.ns)
+        exec(compile_cached(source, f"<kafka-codec {entry}>"), self.ns)
         fn = self.ns[entry]
         fn.__source__ = source
         return fn
