@@ -177,8 +177,8 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                     rc.partition = entry.partition
                     rc.headers = headers = entry.headers
                     ctx.record_context = rc
-                    raw = entry.value
-                    if long_values and len(raw) == 16:
+                    raw = entry.value  # never None here: a flush with deletes takes the entry-by-entry path
+                    if long_values and raw is not None and len(raw) == 16:
                         timestamp, plain = _TS_LONG.unpack(raw)
                     else:
                         vat = entry.typed
