@@ -9,6 +9,7 @@ the chain (a sink, another node) go to the chain's last node, as they would reac
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 from pystreams.errors import PystreamsError
@@ -59,6 +60,39 @@ def fields_of(emit: Emit) -> EmitFields | None:
     return fields
 
 
+def plain_change_fields(emit: Emit, rewrap: Callable[[Any], Any]) -> EmitFields | None:
+    """For a fused chain whose first step takes a Change's new value (KTable.to_stream()'s map_values of
+    attrgetter("new_value")): a function (key, new value, timestamp, headers) doing what
+    emit(Record(key, rewrap(new value), timestamp, headers)) does, with no Change and no Record made unless an
+    error handler gets one (the first step's handler gets the Record it would have received). rewrap(v) must
+    give a value whose new_value is v (e.g. Change(v, None, True)). None for any other emit. Lets a store's
+    cache flush hand plain values to to_stream() and what follows (a sink, a key mapper) per flushed entry."""
+    chain = chain_of(emit)
+    if chain is None:
+        return None
+    steps, final = chain
+    kind, fn, _extra, _on_error = steps[0]
+    if kind != "map_values" or type(fn) is not attrgetter or repr(fn) != _NEW_VALUE_REPR:
+        return None
+    cached = getattr(emit, "_pystreams_plain_change", None)
+    if cached is not None and cached[0] is rewrap:
+        return cached[1]  # type: ignore[no-any-return]
+    emit_fields = fields_of(final)
+    code = _chain_code(steps, "run_plain", True, emit_fields is not None, unwrapped=True)
+    env: dict[str, Any] = {"PystreamsError": PystreamsError, "_new": tuple.__new__, "Record": Record,
+                           "emit": final, "emit_fields": emit_fields, "rewrap": rewrap}
+    for i, (_kind, f, extra, on_error) in enumerate(steps):
+        env[f"f{i}"], env[f"x{i}"], env[f"e{i}"] = f, extra, on_error
+    namespace: dict[str, Any] = {}
+    exec(compile(code, f"<pystreams plain chain of {len(steps)}>", "exec"), env, namespace)  # noqa: S102
+    run_plain: EmitFields = namespace["run_plain"]
+    emit._pystreams_plain_change = (rewrap, run_plain)  # type: ignore[attr-defined]
+    return run_plain
+
+
+_NEW_VALUE_REPR = repr(attrgetter("new_value"))
+
+
 def compile_chain(steps: list[Step], emit: Emit) -> Emit:
     """One function running steps in order and calling emit with the result (see the module doc); the function
     has a `_pystreams_fields` twin taking (key, value, timestamp, headers) (fields_of)."""
@@ -79,21 +113,27 @@ def compile_chain(steps: list[Step], emit: Emit) -> Emit:
     return run
 
 
-def _chain_code(steps: list[Step], name: str, fields: bool, emit_fields: bool) -> str:
+def _chain_code(steps: list[Step], name: str, fields: bool, emit_fields: bool, unwrapped: bool = False) -> str:
     """The source of one chain function: `name(record)`, or `name(k0, v0, ts, h)` when fields is true (the
     received record is then built only for an error handler); the last step calls emit_fields(k, v, ts, h)
-    when the emit has such a twin (emit_fields), else emit(record)."""
-    lines = [f"def {name}(k0, v0, ts, h):" if fields else f"def {name}(record):"]
+    when the emit has such a twin (emit_fields), else emit(record). unwrapped (with fields): the function is
+    `name(k0, v1, ts, h)` with v1 what the first step (a map_values) gives: that step is not run, and its
+    received record is Record(k0, rewrap(v1), ts, h) (plain_change_fields)."""
+    lines = [f"def {name}(k0, v{1 if unwrapped else 0}, ts, h):" if fields else f"def {name}(record):"]
     if not fields:
         lines.append("    k0, v0, ts, h = record")
     original = "_new(Record, (k0, v0, ts, h))" if fields else "record"
+    if unwrapped:
+        original = "_new(Record, (k0, rewrap(v1), ts, h))"
     key, value, changed = "k0", "v0", False
     for i, (kind, _fn, _extra, _on_error) in enumerate(steps):
         if kind not in KINDS:
             raise ValueError(f"unknown chain step {kind!r}")
         received = f"_new(Record, ({key}, {value}, ts, h))" if changed else original
         body: list[str] = []
-        if kind == "map_values":
+        if unwrapped and i == 0:  # done by the caller: the step's result is the argument v1
+            value, changed = "v1", True
+        elif kind == "map_values":
             body.append(f"v{i + 1} = f{i}({value})")
             value, changed = f"v{i + 1}", True
         elif kind == "map_values_with_key":

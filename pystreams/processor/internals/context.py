@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from pystreams.errors import PystreamsError
 from pystreams.processor.api import (Cancellable, FixedKeyProcessorContext, Interval, ProcessorContext,
                                      PunctuationType, Punctuator, interval_ms)
+from pystreams.processor.internals.chain import EmitFields, plain_change_fields
 from pystreams.processor.internals.errors import StoreNotConnectedError, StreamsException
 from pystreams.processor.record import FixedKeyRecord, RecordMetadata
 from pystreams.processor.task_id import TaskId
@@ -58,6 +59,16 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
                 named(record)
         finally:
             sctx.record_context = prev
+
+    def plain_change_forwarder(self, rewrap: Callable[[Any], Any]) -> EmitFields | None:
+        """fields(key, new value, timestamp, headers): what forward(Record(key, rewrap(new value), timestamp,
+        headers)) does, when this node's only child is a fused chain starting with KTable.to_stream()
+        (chain.plain_change_fields), else None. Valid only while the record context's timestamp and headers are
+        the forwarded ones (then forward() leaves the record context as it is): a store's cache flush that sets
+        each entry's record context checks that per entry and calls forward() otherwise."""
+        if len(self._children) != 1:
+            return None
+        return plain_change_fields(self._children[0], rewrap)
 
     # ---- identity and config
     @property
@@ -147,6 +158,10 @@ class FixedKeyProcessorContextImpl(ProcessorContextImpl):
                 "FixedKeyRecord you received, changed with with_value()/with_timestamp()/with_headers(); use a "
                 "Processor (process() instead of process_values()) to change keys.")
         super().forward(record, child_name)
+
+    def plain_change_forwarder(self, rewrap: Callable[[Any], Any]) -> EmitFields | None:
+        """None: every forward is checked for being a FixedKeyRecord."""
+        return None
 
 
 def wrap_user_error(e: Exception, task: StreamTask, node: str) -> PystreamsError:

@@ -159,6 +159,10 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         caching = self.wrapped
         key_of, window_of, windows, value_of = self._key, self._window, self._windows, self._value
         long_values = self._long_values
+        # the listener's plain path to what follows (to_stream() fused with its sink): no Change and no Record per
+        # entry, for an entry whose value timestamp is its record context's (else forward_plain, which re-stamps)
+        plain_fields = getattr(listener, "plain_fields", None)
+        fields = plain_fields() if callable(plain_fields) else None
 
         store = self
 
@@ -201,7 +205,10 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
                     windowed = _NEW(Windowed)
                     _SET_KEY(windowed, key)
                     _SET_WINDOW(windowed, window_of(start) if window is None else window)
-                    forward_plain(windowed, plain, None, timestamp, headers)
+                    if fields is not None and timestamp == rc.timestamp:
+                        fields(windowed, plain, timestamp, headers)
+                    else:
+                        forward_plain(windowed, plain, None, timestamp, headers)
             finally:
                 ctx.record_context = current
         return forward_all

@@ -12,9 +12,10 @@ import logging
 from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change, value_or_none
-from pystreams.compiler.processors.stateful.forwarding import TimestampedTupleForwarder, log_skipped, record_dropped
+from pystreams.compiler.processors.stateful.forwarding import log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetterSupplier
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
+from pystreams.compiler.processors.windowed.flush_listener import WindowTupleForwarder
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.compiler.processors.windowed.time_window_aggregate import _WindowValueGetterSupplier
 from pystreams.dsl.windows import EmitStrategy, SlidingWindows
@@ -47,7 +48,7 @@ class _SlidingProcessor(WindowedAggregateProcessor):
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         super().init(context)
-        self.forwarder = TimestampedTupleForwarder(None if self.emit_final else self.store, context,
+        self.forwarder = WindowTupleForwarder(None if self.emit_final else self.store, context,
                                                    self.s.send_old_values)
 
     def _drop(self) -> None:

@@ -12,11 +12,11 @@ import logging
 from typing import Any, Callable
 
 from pystreams.compiler.processors.stateful._state_types import change
-from pystreams.compiler.processors.stateful.forwarding import (TimestampedTupleForwarder, direct_path, log_skipped,
-                                                               record_dropped)
+from pystreams.compiler.processors.stateful.forwarding import direct_path, log_skipped, record_dropped
 from pystreams.compiler.processors.stateful.stream_aggregate import count_aggregator, count_initializer
 from pystreams.compiler.processors.stateful.suppliers import KTableValueGetter, KTableValueGetterSupplier
 from pystreams.compiler.processors.windowed.aggregate_base import WindowedAggregateProcessor, WindowedAggregateSupplier
+from pystreams.compiler.processors.windowed.flush_listener import WindowTupleForwarder
 from pystreams.compiler.processors.windowed.time_tracker import NO_TIMESTAMP
 from pystreams.dsl.windows import LONG_MAX, EmitStrategy, TimeWindows
 from pystreams.errors import PystreamsError
@@ -54,7 +54,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         super().init(context)
-        self.forwarder = TimestampedTupleForwarder(None if self.emit_final else self.store, context,
+        self.forwarder = WindowTupleForwarder(None if self.emit_final else self.store, context,
                                                    self.s.send_old_values)
         # per update, a Change is built only when this processor forwards it (no cache, not emit-final)
         self._forward_now = not self.emit_final and not self.forwarder.caching_enabled
