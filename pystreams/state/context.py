@@ -5,6 +5,7 @@ The task engine (pystreams.processor.internals) creates one per task; tests crea
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any, Callable, Mapping
 
 from pystreams.errors import StateStoreError
@@ -12,6 +13,16 @@ from pystreams.state.internals.cache import ThreadCache
 
 ChangelogSender = Callable[[str, bytes, "bytes | None", int, int, "tuple[tuple[str, bytes | None], ...]"], None]
 """(topic, key, value or None, timestamp, partition, headers): hands a changelog record to the record collector."""
+
+RecordSender = Callable[[str, bytes, "bytes | None", Any, int, "int | None"], None]
+"""A record collector's send(topic, key, value, headers, timestamp, partition)."""
+
+StoreChangelogSender = Callable[[bytes, "bytes | None", Any, int], None]
+"""send(key, value or None, headers, timestamp): one store's changelog records on this task's partition."""
+
+
+def _no_changelog(key: bytes, value: bytes | None, headers: Any, timestamp: int) -> None:
+    return None
 
 
 class RecordContext:
@@ -34,7 +45,10 @@ class StateStoreContext:
     def __init__(self, application_id: str, task_id: Any, state_dir: str, configs: Mapping[str, Any] | None = None,
                  key_serde: Any = None, value_serde: Any = None, cache: ThreadCache | None = None,
                  changelog_sender: ChangelogSender | None = None,
-                 changelog_topics: Mapping[str, str | None] | None = None) -> None:
+                 changelog_topics: Mapping[str, str | None] | None = None,
+                 record_sender: RecordSender | None = None) -> None:
+        """record_sender: the record collector's send, when changelog records may go to it directly (the task's
+        changelog_sender only forwards to it): log_change then makes one call less per record."""
         self.application_id = application_id
         self.task_id = task_id
         self.state_dir = state_dir
@@ -45,6 +59,9 @@ class StateStoreContext:
         self.record_context = RecordContext()
         self._sender = changelog_sender
         self._changelog_topics = dict(changelog_topics or {})
+        self._record_send = record_sender
+        self._topics: dict[str, str] = {}  # store name -> changelog topic, for the record_sender path
+        self._partition: int = getattr(task_id, "partition", 0)
         self.stores: dict[str, Any] = {}
         self.restore_callbacks: dict[str, Callable[[list[Any]], None]] = {}
 
@@ -67,10 +84,34 @@ class StateStoreContext:
                    headers: tuple[tuple[str, bytes | None], ...] = ()) -> None:
         """Send one changelog record (tombstone when value is None) on this task's partition; headers
         only where Kafka writes them (e.g. the suppression buffer's format version)."""
+        send = self._record_send
+        if send is not None:
+            topic = self._topics.get(store_name)
+            if topic is None:
+                topic = self._topics[store_name] = self.changelog_for(store_name)
+            send(topic, key, value, headers, timestamp, self._partition)
+            return
         if self._sender is None:
             return
         partition = getattr(self.task_id, "partition", 0)
         self._sender(self.changelog_for(store_name), key, value, timestamp, partition, headers)
+
+    def changelog_sender(self, store_name: str) -> StoreChangelogSender:
+        """send(key, value, headers, timestamp): log_change(store_name, key, value, timestamp, headers) with the
+        topic and partition bound once, for a store sending many records (a cache flush): with a record_sender,
+        one call per record straight into the collector's send."""
+        topic = self.changelog_for(store_name)
+        send = self._record_send
+        if send is not None:
+            return partial(send, topic, partition=self._partition)  # type: ignore[call-arg]  # collectors name it so
+        sender = self._sender
+        if sender is None:
+            return _no_changelog
+        partition = getattr(self.task_id, "partition", 0)
+
+        def send_one(key: bytes, value: bytes | None, headers: Any, timestamp: int) -> None:
+            sender(topic, key, value, timestamp, partition, headers)
+        return send_one
 
     def restore(self, store_name: str, records: list[tuple[bytes, bytes | None, int, int]]) -> None:
         """Replay changelog records (key, value, timestamp, offset) into a registered store."""

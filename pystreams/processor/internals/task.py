@@ -119,7 +119,7 @@ class StreamTask:
             os.path.join(state_dir, self.application_id, task_dir_name or str(task_id)),
             self.configs, self.default_key_serde, self.default_value_serde,
             cache if cache is not None else ThreadCache(cache_max_bytes(self.configs)),
-            self._send_changelog, changelogs)
+            self._send_changelog, changelogs, record_sender=collector.send)
         self.no_record_context = RecordContext()
         self.store_context.record_context = self.no_record_context
         self.stream_time = -1
