@@ -458,12 +458,16 @@ class KafkaStreams:
                 log.warning("stream thread %s failed while being removed: %s", thread.name, error)
                 return
             log.warning("replacing stream thread %s after: %s", thread.name, error)
+            from pystreams.runtime.thread_admin import rebalance_caches
+
             with self._thread_count_lock:
-                # its clients are closed already (run() closes them before this call), so its index is free
-                # and the replacement reuses it (Kafka calls the handler before the dead thread's shutdown,
-                # so there the replacement takes another index)
-                self.threads.remove(thread)
+                # as Kafka's replaceStreamThread: the failing thread holds its index until it is DEAD (it is
+                # still in run() here), so the replacement takes the next free index (KAFKA-12375); a later
+                # add_stream_thread() may reuse the failed one's. Then it is dropped and the caches re-split.
                 self._start_thread(type(thread))
+                if thread in self.threads:
+                    self.threads.remove(thread)
+                rebalance_caches(self)
             return
         if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION and self._request_application_shutdown(
                 thread, error):

@@ -127,7 +127,7 @@ def test_removing_the_last_thread_stops_processing_until_one_is_added(kafka_brok
         assert streams.close(60)
 
 
-def test_a_replaced_thread_takes_the_failed_threads_index(kafka_broker, tmp_path):
+def test_a_replaced_thread_takes_a_new_index(kafka_broker, tmp_path):
     from pystreams import Consumed, Produced, Serdes, StreamsBuilder
     from pystreams.runtime import StreamThreadExceptionResponse
     from tests.integration.runtime.helpers import read_all
@@ -156,6 +156,9 @@ def test_a_replaced_thread_takes_the_failed_threads_index(kafka_broker, tmp_path
         values = sorted(v for _k, v in read_all(bootstrap, sink, 4, timeout=60))
         assert failures == ["poison"] and b"POISON" in values and {b"A", b"B", b"C"} <= set(values)
         assert len(streams.errors) == 1
-        assert sorted(t.name for t in streams.threads) == ["rep-StreamThread-0", "rep-StreamThread-1"]
+        # as Kafka (KAFKA-12375): the failing thread still holds its index when the replacement is made
+        names = sorted(t.name for t in streams.threads)
+        assert len(names) == 2 and names[1] == "rep-StreamThread-2"
+        assert names[0] in ("rep-StreamThread-0", "rep-StreamThread-1")
     finally:
         assert streams.close(60)

@@ -175,18 +175,21 @@ def test_a_negative_timeout_is_refused(client):
     assert streams.threads[0].running
 
 
-def test_replace_thread_reuses_the_failed_threads_index(client):
+def test_replace_thread_takes_a_new_index_while_the_failed_thread_holds_its_own(client):
     streams = client(threads=2)
     streams._handler = lambda e: StreamThreadExceptionResponse.REPLACE_THREAD
     failed = streams.threads[0]
-    streams._thread_failed(failed, RuntimeError("boom"))  # as StreamThread.run() calls it after its close
+    streams._thread_failed(failed, RuntimeError("boom"))  # as StreamThread.run() calls it, still alive
     assert failed not in streams.threads
-    assert sorted(t.name for t in streams.threads) == ["c-StreamThread-0", "c-StreamThread-1"]
-    replacement = next(t for t in streams.threads if t.index == 0)
-    assert replacement is not failed and replacement.is_alive()
+    assert sorted(t.name for t in streams.threads) == ["c-StreamThread-1", "c-StreamThread-2"]
+    replacement = next(t for t in streams.threads if t.index == 2)
+    assert replacement.is_alive()
     assert _caches(streams) == [6_000, 6_000]
     assert streams.state is State.RUNNING
     failed.shutdown()
+    failed.join(5)
+    # once the failed thread has finished, its index is free again (Kafka trims DEAD threads)
+    assert streams.add_stream_thread() == "c-StreamThread-0"
 
 
 def test_a_thread_failing_while_being_removed_is_not_replaced(client):
