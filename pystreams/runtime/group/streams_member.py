@@ -30,6 +30,16 @@ from pystreams.runtime.group.membership import (
 log = logging.getLogger("pystreams.runtime.group")
 
 
+def thread_group_instance_id(base: str | None, index: int | None) -> str | None:
+    """The static member id of one stream thread: `<group.instance.id>-<thread index>`, as Kafka's StreamThread
+    gives each thread's consumer, so the threads of one client do not fence each other (FENCED_INSTANCE_ID); an
+    index freed by a removed thread is given out again, which keeps a thread's static id stable across restarts.
+    No group.instance.id: dynamic membership (None). A thread without an index (a bare stand-in): `base`."""
+    if not base:
+        return None
+    return base if index is None else f"{base}-{index}"
+
+
 class StreamsMember:
     """Owns the GroupMember of one StreamThread; `thread` gives plan, config, streams, tasks and standbys."""
 
@@ -47,7 +57,10 @@ class StreamsMember:
                        GroupClient(cfg.bootstrap_servers, cfg.application_id, f"{base}-heartbeat", security=security))
         self.client: Any = clients[0]
         heartbeat_client = clients[1]
-        member_cfg = MemberConfig(cfg.application_id, **cfg.group_member_config())
+        member_kwargs = cfg.group_member_config()
+        member_kwargs["group_instance_id"] = thread_group_instance_id(member_kwargs.get("group_instance_id"),
+                                                                      getattr(thread, "index", None))
+        member_cfg = MemberConfig(cfg.application_id, **member_kwargs)
         self.member = GroupMember(member_cfg, self.client, heartbeat_client, self.topics, self.user_data,
                                   self.leader_assign)
         self._shutdown_sent = 0
