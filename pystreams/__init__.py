@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "SessionWindow": "pystreams.serdes.windowed",
     "KafkaStreams": "pystreams.runtime",
     "StreamsConfig": "pystreams.runtime",
+    "CloseOptions": "pystreams.runtime",
+    "StoreQueryParameters": "pystreams.runtime",
 }
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
     from pystreams.dsl.windows import (BufferConfig, EmitStrategy, JoinWindows, SessionWindows, SlidingWindows,
                                        Suppressed, TimeWindows)
     from pystreams.serdes.windowed import SessionWindow, TimeWindow, Windowed, WindowedSerdes
-    from pystreams.runtime import KafkaStreams, StreamsConfig
+    from pystreams.runtime import CloseOptions, KafkaStreams, StoreQueryParameters, StreamsConfig
     from pystreams.serdes import Serde, Serdes
     from pystreams.state import Stores
 

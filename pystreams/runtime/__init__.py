@@ -15,9 +15,33 @@ a revoke round, then an assign round). The assignment carries every instance's p
 handler answering SHUTDOWN_APPLICATION stops every instance (state ERROR). (The librdkafka-subscribe fallback,
 `pystreams.assignor=librdkafka`, was removed: a config naming it is refused with a ConfigError.)
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pystreams.runtime.config import StreamsConfig
-from pystreams.runtime.kafka_streams import (IllegalStateError, KafkaStreams, State, StreamThreadExceptionResponse)
+from pystreams.runtime.kafka_streams import (
+    IllegalStateError,
+    KafkaStreams,
+    State,
+    StreamThreadExceptionResponse,
+)
+from pystreams.runtime.thread_admin import CloseOptions, GroupMembershipOperation
 from pystreams.runtime.topics import InternalTopicError, MissingSourceTopicError
 
-__all__ = ["IllegalStateError", "InternalTopicError", "KafkaStreams", "MissingSourceTopicError", "State",
-           "StreamThreadExceptionResponse", "StreamsConfig"]
+if TYPE_CHECKING:
+    from pystreams.runtime.queries import StoreQueryParameters
+
+__all__ = ["CloseOptions", "GroupMembershipOperation", "IllegalStateError", "InternalTopicError", "KafkaStreams",
+           "MissingSourceTopicError", "State", "StoreQueryParameters", "StreamThreadExceptionResponse",
+           "StreamsConfig"]
+
+
+def __getattr__(name: str) -> Any:
+    """StoreQueryParameters loads the interactive-query module on first use (an app without queries skips it)."""
+    if name == "StoreQueryParameters":
+        from pystreams.runtime.queries import StoreQueryParameters
+
+        globals()[name] = StoreQueryParameters
+        return StoreQueryParameters
+    raise AttributeError(f"module 'pystreams.runtime' has no attribute {name!r}")

@@ -16,7 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -34,6 +34,9 @@ from pystreams.runtime.thread_admin import (
     seconds_of,
 )
 from pystreams.runtime.topics import TopologyPlan, ensure_internal_topics, plan_topology
+
+if TYPE_CHECKING:
+    from pystreams.runtime.queries import StoreQueryParameters
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -520,8 +523,9 @@ class KafkaStreams:
         self._metadata.on_assignment(info)
 
     # ------------------------------------------------------------------ interactive queries
-    def store(self, name: str, store_type: Any = None) -> Any:
-        """A read-only view of store `name` over this instance's tasks (Kafka's streams.store(...))."""
+    def store(self, name: str | StoreQueryParameters, store_type: Any = None) -> Any:
+        """A read-only view of a store over this instance's tasks (Kafka's streams.store(...)): by name (and
+        optional QueryableStoreType) or by StoreQueryParameters (stale stores, one partition)."""
         from pystreams.runtime.queries import local_store
 
         return local_store(self, name, store_type)
@@ -532,28 +536,31 @@ class KafkaStreams:
 
         return key_metadata(self, store, key, key_serializer)
 
-    def query(self, store: str, key: Any, key_serializer: Any) -> Any:
-        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept)."""
+    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False) -> Any:
+        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept);
+        allow_stale: a standby copy (possibly behind) may answer when the active one cannot."""
         from pystreams.runtime.remote_queries import query_key
 
-        return query_key(self, store, key, key_serializer)
+        return query_key(self, store, key, key_serializer, allow_stale=allow_stale)
 
     def query_window(self, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any) -> list[tuple[int, Any]]:
+                     key_serializer: Any, *, allow_stale: bool = False) -> list[tuple[int, Any]]:
         """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
-        locally or on the instance that holds the key (over HTTP); plain values, oldest first."""
+        locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale: as
+        query()."""
         from pystreams.runtime.remote_queries import query_window_key
 
-        return query_window_key(self, store, key, time_from, time_to, key_serializer)
+        return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale)
 
     def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
-                       latest_session_start: int = (1 << 63) - 1) -> list[Any]:
+                       latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False) -> list[Any]:
         """(Windowed key, value) of key's sessions in session store `store` ending at or after
         earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
-        default, as sessionStore().fetch(key)), locally or on the owner."""
+        default, as sessionStore().fetch(key)), locally or on the owner. allow_stale: as query()."""
         from pystreams.runtime.remote_queries import query_sessions_key
 
-        return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start)
+        return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start,
+                                  allow_stale=allow_stale)
 
     def metadata_for_all_streams_clients(self) -> list[Any]:
         """StreamsMetadata of every instance (with an application.server) from the latest assignment."""

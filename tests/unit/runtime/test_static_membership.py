@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from pystreams.runtime.config import StreamsConfig
-from pystreams.runtime.group.streams_member import StreamsMember, thread_group_instance_id
+from pystreams.runtime.group.streams_member import (
+    StreamsMember,
+    thread_group_instance_id,
+)
 from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
 from tests.unit.runtime.group.fakes import FakeClient
 
