@@ -16,12 +16,13 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.interactive_queries import InteractiveQueries
 from pystreams.runtime.state_directory import (
     StateDirCleaner,
     StateDirectory,
@@ -34,9 +35,6 @@ from pystreams.runtime.thread_admin import (
     seconds_of,
 )
 from pystreams.runtime.topics import TopologyPlan, ensure_internal_topics, plan_topology
-
-if TYPE_CHECKING:
-    from pystreams.runtime.queries import StoreQueryParameters
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -87,7 +85,7 @@ def _forever(timeout: float | None) -> float:
     return float("inf") if timeout is None else max(0.0, timeout)
 
 
-class KafkaStreams:
+class KafkaStreams(InteractiveQueries):
     """Runs a Topology with Kafka Streams' config keys; start(), close(), state listener, cleanup()."""
 
     CloseOptions = _CloseOptions  # Kafka's KafkaStreams.CloseOptions: KafkaStreams.CloseOptions(leave_group=True)
@@ -445,59 +443,10 @@ class KafkaStreams:
             self.restore_listener(thread.name, done, total)
 
     def _thread_failed(self, thread: Any, error: BaseException) -> None:
-        self.errors.append(error)
-        if self._state in (State.PENDING_SHUTDOWN, State.NOT_RUNNING):
-            return
-        response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
-        if self._handler is not None:
-            try:
-                response = self._handler(error)
-            except Exception:
-                log.exception("uncaught-exception handler failed; shutting the client down")
-        if thread is self.global_state:  # like Kafka: a failed global thread always shuts the client down
-            response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT
-        if response is StreamThreadExceptionResponse.REPLACE_THREAD and self._state.is_running_or_rebalancing():
-            if not getattr(thread, "running", True):  # remove_stream_thread() was stopping it: not replaced
-                log.warning("stream thread %s failed while being removed: %s", thread.name, error)
-                return
-            log.warning("replacing stream thread %s after: %s", thread.name, error)
-            from pystreams.runtime.thread_admin import rebalance_caches
+        """A stream or global thread died with error: the uncaught-exception handler decides (uncaught_exceptions)."""
+        from pystreams.runtime.uncaught_exceptions import handle_thread_failure
 
-            with self._thread_count_lock:
-                # as Kafka's replaceStreamThread: the failing thread holds its index until it is DEAD (it is
-                # still in run() here), so the replacement takes the next free index (KAFKA-12375); a later
-                # add_stream_thread() may reuse the failed one's. Then it is dropped and the caches re-split.
-                self._start_thread(type(thread))
-                if thread in self.threads:
-                    self.threads.remove(thread)
-                rebalance_caches(self)
-            return
-        if response is StreamThreadExceptionResponse.SHUTDOWN_APPLICATION and self._request_application_shutdown(
-                thread, error):
-            return
-        self._shutdown_to_error()
-
-    def _request_application_shutdown(self, failed: Any, error: BaseException) -> bool:
-        """Kafka's SHUTDOWN_APPLICATION: SHUTDOWN_REQUESTED goes into the subscription and a live thread rejoins
-        (a new one is started to carry it when none is left); the assignment that comes back stops every
-        instance (_on_assignment). False when the failed thread cannot ask (it is not a stream thread)."""
-        from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
-
-        if not callable(getattr(failed, "request_rejoin", None)):
-            log.error("SHUTDOWN_APPLICATION: the failed thread cannot rejoin the group; only this client shuts down")
-            return False
-        log.error("SHUTDOWN_APPLICATION after %r: asking every instance of %s to shut down", error,
-                  self.config.application_id)
-        self.shutdown_requested = SHUTDOWN_REQUESTED
-        live = [t for t in self.threads if t is not failed and t.is_alive() and t.running]
-        if not live:  # like Kafka: a thread is added only to send the request (it gets no task)
-            if failed in self.threads:
-                self.threads.remove(failed)
-            self._start_thread(type(failed))
-            return True
-        for t in live:
-            t.request_rejoin()
-        return True
+        handle_thread_failure(self, thread, error)
 
     def _shutdown_to_error(self) -> None:
         if not self._set_state(State.PENDING_ERROR):
@@ -521,55 +470,6 @@ class KafkaStreams:
                       info.error_code)
             return
         self._metadata.on_assignment(info)
-
-    # ------------------------------------------------------------------ interactive queries
-    def store(self, name: str | StoreQueryParameters, store_type: Any = None) -> Any:
-        """A read-only view of a store over this instance's tasks (Kafka's streams.store(...)): by name (and
-        optional QueryableStoreType) or by StoreQueryParameters (stale stores, one partition)."""
-        from pystreams.runtime.queries import local_store
-
-        return local_store(self, name, store_type)
-
-    def query_metadata_for_key(self, store: str, key: Any, key_serializer: Any) -> Any:
-        """KeyQueryMetadata: the partition of key and the application.server of the instance holding it."""
-        from pystreams.runtime.queries import key_metadata
-
-        return key_metadata(self, store, key, key_serializer)
-
-    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False) -> Any:
-        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept);
-        allow_stale: a standby copy (possibly behind) may answer when the active one cannot."""
-        from pystreams.runtime.remote_queries import query_key
-
-        return query_key(self, store, key, key_serializer, allow_stale=allow_stale)
-
-    def query_window(self, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any, *, allow_stale: bool = False) -> list[tuple[int, Any]]:
-        """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
-        locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale: as
-        query()."""
-        from pystreams.runtime.remote_queries import query_window_key
-
-        return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale)
-
-    def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
-                       latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False) -> list[Any]:
-        """(Windowed key, value) of key's sessions in session store `store` ending at or after
-        earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
-        default, as sessionStore().fetch(key)), locally or on the owner. allow_stale: as query()."""
-        from pystreams.runtime.remote_queries import query_sessions_key
-
-        return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start,
-                                  allow_stale=allow_stale)
-
-    def metadata_for_all_streams_clients(self) -> list[Any]:
-        """StreamsMetadata of every instance (with an application.server) from the latest assignment."""
-        return self._metadata.all_clients(self)
-
-    def streams_metadata_for_store(self, store: str) -> list[Any]:
-        """The instances holding store `store` (active or standby), like Kafka's streamsMetadataForStore."""
-        return [m for m in self._metadata.all_clients(self)
-                if store in m.state_store_names or store in m.standby_state_store_names]
 
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:

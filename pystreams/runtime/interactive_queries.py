@@ -1,0 +1,63 @@
+"""KafkaStreams' interactive queries (Kafka's KafkaStreams.store / queryMetadataForKey / streamsMetadataForStore and
+pystreams' remote query helpers), kept apart from the client's life cycle: KafkaStreams inherits them. They read
+the client's `_metadata` (StreamsMetadataState, the hosts' partitions from the latest assignment)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pystreams.runtime.queries import StoreQueryParameters, StreamsMetadataState
+
+
+class InteractiveQueries:
+    """The interactive-query methods of KafkaStreams (local stores, key metadata, local-or-remote lookups)."""
+
+    _metadata: StreamsMetadataState
+
+    def store(self, name: str | StoreQueryParameters, store_type: Any = None) -> Any:
+        """A read-only view of a store over this instance's tasks (Kafka's streams.store(...)): by name (and
+        optional QueryableStoreType) or by StoreQueryParameters (stale stores, one partition)."""
+        from pystreams.runtime.queries import local_store
+
+        return local_store(self, name, store_type)
+
+    def query_metadata_for_key(self, store: str, key: Any, key_serializer: Any) -> Any:
+        """KeyQueryMetadata: the partition of key and the application.server of the instance holding it."""
+        from pystreams.runtime.queries import key_metadata
+
+        return key_metadata(self, store, key, key_serializer)
+
+    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False) -> Any:
+        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept);
+        allow_stale: a standby copy (possibly behind) may answer when the active one cannot."""
+        from pystreams.runtime.remote_queries import query_key
+
+        return query_key(self, store, key, key_serializer, allow_stale=allow_stale)
+
+    def query_window(self, store: str, key: Any, time_from: int, time_to: int,
+                     key_serializer: Any, *, allow_stale: bool = False) -> list[tuple[int, Any]]:
+        """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
+        locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale: as
+        query()."""
+        from pystreams.runtime.remote_queries import query_window_key
+
+        return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale)
+
+    def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
+                       latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False) -> list[Any]:
+        """(Windowed key, value) of key's sessions in session store `store` ending at or after
+        earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
+        default, as sessionStore().fetch(key)), locally or on the owner. allow_stale: as query()."""
+        from pystreams.runtime.remote_queries import query_sessions_key
+
+        return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start,
+                                  allow_stale=allow_stale)
+
+    def metadata_for_all_streams_clients(self) -> list[Any]:
+        """StreamsMetadata of every instance (with an application.server) from the latest assignment."""
+        return self._metadata.all_clients(self)
+
+    def streams_metadata_for_store(self, store: str) -> list[Any]:
+        """The instances holding store `store` (active or standby), like Kafka's streamsMetadataForStore."""
+        return [m for m in self._metadata.all_clients(self)
+                if store in m.state_store_names or store in m.standby_state_store_names]
