@@ -62,24 +62,33 @@ class ChangeLoggingWindowBytesStore:
     def write_flushed_entries(self, store_keys: list[bytes], entries: list[tuple[bytes, Any]]) -> None:
         """write_flushed() of a cache flush as the cache hands it over: the store keys and the (cache key, cache
         entry) pairs, without a (key, value, timestamp) tuple per entry."""
-        log, name = self._context.log_change, self.wrapped.name
+        send = self._flush_sender()
         if self._timestamped:
             timestamp_of = _TS.unpack_from
             for store_key, (_ck, entry) in zip(store_keys, entries):
                 value = entry.value
                 if value is None:
-                    log(name, store_key, None, entry.timestamp)
+                    send(store_key, None, (), entry.timestamp)
                 else:
-                    log(name, store_key, value[8:], timestamp_of(value)[0])
+                    send(store_key, value[8:], (), timestamp_of(value)[0])
         else:
             for store_key, (_ck, entry) in zip(store_keys, entries):
-                log(name, store_key, entry.value, entry.timestamp)
+                send(store_key, entry.value, (), entry.timestamp)
         write_entries = getattr(self.wrapped, "write_flushed_entries", None)
         if write_entries is not None:
             write_entries(store_keys, entries)
             return
         self._write_flushed_to_store([(key, entry.value, entry.timestamp)
                                       for key, (_ck, entry) in zip(store_keys, entries)])
+
+    def _flush_sender(self) -> Any:
+        """send(key, value, headers, timestamp) for this store's changelog: the context's sender with topic and
+        partition bound (one call per flushed entry), else log_change (contexts without one, e.g. test doubles)."""
+        bind = getattr(self._context, "changelog_sender", None)
+        if bind is not None:
+            return bind(self.wrapped.name)
+        log, name = self._context.log_change, self.wrapped.name
+        return lambda key, value, headers, timestamp: log(name, key, value, timestamp, headers)
 
     def _log_flushed(self, entries: list[FlushedWrite]) -> None:
         """Log every entry of a cache flush, each with its own record timestamp."""
@@ -111,6 +120,15 @@ class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
             self._context.log_change(self.wrapped.name, store_key, None, timestamp)
         else:
             self._context.log_change(self.wrapped.name, store_key, value[8:], _TS.unpack_from(value)[0])
+
+    def _flush_sender(self) -> Any:
+        """send(key, value, headers, timestamp) for this store's changelog: the context's sender with topic and
+        partition bound (one call per flushed entry), else log_change (contexts without one, e.g. test doubles)."""
+        bind = getattr(self._context, "changelog_sender", None)
+        if bind is not None:
+            return bind(self.wrapped.name)
+        log, name = self._context.log_change, self.wrapped.name
+        return lambda key, value, headers, timestamp: log(name, key, value, timestamp, headers)
 
     def _log_flushed(self, entries: list[FlushedWrite]) -> None:
         log, name, timestamp_of = self._context.log_change, self.wrapped.name, _TS.unpack_from
