@@ -121,15 +121,6 @@ class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):
         else:
             self._context.log_change(self.wrapped.name, store_key, value[8:], _TS.unpack_from(value)[0])
 
-    def _flush_sender(self) -> Any:
-        """send(key, value, headers, timestamp) for this store's changelog: the context's sender with topic and
-        partition bound (one call per flushed entry), else log_change (contexts without one, e.g. test doubles)."""
-        bind = getattr(self._context, "changelog_sender", None)
-        if bind is not None:
-            return bind(self.wrapped.name)
-        log, name = self._context.log_change, self.wrapped.name
-        return lambda key, value, headers, timestamp: log(name, key, value, timestamp, headers)
-
     def _log_flushed(self, entries: list[FlushedWrite]) -> None:
         log, name, timestamp_of = self._context.log_change, self.wrapped.name, _TS.unpack_from
         for store_key, value, timestamp in entries:
