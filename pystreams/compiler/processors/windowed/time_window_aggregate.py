@@ -115,6 +115,17 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
                 if timestamp > stream_time:
                     proc.observed_stream_time = stream_time = timestamp
                 close_time = stream_time - grace
+                if size == advance:  # tumbling: the one window holding the record (none for a negative timestamp)
+                    if timestamp >= 0:
+                        start = timestamp - timestamp % size
+                        end = start + size
+                        if end > LONG_MAX:
+                            end = LONG_MAX
+                        if end <= close_time:
+                            proc._skip(timestamp, start, end, close_time)
+                        else:
+                            update(key, start, value, timestamp)
+                    return
                 start = timestamp - size + advance
                 start = 0 if start < 0 else (start // advance) * advance
                 while start <= timestamp:
