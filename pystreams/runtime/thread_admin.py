@@ -1,11 +1,11 @@
 """Stream threads added and removed at run time, thread metadata, and close options (Kafka Streams' API).
 
-KafkaStreams.add_stream_thread() / remove_stream_thread() (KIP-663): a thread gets the lowest index no live thread
-holds (`<client.id>-StreamThread-<n>`), and the client's record cache (statestore.cache.max.bytes) is split again
-over the live threads, as Kafka's KafkaStreams.cacheSizePerThread / resizeThreadCache. A removed thread commits,
-closes its tasks and leaves the group, so the group rebalances its tasks onto the threads left (of this client or
-others). metadata_for_local_threads() is Kafka's ThreadMetadata; CloseOptions is Kafka's close options.
-The functions here take the KafkaStreams client; its methods delegate to them.
+KafkaStreams.add_stream_thread() / remove_stream_thread() (KIP-663): a thread gets the lowest index from 1 that no
+live thread holds (`<client.id>-StreamThread-<n>`, as Kafka), and the client's record cache
+(statestore.cache.max.bytes) is split again over the live threads, as Kafka's KafkaStreams.cacheSizePerThread /
+resizeThreadCache. A removed thread commits, closes its tasks and leaves the group, so the group rebalances its
+tasks onto the threads left (of this client or others). metadata_for_local_threads() is Kafka's ThreadMetadata;
+CloseOptions is Kafka's close options. The functions here take the KafkaStreams client; its methods delegate to them.
 """
 from __future__ import annotations
 
@@ -43,11 +43,17 @@ def running(thread: Any) -> bool:
     return live(thread) and bool(getattr(thread, "running", True))
 
 
+#: Kafka numbers stream threads from 1: `<client.id>-StreamThread-1`, its clients `...-StreamThread-1-consumer`,
+#: static member `<group.instance.id>-1`, transactional.id `<application.id>-<processId>-1`
+FIRST_THREAD_INDEX = 1
+
+
 def next_thread_index(threads: Iterable[Any]) -> int:
-    """The lowest index that no live thread holds (Kafka's nextThreadIndex): a removed or finished thread's index
-    is given out again. pystreams numbers threads from 0 (Kafka from 1)."""
+    """The lowest index from 1 that no live thread holds (Kafka's KafkaStreams.nextThreadIndex): a removed or
+    finished thread's index is given out again, so thread names, static member ids and transactional ids stay
+    the same set across removals and restarts."""
     taken = {t.index for t in threads if live(t)}
-    index = 0
+    index = FIRST_THREAD_INDEX
     while index in taken:
         index += 1
     return index

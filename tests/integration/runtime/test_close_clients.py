@@ -119,7 +119,7 @@ def test_client_id_carries_the_persisted_process_id(kafka_broker, tmp_path):
     with open(tmp_path / app_id / "kafka-streams-process-metadata", encoding="utf-8") as f:
         process_id = json.load(f)["processId"]
     client_id = f"{app_id}-{process_id}"
-    assert ids == [(client_id, [f"{client_id}-StreamThread-0"])] * 2  # the same after the restart
+    assert ids == [(client_id, [f"{client_id}-StreamThread-1"])] * 2  # the same after the restart
     configured = KafkaStreams(wordcount_topology(source, sink), {"application.id": app_id, "client.id": "mine",
                                                                  "bootstrap.servers": bootstrap})
     assert configured.client_id == "mine"  # a configured client.id is kept as given

@@ -67,7 +67,7 @@ def test_replace_thread_keeps_the_client_running(pystreams_broker, tmp_path):
         values = sorted(v for _k, v in read_all(bootstrap, sink, 3, timeout=60))
         assert b"POISON" in values and b"B" in values
         assert streams.state in (State.RUNNING, State.REBALANCING)
-        assert [t.name.rsplit("-", 1)[1] for t in streams.threads] == ["1"]  # thread 0 was replaced by 1
+        assert [t.name.rsplit("-", 1)[1] for t in streams.threads] == ["2"]  # thread 1 was replaced by 2
     finally:
         assert streams.close(60)
     assert len(streams.errors) == 1

@@ -69,10 +69,10 @@ def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp
         expected = word_counts(batches[0])
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
                                  isolation=isolation) == expected
-        _wait_tasks(streams, {"0": 4})
+        _wait_tasks(streams, {"1": 4})
 
-        assert streams.add_stream_thread() == "scaler-StreamThread-1"
-        held = _wait_tasks(streams, {"0": 2, "1": 2})  # the new member took half of the tasks over
+        assert streams.add_stream_thread() == "scaler-StreamThread-2"
+        held = _wait_tasks(streams, {"1": 2, "2": 2})  # the new member took half of the tasks over
         assert {m.thread_state for m in streams.metadata_for_local_threads()} == {"RUNNING"}
         _wait_caches(streams, [5 * MIB, 5 * MIB])  # statestore.cache.max.bytes (10 MiB) split over two threads
         produce_lines(bootstrap, source, batches[1], start=1000)
@@ -80,18 +80,18 @@ def test_threads_added_and_removed_at_run_time_share_the_tasks(kafka_broker, tmp
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
                                  isolation=isolation) == expected
 
-        assert streams.remove_stream_thread(30) == "scaler-StreamThread-0"  # the oldest goes
-        assert [t.name for t in streams.threads] == ["scaler-StreamThread-1"]
-        moved = _wait_tasks(streams, {"1": 4})  # it left the group: its tasks moved to the thread left
+        assert streams.remove_stream_thread(30) == "scaler-StreamThread-1"  # the oldest goes
+        assert [t.name for t in streams.threads] == ["scaler-StreamThread-2"]
+        moved = _wait_tasks(streams, {"2": 4})  # it left the group: its tasks moved to the thread left
         _wait_caches(streams, [10 * MIB])
-        assert held["0"] <= moved["1"]
+        assert held["1"] <= moved["2"]
         produce_lines(bootstrap, source, batches[2], start=2000)
         expected = word_counts(batches[0] + batches[1] + batches[2])
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
                                  isolation=isolation) == expected
 
-        assert streams.add_stream_thread() == "scaler-StreamThread-0"  # the freed index is reused
-        _wait_tasks(streams, {"0": 2, "1": 2})
+        assert streams.add_stream_thread() == "scaler-StreamThread-1"  # the freed index is reused
+        _wait_tasks(streams, {"1": 2, "2": 2})
         produce_lines(bootstrap, source, batches[0], start=3000)  # the reused index's producer commits too
         expected = word_counts(batches[0] * 2 + batches[1] + batches[2])
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60,
@@ -114,13 +114,13 @@ def test_removing_the_last_thread_stops_processing_until_one_is_added(kafka_brok
         produce_lines(bootstrap, source, first)
         expected = word_counts(first)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
-        assert streams.remove_stream_thread(30) == "last-StreamThread-0"
+        assert streams.remove_stream_thread(30) == "last-StreamThread-1"
         assert streams.threads == [] and streams.metadata_for_local_threads() == set()
         assert streams.state.is_running_or_rebalancing()  # the client lives on without threads, as in Kafka
         produce_lines(bootstrap, source, second, start=1000)
         later = read_counts_until(bootstrap, sink, lambda c: False, timeout=3)
         assert later == expected  # nothing runs the tasks
-        assert streams.add_stream_thread() == "last-StreamThread-0"
+        assert streams.add_stream_thread() == "last-StreamThread-1"
         expected = word_counts(first + second)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
     finally:
@@ -158,7 +158,7 @@ def test_a_replaced_thread_takes_a_new_index(kafka_broker, tmp_path):
         assert len(streams.errors) == 1
         # as Kafka (KAFKA-12375): the failing thread still holds its index when the replacement is made
         names = sorted(t.name for t in streams.threads)
-        assert len(names) == 2 and names[1] == "rep-StreamThread-2"
-        assert names[0] in ("rep-StreamThread-0", "rep-StreamThread-1")
+        assert len(names) == 2 and names[1] == "rep-StreamThread-3"
+        assert names[0] in ("rep-StreamThread-1", "rep-StreamThread-2")
     finally:
         assert streams.close(60)

@@ -50,9 +50,9 @@ def test_threads_of_one_static_client_join_with_their_own_instance_ids(kafka_bro
         expected = word_counts(first)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
         _wait(lambda: streams.state is State.RUNNING and all(t.tasks for t in streams.threads))
-        assert _instance_ids(bootstrap, app) == ["node-a-0", "node-a-1"]
-        assert streams.add_stream_thread() == "st-StreamThread-2"
-        _wait(lambda: _instance_ids(bootstrap, app) == ["node-a-0", "node-a-1", "node-a-2"])
+        assert _instance_ids(bootstrap, app) == ["node-a-1", "node-a-2"]  # thread indexes start at 1, as Kafka's
+        assert streams.add_stream_thread() == "st-StreamThread-3"
+        _wait(lambda: _instance_ids(bootstrap, app) == ["node-a-1", "node-a-2", "node-a-3"])
         produce_lines(bootstrap, source, second, start=1000)
         expected = word_counts(first + second)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected

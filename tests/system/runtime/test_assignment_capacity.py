@@ -50,7 +50,8 @@ def test_a_client_with_three_threads_gets_three_times_the_tasks(kafka_broker, tm
                                 "consumer.session.timeout.ms": 10000, "consumer.heartbeat.interval.ms": 500,
                                 "pystreams.assignor": "streams"})
         client = SimpleNamespace(process_id=f"process-{name}", shutdown_requested=0)
-        threads.extend(StandInThread(f"{name}-StreamThread-{i}", client, plan, config) for i in range(n_threads))
+        threads.extend(StandInThread(f"{name}-StreamThread-{i}", client, plan, config)
+                       for i in range(1, n_threads + 1))
 
     try:
         start("A", 3)

@@ -156,7 +156,7 @@ def test_tasks_standbys_and_shutdown_through_the_group_protocol(kafka_broker, tm
                                 "pystreams.assignor": "streams"})
         clients[name] = SimpleNamespace(process_id=f"process-{name}", shutdown_requested=0)
         threads.extend(StandInThread(f"{name}-StreamThread-{i}", clients[name], plan, config)
-                       for i in range(n_threads))
+                       for i in range(1, n_threads + 1))
 
     try:
         start("A", 2)

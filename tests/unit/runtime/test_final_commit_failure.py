@@ -82,7 +82,7 @@ def _stopping_thread(monkeypatch: pytest.MonkeyPatch, eos: bool) -> tuple[Any, d
     retriable error that the handler answers RETRY."""
     seen: dict[str, Any] = {"closed": [], "failed": [], "consumer_closed": []}
     thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="app-StreamThread-0", daemon=True)
+    threading.Thread.__init__(thread, name="app-StreamThread-1", daemon=True)
     thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1"})
     thread.eos = eos
     thread.running = False

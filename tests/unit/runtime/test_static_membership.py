@@ -12,6 +12,7 @@ from pystreams.runtime.group.streams_member import (
     StreamsMember,
     thread_group_instance_id,
 )
+from pystreams.runtime.thread_admin import next_thread_index
 from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
 from tests.unit.runtime.group.fakes import FakeClient
 
@@ -33,8 +34,10 @@ def _member_id(tmp_path: Any, index: int, **extra: Any) -> str | None:
 
 
 def test_each_thread_joins_with_its_own_static_id(tmp_path: Any) -> None:
-    ids = [_member_id(tmp_path, i, **{"group.instance.id": "node-a"}) for i in range(3)]
-    assert ids == ["node-a-0", "node-a-1", "node-a-2"]
+    # stream thread indexes start at 1, as Kafka's (KafkaStreams numbers its threads 1..num.stream.threads)
+    first = next_thread_index([])
+    ids = [_member_id(tmp_path, i, **{"group.instance.id": "node-a"}) for i in range(first, first + 3)]
+    assert ids == ["node-a-1", "node-a-2", "node-a-3"]
 
 
 def test_the_consumer_prefixed_group_instance_id_gets_the_suffix_too(tmp_path: Any) -> None:
@@ -42,7 +45,7 @@ def test_the_consumer_prefixed_group_instance_id_gets_the_suffix_too(tmp_path: A
 
 
 def test_without_group_instance_id_the_membership_stays_dynamic(tmp_path: Any) -> None:
-    assert _member_id(tmp_path, 0) is None and _member_id(tmp_path, 4) is None
+    assert _member_id(tmp_path, 1) is None and _member_id(tmp_path, 4) is None
 
 
 def test_the_suffix_helper() -> None:

@@ -93,11 +93,12 @@ def test_the_lowest_free_index_is_given_out_and_finished_threads_free_theirs():
     def t(index, alive=True, started=True):
         return SimpleNamespace(index=index, ident=1 if started else None, is_alive=lambda: alive)
 
-    assert next_thread_index([]) == 0
-    assert next_thread_index([t(0), t(1)]) == 2
-    assert next_thread_index([t(0), t(2)]) == 1
-    assert next_thread_index([t(0, alive=False), t(1)]) == 0  # finished (Kafka: DEAD) frees its index
-    assert next_thread_index([t(0, alive=False, started=False)]) == 1  # created, not started yet: taken
+    assert next_thread_index([]) == 1  # Kafka numbers stream threads from 1
+    assert next_thread_index([t(1), t(2)]) == 3
+    assert next_thread_index([t(1), t(3)]) == 2
+    assert next_thread_index([t(2), t(3)]) == 1
+    assert next_thread_index([t(1, alive=False), t(2)]) == 1  # finished (Kafka: DEAD) frees its index
+    assert next_thread_index([t(1, alive=False, started=False)]) == 2  # created, not started yet: taken
 
 
 def test_cache_size_per_thread_is_kafkas_split():
@@ -108,14 +109,14 @@ def test_cache_size_per_thread_is_kafkas_split():
 
 def test_start_gives_each_thread_its_share_and_consecutive_indexes(client):
     streams = client(threads=3)
-    assert [t.name for t in streams.threads] == ["c-StreamThread-0", "c-StreamThread-1", "c-StreamThread-2"]
+    assert [t.name for t in streams.threads] == ["c-StreamThread-1", "c-StreamThread-2", "c-StreamThread-3"]
     assert _caches(streams) == [4_000] * 3
 
 
 def test_add_stream_thread_names_the_new_thread_and_splits_the_cache_again(client):
     streams = client(threads=1, global_table=True)
     assert _caches(streams) == [6_000]  # one share for the global thread
-    assert streams.add_stream_thread() == "c-StreamThread-1"
+    assert streams.add_stream_thread() == "c-StreamThread-2"
     assert streams.threads[-1].is_alive()
     assert _caches(streams) == [4_000, 4_000]
 
@@ -136,19 +137,19 @@ def test_add_stream_thread_only_while_running_or_rebalancing(client, tmp_path):
 def test_remove_stream_thread_stops_the_oldest_and_its_index_is_reused(client):
     streams = client(threads=3)
     first = streams.threads[0]
-    assert streams.remove_stream_thread(5) == "c-StreamThread-0"
+    assert streams.remove_stream_thread(5) == "c-StreamThread-1"
     assert not first.is_alive() and first not in streams.threads
-    assert _indexes(streams) == [1, 2] and _caches(streams) == [6_000, 6_000]
-    assert streams.add_stream_thread() == "c-StreamThread-0"  # the lowest free index again
-    assert _indexes(streams) == [0, 1, 2] and _caches(streams) == [4_000] * 3
+    assert _indexes(streams) == [2, 3] and _caches(streams) == [6_000, 6_000]
+    assert streams.add_stream_thread() == "c-StreamThread-1"  # the lowest free index again
+    assert _indexes(streams) == [1, 2, 3] and _caches(streams) == [4_000] * 3
 
 
 def test_the_last_thread_may_be_removed(client):
     streams = client(threads=1)
-    assert streams.remove_stream_thread(5) == "c-StreamThread-0"
+    assert streams.remove_stream_thread(5) == "c-StreamThread-1"
     assert streams.threads == []
     assert streams.remove_stream_thread(5) is None  # nothing left to remove
-    assert streams.add_stream_thread() == "c-StreamThread-0"
+    assert streams.add_stream_thread() == "c-StreamThread-1"
     assert _caches(streams) == [TOTAL]
 
 
@@ -156,14 +157,14 @@ def test_a_thread_that_does_not_stop_in_time_raises_and_keeps_its_index(client):
     streams = client(threads=2)
     stubborn = streams.threads[0]
     stubborn.stubborn = True
-    with pytest.raises(StreamsTimeoutError, match="c-StreamThread-0 did not stop"):
+    with pytest.raises(StreamsTimeoutError, match="c-StreamThread-1 did not stop"):
         streams.remove_stream_thread(0.2)
     assert stubborn in streams.threads and stubborn.is_alive()
     assert _caches(streams)[1] == 12_000  # the cache is split over the running threads only
-    assert streams.add_stream_thread() == "c-StreamThread-2"  # 0 is still held by the stopping thread
+    assert streams.add_stream_thread() == "c-StreamThread-3"  # 1 is still held by the stopping thread
     stubborn.release.set()
     stubborn.join(5)
-    assert streams.add_stream_thread() == "c-StreamThread-0"  # once it has stopped, its index is free
+    assert streams.add_stream_thread() == "c-StreamThread-1"  # once it has stopped, its index is free
 
 
 def test_a_negative_timeout_is_refused(client):
@@ -181,15 +182,15 @@ def test_replace_thread_takes_a_new_index_while_the_failed_thread_holds_its_own(
     failed = streams.threads[0]
     streams._thread_failed(failed, RuntimeError("boom"))  # as StreamThread.run() calls it, still alive
     assert failed not in streams.threads
-    assert sorted(t.name for t in streams.threads) == ["c-StreamThread-1", "c-StreamThread-2"]
-    replacement = next(t for t in streams.threads if t.index == 2)
+    assert sorted(t.name for t in streams.threads) == ["c-StreamThread-2", "c-StreamThread-3"]
+    replacement = next(t for t in streams.threads if t.index == 3)
     assert replacement.is_alive()
     assert _caches(streams) == [6_000, 6_000]
     assert streams.state is State.RUNNING
     failed.shutdown()
     failed.join(5)
     # once the failed thread has finished, its index is free again (Kafka trims DEAD threads)
-    assert streams.add_stream_thread() == "c-StreamThread-0"
+    assert streams.add_stream_thread() == "c-StreamThread-1"
 
 
 def test_a_thread_failing_while_being_removed_is_not_replaced(client):
@@ -198,7 +199,7 @@ def test_a_thread_failing_while_being_removed_is_not_replaced(client):
     leaving = streams.threads[0]
     leaving.shutdown()  # remove_stream_thread() asked it to stop
     streams._thread_failed(leaving, RuntimeError("boom while closing"))
-    assert [t.index for t in streams.threads] == [0, 1] and streams.state is State.RUNNING
+    assert [t.index for t in streams.threads] == [1, 2] and streams.state is State.RUNNING
 
 
 def test_finished_threads_are_trimmed_when_a_thread_is_added(client):
@@ -210,5 +211,5 @@ def test_finished_threads_are_trimmed_when_a_thread_is_added(client):
     stubborn.release.set()
     stubborn.join(5)
     assert stubborn in streams.threads  # stopped late: still listed until the next change
-    assert streams.add_stream_thread() == "c-StreamThread-0"
-    assert stubborn not in streams.threads and _indexes(streams) == [0, 1]
+    assert streams.add_stream_thread() == "c-StreamThread-1"
+    assert stubborn not in streams.threads and _indexes(streams) == [1, 2]

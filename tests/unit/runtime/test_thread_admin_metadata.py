@@ -53,7 +53,7 @@ def _client(tmp_path, **extra) -> KafkaStreams:
 
 
 def test_thread_states_follow_kafkas_stream_thread_states():
-    t = FakeThread("c-StreamThread-0")
+    t = FakeThread("c-StreamThread-1")
     assert thread_state(t) == "CREATED"
     t.start()
     try:
@@ -72,7 +72,7 @@ def test_thread_states_follow_kafkas_stream_thread_states():
 
 def test_metadata_names_the_threads_tasks_and_clients(tmp_path):
     streams = _client(tmp_path, **{"admin.client.id": "ops-admin"})
-    a, b, dead = FakeThread("c-StreamThread-0"), FakeThread("c-StreamThread-1"), FakeThread("c-StreamThread-2")
+    a, b, dead = FakeThread("c-StreamThread-1"), FakeThread("c-StreamThread-2"), FakeThread("c-StreamThread-3")
     t00, t01, t10 = TaskId(0, 0), TaskId(0, 1), TaskId(1, 0)
     a.assigned_once = True
     a.tasks = {t00: SimpleNamespace(id=t00, committed_offsets={("in", 0): 7})}
@@ -86,12 +86,12 @@ def test_metadata_names_the_threads_tasks_and_clients(tmp_path):
     dead.join(5)
     try:
         meta = {m.thread_name: m for m in streams.metadata_for_local_threads()}
-        assert set(meta) == {"c-StreamThread-0", "c-StreamThread-1"}  # a finished thread is left out
-        m = meta["c-StreamThread-0"]
-        assert m.thread_state == "RUNNING" and meta["c-StreamThread-1"].thread_state == "STARTING"
-        assert m.consumer_client_id == "c-StreamThread-0-consumer"
-        assert m.restore_consumer_client_id == "c-StreamThread-0-restore-consumer"
-        assert m.producer_client_ids == frozenset({"c-StreamThread-0-producer"})
+        assert set(meta) == {"c-StreamThread-1", "c-StreamThread-2"}  # a finished thread is left out
+        m = meta["c-StreamThread-1"]
+        assert m.thread_state == "RUNNING" and meta["c-StreamThread-2"].thread_state == "STARTING"
+        assert m.consumer_client_id == "c-StreamThread-1-consumer"
+        assert m.restore_consumer_client_id == "c-StreamThread-1-restore-consumer"
+        assert m.producer_client_ids == frozenset({"c-StreamThread-1-producer"})
         assert m.admin_client_id == "ops-admin"
         active = {t.task_id: t for t in m.active_tasks}
         assert set(active) == {t00, t10}  # a restoring task is an active task
@@ -99,7 +99,7 @@ def test_metadata_names_the_threads_tasks_and_clients(tmp_path):
         assert active[t00].committed_offsets == {("in", 0): 7}
         assert active[t10].topic_partitions == frozenset({("rep", 0)})
         assert m.standby_tasks == frozenset({TaskMetadata(t01, frozenset({("in", 1)}))})
-        assert meta["c-StreamThread-1"].active_tasks == frozenset()
+        assert meta["c-StreamThread-2"].active_tasks == frozenset()
     finally:
         for t in streams.threads:
             t.shutdown()
@@ -111,7 +111,7 @@ def test_pause_and_resume_flip_the_flag_and_wake_the_threads(tmp_path):
     assert streams.is_paused() is False
     streams.pause()  # allowed before start(), as in Kafka
     assert streams.is_paused() is True
-    t = FakeThread("c-StreamThread-0")
+    t = FakeThread("c-StreamThread-1")
     streams.threads = [t]
     streams.resume()
     assert streams.is_paused() is False and t.resumed == 1
@@ -145,7 +145,7 @@ def test_close_takes_close_options(tmp_path):
 def test_remain_in_group_is_handed_to_every_thread_before_it_closes(tmp_path):
     streams = _client(tmp_path)
     streams._set_state(State.REBALANCING)
-    threads = [FakeThread("c-StreamThread-0"), FakeThread("c-StreamThread-1")]
+    threads = [FakeThread("c-StreamThread-1"), FakeThread("c-StreamThread-2")]
     streams.threads = threads
     for t in threads:
         t.start()
@@ -157,7 +157,7 @@ def test_remain_in_group_is_handed_to_every_thread_before_it_closes(tmp_path):
 def test_a_plain_close_leaves_the_threads_default(tmp_path):
     streams = _client(tmp_path)
     streams._set_state(State.REBALANCING)
-    t = FakeThread("c-StreamThread-0")
+    t = FakeThread("c-StreamThread-1")
     streams.threads = [t]
     t.start()
     assert streams.close(10) is True

@@ -72,12 +72,12 @@ class ExplodingConsumer:
 def test_metrics_scrape_reads_the_cached_lag_and_never_touches_the_consumer():
     metrics = ThreadMetrics()
     metrics.lag = 123
-    alive = SimpleNamespace(name="app-StreamThread-0", metrics=metrics, tasks={}, _consumer=ExplodingConsumer(),
+    alive = SimpleNamespace(name="app-StreamThread-1", metrics=metrics, tasks={}, _consumer=ExplodingConsumer(),
                             is_alive=lambda: True)
-    gone = SimpleNamespace(name="app-StreamThread-1", metrics=ThreadMetrics(), tasks={},
+    gone = SimpleNamespace(name="app-StreamThread-2", metrics=ThreadMetrics(), tasks={},
                            _consumer=ExplodingConsumer(), is_alive=lambda: False)
     gone.metrics.lag = 5
     streams = SimpleNamespace(client_id="app", threads=[alive, gone])
     families = {f.name: f for f in StreamsCollector(streams).collect()}
     lag = {s.labels["thread_id"]: s.value for s in families["kafka_consumer_records_lag"].samples}
-    assert lag == {"app-StreamThread-0": 123, "app-StreamThread-1": 0}
+    assert lag == {"app-StreamThread-1": 123, "app-StreamThread-2": 0}
