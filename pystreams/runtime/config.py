@@ -124,6 +124,8 @@ _PRODUCER_EOS_FIXED = {"enable.idempotence": "true", "transactional.id": "<appId
 #: Keys passed through to the clients when given with Kafka Streams' prefixes.
 CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
+#: Kafka's StreamsConfig.GLOBAL_CONSUMER_PREFIX: the global consumer's keys (over `consumer.` and unprefixed ones)
+GLOBAL_CONSUMER_PREFIX = "global.consumer."
 
 
 class RateLimitedClientLogs(logging.Filter):
@@ -182,7 +184,7 @@ _NOT_IMPLEMENTED_KEYS = frozenset({
     "metrics.recording.level", "receive.buffer.bytes", "send.buffer.bytes", "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
     "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes",
 })
-_NOT_IMPLEMENTED_PREFIXES = ("global.consumer.", "client.tag.")
+_NOT_IMPLEMENTED_PREFIXES = ("client.tag.",)
 _warned_keys: set[str] = set()  # unknown keys are reported once per process (pystreams run builds configs twice)
 
 
@@ -195,7 +197,7 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
     for key in originals:
         if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
                                                                    TOPIC_PREFIX, _MAIN_CONSUMER_PREFIX,
-                                                                   _RESTORE_CONSUMER_PREFIX)):
+                                                                   _RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)):
             continue
         _warned_keys.add(key)
         reported.append(key)
@@ -252,8 +254,8 @@ class StreamsConfig:
             raise ConfigError(f"pystreams.assignor must be 'streams' (pystreams runs the consumer group itself); "
                               f"got {self.get('pystreams.assignor')!r}")
         for key, instead in _JAVA_ONLY_KEYS.items():
-            for prefix in ("", CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX, PRODUCER_PREFIX,
-                           ADMIN_PREFIX):
+            for prefix in ("", CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX,
+                           GLOBAL_CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX):
                 if self.originals.get(prefix + key) not in (None, ""):
                     raise ConfigError(f"{prefix + key} is a Java client key that librdkafka (pystreams' clients) "
                                       f"does not read: set {instead}")
@@ -420,6 +422,18 @@ class StreamsConfig:
 
     def restore_consumer_config(self, client_id: str) -> dict[str, Any]:
         """Assign-only consumer for changelog restore (never commits, never joins the group)."""
+        return self._client(self._assign_only_consumer(client_id), CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX,
+                            kind="consumer")
+
+    def global_consumer_config(self, client_id: str) -> dict[str, Any]:
+        """The global consumer (global stores): the restore consumer's defaults with Kafka's precedence for the
+        global consumer (StreamsConfig.getGlobalConsumerConfigs): `global.consumer.` over `consumer.` over
+        unprefixed keys. `restore.consumer.` keys do not reach it, as in Kafka."""
+        return self._client(self._assign_only_consumer(client_id), CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX,
+                            kind="consumer")
+
+    def _assign_only_consumer(self, client_id: str) -> dict[str, Any]:
+        """Defaults of an assign-only consumer that never commits nor joins the group (restore, global)."""
         cfg: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": f"{self.application_id}-restore-unused",
@@ -432,7 +446,7 @@ class StreamsConfig:
             "fetch.wait.max.ms": 50,
             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,  # a big changelog's restore hits the same wait
         }
-        return self._client(cfg, CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX, kind="consumer")
+        return cfg
 
     def producer_config(self, client_id: str, transactional_id: str | None = None) -> dict[str, Any]:
         """murmur2_random = Java's default partitioner for keyed records; errors only as delivery reports."""

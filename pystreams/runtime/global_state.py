@@ -1,7 +1,12 @@
 """Global stores (GlobalKTable / add_global_store): one global task per client, fed from every partition of the
 global topics (Kafka's GlobalStreamThread). start() reads them to the end before any stream thread processes;
 a background thread keeps them up to date. The input offsets are checkpointed in `<state.dir>/<app>/global/
-.checkpoint` (Kafka's format) when every global store is persistent, so a restart resumes where it stopped.
+.checkpoint` (Kafka's format) when every global store is persistent, so a restart resumes where it stopped. As in
+Kafka's GlobalStateManagerImpl, a global checkpoint holds the NEXT offset to read per partition (the consumer's
+position), not the last offset read as a task's changelog checkpoint does. pystreams before 2026-11-28 wrote the last
+offset read; the two are the same file format, so pystreams writes an empty marker file next to it
+(`.checkpoint.next-offsets`): a global checkpoint without the marker is an older pystreams' and is read as
+offset + 1 (rewritten in the new form at the next checkpoint).
 
 A global topic that no longer matches the local state (Kafka's InvalidOffsetException on the global consumer,
 which runs with auto.offset.reset=error like the restore consumer): a checkpoint outside the topic's range
@@ -15,6 +20,7 @@ tasks hold the global stores open, so they cannot be swapped under them."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -27,8 +33,8 @@ from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_che
 from pystreams.runtime.restore import (
     OUT_OF_RANGE,
     describe_invalid,
+    global_consumer_config,
     invalid_checkpoints,
-    restore_consumer_config,
 )
 from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
 from pystreams.runtime.watermarks import watermarks
@@ -49,6 +55,32 @@ class _NoOutput:
 
     def partitions_for(self, topic: str) -> int | None:
         return None
+
+
+#: Written next to the global .checkpoint by pystreams versions that store the next offset to read (Kafka's form)
+NEXT_OFFSETS_MARKER = ".checkpoint.next-offsets"
+
+
+def read_global_checkpoint(task_dir: str) -> dict[tuple[str, int], int]:
+    """The global checkpoint as next offsets to read (Kafka's meaning); one written by an older pystreams (no
+    marker file: it held the last offset read) is converted by adding 1 to each known offset."""
+    checkpoint = read_checkpoint(task_dir)
+    if checkpoint and not os.path.exists(os.path.join(task_dir, NEXT_OFFSETS_MARKER)):
+        log.info("global checkpoint in %s was written by an older pystreams (last offset read): resuming at the "
+                 "offset after each", task_dir)
+        checkpoint = {tp: o + 1 if o >= 0 else o for tp, o in checkpoint.items()}
+    return checkpoint
+
+
+def write_global_checkpoint(task_dir: str, offsets: dict[tuple[str, int], int]) -> None:
+    """Kafka's global checkpoint: the next offset to read per partition; the marker first, so a crash between the
+    two can only make a restart read one record again, never skip one."""
+    os.makedirs(task_dir, exist_ok=True)
+    marker = os.path.join(task_dir, NEXT_OFFSETS_MARKER)
+    if not os.path.exists(marker):
+        with open(marker, "w", encoding="utf-8"):
+            pass
+    write_checkpoint(task_dir, offsets)
 
 
 class GlobalOffsetOutOfRange(StreamsException):
@@ -76,6 +108,9 @@ class GlobalStateManager:
         self.corrupted = 0  # times the global state was wiped because the global topics no longer matched it
         self._errors: dict[tuple[str, int], str] = {}  # the last transient consumer error said per partition
         self._wipe_on_close = False
+        # next offset to read per global partition (Kafka's checkpointFileCache): the consumer's positions after
+        # the bootstrap, then what the task processed; a partition without new records keeps its offset
+        self._offsets: dict[tuple[str, int], int] = {}
 
     def _new_task(self) -> StreamTask:
         return StreamTask(self.streams.topology, "global", self.streams.app_configs, _NoOutput(),
@@ -98,8 +133,8 @@ class GlobalStateManager:
                                   "each instance on this machine its own state.dir")
         self.task.initialize()
         persistent = all(getattr(s, "persistent", False) for s in self.task.stores.values())
-        checkpoint = read_checkpoint(self.task_dir) if persistent else {}
-        consumer = self.consumer = Consumer(restore_consumer_config(
+        checkpoint = read_global_checkpoint(self.task_dir) if persistent else {}
+        consumer = self.consumer = Consumer(global_consumer_config(
             self.streams.config, f"{self.streams.client_id}-global-consumer"))
         metadata = consumer.list_topics(timeout=30)
         partitions: list[tuple[str, int]] = []
@@ -110,7 +145,7 @@ class GlobalStateManager:
             partitions.extend((topic, p) for p in t.partitions)
         deadline = time.monotonic() + timeout
         marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
-        invalid = invalid_checkpoints(checkpoint, marks, partitions)
+        invalid = invalid_checkpoints(checkpoint, marks, partitions, next_offsets=True)
         if invalid:
             self._wipe(describe_invalid(invalid, "global topic"))
             checkpoint = {}
@@ -124,17 +159,21 @@ class GlobalStateManager:
                 checkpoint = {}
                 marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
         self.task.commit()
+        self._offsets = dict(checkpoint)
+        for tp, position in self._positions(partitions).items():  # a partition read nothing keeps its checkpoint
+            self._offsets[tp] = max(position, self._offsets.get(tp, -1))
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"{self.streams.client_id}-GlobalThread")
         self._thread.start()
 
     def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
                    ends: dict[tuple[str, int], int], deadline: float, timeout: float) -> None:
-        """Assign every global partition at its checkpoint (else its beginning) and read up to `ends`."""
+        """Assign every global partition at its checkpoint (the next offset to read; else its beginning) and read
+        up to `ends`."""
         assert self.consumer is not None
-        self.consumer.assign([TopicPartition(t, p, checkpoint[(t, p)] + 1 if checkpoint.get((t, p), -1) >= 0
+        self.consumer.assign([TopicPartition(t, p, checkpoint[(t, p)] if checkpoint.get((t, p), -1) >= 0
                                              else OFFSET_BEGINNING) for t, p in partitions])
         remaining = {tp for tp, end in ends.items()
-                     if end > 0 and (checkpoint.get(tp, -1) < 0 or checkpoint[tp] + 1 < end)}
+                     if end > 0 and (checkpoint.get(tp, -1) < 0 or checkpoint[tp] < end)}
         while remaining:
             if time.monotonic() > deadline:
                 raise StateStoreError(f"global stores did not reach the end of {sorted(remaining)} in {timeout} s")
@@ -155,6 +194,12 @@ class GlobalStateManager:
         self.task = reopen_wiped(self.task, self.task_dir, self._reopened, "global task")
         self.records = 0
         self.corrupted += 1
+
+    def _positions(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The consumer's known positions (next offsets to read); a partition it has not fetched yet is left out."""
+        assert self.consumer is not None
+        return {(tp.topic, tp.partition): int(tp.offset)
+                for tp in self.consumer.position([TopicPartition(*tp) for tp in partitions]) if tp.offset >= 0}
 
     def _position(self, tp: tuple[str, int]) -> int:
         assert self.consumer is not None
@@ -211,9 +256,11 @@ class GlobalStateManager:
             self.streams._thread_failed(self, e)
 
     def _checkpoint(self) -> None:
-        offsets = {tp: o - 1 for tp, o in self.task.committable_offsets().items()}
+        """The next offset to read per global partition (Kafka's global checkpoint), of those read so far."""
+        self._offsets.update(self.task.committable_offsets())
+        offsets = {tp: o for tp, o in self._offsets.items() if o >= 0}
         if offsets:
-            write_checkpoint(self.task_dir, offsets)
+            write_global_checkpoint(self.task_dir, offsets)
 
     def close(self) -> None:
         self._stop.set()

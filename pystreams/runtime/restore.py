@@ -68,6 +68,13 @@ def restore_consumer_config(config: Any, client_id: str) -> dict[str, Any]:
     return {**config.restore_consumer_config(client_id), "auto.offset.reset": "error"}
 
 
+def global_consumer_config(config: Any, client_id: str) -> dict[str, Any]:
+    """The global consumer's config: `global.consumer.` over `consumer.` over unprefixed keys (Kafka's
+    StreamsConfig.getGlobalConsumerConfigs; `restore.consumer.` keys are not read), with auto.offset.reset=error
+    like the restore consumer (Kafka forces "none" on both)."""
+    return {**config.global_consumer_config(client_id), "auto.offset.reset": "error"}
+
+
 def log_start(consumer: Any, tp: Partition) -> int | None:
     """The changelog's log start offset after its offsets jumped forward: the one the last fetch response carried
     (librdkafka keeps it; no request), else asked from the broker; None when it cannot be read. A log start past
@@ -87,15 +94,17 @@ def log_start(consumer: Any, tp: Partition) -> int | None:
 
 
 def invalid_checkpoints(checkpoint: dict[Partition, int], marks: dict[Partition, tuple[int, int]],
-                        partitions: Any) -> dict[Partition, tuple[int, int, int]]:
+                        partitions: Any, next_offsets: bool = False) -> dict[Partition, tuple[int, int, int]]:
     """Partition -> (checkpointed offset, log start, log end) of each partition whose checkpoint the log no longer
-    covers: the next offset to read (checkpoint + 1) is below the log start (DeleteRecords, retention) or past the
-    log end (the topic was deleted and re-created). Kafka's restore consumer finds these as an
-    InvalidOffsetException on its first fetch; checking the watermarks first says it before any fetch."""
+    covers: the next offset to read (checkpoint + 1; the checkpoint itself with next_offsets, as in the global
+    checkpoint) is below the log start (DeleteRecords, retention) or past the log end (the topic was deleted and
+    re-created). Kafka's restore consumer finds these as an InvalidOffsetException on its first fetch; checking
+    the watermarks first says it before any fetch."""
     out: dict[Partition, tuple[int, int, int]] = {}
+    step = 0 if next_offsets else 1
     for tp in partitions:
         known = known_offset(checkpoint.get(tp))
-        if tp in marks and known is not None and not marks[tp][0] <= known + 1 <= marks[tp][1]:
+        if tp in marks and known is not None and not marks[tp][0] <= known + step <= marks[tp][1]:
             out[tp] = (known, *marks[tp])
     return out
 
