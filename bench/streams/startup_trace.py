@@ -137,6 +137,17 @@ def _child(argv: list[str]) -> None:
             TracedProducer.last = time.time()
             super().produce(*a, **k)
 
+    idle_sends: list[tuple[float, float]] = []  # (began, took) of each send_lingering (idle thread, output waiting)
+    original_send = getattr(st, "send_lingering", None)
+    if original_send is not None:  # an older tree (--tree) has none
+        def send_lingering(*a: Any, **k: Any) -> None:
+            began = time.time()
+            try:
+                original_send(*a, **k)
+            finally:
+                idle_sends.append((began - t0, time.time() - began))
+        st.send_lingering = send_lingering
+
     st.Consumer = TracedConsumer
     collector.Producer = TracedProducer
     topology = pystreams_app.topology(args.workload, args.input, args.output)
@@ -153,6 +164,11 @@ def _child(argv: list[str]) -> None:
     mark("state RUNNING")
     time.sleep(float(os.environ.get("PYSTREAMS_TRACE_LINGER", "3")))
     print(f"{TracedProducer.last - t0:8.3f} last produce() call", flush=True)  # incl. changelogs, in stateful apps
+    for began, took in idle_sends[:3] + (idle_sends[-1:] if len(idle_sends) > 3 else []):
+        print(f"{began:8.3f} idle send of lingering output (send_lingering): {took:.3f} s", flush=True)
+    if idle_sends:
+        print(f"{idle_sends[-1][0]:8.3f} idle sends: {len(idle_sends)}, {sum(t for _, t in idle_sends) * 1000:.1f} ms "
+              "in all", flush=True)
     streams.close(10)
 
 

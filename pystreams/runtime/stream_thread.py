@@ -48,7 +48,7 @@ from pystreams.runtime.processing import (
 from pystreams.runtime.repartition_purge import RepartitionPurger
 from pystreams.runtime.restore import ChangelogReader, restore_consumer_config
 from pystreams.runtime.standby import StandbyManager
-from pystreams.runtime.streams_producer import open_collector
+from pystreams.runtime.streams_producer import open_collector, output_pending, send_lingering
 from pystreams.runtime.task_manager import TaskManager
 from pystreams.runtime.task_migration import (
     CLIENT_ERRORS,
@@ -239,7 +239,14 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
             return
         # while tasks restore, do not wait for input: the restore step is the wait
         # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)
-        messages = poll_records(consumer, cfg.max_poll_records, 0 if self._restorer else cfg.poll_ms / 1000.0)
+        wait = 0 if self._restorer else cfg.poll_ms / 1000.0
+        if wait and output_pending(self._collector):
+            messages = poll_records(consumer, cfg.max_poll_records, 0)
+            if not messages:  # input ran dry: what lingers in the producer goes out now (streams_producer.py)
+                send_lingering(self._collector)  # type: ignore[arg-type]  # output_pending: not None
+                messages = poll_records(consumer, cfg.max_poll_records, wait)
+        else:
+            messages = poll_records(consumer, cfg.max_poll_records, wait)
         self.metrics.polls += 1
         backpressure = self._backpressure
         if messages:

@@ -1,0 +1,109 @@
+"""An idle stream thread sends what lingers in its producer (streams_producer.send_lingering), without clients:
+when records wait in the producer and the poll finds no input, librdkafka's flush (which treats linger.ms as
+elapsed) runs for a few ms before the thread blocks for input; under load (records ready) or with nothing pending
+the thread polls exactly as before, so linger.ms still batches a busy thread's output."""
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from pystreams.runtime import StreamsConfig, stream_thread
+from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from pystreams.runtime.streams_producer import IDLE_SEND_WAIT_S, output_pending, send_lingering
+
+pytestmark = pytest.mark.unit
+
+
+class FakeProducer:
+    """len() = records not yet acknowledged; flush() is recorded and delivers everything."""
+
+    def __init__(self, queued: int, events: list[Any]) -> None:
+        self.queued = queued
+        self.events = events
+
+    def __len__(self) -> int:
+        return self.queued
+
+    def flush(self, timeout: float) -> int:
+        self.events.append(("flush", timeout))
+        self.queued = 0
+        return 0
+
+
+def _thread(monkeypatch: pytest.MonkeyPatch, queued: int, batches: list[list[Any]],
+            restoring: bool = False) -> Any:
+    events: list[Any] = []
+
+    def poll(consumer: Any, max_records: int, timeout: float) -> list[Any]:
+        events.append(("poll", timeout))
+        return batches.pop(0) if batches else []
+    monkeypatch.setattr(stream_thread, "poll_group", lambda thread: None)
+    monkeypatch.setattr(stream_thread, "poll_records", poll)
+    monkeypatch.setattr(stream_thread, "hand_over", lambda *a: [])
+    monkeypatch.setattr(stream_thread, "process_tasks", lambda *a: events.append("process"))
+    thread: Any = StreamThread.__new__(StreamThread)
+    threading.Thread.__init__(thread, name="t", daemon=True)
+    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1",
+                                   "commit.interval.ms": 60_000, "poll.ms": 100})
+    thread.eos = False
+    thread.streams = SimpleNamespace(is_paused=lambda: False)
+    thread._group = SimpleNamespace(member=SimpleNamespace(rejoin_needed=False))
+    thread._rejoin_pending = False
+    thread._consumer = SimpleNamespace()
+    thread._restorer = [object()] if restoring else None  # truthy: tasks are restoring
+    thread._restore_step = lambda: events.append("restore")
+    thread._standby = None
+    thread._backpressure = None
+    thread._max_buffered = -1
+    thread._collector = SimpleNamespace(producer=FakeProducer(queued, events), poll=lambda: None,
+                                        check=lambda: None)
+    thread.tasks, thread.by_partition = {}, {}
+    thread.metrics = ThreadMetrics()
+    monkeypatch.setattr(thread.metrics, "refresh_lag", lambda *a: None)
+    thread.events = events
+    return thread
+
+
+def test_input_ran_dry_with_output_lingering_sends_it_before_blocking(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = _thread(monkeypatch, queued=3, batches=[])
+    thread._iteration([time.monotonic()])
+    assert thread.events[:3] == [("poll", 0), ("flush", IDLE_SEND_WAIT_S), ("poll", 0.1)]
+
+
+def test_records_ready_poll_once_and_leave_the_batch_to_linger(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = _thread(monkeypatch, queued=3, batches=[[object()]])
+    thread._iteration([time.monotonic()])
+    assert thread.events[:2] == [("poll", 0), "process"]
+    assert not any(e[0] == "flush" for e in thread.events if isinstance(e, tuple))
+
+
+def test_nothing_pending_blocks_for_input_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = _thread(monkeypatch, queued=0, batches=[])
+    thread._iteration([time.monotonic()])
+    assert thread.events[:2] == [("poll", 0.1), "process"]
+
+
+def test_restoring_thread_never_waits_in_a_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = _thread(monkeypatch, queued=3, batches=[], restoring=True)
+    thread._iteration([time.monotonic()])
+    assert thread.events[:2] == [("poll", 0), "restore"]
+    assert ("flush", IDLE_SEND_WAIT_S) not in thread.events
+
+
+def test_output_pending_reads_the_producer_queue_length() -> None:
+    events: list[Any] = []
+    assert output_pending(SimpleNamespace(producer=FakeProducer(2, events)))  # type: ignore[arg-type]
+    assert not output_pending(SimpleNamespace(producer=FakeProducer(0, events)))  # type: ignore[arg-type]
+    assert not output_pending(None)
+    assert not output_pending(SimpleNamespace(producer=object()))  # type: ignore[arg-type]  # no len(): a fake
+
+
+def test_send_lingering_holds_the_flush_for_the_given_time() -> None:
+    events: list[Any] = []
+    collector: Any = SimpleNamespace(producer=FakeProducer(5, events))
+    send_lingering(collector, 0.002)
+    assert events == [("flush", 0.002)] and len(collector.producer) == 0
