@@ -16,12 +16,12 @@ import runpy
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from pystreams.cli.run_display import LiveDisplay, RestoreProgress, Summary
 from pystreams.cli.run_instances import (
     check_instances,
     instance_overrides,
@@ -146,131 +146,6 @@ def _create_dev_topics(app: Any, bootstrap: str, partitions: int) -> list[str]:
     return wanted
 
 
-class Summary:
-    """The live one-line summary: state, records/s processed, lag, tasks, restored records."""
-
-    def __init__(self, app: Any, prefix: str, interval: float, restore: Any = None) -> None:
-        self.app = app
-        self.restore = restore  # while its progress bar shows on a terminal, the summary line waits
-        self.prefix = prefix
-        self.interval = interval
-        self.tty = sys.stderr.isatty()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="pystreams-summary")
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        if self.tty:
-            sys.stderr.write("\n")
-
-    def line(self, rate: float) -> str:
-        m = self.app.metrics()
-        return (f"{self.prefix}{self.app.state.name:<12} {rate:>10,.0f} records/s  processed {m['process-total']:,}  "
-                f"lag {m['records-lag']:,}  tasks {m['active-tasks']}  standbys {m['standby-tasks']}  "
-                f"restored {m['restore-total']:,}  "
-                f"commits {m['commit-total']:,}")
-
-    def _run(self) -> None:
-        last, last_t = 0, time.monotonic()
-        while not self._stop.wait(self.interval):
-            try:
-                now = time.monotonic()
-                total = sum(t.metrics.processed for t in self.app.threads)
-                rate = (total - last) / max(now - last_t, 1e-6)
-                last, last_t = total, now
-                text = self.line(rate)
-            except Exception as e:  # noqa: BLE001 - a summary must never stop the app
-                text = f"{self.prefix}(summary unavailable: {e})"
-            if self.tty:
-                if self.restore is not None and self.restore.active and self.restore.tty:
-                    continue
-                sys.stderr.write("\r\x1b[2K" + text)
-            else:
-                sys.stderr.write(text + "\n")
-            sys.stderr.flush()
-
-
-class RestoreProgress:
-    """Changelog restore progress (records done/total and records/s): a rich progress bar per stream thread on a
-    terminal, one line per restored batch otherwise (logs, pipes). Called from the stream threads."""
-
-    def __init__(self, prefix: str, stream: Any = None, tty: bool | None = None) -> None:
-        self.prefix = prefix
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
-        self._lock = threading.Lock()
-        self._runs: dict[str, list[float]] = {}  # thread -> [started, last done, last update]
-        self._progress: Any = None
-        self._bars: dict[str, Any] = {}
-
-    @property
-    def active(self) -> bool:
-        return bool(self._runs)
-
-    def __call__(self, thread: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            run = self._runs.get(thread)
-            if run is None or done < run[1]:  # a new restore (first batch): measure from here
-                run = self._runs[thread] = [now - 0.001, 0, now]
-            run[1], run[2] = done, now
-            rate = done / max(now - run[0], 1e-6)
-            if self.tty:
-                self._show_bar(thread, done, total, rate)
-            else:
-                self.stream.write(f"{self.prefix}restoring state: {done:,}/{total:,} records "
-                                  f"({rate:,.0f} records/s)\n")
-                self.stream.flush()
-            if done >= total:
-                self._finish(thread, now)
-
-    def _show_bar(self, thread: str, done: int, total: int, rate: float) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        if self._progress is None:
-            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                      TextColumn("{task.fields[rate]:>12,.0f} records/s"), TimeElapsedColumn(),
-                                      console=Console(file=self.stream, force_terminal=True))
-            self._progress.start()
-        bar = self._bars.get(thread)
-        if bar is None:
-            bar = self._bars[thread] = self._progress.add_task(f"{self.prefix}restoring {thread}", total=total,
-                                                               rate=rate)
-        self._progress.update(bar, completed=done, total=max(total, done), rate=rate)
-
-    def _finish(self, thread: str, now: float) -> None:
-        started, done, _ = self._runs.pop(thread)
-        if self.tty and thread in self._bars:
-            self._progress.update(self._bars.pop(thread), completed=done, total=done)
-            if not self._bars:
-                self._progress.stop()
-                self._progress = None
-        elapsed = max(now - started, 1e-6)
-        self.stream.write(f"{self.prefix}restore done: {int(done):,} records in {elapsed:.1f} s "
-                          f"({done / elapsed:,.0f} records/s)\n")
-        self.stream.flush()
-
-    def tick(self, running: bool, idle: float = 1.0) -> None:
-        """Close restores that went quiet once the app runs (a total may be an estimate it never reaches)."""
-        if not running or not self._runs:
-            return
-        now = time.monotonic()
-        with self._lock:
-            for thread in [t for t, run in self._runs.items() if now - run[2] >= idle]:
-                self._finish(thread, now)
-
-
 class _BothRestoreListeners:
     """The CLI's restore progress and the script's own restore listener, both told of every restored batch."""
 
@@ -298,15 +173,39 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    restore = RestoreProgress(prefix)
+    display = LiveDisplay.for_this_process()
+    restore = RestoreProgress(prefix, display=display)
     own = app.restore_listener  # the script's own listener keeps being called
     app.restore_listener = restore if own is None else _BothRestoreListeners(restore, own)
+    if display is not None:
+        display.start()  # before start(): what the app's tasks print goes above the summary line
+    try:
+        closed, handled = _run_started(app, summary_interval, prefix, stop, restore, display)
+    finally:
+        if display is not None:
+            display.stop()
+    failed = app.state is State.ERROR or len(app.errors) > handled
+    if failed:
+        error = app.errors[handled] if len(app.errors) > handled else app.errors[-1] if app.errors else None
+        typer.echo(f"{prefix}error: the application stopped after: {error or 'an error'}", err=True)
+        return 1
+    replaced = f"; {handled} stream thread(s) replaced after an error" if handled else ""
+    typer.echo(f"{prefix}closed cleanly ({app.metrics()['process-total']:,} records processed{replaced})"
+               if closed else f"{prefix}close timed out", err=True)
+    return 0 if closed else 1
+
+
+def _run_started(app: Any, summary_interval: float, prefix: str, stop: threading.Event, restore: RestoreProgress,
+                 display: LiveDisplay | None) -> tuple[bool, int]:
+    """Start the app, run it until stop is set or it fails, close it: (closed in time, errors already handled)."""
+    from pystreams.runtime import State
+
     _start(app)
     server = f", application.server={app.config.application_server}" if app.config.application_server else ""
     typer.echo(f"{prefix}running application.id={app.config.application_id} on {app.config.bootstrap_servers} "
                f"({app.config.processing_guarantee}, {app.config.num_stream_threads} thread(s), "
                f"state.dir={app.config.state_dir}{server}); Ctrl-C stops", err=True)
-    summary = Summary(app, prefix, summary_interval, restore)
+    summary = Summary(app, prefix, summary_interval, restore, display)
     if summary_interval > 0:
         summary.start()
     handled = 0
@@ -326,15 +225,7 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
         # errors so far left the client running: the uncaught-exception handler replaced their threads
         handled = len(app.errors) if app.state.is_running_or_rebalancing() else 0
         closed = app.close(60)
-    failed = app.state is State.ERROR or len(app.errors) > handled
-    if failed:
-        error = app.errors[handled] if len(app.errors) > handled else app.errors[-1] if app.errors else None
-        typer.echo(f"{prefix}error: the application stopped after: {error or 'an error'}", err=True)
-        return 1
-    replaced = f"; {handled} stream thread(s) replaced after an error" if handled else ""
-    typer.echo(f"{prefix}closed cleanly ({app.metrics()['process-total']:,} records processed{replaced})"
-               if closed else f"{prefix}close timed out", err=True)
-    return 0 if closed else 1
+    return closed, handled
 
 
 def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The Python script."),
