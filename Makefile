@@ -1,12 +1,16 @@
-# `make demo` and `make test` set themselves up on a fresh machine (see scripts/bootstrap.sh).
-.PHONY: setup demo test test-fast reference-kafka clean
+# `make demo` and `make test` set themselves up on a fresh Debian 12 machine (see scripts/bootstrap.sh):
+# the demo only what it runs (.venv with pystreams), the tests also the dev tools, kcat and the Kafka jars.
+.PHONY: setup setup-demo demo test test-fast reference-kafka clean
 
 PY := .venv/bin/python
 
 setup:
-	@./scripts/bootstrap.sh
+	@./scripts/bootstrap.sh test
 
-demo: setup
+setup-demo:
+	@./scripts/bootstrap.sh demo
+
+demo: setup-demo
 	$(PY) -m examples.demo
 
 test: setup
