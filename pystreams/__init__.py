@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "StreamsConfig": "pystreams.runtime",
     "CloseOptions": "pystreams.runtime",
     "StoreQueryParameters": "pystreams.runtime",
+    "StateRestoreListener": "pystreams.runtime",
+    "StandbyUpdateListener": "pystreams.runtime",
 }
 
 if TYPE_CHECKING:
@@ -62,7 +64,8 @@ if TYPE_CHECKING:
     from pystreams.dsl.windows import (BufferConfig, EmitStrategy, JoinWindows, SessionWindows, SlidingWindows,
                                        Suppressed, TimeWindows)
     from pystreams.serdes.windowed import SessionWindow, TimeWindow, Windowed, WindowedSerdes
-    from pystreams.runtime import CloseOptions, KafkaStreams, StoreQueryParameters, StreamsConfig
+    from pystreams.runtime import (CloseOptions, KafkaStreams, StandbyUpdateListener, StateRestoreListener,
+                                   StoreQueryParameters, StreamsConfig)
     from pystreams.serdes import Serde, Serdes
     from pystreams.state import Stores
 

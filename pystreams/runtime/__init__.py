@@ -26,6 +26,7 @@ from pystreams.runtime.kafka_streams import (
     State,
     StreamThreadExceptionResponse,
 )
+from pystreams.runtime.restore_listeners import StandbyUpdateListener, StateRestoreListener, SuspendReason
 from pystreams.runtime.thread_admin import CloseOptions, GroupMembershipOperation
 from pystreams.runtime.topics import InternalTopicError, MissingSourceTopicError
 
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     from pystreams.runtime.queries import StoreQueryParameters
 
 __all__ = ["CloseOptions", "GroupMembershipOperation", "IllegalStateError", "InternalTopicError", "KafkaStreams",
-           "MissingSourceTopicError", "State", "StoreQueryParameters", "StreamThreadExceptionResponse",
-           "StreamsConfig"]
+           "MissingSourceTopicError", "StandbyUpdateListener", "State", "StateRestoreListener",
+           "StoreQueryParameters", "StreamThreadExceptionResponse", "StreamsConfig", "SuspendReason"]
 
 
 def __getattr__(name: str) -> Any:

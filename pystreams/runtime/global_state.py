@@ -16,7 +16,15 @@ bootstrapped again from the beginning of every global partition, as Kafka's Glob
 a global store during restore. Out of range after start() (while the background thread keeps the stores up to
 date), Kafka 4.x's GlobalStreamThread wipes the global state on close and fails ("You can restart KafkaStreams
 to recover from this error"): pystreams does the same (the next start bootstraps from the beginning); stream
-tasks hold the global stores open, so they cannot be swapped under them."""
+tasks hold the global stores open, so they cannot be swapped under them.
+
+The client's StateRestoreListener (KafkaStreams.set_global_state_restore_listener) sees the bootstrap in start()
+as Kafka's GlobalStateManagerImpl reports it: per global partition on_restore_start(partition, store, the offset it
+starts from, the end offset), on_batch_restored(partition, store, the consumer's position after the batch - Kafka
+passes the position here, not the last offset - , records in the batch), on_restore_end(partition, store, records
+read); a wipe while bootstrapping suspends (on_restore_suspended) the partitions not yet at their end and starts
+them again. Updates after start() are not restores and are not reported, as in Kafka. A listener that raises fails
+start()."""
 from __future__ import annotations
 
 import logging
@@ -99,6 +107,12 @@ class GlobalStateManager:
         self.task_dir = self.task.store_context.state_dir
         self.lock = TaskDirLock(self.task_dir)
         self.topics = sorted(self.task._source_by_topic)
+        topology = streams.topology
+        # global topic -> its store, for the restore listener
+        self._store_of = {topology.node(src).topics[0]: store for src, _proc, store in nodes}
+        self._listener = getattr(streams, "_global_restore_listener", None)
+        self._counts: dict[tuple[str, int], int] = {}  # records per partition in the last _poll
+        self._restoring: dict[tuple[str, int], int] = {}  # bootstrap: records read per partition not at its end
         self.consumer: Consumer | None = None
         self.records = 0
         self._stop = threading.Event()
@@ -151,10 +165,10 @@ class GlobalStateManager:
             checkpoint = {}
         while True:
             try:
-                self._bootstrap(partitions, checkpoint, {tp: high for tp, (_low, high) in marks.items()}, deadline,
-                                timeout)
+                self._bootstrap(partitions, checkpoint, marks, deadline, timeout)
                 break
             except GlobalOffsetOutOfRange as e:  # wipe and bootstrap again from the beginning
+                self._notify_suspended()
                 self._wipe(str(e))
                 checkpoint = {}
                 marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
@@ -166,23 +180,44 @@ class GlobalStateManager:
         self._thread.start()
 
     def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
-                   ends: dict[tuple[str, int], int], deadline: float, timeout: float) -> None:
+                   marks: dict[tuple[str, int], tuple[int, int]], deadline: float, timeout: float) -> None:
         """Assign every global partition at its checkpoint (the next offset to read; else its beginning) and read
-        up to `ends`."""
+        up to the end offsets of `marks` ((log start, end) per partition), telling the restore listener."""
         assert self.consumer is not None
+        ends = {tp: high for tp, (_low, high) in marks.items()}
         self.consumer.assign([TopicPartition(t, p, checkpoint[(t, p)] if checkpoint.get((t, p), -1) >= 0
                                              else OFFSET_BEGINNING) for t, p in partitions])
         remaining = {tp for tp, end in ends.items()
                      if end > 0 and (checkpoint.get(tp, -1) < 0 or checkpoint[tp] < end)}
+        self._restoring = {tp: 0 for tp in sorted(remaining)}  # records read per partition still restoring
+        if self._listener:
+            for tp in sorted(ends):
+                start = checkpoint[tp] if checkpoint.get(tp, -1) >= 0 else marks[tp][0]
+                self._listener.on_restore_start(tp, self._store_of[tp[0]], start, ends[tp])
+                if tp not in remaining:
+                    self._listener.on_restore_end(tp, self._store_of[tp[0]], 0)
         while remaining:
             if time.monotonic() > deadline:
                 raise StateStoreError(f"global stores did not reach the end of {sorted(remaining)} in {timeout} s")
-            for tp in self._poll(0.2):
-                if tp in remaining and self._position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-            for tp in list(remaining):
-                if self._position(tp) >= ends[tp]:
-                    remaining.discard(tp)
+            self._poll(0.2)
+            done = [tp for tp in sorted(remaining) if self._position(tp) >= ends[tp]]
+            remaining.difference_update(done)
+            for tp, count in sorted(self._counts.items()):
+                if tp in self._restoring:
+                    self._restoring[tp] += count
+                    if self._listener:
+                        self._listener.on_batch_restored(tp, self._store_of[tp[0]], self._position(tp), count)
+            for tp in done:
+                total = self._restoring.pop(tp)
+                if self._listener:
+                    self._listener.on_restore_end(tp, self._store_of[tp[0]], total)
+
+    def _notify_suspended(self) -> None:
+        """The bootstrap stops for a wipe: the partitions not at their end yet are suspended (then start again)."""
+        restoring, self._restoring = self._restoring, {}
+        if self._listener:
+            for tp, total in sorted(restoring.items()):
+                self._listener.on_restore_suspended(tp, self._store_of[tp[0]], total)
 
     def _wipe(self, why: str) -> None:
         """Kafka's reinitialization of a corrupted global store: close it, delete the global state (stores and
@@ -227,9 +262,11 @@ class GlobalStateManager:
                     log.warning("global consumer: %s-%s: %s (retrying)", tp[0], tp[1], err)
                 continue
             grouped.setdefault(tp, []).append((m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers() or ()))
+        self._counts = {}
         for (topic, p), records in grouped.items():
             self.task.add_records(topic, p, records)
             self.records += len(records)
+            self._counts[(topic, p)] = len(records)
         while self.task.process():
             pass
         return touched

@@ -23,6 +23,12 @@ from confluent_kafka.admin import AdminClient
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.interactive_queries import InteractiveQueries
+from pystreams.runtime.restore_listeners import (
+    DelegatingStandbyUpdateListener,
+    DelegatingStateRestoreListener,
+    StandbyUpdateListener,
+    StateRestoreListener,
+)
 from pystreams.runtime.state_directory import (
     StateDirCleaner,
     StateDirectory,
@@ -108,7 +114,12 @@ class KafkaStreams(InteractiveQueries):
         # Kafka's changeThreadCount lock: one thread index and cache split at a time (add/remove/replace)
         self._thread_count_lock = threading.RLock()
         self._paused = False  # pause(): threads keep their group membership but process nothing
+        # (thread name, records restored, records to restore) after each restored batch: the CLI's progress bar
         self.restore_listener: Callable[[str, int, int], None] | None = None
+        # Kafka's listeners, set with set_global_state_restore_listener / set_standby_update_listener; the restore,
+        # standby and global readers call these delegates (restore.py, standby.py, global_state.py)
+        self._global_restore_listener = DelegatingStateRestoreListener()
+        self._standby_listener = DelegatingStandbyUpdateListener()
         self.errors: list[BaseException] = []
         self.global_state: Any = None
         self._server: Any = None
@@ -154,6 +165,27 @@ class KafkaStreams(InteractiveQueries):
         if self._state is not State.CREATED:
             raise IllegalStateError("set_state_listener() is only allowed before start()")
         self._listener = listener
+
+    def set_global_state_restore_listener(self, listener: StateRestoreListener | None) -> None:
+        """Kafka's setGlobalStateRestoreListener: listener.on_restore_start / on_batch_restored / on_restore_end /
+        on_restore_suspended while active tasks restore their changelogs and while start() bootstraps global stores
+        (e.g. to report restore progress). Only before start(); one it raises fails the stream thread (its
+        uncaught-exception handler decides) or start(), as in Kafka."""
+        with self._state_lock:
+            if self._state is not State.CREATED:
+                raise IllegalStateError("Can only set GlobalStateRestoreListener before calling start(). Current "
+                                        f"state is: {self._state.name}")
+            self._global_restore_listener.set(listener)
+
+    def set_standby_update_listener(self, listener: StandbyUpdateListener | None) -> None:
+        """Kafka's setStandbyUpdateListener (KIP-988): listener.on_update_start / on_batch_loaded /
+        on_update_suspended as standby replicas follow their changelogs. Only before start(); one that raises
+        fails the stream thread, as in Kafka."""
+        with self._state_lock:
+            if self._state is not State.CREATED:
+                raise IllegalStateError("Can only set StandbyUpdateListener before calling start(). Current state "
+                                        f"is: {self._state.name}")
+            self._standby_listener.set(listener)
 
     def set_uncaught_exception_handler(self, handler: ExceptionHandler) -> None:
         """handler(exception) -> StreamThreadExceptionResponse when a stream thread dies."""
@@ -458,6 +490,9 @@ class KafkaStreams(InteractiveQueries):
         SHUTDOWN_REQUESTED (some instance asked for SHUTDOWN_APPLICATION) shuts this client down into ERROR."""
         from pystreams.runtime.assignment import SHUTDOWN_REQUESTED
 
+        note_active = getattr(getattr(thread, "_standby", None), "note_active_tasks", None)
+        if callable(note_active):  # before the thread's standbys change: one becoming active here is PROMOTED
+            note_active(info.active_tasks)
         if info.error_code == SHUTDOWN_REQUESTED:
             if self._state not in (State.PENDING_ERROR, State.ERROR, State.PENDING_SHUTDOWN, State.NOT_RUNNING):
                 log.error("stream-client [%s] the application %s was asked to shut down (SHUTDOWN_REQUESTED from "

@@ -25,7 +25,16 @@ changelog no longer has.
 The restore consumer should run with auto.offset.reset=error (restore_consumer_config below; Kafka Streams forces
 "none"): an out-of-range position then arrives as an _AUTO_OFFSET_RESET message error and the consumer stays put,
 so corruption is seen exactly (test_restore_offset_reset.py, both brokers); the inferences above (going back,
-the log start past the next offset, the end below what was restored) remain for a consumer with "earliest"."""
+the log start past the next offset, the end below what was restored) remain for a consumer with "earliest".
+
+The client's StateRestoreListener (KafkaStreams.set_global_state_restore_listener) is called where Kafka's
+StoreChangelogReader calls it: on_restore_start for every changelog partition of a registered task (also one with
+nothing to restore: start == end, then on_restore_end with 0 at once), on_batch_restored per changelog partition
+and batch (the offset of the last record restored, the batch's count), on_restore_end when a changelog partition
+reaches its end, on_restore_suspended for a partition still restoring when its task is removed (revoked, closed)
+or found corrupted (then on_restore_start again from the beginning). A listener that raises fails the thread
+(restore_listeners.py); while the thread closes, a failing on_restore_suspended is logged instead, so every task
+still closes."""
 from __future__ import annotations
 
 import logging
@@ -42,6 +51,7 @@ from pystreams.runtime.assignment.offset_sums import (
     unregister_local_task,
 )
 from pystreams.runtime.checkpoint import known_offset, read_checkpoint, write_checkpoint
+from pystreams.runtime.restore_listeners import NO_RESTORE_LISTENER, DelegatingStateRestoreListener
 from pystreams.runtime.tasks import ActiveTask
 from pystreams.runtime.watermarks import watermarks
 
@@ -118,8 +128,8 @@ def describe_invalid(invalid: dict[Partition, tuple[int, int, int]], what: str =
 class _Changelog:
     """One changelog partition being restored: its store, the end offset to reach, the last offset restored."""
 
-    __slots__ = ("checked_at", "end", "error", "fetched", "position", "progress_at", "restored", "seen", "store",
-                 "task")
+    __slots__ = ("checked_at", "completed", "end", "error", "fetched", "position", "progress_at", "restored", "seen",
+                 "store", "task")
 
     def __init__(self, task: ActiveTask, store: str, end: int, position: int, now: float) -> None:
         self.task = task
@@ -132,6 +142,7 @@ class _Changelog:
         self.progress_at = now  # when the position last moved
         self.checked_at = now  # when the end offset was last re-read for lack of progress
         self.error = ""  # the last consumer error for this partition (said when the restore gives up)
+        self.completed = False  # reached its end: on_restore_end was called (no on_restore_suspended then)
 
 
 class RestoringTask:
@@ -143,6 +154,7 @@ class RestoringTask:
         self.offsets: dict[Partition, int] = {}  # input partition -> start offset (read BEFORE the restore, ADR 0004)
         self.changelogs: dict[Partition, _Changelog] = {}
         self.restored_from: dict[Partition, int] = {}  # changelog partition -> checkpointed offset (-1: none)
+        self.suspended = False  # on_restore_suspended was called for it (a failing listener must not be asked twice)
 
     def restored_offsets(self) -> dict[Partition, int]:
         """Changelog partition -> offset of the last record in the stores (for a checkpoint / offset sums)."""
@@ -156,11 +168,24 @@ class ChangelogReader:
     """Restores registered tasks with one assign-only consumer, a bounded batch per call (on the stream thread)."""
 
     def __init__(self, consumer: Any, eos: bool, progress: Callable[[int, int], None] | None = None,
-                 stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S, clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S, clock: Callable[[], float] = time.monotonic,
+                 listener: DelegatingStateRestoreListener | None = None,
+                 closing: Callable[[], bool] | None = None) -> None:
         self.consumer = consumer
         self.eos = eos
         self._progress = progress
+        # the client's restore listener, and whether the owning thread is closing (a failing on_restore_suspended
+        # is then logged, not raised); by default both from the stream thread whose _restore_progress `progress`
+        # is (stream_thread.py builds the reader with that callback only)
+        thread = getattr(progress, "__self__", None)
+        if listener is None:
+            listener = getattr(getattr(thread, "streams", None), "_global_restore_listener", None)
+        self.listener: DelegatingStateRestoreListener = (
+            listener if isinstance(listener, DelegatingStateRestoreListener) else NO_RESTORE_LISTENER)
+        if closing is None and thread is not None:
+            def closing() -> bool:
+                return not getattr(thread, "running", True) or getattr(thread, "error", None) is not None
+        self._closing = closing or (lambda: False)
         self.stall_timeout_s = stall_timeout_s
         # no progress for this long: re-read the end offset (the changelog may have been truncated)
         self.recheck_s = min(30.0, stall_timeout_s / 4)
@@ -190,11 +215,28 @@ class ChangelogReader:
             self.done = self.total = 0
             self.started = time.monotonic()
             self._logged_at = self._clock()
-        return not self._register(RestoringTask(at, partitions), trusted=True)
+        rt = RestoringTask(at, partitions)
+        events: list[tuple[Any, ...]] = []
+        restoring = self._register(rt, trusted=True, events=events)
+        try:
+            self._notify(events)
+        except BaseException:
+            if not restoring:  # kept here, so the failing thread's close closes it (it never reached the caller)
+                self.restoring[at.id] = rt
+            raise
+        return not restoring
 
-    def _register(self, rt: RestoringTask, trusted: bool) -> bool:
+    def _notify(self, events: list[tuple[Any, ...]]) -> None:
+        """Call the restore listener for events gathered while the bookkeeping changed (method name, args...)."""
+        if not self.listener:
+            return
+        for method, *args in events:
+            getattr(self.listener, method)(*args)
+
+    def _register(self, rt: RestoringTask, trusted: bool, events: list[tuple[Any, ...]]) -> bool:
         """Read the changelogs' watermarks and assign those with records to restore; True when restoring.
-        trusted=False: the local state was just wiped, every changelog restores from its beginning."""
+        trusted=False: the local state was just wiped, every changelog restores from its beginning. The
+        listener's on_restore_start (and on_restore_end for a changelog with nothing to restore) go to events."""
         at = rt.at
         checkpoint: dict[Partition, int] = {}
         if trusted:
@@ -222,7 +264,9 @@ class ChangelogReader:
                     forget(*tp)
                 rt.restored_from[tp] = known if known is not None else -1
             start = known + 1 if known is not None else low
+            events.append(("on_restore_start", tp, store, start, high))
             if start >= high:
+                events.append(("on_restore_end", tp, store, 0))
                 continue
             cl = _Changelog(at, store, high, start, self._clock())
             rt.changelogs[tp] = self._by_changelog[tp] = cl
@@ -249,17 +293,43 @@ class ChangelogReader:
         """A changelog went out of range while restoring (Kafka: InvalidOffsetException during restore -> the task
         is corrupted): stop restoring it, wipe its state and register it again from the beginning; its input
         start offsets (recorded by the thread) stay."""
+        events: list[tuple[Any, ...]] = self._suspend_events(rt)
         self.restoring.pop(rt.at.id, None)
         self._release(rt)
         self._wipe(rt.at, why)
         fresh = RestoringTask(rt.at, rt.partitions)
         fresh.offsets = rt.offsets
-        if not self._register(fresh, trusted=False):
+        if not self._register(fresh, trusted=False, events=events):
             self._ready_now.append(fresh)  # the changelogs are empty now: nothing to restore
+        try:
+            self._notify(events)
+        except BaseException:
+            for ready in self._ready_now:  # back here, so the failing thread's close closes it
+                self.restoring.setdefault(ready.at.id, ready)
+            self._ready_now = []
+            raise
+
+    def _suspend_events(self, rt: RestoringTask) -> list[tuple[Any, ...]]:
+        """on_restore_suspended for each changelog partition of rt that started and has not reached its end."""
+        rt.suspended = True
+        return [("on_restore_suspended", tp, cl.store, cl.restored) for tp, cl in rt.changelogs.items()
+                if not cl.completed]
 
     def remove(self, task_id: TaskId) -> RestoringTask:
-        """Stop restoring a task (revoked, lost or closing): its changelog partitions leave the consumer."""
-        rt = self.restoring.pop(task_id)
+        """Stop restoring a task (revoked, lost or closing): its changelog partitions leave the consumer.
+        on_restore_suspended first, for those still restoring: a listener that raises leaves the task registered
+        (the thread fails and its close removes it again, without asking the listener twice); while the thread
+        closes it is logged instead."""
+        rt = self.restoring[task_id]
+        if not rt.suspended:
+            events = self._suspend_events(rt)
+            try:
+                self._notify(events)
+            except Exception as e:
+                if not self._closing():
+                    raise
+                log.error("restore listener failed while task %s closed: %s", task_id, e)
+        del self.restoring[task_id]
         self._release(rt)
         return rt
 
@@ -350,6 +420,7 @@ class ChangelogReader:
                 batches.pop(tp, None)
             self._corrupted(rt, why)
         restored = 0
+        events: list[tuple[Any, ...]] = []
         for tp, records in batches.items():
             cl = self._by_changelog[tp]
             cl.task.task.restore(cl.store, records)
@@ -357,6 +428,7 @@ class ChangelogReader:
             cl.restored += len(records)
             cl.position = max(cl.position, records[-1][3] + 1)  # (an EOF in this batch may be past them)
             restored += len(records)
+            events.append(("on_batch_restored", tp, cl.store, records[-1][3], len(records)))
         pending = [tp for tp, cl in self._by_changelog.items() if cl.position < cl.end]
         if pending:  # transaction markers and compaction leave gaps: the consumer's position says where it is
             for tp_pos in self.consumer.position([TopicPartition(*tp) for tp in pending]):
@@ -368,6 +440,11 @@ class ChangelogReader:
         if self._progress is not None and restored:
             self._progress(self.done, self.total)
         self._watch()
+        for tp, cl in self._by_changelog.items():  # Kafka: each changelog partition ends on its own
+            if not cl.completed and cl.position >= cl.end:
+                cl.completed = True
+                events.append(("on_restore_end", tp, cl.store, cl.restored))
+        self._notify(events)
         return restored, self._finish()
 
     # ------------------------------------------------------------------ never silently stuck

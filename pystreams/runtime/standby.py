@@ -18,6 +18,15 @@ consumer does not move; the older inferences stay as a second line (the consumer
 moving past the next offset to apply). The standby's state is then wiped and
 rebuilt from the beginning of its changelogs (Kafka wipes only under EOS; wiping always drops keys the changelog
 no longer has).
+
+The client's StandbyUpdateListener (KIP-988, KafkaStreams.set_standby_update_listener) is called as Kafka's
+StoreChangelogReader calls it: on_update_start when a standby's changelog partition is first assigned to the
+consumer (its starting offset: after the checkpoint, else the log start), on_batch_loaded per partition and batch
+(the last offset applied, the batch's size, and Kafka's current end offset: that offset plus the consumer's lag),
+on_update_suspended when the standby stops: PROMOTED when the new assignment makes it this thread's active task
+(before that task's on_restore_start), MIGRATED when it is closed otherwise (moved away, or the client closes).
+A wiped standby (corruption) gets on_update_start again. A listener that raises fails the stream thread, as in
+Kafka; while the thread closes its standbys, a failing on_update_suspended is logged instead.
 """
 from __future__ import annotations
 
@@ -29,6 +38,7 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     KafkaError,
+    KafkaException,
     TopicPartition,
 )
 
@@ -45,7 +55,13 @@ from pystreams.runtime.checkpoint import (
     write_checkpoint,
 )
 from pystreams.runtime.restore import OUT_OF_RANGE, log_start, restore_consumer_config
+from pystreams.runtime.restore_listeners import (
+    NO_STANDBY_LISTENER,
+    DelegatingStandbyUpdateListener,
+    SuspendReason,
+)
 from pystreams.runtime.tasks import reopen_wiped, task_directory
+from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
@@ -78,12 +94,15 @@ class StandbyTask:
         self.offsets: dict[tuple[str, int], int] = {}  # last applied changelog offset per partition
         self.expected: dict[tuple[str, int], int] = {}  # next offset the consumer should hand out, when known
         self.new_task: Any = None  # builds a fresh, initialized StreamTask (after a wipe)
+        self.started: set[tuple[str, int]] = set()  # changelog partitions given to on_update_start
+        self.end_offsets: dict[tuple[str, int], int] = {}  # the last current end offset told on_batch_loaded
 
     def wipe(self) -> None:
         """Close the stores, delete the state (stores and checkpoint; the lock stays held), open them empty."""
         self.task = reopen_wiped(self.task, self.task_dir, self.new_task, f"standby {self.id}")
         self.offsets.clear()
         self.expected.clear()
+        self.started.clear()
 
     def checkpoint(self) -> None:
         if self.offsets:
@@ -110,13 +129,22 @@ class StandbyManager:
         self._wanted: dict[TaskId, list[tuple[str, int]]] = {}
         self._last_checkpoint = time.monotonic()
         self._next_try = 0.0
+        listener = getattr(getattr(thread, "streams", None), "_standby_listener", None)
+        self.listener: DelegatingStandbyUpdateListener = (
+            listener if isinstance(listener, DelegatingStandbyUpdateListener) else NO_STANDBY_LISTENER)
+        self._active: frozenset[TaskId] = frozenset()  # the member's active tasks in the newest assignment
+
+    def note_active_tasks(self, active_tasks: Any) -> None:
+        """The member's active tasks of the assignment about to be applied (KafkaStreams._on_assignment): a
+        standby among them is PROMOTED, not MIGRATED, when assign() closes it."""
+        self._active = frozenset(active_tasks)
 
     def assign(self, standby_tasks: dict[TaskId, list[tuple[str, int]]]) -> None:
         """The member's standbys after a rebalance: close those it lost (or that became active: their state
         dir goes to the active task), open the new ones, point the changelog consumer at them."""
         self._wanted = {t: list(tps) for t, tps in standby_tasks.items()}
         for task_id in [t for t in self.tasks if t not in self._wanted]:
-            self._close_one(task_id)
+            self._close_one(task_id, SuspendReason.PROMOTED if task_id in self._active else SuspendReason.MIGRATED)
         self._next_try = 0.0
         self._open_pending()
         if self.tasks:
@@ -126,13 +154,30 @@ class StandbyManager:
         """The standbys this thread keeps now (its SubscriptionInfo.prev_standby)."""
         return frozenset(self.tasks)
 
-    def _close_one(self, task_id: TaskId) -> None:
+    def _close_one(self, task_id: TaskId, reason: SuspendReason, closing: bool = False) -> None:
+        """Close a standby, take its partitions from the consumer, then tell the listener (after the close, as
+        Kafka does for MIGRATED; PROMOTED comes before the active task's restore starts). closing: the thread
+        closes, a failing listener is logged."""
         st = self.tasks.pop(task_id)
         try:
             st.close()
         except Exception as e:  # noqa: BLE001 - the state stays on disk; the checkpoint may lag
             log.warning("%s: closing standby %s: %s", self.thread.name, task_id, e)
-        self._assign_consumer()
+        if not closing:
+            self._assign_consumer()
+        if not self.listener:
+            return
+        checkpoint = read_checkpoint(st.task_dir)
+        for tp in sorted(st.started):
+            store_offset = st.offsets.get(tp, known_offset(checkpoint.get(tp)))
+            try:
+                self.listener.on_update_suspended(tp, st.changelogs[tp], -1 if store_offset is None else store_offset,
+                                                  st.end_offsets.get(tp, -1), reason)
+            except Exception as e:
+                if not closing:
+                    raise
+                log.error("%s: standby update listener failed while standby %s closed: %s", self.thread.name,
+                          task_id, e)
 
     def _open_pending(self) -> None:
         now = time.monotonic()
@@ -187,6 +232,7 @@ class StandbyManager:
             self.consumer = Consumer({**restore_consumer_config(self.thread.config, f"{self.thread.name}-standby"),
                                       "enable.partition.eof": False})
         assignment = []
+        starts: list[tuple[StandbyTask, tuple[str, int], int | None]] = []
         for st in self.tasks.values():
             checkpoint = read_checkpoint(st.task_dir)
             for tp in st.changelogs:
@@ -197,7 +243,21 @@ class StandbyManager:
                     st.expected[tp] = known + 1
                 else:
                     st.expected.pop(tp, None)
+                if tp not in st.started:
+                    st.started.add(tp)
+                    starts.append((st, tp, known))
         self.consumer.assign(assignment)
+        if self.listener:
+            for st, tp, known in starts:  # Kafka: the consumer's position, i.e. the log start without a checkpoint
+                start = known + 1 if known is not None else self._log_start(tp)
+                self.listener.on_update_start(tp, st.changelogs[tp], start)
+
+    def _log_start(self, tp: tuple[str, int]) -> int:
+        assert self.consumer is not None
+        try:
+            return watermarks(self.consumer, TopicPartition(*tp), timeout=5.0)[0]
+        except KafkaException:
+            return 0
 
     def poll(self) -> int:
         """Apply whatever changelog records arrived (non-blocking); open standbys still waiting for their lock;
@@ -251,9 +311,28 @@ class StandbyManager:
             st.offsets[tp] = records[-1][3]
             applied += len(records)
         self.applied += applied
+        if self.listener and batches:
+            self._batches_loaded(owners, batches)
         if time.monotonic() - self._last_checkpoint > CHECKPOINT_INTERVAL_S:
             self.checkpoint()
         return applied
+
+    def _batches_loaded(self, owners: dict[tuple[str, int], StandbyTask], batches: dict[Any, list[Any]]) -> None:
+        """on_batch_loaded per partition: current end offset = last offset applied + the consumer's lag (end offset
+        - position), as Kafka's ProcessorStateManager computes it; -1 when the end is not known yet."""
+        assert self.consumer is not None
+        positions = {(p.topic, p.partition): p.offset
+                     for p in self.consumer.position([TopicPartition(*tp) for tp in batches])}
+        for tp, records in batches.items():
+            st, last = owners[tp], records[-1][3]
+            try:
+                _low, high = self.consumer.get_watermark_offsets(TopicPartition(*tp), timeout=1.0, cached=True)
+            except KafkaException:
+                high = None
+            position = positions.get(tp, -1)
+            end = last + max(0, int(high) - position) if high is not None and high >= 0 and position >= 0 else -1
+            st.end_offsets[tp] = end
+            self.listener.on_batch_loaded(tp, st.changelogs[tp], st.id, last, len(records), end)
 
     def _wipe(self, corrupted: dict[TaskId, str]) -> None:
         """Kafka's corrupted standby: wipe its state and follow its changelogs again from the beginning."""
@@ -271,8 +350,9 @@ class StandbyManager:
         self._last_checkpoint = time.monotonic()
 
     def close(self) -> None:
+        """The thread closes: every standby closes (on_update_suspended MIGRATED; a failing listener is logged)."""
         for task_id in list(self.tasks):
-            self._close_one(task_id)
+            self._close_one(task_id, SuspendReason.MIGRATED, closing=True)
         self._wanted = {}
         if self.consumer is not None:
             self.consumer.close()
