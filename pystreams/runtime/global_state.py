@@ -176,7 +176,8 @@ class GlobalStateManager:
         self._offsets = dict(checkpoint)
         for tp, position in self._positions(partitions).items():  # a partition read nothing keeps its checkpoint
             self._offsets[tp] = max(position, self._offsets.get(tp, -1))
-        self._thread = threading.Thread(target=self._run, daemon=True, name=f"{self.streams.client_id}-GlobalThread")
+        # Kafka names the global thread <client.id>-GlobalStreamThread (KafkaStreams constructor)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=self.name)
         self._thread.start()
 
     def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
