@@ -1,4 +1,5 @@
-"""Shared by the runtime integration tests: topics, a line producer, an output reader, the word-count model."""
+"""Shared by the runtime integration tests: topics (created, re-created, truncated), a line producer, an output reader,
+the word-count model, and the pieces of a ChangelogReader restore run against a real broker."""
 from __future__ import annotations
 
 import random
@@ -6,6 +7,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
@@ -23,6 +25,33 @@ def create_topics(bootstrap: str, partitions: int, *topics: str) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for fut in admin.create_topics([NewTopic(t, partitions, 1) for t in topics]).values():
         fut.result(30)
+
+
+def create_after_deletion(bootstrap: str, topic: str, partitions: int = 1, timeout: float = 30.0) -> None:
+    """Create `topic` again after a DeleteTopics: retried while the broker is still finishing the deletion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            create_topics(bootstrap, partitions, topic)
+            return
+        except Exception as e:  # noqa: BLE001 - the deletion is still in progress
+            assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
+            time.sleep(0.3)
+
+
+def recreate_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+    """Delete `topic` and create it again, empty (a changelog or global topic that no longer matches a checkpoint)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the result: its handle serves it
+    admin.delete_topics([topic])[topic].result(30)
+    create_after_deletion(bootstrap, topic, partitions)
+
+
+def delete_records(bootstrap: str, topic: str, before: int, partition: int = 0) -> None:
+    """DeleteRecords below offset `before` of one partition; the new log start is checked, so a broker that
+    ignored the request fails here rather than later in the test that relies on it."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_records([TopicPartition(topic, partition, before)], request_timeout=30).values():
+        assert future.result(30).low_watermark == before
 
 
 def random_lines(seed: int, n: int) -> list[str]:
@@ -120,6 +149,29 @@ def read_count_updates(bootstrap: str, topic: str, expected: int, timeout: float
     return per_key
 
 
+def global_customers_topology(customers: str, orders: str) -> Any:
+    """A Topology with the global store "customers" (customer id -> name, Strings, no changelog: the topic is its
+    source) kept by a processor that puts every record of `customers`, and a source "orders-source" on `orders`
+    (String serdes) for the tests' processors to read the store from."""
+    from pystreams import Serdes, Stores, Topology
+    from pystreams.processor import Processor
+
+    class PutCustomer(Processor):
+        def init(self, context: Any) -> None:
+            self.store = context.get_state_store("customers")
+
+        def process(self, record: Any) -> None:
+            self.store.put(record.key, record.value)
+
+    topology = Topology()
+    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
+                                             Serdes.String()).with_logging_disabled()
+    topology.add_global_store(builder, "customers-source", customers, "customers-processor", PutCustomer,
+                              key_serde=Serdes.String(), value_serde=Serdes.String())
+    topology.add_source("orders-source", orders, key_serde=Serdes.String(), value_serde=Serdes.String())
+    return topology
+
+
 def wordcount_topology(input_topic: str, output_topic: str, store: str = "word-counts") -> Any:
     from pystreams import (
         Consumed,
@@ -138,3 +190,60 @@ def wordcount_topology(input_topic: str, output_topic: str, store: str = "word-c
         .to_stream()
         .to(output_topic, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long())))
     return builder.build()
+
+
+# ---- a ChangelogReader restore against a real broker (tests of changelogs changing under a restore)
+
+#: restore consumer overrides for small fetches, so that most of a changelog is still on the broker when a test
+#: changes it (deletes records, deletes or re-creates the topic) under a running restore
+SMALL_FETCHES = {"queued.min.messages": 1, "queued.max.messages.kbytes": 1, "message.max.bytes": 2048,
+                 "fetch.max.bytes": 2048, "max.partition.fetch.bytes": 1024}
+
+
+def fill_changelog(bootstrap: str, topic: str, records: int = 2000, value_size: int = 1000) -> None:
+    """`records` records (keys k0, k1, ...; values of value_size bytes) into partition 0, in small batches."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 10})
+    for i in range(records):
+        producer.produce(topic, key=b"k%d" % i, value=b"v" * value_size, partition=0)
+    assert producer.flush(30) == 0, "not every changelog record was acknowledged"
+
+
+class RecordingStore:
+    """A task's stores as ChangelogReader sees them: records the offset of every record restored into them."""
+
+    def __init__(self) -> None:
+        self.restored: list[int] = []
+
+    def checkpointed_offsets(self) -> dict[str, int]:
+        return {}
+
+    def changelog_topics(self) -> dict[str, str]:
+        return {}
+
+    def restore(self, store: str, records: list[tuple[Any, ...]]) -> None:
+        self.restored.extend(r[3] for r in records)
+
+
+def restoring_task(task_dir: str, changelog: str) -> SimpleNamespace:
+    """Active task 0_0 as ChangelogReader.add() takes it: store "s" restored from partition 0 of `changelog` into
+    a RecordingStore (at.task), which wipe_and_revive() replaces with a fresh one (a corrupted task)."""
+    from pystreams.processor.task_id import TaskId
+
+    tp = (changelog, 0)
+    at = SimpleNamespace(id=TaskId(0, 0), task=RecordingStore(), task_dir=task_dir, persistent_changelogs={tp: "s"},
+                         changelog_next={}, checkpointed={}, collector=None, restored_records=0,
+                         changelog_partitions=lambda: {tp: "s"})
+
+    def wipe_and_revive() -> None:
+        at.task = RecordingStore()
+
+    at.wipe_and_revive = wipe_and_revive
+    return at
+
+
+def restore_until_started(reader: Any, store: RecordingStore, timeout: float = 30.0) -> None:
+    """Run reader.restore() until `store` received its first records: the restore is under way."""
+    deadline = time.monotonic() + timeout
+    while not store.restored:
+        assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
+        reader.restore(10, 0.2)

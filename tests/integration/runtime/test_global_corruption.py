@@ -4,27 +4,21 @@ the topic deleted and re-created (the checkpoint is then past its end); and out 
 the client fails like Kafka 4.x's GlobalStreamThread, the global state is wiped, a restart bootstraps afresh."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Producer
 
-from pystreams import Serdes, Stores, Topology
-from pystreams.processor import Processor
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import (
+    create_topics,
+    delete_records,
+    global_customers_topology,
+    recreate_topic,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
-
-
-class PutCustomer(Processor):
-    def init(self, context):
-        self.store = context.get_state_store("customers")
-
-    def process(self, record):
-        self.store.put(record.key, record.value)
 
 
 def _produce(bootstrap: str, topic: str, keys: range, prefix: str = "c") -> None:
@@ -35,31 +29,12 @@ def _produce(bootstrap: str, topic: str, keys: range, prefix: str = "c") -> None
 
 
 def _streams(bootstrap: str, customers: str, orders: str, state_dir: Path, app_id: str) -> KafkaStreams:
-    topology = Topology()
-    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
-                                             Serdes.String()).with_logging_disabled()
-    topology.add_global_store(builder, "customers-source", customers, "customers-processor", PutCustomer,
-                              key_serde=Serdes.String(), value_serde=Serdes.String())
-    topology.add_source("orders-source", orders, key_serde=Serdes.String(), value_serde=Serdes.String())
-    return KafkaStreams(topology, {"application.id": app_id, "bootstrap.servers": bootstrap,
+    return KafkaStreams(global_customers_topology(customers, orders), {"application.id": app_id, "bootstrap.servers": bootstrap,
                                    "state.dir": str(state_dir), "commit.interval.ms": 200})
 
 
 def _keys(streams: KafkaStreams) -> set[str]:
     return {k for k, _ in streams.global_state.stores["customers"].all()}
-
-
-def _recreate(bootstrap: str, topic: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.delete_topics([topic])[topic].result(30)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            create_topics(bootstrap, 1, topic)
-            return
-        except Exception as e:  # noqa: BLE001 - the deletion is still in progress
-            assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
-            time.sleep(0.5)
 
 
 def _first_run(bootstrap: str, tmp_path: Path) -> tuple[str, str, str]:
@@ -82,9 +57,7 @@ def test_delete_records_past_the_global_checkpoint_wipes_and_bootstraps_from_the
     bootstrap = kafka_broker.bootstrap_servers
     customers, orders, app_id = _first_run(bootstrap, tmp_path)
     _produce(bootstrap, customers, range(20, 40))
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    for future in admin.delete_records([TopicPartition(customers, 0, 30)], request_timeout=30).values():
-        future.result()
+    delete_records(bootstrap, customers, 30)
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
         streams.start()
@@ -99,7 +72,7 @@ def test_delete_records_past_the_global_checkpoint_wipes_and_bootstraps_from_the
 def test_a_recreated_global_topic_ending_below_the_checkpoint_wipes_and_bootstraps(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     customers, orders, app_id = _first_run(bootstrap, tmp_path)
-    _recreate(bootstrap, customers)
+    recreate_topic(bootstrap, customers)
     _produce(bootstrap, customers, range(5), prefix="d")
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
@@ -118,7 +91,7 @@ def test_out_of_range_while_running_fails_wipes_and_a_restart_bootstraps_afresh(
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=60)
-        _recreate(bootstrap, customers)  # the global consumer's position 20 is past the new topic's end
+        recreate_topic(bootstrap, customers)  # the global consumer's position 20 is past the new topic's end
         _produce(bootstrap, customers, range(3), prefix="d")
         assert streams.wait_for_state(State.ERROR, timeout=60), streams.state
         assert "Updating global state failed" in str(streams.global_state.error)

@@ -6,20 +6,12 @@ import time
 import pytest
 from confluent_kafka import Producer
 
-from pystreams import Serdes, Stores, Topology
+from pystreams import Serdes
 from pystreams.processor import Processor, Record
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import create_topics, read_all, unique
+from tests.integration.runtime.helpers import create_topics, global_customers_topology, read_all, unique
 
 pytestmark = pytest.mark.integration
-
-
-class PutCustomer(Processor):
-    def init(self, context):
-        self.store = context.get_state_store("customers")
-
-    def process(self, record):
-        self.store.put(record.key, record.value)
 
 
 class Enrich(Processor):
@@ -44,12 +36,7 @@ def test_global_store_feeds_every_task(kafka_broker, tmp_path):
     customers, orders, out = unique("customers"), unique("orders"), unique("enriched")
     create_topics(bootstrap, 2, customers, orders, out)
     _produce(bootstrap, customers, [(f"c{i}", f"name-{i}") for i in range(20)])
-    topology = Topology()
-    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
-                                             Serdes.String()).with_logging_disabled()
-    topology.add_global_store(builder, "customers-source", customers, "customers-processor", PutCustomer,
-                              key_serde=Serdes.String(), value_serde=Serdes.String())
-    topology.add_source("orders-source", orders, key_serde=Serdes.String(), value_serde=Serdes.String())
+    topology = global_customers_topology(customers, orders)
     topology.add_processor("enrich", Enrich, "orders-source")
     topology.add_sink("sink", out, "enrich", key_serde=Serdes.String(), value_serde=Serdes.String())
     streams = KafkaStreams(topology, {"application.id": unique("global"), "bootstrap.servers": bootstrap,

@@ -20,7 +20,7 @@ from confluent_kafka.admin import (
 )
 
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import create_topics, delete_records, recreate_topic, unique
 
 pytestmark = pytest.mark.integration
 
@@ -112,19 +112,6 @@ def _checkpoint(state_dir: Any, app_id: str) -> str:
     return (state_dir / app_id / "0_0" / ".checkpoint").read_text()
 
 
-def _recreate(bootstrap: str, topic: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.delete_topics([topic])[topic].result(30)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            create_topics(bootstrap, 1, topic)
-            return
-        except Exception:  # noqa: BLE001 - the deletion is still in progress
-            assert time.monotonic() < deadline, f"{topic} could not be re-created"
-            time.sleep(0.3)
-
-
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
 def test_a_changelog_recreated_with_other_contents_wipes_the_local_state(kafka_broker, tmp_path, caplog, guarantee):
     bootstrap = kafka_broker.bootstrap_servers
@@ -144,7 +131,7 @@ def test_a_changelog_recreated_with_other_contents_wipes_the_local_state(kafka_b
     assert _checkpoint(tmp_path, app_id) == f"0\n1\n{changelog} 0 {checkpointed}\n"
     # deleted and re-created with other contents (the first 3 records: k0-k2 = new-0..2), shorter than the
     # checkpoint covers: the restore consumer's offset 15 is out of range
-    _recreate(bootstrap, changelog)
+    recreate_topic(bootstrap, changelog)
     _produce(bootstrap, changelog, [(k, v) for _o, k, v, _t in records[:3]])
     caplog.set_level(logging.INFO, logger="pystreams.runtime")
     with App(bootstrap, app_id, source, str(tmp_path), guarantee) as app:
@@ -177,8 +164,7 @@ def test_delete_records_past_the_checkpoint_wipes_and_restores_from_the_log_star
         ConfigEntry("cleanup.policy", "compact,delete", incremental_operation=AlterConfigOpType.SET)])
     for future in admin.incremental_alter_configs([resource]).values():
         future.result(30)
-    for future in admin.delete_records([TopicPartition(changelog, 0, 15)], request_timeout=30).values():
-        assert future.result(30).low_watermark == 15
+    delete_records(bootstrap, changelog, 15)  # checks the new log start is 15
     caplog.set_level(logging.INFO, logger="pystreams.runtime")
     with App(bootstrap, app_id, source, str(tmp_path)) as app:
         assert app.contents() == {f"k{i}": "a" for i in range(25, 30)}  # the log from 15 on, no old k0-k9

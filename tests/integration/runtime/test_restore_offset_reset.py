@@ -18,11 +18,18 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
 
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.restore import OUT_OF_RANGE, restore_consumer_config
-from tests.integration.runtime.helpers import create_topics
+from tests.integration.runtime.helpers import (
+    SMALL_FETCHES,
+    create_topics,
+    delete_records,
+    fill_changelog,
+    recreate_topic,
+    restore_until_started,
+    restoring_task,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -69,9 +76,7 @@ def test_an_out_of_range_offset_is_an_error_and_the_consumer_does_not_move(kafka
     create_topics(bootstrap, 1, topic)
     _produce(bootstrap, topic, 30)
     if where == "below-the-log-start":
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        for future in admin.delete_records([TopicPartition(topic, 0, 20)], request_timeout=30).values():
-            future.result()
+        delete_records(bootstrap, topic, 20)
     consumer = _consumer(bootstrap)
     try:
         consumer.assign([TopicPartition(topic, 0, 50 if where == "past-the-end" else 5)])
@@ -97,16 +102,7 @@ def test_a_topic_deleted_and_recreated_under_a_running_fetch_is_an_error(kafka_b
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
         offsets, errors = _drain(consumer, 3.0)
         assert offsets == list(range(200)) and errors == []
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        admin.delete_topics([topic])[topic].result(30)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                create_topics(bootstrap, 1, topic)
-                break
-            except Exception as e:  # noqa: BLE001 - the deletion is still in progress
-                assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
-                time.sleep(0.5)
+        recreate_topic(bootstrap, topic)
         _produce(bootstrap, topic, 5)  # the new topic ends at 5, below the position 200
         got: list[int] = []
         seen: list[int] = []
@@ -121,76 +117,31 @@ def test_a_topic_deleted_and_recreated_under_a_running_fetch_is_an_error(kafka_b
         consumer.close()
 
 
-class _Store:
-    def __init__(self) -> None:
-        self.restored: list[int] = []
-
-    def checkpointed_offsets(self) -> dict[str, int]:
-        return {}
-
-    def changelog_topics(self) -> dict[str, str]:
-        return {}
-
-    def restore(self, store: str, records: list) -> None:
-        self.restored.extend(r[3] for r in records)
-
-
 @pytest.mark.parametrize("change", ["delete-records", "recreated"])
 def test_the_changelog_reader_with_error_wipes_exactly_when_the_position_goes_out_of_range(kafka_broker, tmp_path,
                                                                                           change):
     """ChangelogReader on the restore consumer as Kafka configures it: records deleted past the restore's position,
     or the changelog re-created with fewer records, under a running restore: the error (not an inferred jump)
     marks the task corrupted; after the wipe it restores exactly what the changelog holds now."""
-    from types import SimpleNamespace
-
-    from pystreams.processor.task_id import TaskId
     from pystreams.runtime.restore import ChangelogReader
 
     bootstrap = kafka_broker.bootstrap_servers
     topic = f"reset-{uuid.uuid4().hex[:8]}-changelog"
     create_topics(bootstrap, 1, topic)
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 10})
-    for i in range(2000):
-        producer.produce(topic, key=b"k%d" % i, value=b"v" * 1000, partition=0)
-    assert producer.flush(30) == 0
-    # small fetches, so that most of the changelog is still on the broker when it changes
-    consumer = _consumer(bootstrap, **{"queued.min.messages": 1, "queued.max.messages.kbytes": 1,
-                                       "message.max.bytes": 2048, "fetch.max.bytes": 2048,
-                                       "max.partition.fetch.bytes": 1024})
+    fill_changelog(bootstrap, topic)
+    consumer = _consumer(bootstrap, **SMALL_FETCHES)  # most of the changelog is still there when it changes
     try:
-        tp = (topic, 0)
-        at = SimpleNamespace(id=TaskId(0, 0), task=_Store(), task_dir=str(tmp_path), persistent_changelogs={tp: "s"},
-                             changelog_next={}, checkpointed={}, collector=None, restored_records=0,
-                             changelog_partitions=lambda: {tp: "s"})
+        at = restoring_task(str(tmp_path), topic)
         first = at.task
-
-        def wipe_and_revive() -> None:
-            at.task = _Store()
-
-        at.wipe_and_revive = wipe_and_revive
         reader = ChangelogReader(consumer, eos=False, stall_timeout_s=20.0)
         assert reader.add(at, [("in", 0)]) is False
-        deadline = time.monotonic() + 30
-        while not first.restored:
-            assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
-            reader.restore(10, 0.2)
+        restore_until_started(reader, first)
         assert first.restored[-1] < 1500
         if change == "delete-records":
-            admin = AdminClient({"bootstrap.servers": bootstrap})
-            for future in admin.delete_records([TopicPartition(topic, 0, 1500)], request_timeout=30).values():
-                future.result(30)
+            delete_records(bootstrap, topic, 1500)
             expected = list(range(1500, 2000))
         else:
-            admin = AdminClient({"bootstrap.servers": bootstrap})
-            admin.delete_topics([topic])[topic].result(30)
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    create_topics(bootstrap, 1, topic)
-                    break
-                except Exception as e:  # noqa: BLE001 - the deletion is still in progress
-                    assert time.monotonic() < deadline, f"{topic} could not be re-created: {e}"
-                    time.sleep(0.5)
+            recreate_topic(bootstrap, topic)
             _produce(bootstrap, topic, 5)
             expected = list(range(5))
         ready: list = []

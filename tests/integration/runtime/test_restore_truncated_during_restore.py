@@ -7,33 +7,23 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Consumer
 
-from pystreams.processor.task_id import TaskId
 from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.restore import ChangelogReader
-from tests.integration.runtime.helpers import create_topics
+from tests.integration.runtime.helpers import (
+    SMALL_FETCHES,
+    create_topics,
+    delete_records,
+    fill_changelog,
+    restore_until_started,
+    restoring_task,
+)
 
 pytestmark = pytest.mark.integration
-
-
-class Store:
-    def __init__(self) -> None:
-        self.restored: list[int] = []
-
-    def checkpointed_offsets(self) -> dict[str, int]:
-        return {}
-
-    def changelog_topics(self) -> dict[str, str]:
-        return {}
-
-    def restore(self, store: str, records: list[tuple[Any, ...]]) -> None:
-        self.restored.extend(r[3] for r in records)
 
 
 def test_records_deleted_past_the_restore_position_wipe_and_restore_from_the_new_log_start(kafka_broker, tmp_path,
@@ -41,36 +31,18 @@ def test_records_deleted_past_the_restore_position_wipe_and_restore_from_the_new
     bootstrap = kafka_broker.bootstrap_servers
     topic = f"restore-truncated-{uuid.uuid4().hex[:8]}-changelog"
     create_topics(bootstrap, 1, topic)  # cleanup.policy=delete: DeleteRecords is allowed on both brokers
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "batch.num.messages": 10})
-    for i in range(2000):
-        producer.produce(topic, key=b"k%d" % i, value=b"v" * 1000, partition=0)
-    assert producer.flush(30) == 0
+    fill_changelog(bootstrap, topic)
     config = StreamsConfig({"application.id": f"app-{uuid.uuid4().hex[:8]}", "bootstrap.servers": bootstrap}
                            ).restore_consumer_config("restore-test")
-    # small fetches, so that most of the changelog is still on the broker when records are deleted
-    consumer = Consumer({**config, "queued.min.messages": 1, "queued.max.messages.kbytes": 1,
-                         "message.max.bytes": 2048, "fetch.max.bytes": 2048, "max.partition.fetch.bytes": 1024})
+    consumer = Consumer({**config, **SMALL_FETCHES})  # most of the changelog is still there when records go
     try:
-        tp = (topic, 0)
-        at = SimpleNamespace(id=TaskId(0, 0), task=Store(), task_dir=str(tmp_path), persistent_changelogs={tp: "s"},
-                             changelog_next={}, checkpointed={}, collector=None, restored_records=0,
-                             changelog_partitions=lambda: {tp: "s"})
+        at = restoring_task(str(tmp_path), topic)
         first = at.task
-
-        def wipe_and_revive() -> None:
-            at.task = Store()
-
-        at.wipe_and_revive = wipe_and_revive
         reader = ChangelogReader(consumer, eos=False, stall_timeout_s=20.0)
         assert reader.add(at, [("in", 0)]) is False
-        deadline = time.monotonic() + 30
-        while not first.restored:  # the restore is under way before records are deleted
-            assert time.monotonic() < deadline, ("the restore never started", reader.restoring)
-            reader.restore(10, 0.2)
+        restore_until_started(reader, first)  # the restore is under way before records are deleted
         assert first.restored[-1] < 1500
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        for future in admin.delete_records([TopicPartition(topic, 0, 1500)], request_timeout=30).values():
-            assert future.result(30).low_watermark == 1500
+        delete_records(bootstrap, topic, 1500)  # checks the new log start is 1500
         caplog.set_level(logging.WARNING, logger="pystreams.runtime")
         ready: list[Any] = []
         deadline = time.monotonic() + 30

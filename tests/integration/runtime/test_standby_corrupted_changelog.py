@@ -11,15 +11,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import Producer
 
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime import StreamsConfig, standby
 from pystreams.runtime.standby import StandbyManager
 from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
-from tests.integration.runtime.helpers import create_topics
+from tests.integration.runtime.helpers import create_topics, delete_records, recreate_topic
 
 pytestmark = pytest.mark.integration
 
@@ -75,23 +74,13 @@ def test_a_standby_whose_changelog_position_became_invalid_is_wiped(kafka_broker
         m.assign({T: [(changelog, 0)]})
         _poll_until(m, lambda: m.tasks[T].offsets.get((changelog, 0)) == 9)
         m.assign({})  # closed with its checkpoint (9): its changelog changes meanwhile
-        admin = AdminClient({"bootstrap.servers": bootstrap})
         if change == "recreated-shorter":
-            admin.delete_topics([changelog])[changelog].result(30)
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    create_topics(bootstrap, 1, changelog)
-                    break
-                except Exception:  # noqa: BLE001 - the deletion is still in progress
-                    assert time.monotonic() < deadline
-                    time.sleep(0.3)
+            recreate_topic(bootstrap, changelog)
             _produce(bootstrap, changelog, [b"new%d" % i for i in range(3)])
             expected = {b"new0", b"new1", b"new2"}
         else:
             _produce(bootstrap, changelog, [b"new%d" % i for i in range(10, 20)])
-            for future in admin.delete_records([TopicPartition(changelog, 0, 15)], request_timeout=30).values():
-                assert future.result(30).low_watermark == 15
+            delete_records(bootstrap, changelog, 15)  # checks the new log start is 15
             expected = {b"new%d" % i for i in range(15, 20)}
         m.assign({T: [(changelog, 0)]})
         _poll_until(m, lambda: m.corrupted == 1 and _keys(m) == expected)
