@@ -26,7 +26,11 @@ from pystreams.runtime.kafka_streams import (
     State,
     StreamThreadExceptionResponse,
 )
-from pystreams.runtime.restore_listeners import StandbyUpdateListener, StateRestoreListener, SuspendReason
+from pystreams.runtime.restore_listeners import (
+    StandbyUpdateListener,
+    StateRestoreListener,
+    SuspendReason,
+)
 from pystreams.runtime.thread_admin import CloseOptions, GroupMembershipOperation
 from pystreams.runtime.topics import InternalTopicError, MissingSourceTopicError
 

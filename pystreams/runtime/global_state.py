@@ -37,13 +37,13 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamsException, StreamTask
-from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
-from pystreams.runtime.restore import (
+from pystreams.runtime.changelog_offsets import (
     OUT_OF_RANGE,
     describe_invalid,
     global_consumer_config,
     invalid_checkpoints,
 )
+from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
 from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
 from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache

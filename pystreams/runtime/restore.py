@@ -22,8 +22,8 @@ without leaving the thread's RESTORING bookkeeping (its input start offsets stay
 replays the whole changelog over the old store under at_least_once; wiping always leaves no key that the
 changelog no longer has.
 
-The restore consumer should run with auto.offset.reset=error (restore_consumer_config below; Kafka Streams forces
-"none"): an out-of-range position then arrives as an _AUTO_OFFSET_RESET message error and the consumer stays put,
+The restore consumer should run with auto.offset.reset=error (changelog_offsets.restore_consumer_config; Kafka
+Streams forces "none"): an out-of-range position then arrives as an _AUTO_OFFSET_RESET message error and the consumer stays put,
 so corruption is seen exactly (test_restore_offset_reset.py, both brokers); the inferences above (going back,
 the log start past the next offset, the end below what was restored) remain for a consumer with "earliest".
 
@@ -50,12 +50,27 @@ from pystreams.runtime.assignment.offset_sums import (
     register_local_task,
     unregister_local_task,
 )
+from pystreams.runtime.changelog_offsets import (
+    OUT_OF_RANGE,
+    describe_invalid,
+    global_consumer_config,
+    invalid_checkpoints,
+    log_start,
+    restore_consumer_config,
+)
 from pystreams.runtime.checkpoint import known_offset, read_checkpoint, write_checkpoint
-from pystreams.runtime.restore_listeners import NO_RESTORE_LISTENER, DelegatingStateRestoreListener
+from pystreams.runtime.restore_listeners import (
+    NO_RESTORE_LISTENER,
+    DelegatingStateRestoreListener,
+)
 from pystreams.runtime.tasks import ActiveTask
 from pystreams.runtime.watermarks import watermarks
 
 log = logging.getLogger("pystreams.runtime")
+
+# the consumer configs and OUT_OF_RANGE live in changelog_offsets.py; stream_thread.py and tests import them here
+__all__ = ["DEFAULT_STALL_TIMEOUT_S", "OUT_OF_RANGE", "RESTORE_LOG_INTERVAL_S", "ChangelogReader", "RestoringTask",
+           "global_consumer_config", "restore_consumer_config"]
 
 Partition = tuple[str, int]
 
@@ -63,68 +78,6 @@ Partition = tuple[str, int]
 RESTORE_LOG_INTERVAL_S = 10.0
 #: Kafka Streams' task.timeout.ms default: how long a changelog may make no progress before the restore fails
 DEFAULT_STALL_TIMEOUT_S = 300.0
-#: the restore consumer's position is out of the changelog's range (with auto.offset.reset=error: librdkafka's
-#: _AUTO_OFFSET_RESET; Kafka's InvalidOffsetException): the task is corrupted
-OUT_OF_RANGE = frozenset({KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE})
-_OUT_OF_RANGE = OUT_OF_RANGE
-
-
-def restore_consumer_config(config: Any, client_id: str) -> dict[str, Any]:
-    """The restore, standby and global consumers' config: the app's restore consumer config with
-    auto.offset.reset=error, as Kafka Streams forces "none" on its restore consumer (librdkafka's name for it):
-    a position outside the changelog is then a message error (_AUTO_OFFSET_RESET) and the consumer stops
-    fetching that partition, instead of jumping to the earliest offset over state the log no longer has
-    (tests/integration/runtime/test_restore_offset_reset.py shows it on both brokers). Not user-overridable."""
-    return {**config.restore_consumer_config(client_id), "auto.offset.reset": "error"}
-
-
-def global_consumer_config(config: Any, client_id: str) -> dict[str, Any]:
-    """The global consumer's config: `global.consumer.` over `consumer.` over unprefixed keys (Kafka's
-    StreamsConfig.getGlobalConsumerConfigs; `restore.consumer.` keys are not read), with auto.offset.reset=error
-    like the restore consumer (Kafka forces "none" on both)."""
-    return {**config.global_consumer_config(client_id), "auto.offset.reset": "error"}
-
-
-def log_start(consumer: Any, tp: Partition) -> int | None:
-    """The changelog's log start offset after its offsets jumped forward: the one the last fetch response carried
-    (librdkafka keeps it; no request), else asked from the broker; None when it cannot be read. A log start past
-    the offset expected next means records were deleted before they were read (DeleteRecords, retention) and the
-    consumer's out-of-range position was reset; compaction and transaction markers leave gaps too, but never
-    move the log start."""
-    try:
-        low, _high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=1.0, cached=True)
-        if low is not None and low >= 0:
-            return int(low)
-    except KafkaException:
-        pass
-    try:
-        return watermarks(consumer, TopicPartition(*tp), timeout=5.0)[0]
-    except KafkaException:
-        return None
-
-
-def invalid_checkpoints(checkpoint: dict[Partition, int], marks: dict[Partition, tuple[int, int]],
-                        partitions: Any, next_offsets: bool = False) -> dict[Partition, tuple[int, int, int]]:
-    """Partition -> (checkpointed offset, log start, log end) of each partition whose checkpoint the log no longer
-    covers: the next offset to read (checkpoint + 1; the checkpoint itself with next_offsets, as in the global
-    checkpoint) is below the log start (DeleteRecords, retention) or past the log end (the topic was deleted and
-    re-created). Kafka's restore consumer finds these as an InvalidOffsetException on its first fetch; checking
-    the watermarks first says it before any fetch."""
-    out: dict[Partition, tuple[int, int, int]] = {}
-    step = 0 if next_offsets else 1
-    for tp in partitions:
-        known = known_offset(checkpoint.get(tp))
-        if tp in marks and known is not None and not marks[tp][0] <= known + step <= marks[tp][1]:
-            out[tp] = (known, *marks[tp])
-    return out
-
-
-def describe_invalid(invalid: dict[Partition, tuple[int, int, int]], what: str = "changelog") -> str:
-    """invalid_checkpoints() in words, for the corruption warning ("changelog <t>-<p>: checkpointed offset ...")."""
-    return "; ".join(f"{what} {t}-{p}: checkpointed offset {known} is out of its range {low}-{high}"
-                     for (t, p), (known, low, high) in sorted(invalid.items()))
-
-
 class _Changelog:
     """One changelog partition being restored: its store, the end offset to reach, the last offset restored."""
 
@@ -383,7 +336,7 @@ class ChangelogReader:
                             continue
                         self._at_log_end(tp, cl, eof)
                     continue
-                if cl is not None and err.code() in _OUT_OF_RANGE:
+                if cl is not None and err.code() in OUT_OF_RANGE:
                     corrupt[cl.task.id] = (self.restoring[cl.task.id], f"changelog {tp[0]}-{tp[1]}: {err}")
                     continue
                 self._consumer_error(tp, cl, err)

@@ -48,13 +48,17 @@ from pystreams.runtime.assignment.offset_sums import (
     register_local_task,
     unregister_local_task,
 )
+from pystreams.runtime.changelog_offsets import (
+    OUT_OF_RANGE,
+    log_start,
+    restore_consumer_config,
+)
 from pystreams.runtime.checkpoint import (
     TaskDirLock,
     known_offset,
     read_checkpoint,
     write_checkpoint,
 )
-from pystreams.runtime.restore import OUT_OF_RANGE, log_start, restore_consumer_config
 from pystreams.runtime.restore_listeners import (
     NO_STANDBY_LISTENER,
     DelegatingStandbyUpdateListener,

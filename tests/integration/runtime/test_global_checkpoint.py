@@ -11,7 +11,11 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.checkpoint import read_checkpoint
-from tests.integration.runtime.helpers import create_topics, global_customers_topology, unique
+from tests.integration.runtime.helpers import (
+    create_topics,
+    global_customers_topology,
+    unique,
+)
 from tests.integration.runtime.test_restore_listener import Recorder
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,13 @@ from confluent_kafka import OFFSET_BEGINNING
 
 from pystreams.runtime import global_state
 from pystreams.runtime.checkpoint import read_checkpoint, write_checkpoint
-from tests.unit.runtime.test_global_corruption import TOPIC, ScriptedConsumer, _keys, _records, _streams
+from tests.unit.runtime.test_global_corruption import (
+    TOPIC,
+    ScriptedConsumer,
+    _keys,
+    _records,
+    _streams,
+)
 
 pytestmark = pytest.mark.unit
 

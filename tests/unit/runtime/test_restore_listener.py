@@ -13,10 +13,18 @@ import pytest
 from pystreams import StateRestoreListener, Topology
 from pystreams.errors import ConfigError
 from pystreams.processor.errors import StreamsException
-from pystreams.runtime import IllegalStateError, KafkaStreams, StandbyUpdateListener, State
+from pystreams.runtime import (
+    IllegalStateError,
+    KafkaStreams,
+    StandbyUpdateListener,
+    State,
+)
 from pystreams.runtime.checkpoint import write_checkpoint
 from pystreams.runtime.restore import ChangelogReader
-from pystreams.runtime.restore_listeners import DelegatingStateRestoreListener, TopicPartition
+from pystreams.runtime.restore_listeners import (
+    DelegatingStateRestoreListener,
+    TopicPartition,
+)
 from tests.unit.runtime.test_restore_changelog_reader import CL, FakeConsumer, _task
 
 pytestmark = pytest.mark.unit

@@ -11,15 +11,31 @@ from typing import Any
 import pytest
 from confluent_kafka import TopicPartition
 
-from pystreams import Consumed, Materialized, Serdes, StandbyUpdateListener, StreamsBuilder
+from pystreams import (
+    Consumed,
+    Materialized,
+    Serdes,
+    StandbyUpdateListener,
+    StreamsBuilder,
+)
 from pystreams.processor.errors import StreamsException
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime import StreamsConfig, SuspendReason, global_state, standby
 from pystreams.runtime.restore_listeners import DelegatingStandbyUpdateListener
 from pystreams.runtime.standby import StandbyManager
 from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
-from tests.unit.runtime.assignment.test_standby_manager import CHANGELOG, FakeConsumer, FakeMessage
-from tests.unit.runtime.test_global_corruption import TOPIC, ScriptedConsumer, _out_of_range, _records, _streams
+from tests.unit.runtime.assignment.test_standby_manager import (
+    CHANGELOG,
+    FakeConsumer,
+    FakeMessage,
+)
+from tests.unit.runtime.test_global_corruption import (
+    TOPIC,
+    ScriptedConsumer,
+    _out_of_range,
+    _records,
+    _streams,
+)
 from tests.unit.runtime.test_restore_listener import Recorder
 
 pytestmark = pytest.mark.unit
