@@ -7,9 +7,12 @@ import os
 import random
 import re
 import time
+from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
+from pystreams.runtime.checkpoint import read_checkpoint
 from tests.integration.runtime.helpers import (
     create_topics,
     produce_lines,
@@ -28,6 +31,22 @@ def _restored(instance: Instance) -> int:
         if m:
             return int(m.group(1).replace(",", ""))
     return -1
+
+
+def _caught_up_count_dirs(bootstrap: str, app_dir: Path, changelog: str) -> int:
+    """How many of an instance's count-task directories (1_*) hold a .checkpoint at their changelog's end: its
+    standbys that applied the whole changelog (a standby checkpoints every few seconds; an active task with fewer
+    than 10,000 new changelog records writes its checkpoint only at close, so it does not count here)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
+    try:
+        caught_up = 0
+        for task_dir in app_dir.glob("1_*"):
+            partition = int(task_dir.name.split("_")[1])
+            end = consumer.get_watermark_offsets(TopicPartition(changelog, partition), timeout=10, cached=False)[1]
+            caught_up += read_checkpoint(str(task_dir)).get((changelog, partition)) == end - 1
+        return caught_up
+    finally:
+        consumer.close()
 
 
 def _failover_restore(bootstrap: str, tmp_path, standbys: int, threads: int) -> int:
@@ -53,8 +72,15 @@ def _failover_restore(bootstrap: str, tmp_path, standbys: int, threads: int) -> 
         produce_lines(bootstrap, source, lines)
         expected = word_counts(lines)
         assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=90) == expected
-        time.sleep(1.5)  # standbys apply the changelog tails (a takeover closes the standby: it checkpoints then)
         survivor = instances[1]
+        # the survivor's standbys apply the changelog's tail before the kill: what they still lack then is restored
+        # on takeover (a takeover closes the standby, which checkpoints what it applied). Wait for their checkpoints
+        # to reach the changelog ends rather than a fixed sleep, which a loaded machine can outlast.
+        deadline = time.monotonic() + 60
+        changelog, survivor_dir = f"{app_id}-word-counts-changelog", tmp_path / f"state-{standbys}-1" / app_id
+        while _caught_up_count_dirs(bootstrap, survivor_dir, changelog) < 2 * standbys:
+            assert time.monotonic() < deadline, survivor.output()
+            time.sleep(0.5)
         before = _restored(survivor)
         instances[0].kill()
         deadline = time.monotonic() + 90
