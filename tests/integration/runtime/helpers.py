@@ -3,6 +3,7 @@ the word-count model, and the pieces of a ChangelogReader restore run against a 
 from __future__ import annotations
 
 import random
+import socket
 import time
 import uuid
 from collections import Counter
@@ -19,6 +20,13 @@ WORDS = ["kafka", "streams", "python", "broker", "topic", "partition", "offset",
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for application.server / metrics endpoints started right after)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def create_topics(bootstrap: str, partitions: int, *topics: str) -> None:

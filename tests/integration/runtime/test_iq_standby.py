@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -32,6 +31,7 @@ from pystreams.state.queryable import QueryableStoreTypes
 from tests.integration.runtime.helpers import (
     WORDS,
     create_topics,
+    free_port,
     read_counts_until,
     unique,
 )
@@ -57,12 +57,6 @@ def counting_topology(source: str, sink: str) -> object:
         .to_stream()
         .to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long())))
     return builder.build()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stale(name: str = STORE) -> StoreQueryParameters:
@@ -98,7 +92,7 @@ def test_queries_fall_back_to_a_standby_when_the_active_instance_is_down(kafka_b
     script = tmp_path / "iq_app.py"
     script.write_text(APP)
     env = {**os.environ, "IQ_SOURCE": source, "IQ_SINK": sink, "PYTHONPATH": str(ROOT)}
-    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(3)]  # [A, C] here, B the process
+    hosts = [HostInfo("127.0.0.1", free_port()) for _ in range(3)]  # [A, C] here, B the process
     local_hosts, dead_host = hosts[:2], hosts[2]
     apps = [KafkaStreams(counting_topology(source, sink), {
         "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),

@@ -3,7 +3,6 @@
 the Streams assignor (carried in the assignment)."""
 from __future__ import annotations
 
-import socket
 import time
 from collections import Counter
 
@@ -12,7 +11,7 @@ import pytest
 from pystreams import Serdes
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.queries import HostInfo
-from tests.integration.runtime.helpers import create_topics, unique, wordcount_topology
+from tests.integration.runtime.helpers import create_topics, free_port, unique, wordcount_topology
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +24,11 @@ def _active(app: KafkaStreams) -> set:
     return {t for th in app.threads for t in th.tasks}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tmp_path):
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink = unique("sb3"), unique("text"), unique("counts")
     create_topics(bootstrap, 6, source, sink)
-    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(3)]
+    hosts = [HostInfo("127.0.0.1", free_port()) for _ in range(3)]
     apps = [KafkaStreams(wordcount_topology(source, sink), {
         "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
         "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000,
