@@ -48,7 +48,7 @@ def _first_run(bootstrap: str, tmp_path: Path) -> tuple[str, str, str]:
     finally:
         assert streams.close(60)
     checkpoint = tmp_path / app_id / "global" / ".checkpoint"
-    assert f"{customers} 0 19" in checkpoint.read_text()
+    assert f"{customers} 0 20" in checkpoint.read_text()
     return customers, orders, app_id
 
 
@@ -64,7 +64,7 @@ def test_delete_records_past_the_global_checkpoint_wipes_and_bootstraps_from_the
         # c0..c19 were in the store; the topic now holds c30..c39 only: the store holds exactly those
         assert _keys(streams) == {f"c{i}" for i in range(30, 40)}
         assert streams.global_state.corrupted == 1
-        assert f"{customers}-0: checkpointed offset 19 is out of its range 30-40" in caplog.text
+        assert f"{customers}-0: checkpointed offset 20 is out of its range 30-40" in caplog.text
     finally:
         assert streams.close(60)
 

@@ -52,14 +52,15 @@ def test_known_and_prefixed_keys_are_not_reported(caplog):
 def test_client_keys_without_a_prefix_and_unimplemented_kafka_keys(caplog):
     with caplog.at_level(logging.WARNING):
         StreamsConfig({**BASE, "buffer.memory": 1, "rocksdb.config.setter": "a.B",
-                       "global.consumer.fetch.max.bytes": 1})
+                       "client.tag.zone": "a", "global.consumer.fetch.max.bytes": 1})
+    # global.consumer. keys reach the global consumer (StreamsConfig.GLOBAL_CONSUMER_PREFIX): no warning
     assert warnings(caplog) == [
         ("The configuration 'buffer.memory' was supplied but isn't a known config. Other client settings than "
          "those in docs/streams-runtime.md need a consumer., producer. or admin. prefix."),
         ("The configuration 'rocksdb.config.setter' is a Kafka Streams config that pystreams does not implement; "
          "it is ignored."),
-        ("The configuration 'global.consumer.fetch.max.bytes' is a Kafka Streams config that pystreams does not "
-         "implement; it is ignored.")]
+        ("The configuration 'client.tag.zone' is a Kafka Streams config that pystreams does not implement; "
+         "it is ignored.")]
 
 
 class Skip:
