@@ -56,7 +56,7 @@ def _profile_threads(path: str) -> None:
             original(self)
         finally:
             profiler.disable()
-            profiler.dump_stats(path if self.index == 0 else f"{path}.{self.index}")
+            profiler.dump_stats(path if self.index == 1 else f"{path}.{self.index}")
 
     StreamThread.run = profiled  # type: ignore[method-assign]
 
