@@ -12,18 +12,22 @@ from typing import Any, Optional
 
 import typer
 
+from pystreams.cli.help_format import PlainCommand, PlainGroup
 from pystreams.errors import BrokerUnreachableError, PystreamsError
 
 BOOTSTRAP_ENV = "PYSTREAMS_BOOTSTRAP_SERVERS"
 _BS_HELP = f"bootstrap.servers (default ${BOOTSTRAP_ENV} or 127.0.0.1:9092)"
 
-broker_app = typer.Typer(help="Run a pystreams broker.", no_args_is_help=True)
-topics_app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
+broker_app = typer.Typer(help="Run a pystreams broker.", no_args_is_help=True, cls=PlainGroup)
+topics_app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True,
+                         cls=PlainGroup)
 groups_app = typer.Typer(help="List and describe consumer groups, reset their offsets.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, cls=PlainGroup)
 
-BootstrapOpt = typer.Option(None, "--bootstrap-server", "-b", help=_BS_HELP)
+BootstrapOpt = typer.Option(None, "--bootstrap-server", "-b", metavar="HOST:PORT", help=_BS_HELP)
 JsonOpt = typer.Option(False, "--json", help="machine-readable JSON on stdout")
+TopicArg = typer.Argument(..., metavar="TOPIC", help="the topic's name")
+GroupArg = typer.Argument(..., metavar="GROUP", help="the consumer group's id (group.id)")
 
 
 def _bootstrap(value: str | None) -> str:
@@ -85,13 +89,16 @@ def _parse_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 # --- broker -----------------------------------------------------------------------------------
-@broker_app.command("start")
-def broker_start(data_dir: str = typer.Option(..., "--data-dir", help="log.dirs"),
-                 port: int = typer.Option(9092, "--port"),
-                 host: str = typer.Option("127.0.0.1", "--host"),
-                 config: Optional[str] = typer.Option(None, "--config", help="server.properties"),
-                 set_: list[str] = typer.Option([], "--set", help="key=value (Kafka key names)"),
-                 log_level: str = typer.Option("INFO", "--log-level")) -> None:
+@broker_app.command("start", cls=PlainCommand)
+def broker_start(data_dir: str = typer.Option(..., "--data-dir", metavar="DIR", help="log.dirs"),
+                 port: int = typer.Option(9092, "--port", metavar="PORT"),
+                 host: str = typer.Option("127.0.0.1", "--host", metavar="HOST"),
+                 config: Optional[str] = typer.Option(None, "--config", metavar="FILE",
+                                                      help="a server.properties file"),
+                 set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                                help="a broker config key (Kafka's names; repeatable)"),
+                 log_level: str = typer.Option("INFO", "--log-level", metavar="LEVEL",
+                                               help="DEBUG, INFO, WARNING or ERROR")) -> None:
     """Run a broker in the foreground until SIGTERM/SIGINT (then shut down cleanly)."""
     from pystreams.broker.server.logs import configure_logging
     from pystreams.broker.server.main import build_config
@@ -109,10 +116,11 @@ def broker_start(data_dir: str = typer.Option(..., "--data-dir", help="log.dirs"
 
 
 # --- topics -----------------------------------------------------------------------------------
-@topics_app.command("create")
-def topics_create(name: str, partitions: int = typer.Option(1, "--partitions", "-p"),
-                  replication_factor: int = typer.Option(1, "--replication-factor", "-r"),
-                  config: list[str] = typer.Option([], "--config", "-c", help="key=value"),
+@topics_app.command("create", cls=PlainCommand)
+def topics_create(name: str = TopicArg, partitions: int = typer.Option(1, "--partitions", "-p", metavar="N"),
+                  replication_factor: int = typer.Option(1, "--replication-factor", "-r", metavar="N"),
+                  config: list[str] = typer.Option([], "--config", "-c", metavar="KEY=VALUE",
+                                                   help="a topic config key (repeatable)"),
                   bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Create a topic."""
     def go() -> None:
@@ -125,7 +133,7 @@ def topics_create(name: str, partitions: int = typer.Option(1, "--partitions", "
     _run(go)
 
 
-@topics_app.command("list")
+@topics_app.command("list", cls=PlainCommand)
 def topics_list(bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt,
                 internal: bool = typer.Option(False, "--internal", help="include __ topics")) -> None:
     """List topics and their partition counts."""
@@ -141,8 +149,8 @@ def topics_list(bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt
     _run(go)
 
 
-@topics_app.command("describe")
-def topics_describe(name: str, bootstrap: Optional[str] = BootstrapOpt,
+@topics_app.command("describe", cls=PlainCommand)
+def topics_describe(name: str = TopicArg, bootstrap: Optional[str] = BootstrapOpt,
                     as_json: bool = JsonOpt) -> None:
     """Partitions, leaders, offsets and config overrides of a topic."""
     def go() -> None:
@@ -177,10 +185,14 @@ def topics_describe(name: str, bootstrap: Optional[str] = BootstrapOpt,
     _run(go)
 
 
-@topics_app.command("alter")
-def topics_alter(name: str, set_: list[str] = typer.Option([], "--set", help="key=value"),
-                 delete: list[str] = typer.Option([], "--delete-config", help="key"),
-                 partitions: Optional[int] = typer.Option(None, "--partitions"),
+@topics_app.command("alter", cls=PlainCommand)
+def topics_alter(name: str = TopicArg,
+                 set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                                help="set a topic config key (repeatable)"),
+                 delete: list[str] = typer.Option([], "--delete-config", metavar="KEY",
+                                                  help="remove a topic config override (repeatable)"),
+                 partitions: Optional[int] = typer.Option(None, "--partitions", metavar="N",
+                                                          help="grow the topic to N partitions"),
                  bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Change config keys (incrementally) or grow the partition count."""
     def go() -> None:
@@ -201,8 +213,8 @@ def topics_alter(name: str, set_: list[str] = typer.Option([], "--set", help="ke
     _run(go)
 
 
-@topics_app.command("delete")
-def topics_delete(name: str, bootstrap: Optional[str] = BootstrapOpt,
+@topics_app.command("delete", cls=PlainCommand)
+def topics_delete(name: str = TopicArg, bootstrap: Optional[str] = BootstrapOpt,
                   as_json: bool = JsonOpt) -> None:
     """Delete a topic and its data."""
     def go() -> None:
@@ -217,10 +229,11 @@ def _emit(as_json: bool, doc: dict, text: str) -> None:
 
 
 # --- produce / consume -----------------------------------------------------------------------
-def produce(topic: str, key_separator: Optional[str] = typer.Option(
-                None, "--key-separator", "-K", help="split each line into key SEP value"),
-            acks: str = typer.Option("all", "--acks"),
-            compression: str = typer.Option("none", "--compression"),
+def produce(topic: str = TopicArg, key_separator: Optional[str] = typer.Option(
+                None, "--key-separator", "-K", metavar="SEP", help="split each line into key SEP value"),
+            acks: str = typer.Option("all", "--acks", metavar="0|1|all"),
+            compression: str = typer.Option("none", "--compression", metavar="CODEC",
+                                            help="none, gzip, snappy, lz4 or zstd"),
             bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Produce stdin lines to TOPIC (one record per line)."""
     def go() -> None:
@@ -253,10 +266,14 @@ def produce(topic: str, key_separator: Optional[str] = typer.Option(
     _run(go)
 
 
-def consume(topic: str, group: Optional[str] = typer.Option(None, "--group", "-g"),
-            from_beginning: bool = typer.Option(False, "--from-beginning"),
-            max_records: Optional[int] = typer.Option(None, "--max", "-n"),
-            timeout: float = typer.Option(10.0, "--timeout",
+def consume(topic: str = TopicArg, group: Optional[str] = typer.Option(None, "--group", "-g", metavar="GROUP",
+                                                                      help="consume as this consumer group"),
+            from_beginning: bool = typer.Option(False, "--from-beginning",
+                                                help="start at the earliest offset, else at the end (with --group: where "
+                                                     "the group has no committed offset)"),
+            max_records: Optional[int] = typer.Option(None, "--max", "-n", metavar="N",
+                                                      help="stop after N records"),
+            timeout: float = typer.Option(10.0, "--timeout", metavar="SECONDS",
                                           help="stop after this many idle seconds"),
             bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Print records of TOPIC (value per line; --json: one object per record)."""
@@ -305,7 +322,7 @@ def consume(topic: str, group: Optional[str] = typer.Option(None, "--group", "-g
 
 
 # --- groups -----------------------------------------------------------------------------------
-@groups_app.command("list")
+@groups_app.command("list", cls=PlainCommand)
 def groups_list(bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Consumer groups and their states."""
     def go() -> None:
@@ -319,8 +336,8 @@ def groups_list(bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt
     _run(go)
 
 
-@groups_app.command("describe")
-def groups_describe(group: str, bootstrap: Optional[str] = BootstrapOpt,
+@groups_app.command("describe", cls=PlainCommand)
+def groups_describe(group: str = GroupArg, bootstrap: Optional[str] = BootstrapOpt,
                     as_json: bool = JsonOpt) -> None:
     """A group's members and its committed offsets with lag."""
     def go() -> None:
@@ -357,9 +374,9 @@ def groups_describe(group: str, bootstrap: Optional[str] = BootstrapOpt,
     _run(go)
 
 
-@groups_app.command("reset-offsets")
-def groups_reset_offsets(group: str, topic: str = typer.Option(..., "--topic"),
-                         to: str = typer.Option("earliest", "--to",
+@groups_app.command("reset-offsets", cls=PlainCommand)
+def groups_reset_offsets(group: str = GroupArg, topic: str = typer.Option(..., "--topic", metavar="TOPIC"),
+                         to: str = typer.Option("earliest", "--to", metavar="earliest|latest|OFFSET",
                                                 help="earliest, latest or an offset"),
                          bootstrap: Optional[str] = BootstrapOpt, as_json: bool = JsonOpt) -> None:
     """Set an inactive group's committed offsets for a topic (like kafka-consumer-groups)."""
@@ -394,5 +411,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(broker_app, name="broker")
     app.add_typer(topics_app, name="topics")
     app.add_typer(groups_app, name="groups")
-    app.command("produce")(produce)
-    app.command("consume")(consume)
+    app.command("produce", cls=PlainCommand)(produce)
+    app.command("consume", cls=PlainCommand)(consume)

@@ -49,11 +49,12 @@ def find_topology(namespace: dict[str, Any], config: dict[str, Any] | None = Non
     raise PystreamsError(f"The script defines {len(unique)} topologies at module level; keep one.")
 
 
-def describe(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The Python script."),
-             format: Format = typer.Option(Format.text, "--format", "-f", help="text | mermaid | dot"),
-             optimize: Optional[str] = typer.Option(None, "--optimize",
+def describe(app: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="APP", help="The Python script."),
+             format: Format = typer.Option(Format.text, "--format", "-f", metavar="FORMAT",
+                                           help="text (Kafka's TopologyDescription), mermaid or dot"),
+             optimize: Optional[str] = typer.Option(None, "--optimize", metavar="all|none",
                                                     help="topology.optimization when the script only has "
-                                                    "a StreamsBuilder (e.g. all)")) -> None:
+                                                    "a StreamsBuilder")) -> None:
     """Print the topology of APP (Kafka Streams' TopologyDescription text, Mermaid or Graphviz DOT)."""
     try:
         namespace = runpy.run_path(str(app), run_name="__pystreams_describe__")

@@ -228,16 +228,20 @@ def _run_started(app: Any, summary_interval: float, prefix: str, stop: threading
     return closed, handled
 
 
-def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, help="The Python script."),
-        set_: Optional[list[str]] = typer.Option(None, "--set", help="A config key=value (repeatable)."),
+def run(app: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="APP",
+                                   help="The Python script defining a KafkaStreams, Topology or StreamsBuilder."),
+        set_: Optional[list[str]] = typer.Option(
+            None, "--set", metavar="KEY=VALUE",
+            help="A Kafka Streams config key (repeatable), e.g. --set bootstrap.servers=HOST:PORT; wins over "
+                 "PYSTREAMS_<KEY> environment variables and the script's own config."),
         instances: str = typer.Option(
             "1", "--instances", metavar="N",
             help="Processes of the app to run (one consumer group). With N > 1, instance i (0-based) uses "
                  "state.dir <state.dir>/instance-<i> and, when application.server is host:port, host:port+i "
                  "(a metrics.http.port P: P+i)."),
-        partitions: int = typer.Option(3, "--partitions", min=1,
+        partitions: int = typer.Option(3, "--partitions", min=1, metavar="N",
                                        help="Partitions of topics created on the embedded broker."),
-        summary_interval: float = typer.Option(1.0, "--summary-interval",
+        summary_interval: float = typer.Option(1.0, "--summary-interval", metavar="SECONDS",
                                                help="Seconds between summary lines (0 = none).")) -> None:
     """Run the streams app of APP until Ctrl-C / SIGTERM (embedded broker when no bootstrap.servers)."""
     sets = list(set_ or [])
