@@ -66,4 +66,4 @@ def test_make_demo_on_a_terminal():
     assert not [s for s in segments if "records/s" in s and "[word-counts]" in s]  # results never glued to it
     assert re.search(r"restoring StreamThread-1 .* \d+/\d+", text), text[-5000:]
     assert re.search(r"restore done: [1-9][\d,]* records", text), text[-5000:]
-    assert len(re.findall(r"^closed cleanly \(\d+ records processed\)$", text, re.M)) == 2
+    assert len(re.findall(r"^closed cleanly \(\d+ records processed\)$", text, re.MULTILINE)) == 2
