@@ -241,8 +241,9 @@ def produce(topic: str = TopicArg, key_separator: Optional[str] = typer.Option(
         bs = _bootstrap(bootstrap)
         _admin(bs)
         errors: list[str] = []
+        # keys placed by murmur2 like Kafka's console producer (librdkafka's default consistent_random is CRC32)
         producer = Producer({"bootstrap.servers": bs, "acks": acks, "linger.ms": 5,
-                             "compression.type": compression})
+                             "compression.type": compression, "partitioner": "murmur2_random"})
 
         def report(err, _msg) -> None:
             if err is not None:
