@@ -36,7 +36,7 @@ from pystreams.processor.task_id import TaskId
 from pystreams.runtime.collector import KafkaRecordCollector, task_corrupted
 from pystreams.runtime.config import thread_cache_bytes
 from pystreams.runtime.group.membership import MemberState
-from pystreams.runtime.group.thread_rebalance import poll_group
+from pystreams.runtime.group.thread_rebalance import MetadataWarmup, poll_group
 from pystreams.runtime.processing import (
     BUFFERED_RECORDS_PER_PARTITION_CONFIG,
     Backpressure,
@@ -86,6 +86,8 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
     leave_group_on_close = True
     _cache_resize: int | None = None  # a new record-cache budget for the loop to apply (resize_cache)
     _resume_signal: threading.Event | None = None  # set by signal_resume(): a paused loop wakes up at once
+    #: the main consumer's source-topic metadata read during the join (thread_rebalance.MetadataWarmup)
+    _metadata_warmup: MetadataWarmup | None = None
 
     def __init__(self, streams: KafkaStreams, index: int) -> None:
         super().__init__(name=f"{streams.client_id}-StreamThread-{index}", daemon=True)
@@ -174,6 +176,9 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
             self.error = e
             log.error("stream thread %s failed: %s", self.name, e, exc_info=True)
         finally:
+            warmup, self._metadata_warmup = self._metadata_warmup, None
+            if warmup is not None:  # its list_topics must end before the consumer is closed
+                warmup.wait()
             self._close(clean)
         if self.error is not None:
             self.streams._thread_failed(self, self.error)
@@ -192,6 +197,10 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
 
         # docs/adr/0004: we run the group; the consumer never subscribes, it is only assign()ed
         self._consumer = Consumer(cfg.main_consumer_config(f"{client}-consumer"))
+        plan = getattr(self, "plan", None)  # a test's bare thread has none
+        self._metadata_warmup = MetadataWarmup(self._consumer, [t for t in (plan.subscription() if plan else [])
+                                                                 if not t.startswith("^")])
+        self._metadata_warmup.start(self.name)  # read while the member joins (thread_rebalance.assign waits for it)
         self._backpressure = Backpressure(self._consumer, self._max_buffered)
         self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress,
                                          stall_timeout_s=cfg.task_timeout_ms / 1000)
