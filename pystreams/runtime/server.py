@@ -22,7 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 
 from pystreams.errors import ConfigError, PystreamsError
-from pystreams.runtime.metrics_exporter import StreamsCollector  # noqa: F401 (re-exported: tests import it here)
+from pystreams.runtime.metrics_exporter import StreamsCollector  # re-exported
 from pystreams.serdes.windowed import Windowed
 from pystreams.state.api import ValueAndTimestamp
 
