@@ -21,37 +21,47 @@ class InteractiveQueries:
 
         return local_store(self, name, store_type)
 
-    def query_metadata_for_key(self, store: str, key: Any, key_serializer: Any) -> Any:
-        """KeyQueryMetadata: the partition of key and the application.server of the instance holding it."""
+    def query_metadata_for_key(self, store: str, key: Any, key_serializer: Any, partitioner: Any = None) -> Any:
+        """KeyQueryMetadata: the partition of key and the application.server of the instance holding it (Kafka's
+        queryMetadataForKey). The partition is murmur2 of the serialized key, as Java producers and librdkafka's
+        murmur2_random place keys; partitioner: Kafka's StreamPartitioner shape (topic, key, value,
+        num_partitions) -> int (None: murmur2) for keys placed otherwise, e.g. by a confluent-kafka producer
+        with its default consistent_random (queries.producer_partitioner(serde) gives that one)."""
         from pystreams.runtime.queries import key_metadata
 
-        return key_metadata(self, store, key, key_serializer)
+        return key_metadata(self, store, key, key_serializer, partitioner)
 
-    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False) -> Any:
+    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False,
+              partitioner: Any = None) -> Any:
         """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept);
-        allow_stale: a standby copy (possibly behind) may answer when the active one cannot."""
+        allow_stale: a standby copy (possibly behind) may answer when the active one cannot; partitioner: as
+        query_metadata_for_key. The read is pinned to the key's partition: an instance that no longer holds it
+        raises InvalidStateStoreError (retry) after one retry with fresh metadata, never a wrong None."""
         from pystreams.runtime.remote_queries import query_key
 
-        return query_key(self, store, key, key_serializer, allow_stale=allow_stale)
+        return query_key(self, store, key, key_serializer, allow_stale=allow_stale, partitioner=partitioner)
 
     def query_window(self, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any, *, allow_stale: bool = False) -> list[tuple[int, Any]]:
+                     key_serializer: Any, *, allow_stale: bool = False, partitioner: Any = None
+                     ) -> list[tuple[int, Any]]:
         """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
         locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale: as
-        query()."""
+        query(); partitioner: as query_metadata_for_key."""
         from pystreams.runtime.remote_queries import query_window_key
 
-        return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale)
+        return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale,
+                                partitioner=partitioner)
 
     def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
-                       latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False) -> list[Any]:
+                       latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False,
+                       partitioner: Any = None) -> list[Any]:
         """(Windowed key, value) of key's sessions in session store `store` ending at or after
         earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
         default, as sessionStore().fetch(key)), locally or on the owner. allow_stale: as query()."""
         from pystreams.runtime.remote_queries import query_sessions_key
 
         return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start,
-                                  allow_stale=allow_stale)
+                                  allow_stale=allow_stale, partitioner=partitioner)
 
     def metadata_for_all_streams_clients(self) -> list[Any]:
         """StreamsMetadata of every instance (with an application.server) from the latest assignment."""

@@ -19,7 +19,7 @@ from typing import Any
 from pystreams.errors import PystreamsError
 from pystreams.runtime.composite_view import CompositeView
 from pystreams.runtime.partitioning import default_partition
-from pystreams.state.api import TimestampedKeyValueStore, ValueAndTimestamp
+from pystreams.state.api import KeyValueIterator, TimestampedKeyValueStore, ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
 
 # The window/session store packages (rocksdict) and urllib.request are imported where they are used, not here:
@@ -140,20 +140,48 @@ class CompositeReadOnlyKeyValueStore(CompositeView):
                 return self._value(value)
         return None
 
-    def all(self) -> Iterator[tuple[Any, Any]]:
-        for store in self._all_stores():
-            for key, value in store.all():
-                yield key, self._value(value)
+    def _pairs(self, read: Callable[[Any], Any]) -> KeyValueIterator:
+        """Each local store's read(store) in turn (Kafka's composite iterators: per store, not merged), as a
+        KeyValueIterator (has_next, peek_next_key, close / with)."""
+        stores = self._all_stores()  # unavailable at once, not at the first next()
 
-    def range(self, from_key: Any, to_key: Any) -> Iterator[tuple[Any, Any]]:
-        for store in self._all_stores():
-            for key, value in store.range(from_key, to_key):
-                yield key, self._value(value)
+        def pairs() -> Iterator[tuple[Any, Any]]:
+            for store in stores:
+                it = read(store)
+                try:
+                    for key, value in it:
+                        yield key, self._value(value)
+                finally:
+                    close = getattr(it, "close", None)
+                    if callable(close):
+                        close()
+
+        return KeyValueIterator(pairs())
+
+    def all(self) -> KeyValueIterator:
+        """Every pair, each store's in ascending key order."""
+        return self._pairs(lambda store: store.all())
+
+    def range(self, from_key: Any, to_key: Any) -> KeyValueIterator:
+        """Pairs with from_key <= key <= to_key (None: open end), each store's in ascending key order."""
+        return self._pairs(lambda store: store.range(from_key, to_key))
+
+    def reverse_range(self, from_key: Any, to_key: Any) -> KeyValueIterator:
+        """range() with each store's pairs in descending key order (Kafka's ReadOnlyKeyValueStore.reverseRange)."""
+        return self._pairs(lambda store: store.reverse_range(from_key, to_key))
+
+    def reverse_all(self) -> KeyValueIterator:
+        """all() with each store's pairs in descending key order (Kafka's reverseAll)."""
+        return self._pairs(lambda store: store.reverse_all())
+
+    def prefix_scan(self, prefix: Any, prefix_serializer: Any) -> KeyValueIterator:
+        """Pairs whose serialized key starts with the serialized prefix (Kafka's prefixScan(prefix, serializer))."""
+        return self._pairs(lambda store: store.prefix_scan(prefix, prefix_serializer))
 
     def approximate_num_entries(self) -> int:
         return sum(s.approximate_num_entries() for s in self._all_stores())
 
-    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+    def __iter__(self) -> Iterator[Any]:
         return self.all()
 
 
@@ -343,8 +371,10 @@ def _stores_by_topic(streams: Any) -> dict[str, tuple[str, ...]]:
     return {topic: _stores_of(streams, sub.id) for sub in plan.subtopologies for topic in sub.source_topics}
 
 
-def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> KeyQueryMetadata:
-    """streams.query_metadata_for_key(): partition by murmur2, hosts from the latest assignment."""
+def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any,
+                 partitioner: StreamPartitioner | None = None) -> KeyQueryMetadata:
+    """streams.query_metadata_for_key(): the key's partition (murmur2 of the serialized key, or the given
+    StreamPartitioner's answer), hosts from the latest assignment."""
     plan = streams.plan
     if plan is None:
         raise InvalidStateStoreError("KafkaStreams has not been started")
@@ -357,11 +387,69 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any) -> Key
     sub = next((s for s in plan.subtopologies if store in s.changelogs or store in _stores_of(streams, s.id)), None)
     if sub is None:
         raise UnknownStateStoreError(f"no sub-topology holds store {store}")
-    raw = serialize_key(key_serializer, sub.source_topics[0] if sub.source_topics else store, key)
-    partition = default_partition(raw, sub.partitions)
+    topic = sub.source_topics[0] if sub.source_topics else store
+    raw = serialize_key(key_serializer, topic, key)
+    partition = None if partitioner is None else partition_of(partitioner, topic, key, sub.partitions)
+    if partition is None:  # no partitioner, or it answered None: the default (murmur2), as Kafka's producer does
+        partition = default_partition(raw, sub.partitions)
     # before the first assignment the hosts are unknown: NOT_AVAILABLE, like Kafka
-    active, standby = streams._metadata.hosts_of([(topic, partition) for topic in sub.source_topics])
+    active, standby = streams._metadata.hosts_of([(t, partition) for t in sub.source_topics])
     return KeyQueryMetadata(active, partition, standby)
+
+
+#: Kafka's StreamPartitioner: (topic, key, value, num_partitions) -> a partition, None for the default (murmur2),
+#: or Kafka 3.4+'s partitions() answer, a set (for a key query it must hold one partition).
+StreamPartitioner = Callable[[str, Any, Any, int], "int | set[int] | frozenset[int] | None"]
+
+
+def partition_of(partitioner: Any, topic: str, key: Any, num_partitions: int) -> int | None:
+    """The StreamPartitioner's partition of key (value None, as Kafka's queryMetadataForKey passes), checked: an
+    int in [0, num_partitions), None, or a one-element set (Kafka: "should be a singleton set")."""
+    call = getattr(partitioner, "partition", None) or getattr(partitioner, "partitions", None) or partitioner
+    if not callable(call):
+        raise PystreamsError(f"partitioner must be a StreamPartitioner (topic, key, value, num_partitions) -> int, "
+                             f"got {type(partitioner).__name__}")
+    answer = call(topic, key, None, num_partitions)
+    if isinstance(answer, (set, frozenset, list, tuple)):
+        if len(answer) != 1:
+            raise PystreamsError(f"the partitions a StreamPartitioner returns for a key query must be one "
+                                 f"partition (Kafka: a singleton set), got {sorted(answer)!r}")
+        answer = next(iter(answer))
+    if answer is None:
+        return None
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < num_partitions:
+        raise PystreamsError(f"the StreamPartitioner returned {answer!r} for key {key!r}: not a partition of "
+                             f"{topic} (0..{num_partitions - 1})")
+    return answer
+
+
+def producer_partitioner(key_serializer: Any, partitioner: str = "consistent_random") -> Any:
+    """A StreamPartitioner that places keys as a librdkafka producer (confluent-kafka) with that `partitioner`
+    setting does: consistent / consistent_random (its default: CRC32 of the key bytes), murmur2 / murmur2_random
+    (Kafka's Java default), fnv1a / fnv1a_random. For query_metadata_for_key / query on a table filled by such a
+    producer; better: produce with partitioner=murmur2_random, as Java clients and pystreams do."""
+    import zlib
+
+    def fnv1a(data: bytes) -> int:
+        h = 0x811C9DC5
+        for b in data:
+            h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+        return h
+
+    hashes = {"consistent": zlib.crc32, "murmur2": None, "fnv1a": fnv1a}
+    base = partitioner.removesuffix("_random")
+    if base not in hashes:
+        raise PystreamsError(f"unknown librdkafka partitioner {partitioner!r}: one of consistent_random, "
+                             "consistent, murmur2_random, murmur2, fnv1a_random, fnv1a")
+    hash_fn = hashes[base]
+
+    def partition(topic: str, key: Any, _value: Any, num_partitions: int) -> int:
+        raw = serialize_key(key_serializer, topic, key)
+        if hash_fn is None:
+            return default_partition(raw, num_partitions)
+        return hash_fn(raw) % num_partitions
+
+    return partition
 
 
 def _stores_of(streams: Any, sub_id: int) -> tuple[str, ...]:

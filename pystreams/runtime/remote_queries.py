@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -64,7 +65,8 @@ def b64(raw: bytes | None) -> str | None:
 
 def unb64(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # validate=True: a character outside the alphabet is an error, not silently dropped (an empty key)
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as e:
         raise ValueError(f"not base64url: {text[:40]!r}") from e
 
@@ -175,16 +177,17 @@ def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict
 
 
 Target = tuple[HostInfo | None, bool]  # (a remote host, or None for this instance; read stale stores?)
+RETRY_BACKOFF_S = 0.1  # before the one retry after UNAVAILABLE (Kafka's retry.backoff.ms default: 100 ms)
 
 
-def _targets(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool
-             ) -> tuple[list[Target], bytes, int | None]:
+def _targets(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool,
+             partitioner: Any = None) -> tuple[list[Target], bytes, int | None]:
     """Where to ask, in order: the active host (None: this instance), then with allow_stale every standby host;
     the key's bytes; its partition (None for a global store)."""
     check_known(streams, store)
     if store in streams.topology.global_store_names():  # every instance holds all of a global store
         return [(None, False)], serialize_key(key_serializer, store, key), None
-    meta = key_metadata(streams, store, key, key_serializer)
+    meta = key_metadata(streams, store, key, key_serializer, partitioner)
     raw = serialize_key(key_serializer, store, key)
     local = streams.config.application_server
     here = HostInfo.parse(local) if local else None
@@ -202,21 +205,36 @@ def _targets(streams: Any, store: str, key: Any, key_serializer: Any, allow_stal
 
 
 def _ask(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool,
-         local: Any, remote: Any) -> Any:
-    """local(params) on this instance or remote(host, extra) on another, over _targets in order: the next one is
-    tried only when one is unreachable (RemoteQueryError) or has no copy (InvalidStateStoreError), and only with
-    allow_stale; otherwise the first error is raised."""
-    targets, raw, partition = _targets(streams, store, key, key_serializer, allow_stale)
+         local: Any, remote: Any, partitioner: Any = None) -> Any:
+    """local(params) on this instance or remote(host, raw, extra) on another, pinned to the key's partition
+    (Kafka's StoreQueryParameters.withPartition: a host that no longer holds it answers UNAVAILABLE, never a wrong
+    null). When the targets fail with UNAVAILABLE (the partition moved since the metadata was read), the metadata is
+    read again and the query retried once; the second UNAVAILABLE is raised (InvalidStateStoreError: retry later)."""
+    for attempt in (1, 2):
+        try:
+            targets, raw, partition = _targets(streams, store, key, key_serializer, allow_stale, partitioner)
+            return _ask_targets(store, targets, raw, partition, allow_stale, local, remote)
+        except (UnknownStateStoreError, StoreTypeMismatchError):
+            raise
+        except InvalidStateStoreError:
+            if attempt == 2:
+                raise
+            time.sleep(RETRY_BACKOFF_S)  # a rebalance that moved the partition publishes its assignment meanwhile
+    raise AssertionError("unreachable")
+
+
+def _ask_targets(store: str, targets: list[Target], raw: bytes, partition: int | None, allow_stale: bool,
+                 local: Any, remote: Any) -> Any:
+    """Over targets in order: the next one is tried only when one is unreachable (RemoteQueryError) or has no copy
+    (InvalidStateStoreError), and only with allow_stale; otherwise the first error is raised."""
     last: Exception | None = None
     for host, stale in targets:
         try:
             if host is None:
-                params = StoreQueryParameters.from_name_and_type(store)
-                if stale:
-                    params = params.enable_stale_stores().with_partition(partition)
-                return local(params)
-            extra = {"stale": "true", "partition": str(partition)} if stale else {}
-            return remote(host, raw, extra)
+                params = StoreQueryParameters.from_name_and_type(store).with_partition(partition)
+                return local(params.enable_stale_stores() if stale else params)
+            extra = {"partition": str(partition)} if partition is not None else {}
+            return remote(host, raw, {"stale": "true", **extra} if stale else extra)
         except (RemoteQueryError, InvalidStateStoreError) as e:
             if isinstance(e, (UnknownStateStoreError, StoreTypeMismatchError)) or not allow_stale:
                 raise
@@ -225,9 +243,11 @@ def _ask(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: b
     raise last
 
 
-def query_key(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool = False) -> Any:
+def query_key(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool = False,
+              partitioner: Any = None) -> Any:
     """KafkaStreams.query(): key's value in key-value store `store`, locally or from the instance holding it;
-    allow_stale: from a standby (possibly behind) when the active instance cannot answer."""
+    allow_stale: from a standby (possibly behind) when the active instance cannot answer; partitioner: Kafka's
+    StreamPartitioner (topic, key, value, num_partitions) -> partition, for keys not placed by murmur2."""
     def local(params: StoreQueryParameters) -> Any:
         return streams.store(replace(params, query_type=QueryableStoreTypes.key_value_store())).get(key)
 
@@ -238,11 +258,12 @@ def query_key(streams: Any, store: str, key: Any, key_serializer: Any, allow_sta
         _ks, vs, topic = store_serdes(streams, store)
         return vs.deserialize(topic, unb64(value))
 
-    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote, partitioner)
 
 
 def query_window_key(streams: Any, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any, allow_stale: bool = False) -> list[tuple[int, Any]]:
+                     key_serializer: Any, allow_stale: bool = False, partitioner: Any = None
+                     ) -> list[tuple[int, Any]]:
     """KafkaStreams.query_window(): (window start, value) of key's windows starting in [time_from, time_to]."""
     def local(params: StoreQueryParameters) -> list[tuple[int, Any]]:
         view = streams.store(replace(params, query_type=QueryableStoreTypes.window_store()))
@@ -253,11 +274,12 @@ def query_window_key(streams: Any, store: str, key: Any, time_from: int, time_to
         _ks, vs, topic = store_serdes(streams, store)
         return [(int(start), vs.deserialize(topic, unb64(value))) for start, value in windows]
 
-    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)  # type: ignore[no-any-return]
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote, partitioner)  # type: ignore[no-any-return]
 
 
 def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
-                       latest_session_start: int = LONG_MAX, allow_stale: bool = False) -> list[KeyValue]:
+                       latest_session_start: int = LONG_MAX, allow_stale: bool = False,
+                       partitioner: Any = None) -> list[KeyValue]:
     """KafkaStreams.query_sessions(): (Windowed(key, SessionWindow), value) of key's sessions, oldest first (the key
     as the store's key serde gives it back, e.g. a list for a JSON tuple, like a local fetch); with bounds, Kafka's
     findSessions(key, earliestSessionEndTime, latestSessionStartTime): sessions ending at or after the first and
@@ -274,4 +296,4 @@ def query_sessions_key(streams: Any, store: str, key: Any, key_serializer: Any, 
         return [KeyValue(Windowed(stored_key, SessionWindow(int(start), int(end))),
                          vs.deserialize(topic, unb64(value))) for start, end, value in sessions]
 
-    return _ask(streams, store, key, key_serializer, allow_stale, local, remote)  # type: ignore[no-any-return]
+    return _ask(streams, store, key, key_serializer, allow_stale, local, remote, partitioner)  # type: ignore[no-any-return]

@@ -27,10 +27,11 @@ from pystreams.serdes.windowed import Windowed
 from pystreams.state.api import ValueAndTimestamp
 
 log = logging.getLogger("pystreams.runtime")
+RETRY_AFTER_S = "1"  # seconds, the Retry-After of a 503 (a rebalance usually settles within a few seconds)
 
 
 class QueryServer:
-    """A small threaded HTTP server bound to application.server's port."""
+    """A small threaded HTTP server on host:port (application.server's port, bound to its host by default)."""
 
     def __init__(self, streams: Any, host: str, port: int, queries: bool = True) -> None:
         self.streams = streams
@@ -46,8 +47,7 @@ class QueryServer:
             def do_GET(self) -> None:
                 outer.handle(self)
 
-        bind = "0.0.0.0" if host not in ("127.0.0.1", "localhost") else host
-        self.httpd = ThreadingHTTPServer((bind, port), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])  # the bound port (metrics.http.port 0: an ephemeral one)
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="pystreams-http")
@@ -77,40 +77,11 @@ class QueryServer:
             self._json(request, status, body)
             return
         if len(parts) == 3 and parts[:2] == ["v1", "stores"]:
-            store = urllib.parse.unquote(parts[2])
-            raw = urllib.parse.parse_qs(url.query).get("key")
-            if not raw:
-                self._json(request, 400, {"error": "pass the key as JSON: ?key=%22word%22"})
-                return
-            query = urllib.parse.parse_qs(url.query)
-            try:
-                key = json.loads(raw[0])
-                if "from" in query or "to" in query:
-                    windows = self._window_fetch(store, key, query)
-                    self._json(request, 200, {"store": store, "key": key, "windows": windows,
-                                              "host": self.streams.config.application_server})
-                    return
-                value = self.streams.store(_params(store, query)).get(key)
-            except json.JSONDecodeError:
-                self._json(request, 400, {"error": f"key is not JSON: {raw[0]!r}"})
-                return
-            except ValueError as e:
-                self._json(request, 400, {"error": f"bad query (key as JSON, from/to as integer ms): {e}"})
-                return
-            except PystreamsError as e:
-                self._json(request, 404, {"error": str(e)})
-                return
-            self._json(request, 200, {"store": store, "key": key, "value": value,
-                                      "host": self.streams.config.application_server})
+            status, body = plain_answer(self.streams, urllib.parse.unquote(parts[2]),
+                                        urllib.parse.parse_qs(url.query))
+            self._json(request, status, body)
             return
         self._json(request, 404, {"error": f"unknown path {url.path}: use /v1/stores/<store>?key=... or /metrics"})
-
-    def _window_fetch(self, store: str, key: Any, query: dict[str, list[str]]) -> list[list[Any]]:
-        from pystreams.runtime.window_queries import WINDOW_STORE
-
-        time_from, time_to = int(query.get("from", ["0"])[0]), int(query.get("to", [str(2**63 - 1)])[0])
-        view = self.streams.store(replace(_params(store, query), query_type=WINDOW_STORE))
-        return [[start, value] for start, value in view.fetch(key, time_from, time_to)]
 
     def _json(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         self._reply(request, status, json.dumps(body, default=json_default).encode(), "application/json")
@@ -118,17 +89,91 @@ class QueryServer:
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
         request.send_response(status)
+        if status == 503:  # retryable: not running, rebalancing, partition moved
+            request.send_header("Retry-After", RETRY_AFTER_S)
         request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
 
 
+def plain_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of GET /v1/stores/<store>?key=<JSON>[&from&to][&stale=true][&partition=n].
+    Status codes as /v1/raw: 404 unknown store, 400 wrong store type / bad key / bad request, 503 (with
+    Retry-After) not running, rebalancing, or the key's partition not held here (moved: ask again or ask the
+    owner): an absent key is 200 null only when this instance holds the key's partition."""
+    from pystreams.runtime.queries import (
+        InvalidStateStoreError,
+        StoreTypeMismatchError,
+        UnknownStateStoreError,
+    )
+
+    try:
+        raw = query.get("key")
+        if not raw:
+            raise ValueError("pass the key as JSON: ?key=%22word%22")
+        try:
+            key = json.loads(raw[0])
+        except json.JSONDecodeError as e:
+            raise ValueError(f"key is not JSON: {raw[0]!r}") from e
+        if key is None:
+            raise ValueError("key is null: a null key has no partition and is never stored")
+        params = _params(store, query)
+        window = "from" in query or "to" in query
+        if window:
+            time_from, time_to = int(query.get("from", ["0"])[0]), int(query.get("to", [str(2**63 - 1)])[0])
+            found: Any = _window_fetch(streams, params, key, time_from, time_to)
+        else:
+            found = streams.store(params).get(key)
+        if found is None or found == []:
+            _check_partition_here(streams, store, key, params)
+        host = streams.config.application_server
+        if window:
+            return 200, {"store": store, "key": key, "windows": found, "host": host}
+        return 200, {"store": store, "key": key, "value": found, "host": host}
+    except UnknownStateStoreError as e:
+        return 404, {"error": str(e), "code": "UNKNOWN_STORE"}
+    except StoreTypeMismatchError as e:
+        return 400, {"error": str(e), "code": "WRONG_STORE_TYPE"}
+    except InvalidStateStoreError as e:
+        return 503, {"error": str(e), "code": "UNAVAILABLE"}
+    except (ValueError, PystreamsError) as e:  # KeySerializationError, a bad from/to/partition, ...
+        return 400, {"error": f"bad query (key as JSON, from/to as integer ms): {e}", "code": "BAD_REQUEST"}
+
+
+def _check_partition_here(streams: Any, store: str, key: Any, params: Any) -> None:
+    """Nothing found for key: InvalidStateStoreError (503) unless this instance holds the key's partition (murmur2
+    of the key as the store's key serde writes it, or &partition=n), so a moved partition is never a wrong null."""
+    from pystreams.runtime.queries import InvalidStateStoreError, key_metadata, live_stores
+    from pystreams.runtime.remote_queries import store_serdes
+
+    if store in streams.topology.global_store_names():
+        return
+    partition = params.partition
+    if partition is None:
+        ks, _vs, _topic = store_serdes(streams, store)
+        partition = key_metadata(streams, store, key, ks).partition
+    if not live_stores(streams, store, params.stale_stores, partition):
+        raise InvalidStateStoreError(f"this instance does not hold partition {partition} of store {store} (it "
+                                     "moved, or a rebalance is under way): ask the instance "
+                                     "query_metadata_for_key names, or retry")
+
+
+def _window_fetch(streams: Any, params: Any, key: Any, time_from: int, time_to: int) -> list[list[Any]]:
+    from pystreams.runtime.window_queries import WINDOW_STORE
+
+    view = streams.store(replace(params, query_type=WINDOW_STORE))
+    return [[start, value] for start, value in view.fetch(key, time_from, time_to)]
+
+
 def _params(store: str, query: dict[str, list[str]]) -> Any:
-    """The StoreQueryParameters of a plain JSON query: &stale=true also reads standby and restoring copies."""
+    """The StoreQueryParameters of a plain JSON query: &stale=true also reads standby and restoring copies,
+    &partition=n only that partition (Kafka's withPartition)."""
     from pystreams.runtime.queries import StoreQueryParameters
 
     params = StoreQueryParameters.from_name_and_type(store)
+    if "partition" in query:
+        params = params.with_partition(int(query["partition"][0]))
     return params.enable_stale_stores() if query.get("stale", ["false"])[0] == "true" else params
 
 
@@ -188,19 +233,45 @@ def metrics_port(config: Any) -> int | None:
     return port
 
 
+#: pystreams' keys for the application.server endpoint (Kafka's application.server only advertises; the app serves
+#: its own REST layer): switch the endpoint off, or bind it elsewhere than the advertised host.
+IQ_HTTP_ENABLED = "pystreams.iq.http.enabled"
+IQ_HTTP_HOST = "pystreams.iq.http.host"
+
+
+def iq_http_enabled(config: Any) -> bool:
+    """pystreams.iq.http.enabled: true (default) or false, as a bool or its text; anything else is a ConfigError."""
+    value = config.get(IQ_HTTP_ENABLED)
+    if value is None or value is True or str(value).strip().lower() == "true":
+        return True
+    if value is False or str(value).strip().lower() == "false":
+        return False
+    raise ConfigError(f"{IQ_HTTP_ENABLED} must be true or false, got {value!r}")
+
+
+def iq_http_bind(config: Any, advertised_host: str) -> str:
+    """Where the application.server endpoint listens: pystreams.iq.http.host (e.g. 0.0.0.0 behind NAT or in a
+    container), else the advertised host itself, so an instance is not reachable on interfaces it did not name."""
+    value = config.get(IQ_HTTP_HOST)
+    return advertised_host if value is None or not str(value).strip() else str(value).strip()
+
+
 def start_http_server(streams: Any) -> HttpServers | None:
-    """KafkaStreams.start(): the application.server endpoint (interactive queries and /metrics) and/or a
+    """KafkaStreams.start(): the application.server endpoint (interactive queries and /metrics, bound to
+    pystreams.iq.http.host, default the advertised host; none with pystreams.iq.http.enabled=false) and/or a
     metrics-only endpoint on metrics.http.port (bound to metrics.http.host, default all interfaces); None when
-    neither key is set. The same port for both keys: one server."""
+    neither is served. The same port for both keys: one server."""
     from pystreams.runtime.queries import HostInfo
 
     config = streams.config
     servers: list[QueryServer] = []
     app_server = HostInfo.parse(config.application_server) if config.application_server else None
+    if app_server is not None and not iq_http_enabled(config):
+        app_server = None  # advertised in the assignment metadata only, as in Kafka
     port = metrics_port(config)
     try:
         if app_server is not None:
-            servers.append(QueryServer(streams, app_server.host, app_server.port))
+            servers.append(QueryServer(streams, iq_http_bind(config, app_server.host), app_server.port))
         if port is not None and (app_server is None or port != app_server.port):
             host = str(config.get("metrics.http.host") or "0.0.0.0")
             servers.append(QueryServer(streams, host, port, queries=False))
@@ -209,8 +280,10 @@ def start_http_server(streams: Any) -> HttpServers | None:
     except OSError as e:
         for server in servers:
             server.httpd.server_close()
-        raise ConfigError(f"cannot serve HTTP on the configured port ({e}): application.server and "
-                          "metrics.http.port need a free port each") from e
+        raise ConfigError(f"cannot serve HTTP on the configured host/port ({e}): application.server and "
+                          f"metrics.http.port need a free port each, and application.server's host must be an "
+                          f"address of this machine unless {IQ_HTTP_HOST} says where to bind (or "
+                          f"{IQ_HTTP_ENABLED}=false: advertise only)") from e
     for server in servers:
         server.start()
     return HttpServers(servers) if servers else None

@@ -91,7 +91,7 @@ def _run(streams: Any, allow_stale: bool, fail: dict[Any, Exception]) -> tuple[A
 
 def test_the_active_host_is_asked_first_and_only_it_without_allow_stale(monkeypatch):
     streams = _streams_with(KeyQueryMetadata(B, 4, frozenset({C})), A, monkeypatch)
-    assert _run(streams, False, {}) == ("value from b:2", [("b:2", {})])
+    assert _run(streams, False, {}) == ("value from b:2", [("b:2", {"partition": "4"})])
     with pytest.raises(RemoteQueryError):
         _run(streams, False, {B: RemoteQueryError("cannot query store counts on b:2")})
 
@@ -100,13 +100,13 @@ def test_an_unreachable_active_falls_back_to_a_remote_standby_read_stale_for_its
     streams = _streams_with(KeyQueryMetadata(B, 4, frozenset({C})), A, monkeypatch)
     value, calls = _run(streams, True, {B: RemoteQueryError("cannot query store counts on b:2")})
     assert value == "value from c:3"
-    assert calls == [("b:2", {}), ("c:3", {"stale": "true", "partition": "4"})]
+    assert calls == [("b:2", {"partition": "4"}), ("c:3", {"stale": "true", "partition": "4"})]
 
 
 def test_a_standby_on_this_instance_is_read_locally_before_remote_standbys(monkeypatch):
     streams = _streams_with(KeyQueryMetadata(B, 4, frozenset({C, A})), A, monkeypatch)
     value, calls = _run(streams, True, {B: InvalidStateStoreError("rebalancing")})
-    assert value == "local value" and calls == [("b:2", {}), ("local", True, 4)]
+    assert value == "local value" and calls == [("b:2", {"partition": "4"}), ("local", True, 4)]
 
 
 def test_no_active_host_goes_straight_to_standbys_and_every_failure_raises_the_last_error(monkeypatch):
