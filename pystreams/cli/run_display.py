@@ -303,3 +303,40 @@ class RestoreProgress:
         with self._lock:
             for thread in [t for t, run in self._runs.items() if now - run[2] >= idle]:
                 self._finish(thread, now)
+
+
+class InstancesView:
+    """`pystreams run --instances N` on a terminal: the children write plain lines into pipes; this parent keeps
+    each instance's latest summary line in its LiveDisplay (one line per instance, in instance order) and prints
+    every other line (results, restore progress, messages) above them."""
+
+    SUMMARY = re.compile(r"^\[instance (\d+)\] [A-Z_]+ +[\d,]+ records/s")
+
+    def __init__(self, display: LiveDisplay, n: int) -> None:
+        self.display = display
+        self._summaries = [""] * n
+        self._lock = threading.Lock()
+        self._pumps: list[threading.Thread] = []
+
+    def feed(self, line: str) -> None:
+        match = self.SUMMARY.match(line)
+        if match is None or int(match.group(1)) >= len(self._summaries):
+            self.display.print_above(line)
+            return
+        with self._lock:
+            self._summaries[int(match.group(1))] = line
+            self.display.set_summary("\n".join(s for s in self._summaries if s))
+
+    def pump(self, stream: Any) -> None:
+        """Feed a child's pipe line by line until it closes (in a thread of its own)."""
+        def run() -> None:
+            for raw in stream:
+                self.feed(raw.decode(errors="replace").rstrip("\r\n"))
+        thread = threading.Thread(target=run, daemon=True, name="pystreams-instance-output")
+        thread.start()
+        self._pumps.append(thread)
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait for the children's last lines (their pipes close when they exit)."""
+        for thread in self._pumps:
+            thread.join(timeout)

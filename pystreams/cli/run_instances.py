@@ -19,6 +19,7 @@ from typing import Any
 
 import typer
 
+from pystreams.cli.run_display import InstancesView, LiveDisplay
 from pystreams.errors import ConfigError
 
 INSTANCE_DIR = "instance-{}"  # under the configured state.dir
@@ -107,6 +108,11 @@ def run_instances(app_path: Path, sets: list[str], per_instance: list[dict[str, 
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
     old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    display = LiveDisplay.for_this_process()  # a terminal: one summary line per instance at the bottom
+    view = InstancesView(display, len(per_instance)) if display is not None else None
+    pipe = subprocess.PIPE if view is not None else None
+    if display is not None:
+        display.start()
     try:
         for i, extra in enumerate(per_instance):
             cmd = [sys.executable, "-c", "from pystreams.cli import main; main()", "run", str(app_path),
@@ -115,7 +121,10 @@ def run_instances(app_path: Path, sets: list[str], per_instance: list[dict[str, 
                 cmd += ["--set", item]
             with lock:
                 env = {**os.environ, "PYSTREAMS_INSTANCE": str(i), "PYSTREAMS_INSTANCE_PARENT": str(os.getpid())}
-                children.append(subprocess.Popen(cmd, env=env))
+                children.append(subprocess.Popen(cmd, env=env, stdout=pipe, stderr=pipe))
+            if view is not None:
+                view.pump(children[-1].stdout)
+                view.pump(children[-1].stderr)
         codes: dict[int, int] = {}
         while len(codes) < len(children):
             for i, child in enumerate(children):
@@ -132,5 +141,9 @@ def run_instances(app_path: Path, sets: list[str], per_instance: list[dict[str, 
             if child.poll() is None:
                 child.kill()
                 child.wait(10)
+        if view is not None:
+            view.drain()
+        if display is not None:
+            display.stop()
         for sig, handler in old.items():
             signal.signal(sig, handler)

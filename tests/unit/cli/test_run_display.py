@@ -84,3 +84,19 @@ def test_a_one_batch_restore_claims_no_rate():
 def test_stdout_is_drawn_through_the_display_only_when_it_is_the_same_terminal():
     assert not same_terminal(io.StringIO(), io.StringIO())
     assert not same_terminal(_Terminal(), _Terminal())  # ttys without a file descriptor: not provably the same
+
+
+def test_instances_view_keeps_one_summary_line_per_instance_and_prints_the_rest():
+    from pystreams.cli.run_display import InstancesView
+
+    display = LiveDisplay(_Terminal(), capture_stdout=False)
+    view = InstancesView(display, 2)
+    view.feed("[instance 1] RUNNING          5 records/s  processed 5")
+    view.feed("[instance 0] REBALANCING      0 records/s  processed 0")
+    view.feed("[instance 1] RUNNING          7 records/s  processed 12")
+    view.feed("[word-counts]: kafka, 3")
+    view.feed("[instance 0] restoring state: 10/20 records (100 records/s)")
+    assert display.summary.splitlines() == ["[instance 0] REBALANCING      0 records/s  processed 0",
+                                            "[instance 1] RUNNING          7 records/s  processed 12"]
+    printed = ANSI.sub("", display.stream.getvalue()).splitlines()
+    assert printed == ["[word-counts]: kafka, 3", "[instance 0] restoring state: 10/20 records (100 records/s)"]
