@@ -65,10 +65,16 @@ def create_topics(bootstrap: str, *topics: str, partitions: int = PARTITIONS) ->
 
 
 def preload(bootstrap: str, topic: str, records: list[InputRecord]) -> float:
-    """Produce records (their own timestamps) and wait for every ack; returns seconds taken."""
+    """Produce records (their own timestamps) and wait for every ack; returns seconds taken.
+
+    Each partition gets its records in the order given (event time): the producer is idempotent, so a retried
+    request (e.g. a partition's first batch right after the topic was created, on a busy broker) cannot land behind
+    later batches. Without that, a windowed count with no grace dropped the retried records as late and the run
+    timed out waiting for their counts (session 6, tests/unit/state/test_window_late_input.py)."""
     began = time.monotonic()
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10_000,
-                         "queue.buffering.max.messages": 2_000_000, "partitioner": "murmur2_random"})
+                         "queue.buffering.max.messages": 2_000_000, "partitioner": "murmur2_random",
+                         "enable.idempotence": True})
     for r in records:
         while True:
             try:
@@ -199,14 +205,50 @@ class OutputWatcher(threading.Thread):
             return f"{self.outputs}/{self.expected.outputs} outputs"
         return f"{len(self.expected.latest) - self.mismatched}/{len(self.expected.latest)} keys final"
 
+    def mismatch(self) -> str:
+        """Which results are not (yet) what the workload must produce, and how: see describe_mismatch."""
+        if self.expected.workload == "stateless":
+            return ""
+        with self._changed:
+            latest = dict(self.latest)
+        return describe_mismatch(self.expected.latest, latest)
+
     def stop(self) -> None:
         self.running = False
         self.join(10)
 
 
+def describe_mismatch(expected: "dict[str, int]", latest: "dict[str, int]", examples: int = 4) -> str:
+    """One line on the keys whose latest output is not the expected final count: how many are missing (no output),
+    low or high, grouped by window start (a window key is `word@start`; in seconds before the last window start),
+    and a few examples. A timed-out run says with it whether results were lost, late or counted twice."""
+    wrong = [(key, want, latest.get(key)) for key, want in expected.items() if latest.get(key) != want]
+    if not wrong:
+        return "no wrong results"
+    missing = sum(1 for _k, _w, got in wrong if got is None)
+    low = sum(1 for _k, want, got in wrong if got is not None and got < want)
+    high = len(wrong) - missing - low
+    text = f"{len(wrong)} wrong: {missing} missing, {low} low, {high} high"
+    starts = [int(key.rsplit("@", 1)[1]) for key in expected if "@" in key]
+    if starts:
+        last = max(starts)
+        by_start: dict[int, list[int]] = {}
+        for key, want, got in wrong:
+            if "@" in key:
+                counts = by_start.setdefault((int(key.rsplit("@", 1)[1]) - last) // 1000, [0, 0, 0])
+                counts[0 if got is None else 1 if got < want else 2] += 1
+        text += "; by window start (s from the last; missing/low/high): " + ", ".join(
+            f"{rel}: {m}/{lo}/{hi}" for rel, (m, lo, hi) in sorted(by_start.items())[:8])
+        if len(by_start) > 8:
+            text += f", ... ({len(by_start)} starts)"
+    text += "; e.g. " + ", ".join(f"{key} want {want} got {got}" for key, want, got in wrong[:examples])
+    return text
+
+
 def paced_produce(bootstrap: str, topic: str, records: list[InputRecord], rate: float) -> None:
     """Produce records at `rate` per second, stamped with the wall clock at produce (CreateTime)."""
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "partitioner": "murmur2_random"})
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "partitioner": "murmur2_random",
+                         "enable.idempotence": True})  # in order, as preload()
     began = time.monotonic()
     for i, r in enumerate(records):
         delay = began + i / rate - time.monotonic()
@@ -306,10 +348,11 @@ def run_one(spec_for: "SpecFactory", system: str, workload: str, broker_name: st
                 result.seconds = time.monotonic() - t0
                 if watcher.first_output is not None:
                     result.first_output = watcher.first_output - t0
-                result.error = f"timeout after {timeout:.0f} s ({watcher.progress()})"
+                result.error = f"timeout after {timeout:.0f} s ({watcher.progress()}; {watcher.mismatch()})"
                 return result
             why = f"exited with {process.returncode}" if process.poll() is not None else watcher.error
-            result.error = f"{why} ({watcher.progress()})"
+            wrong = watcher.mismatch()
+            result.error = f"{why} ({watcher.progress()}{'; ' + wrong if wrong else ''})"
             return result
         assert watcher.done_at is not None
         result.cpu_seconds = process_cpu_seconds(process.pid)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, KeysView, Sequence
 from typing import Any
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -82,7 +82,16 @@ class LogicalSegmentedStore:
         self._db = _open_physical(self._name, os.path.join(self._dir, self._name + ".segments"))
         self._min_live = -(1 << 62)
         self._migrate_physical_segments()
-        self._segments = {sid: segment_prefix(sid) for sid in self._stored_segment_ids()}
+        # the same dict from construction on, filled in place: live_segment_ids() hands out a live view of it
+        self._segments.clear()
+        self._segments.update((sid, segment_prefix(sid)) for sid in self._stored_segment_ids())
+
+    def live_segment_ids(self) -> KeysView[int]:
+        """The ids of the segments this store holds, as a live view: it follows every segment written, expired,
+        restored or reopened for the store's whole life (the dict behind it is never replaced, only changed in
+        place). A segment id not in it holds nothing, so a reader may skip the RocksDB read (the window count's
+        cache-miss path does, per record)."""
+        return self._segments.keys()
 
     def _stored_segment_ids(self) -> list[int]:
         """The segment ids present in the physical store: one seek per segment, not a scan of its keys."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import KeysView
 from typing import Any, Callable
 
 from pystreams.state.api import ValueAndTimestamp
@@ -49,13 +50,13 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
     fetch_stored = below.fetch
     # a RocksDB window store answers None for a window whose segment it does not hold (not written yet: a new
     # window before the commit that first flushes it, or expired) without a read: that test is made here, without
-    # the call (its live segments are one dict from init to close)
-    live_segments: dict[int, bytes] | None = None
+    # the call, on the store's live view of its segment ids (live_segment_ids(): valid for the store's life)
+    live_segments: KeysView[int] | None = None
     interval = 1
     segmented = sys.modules.get("pystreams.state.window.segmented")  # loaded if below is one (no rocksdict import)
     if (segmented is not None and type(below) is segmented.RocksDBSegmentedWindowStore
             and not below.retain_duplicates):
-        live_segments, interval = below._segments, below.segment_interval_ms
+        live_segments, interval = below.live_segment_ids(), below.segment_interval_ms
     ctx, cache = caching._context, caching._cache
     named = caching._named
     entries, write, resize, add_dirty = named.entries, named.write, named.resize, named.add_dirty
