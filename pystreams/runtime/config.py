@@ -466,8 +466,19 @@ class StreamsConfig:
             cfg["transaction.timeout.ms"] = int(self.get("transaction.timeout.ms", 10_000))
         return self._client(cfg, PRODUCER_PREFIX, kind="producer")
 
-    def admin_config(self) -> dict[str, Any]:
-        return self._client({"bootstrap.servers": self.bootstrap_servers}, ADMIN_PREFIX)
+    def admin_config(self, client_id: str | None = None) -> dict[str, Any]:
+        """The admin client's config: client.id `<client_id>-admin` (Kafka's ClientUtils.adminClientId, client_id
+        being the Streams client.id or `<application.id>-<processId>`), `admin.client.id` overriding it as any
+        admin.-prefixed key; without client_id, librdkafka's default unless admin.client.id is given."""
+        defaults: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        if client_id:
+            defaults["client.id"] = admin_client_id(client_id)
+        return self._client(defaults, ADMIN_PREFIX)
+
+
+def admin_client_id(client_id: str) -> str:
+    """Kafka's ClientUtils.adminClientId: the Streams client's admin client is `<client.id>-admin`."""
+    return f"{client_id}-admin"
 
 
 def _int_or_none(raw: Any) -> int | None:

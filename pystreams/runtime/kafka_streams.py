@@ -248,19 +248,6 @@ class KafkaStreams(InteractiveQueries):
     def _start_clients(self) -> None:
         from pystreams.runtime.stream_thread import StreamThread
 
-        admin = self.admin = AdminClient(self.config.admin_config())
-        # the topics with one Metadata request of our own (a fresh AdminClient's first request waits ~50 ms for
-        # librdkafka's reconnect backoff: U's start-up measurement, notes/s5/to-K-from-U.md item 3)
-        self.plan = plan_topology(self.topology, self.config.application_id, admin,
-                                  bootstrap_servers=self.config.bootstrap_servers,
-                                  client_id=f"{self.client_id}-admin", security=self.config.security)
-        from pystreams.runtime.assignment import assignor_for
-
-        self.assignor = assignor_for(self.plan, self.config)
-        ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor,
-                               existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
-                               additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
-        del admin  # only self.admin refers to it: close drops it (an exception's frames would keep a local alive)
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
         from pystreams.runtime.checkpoint import claim_process_id
@@ -268,8 +255,23 @@ class KafkaStreams(InteractiveQueries):
         self.process_id, self._process_lock = claim_process_id(app_dir)
         if not self.config.get("client.id"):
             # Kafka's default <application.id>-<processId> with the process id kept in the state directory, so
-            # thread names and client.ids stay the same across restarts (the one from __init__ was random)
+            # thread names and client.ids (the admin's too) stay the same across restarts (__init__'s was random)
             self.client_id = f"{self.config.application_id}-{self.process_id}"
+        # `<client.id>-admin` (Kafka's ClientUtils.adminClientId; admin.client.id overrides it)
+        admin_config = self.config.admin_config(self.client_id)
+        admin = self.admin = AdminClient(admin_config)
+        # the topics with one Metadata request of our own (a fresh AdminClient's first request waits ~50 ms for
+        # librdkafka's reconnect backoff: U's start-up measurement, notes/s5/to-K-from-U.md item 3)
+        self.plan = plan_topology(self.topology, self.config.application_id, admin,
+                                  bootstrap_servers=self.config.bootstrap_servers,
+                                  client_id=str(admin_config["client.id"]), security=self.config.security)
+        from pystreams.runtime.assignment import assignor_for
+
+        self.assignor = assignor_for(self.plan, self.config)
+        ensure_internal_topics(self.topology, self.plan, admin, self.config.replication_factor,
+                               existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
+                               additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
+        del admin  # only self.admin refers to it: close drops it (an exception's frames would keep a local alive)
         self._set_state(State.REBALANCING)
         if self.topology.global_subtopology_nodes():
             from pystreams.runtime.global_state import GlobalStateManager
@@ -370,9 +372,15 @@ class KafkaStreams(InteractiveQueries):
         NOT_RUNNING (state listener called, locks released) later. A negative timeout is a ConfigError."""
         options = timeout if isinstance(timeout, _CloseOptions) else _CloseOptions(timeout=timeout)
         timeout = seconds_of(options.timeout, "timeout")
+        # read by the thread's close (thread_commit.py -> StreamsMember.close): unset (a plain close(), DEFAULT), a
+        # dynamic member leaves and a static one stays (docs/adr/0005-close-leaves-the-group.md); REMAIN_IN_GROUP:
+        # nobody leaves; LEAVE_GROUP: a static member leaves too (LeaveGroup with its group.instance.id)
         if options.operation is GroupMembershipOperation.REMAIN_IN_GROUP:
-            for thread in list(self.threads):  # read by the thread's close (stream_thread.py)
+            for thread in list(self.threads):
                 thread.leave_group_on_close = False
+        elif options.operation is GroupMembershipOperation.LEAVE_GROUP:
+            for thread in list(self.threads):
+                thread.leave_group_on_close = GroupMembershipOperation.LEAVE_GROUP
         with self._state_lock:
             state = self._state
         if state in (State.NOT_RUNNING, State.ERROR):

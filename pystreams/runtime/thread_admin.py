@@ -3,13 +3,13 @@
 KafkaStreams.add_stream_thread() / remove_stream_thread() (KIP-663): a thread gets the lowest index from 1 that no
 live thread holds (`<client.id>-StreamThread-<n>`, as Kafka), and the client's record cache
 (statestore.cache.max.bytes) is split again over the live threads, as Kafka's KafkaStreams.cacheSizePerThread /
-resizeThreadCache. A removed thread commits, closes its tasks and leaves the group, so the group rebalances its
-tasks onto the threads left (of this client or others). metadata_for_local_threads() is Kafka's ThreadMetadata;
-CloseOptions is Kafka's close options. The functions here take the KafkaStreams client; its methods delegate to them.
+resizeThreadCache. A removed thread commits, closes its tasks and leaves the group (a static member too), so the
+group rebalances its tasks onto the threads left (of this client or others). metadata_for_local_threads() is Kafka's
+ThreadMetadata; CloseOptions is Kafka's close options. The functions here take the KafkaStreams client; its
+methods delegate to them.
 """
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pystreams.errors import ConfigError, PystreamsError
+from pystreams.runtime.group.member_types import GroupMembershipOperation  # defined next to the member applying it
 
 if TYPE_CHECKING:
     from pystreams.runtime.kafka_streams import KafkaStreams
@@ -147,6 +148,10 @@ def remove_stream_thread(streams: KafkaStreams, timeout: float | timedelta | Non
             log.warning("stream-client [%s] There are no threads eligible for removal", streams.client_id)
             return None
         log.info("stream-client [%s] Removing stream thread %s", streams.client_id, thread.name)
+        # it leaves the group, a static member too (LeaveGroup with its group.instance.id), as Kafka's
+        # removeStreamThread (requestLeaveGroupDuringShutdown; 4.0 also removeMembersFromConsumerGroup): its tasks
+        # move now, and its `<group.instance.id>-<index>` is free for the next added thread
+        thread.leave_group_on_close = GroupMembershipOperation.LEAVE_GROUP
         thread.shutdown()  # from now on it is not running: a concurrent add or remove leaves it alone
         rebalance_caches(streams)
     # joined without the lock: a thread failing in its close may call back into the client (e.g. to replace
@@ -259,7 +264,8 @@ def _standby_tasks(thread: Any) -> frozenset[TaskMetadata]:
 def thread_metadata(streams: KafkaStreams, thread: Any) -> ThreadMetadata:
     """ThreadMetadata of one stream thread; client ids as the thread names its clients."""
     name = str(thread.name)
-    admin_id = str(streams.config.admin_config().get("client.id") or "rdkafka")  # librdkafka's default client.id
+    # `<client.id>-admin` unless admin.client.id overrides it (the client KafkaStreams.start() made)
+    admin_id = str(streams.config.admin_config(streams.client_id)["client.id"])
     return ThreadMetadata(name, thread_state(thread), f"{name}-consumer", f"{name}-restore-consumer",
                           frozenset({f"{name}-producer"}), admin_id, _active_tasks(thread), _standby_tasks(thread))
 
@@ -270,14 +276,6 @@ def metadata_for_local_threads(streams: KafkaStreams) -> set[ThreadMetadata]:
 
 
 # ---------------------------------------------------------------------------------------------- close options
-class GroupMembershipOperation(enum.Enum):
-    """Kafka's CloseOptions.GroupMembershipOperation: what a closing client's members do in the group."""
-
-    LEAVE_GROUP = "LEAVE_GROUP"
-    REMAIN_IN_GROUP = "REMAIN_IN_GROUP"
-    DEFAULT = "DEFAULT"
-
-
 @dataclass(frozen=True)
 class CloseOptions:
     """Kafka's CloseOptions for KafkaStreams.close(options): how long to wait (seconds or a timedelta; None: no

@@ -9,6 +9,28 @@ from typing import Callable, Mapping, Sequence
 from pystreams.runtime.group.client import TopicPartition
 
 
+class GroupMembershipOperation(enum.Enum):
+    """Kafka's CloseOptions.GroupMembershipOperation (KIP-1092 / KIP-1153): what a closing member does in the
+    group. As Kafka's consumer applies it: LEAVE_GROUP sends LeaveGroup, for a static member too (with its
+    group.instance.id: it is removed now instead of after session.timeout.ms); REMAIN_IN_GROUP sends nothing (the
+    member stays until its session times out, or until a static member comes back under the same instance id);
+    DEFAULT leaves for a dynamic member and remains for a static one."""
+
+    LEAVE_GROUP = "LEAVE_GROUP"
+    REMAIN_IN_GROUP = "REMAIN_IN_GROUP"
+    DEFAULT = "DEFAULT"
+
+
+def sends_leave_group(operation: bool | GroupMembershipOperation, static: bool) -> bool:
+    """Whether a closing member sends LeaveGroup: Kafka's ClassicKafkaConsumer rule `operation == LEAVE_GROUP ||
+    (isDynamicMember() && operation == DEFAULT)`. A bool is pystreams' older flag: True = DEFAULT, False =
+    REMAIN_IN_GROUP."""
+    if isinstance(operation, bool):
+        operation = GroupMembershipOperation.DEFAULT if operation else GroupMembershipOperation.REMAIN_IN_GROUP
+    return operation is GroupMembershipOperation.LEAVE_GROUP or (
+        operation is GroupMembershipOperation.DEFAULT and not static)
+
+
 class MemberState(enum.Enum):
     """Kafka's MemberState for the classic protocol."""
 

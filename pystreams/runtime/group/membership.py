@@ -33,12 +33,12 @@ from pystreams.runtime.group.errors import BrokerConnectionError, CoordinatorMov
     MemberFencedError, RebalanceInProgressError
 from pystreams.runtime.group.heartbeat import Heartbeats
 from pystreams.runtime.group.join_round import JoinRound
-from pystreams.runtime.group.member_types import LeaderAssign, MemberConfig, MemberMetadata, MemberState, \
-    Rebalance
+from pystreams.runtime.group.member_types import GroupMembershipOperation, LeaderAssign, MemberConfig, \
+    MemberMetadata, MemberState, Rebalance, sends_leave_group
 from pystreams.runtime.group.metadata import consumer_group_metadata
 from pystreams.runtime.group.security import AuthenticationError
 
-__all__ = ["GroupMember", "LeaderAssign", "MemberConfig", "MemberMetadata", "MemberState", "Rebalance"]
+__all__ = ["GroupMember", "GroupMembershipOperation", "LeaderAssign", "MemberConfig", "MemberMetadata", "MemberState", "Rebalance"]
 
 log = logging.getLogger("pystreams.runtime.group")
 
@@ -198,15 +198,24 @@ class GroupMember(JoinRound, Heartbeats):
                 time.sleep(max(self.config.retry_backoff_ms / 1000.0, 0.1))
 
     # ------------------------------------------------------------------ close
-    def close(self, leave: bool = True) -> None:
-        """Stop the heartbeat thread and (leave=True) send LeaveGroup so the group rebalances at once."""
+    def close(self, leave: bool | GroupMembershipOperation = True) -> None:
+        """Stop the heartbeat thread and, as Kafka's consumer.close(CloseOptions) decides (sends_leave_group), send
+        LeaveGroup so the group rebalances at once: True / DEFAULT for a dynamic member only, LEAVE_GROUP for a
+        static one too (LeaveGroup v3+ carries its group.instance.id with its member id, so the coordinator removes
+        exactly this incarnation), False / REMAIN_IN_GROUP never. Best effort: the session timeout removes a
+        member whose LeaveGroup failed."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(self.config.heartbeat_interval_ms / 1000.0 + 5)
-        if leave and self.member_id and self.config.group_instance_id is None:
+        instance_id = self.config.group_instance_id
+        if self.member_id and sends_leave_group(leave, static=instance_id is not None):
+            reason = "the consumer is closing" if instance_id is None else \
+                "the static member is leaving the group on close"
             try:
-                self.client.leave_group(self.member_id, None)
-            except (GroupError, BrokerConnectionError) as e:
+                self.client.leave_group(self.member_id, instance_id, reason)
+                log.info("group %s member %s%s: left the group on close", self.config.group_id, self.member_id,
+                         "" if instance_id is None else f" (group.instance.id {instance_id})")
+            except (GroupError, BrokerConnectionError, BrokerUnreachableError) as e:
                 log.info("group %s: LeaveGroup on close: %s", self.config.group_id, e)
         with self._lock:
             self.state = MemberState.UNJOINED

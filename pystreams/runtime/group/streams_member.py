@@ -22,6 +22,7 @@ from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.group.client import GroupClient, TopicPartition
 from pystreams.runtime.group.membership import (
     GroupMember,
+    GroupMembershipOperation,
     MemberConfig,
     MemberMetadata,
     Rebalance,
@@ -180,5 +181,11 @@ class StreamsMember:
         """From another thread (shutdown): end a JoinGroup/SyncGroup the stream thread is blocked in."""
         self.member.wakeup()
 
-    def close(self, leave: bool = True) -> None:
+    def close(self, leave: bool | GroupMembershipOperation = True) -> None:
+        """Close the member: `leave` is what the client asked for (KafkaStreams.close's CloseOptions, LEAVE_GROUP from
+        remove_stream_thread; True: the consumer's DEFAULT rule). A thread that died of an exception leaves the
+        group, a static member too, as Kafka's StreamThread.run sets LEAVE_GROUP in its catch: its tasks go to the
+        other members now instead of after session.timeout.ms (a replacement thread joins under its own index)."""
+        if getattr(self.thread, "error", None) is not None:
+            leave = GroupMembershipOperation.LEAVE_GROUP
         self.member.close(leave)
