@@ -190,8 +190,11 @@ def _run_one(app: Any, summary_interval: float, prefix: str) -> int:
         typer.echo(f"{prefix}error: the application stopped after: {error or 'an error'}", err=True)
         return 1
     replaced = f"; {handled} stream thread(s) replaced after an error" if handled else ""
-    typer.echo(f"{prefix}closed cleanly ({app.metrics()['process-total']:,} records processed{replaced})"
-               if closed else f"{prefix}close timed out", err=True)
+    try:
+        processed = f"{app.metrics()['process-total']:,} records processed"
+    except Exception as e:  # noqa: BLE001 - the app closed; a metrics failure must not turn that into a crash
+        processed = f"records processed unknown: {e}"
+    typer.echo(f"{prefix}closed cleanly ({processed}{replaced})" if closed else f"{prefix}close timed out", err=True)
     return 0 if closed else 1
 
 
