@@ -1,9 +1,54 @@
-"""Prometheus `/metrics`: Kafka Streams' metrics in the Prometheus text format (served by server.QueryServer)."""
+"""Prometheus `/metrics`: Kafka Streams' metrics in the Prometheus text format (served by server.QueryServer).
+
+Naming (one convention, the Prometheus JMX exporter's usual Kafka Streams mapping of the MBean
+`kafka.streams:type=<group>,<tag>=<value>,...` attribute `<name>`): `kafka_streams_<group>_<name>` with every
+character outside [a-zA-Z0-9_] as `_`, each Kafka tag a label (`-` as `_`), numbers as gauges. E.g.
+`kafka_streams_stream_thread_metrics_process_rate{thread_id="app-1-StreamThread-1"}`. The string metrics (version,
+commit-id, application-id, topology-description, state), which the JMX exporter cannot export as values, are
+Prometheus info series: `kafka_streams_stream_metrics_state_info{client_id="...",state="RUNNING"} 1`.
+
+The names before that convention (_THREAD_METRICS / _TASK_METRICS below: `kafka_streams_stream_thread_*`,
+`kafka_streams_stream_task_*`, `kafka_consumer_records_lag`, `kafka_streams_state_restore_*`,
+`kafka_streams_active_tasks`) stay, as docs/interactive-queries-and-metrics.md and dashboards name them.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def prometheus_name(group: str, name: str) -> str:
+    """kafka_streams_<group>_<name>, sanitized as the JMX exporter does."""
+    return _INVALID.sub("_", f"kafka_streams_{group}_{name}")
+
+
+def prometheus_label(tag: str) -> str:
+    return _INVALID.sub("_", tag)
+
+
+def kafka_families(streams: Any) -> list[Any]:
+    """client_metrics.kafka_metrics in the convention above: one family per (group, name)."""
+    from pystreams.runtime.client_metrics import kafka_metrics
+
+    families: dict[str, Any] = {}
+    for metric, value in kafka_metrics(streams).items():
+        labels = [prometheus_label(k) for k, _ in metric.tag_items]
+        label_values = [v for _, v in metric.tag_items]
+        prom = prometheus_name(metric.group, metric.name)
+        text = metric.description or f"{metric.name} ({metric.group})"
+        if isinstance(value, str):
+            prom += "_info"
+            labels, label_values = [*labels, prometheus_label(metric.name)], [*label_values, value]
+            value = 1
+        family = families.get(prom)
+        if family is None:
+            family = families[prom] = GaugeMetricFamily(prom, text, labels=labels)
+        family.add_metric(label_values, float(value))
+    return list(families.values())
 
 
 _THREAD_METRICS = (
@@ -43,14 +88,17 @@ _TASK_METRICS = (
 
 
 class StreamsCollector:
-    """Kafka Streams' metrics (stream-thread-metrics, task dropped records, consumer lag, restore) for Prometheus;
-    rates and latencies are Kafka's windowed stats (thread_metrics.ThreadMetrics), so scrapes reset nothing."""
+    """Kafka Streams' metrics for Prometheus: the client, thread and task metrics by the convention above, then
+    the earlier names; rates and latencies are Kafka's windowed stats (thread_metrics.ThreadMetrics), so scrapes
+    reset nothing."""
 
     def __init__(self, streams: Any) -> None:
         self.streams = streams
 
     def collect(self) -> Any:
         from pystreams.runtime.thread_metrics import thread_values
+
+        yield from kafka_families(self.streams)
 
         labels = ["client_id", "thread_id"]
         families = {name: (CounterMetricFamily if counter else GaugeMetricFamily)(prom, text, labels=labels)

@@ -56,7 +56,21 @@ class ThreadMetrics:
         self._last_commit_ms = 0.0
         self.restored = 0
         self.restore_total = 0
-        self.polls = 0
+        self._polls = 0
+        # the poll loop's phases (Kafka's runOnce): an iteration runs from one end_iteration() (refresh_lag, the
+        # loop's last call) to the next; the poll phase ends at `polls += 1`
+        self._iteration_start: float | None = None  # clock() seconds of the last iteration end (None: none yet)
+        self._iteration_ms = {"poll": 0.0, "process": 0.0, "punctuate": 0.0, "commit": 0.0}
+        self.ratios: dict[str, float] = {f"{phase}-ratio": math.nan for phase in self._iteration_ms}
+        self.blocked_ns = 0  # blocked-time-ns-total: time in the poll phase (waiting for input included)
+        self.punctuate_wired = False  # record_punctuate() was called: the punctuate-* metrics are measured
+        self.punctuations = 0
+        self._tasks_seen: set[int] = set()  # id() of the active tasks at the last iteration end
+        self._task_refs: list[Any] = []  # those tasks (keeps their id()s from being reused while compared)
+        self.tasks_created = 0
+        self.tasks_closed = 0
+        self.failed = False  # the thread died of an exception (failed-stream-threads; set by the thread)
+        self.start_time_ms = time.time() * 1000.0  # thread-start-time: wall clock ms (Kafka's epoch ms)
         self.lag = 0  # records-lag of the assigned input partitions, as of lag_at
         self.lag_at = 0.0  # time.monotonic() of the last lag refresh (0: never)
         self.started = time.monotonic()
@@ -85,6 +99,14 @@ class ThreadMetrics:
             self._commit_avg = WindowedAvg(window_ms, samples)
             self._commit_max = WindowedMax(window_ms, samples)
             self._dropped_rate = WindowedRate("sum", window_ms, samples)
+            self._poll_rate = WindowedRate("count", window_ms, samples)
+            self._poll_avg = WindowedAvg(window_ms, samples)
+            self._poll_max = WindowedMax(window_ms, samples)
+            self._punctuate_rate = WindowedRate("sum", window_ms, samples)
+            self._punctuate_avg = WindowedAvg(window_ms, samples)
+            self._punctuate_max = WindowedMax(window_ms, samples)
+            self._created_rate = WindowedRate("sum", window_ms, samples)
+            self._closed_rate = WindowedRate("sum", window_ms, samples)
 
     # ---- recording (stream thread)
     def record_process(self, records: int, ms: float) -> None:
@@ -102,6 +124,7 @@ class ThreadMetrics:
     def _note_process(self, records: int, ms: float) -> None:
         if records <= 0:
             return
+        self._iteration_ms["process"] += ms
         now = self._clock() * 1000.0
         per_record = ms / records
         with self._lock:
@@ -111,11 +134,74 @@ class ThreadMetrics:
         self.process_latency_max_ms = max(self.process_latency_max_ms, per_record)
 
     def _note_commit(self, ms: float) -> None:
+        self._iteration_ms["commit"] += ms
         now = self._clock() * 1000.0
         with self._lock:
             self._commit_rate.record(1, now)
             self._commit_avg.record(ms, now)
             self._commit_max.record(ms, now)
+
+    def record_punctuate(self, punctuations: int, ms: float) -> None:
+        """The punctuators one processing pass ran (`punctuations`, possibly 0) and the ms they took: Kafka's
+        punctuate-rate/-total (punctuator calls) and punctuate-latency-avg/-max (ms per call)."""
+        self.punctuate_wired = True
+        if punctuations <= 0:
+            return
+        self._iteration_ms["punctuate"] += ms
+        self.punctuations += punctuations
+        now = self._clock() * 1000.0
+        with self._lock:
+            self._punctuate_rate.record(punctuations, now)
+            self._punctuate_avg.record(ms / punctuations, now)
+            self._punctuate_max.record(ms / punctuations, now)
+
+    @property
+    def polls(self) -> int:
+        """poll-total; the stream loop's `polls += 1` right after its consumer poll ends the poll phase."""
+        return self._polls
+
+    @polls.setter
+    def polls(self, value: int) -> None:
+        added, self._polls = value - self._polls, value
+        if added <= 0:
+            return
+        clock = self._clock()
+        now = clock * 1000.0
+        start = self._iteration_start
+        with self._lock:
+            self._poll_rate.record(added, now)
+            if start is not None:  # the poll phase: from the last iteration's end (rebalance handling included)
+                ms = (clock - start) * 1000.0
+                self._iteration_ms["poll"] += ms
+                self.blocked_ns += int(ms * 1e6)
+                self._poll_avg.record(ms, now)
+                self._poll_max.record(ms, now)
+
+    def end_iteration(self, tasks: Iterable[Any] = ()) -> None:
+        """The poll loop's last step (refresh_lag calls it): Kafka's process/punctuate/poll/commit-ratio of this
+        iteration (each phase's time over the iteration's), and task-created/-closed from the active tasks now
+        against those at the last iteration's end (a task counts once it runs: after its restore)."""
+        clock = self._clock()
+        start, self._iteration_start = self._iteration_start, clock
+        spent = self._iteration_ms
+        if start is not None and clock > start:
+            total = (clock - start) * 1000.0
+            self.ratios = {f"{phase}-ratio": min(1.0, ms / total) for phase, ms in spent.items()}
+        for phase in spent:
+            spent[phase] = 0.0
+        refs = list(tasks)
+        ids = {id(t) for t in refs}
+        if ids != self._tasks_seen:
+            created, closed = len(ids - self._tasks_seen), len(self._tasks_seen - ids)
+            self._tasks_seen, self._task_refs = ids, refs
+            now = clock * 1000.0
+            with self._lock:
+                if created:
+                    self.tasks_created += created
+                    self._created_rate.record(created, now)
+                if closed:
+                    self.tasks_closed += closed
+                    self._closed_rate.record(closed, now)
 
     # the stream loop's plain-counter style feeds the same stats
     @property
@@ -195,8 +281,8 @@ class ThreadMetrics:
         return out
 
     def windowed(self) -> dict[str, float]:
-        """Kafka's windowed stream-thread metrics now: process-rate, process-latency-avg/-max, commit-rate,
-        commit-latency-avg/-max, dropped-records-rate (NaN: nothing recorded in the window)."""
+        """Kafka's windowed stream-thread metrics now: process-, commit-, poll- and punctuate-rate and their
+        latency-avg/-max, dropped-records-rate, task-created/-closed-rate (NaN: nothing recorded in the window)."""
         now = self._clock() * 1000.0
         with self._lock:
             return {"process-rate": self._process_rate.measure(now),
@@ -205,12 +291,24 @@ class ThreadMetrics:
                     "commit-rate": self._commit_rate.measure(now),
                     "commit-latency-avg": self._commit_avg.measure(now),
                     "commit-latency-max": self._commit_max.measure(now),
-                    "dropped-records-rate": self._dropped_rate.measure(now)}
+                    "dropped-records-rate": self._dropped_rate.measure(now),
+                    "poll-rate": self._poll_rate.measure(now),
+                    "poll-latency-avg": self._poll_avg.measure(now),
+                    "poll-latency-max": self._poll_max.measure(now),
+                    "punctuate-rate": self._punctuate_rate.measure(now),
+                    "punctuate-latency-avg": self._punctuate_avg.measure(now),
+                    "punctuate-latency-max": self._punctuate_max.measure(now),
+                    "task-created-rate": self._created_rate.measure(now),
+                    "task-closed-rate": self._closed_rate.measure(now)}
 
     def refresh_lag(self, consumer: Any, partitions: Iterable[tuple[str, int]], now: float,
                     every: float = LAG_REFRESH_S) -> None:
         """On the stream thread only: records behind the end of the assigned input partitions (positions and the
-        watermarks librdkafka cached from its fetches), at most once per `every` seconds."""
+        watermarks librdkafka cached from its fetches), at most once per `every` seconds. The poll loop's last
+        call, so it also ends the loop iteration (end_iteration: ratios, tasks created/closed from the
+        partition -> task map the thread passes)."""
+        values = getattr(partitions, "values", None)
+        self.end_iteration(values() if values is not None else ())
         if now - self.lag_at < every:
             return
         self.lag_at = now
@@ -233,18 +331,22 @@ class ThreadMetrics:
 #: Kafka's stream-task-metrics pystreams exports: (name, where the task keeps the count). dropped-records: bad input,
 #: handler CONTINUE, negative timestamps (processor/internals/task.py); enforced-processing: records processed
 #: because max.task.idle.ms passed while a partition had no data (task idling, Kafka's DEBUG-level sensor)
-TASK_COUNTERS = ("dropped-records", "enforced-processing")
+TASK_COUNTERS = ("dropped-records", "enforced-processing", "restore")
 
 
 def task_counters(thread: Any) -> dict[str, dict[str, int]]:
-    """TASK_COUNTERS of each of a thread's live tasks (each task counts its own)."""
+    """TASK_COUNTERS of each of a thread's live tasks, restoring ones included (each task counts its own;
+    restore: changelog records restored into its stores, Kafka's task-level restore-total)."""
     out: dict[str, dict[str, int]] = {}
-    for task_id, at in list(getattr(thread, "tasks", {}).items()):
+    restoring = getattr(getattr(thread, "_restorer", None), "restoring", {})
+    live = [*list(getattr(thread, "tasks", {}).items()), *[(tid, rt.at) for tid, rt in list(restoring.items())]]
+    for task_id, at in live:
         task = getattr(at, "task", None)
         metrics = getattr(task, "metrics", None)
         idling = getattr(task, "idling", None)  # made on first use, only for tasks that may wait
         out[str(task_id)] = {"dropped-records": int(getattr(metrics, "dropped_records", 0) or 0),
-                             "enforced-processing": int(getattr(idling, "enforced_processing_total", 0) or 0)}
+                             "enforced-processing": int(getattr(idling, "enforced_processing_total", 0) or 0),
+                             "restore": int(getattr(at, "restored_records", 0) or 0)}
     return out
 
 
@@ -267,26 +369,28 @@ def thread_values(thread: Any, tasks: dict[str, dict[str, float]] | None = None)
                                                                  for v in per_task.values()),
                                 "restore-total": m.restored, "restore-rate": m.restore_rate,
                                 # refreshed by the stream thread itself: no consumer call from the reader
-                                "records-lag": m.lag if thread.is_alive() else 0}
+                                "records-lag": m.lag if thread.is_alive() else 0,
+                                "poll-total": m.polls, "punctuate-total": m.punctuations,
+                                "task-created-total": m.tasks_created, "task-closed-total": m.tasks_closed,
+                                "blocked-time-ns-total": m.blocked_ns, "thread-start-time": m.start_time_ms,
+                                "restore-remaining-records-total": sum(restore_remaining(thread).values())}
     values.update(m.windowed())
+    values.update(m.ratios)
     return values
 
 
-_SUMMED = ("process-total", "process-rate", "commit-total", "commit-rate", "dropped-records-total",
-           "dropped-records-rate", "enforced-processing-total", "restore-total", "records-lag")
+def restore_remaining(thread: Any) -> dict[str, int]:
+    """restore-remaining-records-total per restoring task id: offsets from each changelog's position to the end
+    offset to reach (Kafka's TaskMetrics sensor; read from the thread's changelog reader, never its consumer)."""
+    restorer = getattr(thread, "_restorer", None)
+    out: dict[str, int] = {}
+    for task_id, rt in list(getattr(restorer, "restoring", {}).items()):
+        out[str(task_id)] = sum(max(0, cl.end - cl.position) for cl in list(rt.changelogs.values()))
+    return out
 
 
 def client_metrics(streams: Any) -> dict[str, float]:
-    """KafkaStreams.metrics(): Kafka's metric names over all stream threads: totals and rates summed, latency
-    averages averaged and maxima maxed over the threads that recorded any (NaN when none did in the window).
-    "active-tasks" / "standby-tasks" are pystreams' own (the `pystreams run` summary line reads them)."""
-    threads = list(streams.threads)
-    per_thread = [thread_values(t) for t in threads]
-    out: dict[str, float] = {name: sum(v[name] for v in per_thread) for name in _SUMMED}
-    for name, combine in (("process-latency-avg", "avg"), ("process-latency-max", "max"),
-                          ("commit-latency-avg", "avg"), ("commit-latency-max", "max")):
-        seen = [v[name] for v in per_thread if not math.isnan(v[name])]
-        out[name] = (max(seen) if combine == "max" else sum(seen) / len(seen)) if seen else math.nan
-    out["active-tasks"] = sum(len(t.tasks) for t in threads)
-    out["standby-tasks"] = sum(len(t._standby.tasks) for t in threads if getattr(t, "_standby", None) is not None)
-    return out
+    """KafkaStreams.metrics(): Kafka's metric names over all stream threads (client_metrics.summary)."""
+    from pystreams.runtime.client_metrics import summary
+
+    return summary(streams)

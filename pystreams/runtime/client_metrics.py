@@ -1,0 +1,219 @@
+"""Kafka Streams' metrics as Kafka names them: MetricName(name, group, tags) -> value, at the recording level
+`metrics.recording.level` selects (INFO by default; DEBUG adds the task-level metrics Kafka records at DEBUG).
+
+Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
+`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id). Values are read, never reset:
+the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look (thread_metrics.py).
+"""
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import pystreams
+from pystreams.errors import ConfigError
+from pystreams.runtime.thread_metrics import restore_remaining, thread_values
+
+CLIENT_GROUP = "stream-metrics"
+THREAD_GROUP = "stream-thread-metrics"
+TASK_GROUP = "stream-task-metrics"
+
+#: Kafka's Sensor.RecordingLevel, lowest first (a sensor records when its level <= the configured one)
+RECORDING_LEVELS = ("INFO", "DEBUG", "TRACE")
+RECORDING_LEVEL_CONFIG = "metrics.recording.level"
+
+#: KafkaStreams.State in Kafka's declaration order: client-state is the ordinal (KIP-1091)
+_STATE_ORDINALS = {name: i for i, name in enumerate(
+    ("CREATED", "REBALANCING", "RUNNING", "PENDING_SHUTDOWN", "NOT_RUNNING", "PENDING_ERROR", "ERROR"))}
+
+#: stream-thread-metrics (ThreadMetrics.java: all INFO); punctuate-* only once the loop measures punctuators
+THREAD_METRICS = ("process-total", "process-rate", "process-latency-avg", "process-latency-max",
+                  "commit-total", "commit-rate", "commit-latency-avg", "commit-latency-max",
+                  "poll-total", "poll-rate", "poll-latency-avg", "poll-latency-max",
+                  "task-created-total", "task-created-rate", "task-closed-total", "task-closed-rate",
+                  "process-ratio", "poll-ratio", "commit-ratio", "blocked-time-ns-total", "thread-start-time")
+PUNCTUATE_METRICS = ("punctuate-total", "punctuate-rate", "punctuate-latency-avg", "punctuate-latency-max",
+                     "punctuate-ratio")
+#: stream-task-metrics: (name, Kafka's recording level) (TaskMetrics.java)
+TASK_METRICS = (("dropped-records-total", "INFO"), ("dropped-records-rate", "INFO"),
+                ("restore-remaining-records-total", "INFO"),
+                ("enforced-processing-total", "DEBUG"), ("enforced-processing-rate", "DEBUG"),
+                ("restore-total", "DEBUG"), ("restore-rate", "DEBUG"))
+
+DESCRIPTIONS = {
+    "version": "The version of the Kafka Streams client",
+    "commit-id": "The version control commit ID of the Kafka Streams client",
+    "application-id": "The application ID of the Kafka Streams client",
+    "topology-description": "The description of the topology executed in the Kafka Streams client",
+    "state": "The state of the Kafka Streams client",
+    "client-state": "The state of the Kafka Streams client as a number (the ordinal of KafkaStreams.State)",
+    "alive-stream-threads": "The current number of alive stream threads that are running or participating in "
+                            "rebalance",
+    "failed-stream-threads": "The number of failed stream threads since the start of the Kafka Streams client",
+}
+
+
+@dataclass(frozen=True)
+class MetricName:
+    """Kafka's MetricName: equal (and hashed) by name, group and tags; the description does not count."""
+
+    name: str
+    group: str
+    tag_items: tuple[tuple[str, str], ...] = ()
+    description: str = field(default="", compare=False)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self.tag_items)
+
+
+def metric_name(name: str, group: str, tags: dict[str, str], description: str = "") -> MetricName:
+    """A MetricName with its tags in a canonical (sorted) order."""
+    return MetricName(name, group, tuple(sorted(tags.items())), description)
+
+
+def recording_level(config: Any) -> str:
+    """metrics.recording.level: INFO (Kafka's default), DEBUG or TRACE; anything else is Kafka's config error."""
+    get = getattr(config, "get", None)
+    value = get(RECORDING_LEVEL_CONFIG) if get is not None else None
+    if value is None:
+        return "INFO"
+    if value not in RECORDING_LEVELS:
+        raise ConfigError(f"Invalid value {value} for configuration {RECORDING_LEVEL_CONFIG}: String must be one "
+                          f"of: {', '.join(RECORDING_LEVELS)}")
+    return str(value)
+
+
+def records(level: str, at: str) -> bool:
+    """Whether a sensor of level `at` records under the configured `level`."""
+    return RECORDING_LEVELS.index(at) <= RECORDING_LEVELS.index(level)
+
+
+# ---- failed-stream-threads: a count per client that outlives the failed threads themselves
+_failed_lock = threading.Lock()
+_failed: weakref.WeakKeyDictionary[Any, tuple[int, weakref.WeakSet[Any]]] = weakref.WeakKeyDictionary()
+
+
+def note_thread_failed(streams: Any, thread: Any) -> None:
+    """Count a stream thread that died of an exception in failed-stream-threads (once per thread object)."""
+    with _failed_lock:
+        try:
+            count, seen = _failed.get(streams) or (0, weakref.WeakSet())
+        except TypeError:  # not weak-referenceable (a test double): nothing to remember it by
+            return
+        if thread in seen:
+            return
+        seen.add(thread)
+        _failed[streams] = (count + 1, seen)
+
+
+def failed_stream_threads(streams: Any, threads: list[Any]) -> int:
+    """failed-stream-threads: threads counted by note_thread_failed, plus any still listed with an error."""
+    for t in threads:
+        if getattr(t, "error", None) is not None or getattr(getattr(t, "metrics", None), "failed", False):
+            note_thread_failed(streams, t)
+    with _failed_lock:
+        try:
+            return _failed.get(streams, (0, None))[0]
+        except TypeError:
+            return sum(1 for t in threads if getattr(t, "error", None) is not None)
+
+
+def _stream_threads(streams: Any) -> list[Any]:
+    return list(getattr(streams, "threads", []))
+
+
+def _topology_description(streams: Any) -> str:
+    describe = getattr(getattr(streams, "topology", None), "describe", None)
+    try:
+        return str(describe()) if callable(describe) else ""
+    except Exception:  # noqa: BLE001 - a metric read must not fail on a topology that cannot describe itself
+        return ""
+
+
+def client_values(streams: Any) -> dict[str, Any]:
+    """The stream-metrics group (ClientMetrics.java, all INFO) by name: strings for version, commit-id,
+    application-id, topology-description and state, numbers for the rest."""
+    threads = _stream_threads(streams)
+    state = getattr(streams, "state", None)
+    state_name = str(getattr(state, "name", state or "CREATED"))
+    config = getattr(streams, "config", None)
+    return {"version": pystreams.__version__, "commit-id": "unknown",  # Kafka's value when it has none
+            "application-id": str(getattr(config, "application_id", "") or ""),
+            "topology-description": _topology_description(streams),
+            "state": state_name, "client-state": _STATE_ORDINALS.get(state_name, -1),
+            "alive-stream-threads": sum(1 for t in threads if t.is_alive()),
+            "failed-stream-threads": failed_stream_threads(streams, threads)}
+
+
+def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
+    """Every metric Kafka Streams would list in KafkaStreams#metrics() that pystreams measures, at the configured
+    metrics.recording.level: client, thread and task level, keyed by Kafka's MetricName."""
+    level = recording_level(getattr(streams, "config", None))
+    client_id = str(getattr(streams, "client_id", ""))
+    out: dict[MetricName, Any] = {}
+    for name, value in client_values(streams).items():
+        tags = {"client-id": client_id}
+        if name == "client-state":
+            tags["process-id"] = str(getattr(streams, "process_id", ""))
+        out[metric_name(name, CLIENT_GROUP, tags, DESCRIPTIONS[name])] = value
+    for thread in _stream_threads(streams):
+        per_task: dict[str, dict[str, float]] = {}
+        values = thread_values(thread, per_task)
+        tags = {"thread-id": thread.name}
+        names = THREAD_METRICS + (PUNCTUATE_METRICS if thread.metrics.punctuate_wired else ())
+        for name in names:
+            out[metric_name(name, THREAD_GROUP, tags)] = values[name]
+        remaining = restore_remaining(thread)
+        for task_id, task_values in sorted(per_task.items()):
+            task_values = {**task_values, "restore-remaining-records-total": remaining.get(task_id, 0)}
+            task_tags = {"thread-id": thread.name, "task-id": task_id}
+            for name, at in TASK_METRICS:
+                if records(level, at):
+                    out[metric_name(name, TASK_GROUP, task_tags)] = task_values[name]
+    return out
+
+
+#: summary(): summed over the threads; latency averages averaged, maxima maxed (over threads with a value)
+_SUMMED = ("process-total", "process-rate", "commit-total", "commit-rate", "dropped-records-total",
+           "dropped-records-rate", "enforced-processing-total", "restore-total", "records-lag", "poll-total",
+           "poll-rate", "punctuate-total", "punctuate-rate", "task-created-total", "task-created-rate",
+           "task-closed-total", "task-closed-rate", "blocked-time-ns-total", "restore-remaining-records-total")
+_COMBINED = (("process-latency-avg", "avg"), ("process-latency-max", "max"), ("commit-latency-avg", "avg"),
+             ("commit-latency-max", "max"), ("poll-latency-avg", "avg"), ("poll-latency-max", "max"),
+             ("punctuate-latency-avg", "avg"), ("punctuate-latency-max", "max"))
+
+
+class StreamsMetrics(dict):  # type: ignore[type-arg]
+    """KafkaStreams.metrics(): {Kafka metric name: number} over the whole client (as before), plus
+    by_metric_name() for Kafka's full view (every group and tag: per thread, per task, string values)."""
+
+    def __init__(self, streams: Any, values: dict[str, float]) -> None:
+        super().__init__(values)
+        self._streams = streams
+
+    def by_metric_name(self) -> dict[MetricName, Any]:
+        """Kafka's Map<MetricName, Metric> view (read now): client_metrics.kafka_metrics."""
+        return kafka_metrics(self._streams)
+
+
+def summary(streams: Any) -> StreamsMetrics:
+    """Kafka's metric names over all stream threads: totals and rates summed, latency averages averaged and
+    maxima maxed over the threads that recorded any (NaN when none did in the window); the client's numeric
+    stream-metrics (alive-stream-threads, failed-stream-threads, client-state); "active-tasks" /
+    "standby-tasks" are pystreams' own (the `pystreams run` summary line reads them)."""
+    threads = _stream_threads(streams)
+    per_thread = [thread_values(t) for t in threads]
+    out: dict[str, float] = {name: sum(v[name] for v in per_thread) for name in _SUMMED}
+    for name, combine in _COMBINED:
+        seen = [v[name] for v in per_thread if not math.isnan(v[name])]
+        out[name] = (max(seen) if combine == "max" else sum(seen) / len(seen)) if seen else math.nan
+    out["active-tasks"] = sum(len(t.tasks) for t in threads)
+    out["standby-tasks"] = sum(len(t._standby.tasks) for t in threads if getattr(t, "_standby", None) is not None)
+    client = client_values(streams)
+    for name in ("alive-stream-threads", "failed-stream-threads", "client-state"):
+        out[name] = client[name]
+    return StreamsMetrics(streams, out)
