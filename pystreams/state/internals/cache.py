@@ -60,7 +60,7 @@ _NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
 class NamedCache:
     """The cache of one store of one task (namespace `<task>-<store>`)."""
 
-    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner", "pinned")
+    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner", "pinned", "evicting")
 
     def __init__(self, name: str, owner: ThreadCache | None = None) -> None:
         self.name = name
@@ -70,6 +70,9 @@ class NamedCache:
         self.size = 0
         self.listener: FlushListener | None = None
         self.pinned = 0  # flushes and range iterators in progress: their entries must not change (see write())
+        # dirty entries evicted and still being written down: a reader on another thread (an interactive query)
+        # looks here between `entries` and the store, so it never finds an evicted key in neither
+        self.evicting: dict[bytes, CacheEntry] = {}
 
     def get(self, key: bytes) -> CacheEntry | None:
         entry = self.entries.get(key)
@@ -187,12 +190,23 @@ class NamedCache:
             self.delete(key)
 
     def evict(self) -> None:
-        if not self.entries:
+        entries = self.entries
+        if not entries:
             return
-        key, entry = self.entries.popitem(last=False)
+        key = next(iter(entries))
+        entry = entries[key]
+        dirty = entry.dirty
+        if dirty:
+            evicting = self.evicting
+            evicting[key] = entry  # before it leaves `entries` (see __init__)
+        del entries[key]
         self._grow(-(len(key) + _NODE_OVERHEAD + entry.size))
-        if entry.dirty:
-            self.flush((key, entry))
+        if dirty:
+            try:
+                self.flush((key, entry))
+            finally:
+                if evicting.get(key) is entry:  # a nested eviction of the key may have put a newer entry
+                    del evicting[key]
 
     def delete(self, key: bytes) -> CacheEntry | None:
         entry = self.entries.pop(key, None)
