@@ -19,7 +19,11 @@ from typing import Any
 from pystreams.errors import PystreamsError
 from pystreams.runtime.composite_view import CompositeView
 from pystreams.runtime.partitioning import default_partition
-from pystreams.state.api import KeyValueIterator, TimestampedKeyValueStore, ValueAndTimestamp
+from pystreams.state.api import (
+    KeyValueIterator,
+    TimestampedKeyValueStore,
+    ValueAndTimestamp,
+)
 from pystreams.state.queryable import QueryableStoreType, QueryableStoreTypes
 
 # The window/session store packages (rocksdict) and urllib.request are imported where they are used, not here:

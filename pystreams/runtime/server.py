@@ -121,12 +121,19 @@ def plain_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple
         params = _params(store, query)
         window = "from" in query or "to" in query
         if window:
+            from pystreams.runtime.window_queries import WINDOW_STORE
+
             time_from, time_to = int(query.get("from", ["0"])[0]), int(query.get("to", [str(2**63 - 1)])[0])
-            found: Any = _window_fetch(streams, params, key, time_from, time_to)
+            view = streams.store(replace(params, query_type=WINDOW_STORE))
         else:
-            found = streams.store(params).get(key)
-        if found is None or found == []:
-            _check_partition_here(streams, store, key, params)
+            view = streams.store(params)
+        partition = _key_partition(streams, store, key, params)  # also a 400 for a key the store's serde refuses
+        if window:
+            found: Any = [[start, value] for start, value in view.fetch(key, time_from, time_to)]
+        else:
+            found = view.get(key)
+        if (found is None or found == []) and partition is not None:
+            _check_partition_here(streams, store, partition, params.stale_stores)
         host = streams.config.application_server
         if window:
             return 200, {"store": store, "key": key, "windows": found, "host": host}
@@ -141,29 +148,28 @@ def plain_answer(streams: Any, store: str, query: dict[str, list[str]]) -> tuple
         return 400, {"error": f"bad query (key as JSON, from/to as integer ms): {e}", "code": "BAD_REQUEST"}
 
 
-def _check_partition_here(streams: Any, store: str, key: Any, params: Any) -> None:
-    """Nothing found for key: InvalidStateStoreError (503) unless this instance holds the key's partition (murmur2
-    of the key as the store's key serde writes it, or &partition=n), so a moved partition is never a wrong null."""
-    from pystreams.runtime.queries import InvalidStateStoreError, key_metadata, live_stores
+def _key_partition(streams: Any, store: str, key: Any, params: Any) -> int | None:
+    """The key's partition: &partition=n, else murmur2 of the key as the store's key serde writes it (a
+    KeySerializationError for a key it cannot take); None for a global store (every instance holds all of it)."""
+    from pystreams.runtime.queries import key_metadata, serialize_key
     from pystreams.runtime.remote_queries import store_serdes
 
+    ks, _vs, topic = store_serdes(streams, store)
+    serialize_key(ks, topic, key)
     if store in streams.topology.global_store_names():
-        return
-    partition = params.partition
-    if partition is None:
-        ks, _vs, _topic = store_serdes(streams, store)
-        partition = key_metadata(streams, store, key, ks).partition
-    if not live_stores(streams, store, params.stale_stores, partition):
+        return None
+    return params.partition if params.partition is not None else key_metadata(streams, store, key, ks).partition
+
+
+def _check_partition_here(streams: Any, store: str, partition: int, stale: bool) -> None:
+    """Nothing found for the key: InvalidStateStoreError (503) unless this instance holds the key's partition, so a
+    moved partition is never a wrong null."""
+    from pystreams.runtime.queries import InvalidStateStoreError, live_stores
+
+    if not live_stores(streams, store, stale, partition):
         raise InvalidStateStoreError(f"this instance does not hold partition {partition} of store {store} (it "
                                      "moved, or a rebalance is under way): ask the instance "
                                      "query_metadata_for_key names, or retry")
-
-
-def _window_fetch(streams: Any, params: Any, key: Any, time_from: int, time_to: int) -> list[list[Any]]:
-    from pystreams.runtime.window_queries import WINDOW_STORE
-
-    view = streams.store(replace(params, query_type=WINDOW_STORE))
-    return [[start, value] for start, value in view.fetch(key, time_from, time_to)]
 
 
 def _params(store: str, query: dict[str, list[str]]) -> Any:
