@@ -94,32 +94,32 @@ def records(level: str, at: str) -> bool:
 
 # ---- failed-stream-threads: a count per client that outlives the failed threads themselves
 _failed_lock = threading.Lock()
-_failed: weakref.WeakKeyDictionary[Any, tuple[int, weakref.WeakSet[Any]]] = weakref.WeakKeyDictionary()
+_failed: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 def note_thread_failed(streams: Any, thread: Any) -> None:
-    """Count a stream thread that died of an exception in failed-stream-threads (once per thread object)."""
+    """Count a stream thread that died of an exception in failed-stream-threads (once per thread)."""
+    m = thread.metrics
     with _failed_lock:
+        if m.failure_counted:
+            return
+        m.failed = m.failure_counted = True
         try:
-            count, seen = _failed.get(streams) or (0, weakref.WeakSet())
-        except TypeError:  # not weak-referenceable (a test double): nothing to remember it by
-            return
-        if thread in seen:
-            return
-        seen.add(thread)
-        _failed[streams] = (count + 1, seen)
+            _failed[streams] = _failed.get(streams, 0) + 1
+        except TypeError:  # a client that cannot be weakly referenced: nothing to keep the count by
+            pass
 
 
 def failed_stream_threads(streams: Any, threads: list[Any]) -> int:
     """failed-stream-threads: threads counted by note_thread_failed, plus any still listed with an error."""
     for t in threads:
-        if getattr(t, "error", None) is not None or getattr(getattr(t, "metrics", None), "failed", False):
+        if getattr(t, "error", None) is not None or t.metrics.failed:
             note_thread_failed(streams, t)
     with _failed_lock:
         try:
-            return _failed.get(streams, (0, None))[0]
+            return _failed.get(streams, 0)
         except TypeError:
-            return sum(1 for t in threads if getattr(t, "error", None) is not None)
+            return sum(1 for t in threads if t.metrics.failed)
 
 
 def _stream_threads(streams: Any) -> list[Any]:

@@ -69,7 +69,8 @@ class ThreadMetrics:
         self._task_refs: list[Any] = []  # those tasks (keeps their id()s from being reused while compared)
         self.tasks_created = 0
         self.tasks_closed = 0
-        self.failed = False  # the thread died of an exception (failed-stream-threads; set by the thread)
+        self.failed = False  # the thread died of an exception (failed-stream-threads)
+        self.failure_counted = False  # client_metrics.note_thread_failed counted it
         self.start_time_ms = time.time() * 1000.0  # thread-start-time: wall clock ms (Kafka's epoch ms)
         self.lag = 0  # records-lag of the assigned input partitions, as of lag_at
         self.lag_at = 0.0  # time.monotonic() of the last lag refresh (0: never)
