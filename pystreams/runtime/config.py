@@ -467,13 +467,20 @@ class StreamsConfig:
         return self._client(cfg, PRODUCER_PREFIX, kind="producer")
 
     def admin_config(self, client_id: str | None = None) -> dict[str, Any]:
-        """The admin client's config: client.id `<client_id>-admin` (Kafka's ClientUtils.adminClientId, client_id
-        being the Streams client.id or `<application.id>-<processId>`), `admin.client.id` overriding it as any
-        admin.-prefixed key; without client_id, librdkafka's default unless admin.client.id is given."""
-        defaults: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        """The admin client's config. With the Streams client id (client.id or `<application.id>-<processId>`) its
+        client.id is `<client_id>-admin` (Kafka's ClientUtils.adminClientId), which Kafka's getAdminConfigs puts
+        over any user value: an admin.client.id is ignored there too, here with a warning (once)."""
+        cfg = self._client({"bootstrap.servers": self.bootstrap_servers}, ADMIN_PREFIX)
         if client_id:
-            defaults["client.id"] = admin_client_id(client_id)
-        return self._client(defaults, ADMIN_PREFIX)
+            required = admin_client_id(client_id)
+            given = cfg.get("client.id")
+            if given is not None and given != required and ("admin", "client.id") not in self._warned:
+                self._warned.add(("admin", "client.id"))
+                log.warning("Unexpected user-specified admin config 'client.id' found. User setting (%s) will be "
+                            "ignored and the Streams default setting (%s) will be used: Kafka Streams names its "
+                            "admin client <client.id>-admin (set client.id to change it).", given, required)
+            cfg["client.id"] = required
+        return cfg
 
 
 def admin_client_id(client_id: str) -> str:

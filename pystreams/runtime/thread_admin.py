@@ -19,7 +19,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pystreams.errors import ConfigError, PystreamsError
-from pystreams.runtime.group.member_types import GroupMembershipOperation  # defined next to the member applying it
+from pystreams.runtime.group.member_types import (
+    GroupMembershipOperation,  # defined next to the member applying it
+)
 
 if TYPE_CHECKING:
     from pystreams.runtime.kafka_streams import KafkaStreams

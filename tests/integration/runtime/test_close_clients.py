@@ -103,7 +103,7 @@ def test_client_id_carries_the_persisted_process_id(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink = unique("wc-cid"), unique("text"), unique("counts")
     create_topics(bootstrap, 1, source, sink)
-    ids, took = [], []
+    ids, took, admins = [], [], set()
     for _ in range(2):
         streams = _app(bootstrap, tmp_path, app_id, source, sink)
         try:
@@ -112,6 +112,7 @@ def test_client_id_carries_the_persisted_process_id(kafka_broker, tmp_path):
             assert streams.wait_for_state(State.RUNNING, timeout=60)
             took.append(time.monotonic() - started)
             ids.append((streams.client_id, [t.name for t in streams.threads]))
+            admins.update(m.admin_client_id for m in streams.metadata_for_local_threads())
         finally:
             assert streams.close(60)
     # the first close left the group (LeaveGroup): the restart does not wait session.timeout.ms (45 s) for it
@@ -120,6 +121,7 @@ def test_client_id_carries_the_persisted_process_id(kafka_broker, tmp_path):
         process_id = json.load(f)["processId"]
     client_id = f"{app_id}-{process_id}"
     assert ids == [(client_id, [f"{client_id}-StreamThread-1"])] * 2  # the same after the restart
+    assert admins == {f"{client_id}-admin"}  # Kafka's ClientUtils.adminClientId, not librdkafka's "rdkafka"
     configured = KafkaStreams(wordcount_topology(source, sink), {"application.id": app_id, "client.id": "mine",
                                                                  "bootstrap.servers": bootstrap})
     assert configured.client_id == "mine"  # a configured client.id is kept as given

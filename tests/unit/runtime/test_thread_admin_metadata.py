@@ -92,7 +92,7 @@ def test_metadata_names_the_threads_tasks_and_clients(tmp_path):
         assert m.consumer_client_id == "c-StreamThread-1-consumer"
         assert m.restore_consumer_client_id == "c-StreamThread-1-restore-consumer"
         assert m.producer_client_ids == frozenset({"c-StreamThread-1-producer"})
-        assert m.admin_client_id == "ops-admin"
+        assert m.admin_client_id == "c-admin"  # Kafka: <client.id>-admin, its getAdminConfigs ignores admin.client.id
         active = {t.task_id: t for t in m.active_tasks}
         assert set(active) == {t00, t10}  # a restoring task is an active task
         assert active[t00].topic_partitions == frozenset({("in", 0)})
