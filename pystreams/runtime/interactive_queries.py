@@ -68,6 +68,7 @@ class InteractiveQueries:
         return self._metadata.all_clients(self)
 
     def streams_metadata_for_store(self, store: str) -> list[Any]:
-        """The instances holding store `store` (active or standby), like Kafka's streamsMetadataForStore."""
+        """The instances holding store `store` (active or standby), like Kafka's streamsMetadataForStore: every
+        instance for a global store."""
         return [m for m in self._metadata.all_clients(self)
                 if store in m.state_store_names or store in m.standby_state_store_names]

@@ -355,15 +355,19 @@ class StreamsMetadataState:
         return active, standby
 
     def all_clients(self, streams: Any) -> list[StreamsMetadata]:
-        """StreamsMetadata of every instance with an application.server, sorted by host."""
+        """StreamsMetadata of every instance with an application.server, sorted by host; every instance's
+        state_store_names include the global stores (each holds all of them, as Kafka's StreamsMetadataState
+        adds them to every host's active stores)."""
         stores_of = _stores_by_topic(streams)
+        global_stores = frozenset(streams.topology.global_store_names())
         with self._lock:
             active, standby, hosts = dict(self._active), dict(self._standby), list(self._hosts)
         out = []
         for host in hosts:
             tps = frozenset(tp for tp, h in active.items() if h == host)
             stps = frozenset(tp for tp, hs in standby.items() if host in hs)
-            out.append(StreamsMetadata(host, frozenset(s for tp in tps for s in stores_of.get(tp[0], ())), tps,
+            stores = frozenset(s for tp in tps for s in stores_of.get(tp[0], ())) | global_stores
+            out.append(StreamsMetadata(host, stores, tps,
                                        frozenset(s for tp in stps for s in stores_of.get(tp[0], ())), stps))
         return out
 

@@ -199,3 +199,19 @@ def test_errors_a_retry_cannot_fix_are_not_retried(monkeypatch):
     with pytest.raises(remote_queries.StoreTypeMismatchError):
         remote_queries._ask(_client(), "s", "k", Serdes.String(), False, None, remote)
     assert len(attempts) == 1
+
+
+def test_global_stores_are_in_every_hosts_metadata_as_kafka_lists_them():
+    from pystreams.runtime.interactive_queries import InteractiveQueries
+
+    metadata = StreamsMetadataState()
+    metadata.on_assignment(SimpleNamespace(partitions_by_host={"a:1": [("users", 0)], "b:2": []},
+                                           standby_partitions_by_host={}))
+    client = InteractiveQueries()
+    client._metadata = metadata
+    client.plan = None  # type: ignore[attr-defined]
+    client.topology = SimpleNamespace(global_store_names=lambda: ["glob"])  # type: ignore[attr-defined]
+    clients = client.metadata_for_all_streams_clients()
+    assert [(c.host_info, c.state_store_names) for c in clients] == [(A, {"glob"}), (B, {"glob"})]
+    assert client.streams_metadata_for_store("glob") == clients
+    assert client.streams_metadata_for_store("users-store") == []
