@@ -80,6 +80,10 @@ def server_properties(port: int, controller_port: int, log_dir: Path,
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
+        # as Kafka's EmbeddedKafkaCluster: no session-timeout floor (failover tests use short sessions)
+        "group.min.session.timeout.ms": "0",
+        # timed-out transactions are aborted within a second (default 10 s)
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         "auto.create.topics.enable": "true",
     }
     props.update(overrides or {})
