@@ -2,8 +2,8 @@
 close(CloseOptions LEAVE_GROUP) sends LeaveGroup with the member's group.instance.id, so the other instance takes
 its tasks at once instead of after session.timeout.ms (Kafka 4.2's StreamThread; 4.0 removed it through the admin
 client); a plain close() keeps the static member in the group (Kafka: static members never leave on a normal close,
-so a bounce under the same instance id moves no task); remove_stream_thread() makes the removed thread's static
-member leave, the other thread's stays."""
+so a bounce under the same instance id moves no task); remove_stream_thread() and a thread dying of an exception make
+that thread's static member leave; the error shutdown's other thread stays."""
 from __future__ import annotations
 
 import time
@@ -14,7 +14,12 @@ from confluent_kafka.admin import AdminClient
 
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.thread_admin import CloseOptions, GroupMembershipOperation
-from tests.integration.runtime.helpers import create_topics, unique, wordcount_topology
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    unique,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -117,3 +122,43 @@ def test_remove_stream_thread_makes_its_static_member_leave(kafka_broker, tmp_pa
     _wait(lambda: len(_tasks(streams)) == 2 * PARTITIONS and streams.state is State.RUNNING, TAKEOVER_S,
           "the remaining thread took every task")
     assert time.monotonic() - removed < TAKEOVER_S
+
+
+def _failing_topology(source: str, sink: str) -> Any:
+    from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+
+    def check(value: str) -> str:
+        if value == "boom":
+            raise ValueError("poison record")
+        return value
+
+    builder = StreamsBuilder()
+    (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+        .map_values(check)
+        .to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+    return builder.build()
+
+
+def test_a_failed_static_thread_leaves_and_the_error_shutdown_keeps_the_other(kafka_broker, tmp_path, closing):
+    """SHUTDOWN_CLIENT (the default answer): the thread that died leaves at once with its instance id (Kafka's
+    StreamThread.run catch: LEAVE_GROUP); the client's other static thread closes as on a plain close and stays
+    (Kafka's closeToError keeps it too)."""
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("text"), unique("out")
+    create_topics(bootstrap, PARTITIONS, source, sink)
+    app = unique("static-fail")
+    streams = KafkaStreams(_failing_topology(source, sink), {
+        "application.id": app, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path), "client.id": "node-a",
+        "group.instance.id": "node-a", "num.stream.threads": 2, "session.timeout.ms": SESSION_MS,
+        "heartbeat.interval.ms": 500})
+    closing.append(streams)
+    streams.start()
+    _wait(lambda: streams.state is State.RUNNING and all(t.tasks for t in streams.threads), 90, "both threads run")
+    assert _instance_ids(bootstrap, app) == ["node-a-1", "node-a-2"]
+    produce_lines(bootstrap, source, ["boom"])
+    failed = time.monotonic()
+    assert streams.wait_for_state(State.ERROR, timeout=30), streams.state
+    assert len(streams.errors) == 1
+    left = _instance_ids(bootstrap, app)
+    assert len(left) == 1 and left[0] in ("node-a-1", "node-a-2"), left  # the failed one is gone, the other stays
+    assert time.monotonic() - failed < TAKEOVER_S < SESSION_MS / 1000
