@@ -438,11 +438,11 @@ def producer_partitioner(key_serializer: Any, partitioner: str = "consistent_ran
     producer; better: produce with partitioner=murmur2_random, as Java clients and pystreams do."""
     import zlib
 
-    def fnv1a(data: bytes) -> int:
+    def fnv1a(data: bytes) -> int:  # librdkafka: abs() of the hash as a signed 32-bit int, then modulo
         h = 0x811C9DC5
         for b in data:
             h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-        return h
+        return abs(h - (1 << 32) if h & 0x80000000 else h)
 
     hashes = {"consistent": zlib.crc32, "murmur2": None, "fnv1a": fnv1a}
     base = partitioner.removesuffix("_random")

@@ -19,7 +19,11 @@ from confluent_kafka import Producer
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.partitioning import default_partition
-from pystreams.runtime.queries import HostInfo, producer_partitioner
+from pystreams.runtime.queries import (
+    HostInfo,
+    InvalidStateStoreError,
+    producer_partitioner,
+)
 from tests.integration.runtime.helpers import create_topics, free_port, unique
 
 pytestmark = pytest.mark.integration
@@ -36,16 +40,20 @@ def _table_app(bootstrap: str, app_id: str, source: str, state_dir: Any, **extra
                                           "consumer.session.timeout.ms": 10000, **extra})
 
 
+def _entries(apps: list[KafkaStreams]) -> int:
+    try:
+        return sum(app.store("users-store").approximate_num_entries() for app in apps)
+    except InvalidStateStoreError:  # a store mid-rebalance: look again
+        return -1
+
+
 def _wait_loaded(apps: list[KafkaStreams], tasks: int, entries: int) -> None:
     deadline = time.monotonic() + 60
     while True:
         held = [sum(len(t.tasks) for t in app.threads) for app in apps]
-        if all(app.state is State.RUNNING for app in apps) and sum(held) == tasks and min(held) >= 1:
-            try:
-                if sum(app.store("users-store").approximate_num_entries() for app in apps) >= entries:
-                    return
-            except Exception:  # noqa: BLE001 - a store mid-rebalance: look again
-                pass
+        running = all(app.state is State.RUNNING for app in apps) and sum(held) == tasks and min(held) >= 1
+        if running and _entries(apps) >= entries:
+            return
         assert time.monotonic() < deadline, ([a.state for a in apps], held)
         time.sleep(0.1)
 
@@ -58,11 +66,9 @@ def _get(url: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         return e.code, json.loads(e.read()), dict(e.headers)
 
 
-def test_keys_of_a_default_confluent_kafka_producer_are_found_with_a_stream_partitioner(kafka_broker, tmp_path):
-    bootstrap = kafka_broker.bootstrap_servers
-    app_id, source = unique("iqp"), unique("users")
-    create_topics(bootstrap, 4, source)
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})  # librdkafka's default partitioner
+def _placements(bootstrap: str, topic: str, **config: Any) -> dict[str, int]:
+    """Partition of each of KEYS as a confluent-kafka producer with that config placed it."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **config})
     placed: dict[str, int] = {}
 
     def delivered(err: Any, msg: Any) -> None:
@@ -70,8 +76,25 @@ def test_keys_of_a_default_confluent_kafka_producer_are_found_with_a_stream_part
         placed[msg.key().decode()] = msg.partition()
 
     for key in KEYS:
-        producer.produce(source, key=key.encode(), value=f"v-{key}".encode(), on_delivery=delivered)
+        producer.produce(topic, key=key.encode(), value=f"v-{key}".encode(), on_delivery=delivered)
     assert producer.flush(30) == 0
+    return placed
+
+
+def test_producer_partitioner_matches_librdkafka_for_each_keyed_partitioner(kafka_broker):
+    bootstrap = kafka_broker.bootstrap_servers
+    topic = unique("placed")
+    create_topics(bootstrap, 7, topic)
+    for name in ("consistent_random", "murmur2_random", "fnv1a_random"):
+        ours = producer_partitioner(Serdes.String(), name)
+        assert _placements(bootstrap, topic, partitioner=name) == {k: ours(topic, k, None, 7) for k in KEYS}, name
+
+
+def test_keys_of_a_default_confluent_kafka_producer_are_found_with_a_stream_partitioner(kafka_broker, tmp_path):
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source = unique("iqp"), unique("users")
+    create_topics(bootstrap, 4, source)
+    placed = _placements(bootstrap, source)  # librdkafka's default partitioner
     crc = producer_partitioner(Serdes.String())  # consistent_random
     assert placed == {k: crc(source, k, None, 4) for k in KEYS}  # librdkafka placed them by CRC32, as we compute
     misplaced = [k for k in KEYS if placed[k] != default_partition(k.encode(), 4)]
