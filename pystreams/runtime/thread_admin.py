@@ -282,7 +282,10 @@ def metadata_for_local_threads(streams: KafkaStreams) -> set[ThreadMetadata]:
 class CloseOptions:
     """Kafka's CloseOptions for KafkaStreams.close(options): how long to wait (seconds or a timedelta; None: no
     limit) and whether the members leave the group. `leave_group` is Kafka 4.0's KafkaStreams.CloseOptions flag
-    (True = LEAVE_GROUP, False = REMAIN_IN_GROUP); `group_membership_operation` Kafka 4.2's; give one of them."""
+    (True = LEAVE_GROUP, False = REMAIN_IN_GROUP); `group_membership_operation` Kafka 4.2's; give one of them.
+    LEAVE_GROUP: every member leaves at once, a static one too; REMAIN_IN_GROUP: none does (Kafka Streams 4.2's
+    close()); DEFAULT (also a plain close()): dynamic members leave, static ones stay, the consumer's rule
+    (docs/adr/0005-close-leaves-the-group.md)."""
 
     timeout: float | timedelta | None = None
     leave_group: bool | None = None
