@@ -8,8 +8,6 @@ the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look 
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,34 +90,15 @@ def records(level: str, at: str) -> bool:
     return RECORDING_LEVELS.index(at) <= RECORDING_LEVELS.index(level)
 
 
-# ---- failed-stream-threads: a count per client that outlives the failed threads themselves
-_failed_lock = threading.Lock()
-_failed: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-
-
-def note_thread_failed(streams: Any, thread: Any) -> None:
-    """Count a stream thread that died of an exception in failed-stream-threads (once per thread)."""
-    m = thread.metrics
-    with _failed_lock:
-        if m.failure_counted:
-            return
-        m.failed = m.failure_counted = True
-        try:
-            _failed[streams] = _failed.get(streams, 0) + 1
-        except TypeError:  # a client that cannot be weakly referenced: nothing to keep the count by
-            pass
-
-
-def failed_stream_threads(streams: Any, threads: list[Any]) -> int:
-    """failed-stream-threads: threads counted by note_thread_failed, plus any still listed with an error."""
-    for t in threads:
-        if getattr(t, "error", None) is not None or t.metrics.failed:
-            note_thread_failed(streams, t)
-    with _failed_lock:
-        try:
-            return _failed.get(streams, 0)
-        except TypeError:
-            return sum(1 for t in threads if t.metrics.failed)
+def failed_stream_threads(streams: Any) -> int:
+    """failed-stream-threads (Kafka's sum since the client started): the stream-thread failures the client
+    recorded (KafkaStreams.errors holds every failed thread's exception, a replaced thread's too; the global
+    thread's is not a stream thread's)."""
+    errors = getattr(streams, "errors", None)
+    if errors is None:  # a client without the record: the threads still listed with an error
+        return sum(1 for t in _stream_threads(streams) if getattr(t, "error", None) is not None)
+    global_error = getattr(getattr(streams, "global_state", None), "error", None)
+    return sum(1 for e in list(errors) if e is not global_error)
 
 
 def _stream_threads(streams: Any) -> list[Any]:
@@ -146,7 +125,7 @@ def client_values(streams: Any) -> dict[str, Any]:
             "topology-description": _topology_description(streams),
             "state": state_name, "client-state": _STATE_ORDINALS.get(state_name, -1),
             "alive-stream-threads": sum(1 for t in threads if t.is_alive()),
-            "failed-stream-threads": failed_stream_threads(streams, threads)}
+            "failed-stream-threads": failed_stream_threads(streams)}
 
 
 def kafka_metrics(streams: Any) -> dict[MetricName, Any]:

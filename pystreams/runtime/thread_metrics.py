@@ -69,8 +69,6 @@ class ThreadMetrics:
         self._task_refs: list[Any] = []  # those tasks (keeps their id()s from being reused while compared)
         self.tasks_created = 0
         self.tasks_closed = 0
-        self.failed = False  # the thread died of an exception (failed-stream-threads)
-        self.failure_counted = False  # client_metrics.note_thread_failed counted it
         self.start_time_ms = time.time() * 1000.0  # thread-start-time: wall clock ms (Kafka's epoch ms)
         self.lag = 0  # records-lag of the assigned input partitions, as of lag_at
         self.lag_at = 0.0  # time.monotonic() of the last lag refresh (0: never)
@@ -91,6 +89,9 @@ class ThreadMetrics:
         if window_ms <= 0 or samples < 1:
             raise ConfigError(f"metrics.sample.window.ms must be a positive number of ms and metrics.num.samples "
                               f"at least 1, got {raw_window!r} and {raw_samples!r}")
+        from pystreams.runtime.client_metrics import recording_level
+
+        self.recording_level = recording_level(config)  # metrics.recording.level: a bad value fails start()
         with self._lock:
             self.window_ms, self.num_samples = window_ms, samples
             self._process_rate = WindowedRate("sum", window_ms, samples)

@@ -13,7 +13,6 @@ from pystreams.errors import ConfigError
 from pystreams.runtime.client_metrics import (
     kafka_metrics,
     metric_name,
-    note_thread_failed,
     recording_level,
 )
 from pystreams.runtime.kafka_streams import State
@@ -153,20 +152,21 @@ def test_client_level_metrics_have_kafkas_names_group_and_tags():
                                               {**client, "process-id": "p-42"})] == 6
 
 
-def test_failed_stream_threads_counts_each_failed_thread_once_and_keeps_it_after_the_thread_goes():
+def test_failed_stream_threads_counts_the_clients_stream_thread_failures_also_after_a_replacement():
     ok = _thread("wc-1-StreamThread-1", ThreadMetrics())
-    bad = _thread("wc-1-StreamThread-2", ThreadMetrics(), alive=False, error=RuntimeError("boom"))
-    streams = Streams([ok, bad])
+    streams = Streams([ok])
     failed = metric_name("failed-stream-threads", "stream-metrics", {"client-id": "wc-1"})
+    assert kafka_metrics(streams)[failed] == 0
+    streams.errors = [RuntimeError("boom")]  # thread 2 failed and REPLACE_THREAD already dropped it
     assert kafka_metrics(streams)[failed] == 1
-    assert kafka_metrics(streams)[failed] == 1  # read twice, counted once
-    streams.threads.remove(bad)  # REPLACE_THREAD trims it
+    streams.global_state = SimpleNamespace(error=RuntimeError("global"))
+    streams.errors.append(streams.global_state.error)  # the global thread is no stream thread
     assert kafka_metrics(streams)[failed] == 1
-    gone = _thread("wc-1-StreamThread-2", ThreadMetrics(), alive=False, error=RuntimeError("again"))
-    note_thread_failed(streams, gone)  # reported by the thread, never listed at a read
-    note_thread_failed(streams, gone)
-    assert kafka_metrics(streams)[failed] == 2
+    streams.errors.append(RuntimeError("again"))
     assert client_metrics(streams)["failed-stream-threads"] == 2
+    del streams.errors  # a client without the record: threads still listed with an error
+    streams.threads.append(_thread("wc-1-StreamThread-3", ThreadMetrics(), alive=False, error=RuntimeError("x")))
+    assert kafka_metrics(streams)[failed] == 1
 
 
 def test_task_metrics_by_recording_level_and_restore_remaining():
@@ -229,3 +229,10 @@ def test_prometheus_names_follow_the_jmx_exporter_convention_and_the_old_names_s
     legacy = (("client_id", "wc-1"), ("thread_id", "wc-1-StreamThread-1"))
     assert got[("kafka_streams_stream_thread_process_total", legacy)] == 7
     assert ("kafka_streams_active_tasks", legacy) in got
+
+
+def test_a_bad_recording_level_fails_when_the_thread_metrics_are_configured():
+    assert ThreadMetrics({"metrics.recording.level": "DEBUG"}).recording_level == "DEBUG"
+    assert ThreadMetrics().recording_level == "INFO"
+    with pytest.raises(ConfigError, match="metrics.recording.level"):
+        ThreadMetrics({"metrics.recording.level": "VERBOSE"})
