@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams, State, streams_producer
@@ -86,9 +86,10 @@ def test_records_of_the_first_poll_are_produced_in_a_transaction(kafka_broker, t
 
 def test_a_transaction_the_broker_aborted_on_its_timeout_is_recovered(kafka_broker, tmp_path, caplog):
     """One count update stalls the thread past transaction.timeout.ms (1 s) and the broker's abort check
-    (every 10 s by default on both brokers): the broker aborts the open transaction and bumps the epoch, so the
-    next produce() fails (fenced). The thread replaces the producer, drops the dirty tasks, rewinds and
-    reprocesses; nothing of the aborted transaction and nothing twice reaches a read_committed reader."""
+    (every second on the test brokers, 10 s by default) until the broker has aborted the open transaction and
+    bumped the epoch, so the next produce() fails (fenced). The thread replaces the producer, drops the dirty
+    tasks, rewinds and reprocesses; nothing of the aborted transaction and nothing twice reaches a read_committed
+    reader."""
     bootstrap, app_id, source, sink = _setup(kafka_broker, "wc-eos-txn-timeout")
     lines = random_lines(72, 400)
     lines[200] = "stall " + lines[200]
@@ -97,7 +98,7 @@ def test_a_transaction_the_broker_aborted_on_its_timeout_is_recovered(kafka_brok
     def stall_once(word: str, count: int) -> None:
         if word == "stall" and not stalled:
             stalled.append(count)
-            time.sleep(12)
+            _wait_for_abort(bootstrap, f"{app_id}-word-counts-changelog")
 
     streams = KafkaStreams(_topology(source, sink, stall_once),
                            _config(bootstrap, app_id, tmp_path, **{"producer.transaction.timeout.ms": 1000}))
@@ -114,6 +115,35 @@ def test_a_transaction_the_broker_aborted_on_its_timeout_is_recovered(kafka_brok
         assert "tasks migrated" in caplog.text
     finally:
         assert streams.close(60)
+
+
+def _wait_for_abort(bootstrap: str, changelog: str, timeout: float = 30) -> None:
+    """Block until the broker aborted the thread's open transaction: the changelog (which has this update's record)
+    shows an open transaction (last stable offset below the high watermark; looked for during 3 s, in case the
+    abort came before the first look), then none (the abort marker moved the LSO to the end), and more than
+    transaction.timeout.ms (1 s) has passed. Bounded: fails the stall after `timeout` s."""
+    began = time.monotonic()
+    committed = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("lso"),
+                          "isolation.level": "read_committed"})
+    uncommitted = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("hw"),
+                            "isolation.level": "read_uncommitted"})
+    try:
+        partitions = [TopicPartition(changelog, p) for p in range(3)]
+
+        def open_transaction() -> bool:
+            lso = [committed.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in partitions]
+            hw = [uncommitted.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in partitions]
+            return lso != hw
+
+        while not open_transaction() and time.monotonic() - began < 3:
+            time.sleep(0.05)
+        while open_transaction():
+            assert time.monotonic() - began < timeout, "the broker did not abort the timed-out transaction"
+            time.sleep(0.1)
+        time.sleep(max(0.0, began + 1.5 - time.monotonic()))
+    finally:
+        committed.close()
+        uncommitted.close()
 
 
 class _AbortableOnce(KafkaRecordCollector):
