@@ -6,6 +6,7 @@ KTable processor can forward the deduplicated update.
 """
 from __future__ import annotations
 
+from threading import get_ident
 from typing import Any, Iterable, Iterator
 
 from pystreams.state.internals.bytes_store import (BytesPairs, FlushedWrite, WrappedBytesStore, check_open,
@@ -53,9 +54,19 @@ class CachingKeyValueStore(CacheLayer, WrappedBytesStore):
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache entry of key, read into the cache from the store on a miss; None if the key is in neither
-        (an entry whose value is None is a delete not yet flushed)."""
+        (an entry whose value is None is a delete not yet flushed).
+
+        On a thread other than the stream thread (an interactive query) the cache is only looked at: a copy of
+        the entry, else the stored value in an entry of its own that the cache never holds (Kafka's getInternal
+        puts into the cache only on the stream thread: no eviction, flush or forward on the caller's thread)."""
         named = self._named
         assert named is not None and self._cache is not None
+        if get_ident() != self._owner:
+            entry = self.foreign_entry(key)
+            if entry is not None:
+                return entry
+            raw = self.wrapped.get(key)
+            return None if raw is None else CacheEntry(raw)
         entry = named.get(key)
         if entry is not None:
             return entry
@@ -95,40 +106,51 @@ class CachingKeyValueStore(CacheLayer, WrappedBytesStore):
         self._put_entry(key, None)
         return old
 
-    def _merged(self, cached: Iterator[DirtyEntry], stored: BytesPairs, reverse: bool) -> BytesPairs:
-        """Merge cache and store iterators in key order; the cache wins, cached deletes hide stored keys."""
+    def _merged(self, cached: Iterator[tuple[bytes, bytes | None]], stored: BytesPairs, reverse: bool) -> BytesPairs:
+        """Merge cached (key, value) and stored pairs in key order; the cache wins, cached deletes (None) hide
+        stored keys."""
         c = next(cached, None)
         s = next(stored, None)
         while c is not None or s is not None:
             if s is None or (c is not None and (c[0] > s[0] if reverse else c[0] < s[0])):
                 assert c is not None
-                if c[1].value is not None:
-                    yield c[0], c[1].value
+                if c[1] is not None:
+                    yield c  # type: ignore[misc]
                 c = next(cached, None)
             elif c is None or c[0] != s[0]:
                 yield s
                 s = next(stored, None)
             else:
-                if c[1].value is not None:
-                    yield c[0], c[1].value
+                if c[1] is not None:
+                    yield c  # type: ignore[misc]
                 c = next(cached, None)
                 s = next(stored, None)
+
+    def _cached_pairs(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None = None,
+                      reverse: bool = False) -> Iterator[tuple[bytes, bytes | None]]:
+        """The cache's (key, value) pairs in the range. On the stream thread: the cache's own iterator. On any
+        other thread: a snapshot taken now, before the caller opens the store's iterator (foreign_items)."""
+        if get_ident() != self._owner:
+            def keep(k: bytes) -> bool:
+                return ((from_key is None or k >= from_key) and (to_key is None or k <= to_key)
+                        and (prefix is None or k.startswith(prefix)))
+            return iter(self.foreign_items(reverse, keep))
+        assert self._cache is not None
+        return ((k, e.value) for k, e in self._cache.range(self._ns, from_key, to_key, prefix, reverse))
 
     def range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         check_open(self)
         if invalid_range(from_key, to_key):
             return iter(())
-        assert self._cache is not None
-        return self._merged(self._cache.range(self._ns, from_key, to_key), self.wrapped.range(from_key, to_key),
-                            False)
+        cached = self._cached_pairs(from_key, to_key)
+        return self._merged(cached, self.wrapped.range(from_key, to_key), False)
 
     def reverse_range(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         check_open(self)
         if invalid_range(from_key, to_key):
             return iter(())
-        assert self._cache is not None
-        return self._merged(self._cache.range(self._ns, from_key, to_key, reverse=True),
-                            self.wrapped.reverse_range(from_key, to_key), True)
+        cached = self._cached_pairs(from_key, to_key, reverse=True)
+        return self._merged(cached, self.wrapped.reverse_range(from_key, to_key), True)
 
     def all(self) -> BytesPairs:
         return self.range(None, None)
@@ -138,6 +160,5 @@ class CachingKeyValueStore(CacheLayer, WrappedBytesStore):
 
     def prefix_scan(self, prefix: bytes) -> BytesPairs:
         check_open(self)
-        assert self._cache is not None
-        return self._merged(self._cache.range(self._ns, prefix, None, prefix=prefix),
-                            self.wrapped.prefix_scan(prefix), False)
+        cached = self._cached_pairs(prefix, None, prefix=prefix)
+        return self._merged(cached, self.wrapped.prefix_scan(prefix), False)

@@ -5,11 +5,13 @@ down under its own record context and handed to the flush listener with (new, ol
 Cache keys are Kafka's segmented cache keys: 8-byte segment id + the store key (window: key + start + seqnum 0,
 segment id = start // segment interval, interval 1 for in-memory stores; session: key + end + start, segment id
 from the end). Single reads look at the cache first (even past retention, as Kafka's do); range reads merge the
-cache and the store in that order, the cache winning.
+cache and the store in that order, the cache winning. Reads on a thread other than the stream thread
+(interactive queries) leave the cache as it was: see cache_layer.py.
 """
 from __future__ import annotations
 
 import struct
+from threading import get_ident
 from typing import Any, Callable, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
@@ -86,6 +88,10 @@ class _CachingBase(CacheLayer):
                 j += 1
 
     def _cached(self, reverse: bool) -> list[tuple[bytes, bytes | None]]:
+        """(cache key, value) of the whole cache in key order; on a thread other than the stream thread (an
+        interactive query) from a snapshot that leaves the cache as it was (CacheLayer.foreign_items)."""
+        if get_ident() != self._owner:
+            return self.foreign_items(reverse)
         assert self._cache is not None
         return [(k, e.value) for k, e in self._cache.range(self._ns, None, None, reverse=reverse)]
 
@@ -154,9 +160,14 @@ class CachingWindowStore(_CachingBase):
         self._put_entry(self.window_cache_key(key, window_start), value, typed)
 
     def cached_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
-        """The cache entry of (key, window start), None when not cached (then fetch() reads the store)."""
+        """The cache entry of (key, window start), None when not cached (then fetch() reads the store).
+
+        A window read never fills the cache (as Kafka's CachingWindowStore.fetch). On a thread other than the
+        stream thread it does not move the entry in the LRU order either, and gives a copy (foreign_entry)."""
         named = self._named
         assert named is not None
+        if get_ident() != self._owner:  # nor keeps the key's bytes in _affixes, a dict of the stream thread's
+            return self.foreign_entry(self._cache_key(to_store_key(key, window_start, 0), window_start))
         return named.get(self.window_cache_key(key, window_start))
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
@@ -213,7 +224,11 @@ class CachingSessionStore(_CachingBase):
 
     def fetch_session(self, key: bytes, start: int, end: int) -> bytes | None:
         assert self._cache is not None
-        entry = self._cache.get(self._ns, self._cache_key(to_session_key(key, start, end), end))
+        cache_key = self._cache_key(to_session_key(key, start, end), end)
+        if get_ident() != self._owner:  # an interactive query: look, do not move the entry in the LRU order
+            entry = self.foreign_entry(cache_key)
+        else:
+            entry = self._cache.get(self._ns, cache_key)
         if entry is None:
             return self.wrapped.fetch_session(key, start, end)  # type: ignore[no-any-return]
         return entry.value
