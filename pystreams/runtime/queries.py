@@ -392,9 +392,7 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any,
         local = streams.config.application_server
         host = HostInfo.parse(local) if local else streams._metadata.first_host()
         return KeyQueryMetadata(host, -1)
-    sub = next((s for s in plan.subtopologies if store in s.changelogs or store in _stores_of(streams, s.id)), None)
-    if sub is None:
-        raise UnknownStateStoreError(f"no sub-topology holds store {store}")
+    sub = _sub_of(streams, store)
     topic = sub.source_topics[0] if sub.source_topics else store
     raw = serialize_key(key_serializer, topic, key)
     partition = None if partitioner is None else partition_of(partitioner, topic, key, sub.partitions)
@@ -403,6 +401,25 @@ def key_metadata(streams: Any, store: str, key: Any, key_serializer: Any,
     # before the first assignment the hosts are unknown: NOT_AVAILABLE, like Kafka
     active, standby = streams._metadata.hosts_of([(t, partition) for t in sub.source_topics])
     return KeyQueryMetadata(active, partition, standby)
+
+
+def _sub_of(streams: Any, store: str) -> Any:
+    sub = next((s for s in streams.plan.subtopologies
+                if store in s.changelogs or store in _stores_of(streams, s.id)), None)
+    if sub is None:
+        raise UnknownStateStoreError(f"no sub-topology holds store {store}")
+    return sub
+
+
+def key_topic(streams: Any, store: str) -> str:
+    """The topic a query's key is serialized with: a source topic of the store's sub-topology (the one
+    query_metadata_for_key partitions by, so one serialization serves routing and the wire; a schema-registry serde
+    then looks up that topic's subject, not a made-up "<store>-key"); the store's name for a global store or
+    before start()."""
+    if getattr(streams, "plan", None) is None or store in streams.topology.global_store_names():
+        return store
+    sub = _sub_of(streams, store)
+    return str(sub.source_topics[0]) if sub.source_topics else store
 
 
 #: Kafka's StreamPartitioner: (topic, key, value, num_partitions) -> a partition, None for the default (murmur2),

@@ -41,6 +41,7 @@ from pystreams.runtime.queries import (
     UnknownStateStoreError,
     check_known,
     key_metadata,
+    key_topic,
     live_stores,
     serialize_key,
 )
@@ -188,7 +189,7 @@ def _targets(streams: Any, store: str, key: Any, key_serializer: Any, allow_stal
     if store in streams.topology.global_store_names():  # every instance holds all of a global store
         return [(None, False)], serialize_key(key_serializer, store, key), None
     meta = key_metadata(streams, store, key, key_serializer, partitioner)
-    raw = serialize_key(key_serializer, store, key)
+    raw = serialize_key(key_serializer, key_topic(streams, store), key)  # the bytes that chose the partition
     local = streams.config.application_server
     here = HostInfo.parse(local) if local else None
     targets: list[Target] = []

@@ -218,3 +218,17 @@ def test_global_stores_are_in_every_hosts_metadata_as_kafka_lists_them():
     assert [(c.host_info, c.state_store_names) for c in clients] == [(A, {"glob"}), (B, {"glob"})]
     assert client.streams_metadata_for_store("glob") == clients
     assert client.streams_metadata_for_store("users-store") == []
+
+
+def test_the_key_is_serialized_once_with_the_source_topic_for_routing_and_the_wire(monkeypatch):
+    monkeypatch.setattr(remote_queries, "check_known", lambda *args: None)
+    topics: list[str] = []
+
+    def serializer(topic: str, key: str) -> bytes:
+        topics.append(topic)  # a schema-registry serde registers "<topic>-key": never "<store>-key"
+        return key.encode()
+
+    targets, raw, partition = remote_queries._targets(_streams(), "users", "alice", serializer, False)
+    assert targets == [(None, False) if partition in (0, 1) else (B, False)]  # a:1 is this instance
+    assert set(topics) == {"users"} and raw == b"alice"
+    assert partition == default_partition(b"alice", 4)
