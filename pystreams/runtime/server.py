@@ -8,6 +8,10 @@ GET /v1/stores/<store>?key=<key as JSON>  -> {"store", "key", "value", "host"} f
 GET /v1/stores/<store>?key=<JSON>&from=<ms>&to=<ms>  (a window store) -> {"store", "key", "windows": [[start,
     value], ...], "host"}: the key's windows starting in [from, to], oldest first (plain values)
 GET /metrics                               -> Kafka Streams metrics in the Prometheus text format
+Errors of both query paths: {"error", "code"} with 404 UNKNOWN_STORE, 400 WRONG_STORE_TYPE / BAD_REQUEST, 503
+UNAVAILABLE + Retry-After (not running, rebalancing, the key's partition not held here). The application.server
+endpoint binds to the advertised host (pystreams.iq.http.host to bind elsewhere) and is not served at all with
+pystreams.iq.http.enabled=false (Kafka's application.server only advertises).
 """
 from __future__ import annotations
 
