@@ -5,6 +5,7 @@ partition the asked instance does not hold; the application.server endpoint bind
 switched off (advertised only)."""
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import time
@@ -128,6 +129,12 @@ def test_keys_of_a_default_confluent_kafka_producer_are_found_with_a_stream_part
         crc_owner = apps[0].query_metadata_for_key("users-store", key, Serdes.String(), crc).active_host
         assert _get(pinned.format(crc_owner))[:2] == (200, {"store": "users-store", "key": key,
                                                             "value": f"v-{key}", "host": str(crc_owner)})
+        raw_key = base64.urlsafe_b64encode(key.encode()).decode()
+        murmur = default_partition(key.encode(), 4)
+        status, body, headers = _get(f"http://{other}/v1/raw/users-store?key={raw_key}&partition={murmur}")
+        assert (status, body["code"], headers.get("Retry-After")) == (503, "UNAVAILABLE", "1")  # pinned: not held
+        assert _get(f"http://{owner}/v1/raw/users-store?key={raw_key}&partition={murmur}")[:2] == (
+            200, {"value": base64.urlsafe_b64encode(f"v-{key}".encode()).decode()})
         assert _get(f"http://{owner}/v1/stores/nope?key={quoted}")[0] == 404
         assert _get(f"http://{owner}/v1/stores/users-store?key=%5B1%5D")[0] == 400
         assert _get(f"http://{owner}/v1/raw/users-store?key=%25%25%25")[0] == 400  # not base64url
