@@ -17,8 +17,11 @@ log = logging.getLogger("pystreams.runtime.config")
 
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
-_GUARANTEES = {AT_LEAST_ONCE: AT_LEAST_ONCE, EXACTLY_ONCE_V2: EXACTLY_ONCE_V2,
-               "exactly_once_beta": EXACTLY_ONCE_V2}
+#: Kafka 4's values, exactly as spelled (its ValidString is case-sensitive; exactly_once and exactly_once_beta were
+#: removed in 4.0): a config that runs here must run on Kafka Streams too.
+_GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE_V2)
+#: group.protocol (Kafka 4.1, KIP-1071): pystreams runs the classic protocol itself (docs/adr/0004-streams-assignor.md)
+_GROUP_PROTOCOLS = ("classic", "streams")
 
 #: Kafka Streams' defaults (StreamsConfig), for the keys the runtime reads.
 DEFAULTS: dict[str, Any] = {
@@ -82,7 +85,13 @@ CLIENT_KEYS = frozenset({
     "metadata.recovery.strategy", "api.version.request", "api.version.request.timeout.ms", "debug",
     "message.max.bytes", "message.copy.max.bytes", "receive.message.max.bytes", "broker.address.ttl",
     "log.connection.close", "log_level", "enable.metrics.push",
+    "metadata.recovery.rebootstrap.trigger.ms",
 })
+
+#: Java client keys that librdkafka spells differently: translated for every client (Kafka's -1, the OS default,
+#: is librdkafka's 0).
+_RENAMED_CLIENT_KEYS = {"receive.buffer.bytes": "socket.receive.buffer.bytes",
+                        "send.buffer.bytes": "socket.send.buffer.bytes"}
 
 #: librdkafka's consumer-only keys that, unprefixed, go to every consumer (main, restore, standby, global), as Kafka
 #: Streams passes unprefixed consumer configs to its consumers. Not here, because the runtime sets them itself:
@@ -173,7 +182,8 @@ _READ_KEYS = frozenset({
     "default.deserialization.exception.handler", "processing.exception.handler", "production.exception.handler",
     "default.production.exception.handler", "default.dsl.store", "topology.optimization", "upgrade.from",
     "schema.registry.url", "auto.register.schemas", "use.latest.version", "window.size.ms",
-    "windowed.inner.class.serde", "sasl.jaas.config",
+    "windowed.inner.class.serde", "sasl.jaas.config", "group.protocol", "ensure.explicit.internal.resource.naming",
+    "metrics.recording.level",
 })
 
 #: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
@@ -181,18 +191,36 @@ _NOT_IMPLEMENTED_KEYS = frozenset({
     "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
     "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
     "rack.aware.assignment.traffic_cost", "rocksdb.config.setter", "task.assignor.class", "metric.reporters",
-    "metrics.recording.level", "receive.buffer.bytes", "send.buffer.bytes", "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
-    "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes",
+    "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
+    "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes", "processor.wrapper.class",
+    "default.list.key.serde.type", "default.list.key.serde.inner", "default.list.value.serde.type",
+    "default.list.value.serde.inner",
 })
 _NOT_IMPLEMENTED_PREFIXES = ("client.tag.",)
 _warned_keys: set[str] = set()  # unknown keys are reported once per process (pystreams run builds configs twice)
+
+
+def _known_keys() -> frozenset[str]:
+    """Every unprefixed key pystreams reads or passes to its clients."""
+    return frozenset(DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
+                     | _RENAMED_CLIENT_KEYS.keys())
+
+
+def key_status(key: str) -> str:
+    """How pystreams treats an unprefixed config key: "supported" (read by the runtime or passed to the clients),
+    "not implemented" (a Kafka Streams key accepted with a warning) or "unknown" (Kafka's "isn't a known config")."""
+    if key in _known_keys():
+        return "supported"
+    if key in _NOT_IMPLEMENTED_KEYS or key.startswith(_NOT_IMPLEMENTED_PREFIXES):
+        return "not implemented"
+    return "unknown"
 
 
 def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
     """Kafka's "The configuration 'x' was supplied but isn't a known config" once per key, with the closest known
     key when there is one (a typo like num.stream.thread silently ran one thread). Returns the keys reported now.
     Processors may read keys of their own through context.app_configs(): those are reported too, as Kafka does."""
-    known = DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
+    known = _known_keys()
     reported = []
     for key in originals:
         if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
@@ -224,11 +252,15 @@ class StreamsConfig:
         if not app_id or not isinstance(app_id, str):
             raise ConfigError("application.id is required: it names the consumer group, the internal topics "
                               "(<application.id>-...) and the state directory")
-        guarantee = str(self.get("processing.guarantee")).lower()
+        guarantee = str(self.get("processing.guarantee"))
         if guarantee not in _GUARANTEES:
-            raise ConfigError(f"processing.guarantee must be one of at_least_once, exactly_once_v2; "
-                              f"got {self.get('processing.guarantee')!r}")
-        self.processing_guarantee = _GUARANTEES[guarantee]
+            hint = (" (exactly_once and exactly_once_beta were removed in Kafka 4.0: use exactly_once_v2)"
+                    if guarantee.strip().lower() in ("exactly_once", "exactly_once_beta") else "")
+            raise ConfigError(f"processing.guarantee must be one of at_least_once, exactly_once_v2, as Kafka "
+                              f"Streams says: Invalid value {guarantee} for configuration processing.guarantee: "
+                              f"String must be one of: at_least_once, exactly_once_v2{hint}")
+        self.processing_guarantee = guarantee
+        self._check_group_protocol()
         self.application_id = app_id
         self.bootstrap_servers = str(self.originals.get("bootstrap.servers") or "")
         self.num_stream_threads = self._int("num.stream.threads", minimum=1)
@@ -269,6 +301,29 @@ class StreamsConfig:
                 if raw is not None and _int_or_none(raw) is not None and int(raw) > 5:
                     raise ConfigError(f"{key} can't exceed 5 when exactly-once processing is enabled (Kafka's "
                                       f"limit for idempotent producers); got {raw}")
+
+    def _check_group_protocol(self) -> None:
+        """group.protocol (Kafka 4.1): classic is what pystreams runs; streams (KIP-1071's broker-side assignment)
+        is refused rather than silently run as classic. ensure.explicit.internal.resource.naming=true is accepted
+        with a warning: pystreams does not (yet) refuse generated internal topic and store names."""
+        protocol = str(self.get("group.protocol", "classic")).strip().lower()
+        if protocol == "streams":
+            raise ConfigError("group.protocol=streams (KIP-1071, the streams rebalance protocol) is not supported: "
+                              "pystreams runs the classic group protocol with Kafka Streams' assignor "
+                              "(docs/adr/0004-streams-assignor.md); set group.protocol=classic or drop the key")
+        if protocol not in _GROUP_PROTOCOLS:
+            raise ConfigError(f"Invalid value {self.get('group.protocol')} for configuration group.protocol: String "
+                              f"must be one of (case insensitive): classic, streams")
+        naming = str(self.get("ensure.explicit.internal.resource.naming", "false")).strip().lower()
+        if naming not in ("true", "false"):
+            raise ConfigError(f"Invalid value {self.get('ensure.explicit.internal.resource.naming')} for "
+                              f"configuration ensure.explicit.internal.resource.naming: Expected value to be either "
+                              f"true or false")
+        if naming == "true" and "ensure.explicit.internal.resource.naming" not in _warned_keys:
+            _warned_keys.add("ensure.explicit.internal.resource.naming")
+            log.warning("The configuration 'ensure.explicit.internal.resource.naming' is not implemented by "
+                        "pystreams: internal topics and state stores with generated names are NOT refused; it is "
+                        "ignored.")
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""
@@ -338,7 +393,8 @@ class StreamsConfig:
     def client_keys(self) -> dict[str, Any]:
         """The unprefixed client-level keys (CLIENT_KEYS) every client gets, in librdkafka's terms: Java's
         sasl.jaas.config becomes sasl.username / sasl.password."""
-        return _librdkafka({k: v for k, v in self.originals.items() if k in CLIENT_KEYS or k == "sasl.jaas.config"})
+        return _librdkafka({k: v for k, v in self.originals.items()
+                            if k in CLIENT_KEYS or k in _RENAMED_CLIENT_KEYS or k == "sasl.jaas.config"})
 
     def _client(self, defaults: dict[str, Any], *prefixes: str, kind: str = "admin") -> dict[str, Any]:
         """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms; the
@@ -497,8 +553,13 @@ def _int_or_none(raw: Any) -> int | None:
 
 def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
     """Java's spellings librdkafka does not take, in its terms: sasl.jaas.config -> sasl.username/sasl.password
-    (PLAIN and SCRAM login modules), ssl.endpoint.identification.algorithm "" (Java's "off") -> "none"."""
+    (PLAIN and SCRAM login modules), ssl.endpoint.identification.algorithm "" (Java's "off") -> "none",
+    receive.buffer.bytes / send.buffer.bytes -> socket.receive.buffer.bytes / socket.send.buffer.bytes."""
     out = dict(cfg)
+    for java, ours in _RENAMED_CLIENT_KEYS.items():
+        if java in out:
+            value = out.pop(java)
+            out.setdefault(ours, 0 if str(value).strip() == "-1" else value)
     jaas = out.pop("sasl.jaas.config", None)
     if jaas:
         module, options = parse_jaas_config(str(jaas))
