@@ -8,7 +8,8 @@ Preloads a fresh 3-partition input topic (as the benchmark does), then starts th
 in a child process with hooks that print a timestamp (seconds since the parent started the process) for:
 imports, topology build, each admin metadata/create call, KafkaStreams.start(), every request of our own
 group client (FindCoordinator, JoinGroup, SyncGroup, OffsetFetch, ...; api name, duration, error code),
-the consumer's assign and first non-empty consume, and the first produce() call. The parent reads the
+the consumer's assign and first non-empty consume, the first produce() call, and the stream thread's idle sends
+of lingering output (streams_producer.send_lingering: when, how long, how many). The parent reads the
 output topic and adds the time the first output record was readable. Every mark also carries the process' CPU
 time (all threads), which the shared machine's load moves much less than the wall clock. At the end: a table of
 start-up phases (min / median over the runs). --tree DIR (repeatable) runs the app from copies of the checkout,
