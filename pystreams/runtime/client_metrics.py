@@ -2,7 +2,8 @@
 `metrics.recording.level` selects (INFO by default; DEBUG adds the task-level metrics Kafka records at DEBUG).
 
 Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
-`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id). Values are read, never reset:
+`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id), `stream-processor-node-metrics`
+(thread-id, task-id, processor-node-id: record-e2e-latency of source nodes, node_metrics.py). Values are read, never reset:
 the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look (thread_metrics.py).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pystreams.runtime.thread_metrics import restore_remaining, thread_values
 CLIENT_GROUP = "stream-metrics"
 THREAD_GROUP = "stream-thread-metrics"
 TASK_GROUP = "stream-task-metrics"
+NODE_GROUP = "stream-processor-node-metrics"
 
 #: Kafka's Sensor.RecordingLevel, lowest first (a sensor records when its level <= the configured one)
 RECORDING_LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -146,6 +148,11 @@ def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
         names = THREAD_METRICS + (PUNCTUATE_METRICS if thread.metrics.punctuate_wired else ())
         for name in names:
             out[metric_name(name, THREAD_GROUP, tags)] = values[name]
+        now_ms = thread.metrics._clock() * 1000.0
+        for (task_id, node), node_values in sorted(thread.metrics.e2e.values(now_ms).items()):
+            node_tags = {"thread-id": thread.name, "task-id": task_id, "processor-node-id": node}
+            for name, value in node_values.items():
+                out[metric_name(name, NODE_GROUP, node_tags)] = value
         remaining = restore_remaining(thread)
         for task_id, task_values in sorted(per_task.items()):
             task_values = {**task_values, "restore-remaining-records-total": remaining.get(task_id, 0)}

@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import KafkaException, TopicPartition
 
 from pystreams.errors import ConfigError
+from pystreams.runtime.node_metrics import E2ELatency
 from pystreams.runtime.sampled_stats import (
     DEFAULT_SAMPLES,
     DEFAULT_WINDOW_MS,
@@ -109,6 +110,7 @@ class ThreadMetrics:
             self._punctuate_max = WindowedMax(window_ms, samples)
             self._created_rate = WindowedRate("sum", window_ms, samples)
             self._closed_rate = WindowedRate("sum", window_ms, samples)
+            self.e2e = E2ELatency(window_ms, samples)
 
     # ---- recording (stream thread)
     def record_process(self, records: int, ms: float) -> None:
@@ -181,8 +183,9 @@ class ThreadMetrics:
 
     def end_iteration(self, tasks: Iterable[Any] = ()) -> None:
         """The poll loop's last step (refresh_lag calls it): Kafka's process/punctuate/poll/commit-ratio of this
-        iteration (each phase's time over the iteration's), and task-created/-closed from the active tasks now
-        against those at the last iteration's end (a task counts once it runs: after its restore)."""
+        iteration (each phase's time over the iteration's), task-created/-closed from the active tasks now
+        against those at the last iteration's end (a task counts once it runs: after its restore), and a
+        record-e2e-latency sample per input partition that moved (node_metrics.E2ELatency)."""
         clock = self._clock()
         start, self._iteration_start = self._iteration_start, clock
         spent = self._iteration_ms
@@ -193,10 +196,11 @@ class ThreadMetrics:
             spent[phase] = 0.0
         refs = list(tasks)
         ids = {id(t) for t in refs}
+        now = clock * 1000.0
         if ids != self._tasks_seen:
             created, closed = len(ids - self._tasks_seen), len(self._tasks_seen - ids)
-            self._tasks_seen, self._task_refs = ids, refs
-            now = clock * 1000.0
+            self._tasks_seen, self._task_refs = ids, self._distinct(refs)
+            self.e2e.retain(self._task_refs)
             with self._lock:
                 if created:
                     self.tasks_created += created
@@ -204,6 +208,12 @@ class ThreadMetrics:
                 if closed:
                     self.tasks_closed += closed
                     self._closed_rate.record(closed, now)
+        self.e2e.sample(self._task_refs, time.time() * 1000.0, now)  # record-e2e-latency: per iteration
+
+    @staticmethod
+    def _distinct(refs: list[Any]) -> list[Any]:
+        seen: set[int] = set()
+        return [t for t in refs if not (id(t) in seen or seen.add(id(t)))]  # type: ignore[func-returns-value]
 
     # the stream loop's plain-counter style feeds the same stats
     @property

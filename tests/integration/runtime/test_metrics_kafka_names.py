@@ -96,6 +96,10 @@ def test_client_thread_and_task_metrics_of_a_running_app(kafka_broker, tmp_path)
         assert before <= got[metric_name("thread-start-time", "stream-thread-metrics", tags)] <= time.time() * 1000
         for task in ("0_0", "0_1"):
             task_tags = {**tags, "task-id": task}
+            node = {**task_tags, "processor-node-id": "KSTREAM-SOURCE-0000000000"}
+            e2e = [got[metric_name(f"record-e2e-latency-{s}", "stream-processor-node-metrics", node)]
+                   for s in ("min", "avg", "max")]  # records stamped at produce time, a run shorter than 60 s
+            assert 0 <= e2e[0] <= e2e[1] <= e2e[2] < 60_000, e2e
             assert got[metric_name("dropped-records-total", "stream-task-metrics", task_tags)] == 0
             assert got[metric_name("restore-remaining-records-total", "stream-task-metrics", task_tags)] == 0
         scrape = _scrape(port)

@@ -236,3 +236,54 @@ def test_a_bad_recording_level_fails_when_the_thread_metrics_are_configured():
     assert ThreadMetrics().recording_level == "INFO"
     with pytest.raises(ConfigError, match="metrics.recording.level"):
         ThreadMetrics({"metrics.recording.level": "VERBOSE"})
+
+
+def _active(task_id: str, queues: dict[tuple[str, int], Any]) -> SimpleNamespace:
+    return SimpleNamespace(id=task_id, task=SimpleNamespace(_queues=queues))
+
+
+def _queue(ptime: int, node: str = "KSTREAM-SOURCE-0000000000") -> SimpleNamespace:
+    return SimpleNamespace(partition_time=ptime, source=SimpleNamespace(name=node))
+
+
+def test_record_e2e_latency_of_source_nodes_is_sampled_once_per_iteration_per_moved_partition():
+    import time as _time
+
+    clock = Clock()
+    m = ThreadMetrics(clock=clock)
+    wall = _time.time() * 1000
+    q0, q1 = _queue(int(wall - 5000)), _queue(-1)  # partition 1: nothing processed yet
+    at = _active("0_0", {("in", 0): q0, ("in", 1): q1})
+    m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.0)
+    m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.1)  # no new record: no second sample
+    (avg, _low, _high), = m.e2e._stats.values()
+    assert avg.stat.combined(clock() * 1000)[1] == 1
+    q0.partition_time = int(wall - 1000)
+    m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.2)
+    streams = Streams([_thread("wc-1-StreamThread-1", m, tasks={"0_0": at})])
+    got = kafka_metrics(streams)
+    tags = {"thread-id": "wc-1-StreamThread-1", "task-id": "0_0", "processor-node-id": "KSTREAM-SOURCE-0000000000"}
+    group = "stream-processor-node-metrics"
+    assert 1000 <= got[metric_name("record-e2e-latency-min", group, tags)] < 1000 + 2000
+    assert 5000 <= got[metric_name("record-e2e-latency-max", group, tags)] < 5000 + 2000
+    assert got[metric_name("record-e2e-latency-avg", group, tags)] == pytest.approx(
+        (got[metric_name("record-e2e-latency-min", group, tags)]
+         + got[metric_name("record-e2e-latency-max", group, tags)]) / 2)
+    samples = _samples(streams)
+    assert (("kafka_streams_stream_processor_node_metrics_record_e2e_latency_max",
+             (("processor_node_id", "KSTREAM-SOURCE-0000000000"), ("task_id", "0_0"),
+              ("thread_id", "wc-1-StreamThread-1")))) in samples
+    m.refresh_lag(None, {}, now=1.3)  # the task closed: its node metrics go
+    assert not any(n.group == group for n in kafka_metrics(Streams([_thread("t", m)])))
+
+
+def test_windowed_min_is_kafkas_min():
+    from pystreams.runtime.sampled_stats import WindowedMin
+
+    low = WindowedMin(1000, 2)
+    assert math.isnan(low.measure(0))
+    low.record(7, 0)
+    low.record(3, 10)
+    low.record(5, 1500)  # the second sample
+    assert low.measure(1600) == 3
+    assert low.measure(2100) == 5  # the first sample expired (2 x 1000 ms)
