@@ -8,12 +8,47 @@ so its -max also sees a batch's oldest records and its -min the records' latency
 """
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
-from pystreams.runtime.sampled_stats import WindowedAvg, WindowedMax, WindowedMin
-
 GROUP = "stream-processor-node-metrics"
+
+
+class _AvgMinMax:
+    """Kafka's Avg, Min and Max of one sensor in one sample ring (metrics.sample.window.ms x metrics.num.samples):
+    each sample keeps [start ms, sum, count, min, max]; samples num_samples windows old no longer count."""
+
+    __slots__ = ("_current", "num_samples", "samples", "window_ms")
+
+    def __init__(self, window_ms: float, samples: int) -> None:
+        self.window_ms, self.num_samples = window_ms, samples
+        self.samples: list[list[float]] = []
+        self._current = 0
+
+    def record(self, value: float, now_ms: float) -> None:
+        samples = self.samples
+        if not samples:
+            samples.append([now_ms, 0.0, 0, math.inf, -math.inf])
+        sample = samples[self._current]
+        if now_ms - sample[0] >= self.window_ms:
+            self._current = (self._current + 1) % self.num_samples
+            if self._current >= len(samples):
+                samples.append([now_ms, 0.0, 0, math.inf, -math.inf])
+            sample = samples[self._current]
+            sample[:] = [now_ms, 0.0, 0, math.inf, -math.inf]
+        sample[1] += value
+        sample[2] += 1
+        sample[3] = min(sample[3], value)
+        sample[4] = max(sample[4], value)
+
+    def measure(self, now_ms: float) -> tuple[float, float, float]:
+        """(avg, min, max) over the live samples; NaN each when none was recorded."""
+        live = [s for s in self.samples if now_ms - s[0] < self.num_samples * self.window_ms and s[2]]
+        if not live:
+            return math.nan, math.nan, math.nan
+        return (sum(s[1] for s in live) / sum(s[2] for s in live), min(s[3] for s in live),
+                max(s[4] for s in live))
 
 
 class E2ELatency:
@@ -22,38 +57,38 @@ class E2ELatency:
     def __init__(self, window_ms: float, samples: int) -> None:
         self.window_ms, self.samples = window_ms, samples
         self._lock = threading.Lock()
-        self._stats: dict[tuple[str, str], tuple[WindowedAvg, WindowedMin, WindowedMax]] = {}
-        self._seen: dict[tuple[int, str, int], int] = {}  # (id(task), topic, partition) -> partition time sampled
+        self._stats: dict[tuple[str, str], _AvgMinMax] = {}
+        self._seen: dict[int, int] = {}  # id(record queue) -> the partition time last sampled
 
     def sample(self, tasks: list[Any], wall_ms: float, now_ms: float) -> None:
         """On the stream thread at an iteration's end: one sample per input partition whose time moved."""
         seen = self._seen
+        moved: list[tuple[tuple[str, str], float]] = []
         for at in tasks:
             queues = getattr(getattr(at, "task", None), "_queues", None)
             if not queues:
                 continue
-            for (topic, partition), queue in list(queues.items()):
+            for queue in queues.values():
                 ptime = queue.partition_time
-                key = (id(at), topic, partition)
-                if ptime < 0 or seen.get(key) == ptime:
+                if ptime < 0 or seen.get(id(queue)) == ptime:
                     continue
-                seen[key] = ptime
-                node = (str(at.id), queue.source.name)
-                latency = wall_ms - ptime
-                with self._lock:
-                    stats = self._stats.get(node)
-                    if stats is None:
-                        stats = self._stats[node] = (WindowedAvg(self.window_ms, self.samples),
-                                                     WindowedMin(self.window_ms, self.samples),
-                                                     WindowedMax(self.window_ms, self.samples))
-                    for stat in stats:
-                        stat.record(latency, now_ms)
+                seen[id(queue)] = ptime
+                moved.append(((str(at.id), queue.source.name), wall_ms - ptime))
+        if not moved:
+            return
+        with self._lock:
+            stats = self._stats
+            for node, latency in moved:
+                stat = stats.get(node)
+                if stat is None:
+                    stat = stats[node] = _AvgMinMax(self.window_ms, self.samples)
+                stat.record(latency, now_ms)
 
     def retain(self, tasks: list[Any]) -> None:
         """Drop the nodes of tasks that closed (Kafka removes a closed task's node metrics)."""
-        live_ids = {id(at) for at in tasks}
+        queues = {id(q) for at in tasks for q in getattr(getattr(at, "task", None), "_queues", {}).values()}
         live = {str(getattr(at, "id", "")) for at in tasks}
-        self._seen = {k: v for k, v in self._seen.items() if k[0] in live_ids}
+        self._seen = {k: v for k, v in self._seen.items() if k in queues}
         with self._lock:
             for node in [n for n in self._stats if n[0] not in live]:
                 del self._stats[node]
@@ -61,7 +96,6 @@ class E2ELatency:
     def values(self, now_ms: float) -> dict[tuple[str, str], dict[str, float]]:
         """(task id, source node) -> record-e2e-latency-avg/-min/-max now (NaN: no sample in the window)."""
         with self._lock:
-            return {node: {"record-e2e-latency-avg": avg.measure(now_ms),
-                           "record-e2e-latency-min": low.measure(now_ms),
-                           "record-e2e-latency-max": high.measure(now_ms)}
-                    for node, (avg, low, high) in self._stats.items()}
+            measured = {node: stat.measure(now_ms) for node, stat in self._stats.items()}
+        return {node: {"record-e2e-latency-avg": avg, "record-e2e-latency-min": low, "record-e2e-latency-max": high}
+                for node, (avg, low, high) in measured.items()}

@@ -30,10 +30,10 @@ class _Sample:
 
 
 class SampledStat:
-    """The sample ring of Kafka's SampledStat; `kind` says how a sample combines values: sum, count, max or min."""
+    """The sample ring of Kafka's SampledStat; `kind` says how a sample combines values: sum, count or max."""
 
     def __init__(self, kind: str, window_ms: float = DEFAULT_WINDOW_MS, samples: int = DEFAULT_SAMPLES) -> None:
-        if kind not in ("sum", "count", "max", "min"):
+        if kind not in ("sum", "count", "max"):
             raise ValueError(f"unknown sampled stat kind {kind!r}")
         if window_ms <= 0 or samples < 1:
             raise ValueError(f"metrics.sample.window.ms must be > 0 and metrics.num.samples >= 1, got {window_ms}, "
@@ -45,7 +45,7 @@ class SampledStat:
         self._current = 0
 
     def _initial(self) -> float:
-        return -math.inf if self.kind == "max" else math.inf if self.kind == "min" else 0.0
+        return -math.inf if self.kind == "max" else 0.0
 
     def record(self, value: float, now_ms: float) -> None:
         """Add value to the current sample (a new one when the current is a window old)."""
@@ -62,8 +62,6 @@ class SampledStat:
             sample.value += value
         elif self.kind == "count":
             sample.value += 1
-        elif self.kind == "min":
-            sample.value = min(sample.value, value)
         elif value > sample.value:
             sample.value = value
         sample.count += 1
@@ -76,13 +74,11 @@ class SampledStat:
                 sample.start_ms, sample.value, sample.count = now_ms, self._initial(), 0
 
     def combined(self, now_ms: float) -> tuple[float, int]:
-        """(sum, max or min of the live samples' values, number of recorded values)."""
+        """(sum or max of the live samples' values, number of recorded values)."""
         self.purge(now_ms)
         count = sum(s.count for s in self._samples)
         if self.kind == "max":
             return max((s.value for s in self._samples), default=-math.inf), count
-        if self.kind == "min":
-            return min((s.value for s in self._samples), default=math.inf), count
         return sum(s.value for s in self._samples), count
 
     def window_size_ms(self, now_ms: float) -> float:
@@ -131,20 +127,6 @@ class WindowedMax:
 
     def __init__(self, window_ms: float = DEFAULT_WINDOW_MS, samples: int = DEFAULT_SAMPLES) -> None:
         self.stat = SampledStat("max", window_ms, samples)
-
-    def record(self, value: float, now_ms: float) -> None:
-        self.stat.record(value, now_ms)
-
-    def measure(self, now_ms: float) -> float:
-        value, count = self.stat.combined(now_ms)
-        return value if count else math.nan
-
-
-class WindowedMin:
-    """Kafka's Min: the smallest value recorded in the live samples; NaN when there is none."""
-
-    def __init__(self, window_ms: float = DEFAULT_WINDOW_MS, samples: int = DEFAULT_SAMPLES) -> None:
-        self.stat = SampledStat("min", window_ms, samples)
 
     def record(self, value: float, now_ms: float) -> None:
         self.stat.record(value, now_ms)

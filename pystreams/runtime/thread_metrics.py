@@ -62,7 +62,7 @@ class ThreadMetrics:
         # loop's last call) to the next; the poll phase ends at `polls += 1`
         self._iteration_start: float | None = None  # clock() seconds of the last iteration end (None: none yet)
         self._iteration_ms = {"poll": 0.0, "process": 0.0, "punctuate": 0.0, "commit": 0.0}
-        self.ratios: dict[str, float] = {f"{phase}-ratio": math.nan for phase in self._iteration_ms}
+        self._last_iteration: tuple[dict[str, float], float] | None = None  # (ms per phase, total ms)
         self.blocked_ns = 0  # blocked-time-ns-total: time in the poll phase (waiting for input included)
         self.punctuate_wired = False  # record_punctuate() was called: the punctuate-* metrics are measured
         self.punctuations = 0
@@ -188,12 +188,9 @@ class ThreadMetrics:
         record-e2e-latency sample per input partition that moved (node_metrics.E2ELatency)."""
         clock = self._clock()
         start, self._iteration_start = self._iteration_start, clock
-        spent = self._iteration_ms
-        if start is not None and clock > start:
-            total = (clock - start) * 1000.0
-            self.ratios = {f"{phase}-ratio": min(1.0, ms / total) for phase, ms in spent.items()}
-        for phase in spent:
-            spent[phase] = 0.0
+        if start is not None and clock > start:  # the ratios are computed when read
+            self._last_iteration = (self._iteration_ms, (clock - start) * 1000.0)
+        self._iteration_ms = {"poll": 0.0, "process": 0.0, "punctuate": 0.0, "commit": 0.0}
         refs = list(tasks)
         ids = {id(t) for t in refs}
         now = clock * 1000.0
@@ -209,6 +206,16 @@ class ThreadMetrics:
                     self.tasks_closed += closed
                     self._closed_rate.record(closed, now)
         self.e2e.sample(self._task_refs, time.time() * 1000.0, now)  # record-e2e-latency: per iteration
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        """Kafka's process/punctuate/poll/commit-ratio: each phase's share of the last loop iteration (NaN
+        before one ended)."""
+        last = self._last_iteration
+        if last is None:
+            return {f"{phase}-ratio": math.nan for phase in ("poll", "process", "punctuate", "commit")}
+        spent, total = last
+        return {f"{phase}-ratio": min(1.0, ms / total) for phase, ms in spent.items()}
 
     @staticmethod
     def _distinct(refs: list[Any]) -> list[Any]:

@@ -256,8 +256,8 @@ def test_record_e2e_latency_of_source_nodes_is_sampled_once_per_iteration_per_mo
     at = _active("0_0", {("in", 0): q0, ("in", 1): q1})
     m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.0)
     m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.1)  # no new record: no second sample
-    (avg, _low, _high), = m.e2e._stats.values()
-    assert avg.stat.combined(clock() * 1000)[1] == 1
+    (stat,) = m.e2e._stats.values()
+    assert sum(sample[2] for sample in stat.samples) == 1  # one recorded value
     q0.partition_time = int(wall - 1000)
     m.refresh_lag(None, {("in", 0): at, ("in", 1): at}, now=1.2)
     streams = Streams([_thread("wc-1-StreamThread-1", m, tasks={"0_0": at})])
@@ -277,13 +277,15 @@ def test_record_e2e_latency_of_source_nodes_is_sampled_once_per_iteration_per_mo
     assert not any(n.group == group for n in kafka_metrics(Streams([_thread("t", m)])))
 
 
-def test_windowed_min_is_kafkas_min():
-    from pystreams.runtime.sampled_stats import WindowedMin
+def test_e2e_latency_stat_is_kafkas_avg_min_max_over_the_sample_windows():
+    from pystreams.runtime.node_metrics import _AvgMinMax
 
-    low = WindowedMin(1000, 2)
-    assert math.isnan(low.measure(0))
-    low.record(7, 0)
-    low.record(3, 10)
-    low.record(5, 1500)  # the second sample
-    assert low.measure(1600) == 3
-    assert low.measure(2100) == 5  # the first sample expired (2 x 1000 ms)
+    stat = _AvgMinMax(1000, 2)
+    assert all(math.isnan(v) for v in stat.measure(0))
+    stat.record(7, 0)
+    stat.record(3, 10)
+    stat.record(5, 1500)  # the second sample
+    assert stat.measure(1600) == (5.0, 3, 7)
+    assert stat.measure(2100) == (5.0, 5, 5)  # the first sample expired (2 x 1000 ms)
+    stat.record(9, 2200)  # the ring reuses the first sample
+    assert stat.measure(2300) == (7.0, 5, 9)
