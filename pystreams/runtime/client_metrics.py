@@ -20,6 +20,8 @@ CLIENT_GROUP = "stream-metrics"
 THREAD_GROUP = "stream-thread-metrics"
 TASK_GROUP = "stream-task-metrics"
 NODE_GROUP = "stream-processor-node-metrics"
+#: the main consumer's group (KafkaStreams#metrics() includes its clients' metrics); client-id <thread>-consumer
+CONSUMER_FETCH_GROUP = "consumer-fetch-manager-metrics"
 
 #: Kafka's Sensor.RecordingLevel, lowest first (a sensor records when its level <= the configured one)
 RECORDING_LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -153,6 +155,12 @@ def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
             node_tags = {"thread-id": thread.name, "task-id": task_id, "processor-node-id": node}
             for name, value in node_values.items():
                 out[metric_name(name, NODE_GROUP, node_tags)] = value
+        consumer = f"{thread.name}-consumer"
+        for (topic, partition), lag in sorted(dict(thread.metrics.partition_lag).items()):
+            tags = {"client-id": consumer, "topic": topic, "partition": str(partition)}
+            out[metric_name("records-lag", CONSUMER_FETCH_GROUP, tags)] = lag
+        out[metric_name("records-lag-max", CONSUMER_FETCH_GROUP, {"client-id": consumer})] = (
+            thread.metrics.records_lag_max())
         remaining = restore_remaining(thread)
         for task_id, task_values in sorted(per_task.items()):
             task_values = {**task_values, "restore-remaining-records-total": remaining.get(task_id, 0)}

@@ -22,8 +22,10 @@ _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
 
 def prometheus_name(group: str, name: str) -> str:
-    """kafka_streams_<group>_<name>, sanitized as the JMX exporter does."""
-    return _INVALID.sub("_", f"kafka_streams_{group}_{name}")
+    """kafka_streams_<group>_<name> (kafka_consumer_<group>_<name> for the consumer's groups, whose MBeans are in
+    the kafka.consumer domain), sanitized as the JMX exporter does."""
+    domain = "kafka_consumer" if group.startswith("consumer-") else "kafka_streams"
+    return _INVALID.sub("_", f"{domain}_{group}_{name}")
 
 
 def prometheus_label(tag: str) -> str:

@@ -73,6 +73,7 @@ class ThreadMetrics:
         self.start_time_ms = time.time() * 1000.0  # thread-start-time: wall clock ms (Kafka's epoch ms)
         self.lag = 0  # records-lag of the assigned input partitions, as of lag_at
         self.lag_at = 0.0  # time.monotonic() of the last lag refresh (0: never)
+        self.partition_lag: dict[tuple[str, int], int] = {}  # records-lag per input partition, as of lag_at
         self.started = time.monotonic()
         self.process_latency_max_ms = 0.0  # since start (the summary's); the windowed max is process-latency-max
         self.restore_rate = 0.0
@@ -111,6 +112,7 @@ class ThreadMetrics:
             self._created_rate = WindowedRate("sum", window_ms, samples)
             self._closed_rate = WindowedRate("sum", window_ms, samples)
             self.e2e = E2ELatency(window_ms, samples)
+            self._lag_max = WindowedMax(window_ms, samples)
 
     # ---- recording (stream thread)
     def record_process(self, records: int, ms: float) -> None:
@@ -333,18 +335,27 @@ class ThreadMetrics:
         self.lag_at = now
         tps = [TopicPartition(t, p) for t, p in partitions]
         if consumer is None or not tps:
-            self.lag = 0
+            self.lag, self.partition_lag = 0, {}
             return
-        total = 0
+        per_partition: dict[tuple[str, int], int] = {}
         try:
             for tp in consumer.position(tps):
                 _low, high = consumer.get_watermark_offsets(tp, cached=True)
                 if tp.offset >= 0 and high >= 0:
-                    total += max(0, high - tp.offset)
+                    per_partition[(tp.topic, tp.partition)] = max(0, high - tp.offset)
         except (KafkaException, RuntimeError) as e:  # keep the last value
             log.debug("records-lag refresh failed: %s", e)
             return
-        self.lag = total
+        self.lag = sum(per_partition.values())
+        self.partition_lag = per_partition  # the consumer's records-lag per partition (replaced, never mutated)
+        if per_partition:
+            with self._lock:
+                self._lag_max.record(max(per_partition.values()), self._clock() * 1000.0)
+
+    def records_lag_max(self) -> float:
+        """The consumer's records-lag-max: the largest partition lag seen in the window (NaN: none)."""
+        with self._lock:
+            return self._lag_max.measure(self._clock() * 1000.0)
 
 
 #: Kafka's stream-task-metrics pystreams exports: (name, where the task keeps the count). dropped-records: bad input,

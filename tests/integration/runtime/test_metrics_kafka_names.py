@@ -42,7 +42,7 @@ def _scrape(port: int) -> dict[str, list[tuple[str, float]]]:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     out: dict[str, list[tuple[str, float]]] = {}
     for line in text.splitlines():
-        if line.startswith("kafka_streams_") and "{" in line:
+        if line.startswith("kafka_") and "{" in line:
             name, rest = line.split("{", 1)
             labels, value = rest.rsplit("} ", 1)
             out.setdefault(name, []).append((labels, float(value)))
@@ -102,7 +102,13 @@ def test_client_thread_and_task_metrics_of_a_running_app(kafka_broker, tmp_path)
             assert 0 <= e2e[0] <= e2e[1] <= e2e[2] < 60_000, e2e
             assert got[metric_name("dropped-records-total", "stream-task-metrics", task_tags)] == 0
             assert got[metric_name("restore-remaining-records-total", "stream-task-metrics", task_tags)] == 0
+        lag = {p: metric_name("records-lag", "consumer-fetch-manager-metrics",
+                              {"client-id": f"{thread.name}-consumer", "topic": source, "partition": str(p)})
+               for p in (0, 1)}
+        _wait(lambda: all(app.metrics().by_metric_name().get(name) == 0 for name in lag.values()),
+              "records-lag per input partition never read 0 after the input was processed")
         scrape = _scrape(port)
+        assert sorted(v for _, v in scrape["kafka_consumer_consumer_fetch_manager_metrics_records_lag"]) == [0, 0]
         assert scrape["kafka_streams_stream_metrics_state_info"] == [
             (f'client_id="{app.client_id}",state="RUNNING"', 1.0)]
         assert scrape["kafka_streams_stream_metrics_alive_stream_threads"] == [(f'client_id="{app.client_id}"', 1.0)]

@@ -289,3 +289,32 @@ def test_e2e_latency_stat_is_kafkas_avg_min_max_over_the_sample_windows():
     assert stat.measure(2100) == (5.0, 5, 5)  # the first sample expired (2 x 1000 ms)
     stat.record(9, 2200)  # the ring reuses the first sample
     assert stat.measure(2300) == (7.0, 5, 9)
+
+
+def test_records_lag_per_partition_and_records_lag_max_as_the_consumers_metrics():
+    from tests.unit.runtime.test_thread_metrics import FakeConsumer
+
+    clock = Clock()
+    m = ThreadMetrics({"metrics.sample.window.ms": 1000, "metrics.num.samples": 2}, clock=clock)
+    consumer = FakeConsumer({("in", 0): 10, ("in", 1): 5, ("in", 2): -1001}, {("in", 0): 40, ("in", 1): 5})
+    m.refresh_lag(consumer, [("in", 0), ("in", 1), ("in", 2)], now=100.0)
+    streams = Streams([_thread("wc-1-StreamThread-1", m)])
+    got = kafka_metrics(streams)
+    group, client = "consumer-fetch-manager-metrics", "wc-1-StreamThread-1-consumer"
+    assert got[metric_name("records-lag", group, {"client-id": client, "topic": "in", "partition": "0"})] == 30
+    assert got[metric_name("records-lag", group, {"client-id": client, "topic": "in", "partition": "1"})] == 0
+    assert metric_name("records-lag", group, {"client-id": client, "topic": "in", "partition": "2"}) not in got
+    assert got[metric_name("records-lag-max", group, {"client-id": client})] == 30
+    consumer.positions[("in", 0)] = 40
+    clock.t += 0.5
+    m.refresh_lag(consumer, [("in", 0), ("in", 1)], now=101.0)
+    got = kafka_metrics(streams)
+    assert got[metric_name("records-lag", group, {"client-id": client, "topic": "in", "partition": "0"})] == 0
+    assert got[metric_name("records-lag-max", group, {"client-id": client})] == 30  # still in the window
+    clock.t += 2.0
+    m.refresh_lag(consumer, [("in", 0), ("in", 1)], now=103.0)
+    assert kafka_metrics(streams)[metric_name("records-lag-max", group, {"client-id": client})] == 0
+    samples = _samples(streams)
+    assert samples[("kafka_consumer_consumer_fetch_manager_metrics_records_lag",
+                    (("client_id", client), ("partition", "0"), ("topic", "in")))] == 0
+    assert client_metrics(streams)["records-lag"] == 0
