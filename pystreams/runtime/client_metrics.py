@@ -3,7 +3,8 @@
 
 Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
 `stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id), `stream-processor-node-metrics`
-(thread-id, task-id, processor-node-id: record-e2e-latency of source nodes, node_metrics.py). Values are read, never reset:
+(thread-id, task-id, processor-node-id: record-e2e-latency of source nodes, node_metrics.py), and the main
+consumer's `consumer-fetch-manager-metrics` records-lag (client-id, topic, partition) / records-lag-max. Values are read, never reset:
 the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look (thread_metrics.py).
 """
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Naming (one convention, the Prometheus JMX exporter's usual Kafka Streams mapping of the MBean
 `kafka.streams:type=<group>,<tag>=<value>,...` attribute `<name>`): `kafka_streams_<group>_<name>` with every
 character outside [a-zA-Z0-9_] as `_`, each Kafka tag a label (`-` as `_`), numbers as gauges. E.g.
-`kafka_streams_stream_thread_metrics_process_rate{thread_id="app-1-StreamThread-1"}`. The string metrics (version,
+`kafka_streams_stream_thread_metrics_process_rate{thread_id="app-1-StreamThread-1"}`; the consumer's groups are in
+the `kafka.consumer` domain: `kafka_consumer_consumer_fetch_manager_metrics_records_lag{client_id=...,topic=...}`. The string metrics (version,
 commit-id, application-id, topology-description, state), which the JMX exporter cannot export as values, are
 Prometheus info series: `kafka_streams_stream_metrics_state_info{client_id="...",state="RUNNING"} 1`.
 
