@@ -10,6 +10,7 @@ processing the tasks it kept, then it is killed: only the tasks it handed over m
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -42,6 +43,15 @@ def _log(instance: Instance) -> str:
     return "".join(line for line in instance.lines if "records/s" not in line)[-6000:]
 
 
+def _processed(instance: Instance) -> int:
+    """Records processed in the instance's latest summary line (-1 before the first one)."""
+    for line in reversed(instance.lines):
+        m = re.search(r"processed ([\d,]+)", line)
+        if m:
+            return int(m.group(1).replace(",", ""))
+    return -1
+
+
 def _wait(condition, what: str, instances: list[Instance], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -55,8 +65,9 @@ def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_p
     too, which must drop that checkpoint again."""
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-eos-ckpt", 3)
+    # a short session (no broker floor in the tests), heartbeats well inside it
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
-             "consumer.session.timeout.ms": "6000"}
+             "consumer.session.timeout.ms": "3000", "consumer.heartbeat.interval.ms": "500"}
     state_a, state_b = tmp_path / "state-a", tmp_path / "state-b"
     lines = random_lines(81, 3000)
     feeder = threading.Thread(target=lambda: [produce_lines(bootstrap, source, lines[s:s + 30], s)
@@ -71,9 +82,13 @@ def test_no_checkpoint_covers_uncommitted_state_after_a_kill(kafka_broker, tmp_p
         b = Instance(script, bootstrap, app_id, state_b, env, extra)
         started.append(b)
         _wait(lambda: b.tasks() > 0 and 0 < a.tasks() < 6, "no hand-over of some tasks", started)
-        time.sleep(1.5)  # the first instance keeps processing the tasks it kept, past the revocation's commit
+        # the first instance keeps processing the tasks it kept, past the revocation's commit: wait until its
+        # processed count (summary every 0.3 s) has clearly risen after the hand-over, while input still streams in
+        handed_over = _processed(a)
+        _wait(lambda: _processed(a) >= handed_over + 300, "the first instance did not process its kept tasks",
+              started, timeout=30)
         a.kill()
-        owned_by_b = set(_task_dirs(state_b, app_id))  # before B takes over A's tasks (session timeout: 6 s)
+        owned_by_b = set(_task_dirs(state_b, app_id))  # before B takes over A's tasks (session timeout: 3 s)
         left_by_a = _task_dirs(state_a, app_id)
         kept_by_a = ALL_TASKS - owned_by_b
         assert kept_by_a and owned_by_b, (owned_by_b, left_by_a)

@@ -19,12 +19,17 @@ from tests.integration.runtime.instances import Instance, wordcount_app
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
+TXN_TIMEOUT_MS = 5000
+
 
 def test_a_paused_instance_is_fenced(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "wc-pause", 2)
+    # a short session (no broker floor in the tests) and transaction timeout, so the pause is short; heartbeats
+    # well inside the session so the running instance is never dropped spuriously
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
-             "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000"}
+             "consumer.session.timeout.ms": "3000", "consumer.heartbeat.interval.ms": "500",
+             "producer.transaction.timeout.ms": str(TXN_TIMEOUT_MS)}
     lines = random_lines(44, 1200)
     instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{i}", env, extra) for i in range(2)]
     paused = instances[0]
@@ -38,7 +43,15 @@ def test_a_paused_instance_is_fenced(kafka_broker, tmp_path):
         feeder.start()
         time.sleep(1.5)
         paused.proc.send_signal(signal.SIGSTOP)
-        time.sleep(14)  # session (6 s) and transaction (10 s) timeouts pass; the other instance takes over
+        stopped = time.monotonic()
+        # the session (3 s) expires and the other instance takes every task over (bounded wait) ...
+        deadline = stopped + 60
+        while instances[1].tasks() != 4:
+            assert time.monotonic() < deadline and instances[1].proc.poll() is None, instances[1].output(20)
+            time.sleep(0.2)
+        # ... and the paused one stays stopped past its transaction timeout, so the broker aborts its open
+        # transaction (checked every second on the test brokers) and the resumed zombie is fenced
+        time.sleep(max(0.0, stopped + TXN_TIMEOUT_MS / 1000 + 1.5 - time.monotonic()))
         paused.proc.send_signal(signal.SIGCONT)
         feeder.join(120)
         expected = word_counts(lines)

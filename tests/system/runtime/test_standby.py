@@ -57,7 +57,9 @@ def _failover_restore(bootstrap: str, tmp_path, standbys: int, threads: int) -> 
     script.write_text(APP)
     env = {**os.environ, "WC_SOURCE": source, "WC_SINK": sink, "PYTHONPATH": str(ROOT)}
     extra = {"num.standby.replicas": str(standbys), "commit.interval.ms": "200",
-             "consumer.session.timeout.ms": "6000", "num.stream.threads": str(threads),
+             # a short session (no broker floor in the tests) so the takeover comes soon; heartbeats well inside it
+             "consumer.session.timeout.ms": "3000", "consumer.heartbeat.interval.ms": "500",
+             "num.stream.threads": str(threads),
              "pystreams.assignor": "streams"}
     rng = random.Random(standbys)
     lines = [" ".join(f"w{rng.randrange(2000)}" for _ in range(4)) for _ in range(2500)]
