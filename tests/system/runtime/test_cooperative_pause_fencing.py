@@ -22,7 +22,7 @@ def test_a_paused_member_is_fenced_by_generation(kafka_broker, tmp_path):
     app_id, source, sink, script, env = wordcount_app(bootstrap, tmp_path, "coop-pause", 2)
     extra = {"processing.guarantee": "exactly_once_v2", "statestore.cache.max.bytes": "0",
              # a short session (no broker floor in the tests), heartbeats well inside it
-             "pystreams.assignor": "streams", "consumer.session.timeout.ms": "3000",
+             "pystreams.assignor": "streams", "consumer.session.timeout.ms": "5000",
              "consumer.heartbeat.interval.ms": "500"}
     lines = random_lines(45, 1200)
     instances = [Instance(script, bootstrap, app_id, tmp_path / f"state-{i}", env, extra) for i in range(2)]
@@ -37,7 +37,7 @@ def test_a_paused_member_is_fenced_by_generation(kafka_broker, tmp_path):
         feeder.start()
         time.sleep(1.5)
         paused.proc.send_signal(signal.SIGSTOP)
-        deadline = time.monotonic() + 30  # the session (3 s) expires: the other member takes every task
+        deadline = time.monotonic() + 30  # the session (5 s) expires: the other member takes every task
         while other.tasks() != 4:
             assert time.monotonic() < deadline, other.output(20)
             time.sleep(0.2)
