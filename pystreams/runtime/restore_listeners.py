@@ -91,15 +91,20 @@ def _fatal(kind: str, store: str, tp: Any) -> StreamsException:
     return StreamsException(f"Fatal user code error in {kind} for store {store}, partition {tp[0]}-{tp[1]}.")
 
 
-class DelegatingStateRestoreListener:
-    """The client's restore listener as the runtime calls it: the user's, if set, with its errors made fatal."""
+class _Delegating:
+    """A user listener as the runtime calls it: nothing when none is set, a method the listener lacks skipped (only
+    Kafka's optional default methods can be: set() checks the others), the user's errors made fatal."""
+
+    _methods: tuple[str, ...] = ()
+    _kind = ""  # the listener type's name, in set()'s error
+    _what = ""  # what failed, in Kafka's fatal error message
 
     def __init__(self) -> None:
         self.user: Any = None
 
     def set(self, listener: Any) -> None:
         if listener is not None:
-            _check(listener, _RESTORE_METHODS, "StateRestoreListener")
+            _check(listener, self._methods, self._kind)
         self.user = listener
 
     def __bool__(self) -> bool:
@@ -115,7 +120,13 @@ class DelegatingStateRestoreListener:
         try:
             fn(TopicPartition(*tp), store, *args)
         except Exception as e:
-            raise _fatal("store restore listener", store, tp) from e
+            raise _fatal(self._what, store, tp) from e
+
+
+class DelegatingStateRestoreListener(_Delegating):
+    """The client's restore listener as the runtime calls it: the user's, if set, with its errors made fatal."""
+
+    _methods, _kind, _what = _RESTORE_METHODS, "StateRestoreListener", "store restore listener"
 
     def on_restore_start(self, tp: tuple[str, int], store: str, starting_offset: int, ending_offset: int) -> None:
         self._call("on_restore_start", tp, store, starting_offset, ending_offset)
@@ -130,28 +141,10 @@ class DelegatingStateRestoreListener:
         self._call("on_restore_suspended", tp, store, total_restored)
 
 
-class DelegatingStandbyUpdateListener:
+class DelegatingStandbyUpdateListener(_Delegating):
     """The client's standby update listener as the runtime calls it, with the user's errors made fatal."""
 
-    def __init__(self) -> None:
-        self.user: Any = None
-
-    def set(self, listener: Any) -> None:
-        if listener is not None:
-            _check(listener, _STANDBY_METHODS, "StandbyUpdateListener")
-        self.user = listener
-
-    def __bool__(self) -> bool:
-        return self.user is not None
-
-    def _call(self, method: str, tp: tuple[str, int], store: str, *args: Any) -> None:
-        user = self.user
-        if user is None:
-            return
-        try:
-            getattr(user, method)(TopicPartition(*tp), store, *args)
-        except Exception as e:
-            raise _fatal("standby update listener", store, tp) from e
+    _methods, _kind, _what = _STANDBY_METHODS, "StandbyUpdateListener", "standby update listener"
 
     def on_update_start(self, tp: tuple[str, int], store: str, starting_offset: int) -> None:
         self._call("on_update_start", tp, store, starting_offset)
