@@ -64,12 +64,12 @@ def hand_over(messages: list[Any], by_partition: dict[tuple[str, int], ActiveTas
         # of a Python loop with three calls per record; the same _add calls in the same order
         topics = list(map(_topic_of, messages))
         if topics.count(topics[0]) == n:
-            topic = topics[0]
+            only_topic = topics[0]
             start = 0
-            for partition, run in groupby(map(_partition_of, messages)):
+            for one_partition, run in groupby(map(_partition_of, messages)):
                 end = start + len(list(run))
-                _add(by_partition, topic, partition, messages[start:end] if start or end < n else messages,
-                     max_buffered, full)
+                _add(by_partition, only_topic, one_partition,  # type: ignore[arg-type]  # consumed: has one
+                     messages[start:end] if start or end < n else messages, max_buffered, full)
                 start = end
             return full
     topic: str | None = None

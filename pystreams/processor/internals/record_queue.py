@@ -240,12 +240,13 @@ class RecordQueue:
         """(keys, values, timestamps, headers, offsets) of head and msgs (Messages), decoded by the pure decoders;
         None when one of them needs the serde or the extractor (it does not decode, a negative timestamp)."""
         offsets = [head[4]]
-        offsets += map(_offset_of, msgs)
+        offsets += map(_offset_of, msgs)  # type: ignore[arg-type]  # a consumed message always has its offset
         stamps = [head[0]]
         stamps += map(_second, map(_timestamp_of, msgs))
         if min(stamps) < 0:  # the extractor decides about these (FailOnInvalidTimestamp raises)
             return None
         kdec, vdec = self._key_pure, self._value_pure
+        assert kdec is not None and vdec is not None  # drain() takes this path only with both decoders pure
         keys = [head[1]]
         values = [head[2]]
         try:
