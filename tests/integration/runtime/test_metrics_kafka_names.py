@@ -90,8 +90,10 @@ def test_client_thread_and_task_metrics_of_a_running_app(kafka_broker, tmp_path)
         assert got[metric_name("poll-rate", "stream-thread-metrics", tags)] > 0
         assert 0 <= got[metric_name("poll-latency-avg", "stream-thread-metrics", tags)] <= got[
             metric_name("poll-latency-max", "stream-thread-metrics", tags)]
-        for ratio in ("process-ratio", "poll-ratio", "commit-ratio"):
+        for ratio in ("process-ratio", "poll-ratio", "commit-ratio", "punctuate-ratio"):
             assert 0 <= got[metric_name(ratio, "stream-thread-metrics", tags)] <= 1, ratio
+        # the loop reports punctuation (this app has no punctuator: measured, and 0)
+        assert got[metric_name("punctuate-total", "stream-thread-metrics", tags)] == 0
         assert got[metric_name("blocked-time-ns-total", "stream-thread-metrics", tags)] > 0  # it waited for input
         assert before <= got[metric_name("thread-start-time", "stream-thread-metrics", tags)] <= time.time() * 1000
         for task in ("0_0", "0_1"):

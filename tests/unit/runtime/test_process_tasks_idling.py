@@ -37,7 +37,8 @@ class FakeConsumer:
 
 
 def _metrics() -> Any:
-    return SimpleNamespace(processed=0, process_ms=0.0, process_latency_max_ms=0.0)
+    return SimpleNamespace(processed=0, process_ms=0.0, process_latency_max_ms=0.0,
+                           record_punctuate=lambda punctuations, ms: None)
 
 
 def _active(tmp: Any, name: str, **configs: Any) -> Any:
