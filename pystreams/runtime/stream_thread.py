@@ -298,6 +298,8 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         signal = self._resume_signal
         if signal is None:
             time.sleep(self.config.poll_ms / 1000.0)
-            return
-        signal.wait(self.config.poll_ms / 1000.0)
-        signal.clear()
+        else:
+            signal.wait(self.config.poll_ms / 1000.0)
+            signal.clear()
+        # a paused iteration ends like a running one, so the first poll after resume() is not timed from the pause
+        self.metrics.end_iteration(self.by_partition.values())
