@@ -82,8 +82,9 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
     #: input partitions paused while their task queue is full (processing.py), made with the consumer
     _backpressure: Backpressure | None = None
     revived = 0  # times the tasks were closed dirty and revived after a RETRY (at_least_once)
-    #: KafkaStreams.close(CloseOptions(...REMAIN_IN_GROUP)) sets False: close without a LeaveGroup
-    leave_group_on_close = True
+    #: KafkaStreams.close(CloseOptions(...REMAIN_IN_GROUP)) sets False: close without a LeaveGroup; close() and
+    #: remove_stream_thread() set GroupMembershipOperation.LEAVE_GROUP (docs/adr/0005)
+    leave_group_on_close: Any = True
     _cache_resize: int | None = None  # a new record-cache budget for the loop to apply (resize_cache)
     _resume_signal: threading.Event | None = None  # set by signal_resume(): a paused loop wakes up at once
     #: the main consumer's source-topic metadata read during the join (thread_rebalance.MetadataWarmup)
@@ -203,7 +204,9 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         self._metadata_warmup.start(self.name)  # read while the member joins (thread_rebalance.assign waits for it)
         self._backpressure = Backpressure(self._consumer, self._max_buffered)
         self._restorer = ChangelogReader(self._restore_consumer, self.eos, self._restore_progress,
-                                         stall_timeout_s=cfg.task_timeout_ms / 1000)
+                                         stall_timeout_s=cfg.task_timeout_ms / 1000,
+                                         listener=getattr(self.streams, "_global_restore_listener", None),
+                                         closing=lambda: not self.running or self.error is not None)
         self._group = StreamsMember(self)
 
     # ------------------------------------------------------------------ main loop
