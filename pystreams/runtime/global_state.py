@@ -1,30 +1,37 @@
 """Global stores (GlobalKTable / add_global_store): one global task per client, fed from every partition of the
-global topics (Kafka's GlobalStreamThread). start() reads them to the end before any stream thread processes;
-a background thread keeps them up to date. The input offsets are checkpointed in `<state.dir>/<app>/global/
-.checkpoint` (Kafka's format) when every global store is persistent, so a restart resumes where it stopped. As in
-Kafka's GlobalStateManagerImpl, a global checkpoint holds the NEXT offset to read per partition (the consumer's
-position), not the last offset read as a task's changelog checkpoint does. pystreams before 2026-11-28 wrote the last
-offset read; the two are the same file format, so pystreams writes an empty marker file next to it
-(`.checkpoint.next-offsets`): a global checkpoint without the marker is an older pystreams' and is read as
-offset + 1 (rewritten in the new form at the next checkpoint).
+global topics by the global thread `<client.id>-GlobalStreamThread` (Kafka's GlobalStreamThread). As in Kafka, that
+thread does everything with the global state: it creates the global task, opens its stores, bootstraps them (reads
+every global partition to its end), then keeps them up to date and finally closes them; start() waits until the
+bootstrap is done and raises the thread's error if it failed (Kafka's GlobalStreamThread.start()). So a cached
+global store records the global thread as the owner of its record cache (cache_layer.py: the thread that ran
+init()), and queries from any other thread only read it. The global thread gets its share of the client's record
+cache (statestore.cache.max.bytes split over the stream threads plus one, Kafka's cacheSizePerThread).
+
+The input offsets are checkpointed in `<state.dir>/<app>/global/.checkpoint` (Kafka's format) when every global
+store is persistent, so a restart resumes where it stopped. As in Kafka's GlobalStateManagerImpl, a global
+checkpoint holds the NEXT offset to read per partition (the consumer's position), not the last offset read as a
+task's changelog checkpoint does. pystreams before 2026-11-28 wrote the last offset read; the two are the same file
+format, so pystreams writes an empty marker file next to it (`.checkpoint.next-offsets`): a global checkpoint
+without the marker is an older pystreams' and is read as offset + 1 (rewritten in the new form at the next
+checkpoint).
 
 A global topic that no longer matches the local state (Kafka's InvalidOffsetException on the global consumer,
 which runs with auto.offset.reset=error like the restore consumer): a checkpoint outside the topic's range
 (DeleteRecords or retention past it, or the topic deleted and re-created), or the consumer's position going out
 of range while bootstrapping. The global state is then wiped (tasks.reopen_wiped, as for a corrupted task) and
 bootstrapped again from the beginning of every global partition, as Kafka's GlobalStateManagerImpl reinitializes
-a global store during restore. Out of range after start() (while the background thread keeps the stores up to
-date), Kafka 4.x's GlobalStreamThread wipes the global state on close and fails ("You can restart KafkaStreams
-to recover from this error"): pystreams does the same (the next start bootstraps from the beginning); stream
-tasks hold the global stores open, so they cannot be swapped under them.
+a global store during restore. Out of range after start() (while the global thread keeps the stores up to date),
+Kafka 4.x's GlobalStreamThread wipes the global state on close and fails ("You can restart KafkaStreams to recover
+from this error"): pystreams does the same (the next start bootstraps from the beginning); stream tasks hold the
+global stores open, so they cannot be swapped under them.
 
-The client's StateRestoreListener (KafkaStreams.set_global_state_restore_listener) sees the bootstrap in start()
-as Kafka's GlobalStateManagerImpl reports it: per global partition on_restore_start(partition, store, the offset it
-starts from, the end offset), on_batch_restored(partition, store, the consumer's position after the batch - Kafka
-passes the position here, not the last offset - , records in the batch), on_restore_end(partition, store, records
-read); a wipe while bootstrapping suspends (on_restore_suspended) the partitions not yet at their end and starts
-them again. Updates after start() are not restores and are not reported, as in Kafka. A listener that raises fails
-start()."""
+The client's StateRestoreListener (KafkaStreams.set_global_state_restore_listener) sees the bootstrap, on the
+global thread, as Kafka's GlobalStateManagerImpl reports it: per global partition on_restore_start(partition,
+store, the offset it starts from, the end offset), on_batch_restored(partition, store, the consumer's position after
+the batch - Kafka passes the position here, not the last offset - , records in the batch), on_restore_end(partition,
+store, records read); a wipe while bootstrapping suspends (on_restore_suspended) the partitions not yet at their
+end and starts them again. Updates after start() are not restores and are not reported, as in Kafka. A listener
+that raises fails start()."""
 from __future__ import annotations
 
 import logging
@@ -35,7 +42,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from pystreams.errors import StateStoreError
+from pystreams.errors import PystreamsError, StateStoreError
 from pystreams.processor.internals import StreamsException, StreamTask
 from pystreams.runtime.changelog_offsets import (
     OUT_OF_RANGE,
@@ -45,10 +52,16 @@ from pystreams.runtime.changelog_offsets import (
 )
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
 from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
+from pystreams.runtime.thread_admin import cache_size_per_thread, total_cache_bytes
 from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
 
 log = logging.getLogger("pystreams.runtime")
+
+#: the global task's directory under <state.dir>/<application.id> (Kafka's "global")
+GLOBAL_TASK_DIR = "global"
+#: how long close() waits for the global thread to close the global stores
+CLOSE_WAIT_S = 30
 
 
 class _NoOutput:
@@ -97,27 +110,35 @@ class GlobalOffsetOutOfRange(StreamsException):
 
 
 class GlobalStateManager:
-    """Owns the global task, its consumer and the thread that keeps the global stores current."""
+    """Owns the global thread and, through it, the global task, its consumer and the global stores."""
 
     def __init__(self, streams: Any) -> None:
         self.streams = streams
-        nodes = streams.topology.global_subtopology_nodes()
-        self._node_names = [n for src, proc, _ in nodes for n in (src, proc)]
-        self.task = self._new_task()
-        self.task_dir = self.task.store_context.state_dir
-        self.lock = TaskDirLock(self.task_dir)
-        self.topics = sorted(self.task._source_by_topic)
         topology = streams.topology
-        # global topic -> its store, for the restore listener
-        self._store_of = {topology.node(src).topics[0]: store for src, _proc, store in nodes}
+        nodes = topology.global_subtopology_nodes()
+        self._node_names = [n for src, proc, _ in nodes for n in (src, proc)]
+        # global topic -> its store, for the restore listener and errors
+        self._store_of = {t: store for src, _proc, store in nodes for t in topology.node(src).topics}
+        self.topics = sorted(self._store_of)
+        self.task_dir = os.path.join(streams.config.state_dir, streams.config.application_id, GLOBAL_TASK_DIR)
+        self.lock = TaskDirLock(self.task_dir)
+        # created, opened and bootstrapped by the global thread (start()); None before and if that failed
+        self.task: StreamTask | None = None
+        # the global thread's record cache: its share of statestore.cache.max.bytes (Kafka's cacheSizePerThread)
+        self.cache = ThreadCache(cache_size_per_thread(total_cache_bytes(streams), streams.config.num_stream_threads,
+                                                       True))
+        self._cache_resize: int | None = None
         self._listener = getattr(streams, "_global_restore_listener", None)
         self._counts: dict[tuple[str, int], int] = {}  # records per partition in the last _poll
         self._restoring: dict[tuple[str, int], int] = {}  # bootstrap: records read per partition not at its end
         self.consumer: Consumer | None = None
         self.records = 0
         self._stop = threading.Event()
+        self._ready = threading.Event()  # set by the global thread when its initialization ended (either way)
+        self._timeout = 300.0
         self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # what failed the global thread after start()
+        self.startup_error: BaseException | None = None  # what failed its initialization (raised by start())
         self.name = f"{streams.client_id}-GlobalStreamThread"
         self.corrupted = 0  # times the global state was wiped because the global topics no longer matched it
         self._errors: dict[tuple[str, int], str] = {}  # the last transient consumer error said per partition
@@ -129,7 +150,7 @@ class GlobalStateManager:
     def _new_task(self) -> StreamTask:
         return StreamTask(self.streams.topology, "global", self.streams.app_configs, _NoOutput(),
                           state_dir=self.streams.config.state_dir, node_names=self._node_names,
-                          cache=ThreadCache(0), task_dir_name="global")
+                          cache=self.cache, task_dir_name=GLOBAL_TASK_DIR)
 
     def _reopened(self) -> StreamTask:
         task = self._new_task()
@@ -138,13 +159,54 @@ class GlobalStateManager:
 
     @property
     def stores(self) -> dict[str, Any]:
-        return self.task.stores
+        return self.task.stores if self.task is not None else {}
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The global thread (`<client.id>-GlobalStreamThread`), once start() created it."""
+        return self._thread
 
     def start(self, timeout: float = 300.0) -> None:
-        """Open the stores and read every global partition to its end (blocking), then keep polling."""
+        """Start the global thread and wait until it opened the global stores and read every global partition to
+        its end (Kafka's GlobalStreamThread.start()); its initialization error is raised here, after the thread
+        closed what it had opened."""
         if not self.lock.try_lock():
             raise StateStoreError(f"the global state directory {self.task_dir} is used by another process: give "
                                   "each instance on this machine its own state.dir")
+        self._timeout = timeout
+        # Kafka names the global thread <client.id>-GlobalStreamThread (KafkaStreams constructor)
+        thread = self._thread = threading.Thread(target=self._main, daemon=True, name=self.name)
+        thread.start()
+        self._ready.wait()
+        if self.startup_error is not None:
+            thread.join()  # it is closing the stores and the consumer: done before start() fails
+            raise self.startup_error
+
+    def _main(self) -> None:
+        """The global thread: initialize (open and bootstrap), keep the stores current, close them."""
+        try:
+            self._initialize()
+        except BaseException as e:  # noqa: BLE001 - raised again by start() on the caller's thread
+            if isinstance(e, PystreamsError):
+                self.startup_error = e
+            else:  # Kafka wraps what is not a StreamsException the same way
+                self.startup_error = StreamsException(
+                    f"Exception caught during initialization of GlobalStreamThread: {type(e).__name__}: {e}")
+                self.startup_error.__cause__ = e
+            log.error("%s: initialization of the global state failed: %s", self.name, self.startup_error)
+            self._shutdown(wipe=False, checkpoint=False)
+            return
+        finally:
+            self._ready.set()
+        try:
+            self._run()
+        finally:
+            self._shutdown(wipe=self._wipe_on_close, checkpoint=self.error is None)
+
+    def _initialize(self) -> None:
+        """Kafka's GlobalStreamThread.initialize on this thread: the global task and its stores opened here (so
+        caching stores record this thread as their cache's owner), then read to the end of every partition."""
+        self.task = self._new_task()
         self.task.initialize()
         persistent = all(getattr(s, "persistent", False) for s in self.task.stores.values())
         checkpoint = read_global_checkpoint(self.task_dir) if persistent else {}
@@ -154,9 +216,14 @@ class GlobalStateManager:
         partitions: list[tuple[str, int]] = []
         for topic in self.topics:
             t = metadata.topics.get(topic)
-            if t is None or t.error is not None:
-                raise StateStoreError(f"global topic {topic} does not exist: create it before starting the app")
+            if t is None or t.error is not None or not t.partitions:
+                # the start of the message is what `pystreams run` users grep for; the rest is Kafka's
+                raise StreamsException(
+                    f"global topic {topic} does not exist: create it before starting the app (There are no "
+                    f"partitions available for topic {topic} when initializing global store "
+                    f"{self._store_of[topic]})")
             partitions.extend((topic, p) for p in t.partitions)
+        timeout = self._timeout
         deadline = time.monotonic() + timeout
         marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
         invalid = invalid_checkpoints(checkpoint, marks, partitions, next_offsets=True)
@@ -176,9 +243,6 @@ class GlobalStateManager:
         self._offsets = dict(checkpoint)
         for tp, position in self._positions(partitions).items():  # a partition read nothing keeps its checkpoint
             self._offsets[tp] = max(position, self._offsets.get(tp, -1))
-        # Kafka names the global thread <client.id>-GlobalStreamThread (KafkaStreams constructor)
-        self._thread = threading.Thread(target=self._run, daemon=True, name=self.name)
-        self._thread.start()
 
     def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
                    marks: dict[tuple[str, int], tuple[int, int]], deadline: float, timeout: float) -> None:
@@ -198,6 +262,8 @@ class GlobalStateManager:
                 if tp not in remaining:
                     self._listener.on_restore_end(tp, self._store_of[tp[0]], 0)
         while remaining:
+            if self._stop.is_set():
+                raise StreamsException("the client was closed while the global stores were bootstrapping")
             if time.monotonic() > deadline:
                 raise StateStoreError(f"global stores did not reach the end of {sorted(remaining)} in {timeout} s")
             self._poll(0.2)
@@ -227,6 +293,7 @@ class GlobalStateManager:
                     "it is wiped and bootstrapped again from the beginning of the global topics", why)
         if self.consumer is not None:
             self.consumer.unassign()
+        assert self.task is not None
         self.task = reopen_wiped(self.task, self.task_dir, self._reopened, "global task")
         self.records = 0
         self.corrupted += 1
@@ -242,7 +309,7 @@ class GlobalStateManager:
         return int(self.consumer.position([TopicPartition(*tp)])[0].offset)
 
     def _poll(self, timeout: float) -> set[tuple[str, int]]:
-        assert self.consumer is not None
+        assert self.consumer is not None and self.task is not None
         grouped: dict[tuple[str, int], list[Any]] = {}
         touched: set[tuple[str, int]] = set()
         for m in self.consumer.consume(num_messages=10_000, timeout=timeout):
@@ -272,10 +339,30 @@ class GlobalStateManager:
             pass
         return touched
 
+    def resize_cache(self, max_bytes: int) -> None:
+        """A new record-cache budget (stream threads added or removed): applied by the global thread at its next
+        poll, evicting down to it (Kafka's GlobalStreamThread.resize)."""
+        self._cache_resize = max_bytes
+
+    def _apply_cache_resize(self) -> None:
+        size, self._cache_resize = self._cache_resize, None
+        if size is None:
+            return
+        cache = self.cache
+        cache.max_bytes = size
+        for named in list(cache.caches.values()):
+            if cache.total <= size:
+                break
+            cache.maybe_evict(named)
+
     def _run(self) -> None:
+        """The global thread after start(): poll and update the stores until close(); a failure is reported to
+        the client as a stream thread's would be."""
+        assert self.task is not None
         last_commit = time.monotonic()
         try:
             while not self._stop.is_set():
+                self._apply_cache_resize()
                 if self._poll(0.1):
                     self.task.commit()
                 if time.monotonic() - last_commit > 10:
@@ -295,24 +382,45 @@ class GlobalStateManager:
 
     def _checkpoint(self) -> None:
         """The next offset to read per global partition (Kafka's global checkpoint), of those read so far."""
+        assert self.task is not None
         self._offsets.update(self.task.committable_offsets())
         offsets = {tp: o for tp, o in self._offsets.items() if o >= 0}
         if offsets:
             write_global_checkpoint(self.task_dir, offsets)
 
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
+    def _shutdown(self, wipe: bool, checkpoint: bool) -> None:
+        """On the global thread, as it ends: a last commit and checkpoint (`checkpoint`: it did not fail), the
+        stores and the consumer closed, the global state wiped when it no longer matches the topics, the lock
+        released. Errors are logged: nobody is left to raise them to."""
+        task = self.task
         try:
-            if self.task.initialized and not self.task.closed and self.error is None:
-                self.task.commit()
-                self._checkpoint()
-            self.task.close()
-            if self._wipe_on_close:
+            if task is not None:
+                if checkpoint and task.initialized and not task.closed:
+                    task.commit()
+                    self._checkpoint()
+                task.close()
+            if wipe:
                 wipe_task_dir(self.task_dir)
+        except Exception:
+            log.exception("%s: closing the global stores failed", self.name)
         finally:
-            if self.consumer is not None:
-                self.consumer.close()
-                self.consumer = None
+            consumer, self.consumer = self.consumer, None
+            if consumer is not None:
+                try:
+                    consumer.close()
+                except Exception:
+                    log.exception("%s: closing the global consumer failed", self.name)
             self.lock.unlock()
+
+    def close(self) -> None:
+        """Stop the global thread and wait for it to close the global stores (the thread releases their lock)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(CLOSE_WAIT_S)
+            if thread.is_alive():
+                log.error("%s did not stop within %d s: it closes the global stores when it does", self.name,
+                          CLOSE_WAIT_S)
+                return
+        if thread is None or not thread.is_alive():
+            self.lock.unlock()  # start() failed before the thread ran (it releases the lock itself otherwise)

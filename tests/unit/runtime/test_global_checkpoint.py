@@ -28,7 +28,7 @@ def _run(tmp_path: Any, monkeypatch: Any, script: list[list[Any]], end: int) -> 
     monkeypatch.setattr(global_state, "Consumer", consumer)
     monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **kw: (0, end))
     manager = global_state.GlobalStateManager(_streams(tmp_path))
-    monkeypatch.setattr(manager, "_run", lambda: None)  # no background thread in these tests
+    monkeypatch.setattr(manager, "_run", manager._stop.wait)  # no updates after the bootstrap in these tests
     try:
         manager.start(timeout=10)
         keys = _keys(manager)
@@ -89,6 +89,7 @@ def test_a_partition_without_new_records_keeps_its_checkpointed_offset(tmp_path,
     manager = global_state.GlobalStateManager(_streams(tmp_path))
     # a second partition, checkpointed earlier, that got nothing new: the next checkpoint must keep it
     manager._offsets = {(TOPIC, 1): 9}
+    manager.task = manager._new_task()
     manager.task.initialize()
     try:
         manager._checkpoint()

@@ -126,7 +126,7 @@ def test_out_of_range_while_bootstrapping_wipes_and_reads_again_from_the_beginni
     monkeypatch.setattr(global_state, "Consumer", consumer)
     monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **kw: next(marks))
     manager = global_state.GlobalStateManager(_streams(tmp_path))
-    monkeypatch.setattr(manager, "_run", lambda: None)  # no background thread in this test
+    monkeypatch.setattr(manager, "_run", manager._stop.wait)  # no updates after the bootstrap in this test
     try:
         manager.start(timeout=10)
         assert _keys(manager) == {"d0", "d1", "d2"}  # none of c0-c4: the old state was wiped
