@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pystreams.compiler import optimize
+from pystreams.compiler.naming import check_unprovided_names
 from pystreams.compiler.processors import stateless as sl
 from pystreams.compiler.topology import Topology
 from pystreams.errors import ConfigError, TopologyError
@@ -304,4 +305,7 @@ def compile_graph(graph: LogicalGraph, props: dict[str, Any] | None = None) -> T
     optimized = optimize.optimize(graph, props)
     compiler = _Compiler(optimized, props)
     compiler.replay_tables(graph)  # in DSL call order, as Kafka mutates tables while the DSL is built
-    return compiler.write()
+    topology = compiler.write()
+    # Kafka's buildAndOptimizeTopology ends with checkUnprovidedNames (KIP-1111): fail or warn
+    check_unprovided_names(topology, props)
+    return topology
