@@ -6,6 +6,8 @@ DelegatingStateRestoreListener / DelegatingStandbyUpdateListener): no listener c
 exception a user listener raises becomes Kafka's StreamsException("Fatal user code error in store restore listener
 for store <store>, partition <topic-partition>.") with the user's error as its __cause__, which fails the stream
 thread (its uncaught-exception handler decides) or, while start() bootstraps global stores, start() itself.
+Each call runs on the thread doing the work, as in Kafka: a stream thread for its tasks' restores, the global thread
+(`<client.id>-GlobalStreamThread`) for the global stores' bootstrap, whose error start() raises on its caller.
 """
 from __future__ import annotations
 
