@@ -4,52 +4,24 @@ Kafka's CachingKeyValueStore.getInternal fills the cache only on the stream thre
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from pystreams.serdes import Serdes
-from pystreams.state.internals.cache import NO_TYPED, NamedCache, ThreadCache
+from pystreams.state.internals.cache import NO_TYPED
 from pystreams.state.internals.cache_layer import CacheLayer
 
+from tests.unit.state.cache_threads_support import named_of, on_thread, race, recount
 from tests.unit.state.helpers import BACKENDS, StoreRig
 
 pytestmark = pytest.mark.unit
-
-
-def on_thread(fn: Callable[[], Any]) -> Any:
-    """fn() run on a new thread (a foreign thread to the stores initialized on this one); its result or error."""
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["value"] = fn()
-        except BaseException as e:  # noqa: BLE001 - handed back to the test
-            out["error"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(10)
-    assert not t.is_alive()
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
-
-
-def named_of(r: StoreRig) -> NamedCache:
-    (named,) = r.cache.caches.values()
-    return named
 
 
 def cache_state(r: StoreRig) -> tuple[Any, ...]:
     named = named_of(r)
     return (list(named.entries), list(named.dirty), named.size, r.cache.total, named.pinned,
             [(e.value, e.dirty, e.typed) for e in named.entries.values()], len(r.changelog))
-
-
-def recount(cache: ThreadCache) -> int:
-    """The cache's bytes recomputed from its entries (Kafka's LRUNode.size() = key + 24 + entry size)."""
-    return sum(len(k) + 24 + e.size for named in cache.caches.values() for k, e in named.entries.items())
 
 
 def caching_layer(r: StoreRig) -> CacheLayer:
@@ -171,34 +143,25 @@ def test_concurrent_foreign_reads_while_the_stream_thread_writes(tmp_path: Any, 
     forwarded_by: set[str] = set()
     r.store.set_flush_listener(lambda rec: forwarded_by.add(threading.current_thread().name), False)
     keys = [f"w{i:03d}" for i in range(200)]
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    scans = [0]
+    last: dict[str, int] = {}
 
-    def reader() -> None:
-        last: dict[str, int] = {}
-        try:
-            while not stop.is_set():
-                got = list(r.store.all())
-                ks = [k for k, _ in got]
-                assert ks == sorted(set(ks))
-                for k, v in got:
-                    assert v >= last.get(k, 0), (k, v, last.get(k))
-                    last[k] = v
-                assert set(last) <= {k for k, _ in got}  # a key once seen never disappears
-                for k in keys[::17]:
-                    v = r.store.get(k)
-                    assert (v or 0) >= last.get(k, 0)
-                    if v is not None:
-                        last[k] = v
-                scans[0] += 1
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+    def read_pass() -> None:
+        got = list(r.store.all())
+        ks = [k for k, _ in got]
+        assert ks == sorted(set(ks))
+        for k, v in got:
+            assert v >= last.get(k, 0), (k, v, last.get(k))
+            last[k] = v
+        assert set(last) <= {k for k, _ in got}  # a key once seen never disappears
+        for k in keys[::17]:
+            v = r.store.get(k)
+            assert (v or 0) >= last.get(k, 0)
+            if v is not None:
+                last[k] = v
 
-    t = threading.Thread(target=reader, name="iq-reader")
-    t.start()
-    try:
-        truth: dict[str, int] = {}
+    truth: dict[str, int] = {}
+
+    def write() -> None:
         for n in range(6000):
             k = keys[(n * 7919) % len(keys)]
             old = r.store.get(k)
@@ -206,11 +169,8 @@ def test_concurrent_foreign_reads_while_the_stream_thread_writes(tmp_path: Any, 
             r.store.put(k, truth[k])
             if n % 1000 == 999:
                 r.store.flush()
-    finally:
-        stop.set()
-        t.join(20)
-    assert not errors, errors[:1]
-    assert scans[0] > 0
+
+    assert race(read_pass, write) > 0
     assert forwarded_by == {threading.current_thread().name}
     assert r.cache.total == recount(r.cache) == sum(n.size for n in r.cache.caches.values())
     assert dict(r.store.all()) == truth == dict(on_thread(lambda: list(r.store.all())))

@@ -8,47 +8,21 @@ from typing import Any
 
 import pytest
 
-from pystreams.serdes import Serdes
 from pystreams.serdes.windowed import SessionWindow, Windowed
-from pystreams.state.context import StateStoreContext
-from pystreams.state.internals.cache import NO_TYPED, ThreadCache
-from pystreams.state.session import in_memory_session_store, persistent_session_store, session_store_builder
-from pystreams.state.window import in_memory_window_store, persistent_window_store, window_store_builder
+from pystreams.state.internals.cache import NO_TYPED
 
-from tests.unit.state.test_cache_threads import named_of, on_thread, recount
+from tests.unit.state.cache_threads_support import (
+    SESSIONS,
+    WINDOWS,
+    named_of,
+    on_thread,
+    race,
+    recount,
+    session_rig,
+    window_rig,
+)
 
 pytestmark = pytest.mark.unit
-
-WINDOWS = {"rocksdb": lambda: persistent_window_store("w", 1_000_000, 100),
-           "memory": lambda: in_memory_window_store("w", 1_000_000, 100)}
-SESSIONS = {"rocksdb": lambda: persistent_session_store("s", 1_000_000),
-            "memory": lambda: in_memory_session_store("s", 1_000_000)}
-
-
-class Rig:
-    """A cached window or session store (String keys, Long values) on a cache of cache_bytes."""
-
-    def __init__(self, tmp_path: Any, builder: Any, cache_bytes: int) -> None:
-        self.cache = ThreadCache(cache_bytes)
-        self.store = builder.with_caching_enabled().build()
-        self.context = StateStoreContext("app", "0_0", str(tmp_path), cache=self.cache,
-                                         changelog_sender=lambda *rec: None)
-        self.store.init(self.context, self.store)
-        self.forwarded_by: list[str] = []
-        self.store.set_flush_listener(lambda rec: self.forwarded_by.append(threading.current_thread().name), False)
-
-    def state(self) -> tuple[Any, ...]:
-        named = named_of(self)  # type: ignore[arg-type]
-        return (list(named.entries), list(named.dirty), self.cache.total, named.pinned,
-                [(e.value, e.typed) for e in named.entries.values()], len(self.forwarded_by))
-
-
-def window_rig(tmp_path: Any, kind: str, cache_bytes: int = 10_000_000) -> Rig:
-    return Rig(tmp_path, window_store_builder(WINDOWS[kind](), Serdes.String(), Serdes.Long()), cache_bytes)
-
-
-def session_rig(tmp_path: Any, kind: str, cache_bytes: int = 10_000_000) -> Rig:
-    return Rig(tmp_path, session_store_builder(SESSIONS[kind](), Serdes.String(), Serdes.Long()), cache_bytes)
 
 
 @pytest.mark.parametrize("kind", sorted(WINDOWS))
@@ -56,7 +30,7 @@ def test_window_foreign_reads_leave_the_cache_as_it_was(tmp_path: Any, kind: str
     r = window_rig(tmp_path, kind)
     for i in range(5):
         r.store.put(f"k{i}", i, 100 * i)
-    named = named_of(r)  # type: ignore[arg-type]
+    named = named_of(r)
     for entry in named.entries.values():
         entry.typed = NO_TYPED  # as an entry written by a path that kept no deserialized value
     before = r.state()
@@ -80,7 +54,7 @@ def test_session_foreign_reads_leave_the_cache_as_it_was(tmp_path: Any, kind: st
     assert on_thread(lambda: [v for _w, v in r.store.fetch("k2")]) == [2]
     assert r.state() == before
     r.store.fetch_session("k0", 0, 5)
-    named = named_of(r)  # type: ignore[arg-type]
+    named = named_of(r)
     assert list(named.entries) != before[0]  # the stream thread's read moves the entry to the LRU end
 
 
@@ -90,32 +64,23 @@ def test_window_scans_while_the_stream_thread_counts(tmp_path: Any, kind: str) -
     evictions): no error on either side, nothing forwarded by the reader, counts only grow, exact totals."""
     r = window_rig(tmp_path, kind, cache_bytes=3000)
     keys = [f"w{i:02d}" for i in range(60)]
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    scans = [0]
+    last: dict[tuple[str, int], int] = {}
 
-    def reader() -> None:
-        last: dict[tuple[str, int], int] = {}
-        try:
-            while not stop.is_set():
-                got = [((w.key, w.window.start), v) for w, v in r.store.fetch_all(0, 10_000)]
-                assert len({k for k, _ in got}) == len(got)  # each window once
-                seen = dict(got)
-                for k, v in got:
-                    assert v >= last.get(k, 0), (k, v, last.get(k))
-                assert set(last) <= set(seen)  # a window once seen never disappears
-                last.update(seen)
-                for key in keys[::13]:
-                    v = r.store.fetch(key, 0)
-                    assert (v or 0) >= last.get((key, 0), 0)
-                scans[0] += 1
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+    def read_pass() -> None:
+        got = [((w.key, w.window.start), v) for w, v in r.store.fetch_all(0, 10_000)]
+        assert len({k for k, _ in got}) == len(got)  # each window once
+        seen = dict(got)
+        for k, v in got:
+            assert v >= last.get(k, 0), (k, v, last.get(k))
+        assert set(last) <= set(seen)  # a window once seen never disappears
+        last.update(seen)
+        for key in keys[::13]:
+            v = r.store.fetch(key, 0)
+            assert (v or 0) >= last.get((key, 0), 0)
 
-    t = threading.Thread(target=reader, name="iq-reader")
-    t.start()
     truth: dict[tuple[str, int], int] = {}
-    try:
+
+    def write() -> None:
         for n in range(5000):
             key, start = keys[(n * 31) % len(keys)], 100 * ((n // 1000) % 3)
             old = r.store.fetch(key, start)
@@ -123,11 +88,8 @@ def test_window_scans_while_the_stream_thread_counts(tmp_path: Any, kind: str) -
             r.store.put(key, truth[(key, start)], start)
             if n % 1000 == 999:
                 r.store.flush()
-    finally:
-        stop.set()
-        t.join(20)
-    assert not errors, errors[:1]
-    assert scans[0] > 0
+
+    assert race(read_pass, write) > 0
     assert set(r.forwarded_by) == {threading.current_thread().name}
     assert r.cache.total == recount(r.cache)
     assert {(w.key, w.window.start): v for w, v in r.store.all()} == truth
@@ -137,45 +99,33 @@ def test_window_scans_while_the_stream_thread_counts(tmp_path: Any, kind: str) -
 def test_session_scans_while_the_stream_thread_writes(tmp_path: Any, kind: str) -> None:
     r = session_rig(tmp_path, kind, cache_bytes=3000)
     keys = [f"s{i:02d}" for i in range(40)]
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    scans = [0]
+    last: dict[str, int] = {}
 
-    def reader() -> None:
-        last: dict[str, int] = {}
-        try:
-            while not stop.is_set():
-                for key in keys[::7]:
-                    got = [v for _w, v in r.store.fetch(key)]
-                    assert len(got) <= 1
-                    v = got[0] if got else 0
-                    assert v >= last.get(key, 0), (key, v, last.get(key))
-                    last[key] = v
-                    fetched = r.store.fetch_session(key, 0, 10)
-                    assert (fetched or 0) >= v
-                every = [(w.key, v) for w, v in r.store.find_all_sessions(0, 100)]
-                assert len({k for k, _ in every}) == len(every)
-                for key, v in every:
-                    assert v >= last.get(key, 0)
-                scans[0] += 1
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+    def read_pass() -> None:
+        for key in keys[::7]:
+            got = [v for _w, v in r.store.fetch(key)]
+            assert len(got) <= 1
+            v = got[0] if got else 0
+            assert v >= last.get(key, 0), (key, v, last.get(key))
+            last[key] = v
+            fetched = r.store.fetch_session(key, 0, 10)
+            assert (fetched or 0) >= v
+        every = [(w.key, v) for w, v in r.store.find_all_sessions(0, 100)]
+        assert len({k for k, _ in every}) == len(every)
+        for key, v in every:
+            assert v >= last.get(key, 0)
 
-    t = threading.Thread(target=reader, name="iq-reader")
-    t.start()
     truth: dict[str, int] = {}
-    try:
+
+    def write() -> None:
         for n in range(5000):
             key = keys[(n * 17) % len(keys)]
             truth[key] = truth.get(key, 0) + 1
             r.store.put(Windowed(key, SessionWindow(0, 10)), truth[key])
             if n % 1000 == 999:
                 r.store.flush()
-    finally:
-        stop.set()
-        t.join(20)
-    assert not errors, errors[:1]
-    assert scans[0] > 0
+
+    assert race(read_pass, write) > 0
     assert set(r.forwarded_by) == {threading.current_thread().name}
     assert r.cache.total == recount(r.cache)
     assert {w.key: v for w, v in r.store.find_all_sessions(0, 100)} == truth
