@@ -5,29 +5,22 @@ consumer's position, as GlobalStateManagerImpl passes it) / end, suspended on a 
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from confluent_kafka import TopicPartition
 
-from pystreams import (
-    Consumed,
-    Materialized,
-    Serdes,
-    StandbyUpdateListener,
-    StreamsBuilder,
-)
+from pystreams import StandbyUpdateListener
 from pystreams.processor.errors import StreamsException
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime import StreamsConfig, SuspendReason, global_state, standby
+from pystreams.runtime import SuspendReason, global_state
 from pystreams.runtime.restore_listeners import DelegatingStandbyUpdateListener
 from pystreams.runtime.standby import StandbyManager
-from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
-from tests.unit.runtime.assignment.test_standby_manager import (
+from tests.unit.runtime.standby_support import (
     CHANGELOG,
     FakeConsumer,
     FakeMessage,
+    standby_manager,
 )
 from tests.unit.runtime.test_global_corruption import (
     TOPIC,
@@ -87,22 +80,9 @@ class PositionedConsumer(FakeConsumer):
 @pytest.fixture
 def standbys(tmp_path, monkeypatch):
     """A count task's standby manager whose client has a recording StandbyUpdateListener."""
-    monkeypatch.setattr(standby, "RETRY_INTERVAL_S", 0.0)
-    builder = StreamsBuilder()
-    builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
-        .group_by_key().count(Materialized(name="counts"))
-    topology = builder.build()
-    config = StreamsConfig({"application.id": "app", "state.dir": str(tmp_path), "bootstrap.servers": "x:1"})
-    sub = topology.subtopologies()[0]
-    plan = TopologyPlan("app", [SubtopologyPlan(sub.id, tuple(sub.node_names), ["in"], [], 2,
-                                                {"counts": CHANGELOG})], {"in": 2}, {}, {CHANGELOG: 2})
     delegate, recorder = DelegatingStandbyUpdateListener(), StandbyRecorder()
     delegate.set(recorder)
-    thread = SimpleNamespace(name="t-0", plan=plan, config=config, topology=topology,
-                             streams=SimpleNamespace(app_configs=config.app_configs(), global_state=None,
-                                                     _standby_listener=delegate))
-    m = StandbyManager(thread)
-    m.consumer = PositionedConsumer()
+    m = standby_manager(tmp_path, monkeypatch, PositionedConsumer(), _standby_listener=delegate)
     m.recorder = recorder
     yield m
     m.close()

@@ -4,44 +4,20 @@ moving past the next offset to apply; a compaction gap is not corruption. Real R
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING
 
-from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime import StreamsConfig, standby
 from pystreams.runtime.checkpoint import read_checkpoint
-from pystreams.runtime.standby import StandbyManager
-from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
-from tests.unit.runtime.assignment.test_standby_manager import (
+from tests.unit.runtime.standby_support import (
     CHANGELOG,
-    FakeConsumer,
     FakeMessage,
+    manager_fixture,  # noqa: F401 - the `manager` fixture
 )
 
 pytestmark = pytest.mark.unit
 
-
-@pytest.fixture
-def manager(tmp_path, monkeypatch):
-    """A count task's standbys (RocksDB) on a thread of app `app`, fed by a fake consumer."""
-    monkeypatch.setattr(standby, "RETRY_INTERVAL_S", 0.0)
-    builder = StreamsBuilder()
-    builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
-        .group_by_key().count(Materialized(name="counts"))
-    topology = builder.build()
-    config = StreamsConfig({"application.id": "app", "state.dir": str(tmp_path), "bootstrap.servers": "x:1"})
-    sub = topology.subtopologies()[0]
-    plan = TopologyPlan("app", [SubtopologyPlan(sub.id, tuple(sub.node_names), ["in"], [], 2,
-                                                {"counts": CHANGELOG})], {"in": 2}, {}, {CHANGELOG: 2})
-    thread = SimpleNamespace(name="t-0", plan=plan, config=config, topology=topology,
-                             streams=SimpleNamespace(app_configs=config.app_configs(), global_state=None))
-    m = StandbyManager(thread)
-    m.consumer = FakeConsumer()
-    yield m
-    m.close()
 
 T = TaskId(0, 1)
 TP = (CHANGELOG, 1)

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from pystreams import Consumed, Materialized, Serdes, StreamsBuilder
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime import StreamsConfig
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
 from pystreams.runtime.tasks import close_task, create_task
 from pystreams.runtime.topics import SubtopologyPlan
 from pystreams.state.internals.cache import ThreadCache
+from tests.unit.runtime.standby_support import CHANGELOG, count_app
 
 pytestmark = pytest.mark.unit
-
-CHANGELOG = "app-counts-changelog"
 
 
 class _NoSends:
@@ -31,12 +28,7 @@ def _keys(at) -> set[bytes]:
 
 
 def test_wipe_and_revive_empties_the_stores_and_keeps_the_lock(tmp_path):
-    builder = StreamsBuilder()
-    builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())) \
-        .group_by_key().count(Materialized(name="counts"))
-    topology = builder.build()
-    config = StreamsConfig({"application.id": "app", "state.dir": str(tmp_path), "bootstrap.servers": "x:1"})
-    sub = topology.subtopologies()[0]
+    topology, config, sub = count_app(tmp_path)
     plan = SubtopologyPlan(sub.id, tuple(sub.node_names), ["in"], [], 1, {"counts": CHANGELOG})
     at = create_task(topology, TaskId(0, 0), plan, config.app_configs(), _NoSends(), str(tmp_path), "app",
                      eos=False, cache=ThreadCache(1 << 20))
