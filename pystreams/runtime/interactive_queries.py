@@ -31,12 +31,24 @@ class InteractiveQueries:
 
         return key_metadata(self, store, key, key_serializer, partitioner)
 
-    def query(self, store: str, key: Any, key_serializer: Any, *, allow_stale: bool = False,
+    def query(self, store: Any, key: Any = None, key_serializer: Any = None, *, allow_stale: bool = False,
               partitioner: Any = None) -> Any:
-        """The value of key in store, asked locally or on the instance that holds it (over HTTP, types kept);
-        allow_stale: a standby copy (possibly behind) may answer when the active one cannot; partitioner: as
-        query_metadata_for_key. The read is pinned to the key's partition: an instance that no longer holds it
-        raises InvalidStateStoreError (retry) after one retry with fresh metadata, never a wrong None."""
+        """Two calls in one name. query(StateQueryRequest) is Kafka's IQv2 KafkaStreams#query: a StateQueryResult
+        with this instance's answer per store partition (pystreams.query: KeyQuery, RangeQuery, WindowKeyQuery,
+        ..., positions and bounds). query(store, key, key_serializer) is pystreams' typed lookup: the value of key
+        in store, asked locally or on the instance that holds it (over HTTP, types kept); allow_stale: a standby
+        copy (possibly behind) may answer when the active one cannot; partitioner: as query_metadata_for_key. The
+        read is pinned to the key's partition: an instance that no longer holds it raises InvalidStateStoreError
+        (retry) after one retry with fresh metadata, never a wrong None."""
+        if not isinstance(store, str):
+            from pystreams.query.runner import run_query
+
+            if key is not None or key_serializer is not None:
+                raise TypeError("query(StateQueryRequest) takes the request only (the key is in its KeyQuery)")
+            return run_query(self, store)
+        if key_serializer is None:
+            raise TypeError(f"query({store!r}, key, key_serializer): the key serializer is missing (or pass a "
+                            "StateQueryRequest for IQv2)")
         from pystreams.runtime.remote_queries import query_key
 
         return query_key(self, store, key, key_serializer, allow_stale=allow_stale, partitioner=partitioner)
