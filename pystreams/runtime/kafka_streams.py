@@ -142,6 +142,10 @@ class KafkaStreams(InteractiveQueries):
             from pystreams.compiler.validate import check_serdes
 
             check_serdes(self.topology, app_configs)
+            from pystreams.compiler.naming import check_unprovided_names
+
+            # KIP-1111 ensure.explicit.internal.resource.naming also on KafkaStreams(builder or topology, config)
+            check_unprovided_names(self.topology, app_configs, warn=False)
         self.config, self.app_configs = streams_config, app_configs
         self.process_id = uuid.uuid4().hex[:12]
         self.client_id = str(streams_config.get("client.id") or f"{streams_config.application_id}-{self.process_id}")
