@@ -64,6 +64,22 @@ def _start_two(bootstrap: str, tmp_path: Any, threads: int = 1) -> tuple[str, Ka
     return app, a, b
 
 
+def _start_static_threads(bootstrap: str, tmp_path: Any, closing: list[KafkaStreams], app_prefix: str,
+                          sink_prefix: str, topology: Any) -> tuple[str, str, KafkaStreams]:
+    """(app, source topic, started client): one instance "node-a" with two static stream threads running
+    topology(source, sink) on fresh topics; `closing` closes it after the test."""
+    source, sink = unique("text"), unique(sink_prefix)
+    create_topics(bootstrap, PARTITIONS, source, sink)
+    app = unique(app_prefix)
+    streams = KafkaStreams(topology(source, sink), {
+        "application.id": app, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path), "client.id": "node-a",
+        "group.instance.id": "node-a", "num.stream.threads": 2, "session.timeout.ms": SESSION_MS,
+        "heartbeat.interval.ms": 500})
+    closing.append(streams)
+    streams.start()
+    return app, source, streams
+
+
 @pytest.fixture
 def closing() -> Any:
     opened: list[KafkaStreams] = []
@@ -105,15 +121,8 @@ def test_a_plain_close_keeps_the_static_member_in_the_group(kafka_broker, tmp_pa
 
 def test_remove_stream_thread_makes_its_static_member_leave(kafka_broker, tmp_path, closing):
     bootstrap = kafka_broker.bootstrap_servers
-    source, sink = unique("text"), unique("counts")
-    create_topics(bootstrap, PARTITIONS, source, sink)
-    app = unique("static-remove")
-    streams = KafkaStreams(wordcount_topology(source, sink), {
-        "application.id": app, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path), "client.id": "node-a",
-        "group.instance.id": "node-a", "num.stream.threads": 2, "session.timeout.ms": SESSION_MS,
-        "heartbeat.interval.ms": 500})
-    closing.append(streams)
-    streams.start()
+    app, _source, streams = _start_static_threads(bootstrap, tmp_path, closing, "static-remove", "counts",
+                                                  wordcount_topology)
     _wait(lambda: streams.state is State.RUNNING and len(_tasks(streams)) == 2 * PARTITIONS, 90, "running")
     assert _instance_ids(bootstrap, app) == ["node-a-1", "node-a-2"]
     removed = time.monotonic()
@@ -144,15 +153,8 @@ def test_a_failed_static_thread_leaves_and_the_error_shutdown_keeps_the_other(ka
     StreamThread.run catch: LEAVE_GROUP); the client's other static thread closes as on a plain close and stays
     (Kafka's closeToError keeps it too)."""
     bootstrap = kafka_broker.bootstrap_servers
-    source, sink = unique("text"), unique("out")
-    create_topics(bootstrap, PARTITIONS, source, sink)
-    app = unique("static-fail")
-    streams = KafkaStreams(_failing_topology(source, sink), {
-        "application.id": app, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path), "client.id": "node-a",
-        "group.instance.id": "node-a", "num.stream.threads": 2, "session.timeout.ms": SESSION_MS,
-        "heartbeat.interval.ms": 500})
-    closing.append(streams)
-    streams.start()
+    app, source, streams = _start_static_threads(bootstrap, tmp_path, closing, "static-fail", "out",
+                                                 _failing_topology)
     _wait(lambda: streams.state is State.RUNNING and all(t.tasks for t in streams.threads), 90, "both threads run")
     assert _instance_ids(bootstrap, app) == ["node-a-1", "node-a-2"]
     produce_lines(bootstrap, source, ["boom"])
