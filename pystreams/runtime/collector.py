@@ -256,6 +256,23 @@ class KafkaRecordCollector:
             return None
         return self._produce
 
+    def batch_producer(self) -> Any:
+        """producer.produce itself for a caller that sends many records to one explicit partition (a cache flush's
+        changelog records) and counts them with add_sent() when done; None when send() must see every record (a
+        subclass overriding send()). The caller calls it positionally as (topic, value, key, partition, None, None,
+        timestamp, None) and, when it raises, calls send() with the same record instead (which waits for room,
+        hands the failure to production.exception.handler or raises, and counts that record itself)."""
+        if type(self).send is not KafkaRecordCollector.send:
+            return None
+        return self._produce
+
+    def add_sent(self, topic: str, partition: int, n: int) -> None:
+        """Count n records produced to (topic, partition) through batch_producer(), as send() counts each."""
+        if n:
+            self.sent += n
+            tp = (topic, partition)
+            self._pending[tp] = self._pending.get(tp, 0) + n
+
     def _failed_at_once(self, e: KafkaException, topic: str, key: bytes | None, value: bytes | None,
                         headers: Any, timestamp: int, partition: int | None) -> tuple[bool, str, bool]:
         """produce() refused the record itself (e.g. larger than message.max.bytes): the same decision as for a

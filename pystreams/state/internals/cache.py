@@ -60,7 +60,8 @@ _NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
 class NamedCache:
     """The cache of one store of one task (namespace `<task>-<store>`)."""
 
-    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner", "pinned", "evicting")
+    __slots__ = ("name", "entries", "dirty", "size", "listener", "owner", "pinned", "evicting", "flushing",
+                 "flushed_deletes")
 
     def __init__(self, name: str, owner: ThreadCache | None = None) -> None:
         self.name = name
@@ -73,6 +74,10 @@ class NamedCache:
         # dirty entries evicted and still being written down: a reader on another thread (an interactive query)
         # looks here between `entries` and the store, so it never finds an evicted key in neither
         self.evicting: dict[bytes, CacheEntry] = {}
+        # while the listener runs: the list it was handed and how many of its entries are deletes (value None), so
+        # the listener need not look at every entry again to choose its path
+        self.flushing: list[DirtyEntry] | None = None
+        self.flushed_deletes = 0
 
     def get(self, key: bytes) -> CacheEntry | None:
         entry = self.entries.get(key)
@@ -166,15 +171,19 @@ class NamedCache:
             return
         flushed: list[DirtyEntry] = []
         deleted: list[bytes] = []
+        evicted_deletes = 0
         if evicted is not None:
             flushed.append(evicted)
             self.dirty.pop(evicted[0], None)
+            if evicted[1].value is None:
+                evicted_deletes = 1
         entries = self.entries
+        append = flushed.append
         for key in self.dirty:
             entry = entries.get(key)
             if entry is None:
                 raise StateStoreError(f"Key {key!r} found in dirty key set of cache {self.name}, but entry is null")
-            flushed.append((key, entry))
+            append((key, entry))
             entry.dirty = False
             if entry.value is None:
                 deleted.append(key)
@@ -182,10 +191,13 @@ class NamedCache:
         if self.listener is None:
             raise StateStoreError(f"No flush listener registered for cache {self.name}")
         self.pinned += 1
+        self.flushing = flushed
+        self.flushed_deletes = len(deleted) + evicted_deletes
         try:
             self.listener(flushed)
         finally:
             self.pinned -= 1
+            self.flushing = None
         for key in deleted:
             self.delete(key)
 

@@ -35,7 +35,7 @@ class _CachingBase(CacheLayer):
 
     def _flush_entries(self, entries: list[Any]) -> None:
         batch = self._batch_writer()
-        if batch is not None and not self._send_old_values and all(entry.value is not None for _k, entry in entries):
+        if batch is not None and not self._send_old_values and self._no_deletes(entries):
             self._flush_batch(batch, entries)
             return
         # old values are read entry by entry between the writes, as Kafka does: a write advances the store's
@@ -56,6 +56,13 @@ class _CachingBase(CacheLayer):
                                    entry.headers)
         finally:
             ctx.record_context = current
+
+    def _no_deletes(self, entries: list[Any]) -> bool:
+        """Whether no flushed entry is a delete (value None): as counted by the flush that handed them over."""
+        named = self._named
+        if named is not None and named.flushing is entries:
+            return named.flushed_deletes == 0
+        return all(entry.value is not None for _k, entry in entries)
 
     def _flush_batch(self, batch: Callable[[list[FlushedWrite]], None], entries: list[Any]) -> None:
         """No old value to read: write every entry down in one call (changelog records, then one batch per

@@ -5,6 +5,7 @@ value = the stored value (timestamped stores: the plain value, with the stored t
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator
 
 from pystreams.state.internals.bytes_store import FlushedWrite
@@ -63,7 +64,10 @@ class ChangeLoggingWindowBytesStore:
         """write_flushed() of a cache flush as the cache hands it over: the store keys and the (cache key, cache
         entry) pairs, without a (key, value, timestamp) tuple per entry."""
         send = self._flush_sender()
-        if self._timestamped:
+        direct = _direct_changelog(send)
+        if direct is not None and self._timestamped:
+            self._produce_timestamped(direct, send, store_keys, entries)
+        elif self._timestamped:
             timestamp_of = _TS.unpack_from
             for store_key, (_ck, entry) in zip(store_keys, entries):
                 value = entry.value
@@ -80,6 +84,30 @@ class ChangeLoggingWindowBytesStore:
             return
         self._write_flushed_to_store([(key, entry.value, entry.timestamp)
                                       for key, (_ck, entry) in zip(store_keys, entries)])
+
+    @staticmethod
+    def _produce_timestamped(direct: tuple[Any, Any, str, int], send: Any, store_keys: list[bytes],
+                             entries: list[tuple[bytes, Any]]) -> None:
+        """The changelog records of a timestamped store's flush straight into the producer (the same records as
+        send() one by one: plain value, stored timestamp, no headers), counted once at the end; a record the
+        producer refuses goes through send(), which handles it as usual."""
+        produce, collector, topic, partition = direct
+        timestamp_of = _TS.unpack_from
+        produced = 0
+        try:
+            for store_key, (_ck, entry) in zip(store_keys, entries):
+                value = entry.value
+                if value is None:
+                    plain, timestamp = None, entry.timestamp
+                else:
+                    plain, timestamp = value[8:], timestamp_of(value)[0]
+                try:
+                    produce(topic, plain, store_key, partition, None, None, timestamp, None)
+                    produced += 1
+                except Exception:  # noqa: BLE001 - send() retries it and answers or raises as for any record
+                    send(store_key, plain, (), timestamp)
+        finally:
+            collector.add_sent(topic, partition, produced)
 
     def _flush_sender(self) -> Any:
         """send(key, value, headers, timestamp) for this store's changelog: the context's sender with topic and
@@ -108,6 +136,25 @@ class ChangeLoggingWindowBytesStore:
 
     def fetch_range(self, key: bytes, time_from: int, time_to: int, forward: bool = True) -> Iterator[Any]:
         return self.wrapped.fetch_range(key, time_from, time_to, forward)  # type: ignore[no-any-return]
+
+
+def _direct_changelog(send: Any) -> tuple[Any, Any, str, int] | None:
+    """(produce, collector, topic, partition) when send is the context's changelog sender bound to a record
+    collector's send() (partial(collector.send, topic, partition=p)) and that collector hands out its producer for
+    batches (KafkaRecordCollector.batch_producer); None: send record by record."""
+    if type(send) is not partial or len(send.args) != 1 or list(send.keywords) != ["partition"]:
+        return None
+    collector = getattr(send.func, "__self__", None)
+    if getattr(collector, "send", None) != send.func:
+        return None
+    batch_producer = getattr(collector, "batch_producer", None)
+    if batch_producer is None or not callable(getattr(collector, "add_sent", None)):
+        return None
+    produce = batch_producer()
+    partition = send.keywords["partition"]
+    if produce is None or type(partition) is not int or type(send.args[0]) is not str:
+        return None
+    return produce, collector, send.args[0], partition
 
 
 class ChangeLoggingTimestampedWindowBytesStore(ChangeLoggingWindowBytesStore):

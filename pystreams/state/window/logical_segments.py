@@ -212,6 +212,11 @@ class LogicalSegmentedStore:
                 delete(last_prefix + store_key)
             else:
                 put(last_prefix + store_key, value)
+        self._finish_batch(batch, stream_time, min_live, expired)
+
+    def _finish_batch(self, batch: WriteBatch, stream_time: int, min_live: int, expired: int) -> None:
+        """After a batch of writes: the stream time and expired count they reached, segments expired by then
+        range deleted in the same batch (after the writes), and the batch written."""
         self.observed_stream_time = stream_time
         self.expired_records += expired
         if min_live > self._min_live:

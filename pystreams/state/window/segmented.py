@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 from typing import Any, Iterator
 
+from rocksdict import WriteBatch
+
 from pystreams.state.internals.bytes_store import FlushedWrite
 from pystreams.state.window.keys import SUFFIX, next_seqnum, split_store_key, to_store_key
 from pystreams.state.window.logical_segments import LogicalSegmentedStore
@@ -56,9 +58,35 @@ class RocksDBSegmentedWindowStore(LogicalSegmentedStore):
         if self.retain_duplicates:
             self.write_flushed([(key, entry.value, entry.timestamp) for key, (_ck, entry) in zip(store_keys, entries)])
             return
+        # _put_segmented_keys(store keys, window starts, values) in one pass over the entries, without the two
+        # lists: stream time advances write by write, writes to segments expired by then are counted and skipped
         start_at = _START.unpack_from  # the window start: the 8 bytes before the 4-byte seqnum
-        self._put_segmented_keys(store_keys, [start_at(key, len(key) - SUFFIX)[0] for key in store_keys],
-                                 [entry.value for _ck, entry in entries])
+        batch = WriteBatch(raw_mode=True)
+        put, delete = batch.put, batch.delete
+        segments = self._segments
+        interval, retention = self.segment_interval_ms, self.retention_ms
+        stream_time = self.observed_stream_time
+        min_live = (stream_time - retention) // interval
+        expired = 0
+        last_sid, last_prefix = None, b""
+        for store_key, (_ck, entry) in zip(store_keys, entries):
+            timestamp = start_at(store_key, len(store_key) - SUFFIX)[0]
+            if timestamp > stream_time:
+                stream_time = timestamp
+                min_live = (stream_time - retention) // interval
+            sid = timestamp // interval
+            if sid < min_live:
+                expired += 1
+                continue
+            if sid != last_sid:
+                last_sid = sid
+                last_prefix = segments.get(sid) or self._live_prefix(sid)
+            value = entry.value
+            if value is None:
+                delete(last_prefix + store_key)
+            else:
+                put(last_prefix + store_key, value)
+        self._finish_batch(batch, stream_time, min_live, expired)
 
     def _actual_from(self, time_from: int) -> int:
         return max(time_from, self.observed_stream_time - self.retention_ms + 1)
