@@ -208,10 +208,38 @@ class Summary:
                 sys.stderr.flush()
 
 
+#: the shortest span between the first and the latest batch report that gives a rate worth printing
+MIN_RATE_WINDOW_S = 0.01
+
+
+class _Run:
+    """One thread's restore as the batch reports show it: the first report's time and count, the latest ones."""
+
+    def __init__(self, now: float, done: int) -> None:
+        self.first_at, self.first_done = now, done
+        self.done, self.last_at, self.reports = done, now, 1
+
+    def report(self, now: float, done: int) -> None:
+        self.done, self.last_at, self.reports = done, now, self.reports + 1
+
+    def window(self, now: float) -> float:
+        return now - self.first_at
+
+    def rate(self, now: float) -> float | None:
+        """records/s over the batches after the first (whose own duration no report gives), or None when there
+        is no such batch or they took too little time to measure."""
+        if self.reports < 2 or self.window(now) < MIN_RATE_WINDOW_S:
+            return None
+        return (self.done - self.first_done) / self.window(now)
+
+
 class RestoreProgress:
     """Changelog restore progress (records done/total and records/s), called from the stream threads: a rich bar
     per stream thread on a terminal (inside the LiveDisplay when given, else its own), one line per restored batch
-    otherwise. A finished restore leaves its final bar and a 'restore done' line with the rate."""
+    otherwise. A finished restore leaves its final bar and a 'restore done' line. The listener hears of a batch
+    once it is restored, so the first batch's duration is unknown: a rate counts only the records restored after
+    the first report, over the time since it, and is shown only when that time is measurable (MIN_RATE_WINDOW_S);
+    a restore done in one batch (or in a burst too short to time) is reported by its count alone."""
 
     def __init__(self, prefix: str, stream: Any = None, tty: bool | None = None,
                  display: LiveDisplay | None = None) -> None:
@@ -220,7 +248,7 @@ class RestoreProgress:
         self.stream = stream if stream is not None else (display.stream if display is not None else sys.stderr)
         self.tty = True if display is not None else (_isatty(self.stream) if tty is None else tty)
         self._lock = threading.Lock()
-        self._runs: dict[str, list[float]] = {}  # thread -> [started, last done, last update, reports]
+        self._runs: dict[str, _Run] = {}
         self._own_progress: Any = None  # a started rich Progress when there is no display
         self._bars: dict[str, Any] = {}
 
@@ -232,14 +260,16 @@ class RestoreProgress:
         now = time.monotonic()
         with self._lock:
             run = self._runs.get(thread)
-            if run is None or done < run[1]:  # a new restore (first batch): measure from here
-                run = self._runs[thread] = [now - 0.001, 0, now, 0]
-            run[1], run[2], run[3] = done, now, run[3] + 1
-            rate = done / max(now - run[0], 1e-6)
+            if run is None or done < run.done:  # a new restore (first batch): measure from here
+                run = self._runs[thread] = _Run(now, done)
+            else:
+                run.report(now, done)
+            rate = run.rate(now)
             if self.tty:
                 self._show_bar(thread, done, total, rate)
             else:
-                self._write(f"{self.prefix}restoring state: {done:,}/{total:,} records ({rate:,.0f} records/s)")
+                shown = f" ({rate:,.0f} records/s)" if rate is not None else ""
+                self._write(f"{self.prefix}restoring state: {done:,}/{total:,} records{shown}")
             if done >= total:
                 self._finish(thread, now)
 
@@ -269,20 +299,25 @@ class RestoreProgress:
             self._own_progress.start()
         return self._own_progress
 
-    def _show_bar(self, thread: str, done: int, total: int, rate: float) -> None:
+    def _show_bar(self, thread: str, done: int, total: int, rate: float | None) -> None:
         progress = self._progress()
         bar = self._bars.get(thread)
         if bar is None:
             bar = self._bars[thread] = progress.add_task(f"{self.prefix}restoring {_short(thread)}", total=total,
                                                          rate="")
-        # a rate needs two reports: the first batch's own duration is unknown
-        shown = f"{rate:,.0f} records/s" if self._runs[thread][3] > 1 else ""
+        shown = f"{rate:,.0f} records/s" if rate is not None else ""
         progress.update(bar, completed=done, total=max(total, done), rate=shown)
 
     def _finish(self, thread: str, now: float) -> None:
-        started, done, _, reports = self._runs.pop(thread)
-        elapsed = max(now - started, 1e-6)
-        rate = f" ({done / elapsed:,.0f} records/s)" if reports > 1 else " (one batch)"
+        run = self._runs.pop(thread)
+        done, rate = run.done, run.rate(now)
+        if rate is not None:
+            how = (f" ({run.done - run.first_done:,} in {run.window(now):.1f} s after the first batch: "
+                   f"{rate:,.0f} records/s)")
+        elif run.reports == 1:
+            how = " in one batch (too quick to measure a rate)"
+        else:
+            how = f" in {run.reports} batches within {run.window(now) * 1000:.0f} ms (too quick to measure a rate)"
         if self.tty and thread in self._bars:
             progress, bar = self._progress(), self._bars.pop(thread)
             progress.update(bar, completed=done, total=done)
@@ -293,7 +328,7 @@ class RestoreProgress:
             elif not self._bars:
                 self._own_progress.stop()
                 self._own_progress = None
-        self._write(f"{self.prefix}restore done: {int(done):,} records in {elapsed:.1f} s{rate}")
+        self._write(f"{self.prefix}restore done: {done:,} records{how}")
 
     def tick(self, running: bool, idle: float = 1.0) -> None:
         """Close restores that went quiet once the app runs (a total may be an estimate it never reaches)."""
@@ -301,7 +336,7 @@ class RestoreProgress:
             return
         now = time.monotonic()
         with self._lock:
-            for thread in [t for t, run in self._runs.items() if now - run[2] >= idle]:
+            for thread in [t for t, run in self._runs.items() if now - run.last_at >= idle]:
                 self._finish(thread, now)
 
 
