@@ -23,7 +23,7 @@ from pystreams import (
     TimeWindows,
 )
 from pystreams.compiler import TopologyException
-from pystreams.compiler.naming import implicit_internal_names
+from pystreams.compiler.naming import implicit_internal_names, is_generated
 from pystreams.dsl.joins import Joined, TableJoined
 from pystreams.errors import ConfigError
 
@@ -237,3 +237,28 @@ def test_a_processor_api_topology_has_no_generated_names():
     topology.add_state_store(Stores.key_value_store_builder(
         Stores.in_memory_key_value_store("KSTREAM-AGGREGATE-STATE-STORE-0000000001"), None, None), "p")
     assert not implicit_internal_names(topology)
+
+
+@pytest.mark.parametrize(("name", "generated"), [
+    ("KSTREAM-AGGREGATE-STATE-STORE-0000000003", True),
+    ("KSTREAM-MAP-0000000001-repartition", True),
+    ("items-STATE-STORE-0000000000-changelog", True),
+    ("KSTREAM-JOINTHIS-0000000004-store", True),
+    ("counts", False),
+    ("counts-2024-repartition", False),  # digits, but not the DSL counter's ten
+    ("orders-00000000001", False),  # eleven digits
+    ("v0000000001", False),  # no dash before the counter
+])
+def test_a_generated_name_is_one_carrying_the_dsl_counter(name, generated):
+    assert is_generated(name) is generated
+
+
+def test_a_join_named_without_a_store_name_still_has_generated_stores():
+    """StreamJoined.with_name names the join's processors; its stores keep generated names (as in Kafka, where
+    only with_store_name names them), so the check still lists them."""
+    b = StreamsBuilder()
+    b.stream("a").join(b.stream("b"), lambda x, y: x, JoinWindows.of_time_difference_with_no_grace(FIVE),
+                       StreamJoined().with_name("pairs")).to("out")
+    with pytest.raises(TopologyException) as failure:
+        b.build(ON)
+    assert str(failure.value) == "Invalid topology: " + KINDS["stream-stream join stores (StreamJoined)"][1]
