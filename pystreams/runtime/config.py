@@ -23,6 +23,9 @@ _GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE_V2)
 #: group.protocol (Kafka 4.1, KIP-1071): pystreams runs the classic protocol itself (docs/adr/0004-streams-assignor.md)
 _GROUP_PROTOCOLS = ("classic", "streams")
 
+#: pystreams' own key (Kafka has none): docs/adr/0006-flush-the-cache-when-input-runs-dry.md
+CACHE_FLUSH_WHEN_IDLE_CONFIG = "pystreams.cache.flush.when.idle"
+
 #: Kafka Streams' defaults (StreamsConfig), for the keys the runtime reads.
 DEFAULTS: dict[str, Any] = {
     "num.stream.threads": 1,
@@ -46,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     # who runs the group: only "streams" (pystreams' own membership with Kafka Streams' assignor, see
     # docs/adr/0004-streams-assignor.md); the key stays so a config that names it keeps working
     "pystreams.assignor": "streams",
+    # pystreams' own (Kafka has no such key): under at_least_once, flush the record caches (no commit) when the
+    # thread's input ran dry, so results appear once the app is caught up (docs/adr/0006-*); false: Kafka's timing
+    CACHE_FLUSH_WHEN_IDLE_CONFIG: True,
 }
 
 ASSIGNORS = ("streams",)
@@ -274,6 +280,7 @@ class StreamsConfig:
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
         self.task_timeout_ms = self._int("task.timeout.ms", minimum=0)
+        self.cache_flush_when_idle = self._bool(CACHE_FLUSH_WHEN_IDLE_CONFIG)
         self.state_cleanup_delay_ms = self._int("state.cleanup.delay.ms", minimum=0)
         self.windowstore_changelog_additional_retention_ms = self._int(
             "windowstore.changelog.additional.retention.ms", minimum=0)
@@ -370,6 +377,17 @@ class StreamsConfig:
         if minimum is not None and value < minimum:
             raise ConfigError(f"{key} must be >= {minimum}, got {value}")
         return value
+
+    def _bool(self, key: str) -> bool:
+        """A boolean key: True/False or the strings true/false (any case, as Kafka's ConfigDef reads them)."""
+        raw = self.originals.get(key, DEFAULTS.get(key))
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower() if isinstance(raw, str) else None
+        if text not in ("true", "false"):
+            raise ConfigError(f"Invalid value {raw!r} for configuration {key}: Expected value to be either true or "
+                              f"false")
+        return text == "true"
 
     def app_configs(self) -> dict[str, Any]:
         """What processors see through context.app_configs(): the user's keys plus resolved values."""

@@ -37,6 +37,7 @@ from pystreams.runtime.collector import KafkaRecordCollector, task_corrupted
 from pystreams.runtime.config import thread_cache_bytes
 from pystreams.runtime.group.membership import MemberState
 from pystreams.runtime.group.thread_rebalance import MetadataWarmup, poll_group
+from pystreams.runtime.idle_flush import IdleCacheFlush
 from pystreams.runtime.processing import (
     BUFFERED_RECORDS_PER_PARTITION_CONFIG,
     Backpressure,
@@ -89,6 +90,8 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
     _resume_signal: threading.Event | None = None  # set by signal_resume(): a paused loop wakes up at once
     #: the main consumer's source-topic metadata read during the join (thread_rebalance.MetadataWarmup)
     _metadata_warmup: MetadataWarmup | None = None
+    #: pystreams.cache.flush.when.idle under at_least_once: flush the record caches when the input ran dry
+    _idle_flush: IdleCacheFlush | None = None
 
     def __init__(self, streams: KafkaStreams, index: int) -> None:
         super().__init__(name=f"{streams.client_id}-StreamThread-{index}", daemon=True)
@@ -122,6 +125,9 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         # buffered.records.per.partition (a ConfigError at start() when invalid)
         self._max_buffered = parse_buffered_records(self.config.get(BUFFERED_RECORDS_PER_PARTITION_CONFIG))
         self._resume_signal = threading.Event()
+        # docs/adr/0006: at_least_once only (under EOS output is invisible until the transaction commits anyway)
+        self._idle_flush = (IdleCacheFlush(self._cache) if self.config.cache_flush_when_idle and not self.eos
+                            else None)
 
     # ------------------------------------------------------------------ lifecycle
     def shutdown(self) -> None:
@@ -252,11 +258,17 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         # while tasks restore, do not wait for input: the restore step is the wait
         # Java's poll(): what is ready at once; blocks (up to poll.ms) only when nothing is (processing.poll_records)
         wait = 0 if self._restorer else cfg.poll_ms / 1000.0
-        if wait and output_pending(self._collector):
+        idle_flush = self._idle_flush  # None under exactly_once_v2 or pystreams.cache.flush.when.idle=false
+        cache_dirty = idle_flush is not None and idle_flush.pending()
+        if cache_dirty or (wait and output_pending(self._collector)):
             messages = poll_records(consumer, cfg.max_poll_records, 0)
-            if not messages:  # input ran dry: what lingers in the producer goes out now (streams_producer.py)
-                send_lingering(self._collector)  # type: ignore[arg-type]  # output_pending: not None
-                messages = poll_records(consumer, cfg.max_poll_records, wait)
+            if not messages:  # input ran dry
+                if idle_flush is not None and cache_dirty:  # caught up: the caches emit now, no commit (idle_flush.py)
+                    idle_flush.input_ran_dry(self.tasks.values(), consumer, self.by_partition)
+                if wait:
+                    if output_pending(self._collector):  # what lingers in the producer goes out now
+                        send_lingering(self._collector)  # type: ignore[arg-type]  # output_pending: not None
+                    messages = poll_records(consumer, cfg.max_poll_records, wait)
         else:
             messages = poll_records(consumer, cfg.max_poll_records, wait)
         self.metrics.polls += 1

@@ -109,6 +109,9 @@ class ThreadCommit:
         down cleanly: it is logged, not a thread error, as Kafka's TaskManager.shutdown closes the tasks of a
         failed commit dirty and StreamThread.completeShutdown logs what shutdown threw. Nothing is lost: the
         offsets were not committed, so the next start processes those records again."""
+        idle_flush = getattr(self, "_idle_flush", None)
+        if idle_flush is not None:
+            log.info("%s: %s", self.name, idle_flush.summary())
         try:
             if clean and self.tasks:
                 self._commit(final=True)

@@ -441,6 +441,30 @@ class StreamTask:
         self.metrics.punctuations += 1
 
     # ------------------------------------------------------------------ commit / close
+    def flush_record_caches(self) -> int:
+        """Forward the dirty entries of this task's record caches downstream, stores in registration order, as the
+        commit's first step does (the flush writes them to the stores below the cache and their changelogs), and
+        nothing else: no collector or store flush, no commit count. Stores without a record cache (a suppression
+        buffer, an uncached store) are left alone. Returns how many caches held dirty entries.
+
+        The stream thread calls it when its input ran dry (docs/adr/0006-flush-the-cache-when-input-runs-dry.md):
+        Kafka's cache flushes on eviction outside commits too, so downstream sees the same kind of updates, sooner."""
+        cache = self.store_context.cache
+        named_caches = getattr(cache, "caches", None)
+        if not named_caches:
+            return 0
+        flushed = 0
+        for name in self._store_order:
+            named = named_caches.get(ThreadCache.name_space(self.id, name))
+            store = self.stores.get(name)
+            if named is None or not named.dirty or store is None:
+                continue
+            flush_cache = getattr(store, "flush_cache", None)
+            if flush_cache is not None:
+                flush_cache()
+                flushed += 1
+        return flushed
+
     def commit(self) -> None:
         """Forward cached updates (stores in registration order), flush the collector, flush the stores."""
         stores = [self.stores[n] for n in self._store_order if n in self.stores]
