@@ -1,0 +1,269 @@
+"""Moving a stateful app between Java Kafka Streams 4.1.1 and pystreams with the same application.id, in both
+directions, on Apache Kafka and on our broker: proof that our internal formats are Kafka's.
+
+The first system counts the first part of the input (word count on the RocksDB store "counts", tumbling-window
+count on "window-counts", both behind the repartition topic "<app>-words-repartition") and closes cleanly. The
+second system starts with a fresh, empty state.dir, so it must (1) continue from the first one's committed offsets
+(input and repartition topics) and (2) restore both stores from the first one's changelog topics (timestamped KV
+values: 8-byte timestamp + Long; window keys: key + 8-byte window start + 4-byte seqnum; values 8-byte timestamp +
+Long), which Kafka's InternalTopicManager must also accept (partitions, cleanup.policy). The latest counts at the
+end are exact only if both held: lost state restarts counts, a wrong offset counts lines twice or never. A window
+straddles the hand-over, so a window count is continued across systems too. Java's output keys are decoded with
+our TimeWindowedSerde."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+import pystreams.compiler.extensions  # noqa: F401  (windowed_by on grouped streams)
+from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
+from pystreams.dsl.windows import TimeWindows
+from pystreams.runtime.kafka_streams import KafkaStreams
+from pystreams.serdes.windowed import WindowedSerdes
+from tests.integration.runtime.helpers import create_topics, random_lines, unique
+
+pytestmark = [pytest.mark.integration, pytest.mark.reference]
+
+MAIN_CLASS = "pystreams.interop.StatefulMigration"  # tests/reference/java/pystreams/interop/
+WINDOW_MS = 5_000
+STEP_MS = 1_000  # one input line per second of event time: 5 lines per window
+LINES, HANDOVER = 160, 82  # the hand-over falls inside a window
+INTERNAL = {"words-repartition", "counts-changelog", "window-counts-changelog"}
+
+
+def _pystreams_app(app_id: str, bootstrap: str, state_dir: Path, topics: tuple[str, str, str]) -> KafkaStreams:
+    source, counts, windows = topics
+    builder = StreamsBuilder()
+    words = (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
+             .flat_map_values(lambda line: line.lower().split(" "))
+             .group_by(lambda _key, word: word, Grouped(Serdes.String(), Serdes.String(), name="words")))
+    (words.count(Materialized(name="counts", key_serde=Serdes.String(), value_serde=Serdes.Long()))
+        .to_stream().to(counts, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long())))
+    (words.windowed_by(TimeWindows.of_size_and_grace(WINDOW_MS, 3_600_000))
+        .count(Materialized(name="window-counts", key_serde=Serdes.String(), value_serde=Serdes.Long()))
+        .to_stream().to(windows, Produced(key_serde=WindowedSerdes.time_windowed_serde_from(Serdes.String(),
+                                                                                            WINDOW_MS),
+                                          value_serde=Serdes.Long())))
+    return KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
+                                          "state.dir": str(state_dir), "commit.interval.ms": 200,
+                                          "auto.offset.reset": "earliest"})
+
+
+class _JavaApp:
+    """The Java twin (one JVM), its stdout in a file: STATE / RESTORED / ERROR lines."""
+
+    def __init__(self, argv: list[str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("w")
+        self.proc = subprocess.Popen(argv, stdout=self._out, stderr=subprocess.STDOUT)
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def restored(self) -> dict[str, int]:
+        """Records restored per store, over all its partitions (from Kafka's StateRestoreListener)."""
+        out: Counter[str] = Counter()
+        for line in self.text().splitlines():
+            if line.startswith("RESTORED "):
+                _, store, _partition, total = line.split()
+                out[store] += int(total)
+        return dict(out)
+
+    def close(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._out.close()
+        return self.proc.returncode
+
+
+class _Latest:
+    """Latest count per word and per (word, window start) on the two output topics, read as they arrive."""
+
+    def __init__(self, bootstrap: str, counts: str, windows: str) -> None:
+        self.counts_topic = counts
+        self.serde = WindowedSerdes.time_windowed_serde_from(Serdes.String(), WINDOW_MS)
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
+                                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        self.consumer.subscribe([counts, windows])
+        self.counts: dict[str, int] = {}
+        self.windows: dict[tuple[str, int], int] = {}
+
+    def until(self, counts: dict[str, int], windows: dict[tuple[str, int], int], timeout: float,
+              alive: Any = lambda: True) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (self.counts, self.windows) != (counts, windows) and alive():
+            for m in self.consumer.consume(1000, 0.3):
+                if m.error() is not None:
+                    continue
+                value = int.from_bytes(m.value(), "big", signed=True)
+                if m.topic() == self.counts_topic:
+                    self.counts[m.key().decode()] = value
+                else:
+                    windowed = self.serde.deserialize(m.topic(), m.key())
+                    assert windowed.window.end - windowed.window.start == WINDOW_MS
+                    self.windows[(windowed.key, windowed.window.start)] = value
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _expected(lines: list[tuple[str, int]]) -> tuple[dict[str, int], dict[tuple[str, int], int]]:
+    counts: Counter[str] = Counter()
+    windows: Counter[tuple[str, int]] = Counter()
+    for line, ts in lines:
+        for word in line.lower().split(" "):
+            counts[word] += 1
+            windows[(word, ts - ts % WINDOW_MS)] += 1
+    return dict(counts), dict(windows)
+
+
+def _produce(bootstrap: str, topic: str, lines: list[tuple[str, int]], first: int) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for i, (line, ts) in enumerate(lines, first):
+        producer.produce(topic, key=f"line-{i}".encode(), value=line.encode(), timestamp=ts)
+    assert producer.flush(30) == 0
+
+
+def _changelog(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, int]]:
+    """(key, value, timestamp) of every record of a changelog topic, per partition in offset order."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("changelog"),
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "enable.partition.eof": True})
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.subscribe([topic])
+    out: list[tuple[bytes, bytes, int]] = []
+    ended: set[int] = set()
+    deadline = time.monotonic() + 30
+    try:
+        while len(ended) < len(partitions) and time.monotonic() < deadline:
+            for m in consumer.consume(1000, 0.3):
+                if m.error() is None:
+                    out.append((m.key(), m.value(), m.timestamp()[1]))
+                elif m.error().code() == KafkaError._PARTITION_EOF:
+                    ended.add(m.partition())
+    finally:
+        consumer.close()
+    assert len(ended) == len(partitions), f"{topic}: not read to its end"
+    return out
+
+
+def _topic_configs(bootstrap: str, topics: list[str]) -> dict[str, dict[str, str]]:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, t) for t in topics],
+                                     request_timeout=30)
+    return {res.name: {k: e.value for k, e in fut.result(30).items()} for res, fut in futures.items()}
+
+
+@pytest.mark.parametrize("first", ["pystreams", "java"], ids=["pystreams-to-java", "java-to-pystreams"])
+def test_app_moves_between_java_and_pystreams_keeping_state(kafka_broker, tmp_path, first):
+    from tests.reference import jvm
+    from tests.reference.streams_oracle import compile_oracle
+
+    bootstrap = kafka_broker.bootstrap_servers
+    topics = source, counts, windows = unique("lines"), unique("counts"), unique("windows")
+    create_topics(bootstrap, 2, *topics)
+    app_id = unique("migrate")
+    try:
+        java_argv = jvm.java_command(MAIN_CLASS, bootstrap, app_id, str(tmp_path / "java-state"), *topics,
+                                     str(WINDOW_MS), extra_classpath=[compile_oracle()])
+    except jvm.ReferenceSetupError as e:
+        pytest.skip(str(e))
+    base = (int(time.time() * 1000) - 3_600_000) // WINDOW_MS * WINDOW_MS
+    lines = [(text, base + i * STEP_MS) for i, text in enumerate(random_lines(7, LINES))]
+    part1, part2 = lines[:HANDOVER], lines[HANDOVER:]
+    latest = _Latest(bootstrap, counts, windows)
+    py_restored: Counter[str] = Counter()
+    java: _JavaApp | None = None
+    py: KafkaStreams | None = None
+    try:
+        def run_java(phase: str) -> _JavaApp:
+            return _JavaApp(java_argv, tmp_path / f"java-{phase}.log")
+
+        def run_py() -> KafkaStreams:
+            app = _pystreams_app(app_id, bootstrap, tmp_path / "py-state", topics)
+
+            class Listener:
+                def on_restore_start(self, *args: Any) -> None: ...
+                def on_batch_restored(self, *args: Any) -> None: ...
+                def on_restore_suspended(self, *args: Any) -> None: ...
+
+                def on_restore_end(self, _tp: Any, store: str, total: int) -> None:
+                    py_restored[store] += total
+
+            app.set_global_state_restore_listener(Listener())
+            app.start()
+            return app
+
+        # first system: the first part of the input, then a clean close (commit + flush + checkpoint)
+        _produce(bootstrap, source, part1, 0)
+        want1 = _expected(part1)
+        if first == "java":
+            java = run_java("first")
+            latest.until(*want1, timeout=90, alive=lambda: java.proc.poll() is None)
+            assert (latest.counts, latest.windows) == want1, java.text()[-3000:]
+            # a JVM ended by SIGTERM exits 143 after its shutdown hook (here: KafkaStreams.close) has run
+            assert java.close() in (0, 143) and "STATE NOT_RUNNING" in java.text(), java.text()[-3000:]
+        else:
+            py = run_py()
+            latest.until(*want1, timeout=90)
+            assert (latest.counts, latest.windows) == want1
+            assert py.close(60)
+            py = None
+        # second system, fresh state.dir: restores the first one's changelogs, continues at its offsets
+        _produce(bootstrap, source, part2, HANDOVER)
+        want = _expected(lines)
+        if first == "java":
+            py = run_py()
+            latest.until(*want, timeout=90)
+            assert (latest.counts, latest.windows) == want
+            # the changelogs hold one record per update flushed (at least one per key), all restored
+            assert py_restored["counts"] >= len(want1[0]) and py_restored["window-counts"] >= len(want1[1])
+        else:
+            java = run_java("second")
+            latest.until(*want, timeout=90, alive=lambda: java.proc.poll() is None)
+            assert (latest.counts, latest.windows) == want, java.text()[-3000:]
+            # the changelogs hold one record per update (RocksDB stores, cache flushes): at least one per key
+            restored = java.restored()
+            assert restored.get("counts", 0) >= len(want1[0]) and restored.get("window-counts", 0) >= len(want1[1]), \
+                java.text()[-3000:]
+            assert "ERROR" not in java.text() and "STATE ERROR" not in java.text()
+    finally:
+        latest.close()
+        if java is not None:
+            java.close()
+        if py is not None:
+            py.close(60)
+
+    # both systems wrote the same internal topics, in the same formats
+    names = set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
+    assert {t[len(app_id) + 1:] for t in names if t.startswith(app_id + "-")} == INTERNAL
+    configs = _topic_configs(bootstrap, [f"{app_id}-counts-changelog", f"{app_id}-window-counts-changelog"])
+    assert configs[f"{app_id}-counts-changelog"]["cleanup.policy"] == "compact"
+    assert set(configs[f"{app_id}-window-counts-changelog"]["cleanup.policy"].split(",")) == {"compact", "delete"}
+    # Kafka's changelog formats (ChangeLoggingTimestamped*BytesStore): the value is the plain Long (no timestamp
+    # prefix; that exists only inside the store), the store timestamp is the record timestamp, which for a count is
+    # the latest input timestamp of the key (of the window); window keys are key + 8-byte start + 4-byte seqnum 0
+    last_seen = {word: ts for text, ts in lines for word in text.lower().split(" ")}
+    kv = _changelog(bootstrap, f"{app_id}-counts-changelog")
+    assert kv and all(len(v) == 8 for _k, v, _ts in kv)
+    latest_kv = {k.decode(): (int.from_bytes(v, "big"), ts) for k, v, ts in kv}
+    assert latest_kv == {w: (n, last_seen[w]) for w, n in want[0].items()}
+    win = _changelog(bootstrap, f"{app_id}-window-counts-changelog")
+    assert win and all(len(v) == 8 and k[-4:] == b"\0\0\0\0" for k, v, _ts in win)
+    latest_win = {(k[:-12].decode(), int.from_bytes(k[-12:-4], "big")): (int.from_bytes(v, "big"), ts)
+                  for k, v, ts in win}
+    assert {key: n for key, (n, _ts) in latest_win.items()} == want[1]
+    assert all(start <= ts < start + WINDOW_MS for (_w, start), (_n, ts) in latest_win.items())
