@@ -60,6 +60,8 @@ log = logging.getLogger("pystreams.runtime")
 
 #: the global task's directory under <state.dir>/<application.id> (Kafka's "global")
 GLOBAL_TASK_DIR = "global"
+#: Kafka's GlobalStreamThread.start() error when the thread was shut down while initializing
+_INIT_FAILED = "Initialization for the global stream thread failed"
 #: how long close() waits for the global thread to close the global stores
 CLOSE_WAIT_S = 30
 
@@ -178,6 +180,9 @@ class GlobalStateManager:
         thread = self._thread = threading.Thread(target=self._main, daemon=True, name=self.name)
         thread.start()
         self._ready.wait()
+        if self.startup_error is None and self._stop.is_set():  # closed as the bootstrap ended: Kafka's start()
+            self.startup_error = StreamsException(f"{_INIT_FAILED}: the client was closed while the global stores "
+                                                  "were bootstrapping")
         if self.startup_error is not None:
             thread.join()  # it is closing the stores and the consumer: done before start() fails
             raise self.startup_error
@@ -263,7 +268,8 @@ class GlobalStateManager:
                     self._listener.on_restore_end(tp, self._store_of[tp[0]], 0)
         while remaining:
             if self._stop.is_set():
-                raise StreamsException("the client was closed while the global stores were bootstrapping")
+                raise StreamsException(f"{_INIT_FAILED}: the client was closed while the global stores were "
+                                       "bootstrapping")
             if time.monotonic() > deadline:
                 raise StateStoreError(f"global stores did not reach the end of {sorted(remaining)} in {timeout} s")
             self._poll(0.2)

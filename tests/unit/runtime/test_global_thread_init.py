@@ -151,7 +151,8 @@ def test_close_during_the_bootstrap_ends_it_and_start_raises(tmp_path, monkeypat
     closer = threading.Timer(0.5, manager.close)
     closer.start()
     try:
-        with pytest.raises(StreamsException, match="closed while the global stores were bootstrapping"):
+        with pytest.raises(StreamsException, match="^Initialization for the global stream thread failed: the "
+                                                   "client was closed while the global stores were bootstrapping$"):
             manager.start(timeout=30)
     finally:
         closer.join()
@@ -174,3 +175,21 @@ def test_resize_cache_is_applied_by_the_global_thread(tmp_path, monkeypatch):
         assert {k for k, _ in manager.stores["customers"].all()} == {f"c{i}" for i in range(50)}
     finally:
         manager.close()
+
+
+def test_a_close_as_the_bootstrap_ends_still_fails_start_like_kafka(tmp_path, monkeypatch):
+    # close() lands after the last partition reached its end (here: from the listener, on the global thread) and
+    # before start() returns: start() must not report a global state that is already shutting down
+    streams, _ = _manager(tmp_path, monkeypatch, [_records(range(3), "c")], end=3)
+    holder: list[Any] = []
+
+    class CloseAtEnd(ThreadNames):
+        def on_restore_end(self, tp, store, total):
+            holder[0].close()
+
+    streams.set_global_state_restore_listener(CloseAtEnd())
+    manager = global_state.GlobalStateManager(streams)
+    holder.append(manager)
+    with pytest.raises(StreamsException, match="^Initialization for the global stream thread failed"):
+        manager.start(timeout=10)
+    assert not manager.thread.is_alive() and manager.task.closed and _lock_is_free(tmp_path)
