@@ -15,6 +15,7 @@ from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.serde_calls import fast_decoder, fast_encoder, orjson_call
 from pystreams.processor.record import FixedKeyRecord, Record
 from pystreams.serdes.handlers import ErrorHandlerContext
+from pystreams.serdes.primitives import LongSerde
 from pystreams.state.context import RecordContext
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ class SinkRuntime:
 
     __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
                  "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast", "produce",
-                 "value_dumps", "value_default", "value_option")
+                 "value_dumps", "value_default", "value_option", "value_long")
 
     def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
                  value_serde: Any, partitioner: Any) -> None:
@@ -167,6 +168,10 @@ class SinkRuntime:
         self.value_serialize = value_serde.serialize
         self.key_fast = fast_encoder(key_serde)
         self.value_fast = fast_encoder(value_serde)
+        # Kafka's Long serde (count() results): its own struct's pack for an int (not a bool, which the serde
+        # refuses), the serde itself for anything else or out of range
+        self.value_long: Callable[[int], bytes] | None = (value_serde._struct.pack if type(value_serde) is LongSerde
+                                                          else None)
         dumps = orjson_call(value_serde)
         self.value_dumps: Callable[[Any, Any, Any], bytes] | None = dumps[0] if dumps else None
         self.value_default: Any = dumps[1] if dumps else None
@@ -216,6 +221,12 @@ class SinkRuntime:
                     raw_value = dumps(value, self.value_default, self.value_option)
                     done = True
                 except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                    pass
+            elif self.value_long is not None and type(value) is int:
+                try:
+                    raw_value = self.value_long(value)
+                    done = True
+                except Exception:  # noqa: BLE001 - out of a long's range: the serde gives its error
                     pass
             else:
                 fast = self.value_fast

@@ -6,7 +6,9 @@ dirty entry, in order of last update, to the store's listener, which writes them
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, Callable, Iterator
 
 from pystreams.errors import StateStoreError
@@ -55,6 +57,9 @@ DirtyEntry = tuple[bytes, CacheEntry]
 FlushListener = Callable[[list[DirtyEntry]], None]
 
 _NODE_OVERHEAD = 24  # Kafka's LRUNode.size(): key + 3 references
+_VALUE = attrgetter("value")
+_NEW = object.__new__
+_consume = deque  # deque(iterator, 0): runs an iterator in C, keeping nothing
 
 
 class NamedCache:
@@ -143,9 +148,23 @@ class NamedCache:
     def add_dirty(self, key: bytes, value: bytes | None, rc: Any, typed: Any) -> None:
         """write() of a key this cache does not hold (the caller has just looked): its new entry goes straight to
         the end of the LRU and dirty orders, without write()'s and put()'s lookups of the key."""
-        entry = CacheEntry(value, True, rc.timestamp, rc.offset, rc.topic, rc.partition, rc.headers, typed)
+        # CacheEntry(value, True, rc...) without its __init__ and entry_size() frames (one per new window or key)
+        entry = _NEW(CacheEntry)
+        entry.value = value
+        entry.dirty = True
+        entry.timestamp = rc.timestamp
+        entry.offset = rc.offset
+        entry.topic = topic = rc.topic
+        entry.partition = rc.partition
+        entry.headers = headers = rc.headers
+        entry.typed = typed
+        if headers:
+            size = entry_size(value, topic, headers)
+        else:
+            size = 21 + (len(value) if value is not None else 0) + (len(topic) if topic else 0)
+        entry.size = size
         self.entries[key] = entry
-        delta = len(key) + _NODE_OVERHEAD + entry.size
+        delta = len(key) + _NODE_OVERHEAD + size
         self.size += delta
         owner = self.owner
         if owner is not None:
@@ -178,15 +197,21 @@ class NamedCache:
             if evicted[1].value is None:
                 evicted_deletes = 1
         entries = self.entries
-        append = flushed.append
-        for key in self.dirty:
-            entry = entries.get(key)
-            if entry is None:
-                raise StateStoreError(f"Key {key!r} found in dirty key set of cache {self.name}, but entry is null")
-            append((key, entry))
-            entry.dirty = False
-            if entry.value is None:
-                deleted.append(key)
+        keys = list(self.dirty)
+        try:  # in C: the entries in dirty order, their dirty flags cleared, their values (None: a delete)
+            dirty_entries = list(map(entries.__getitem__, keys))
+        except KeyError:
+            missing = next(key for key in keys if key not in entries)
+            raise StateStoreError(f"Key {missing!r} found in dirty key set of cache {self.name}, but entry is null"
+                                  ) from None
+        _consume(map(setattr, dirty_entries, repeat("dirty"), repeat(False)), 0)
+        if evicted is None:
+            flushed = list(zip(keys, dirty_entries))
+        else:
+            flushed.extend(zip(keys, dirty_entries))
+        values = list(map(_VALUE, dirty_entries))
+        if values.count(None):
+            deleted = [key for key, value in zip(keys, values) if value is None]
         self.dirty = {}  # cleared before the listener: it may write to this cache again
         if self.listener is None:
             raise StateStoreError(f"No flush listener registered for cache {self.name}")
@@ -212,7 +237,11 @@ class NamedCache:
             evicting = self.evicting
             evicting[key] = entry  # before it leaves `entries` (see __init__)
         del entries[key]
-        self._grow(-(len(key) + _NODE_OVERHEAD + entry.size))
+        delta = len(key) + _NODE_OVERHEAD + entry.size
+        self.size -= delta
+        owner = self.owner
+        if owner is not None:
+            owner.total -= delta
         if dirty:
             try:
                 self.flush((key, entry))
