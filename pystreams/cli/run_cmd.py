@@ -104,21 +104,16 @@ def adopt_app(app: Any, config: dict[str, Any]) -> Any:
 def build_app(path: Path, namespace: dict[str, Any], overrides: dict[str, Any]) -> Any:
     """The (not started) KafkaStreams to run: the script's own one with the merged config, or a new one for the
     script's Topology / StreamsBuilder."""
-    from pystreams.compiler.naming import check_unprovided_names
     from pystreams.runtime import KafkaStreams
 
     config = merged_config(path, namespace, overrides)
     apps = script_apps(namespace)
     if apps:
-        app = adopt_app(apps[0], config)
-    else:
-        from pystreams.cli.describe_cmd import find_topology
+        # reconfigure() checks the config against the topology, ensure.explicit.internal.resource.naming included
+        return adopt_app(apps[0], config)
+    from pystreams.cli.describe_cmd import find_topology
 
-        app = KafkaStreams(find_topology(namespace, config), config)
-    # a Topology built by the script without the merged config (or --set ensure.explicit.internal.resource.naming)
-    # is checked here, before start() contacts any broker; a StreamsBuilder was checked when built with it
-    check_unprovided_names(app.topology, config, warn=False)
-    return app
+    return KafkaStreams(find_topology(namespace, config), config)
 
 
 def start_embedded_broker() -> Any:
