@@ -32,14 +32,16 @@ class InteractiveQueries:
         return key_metadata(self, store, key, key_serializer, partitioner)
 
     def query(self, store: Any, key: Any = None, key_serializer: Any = None, *, allow_stale: bool = False,
-              partitioner: Any = None) -> Any:
+              partitioner: Any = None, timeout: Any = None) -> Any:
         """Two calls in one name. query(StateQueryRequest) is Kafka's IQv2 KafkaStreams#query: a StateQueryResult
         with this instance's answer per store partition (pystreams.query: KeyQuery, RangeQuery, WindowKeyQuery,
         ..., positions and bounds). query(store, key, key_serializer) is pystreams' typed lookup: the value of key
         in store, asked locally or on the instance that holds it (over HTTP, types kept); allow_stale: a standby
         copy (possibly behind) may answer when the active one cannot; partitioner: as query_metadata_for_key. The
         read is pinned to the key's partition: an instance that no longer holds it raises InvalidStateStoreError
-        (retry) after one retry with fresh metadata, never a wrong None."""
+        (retry) after one retry with fresh metadata, never a wrong None; an unreachable instance is retried once
+        when the metadata names another (remote_queries: HostUnreachableError otherwise). timeout: the most the
+        call takes in all, seconds or a timedelta (default pystreams.iq.remote.timeout.ms, 10 s)."""
         if not isinstance(store, str):
             from pystreams.query.runner import run_query
 
@@ -51,29 +53,30 @@ class InteractiveQueries:
                             "StateQueryRequest for IQv2)")
         from pystreams.runtime.remote_queries import query_key
 
-        return query_key(self, store, key, key_serializer, allow_stale=allow_stale, partitioner=partitioner)
+        return query_key(self, store, key, key_serializer, allow_stale=allow_stale, partitioner=partitioner,
+                         timeout=timeout)
 
     def query_window(self, store: str, key: Any, time_from: int, time_to: int,
-                     key_serializer: Any, *, allow_stale: bool = False, partitioner: Any = None
-                     ) -> list[tuple[int, Any]]:
+                     key_serializer: Any, *, allow_stale: bool = False, partitioner: Any = None,
+                     timeout: Any = None) -> list[tuple[int, Any]]:
         """(window start, value) of key's windows starting in [time_from, time_to] in window store `store`, asked
-        locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale: as
-        query(); partitioner: as query_metadata_for_key."""
+        locally or on the instance that holds the key (over HTTP); plain values, oldest first. allow_stale,
+        timeout: as query(); partitioner: as query_metadata_for_key."""
         from pystreams.runtime.remote_queries import query_window_key
 
         return query_window_key(self, store, key, time_from, time_to, key_serializer, allow_stale=allow_stale,
-                                partitioner=partitioner)
+                                partitioner=partitioner, timeout=timeout)
 
     def query_sessions(self, store: str, key: Any, key_serializer: Any, earliest_session_end: int = 0,
                        latest_session_start: int = (1 << 63) - 1, *, allow_stale: bool = False,
-                       partitioner: Any = None) -> list[Any]:
+                       partitioner: Any = None, timeout: Any = None) -> list[Any]:
         """(Windowed key, value) of key's sessions in session store `store` ending at or after
         earliest_session_end and starting at or before latest_session_start (Kafka's findSessions bounds; all by
-        default, as sessionStore().fetch(key)), locally or on the owner. allow_stale: as query()."""
+        default, as sessionStore().fetch(key)), locally or on the owner. allow_stale, timeout: as query()."""
         from pystreams.runtime.remote_queries import query_sessions_key
 
         return query_sessions_key(self, store, key, key_serializer, earliest_session_end, latest_session_start,
-                                  allow_stale=allow_stale, partitioner=partitioner)
+                                  allow_stale=allow_stale, partitioner=partitioner, timeout=timeout)
 
     def metadata_for_all_streams_clients(self) -> list[Any]:
         """StreamsMetadata of every instance (with an application.server) from the latest assignment."""

@@ -168,7 +168,7 @@ def test_an_unavailable_answer_is_retried_once_with_fresh_metadata(monkeypatch):
         calls.append(("local", params.partition, params.stale_stores))
         return "v"
 
-    def remote(host, raw, extra):
+    def remote(host, raw, extra, seconds):
         calls.append((str(host), extra))
         raise InvalidStateStoreError("b:2: this instance does not hold partition 2")
 
@@ -182,7 +182,7 @@ def test_a_second_unavailable_answer_is_raised_not_turned_into_none(monkeypatch)
     _helper_streams([KeyQueryMetadata(B, 1)], monkeypatch)
     attempts: list[Any] = []
 
-    def remote(host, raw, extra):
+    def remote(host, raw, extra, seconds):
         attempts.append(extra)
         raise InvalidStateStoreError("moved")
 
@@ -195,7 +195,7 @@ def test_errors_a_retry_cannot_fix_are_not_retried(monkeypatch):
     _helper_streams([KeyQueryMetadata(B, 1)], monkeypatch)
     attempts: list[Any] = []
 
-    def remote(host, raw, extra):
+    def remote(host, raw, extra, seconds):
         attempts.append(extra)
         raise remote_queries.StoreTypeMismatchError("a window store")
 

@@ -68,7 +68,8 @@ def _streams_with(meta: KeyQueryMetadata, here: HostInfo, monkeypatch: pytest.Mo
     monkeypatch.setattr(remote_queries, "key_metadata", lambda *args: meta)
     monkeypatch.setattr(remote_queries, "check_known", lambda *args: None)
     topology = SimpleNamespace(global_store_names=list)
-    return SimpleNamespace(topology=topology, config=SimpleNamespace(application_server=str(here)))
+    config = SimpleNamespace(application_server=str(here), get=lambda key, default=None: default)
+    return SimpleNamespace(topology=topology, config=config)
 
 
 def _run(streams: Any, allow_stale: bool, fail: dict[Any, Exception]) -> tuple[Any, list[Any]]:
@@ -80,7 +81,8 @@ def _run(streams: Any, allow_stale: bool, fail: dict[Any, Exception]) -> tuple[A
             raise fail["local"]
         return "local value"
 
-    def remote(host: HostInfo, raw: bytes, extra: dict[str, str]) -> Any:
+    def remote(host: HostInfo, raw: bytes, extra: dict[str, str], seconds: float) -> Any:
+        assert 0 < seconds <= 10  # the time left of pystreams.iq.remote.timeout.ms's default
         calls.append((str(host), extra))
         if host in fail:
             raise fail[host]
