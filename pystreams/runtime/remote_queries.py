@@ -199,7 +199,7 @@ def fetch_raw(host: HostInfo, store: str, kind: str, raw_key: bytes, extra: dict
         error = _ERRORS.get(body.get("code", ""), RemoteQueryError)
         raise error(f"{host}: {body.get('error') or e}") from None
     except OSError as e:  # URLError (refused, unknown host), TimeoutError, ConnectionResetError, ...
-        raise HostUnreachableError(f"cannot reach {host} to query store {store}: {getattr(e, 'reason', e)}",
+        raise HostUnreachableError(f"cannot query store {store} on {host}: unreachable ({getattr(e, 'reason', e)})",
                                    frozenset({host})) from e
     except ValueError as e:
         raise RemoteQueryError(f"{host} answered a query of store {store} with something else than JSON: {e}") from e
@@ -261,18 +261,22 @@ def _ask(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: b
     - after every host asked was unreachable (the instance is down): once the metadata (the next assignment) names
       another host for the key, or, with allow_stale, another standby; a metadata that still names only the
       unreachable hosts when the time is up is a HostUnreachableError saying so.
-    The second failure is raised. Never a hang: every request waits at most for the time left."""
+    Each kind of failure is retried once; after a host was found down, UNAVAILABLE from the host now named (its
+    new task still restoring the partition) is retried every RETRY_BACKOFF_S while time is left. Never a hang: every
+    request and wait ends with the budget."""
     budget = remote_timeout(streams, timeout)
     deadline = time.monotonic() + budget
-    for attempt in (1, 2):
+    unavailable_retried = unreachable_retried = False
+    while True:
         try:
             targets, raw, partition = _targets(streams, store, key, key_serializer, allow_stale, partitioner)
             return _ask_targets(store, targets, raw, partition, allow_stale, local, remote, deadline)
         except (UnknownStateStoreError, StoreTypeMismatchError):
             raise
         except HostUnreachableError as e:
-            if attempt == 2:
+            if unreachable_retried:
                 raise
+            unreachable_retried = True
             # leave the retry a share of the time: the wait is for the group to notice the instance is gone
             if not _await_other_hosts(streams, store, key, key_serializer, allow_stale, partitioner, e.hosts,
                                       deadline - min(1.0, budget / 4)):
@@ -281,10 +285,11 @@ def _ask(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: b
                     f"for this key of store {store} (the group has not moved its tasks yet): retry later"
                     f"{'' if allow_stale else ', or pass allow_stale=True to read a standby'}", e.hosts) from e
         except InvalidStateStoreError:
-            if attempt == 2:
+            left = deadline - time.monotonic()
+            if (unavailable_retried and not unreachable_retried) or left <= RETRY_BACKOFF_S:
                 raise
-            time.sleep(max(0.0, min(RETRY_BACKOFF_S, deadline - time.monotonic())))
-    raise AssertionError("unreachable")
+            unavailable_retried = True
+            time.sleep(RETRY_BACKOFF_S)  # a rebalance that moved the partition publishes its assignment meanwhile
 
 
 def _await_other_hosts(streams: Any, store: str, key: Any, key_serializer: Any, allow_stale: bool,

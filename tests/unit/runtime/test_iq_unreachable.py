@@ -13,7 +13,7 @@ import pytest
 
 from pystreams.errors import ConfigError
 from pystreams.runtime import remote_queries
-from pystreams.runtime.queries import HostInfo, KeyQueryMetadata
+from pystreams.runtime.queries import HostInfo, InvalidStateStoreError, KeyQueryMetadata
 from pystreams.runtime.remote_queries import HostUnreachableError, _ask, remote_timeout
 
 pytestmark = pytest.mark.unit
@@ -110,3 +110,28 @@ def test_the_budget_comes_from_the_call_else_the_config(monkeypatch):
     for bad_timeout in (0, -1, "1", True):
         with pytest.raises(ConfigError, match="timeout"):
             remote_timeout(streams, bad_timeout)
+
+
+def test_after_a_takeover_the_new_hosts_restoring_answers_are_retried_while_time_is_left(monkeypatch):
+    monkeypatch.setattr(remote_queries, "RETRY_BACKOFF_S", 0.05)
+    streams = _streams(monkeypatch, _switching(KeyQueryMetadata(B, 4), KeyQueryMetadata(A, 4), 0.1))
+    restoring = [InvalidStateStoreError("restoring")] * 3
+    calls: list[Any] = []
+
+    def local(params: Any) -> Any:
+        calls.append("local")
+        if restoring:
+            raise restoring.pop()
+        return "local value"
+
+    def remote(host: HostInfo, raw: bytes, extra: dict[str, str], seconds: float) -> Any:
+        calls.append(str(host))
+        raise HostUnreachableError(f"cannot query store counts on {host}: unreachable", frozenset({host}))
+
+    ask = lambda: _ask(streams, "counts", "k", lambda t, k: k.encode(), False, local, remote, timeout=5)
+    assert ask() == "local value" and calls == ["b:2", "local", "local", "local", "local"]
+    # without a takeover a second UNAVAILABLE is raised as before (one retry)
+    streams = _streams(monkeypatch, lambda: KeyQueryMetadata(A, 4))
+    restoring[:] = [InvalidStateStoreError("restoring")] * 2
+    with pytest.raises(InvalidStateStoreError, match="restoring"):
+        ask()
