@@ -137,10 +137,11 @@ def test_queries_fall_back_to_a_standby_when_the_active_instance_is_down(kafka_b
             (standby_host,) = meta.standby_hosts
             standby = by_host[standby_host]
             caller = by_host[next(h for h in local_hosts if h != standby_host)]
-            # the active host is unreachable and the metadata keeps naming it: a clear error once the call's time
-            # budget is spent (the helper waits for new metadata meanwhile)
-            with pytest.raises(RemoteQueryError, match="cannot query store .* still names only"):
-                caller.query(STORE, word, Serdes.String(), timeout=0.5)
+            if word == next(iter(on_dead)):
+                # the active host is unreachable and the metadata keeps naming it: a clear error once the call's
+                # time budget is spent (the helper waits for new metadata meanwhile; once is enough)
+                with pytest.raises(RemoteQueryError, match="cannot query store .* still names only"):
+                    caller.query(STORE, word, Serdes.String(), timeout=0.5)
             assert query_key(caller, STORE, word, Serdes.String(), allow_stale=True) == expected[word]  # HTTP
             assert query_key(standby, STORE, word, Serdes.String(), allow_stale=True) == expected[word]  # local
             # curl-style plain JSON endpoint on the standby: stale=true reads its copy; the plain read does not hold
