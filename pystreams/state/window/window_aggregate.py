@@ -111,12 +111,32 @@ def cached_window_update(store: Any, initializer: Callable[[], Any], aggregator:
             last = last_window.get(key)
             if last is not None and last[0] == window_start:
                 cache_key = last[1]
-            else:
-                cache_key = remembered(key, window_start)
+            else:  # remembered(), inlined: most often a key's first record in a new window
+                if len(last_window) >= _KEYS_KEPT:
+                    last_window.clear()
+                affixes = affixes_of(window_start)
+                if affixes is None:
+                    affixes = window_affixes(window_start)
+                try:
+                    raw_key = fast(key)  # str.encode (memo_ok)
+                except Exception:  # noqa: BLE001 - the serde gives its own answer or error
+                    raw_key = raw_key_of(key)
+                cache_key = affixes[0] + raw_key + affixes[1]
+                last_window[key] = (window_start, cache_key)
         else:
             cache_key = cache_key_of(key, window_start)
         entry = lookup(cache_key)
-        if entry is not None and not named.pinned:
+        if entry is None:
+            if (live_segments is not None and not named.pinned
+                    and window_start // interval not in live_segments):
+                # finish() for a window neither cached nor stored (its segment is not in the store): count 1 at the
+                # record's timestamp, a new dirty entry at the end of the LRU and dirty orders
+                store.puts += 1
+                add_dirty(cache_key, pack(timestamp, 1), ctx.record_context, NO_TYPED)
+                if cache.total > cache.max_bytes:
+                    evict(named)
+                return
+        elif not named.pinned:
             cached = entry.value
             if cached is not None and len(cached) == 16:
                 old_timestamp, count = unpack(cached)
