@@ -13,17 +13,11 @@ from rocksdict import Options, Rdict, WriteBatch
 
 from pystreams.errors import StateStoreError
 from pystreams.state.internals.bytes_store import BytesPairs, invalid_range
+from pystreams.state.internals.rocksdb_options import StoreOptions, store_options
 
 METADATA_CF = "__pystreams_metadata__"
 CHANGELOG_OFFSET_KEY = b"changelog_offset"
 _OFFSET = struct.Struct(">q")
-
-
-def _options() -> Options:
-    opts = Options(raw_mode=True)
-    opts.create_if_missing(True)
-    opts.create_missing_column_families(True)
-    return opts
 
 
 class RocksDBStore:
@@ -35,6 +29,8 @@ class RocksDBStore:
         self._db: Rdict | None = None
         self._meta: Any = None
         self.path: str | None = None
+        self._configs: Any = None  # the app's configs (context.configs at init): rocksdb.config.setter
+        self._options: StoreOptions | None = None
 
     @property
     def name(self) -> str:
@@ -45,17 +41,21 @@ class RocksDBStore:
         return True
 
     def init(self, context: Any, root: Any) -> None:
+        self._configs = getattr(context, "configs", None)
         self.open(os.path.join(context.state_dir, self._parent_dir, self._name))
 
     def open(self, path: str) -> None:
         """Open (creating if needed) the DB at path."""
         os.makedirs(path, exist_ok=True)
+        opened = store_options(self._name, self._configs, create_missing_column_families=True)
         try:
-            self._db = Rdict(path, _options(), column_families={METADATA_CF: Options(raw_mode=True)})
+            self._db = Rdict(path, opened.options, column_families={METADATA_CF: Options(raw_mode=True)})
         except Exception as e:  # rocksdict raises plain Exception
+            opened.close()
             raise StateStoreError(f"Cannot open RocksDB for store {self._name} at {path}: {e} "
                                   "(is another instance using the same state.dir?)") from e
         self._meta = self._db.get_column_family_handle(METADATA_CF)
+        self._options = opened
         self.path = path
 
     def is_open(self) -> bool:
@@ -76,6 +76,9 @@ class RocksDBStore:
         if self._db is not None:
             db, self._db, self._meta = self._db, None, None
             db.close()
+        opened, self._options = self._options, None
+        if opened is not None:
+            opened.close()  # rocksdb.config.setter's close(store_name, options), after the DB closed
 
     def get(self, key: bytes) -> bytes | None:
         return self._require().get(key)

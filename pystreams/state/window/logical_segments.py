@@ -12,9 +12,10 @@ import struct
 from collections.abc import Iterator, KeysView, Sequence
 from typing import Any
 
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import Rdict, WriteBatch
 
 from pystreams.errors import StateStoreError
+from pystreams.state.internals.rocksdb_options import StoreOptions, store_options
 from pystreams.state.window.segments import SegmentDB
 
 _PREFIX = struct.Struct(">Q")
@@ -35,13 +36,12 @@ def segment_id_of(physical_key: bytes) -> int:
     return int(_PREFIX.unpack_from(physical_key)[0]) - _SIGN
 
 
-def _open_physical(name: str, path: str) -> Rdict:
+def _open_physical(name: str, path: str, opened: StoreOptions) -> Rdict:
     os.makedirs(path, exist_ok=True)
-    opts = Options(raw_mode=True)
-    opts.create_if_missing(True)
     try:
-        return Rdict(path, opts)
+        return Rdict(path, opened.options)
     except Exception as e:  # rocksdict raises plain Exception
+        opened.close()
         raise StateStoreError(f"Cannot open RocksDB for segmented store {name} at {path}: {e} "
                               "(is another instance using the same state.dir?)") from e
 
@@ -59,6 +59,7 @@ class LogicalSegmentedStore:
         self._segments: dict[int, bytes] = {}
         self._dir: str | None = None
         self._db: Rdict | None = None
+        self._options: StoreOptions | None = None  # rocksdb.config.setter's, closed with the store
         self._min_live = -(1 << 62)  # segments below this id are gone (range deleted)
 
     @property
@@ -79,7 +80,9 @@ class LogicalSegmentedStore:
 
     def init(self, context: Any, root: Any) -> None:
         self._dir = os.path.join(context.state_dir, self._name)
-        self._db = _open_physical(self._name, os.path.join(self._dir, self._name + ".segments"))
+        opened = store_options(self._name, getattr(context, "configs", None))
+        self._db = _open_physical(self._name, os.path.join(self._dir, self._name + ".segments"), opened)
+        self._options = opened
         self._min_live = -(1 << 62)
         self._migrate_physical_segments()
         # the same dict from construction on, filled in place: live_segment_ids() hands out a live view of it
@@ -142,6 +145,9 @@ class LogicalSegmentedStore:
         if self._db is not None:
             db, self._db = self._db, None
             db.close()
+        opened, self._options = self._options, None
+        if opened is not None:
+            opened.close()  # rocksdb.config.setter's close(store_name, options), after the DB closed
         self._segments.clear()
         self._dir = None
 

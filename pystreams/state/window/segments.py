@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 
-from rocksdict import Options, Rdict
+from rocksdict import Rdict
 
 from pystreams.errors import StateStoreError
 from pystreams.state.internals.rocksdb import RocksDBStore
+from pystreams.state.internals.rocksdb_options import store_options
 
 
 class SegmentDB(RocksDBStore):
@@ -24,13 +25,13 @@ class SegmentDB(RocksDBStore):
             super().open(path)
             return
         os.makedirs(path, exist_ok=True)
-        opts = Options(raw_mode=True)
-        opts.create_if_missing(True)
-        opts.set_max_file_opening_threads(1)
+        opened = store_options(self.name, self._configs, max_file_opening_threads=1)
         try:
-            self._db = Rdict(path, opts)
+            self._db = Rdict(path, opened.options)
         except Exception as e:  # rocksdict raises plain Exception
+            opened.close()
             raise StateStoreError(f"Cannot open RocksDB segment {self.name} at {path}: {e} "
                                   "(is another instance using the same state.dir?)") from e
         self._meta = None
+        self._options = opened
         self.path = path
