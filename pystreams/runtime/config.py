@@ -311,8 +311,9 @@ class StreamsConfig:
 
     def _check_group_protocol(self) -> None:
         """group.protocol (Kafka 4.1): classic is what pystreams runs; streams (KIP-1071's broker-side assignment)
-        is refused rather than silently run as classic. ensure.explicit.internal.resource.naming=true is accepted
-        with a warning: pystreams does not (yet) refuse generated internal topic and store names."""
+        is refused rather than silently run as classic. ensure.explicit.internal.resource.naming is checked to be
+        true/false here; the topology check itself (KIP-1111) is pystreams/compiler/naming.py's, at build(props) and
+        when KafkaStreams is made from a topology."""
         protocol = str(self.get("group.protocol", "classic")).strip().lower()
         if protocol == "streams":
             raise ConfigError("group.protocol=streams (KIP-1071, the streams rebalance protocol) is not supported: "
@@ -326,11 +327,6 @@ class StreamsConfig:
             raise ConfigError(f"Invalid value {self.get('ensure.explicit.internal.resource.naming')} for "
                               f"configuration ensure.explicit.internal.resource.naming: Expected value to be either "
                               f"true or false")
-        if naming == "true" and "ensure.explicit.internal.resource.naming" not in _warned_keys:
-            _warned_keys.add("ensure.explicit.internal.resource.naming")
-            log.warning("The configuration 'ensure.explicit.internal.resource.naming' is not implemented by "
-                        "pystreams: internal topics and state stores with generated names are NOT refused; it is "
-                        "ignored.")
 
     def require_bootstrap(self) -> None:
         """Checked at start(): a KafkaStreams may be defined without servers (`pystreams run` adds them)."""

@@ -135,11 +135,11 @@ def test_a_not_implemented_key_says_so(caplog, fresh_warnings):
     assert "'processor.wrapper.class' is a Kafka Streams config that pystreams does not implement" in caplog.text
 
 
-def test_explicit_naming_true_warns_that_it_is_not_enforced(caplog, fresh_warnings):
+def test_explicit_naming_true_is_accepted_without_a_warning(caplog, fresh_warnings):
+    # enforced by the compiler (pystreams/compiler/naming.py, KIP-1111); the config only checks true/false
     caplog.set_level(logging.WARNING, logger="pystreams.runtime.config")
     StreamsConfig({**BASE, "ensure.explicit.internal.resource.naming": "true"})
-    assert "'ensure.explicit.internal.resource.naming' is not implemented" in caplog.text
-    assert "NOT refused" in caplog.text and "prefix" not in caplog.text
+    assert "ensure.explicit.internal.resource.naming" not in caplog.text, caplog.text
     with pytest.raises(ConfigError, match="ensure.explicit.internal.resource.naming: Expected value to be either"):
         StreamsConfig({**BASE, "ensure.explicit.internal.resource.naming": "yes"})
 
