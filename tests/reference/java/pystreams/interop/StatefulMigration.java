@@ -33,7 +33,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * windowedBy(tumbling windowSizeMs, grace 1 h).count(Materialized.as("window-counts")) -> windowsTopic
  * (TimeWindowedSerde(String), Long). Prints "STATE <state>" on every transition and
  * "RESTORED <store> <partition> <records>" when a store partition finished restoring; a SIGTERM closes
- * the app cleanly (commit, checkpoint, leave the group) and exits.
+ * the app cleanly (commit, checkpoint) and exits. Kafka Streams' main consumer does not leave the group
+ * on close (dynamic members; CloseOptions.leaveGroup removes static members only), so the next system's
+ * first rebalance waits for this member's session timeout: 6 s (the broker's minimum) instead of 45 s.
  */
 public final class StatefulMigration {
 
@@ -62,6 +64,8 @@ public final class StatefulMigration {
         props.put(StreamsConfig.STATE_DIR_CONFIG, args[2]);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         props.put("auto.offset.reset", "earliest");
+        props.put(StreamsConfig.mainConsumerPrefix("session.timeout.ms"), 6000);
+        props.put(StreamsConfig.mainConsumerPrefix("heartbeat.interval.ms"), 1500);
         KafkaStreams streams = new KafkaStreams(builder.build(props), props);
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             public void onRestoreStart(TopicPartition tp, String store, long start, long end) { }
@@ -73,8 +77,7 @@ public final class StatefulMigration {
         });
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // leave the group, so the next system's consumer need not wait for this member's session timeout
-            streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+            streams.close(Duration.ofSeconds(30));
             done.countDown();
         }));
         streams.setStateListener((now, before) -> {
