@@ -1,10 +1,9 @@
 """Kafka's Position and PositionBound: how far a store partition has read its input, per input topic-partition,
 and the least position a query asks the answering store to have reached (KIP-796 consistency).
 
-pystreams' store position is the task's: for each input topic-partition of the task, the offset of the last
-record processed and committed (the offsets a commit sends, minus one: the cache is flushed into the store before
-a commit, so a store holds at least those records). It is read from what the commit already keeps, so queries
-add nothing to the per-record path; between commits the store may be ahead of its position, never behind.
+pystreams' store position is the task's: for each input topic-partition of the task, an offset the store has
+surely applied, read from what the task keeps for its commits (query.runner.task_position), so queries add
+nothing to the per-record path; the store may be ahead of its position, never behind.
 """
 from __future__ import annotations
 

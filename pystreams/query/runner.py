@@ -60,7 +60,8 @@ def run_query(streams: Any, request: StateQueryRequest) -> StateQueryResult:
                     f"{'RUNNING' if thread_running else 'PARTITIONS_ASSIGNED'} and was "
                     f"{'active (restoring)' if kind == 'restoring' else 'active' if kind == 'active' else 'not active'}."))
             else:
-                result.add_result(partition, query_store(store, query, bound, task_position(task), partition, info))
+                position = task_position(task, flushed_only=bool(getattr(query, "skips_cache", False)))
+                result.add_result(partition, query_store(store, query, bound, position, partition, info))
             if wanted is not None and wanted <= result.get_partition_results().keys():
                 return result
     if wanted is not None:
@@ -88,14 +89,24 @@ def _tasks(thread: Any) -> Iterator[tuple[Any, str]]:
         yield task, "standby"
 
 
-def task_position(task: Any) -> Position:
-    """The store position of a task: the last processed offset of each input partition as of its last commit
-    (the commit's offsets, which are the next offsets, minus one). Standby tasks have none (empty): Kafka carries
-    positions in changelog headers, pystreams does not."""
+def task_position(task: Any, flushed_only: bool = False) -> Position:
+    """The store position of a task, from the offsets the task keeps for its commits (nothing per record): per
+    input partition, the offset its last commit covers (the committed next offset - 1: the commit flushed the record
+    cache into the store first), or, when higher and not flushed_only, the offset processing has passed minus one
+    (the task's next offset - 2: the record at next offset - 1 may still be in progress on the stream thread, as
+    the task advances that offset before it processes the record; a chunk's offsets are set after the chunk).
+    flushed_only (a skip_cache read, which sees the store under the cache): the commit's offsets only. Standby
+    tasks have none (empty): Kafka carries positions in changelog headers, pystreams does not."""
     position = Position.empty_position()
     for (topic, partition), next_offset in list(getattr(task, "committed_offsets", {}).items()):
         if next_offset > 0:
             position.with_component(topic, partition, next_offset - 1)
+    if not flushed_only:
+        live = getattr(getattr(task, "task", None), "committable_offsets", None)
+        if callable(live) and getattr(task, "committed_offsets", None) is not None:  # an active task
+            for (topic, partition), next_offset in list(live().items()):
+                if next_offset > 1:
+                    position.with_component(topic, partition, next_offset - 2)
     return position
 
 

@@ -25,7 +25,7 @@ from pystreams.query import (
     WindowKeyQuery,
     WindowRangeQuery,
 )
-from pystreams.query.runner import run_query
+from pystreams.query.runner import run_query, task_position
 from pystreams.query.store_query import query_store
 from pystreams.runtime.queries import UnknownStateStoreError
 from pystreams.serdes import Serdes
@@ -184,8 +184,9 @@ def _client(tmp_path: Any, state: str = "RUNNING") -> SimpleNamespace:
         stores[p].put(f"k{p}", ValueAndTimestamp(p * 10, p))
 
     def task(p: int, committed: dict[tuple[str, int], int]) -> SimpleNamespace:
-        return SimpleNamespace(id=SimpleNamespace(partition=p), task=SimpleNamespace(stores={"kv": stores[p]}),
-                               committed_offsets=committed)
+        # processed as far as committed (committable_offsets: the task's live next offsets)
+        return SimpleNamespace(id=SimpleNamespace(partition=p), task=SimpleNamespace(
+            stores={"kv": stores[p]}, committable_offsets=lambda: dict(committed)), committed_offsets=committed)
     thread = SimpleNamespace(running=True, assigned_once=True, rebalancing=False,
                              tasks={0: task(0, {("in", 0): 11}), 1: task(1, {("in", 1): 21})}, _restorer=None,
                              _standby=SimpleNamespace(tasks={2: task(2, {})}))
@@ -238,3 +239,15 @@ def test_global_unknown_and_not_running_clients(tmp_path):
     client.threads[0].rebalancing = True  # a thread not RUNNING: require_active refuses even its active tasks
     assert run_query(client, _request().require_active()).get_partition_results()[1].get_failure_reason() \
         is FailureReason.NOT_ACTIVE
+
+
+def test_a_position_is_what_the_commit_covers_or_what_processing_surely_passed():
+    task = SimpleNamespace(committed_offsets={("in", 0): 11, ("in", 1): 5},
+                           task=SimpleNamespace(committable_offsets=lambda: {("in", 0): 15, ("in", 1): 5,
+                                                                             ("other", 0): 1}))
+    # in.0: processing passed 13 (14 may be in progress), the commit covered 10; in.1 committed up to 4;
+    # other.0: only offset 0 was handed to processing and may be in progress: nothing sure yet
+    assert task_position(task) == Position.from_map({"in": {0: 13, 1: 4}})
+    assert task_position(task, flushed_only=True) == Position.from_map({"in": {0: 10, 1: 4}})  # skip_cache
+    standby = SimpleNamespace(task=SimpleNamespace(committable_offsets=lambda: {("in", 0): 9}))
+    assert task_position(standby).is_empty()  # a standby: no commits, no position
