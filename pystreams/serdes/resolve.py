@@ -11,6 +11,7 @@ from pystreams.serdes import primitives as p
 from pystreams.serdes.base import Serde
 
 _JAVA_PACKAGE = "org.apache.kafka.common.serialization."
+_JAVA_KSTREAM_PACKAGE = "org.apache.kafka.streams.kstream."
 
 # Short names (case-insensitive, '-' and '_' ignored) and Kafka class names -> serde class.
 _BUILTINS: dict[str, type[Serde[Any]]] = {
@@ -30,6 +31,10 @@ _BUILTINS: dict[str, type[Serde[Any]]] = {
 _LAZY: dict[str, str] = {
     "json": "pystreams.serdes.json:JsonSerde",
     "list": "pystreams.serdes.list_serde:ListSerde",
+    # Kafka's WindowedSerdes$TimeWindowedSerde / $SessionWindowedSerde: the inner serde and the window size come
+    # from the config on configure() (windowed.inner.serializer.class ..., window.size.ms), as in Kafka
+    "timewindowed": "pystreams.serdes.windowed:TimeWindowedSerde",
+    "sessionwindowed": "pystreams.serdes.windowed:SessionWindowedSerde",
 }
 
 
@@ -38,11 +43,13 @@ def _normalise(name: str) -> str:
 
 
 def _builtin(name: str) -> type[Serde[Any]] | None:
-    """Kafka names: Serdes$StringSerde, Serdes.StringSerde, StringSerde, Serdes.String(), string."""
+    """Kafka names: Serdes$StringSerde, Serdes.StringSerde, StringSerde, Serdes.String(), string; and
+    org.apache.kafka.streams.kstream.WindowedSerdes$TimeWindowedSerde (or $SessionWindowedSerde)."""
     short = name.strip()
-    if short.startswith(_JAVA_PACKAGE):
-        short = short[len(_JAVA_PACKAGE):]
-    for prefix in ("Serdes$", "Serdes."):
+    for package in (_JAVA_PACKAGE, _JAVA_KSTREAM_PACKAGE):
+        if short.startswith(package):
+            short = short[len(package):]
+    for prefix in ("Serdes$", "Serdes.", "WindowedSerdes$", "WindowedSerdes."):
         if short.startswith(prefix):
             short = short[len(prefix):]
     if short.endswith("()"):
@@ -101,9 +108,10 @@ def _resolve(value: Any) -> Serde[Any]:
     if isinstance(value, str):
         found = _builtin(value)
         if found is None:
-            if _JAVA_PACKAGE in value:
+            if value.strip().startswith("org.apache.kafka."):
                 raise ConfigError(f"Java serde {value!r} has no pystreams equivalent; known: "
-                                  + ", ".join(sorted(k for k in _BUILTINS if len(k) > 4)))
+                                  + ", ".join(sorted(k for k in _BUILTINS if len(k) > 4))
+                                  + ", WindowedSerdes$TimeWindowedSerde, WindowedSerdes$SessionWindowedSerde")
             found = _import(value, value)
         return _resolve(found)
     if isinstance(value, type):

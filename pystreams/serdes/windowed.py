@@ -18,7 +18,24 @@ K = TypeVar("K")
 _LONG = struct.Struct(">q")
 LONG_MAX = (1 << 63) - 1
 WINDOW_SIZE_MS_CONFIG = "window.size.ms"
-WINDOWED_INNER_CLASS_SERDE = "windowed.inner.class.serde"
+WINDOWED_INNER_CLASS_SERDE = "windowed.inner.class.serde"  # deprecated in Kafka 4 (KIP-1020), still read
+WINDOWED_INNER_SERIALIZER_CLASS = "windowed.inner.serializer.class"
+WINDOWED_INNER_DESERIALIZER_CLASS = "windowed.inner.deserializer.class"
+
+
+def _inner_from_config(configs: Mapping[str, Any]) -> Any:
+    """The inner serde a config names, as Kafka 4's Time/SessionWindowed(De)Serializer read it: the value is a Serde
+    class name (e.g. org.apache.kafka.common.serialization.Serdes$StringSerde) under windowed.inner.serializer.class
+    or windowed.inner.deserializer.class, else under the deprecated windowed.inner.class.serde. One serde object
+    serves both directions here, so the two new keys must agree when both are set."""
+    from pystreams.serdes.resolve import resolve_serde
+
+    ser, de = configs.get(WINDOWED_INNER_SERIALIZER_CLASS), configs.get(WINDOWED_INNER_DESERIALIZER_CLASS)
+    if ser is not None and de is not None and ser != de:
+        raise ConfigError(f"{WINDOWED_INNER_SERIALIZER_CLASS}={ser!r} and {WINDOWED_INNER_DESERIALIZER_CLASS}="
+                          f"{de!r} differ; a pystreams windowed serde has one inner serde for both")
+    name = ser if ser is not None else de if de is not None else configs.get(WINDOWED_INNER_CLASS_SERDE)
+    return None if name is None else resolve_serde(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +113,8 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         if self.window_size_ms is None and configs.get(WINDOW_SIZE_MS_CONFIG) is not None:
             self.window_size_ms = int(configs[WINDOW_SIZE_MS_CONFIG])
-        if self.inner is None and configs.get(WINDOWED_INNER_CLASS_SERDE) is not None:
-            from pystreams.serdes.resolve import resolve_serde
-            self.inner = resolve_serde(configs[WINDOWED_INNER_CLASS_SERDE])
+        if self.inner is None:
+            self.inner = _inner_from_config(configs)
         if self.inner is not None and hasattr(self.inner, "configure"):
             self.inner.configure(configs, is_key)
 
@@ -110,7 +126,8 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
 
     def _require_inner(self) -> Any:
         if self.inner is None:
-            raise ConfigError(f"time-windowed serde has no inner serde: pass one or set {WINDOWED_INNER_CLASS_SERDE}")
+            raise ConfigError(f"time-windowed serde has no inner serde: pass one or set "
+                              f"{WINDOWED_INNER_SERIALIZER_CLASS} / {WINDOWED_INNER_DESERIALIZER_CLASS}")
         return self.inner
 
     def serialize(self, topic: str, data: Windowed[Any] | None, headers: Headers | None = None) -> bytes | None:
@@ -120,7 +137,7 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
         return (raw or b"") + _LONG.pack(data.window.start)
 
     def deserialize(self, topic: str, data: bytes | None, headers: Headers | None = None) -> Windowed[Any] | None:
-        if data is None:
+        if not data:  # Kafka's windowed deserializers return null for null and for empty bytes
             return None
         if self.window_size_ms is None:
             raise ConfigError(f"time-windowed deserializer needs the window size: pass window_size_ms or set "
@@ -147,9 +164,8 @@ class SessionWindowedSerde(Serde[Windowed[Any]]):
         self.inner = _inner(inner)
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
-        if self.inner is None and configs.get(WINDOWED_INNER_CLASS_SERDE) is not None:
-            from pystreams.serdes.resolve import resolve_serde
-            self.inner = resolve_serde(configs[WINDOWED_INNER_CLASS_SERDE])
+        if self.inner is None:
+            self.inner = _inner_from_config(configs)
         if self.inner is not None and hasattr(self.inner, "configure"):
             self.inner.configure(configs, is_key)
 
@@ -162,7 +178,7 @@ class SessionWindowedSerde(Serde[Windowed[Any]]):
     def _require_inner(self) -> Any:
         if self.inner is None:
             raise ConfigError(f"session-windowed serde has no inner serde: pass one or set "
-                              f"{WINDOWED_INNER_CLASS_SERDE}")
+                              f"{WINDOWED_INNER_SERIALIZER_CLASS} / {WINDOWED_INNER_DESERIALIZER_CLASS}")
         return self.inner
 
     def serialize(self, topic: str, data: Windowed[Any] | None, headers: Headers | None = None) -> bytes | None:
@@ -172,7 +188,7 @@ class SessionWindowedSerde(Serde[Windowed[Any]]):
         return (raw or b"") + _LONG.pack(data.window.end) + _LONG.pack(data.window.start)
 
     def deserialize(self, topic: str, data: bytes | None, headers: Headers | None = None) -> Windowed[Any] | None:
-        if data is None:
+        if not data:  # Kafka's windowed deserializers return null for null and for empty bytes
             return None
         if len(data) < 16:
             raise SerdeError(f"session-windowed key needs at least 16 bytes, got {len(data)}")
@@ -198,4 +214,5 @@ class WindowedSerdes:
 
 
 __all__ = ["SessionWindow", "SessionWindowedSerde", "TimeWindow", "TimeWindowedSerde", "WINDOW_SIZE_MS_CONFIG",
+           "WINDOWED_INNER_CLASS_SERDE", "WINDOWED_INNER_DESERIALIZER_CLASS", "WINDOWED_INNER_SERIALIZER_CLASS",
            "Window", "Windowed", "WindowedSerdes", "time_window_for_size"]
