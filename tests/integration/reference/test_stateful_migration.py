@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 MAIN_CLASS = "pystreams.interop.StatefulMigration"  # tests/reference/java/pystreams/interop/
 WINDOW_MS = 5_000
+GRACE_MS = 3_600_000  # = Duration.ofHours(1) in StatefulMigration.java
 STEP_MS = 1_000  # one input line per second of event time: 5 lines per window
 LINES, HANDOVER = 160, 82  # the hand-over falls inside a window
 INTERNAL = {"words-repartition", "counts-changelog", "window-counts-changelog"}
@@ -47,7 +48,7 @@ def _pystreams_app(app_id: str, bootstrap: str, state_dir: Path, topics: tuple[s
              .group_by(lambda _key, word: word, Grouped(Serdes.String(), Serdes.String(), name="words")))
     (words.count(Materialized(name="counts", key_serde=Serdes.String(), value_serde=Serdes.Long()))
         .to_stream().to(counts, Produced(key_serde=Serdes.String(), value_serde=Serdes.Long())))
-    (words.windowed_by(TimeWindows.of_size_and_grace(WINDOW_MS, 3_600_000))
+    (words.windowed_by(TimeWindows.of_size_and_grace(WINDOW_MS, GRACE_MS))
         .count(Materialized(name="window-counts", key_serde=Serdes.String(), value_serde=Serdes.Long()))
         .to_stream().to(windows, Produced(key_serde=WindowedSerdes.time_windowed_serde_from(Serdes.String(),
                                                                                             WINDOW_MS),
@@ -250,9 +251,20 @@ def test_app_moves_between_java_and_pystreams_keeping_state(kafka_broker, tmp_pa
     # both systems wrote the same internal topics, in the same formats
     names = set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
     assert {t[len(app_id) + 1:] for t in names if t.startswith(app_id + "-")} == INTERNAL
-    configs = _topic_configs(bootstrap, [f"{app_id}-counts-changelog", f"{app_id}-window-counts-changelog"])
-    assert configs[f"{app_id}-counts-changelog"]["cleanup.policy"] == "compact"
-    assert set(configs[f"{app_id}-window-counts-changelog"]["cleanup.policy"].split(",")) == {"compact", "delete"}
+    # the first system created them, the second accepted them (InternalTopicManager checks partitions, and
+    # cleanup.policy of windowed changelogs); either way they carry what Kafka Streams sets on internal topics
+    configs = _topic_configs(bootstrap, [f"{app_id}-{t}" for t in sorted(INTERNAL)])
+    want_configs = {
+        "words-repartition": {"cleanup.policy": "delete", "retention.ms": "-1", "segment.bytes": "52428800",
+                              "message.timestamp.type": "CreateTime"},
+        "counts-changelog": {"cleanup.policy": "compact", "message.timestamp.type": "CreateTime"},
+        # retention = window size + grace, plus windowstore.changelog.additional.retention.ms (1 day)
+        "window-counts-changelog": {"cleanup.policy": "compact,delete", "message.timestamp.type": "CreateTime",
+                                    "retention.ms": str(WINDOW_MS + GRACE_MS + 86_400_000)},
+    }
+    assert {t: {k: configs[f"{app_id}-{t}"][k] for k in keys} for t, keys in want_configs.items()} == want_configs
+    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
+    assert {t: len(meta[f"{app_id}-{t}"].partitions) for t in INTERNAL} == {t: 2 for t in INTERNAL}
     # Kafka's changelog formats (ChangeLoggingTimestamped*BytesStore): the value is the plain Long (no timestamp
     # prefix; that exists only inside the store), the store timestamp is the record timestamp, which for a count is
     # the latest input timestamp of the key (of the window); window keys are key + 8-byte start + 4-byte seqnum 0
