@@ -49,7 +49,7 @@ def _feed(task: StreamTask, keys: list[str]) -> None:
         pass
 
 
-def _sent(collector: ListRecordCollector, topic: str) -> list[tuple[bytes | None, int]]:
+def _sent(collector: ListRecordCollector, topic: str) -> list[tuple[bytes | None, int | None]]:
     return [(r.key, L.deserialize(topic, r.value)) for r in collector.records if r.topic == topic]
 
 
