@@ -16,10 +16,12 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
@@ -27,13 +29,14 @@ import org.apache.kafka.streams.state.WindowStore;
  * by pystreams and by this app one after the other, so each must continue from the other's committed
  * offsets and restore its RocksDB stores from the other's changelogs.
  *
- * Args: bootstrap applicationId stateDir inputTopic countsTopic windowsTopic windowSizeMs
+ * Args: bootstrap applicationId stateDir inputTopic countsTopic windowsTopic windowSizeMs sessionsTopic gapMs
  * Topology: lines (String, String) -> words -> groupBy(word, Grouped.as("words")) [repartition
  * "<app>-words-repartition"]; count(Materialized.as("counts")) -> countsTopic (String, Long);
  * windowedBy(tumbling windowSizeMs, grace 1 h).count(Materialized.as("window-counts")) -> windowsTopic
- * (TimeWindowedSerde(String), Long). Prints "STATE <state>" on every transition and
+ * (TimeWindowedSerde(String), Long); windowedBy(sessions of gapMs, grace 1 h).count(Materialized.as("session-counts"))
+ * -> sessionsTopic (SessionWindowedSerde(String), Long; null for a session merged away). Prints "STATE <state>" on every transition and
  * "RESTORED <store> <partition> <records>" when a store partition finished restoring; a SIGTERM closes
- * the app cleanly (commit, checkpoint) and exits. Kafka Streams' main consumer does not leave the group
+ * the app cleanly (commit, checkpoint), prints "CLOSED true" and exits. Kafka Streams' main consumer does not leave the group
  * on close (dynamic members; CloseOptions.leaveGroup removes static members only), so the next system's
  * first rebalance waits for this member's session timeout: 6 s (the broker's minimum) instead of 45 s.
  */
@@ -57,6 +60,12 @@ public final class StatefulMigration {
             .toStream()
             .to(args[5], Produced.with(
                 WindowedSerdes.timeWindowedSerdeFrom(String.class, windowSizeMs), Serdes.Long()));
+        words.windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(Long.parseLong(args[8])),
+                                                                Duration.ofHours(1)))
+            .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as("session-counts")
+                .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+            .toStream()
+            .to(args[7], Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), Serdes.Long()));
 
         Properties props = new Properties();
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
@@ -77,7 +86,9 @@ public final class StatefulMigration {
         });
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            streams.close(Duration.ofSeconds(30));
+            boolean closed = streams.close(Duration.ofSeconds(30));
+            System.out.println("CLOSED " + closed);  // the state listener may still be printing NOT_RUNNING
+            System.out.flush();
             done.countDown();
         }));
         streams.setStateListener((now, before) -> {
