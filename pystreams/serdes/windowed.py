@@ -93,6 +93,15 @@ class Windowed(Generic[K]):
         return f"[{self.key}@{self.window.start}/{self.window.end}]"
 
 
+def _default_inner(default_key_serde: Any) -> Any:
+    """The inner serde a default key serde gives a windowed serde. default.key.serde may itself be
+    WindowedSerdes$TimeWindowedSerde (Kafka configures it from windowed.inner.* at start-up): then its inner serde,
+    never the windowed serde itself (that would wrap itself), or None to leave it to configure()."""
+    if isinstance(default_key_serde, (TimeWindowedSerde, SessionWindowedSerde)):
+        return default_key_serde.inner
+    return _inner(default_key_serde)
+
+
 def _inner(serde: Any) -> Any:
     if serde is None:
         return None
@@ -121,8 +130,8 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
     def set_if_unset(self, default_key_serde: Any, default_value_serde: Any) -> None:
         """Kafka's WrappingNullableSerde.setIfUnset: a missing inner serde becomes the default key serde (the
         engine then calls configure(), which also reads window.size.ms for time-windowed keys)."""
-        if self.inner is None and default_key_serde is not None:
-            self.inner = _inner(default_key_serde)
+        if self.inner is None:
+            self.inner = _default_inner(default_key_serde)
 
     def _require_inner(self) -> Any:
         if self.inner is None:
@@ -172,8 +181,8 @@ class SessionWindowedSerde(Serde[Windowed[Any]]):
     def set_if_unset(self, default_key_serde: Any, default_value_serde: Any) -> None:
         """Kafka's WrappingNullableSerde.setIfUnset: a missing inner serde becomes the default key serde (the
         engine then calls configure(), which also reads window.size.ms for time-windowed keys)."""
-        if self.inner is None and default_key_serde is not None:
-            self.inner = _inner(default_key_serde)
+        if self.inner is None:
+            self.inner = _default_inner(default_key_serde)
 
     def _require_inner(self) -> Any:
         if self.inner is None:

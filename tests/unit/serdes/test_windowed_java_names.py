@@ -68,3 +68,28 @@ def test_empty_bytes_deserialize_to_none_as_in_kafka():
 def test_unknown_kafka_class_is_a_clear_config_error():
     with pytest.raises(ConfigError, match="no pystreams equivalent"):
         resolve_serde("org.apache.kafka.streams.kstream.WindowedSerdes$NoSuchSerde")
+
+
+@pytest.mark.parametrize("name, window", [("TimeWindowedSerde", TimeWindow(5000, 10000)),
+                                          ("SessionWindowedSerde", SessionWindow(1, 9))])
+def test_windowed_default_key_serde_runs_a_topology(name, window):
+    """default.key.serde = WindowedSerdes$...: the default serde gets its inner serde from the config (it used to
+    take itself as its own inner serde and recurse forever)."""
+    from pystreams import Serdes, StreamsBuilder
+    from pystreams.serdes.windowed import WindowedSerdes
+    from pystreams.testing import TopologyTestDriver
+
+    builder = StreamsBuilder()
+    builder.stream("in").map_values(lambda v: v + 1).to("out")
+    driver = TopologyTestDriver(builder.build(), {
+        "application.id": "windowed-defaults", "bootstrap.servers": "unused:9092",
+        "default.key.serde": f"org.apache.kafka.streams.kstream.WindowedSerdes${name}",
+        "default.value.serde": LONG, "windowed.inner.class.serde": STRING, "window.size.ms": "5000"})
+    try:
+        serde = (WindowedSerdes.time_windowed_serde_from(Serdes.String(), 5000) if name.startswith("Time")
+                 else WindowedSerdes.session_windowed_serde_from(Serdes.String()))
+        driver.create_input_topic("in", serde, Serdes.Long()).pipe_input(Windowed("k", window), 3)
+        out = driver.create_output_topic("out", serde, Serdes.Long()).read_key_value()
+    finally:
+        driver.close()
+    assert (out.key, out.value) == (Windowed("k", window), 4)
