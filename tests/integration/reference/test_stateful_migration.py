@@ -1,15 +1,18 @@
 """Moving a stateful app between Java Kafka Streams 4.1.1 and pystreams with the same application.id, in both
-directions, on Apache Kafka and on our broker: proof that our internal formats are Kafka's.
+directions: proof that our internal formats are Kafka's.
 
-The first system counts the first part of the input (word count on the RocksDB store "counts", tumbling-window
-count on "window-counts", both behind the repartition topic "<app>-words-repartition") and closes cleanly. The
-second system starts with a fresh, empty state.dir, so it must (1) continue from the first one's committed offsets
-(input and repartition topics) and (2) restore both stores from the first one's changelog topics (timestamped KV
-values: 8-byte timestamp + Long; window keys: key + 8-byte window start + 4-byte seqnum; values 8-byte timestamp +
-Long), which Kafka's InternalTopicManager must also accept (partitions, cleanup.policy). The latest counts at the
-end are exact only if both held: lost state restarts counts, a wrong offset counts lines twice or never. A window
-straddles the hand-over, so a window count is continued across systems too. Java's output keys are decoded with
-our TimeWindowedSerde."""
+The first system processes the first part of the input (word count on the RocksDB store "counts", tumbling-window
+count "window-counts", session-window count "session-counts", all behind the repartition topic
+"<app>-words-repartition") and closes cleanly. The second system starts with a fresh, empty state.dir, so it must
+(1) continue from the first one's committed offsets (input and repartition topics) and (2) restore every store from
+the first one's changelog topics, which Kafka's InternalTopicManager must also accept (partitions, configs). The
+latest counts at the end are exact only if both held: lost state restarts counts, a wrong offset counts lines twice
+or never; a tumbling window and sessions straddle the hand-over, so they are continued across systems too.
+
+Kafka's changelog formats, checked on the topics afterwards: KV value = the plain serialized value (Long), the store
+timestamp travels as the record timestamp (ChangeLoggingTimestampedKeyValueBytesStore logs rawValue, not the
+8-byte-timestamp-prefixed store value); window key = key + 8-byte start + 4-byte seqnum (0); session key = key +
+8-byte end + 8-byte start. Java's windowed output keys are decoded with our windowed serdes."""
 from __future__ import annotations
 
 import signal
@@ -42,7 +45,8 @@ STORES = ("counts", "window-counts", "session-counts")
 INTERNAL = {"words-repartition", "counts-changelog", "window-counts-changelog", "session-counts-changelog"}
 
 
-def _pystreams_app(app_id: str, bootstrap: str, state_dir: Path, topics: tuple[str, str, str, str]) -> KafkaStreams:
+def _pystreams_app(app_id: str, bootstrap: str, state_dir: Path, topics: tuple[str, str, str, str],
+                   guarantee: str) -> KafkaStreams:
     source, counts, windows, sessions = topics
     builder = StreamsBuilder()
     words = (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
@@ -60,7 +64,7 @@ def _pystreams_app(app_id: str, bootstrap: str, state_dir: Path, topics: tuple[s
         .to_stream().to(sessions, Produced(key_serde=WindowedSerdes.session_windowed_serde_from(Serdes.String()),
                                            value_serde=Serdes.Long())))
     return KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
-                                          "state.dir": str(state_dir), "commit.interval.ms": 200,
+                                          "state.dir": str(state_dir), "commit.interval.ms": 200, "processing.guarantee": guarantee,
                                           "auto.offset.reset": "earliest"})
 
 
@@ -105,7 +109,8 @@ class _Latest:
         self.time_serde = WindowedSerdes.time_windowed_serde_from(Serdes.String(), WINDOW_MS)
         self.session_serde = WindowedSerdes.session_windowed_serde_from(Serdes.String())
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
-                                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+                                  "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                                  "isolation.level": "read_committed"})
         self.consumer.subscribe(list(self.topics))
         self.counts: dict[str, int] = {}
         self.windows: dict[tuple[str, int], int] = {}
@@ -174,6 +179,7 @@ def _changelog(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, int]]:
     """(key, value, timestamp) of every record of a changelog topic, per partition in offset order."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("changelog"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                                  "isolation.level": "read_committed",
                          "enable.partition.eof": True})
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.subscribe([topic])
@@ -200,18 +206,34 @@ def _topic_configs(bootstrap: str, topics: list[str]) -> dict[str, dict[str, str
     return {res.name: {k: e.value for k, e in fut.result(30).items()} for res, fut in futures.items()}
 
 
-@pytest.mark.parametrize("first", ["pystreams", "java"], ids=["pystreams-to-java", "java-to-pystreams"])
-def test_app_moves_between_java_and_pystreams_keeping_state(kafka_broker, tmp_path, first):
+# JVM start-ups are costly, so the matrix is cut in two (~50 s in all): at_least_once on Apache Kafka, and
+# exactly_once_v2 on our broker (which then also serves Java's transactional producers and read_committed restore).
+DIRECTIONS = pytest.mark.parametrize("first", ["pystreams", "java"], ids=["pystreams-to-java", "java-to-pystreams"])
+
+
+@DIRECTIONS
+def test_app_moves_between_java_and_pystreams_keeping_state(reference_kafka, tmp_path, first):
+    _migrate(reference_kafka.bootstrap_servers, tmp_path, first, "at_least_once")
+
+
+@DIRECTIONS
+def test_exactly_once_app_moves_between_java_and_pystreams_on_our_broker(pystreams_broker, tmp_path, first):
+    """The same under exactly_once_v2: offsets committed in the producers' transactions, changelogs written in them
+    and restored read_committed, Java's transactional clients on our broker."""
+    _migrate(pystreams_broker.bootstrap_servers, tmp_path, first, "exactly_once_v2")
+
+
+def _migrate(bootstrap: str, tmp_path: Path, first: str, guarantee: str) -> None:
     from tests.reference import jvm
     from tests.reference.streams_oracle import compile_oracle
 
-    bootstrap = kafka_broker.bootstrap_servers
     topics = source, counts, windows, sessions = tuple(unique(n) for n in ("lines", "counts", "windows", "sessions"))
     create_topics(bootstrap, 2, *topics)
     app_id = unique("migrate")
     try:
         java_argv = jvm.java_command(MAIN_CLASS, bootstrap, app_id, str(tmp_path / "java-state"), source, counts,
-                                     windows, str(WINDOW_MS), sessions, str(GAP_MS), extra_classpath=[compile_oracle()])
+                                     windows, str(WINDOW_MS), sessions, str(GAP_MS), guarantee,
+                                     extra_classpath=[compile_oracle()])
     except jvm.ReferenceSetupError as e:
         pytest.skip(str(e))
     base = (int(time.time() * 1000) - 3_600_000) // WINDOW_MS * WINDOW_MS
@@ -226,7 +248,7 @@ def test_app_moves_between_java_and_pystreams_keeping_state(kafka_broker, tmp_pa
             return _JavaApp(java_argv, tmp_path / f"java-{phase}.log")
 
         def run_py() -> KafkaStreams:
-            app = _pystreams_app(app_id, bootstrap, tmp_path / "py-state", topics)
+            app = _pystreams_app(app_id, bootstrap, tmp_path / "py-state", topics, guarantee)
 
             class Listener:
                 def on_restore_start(self, *args: Any) -> None: ...

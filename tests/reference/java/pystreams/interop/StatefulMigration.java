@@ -30,6 +30,7 @@ import org.apache.kafka.streams.state.WindowStore;
  * offsets and restore its RocksDB stores from the other's changelogs.
  *
  * Args: bootstrap applicationId stateDir inputTopic countsTopic windowsTopic windowSizeMs sessionsTopic gapMs
+ *       [processingGuarantee]  (at_least_once by default)
  * Topology: lines (String, String) -> words -> groupBy(word, Grouped.as("words")) [repartition
  * "<app>-words-repartition"]; count(Materialized.as("counts")) -> countsTopic (String, Long);
  * windowedBy(tumbling windowSizeMs, grace 1 h).count(Materialized.as("window-counts")) -> windowsTopic
@@ -72,6 +73,9 @@ public final class StatefulMigration {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, args[1]);
         props.put(StreamsConfig.STATE_DIR_CONFIG, args[2]);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+        if (args.length > 9) {
+            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, args[9]);
+        }
         props.put("auto.offset.reset", "earliest");
         props.put(StreamsConfig.mainConsumerPrefix("session.timeout.ms"), 6000);
         props.put(StreamsConfig.mainConsumerPrefix("heartbeat.interval.ms"), 1500);
