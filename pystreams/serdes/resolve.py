@@ -47,13 +47,10 @@ def _builtin(name: str) -> type[Serde[Any]] | None:
     org.apache.kafka.streams.kstream.WindowedSerdes$TimeWindowedSerde (or $SessionWindowedSerde)."""
     short = name.strip()
     for package in (_JAVA_PACKAGE, _JAVA_KSTREAM_PACKAGE):
-        if short.startswith(package):
-            short = short[len(package):]
+        short = short.removeprefix(package)
     for prefix in ("Serdes$", "Serdes.", "WindowedSerdes$", "WindowedSerdes."):
-        if short.startswith(prefix):
-            short = short[len(prefix):]
-    if short.endswith("()"):
-        short = short[:-2]
+        short = short.removeprefix(prefix)
+    short = short.removesuffix("()")
     key = _normalise(short)
     if key.endswith("serde") and key != "serde":
         key = key[: -len("serde")]

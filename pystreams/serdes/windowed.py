@@ -161,8 +161,7 @@ class TimeWindowedSerde(Serde[Windowed[Any]]):
 def time_window_for_size(start: int, size: int) -> TimeWindow:
     """Kafka's WindowKeySchema.timeWindowForSize: end = start + size, capped at Long.MAX_VALUE."""
     end = start + size
-    if end > LONG_MAX:
-        end = LONG_MAX
+    end = min(end, LONG_MAX)
     return TimeWindow(start, end)
 
 
@@ -222,6 +221,17 @@ class WindowedSerdes:
         return SessionWindowedSerde(inner)
 
 
-__all__ = ["SessionWindow", "SessionWindowedSerde", "TimeWindow", "TimeWindowedSerde", "WINDOW_SIZE_MS_CONFIG",
-           "WINDOWED_INNER_CLASS_SERDE", "WINDOWED_INNER_DESERIALIZER_CLASS", "WINDOWED_INNER_SERIALIZER_CLASS",
-           "Window", "Windowed", "WindowedSerdes", "time_window_for_size"]
+__all__ = [
+    "WINDOWED_INNER_CLASS_SERDE",
+    "WINDOWED_INNER_DESERIALIZER_CLASS",
+    "WINDOWED_INNER_SERIALIZER_CLASS",
+    "WINDOW_SIZE_MS_CONFIG",
+    "SessionWindow",
+    "SessionWindowedSerde",
+    "TimeWindow",
+    "TimeWindowedSerde",
+    "Window",
+    "Windowed",
+    "WindowedSerdes",
+    "time_window_for_size",
+]

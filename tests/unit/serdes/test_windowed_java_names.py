@@ -11,7 +11,13 @@ import pytest
 from pystreams.errors import ConfigError
 from pystreams.serdes import resolve_serde
 from pystreams.serdes.primitives import LongSerde, StringSerde
-from pystreams.serdes.windowed import SessionWindow, SessionWindowedSerde, TimeWindow, TimeWindowedSerde, Windowed
+from pystreams.serdes.windowed import (
+    SessionWindow,
+    SessionWindowedSerde,
+    TimeWindow,
+    TimeWindowedSerde,
+    Windowed,
+)
 
 pytestmark = pytest.mark.unit
 
