@@ -15,6 +15,7 @@ timestamp travels as the record timestamp (ChangeLoggingTimestampedKeyValueBytes
 8-byte end + 8-byte start. Java's windowed output keys are decoded with our windowed serdes."""
 from __future__ import annotations
 
+import base64
 import signal
 import subprocess
 import time
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 import pystreams.compiler.extensions  # noqa: F401  (windowed_by on grouped streams)
@@ -177,25 +178,55 @@ def _produce(bootstrap: str, topic: str, lines: list[tuple[str, int]], first: in
 
 def _changelog(bootstrap: str, topic: str) -> list[tuple[bytes, bytes, int]]:
     """(key, value, timestamp) of every record of a changelog topic, per partition in offset order."""
+    return [(k, v, ts) for _p, k, v, ts in _records(bootstrap, topic)]
+
+
+def _records(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes, int]]:
+    """(partition, key, value, timestamp) of every committed record of a topic, per partition in offset order."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("changelog"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
                                   "isolation.level": "read_committed",
                          "enable.partition.eof": True})
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.subscribe([topic])
-    out: list[tuple[bytes, bytes, int]] = []
+    out: list[tuple[int, bytes, bytes, int]] = []
     ended: set[int] = set()
     deadline = time.monotonic() + 30
     try:
         while len(ended) < len(partitions) and time.monotonic() < deadline:
             for m in consumer.consume(1000, 0.3):
                 if m.error() is None:
-                    out.append((m.key(), m.value(), m.timestamp()[1]))
+                    out.append((m.partition(), m.key(), m.value(), m.timestamp()[1]))
                 elif m.error().code() == KafkaError._PARTITION_EOF:
                     ended.add(m.partition())
     finally:
         consumer.close()
     assert len(ended) == len(partitions), f"{topic}: not read to its end"
+    return out
+
+
+def _partition_times(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """Partition time per partition from a Kafka Streams group's committed offset metadata (TopicPartitionMetadata:
+    base64 of magic byte 2, 8-byte big-endian partition time, then processor metadata, empty here)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        committed = consumer.committed([TopicPartition(topic, p) for p in parts], timeout=30)
+    finally:
+        consumer.close()
+    out = {}
+    for tp in committed:
+        raw = base64.b64decode(tp.metadata or "")
+        assert len(raw) == 9 and raw[0] == 2, (tp, raw)
+        out[tp.partition] = int.from_bytes(raw[1:], "big", signed=True)
+    return out
+
+
+def _max_timestamps(bootstrap: str, topic: str) -> dict[int, int]:
+    """The largest record timestamp per partition of a topic now."""
+    out: dict[int, int] = {}
+    for partition, _k, _v, ts in _records(bootstrap, topic):
+        out[partition] = max(out.get(partition, ts), ts)
     return out
 
 
@@ -277,6 +308,8 @@ def _migrate(bootstrap: str, tmp_path: Path, first: str, guarantee: str) -> None
             assert latest.state() == want1
             assert py.close(60)
             py = None
+        if first == "java":  # Kafka Streams' offset metadata (see test_offset_metadata.py for ours)
+            assert _partition_times(bootstrap, app_id, source) == _max_timestamps(bootstrap, source)
         # second system, fresh state.dir: restores the first one's changelogs, continues at its offsets
         _produce(bootstrap, source, part2, HANDOVER)
         want = _expected(lines)
