@@ -3,6 +3,8 @@
 Loop: consume a batch, hand each partition's records to its task, process every task until its buffers are empty,
 punctuate, and every commit.interval.ms commit: task commits (caches flushed -> changelog records produced),
 producer flush, then the consumed offsets (at_least_once) or the transaction with the offsets (exactly_once_v2).
+Under at_least_once a thread whose input ran dry also flushes its record caches between commits, without
+committing (idle_flush.py, docs/adr/0006-flush-the-cache-when-input-runs-dry.md).
 
 Assignment (docs/adr/0004-streams-assignor.md): the thread is one member of the group
 through pystreams.runtime.group (Kafka Streams' assignor: co-partitioned tasks, sticky, state-aware, standbys,
