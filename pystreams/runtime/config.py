@@ -189,7 +189,8 @@ _READ_KEYS = frozenset({
     "default.production.exception.handler", "default.dsl.store", "topology.optimization", "upgrade.from",
     "schema.registry.url", "auto.register.schemas", "use.latest.version", "window.size.ms",
     "windowed.inner.class.serde", "sasl.jaas.config", "group.protocol", "ensure.explicit.internal.resource.naming",
-    "metrics.recording.level", "pystreams.iq.http.enabled", "pystreams.iq.http.host",
+    "metrics.recording.level", "pystreams.iq.http.enabled", "pystreams.iq.http.host", "pystreams.iq.remote.timeout.ms",
+    "windowed.inner.serializer.class", "windowed.inner.deserializer.class",
 })
 
 #: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
