@@ -62,7 +62,9 @@ def test_a_query_missing_the_cache_forwards_nothing_from_its_thread(pystreams_br
      .to(sink, Produced(key_serde=STRING, value_serde=Serdes.Long())))
     app = KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
                                          "state.dir": str(tmp_path), "commit.interval.ms": 600_000,
-                                         "statestore.cache.max.bytes": 8000})
+                                         "statestore.cache.max.bytes": 8000,
+                                         # only evictions forward before a commit (no idle flush, ADR 0006)
+                                         "pystreams.cache.flush.when.idle": False})
     try:
         app.start()
         _wait(lambda: app.metrics().get("process-total", 0) >= 600, 60, "600 records processed")

@@ -39,17 +39,19 @@ def test_allow_stale_reaches_the_query_helpers(streams: Any, monkeypatch: Any, a
     assert streams.query("s", "k", ser, allow_stale=allow_stale) == "query_key"
     assert streams.query_window("w", "k", 1, 2, ser, allow_stale=allow_stale) == "query_window_key"
     assert streams.query_sessions("ss", "k", ser, 3, 4, allow_stale=allow_stale) == "query_sessions_key"
-    # the helpers also get the key's partitioner (None: murmur2, Kafka's default), as query_metadata_for_key does
-    assert seen["query_key"] == (("s", "k", ser), {"allow_stale": allow_stale, "partitioner": None})
-    assert seen["query_window_key"] == (("w", "k", 1, 2, ser), {"allow_stale": allow_stale, "partitioner": None})
-    assert seen["query_sessions_key"] == (("ss", "k", ser, 3, 4), {"allow_stale": allow_stale, "partitioner": None})
+    # the helpers also get the key's partitioner (None: murmur2, Kafka's default), as query_metadata_for_key does,
+    # and the call's time budget (None: pystreams.iq.remote.timeout.ms)
+    expected = {"allow_stale": allow_stale, "partitioner": None, "timeout": None}
+    assert seen["query_key"] == (("s", "k", ser), expected)
+    assert seen["query_window_key"] == (("w", "k", 1, 2, ser), expected)
+    assert seen["query_sessions_key"] == (("ss", "k", ser, 3, 4), expected)
 
 
 def test_allow_stale_defaults_to_false_and_is_keyword_only(streams: Any, monkeypatch: Any) -> None:
     seen: list[Any] = []
     monkeypatch.setattr(remote_queries, "query_key", lambda *a, **kw: seen.append(kw))
     streams.query("s", "k", object())
-    assert seen == [{"allow_stale": False, "partitioner": None}]
+    assert seen == [{"allow_stale": False, "partitioner": None, "timeout": None}]
     with pytest.raises(TypeError):
         streams.query("s", "k", object(), True)  # type: ignore[misc]
 
