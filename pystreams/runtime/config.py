@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystreams.errors import ConfigError
+from pystreams.runtime.gc_policy import GC_TUNING_CONFIG
 from pystreams.runtime.group.security import ClientSecurity, parse_jaas_config
 
 log = logging.getLogger("pystreams.runtime.config")
@@ -52,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     # pystreams' own (Kafka has no such key): under at_least_once, flush the record caches (no commit) when the
     # thread's input ran dry, so results appear once the app is caught up (docs/adr/0006-*); false: Kafka's timing
     CACHE_FLUSH_WHEN_IDLE_CONFIG: True,
+    # pystreams' own: raise the cyclic GC's thresholds at start when the process runs Python's defaults
+    # (docs/adr/0007-*, runtime/gc_policy.py); false keeps them
+    GC_TUNING_CONFIG: True,
 }
 
 ASSIGNORS = ("streams",)
@@ -190,14 +194,14 @@ _READ_KEYS = frozenset({
     "schema.registry.url", "auto.register.schemas", "use.latest.version", "window.size.ms",
     "windowed.inner.class.serde", "sasl.jaas.config", "group.protocol", "ensure.explicit.internal.resource.naming",
     "metrics.recording.level", "pystreams.iq.http.enabled", "pystreams.iq.http.host", "pystreams.iq.remote.timeout.ms",
-    "windowed.inner.serializer.class", "windowed.inner.deserializer.class",
+    "windowed.inner.serializer.class", "windowed.inner.deserializer.class", "rocksdb.config.setter",
 })
 
 #: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
 _NOT_IMPLEMENTED_KEYS = frozenset({
     "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
     "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
-    "rack.aware.assignment.traffic_cost", "rocksdb.config.setter", "task.assignor.class", "metric.reporters",
+    "rack.aware.assignment.traffic_cost", "task.assignor.class", "metric.reporters",
     "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
     "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes", "processor.wrapper.class",
     "default.list.key.serde.type", "default.list.key.serde.inner", "default.list.value.serde.type",
@@ -282,6 +286,7 @@ class StreamsConfig:
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
         self.task_timeout_ms = self._int("task.timeout.ms", minimum=0)
         self.cache_flush_when_idle = self._bool(CACHE_FLUSH_WHEN_IDLE_CONFIG)
+        self.gc_tuning = self._bool(GC_TUNING_CONFIG)
         self.state_cleanup_delay_ms = self._int("state.cleanup.delay.ms", minimum=0)
         self.windowstore_changelog_additional_retention_ms = self._int(
             "windowstore.changelog.additional.retention.ms", minimum=0)

@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 
 from pystreams.errors import ConfigError, PystreamsError
 from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.gc_policy import apply_gc_policy
 from pystreams.runtime.interactive_queries import InteractiveQueries
 from pystreams.runtime.restore_listeners import (
     DelegatingStandbyUpdateListener,
@@ -240,6 +241,7 @@ class KafkaStreams(InteractiveQueries):
             # run` constructs a KafkaStreams next to the script's own one to validate its merged config
             directory.lock()
         self._state_directory = directory
+        apply_gc_policy(self.config.gc_tuning)  # process-wide, once: docs/adr/0007-*
         try:
             self._start_clients()
         except BaseException as exc:

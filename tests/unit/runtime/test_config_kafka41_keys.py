@@ -94,7 +94,7 @@ NOT_IMPLEMENTED = {
     "default.list.key.serde.type", "default.list.value.serde.inner", "default.list.value.serde.type",
     "dsl.store.suppliers.class", "log.summary.interval.ms", "metric.reporters", "processor.wrapper.class",
     "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
-    "rack.aware.assignment.traffic_cost", "rocksdb.config.setter", "task.assignor.class",
+    "rack.aware.assignment.traffic_cost", "task.assignor.class",
 }
 
 
