@@ -124,6 +124,7 @@ class StreamTask:
         self.store_context.record_context = self.no_record_context
         self.stream_time = -1
         self.commit_requested = False
+        self._seeded_times: dict[tuple[str, int], int] = {}
         self._stream_punctuations = PunctuationQueue(PunctuationType.STREAM_TIME)
         self._system_punctuations = PunctuationQueue(PunctuationType.WALL_CLOCK_TIME)
         self.stores: dict[str, Any] = {}
@@ -339,6 +340,26 @@ class StreamTask:
         """(topic, partition) -> offset to commit (last processed + 1, or past trailing skipped records), for
         partitions processed so far."""
         return {(q.topic, q.partition): off for q in self._queue_list if (off := q.committable_offset()) >= 0}
+
+    def partition_time(self, topic: str, partition: int) -> int:
+        """Largest timestamp seen on one input partition (-1 unknown): committed as Kafka Streams' offset metadata."""
+        queue = self._queues.get((topic, partition))
+        return queue.partition_time if queue is not None else self._seeded_times.get((topic, partition), -1)
+
+    def initialize_partition_times(self, metadata: Mapping[tuple[str, int], str | bytes | None]) -> None:
+        """StreamTask.initializeTaskTimeAndProcessorMetadata: seed partition times (and stream time = their max)
+        from committed offsets' metadata, so stream time survives a hand-over (also from a Java app)."""
+        from pystreams.runtime.offset_metadata import decode
+        for (topic, partition), md in metadata.items():
+            ptime = decode(md).partition_time
+            self._seeded_times[(topic, partition)] = ptime
+            queue = self._queues.get((topic, partition))
+            if queue is None and ptime >= 0 and self.source_for(topic) is not None:
+                queue = self._new_queue(topic, partition)
+            if queue is not None:
+                queue.partition_time = ptime
+            if ptime > self.stream_time:
+                self.stream_time = ptime
 
     def buffered(self, topic: str, partition: int) -> int:
         """Records buffered for one partition (the runtime pauses a partition above buffered.records.per.partition)."""
