@@ -19,8 +19,9 @@ from tests.integration.runtime.helpers import create_topics, read_all, unique
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 
-@pytest.mark.xfail(strict=True, reason="pystreams commits offsets without Kafka Streams' metadata (base64 of 0x02 + "
-                                       "8-byte partition time): runtime commit path, not F's room; reported to lead")
+@pytest.mark.xfail(strict=True, reason="codec and StreamTask.partition_time landed (runtime/offset_metadata.py); pending: "
+                                       "thread_commit.py attaches it (to-K-from-L.md), group client carries "
+                                       "metadata (to-I-from-L.md)")
 def test_pystreams_commits_kafka_streams_offset_metadata(reference_kafka, tmp_path):
     bootstrap = reference_kafka.bootstrap_servers
     source, sink, app_id = unique("in"), unique("out"), unique("metadata")
