@@ -103,6 +103,43 @@ CLIENT_KEYS = frozenset({
 _RENAMED_CLIENT_KEYS = {"receive.buffer.bytes": "socket.receive.buffer.bytes",
                         "send.buffer.bytes": "socket.send.buffer.bytes"}
 
+#: Java producer / consumer keys librdkafka has under another name or unit (H4): translated wherever they reach a
+#: client, prefixed or (to the clients of their kind: PRODUCER_KEYS / CONSUMER_KEYS) unprefixed. The value: librdkafka's
+#: key and the factor Java's value is divided by (buffer.memory is bytes, queue.buffering.max.kbytes KiB).
+_TRANSLATED_CLIENT_KEYS: dict[str, tuple[str, int]] = {
+    "max.request.size": ("message.max.bytes", 1),
+    "fetch.max.wait.ms": ("fetch.wait.max.ms", 1),
+    "buffer.memory": ("queue.buffering.max.kbytes", 1024),
+}
+
+#: Java client keys with no librdkafka equivalent: not passed to librdkafka (which would refuse the client), with
+#: a one-line warning once per key. max.block.ms stays readable with config.get (the exactly_once_v2 commit's
+#: bound); the (de)serializer classes are the Streams serdes' job.
+_DROPPED_CLIENT_KEYS: dict[str, str] = {
+    "max.block.ms": "librdkafka's producer never blocks a send",
+    "default.api.timeout.ms": "librdkafka's calls take their own timeouts",
+    "key.serializer": "Kafka Streams serializes with its serdes",
+    "value.serializer": "Kafka Streams serializes with its serdes",
+    "key.deserializer": "Kafka Streams deserializes with its serdes",
+    "value.deserializer": "Kafka Streams deserializes with its serdes",
+    "metadata.max.idle.ms": "librdkafka has no such setting",
+    "socket.connection.setup.timeout.max.ms": "librdkafka has no such setting (socket.connection.setup.timeout.ms is)",
+    "compression.gzip.level": "set compression.level",
+    "compression.lz4.level": "set compression.level",
+    "compression.zstd.level": "set compression.level",
+    "partitioner.adaptive.partitioning.enable": "librdkafka has no such setting",
+    "partitioner.availability.timeout.ms": "librdkafka has no such setting",
+    "partitioner.ignore.keys": "librdkafka has no such setting",
+    "metrics.sample.window.ms": "client metrics are librdkafka's statistics",
+    "metrics.num.samples": "client metrics are librdkafka's statistics",
+    "metrics.recording.level": "client metrics are librdkafka's statistics",
+    "metric.reporters": "client metrics are librdkafka's statistics",
+    "auto.include.jmx.reporter": "there is no JMX",
+    "exclude.internal.topics": "librdkafka has no such setting",
+    "internal.leave.group.on.close": "librdkafka has no such setting",
+}
+_warned_dropped: set[str] = set()  # the dropped-key warning, once per key and process
+
 #: librdkafka's consumer-only keys that, unprefixed, go to every consumer (main, restore, standby, global), as Kafka
 #: Streams passes unprefixed consumer configs to its consumers. Not here, because the runtime sets them itself:
 #: group.id, group.instance.id, session.timeout.ms, max.poll.interval.ms (read for the group membership),
@@ -111,7 +148,7 @@ CONSUMER_KEYS = frozenset({
     "partition.assignment.strategy", "coordinator.query.interval.ms", "auto.commit.interval.ms", "queued.min.messages",
     "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.queue.backoff.ms", "fetch.message.max.bytes",
     "max.partition.fetch.bytes", "fetch.max.bytes", "fetch.min.bytes", "fetch.error.backoff.ms", "isolation.level",
-    "check.crcs", "consume.callback.max.messages",
+    "check.crcs", "consume.callback.max.messages", "fetch.max.wait.ms",
 })
 
 #: librdkafka's producer-only keys that, unprefixed, go to every producer. Not here: transactional.id and
@@ -122,7 +159,8 @@ PRODUCER_KEYS = frozenset({
     "queue.buffering.max.ms", "message.send.max.retries", "retries", "queue.buffering.backpressure.threshold",
     "compression.codec", "compression.type", "compression.level", "batch.num.messages", "batch.size",
     "sticky.partitioning.linger.ms", "request.required.acks", "acks", "request.timeout.ms", "message.timeout.ms",
-    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.in.flight",
+    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.in.flight", "max.request.size",
+    "buffer.memory",
 })
 
 #: Java client keys librdkafka does not have, with what to set instead (sasl.jaas.config is translated).
@@ -145,6 +183,19 @@ CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "pro
 _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
 #: Kafka's StreamsConfig.GLOBAL_CONSUMER_PREFIX: the global consumer's keys (over `consumer.` and unprefixed ones)
 GLOBAL_CONSUMER_PREFIX = "global.consumer."
+#: librdkafka's names of settings users spell as its aliases (Java's names): an error names either
+_LIBRDKAFKA_ALIASES = {
+    "max.in.flight": ("max.in.flight.requests.per.connection",), "compression.codec": ("compression.type",),
+    "message.send.max.retries": ("retries",), "request.required.acks": ("acks",),
+    "queue.buffering.max.ms": ("linger.ms",), "message.timeout.ms": ("delivery.timeout.ms",),
+    "fetch.message.max.bytes": ("max.partition.fetch.bytes",), "sasl.mechanisms": ("sasl.mechanism",),
+}
+_CLIENT_PREFIXES = ("", CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, _MAIN_CONSUMER_PREFIX,
+                    _RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)
+#: validate_clients' throw-away clients log nowhere (without brokers librdkafka would warn that it has none)
+_VALIDATION_LOGGER = logging.getLogger("pystreams.librdkafka.validation")
+_VALIDATION_LOGGER.propagate = False
+_VALIDATION_LOGGER.addHandler(logging.NullHandler())
 
 
 class RateLimitedClientLogs(logging.Filter):
@@ -214,7 +265,7 @@ _warned_keys: set[str] = set()  # unknown keys are reported once per process (py
 def _known_keys() -> frozenset[str]:
     """Every unprefixed key pystreams reads or passes to its clients."""
     return frozenset(DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
-                     | _RENAMED_CLIENT_KEYS.keys())
+                     | _RENAMED_CLIENT_KEYS.keys() | {"max.block.ms", "default.api.timeout.ms"})
 
 
 def key_status(key: str) -> str:
@@ -314,6 +365,49 @@ class StreamsConfig:
                 if raw is not None and _int_or_none(raw) is not None and int(raw) > 5:
                     raise ConfigError(f"{key} can't exceed 5 when exactly-once processing is enabled (Kafka's "
                                       f"limit for idempotent producers); got {raw}")
+        self.validate_clients()
+
+    def validate_clients(self) -> None:
+        """Every client config, built once by librdkafka itself (no broker: bootstrap.servers is left out, so
+        nothing connects; ~1 ms for all), so a key or value it refuses is a ConfigError naming the user's key
+        now, not the death of every stream thread after start() (audit s7 H4)."""
+        from confluent_kafka import Consumer, KafkaException, Producer
+        from confluent_kafka.admin import AdminClient
+
+        builds: list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], Any]]] = [
+            ("producer", lambda: self.producer_config("validate", "validate" if self.eos else None), Producer),
+            ("main consumer", lambda: self.main_consumer_config("validate"), Consumer),
+            ("restore consumer", lambda: self.restore_consumer_config("validate"), Consumer),
+            ("global consumer", lambda: self.global_consumer_config("validate"), Consumer),
+            ("admin client", lambda: self.admin_config(), AdminClient),
+        ]
+        for kind, build, make in builds:
+            conf = build()
+            conf.pop("bootstrap.servers", None)
+            conf["logger"] = _VALIDATION_LOGGER
+            try:
+                client = make(conf)
+            except (KafkaException, ValueError, TypeError) as exc:
+                raise ConfigError(self._client_error(kind, exc)) from None
+            close = getattr(client, "close", None)
+            if kind.endswith("consumer") and callable(close):
+                close()
+            del client
+
+    def _client_error(self, kind: str, exc: Exception) -> str:
+        """librdkafka's refusal, naming the user's keys it is about (prefixed as given)."""
+        err = exc.args[0] if exc.args else exc
+        text = str(getattr(err, "str", lambda: err)())
+        names = re.findall(r'property:? "([^"]+)"', text) or re.findall(r"`([^`]+)`", text)
+        names += [java for name in names for java, (ours, _) in _TRANSLATED_CLIENT_KEYS.items() if ours == name]
+        names += [java for name in names for java, ours in _RENAMED_CLIENT_KEYS.items() if ours == name]
+        names += [alias for name in names for alias in _LIBRDKAFKA_ALIASES.get(name, ())]
+        given = sorted({k for k in self.originals for name in names if k == name or k.endswith("." + name)
+                        and k[: -len(name)] in _CLIENT_PREFIXES})
+        where = f"{', '.join(given)}: " if given else ""
+        hint = (" (a Java client key librdkafka does not have: drop it, or use librdkafka's name for the same "
+                "setting)" if "No such configuration property" in text else "")
+        return f"{where}the {kind}'s configuration is refused by librdkafka (pystreams' Kafka client): {text}{hint}"
 
     def _check_group_protocol(self) -> None:
         """group.protocol (Kafka 4.1): classic is what pystreams runs; streams (KIP-1071's broker-side assignment)
@@ -421,7 +515,7 @@ class StreamsConfig:
         user's values of the settings the guarantees rely on are dropped (kind: consumer, producer, admin)."""
         user = self.client_keys()
         own = CONSUMER_KEYS if kind == "consumer" else PRODUCER_KEYS if kind == "producer" else frozenset()
-        user.update({k: v for k, v in self.originals.items() if k in own})
+        user.update(_librdkafka({k: v for k, v in self.originals.items() if k in own}))
         user.update(_librdkafka(self._prefixed(*prefixes)))
         fixed: dict[str, str] = {}
         if kind == "consumer":
@@ -580,6 +674,22 @@ def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
         if java in out:
             value = out.pop(java)
             out.setdefault(ours, 0 if str(value).strip() == "-1" else value)
+    for java, (ours, unit) in _TRANSLATED_CLIENT_KEYS.items():
+        if java in out:
+            value = out.pop(java)
+            number = _int_or_none(value)
+            if number is None:
+                raise ConfigError(f"Invalid value {value} for configuration {java}: Not a number of type INT"
+                                  if unit == 1 else
+                                  f"Invalid value {value} for configuration {java}: Not a number of type LONG")
+            out.setdefault(ours, max(1, number // unit) if unit != 1 else number)
+    for java, why in _DROPPED_CLIENT_KEYS.items():
+        if java in out:
+            out.pop(java)
+            if java not in _warned_dropped:
+                _warned_dropped.add(java)
+                log.warning("The client configuration '%s' has no librdkafka equivalent (%s); it is not passed to "
+                            "the clients.", java, why)
     jaas = out.pop("sasl.jaas.config", None)
     if jaas:
         module, options = parse_jaas_config(str(jaas))

@@ -44,21 +44,20 @@ def test_known_and_prefixed_keys_are_not_reported(caplog):
     with caplog.at_level(logging.WARNING):
         StreamsConfig({**BASE, "num.stream.threads": 2, "commit.interval.ms": 10, "client.rack": "r",
                        "security.protocol": "PLAINTEXT", "producer.compression.type": "lz4",
-                       "main.consumer.fetch.max.bytes": 1, "topic.min.insync.replicas": 2,
-                       "default.production.exception.handler": "x:Y", "metrics.http.port": 0})
+                       "main.consumer.fetch.max.bytes": 10_000_000, "topic.min.insync.replicas": 2,
+                       "default.production.exception.handler": f"{__name__}:Skip", "metrics.http.port": 0})
     assert warnings(caplog) == []
 
 
 def test_client_keys_without_a_prefix_and_unimplemented_kafka_keys(caplog):
     with caplog.at_level(logging.WARNING):
-        StreamsConfig({**BASE, "buffer.memory": 1, "rocksdb.config.setter": "a.B",
-                       "client.tag.zone": "a", "global.consumer.fetch.max.bytes": 1})
-    # global.consumer. keys reach the global consumer (StreamsConfig.GLOBAL_CONSUMER_PREFIX): no warning
+        StreamsConfig({**BASE, "linger.ms.typo": 1, "buffer.memory": 1048576, "client.tag.zone": "a",
+                       "global.consumer.fetch.max.bytes": 10_000_000})
+    # global.consumer. keys reach the global consumer (StreamsConfig.GLOBAL_CONSUMER_PREFIX), and buffer.memory the
+    # producers (as queue.buffering.max.kbytes): no warning
     assert warnings(caplog) == [
-        ("The configuration 'buffer.memory' was supplied but isn't a known config. Other client settings than "
+        ("The configuration 'linger.ms.typo' was supplied but isn't a known config. Other client settings than "
          "those in docs/streams-runtime.md need a consumer., producer. or admin. prefix."),
-        ("The configuration 'rocksdb.config.setter' is a Kafka Streams config that pystreams does not implement; "
-         "it is ignored."),
         ("The configuration 'client.tag.zone' is a Kafka Streams config that pystreams does not implement; "
          "it is ignored.")]
 
