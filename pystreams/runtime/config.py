@@ -190,6 +190,8 @@ _LIBRDKAFKA_ALIASES = {
     "queue.buffering.max.ms": ("linger.ms",), "message.timeout.ms": ("delivery.timeout.ms",),
     "fetch.message.max.bytes": ("max.partition.fetch.bytes",), "sasl.mechanisms": ("sasl.mechanism",),
 }
+#: librdkafka's refusals of one property (an unknown key or a value it cannot parse): config errors at build time
+_PROPERTY_ERROR = re.compile(r"No such configuration property|Invalid value .* for configuration property")
 _CLIENT_PREFIXES = ("", CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, _MAIN_CONSUMER_PREFIX,
                     _RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)
 #: validate_clients' throw-away clients log nowhere (without brokers librdkafka would warn that it has none)
@@ -365,7 +367,47 @@ class StreamsConfig:
                 if raw is not None and _int_or_none(raw) is not None and int(raw) > 5:
                     raise ConfigError(f"{key} can't exceed 5 when exactly-once processing is enabled (Kafka's "
                                       f"limit for idempotent producers); got {raw}")
+        self.resolved_classes = self._resolve_class_keys()
         self.validate_clients()
+
+    def _resolve_class_keys(self) -> dict[str, Any]:
+        """Kafka's Type.CLASS keys resolved once, with the resolvers the tasks use, so a class that cannot be
+        loaded is Kafka's ConfigException text now ("Invalid value x for configuration k: Class x could not be
+        found."), not a traceback from the first task after start() (audit s7 H6). Returns key -> the resolved
+        serde / handler / extractor (the tasks still resolve their own instances)."""
+        from pystreams.processor.handlers import resolve_processing_handler, resolve_production_handler
+        from pystreams.processor.timestamps import resolve_timestamp_extractor
+        from pystreams.serdes.handlers import resolve_deserialization_handler
+        from pystreams.serdes.resolve import resolve_serde
+
+        def alone(key: str, *others: str) -> dict[str, Any]:  # the key as the only one of its aliases
+            return {k: v for k, v in self.originals.items() if k not in others}
+
+        resolvers: dict[str, Callable[[], Any]] = {
+            "default.key.serde": lambda: resolve_serde(self.originals["default.key.serde"]),
+            "default.value.serde": lambda: resolve_serde(self.originals["default.value.serde"]),
+            "deserialization.exception.handler": lambda: resolve_deserialization_handler(
+                alone("deserialization.exception.handler", "default.deserialization.exception.handler")),
+            "default.deserialization.exception.handler": lambda: resolve_deserialization_handler(
+                alone("default.deserialization.exception.handler", "deserialization.exception.handler")),
+            "processing.exception.handler": lambda: resolve_processing_handler(self.originals),
+            "production.exception.handler": lambda: resolve_production_handler(
+                alone("production.exception.handler", "default.production.exception.handler")),
+            "default.production.exception.handler": lambda: resolve_production_handler(
+                alone("default.production.exception.handler", "production.exception.handler")),
+            "default.timestamp.extractor": lambda: resolve_timestamp_extractor(
+                self.originals["default.timestamp.extractor"]),
+        }
+        resolved: dict[str, Any] = {}
+        for key, resolve in resolvers.items():
+            value = self.originals.get(key)
+            if value is None:
+                continue
+            try:
+                resolved[key] = resolve()
+            except ConfigError as exc:
+                raise ConfigError(_class_error(key, value, exc)) from exc
+        return resolved
 
     def validate_clients(self) -> None:
         """Every client config, built once by librdkafka itself (no broker: bootstrap.servers is left out, so
@@ -388,7 +430,12 @@ class StreamsConfig:
             try:
                 client = make(conf)
             except (KafkaException, ValueError, TypeError) as exc:
-                raise ConfigError(self._client_error(kind, exc)) from None
+                if _PROPERTY_ERROR.search(str(exc)):
+                    raise ConfigError(self._client_error(kind, exc)) from None
+                # files (ssl.*), SASL support and cross-key limits depend on where the app runs: left to the
+                # clients at start(), as before
+                log.debug("the %s's configuration, checked without a broker: %s", kind, exc)
+                continue
             close = getattr(client, "close", None)
             if kind.endswith("consumer") and callable(close):
                 close()
@@ -558,8 +605,8 @@ class StreamsConfig:
             "enable.auto.offset.store": False,
             "auto.offset.reset": str(self.get("auto.offset.reset")),
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
-            "session.timeout.ms": int(self.get("session.timeout.ms", 45_000)),
-            "max.poll.interval.ms": int(self.get("max.poll.interval.ms", 300_000)),
+            "session.timeout.ms": self._int("session.timeout.ms", 45_000),
+            "max.poll.interval.ms": self._int("max.poll.interval.ms", 300_000),
             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
         }
         if self.get("group.instance.id"):
@@ -624,7 +671,7 @@ class StreamsConfig:
             "bootstrap.servers": self.bootstrap_servers,
             "client.id": client_id,
             "partitioner": "murmur2_random",
-            "linger.ms": int(self.get("linger.ms", 100)),
+            "linger.ms": self._int("linger.ms", 100),
             "acks": "all",
             "enable.idempotence": True,
             "delivery.report.only.error": True,
@@ -633,8 +680,16 @@ class StreamsConfig:
         }
         if transactional_id is not None:
             cfg["transactional.id"] = transactional_id
-            cfg["transaction.timeout.ms"] = int(self.get("transaction.timeout.ms", 10_000))
-        return self._client(cfg, PRODUCER_PREFIX, kind="producer")
+            cfg["transaction.timeout.ms"] = self._int("transaction.timeout.ms", 10_000)
+        out = self._client(cfg, PRODUCER_PREFIX, kind="producer")
+        if not self.eos and _conflicts_with_idempotence(out, self._idempotence_given()):
+            # Kafka's ProducerConfig (3.2+): idempotence is on by default, but off when the user set acks other
+            # than all, more than 5 in flight or no retries without asking for it; librdkafka would refuse them
+            out["enable.idempotence"] = False
+        return out
+
+    def _idempotence_given(self) -> bool:
+        return "enable.idempotence" in self.originals or PRODUCER_PREFIX + "enable.idempotence" in self.originals
 
     def admin_config(self, client_id: str | None = None) -> dict[str, Any]:
         """The admin client's config. With the Streams client id (client.id or `<application.id>-<processId>`) its
@@ -651,6 +706,33 @@ class StreamsConfig:
                             "admin client <client.id>-admin (set client.id to change it).", given, required)
             cfg["client.id"] = required
         return cfg
+
+
+def _conflicts_with_idempotence(producer: Mapping[str, Any], given: bool) -> bool:
+    """Whether a producer config has Kafka's idempotence-conflicting settings and idempotence was not asked for."""
+    if given:
+        return False
+    acks = str(producer.get("acks", producer.get("request.required.acks", "all"))).strip().lower()
+    in_flight = _int_or_none(producer.get("max.in.flight", producer.get("max.in.flight.requests.per.connection", 5)))
+    retries = _int_or_none(producer.get("retries", producer.get("message.send.max.retries", 1)))
+    return acks not in ("all", "-1") or (in_flight or 0) > 5 or retries == 0
+
+
+def _class_error(key: str, value: Any, exc: ConfigError) -> str:
+    """Kafka's ConfigDef text for a Type.CLASS value that cannot be loaded ("Class x could not be found."), or for
+    one that is not what the key needs, followed by the resolver's own explanation."""
+    cause: BaseException | None = exc
+    missing = False
+    while cause is not None:
+        if isinstance(cause, (ImportError, AttributeError)):
+            missing = True
+        cause = cause.__cause__
+    text = str(exc)
+    missing = missing or (isinstance(value, str) and any(
+        word in text for word in ("is unknown", "not a known", "no pystreams equivalent", "not an importable")))
+    shown = value if isinstance(value, str) else getattr(value, "__name__", repr(value))
+    reason = f"Class {shown} could not be found." if missing else "Not a usable class."
+    return f"Invalid value {shown} for configuration {key}: {reason} ({text})"
 
 
 def admin_client_id(client_id: str) -> str:

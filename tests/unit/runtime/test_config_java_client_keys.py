@@ -94,7 +94,6 @@ def test_keys_librdkafka_does_not_have_are_dropped_with_one_warning(key, caplog)
     ("producer.partitioner.class", "x.Y", "producer.partitioner.class"),
     ("consumer.interceptor.classes", "x.Y", "consumer.interceptor.classes"),
     ("admin.security.providers", "x.Y", "admin.security.providers"),
-    ("consumer.fetch.max.bytes", 1, "consumer.fetch.max.bytes"),
     ("producer.compression.type", "brotli", "producer.compression.type"),
 ])
 def test_what_librdkafka_refuses_is_a_config_error_naming_the_users_key(key, value, named):
@@ -103,9 +102,22 @@ def test_what_librdkafka_refuses_is_a_config_error_naming_the_users_key(key, val
     assert str(info.value).startswith(f"{named}: ") and "librdkafka" in str(info.value)
 
 
-def test_an_alias_librdkafka_names_differently_is_named_as_given():
-    with pytest.raises(ConfigError, match=r"^producer\.max\.in\.flight\.requests\.per\.connection: .*<= 5"):
-        StreamsConfig({**BASE, "producer.max.in.flight.requests.per.connection": 10})
+def test_limits_across_keys_are_left_to_the_clients_at_start():
+    """fetch.max.bytes below message.max.bytes (or an ssl file that is not there yet) depends on the whole config
+    or the machine: librdkafka reports it when the clients are made, as before."""
+    cfg = StreamsConfig({**BASE, "consumer.fetch.max.bytes": 1})
+    assert cfg.main_consumer_config("c")["fetch.max.bytes"] == 1
+
+
+@pytest.mark.parametrize("key, value", [("acks", "1"), ("producer.acks", 0), ("producer.retries", 0),
+                                        ("producer.max.in.flight.requests.per.connection", 10)])
+def test_settings_that_conflict_with_idempotence_turn_it_off_under_at_least_once(key, value):
+    """Kafka's ProducerConfig: idempotence is on by default but off when acks, in-flight or retries conflict and
+    the user did not ask for it (librdkafka would refuse the producer)."""
+    assert StreamsConfig({**BASE, key: value}).producer_config("p")["enable.idempotence"] is False
+    assert StreamsConfig(BASE).producer_config("p")["enable.idempotence"] is True
+    asked = StreamsConfig({**BASE, key: value, "producer.enable.idempotence": "true"}).producer_config("p")
+    assert str(asked["enable.idempotence"]).lower() == "true"  # asked for: kept (librdkafka's limit applies)
 
 
 def test_common_java_client_keys_build_every_client():
