@@ -33,6 +33,7 @@ from pystreams.runtime.restore_listeners import (
 from pystreams.runtime.state_directory import (
     StateDirCleaner,
     StateDirectory,
+    ensure_state_dir,
     has_persistent_stores,
 )
 from pystreams.runtime.thread_admin import CloseOptions as _CloseOptions
@@ -106,6 +107,7 @@ class KafkaStreams(InteractiveQueries):
                 raise ConfigError(f"KafkaStreams needs a Topology (or a StreamsBuilder), got {type(topology).__name__}")
         self.topology = topology
         self._configure(config)
+        ensure_state_dir(self.config.state_dir, self.config.application_id, has_persistent_stores(topology))
         self.plan: TopologyPlan | None = None  # type: ignore[assignment]
         self._state = State.CREATED
         self._state_lock = threading.Condition()

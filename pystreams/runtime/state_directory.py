@@ -14,6 +14,7 @@ clean-up, and the periodic removal of task directories this instance no longer o
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -36,6 +37,50 @@ _TASK_DIR = re.compile(r"\d+_\d+")
 
 class StateDirectoryLockedError(PystreamsError):
     """Another live KafkaStreams (this process or another) uses the same state directory for this application."""
+
+
+class StateDirectoryError(PystreamsError):
+    """state.dir cannot be used (Kafka's ProcessorStateException from the StateDirectory constructor): it cannot
+    be created, is a regular file, or is not writable. Raised when KafkaStreams is constructed, before anything
+    starts."""
+
+
+def ensure_state_dir(state_dir: str, application_id: str, create: bool) -> None:
+    """Kafka's StateDirectory constructor checks, at `KafkaStreams(...)` time (audit s7 H8). With create (the
+    topology has persistent stores, as in Kafka) `<state.dir>/<application.id>` is made now; without, nothing is
+    made, but a path that could not be made at start() is refused the same way. StateDirectoryError carries
+    Kafka's wording plus the OS's reason."""
+    app_dir = os.path.join(state_dir, application_id)
+    for path, what in ((state_dir, "base state directory"), (app_dir, "state directory")):
+        if os.path.isdir(path):
+            if path == app_dir and not os.access(path, os.W_OK | os.X_OK):
+                raise StateDirectoryError(f"{what} [{path}] is not writable: {os.strerror(errno.EACCES)}")
+            continue
+        if os.path.exists(path):
+            if path == app_dir:
+                raise StateDirectoryError(f"{what} [{path}] can't be created as there is an existing file with "
+                                          f"the same name")
+            continue  # a file as state.dir: Kafka's check of the application directory below reports it
+        try:
+            if create:
+                os.makedirs(path, exist_ok=True)
+            else:
+                _check_creatable(path)
+                return  # its parent can hold it: nothing below it can be checked without making it
+        except OSError as exc:
+            raise StateDirectoryError(f"{what} [{path}] doesn't exist and couldn't be created: "
+                                      f"{exc.strerror or exc}") from None
+
+
+def _check_creatable(path: str) -> None:
+    """OSError (as makedirs would raise) unless the nearest existing ancestor of path is a writable directory."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), parent)
 
 
 def has_persistent_stores(topology: Any) -> bool:
@@ -67,7 +112,12 @@ class StateDirectory:
 
     def lock(self) -> None:
         """Claim the directory for this instance, or StateDirectoryLockedError when another live one has it."""
-        if not self._lock.try_lock():
+        try:
+            locked = self._lock.try_lock()
+        except OSError as exc:  # the directory went away or became unusable since KafkaStreams was made
+            raise StateDirectoryError(f"state directory [{self.app_dir}] doesn't exist and couldn't be created: "
+                                      f"{exc.strerror or exc}") from None
+        if not locked:
             raise StateDirectoryLockedError(
                 f"Unable to initialize state, this can happen if multiple instances of Kafka Streams are running "
                 f"in the same state directory (current state directory is [{self.app_dir}]): another live "
