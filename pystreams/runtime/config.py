@@ -375,7 +375,10 @@ class StreamsConfig:
         loaded is Kafka's ConfigException text now ("Invalid value x for configuration k: Class x could not be
         found."), not a traceback from the first task after start() (audit s7 H6). Returns key -> the resolved
         serde / handler / extractor (the tasks still resolve their own instances)."""
-        from pystreams.processor.handlers import resolve_processing_handler, resolve_production_handler
+        from pystreams.processor.handlers import (
+            resolve_processing_handler,
+            resolve_production_handler,
+        )
         from pystreams.processor.timestamps import resolve_timestamp_extractor
         from pystreams.serdes.handlers import resolve_deserialization_handler
         from pystreams.serdes.resolve import resolve_serde

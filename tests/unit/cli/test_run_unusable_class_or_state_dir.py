@@ -47,6 +47,6 @@ def test_a_state_dir_that_is_a_file_is_one_error_line_and_exit_2(tmp_path):
     afile.write_text("x")
     result = _run(tmp_path, f"state.dir={afile}")
     assert result.exit_code == 2, result.output
-    assert _errors(result.output) == [f"error: state directory [{afile}/wc] doesn't exist and couldn't be created: "
-                                      "Not a directory"]
+    expected = f"error: state directory [{afile}/wc] doesn't exist and couldn't be created: Not a directory"
+    assert _errors(result.output) == [expected]
     assert "Traceback" not in result.output

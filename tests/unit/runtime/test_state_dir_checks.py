@@ -10,7 +10,11 @@ import pytest
 from pystreams import KafkaStreams, Materialized, StreamsBuilder
 from pystreams.errors import PystreamsError
 from pystreams.runtime import state_directory
-from pystreams.runtime.state_directory import StateDirectory, StateDirectoryError, ensure_state_dir
+from pystreams.runtime.state_directory import (
+    StateDirectory,
+    StateDirectoryError,
+    ensure_state_dir,
+)
 
 pytestmark = pytest.mark.unit
 
