@@ -51,7 +51,12 @@ from pystreams.runtime.processing import (
 from pystreams.runtime.repartition_purge import RepartitionPurger
 from pystreams.runtime.restore import ChangelogReader, restore_consumer_config
 from pystreams.runtime.standby import StandbyManager
-from pystreams.runtime.streams_producer import open_collector, output_pending, send_lingering
+from pystreams.runtime.streams_producer import (
+    ProducerBlockedError,
+    open_collector,
+    output_pending,
+    send_lingering,
+)
 from pystreams.runtime.task_manager import TaskManager
 from pystreams.runtime.task_migration import (
     CLIENT_ERRORS,
@@ -223,6 +228,8 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         while self.running:
             try:
                 self._iteration(last_commit)
+            except ProducerBlockedError as e:  # an EOS commit outlived max.block.ms (librdkafka#5456)
+                self._handle_producer_blocked(e)
             except CLIENT_ERRORS as e:
                 if task_corrupted(e) or self._retry_kept():  # Kafka's TaskCorruptedException
                     try:

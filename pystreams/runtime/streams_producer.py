@@ -4,6 +4,9 @@ replaced by a fresh one when it is fenced or fatally failed (resetProducer)."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import KafkaException
 
@@ -40,11 +43,16 @@ def replace_collector(old: KafkaRecordCollector | None, config: StreamsConfig, c
     return new
 
 
-def commit_transaction(collector: KafkaRecordCollector, attempts: int = 3) -> None:
-    """commit_transaction, called again on a retriable error (a timeout: librdkafka resumes the commit)."""
+def commit_transaction(collector: KafkaRecordCollector, attempts: int = 3, block_s: float | None = None) -> None:
+    """commit_transaction, called again on a retriable error (a timeout: librdkafka resumes the commit); with
+    block_s, each call is bounded by it (ProducerBlockedError, see call_bounded)."""
     for attempt in range(1, attempts + 1):
         try:
-            collector.producer.commit_transaction(60)
+            if block_s is None:
+                collector.producer.commit_transaction(60)
+            else:
+                call_bounded(lambda: collector.producer.commit_transaction(block_s), block_s + 1,
+                             "commit_transaction")
             return
         except KafkaException as e:
             err = error_of(e, collector)
@@ -88,3 +96,56 @@ def send_lingering(collector: KafkaRecordCollector, max_wait_s: float = IDLE_SEN
     soon as everything is acknowledged. Delivery reports are served as by poll(); failures stay with the collector
     (check() raises them), and the acknowledged counts are taken at the next commit's flush_producer, as before."""
     collector.producer.flush(max_wait_s)
+
+
+class ProducerBlockedError(Exception):
+    """A transactional producer call did not return within max.block.ms (librdkafka ignores the timeout of
+    send_offsets_to_transaction after a coordinator restart, confluentinc/librdkafka#5456): like Kafka's
+    TimeoutException of an EOS commit, the thread abandons this producer and treats its tasks as corrupted."""
+
+
+def max_block_s(config: Any) -> float:
+    """Kafka's max.block.ms (producer.max.block.ms first, default 60000) in seconds."""
+    for key in ("producer.max.block.ms", "max.block.ms"):
+        try:
+            value = config.get(key)
+        except Exception:  # noqa: BLE001 - an unknown key reads as unset
+            value = None
+        if value is not None:
+            return max(0.001, int(value) / 1000)
+    return 60.0
+
+
+def call_bounded(fn: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    """fn() on a daemon thread, waited for at most timeout_s; ProducerBlockedError when it does not return (the
+    blocked call is left behind, never joined)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=run, name=f"pystreams-{what}", daemon=True)
+    t.start()
+    t.join(timeout_s)
+    if t.is_alive():
+        raise ProducerBlockedError(f"{what} did not return within max.block.ms ({timeout_s * 1000:.0f} ms)")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def abandon_collector(collector: KafkaRecordCollector | None) -> None:
+    """Close a producer blocked inside librdkafka from a daemon thread: this thread never calls it again."""
+    if collector is None:
+        return
+
+    def close() -> None:
+        try:
+            collector.close(1)
+        except Exception as e:  # noqa: BLE001 - it is gone either way
+            log.debug("closing an abandoned producer: %s", e)
+
+    threading.Thread(target=close, name="pystreams-abandoned-producer", daemon=True).start()

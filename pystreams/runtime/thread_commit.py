@@ -14,7 +14,14 @@ from confluent_kafka import Consumer, TopicPartition
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.group.errors import RebalanceInProgressError
-from pystreams.runtime.streams_producer import abort_transaction, commit_transaction
+from pystreams.runtime.offset_metadata import encode as encode_offset_metadata
+from pystreams.runtime.streams_producer import (
+    abandon_collector,
+    abort_transaction,
+    call_bounded,
+    commit_transaction,
+    max_block_s,
+)
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task
 
 if TYPE_CHECKING:
@@ -66,13 +73,17 @@ class ThreadCommit:
             task_offsets = at.task.committable_offsets()
             if task_offsets != at.committed_offsets or at.task.metrics.processed != at.committed_processed:
                 changed.append(at)
-                offsets.extend(TopicPartition(t, p, o) for (t, p), o in task_offsets.items()
-                               if at.committed_offsets.get((t, p)) != o)
+                offsets.extend(TopicPartition(t, p, o, metadata=encode_offset_metadata(at.task.partition_time(t, p)))
+                               for (t, p), o in task_offsets.items() if at.committed_offsets.get((t, p)) != o)
         if self.eos:
             if offsets:
                 # our member id and generation, so the broker fences a zombie by generation (KIP-447)
-                collector.producer.send_offsets_to_transaction(offsets, self._group.group_metadata(), 60)
-            commit_transaction(collector)
+                # bounded by max.block.ms like Kafka's producer: librdkafka may never return (#5456)
+                block_s = max_block_s(self.streams.config)
+                group_metadata = self._group.group_metadata()
+                call_bounded(lambda: collector.producer.send_offsets_to_transaction(offsets, group_metadata, block_s),
+                             block_s + 1, "send_offsets_to_transaction")
+            commit_transaction(collector, block_s=max_block_s(self.streams.config))
             self._in_transaction = False
             collector.check()
         else:
@@ -96,6 +107,9 @@ class ThreadCommit:
     def _abort_transaction(self) -> bool:
         """Abort the open transaction (if any); False when the producer could not abort (it must be replaced)."""
         ok = True
+        if getattr(self._collector, "abandoned", False):  # blocked in librdkafka: never called again
+            self._in_transaction = False
+            return False
         if self.eos and self._in_transaction and self._collector is not None:
             ok = abort_transaction(self._collector)
             self._in_transaction = False
@@ -140,7 +154,9 @@ class ThreadCommit:
                     client.close()
                 except Exception as e:  # noqa: BLE001
                     log.warning("%s: consumer close: %s", self.name, e)
-        if self._collector is not None:
+        if getattr(self._collector, "abandoned", False):
+            abandon_collector(self._collector)  # blocked in librdkafka: closed from a daemon thread
+        elif self._collector is not None:
             try:
                 self._collector.close()
             except Exception as e:  # noqa: BLE001

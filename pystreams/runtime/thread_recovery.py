@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import Consumer, KafkaError
 
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime.streams_producer import replace_collector
+from pystreams.runtime.streams_producer import (
+    abandon_collector,
+    open_collector,
+    replace_collector,
+)
 from pystreams.runtime.task_migration import error_of, producer_unusable
 from pystreams.runtime.tasks import ActiveTask, revive_corrupted
 
@@ -74,6 +78,24 @@ class ThreadRecovery:
                     sorted(str(t) for t in self.tasks))
         revive_corrupted(self)
         self.revived += 1
+
+    def _handle_producer_blocked(self, e: BaseException) -> None:
+        """An EOS commit outlived max.block.ms (Kafka: TimeoutException -> TaskCorruptedException): the blocked
+        producer is abandoned (closed from a daemon thread, never called here again), a new one with the same
+        transactional.id fences it and aborts its open transaction, every task is closed dirty and the group
+        rejoined, so processing resumes from the committed offsets."""
+        log.warning("%s: %s; abandoning the producer, aborting the transaction through a new producer and "
+                    "resuming tasks %s from their committed offsets", self.name, e, sorted(str(t) for t in self.tasks))
+        self.streams._thread_rebalancing()
+        old = self._collector
+        if old is not None:
+            old.abandoned = True  # type: ignore[attr-defined]
+        self._in_transaction = False
+        self._collector = None
+        abandon_collector(old)
+        self._collector = open_collector(self.config, f"{self.name}-producer", self._transactional_id())
+        self._close_tasks(clean=False)
+        self._rejoin_group()
 
     def _rejoin_group(self) -> None:
         """Every task was closed dirty: give the partitions up and rejoin (Kafka's handleLostAll)."""
