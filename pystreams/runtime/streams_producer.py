@@ -107,6 +107,8 @@ class ProducerBlockedError(Exception):
 def max_block_s(config: Any) -> float:
     """Kafka's max.block.ms (producer.max.block.ms first, default 60000) in seconds."""
     for key in ("producer.max.block.ms", "max.block.ms"):
+        if config is None:
+            break
         try:
             value = config.get(key)
         except Exception:  # noqa: BLE001 - an unknown key reads as unset

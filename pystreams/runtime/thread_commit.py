@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("pystreams.runtime")
 
 
+def _offset_metadata(at: ActiveTask, topic: str, partition: int) -> str:
+    """Kafka Streams' committed-offset metadata (the partition time); empty for a task without partition times."""
+    partition_time = getattr(at.task, "partition_time", None)
+    return encode_offset_metadata(partition_time(topic, partition)) if partition_time is not None else ""
+
+
 class ThreadCommit:
     """Commit, transaction begin/abort and the final close for a StreamThread (mixed into it)."""
 
@@ -73,17 +79,17 @@ class ThreadCommit:
             task_offsets = at.task.committable_offsets()
             if task_offsets != at.committed_offsets or at.task.metrics.processed != at.committed_processed:
                 changed.append(at)
-                offsets.extend(TopicPartition(t, p, o, metadata=encode_offset_metadata(at.task.partition_time(t, p)))
+                offsets.extend(TopicPartition(t, p, o, metadata=_offset_metadata(at, t, p))
                                for (t, p), o in task_offsets.items() if at.committed_offsets.get((t, p)) != o)
         if self.eos:
             if offsets:
                 # our member id and generation, so the broker fences a zombie by generation (KIP-447)
                 # bounded by max.block.ms like Kafka's producer: librdkafka may never return (#5456)
-                block_s = max_block_s(self.streams.config)
+                block_s = max_block_s(getattr(self.streams, "config", None))
                 group_metadata = self._group.group_metadata()
                 call_bounded(lambda: collector.producer.send_offsets_to_transaction(offsets, group_metadata, block_s),
                              block_s + 1, "send_offsets_to_transaction")
-            commit_transaction(collector, block_s=max_block_s(self.streams.config))
+            commit_transaction(collector, block_s=max_block_s(getattr(self.streams, "config", None)))
             self._in_transaction = False
             collector.check()
         else:
