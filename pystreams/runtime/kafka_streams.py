@@ -107,7 +107,9 @@ class KafkaStreams(InteractiveQueries):
                 raise ConfigError(f"KafkaStreams needs a Topology (or a StreamsBuilder), got {type(topology).__name__}")
         self.topology = topology
         self._configure(config)
-        ensure_state_dir(self.config.state_dir, self.config.application_id, has_persistent_stores(topology))
+        # checked, not made: `pystreams run` constructs a KafkaStreams on the shared state.dir to validate the merged
+        # config, and --instances gives each instance its own directory; start() makes it (as it locks it)
+        ensure_state_dir(self.config.state_dir, self.config.application_id, create=False)
         self.plan: TopologyPlan | None = None  # type: ignore[assignment]
         self._state = State.CREATED
         self._state_lock = threading.Condition()

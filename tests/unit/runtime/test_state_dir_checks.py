@@ -35,9 +35,11 @@ def _streams(state_dir: str, stateful: bool = True) -> KafkaStreams:
     return KafkaStreams(_topology(stateful), {"application.id": "app", "state.dir": state_dir, **SERDES})
 
 
-def test_state_dir_is_made_at_construction_with_persistent_stores(tmp_path):
+def test_state_dir_is_checked_not_made_at_construction(tmp_path):
+    """Kafka's StateDirectory makes it in the constructor; pystreams waits for start(): `pystreams run --instances`
+    validates the config with a KafkaStreams on the shared state.dir, which must stay empty."""
     _streams(str(tmp_path / "a" / "b"))
-    assert os.path.isdir(tmp_path / "a" / "b" / "app")
+    assert not os.path.exists(tmp_path / "a")
 
 
 def test_a_stateless_topology_makes_nothing_at_construction(tmp_path):
