@@ -226,7 +226,13 @@ class GroupClient:
 
     def fetch_offsets(self, partitions: Iterable[TopicPartition], require_stable: bool = True,
                       stable_timeout_s: float = 120.0) -> dict[TopicPartition, int]:
-        """Committed offset of each partition (-1: none). require_stable waits (up to stable_timeout_s) while a
+        """Committed offset of each partition (-1: none); see fetch_offsets_and_metadata."""
+        both = self.fetch_offsets_and_metadata(partitions, require_stable, stable_timeout_s)
+        return {tp: offset for tp, (offset, _) in both.items()}
+
+    def fetch_offsets_and_metadata(self, partitions: Iterable[TopicPartition], require_stable: bool = True,
+                                   stable_timeout_s: float = 120.0) -> dict[TopicPartition, tuple[int, str]]:
+        """Committed (offset, metadata) of each partition (-1, "": none). require_stable waits (up to stable_timeout_s) while a
         transaction with offsets for these partitions is open (UNSTABLE_OFFSET_COMMIT), as Kafka's consumer does
         under read_committed: a zombie's pending commit either lands or is aborted before we read."""
         partitions = sorted(set(partitions))
@@ -268,7 +274,7 @@ class GroupClient:
                 log.info("OffsetFetch: stable after %.1f s (%d retries)", time.monotonic() - started, waited)
             for code in codes:
                 raise_for("OffsetFetch", code)
-            return {(t["name"], p["partition_index"]): p["committed_offset"]
+            return {(t["name"], p["partition_index"]): (p["committed_offset"], p.get("metadata") or "")
                     for t in answer_topics for p in t["partitions"]}
 
     # ------------------------------------------------------------------ membership
@@ -323,13 +329,16 @@ class GroupClient:
             raise_for("LeaveGroup", m["error_code"])
 
     def commit_offsets(self, generation_id: int, member_id: str, group_instance_id: str | None,
-                       offsets: Mapping[TopicPartition, int]) -> None:
+                       offsets: Mapping[TopicPartition, int],
+                       metadata: Mapping[TopicPartition, str] | None = None) -> None:
         """OffsetCommit as this member of this generation: the coordinator refuses a stale generation
-        (ILLEGAL_GENERATION) or an unknown member, so a zombie cannot move the group's offsets."""
+        (ILLEGAL_GENERATION) or an unknown member, so a zombie cannot move the group's offsets. `metadata`: the
+        committed metadata string per partition (Kafka Streams puts its partition time there; "" otherwise)."""
         topics: dict[str, list[dict[str, Any]]] = {}
+        meta = metadata or {}
         for (t, p), offset in sorted(offsets.items()):
             topics.setdefault(t, []).append({"partition_index": p, "committed_offset": offset,
-                                             "committed_metadata": ""})
+                                             "committed_metadata": meta.get((t, p), "")})
         if not topics:
             return
         body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation_id, "member_id": member_id,

@@ -169,12 +169,18 @@ class GroupMember(JoinRound, Heartbeats):
         return Rebalance(generation_id=-1, lost=lost, lost_reason=reason)
 
     # ------------------------------------------------------------------ offsets
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """OffsetCommit as this member and generation (at_least_once). MemberFencedError: the partitions are
-        lost (flagged for the next poll); RebalanceInProgressError: rejoin flagged, commit again afterwards."""
+    def commit(self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
+               ) -> None:
+        """OffsetCommit as this member and generation (at_least_once), with each partition's committed metadata
+        (Kafka Streams' partition time). MemberFencedError: the partitions are lost (flagged for the next poll);
+        RebalanceInProgressError: rejoin flagged, commit again afterwards."""
         generation = self.generation_id
         try:
-            self.client.commit_offsets(generation, self.member_id, self.config.group_instance_id, offsets)
+            if metadata:
+                self.client.commit_offsets(generation, self.member_id, self.config.group_instance_id, offsets,
+                                           metadata=metadata)
+            else:
+                self.client.commit_offsets(generation, self.member_id, self.config.group_instance_id, offsets)
         except MemberFencedError as e:
             self._flag_lost(str(e), generation, forget_member=e.code == ErrorCode.UNKNOWN_MEMBER_ID)
             raise
@@ -187,10 +193,19 @@ class GroupMember(JoinRound, Heartbeats):
         """The group's committed offsets (-1: none), waiting out pending transactional commits. A coordinator
         that moved or cannot be reached is retried for up to timeout_s (Kafka's default.api.timeout.ms) before
         the error is raised: the newly assigned partitions cannot start without their offsets."""
+        return self._fetch_retrying(lambda: self.client.fetch_offsets(partitions, require_stable=True), timeout_s)
+
+    def committed_with_metadata(self, partitions: Sequence[TopicPartition], timeout_s: float = 60.0
+                                ) -> dict[TopicPartition, tuple[int, str]]:
+        """As committed(), with each partition's committed metadata ("" when none)."""
+        return self._fetch_retrying(
+            lambda: self.client.fetch_offsets_and_metadata(partitions, require_stable=True), timeout_s)
+
+    def _fetch_retrying(self, fetch: Callable[[], Any], timeout_s: float) -> Any:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                return self.client.fetch_offsets(partitions, require_stable=True)
+                return fetch()
             except (CoordinatorMovedError, BrokerConnectionError, BrokerUnreachableError) as e:
                 if time.monotonic() >= deadline:
                     raise

@@ -165,11 +165,15 @@ class StreamsMember:
                 self.member.request_rejoin("probing rebalance", delay_ms=max(1, info.followup_rebalance_ms))
         return rebalance, info
 
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        self.member.commit(offsets)
+    def commit(self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
+               ) -> None:
+        self.member.commit(offsets, metadata)
 
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         return self.member.committed(partitions)
+
+    def committed_with_metadata(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, tuple[int, str]]:
+        return self.member.committed_with_metadata(partitions)
 
     def group_metadata(self) -> bytes:
         return self.member.group_metadata()

@@ -154,3 +154,20 @@ def test_wakeup_fails_the_next_join_or_sync_once_and_leaves_other_requests_alone
         c.sync_group(1, "m", None, "stream", {}, 1000)
     script(ApiKey.SYNC_GROUP, {"error_code": 0, "assignment": b"xyz"})
     assert c.sync_group(1, "m", None, "stream", {}, 1000) == b"xyz"  # once only
+
+
+def test_committed_metadata_travels_both_ways(fake: type[FakeConnection]) -> None:
+    """Kafka Streams keeps its partition time in the committed metadata: OffsetCommit sends it per partition and
+    OffsetFetch (the response's `metadata` field) hands it back; partitions without any get ""."""
+    c = GroupClient("boot:9092", "app", "me")
+    script(ApiKey.FIND_COORDINATOR, coordinator())
+    script(ApiKey.OFFSET_COMMIT, {"topics": [{"name": "t", "partitions": [
+        {"partition_index": 0, "error_code": 0}, {"partition_index": 1, "error_code": 0}]}]})
+    c.commit_offsets(3, "m", None, {("t", 0): 10, ("t", 1): 11}, metadata={("t", 0): "AQAAAAAAAAAB"})
+    commit = next(body for _, key, body in fake.requests if key == ApiKey.OFFSET_COMMIT)
+    sent = {p["partition_index"]: p["committed_metadata"] for p in commit["topics"][0]["partitions"]}
+    assert sent == {0: "AQAAAAAAAAAB", 1: ""}
+    script(ApiKey.OFFSET_FETCH, {"groups": [{"group_id": "app", "error_code": 0, "topics": [{"name": "t", "partitions": [
+        {"partition_index": 0, "committed_offset": 10, "metadata": "AQAAAAAAAAAB", "error_code": 0},
+        {"partition_index": 1, "committed_offset": 11, "metadata": None, "error_code": 0}]}]}]})
+    assert c.fetch_offsets_and_metadata([("t", 0), ("t", 1)]) == {("t", 0): (10, "AQAAAAAAAAAB"), ("t", 1): (11, "")}
