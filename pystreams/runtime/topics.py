@@ -166,6 +166,13 @@ def plan_topology(topology: Any, application_id: str, admin: AdminClient, timeou
     bootstrap_servers, the cluster's metadata is read with one request of our own (cluster_metadata, with the
     group client's security), not the admin client's first request (~50 ms later on a fresh librdkafka client)."""
     existing = _cluster_topics(admin, timeout, bootstrap_servers, client_id, security)
+    return plan_from_metadata(topology, application_id, existing)
+
+
+def plan_from_metadata(topology: Any, application_id: str, existing: dict[str, int]) -> TopologyPlan:
+    """The plan for the cluster's topic -> partition count `existing` (no I/O): start() plans with it, and the
+    group leader plans again before every assignment (Kafka's assignor derives tasks and internal topic sizes
+    from the metadata of each rebalance), so partitions added to a source topic become tasks."""
     subs = topology.subtopologies()
     if not subs:
         raise TopologyError("the topology has no sub-topology reading a topic: nothing to run")
@@ -318,11 +325,7 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
             if topic in plan.changelog_topics:
                 config = changelog_topic_config(builders.get(store), topic_defaults, additional_retention_ms)
                 wanted[topic] = (plan.changelog_topics[topic], config)
-    for topic, (n, _) in wanted.items():
-        if topic in existing and existing[topic] != n:
-            raise InternalTopicError(
-                f"internal topic {topic} exists with {existing[topic]} partitions but the application needs {n}; "
-                f"delete it (or reset the application: `pystreams` with a new application.id)")
+    validate_internal_topics(plan, existing)
     missing = [NewTopic(t, num_partitions=n, replication_factor=replication_factor, config=cfg)
                for t, (n, cfg) in wanted.items() if t not in existing]
     if not missing:
@@ -341,6 +344,49 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
     _await_metadata(admin, {t.topic: t.num_partitions for t in missing}, timeout)
     log.info("created internal topics %s", created)
     return created
+
+
+def input_topics(plan: TopologyPlan) -> list[str]:
+    """The application's user source topics (pattern matches included): what `pystreams reset --input-topics`
+    takes."""
+    return sorted(t for t in plan.topic_partitions if t not in plan.repartition_topics)
+
+
+def invalid_partitions_message(plan: TopologyPlan, topic: str, expected: int, actual: int) -> str:
+    """Kafka's InternalTopicManager text for an internal topic with the wrong partition count, naming our reset
+    command (Kafka's names org.apache.kafka.tools.StreamsResetter)."""
+    return (f"Existing internal topic {topic} has invalid partitions: expected: {expected}; actual: {actual}; "
+            f"reset the application with `pystreams reset --application-id {plan.application_id} --input-topics "
+            f"{','.join(input_topics(plan))}` (Kafka's StreamsResetter) or delete the topic")
+
+
+def validate_internal_topics(plan: TopologyPlan, existing: dict[str, int]) -> None:
+    """Kafka's InternalTopicManager.validateTopics: every repartition topic and changelog of the plan that exists
+    must have the partition count the plan needs (a source topic that grew makes its sub-topology's changelogs,
+    and the repartition topics it feeds, too small: its state is partitioned by the old count). Raises
+    InternalTopicError with Kafka's text; missing topics are left to ensure_internal_topics."""
+    wanted = {**plan.repartition_topics, **plan.changelog_topics}
+    for topic, n in sorted(wanted.items()):
+        if topic in existing and existing[topic] != n:
+            raise InternalTopicError(invalid_partitions_message(plan, topic, n, existing[topic]))
+
+
+def adopt_plan(plan: TopologyPlan, new: TopologyPlan) -> bool:
+    """Make `plan` (the object start() made, shared by the client, its threads and the assignor) take the
+    partition counts of `new`, a plan of the same topology from newer metadata; True when something changed.
+    Whole dicts are swapped (readers on other threads see the old or the new one, never a half-updated one)."""
+    changed = (plan.topic_partitions != new.topic_partitions
+               or [s.partitions for s in plan.subtopologies] != [s.partitions for s in new.subtopologies])
+    if not changed:
+        return False
+    by_id = {s.id: s for s in new.subtopologies}
+    for sub in plan.subtopologies:
+        if sub.id in by_id:
+            sub.partitions = by_id[sub.id].partitions
+    plan.topic_partitions = dict(new.topic_partitions)
+    plan.repartition_topics = dict(new.repartition_topics)
+    plan.changelog_topics = dict(new.changelog_topics)
+    return True
 
 
 def _await_metadata(admin: AdminClient, wanted: dict[str, int], timeout: float) -> None:

@@ -5,6 +5,8 @@ runtime.checkpoint and errors only."""
 from pystreams.runtime.assignment.assignor import StreamsPartitionAssignor, assignor_for
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.assignment.info import (
+                                               ASSIGNMENT_ERROR,
+                                               INCOMPLETE_SOURCE_TOPIC_METADATA,
                                                LATEST_OFFSET,
                                                SHUTDOWN_REQUESTED,
                                                AssignmentInfo,
@@ -19,6 +21,6 @@ from pystreams.runtime.assignment.offset_sums import (
                                                unregister_local_task,
 )
 
-__all__ = ["LATEST_OFFSET", "SHUTDOWN_REQUESTED", "AssignmentError", "AssignmentInfo", "MemberAssignment",
+__all__ = ["ASSIGNMENT_ERROR", "INCOMPLETE_SOURCE_TOPIC_METADATA", "LATEST_OFFSET", "SHUTDOWN_REQUESTED", "AssignmentError", "AssignmentInfo", "MemberAssignment",
            "MemberSubscription", "StreamsPartitionAssignor", "SubscriptionInfo", "TopicPartition", "assignor_for",
            "register_local_task", "task_offset_sums", "unregister_local_task"]

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pystreams.errors import ConfigError
+from pystreams.errors import ConfigError, PystreamsError
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.assignment.info import (
+    ASSIGNMENT_ERROR,
+    INCOMPLETE_SOURCE_TOPIC_METADATA,
     LATEST_OFFSET,
     SHUTDOWN_REQUESTED,
     AssignmentInfo,
@@ -26,7 +28,35 @@ from pystreams.runtime.assignment.info import (
 )
 from pystreams.runtime.assignment.placement import ClientState, Quota, place
 from pystreams.runtime.assignment.topology_tasks import TaskSpec, plan_tasks
-from pystreams.runtime.topics import TopologyPlan
+from pystreams.runtime.topics import MissingSourceTopicError, TopologyPlan
+
+
+class TaskAssignmentError(PystreamsError):
+    """Kafka's TaskAssignmentException: the group leader could not assign (ASSIGNMENT_ERROR); the message is the
+    leader's (e.g. an internal topic with the wrong partition count)."""
+
+
+#: Kafka's StreamsRebalanceListener text for INCOMPLETE_SOURCE_TOPIC_METADATA
+MISSING_SOURCE_TOPICS = "One or more source topics were missing during rebalance"
+
+
+def error_assignment(members: Mapping[str, object], code: int, message: str = "") -> dict[str, MemberAssignment]:
+    """Kafka's errorAssignment: every member gets no partitions and the error code (and here the leader's text)."""
+    info = AssignmentInfo(error_code=code, error_message=message)
+    return {member: MemberAssignment([], info) for member in sorted(members)}
+
+
+def assignment_failure(info: AssignmentInfo) -> PystreamsError | None:
+    """What a member raises for an error assignment, as Kafka's StreamsRebalanceListener.onPartitionsAssigned:
+    MissingSourceTopicException / TaskAssignmentException (the stream thread dies; the uncaught-exception handler
+    decides). None for no error and for SHUTDOWN_REQUESTED (the client handles that one itself)."""
+    detail = f" ({info.error_message})" if info.error_message else ""
+    if info.error_code == INCOMPLETE_SOURCE_TOPIC_METADATA:
+        return MissingSourceTopicError(MISSING_SOURCE_TOPICS + detail)
+    if info.error_code == ASSIGNMENT_ERROR:
+        return TaskAssignmentError(info.error_message or "Hit an unexpected exception during task assignment "
+                                   "phase of rebalance (see the group leader's log)")
+    return None
 
 
 class StreamsPartitionAssignor:
@@ -57,8 +87,7 @@ class StreamsPartitionAssignor:
                changelog_end_offsets: Mapping[TopicPartition, int]) -> dict[str, MemberAssignment]:
         """member_id -> its assignment (see the module docstring for the rules)."""
         if any(m.info.error_code == SHUTDOWN_REQUESTED for m in members.values()):
-            shutdown = AssignmentInfo(error_code=SHUTDOWN_REQUESTED)
-            return {member: MemberAssignment([], shutdown) for member in sorted(members)}
+            return error_assignment(members, SHUTDOWN_REQUESTED)
         if not members:
             return {}
         tasks = plan_tasks(self.plan, partition_counts)

@@ -20,9 +20,16 @@ VERSION = 1
 LATEST_SUPPORTED_VERSION = 1
 MAGIC = b"pyst"
 NONE = 0
-SHUTDOWN_REQUESTED = 4  # Kafka's AssignorError.SHUTDOWN_REQUESTED code
+#: Kafka's AssignorError codes: a source topic is missing (every member raises MissingSourceTopicException) ...
+INCOMPLETE_SOURCE_TOPIC_METADATA = 1
+ASSIGNMENT_ERROR = 3  # ... the leader could not assign (here: an internal topic with the wrong partition count)
+SHUTDOWN_REQUESTED = 4  # ... an instance's uncaught-exception handler asked the whole application to stop
 LATEST_OFFSET = -2  # Kafka's Task.LATEST_OFFSET: the member runs the task active now (lag 0)
-ERROR_NAMES = {NONE: "NONE", SHUTDOWN_REQUESTED: "SHUTDOWN_REQUESTED"}
+ERROR_NAMES = {NONE: "NONE", INCOMPLETE_SOURCE_TOPIC_METADATA: "INCOMPLETE_SOURCE_TOPIC_METADATA",
+               ASSIGNMENT_ERROR: "ASSIGNMENT_ERROR", SHUTDOWN_REQUESTED: "SHUTDOWN_REQUESTED"}
+#: the leader's error text travels with an error code (Kafka's members only get the code and point at the
+#: leader's log); cut to fit the int16-length string
+MAX_ERROR_MESSAGE = 4000
 
 
 def _header(w: Writer) -> None:
@@ -143,6 +150,8 @@ class AssignmentInfo:
     standby_partitions_by_host: dict[str, list[TopicPartition]] = field(default_factory=dict)
     error_code: int = NONE
     followup_rebalance_ms: int = -1
+    #: with a non-zero error_code: what went wrong on the leader (written after the host maps, only then)
+    error_message: str = ""
 
     def encode(self) -> bytes:
         topics = _Topics()
@@ -170,6 +179,8 @@ class AssignmentInfo:
             for host in sorted(hosts):
                 w.string(host)
                 topics.write_tps(w, hosts[host])
+        if self.error_code != NONE and self.error_message:
+            w.string(self.error_message[:MAX_ERROR_MESSAGE])
         return bytes(w.buf)
 
     @staticmethod
@@ -200,8 +211,9 @@ class AssignmentInfo:
                     raise r.fail("null host")
                 hosts[host] = _read_tps(r, topics)
             host_maps.append(hosts)
+        message = (r.string() or "") if error != NONE and r.pos < len(r.data) else ""
         r.end()
-        return AssignmentInfo(task_maps[0], task_maps[1], host_maps[0], host_maps[1], error, followup)
+        return AssignmentInfo(task_maps[0], task_maps[1], host_maps[0], host_maps[1], error, followup, message)
 
 
 @dataclass(frozen=True)

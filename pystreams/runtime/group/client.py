@@ -192,8 +192,13 @@ class GroupClient:
 
     def topic_names(self) -> list[str]:
         """Every topic in the cluster (Metadata for all topics), to resolve pattern subscriptions."""
+        return sorted(self.all_partition_counts())
+
+    def all_partition_counts(self) -> dict[str, int]:
+        """topic -> number of partitions of every topic in the cluster (one Metadata request for all topics): a
+        pattern subscription's refresh resolves the pattern and compares partition counts with one read."""
         _, answer = self._any(ApiKey.METADATA, {"topics": None, "allow_auto_topic_creation": False})
-        return sorted(t["name"] for t in answer["topics"] if t["error_code"] == 0 and t["name"])
+        return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0 and t["name"]}
 
     def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         """Latest offset of each partition (ListOffsets at each leader); partitions that fail are left out."""

@@ -12,13 +12,17 @@ from typing import Any
 
 from pystreams.errors import PystreamsError
 from pystreams.runtime.assignment import (
+    ASSIGNMENT_ERROR,
+    INCOMPLETE_SOURCE_TOPIC_METADATA,
     AssignmentInfo,
     MemberSubscription,
     SubscriptionInfo,
     assignor_for,
     task_offset_sums,
 )
+from pystreams.runtime.assignment.assignor import error_assignment
 from pystreams.runtime.assignment.codec import AssignmentError
+from pystreams.runtime.assignment.info import MemberAssignment
 from pystreams.runtime.group.client import GroupClient, TopicPartition
 from pystreams.runtime.group.membership import (
     GroupMember,
@@ -26,6 +30,12 @@ from pystreams.runtime.group.membership import (
     MemberConfig,
     MemberMetadata,
     Rebalance,
+)
+from pystreams.runtime.topics import (
+    MissingSourceTopicError,
+    adopt_plan,
+    plan_from_metadata,
+    validate_internal_topics,
 )
 
 log = logging.getLogger("pystreams.runtime.group")
@@ -69,7 +79,12 @@ class StreamsMember:
         self._plain = [t for t in wanted if not t.startswith("^")]
         self._patterns = [re.compile(t[1:]) for t in wanted if t.startswith("^")]
         self._subscribed: list[str] | None = None
-        # like the consumer's metadata.max.age.ms: a pattern subscription notices new matching topics and rejoins
+        #: the subscribed topics' partition counts as last seen (start()'s plan first); a change means a rejoin
+        self._seen: dict[str, int] = dict(thread.plan.topic_partitions)
+        self._adopt_pending = False  # seen counts differ from the plan: adopt them after the next good assignment
+        # the consumer's metadata.max.age.ms: topic metadata is read again that often (at most) and the member
+        # rejoins when it changed (Kafka's ConsumerCoordinator): new topics for a pattern, a source topic's new
+        # partition count, a deleted source topic
         self._refresh_s = int(cfg.get("metadata.max.age.ms") or cfg.get("consumer.metadata.max.age.ms")
                               or 300_000) / 1000.0
         self._next_refresh = time.monotonic() + self._refresh_s
@@ -80,26 +95,64 @@ class StreamsMember:
         self._subscribed = self._resolve()
         return self._subscribed
 
-    def _resolve(self) -> list[str]:
+    def _resolve(self, counts: Mapping[str, int] | None = None) -> list[str]:
         topics = list(self._plain)
         if self._patterns:
-            topics += [t for t in self.client.topic_names()
-                       if t not in topics and any(p.fullmatch(t) for p in self._patterns)]
+            names = self.client.topic_names() if counts is None else list(counts)
+            topics += [t for t in names if t not in topics and any(p.fullmatch(t) for p in self._patterns)]
         return sorted(topics)
 
-    def _maybe_refresh_patterns(self) -> None:
+    def _maybe_refresh_metadata(self) -> None:
+        """Once per metadata.max.age.ms (one Metadata request): rejoin when the subscription's topics changed (a
+        pattern matches new ones), a subscribed topic's partition count changed, or one is gone. The leader then
+        plans again (leader_assign): new tasks for new partitions, or an error for every member."""
         now = time.monotonic()
-        if not self._patterns or self._subscribed is None or now < self._next_refresh:
+        if self._subscribed is None or now < self._next_refresh:
             return
         self._next_refresh = now + self._refresh_s
         try:
-            current = self._resolve()
+            if self._patterns:
+                counts = self.client.all_partition_counts()
+            else:
+                counts = self.client.partition_counts(self._plain)
+            current = self._resolve(counts)
         except PystreamsError as e:  # retried at the next refresh
-            log.info("group %s: topic metadata for the pattern subscription: %s", self.thread.config.application_id, e)
+            log.info("group %s: refreshing the source topics' metadata: %s", self.thread.config.application_id, e)
             return
+        reasons = []
         if current != self._subscribed:
-            changed = sorted(set(current) ^ set(self._subscribed))
-            self.member.request_rejoin(f"the pattern subscription's topics changed: {changed}")
+            reasons.append(f"the pattern subscription's topics changed: {sorted(set(current) ^ set(self._subscribed))}")
+        changed = {t: counts.get(t) for t in sorted(set(current) | set(self._subscribed))
+                   if counts.get(t) != self._seen.get(t)}
+        if changed:
+            reasons.append("the subscribed topics' metadata changed: " + ", ".join(
+                f"{t} {'deleted' if n is None else f'has {n} partitions'} (was {self._seen.get(t, 'unknown')})"
+                for t, n in changed.items()))
+            for t, n in changed.items():
+                if n is None:
+                    self._seen.pop(t, None)
+                else:
+                    self._seen[t] = n
+            self._adopt_pending = True
+        if reasons:
+            self.member.request_rejoin("; ".join(reasons))
+
+    # kept for callers of the pattern-only refresh: it is the metadata refresh now
+    _maybe_refresh_patterns = _maybe_refresh_metadata
+
+    def _adopt_seen(self) -> None:
+        """After a good assignment: plan with the counts this member saw, so its client's plan (interactive
+        queries' key -> partition, a later leadership) has the new partitions the leader assigned."""
+        self._adopt_pending = False
+        topology = getattr(self.thread, "topology", None)
+        plan = self.thread.plan
+        if topology is None:
+            return
+        try:
+            adopt_plan(plan, plan_from_metadata(topology, plan.application_id, {**plan.topic_partitions,
+                                                                                 **self._seen}))
+        except PystreamsError as e:  # the leader validates; this member's view is only informational
+            log.debug("group %s: planning with the new partition counts: %s", plan.application_id, e)
 
     def user_data(self) -> bytes:
         """SubscriptionInfo of this member (read at every join, so it reflects the state on disk now)."""
@@ -135,7 +188,15 @@ class StreamsMember:
                           sorted(str(t) for t in info.prev_standby),
                           f", error code {info.error_code}" if info.error_code else "")
         topics = set(self.topics()) | {t for m in members for t in m.topics}
-        counts = self.client.partition_counts(topics)
+        plan = self.thread.plan
+        topology = getattr(self.thread, "topology", None)
+        internal = set(plan.repartition_topics) | set(plan.changelog_topics) if topology is not None else set()
+        metadata = self.client.partition_counts(topics | internal)  # one Metadata request, as before
+        if topology is not None:
+            failed = self._plan_again(topology, metadata, subscriptions)
+            if failed is not None:
+                return {m: (list(a.partitions), a.info.encode()) for m, a in failed.items()}
+        counts = {t: n for t, n in metadata.items() if t in topics}
         changelogs = self.assignor.changelog_partitions(counts)
         ends = self.client.end_offsets([tp for tps in changelogs.values() for tp in tps])
         result = self.assignor.assign(counts, subscriptions, ends)
@@ -148,19 +209,53 @@ class StreamsMember:
                           sorted(str(t) for t in a.info.standby_tasks), a.info.followup_rebalance_ms)
         return {m: (list(a.partitions), a.info.encode()) for m, a in result.items()}
 
+    def _plan_again(self, topology: Any, metadata: dict[str, int], subscriptions: Mapping[str, MemberSubscription]
+                    ) -> dict[str, MemberAssignment] | None:
+        """Kafka's assignor makes tasks and sizes internal topics from each rebalance's metadata: plan with it (a
+        source topic's new partitions become tasks) and validate the internal topics (InternalTopicManager). A
+        missing source topic: INCOMPLETE_SOURCE_TOPIC_METADATA for every member (KIP-662); an internal topic with
+        the wrong partition count (or any other planning failure): ASSIGNMENT_ERROR with its text, every member's
+        stream thread then fails with it. None when the plan holds (the shared plan takes the new counts)."""
+        plan = self.thread.plan
+        app = plan.application_id
+        missing = sorted({t for sub in plan.subtopologies for t in sub.source_topics
+                          if t not in plan.repartition_topics and t not in metadata})
+        if missing:
+            log.error("group %s leader: Missing source topics %s; returning an error assignment "
+                      "(INCOMPLETE_SOURCE_TOPIC_METADATA)", app, missing)
+            return error_assignment(subscriptions, INCOMPLETE_SOURCE_TOPIC_METADATA,
+                                    f"missing source topics: {', '.join(missing)}")
+        try:
+            new = plan_from_metadata(topology, app, metadata)
+            validate_internal_topics(new, metadata)
+        except MissingSourceTopicError as e:
+            log.error("group %s leader: %s; returning an error assignment (INCOMPLETE_SOURCE_TOPIC_METADATA)", app, e)
+            return error_assignment(subscriptions, INCOMPLETE_SOURCE_TOPIC_METADATA, str(e))
+        except PystreamsError as e:
+            log.error("group %s leader: %s; returning an error assignment (ASSIGNMENT_ERROR)", app, e)
+            return error_assignment(subscriptions, ASSIGNMENT_ERROR, str(e))
+        before = {s.id: s.partitions for s in plan.subtopologies}
+        if adopt_plan(plan, new):
+            log.info("group %s leader: planned with the new metadata: sub-topology tasks %s (were %s)", app,
+                     {s.id: s.partitions for s in plan.subtopologies}, before)
+        self._seen.update({t: n for t, n in metadata.items() if t in plan.topic_partitions})
+        return None
+
     # ------------------------------------------------------------------ thread API
     def poll(self) -> tuple[Rebalance, AssignmentInfo | None] | None:
         """(what changed, the AssignmentInfo received) after a join/sync or a loss; None when nothing changed."""
         requested = int(getattr(self.thread.streams, "shutdown_requested", 0) or 0)
         if requested and requested != self._shutdown_sent:
             self.member.request_rejoin("this client requests the application's shutdown")
-        self._maybe_refresh_patterns()
+        self._maybe_refresh_metadata()
         rebalance = self.member.poll()
         if rebalance is None:
             return None
         info = None
         if rebalance.generation_id >= 0:
             info = AssignmentInfo.decode(rebalance.user_data) if rebalance.user_data else AssignmentInfo()
+            if self._adopt_pending and not info.error_code:
+                self._adopt_seen()
             if info.followup_rebalance_ms >= 0:
                 self.member.request_rejoin("probing rebalance", delay_ms=max(1, info.followup_rebalance_ms))
         return rebalance, info

@@ -12,6 +12,8 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, TopicPartition
 
+from pystreams.runtime.assignment.assignor import assignment_failure
+
 _EARLIEST = ("earliest", "smallest", "beginning")
 
 
@@ -35,6 +37,9 @@ def poll_group(thread: Any) -> None:
             thread._rejoin_group()
             return
     if info is not None:
+        failure = assignment_failure(info)
+        if failure is not None:  # after the revocation above (its tasks committed and closed), as Kafka's listener
+            raise failure
         hook = getattr(thread.streams, "_on_assignment", None)
         if hook is not None:
             hook(thread, info)

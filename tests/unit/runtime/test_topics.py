@@ -89,7 +89,9 @@ def test_internal_topic_with_the_wrong_partition_count_is_refused():
     topology = _wordcount()
     admin = FakeAdmin({"text": 3, "wc-counts-changelog": 1})
     plan = plan_topology(topology, "wc", admin)
-    with pytest.raises(Exception, match="wc-counts-changelog exists with 1 partitions but the application needs 3"):
+    with pytest.raises(Exception, match="Existing internal topic wc-counts-changelog has invalid partitions: "
+                       "expected: 3; actual: 1; reset the application with `pystreams reset --application-id wc "
+                       "--input-topics text` \\(Kafka's StreamsResetter\\) or delete the topic"):
         ensure_internal_topics(topology, plan, admin)
 
 

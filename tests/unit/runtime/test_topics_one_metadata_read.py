@@ -46,5 +46,5 @@ def test_wrong_partition_count_is_still_caught_from_the_plans_metadata():
     topology = _wordcount()
     admin = CountingAdmin({"text": 4, "out": 1, "wc-counts-changelog": 2})
     plan = plan_topology(topology, "wc", admin)
-    with pytest.raises(InternalTopicError, match="exists with 2 partitions"):
+    with pytest.raises(InternalTopicError, match="wc-counts-changelog has invalid partitions: expected: 4; actual: 2"):
         ensure_internal_topics(topology, plan, admin, existing=plan.cluster_topics)

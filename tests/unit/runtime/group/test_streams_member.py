@@ -34,6 +34,9 @@ class StreamsFakeClient(FakeClient):
     def topic_names(self) -> list[str]:
         return sorted(self.counts)
 
+    def all_partition_counts(self) -> dict[str, int]:
+        return dict(self.counts)
+
 
 def make_thread(tmp_path: Any, process_id: str, endpoint: str = "") -> SimpleNamespace:
     plan = TopologyPlan("app", [SubtopologyPlan(0, ("a",), ["left", "right"], [], 2, {"store": "app-store-changelog"})],
@@ -117,7 +120,8 @@ def test_a_pattern_subscription_rejoins_when_a_matching_topic_appears(tmp_path: 
     import re
 
     thread = make_thread(tmp_path, "p1")
-    thread.plan = TopologyPlan("app", [SubtopologyPlan(0, ("a",), [], [re.compile("logs-.*")], 1)], {}, {}, {})
+    thread.plan = TopologyPlan("app", [SubtopologyPlan(0, ("a",), [], [re.compile("logs-.*")], 1)], {"logs-a": 1}, {},
+                               {})
     client = StreamsFakeClient({"logs-a": 1, "other": 1})
     m = StreamsMember(thread, (client, FakeClient()))
     m.member.config.heartbeat_thread = False
