@@ -130,3 +130,29 @@ def test_a_deleted_source_topic_fails_with_kafkas_missing_source_topic_error(kaf
     assert "One or more source topics were missing during rebalance" in str(errors[0])
     assert source in str(errors[0])
     assert took < 20
+
+
+def test_every_instance_gets_the_error_not_only_the_leader(kafka_broker: Any, tmp_path: Any) -> None:
+    """Two instances of a stateful app: the leader's ASSIGNMENT_ERROR carries the text to the other one too."""
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("grow-two-in"), unique("grow-two-out")
+    create_topics(bootstrap, 2, source, sink)
+    config = _config(bootstrap, tmp_path / "a")
+    both = [KafkaStreams(_stateful(source, sink), config),
+            KafkaStreams(_stateful(source, sink), {**config, "state.dir": str(tmp_path / "b")})]
+    errors: list[list[BaseException]] = [[], []]
+    try:
+        for streams, errs in zip(both, errors):
+            _start_running(streams, errs)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (_tasks(both[0]) and _tasks(both[1])):
+            time.sleep(0.1)  # cooperative: the second instance gets a task one rebalance later
+        assert _tasks(both[0]) and _tasks(both[1])
+        _grow(bootstrap, source, 4)
+        for streams in both:
+            assert streams.wait_for_state(State.ERROR, timeout=30), streams.state
+    finally:
+        for streams in both:
+            streams.close(30)
+    for errs in errors:
+        assert errs and "has invalid partitions: expected: 4; actual: 2" in str(errs[0]), errs
