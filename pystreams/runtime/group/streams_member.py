@@ -85,8 +85,9 @@ class StreamsMember:
         # the consumer's metadata.max.age.ms: topic metadata is read again that often (at most) and the member
         # rejoins when it changed (Kafka's ConsumerCoordinator): new topics for a pattern, a source topic's new
         # partition count, a deleted source topic
-        self._refresh_s = int(cfg.get("metadata.max.age.ms") or cfg.get("consumer.metadata.max.age.ms")
-                              or 300_000) / 1000.0
+        # (the main consumer's view: `main.consumer.` over `consumer.` over the unprefixed key; Kafka's 5 min default)
+        self._refresh_s = int(cfg.get("main.consumer.metadata.max.age.ms") or cfg.get("consumer.metadata.max.age.ms")
+                              or cfg.get("metadata.max.age.ms") or 300_000) / 1000.0
         self._next_refresh = time.monotonic() + self._refresh_s
 
     # ------------------------------------------------------------------ member side

@@ -202,3 +202,19 @@ def test_adopt_plan_swaps_the_counts_in_place() -> None:
     assert not adopt_plan(plan, plan_from_metadata(topology, "app", {"in": 2, "out": 1}))
     assert adopt_plan(plan, plan_from_metadata(topology, "app", {"in": 3, "out": 1}))
     assert plan.subtopologies is subs and subs[0].partitions == 3 and plan.topic_partitions == {"in": 3}
+
+
+@pytest.mark.parametrize(("keys", "seconds"), [
+    ({}, 300.0),
+    ({"metadata.max.age.ms": 1000}, 1.0),
+    ({"metadata.max.age.ms": 1000, "consumer.metadata.max.age.ms": 2000}, 2.0),
+    ({"consumer.metadata.max.age.ms": 2000, "main.consumer.metadata.max.age.ms": 3000}, 3.0),
+])
+def test_the_refresh_interval_is_the_main_consumers_metadata_max_age(tmp_path: Any, keys: dict[str, int],
+                                                                     seconds: float) -> None:
+    config = StreamsConfig({"application.id": "app", "bootstrap.servers": "127.0.0.1:1", "state.dir": str(tmp_path),
+                            **keys})
+    plan = plan_from_metadata(_stateless(), "app", {"in": 1, "out": 1})
+    thread = SimpleNamespace(name="t", plan=plan, topology=None, config=config, tasks={}, _standby=None,
+                             streams=SimpleNamespace(process_id="p", shutdown_requested=0))
+    assert StreamsMember(thread, (MetadataClient({}), FakeClient()))._refresh_s == seconds
