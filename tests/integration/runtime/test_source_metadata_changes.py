@@ -24,7 +24,7 @@ STRINGS = {"key_serde": Serdes.String(), "value_serde": Serdes.String()}
 
 def _config(bootstrap: str, tmp_path: Any) -> dict[str, Any]:
     return {"application.id": unique("meta"), "bootstrap.servers": bootstrap, "state.dir": str(tmp_path),
-            "commit.interval.ms": 100, "metadata.max.age.ms": 1000, "auto.offset.reset": "earliest"}
+            "commit.interval.ms": 100, "metadata.max.age.ms": 1000}
 
 
 def _stateless(source: str, sink: str) -> Any:
