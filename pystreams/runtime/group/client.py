@@ -87,6 +87,9 @@ class GroupClient:
         self._conns: dict[tuple[str, int], BrokerConnection] = {}
         self._nodes: dict[int, tuple[str, int]] = {}
         self._leaders: dict[TopicPartition, int] = {}
+        #: topics the last Metadata answered with an error other than UNKNOWN_TOPIC_OR_PARTITION (e.g.
+        #: LEADER_NOT_AVAILABLE while a broker restarts): they exist, their count is not known right now
+        self.unsure_topics: frozenset[str] = frozenset()
         self._coordinator: tuple[str, int] | None = None
         self._woken = False  # wakeup() was called: the blocked (or next) request fails instead of being retried
 
@@ -188,7 +191,12 @@ class GroupClient:
         self._nodes = {b["node_id"]: (b["host"], b["port"]) for b in answer["brokers"]}
         self._leaders = {(t["name"], p["partition_index"]): p["leader_id"]
                          for t in answer["topics"] if t["error_code"] == 0 for p in t["partitions"]}
+        self._note_unsure(answer)
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0}
+
+    def _note_unsure(self, answer: dict[str, Any]) -> None:
+        self.unsure_topics = frozenset(t["name"] for t in answer["topics"] if t["name"] and t["error_code"] not in (
+            0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
 
     def topic_names(self) -> list[str]:
         """Every topic in the cluster (Metadata for all topics), to resolve pattern subscriptions."""
@@ -198,6 +206,7 @@ class GroupClient:
         """topic -> number of partitions of every topic in the cluster (one Metadata request for all topics): a
         pattern subscription's refresh resolves the pattern and compares partition counts with one read."""
         _, answer = self._any(ApiKey.METADATA, {"topics": None, "allow_auto_topic_creation": False})
+        self._note_unsure(answer)
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0 and t["name"]}
 
     def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:

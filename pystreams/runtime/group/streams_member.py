@@ -116,6 +116,7 @@ class StreamsMember:
                 counts = self.client.all_partition_counts()
             else:
                 counts = self.client.partition_counts(self._plain)
+            counts = self._with_unsure(counts, self._seen)
             current = self._resolve(counts)
         except PystreamsError as e:  # retried at the next refresh
             log.info("group %s: refreshing the source topics' metadata: %s", self.thread.config.application_id, e)
@@ -137,6 +138,13 @@ class StreamsMember:
             self._adopt_pending = True
         if reasons:
             self.member.request_rejoin("; ".join(reasons))
+
+    def _with_unsure(self, counts: dict[str, int], known: Mapping[str, int]) -> dict[str, int]:
+        """A topic the Metadata answered with a retriable error (LEADER_NOT_AVAILABLE while a broker restarts, ...)
+        exists: it keeps its known count instead of looking deleted (only UNKNOWN_TOPIC_OR_PARTITION is gone)."""
+        unsure = getattr(self.client, "unsure_topics", None) or ()
+        kept = {t: known[t] for t in unsure if t in known and t not in counts}
+        return {**counts, **kept} if kept else counts
 
     # kept for callers of the pattern-only refresh: it is the metadata refresh now
     _maybe_refresh_patterns = _maybe_refresh_metadata
@@ -192,7 +200,7 @@ class StreamsMember:
         plan = self.thread.plan
         topology = getattr(self.thread, "topology", None)
         internal = set(plan.repartition_topics) | set(plan.changelog_topics) if topology is not None else set()
-        metadata = self.client.partition_counts(topics | internal)  # one Metadata request, as before
+        metadata = self._with_unsure(self.client.partition_counts(topics | internal), plan.topic_partitions)
         if topology is not None:
             failed = self._plan_again(topology, metadata, subscriptions)
             if failed is not None:

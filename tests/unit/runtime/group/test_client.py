@@ -171,3 +171,18 @@ def test_committed_metadata_travels_both_ways(fake: type[FakeConnection]) -> Non
         {"partition_index": 0, "committed_offset": 10, "metadata": "AQAAAAAAAAAB", "error_code": 0},
         {"partition_index": 1, "committed_offset": 11, "metadata": None, "error_code": 0}]}]}]})
     assert c.fetch_offsets_and_metadata([("t", 0), ("t", 1)]) == {("t", 0): (10, "AQAAAAAAAAAB"), ("t", 1): (11, "")}
+
+
+def test_metadata_tells_a_deleted_topic_from_one_with_a_retriable_error(fake: type[FakeConnection]) -> None:
+    """UNKNOWN_TOPIC_OR_PARTITION: gone; LEADER_NOT_AVAILABLE (a broker restarting): it exists, count unknown now."""
+    c = GroupClient("boot:9092", "app", "me")
+
+    def topic(name: str, code: int, partitions: int) -> dict[str, Any]:
+        return {"name": name, "error_code": code, "partitions": [
+            {"partition_index": p, "leader_id": 1, "error_code": 0} for p in range(partitions)]}
+
+    script(ApiKey.METADATA, {"brokers": [{"node_id": 1, "host": "b", "port": 1}], "topics": [
+        topic("in", 0, 4), topic("gone", ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 0),
+        topic("moving", ErrorCode.LEADER_NOT_AVAILABLE, 0)]})
+    assert c.partition_counts(["in", "gone", "moving"]) == {"in": 4}
+    assert c.unsure_topics == {"moving"}

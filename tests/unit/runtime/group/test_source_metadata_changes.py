@@ -218,3 +218,17 @@ def test_the_refresh_interval_is_the_main_consumers_metadata_max_age(tmp_path: A
     thread = SimpleNamespace(name="t", plan=plan, topology=None, config=config, tasks={}, _standby=None,
                              streams=SimpleNamespace(process_id="p", shutdown_requested=0))
     assert StreamsMember(thread, (MetadataClient({}), FakeClient()))._refresh_s == seconds
+
+
+def test_a_retriable_topic_error_is_not_a_deleted_topic(tmp_path: Any) -> None:
+    """LEADER_NOT_AVAILABLE (a broker restarting) leaves the topic out of the counts but not deleted: no rejoin,
+    and a leader with the same answer keeps the planned count instead of failing every member."""
+    m, client = _member(tmp_path, _stateful(), {"in": 2, "out": 1})
+    del client.counts["in"]
+    client.unsure_topics = frozenset({"in"})
+    _due(m)
+    m._maybe_refresh_metadata()
+    assert not m.member.rejoin_needed
+    result = m.leader_assign(_members("a"))
+    info = AssignmentInfo.decode(result["a"][1])
+    assert info.error_code == 0 and set(info.active_tasks) == {TaskId(0, 0), TaskId(0, 1)}
