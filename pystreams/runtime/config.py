@@ -116,7 +116,7 @@ _TRANSLATED_CLIENT_KEYS: dict[str, tuple[str, int]] = {
 #: a one-line warning once per key. max.block.ms stays readable with config.get (the exactly_once_v2 commit's
 #: bound); the (de)serializer classes are the Streams serdes' job.
 _DROPPED_CLIENT_KEYS: dict[str, str] = {
-    "max.block.ms": "librdkafka's producer never blocks a send",
+    "max.block.ms": "librdkafka's producer never blocks a send; pystreams bounds the exactly_once_v2 commit with it",
     "default.api.timeout.ms": "librdkafka's calls take their own timeouts",
     "key.serializer": "Kafka Streams serializes with its serdes",
     "value.serializer": "Kafka Streams serializes with its serdes",

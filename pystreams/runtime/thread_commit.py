@@ -82,14 +82,14 @@ class ThreadCommit:
                 offsets.extend(TopicPartition(t, p, o, metadata=_offset_metadata(at, t, p))
                                for (t, p), o in task_offsets.items() if at.committed_offsets.get((t, p)) != o)
         if self.eos:
+            # both calls bounded by max.block.ms like Kafka's producer: librdkafka may never return (#5456)
+            block_s = max_block_s(getattr(self.streams, "config", None))
             if offsets:
                 # our member id and generation, so the broker fences a zombie by generation (KIP-447)
-                # bounded by max.block.ms like Kafka's producer: librdkafka may never return (#5456)
-                block_s = max_block_s(getattr(self.streams, "config", None))
                 group_metadata = self._group.group_metadata()
                 call_bounded(lambda: collector.producer.send_offsets_to_transaction(offsets, group_metadata, block_s),
                              block_s + 1, "send_offsets_to_transaction")
-            commit_transaction(collector, block_s=max_block_s(getattr(self.streams, "config", None)))
+            commit_transaction(collector, block_s=block_s)
             self._in_transaction = False
             collector.check()
         else:
