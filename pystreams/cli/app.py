@@ -32,3 +32,7 @@ _register_broker_cmds(app)
 from pystreams.cli.run_cmd import run as _run  # noqa: E402  (issue 7: `pystreams run app.py`)
 
 app.command("run", cls=PlainCommand)(_run)
+
+from pystreams.cli.reset_cmd import ResetCommand as _ResetCommand, reset as _reset  # noqa: E402  (Kafka's StreamsResetter)
+
+app.command("reset", cls=_ResetCommand)(_reset)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import typer
 
@@ -30,8 +30,12 @@ TopicArg = typer.Argument(..., metavar="TOPIC", help="the topic's name")
 GroupArg = typer.Argument(..., metavar="GROUP", help="the consumer group's id (group.id)")
 
 
-def _bootstrap(value: str | None) -> str:
+def bootstrap_servers(value: str | None) -> str:
+    """The option's value, else $PYSTREAMS_BOOTSTRAP_SERVERS, else 127.0.0.1:9092 (every broker command's rule)."""
     return value or os.environ.get(BOOTSTRAP_ENV) or "127.0.0.1:9092"
+
+
+_bootstrap = bootstrap_servers
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -39,17 +43,22 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _admin(bootstrap: str):
-    """An AdminClient that has proved the broker answers (else BrokerUnreachableError)."""
+def admin_client(bootstrap: str, config: Mapping[str, Any] | None = None):
+    """An AdminClient that has proved the broker answers (else BrokerUnreachableError); `config`: more client
+    keys in librdkafka's terms (security settings of a --command-config file)."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
+    extra = {k: v for k, v in (config or {}).items() if k not in ("logger", "log_level", "bootstrap.servers")}
+    admin = AdminClient({**extra, "bootstrap.servers": bootstrap, "log_level": 0,
                          "logger": _SilentLogger()})  # type: ignore[dict-item]
     try:
         admin.list_topics(timeout=5)
     except KafkaException:
         raise BrokerUnreachableError(f"no broker reachable at {bootstrap}") from None
     return admin
+
+
+_admin = admin_client
 
 
 class _SilentLogger:
