@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource
+from kafka.admin import KafkaAdminClient
 
 import pystreams.compiler.extensions  # noqa: F401  (windowed_by on grouped streams)
 from pystreams import Consumed, Grouped, Materialized, Produced, Serdes, StreamsBuilder
@@ -207,17 +208,22 @@ def _records(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes, int]]:
 
 def _partition_times(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     """Partition time per partition from a Kafka Streams group's committed offset metadata (TopicPartitionMetadata:
-    base64 of magic byte 2, 8-byte big-endian partition time, then processor metadata, empty here)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    base64 of magic byte 2, 8-byte big-endian partition time, then processor metadata, empty here).
+
+    Read with kafka-python: librdkafka hands committed metadata to confluent-kafka-python as a C string without its
+    length, so bytes past the end of the metadata can come back with it (librdkafka#4649; seen in CI as
+    'AgAAAaIha1E4requested')."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     try:
-        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        committed = consumer.committed([TopicPartition(topic, p) for p in parts], timeout=30)
+        committed = admin.list_group_offsets({group: None})[group]
     finally:
-        consumer.close()
+        admin.close()
     out = {}
-    for tp in committed:
-        raw = base64.b64decode(tp.metadata or "")
-        assert len(raw) == 9 and raw[0] == 2, (tp, raw)
+    for tp, offset in committed.items():
+        if tp.topic != topic:
+            continue
+        raw = base64.b64decode(offset.metadata or "", validate=True)
+        assert len(raw) == 9 and raw[0] == 2, (tp, offset)
         out[tp.partition] = int.from_bytes(raw[1:], "big", signed=True)
     return out
 
