@@ -55,7 +55,7 @@ from pystreams.runtime.streams_producer import (
     ProducerBlockedError,
     open_collector,
     output_pending,
-    send_lingering,
+    send_lingering_while_idle,
 )
 from pystreams.runtime.task_manager import TaskManager
 from pystreams.runtime.task_migration import (
@@ -112,7 +112,7 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
         self.eos = self.config.eos
         self.tasks: dict[TaskId, ActiveTask] = {}
         self.by_partition: dict[tuple[str, int], ActiveTask] = {}
-        self.metrics = ThreadMetrics()
+        self.metrics = ThreadMetrics(owner=self)
         self.running = True
         self.assigned_once = False
         self.rebalancing = False
@@ -274,13 +274,12 @@ class StreamThread(TaskManager, ThreadCommit, ThreadRecovery, threading.Thread):
             if not messages:  # input ran dry
                 if idle_flush is not None and cache_dirty:  # caught up: the caches emit now, no commit (idle_flush.py)
                     idle_flush.input_ran_dry(self.tasks.values(), consumer, self.by_partition)
-                if wait:
-                    if output_pending(self._collector):  # what lingers in the producer goes out now
-                        send_lingering(self._collector)  # type: ignore[arg-type]  # output_pending: not None
-                    messages = poll_records(consumer, cfg.max_poll_records, wait)
+                if wait:  # what lingers in the producer goes out now, while the poll waits for input
+                    messages = send_lingering_while_idle(
+                        self._collector, lambda t: poll_records(consumer, cfg.max_poll_records, t), wait)
         else:
             messages = poll_records(consumer, cfg.max_poll_records, wait)
-        self.metrics.polls += 1
+        self.metrics.note_poll(len(messages))
         backpressure = self._backpressure
         if messages:
             full = hand_over(messages, self.by_partition, self._max_buffered if backpressure is not None else -1)

@@ -21,21 +21,22 @@ pytestmark = pytest.mark.unit
 class FakeProducer:
     """len() = records not yet acknowledged; flush() is recorded and delivers everything."""
 
-    def __init__(self, queued: int, events: list[Any]) -> None:
+    def __init__(self, queued: int, events: list[Any], per_flush: int = 0) -> None:
         self.queued = queued
         self.events = events
+        self.per_flush = per_flush  # records one flush slice delivers; 0: all of them
 
     def __len__(self) -> int:
         return self.queued
 
     def flush(self, timeout: float) -> int:
         self.events.append(("flush", timeout))
-        self.queued = 0
-        return 0
+        self.queued = max(0, self.queued - self.per_flush) if self.per_flush else 0
+        return self.queued
 
 
 def _thread(monkeypatch: pytest.MonkeyPatch, queued: int, batches: list[list[Any]],
-            restoring: bool = False) -> Any:
+            restoring: bool = False, per_flush: int = 0) -> Any:
     events: list[Any] = []
 
     def poll(consumer: Any, max_records: int, timeout: float) -> list[Any]:
@@ -59,7 +60,7 @@ def _thread(monkeypatch: pytest.MonkeyPatch, queued: int, batches: list[list[Any
     thread._standby = None
     thread._backpressure = None
     thread._max_buffered = -1
-    thread._collector = SimpleNamespace(producer=FakeProducer(queued, events), poll=lambda: None,
+    thread._collector = SimpleNamespace(producer=FakeProducer(queued, events, per_flush), poll=lambda: None,
                                         check=lambda: None)
     thread.tasks, thread.by_partition = {}, {}
     thread.metrics = ThreadMetrics()
@@ -71,7 +72,26 @@ def _thread(monkeypatch: pytest.MonkeyPatch, queued: int, batches: list[list[Any
 def test_input_ran_dry_with_output_lingering_sends_it_before_blocking(monkeypatch: pytest.MonkeyPatch) -> None:
     thread = _thread(monkeypatch, queued=3, batches=[])
     thread._iteration([time.monotonic()])
-    assert thread.events[:3] == [("poll", 0), ("flush", IDLE_SEND_WAIT_S), ("poll", 0.1)]
+    assert thread.events[:3] == [("poll", 0), ("flush", IDLE_SEND_WAIT_S), ("poll", 0)]
+    kind, rest = thread.events[3]  # all sent: the rest of poll.ms (100 ms) waits for input
+    assert kind == "poll" and 0.05 < rest <= 0.1
+
+
+def test_output_larger_than_one_slice_is_sent_in_slices_with_a_look_for_input_between(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache flush left more than one slice sends: the slices go on (no blocking poll while records linger) until
+    the producer is empty, then the poll waits out what is left of poll.ms."""
+    thread = _thread(monkeypatch, queued=3, batches=[], per_flush=1)
+    thread._iteration([time.monotonic()])
+    slices = [("flush", IDLE_SEND_WAIT_S), ("poll", 0)] * 3
+    assert thread.events[:7] == [("poll", 0), *slices]
+    assert thread.events[7][0] == "poll" and thread.events[7][1] > 0 and thread.events[8] == "process"
+
+
+def test_input_arriving_between_slices_is_processed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = _thread(monkeypatch, queued=3, batches=[[], [object()]], per_flush=1)
+    thread._iteration([time.monotonic()])
+    assert thread.events[:4] == [("poll", 0), ("flush", IDLE_SEND_WAIT_S), ("poll", 0), "process"]
 
 
 def test_records_ready_poll_once_and_leave_the_batch_to_linger(monkeypatch: pytest.MonkeyPatch) -> None:
