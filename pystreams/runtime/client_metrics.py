@@ -2,10 +2,13 @@
 `metrics.recording.level` selects (INFO by default; DEBUG adds the task-level metrics Kafka records at DEBUG).
 
 Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
-`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id), `stream-processor-node-metrics`
-(thread-id, task-id, processor-node-id: record-e2e-latency of source nodes, node_metrics.py), and the main
-consumer's `consumer-fetch-manager-metrics` records-lag (client-id, topic, partition) / records-lag-max. Values are read, never reset:
-the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look (thread_metrics.py).
+`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id; task_metrics.py),
+`stream-processor-node-metrics` (thread-id, task-id, processor-node-id: record-e2e-latency of source nodes,
+node_metrics.py), at DEBUG/TRACE `stream-state-metrics` (thread-id, task-id, <scope>-state-id) and
+`stream-record-cache-metrics` (thread-id, task-id, record-cache-id) (state/internals/store_metrics.py), and the main
+consumer's `consumer-fetch-manager-metrics` records-lag (client-id, topic, partition) / records-lag-max. Values are
+read, never reset: the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look
+(thread_metrics.py).
 """
 from __future__ import annotations
 
@@ -15,7 +18,12 @@ from typing import Any
 
 import pystreams
 from pystreams.errors import ConfigError
-from pystreams.runtime.thread_metrics import restore_remaining, thread_values
+from pystreams.runtime.task_metrics import (
+    TASK_METRICS,
+    store_metric_values,
+    task_values,
+)
+from pystreams.runtime.thread_metrics import thread_values
 
 CLIENT_GROUP = "stream-metrics"
 THREAD_GROUP = "stream-thread-metrics"
@@ -37,14 +45,11 @@ THREAD_METRICS = ("process-total", "process-rate", "process-latency-avg", "proce
                   "commit-total", "commit-rate", "commit-latency-avg", "commit-latency-max",
                   "poll-total", "poll-rate", "poll-latency-avg", "poll-latency-max",
                   "task-created-total", "task-created-rate", "task-closed-total", "task-closed-rate",
-                  "process-ratio", "poll-ratio", "commit-ratio", "blocked-time-ns-total", "thread-start-time")
+                  "process-ratio", "poll-ratio", "commit-ratio", "blocked-time-ns-total", "thread-start-time",
+                  "process-records-avg", "process-records-max", "poll-records-avg", "poll-records-max")
 PUNCTUATE_METRICS = ("punctuate-total", "punctuate-rate", "punctuate-latency-avg", "punctuate-latency-max",
                      "punctuate-ratio")
-#: stream-task-metrics: (name, Kafka's recording level) (TaskMetrics.java)
-TASK_METRICS = (("dropped-records-total", "INFO"), ("dropped-records-rate", "INFO"),
-                ("restore-remaining-records-total", "INFO"),
-                ("enforced-processing-total", "DEBUG"), ("enforced-processing-rate", "DEBUG"),
-                ("restore-total", "DEBUG"), ("restore-rate", "DEBUG"))
+#: stream-task-metrics: (name, Kafka's recording level) (TaskMetrics.java): task_metrics.TASK_METRICS
 
 DESCRIPTIONS = {
     "version": "The version of the Kafka Streams client",
@@ -162,13 +167,14 @@ def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
             out[metric_name("records-lag", CONSUMER_FETCH_GROUP, tags)] = lag
         out[metric_name("records-lag-max", CONSUMER_FETCH_GROUP, {"client-id": consumer})] = (
             thread.metrics.records_lag_max())
-        remaining = restore_remaining(thread)
-        for task_id, task_values in sorted(per_task.items()):
-            task_values = {**task_values, "restore-remaining-records-total": remaining.get(task_id, 0)}
+        for task_id, by_name in sorted(task_values(thread, per_task, records(level, "DEBUG")).items()):
             task_tags = {"thread-id": thread.name, "task-id": task_id}
             for name, at in TASK_METRICS:
-                if records(level, at):
-                    out[metric_name(name, TASK_GROUP, task_tags)] = task_values[name]
+                if records(level, at) and name in by_name:
+                    out[metric_name(name, TASK_GROUP, task_tags)] = by_name[name]
+        for group, store_tags, store_values in store_metric_values(thread):
+            for name, value in store_values.items():
+                out[metric_name(name, group, store_tags)] = value
     return out
 
 

@@ -49,8 +49,9 @@ def kafka_families(streams: Any) -> list[Any]:
             value = 1
         family = families.get(prom)
         if family is None:
-            family = families[prom] = GaugeMetricFamily(prom, text, labels=labels)
-        family.add_metric(label_values, float(value))
+            family = families[prom] = GaugeMetricFamily(prom, text)
+        # per sample: one family may hold several tag sets (rocksdb-state-id and in-memory-state-id stores)
+        family.add_sample(prom, dict(zip(labels, label_values)), float(value))
     return list(families.values())
 
 

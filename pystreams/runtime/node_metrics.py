@@ -1,10 +1,16 @@
-"""Kafka's record-e2e-latency-avg/-min/-max (stream-processor-node-metrics, INFO) of source nodes, sampled once per
+"""Kafka's record-e2e-latency-avg/-min/-max (stream-processor-node-metrics, INFO) of source nodes (and of sink nodes,
+Kafka's terminal nodes, once sinks keep the timestamp of the last record they wrote: see below), sampled once per
 poll-loop iteration instead of per record, so measuring costs nothing per record.
 
 A sample is the wall clock at the iteration's end minus the partition time of each input partition whose
 partition time moved in that iteration (the largest timestamp its queue handed to processing): the latency of the
 newest record of the batch when the batch is done. Kafka records every record when its source node processes it,
 so its -max also sees a batch's oldest records and its -min the records' latency before their batch is processed.
+
+Sink nodes: a sink that exposes `last_timestamp` (the timestamp of the last record it wrote; -1 or absent: none)
+gets a sample per iteration in which it moved: the wall clock at the iteration's end minus it. SinkRuntime does not
+keep it yet (processor/internals/nodes.py is not this module's room: a one-attribute store per record there), so
+until then only source nodes report.
 """
 from __future__ import annotations
 
@@ -52,28 +58,34 @@ class _AvgMinMax:
 
 
 class E2ELatency:
-    """Per (task id, source node): Kafka's windowed avg / min / max of the sampled end-to-end latency (ms)."""
+    """Per (task id, source or sink node): Kafka's windowed avg / min / max of the sampled end-to-end latency (ms)."""
 
     def __init__(self, window_ms: float, samples: int) -> None:
         self.window_ms, self.samples = window_ms, samples
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str], _AvgMinMax] = {}
-        self._seen: dict[int, int] = {}  # id(record queue) -> the partition time last sampled
+        self._seen: dict[int, int] = {}  # id(record queue / sink) -> the partition / written time last sampled
 
     def sample(self, tasks: list[Any], wall_ms: float, now_ms: float) -> None:
-        """On the stream thread at an iteration's end: one sample per input partition whose time moved."""
+        """On the stream thread at an iteration's end: one sample per input partition whose time moved (and per
+        sink whose last written timestamp moved)."""
         seen = self._seen
         moved: list[tuple[tuple[str, str], float]] = []
         for at in tasks:
-            queues = getattr(getattr(at, "task", None), "_queues", None)
-            if not queues:
-                continue
+            task = getattr(at, "task", None)
+            queues = getattr(task, "_queues", None) or {}
             for queue in queues.values():
                 ptime = queue.partition_time
                 if ptime < 0 or seen.get(id(queue)) == ptime:
                     continue
                 seen[id(queue)] = ptime
                 moved.append(((str(at.id), queue.source.name), wall_ms - ptime))
+            for sink in list((getattr(task, "sinks", None) or {}).values()):
+                written = getattr(sink, "last_timestamp", -1)
+                if written < 0 or seen.get(id(sink)) == written:
+                    continue
+                seen[id(sink)] = written
+                moved.append(((str(at.id), sink.name), wall_ms - written))
         if not moved:
             return
         with self._lock:
@@ -87,6 +99,7 @@ class E2ELatency:
     def retain(self, tasks: list[Any]) -> None:
         """Drop the nodes of tasks that closed (Kafka removes a closed task's node metrics)."""
         queues = {id(q) for at in tasks for q in getattr(getattr(at, "task", None), "_queues", {}).values()}
+        queues.update(id(s) for at in tasks for s in getattr(getattr(at, "task", None), "sinks", {}).values())
         live = {str(getattr(at, "id", "")) for at in tasks}
         self._seen = {k: v for k, v in self._seen.items() if k in queues}
         with self._lock:

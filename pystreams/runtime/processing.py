@@ -20,6 +20,7 @@ from pystreams.processor.internals.task_idling import (
 )
 from pystreams.runtime.config import DEFAULTS
 from pystreams.runtime.task_lags import consumer_lags
+from pystreams.runtime.task_metrics import NO_TASK_SENSORS
 
 if TYPE_CHECKING:
     from pystreams.runtime.stream_thread import ThreadMetrics
@@ -118,26 +119,42 @@ def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_comm
     processed = 0
     punctuated, punctuate_s = 0, 0.0  # Kafka's punctuate-*: tasks that punctuated, and the time it took
     clock = time.perf_counter
+    # task-level (task_metrics.TaskSensors): active-process-ratio; process/punctuate latency at DEBUG
+    sensors = getattr(metrics, "task_sensors", None) or NO_TASK_SENSORS
+    debug = sensors.debug
     started = clock()
     for at in tasks:
         task = at.task
         if task.has_records_queued():
+            t0 = clock()
             batch = getattr(task, "process_batch", None)
             idling = _idling(at, consumer) if batch is not None else None
             if idling is not None:
-                processed += _process_idling(task, idling, consumer)
+                done = _process_idling(task, idling, consumer)
             elif batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
-                processed += batch(1_000_000)
+                # DEBUG: per record, for record-lateness (Kafka's DEBUG sensor; INFO pays nothing per record)
+                done = sensors.process_measuring_lateness(at, batch) if debug else batch(1_000_000)
             else:
+                done = 0
                 process = task.process
                 while process():
-                    processed += 1
+                    done += 1
+            processed += done
             p0 = clock()
-            punctuated += task.maybe_punctuate_stream_time()
-            punctuate_s += clock() - p0
+            sensors.record_process(at, done, p0 - t0)
+            n = task.maybe_punctuate_stream_time()
+            spent = clock() - p0
+            punctuated += n
+            punctuate_s += spent
+            if debug and n:
+                sensors.record_punctuate(at, n, spent)
         p0 = clock()
-        punctuated += task.maybe_punctuate_system_time()
-        punctuate_s += clock() - p0
+        n = task.maybe_punctuate_system_time()
+        spent = clock() - p0
+        punctuated += n
+        punctuate_s += spent
+        if debug and n:
+            sensors.record_punctuate(at, n, spent)
         if task.commit_requested:
             last_commit[0] = 0.0
     metrics.record_punctuate(punctuated, punctuate_s * 1000)  # every pass, with 0 too (marks punctuate-* measured)

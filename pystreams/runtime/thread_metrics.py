@@ -23,6 +23,7 @@ from pystreams.runtime.sampled_stats import (
     WindowedMax,
     WindowedRate,
 )
+from pystreams.runtime.task_metrics import TaskSensors
 
 log = logging.getLogger("pystreams.runtime")
 
@@ -43,13 +44,17 @@ class ThreadMetrics:
     not the slowest single record (timing every record would cost ~2 clock reads, ~0.1-0.2 us, per record).
     """
 
-    def __init__(self, config: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, config: Any = None, clock: Callable[[], float] = time.monotonic, owner: Any = None) -> None:
         self._clock = clock
+        #: the stream thread recording here: its restoring and standby tasks count as created (Kafka's
+        #: task-created counts every task made, active or standby, when it is made) - None: running tasks only
+        self.owner = owner
         self._lock = threading.Lock()
         self.configure(config)
         # (task id, counter) -> (count when last sampled, its windowed rate)
         self._task_counters: dict[tuple[str, str], tuple[int, Any]] = {}
         self._processed = 0
+        self._iteration_records = 0  # records processed in the current loop iteration (process-records)
         self._process_ms = 0.0
         self._last_batch = 0  # records of the last `processed +=` not yet matched by `process_ms +=`
         self._commits = 0
@@ -66,8 +71,10 @@ class ThreadMetrics:
         self.blocked_ns = 0  # blocked-time-ns-total: time in the poll phase (waiting for input included)
         self.punctuate_wired = False  # record_punctuate() was called: the punctuate-* metrics are measured
         self.punctuations = 0
-        self._tasks_seen: set[int] = set()  # id() of the active tasks at the last iteration end
-        self._task_refs: list[Any] = []  # those tasks (keeps their id()s from being reused while compared)
+        self._tasks_seen: set[int] = set()  # id() of the thread's tasks (running, restoring, standby) at the last
+        # iteration end: task-created/-closed are the differences
+        self._task_refs: list[Any] = []  # the running ones (record-e2e-latency samples their input queues)
+        self._made_refs: list[Any] = []  # all of them (keeps their id()s from being reused while compared)
         self.tasks_created = 0
         self.tasks_closed = 0
         self.start_time_ms = time.time() * 1000.0  # thread-start-time: wall clock ms (Kafka's epoch ms)
@@ -113,6 +120,12 @@ class ThreadMetrics:
             self._closed_rate = WindowedRate("sum", window_ms, samples)
             self.e2e = E2ELatency(window_ms, samples)
             self._lag_max = WindowedMax(window_ms, samples)
+            self._process_records_avg = WindowedAvg(window_ms, samples)
+            self._process_records_max = WindowedMax(window_ms, samples)
+            self._poll_records_avg = WindowedAvg(window_ms, samples)
+            self._poll_records_max = WindowedMax(window_ms, samples)
+            #: the timed stream-task-metrics (task_metrics.py); process_tasks records into it per task per pass
+            self.task_sensors = TaskSensors(self.recording_level, window_ms, samples, self._clock)
 
     # ---- recording (stream thread)
     def record_process(self, records: int, ms: float) -> None:
@@ -130,6 +143,7 @@ class ThreadMetrics:
     def _note_process(self, records: int, ms: float) -> None:
         if records <= 0:
             return
+        self._iteration_records += records
         self._iteration_ms["process"] += ms
         now = self._clock() * 1000.0
         per_record = ms / records
@@ -161,6 +175,16 @@ class ThreadMetrics:
             self._punctuate_avg.record(ms / punctuations, now)
             self._punctuate_max.record(ms / punctuations, now)
 
+    def note_poll(self, records: int) -> None:
+        """The stream loop's consumer poll returned `records` records: poll-total and the poll phase (as
+        `polls += 1`) and Kafka's poll-records-avg/-max (recorded for a poll that returned records only)."""
+        self.polls += 1
+        if records > 0:
+            now = self._clock() * 1000.0
+            with self._lock:
+                self._poll_records_avg.record(records, now)
+                self._poll_records_max.record(records, now)
+
     @property
     def polls(self) -> int:
         """poll-total; the stream loop's `polls += 1` right after its consumer poll ends the poll phase."""
@@ -185,21 +209,32 @@ class ThreadMetrics:
 
     def end_iteration(self, tasks: Iterable[Any] = ()) -> None:
         """The poll loop's last step (refresh_lag calls it): Kafka's process/punctuate/poll/commit-ratio of this
-        iteration (each phase's time over the iteration's), task-created/-closed from the active tasks now
-        against those at the last iteration's end (a task counts once it runs: after its restore), and a
-        record-e2e-latency sample per input partition that moved (node_metrics.E2ELatency)."""
+        iteration (each phase's time over the iteration's), process-records (the iteration's records, 0 too),
+        the tasks' active-process-ratio (task_metrics.TaskSensors), task-created/-closed from the thread's tasks
+        now (`tasks`: the running ones; with an owner also its restoring and standby tasks, so a task counts in
+        the iteration that made it, as Kafka's ActiveTaskCreator/StandbyTaskCreator record it) against those at
+        the last iteration's end, and a record-e2e-latency sample per input partition that moved
+        (node_metrics.E2ELatency)."""
         clock = self._clock()
         start, self._iteration_start = self._iteration_start, clock
         if start is not None and clock > start:  # the ratios are computed when read
             self._last_iteration = (self._iteration_ms, (clock - start) * 1000.0)
         self._iteration_ms = {"poll": 0.0, "process": 0.0, "punctuate": 0.0, "commit": 0.0}
         refs = list(tasks)
-        ids = {id(t) for t in refs}
         now = clock * 1000.0
+        records, self._iteration_records = self._iteration_records, 0
+        sensors = self.task_sensors
+        sensors.end_iteration(refs)
+        with self._lock:  # Kafka's process-records: every iteration's count, 0 included
+            self._process_records_avg.record(records, now)
+            self._process_records_max.record(records, now)
+        made = refs + self._other_tasks()
+        ids = {id(t) for t in made}
         if ids != self._tasks_seen:
             created, closed = len(ids - self._tasks_seen), len(self._tasks_seen - ids)
-            self._tasks_seen, self._task_refs = ids, self._distinct(refs)
+            self._tasks_seen, self._task_refs, self._made_refs = ids, self._distinct(refs), made
             self.e2e.retain(self._task_refs)
+            sensors.retain(made)
             with self._lock:
                 if created:
                     self.tasks_created += created
@@ -208,6 +243,15 @@ class ThreadMetrics:
                     self.tasks_closed += closed
                     self._closed_rate.record(closed, now)
         self.e2e.sample(self._task_refs, time.time() * 1000.0, now)  # record-e2e-latency: per iteration
+
+    def _other_tasks(self) -> list[Any]:
+        """The owner thread's tasks that are not running: restoring active tasks and standby tasks."""
+        owner = self.owner
+        if owner is None:
+            return []
+        restoring = getattr(getattr(owner, "_restorer", None), "restoring", None) or {}
+        standby = getattr(getattr(owner, "_standby", None), "tasks", None) or {}
+        return [*[rt.at for rt in list(restoring.values())], *list(standby.values())]
 
     @property
     def ratios(self) -> dict[str, float]:
@@ -320,7 +364,11 @@ class ThreadMetrics:
                     "punctuate-latency-avg": self._punctuate_avg.measure(now),
                     "punctuate-latency-max": self._punctuate_max.measure(now),
                     "task-created-rate": self._created_rate.measure(now),
-                    "task-closed-rate": self._closed_rate.measure(now)}
+                    "task-closed-rate": self._closed_rate.measure(now),
+                    "process-records-avg": self._process_records_avg.measure(now),
+                    "process-records-max": self._process_records_max.measure(now),
+                    "poll-records-avg": self._poll_records_avg.measure(now),
+                    "poll-records-max": self._poll_records_max.measure(now)}
 
     def refresh_lag(self, consumer: Any, partitions: Iterable[tuple[str, int]], now: float,
                     every: float = LAG_REFRESH_S) -> None:
@@ -361,7 +409,7 @@ class ThreadMetrics:
 #: Kafka's stream-task-metrics pystreams exports: (name, where the task keeps the count). dropped-records: bad input,
 #: handler CONTINUE, negative timestamps (processor/internals/task.py); enforced-processing: records processed
 #: because max.task.idle.ms passed while a partition had no data (task idling, Kafka's DEBUG-level sensor)
-TASK_COUNTERS = ("dropped-records", "enforced-processing", "restore")
+TASK_COUNTERS = ("dropped-records", "enforced-processing", "restore", "process", "punctuate")
 
 
 def task_counters(thread: Any) -> dict[str, dict[str, int]]:
@@ -375,6 +423,9 @@ def task_counters(thread: Any) -> dict[str, dict[str, int]]:
         metrics = getattr(task, "metrics", None)
         idling = getattr(task, "idling", None)  # made on first use, only for tasks that may wait
         out[str(task_id)] = {"dropped-records": int(getattr(metrics, "dropped_records", 0) or 0),
+                             # process: records through the task's source nodes; punctuate: punctuator calls
+                             "process": int(getattr(metrics, "processed", 0) or 0),
+                             "punctuate": int(getattr(metrics, "punctuations", 0) or 0),
                              "enforced-processing": int(getattr(idling, "enforced_processing_total", 0) or 0),
                              "restore": int(getattr(at, "restored_records", 0) or 0)}
     return out

@@ -2,9 +2,14 @@
 
 Serdes are called with the store's changelog topic name, as Kafka's StateSerdes do, so topic-aware serdes
 (schema registries) see the same topic in Python and Java.
+
+Metrics: operation totals always (StoreMetrics); Kafka's stream-state-metrics rates and latencies and the record
+cache's hit-ratio only at metrics.recording.level DEBUG/TRACE, where init installs measured operations on the
+instance (store_metrics.py). At INFO the operations are the plain methods below and the aggregate fast path stays.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable, Iterator
 
 from pystreams.errors import StateStoreError
@@ -14,6 +19,7 @@ from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, Timest
 from pystreams.state.internals.bytes_store import check_open
 from pystreams.state.internals.caching import CachingKeyValueStore
 from pystreams.state.internals.kv_aggregate import cached_update
+from pystreams.state.internals.store_metrics import StoreSensors, install_timed, sensors_for, uninstall_timed
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.internals.typed_layer import TypedLayer
 
@@ -36,12 +42,66 @@ class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
     """Typed KeyValueStore over a bytes store stack; what processors get from get_state_store()."""
 
     _caching_type = CachingKeyValueStore
+    #: DEBUG/TRACE: Kafka's store sensors (store_metrics.StoreSensors) while open; None at INFO
+    sensors: StoreSensors | None = None
+    _metered_ops: tuple[str, ...] = ()  # the measured operations installed on the instance
+    _store_context: Any = None  # the init context (TRACE: the current record's timestamp)
 
     def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
         super().__init__(wrapped, metrics_scope, key_serde, value_serde)
         self.metrics = StoreMetrics()
 
     # ---- StateStore
+    def init(self, context: Any, root: Any) -> None:
+        """Open the stack; at DEBUG/TRACE also Kafka's store sensors (restore: this init's latency, as Kafka's
+        MeteredKeyValueStore times its init) and the measured operations."""
+        sensors = sensors_for(context)
+        if sensors is None:
+            super().init(context, root)
+            return
+        start = time.perf_counter_ns()
+        super().init(context, root)
+        end = time.perf_counter_ns()
+        sensors.record("restore", end - start, end)
+        sensors.cached = self._caching is not None
+        self._store_context = context
+        self.sensors = sensors
+        self._metered_ops = tuple(install_timed(self, sensors, KeyValueIterator,
+                                          {"get": self._sensed_get, "put": self._sensed_put,
+                                           "put_if_absent": self._sensed_put_if_absent}))
+
+    def close(self) -> None:
+        if self._metered_ops:
+            uninstall_timed(self, self._metered_ops)
+            self._metered_ops = ()
+        self.sensors = None
+        self._store_context = None
+        super().close()
+
+    def _sensed_get(self, key: Any) -> Any:
+        """get() counting the record cache's hits and misses (Kafka's NamedCache hit-ratio)."""
+        caching, sensors = self._caching, self.sensors
+        if caching is not None and sensors is not None and self._open:
+            named = caching._named
+            if named is not None:
+                sensors.record_cache_read(self._raw_key(key) in named.entries)
+        return type(self).get(self, key)
+
+    def _record_e2e(self) -> None:
+        """TRACE: the store's record-e2e-latency after a put (Kafka's maybeRecordE2ELatency)."""
+        sensors = self.sensors
+        if sensors is not None:
+            sensors.e2e_after_put(self._store_context)
+
+    def _sensed_put(self, key: Any, value: Any) -> None:
+        type(self).put(self, key, value)
+        self._record_e2e()
+
+    def _sensed_put_if_absent(self, key: Any, value: Any) -> Any:
+        old = type(self).put_if_absent(self, key, value)
+        self._record_e2e()
+        return old
+
     def _restore_callback(self) -> Callable[[list[Any]], None]:
         inner = self.wrapped.innermost() if hasattr(self.wrapped, "innermost") else self.wrapped
         restore = inner.restore_batch
@@ -206,7 +266,7 @@ class MeteredTimestampedKeyValueStore(TimestampedValues, MeteredKeyValueStore,  
         in place (kv_aggregate.cached_update). counting: the functions are count()'s. A function made before the
         store was closed raises as get() does; one made before the store was initialized again makes a new one
         per call (correct, but slow: ask again after init)."""
-        if self._caching is not None:
+        if self._caching is not None and self.sensors is None:  # DEBUG: the measured get and put below
             return cached_update(self, initializer, aggregator, counting)
         get, put = self.get, self.put
 

@@ -42,6 +42,7 @@ class MeteredSessionStore(MeteredWindowedLayer):
 
     _kind = "Session store"
     _serde_hint = "Materialized"
+    _metrics_kind = "session"  # Kafka's MeteredSessionStore metrics (put, remove, fetch, flush)
 
     def is_open(self) -> bool:
         """Open between init() and close() (the session store has never also asked its bytes store)."""

@@ -232,7 +232,7 @@ class MeteredTimestampedWindowStore(TimestampedValues, MeteredWindowStore):  # t
         then does without calling them; tumbling: the caller's windows do not overlap, so the cache key of a key's
         last window is worth keeping (window_aggregate.cached_window_update)."""
         caching = self._caching
-        if caching is None:
+        if caching is None or self.sensors is not None:  # DEBUG/TRACE: through the measured fetch and put
             def uncached(key: Any, window_start: int, value: Any, timestamp: int) -> None:
                 old = self.fetch(key, window_start)
                 if old is None:
