@@ -86,6 +86,14 @@ def task_corrupted(e: BaseException) -> bool:
     return False
 
 
+def _metadata_max_age_s(producer_config: dict[str, Any]) -> float:
+    """The producer's metadata.max.age.ms in seconds (Kafka's default 300000: 5 min)."""
+    try:
+        return max(int(producer_config.get("metadata.max.age.ms") or 300_000), 1) / 1000.0
+    except (TypeError, ValueError):
+        return 300.0
+
+
 class KafkaRecordCollector:
     """RecordCollector over a Producer shared by the tasks of one stream thread."""
 
@@ -97,6 +105,9 @@ class KafkaRecordCollector:
     production_handler: Any = None
     dropped_records = 0  # records dropped after a send failure (CONTINUE), all tasks of the thread
     _sinks: dict[str | None, dict[Any, tuple[str, Any]]] | None = None  # topic -> task id -> (sink name, task)
+    #: partitions_for's cached counts are read again this often: the producer's metadata.max.age.ms (Kafka's 5 min)
+    partitions_max_age_s = 300.0
+    _partitions_refresh_at = 0.0  # monotonic time of the next refresh (poll() checks it only when counts are cached)
 
     def __init__(self, producer_config: dict[str, Any]) -> None:
         self.error: KafkaError | None = None
@@ -111,6 +122,7 @@ class KafkaRecordCollector:
         config.setdefault("error_cb", self._on_client_error)
         self.producer = Producer(config)
         self._partitions: dict[str, int] = {}
+        self.partitions_max_age_s = _metadata_max_age_s(producer_config)
         self._produce = self.producer.produce
 
     def register_sink(self, topic: str | None, sink_name: str, task: Any) -> None:
@@ -335,6 +347,8 @@ class KafkaRecordCollector:
 
     def poll(self) -> None:
         self.producer.poll(0)
+        if self._partitions and time.monotonic() >= self._partitions_refresh_at:
+            self.refresh_partition_counts()
 
     def clear_error(self) -> None:
         """Forget the kept send failure: the stream thread handled it (tasks revived after RETRY, or aborted)."""
@@ -358,17 +372,39 @@ class KafkaRecordCollector:
                                   err, self.error_retry)
 
     def partitions_for(self, topic: str) -> int | None:
+        """A sink topic's partition count for a StreamPartitioner: a dict hit per record; read from the broker on
+        the first use and again every metadata.max.age.ms by poll() (refresh_partition_counts)."""
         n = self._partitions.get(topic)
         if n is None:
-            try:
-                md = self.producer.list_topics(topic, timeout=10)
-            except KafkaException:
+            n = self._read_partition_count(topic)
+            if n is None:
                 return None
-            t = md.topics.get(topic)
-            if t is None or t.error is not None or not t.partitions:
-                return None
-            n = self._partitions[topic] = len(t.partitions)
+            if not self._partitions:
+                self._partitions_refresh_at = time.monotonic() + self.partitions_max_age_s
+            self._partitions[topic] = n
         return n
+
+    def refresh_partition_counts(self) -> None:
+        """Kafka's producer re-reads its topics' metadata every metadata.max.age.ms, so records of a sink topic that
+        grew go to its new partitions too: one Metadata request per cached topic, at most that often (poll() calls
+        it; never per record). A topic that cannot be read now keeps its count until the next refresh."""
+        self._partitions_refresh_at = time.monotonic() + self.partitions_max_age_s
+        fresh = {t: self._read_partition_count(t) for t in list(self._partitions)}
+        changed = {t: n for t, n in fresh.items() if n is not None and n != self._partitions.get(t)}
+        if changed:
+            log.info("sink topics' partition counts changed: %s (were %s)", changed,
+                     {t: self._partitions.get(t) for t in changed})
+            self._partitions.update(changed)
+
+    def _read_partition_count(self, topic: str) -> int | None:
+        try:
+            md = self.producer.list_topics(topic, timeout=10)
+        except KafkaException:
+            return None
+        t = md.topics.get(topic)
+        if t is None or t.error is not None or not t.partitions:
+            return None
+        return len(t.partitions)
 
     def close(self, timeout: float = 10.0) -> None:
         """Flush what is left and destroy the librdkafka instance (no reconnect attempts afterwards)."""
