@@ -8,12 +8,16 @@ init()), and queries from any other thread only read it. The global thread gets 
 cache (statestore.cache.max.bytes split over the stream threads plus one, Kafka's cacheSizePerThread).
 
 The input offsets are checkpointed in `<state.dir>/<app>/global/.checkpoint` (Kafka's format) when every global
-store is persistent, so a restart resumes where it stopped. As in Kafka's GlobalStateManagerImpl, a global
-checkpoint holds the NEXT offset to read per partition (the consumer's position), not the last offset read as a
-task's changelog checkpoint does. pystreams before 2026-11-28 wrote the last offset read; the two are the same file
-format, so pystreams writes an empty marker file next to it (`.checkpoint.next-offsets`): a global checkpoint
-without the marker is an older pystreams' and is read as offset + 1 (rewritten in the new form at the next
-checkpoint).
+store is persistent, so a restart resumes where it stopped. The global thread flushes its record cache and stores
+and writes the checkpoint when Kafka 4.x's GlobalStateUpdateTask does: once the bootstrap is done and at close
+(KAFKA-18168), and while running only when commit.interval.ms passed since the last flush AND the offsets moved by
+more than 10,000 records since (maybeCheckpoint, KAFKA-15625: StateManagerUtil.checkpointNeeded with
+OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT); in between, updates stay in its record cache (queries and stream tasks read
+through it). As in Kafka's GlobalStateManagerImpl, a global checkpoint holds the NEXT offset to read per
+partition (the consumer's position), not the last offset read as a task's changelog checkpoint does. pystreams
+before 2026-11-28 wrote the last offset read; the two are the same file format, so pystreams writes an empty
+marker file next to it (`.checkpoint.next-offsets`): a global checkpoint without the marker is an older pystreams'
+and is read as offset + 1 (rewritten in the new form at the next checkpoint).
 
 A global topic that no longer matches the local state (Kafka's InvalidOffsetException on the global consumer,
 which runs with auto.offset.reset=error like the restore consumer): a checkpoint outside the topic's range
@@ -51,7 +55,11 @@ from pystreams.runtime.changelog_offsets import (
     invalid_checkpoints,
 )
 from pystreams.runtime.checkpoint import TaskDirLock, read_checkpoint, write_checkpoint
-from pystreams.runtime.tasks import reopen_wiped, wipe_task_dir
+from pystreams.runtime.tasks import (
+    OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT,
+    reopen_wiped,
+    wipe_task_dir,
+)
 from pystreams.runtime.thread_admin import cache_size_per_thread, total_cache_bytes
 from pystreams.runtime.watermarks import watermarks
 from pystreams.state.internals.cache import ThreadCache
@@ -136,6 +144,7 @@ class GlobalStateManager:
         self.consumer: Consumer | None = None
         self.records = 0
         self._stop = threading.Event()
+        self._start_lock = threading.Lock()  # start() and close(): a close never misses a thread being started
         self._ready = threading.Event()  # set by the global thread when its initialization ended (either way)
         self._timeout = 300.0
         self._thread: threading.Thread | None = None
@@ -148,6 +157,14 @@ class GlobalStateManager:
         # next offset to read per global partition (Kafka's checkpointFileCache): the consumer's positions after
         # the bootstrap, then what the task processed; a partition without new records keeps its offset
         self._offsets: dict[tuple[str, int], int] = {}
+        # Kafka's GlobalStateUpdateTask flush timing: commit.interval.ms between flushes (and checkpoints), the
+        # offsets of the last one (stateMgr.changelogOffsets()) for the 10,000-record delta, the clock (tests set it)
+        self._flush_interval = streams.config.commit_interval_ms / 1000.0
+        self._poll_timeout = streams.config.poll_ms / 1000.0
+        self._flushed: dict[tuple[str, int], int] = {}
+        self._clock = time.monotonic
+        self._last_flush = 0.0
+        self.flushes = 0  # flushes with a checkpoint (bootstrap end, commit intervals, close)
 
     def _new_task(self) -> StreamTask:
         return StreamTask(self.streams.topology, "global", self.streams.app_configs, _NoOutput(),
@@ -171,14 +188,19 @@ class GlobalStateManager:
     def start(self, timeout: float = 300.0) -> None:
         """Start the global thread and wait until it opened the global stores and read every global partition to
         its end (Kafka's GlobalStreamThread.start()); its initialization error is raised here, after the thread
-        closed what it had opened."""
-        if not self.lock.try_lock():
-            raise StateStoreError(f"the global state directory {self.task_dir} is used by another process: give "
-                                  "each instance on this machine its own state.dir")
-        self._timeout = timeout
-        # Kafka names the global thread <client.id>-GlobalStreamThread (KafkaStreams constructor)
-        thread = self._thread = threading.Thread(target=self._main, daemon=True, name=self.name)
-        thread.start()
+        closed what it had opened. Closed before it started (a KafkaStreams.close() that came in as start() made
+        it): no thread is started, and start() fails as a close during the bootstrap does."""
+        with self._start_lock:  # close() sets _stop under it: it joins the thread started here, or none starts
+            if self._stop.is_set():
+                raise StreamsException(f"{_INIT_FAILED}: the client was closed before the global stores were "
+                                       "bootstrapped")
+            if not self.lock.try_lock():
+                raise StateStoreError(f"the global state directory {self.task_dir} is used by another process: "
+                                      "give each instance on this machine its own state.dir")
+            self._timeout = timeout
+            # Kafka names the global thread <client.id>-GlobalStreamThread (KafkaStreams constructor)
+            thread = self._thread = threading.Thread(target=self._main, daemon=True, name=self.name)
+            thread.start()
         self._ready.wait()
         if self.startup_error is None and self._stop.is_set():  # closed as the bootstrap ended: Kafka's start()
             self.startup_error = StreamsException(f"{_INIT_FAILED}: the client was closed while the global stores "
@@ -244,10 +266,12 @@ class GlobalStateManager:
                 self._wipe(str(e))
                 checkpoint = {}
                 marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
-        self.task.commit()
         self._offsets = dict(checkpoint)
         for tp, position in self._positions(partitions).items():  # a partition read nothing keeps its checkpoint
             self._offsets[tp] = max(position, self._offsets.get(tp, -1))
+        # Kafka 4.x flushes and checkpoints as the bootstrap ends (KAFKA-18168): a restart right after does not
+        # read everything again
+        self._flush_state()
 
     def _bootstrap(self, partitions: list[tuple[str, int]], checkpoint: dict[tuple[str, int], int],
                    marks: dict[tuple[str, int], tuple[int, int]], deadline: float, timeout: float) -> None:
@@ -362,18 +386,15 @@ class GlobalStateManager:
             cache.maybe_evict(named)
 
     def _run(self) -> None:
-        """The global thread after start(): poll and update the stores until close(); a failure is reported to
-        the client as a stream thread's would be."""
+        """The global thread after start(): poll (poll.ms) and update the stores until close(), flushing and
+        checkpointing when due (Kafka's StateConsumer.pollAndUpdate); a failure is reported to the client as a
+        stream thread's would be."""
         assert self.task is not None
-        last_commit = time.monotonic()
         try:
             while not self._stop.is_set():
                 self._apply_cache_resize()
-                if self._poll(0.1):
-                    self.task.commit()
-                if time.monotonic() - last_commit > 10:
-                    self._checkpoint()
-                    last_commit = time.monotonic()
+                self._poll(self._poll_timeout)
+                self._maybe_checkpoint()
         except GlobalOffsetOutOfRange as e:  # Kafka 4.x: wipe the global state on close, fail; a restart recovers
             log.error("Updating global state failed due to inconsistent local state (%s). Will attempt to clean up "
                       "the local state. You can restart KafkaStreams to recover from this error.", e)
@@ -385,6 +406,31 @@ class GlobalStateManager:
             self.error = e
             log.exception("global thread failed")
             self.streams._thread_failed(self, e)
+
+    def _maybe_checkpoint(self) -> bool:
+        """Kafka's GlobalStateUpdateTask.maybeCheckpoint: flush and checkpoint once commit.interval.ms passed since
+        the last flush and the offsets moved by more than OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT records since it
+        (summed over the global partitions); True when it did."""
+        now = self._clock()
+        if now - self._last_flush < self._flush_interval:
+            return False
+        assert self.task is not None
+        self._offsets.update(self.task.committable_offsets())
+        delta = sum(o - self._flushed.get(tp, 0) for tp, o in self._offsets.items() if o >= 0)
+        if delta <= OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT:
+            return False
+        self._flush_state(now)
+        return True
+
+    def _flush_state(self, now: float | None = None) -> None:
+        """Kafka's GlobalStateUpdateTask.flushState: the record cache and the stores flushed (the task's commit),
+        then the checkpoint written with the offsets they now reflect."""
+        assert self.task is not None
+        self.task.commit()
+        self._checkpoint()
+        self._flushed = dict(self._offsets)
+        self._last_flush = self._clock() if now is None else now
+        self.flushes += 1
 
     def _checkpoint(self) -> None:
         """The next offset to read per global partition (Kafka's global checkpoint), of those read so far."""
@@ -402,8 +448,7 @@ class GlobalStateManager:
         try:
             if task is not None:
                 if checkpoint and task.initialized and not task.closed:
-                    task.commit()
-                    self._checkpoint()
+                    self._flush_state()  # Kafka 4.x flushes and checkpoints at close too (KAFKA-18168)
                 task.close()
             if wipe:
                 wipe_task_dir(self.task_dir)
@@ -420,8 +465,9 @@ class GlobalStateManager:
 
     def close(self) -> None:
         """Stop the global thread and wait for it to close the global stores (the thread releases their lock)."""
-        self._stop.set()
-        thread = self._thread
+        with self._start_lock:
+            self._stop.set()
+            thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(CLOSE_WAIT_S)
             if thread.is_alive():

@@ -118,6 +118,10 @@ class KafkaStreams(InteractiveQueries):
         self.threads: list[Any] = []
         # Kafka's changeThreadCount lock: one thread index and cache split at a time (add/remove/replace)
         self._thread_count_lock = threading.RLock()
+        # True from start() on: a close() that lands while start() runs must stop what start() made (a closer thread,
+        # as after start()), not just move CREATED -> NOT_RUNNING. start() and close() change the state and create
+        # or release clients under _thread_count_lock, so each sees the other (Kafka's start() setState check)
+        self._starting = False
         self._paused = False  # pause(): threads keep their group membership but process nothing
         # (thread name, records restored, records to restore) after each restored batch: the CLI's progress bar
         self.restore_listener: Callable[[str, int, int], None] | None = None
@@ -235,16 +239,23 @@ class KafkaStreams(InteractiveQueries):
         """Claim the state directory, create internal topics, then start num.stream.threads threads (state
         REBALANCING until assigned). A second live instance on the same state.dir (with persistent stores) is
         refused with StateDirectoryLockedError before any client is created; a failed start closes what it opened
-        (admin client, global thread, query server, locks) and leaves the client in ERROR."""
+        (admin client, global thread, query server, locks) and leaves the client in ERROR. A close() from another
+        thread while start() runs wins: start() creates nothing more (no stream thread starts after it) and
+        returns (or raises the global thread's "Initialization ... failed" when the close ended its bootstrap)."""
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
         self.config.require_bootstrap()
         directory = StateDirectory(self.config.state_dir, self.config.application_id)
-        if has_persistent_stores(self.topology):
-            # Kafka locks in the constructor (StateDirectory.initializeProcessId); here at start(), as `pystreams
-            # run` constructs a KafkaStreams next to the script's own one to validate its merged config
-            directory.lock()
-        self._state_directory = directory
+        with self._thread_count_lock:
+            if self._state is not State.CREATED or self._starting:  # another start() or a close() came first
+                raise IllegalStateError("The client is either already started or already stopped, cannot re-start "
+                                        f"(state is {self._state.name})")
+            if has_persistent_stores(self.topology):
+                # Kafka locks in the constructor (StateDirectory.initializeProcessId); here at start(), as `pystreams
+                # run` constructs a KafkaStreams next to the script's own one to validate its merged config
+                directory.lock()
+            self._state_directory = directory
+            self._starting = True
         apply_gc_policy(self.config.gc_tuning)  # process-wide, once: docs/adr/0007-*
         try:
             self._start_clients()
@@ -255,21 +266,28 @@ class KafkaStreams(InteractiveQueries):
             traceback.clear_frames(exc.__traceback__)
             raise
 
+    def _may_go_on(self) -> bool:
+        """Under _thread_count_lock, in start(): no close() and no fatal error came in, so start() may create its
+        next client (the closer releases only what exists when the state changes)."""
+        return self._state in (State.CREATED, State.REBALANCING, State.RUNNING)
+
     def _start_clients(self) -> None:
+        from pystreams.runtime.checkpoint import claim_process_id
         from pystreams.runtime.stream_thread import StreamThread
 
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
-        from pystreams.runtime.checkpoint import claim_process_id
-
-        self.process_id, self._process_lock = claim_process_id(app_dir)
-        if not self.config.get("client.id"):
-            # Kafka's default <application.id>-<processId> with the process id kept in the state directory, so
-            # thread names and client.ids (the admin's too) stay the same across restarts (__init__'s was random)
-            self.client_id = f"{self.config.application_id}-{self.process_id}"
-        # `<client.id>-admin` (Kafka's ClientUtils.adminClientId; admin.client.id overrides it)
-        admin_config = self.config.admin_config(self.client_id)
-        admin = self.admin = AdminClient(admin_config)
+        with self._thread_count_lock:
+            if not self._may_go_on():
+                return
+            self.process_id, self._process_lock = claim_process_id(app_dir)
+            if not self.config.get("client.id"):
+                # Kafka's default <application.id>-<processId> with the process id kept in the state directory, so
+                # thread names and client.ids (the admin's too) stay the same across restarts (__init__'s was random)
+                self.client_id = f"{self.config.application_id}-{self.process_id}"
+            # `<client.id>-admin` (Kafka's ClientUtils.adminClientId; admin.client.id overrides it)
+            admin_config = self.config.admin_config(self.client_id)
+            admin = self.admin = AdminClient(admin_config)
         # the topics with one Metadata request of our own (a fresh AdminClient's first request waits ~50 ms for
         # librdkafka's reconnect backoff: U's start-up measurement, notes/s5/to-K-from-U.md item 3)
         self.plan = plan_topology(self.topology, self.config.application_id, admin,
@@ -282,30 +300,47 @@ class KafkaStreams(InteractiveQueries):
                                existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
                                additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
         del admin  # only self.admin refers to it: close drops it (an exception's frames would keep a local alive)
-        self._set_state(State.REBALANCING)
-        if self.topology.global_subtopology_nodes():
-            from pystreams.runtime.global_state import GlobalStateManager
+        with self._thread_count_lock:
+            if not self._may_go_on() or not self._set_state(State.REBALANCING):
+                return  # close() came in while the topics were planned: its closer released what start() made
+            if self.topology.global_subtopology_nodes():
+                from pystreams.runtime.global_state import GlobalStateManager
 
-            self.global_state = GlobalStateManager(self)
+                self.global_state = GlobalStateManager(self)
+        if self.global_state is not None:
+            # outside the lock: a close() meanwhile ends the bootstrap (the closer closes the global state)
             self.global_state.start()
-        if self.config.application_server or self.config.get("metrics.http.port") is not None:
-            # imported only then: server.py pulls prometheus_client and http.server in (~15-19 ms of start-up,
-            # U's measurement in notes/s5/to-K-from-U.md); start_http_server still refuses bad ports
-            from pystreams.runtime.server import start_http_server
+        with self._thread_count_lock:
+            if not self._may_go_on():
+                return
+            if self.config.application_server or self.config.get("metrics.http.port") is not None:
+                # imported only then: server.py pulls prometheus_client and http.server in (~15-19 ms of start-up,
+                # U's measurement in notes/s5/to-K-from-U.md); start_http_server still refuses bad ports
+                from pystreams.runtime.server import start_http_server
 
-            # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP server)
-            self._server = start_http_server(self)  # None when neither key is set (or the port is "" / "-1")
+                # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP
+                # server)
+                self._server = start_http_server(self)  # None when neither key is set (or the port is "" / "-1")
         with self._thread_count_lock:  # all created first, so each starts with its final share of the cache
+            # Kafka's start() starts the threads only after its setState(REBALANCING) check: a close() (or a
+            # fatal global-thread error) that came in after the global thread started must not be followed by
+            # stream threads that the close already passed over (they would run on after close() returned)
+            if not self._may_go_on():
+                return
             for thread in [self._new_thread(StreamThread) for _ in range(self.config.num_stream_threads)]:
                 thread.start()
-        self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
-                                        lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
-        self._cleaner.start()
+            self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
+                                            lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
+            self._cleaner.start()
 
     def _close_after_failed_start(self) -> None:
         """Undo a start() that raised: stop whatever threads started, then release every client and lock (the
-        client ends in ERROR, as after Kafka's failed start; close() and cleanup() are then allowed)."""
-        self._set_state(State.PENDING_ERROR)
+        client ends in ERROR, as after Kafka's failed start; close() and cleanup() are then allowed). When a
+        close() or a fatal thread error came first, its closer thread releases everything instead."""
+        with self._thread_count_lock:
+            if not self._may_go_on():
+                return
+            self._set_state(State.PENDING_ERROR)
         for thread in self.threads:
             thread.shutdown()
         self._release(join=True)
@@ -331,7 +366,14 @@ class KafkaStreams(InteractiveQueries):
             return thread
 
     def _start_thread(self, cls: Any) -> None:
-        self._new_thread(cls).start()
+        """Create and start a stream thread (a replacement, or the carrier of a shutdown request), unless the
+        client began closing: the closer would not stop a thread started after it looked."""
+        with self._thread_count_lock:
+            if not self._state.is_running_or_rebalancing():
+                log.warning("stream-client [%s] not starting a stream thread: the client is in state %s",
+                            self.client_id, self._state.name)
+                return
+            self._new_thread(cls).start()
 
     # ------------------------------------------------------------------ threads at run time (thread_admin.py)
     def add_stream_thread(self) -> str | None:
@@ -391,8 +433,20 @@ class KafkaStreams(InteractiveQueries):
         elif options.operation is GroupMembershipOperation.LEAVE_GROUP:
             for thread in list(self.threads):
                 thread.leave_group_on_close = GroupMembershipOperation.LEAVE_GROUP
-        with self._state_lock:
+        # under the lock start() creates its clients with: a start() under way sees PENDING_SHUTDOWN and creates
+        # nothing more, and the closer sees everything it created before
+        with self._thread_count_lock:
             state = self._state
+            closing = state in (State.CREATED, State.REBALANCING, State.RUNNING) and self._set_state(
+                State.PENDING_SHUTDOWN)
+            if closing:
+                if state is State.CREATED and not self._starting:  # never started: nothing to stop
+                    self._set_state(State.NOT_RUNNING)
+                    return True
+                # close() from a callback on a stream thread: that thread stops after returning; the closer skips it
+                self._start_closer(State.NOT_RUNNING)
+        if closing:
+            return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
         if state in (State.NOT_RUNNING, State.ERROR):
             return True
         # a close already under way: wait for it, except from a callback on a stream/global thread (e.g. a state
@@ -402,14 +456,7 @@ class KafkaStreams(InteractiveQueries):
             return self.wait_for_state(State.ERROR, timeout=wait)
         if state is State.PENDING_SHUTDOWN:
             return self.wait_for_state(State.NOT_RUNNING, timeout=wait)
-        if not self._set_state(State.PENDING_SHUTDOWN):  # another thread moved it meanwhile: wait for its end
-            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=wait)
-        if state is State.CREATED:
-            self._set_state(State.NOT_RUNNING)
-            return True
-        # close() from a callback on a stream thread: that thread stops after returning; the closer skips it
-        self._start_closer(State.NOT_RUNNING)
-        return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
+        return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=wait)  # moved meanwhile: wait for its end
 
     def _on_own_thread(self) -> bool:
         current = threading.current_thread()
@@ -499,9 +546,10 @@ class KafkaStreams(InteractiveQueries):
         handle_thread_failure(self, thread, error)
 
     def _shutdown_to_error(self) -> None:
-        if not self._set_state(State.PENDING_ERROR):
-            return
-        self._start_closer(State.ERROR)
+        with self._thread_count_lock:  # as close(): a start() under way starts nothing after this
+            if self._state is State.PENDING_ERROR or not self._set_state(State.PENDING_ERROR):
+                return  # already going to ERROR (one closer is enough), or closing
+            self._start_closer(State.ERROR)
 
     def _on_assignment(self, thread: Any, info: Any) -> None:
         """After every assignment a stream thread receives: keep the hosts' partitions for interactive queries;

@@ -2,9 +2,10 @@
 
 KafkaStreams.add_stream_thread() / remove_stream_thread() (KIP-663): a thread gets the lowest index from 1 that no
 live thread holds (`<client.id>-StreamThread-<n>`, as Kafka), and the client's record cache
-(statestore.cache.max.bytes) is split again over the live threads, as Kafka's KafkaStreams.cacheSizePerThread /
-resizeThreadCache. A removed thread commits, closes its tasks and leaves the group (a static member too), so the
-group rebalances its tasks onto the threads left (of this client or others). metadata_for_local_threads() is Kafka's
+(statestore.cache.max.bytes) is split again over the live threads plus the global thread, and each of them (the
+global thread too) is resized to the new share, as Kafka's KafkaStreams.cacheSizePerThread / resizeThreadCache /
+GlobalStreamThread.resize. A removed thread commits, closes its tasks and leaves the group (a static member too), so
+the group rebalances its tasks onto the threads left (of this client or others). metadata_for_local_threads() is Kafka's
 ThreadMetadata; CloseOptions is Kafka's close options. The functions here take the KafkaStreams client; its
 methods delegate to them.
 """
@@ -97,10 +98,15 @@ def _has_global(streams: KafkaStreams) -> bool:
 
 
 def rebalance_caches(streams: KafkaStreams, threads: int | None = None) -> int:
-    """Split the cache over `threads` stream threads (default: the running ones) and resize them; the size."""
+    """Split the cache over `threads` stream threads (default: the running ones) and the global thread, and resize
+    them all (Kafka's resizeThreadCache: each stream thread's resizeCache and the global thread's resize, so the
+    shares never add up to more than statestore.cache.max.bytes); the size."""
     count = sum(1 for t in streams.threads if running(t)) if threads is None else threads
     size = cache_size_per_thread(total_cache_bytes(streams), count, _has_global(streams))
     resize_thread_caches(streams.threads, size)
+    resize_global = getattr(streams.global_state, "resize_cache", None)
+    if callable(resize_global):  # applied by the global thread in its loop, as GlobalStreamThread.resize
+        resize_global(size)
     return size
 
 
