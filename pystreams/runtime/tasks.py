@@ -1,11 +1,14 @@
-"""Active tasks of a stream thread: creation (lock, wipe under EOS, open stores), changelog restore, checkpoint,
-clean and dirty close. One task per (sub-topology, partition), named `<sub>_<partition>` like Kafka."""
+"""Active tasks of a stream thread: creation (lock, wipe under EOS, open stores, partition times from the committed
+offsets' metadata), changelog restore, checkpoint, clean and dirty close. One task per (sub-topology, partition),
+named `<sub>_<partition>` like Kafka."""
 from __future__ import annotations
 
 import logging
 import os
 import shutil
+import threading
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
@@ -50,12 +53,24 @@ class ActiveTask:
         self.checkpointed: dict[tuple[str, int], int] = {}
         self.committed_offsets: dict[tuple[str, int], int] = {}
         self.committed_processed = 0
+        # input partition -> the committed offset's metadata (Kafka Streams' TopicPartitionMetadata) it started from
+        self.committed_metadata: dict[tuple[str, int], str] = {}
         self.persistent_changelogs: dict[tuple[str, int], str] = {}
         # builds a fresh, initialized StreamTask for this task (set by create_task): revive() after a wipe
         self.new_task: Any = None
         for store, topic in task.changelog_topics().items():
             if getattr(task.stores.get(store), "persistent", False):
                 self.persistent_changelogs[(topic, task_id.partition)] = store
+
+    def initialize_partition_times(self, metadata: Mapping[tuple[str, int], str]) -> None:
+        """Kafka's StreamTask.initializeTaskTimeAndProcessorMetadata: each input partition's time (and the task's
+        stream time) resumes from its committed metadata, so a restart or a hand-over (also from a Java app) keeps
+        task time instead of starting it from the first record again. Kept for a revived (wiped) task."""
+        self.committed_metadata = dict(metadata)
+        if self.committed_metadata:
+            self.task.initialize_partition_times(self.committed_metadata)
+            log.debug("task %s: partition times from the committed metadata: %s", self.id,
+                      {tp: self.task.partition_time(*tp) for tp in sorted(self.committed_metadata)})
 
     def changelog_partitions(self) -> dict[tuple[str, int], str]:
         """(changelog topic, partition) -> store, for every logged store of this task."""
@@ -71,6 +86,8 @@ class ActiveTask:
         self.task = reopen_wiped(self.task, self.task_dir, self.new_task, f"task {self.id}")
         self.changelog_next.clear()
         self.checkpointed.clear()
+        if self.committed_metadata:  # the input partitions' times do not live in the state that was wiped
+            self.task.initialize_partition_times(self.committed_metadata)
 
 
 def task_directory(state_dir: str, application_id: str, task_id: TaskId) -> str:
@@ -102,11 +119,43 @@ def wipe_task_dir(task_dir: str) -> None:
             os.remove(path)
 
 
+def read_committed_metadata(group: Any, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The committed offsets' metadata of `partitions` (only those with an offset and metadata), read with our group
+    client's OffsetFetch: not confluent-kafka's Consumer.committed(), whose metadata librdkafka reads as a C string
+    past its end (librdkafka#4649), so it can carry heap bytes."""
+    if not partitions:
+        return {}
+    fetched = group.committed_with_metadata(sorted(set(partitions)))
+    return {tp: md for tp, (offset, md) in fetched.items() if offset >= 0 and md}
+
+
+def _input_partitions(sub: SubtopologyPlan, task_id: TaskId, counts: Mapping[str, int] | None
+                      ) -> list[tuple[str, int]]:
+    """The task's input partitions: its sub-topology's source topics (and those its patterns match) that have a
+    partition numbered like the task (Kafka's partition grouper), by the plan's partition counts when known."""
+    partition = task_id.partition
+    if counts is None:
+        return [(topic, partition) for topic in sub.source_topics]
+    return sorted((topic, partition) for topic, n in counts.items() if n > partition and (
+        topic in sub.source_topics or any(pattern.fullmatch(topic) for pattern in sub.source_patterns)))
+
+
+def _stream_thread() -> Any:
+    """The stream thread making the task, None elsewhere (tests, tools): tasks are created on their stream thread,
+    in its rebalance callbacks, and its group member (runtime/group StreamsMember) reads the committed offsets."""
+    thread = threading.current_thread()
+    group = getattr(thread, "_group", None)
+    return thread if callable(getattr(group, "committed_with_metadata", None)) else None
+
+
 def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: dict[str, Any], collector: Any,
                 state_dir: str, application_id: str, eos: bool, cache: Any,
-                global_stores: dict[str, Any] | None = None, lock_timeout: float = 30.0) -> ActiveTask:
+                global_stores: dict[str, Any] | None = None, lock_timeout: float = 30.0,
+                metadata: Mapping[tuple[str, int], str] | None = None) -> ActiveTask:
     """Lock the task dir (waiting for a previous owner to let go), wipe it under EOS without a checkpoint,
-    open the task's stores and processors."""
+    open the task's stores and processors, and start its partition times from the committed offsets' metadata
+    (`metadata`; None: read now through the creating stream thread's group member, one OffsetFetch per task as
+    Kafka's StreamTask reads its input partitions' committed OffsetAndMetadata when it initializes)."""
     task_dir = task_directory(state_dir, application_id, task_id)
     lock = TaskDirLock(task_dir)
     deadline = time.monotonic() + lock_timeout
@@ -124,6 +173,11 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
         return task
 
     try:
+        if metadata is None:
+            thread = _stream_thread()
+            counts = getattr(getattr(thread, "plan", None), "topic_partitions", None)
+            metadata = {} if thread is None else read_committed_metadata(
+                thread._group, _input_partitions(sub, task_id, counts))
         if eos and not read_checkpoint(task_dir):
             wipe_task_dir(task_dir)  # an unclean stop under EOS: the local state may hold uncommitted writes
         task = new_task()
@@ -133,6 +187,7 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
     at = ActiveTask(task_id, sub, task, task_dir, lock)
     at.collector = collector
     at.new_task = new_task
+    at.initialize_partition_times(metadata)
     return at
 
 

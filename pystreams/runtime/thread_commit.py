@@ -1,6 +1,8 @@
 """The stream thread's commit and shutdown (Kafka's TaskManager.commit and shutdown): task commits (caches flushed
 -> changelog records produced), producer flush, then the consumed offsets (at_least_once) or the transaction with
-the offsets (exactly_once_v2), checkpoints; and the final close of tasks and clients when the thread stops.
+the offsets (exactly_once_v2), checkpoints; and the final close of tasks and clients when the thread stops. Under
+both guarantees each offset carries Kafka Streams' metadata (TopicPartitionMetadata: the partition time), which a
+task reads back when it is created (tasks.create_task).
 
 A mixin of StreamThread (stream_thread.py), called once per commit.interval.ms, never per record.
 """
@@ -95,8 +97,13 @@ class ThreadCommit:
         else:
             collector.flush_producer()
             if offsets:
+                # with Kafka Streams' offset metadata (partition time), as the EOS path sends it
+                metadata = {(tp.topic, tp.partition): tp.metadata for tp in offsets if tp.metadata}
                 try:  # OffsetCommit as our member and generation
-                    self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
+                    if metadata:
+                        self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets}, metadata)
+                    else:
+                        self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
                 except RebalanceInProgressError as e:  # like Kafka Streams: keep the tasks, commit after the rejoin
                     log.info("%s: commit skipped (%s); it is retried after the rebalance", self.name, e)
                     return
