@@ -11,8 +11,12 @@ import sys
 import time
 from typing import Any, Optional
 
-import click
 import typer
+
+try:  # typer vendors its own click (typer._click); its usage errors are that click's
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - a typer on the plain click package
+    from click.exceptions import UsageError  # type: ignore[assignment]
 
 from pystreams.cli.broker_cmds import admin_client, bootstrap_servers
 from pystreams.cli.help_format import PlainCommand
@@ -31,10 +35,10 @@ REMINDER = ("*** Important! You will get wrong output if you don't clean up the 
 class ResetCommand(PlainCommand):
     """Bad options exit 1, as Kafka's tool does (CommandLineUtils.printUsageAndExit), not click's 2."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
-        except click.UsageError as exc:
+        except UsageError as exc:
             exc.exit_code = 1
             raise
 
