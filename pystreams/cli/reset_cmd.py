@@ -21,9 +21,20 @@ except ImportError:  # pragma: no cover - a typer on the plain click package
 from pystreams.cli.broker_cmds import admin_client, bootstrap_servers
 from pystreams.cli.help_format import PlainCommand
 from pystreams.errors import PystreamsError
-from pystreams.runtime.reset import (ClusterState, CommitOffsets, DeleteCommittedOffsets, DeleteTopics, Member,
-                                     RemoveMembers, ResetError, ResetOptions, ResetPlan, partitions_to_read,
-                                     plan_reset, position_from_options)
+from pystreams.runtime.reset import (
+    ClusterState,
+    CommitOffsets,
+    DeleteCommittedOffsets,
+    DeleteTopics,
+    Member,
+    RemoveMembers,
+    ResetError,
+    ResetOptions,
+    ResetPlan,
+    partitions_to_read,
+    plan_reset,
+    position_from_options,
+)
 
 TIMEOUT_S = 30.0
 CLIENT_ID = "pystreams-reset"
@@ -73,8 +84,9 @@ def reset(
         help="Reset offsets to offset by duration from current timestamp. Format: 'PnDTnHnMnS'."),
     to_earliest: bool = typer.Option(False, "--to-earliest", help="Reset offsets to earliest offset."),
     to_latest: bool = typer.Option(False, "--to-latest", help="Reset offsets to latest offset."),
-    from_file: Optional[str] = typer.Option(None, "--from-file", metavar="FILE",
-                                            help="Reset offsets to values defined in CSV file (TOPIC,PARTITION,OFFSET)."),
+    from_file: Optional[str] = typer.Option(
+        None, "--from-file", metavar="FILE",
+        help="Reset offsets to values defined in CSV file (TOPIC,PARTITION,OFFSET)."),
     shift_by: Optional[int] = typer.Option(
         None, "--shift-by", metavar="N",
         help="Reset offsets shifting current offset by 'n', where 'n' can be positive or negative."),
@@ -130,8 +142,14 @@ def reset(
     except PystreamsError as exc:
         _error(str(exc))
     except Exception as exc:  # a KafkaException from a client: Kafka's own message
-        err = exc.args[0] if exc.args else exc
-        _error(getattr(err, "str", lambda: str(err))())
+        _error(_client_message(exc))
+
+
+def _client_message(exc: Exception) -> str:
+    """A KafkaException's KafkaError text (Kafka's own message), else the exception's."""
+    err = exc.args[0] if exc.args else exc
+    text = getattr(err, "str", None)
+    return str(text()) if callable(text) else str(err)
 
 
 def _error(message: str) -> None:
@@ -336,8 +354,7 @@ def _delete_topics(admin: Any, topics: tuple[str, ...]) -> None:
         try:
             future.result(TIMEOUT_S)
         except Exception as exc:  # noqa: BLE001 - reported per topic, as Kafka's tool does
-            err = exc.args[0] if exc.args else exc
-            typer.echo(f"ERROR: deleting topic {name}: {getattr(err, 'str', lambda: str(err))()}", err=True)
+            typer.echo(f"ERROR: deleting topic {name}: {_client_message(exc)}", err=True)
             failed = True
     if failed:
         raise ResetError("Encountered an error deleting one or more topics")

@@ -221,8 +221,8 @@ class CommitOffsets:
 @dataclass(frozen=True)
 class DeleteCommittedOffsets:
     """OffsetDelete of the group's offsets on the internal topics about to be deleted: Kafka's broker drops a
-    deleted topic's offsets itself; doing it here leaves the same group on any broker, so a re-created
-    repartition topic is not read from a stale offset."""
+    deleted topic's offsets only later (in the background), ours never; a re-created repartition topic read from
+    such a stale offset would skip its first records."""
 
     partitions: tuple[TopicPartition, ...]
 

@@ -18,8 +18,14 @@ from pystreams.cli import app
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.reset import DRY_RUN_HEADER, java_list
 from pystreams.runtime.topics import invalid_partitions_message
-from tests.integration.runtime.helpers import (create_topics, produce_lines, random_lines, unique, word_counts,
-                                               wordcount_topology)
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    random_lines,
+    unique,
+    word_counts,
+    wordcount_topology,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +159,7 @@ def _join_and_stop(bootstrap: str, group: str, topic: str) -> Any:
     """A member that joined with a 60 s session and then stopped (no heartbeats, no LeaveGroup): what --force is
     for. Returns its GroupClient (closed by the caller)."""
     from pystreams.broker.protocol.consumer_protocol import encode_assignment, encode_subscription
+
     from pystreams.runtime.group.client import GroupClient, MemberIdRequired
 
     client = GroupClient(bootstrap, group, "stopped-member")

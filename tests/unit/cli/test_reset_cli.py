@@ -20,7 +20,8 @@ def _reset(*args: str):
 @pytest.mark.parametrize("args, message", [
     (["--to-offset", "3", "--shift-by", "2"], 'Option "[to-offset]" can\'t be used with option "[shift-by]"'),
     (["--to-earliest", "--to-latest"], 'Option "[to-earliest]" can\'t be used with option "[to-latest]"'),
-    (["--to-datetime", "2024-01-01 10:00:00"], "Error parsing timestamp. It does not contain a 'T' according to ISO8601 format"),
+    (["--to-datetime", "2024-01-01 10:00:00"],
+     "Error parsing timestamp. It does not contain a 'T' according to ISO8601 format"),
     (["--to-datetime", "2024-01-01T10:00:00"], 'Unparseable date: "2024-01-01T10:00:00"'),
     (["--by-duration", "15m"], "Text cannot be parsed to a Duration: 15m"),
     (["--from-file", "/nonexistent/plan.csv"], "cannot read /nonexistent/plan.csv"),

@@ -7,10 +7,25 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pystreams.runtime.reset import (DRY_RUN_HEADER, ClusterState, CommitOffsets, DeleteCommittedOffsets,
-                                     DeleteTopics, Member, Position, RemoveMembers, ResetError, ResetOptions,
-                                     is_inferred_internal_topic, matches_internal_topic_format, parse_datetime,
-                                     parse_duration_ms, parse_reset_plan, plan_reset, position_from_options)
+from pystreams.runtime.reset import (
+    DRY_RUN_HEADER,
+    ClusterState,
+    CommitOffsets,
+    DeleteCommittedOffsets,
+    DeleteTopics,
+    Member,
+    Position,
+    RemoveMembers,
+    ResetError,
+    ResetOptions,
+    is_inferred_internal_topic,
+    matches_internal_topic_format,
+    parse_datetime,
+    parse_duration_ms,
+    parse_reset_plan,
+    plan_reset,
+    position_from_options,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +47,8 @@ def test_kafka_internal_topic_formats_match(name):
     assert is_inferred_internal_topic(name, APP)
 
 
-@pytest.mark.parametrize("name", ["wc-output", "wc-changelog-archive", "wc-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-x-topic",
+@pytest.mark.parametrize("name", ["wc-output", "wc-changelog-archive",
+                                  "wc-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-x-topic",
                                   "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-1-topic"])
 def test_other_names_do_not_match(name):
     assert not matches_internal_topic_format(name)
