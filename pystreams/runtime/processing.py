@@ -130,10 +130,11 @@ def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_comm
             batch = getattr(task, "process_batch", None)
             idling = _idling(at, consumer) if batch is not None else None
             if idling is not None:
-                done = _process_idling(task, idling, consumer)
+                done = _process_idling(task, idling, consumer,
+                                       sensors.lateness_batches(at, batch, True) if debug else batch)
             elif batch is not None:  # one call per batch; stream-time punctuation between batches, as Kafka
                 # DEBUG: per record, for record-lateness (Kafka's DEBUG sensor; INFO pays nothing per record)
-                done = sensors.process_measuring_lateness(at, batch) if debug else batch(1_000_000)
+                done = sensors.lateness_batches(at, batch)(1_000_000) if debug else batch(1_000_000)
             else:
                 done = 0
                 process = task.process
@@ -193,16 +194,18 @@ def _input_partitions(at: ActiveTask, consumer: Any) -> list[tuple[str, int]]:
                                          or any(pattern.fullmatch(topic) for pattern in sub.source_patterns)))
 
 
-def _process_idling(task: Any, idling: TaskIdling, consumer: Any) -> int:
+def _process_idling(task: Any, idling: TaskIdling, consumer: Any, batch: Any = None) -> int:
     """Kafka's StreamTask.isProcessable before each batch: the fetched lags once per poll, then batches while the
-    task is ready; a batch stops when one of the task's queues runs dry (task.process_batch), so readiness is
-    checked again before the next record, as Kafka does per record."""
+    task is ready; a batch stops when one of the task's queues runs dry (task.process_batch, or `batch` doing the
+    same: the DEBUG one measuring record-lateness), so readiness is checked again before the next record, as Kafka
+    does per record."""
+    process_batch = batch or task.process_batch
     idling.update_lags(consumer_lags(consumer, idling.partitions))
     now = int(time.time() * 1000)
     buffered = task.buffered
     processed = 0
     while task.has_records_queued() and idling.ready_to_process(now, lambda tp: buffered(*tp)):
-        done: int = task.process_batch(1_000_000)
+        done: int = process_batch(1_000_000)
         idling.processed(done)
         processed += done
         if not done:

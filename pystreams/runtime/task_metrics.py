@@ -16,7 +16,7 @@ Semantics as Kafka's StreamTask / TaskExecutor:
   times each punctuator call, which differs only when several of one task are due at once.
 - record-lateness-avg/-max (DEBUG): per record, as Kafka's PartitionGroup: stream time minus the record's timestamp
   when the record is not newer, else 0. It needs each record's stream time, so at DEBUG a task's records are
-  processed one call per record (process_measuring_lateness); INFO keeps the one call per batch.
+  processed one call per record (TaskSensors.lateness_batches); INFO keeps the one call per batch.
 """
 from __future__ import annotations
 
@@ -78,19 +78,28 @@ class TaskSensors:
         if self.debug and punctuations > 0:
             self._record(self._punctuate, task, seconds * 1e9 / punctuations)
 
-    def process_measuring_lateness(self, at: Any, batch: Any) -> int:
-        """DEBUG: a running task's (`at`: its ActiveTask) buffered records processed one batch(1) call each,
-        recording each one's lateness (the task's stream time before it minus its timestamp, 0 for a newer
-        record); how many were processed."""
+    def lateness_batches(self, at: Any, batch: Any, stop_when_dry: bool = False) -> Callable[[int], int]:
+        """DEBUG: a process_batch(max_records) for a running task (`at`: its ActiveTask) that processes one record
+        per batch(1) call, recording each one's lateness (the task's stream time before it minus its timestamp, 0
+        for a newer record). stop_when_dry: end the batch after a record that emptied its partition's queue, as
+        process_batch does for a task that may idle (max.task.idle.ms), so readiness is checked again."""
+        def measured(max_records: int) -> int:
+            return self._process_measuring_lateness(at, batch, max_records, stop_when_dry)
+        return measured
+
+    def _process_measuring_lateness(self, at: Any, batch: Any, max_records: int, stop_when_dry: bool) -> int:
         late: list[float] = []
         task = at.task
         context = task.store_context
-        while True:
+        while len(late) < max_records:
             before = task.stream_time
             if not batch(1):
                 break
-            timestamp = context.record_context.timestamp  # the record just processed (set by its queue)
+            rc = context.record_context  # the record just processed (set by its queue)
+            timestamp = rc.timestamp
             late.append(before - timestamp if timestamp <= before else 0.0)
+            if stop_when_dry and not task.buffered(rc.topic, rc.partition):
+                break
         if late:
             now = self._clock() * 1000.0
             with self._lock:

@@ -213,3 +213,40 @@ def test_task_metrics_exported_with_kafkas_names_tags_and_levels():
     assert debug[metric_name("active-buffer-count", "stream-task-metrics", tags)] == 1
     assert debug[metric_name("record-lateness-max", "stream-task-metrics", tags)] == 0  # in order: never late
     assert math.isnan(debug[metric_name("punctuate-latency-avg", "stream-task-metrics", tags)])  # none ran
+
+
+class TwoQueueTask(FakeTask):
+    """Records of two input partitions, in the order the task picks them: (partition, timestamp)."""
+
+    def __init__(self, records: list[tuple[int, int]]) -> None:
+        super().__init__([ts for _p, ts in records])
+        self.order = list(records)
+
+    def buffered(self, topic: str, partition: int) -> int:
+        return sum(1 for p, _ts in self.order if p == partition)
+
+    def process_batch(self, max_records: int) -> int:
+        self.batch_calls.append(max_records)
+        done = 0
+        while self.order and done < max_records:
+            partition, ts = self.order.pop(0)
+            self.pending.pop(0)
+            self.stream_time = max(self.stream_time, ts)
+            rc = self.store_context.record_context
+            rc.topic, rc.partition, rc.timestamp = "in", partition, ts
+            done += 1
+        self.metrics.processed += done
+        return done
+
+
+def test_debug_batches_of_a_task_that_may_idle_stop_when_a_partition_ran_dry_as_process_batch_does():
+    sensors = TaskSensors("DEBUG")
+    task = TwoQueueTask([(0, 5), (0, 3), (1, 9), (1, 4)])
+    at = _active("0_0", task)
+    measured = sensors.lateness_batches(at, task.process_batch, stop_when_dry=True)
+    assert measured(1_000_000) == 2  # partition 0 ran dry: readiness is checked again before partition 1
+    assert measured(1) == 1  # and max_records holds
+    assert measured(1_000_000) == 1
+    values = sensors.values()["0_0"]
+    assert values["record-lateness-max"] == 5  # 4 after 9
+    assert values["record-lateness-avg"] == pytest.approx((0 + 2 + 0 + 5) / 4)
