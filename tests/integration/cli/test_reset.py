@@ -188,7 +188,8 @@ def test_force_removes_a_stopped_member(kafka_broker):
         assert refused.exit_code == 1 and "You can use option '--force'" in refused.stderr, refused.output
         assert _snapshot(bootstrap, app_id) == before
 
-        forced = _reset(bootstrap, "--application-id", app_id, "--input-topics", source, "--force")
+        forced = CliRunner().invoke(app, ["reset", "--bootstrap-servers", bootstrap, "--application-id", app_id,
+                                          "--input-topics", source, "--force"], env=ENV)  # Kafka 3.x's spelling
         assert forced.exit_code == 0, forced.output
         assert forced.stdout.splitlines()[0] == f"Force deleting all active members in the group: {app_id}"
         assert admin.describe_consumer_groups([app_id])[app_id].result(30).members == []
@@ -234,6 +235,44 @@ def test_offset_options_land_where_kafkas_tool_puts_them(kafka_broker, tmp_path)
     plan.write_text(f"{source},0,2\n{source},1,99\n")
     assert reset("--from-file", str(plan)) == {0: 2, 1: 5}
     assert reset("--to-earliest") == {0: 0, 1: 0}
+
+    # --shift-by without a committed offset starts where the consumer's auto.offset.reset says (--config-file)
+    config = tmp_path / "client.properties"
+    config.write_text("# client settings\nauto.offset.reset=earliest\nclient.id=reset-test\n")
+    fresh = unique("pos-fresh")
+    result = _reset(bootstrap, "--application-id", fresh, "--input-topics", source, "--shift-by", "2",
+                    "--config-file", str(config))
+    assert result.exit_code == 0, result.output
+    assert _snapshot(bootstrap, fresh)[0] == {(source, 0): 2, (source, 1): 2}
+
+
+def test_state_dir_extra_deletes_the_local_state_unless_an_instance_holds_it(kafka_broker, tmp_path):
+    from pystreams.runtime.state_directory import StateDirectory
+
+    bootstrap = kafka_broker.bootstrap_servers
+    app_id, source = unique("wc-local"), unique("text")
+    create_topics(bootstrap, 1, source)
+    produce_lines(bootstrap, source, random_lines(5, 4))
+    task_dir = tmp_path / app_id / "0_0"
+    task_dir.mkdir(parents=True)
+    (task_dir / "data").write_text("old state")
+    args = ("--application-id", app_id, "--input-topics", source, "--state-dir", str(tmp_path))
+
+    holder = StateDirectory(str(tmp_path), app_id)  # a live instance on this machine
+    holder.lock()
+    try:
+        refused = _reset(bootstrap, *args)
+        assert refused.exit_code == 1 and "multiple instances of Kafka Streams" in refused.stderr, refused.output
+        assert _snapshot(bootstrap, app_id)[0] == {}  # nothing committed
+    finally:
+        holder.unlock()
+    assert (task_dir / "data").exists()
+
+    done = _reset(bootstrap, *args)
+    assert done.exit_code == 0, done.output
+    assert not (tmp_path / app_id).exists()
+    assert f"Deleted the local state {tmp_path / app_id}" in done.stdout
+    assert _snapshot(bootstrap, app_id)[0] == {(source, 0): 0}
 
 
 @pytest.mark.reference
