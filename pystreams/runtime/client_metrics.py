@@ -4,7 +4,7 @@
 Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
 `stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id; task_metrics.py),
 `stream-processor-node-metrics` (thread-id, task-id, processor-node-id: record-e2e-latency of source nodes,
-node_metrics.py), at DEBUG/TRACE `stream-state-metrics` (thread-id, task-id, <scope>-state-id) and
+node_metrics.py; process-rate/-total of source nodes at DEBUG, task_metrics.py), at DEBUG/TRACE `stream-state-metrics` (thread-id, task-id, <scope>-state-id) and
 `stream-record-cache-metrics` (thread-id, task-id, record-cache-id) (state/internals/store_metrics.py), and the main
 consumer's `consumer-fetch-manager-metrics` records-lag (client-id, topic, partition) / records-lag-max. Values are
 read, never reset: the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look
@@ -158,6 +158,10 @@ def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
             out[metric_name(name, THREAD_GROUP, tags)] = values[name]
         now_ms = thread.metrics._clock() * 1000.0
         for (task_id, node), node_values in sorted(thread.metrics.e2e.values(now_ms).items()):
+            node_tags = {"thread-id": thread.name, "task-id": task_id, "processor-node-id": node}
+            for name, value in node_values.items():
+                out[metric_name(name, NODE_GROUP, node_tags)] = value
+        for (task_id, node), node_values in sorted(thread.metrics.task_sensors.node_values().items()):  # DEBUG
             node_tags = {"thread-id": thread.name, "task-id": task_id, "processor-node-id": node}
             for name, value in node_values.items():
                 out[metric_name(name, NODE_GROUP, node_tags)] = value

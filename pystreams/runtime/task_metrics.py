@@ -14,6 +14,8 @@ Semantics as Kafka's StreamTask / TaskExecutor:
   per-record average of a pass.
 - punctuate-latency-avg/-max: the ns a task's due punctuators (stream-time or wall-clock) took in one pass; Kafka
   times each punctuator call, which differs only when several of one task are due at once.
+- process-rate/-total of source nodes (stream-processor-node-metrics, DEBUG): the records each source node
+  processed, counted on the same DEBUG path (the task-level process-* are the task's own counter).
 - record-lateness-avg/-max (DEBUG): per record, as Kafka's PartitionGroup: stream time minus the record's timestamp
   when the record is not newer, else 0. It needs each record's stream time, so at DEBUG a task's records are
   processed one call per record (TaskSensors.lateness_batches); INFO keeps the one call per batch.
@@ -26,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pystreams.runtime.sampled_stats import WindowedAvg, WindowedMax
+from pystreams.runtime.sampled_stats import WindowedAvg, WindowedMax, WindowedRate
 
 #: metrics.recording.level values, lowest first (client_metrics.RECORDING_LEVELS)
 _LEVELS = ("INFO", "DEBUG", "TRACE")
@@ -63,6 +65,8 @@ class TaskSensors:
         self._process: dict[int, tuple[Any, _AvgMax]] = {}  # id(task) -> (task, stats)
         self._punctuate: dict[int, tuple[Any, _AvgMax]] = {}
         self._lateness: dict[int, tuple[Any, _AvgMax]] = {}
+        # id(task) -> (task, {source node: [process-total, process-rate]}) (DEBUG)
+        self._sources: dict[int, tuple[Any, dict[str, list[Any]]]] = {}
 
     def record_process(self, task: Any, records: int, seconds: float) -> None:
         """One pass over a task's buffered records: `records` processed in `seconds` (on the stream thread)."""
@@ -91,6 +95,8 @@ class TaskSensors:
         late: list[float] = []
         task = at.task
         context = task.store_context
+        queues = getattr(task, "_queues", None) or {}
+        by_source: dict[str, int] = {}
         while len(late) < max_records:
             before = task.stream_time
             if not batch(1):
@@ -98,6 +104,10 @@ class TaskSensors:
             rc = context.record_context  # the record just processed (set by its queue)
             timestamp = rc.timestamp
             late.append(before - timestamp if timestamp <= before else 0.0)
+            queue = queues.get((rc.topic, rc.partition))
+            if queue is not None:
+                source = queue.source.name
+                by_source[source] = by_source.get(source, 0) + 1
             if stop_when_dry and not task.buffered(rc.topic, rc.partition):
                 break
         if late:
@@ -106,7 +116,23 @@ class TaskSensors:
                 stat = self._stat(self._lateness, at)
                 for value in late:
                     stat.record(value, now)
+                entry = self._sources.get(id(at))
+                if entry is None:
+                    entry = self._sources[id(at)] = (at, {})
+                for source, n in by_source.items():
+                    counted = entry[1].get(source)
+                    if counted is None:
+                        counted = entry[1][source] = [0, WindowedRate("sum", self.window_ms, self.samples)]
+                    counted[0] += n
+                    counted[1].record(n, now)
         return len(late)
+
+    def node_values(self) -> dict[tuple[str, str], dict[str, float]]:
+        """(task-id, source node) -> process-total / process-rate (DEBUG; empty at INFO)."""
+        now = self._clock() * 1000.0
+        with self._lock:
+            return {(_task_id(at), source): {"process-total": counted[0], "process-rate": counted[1].measure(now)}
+                    for at, sources in self._sources.values() for source, counted in sources.items()}
 
     def _stat(self, stats: dict[int, tuple[Any, _AvgMax]], task: Any) -> _AvgMax:
         entry = stats.get(id(task))
@@ -134,7 +160,7 @@ class TaskSensors:
         """Forget the tasks no longer here (Kafka removes a closed task's sensors)."""
         keep = set(map(id, live))
         with self._lock:
-            for stats in (self._ratio, self._process, self._punctuate, self._lateness):
+            for stats in (self._ratio, self._process, self._punctuate, self._lateness, self._sources):
                 for gone in [key for key in stats if key not in keep]:
                     del stats[gone]
 

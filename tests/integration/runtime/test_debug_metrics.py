@@ -1,5 +1,5 @@
 """metrics.recording.level=DEBUG on a real word count (our broker): Kafka's DEBUG task metrics (process-*,
-process-latency, record-lateness, active-buffer-count), the INFO ones (active-process-ratio, the thread's
+process-latency, record-lateness, active-buffer-count) and source node process-total, the INFO ones (active-process-ratio, the thread's
 process-records / poll-records), the RocksDB store's stream-state-metrics and its record cache's hit-ratio, by
 Kafka's names and tags in KafkaStreams.metrics().by_metric_name() and on /metrics."""
 from __future__ import annotations
@@ -77,6 +77,8 @@ def test_debug_level_task_store_and_cache_metrics_of_a_word_count(pystreams_brok
         processed = {task: got[metric_name("process-total", "stream-task-metrics", {**tags, "task-id": task})]
                      for task in ("0_0", "1_0")}
         assert processed == {"0_0": len(LINES), "1_0": words}
+        source = {**tags, "task-id": "0_0", "processor-node-id": "KSTREAM-SOURCE-0000000000"}
+        assert got[metric_name("process-total", "stream-processor-node-metrics", source)] == len(LINES)
         for task in ("0_0", "1_0"):
             task_tags = {**tags, "task-id": task}
             assert got[metric_name("process-latency-avg", "stream-task-metrics", task_tags)] > 0  # ns

@@ -45,6 +45,7 @@ class _Queue(list):  # type: ignore[type-arg]
     """An input queue: its buffered records' timestamps (no partition time: no e2e sample)."""
 
     partition_time = -1
+    source = SimpleNamespace(name="KSTREAM-SOURCE-0000000000")
 
 
 class FakeTask:
@@ -221,6 +222,7 @@ class TwoQueueTask(FakeTask):
     def __init__(self, records: list[tuple[int, int]]) -> None:
         super().__init__([ts for _p, ts in records])
         self.order = list(records)
+        self._queues = {("in", 0): self.pending, ("in", 1): _Queue()}
 
     def buffered(self, topic: str, partition: int) -> int:
         return sum(1 for p, _ts in self.order if p == partition)
@@ -250,3 +252,8 @@ def test_debug_batches_of_a_task_that_may_idle_stop_when_a_partition_ran_dry_as_
     values = sensors.values()["0_0"]
     assert values["record-lateness-max"] == 5  # 4 after 9
     assert values["record-lateness-avg"] == pytest.approx((0 + 2 + 0 + 5) / 4)
+    # the source node's process-total / -rate (stream-processor-node-metrics, DEBUG): each record it processed
+    nodes = sensors.node_values()
+    assert nodes[("0_0", "KSTREAM-SOURCE-0000000000")]["process-total"] == 4
+    assert nodes[("0_0", "KSTREAM-SOURCE-0000000000")]["process-rate"] > 0
+    assert TaskSensors("INFO").node_values() == {}
