@@ -302,3 +302,34 @@ def test_kafkas_own_tool_lands_at_the_same_offsets_and_prints_the_same_lines(ref
         assert our_offsets == java_offsets, args
         java_lines = set(java.stdout.replace(theirs, "<group>").splitlines())
         assert java_lines <= set(mine.stdout.replace(ours, "<group>").splitlines()), (args, java.stdout, mine.stdout)
+
+
+@pytest.mark.reference
+def test_kafkas_own_tool_infers_the_same_internal_topics(reference_kafka):
+    """Kafka 4.1's matchesInternalTopicFormat + <application.id>- prefix, by its own --dry-run, against ours."""
+    import subprocess
+
+    from tests.reference import jvm
+
+    bootstrap = reference_kafka.bootstrap_servers
+    app_id = unique("infer")
+    names = [f"{app_id}-store-changelog", f"{app_id}-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition",
+             f"{app_id}-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+             f"{app_id}-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic",
+             f"{app_id}-fk-subscription-response-topic", f"{app_id}-output", f"{app_id}-changelog-archive",
+             f"{app_id}x-store-changelog", f"{app_id}-in-repartition"]
+    create_topics(bootstrap, 1, *names)
+    common = ["--application-id", app_id, "--bootstrap-server", bootstrap, "--input-topics", f"{app_id}-in-repartition",
+              "--dry-run"]
+    java = subprocess.run(jvm.java_command("org.apache.kafka.tools.StreamsResetter", *common), capture_output=True,
+                          text=True, timeout=120)
+    assert java.returncode == 0, java.stdout + java.stderr
+    mine = CliRunner().invoke(app, ["reset", *common], env=ENV)
+    assert mine.exit_code == 0, mine.output
+
+    def inferred(stdout: str) -> set[str]:
+        line = next(x for x in stdout.splitlines() if x.startswith("Deleting inferred internal topics ["))
+        return set(line.split("[", 1)[1].rstrip("]").split(", "))
+
+    assert inferred(mine.stdout) == inferred(java.stdout)
+    assert len(inferred(mine.stdout)) == 5  # the input topic named like a repartition topic is kept (KAFKA-7930)
