@@ -207,7 +207,7 @@ TASK_METRICS = (("dropped-records-total", "INFO"), ("dropped-records-rate", "INF
                 ("enforced-processing-total", "DEBUG"), ("enforced-processing-rate", "DEBUG"),
                 ("restore-total", "DEBUG"), ("restore-rate", "DEBUG"),
                 ("record-lateness-avg", "DEBUG"), ("record-lateness-max", "DEBUG"),
-                ("active-buffer-count", "DEBUG"))
+                ("active-buffer-count", "DEBUG"), ("cache-size-bytes-total", "DEBUG"))
 
 #: before the first sample (a task created, nothing recorded yet): Kafka's Value/Avg/Max of nothing
 _UNRECORDED = {"active-process-ratio": 0.0, "process-latency-avg": math.nan, "process-latency-max": math.nan,
@@ -224,17 +224,37 @@ def buffered_records(thread: Any) -> dict[str, int]:
     return out
 
 
+def cache_bytes(thread: Any) -> dict[str, int]:
+    """cache-size-bytes-total per running task id: the bytes its stores' record caches hold now (Kafka's
+    NamedCache records each cache's size into the task's sensor; here the task's caches summed when read)."""
+    out: dict[str, int] = {}
+    for task_id, at in list(getattr(thread, "tasks", {}).items()):
+        total = 0
+        for store in list((getattr(getattr(at, "task", None), "stores", None) or {}).values()):
+            layer = store
+            while layer is not None:
+                named = getattr(layer, "_named", None)
+                if named is not None:
+                    total += int(getattr(named, "size", 0) or 0)
+                    break
+                layer = getattr(layer, "wrapped", None)
+        out[str(task_id)] = total
+    return out
+
+
 def task_values(thread: Any, counted: dict[str, dict[str, float]], debug: bool = True
                 ) -> dict[str, dict[str, float]]:
     """Every stream-task-metrics value of a thread's tasks by task-id (all levels; the exporter keeps those of the
     configured one): the sampled counters `counted` (thread_metrics.thread_values), TaskSensors' timings,
-    restore-remaining-records-total and (`debug`: metrics.recording.level DEBUG/TRACE) active-buffer-count."""
+    restore-remaining-records-total and (`debug`: metrics.recording.level DEBUG/TRACE) active-buffer-count and
+    cache-size-bytes-total."""
     from pystreams.runtime.thread_metrics import restore_remaining
 
     sensors: TaskSensors | None = getattr(thread.metrics, "task_sensors", None)
     timed = sensors.values() if sensors is not None else {}
     remaining = restore_remaining(thread)
     buffered = buffered_records(thread) if debug else {}
+    cached = cache_bytes(thread) if debug else {}
     out: dict[str, dict[str, float]] = {}
     for task_id, values in counted.items():
         merged = dict(values)
@@ -243,6 +263,7 @@ def task_values(thread: Any, counted: dict[str, dict[str, float]], debug: bool =
         merged.update(timed.get(task_id, {}))
         if debug:
             merged["active-buffer-count"] = buffered.get(task_id, 0)
+            merged["cache-size-bytes-total"] = cached.get(task_id, 0)
         out[task_id] = merged
     return out
 

@@ -232,3 +232,21 @@ def test_window_store_at_info_has_no_sensors(tmp_path):
     store.init(_context(tmp_path, "INFO"), store)
     assert store.sensors is None and not {"put", "fetch"} & set(vars(store))
     store.close()
+
+
+def test_cache_size_bytes_total_is_the_bytes_of_the_tasks_record_caches_at_debug(tmp_path):
+    cached, _ = _store(tmp_path, "DEBUG", caching=True, name="c1")
+    plain, _ = _store(tmp_path, "DEBUG", name="c2")
+    cached.put("key", "value")
+    metrics = ThreadMetrics({"metrics.recording.level": "DEBUG"})
+    threads = [_thread_with(cached, metrics)]
+    threads[0].tasks[TaskId(0, 0)].task.stores["c2"] = plain
+    streams = SimpleNamespace(client_id="wc-1", process_id="p", threads=threads, state=State.RUNNING,
+                              config=_Config({"metrics.recording.level": "DEBUG"}), topology=None)
+    name = metric_name("cache-size-bytes-total", "stream-task-metrics", {"thread-id": THREAD, "task-id": "0_0"})
+    size = kafka_metrics(streams)[name]
+    assert size == cached.wrapped._named.size > len("key") + len("value")
+    streams.config = _Config()
+    assert name not in kafka_metrics(streams)  # DEBUG in Kafka
+    cached.close()
+    plain.close()
