@@ -122,11 +122,16 @@ def wipe_task_dir(task_dir: str) -> None:
 def read_committed_metadata(group: Any, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
     """The committed offsets' metadata of `partitions` (only those with an offset and metadata), read with our group
     client's OffsetFetch: not confluent-kafka's Consumer.committed(), whose metadata librdkafka reads as a C string
-    past its end (librdkafka#4649), so it can carry heap bytes."""
+    past its end (librdkafka#4649), so it can carry heap bytes.
+
+    One trailing NUL is dropped: metadata committed through librdkafka from Python (exactly_once_v2's
+    send_offsets_to_transaction) carries the C string's terminator, as confluent-kafka-python hands librdkafka
+    metadata_size = strlen + 1; Kafka Streams' metadata is base64 text, which never ends with NUL."""
     if not partitions:
         return {}
     fetched = group.committed_with_metadata(sorted(set(partitions)))
-    return {tp: md for tp, (offset, md) in fetched.items() if offset >= 0 and md}
+    return {tp: md[:-1] if md.endswith("\x00") else md for tp, (offset, md) in fetched.items()
+            if offset >= 0 and md and md != "\x00"}
 
 
 def _input_partitions(sub: SubtopologyPlan, task_id: TaskId, counts: Mapping[str, int] | None

@@ -193,7 +193,10 @@ def test_wipe_and_revive_keeps_the_seeded_partition_times(tmp_path: Any) -> None
 
 
 def test_read_committed_metadata_keeps_only_committed_partitions_with_metadata() -> None:
-    group = _Group({("a", 0): (5, encode(1)), ("a", 1): (-1, ""), ("b", 0): (7, "")})
-    assert read_committed_metadata(group, [("b", 0), ("a", 1), ("a", 0), ("a", 0)]) == {("a", 0): encode(1)}
-    assert group.calls == [[("a", 0), ("a", 1), ("b", 0)]]
+    group = _Group({("a", 0): (5, encode(1)), ("a", 1): (-1, ""), ("b", 0): (7, ""), ("b", 1): (7, "\x00"),
+                    ("c", 0): (2, encode(3) + "\x00")})
+    # what confluent-kafka-python sends through librdkafka (exactly_once_v2) ends with the C string's NUL
+    assert read_committed_metadata(group, [("b", 0), ("a", 1), ("a", 0), ("a", 0), ("b", 1), ("c", 0)]) == {
+        ("a", 0): encode(1), ("c", 0): encode(3)}
+    assert group.calls == [[("a", 0), ("a", 1), ("b", 0), ("b", 1), ("c", 0)]]
     assert read_committed_metadata(group, []) == {} and len(group.calls) == 1

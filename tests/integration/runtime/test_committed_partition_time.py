@@ -1,0 +1,158 @@
+"""Task time survives a restart, as in Kafka Streams: each commit carries the input partition's time
+(TopicPartitionMetadata) and a task created later starts its partition times and stream time from it
+(StreamTask.initializeTaskTimeAndProcessorMetadata). Observable through the Processor API: after a clean close and a
+restart, a record older than the last one processed sees the previous run's stream time
+(ProcessorContext.current_stream_time_ms), and a timestamp extractor is handed the committed partition time (what
+UsePartitionTimeOnInvalidTimestamp gives a record without a valid timestamp).
+
+What does NOT carry over, in Kafka either: a DSL operator's own stream time (a windowed aggregation's grace
+bookkeeping, "operator time") restarts from the first record it sees (KAFKA-20099's docs). Both brokers, both
+processing guarantees; the Java-written direction is in tests/integration/reference/test_offset_metadata.py."""
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from kafka.admin import KafkaAdminClient
+
+from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+from pystreams.processor import Processor, ProcessorContext, Record
+from pystreams.runtime.kafka_streams import KafkaStreams
+from tests.integration.reference.test_stateful_migration import (
+    _max_timestamps,
+)
+from tests.integration.runtime.helpers import create_topics, unique
+
+pytestmark = pytest.mark.integration
+
+BASE = 1_764_000_000_000
+PARTITION_TIME = "partition-time"  # a record whose timestamp the extractor replaces by the partition time
+
+
+class StreamTimeProbe(Processor[str, str, str, str]):
+    """Forwards each record with "<record timestamp>/<task stream time>" as its value."""
+
+    def init(self, context: ProcessorContext[str, str]) -> None:
+        self.context = context
+
+    def process(self, record: Record[str, str]) -> None:
+        self.context.forward(record.with_value(f"{record.timestamp}/{self.context.current_stream_time_ms()}"))
+
+
+def _extract(record: Any, partition_time: int) -> int:
+    return partition_time if record.value == PARTITION_TIME else int(record.timestamp)
+
+
+def probe_app(app_id: str, bootstrap: str, state_dir: Path, source: str, sink: str, guarantee: str) -> KafkaStreams:
+    """source -> StreamTimeProbe -> sink, reading from the group's committed offsets (earliest without any)."""
+    builder = StreamsBuilder()
+    (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String(),
+                                     timestamp_extractor=_extract))
+        .process(StreamTimeProbe).to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
+    return KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
+                                          "state.dir": str(state_dir), "commit.interval.ms": 200,
+                                          "processing.guarantee": guarantee, "auto.offset.reset": "earliest"})
+
+
+def committed_metadata(bootstrap: str, group: str, topic: str) -> dict[int, str]:
+    """partition -> the group's committed metadata for `topic`, as stored. Read with kafka-python: confluent-kafka's
+    committed() reads it as a C string past its end (librdkafka#4649)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    try:
+        committed = admin.list_group_offsets({group: None})[group]
+    finally:
+        admin.close()
+    return {tp.partition: offset.metadata or "" for tp, offset in committed.items() if tp.topic == topic}
+
+
+def committed_partition_times(bootstrap: str, group: str, topic: str) -> dict[int, int]:
+    """partition -> partition time from Kafka Streams' TopicPartitionMetadata (magic 2, 8-byte time, no processor
+    metadata). One trailing NUL is tolerated: exactly_once_v2 commits go through librdkafka, to which
+    confluent-kafka-python hands the C string's terminator too (test_offset_metadata.py has the strict check)."""
+    out = {}
+    for partition, text in committed_metadata(bootstrap, group, topic).items():
+        raw = base64.b64decode(text.removesuffix("\x00"), validate=True)
+        assert len(raw) == 9 and raw[0] == 2, (partition, text)
+        out[partition] = int.from_bytes(raw[1:], "big", signed=True)
+    return out
+
+
+def produce_at(bootstrap: str, topic: str, records: list[tuple[int, str, str, int]]) -> None:
+    """(partition, key, value, timestamp) records, in order."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for partition, key, value, ts in records:
+        producer.produce(topic, key=key.encode(), value=value.encode(), partition=partition, timestamp=ts)
+    assert producer.flush(30) == 0
+
+
+def probe_outputs(bootstrap: str, topic: str, keys: set[str], timeout: float = 90.0) -> dict[str, str]:
+    """key -> the probe's value, for the given keys (read_committed), waiting until all arrived or the timeout."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe-reader"),
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "isolation.level": "read_committed"})
+    consumer.subscribe([topic])
+    out: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not keys <= set(out):
+            for m in consumer.consume(1000, 0.3):
+                if m.error() is None and m.key().decode() in keys:
+                    out[m.key().decode()] = m.value().decode()
+    finally:
+        consumer.close()
+    return out
+
+
+def late_records(partitions: int, old_ts: int) -> list[tuple[int, str, str, int]]:
+    """Per partition: a record older than anything before, then one stamped with the partition time."""
+    out = []
+    for p in range(partitions):
+        out.append((p, f"old-{p}", "old", old_ts))
+        out.append((p, f"pt-{p}", PARTITION_TIME, old_ts))
+    return out
+
+
+def expected_probe_values(partition_times: dict[int, int], old_ts: int) -> dict[str, str]:
+    """What the probe forwards for late_records when each task resumed from its committed partition time."""
+    want = {}
+    for p, pt in partition_times.items():
+        want[f"old-{p}"] = f"{old_ts}/{pt}"  # stream time stays at the committed partition time
+        want[f"pt-{p}"] = f"{pt}/{pt}"  # the extractor is handed the committed partition time
+    return want
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
+def test_task_time_survives_a_restart(kafka_broker: Any, tmp_path: Path, guarantee: str) -> None:
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink, app_id = unique("in"), unique("out"), unique("ptime")
+    create_topics(bootstrap, 2, source, sink)
+    # first run: partition 0 up to BASE + 4 s, partition 1 up to BASE + 9 s (out of order inside each)
+    first = [(0, f"a{i}", "x", BASE + ts) for i, ts in enumerate((1_000, 4_000, 2_000))]
+    first += [(1, f"b{i}", "x", BASE + ts) for i, ts in enumerate((9_000, 3_000))]
+    produce_at(bootstrap, source, first)
+    app = probe_app(app_id, bootstrap, tmp_path / "state", source, sink, guarantee)
+    app.start()
+    try:
+        seen = probe_outputs(bootstrap, sink, {key for _p, key, _v, _ts in first})
+        assert seen["a2"] == f"{BASE + 2_000}/{BASE + 4_000}"  # an out-of-order record within the run
+    finally:
+        assert app.close(60)
+    committed = committed_partition_times(bootstrap, app_id, source)
+    assert committed == _max_timestamps(bootstrap, source) == {0: BASE + 4_000, 1: BASE + 9_000}
+
+    # second run, same state dir: the old records do not move task time back
+    old_ts = BASE - 60_000
+    produce_at(bootstrap, source, late_records(2, old_ts))
+    app = probe_app(app_id, bootstrap, tmp_path / "state", source, sink, guarantee)
+    app.start()
+    try:
+        want = expected_probe_values(committed, old_ts)
+        assert probe_outputs(bootstrap, sink, set(want)) == want
+    finally:
+        assert app.close(60)
+    # and the times committed by the second run are the first run's (nothing newer was processed)
+    assert committed_partition_times(bootstrap, app_id, source) == committed
