@@ -8,9 +8,11 @@ Everything internal is named `<application.id>-<name>`.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import re
 import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,21 @@ class MissingSourceTopicError(PystreamsError):
 
 class InternalTopicError(PystreamsError):
     """An internal topic could not be created or exists with the wrong partition count."""
+
+
+class InternalTopicTimeoutError(InternalTopicError, BrokerUnreachableError):
+    """Kafka's TimeoutException from InternalTopicManager.makeReady: internal topics were not ready in time. A
+    BrokerUnreachableError, so the group leader's join is retried (Kafka's consumer retries a retriable failure of
+    the assignor) instead of the stream thread failing."""
+
+
+@dataclass(frozen=True)
+class InternalTopicSpec:
+    """One internal topic as the application creates it: Kafka's InternalTopicConfig (name, partitions, configs)."""
+
+    name: str
+    partitions: int
+    config: dict[str, str]
 
 
 @dataclass
@@ -305,6 +322,22 @@ def changelog_topic_config(builder: Any, topic_defaults: dict[str, str] | None =
     return config
 
 
+def internal_topic_specs(topology: Any, plan: TopologyPlan, topic_defaults: dict[str, str] | None = None,
+                         additional_retention_ms: int = DEFAULT_ADDITIONAL_RETENTION_MS) -> dict[str, InternalTopicSpec]:
+    """Every repartition topic and changelog of `plan` with the partition count and configs it is created with
+    (Kafka's RepartitionTopicConfig / changelog configs): start() and the group leader create from the same specs."""
+    wanted: dict[str, InternalTopicSpec] = {}
+    for topic, n in plan.repartition_topics.items():
+        wanted[topic] = InternalTopicSpec(topic, n, repartition_topic_config(topic_defaults))
+    builders = topology.store_builders()
+    for sub in plan.subtopologies:
+        for store, topic in sub.changelogs.items():
+            if topic in plan.changelog_topics:
+                config = changelog_topic_config(builders.get(store), topic_defaults, additional_retention_ms)
+                wanted[topic] = InternalTopicSpec(topic, plan.changelog_topics[topic], config)
+    return wanted
+
+
 def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient, replication_factor: int = -1,
                            timeout: float = 30.0, existing: dict[str, int] | None = None,
                            topic_defaults: dict[str, str] | None = None,
@@ -316,18 +349,10 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
     additional_retention_ms: windowstore.changelog.additional.retention.ms."""
     if existing is None:
         existing = _metadata(admin, timeout)
-    wanted: dict[str, tuple[int, dict[str, str]]] = {}
-    for topic, n in plan.repartition_topics.items():
-        wanted[topic] = (n, repartition_topic_config(topic_defaults))
-    builders = topology.store_builders()
-    for sub in plan.subtopologies:
-        for store, topic in sub.changelogs.items():
-            if topic in plan.changelog_topics:
-                config = changelog_topic_config(builders.get(store), topic_defaults, additional_retention_ms)
-                wanted[topic] = (plan.changelog_topics[topic], config)
+    wanted = internal_topic_specs(topology, plan, topic_defaults, additional_retention_ms)
     validate_internal_topics(plan, existing)
-    missing = [NewTopic(t, num_partitions=n, replication_factor=replication_factor, config=cfg)
-               for t, (n, cfg) in wanted.items() if t not in existing]
+    missing = [NewTopic(t, num_partitions=spec.partitions, replication_factor=replication_factor, config=spec.config)
+               for t, spec in wanted.items() if t not in existing]
     if not missing:
         return []
     futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
@@ -403,3 +428,72 @@ def _await_metadata(admin: AdminClient, wanted: dict[str, int], timeout: float) 
             raise InternalTopicError(f"internal topics {pending} were created but are not in the cluster metadata "
                                      f"after {timeout:.0f} s; check the brokers' logs")
         time.sleep(0.02)  # Apache Kafka's metadata cache usually has them within a few ms; this wait is start-up
+
+
+#: describe(topics) -> (topic -> partition count of those that exist, topics answered with a retriable error)
+Describe = Callable[[Collection[str]], "tuple[dict[str, int], Collection[str]]"]
+
+
+def make_ready(plan: TopologyPlan, specs: Mapping[str, InternalTopicSpec], admin: Any, describe: Describe, *,
+               replication_factor: int = -1, timeout_s: float = 150.0, retry_backoff_s: float = 0.1,
+               clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> set[str]:
+    """Kafka's InternalTopicManager.makeReady, as the group leader runs it at every rebalance: until every topic of
+    `specs` exists with its partition count, create the missing ones; returns the names created. An existing topic
+    with another count: InternalTopicError (Kafka's "invalid partitions"); TOPIC_ALREADY_EXISTS (still being
+    deleted), a timed-out request or a retriable metadata error (LEADER_NOT_AVAILABLE): tried again after
+    retry_backoff_s; any other creation error: InternalTopicError "Could not create topic X."; not ready within
+    timeout_s (Kafka: the main consumer's max.poll.interval.ms / 2): InternalTopicTimeoutError. A created topic
+    counts once the metadata has it (Apache Kafka answers CreateTopics before its metadata cache knows it)."""
+    deadline = clock() + timeout_s
+    not_ready, created, awaiting = set(specs), set[str](), set[str]()
+    while True:
+        counts, unsure = describe(sorted(not_ready))
+        for topic in sorted(not_ready & set(counts)):
+            if counts[topic] != specs[topic].partitions:
+                raise InternalTopicError(invalid_partitions_message(plan, topic, specs[topic].partitions,
+                                                                    counts[topic]))
+        not_ready -= set(counts)
+        if not not_ready:
+            return created
+        wanted = [NewTopic(t, num_partitions=specs[t].partitions, replication_factor=replication_factor,
+                           config=specs[t].config) for t in sorted(not_ready - awaiting - set(unsure))]
+        left = max(deadline - clock(), 0.001)
+        if wanted:
+            futures = admin.create_topics(wanted, operation_timeout=left, request_timeout=left)
+            for topic, future in sorted(futures.items()):
+                if _created(topic, future, left):
+                    created.add(topic)
+                    awaiting.add(topic)
+        if clock() >= deadline:
+            message = (f"Could not create topics within {int(timeout_s * 1000)} milliseconds. This can happen if "
+                       "the Kafka cluster is temporarily not available.")
+            log.error("%s Internal topics not ready: %s", message, sorted(not_ready))
+            raise InternalTopicTimeoutError(message)
+        if not_ready - awaiting:
+            log.info("Topics %s could not be made ready. Will retry in %d milliseconds. Remaining time in "
+                     "milliseconds: %d", sorted(not_ready - awaiting), retry_backoff_s * 1000,
+                     (deadline - clock()) * 1000)
+        sleep(retry_backoff_s if not_ready - awaiting else min(retry_backoff_s, 0.02))
+
+
+def _created(topic: str, future: Any, timeout_s: float) -> bool:
+    """Whether CreateTopics made `topic`; False for what makeReady tries again, InternalTopicError for the rest."""
+    try:
+        future.result(timeout_s)
+        return True
+    except concurrent.futures.TimeoutError:
+        log.error("Creating topic %s timed out.", topic)
+        return False
+    except KafkaException as e:
+        err = e.args[0] if e.args else e
+        name = err.name() if hasattr(err, "name") else ""
+        if name == "TOPIC_ALREADY_EXISTS":
+            log.info("Could not create topic %s. Topic is probably marked for deletion (number of partitions is "
+                     "unknown). Will retry to create this topic (to let broker finish async delete operation "
+                     "first). Error message was: %s", topic, err)
+            return False
+        if name in ("REQUEST_TIMED_OUT", "_TIMED_OUT"):
+            log.error("Creating topic %s timed out. Error message was: %s", topic, err)
+            return False
+        log.error("Unexpected error during topic creation for %s. Error message was: %s", topic, err)
+        raise InternalTopicError(f"Could not create topic {topic}. {err}") from e

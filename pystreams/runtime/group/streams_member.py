@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pystreams.errors import PystreamsError
+from pystreams.errors import BrokerUnreachableError, PystreamsError
 from pystreams.runtime.assignment import (
     ASSIGNMENT_ERROR,
     INCOMPLETE_SOURCE_TOPIC_METADATA,
@@ -24,6 +24,7 @@ from pystreams.runtime.assignment.assignor import error_assignment
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.assignment.info import MemberAssignment
 from pystreams.runtime.group.client import GroupClient, TopicPartition
+from pystreams.runtime.group.errors import BrokerConnectionError
 from pystreams.runtime.group.membership import (
     GroupMember,
     GroupMembershipOperation,
@@ -32,8 +33,12 @@ from pystreams.runtime.group.membership import (
     Rebalance,
 )
 from pystreams.runtime.topics import (
+    InternalTopicTimeoutError,
     MissingSourceTopicError,
+    TopologyPlan,
     adopt_plan,
+    internal_topic_specs,
+    make_ready,
     plan_from_metadata,
     validate_internal_topics,
 )
@@ -237,6 +242,10 @@ class StreamsMember:
         try:
             new = plan_from_metadata(topology, app, metadata)
             validate_internal_topics(new, metadata)
+            self._make_internal_topics_ready(topology, new, metadata)
+        except (InternalTopicTimeoutError, BrokerUnreachableError, BrokerConnectionError):
+            # retriable (Kafka's TimeoutException from makeReady, a broker away): the leader joins again (join_round)
+            raise
         except MissingSourceTopicError as e:
             log.error("group %s leader: %s; returning an error assignment (INCOMPLETE_SOURCE_TOPIC_METADATA)", app, e)
             return error_assignment(subscriptions, INCOMPLETE_SOURCE_TOPIC_METADATA, str(e))
@@ -249,6 +258,36 @@ class StreamsMember:
                      {s.id: s.partitions for s in plan.subtopologies}, before)
         self._seen.update({t: n for t, n in metadata.items() if t in plan.topic_partitions})
         return None
+
+    def _make_internal_topics_ready(self, topology: Any, plan: TopologyPlan, metadata: dict[str, int]) -> None:
+        """Kafka's leader creates missing internal topics at every rebalance (StreamsPartitionAssignor.assign ->
+        prepareRepartitionTopics / ChangelogTopics.setup -> InternalTopicManager.makeReady), not only at start: a
+        repartition topic or changelog deleted while the application runs comes back empty, with its partition
+        count and configs; `metadata` then has it, so its partitions are assigned. Bounded by the main consumer's
+        max.poll.interval.ms / 2 (InternalTopicTimeoutError); a creation error is InternalTopicError."""
+        missing = sorted(t for t in {**plan.repartition_topics, **plan.changelog_topics} if t not in metadata)
+        if not missing:
+            return
+        cfg = self.thread.config
+        admin = getattr(self.thread.streams, "admin", None)  # a local reference: close() may drop the client's
+        if admin is None:
+            log.warning("group %s leader: internal topics %s are missing and this client has no admin client (it is "
+                        "closing): not created", plan.application_id, missing)
+            return
+        log.info("group %s leader: internal topics %s are missing; creating them", plan.application_id, missing)
+        specs = internal_topic_specs(topology, plan, cfg.topic_configs(),
+                                     cfg.windowstore_changelog_additional_retention_ms)
+        client = self.client
+
+        def describe(topics: Any) -> tuple[dict[str, int], Any]:
+            return client.partition_counts(topics), getattr(client, "unsure_topics", None) or ()
+
+        created = make_ready(plan, {t: specs[t] for t in missing}, admin, describe,
+                             replication_factor=cfg.replication_factor,
+                             timeout_s=self.member.config.rebalance_timeout_ms / 2000.0,
+                             retry_backoff_s=int(cfg.get("retry.backoff.ms") or 100) / 1000.0)
+        log.info("group %s leader: created internal topics %s", plan.application_id, sorted(created))
+        metadata.update({t: specs[t].partitions for t in missing})
 
     # ------------------------------------------------------------------ thread API
     def poll(self) -> tuple[Rebalance, AssignmentInfo | None] | None:

@@ -1,0 +1,184 @@
+"""Internal topics deleted while the application runs come back at the next rebalance, on both brokers: the group
+leader creates what is missing with its partition count and configs (Kafka's StreamsPartitionAssignor.assign ->
+InternalTopicManager.makeReady), not only KafkaStreams.start().
+
+- A repartition topic is a source of the sub-topology it feeds: the members see it gone at their next metadata
+  refresh (metadata.max.age.ms), rejoin, the leader re-creates it and counting goes on with the state it had.
+- A changelog is no subscribed topic: nothing notices it is gone until some rebalance (here a member leaving).
+  The leader re-creates it empty and compacted. A task that keeps running keeps its local state and writes on into
+  the new changelog; a task that is restored from it (here: moved to the other instance) finds only what was
+  written since, so its state before the deletion is lost, as in Kafka Streams (an empty restore, or, when a
+  checkpoint points past the new topic's end, OffsetOutOfRange -> TaskCorruptedException -> wipe and restore).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from pystreams import Consumed, Produced, Serdes, StreamsBuilder
+from pystreams.runtime import KafkaStreams, State, StreamThreadExceptionResponse
+from tests.integration.runtime.helpers import (
+    create_topics,
+    produce_lines,
+    read_counts_until,
+    unique,
+    wordcount_topology,
+)
+
+pytestmark = pytest.mark.integration
+
+STRINGS = {"key_serde": Serdes.String(), "value_serde": Serdes.String()}
+
+
+def _config(bootstrap: str, state_dir: Any, app: str) -> dict[str, Any]:
+    """The consumers' metadata every second (the members' refresh); the producer keeps Kafka's 5 minutes. With
+    the producer's at 1 s too, the deleted repartition topic was re-created first by the broker's auto-creation
+    (auto.create.topics.enable, Kafka's default: producers' Metadata requests allow it, Java's too) with
+    num.partitions=1, and the leader then failed the application with Kafka's "invalid partitions"."""
+    return {"application.id": app, "bootstrap.servers": bootstrap, "state.dir": str(state_dir),
+            "commit.interval.ms": 100, "consumer.metadata.max.age.ms": 1000}
+
+
+def _start_running(streams: KafkaStreams, errors: list[BaseException]) -> None:
+    def handler(error: BaseException) -> StreamThreadExceptionResponse:
+        errors.append(error)
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
+
+    streams.set_uncaught_exception_handler(handler)
+    streams.start()
+    assert streams.wait_for_state(State.RUNNING, timeout=30), streams.state
+
+
+def _partitions(admin: AdminClient, topic: str) -> int | None:
+    # all topics: librdkafka's admin client is a producer, whose Metadata request for one topic would auto-create it
+    t = admin.list_topics(timeout=10).topics.get(topic)
+    return None if t is None or t.error is not None else len(t.partitions)
+
+
+def _delete(admin: AdminClient, topic: str) -> None:
+    admin.delete_topics([topic])[topic].result(30)
+    deadline = time.monotonic() + 15
+    while _partitions(admin, topic) is not None:
+        assert time.monotonic() < deadline, f"{topic} is still in the metadata after its deletion"
+        time.sleep(0.1)
+
+
+def _await_topic(admin: AdminClient, topic: str, timeout: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout
+    while (n := _partitions(admin, topic)) is None:
+        assert time.monotonic() < deadline, f"{topic} was not re-created"
+        time.sleep(0.1)
+    return n
+
+
+def _configs(admin: AdminClient, topic: str) -> dict[str, str]:
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    entries = admin.describe_configs([resource])[resource].result(30)
+    return {name: entry.value for name, entry in entries.items()}
+
+
+def _tasks(streams: KafkaStreams) -> set[str]:
+    return {str(t) for thread in streams.threads for t in thread.tasks}
+
+
+def test_a_deleted_repartition_topic_comes_back_and_counting_goes_on(kafka_broker: Any, tmp_path: Any) -> None:
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("itr-words"), unique("itr-counts")
+    create_topics(bootstrap, 2, source, sink)
+    streams = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, tmp_path, unique("itr-wc")))
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    errors: list[BaseException] = []
+    try:
+        _start_running(streams, errors)
+        [repartition] = streams.plan.repartition_topics
+        produce_lines(bootstrap, source, ["a b", "a c"])
+        first = {"a": 2, "b": 1, "c": 1}
+        assert read_counts_until(bootstrap, sink, lambda c: c == first, timeout=20) == first
+        _delete(admin, repartition)
+        # a source of the count sub-topology: the members' metadata refresh (1 s) sees it gone and rejoins
+        assert _await_topic(admin, repartition) == 2  # the producer's auto-creation would give num.partitions=1
+        configs = _configs(admin, repartition)
+        assert (configs["cleanup.policy"], configs["retention.ms"]) == ("delete", "-1")  # RepartitionTopicConfig
+        produce_lines(bootstrap, source, ["a d", "b"], start=2)
+        final = {"a": 3, "b": 2, "c": 1, "d": 1}
+        assert read_counts_until(bootstrap, sink, lambda c: c == final, timeout=20) == final
+        assert streams.state is State.RUNNING and not errors, errors
+    finally:
+        streams.close(30)
+
+
+def _counting(source: str, sink: str) -> Any:
+    builder = StreamsBuilder()
+    (builder.stream(source, Consumed(**STRINGS)).group_by_key().count().to_stream()
+        .map_values(str).to(sink, Produced(**STRINGS)))
+    return builder.build()
+
+
+def _produce_keys(bootstrap: str, topic: str) -> None:
+    """k0 to partition 0 (task 0_0), k1 to partition 1 (task 0_1)."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for p in (0, 1):
+        producer.produce(topic, key=f"k{p}", value="x", partition=p)
+    assert producer.flush(30) == 0
+
+
+def _latest(bootstrap: str, sink: str, records: int) -> dict[str, int]:
+    """The latest count per key once `records` updates were read (and nothing more came for half a second)."""
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([sink])
+    latest: dict[str, int] = {}
+    seen = 0
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            got = [m for m in consumer.consume(100, 0.5) if m.error() is None]
+            for m in got:
+                latest[m.key().decode()] = int(m.value().decode())
+            seen += len(got)
+            if seen >= records and not got:
+                break
+    finally:
+        consumer.close()
+    return latest
+
+
+def test_a_deleted_changelog_comes_back_at_the_next_rebalance(kafka_broker: Any, tmp_path: Any) -> None:
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("itc-in"), unique("itc-out")
+    create_topics(bootstrap, 2, source, sink)
+    app = unique("itc-count")
+    a = KafkaStreams(_counting(source, sink), _config(bootstrap, tmp_path / "a", app))
+    b = KafkaStreams(_counting(source, sink), _config(bootstrap, tmp_path / "b", app))
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    errors: list[BaseException] = []
+    try:
+        _start_running(a, errors)
+        _start_running(b, errors)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (len(_tasks(a)) == 1 and len(_tasks(b)) == 1):
+            time.sleep(0.1)  # cooperative: the second instance gets its task a rebalance later
+        assert _tasks(a) | _tasks(b) == {"0_0", "0_1"} and len(_tasks(b)) == 1, (_tasks(a), _tasks(b))
+        kept = f"k{min(_tasks(a))[-1]}"  # the key of a's task (its partition)
+        moved = f"k{min(_tasks(b))[-1]}"
+        [changelog] = a.plan.changelog_topics
+        _produce_keys(bootstrap, source)
+        assert _latest(bootstrap, sink, 2) == {"k0": 1, "k1": 1}
+        _delete(admin, changelog)
+        b.close(30)  # a member leaves: a rebalance, where the leader (a) finds the changelog missing
+        assert _await_topic(admin, changelog) == 2
+        assert _configs(admin, changelog)["cleanup.policy"] == "compact"
+        _produce_keys(bootstrap, source)
+        # a's own task kept its state; b's task was restored on a from the new, empty changelog: counts anew
+        assert _latest(bootstrap, sink, 4) == {kept: 2, moved: 1}
+        assert _tasks(a) == {"0_0", "0_1"}
+        assert a.state is State.RUNNING and not errors, errors
+    finally:
+        b.close(30)
+        a.close(30)
