@@ -9,9 +9,8 @@ Semantics as Kafka's StreamTask / TaskExecutor:
 - active-process-ratio: a task's processing time over all active tasks' processing time in one poll-loop iteration
   (Kafka's recordProcessTimeRatioAndBufferSize after each runOnce); a value metric (the last iteration's). An
   iteration that processed nothing keeps the last value (Kafka divides 0 by 0 there: NaN).
-- process-latency-avg/-max: Kafka times each record's process() (ns); here one pass of a task's records is timed and
-  recorded as its per-record average (the thread-level process-latency's definition), so the max is the largest
-  per-record average of a pass.
+- process-latency-avg/-max (DEBUG): each record's processing in ns, as Kafka times each record's process(); the
+  DEBUG path processes one record per call (below), so each call is timed.
 - punctuate-latency-avg/-max: the ns a task's due punctuators (stream-time or wall-clock) took in one pass; Kafka
   times each punctuator call, which differs only when several of one task are due at once.
 - process-rate/-total of source nodes (stream-processor-node-metrics, DEBUG): the records each source node
@@ -69,12 +68,11 @@ class TaskSensors:
         self._sources: dict[int, tuple[Any, dict[str, list[Any]]]] = {}
 
     def record_process(self, task: Any, records: int, seconds: float) -> None:
-        """One pass over a task's buffered records: `records` processed in `seconds` (on the stream thread)."""
+        """One pass over a task's buffered records: `records` processed in `seconds` (on the stream thread), for
+        active-process-ratio (process-latency is timed per record on the DEBUG path: lateness_batches)."""
         pass_s = self._pass_s
         key = id(task)
         pass_s[key] = pass_s.get(key, 0.0) + seconds
-        if self.debug and records > 0:
-            self._record(self._process, task, seconds * 1e9 / records)
 
     def record_punctuate(self, task: Any, punctuations: int, seconds: float) -> None:
         """A task's due punctuators of one pass (`punctuations`: how many times it punctuated; DEBUG:
@@ -84,8 +82,8 @@ class TaskSensors:
 
     def lateness_batches(self, at: Any, batch: Any, stop_when_dry: bool = False) -> Callable[[int], int]:
         """DEBUG: a process_batch(max_records) for a running task (`at`: its ActiveTask) that processes one record
-        per batch(1) call, recording each one's lateness (the task's stream time before it minus its timestamp, 0
-        for a newer record). stop_when_dry: end the batch after a record that emptied its partition's queue, as
+        per batch(1) call, recording each one's process-latency (the call's ns) and lateness (the task's stream
+        time before it minus its timestamp, 0 for a newer record). stop_when_dry: end the batch after a record that emptied its partition's queue, as
         process_batch does for a task that may idle (max.task.idle.ms), so readiness is checked again."""
         def measured(max_records: int) -> int:
             return self._process_measuring_lateness(at, batch, max_records, stop_when_dry)
@@ -93,14 +91,18 @@ class TaskSensors:
 
     def _process_measuring_lateness(self, at: Any, batch: Any, max_records: int, stop_when_dry: bool) -> int:
         late: list[float] = []
+        took: list[float] = []
         task = at.task
         context = task.store_context
         queues = getattr(task, "_queues", None) or {}
         by_source: dict[str, int] = {}
+        clock = time.perf_counter_ns
         while len(late) < max_records:
             before = task.stream_time
+            start = clock()
             if not batch(1):
                 break
+            took.append(clock() - start)
             rc = context.record_context  # the record just processed (set by its queue)
             timestamp = rc.timestamp
             late.append(before - timestamp if timestamp <= before else 0.0)
@@ -115,6 +117,9 @@ class TaskSensors:
             with self._lock:
                 stat = self._stat(self._lateness, at)
                 for value in late:
+                    stat.record(value, now)
+                stat = self._stat(self._process, at)
+                for value in took:
                     stat.record(value, now)
                 entry = self._sources.get(id(at))
                 if entry is None:

@@ -4,6 +4,7 @@ and record-lateness (DEBUG), recorded per task per pass (task_metrics.TaskSensor
 from __future__ import annotations
 
 import math
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -151,19 +152,43 @@ def test_active_process_ratio_is_each_tasks_share_of_the_iterations_processing_t
     assert set(sensors.values()) == {"0_0"}
 
 
-def test_debug_process_and_punctuate_latency_in_ns_per_record_and_per_punctuation():
+def test_debug_punctuate_latency_in_ns_per_punctuation_and_none_at_info():
     clock = Clock()
     sensors = TaskSensors("DEBUG", 1000, 2, clock)
     a = _active("0_0", None)
-    sensors.record_process(a, 4, 0.002)  # 500 us per record
-    sensors.record_process(a, 1, 0.004)
     sensors.record_punctuate(a, 2, 0.001)
+    sensors.record_punctuate(a, 1, 0.004)
     got = sensors.values()["0_0"]
-    assert got["process-latency-avg"] == pytest.approx((500_000 + 4_000_000) / 2)
-    assert got["process-latency-max"] == pytest.approx(4_000_000)
-    assert got["punctuate-latency-avg"] == pytest.approx(500_000)
+    assert got["punctuate-latency-avg"] == pytest.approx((500_000 + 4_000_000) / 2)
+    assert got["punctuate-latency-max"] == pytest.approx(4_000_000)
     clock.t += 10
-    assert math.isnan(sensors.values()["0_0"]["process-latency-max"])
+    assert math.isnan(sensors.values()["0_0"]["punctuate-latency-max"])
+    info = TaskSensors("INFO")
+    info.record_punctuate(a, 2, 0.001)
+    assert info.values() == {}
+
+
+class SlowTask(FakeTask):
+    """Each record takes `ms[i]` milliseconds to process."""
+
+    def __init__(self, timestamps: list[int], ms: list[float]) -> None:
+        super().__init__(timestamps)
+        self.ms = list(ms)
+
+    def process_batch(self, max_records: int) -> int:
+        if self.pending:
+            time.sleep(self.ms.pop(0) / 1000)
+        return super().process_batch(max_records)
+
+
+def test_debug_process_latency_is_each_records_time_in_ns():
+    sensors = TaskSensors("DEBUG")
+    task = SlowTask([1, 2], [1.0, 20.0])
+    at = _active("0_0", task)
+    assert sensors.lateness_batches(at, task.process_batch)(1_000_000) == 2
+    got = sensors.values()["0_0"]
+    assert 20e6 <= got["process-latency-max"] < 1e9  # the slow record, in ns
+    assert 1e6 <= got["process-latency-avg"] < got["process-latency-max"]
 
 
 def test_process_tasks_at_info_processes_a_batch_per_call_and_at_debug_measures_record_lateness():
