@@ -292,12 +292,12 @@ def plan_reset(options: ResetOptions, cluster: ClusterState) -> ResetPlan:
     if problems:
         raise ResetError("\n".join(problems))
 
-    steps: list[Step] = []
+    # the dry-run header first: Kafka prints it after removing the members (it removes them in a dry run too),
+    # pystreams removes nobody in a dry run, so the "Force deleting" line belongs to the preview
+    steps: list[Step] = [Step((DRY_RUN_HEADER,))] if options.dry_run else []
     if cluster.members:
         steps.append(Step((f"Force deleting all active members in the group: {options.application_id}",),
                           RemoveMembers(cluster.members)))
-    if options.dry_run:
-        steps.append(Step((DRY_RUN_HEADER,)))
     steps.extend(_offset_steps(options, cluster, input_partitions, targets, notes))
     steps.extend(_topic_steps(options, cluster, inferred))
     warnings = () if cluster.group_exists else (

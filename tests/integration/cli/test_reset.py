@@ -188,6 +188,13 @@ def test_force_removes_a_stopped_member(kafka_broker):
         assert refused.exit_code == 1 and "You can use option '--force'" in refused.stderr, refused.output
         assert _snapshot(bootstrap, app_id) == before
 
+        preview = _reset(bootstrap, "--application-id", app_id, "--input-topics", source, "--force", "--dry-run")
+        assert preview.exit_code == 0, preview.output
+        assert preview.stdout.splitlines()[:2] == [DRY_RUN_HEADER,
+                                                   f"Force deleting all active members in the group: {app_id}"]
+        assert len(admin.describe_consumer_groups([app_id])[app_id].result(30).members) == 1  # nobody removed
+        assert _snapshot(bootstrap, app_id) == before
+
         forced = CliRunner().invoke(app, ["reset", "--bootstrap-servers", bootstrap, "--application-id", app_id,
                                           "--input-topics", source, "--force"], env=ENV)  # Kafka 3.x's spelling
         assert forced.exit_code == 0, forced.output

@@ -261,6 +261,11 @@ def test_dry_run_plans_the_same_steps_after_kafkas_header():
     dry = plan_reset(ResetOptions(APP, input_topics=("in",), dry_run=True), _cluster())
     assert dry.steps[0].lines == (DRY_RUN_HEADER,)
     assert dry.steps[1:] == real.steps
+    # with --force the header comes before the (previewed, not done) member removal
+    forced = plan_reset(ResetOptions(APP, input_topics=("in",), dry_run=True, force=True),
+                        _cluster(members=(Member("m"),)))
+    assert [s.lines[0] for s in forced.steps[:2]] == [DRY_RUN_HEADER,
+                                                      "Force deleting all active members in the group: wc"]
 
 
 def test_an_unknown_group_is_no_error_but_a_warning():
