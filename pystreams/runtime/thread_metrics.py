@@ -178,12 +178,8 @@ class ThreadMetrics:
     def note_poll(self, records: int) -> None:
         """The stream loop's consumer poll returned `records` records: poll-total and the poll phase (as
         `polls += 1`) and Kafka's poll-records-avg/-max (recorded for a poll that returned records only)."""
-        self.polls += 1
-        if records > 0:
-            now = self._clock() * 1000.0
-            with self._lock:
-                self._poll_records_avg.record(records, now)
-                self._poll_records_max.record(records, now)
+        self._polls += 1
+        self._note_polls(1, records)
 
     @property
     def polls(self) -> int:
@@ -193,12 +189,17 @@ class ThreadMetrics:
     @polls.setter
     def polls(self, value: int) -> None:
         added, self._polls = value - self._polls, value
-        if added <= 0:
-            return
+        if added > 0:
+            self._note_polls(added, 0)
+
+    def _note_polls(self, added: int, records: int) -> None:
         clock = self._clock()
         now = clock * 1000.0
         start = self._iteration_start
-        with self._lock:
+        with self._lock:  # one lock round per poll
+            if records > 0:
+                self._poll_records_avg.record(records, now)
+                self._poll_records_max.record(records, now)
             self._poll_rate.record(added, now)
             if start is not None:  # the poll phase: from the last iteration's end (rebalance handling included)
                 ms = (clock - start) * 1000.0
