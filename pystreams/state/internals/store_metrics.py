@@ -92,6 +92,7 @@ class StoreSensors:
         self._lock = threading.Lock()
         self._ops = {op: _Operation(window_ms, samples) for op in operations}
         self._iterator_duration = _Operation(window_ms, samples)  # its rate is not a Kafka metric
+        self._open_iterators: dict[int, float] = {}  # id(open measured iterator) -> wall ms it was made
         self.cache_hits = 0
         self.cache_misses = 0
         self.cached = False  # the store has a record cache (set by the metered store at init)
@@ -155,19 +156,15 @@ class StoreSensors:
         return measured
 
     def _lifetime(self, op: str, it: Any, start: int) -> Iterator[Any]:
-        """The pairs of `it`; when it is closed or runs out: `op` and iterator-duration (Kafka's
-        MeteredKeyValueIterator.close) measured from `start`."""
-        try:
-            for kv in it:
-                yield tuple(kv)
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-            end = self._clock_ns()
-            self.record(op, end - start, end)
-            with self._lock:
-                self._iterator_duration.record(end - start, end / 1e6)
+        """The pairs of `it`, measured (op and iterator-duration) when it is closed or runs out."""
+        return _MeasuredIterator(self, op, it, start)
+
+    def _closed_iterator(self, op: str, start: int, token: int) -> None:
+        end = self._clock_ns()
+        self.record(op, end - start, end)
+        with self._lock:
+            self._iterator_duration.record(end - start, end / 1e6)
+            self._open_iterators.pop(token, None)
 
     def timed_value_or_iterator(self, op: str, call: Callable[..., Any], wrap: type) -> Callable[..., Any]:
         """`call` returning a value or a `wrap` iterator (a window store's fetch): the iterator measured until
@@ -196,7 +193,9 @@ class StoreSensors:
     # ---- reading (any thread)
     def values(self) -> dict[str, float]:
         """stream-state-metrics by name: `<op>-rate`, `<op>-latency-avg/-max` (ns; NaN: none in the window),
-        iterator-duration-avg/-max (ns), and at TRACE record-e2e-latency-avg/-min/-max (ms)."""
+        iterator-duration-avg/-max (ns), num-open-iterators and oldest-iterator-open-since-ms (epoch ms; Kafka
+        records these two at INFO, pystreams only when it measures iterators: DEBUG/TRACE), and at TRACE
+        record-e2e-latency-avg/-min/-max (ms)."""
         now_ms = self._clock_ns() / 1e6
         out: dict[str, float] = {}
         with self._lock:
@@ -206,6 +205,9 @@ class StoreSensors:
                 out[f"{op}-latency-max"] = stat.max.measure(now_ms)
             out["iterator-duration-avg"] = self._iterator_duration.avg.measure(now_ms)
             out["iterator-duration-max"] = self._iterator_duration.max.measure(now_ms)
+            out["num-open-iterators"] = len(self._open_iterators)
+            if self._open_iterators:  # Kafka's gauge has no value without an open iterator
+                out["oldest-iterator-open-since-ms"] = min(self._open_iterators.values())
             if self._e2e is not None:
                 avg, low, high = self._e2e.measure(now_ms)
                 out.update({"record-e2e-latency-avg": avg, "record-e2e-latency-min": low,
@@ -218,6 +220,38 @@ class StoreSensors:
         with self._lock:
             avg, low, high = self._hit_ratio.measure(now_ms)
         return {"hit-ratio-avg": avg, "hit-ratio-min": low, "hit-ratio-max": high}
+
+
+class _MeasuredIterator:
+    """A store iterator's pairs, measured once when closed or run out (Kafka's MeteredKeyValueIterator): closing
+    it closes the store's iterator also when it was never read."""
+
+    __slots__ = ("_it", "_op", "_sensors", "_start", "_token")
+
+    def __init__(self, sensors: StoreSensors, op: str, it: Any, start: int) -> None:
+        self._sensors, self._op, self._it, self._start = sensors, op, it, start
+        self._token: int | None = id(self)
+        with sensors._lock:
+            sensors._open_iterators[id(self)] = time.time() * 1000.0
+
+    def __iter__(self) -> _MeasuredIterator:
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        try:
+            return tuple(next(self._it))
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        close = getattr(self._it, "close", None)
+        if close is not None:
+            close()
+        self._sensors._closed_iterator(self._op, self._start, token)
 
 
 def recording_level_of(configs: Mapping[str, Any] | None) -> str:

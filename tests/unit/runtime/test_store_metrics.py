@@ -250,3 +250,21 @@ def test_cache_size_bytes_total_is_the_bytes_of_the_tasks_record_caches_at_debug
     assert name not in kafka_metrics(streams)  # DEBUG in Kafka
     cached.close()
     plain.close()
+
+
+def test_open_iterators_and_a_closed_unread_iterator_closes_the_stores_iterator(tmp_path):
+    store, _ = _store(tmp_path, "DEBUG", "rocksdb")
+    store.put("a", "1")
+    before = time.time() * 1000
+    first = store.all()
+    second = store.range("a", "z")
+    values = store.sensors.values()
+    assert values["num-open-iterators"] == 2
+    assert before <= values["oldest-iterator-open-since-ms"] <= time.time() * 1000
+    first.close()  # never read: the measured iterator still closes the store's and counts
+    assert first._it._it._closed  # KeyValueIterator(measured(store's KeyValueIterator))
+    assert list(second) == [("a", "1")]  # ran out: closed
+    values = store.sensors.values()
+    assert values["num-open-iterators"] == 0 and "oldest-iterator-open-since-ms" not in values
+    assert values["all-rate"] > 0 and values["range-rate"] > 0
+    store.close()
