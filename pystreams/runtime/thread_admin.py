@@ -104,7 +104,7 @@ def rebalance_caches(streams: KafkaStreams, threads: int | None = None) -> int:
     count = sum(1 for t in streams.threads if running(t)) if threads is None else threads
     size = cache_size_per_thread(total_cache_bytes(streams), count, _has_global(streams))
     resize_thread_caches(streams.threads, size)
-    resize_global = getattr(streams.global_state, "resize_cache", None)
+    resize_global = getattr(getattr(streams, "global_state", None), "resize_cache", None)
     if callable(resize_global):  # applied by the global thread in its loop, as GlobalStreamThread.resize
         resize_global(size)
     return size
