@@ -9,6 +9,8 @@ InternalTopicManager.makeReady), not only KafkaStreams.start().
   the new changelog; a task that is restored from it (here: moved to the other instance) finds only what was
   written since, so its state before the deletion is lost, as in Kafka Streams (an empty restore, or, when a
   checkpoint points past the new topic's end, OffsetOutOfRange -> TaskCorruptedException -> wipe and restore).
+  Not yet as Kafka: the same instance's clean restart also wipes it (our checkpoint counts changelog offsets from
+  before the deletion; strict xfail below).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams, State, StreamThreadExceptionResponse
 from tests.integration.runtime.helpers import (
+    create_after_deletion,
     create_topics,
     produce_lines,
     read_counts_until,
@@ -182,3 +185,44 @@ def test_a_deleted_changelog_comes_back_at_the_next_rebalance(kafka_broker: Any,
     finally:
         b.close(30)
         a.close(30)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="changelog offsets are counted from the end offset at restore plus the "
+                   "acknowledged sends (tasks.checkpoint_task), which a re-created changelog invalidates: the "
+                   "checkpoint points past the new topic's end, the restart finds it out of range and wipes the "
+                   "state (TaskCorrupted). Kafka takes the offsets from the producer's acks (RecordCollectorImpl), so "
+                   "its checkpoint matches the new topic and the restart keeps the local state")
+def test_a_clean_restart_after_a_recreated_changelog_keeps_the_local_state(kafka_broker: Any,
+                                                                           tmp_path: Any) -> None:
+    """k2 is counted before the changelog is deleted and re-created, k0 after: Kafka Streams' checkpoint (written
+    at commit and close) has the new changelog's offsets, so the same instance restarts without restoring and k2
+    still counts on from 1 (on another instance, restored from the new changelog, k2 would start again)."""
+    bootstrap = kafka_broker.bootstrap_servers
+    source, sink = unique("itk-in"), unique("itk-out")
+    create_topics(bootstrap, 2, source, sink)
+    config = _config(bootstrap, tmp_path, unique("itk-count"))
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    producer = Producer({"bootstrap.servers": bootstrap})
+
+    def send(*keys: str) -> None:
+        for key in keys:
+            producer.produce(source, key=key, value="x", partition=0)
+        assert producer.flush(30) == 0
+
+    streams = KafkaStreams(_counting(source, sink), config)
+    try:
+        _start_running(streams, [])
+        [changelog] = streams.plan.changelog_topics
+        send("k0", "k2")
+        assert _latest(bootstrap, sink, 2) == {"k0": 1, "k2": 1}
+        _delete(admin, changelog)
+        create_after_deletion(bootstrap, changelog, 2)  # while the task runs, as the leader's next rebalance does
+        send("k0")
+        assert _latest(bootstrap, sink, 3) == {"k0": 2, "k2": 1}
+        streams.close(30)
+        streams = KafkaStreams(_counting(source, sink), config)
+        _start_running(streams, [])
+        send("k2")
+        assert _latest(bootstrap, sink, 4) == {"k0": 2, "k2": 2}
+    finally:
+        streams.close(30)
