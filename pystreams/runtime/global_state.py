@@ -267,8 +267,14 @@ class GlobalStateManager:
                 checkpoint = {}
                 marks = {tp: watermarks(consumer, TopicPartition(*tp)) for tp in partitions}
         self._offsets = dict(checkpoint)
-        for tp, position in self._positions(partitions).items():  # a partition read nothing keeps its checkpoint
-            self._offsets[tp] = max(position, self._offsets.get(tp, -1))
+        positions = self._positions(partitions)
+        for tp in partitions:
+            if tp in positions:  # a partition read nothing keeps its checkpoint
+                self._offsets[tp] = max(positions[tp], self._offsets.get(tp, -1))
+            elif tp not in self._offsets and marks[tp][0] == marks[tp][1]:
+                # empty, never fetched: Kafka checkpoints every global partition, this one at its position after
+                # seekToBeginning (its log start, here its end)
+                self._offsets[tp] = marks[tp][1]
         # Kafka 4.x flushes and checkpoints as the bootstrap ends (KAFKA-18168): a restart right after does not
         # read everything again
         self._flush_state()
