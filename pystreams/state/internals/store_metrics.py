@@ -13,6 +13,7 @@ Tags (StreamsMetricsImpl.storeLevelTagMap / cacheLevelTagMap): thread-id, task-i
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,7 +23,7 @@ STATE_GROUP = "stream-state-metrics"
 CACHE_GROUP = "stream-record-cache-metrics"
 
 _LEVELS = ("INFO", "DEBUG", "TRACE")
-DEFAULT_WINDOW_MS = 30_000  # Kafka's metrics.sample.window.ms (runtime.sampled_stats)
+DEFAULT_WINDOW_MS = 30_000  # Kafka's metrics.sample.window.ms
 DEFAULT_SAMPLES = 2  # Kafka's metrics.num.samples
 
 Operations = tuple[tuple[str, tuple[str, ...]], ...]
@@ -57,26 +58,61 @@ def state_id_tag(metrics_scope: str) -> str:
     return f"{metrics_scope}-state-id"
 
 
-class _Operation:
-    __slots__ = ("avg", "max", "rate")
+class _Stat:
+    """Kafka's windowed stats of one sensor in one ring of `samples` samples of `window_ms` (the semantics of
+    runtime/sampled_stats.py, kept here because the stores import nothing from the runtime): each sample is
+    [start ms, count, sum, min, max]; a sample `samples` windows old no longer counts. Rate is Kafka's Rate over a
+    WindowedCount: recorded values per second of the window (its elapsed time padded to samples - 1 windows)."""
+
+    __slots__ = ("_current", "_samples", "num_samples", "window_ms")
 
     def __init__(self, window_ms: float, samples: int) -> None:
-        # Kafka's windowed stats live with the runtime's metrics; imported when a DEBUG store is made (a module
-        # import would load pystreams.runtime while it imports the stores)
-        from pystreams.runtime.sampled_stats import (
-            WindowedAvg,
-            WindowedMax,
-            WindowedRate,
-        )
+        self.window_ms, self.num_samples = float(window_ms), int(samples)
+        self._samples: list[list[float]] = []
+        self._current = 0
 
-        self.rate = WindowedRate("count", window_ms, samples)
-        self.avg = WindowedAvg(window_ms, samples)
-        self.max = WindowedMax(window_ms, samples)
+    def record(self, value: float, now_ms: float) -> None:
+        samples = self._samples
+        if not samples:
+            samples.append([now_ms, 0, 0.0, math.inf, -math.inf])
+        sample = samples[self._current]
+        if now_ms - sample[0] >= self.window_ms:
+            self._current = (self._current + 1) % self.num_samples
+            if self._current >= len(samples):
+                samples.append([now_ms, 0, 0.0, math.inf, -math.inf])
+            sample = samples[self._current]
+            sample[:] = [now_ms, 0, 0.0, math.inf, -math.inf]
+        sample[1] += 1
+        sample[2] += value
+        sample[3] = min(sample[3], value)
+        sample[4] = max(sample[4], value)
 
-    def record(self, ns: float, now_ms: float) -> None:
-        self.rate.record(1, now_ms)
-        self.avg.record(ns, now_ms)
-        self.max.record(ns, now_ms)
+    def _live(self, now_ms: float) -> list[list[float]]:
+        expire = self.num_samples * self.window_ms
+        for sample in self._samples:  # Kafka's purgeObsoleteSamples
+            if now_ms - sample[0] >= expire:
+                sample[:] = [now_ms, 0, 0.0, math.inf, -math.inf]
+        return self._samples
+
+    def rate(self, now_ms: float) -> float:
+        live = self._live(now_ms)
+        count = sum(s[1] for s in live)
+        elapsed = now_ms - min((s[0] for s in live), default=now_ms)
+        full = int(elapsed // self.window_ms)
+        if full < self.num_samples - 1:
+            elapsed += (self.num_samples - 1 - full) * self.window_ms
+        return count / (max(elapsed, 1.0) / 1000.0)
+
+    def avg_min_max(self, now_ms: float) -> tuple[float, float, float]:
+        """(avg, min, max) of the values in the live samples; NaN each with none (Kafka's Avg/Min/Max)."""
+        live = [s for s in self._live(now_ms) if s[1]]
+        if not live:
+            return math.nan, math.nan, math.nan
+        return (sum(s[2] for s in live) / sum(s[1] for s in live), min(s[3] for s in live),
+                max(s[4] for s in live))
+
+    def count(self, now_ms: float) -> int:
+        return int(sum(s[1] for s in self._live(now_ms)))
 
 
 class StoreSensors:
@@ -90,16 +126,14 @@ class StoreSensors:
         self.trace = level == "TRACE"  # record-e2e-latency at the store
         self._clock_ns = clock_ns
         self._lock = threading.Lock()
-        self._ops = {op: _Operation(window_ms, samples) for op in operations}
-        self._iterator_duration = _Operation(window_ms, samples)  # its rate is not a Kafka metric
+        self._ops = {op: _Stat(window_ms, samples) for op in operations}
+        self._iterator_duration = _Stat(window_ms, samples)  # its rate is not a Kafka metric
         self._open_iterators: dict[int, float] = {}  # id(open measured iterator) -> wall ms it was made
         self.cache_hits = 0
         self.cache_misses = 0
         self.cached = False  # the store has a record cache (set by the metered store at init)
-        from pystreams.runtime.node_metrics import _AvgMinMax  # see _Operation
-
-        self._e2e = _AvgMinMax(window_ms, samples) if self.trace else None
-        self._hit_ratio = _AvgMinMax(window_ms, samples)
+        self._e2e = _Stat(window_ms, samples) if self.trace else None
+        self._hit_ratio = _Stat(window_ms, samples)
 
     # ---- recording (stream thread)
     def record(self, op: str, ns: float, end_ns: int | None = None) -> None:
@@ -200,16 +234,18 @@ class StoreSensors:
         out: dict[str, float] = {}
         with self._lock:
             for op, stat in self._ops.items():
-                out[f"{op}-rate"] = stat.rate.measure(now_ms)
-                out[f"{op}-latency-avg"] = stat.avg.measure(now_ms)
-                out[f"{op}-latency-max"] = stat.max.measure(now_ms)
-            out["iterator-duration-avg"] = self._iterator_duration.avg.measure(now_ms)
-            out["iterator-duration-max"] = self._iterator_duration.max.measure(now_ms)
+                avg, _low, high = stat.avg_min_max(now_ms)
+                out[f"{op}-rate"] = stat.rate(now_ms)
+                out[f"{op}-latency-avg"] = avg
+                out[f"{op}-latency-max"] = high
+            avg, _low, high = self._iterator_duration.avg_min_max(now_ms)
+            out["iterator-duration-avg"] = avg
+            out["iterator-duration-max"] = high
             out["num-open-iterators"] = len(self._open_iterators)
             if self._open_iterators:  # Kafka's gauge has no value without an open iterator
                 out["oldest-iterator-open-since-ms"] = min(self._open_iterators.values())
             if self._e2e is not None:
-                avg, low, high = self._e2e.measure(now_ms)
+                avg, low, high = self._e2e.avg_min_max(now_ms)
                 out.update({"record-e2e-latency-avg": avg, "record-e2e-latency-min": low,
                             "record-e2e-latency-max": high})
         return out
@@ -218,7 +254,7 @@ class StoreSensors:
         """stream-record-cache-metrics: hit-ratio-avg/-min/-max over the window (NaN: no hit in it)."""
         now_ms = self._clock_ns() / 1e6
         with self._lock:
-            avg, low, high = self._hit_ratio.measure(now_ms)
+            avg, low, high = self._hit_ratio.avg_min_max(now_ms)
         return {"hit-ratio-avg": avg, "hit-ratio-min": low, "hit-ratio-max": high}
 
 

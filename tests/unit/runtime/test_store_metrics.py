@@ -222,7 +222,7 @@ def test_session_store_counts_a_remove_as_remove_not_put(tmp_path):
     sensors = store.sensors
     values = sensors.values()
     assert values["remove-rate"] > 0 and values["fetch-rate"] > 0
-    assert sensors._ops["put"].avg.stat.combined(time.perf_counter_ns() / 1e6)[1] == 1  # the put, not the remove
+    assert sensors._ops["put"].count(time.perf_counter_ns() / 1e6) == 1  # the put, not the remove
     store.close()
 
 
@@ -268,3 +268,19 @@ def test_open_iterators_and_a_closed_unread_iterator_closes_the_stores_iterator(
     assert values["num-open-iterators"] == 0 and "oldest-iterator-open-since-ms" not in values
     assert values["all-rate"] > 0 and values["range-rate"] > 0
     store.close()
+
+
+def test_store_stats_follow_kafkas_rate_avg_max_windows():
+    from pystreams.runtime.sampled_stats import WindowedRate
+    from pystreams.state.internals.store_metrics import _Stat
+
+    stat, reference = _Stat(1000, 2), WindowedRate("count", 1000, 2)
+    for now, value in ((0.0, 5.0), (400.0, 1.0), (1200.0, 9.0), (1500.0, 3.0)):
+        stat.record(value, now)
+        reference.record(value, now)
+    assert stat.avg_min_max(1500.0) == (pytest.approx(4.5), 1.0, 9.0)
+    for now in (1500.0, 1999.0, 2300.0):  # reading purges expired samples, as Kafka's: in time order
+        assert stat.rate(now) == pytest.approx(reference.measure(now)), now
+    assert stat.avg_min_max(2300.0) == (pytest.approx(6.0), 3.0, 9.0)  # the first window expired
+    assert stat.rate(5000.0) == pytest.approx(reference.measure(5000.0)) == 0
+    assert all(math.isnan(v) for v in stat.avg_min_max(5000.0))
