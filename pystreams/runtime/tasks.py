@@ -130,7 +130,7 @@ def read_committed_metadata(group: Any, partitions: Sequence[tuple[str, int]]) -
     if not partitions:
         return {}
     fetched = group.committed_with_metadata(sorted(set(partitions)))
-    return {tp: md[:-1] if md.endswith("\x00") else md for tp, (offset, md) in fetched.items()
+    return {tp: md.removesuffix("\x00") for tp, (offset, md) in fetched.items()
             if offset >= 0 and md and md != "\x00"}
 
 
