@@ -120,16 +120,19 @@ def wipe_task_dir(task_dir: str) -> None:
 
 
 def read_committed_metadata(group: Any, partitions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The committed offsets' metadata of `partitions` (only those with an offset and metadata), read with our group
-    client's OffsetFetch: not confluent-kafka's Consumer.committed(), whose metadata librdkafka reads as a C string
-    past its end (librdkafka#4649), so it can carry heap bytes.
-
-    One trailing NUL is dropped: metadata committed through librdkafka from Python (exactly_once_v2's
-    send_offsets_to_transaction) carries the C string's terminator, as confluent-kafka-python hands librdkafka
-    metadata_size = strlen + 1; Kafka Streams' metadata is base64 text, which never ends with NUL."""
+    """The committed offsets' metadata of `partitions` (metadata_of), read with our group client's OffsetFetch: not
+    confluent-kafka's Consumer.committed(), whose metadata librdkafka reads as a C string past its end
+    (librdkafka#4649), so it can carry heap bytes."""
     if not partitions:
         return {}
-    fetched = group.committed_with_metadata(sorted(set(partitions)))
+    return metadata_of(group.committed_with_metadata(sorted(set(partitions))))
+
+
+def metadata_of(fetched: Mapping[tuple[str, int], tuple[int, str]]) -> dict[tuple[str, int], str]:
+    """Of OffsetFetch's (offset, metadata) per partition, the metadata of those with an offset and metadata, for
+    create_task(metadata=...). One trailing NUL is dropped: metadata committed through librdkafka from Python
+    (exactly_once_v2's send_offsets_to_transaction) carries the C string's terminator, as confluent-kafka-python
+    hands librdkafka metadata_size = strlen + 1; Kafka Streams' metadata is base64 text, never ending with NUL."""
     return {tp: md.removesuffix("\x00") for tp, (offset, md) in fetched.items()
             if offset >= 0 and md and md != "\x00"}
 

@@ -20,6 +20,7 @@ from pystreams.runtime.tasks import (
     ActiveTask,
     close_task,
     create_task,
+    metadata_of,
     read_committed_metadata,
 )
 from pystreams.runtime.topics import SubtopologyPlan
@@ -200,3 +201,8 @@ def test_read_committed_metadata_keeps_only_committed_partitions_with_metadata()
         ("a", 0): encode(1), ("c", 0): encode(3)}
     assert group.calls == [[("a", 0), ("a", 1), ("b", 0), ("b", 1), ("c", 0)]]
     assert read_committed_metadata(group, []) == {} and len(group.calls) == 1
+
+
+def test_metadata_of_an_offset_fetch_answer() -> None:
+    fetched = {("a", 0): (5, encode(1) + "\x00"), ("a", 1): (-1, ""), ("b", 0): (3, "")}
+    assert metadata_of(fetched) == {("a", 0): encode(1)}
