@@ -142,9 +142,9 @@ def process_tasks(tasks: Iterable[ActiveTask], metrics: ThreadMetrics, last_comm
                     done += 1
             processed += done
             p0 = clock()
-            sensors.record_process(at, done, p0 - t0)
             n = task.maybe_punctuate_stream_time()
             spent = clock() - p0
+            sensors.record_process(at, done, p0 - t0)
             punctuated += n
             punctuate_s += spent
             if debug and n:
