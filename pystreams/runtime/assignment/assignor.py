@@ -26,6 +26,7 @@ from pystreams.runtime.assignment.info import (
     MemberSubscription,
     TopicPartition,
 )
+from pystreams.runtime.assignment.kafka_info import assignment_versions
 from pystreams.runtime.assignment.placement import ClientState, Quota, place
 from pystreams.runtime.assignment.topology_tasks import TaskSpec, plan_tasks
 from pystreams.runtime.topics import MissingSourceTopicError, TopologyPlan
@@ -91,6 +92,10 @@ class StreamsPartitionAssignor:
         if not members:
             return {}
         tasks = plan_tasks(self.plan, partition_counts)
+        # Kafka's minReceivedMetadataVersion / minSupportedMetadataVersion: an older member makes every member's
+        # assignment that version (version probing while a rolling upgrade runs)
+        version, common = assignment_versions((m.info.version, m.info.latest_supported_version)
+                                              for m in members.values())
         clients, client_members = self._clients(tasks, members, changelog_end_offsets)
         placement = place(tasks, clients, self.num_standby_replicas, self.acceptable_recovery_lag,
                           self.max_warmup_replicas)
@@ -111,8 +116,11 @@ class StreamsPartitionAssignor:
             for member in client_members[c.process_id]:
                 mine = {t: list(tasks[t].inputs) for t in sorted(actives[member])
                         if all(owner_of.get(tp, member) == member for tp in tasks[t].inputs)}
-                info = AssignmentInfo(mine, {t: list(tasks[t].changelogs) for t in sorted(standbys[member])},
-                                      active_hosts, standby_hosts, 0, followup)
+                # a standby's partitions are its task's input partitions, as Kafka's (its state dir and changelogs
+                # follow from the task id)
+                info = AssignmentInfo(mine, {t: list(tasks[t].inputs) for t in sorted(standbys[member])},
+                                      active_hosts, standby_hosts, 0, followup, version=version,
+                                      commonly_supported_version=common)
                 out[member] = MemberAssignment(sorted(tp for tps in mine.values() for tp in tps), info)
         return out
 

@@ -301,7 +301,9 @@ class StreamsMember:
             return None
         info = None
         if rebalance.generation_id >= 0:
-            info = AssignmentInfo.decode(rebalance.user_data) if rebalance.user_data else AssignmentInfo()
+            # the assignment's partitions zip with the active task list (Kafka's AssignmentInfo, any leader)
+            info = (AssignmentInfo.decode(rebalance.user_data, rebalance.assigned) if rebalance.user_data
+                    else AssignmentInfo())
             if self._adopt_pending and not info.error_code:
                 self._adopt_seen()
             if info.followup_rebalance_ms >= 0:

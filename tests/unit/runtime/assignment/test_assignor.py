@@ -102,13 +102,14 @@ def test_hosts_map_active_and_standby_input_partitions_for_interactive_queries()
     assert all(a.info.partitions_by_host == info.partitions_by_host for a in result.values())
 
 
-def test_standby_tasks_carry_their_changelog_partitions():
-    p = plan(2)
+def test_standby_tasks_carry_their_input_partitions_as_kafkas():
+    """Kafka's buildStandbyTaskMap sends a standby's task partitions (a Java member builds its StandbyTask from
+    them); the changelogs follow from the task id on the member."""
+    p = plan(2, joined=True)
     result = StreamsPartitionAssignor(p, 1).assign(p.topic_partitions, {"a": member("A"), "b": member("B")},
                                                    ends(p, 0))
-    for a in result.values():
-        for task, tps in a.info.standby_tasks.items():
-            assert tps == [("app-counts-changelog", task.partition)]
+    standbys = {t: tps for a in result.values() for t, tps in a.info.standby_tasks.items()}
+    assert standbys == {t: [("in", t.partition), ("other", t.partition)] for t in (TaskId(0, 0), TaskId(0, 1))}
     assert StreamsPartitionAssignor(p, 1).changelog_partitions({"in": 2}) == {
         TaskId(0, 0): [("app-counts-changelog", 0)], TaskId(0, 1): [("app-counts-changelog", 1)]}
 
@@ -131,7 +132,7 @@ def test_no_caught_up_client_means_the_smallest_lag():
     result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, members, ends(p, BIG))
     assert set(result["a-1"].info.active_tasks) == {t0, t1}  # both far behind, but A is less far behind
     # t0 went to A (least behind); t1's balanced target was B: A takes it too and B warms it up
-    assert result["b-1"].info.standby_tasks == {t1: [("app-counts-changelog", 1)]}
+    assert result["b-1"].info.standby_tasks == {t1: [("in", 1)]}
     assert result["b-1"].info.followup_rebalance_ms == 600_000
 
 
@@ -267,3 +268,18 @@ def test_warm_ups_come_on_top_of_the_standbys():
     keepers = [process_of(members, m) for m, a in result.items() if warm in a.info.standby_tasks]
     owner = [process_of(members, m) for m, a in result.items() if warm in a.info.active_tasks]
     assert sorted(keepers) == sorted(["C", *({"A", "B"} - set(owner))])  # the warm-up and the usual standby
+
+
+def test_an_older_member_makes_every_assignment_its_version():
+    """Kafka's minReceivedMetadataVersion / minSupportedMetadataVersion: during a rolling upgrade the leader
+    answers everyone in the oldest subscription version, and says which version all of them support."""
+    from pystreams.runtime.assignment import MemberSubscription, SubscriptionInfo
+    from pystreams.runtime.assignment.kafka_info import LATEST_SUPPORTED_VERSION
+
+    p = plan(2)
+    old = MemberSubscription(["in"], SubscriptionInfo("B", None, version=7, latest_supported_version=9))
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, {"a": member("A"), "b": old}, ends(p, 0))
+    assert {(a.info.version, a.info.commonly_supported_version) for a in result.values()} == {(7, 9)}
+    assert len(result["b"].info.active_tasks) == 1  # the old member is a client like any other
+    result = StreamsPartitionAssignor(p, 0).assign(p.topic_partitions, {"a": member("A")}, ends(p, 0))
+    assert (result["a"].info.version, result["a"].info.commonly_supported_version) == (LATEST_SUPPORTED_VERSION,) * 2
