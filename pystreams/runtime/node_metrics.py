@@ -57,6 +57,12 @@ class _AvgMinMax:
                 max(s[4] for s in live))
 
 
+def _keeps_timestamp(sink: Any) -> bool:
+    """Whether a sink keeps the timestamp of the last record it wrote (an attribute or a __slots__ entry)."""
+    return hasattr(sink, "last_timestamp") or any("last_timestamp" in getattr(cls, "__slots__", ())
+                                                  for cls in type(sink).__mro__)
+
+
 class E2ELatency:
     """Per (task id, source or sink node): Kafka's windowed avg / min / max of the sampled end-to-end latency (ms)."""
 
@@ -65,6 +71,7 @@ class E2ELatency:
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str], _AvgMinMax] = {}
         self._seen: dict[int, int] = {}  # id(record queue / sink) -> the partition / written time last sampled
+        self._sinks: list[tuple[str, Any]] = []  # (task id, sink) of the live tasks' sinks that keep last_timestamp
 
     def sample(self, tasks: list[Any], wall_ms: float, now_ms: float) -> None:
         """On the stream thread at an iteration's end: one sample per input partition whose time moved (and per
@@ -80,12 +87,12 @@ class E2ELatency:
                     continue
                 seen[id(queue)] = ptime
                 moved.append(((str(at.id), queue.source.name), wall_ms - ptime))
-            for sink in list((getattr(task, "sinks", None) or {}).values()):
-                written = getattr(sink, "last_timestamp", -1)
-                if written < 0 or seen.get(id(sink)) == written:
-                    continue
-                seen[id(sink)] = written
-                moved.append(((str(at.id), sink.name), wall_ms - written))
+        for task_id, sink in self._sinks:  # empty (nothing to do per iteration) while sinks keep no timestamp
+            written = getattr(sink, "last_timestamp", -1)
+            if written < 0 or seen.get(id(sink)) == written:
+                continue
+            seen[id(sink)] = written
+            moved.append(((task_id, sink.name), wall_ms - written))
         if not moved:
             return
         with self._lock:
@@ -97,9 +104,13 @@ class E2ELatency:
                 stat.record(latency, now_ms)
 
     def retain(self, tasks: list[Any]) -> None:
-        """Drop the nodes of tasks that closed (Kafka removes a closed task's node metrics)."""
+        """The live tasks changed: drop the nodes of tasks that closed (Kafka removes a closed task's node metrics)
+        and note the sinks to sample."""
         queues = {id(q) for at in tasks for q in getattr(getattr(at, "task", None), "_queues", {}).values()}
-        queues.update(id(s) for at in tasks for s in getattr(getattr(at, "task", None), "sinks", {}).values())
+        self._sinks = [(str(at.id), sink) for at in tasks
+                       for sink in (getattr(getattr(at, "task", None), "sinks", None) or {}).values()
+                       if _keeps_timestamp(sink)]
+        queues.update(id(sink) for _task_id, sink in self._sinks)
         live = {str(getattr(at, "id", "")) for at in tasks}
         self._seen = {k: v for k, v in self._seen.items() if k in queues}
         with self._lock:
