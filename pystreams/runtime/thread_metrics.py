@@ -73,6 +73,7 @@ class ThreadMetrics:
         self.punctuations = 0
         self._tasks_seen: set[int] = set()  # id() of the thread's tasks (running, restoring, standby) at the last
         # iteration end: task-created/-closed are the differences
+        self._running_seen: set[int] = set()  # id() of the running ones at the last iteration end
         self._task_refs: list[Any] = []  # the running ones (record-e2e-latency samples their input queues)
         self._made_refs: list[Any] = []  # all of them (keeps their id()s from being reused while compared)
         self.tasks_created = 0
@@ -229,12 +230,15 @@ class ThreadMetrics:
         with self._lock:  # Kafka's process-records: every iteration's count, 0 included
             self._process_records_avg.record(records, now)
             self._process_records_max.record(records, now)
+        running = {id(t) for t in refs}
+        if running != self._running_seen:  # a restored task starts running: same task, now with input
+            self._running_seen, self._task_refs = running, self._distinct(refs)
+            self.e2e.retain(self._task_refs)
         made = refs + self._other_tasks()
         ids = {id(t) for t in made}
         if ids != self._tasks_seen:
             created, closed = len(ids - self._tasks_seen), len(self._tasks_seen - ids)
-            self._tasks_seen, self._task_refs, self._made_refs = ids, self._distinct(refs), made
-            self.e2e.retain(self._task_refs)
+            self._tasks_seen, self._made_refs = ids, made
             sensors.retain(made)
             with self._lock:
                 if created:

@@ -129,6 +129,7 @@ def test_task_created_when_made_restoring_or_standby_not_when_it_first_runs():
     del restorer.restoring["0_0"]  # restored: the same task runs now; no second creation
     m.end_iteration({("a", 0): stateful, ("b", 0): stateless}.values())
     assert (m.tasks_created, m.tasks_closed) == (3, 0)
+    assert m._task_refs == [stateful, stateless]  # the restored task is sampled for record-e2e-latency now
     del standby.tasks["1_0"]  # the standby closed
     m.end_iteration({("a", 0): stateful, ("b", 0): stateless}.values())
     assert (m.tasks_created, m.tasks_closed) == (3, 1)
