@@ -283,3 +283,29 @@ def test_debug_batches_of_a_task_that_may_idle_stop_when_a_partition_ran_dry_as_
     assert nodes[("0_0", "KSTREAM-SOURCE-0000000000")]["process-total"] == 4
     assert nodes[("0_0", "KSTREAM-SOURCE-0000000000")]["process-rate"] > 0
     assert TaskSensors("INFO").node_values() == {}
+
+
+def test_debug_on_a_real_task_that_idles_processes_exactly_as_info(tmp_path):
+    """test_process_tasks_idling's dry-partition case at DEBUG: one record per call changes no batch boundary."""
+    from tests.unit.runtime.test_process_tasks_idling import FakeConsumer, _active as idling_task, _records
+
+    metrics = ThreadMetrics({"metrics.recording.level": "DEBUG"})
+    at = idling_task(tmp_path, "dbg")
+    records = _records()
+    at.task.add_records("a", 0, records["a"])
+    at.task.add_records("c", 0, records["c"])
+    consumer = FakeConsumer({("a", 0): (8, 8), ("c", 0): (4, 9)})
+    assert process_tasks([at], metrics, [1.0], consumer) == 11  # a@170 waits for c, as at INFO
+    assert at.task.committable_offsets() == {("a", 0): 7, ("c", 0): 4}
+    assert process_tasks([at], metrics, [1.0], consumer) == 0
+    at.task.add_records("c", 0, [(4, 168, b"c4", b"late", ())])
+    consumer.state[("c", 0)] = (5, 9)
+    assert process_tasks([at], metrics, [1.0], consumer) == 1
+    consumer.state[("c", 0)] = (9, 9)
+    assert process_tasks([at], metrics, [1.0], consumer) == 1
+    assert at.task.committable_offsets() == {("a", 0): 8, ("c", 0): 5}
+    values = metrics.task_sensors.values()["0_0"]
+    assert values["record-lateness-max"] == 0  # picked in timestamp order: none late
+    assert values["process-latency-max"] > 0
+    nodes = metrics.task_sensors.node_values()
+    assert sum(v["process-total"] for v in nodes.values()) == 13
