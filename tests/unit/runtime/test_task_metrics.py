@@ -287,7 +287,8 @@ def test_debug_batches_of_a_task_that_may_idle_stop_when_a_partition_ran_dry_as_
 
 def test_debug_on_a_real_task_that_idles_processes_exactly_as_info(tmp_path):
     """test_process_tasks_idling's dry-partition case at DEBUG: one record per call changes no batch boundary."""
-    from tests.unit.runtime.test_process_tasks_idling import FakeConsumer, _active as idling_task, _records
+    from tests.unit.runtime.test_process_tasks_idling import FakeConsumer, _records
+    from tests.unit.runtime.test_process_tasks_idling import _active as idling_task
 
     metrics = ThreadMetrics({"metrics.recording.level": "DEBUG"})
     at = idling_task(tmp_path, "dbg")
