@@ -8,8 +8,10 @@ What pystreams knows beyond Kafka's fields travels in an extension after them, w
 - in a subscription: the process id when it is not a UUID (a nullable string; on the wire it becomes its
   name-based UUID), and the standbys this member (stream thread) keeps: Kafka derives standbys from the offset
   sums (every task with local state), the exact set keeps a standby on the thread holding its state dir lock;
-- in an assignment: the leader's error text with an error code (Kafka's members only get the code), and the
-  active partitions in the order of the active task list, so the bytes alone say which partitions a task has.
+- in an assignment: the leader's error text with an error code (Kafka's members only get the code), the
+  active partitions in the order of the active task list, so the bytes alone say which partitions a task has,
+  and the follow-up rebalance delay as the leader meant it (int64 ms, -1 for none): Kafka's nextRebalanceMs is
+  a wall-clock time, which a member on a host with a skewed clock would misread.
 A Java member or leader sends no extension: standbys are derived as Kafka does, the error text is the generic
 one, and the member zips the group assignment's partitions with the active task list as Kafka does.
 """
@@ -195,6 +197,7 @@ class AssignmentInfo:
         for (topic, partition), _ in order:
             ext.i32(topics[topic])
             ext.i32(partition)
+        ext.i64(self.followup_rebalance_ms)  # the leader's delay itself: no clock skew between hosts
         return encode_assignment(KafkaAssignment(
             self.version, self.commonly_supported_version, [task for _, task in order],
             {t: list(tps) for t, tps in self.standby_tasks.items()},
@@ -210,7 +213,7 @@ class AssignmentInfo:
         without them (pystreams leaders only) the extension's copy is used."""
         k = decode_assignment(data)
         r = Reader(k.extension, "the pystreams extension of a Streams assignment")
-        message, ext_partitions = "", None
+        message, ext_partitions, ext_followup = "", None, None
         if _extension(r):
             message = r.string() or ""
             topics = [r.string() or "" for _ in range(r.count())]
@@ -220,6 +223,8 @@ class AssignmentInfo:
                 if not 0 <= i < len(topics):
                     raise r.fail(f"topic index {i} outside the dictionary of {len(topics)}")
                 ext_partitions.append((topics[i], r.i32()))
+            if len(r.data) - r.pos >= 8:  # since session 8; an older pystreams leader ends before it
+                ext_followup = r.i64()
         if partitions is not None:
             ordered = sorted((tp[0], tp[1]) for tp in partitions)
         elif ext_partitions is not None:
@@ -236,7 +241,9 @@ class AssignmentInfo:
                                       f"active taskIds {len(k.active_tasks)}")
             for tp, task in zip(ordered, k.active_tasks):
                 active.setdefault(task, []).append(tp)
-        if k.next_rebalance_ms == NO_FOLLOWUP:
+        if ext_followup is not None:
+            followup = ext_followup
+        elif k.next_rebalance_ms == NO_FOLLOWUP:
             followup = -1
         else:
             followup = 0 if k.next_rebalance_ms == 0 else max(0, k.next_rebalance_ms - _now_ms(now_ms))

@@ -121,6 +121,9 @@ def test_followup_rebalances_travel_as_kafkas_wall_clock_next_rebalance_time():
     data = encode_assignment(KafkaAssignment(next_rebalance_ms=12_000))
     assert AssignmentInfo.decode(data, now_ms=10_000).followup_rebalance_ms == 2_000
     assert AssignmentInfo.decode(data, now_ms=20_000).followup_rebalance_ms == 0  # overdue: at once
+    # between pystreams members the leader's delay travels as such: a member's clock does not matter
+    ours = AssignmentInfo(followup_rebalance_ms=60_000).encode(now_ms=0)
+    assert AssignmentInfo.decode(ours, now_ms=10**12).followup_rebalance_ms == 60_000
 
 
 def test_the_leaders_error_text_rides_along_and_kafka_sees_the_code():
@@ -136,7 +139,9 @@ def test_an_older_version_drops_the_fields_it_does_not_have():
     info = AssignmentInfo({TaskId(0, 0): [("in", 0)]}, {}, {"a:1": [("in", 0)]}, {"b:2": [("in", 0)]}, 0, 5,
                           version=5, commonly_supported_version=11)
     back = AssignmentInfo.decode(info.encode(now_ms=0), now_ms=0)
-    assert back == dataclasses.replace(info, standby_partitions_by_host={}, followup_rebalance_ms=-1)
+    assert back == dataclasses.replace(info, standby_partitions_by_host={})
+    # v5 has no nextRebalanceMs: a Java member sees none, a pystreams member the leader's delay (extension)
+    assert decode_assignment(info.encode(now_ms=0)).next_rebalance_ms == NO_FOLLOWUP
 
 
 def test_endpoints_are_kafkas_host_info():
