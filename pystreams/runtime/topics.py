@@ -342,31 +342,27 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
                            timeout: float = 30.0, existing: dict[str, int] | None = None,
                            topic_defaults: dict[str, str] | None = None,
                            additional_retention_ms: int = DEFAULT_ADDITIONAL_RETENTION_MS) -> list[str]:
-    """Create missing repartition and changelog topics with Kafka's configs; returns the names created.
-    existing: the cluster's topic -> partition count if the caller has just read it (plan.cluster_topics), else
-    it is read here; a topic another instance creates in between answers TOPIC_ALREADY_EXISTS, which counts as
-    created. topic_defaults: the application's `topic.`-prefixed configs (StreamsConfig.topic_configs());
+    """Create missing repartition and changelog topics with Kafka's configs at start(); returns the names created
+    (make_ready: a topic another instance creates in between is ready once the metadata has it, one still being
+    deleted, e.g. just after `pystreams reset`, is created again after the deletion, all within timeout s).
+    existing: the cluster's topic -> partition count if the caller has just read it (plan.cluster_topics), else it
+    is read here. topic_defaults: the application's `topic.`-prefixed configs (StreamsConfig.topic_configs());
     additional_retention_ms: windowstore.changelog.additional.retention.ms."""
     if existing is None:
         existing = _metadata(admin, timeout)
     wanted = internal_topic_specs(topology, plan, topic_defaults, additional_retention_ms)
     validate_internal_topics(plan, existing)
-    missing = [NewTopic(t, num_partitions=spec.partitions, replication_factor=replication_factor, config=spec.config)
-               for t, spec in wanted.items() if t not in existing]
+    missing = {t: spec for t, spec in wanted.items() if t not in existing}
     if not missing:
         return []
-    futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
-    created = []
-    for topic, fut in futures.items():
-        try:
-            fut.result(timeout)
-            created.append(topic)
-        except KafkaException as e:
-            err = e.args[0]
-            if getattr(err, "name", lambda: "")() == "TOPIC_ALREADY_EXISTS":
-                continue  # another instance created it first
-            raise InternalTopicError(f"cannot create internal topic {topic}: {err}") from e
-    _await_metadata(admin, {t.topic: t.num_partitions for t in missing}, timeout)
+    known: list[dict[str, int]] = [existing]  # the first look is the caller's metadata: no second round trip
+
+    def describe(topics: Collection[str]) -> tuple[dict[str, int], Collection[str]]:
+        counts = known.pop() if known else _metadata(admin, timeout)
+        return {t: counts[t] for t in topics if t in counts}, ()
+
+    created = sorted(make_ready(plan, missing, admin, describe, replication_factor=replication_factor,
+                                timeout_s=timeout))
     log.info("created internal topics %s", created)
     return created
 
@@ -412,22 +408,6 @@ def adopt_plan(plan: TopologyPlan, new: TopologyPlan) -> bool:
     plan.repartition_topics = dict(new.repartition_topics)
     plan.changelog_topics = dict(new.changelog_topics)
     return True
-
-
-def _await_metadata(admin: AdminClient, wanted: dict[str, int], timeout: float) -> None:
-    """Wait until created topics are in the cluster metadata: Apache Kafka answers CreateTopics before its
-    metadata cache has them, and a consumer subscribing meanwhile gets UNKNOWN_TOPIC_OR_PART (Kafka Streams'
-    InternalTopicManager waits for the same reason)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        existing = _metadata(admin, timeout)
-        pending = sorted(t for t, n in wanted.items() if existing.get(t) != n)
-        if not pending:
-            return
-        if time.monotonic() >= deadline:
-            raise InternalTopicError(f"internal topics {pending} were created but are not in the cluster metadata "
-                                     f"after {timeout:.0f} s; check the brokers' logs")
-        time.sleep(0.02)  # Apache Kafka's metadata cache usually has them within a few ms; this wait is start-up
 
 
 #: describe(topics) -> (topic -> partition count of those that exist, topics answered with a retriable error)

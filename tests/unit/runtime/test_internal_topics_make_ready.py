@@ -301,3 +301,27 @@ def test_deleted_foreign_key_subscription_topics_are_created_with_their_counts()
     assert counts["app-fk-subscription-registration-topic"] == 3
     assert counts["app-fk-subscription-response-topic"] == 2
     assert created == set(counts) == set(plan.repartition_topics) | set(plan.changelog_topics)
+
+
+class StartAdmin(FakeAdmin):
+    """The AdminClient as start() uses it: list_topics() (all topics) over the same fake cluster."""
+
+    def list_topics(self, timeout: float = 0) -> Any:
+        counts, _ = self.describe(list(self.cluster) + list(self.pending))
+        return SimpleNamespace(topics={name: SimpleNamespace(partitions=dict.fromkeys(range(n)), error=None)
+                                       for name, n in counts.items()})
+
+
+def test_start_creates_a_topic_again_once_its_deletion_finished() -> None:
+    """Just after `pystreams reset` an internal topic may still be being deleted (TOPIC_ALREADY_EXISTS while it is
+    not in the metadata): start() creates it again after the deletion instead of waiting for it to show up."""
+    from pystreams.runtime.topics import ensure_internal_topics
+
+    cluster = {"in": 2, "out": 1}
+    plan = _plan(cluster)
+    repartition, changelog = _names(plan)
+    admin = StartAdmin(dict(cluster), errors={changelog: [KafkaError.TOPIC_ALREADY_EXISTS] * 2})
+    created = ensure_internal_topics(_word_count(), plan, admin, existing=dict(cluster), timeout=5)
+    assert created == sorted([repartition, changelog])
+    assert admin.cluster[changelog] == 2 and admin.cluster[repartition] == 2
+    assert [new.topic for new in admin.created] == [repartition, changelog]  # the changelog on the third try
