@@ -11,6 +11,7 @@ committed(): librdkafka reads it as a C string past its end (librdkafka#4649).""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 
@@ -21,9 +22,14 @@ from tests.integration.reference.test_stateful_migration import (
     _max_timestamps,
     _partition_times,
     _produce,
+    _records,
 )
 from tests.integration.runtime.helpers import create_topics, read_all, unique
-from tests.integration.runtime.test_committed_partition_time import committed_metadata
+from tests.integration.runtime.test_committed_partition_time import (
+    BASE,
+    committed_metadata,
+    wait_for_commit,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
@@ -41,16 +47,18 @@ def test_pystreams_commits_kafka_streams_offset_metadata(kafka_broker, tmp_path,
     bootstrap = kafka_broker.bootstrap_servers
     source, sink, app_id = unique("in"), unique("out"), unique("metadata")
     create_topics(bootstrap, 2, source, sink)
-    _produce(bootstrap, source, [(f"line {i}", 1_764_000_000_000 + i * 1000) for i in range(20)], 0)
+    _produce(bootstrap, source, [(f"line {i}", BASE + i * 1000) for i in range(20)], 0)
     builder = StreamsBuilder()
     (builder.stream(source, Consumed(key_serde=Serdes.String(), value_serde=Serdes.String()))
         .map_values(str.upper).to(sink, Produced(key_serde=Serdes.String(), value_serde=Serdes.String())))
     app = KafkaStreams(builder.build(), {"application.id": app_id, "bootstrap.servers": bootstrap,
                                          "state.dir": str(tmp_path), "commit.interval.ms": 200,
                                          "processing.guarantee": guarantee, "auto.offset.reset": "earliest"})
+    ends = Counter(partition for partition, _k, _v, _ts in _records(bootstrap, source))
     app.start()
     try:
         assert len(read_all(bootstrap, sink, 20, timeout=60, isolation="read_committed")) == 20
+        wait_for_commit(bootstrap, app_id, source, dict(ends))  # a periodic commit, not only the one at close
     finally:
         assert app.close(60)
     want = _max_timestamps(bootstrap, source)
@@ -90,7 +98,7 @@ def test_java_written_metadata_seeds_pystreams_task_time(reference_kafka, tmp_pa
                                 extra_classpath=[compile_oracle()])
     except jvm.ReferenceSetupError as e:
         pytest.skip(str(e))
-    base = 1_764_000_000_000
+    base = BASE
     _produce(bootstrap, source, [(f"word{i % 3} other", base + i * STEP_MS) for i in range(12)], 0)
     want_times = _max_timestamps(bootstrap, source)
     assert len(want_times) == 2

@@ -29,7 +29,8 @@ from tests.integration.runtime.helpers import create_topics, unique
 
 pytestmark = pytest.mark.integration
 
-BASE = 1_764_000_000_000
+# an hour ago: records a year old would be deleted under the tests by the brokers' time retention (7 days)
+BASE = (int(time.time() * 1000) - 3_600_000) // 1000 * 1000
 PARTITION_TIME = "partition-time"  # a record whose timestamp the extractor replaces by the partition time
 
 
@@ -58,27 +59,42 @@ def probe_app(app_id: str, bootstrap: str, state_dir: Path, source: str, sink: s
                                           "processing.guarantee": guarantee, "auto.offset.reset": "earliest"})
 
 
-def committed_metadata(bootstrap: str, group: str, topic: str) -> dict[int, str]:
-    """partition -> the group's committed metadata for `topic`, as stored. Read with kafka-python: confluent-kafka's
-    committed() reads it as a C string past its end (librdkafka#4649)."""
+def committed(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int, str]]:
+    """partition -> the group's committed (offset, metadata) for `topic`, as stored. Read with kafka-python:
+    confluent-kafka's committed() reads metadata as a C string past its end (librdkafka#4649)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     try:
-        committed = admin.list_group_offsets({group: None})[group]
+        offsets = admin.list_group_offsets({group: None})[group]
     finally:
         admin.close()
-    return {tp.partition: offset.metadata or "" for tp, offset in committed.items() if tp.topic == topic}
+    return {tp.partition: (o.offset, o.metadata or "") for tp, o in offsets.items() if tp.topic == topic}
 
 
-def committed_partition_times(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    """partition -> partition time from Kafka Streams' TopicPartitionMetadata (magic 2, 8-byte time, no processor
-    metadata). One trailing NUL is tolerated: exactly_once_v2 commits go through librdkafka, to which
-    confluent-kafka-python hands the C string's terminator too (test_offset_metadata.py has the strict check)."""
-    out = {}
-    for partition, text in committed_metadata(bootstrap, group, topic).items():
-        raw = base64.b64decode(text.removesuffix("\x00"), validate=True)
-        assert len(raw) == 9 and raw[0] == 2, (partition, text)
-        out[partition] = int.from_bytes(raw[1:], "big", signed=True)
-    return out
+def committed_metadata(bootstrap: str, group: str, topic: str) -> dict[int, str]:
+    """partition -> the group's committed metadata for `topic`, as stored."""
+    return {p: metadata for p, (_offset, metadata) in committed(bootstrap, group, topic).items()}
+
+
+def partition_time(metadata: str) -> int:
+    """The partition time of Kafka Streams' TopicPartitionMetadata (magic 2, 8-byte time, no processor metadata).
+    One trailing NUL is tolerated: exactly_once_v2 commits go through librdkafka, to which confluent-kafka-python
+    hands the C string's terminator too (test_offset_metadata.py has the strict check)."""
+    raw = base64.b64decode(metadata.removesuffix("\x00"), validate=True)
+    assert len(raw) == 9 and raw[0] == 2, metadata
+    return int.from_bytes(raw[1:], "big", signed=True)
+
+
+def wait_for_commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int], timeout: float = 60.0
+                    ) -> dict[int, int]:
+    """Wait until the group committed `offsets` (partition -> next offset) for `topic` (a periodic commit: every
+    commit.interval.ms); the partition times committed with them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = committed(bootstrap, group, topic)
+        if {p: offset for p, (offset, _md) in got.items()} == offsets:
+            return {p: partition_time(md) for p, (_offset, md) in got.items()}
+        assert time.monotonic() < deadline, f"committed {got}, waiting for offsets {offsets}"
+        time.sleep(0.2)
 
 
 def produce_at(bootstrap: str, topic: str, records: list[tuple[int, str, str, int]]) -> None:
@@ -139,10 +155,11 @@ def test_task_time_survives_a_restart(kafka_broker: Any, tmp_path: Path, guarant
     try:
         seen = probe_outputs(bootstrap, sink, {key for _p, key, _v, _ts in first})
         assert seen["a2"] == f"{BASE + 2_000}/{BASE + 4_000}"  # an out-of-order record within the run
+        # a periodic commit (not only the one at close) carries the partition times
+        times = wait_for_commit(bootstrap, app_id, source, {0: 3, 1: 2})
     finally:
         assert app.close(60)
-    committed = committed_partition_times(bootstrap, app_id, source)
-    assert committed == _max_timestamps(bootstrap, source) == {0: BASE + 4_000, 1: BASE + 9_000}
+    assert times == _max_timestamps(bootstrap, source) == {0: BASE + 4_000, 1: BASE + 9_000}
 
     # second run, same state dir: the old records do not move task time back
     old_ts = BASE - 60_000
@@ -150,9 +167,9 @@ def test_task_time_survives_a_restart(kafka_broker: Any, tmp_path: Path, guarant
     app = probe_app(app_id, bootstrap, tmp_path / "state", source, sink, guarantee)
     app.start()
     try:
-        want = expected_probe_values(committed, old_ts)
+        want = expected_probe_values(times, old_ts)
         assert probe_outputs(bootstrap, sink, set(want)) == want
+        # what the second run commits for them: the same times (nothing newer was processed)
+        assert wait_for_commit(bootstrap, app_id, source, {0: 5, 1: 4}) == times
     finally:
         assert app.close(60)
-    # and the times committed by the second run are the first run's (nothing newer was processed)
-    assert committed_partition_times(bootstrap, app_id, source) == committed
