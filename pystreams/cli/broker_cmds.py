@@ -61,6 +61,18 @@ def admin_client(bootstrap: str, config: Mapping[str, Any] | None = None):
 _admin = admin_client
 
 
+def topic_metadata(admin: Any, name: str) -> Any:
+    """One topic's metadata, read from a metadata request for all topics: a request naming the topic lets the broker
+    auto-create it (librdkafka's admin client is a producer handle, allow.auto.create.topics true), so asking about a
+    mistyped topic would have created it."""
+    md = admin.list_topics(timeout=10).topics.get(name)
+    if md is None:
+        raise PystreamsError(f"topic {name} does not exist (`pystreams topics list` shows the topics)")
+    if md.error is not None:
+        raise PystreamsError(f"topic {name}: {md.error.str()}")
+    return md
+
+
 class _SilentLogger:
     """librdkafka's connection-refused chatter is replaced by our one-line error."""
 
@@ -167,9 +179,7 @@ def topics_describe(name: str = TopicArg, bootstrap: Optional[str] = BootstrapOp
         from confluent_kafka.admin import ConfigResource
         bs = _bootstrap(bootstrap)
         admin = _admin(bs)
-        md = admin.list_topics(name, timeout=10).topics[name]
-        if md.error is not None:
-            raise PystreamsError(f"topic {name}: {md.error.str()}")
+        md = topic_metadata(admin, name)
         consumer = Consumer({"bootstrap.servers": bs, "group.id": "pystreams-cli"})
         try:
             parts = []
@@ -298,10 +308,11 @@ def consume(topic: str = TopicArg, group: Optional[str] = typer.Option(None, "--
         if group is not None:
             consumer.subscribe([topic])
         else:  # no group: read every partition directly, leaving no group behind
-            md = admin.list_topics(topic, timeout=10).topics[topic]
-            if md.error is not None:
+            try:
+                md = topic_metadata(admin, topic)
+            except PystreamsError:
                 consumer.close()
-                raise PystreamsError(f"topic {topic}: {md.error.str()}")
+                raise
             start = OFFSET_BEGINNING if from_beginning else OFFSET_END
             consumer.assign([TopicPartition(topic, p, start) for p in md.partitions])
         seen, idle_since = 0, time.monotonic()
@@ -394,9 +405,7 @@ def groups_reset_offsets(group: str = GroupArg, topic: str = typer.Option(..., "
         from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
         from confluent_kafka.admin import OffsetSpec
         admin = _admin(_bootstrap(bootstrap))
-        md = admin.list_topics(topic, timeout=10).topics[topic]
-        if md.error is not None:
-            raise PystreamsError(f"topic {topic}: {md.error.str()}")
+        md = topic_metadata(admin, topic)
         parts = sorted(md.partitions)
         if to in ("earliest", "latest"):
             spec = OffsetSpec.earliest() if to == "earliest" else OffsetSpec.latest()

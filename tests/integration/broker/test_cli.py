@@ -60,3 +60,17 @@ def test_no_broker_reachable():
     r = _run("topics", "list", "-b", "127.0.0.1:1")
     assert r.exit_code == 1
     assert r.output.strip() == "error: no broker reachable at 127.0.0.1:1"
+
+
+def test_a_missing_topic_is_an_error_and_is_not_created(kafka_broker):
+    """Both brokers auto-create topics (auto.create.topics.enable=true, Kafka's default): asking about a mistyped
+    topic must not create it, as a metadata request naming the topic would."""
+    bs = kafka_broker.bootstrap_servers
+    missing = unique("missing")
+    for args in (("topics", "describe", missing), ("consume", missing, "--max", "1", "--timeout", "1"),
+                 ("groups", "reset-offsets", unique("g"), "--topic", missing)):
+        r = _run(*args, "-b", bs)
+        assert r.exit_code == 1, (args, r.output)
+        assert r.output.strip() == f"error: topic {missing} does not exist (`pystreams topics list` shows the topics)"
+    listed = {t["topic"] for t in json.loads(_run("topics", "list", "--json", "-b", bs).stdout)}
+    assert missing not in listed
