@@ -139,15 +139,19 @@ def _child(argv: list[str]) -> None:
             super().produce(*a, **k)
 
     idle_sends: list[tuple[float, float]] = []  # (began, took) of each send_lingering (idle thread, output waiting)
-    original_send = getattr(st, "send_lingering", None)
-    if original_send is not None:  # an older tree (--tree) has none
+    from pystreams.runtime import streams_producer
+    # the stream thread called send_lingering by its own name until 9e4c423; since then streams_producer's
+    # send_lingering_while_idle calls it by the module's name (an older tree (--tree) has neither)
+    owner = st if hasattr(st, "send_lingering") else streams_producer
+    original_send = getattr(owner, "send_lingering", None)
+    if original_send is not None:
         def send_lingering(*a: Any, **k: Any) -> None:
             began = time.time()
             try:
                 original_send(*a, **k)
             finally:
                 idle_sends.append((began - t0, time.time() - began))
-        st.send_lingering = send_lingering
+        owner.send_lingering = send_lingering  # type: ignore[attr-defined]
 
     st.Consumer = TracedConsumer
     collector.Producer = TracedProducer
