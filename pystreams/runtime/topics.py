@@ -438,12 +438,16 @@ def make_ready(plan: TopologyPlan, specs: Mapping[str, InternalTopicSpec], admin
         wanted = [NewTopic(t, num_partitions=specs[t].partitions, replication_factor=replication_factor,
                            config=specs[t].config) for t in sorted(not_ready - awaiting - set(unsure))]
         left = max(deadline - clock(), 0.001)
+        just_created = False
         if wanted:
             futures = admin.create_topics(wanted, operation_timeout=left, request_timeout=left)
             for topic, future in sorted(futures.items()):
                 if _created(topic, future, left):
                     created.add(topic)
                     awaiting.add(topic)
+                    just_created = True
+        if just_created and not not_ready - awaiting and clock() < deadline:
+            continue  # look at once: our broker's metadata has a created topic already (a fresh app's start-up)
         if clock() >= deadline:
             message = (f"Could not create topics within {int(timeout_s * 1000)} milliseconds. This can happen if "
                        "the Kafka cluster is temporarily not available.")
