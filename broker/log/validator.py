@@ -4,7 +4,7 @@ compacted topics are they read, to refuse keyless records as Kafka does."""
 from __future__ import annotations
 
 from pystreams.broker.protocol.record_batch import (LOG_APPEND_TIME, NO_TIMESTAMP, BatchError,
-                                                    RecordBatchView, iter_batches, read_records)
+                                                    RecordBatchView, iter_batches, records_without_key)
 
 from .config import LONG_MAX, LogConfig
 from .errors import (CorruptRecordError, InvalidRecordError, InvalidTimestampError,
@@ -49,12 +49,12 @@ def _check_keys(view: RecordBatchView) -> None:
     """Compacted topics refuse records without a key (Kafka: INVALID_RECORD). Batches in codecs
     the broker cannot decode (snappy, lz4, zstd) pass unchecked."""
     try:
-        records = read_records(view.buf)
+        keyless = records_without_key(view.buf)
     except BatchError as e:
         if e.kind == "unsupported":
             return
         raise InvalidRecordError(f"record batch cannot be read: {e}") from None
-    if any(r.key is None for r in records):
+    if keyless:
         raise InvalidRecordError("compacted topic cannot accept a record without a key")
 
 
