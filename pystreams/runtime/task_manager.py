@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
@@ -19,7 +20,8 @@ from pystreams.runtime.checkpoint import delete_checkpoint
 from pystreams.runtime.collector import task_corrupted
 from pystreams.runtime.group.thread_rebalance import assign
 from pystreams.runtime.task_migration import CLIENT_ERRORS, error_of, is_task_migration
-from pystreams.runtime.tasks import ActiveTask, close_task, create_task
+from pystreams.runtime.tasks import ActiveTask, close_task, create_task, metadata_of
+from pystreams.runtime.thread_commit import OffsetCommitTimeoutError
 
 if TYPE_CHECKING:
     from pystreams.runtime.collector import KafkaRecordCollector
@@ -59,9 +61,11 @@ class TaskManager:
         def _drop_uncommitted(self, err: KafkaError | None) -> None: ...
 
     # ------------------------------------------------------------------ assignment (group/thread_rebalance.py)
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition],
+                   committed: Mapping[tuple[str, int], tuple[int, str]] | None = None) -> None:
         """The member's partitions after a rebalance: create the tasks new here; a stateful one restores first
-        (RESTORING, between polls), the others run at once."""
+        (RESTORING, between polls), the others run at once. `committed`: the (offset, metadata) the rebalance
+        already fetched for the added partitions; the new tasks start their partition times from it."""
         self.rebalancing = True
         self.streams._thread_rebalancing()
         wanted: dict[TaskId, list[tuple[str, int]]] = {}
@@ -70,7 +74,7 @@ class TaskManager:
             if sub is None:
                 continue
             wanted.setdefault(TaskId(sub.id, tp.partition), []).append((tp.topic, tp.partition))
-        self._create_tasks(wanted)
+        self._create_tasks(wanted, committed)
         restorer = self._restorer
         assert restorer is not None
         log.info("%s assigned %d partitions, tasks %s%s", self.name, len(partitions),
@@ -81,21 +85,29 @@ class TaskManager:
             self.rebalancing = False
             self.streams._thread_running()
 
-    def _create_tasks(self, wanted: dict[TaskId, list[tuple[str, int]]]) -> None:
+    def _create_tasks(self, wanted: dict[TaskId, list[tuple[str, int]]],
+                      committed: Mapping[tuple[str, int], tuple[int, str]] | None = None) -> None:
         """Create the tasks of `wanted` not here yet (RESTORING when they have state to restore) and map the
-        partitions of the running ones."""
+        partitions of the running ones. A new task whose partitions are all in `committed` (OffsetFetch's
+        (offset, metadata), read once by the caller) starts its partition times from that metadata; any other
+        reads its own (create_task: one OffsetFetch)."""
         assert self._collector is not None
         restorer = self._restorer
         assert restorer is not None
+        metadata = metadata_of(committed) if committed is not None else {}
         for task_id in sorted(wanted):
             if task_id in restorer:
                 continue  # still restoring: it runs (and gets its partitions) once restored
             sub = next(s for s in self.plan.subtopologies if s.id == task_id.subtopology)
             at = self.tasks.get(task_id)
             if at is None:
+                fetched = None
+                if committed is not None and all(tp in committed for tp in wanted[task_id]):
+                    fetched = {tp: metadata[tp] for tp in wanted[task_id] if tp in metadata}
                 at = create_task(self.topology, task_id, sub, self.streams.app_configs, self._collector,
                                  self.config.state_dir, self.config.application_id, self.eos, self._cache,
-                                 self.streams.global_state.stores if self.streams.global_state else None)
+                                 self.streams.global_state.stores if self.streams.global_state else None,
+                                 metadata=fetched)
                 if not restorer.add(at, sorted(wanted[task_id])):
                     continue  # RESTORING: restored between polls (_restore_step)
                 self.tasks[task_id] = at
@@ -173,11 +185,15 @@ class TaskManager:
             return
         try:
             self._commit(final=True)
-        except CLIENT_ERRORS as e:
-            if not (is_task_migration(e, self.eos, self._collector) or task_corrupted(e)):
+        except (*CLIENT_ERRORS, OffsetCommitTimeoutError) as e:
+            # a timed-out commit (default.api.timeout.ms of retriable errors): Kafka's handleRevocation closes the
+            # tasks dirty and revives them from the committed offsets, as after a task migration
+            timed_out = isinstance(e, OffsetCommitTimeoutError)
+            if not (timed_out or is_task_migration(e, self.eos, self._collector) or task_corrupted(e)):
                 raise
-            err = error_of(e, self._collector)
-            log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name, err)
+            err = None if timed_out else error_of(e, self._collector)
+            log.warning("%s: commit on revocation failed (%s): closing tasks without committing", self.name,
+                        e if timed_out else err)
             self._drop_uncommitted(err)
             # the partitions kept stay assigned but their tasks are gone; rejoining resumes them from the
             # committed offsets (thread_rebalance.py rejoins at once)

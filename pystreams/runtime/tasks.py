@@ -56,6 +56,9 @@ class ActiveTask:
         # input partition -> the committed offset's metadata (Kafka Streams' TopicPartitionMetadata) it started from
         self.committed_metadata: dict[tuple[str, int], str] = {}
         self.persistent_changelogs: dict[tuple[str, int], str] = {}
+        # Kafka's task deadlineMs: set (monotonic seconds, now + task.timeout.ms) when a commit of this task's
+        # offsets timed out, cleared when one succeeds (thread_commit.py)
+        self.timeout_deadline: float | None = None
         # builds a fresh, initialized StreamTask for this task (set by create_task): revive() after a wipe
         self.new_task: Any = None
         for store, topic in task.changelog_topics().items():
@@ -162,8 +165,9 @@ def create_task(topology: Any, task_id: TaskId, sub: SubtopologyPlan, configs: d
                 metadata: Mapping[tuple[str, int], str] | None = None) -> ActiveTask:
     """Lock the task dir (waiting for a previous owner to let go), wipe it under EOS without a checkpoint,
     open the task's stores and processors, and start its partition times from the committed offsets' metadata
-    (`metadata`; None: read now through the creating stream thread's group member, one OffsetFetch per task as
-    Kafka's StreamTask reads its input partitions' committed OffsetAndMetadata when it initializes)."""
+    (`metadata`: what the rebalance's one OffsetFetch for all added partitions read, TaskManager._create_tasks; None,
+    e.g. a task revived after a send failure: read now through the creating stream thread's group member, one
+    OffsetFetch for this task's input partitions, as Kafka's StreamTask reads its committed OffsetAndMetadata)."""
     task_dir = task_directory(state_dir, application_id, task_id)
     lock = TaskDirLock(task_dir)
     deadline = time.monotonic() + lock_timeout

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from pystreams.broker.protocol import ErrorCode
+from pystreams.errors import PystreamsError
+from pystreams.processor.internals import StreamsException
 from pystreams.processor.task_id import TaskId
-from pystreams.runtime.group.errors import RebalanceInProgressError
+from pystreams.runtime.group.errors import GroupError, RebalanceInProgressError
 from pystreams.runtime.offset_metadata import encode as encode_offset_metadata
 from pystreams.runtime.streams_producer import (
     abandon_collector,
@@ -34,6 +37,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pystreams.runtime")
 
+#: OffsetCommit errors Kafka's consumer retries in commitSync until default.api.timeout.ms (ConsumerCoordinator's
+#: OffsetCommitResponseHandler: UNKNOWN_TOPIC_OR_PARTITION, e.g. an internal topic deleted while the application
+#: runs, "just retry"; REQUEST_TIMED_OUT after finding the coordinator again). The coordinator errors are retried
+#: by the group client itself.
+RETRIABLE_COMMIT_CODES = frozenset({ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT})
+#: Kafka's retry.backoff.ms and retry.backoff.max.ms defaults: the commit retries back off exponentially between them
+RETRY_BACKOFF_S, RETRY_BACKOFF_MAX_S = 0.1, 1.0
+
+
+class OffsetCommitTimeoutError(PystreamsError):
+    """Kafka's TimeoutException from KafkaConsumer.commitSync: a retriable OffsetCommit error lasted
+    default.api.timeout.ms. The tasks stay as they are; their offsets are committed again at the next commit, and
+    a task that makes no progress for task.timeout.ms fails the thread."""
+
+
+def default_api_timeout_s(config: Any) -> float:
+    """The main consumer's default.api.timeout.ms (main.consumer., consumer., then unprefixed; Kafka's 60000) in
+    seconds: how long a commit retries a retriable error."""
+    for key in ("main.consumer.default.api.timeout.ms", "consumer.default.api.timeout.ms", "default.api.timeout.ms"):
+        if config is None:
+            break
+        try:
+            value = config.get(key)
+        except Exception:  # noqa: BLE001 - an unknown key reads as unset
+            value = None
+        if value is not None:
+            return max(0.0, int(value) / 1000)
+    return 60.0
+
 
 def _offset_metadata(at: ActiveTask, topic: str, partition: int) -> str:
     """Kafka Streams' committed-offset metadata (the partition time); empty for a task without partition times."""
@@ -47,6 +79,7 @@ class ThreadCommit:
     if TYPE_CHECKING:  # the thread's fields (stream_thread.py) and its task-manager methods
         name: str
         streams: KafkaStreams
+        config: Any
         eos: bool
         error: BaseException | None
         tasks: dict[TaskId, ActiveTask]
@@ -100,22 +133,75 @@ class ThreadCommit:
                 # with Kafka Streams' offset metadata (partition time), as the EOS path sends it
                 metadata = {(tp.topic, tp.partition): tp.metadata for tp in offsets if tp.metadata}
                 try:  # OffsetCommit as our member and generation
-                    if metadata:
-                        self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets}, metadata)
-                    else:
-                        self._group.commit({(tp.topic, tp.partition): tp.offset for tp in offsets})
+                    self._commit_sync({(tp.topic, tp.partition): tp.offset for tp in offsets}, metadata)
                 except RebalanceInProgressError as e:  # like Kafka Streams: keep the tasks, commit after the rejoin
                     log.info("%s: commit skipped (%s); it is retried after the rebalance", self.name, e)
+                    return
+                except OffsetCommitTimeoutError as e:
+                    if final:  # revocation and close handle it (Kafka: close dirty; the offsets stay uncommitted)
+                        raise
+                    self._commit_timed_out(changed, e)
                     return
         for at in changed:
             at.committed_offsets = at.task.committable_offsets()
             at.committed_processed = at.task.metrics.processed
+            at.timeout_deadline = None  # Kafka's clearTaskTimeout: the task made progress
         if final or not self.eos:  # under EOS the checkpoint is written on close only, like Kafka
             for at in (self.tasks.values() if final else changed):
                 checkpoint_task(at, consumer, collector, force=final, eos=self.eos)
         self.metrics.commits += 1
         self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
         self._purger.maybe_purge(self.streams.admin, (at.committed_offsets for at in self.tasks.values()))
+
+    def _commit_sync(self, offsets: dict[tuple[str, int], int], metadata: dict[tuple[str, int], str]) -> None:
+        """Kafka's KafkaConsumer.commitSync: OffsetCommit, a retriable error (RETRIABLE_COMMIT_CODES) retried with
+        backoff until default.api.timeout.ms, then OffsetCommitTimeoutError. The other errors are raised as they
+        come (fenced, rebalance in progress, ...). An unknown topic also asks the member to rejoin: the member's
+        metadata is stale (Kafka's consumer updates its metadata after such an answer and rejoins when a subscribed
+        topic is gone), and the leader re-creates a missing internal topic in that rebalance."""
+        timeout_s = default_api_timeout_s(getattr(self, "config", None))
+        deadline = time.monotonic() + timeout_s
+        backoff, asked_rejoin = RETRY_BACKOFF_S, False
+        while True:
+            try:
+                if metadata:
+                    self._group.commit(offsets, metadata)
+                else:
+                    self._group.commit(offsets)
+                return
+            except GroupError as e:
+                if e.code not in RETRIABLE_COMMIT_CODES:
+                    raise
+                if e.code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION and not asked_rejoin:
+                    asked_rejoin = True
+                    self._group.request_rejoin(f"committing offsets: {e}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise OffsetCommitTimeoutError(
+                        f"Timeout of {timeout_s * 1000:.0f}ms expired before successfully committing offsets "
+                        f"{dict(sorted(offsets.items()))}: {e}") from e
+                log.info("%s: %s; retrying the commit for up to %.1f s more (default.api.timeout.ms)", self.name, e,
+                         remaining)
+                time.sleep(min(backoff, remaining))
+                backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
+
+    def _commit_timed_out(self, tasks: list[ActiveTask], error: OffsetCommitTimeoutError) -> None:
+        """Kafka's TaskManager.commit on a commit TimeoutException (maybeInitTaskTimeoutOrThrow per task with offsets
+        to commit): the first timeout starts each task's task.timeout.ms deadline and the thread goes on (the next
+        commit sends the offsets again); one past the deadline fails the thread. task.timeout.ms=0 fails it at the
+        second timeout in a row, as Kafka's."""
+        now = time.monotonic()
+        task_timeout_s = int(getattr(getattr(self, "config", None), "task_timeout_ms", 300_000)) / 1000
+        for at in tasks:
+            deadline = getattr(at, "timeout_deadline", None)
+            if deadline is None:
+                at.timeout_deadline = now + task_timeout_s
+            elif now > deadline:
+                raise StreamsException(
+                    f"Task {at.id} did not make progress within {(now - deadline + task_timeout_s) * 1000:.0f} ms. "
+                    "Adjust `task.timeout.ms` if needed.") from error
+        log.warning("%s: committing tasks %s failed (%s); they keep running and commit again at the next commit, "
+                    "until task.timeout.ms", self.name, sorted(str(at.id) for at in tasks), error)
 
     def _abort_transaction(self) -> bool:
         """Abort the open transaction (if any); False when the producer could not abort (it must be replaced)."""

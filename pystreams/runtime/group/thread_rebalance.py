@@ -1,6 +1,7 @@
 """What a stream thread does with a rebalance of our own group membership (runtime/group), cooperatively:
 lost partitions close dirty, revoked ones commit and close, added ones start at their committed offsets (those of a
-task still restoring its state: once it runs, pystreams/runtime/restore.py); the
+task still restoring its state: once it runs, pystreams/runtime/restore.py), read with one OffsetFetch whose metadata
+also seeds the new tasks' partition times; the
 tasks in none of them keep running through the rebalance (KIP-429). The thread's callbacks (_on_lost, _on_revoke,
 _on_assign, named after Kafka's ConsumerRebalanceListener) do the task work; the consumer never subscribes, this
 module assign()s and unassign()s its partitions."""
@@ -46,12 +47,15 @@ def poll_group(thread: Any) -> None:
         if thread._standby is not None:  # before actives: a standby becoming active hands its state dir over
             thread._standby.assign(info.standby_tasks)
     # committed offsets BEFORE restoring (Kafka's task initializeMetadata): the read waits while a zombie's
-    # transaction with offsets for these partitions is open, so the restored changelog includes its outcome
-    committed = thread._group.committed(sorted(rebalance.added)) if rebalance.added else {}
-    thread._on_assign(consumer, [TopicPartition(t, p) for t, p in sorted(rebalance.assigned)])
+    # transaction with offsets for these partitions is open, so the restored changelog includes its outcome. One
+    # OffsetFetch for all added partitions, with the metadata the new tasks start their partition times from
+    # (_on_assign hands it to create_task: no second OffsetFetch per task)
+    committed = thread._group.committed_with_metadata(sorted(rebalance.added)) if rebalance.added else {}
+    thread._on_assign(consumer, [TopicPartition(t, p) for t, p in sorted(rebalance.assigned)], committed=committed)
     if rebalance.added:
         reset = OFFSET_BEGINNING if str(thread.config.get("auto.offset.reset")).lower() in _EARLIEST else OFFSET_END
-        starts = [TopicPartition(t, p, committed[(t, p)] if committed.get((t, p), -1) >= 0 else reset)
+        offsets = {tp: offset for tp, (offset, _metadata) in committed.items()}
+        starts = [TopicPartition(t, p, offsets[(t, p)] if offsets.get((t, p), -1) >= 0 else reset)
                   for t, p in sorted(rebalance.added)]
         defer = getattr(thread, "_defer_assignment", None)
         if defer is not None:  # a RESTORING task's partitions are assigned (at these offsets) once it runs
