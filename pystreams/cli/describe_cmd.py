@@ -56,8 +56,12 @@ def describe(app: Path = typer.Argument(..., exists=True, dir_okay=False, metava
                                                     help="topology.optimization when the script only has "
                                                     "a StreamsBuilder")) -> None:
     """Print the topology of APP (Kafka Streams' TopologyDescription text, Mermaid or Graphviz DOT)."""
+    from pystreams.runtime.kafka_streams import refusing_start
+
     try:
-        namespace = runpy.run_path(str(app), run_name="__pystreams_describe__")
+        with refusing_start("the script calls KafkaStreams.start() when imported: `pystreams describe` only reads "
+                            "its topology; move start() under `if __name__ == \"__main__\":`"):
+            namespace = runpy.run_path(str(app), run_name="__pystreams_describe__")
         config = {"topology.optimization": optimize} if optimize else None
         topology = find_topology(namespace, config)
     except PystreamsError as exc:

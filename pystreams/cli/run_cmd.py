@@ -52,10 +52,20 @@ def env_config(environ: dict[str, str]) -> dict[str, str]:
             if k.startswith(ENV_PREFIX) and k not in _NOT_CONFIG and v != ""}
 
 
+#: what a script that starts its KafkaStreams while `pystreams run` imports it is told
+START_AT_IMPORT = ("the script calls KafkaStreams.start() when imported: `pystreams run` starts and closes the app "
+                   "itself, with the merged config (--set, PYSTREAMS_*, the embedded broker); move start() under "
+                   "`if __name__ == \"__main__\":` (that block does not run under `pystreams run`)")
+
+
 def import_script(path: Path) -> dict[str, Any]:
-    """Run the script once as a module (its `if __name__ == "__main__"` block does not run)."""
+    """Run the script once as a module (its `if __name__ == "__main__"` block does not run); a KafkaStreams.start()
+    during the import is refused with START_AT_IMPORT before it connects anywhere."""
+    from pystreams.runtime.kafka_streams import refusing_start
+
     sys.path.insert(0, str(path.resolve().parent))
-    return runpy.run_path(str(path), run_name="__pystreams_run__")
+    with refusing_start(START_AT_IMPORT):
+        return runpy.run_path(str(path), run_name="__pystreams_run__")
 
 
 class ScriptAppError(PystreamsError):

@@ -7,6 +7,7 @@ assignor then answers every member with SHUTDOWN_REQUESTED, and every instance g
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
@@ -14,7 +15,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -91,6 +92,22 @@ ExceptionHandler = Callable[[BaseException], StreamThreadExceptionResponse]
 
 def _forever(timeout: float | None) -> float:
     return float("inf") if timeout is None else max(0.0, timeout)
+
+
+
+#: reasons start() is refused right now, innermost last (refusing_start: `pystreams run` while it imports a script)
+_START_REFUSED: list[str] = []
+
+
+@contextlib.contextmanager
+def refusing_start(reason: str) -> Iterator[None]:
+    """While the block runs, KafkaStreams.start() raises IllegalStateError(reason) before touching anything: a runner
+    that imports a user's script (`pystreams run`) starts the app itself, with its own config."""
+    _START_REFUSED.append(reason)
+    try:
+        yield
+    finally:
+        _START_REFUSED.remove(reason)
 
 
 class KafkaStreams(InteractiveQueries):
@@ -244,6 +261,8 @@ class KafkaStreams(InteractiveQueries):
         returns (or raises the global thread's "Initialization ... failed" when the close ended its bootstrap)."""
         if self._state is not State.CREATED:
             raise IllegalStateError(f"KafkaStreams.start() can only be called once (state is {self._state.name})")
+        if _START_REFUSED:
+            raise IllegalStateError(_START_REFUSED[-1])
         self.config.require_bootstrap()
         directory = StateDirectory(self.config.state_dir, self.config.application_id)
         with self._thread_count_lock:

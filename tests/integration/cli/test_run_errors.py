@@ -78,3 +78,28 @@ def test_a_failed_start_on_an_external_broker_is_one_clear_error(pystreams_broke
         out = run.output()
     assert f"error: global topic {env['G_TOPIC']} does not exist" in out, out[-3000:]
     assert "Traceback" not in out and "embedded pystreams broker" not in out
+
+
+SELF_STARTING_APP = '''
+from pystreams import Consumed, KafkaStreams, Serdes, StreamsBuilder
+builder = StreamsBuilder()
+builder.stream("in", Consumed(key_serde=Serdes.String(), value_serde=Serdes.String())).to("out")
+app = KafkaStreams(builder.build(), {"application.id": "self-starting"})
+app.start()
+'''
+
+
+def test_a_script_that_starts_its_app_when_imported_is_told_to_move_start_under_main(tmp_path):
+    """The script's start() is refused before it connects anywhere (the broker address here answers nothing), with
+    the advice, whether or not the script's own config names a broker (audit H7: it used to say bootstrap.servers
+    was missing although --set gave it)."""
+    script = tmp_path / "self_starting.py"
+    for source in (SELF_STARTING_APP, SELF_STARTING_APP.replace('"self-starting"}',
+                                                                '"self-starting", "bootstrap.servers": "127.0.0.1:1"}')):
+        script.write_text(source)
+        result = subprocess.run(CLI + ["run", str(script), "--set", "bootstrap.servers=127.0.0.1:1"], cwd=tmp_path,
+                                capture_output=True, timeout=60, check=False)
+        err = result.stderr.decode()
+        assert result.returncode == 2, err
+        assert "error: the script calls KafkaStreams.start() when imported" in err, err
+        assert 'move start() under `if __name__ == "__main__":`' in err and "Traceback" not in err, err

@@ -79,3 +79,16 @@ def test_cli_describe_builder_only_and_missing_topology(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["describe", str(empty)])
     assert result.exit_code == 2
     assert "No Topology" in result.output
+
+
+def test_cli_describe_refuses_a_start_at_import(tmp_path: Path) -> None:
+    """A script that starts its app when imported is not started by `pystreams describe` (the broker address here
+    answers nothing, and the refusal comes before any connection)."""
+    script = tmp_path / "self_starting.py"
+    script.write_text(APP + 'from pystreams import KafkaStreams, Serdes\n'
+                            'KafkaStreams(topology, {"application.id": "d", "bootstrap.servers": "127.0.0.1:1",\n'
+                            '                        "default.key.serde": Serdes.String(),\n'
+                            '                        "default.value.serde": Serdes.String()}).start()\n')
+    result = CliRunner().invoke(app, ["describe", str(script)])
+    assert result.exit_code == 2, result.output
+    assert "error: the script calls KafkaStreams.start() when imported: `pystreams describe`" in result.output
