@@ -20,7 +20,7 @@ log = logging.getLogger("pystreams.runtime")
 GC_TUNING_CONFIG = "pystreams.gc.tuning"
 #: CPython's defaults (gc.get_threshold() in a fresh 3.11 interpreter)
 PYTHON_DEFAULT_THRESHOLDS = (700, 10, 10)
-#: young collections every 50,000 net allocations instead of 700; a middle one every 20 of those, and the oldest
+#: young collections every 5,000 net allocations instead of 700; a middle one every 10 of those, and the oldest
 #: generation examined once per 100 middle ones (CPython also waits for 25% new long-lived objects before it)
 STREAMS_THRESHOLDS = (5_000, 10, 100)
 
