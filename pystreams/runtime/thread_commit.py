@@ -2,7 +2,9 @@
 -> changelog records produced), producer flush, then the consumed offsets (at_least_once) or the transaction with
 the offsets (exactly_once_v2), checkpoints; and the final close of tasks and clients when the thread stops. Under
 both guarantees each offset carries Kafka Streams' metadata (TopicPartitionMetadata: the partition time), which a
-task reads back when it is created (tasks.create_task).
+task reads back when it is created (tasks.create_task). A retriable OffsetCommit error (an internal topic deleted
+while the application runs: UNKNOWN_TOPIC_OR_PARTITION) is retried as Kafka's commitSync, then bounded by
+task.timeout.ms as Kafka's TaskManager.commit, instead of failing the thread.
 
 A mixin of StreamThread (stream_thread.py), called once per commit.interval.ms, never per record.
 """
