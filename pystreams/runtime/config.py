@@ -2,198 +2,52 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pystreams.errors import ConfigError
+from pystreams.runtime.config_keys import (
+    ADMIN_PREFIX,
+    ASSIGNORS,
+    AT_LEAST_ONCE,
+    CACHE_FLUSH_WHEN_IDLE_CONFIG,
+    CLIENT_KEYS,
+    CLIENT_PREFIXES,
+    CONSUMER_EOS_FIXED,
+    CONSUMER_FIXED,
+    CONSUMER_KEYS,
+    CONSUMER_PREFIX,
+    DEFAULTS,
+    DROPPED_CLIENT_KEYS,
+    EXACTLY_ONCE_V2,
+    FETCH_QUEUE_BACKOFF_MS,
+    GLOBAL_CONSUMER_PREFIX,
+    GROUP_PROTOCOLS,
+    GUARANTEES,
+    JAVA_ONLY_KEYS,
+    LIBRDKAFKA_ALIASES,
+    MAIN_CONSUMER_PREFIX,
+    NOT_IMPLEMENTED_KEYS,
+    NOT_IMPLEMENTED_PREFIXES,
+    PRODUCER_EOS_FIXED,
+    PRODUCER_KEYS,
+    PRODUCER_PREFIX,
+    PROPERTY_ERROR,
+    READ_KEYS,
+    RECONNECT_BACKOFF_MS,
+    RENAMED_CLIENT_KEYS,
+    RESTORE_CONSUMER_PREFIX,
+    TOPIC_PREFIX,
+    TRANSLATED_CLIENT_KEYS,
+)
 from pystreams.runtime.gc_policy import GC_TUNING_CONFIG
 from pystreams.runtime.group.security import ClientSecurity, parse_jaas_config
 
 log = logging.getLogger("pystreams.runtime.config")
 
-AT_LEAST_ONCE = "at_least_once"
-EXACTLY_ONCE_V2 = "exactly_once_v2"
-#: Kafka 4's values, exactly as spelled (its ValidString is case-sensitive; exactly_once and exactly_once_beta were
-#: removed in 4.0): a config that runs here must run on Kafka Streams too.
-_GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE_V2)
-#: group.protocol (Kafka 4.1, KIP-1071): pystreams runs the classic protocol itself (docs/adr/0004-streams-assignor.md)
-_GROUP_PROTOCOLS = ("classic", "streams")
-
-#: pystreams' own key (Kafka has none): docs/adr/0006-flush-the-cache-when-input-runs-dry.md
-CACHE_FLUSH_WHEN_IDLE_CONFIG = "pystreams.cache.flush.when.idle"
-
-#: Kafka Streams' defaults (StreamsConfig), for the keys the runtime reads.
-DEFAULTS: dict[str, Any] = {
-    "num.stream.threads": 1,
-    "processing.guarantee": AT_LEAST_ONCE,
-    "state.dir": os.path.join(tempfile.gettempdir(), "kafka-streams"),
-    "statestore.cache.max.bytes": 10 * 1024 * 1024,
-    "num.standby.replicas": 0,
-    "replication.factor": -1,
-    "poll.ms": 100,
-    "buffered.records.per.partition": 1000,
-    "max.task.idle.ms": 0,
-    "application.server": "",
-    "state.cleanup.delay.ms": 600_000,
-    # added to a window/session store's retention for its changelog's retention.ms (Kafka's default: 1 day)
-    "windowstore.changelog.additional.retention.ms": 86_400_000,
-    "auto.offset.reset": "earliest",
-    "max.poll.records": 1000,
-    "repartition.purge.interval.ms": 30_000,
-    # how long a task may make no progress (e.g. a changelog whose restore is stuck) before the thread fails
-    "task.timeout.ms": 300_000,
-    # who runs the group: only "streams" (pystreams' own membership with Kafka Streams' assignor, see
-    # docs/adr/0004-streams-assignor.md); the key stays so a config that names it keeps working
-    "pystreams.assignor": "streams",
-    # pystreams' own (Kafka has no such key): under at_least_once, flush the record caches (no commit) when the
-    # thread's input ran dry, so results appear once the app is caught up (docs/adr/0006-*); false: Kafka's timing
-    CACHE_FLUSH_WHEN_IDLE_CONFIG: True,
-    # pystreams' own: raise the cyclic GC's thresholds at start when the process runs Python's defaults
-    # (docs/adr/0007-*, runtime/gc_policy.py); false keeps them
-    GC_TUNING_CONFIG: True,
-}
-
-ASSIGNORS = ("streams",)
-
-#: librdkafka waits fetch.queue.backoff.ms (default 1000) before fetching again a partition whose prefetch queue
-#: filled (queued.min.messages); Java's consumer has no such wait (it fetches as soon as the buffer drains). At 1M
-#: records that second idled the whole app: 1M stateless 112k -> 205-290k rec/s with 50 ms (commit 50cc8cc,
-#: docs/benchmarks.md). The consumers' default; `consumer.` / `main.consumer.` / `restore.consumer.` keys override it.
-FETCH_QUEUE_BACKOFF_MS = 50
-
-#: Java clients' reconnect.backoff.ms (librdkafka's default is 100): librdkafka 2.16 drops the bootstrap connection
-#: once the first metadata names the brokers, and a new client's first request to the named broker waits until
-#: reconnect.backoff.ms / 2 after the client was created (53 ms with 100, 28 with 50, measured by U); every start
-#: pays it. A default of every client; the user's unprefixed or prefixed key overrides it.
-RECONNECT_BACKOFF_MS = 50
-
-#: Client-level keys (librdkafka's names; its global properties that mean the same to consumers, producers and the
-#: admin client) that Kafka Streams users set unprefixed: every client gets them, and `consumer.` / `producer.` /
-#: `admin.` prefixed keys override them per client (Kafka's StreamsConfig.getClientPropsWithPrefix). The security
-#: keys also reach pystreams' own group client (runtime/group/security.py). "topic.metadata.refresh.interval.ms"
-#: is not here: the `topic.` prefix means internal topic configs.
-CLIENT_KEYS = frozenset({
-    "security.protocol", "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password",
-    "sasl.kerberos.service.name", "sasl.kerberos.principal", "sasl.kerberos.kinit.cmd", "sasl.kerberos.keytab",
-    "sasl.kerberos.min.time.before.relogin", "sasl.oauthbearer.config", "sasl.oauthbearer.method",
-    "sasl.oauthbearer.client.id", "sasl.oauthbearer.client.secret", "sasl.oauthbearer.scope",
-    "sasl.oauthbearer.extensions", "sasl.oauthbearer.token.endpoint.url", "enable.sasl.oauthbearer.unsecure.jwt",
-    "ssl.ca.location", "ssl.ca.pem", "ssl.ca.certificate.stores", "ssl.crl.location", "ssl.certificate.location",
-    "ssl.certificate.pem", "ssl.key.location", "ssl.key.pem", "ssl.key.password", "ssl.keystore.location",
-    "ssl.keystore.password", "ssl.cipher.suites", "ssl.curves.list", "ssl.sigalgs.list", "ssl.providers",
-    "ssl.engine.location", "ssl.engine.id", "ssl.endpoint.identification.algorithm",
-    "enable.ssl.certificate.verification",
-    "client.rack", "client.dns.lookup", "broker.address.family", "socket.timeout.ms",
-    "socket.connection.setup.timeout.ms", "socket.keepalive.enable", "socket.nagle.disable", "socket.send.buffer.bytes",
-    "socket.receive.buffer.bytes", "socket.max.fails", "connections.max.idle.ms", "reconnect.backoff.ms",
-    "reconnect.backoff.max.ms", "retry.backoff.ms", "retry.backoff.max.ms", "metadata.max.age.ms",
-    "metadata.recovery.strategy", "api.version.request", "api.version.request.timeout.ms", "debug",
-    "message.max.bytes", "message.copy.max.bytes", "receive.message.max.bytes", "broker.address.ttl",
-    "log.connection.close", "log_level", "enable.metrics.push",
-    "metadata.recovery.rebootstrap.trigger.ms",
-})
-
-#: Java client keys that librdkafka spells differently: translated for every client (Kafka's -1, the OS default,
-#: is librdkafka's 0).
-_RENAMED_CLIENT_KEYS = {"receive.buffer.bytes": "socket.receive.buffer.bytes",
-                        "send.buffer.bytes": "socket.send.buffer.bytes"}
-
-#: Java producer / consumer keys librdkafka has under another name or unit (H4): translated wherever they reach a
-#: client, prefixed or (to the clients of their kind: PRODUCER_KEYS / CONSUMER_KEYS) unprefixed. The value: librdkafka's
-#: key and the factor Java's value is divided by (buffer.memory is bytes, queue.buffering.max.kbytes KiB).
-_TRANSLATED_CLIENT_KEYS: dict[str, tuple[str, int]] = {
-    "max.request.size": ("message.max.bytes", 1),
-    "fetch.max.wait.ms": ("fetch.wait.max.ms", 1),
-    "buffer.memory": ("queue.buffering.max.kbytes", 1024),
-}
-
-#: Java client keys with no librdkafka equivalent: not passed to librdkafka (which would refuse the client), with
-#: a one-line warning once per key. max.block.ms stays readable with config.get (the exactly_once_v2 commit's
-#: bound); the (de)serializer classes are the Streams serdes' job.
-_DROPPED_CLIENT_KEYS: dict[str, str] = {
-    "max.block.ms": "librdkafka's producer never blocks a send; pystreams bounds the exactly_once_v2 commit with it",
-    "default.api.timeout.ms": "librdkafka's calls take their own timeouts",
-    "key.serializer": "Kafka Streams serializes with its serdes",
-    "value.serializer": "Kafka Streams serializes with its serdes",
-    "key.deserializer": "Kafka Streams deserializes with its serdes",
-    "value.deserializer": "Kafka Streams deserializes with its serdes",
-    "metadata.max.idle.ms": "librdkafka has no such setting",
-    "socket.connection.setup.timeout.max.ms": "librdkafka has no such setting (socket.connection.setup.timeout.ms is)",
-    "compression.gzip.level": "set compression.level",
-    "compression.lz4.level": "set compression.level",
-    "compression.zstd.level": "set compression.level",
-    "partitioner.adaptive.partitioning.enable": "librdkafka has no such setting",
-    "partitioner.availability.timeout.ms": "librdkafka has no such setting",
-    "partitioner.ignore.keys": "librdkafka has no such setting",
-    "metrics.sample.window.ms": "client metrics are librdkafka's statistics",
-    "metrics.num.samples": "client metrics are librdkafka's statistics",
-    "metrics.recording.level": "client metrics are librdkafka's statistics",
-    "metric.reporters": "client metrics are librdkafka's statistics",
-    "auto.include.jmx.reporter": "there is no JMX",
-    "exclude.internal.topics": "librdkafka has no such setting",
-    "internal.leave.group.on.close": "librdkafka has no such setting",
-}
-_warned_dropped: set[str] = set()  # the dropped-key warning, once per key and process
-
-#: librdkafka's consumer-only keys that, unprefixed, go to every consumer (main, restore, standby, global), as Kafka
-#: Streams passes unprefixed consumer configs to its consumers. Not here, because the runtime sets them itself:
-#: group.id, group.instance.id, session.timeout.ms, max.poll.interval.ms (read for the group membership),
-#: auto.offset.reset, max.poll.records (Kafka Streams keys), enable.auto.offset.store, enable.partition.eof.
-CONSUMER_KEYS = frozenset({
-    "partition.assignment.strategy", "coordinator.query.interval.ms", "auto.commit.interval.ms", "queued.min.messages",
-    "queued.max.messages.kbytes", "fetch.wait.max.ms", "fetch.queue.backoff.ms", "fetch.message.max.bytes",
-    "max.partition.fetch.bytes", "fetch.max.bytes", "fetch.min.bytes", "fetch.error.backoff.ms", "isolation.level",
-    "check.crcs", "consume.callback.max.messages", "fetch.max.wait.ms",
-})
-
-#: librdkafka's producer-only keys that, unprefixed, go to every producer. Not here: transactional.id and
-#: transaction.timeout.ms (exactly_once_v2 sets them), linger.ms (read as a Streams key), partitioner (murmur2_random
-#: keeps records where query_metadata_for_key looks for them), delivery.report.only.error (no per-record reports).
-PRODUCER_KEYS = frozenset({
-    "enable.idempotence", "enable.gapless.guarantee", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
-    "queue.buffering.max.ms", "message.send.max.retries", "retries", "queue.buffering.backpressure.threshold",
-    "compression.codec", "compression.type", "compression.level", "batch.num.messages", "batch.size",
-    "sticky.partitioning.linger.ms", "request.required.acks", "acks", "request.timeout.ms", "message.timeout.ms",
-    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.in.flight", "max.request.size",
-    "buffer.memory",
-})
-
-#: Java client keys librdkafka does not have, with what to set instead (sasl.jaas.config is translated).
-_JAVA_ONLY_KEYS = {
-    "ssl.truststore.location": "ssl.ca.location (a PEM file of CA certificates)",
-    "ssl.truststore.password": "ssl.ca.location (a PEM file of CA certificates)",
-    "ssl.truststore.type": "ssl.ca.location (a PEM file of CA certificates)",
-    "ssl.keystore.type": "ssl.certificate.location and ssl.key.location (PEM)",
-}
-
-#: Client settings the guarantees rely on (Kafka's StreamsConfig.NON_CONFIGURABLE_*_CONFIGS): a user's value that
-#: differs is ignored, with Kafka's message, and the Streams setting is used. Consumers always; under exactly_once_v2
-#: also the EOS ones (transactional.id is always pystreams' own <application.id>-<process id>-<thread index>).
-_CONSUMER_FIXED = {"enable.auto.commit": "false", "group.protocol": "classic"}
-_CONSUMER_EOS_FIXED = {"isolation.level": "read_committed"}
-_PRODUCER_EOS_FIXED = {"enable.idempotence": "true", "transactional.id": "<appId>-<generatedSuffix>"}
-
-#: Keys passed through to the clients when given with Kafka Streams' prefixes.
-CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, TOPIC_PREFIX = "consumer.", "producer.", "admin.", "topic."
-_MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX = "main.consumer.", "restore.consumer."
-#: Kafka's StreamsConfig.GLOBAL_CONSUMER_PREFIX: the global consumer's keys (over `consumer.` and unprefixed ones)
-GLOBAL_CONSUMER_PREFIX = "global.consumer."
-#: librdkafka's names of settings users spell as its aliases (Java's names): an error names either
-_LIBRDKAFKA_ALIASES = {
-    "max.in.flight": ("max.in.flight.requests.per.connection",), "compression.codec": ("compression.type",),
-    "message.send.max.retries": ("retries",), "request.required.acks": ("acks",),
-    "queue.buffering.max.ms": ("linger.ms",), "message.timeout.ms": ("delivery.timeout.ms",),
-    "fetch.message.max.bytes": ("max.partition.fetch.bytes",), "sasl.mechanisms": ("sasl.mechanism",),
-}
-#: librdkafka's refusals of one property (an unknown key or a value it cannot parse): config errors at build time
-_PROPERTY_ERROR = re.compile(r"No such configuration property|Invalid value .* for configuration property")
-_CLIENT_PREFIXES = ("", CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX, _MAIN_CONSUMER_PREFIX,
-                    _RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)
 #: validate_clients' throw-away clients log nowhere (without brokers librdkafka would warn that it has none)
 _VALIDATION_LOGGER = logging.getLogger("pystreams.librdkafka.validation")
 _VALIDATION_LOGGER.propagate = False
@@ -235,39 +89,14 @@ class RateLimitedClientLogs(logging.Filter):
 CLIENT_LOGGER = logging.getLogger("pystreams.librdkafka")
 CLIENT_LOGGER.addFilter(RateLimitedClientLogs())
 
-#: Keys pystreams reads besides DEFAULTS and CLIENT_KEYS (runtime, handlers, serdes, compiler, CLI).
-_READ_KEYS = frozenset({
-    "application.id", "bootstrap.servers", "client.id", "commit.interval.ms", "group.instance.id",
-    "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "linger.ms", "transaction.timeout.ms",
-    "acceptable.recovery.lag", "max.warmup.replicas", "probing.rebalance.interval.ms", "metrics.http.port",
-    "metrics.http.host", "metrics.sample.window.ms", "metrics.num.samples", "cache.max.bytes.buffering",
-    "default.key.serde", "default.value.serde", "default.timestamp.extractor", "deserialization.exception.handler",
-    "default.deserialization.exception.handler", "processing.exception.handler", "production.exception.handler",
-    "default.production.exception.handler", "default.dsl.store", "topology.optimization", "upgrade.from",
-    "schema.registry.url", "auto.register.schemas", "use.latest.version", "window.size.ms",
-    "windowed.inner.class.serde", "sasl.jaas.config", "group.protocol", "ensure.explicit.internal.resource.naming",
-    "metrics.recording.level", "pystreams.iq.http.enabled", "pystreams.iq.http.host", "pystreams.iq.remote.timeout.ms",
-    "windowed.inner.serializer.class", "windowed.inner.deserializer.class", "rocksdb.config.setter",
-})
-
-#: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
-_NOT_IMPLEMENTED_KEYS = frozenset({
-    "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
-    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
-    "rack.aware.assignment.traffic_cost", "task.assignor.class", "metric.reporters",
-    "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
-    "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes", "processor.wrapper.class",
-    "default.list.key.serde.type", "default.list.key.serde.inner", "default.list.value.serde.type",
-    "default.list.value.serde.inner",
-})
-_NOT_IMPLEMENTED_PREFIXES = ("client.tag.",)
+_warned_dropped: set[str] = set()  # the dropped-key warning, once per key and process
 _warned_keys: set[str] = set()  # unknown keys are reported once per process (pystreams run builds configs twice)
 
 
 def _known_keys() -> frozenset[str]:
     """Every unprefixed key pystreams reads or passes to its clients."""
-    return frozenset(DEFAULTS.keys() | _READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
-                     | _RENAMED_CLIENT_KEYS.keys() | {"max.block.ms", "default.api.timeout.ms"})
+    return frozenset(DEFAULTS.keys() | READ_KEYS | CLIENT_KEYS | CONSUMER_KEYS | PRODUCER_KEYS
+                     | RENAMED_CLIENT_KEYS.keys() | {"max.block.ms", "default.api.timeout.ms"})
 
 
 def key_status(key: str) -> str:
@@ -275,7 +104,7 @@ def key_status(key: str) -> str:
     "not implemented" (a Kafka Streams key accepted with a warning) or "unknown" (Kafka's "isn't a known config")."""
     if key in _known_keys():
         return "supported"
-    if key in _NOT_IMPLEMENTED_KEYS or key.startswith(_NOT_IMPLEMENTED_PREFIXES):
+    if key in NOT_IMPLEMENTED_KEYS or key.startswith(NOT_IMPLEMENTED_PREFIXES):
         return "not implemented"
     return "unknown"
 
@@ -288,12 +117,12 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
     reported = []
     for key in originals:
         if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
-                                                                   TOPIC_PREFIX, _MAIN_CONSUMER_PREFIX,
-                                                                   _RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)):
+                                                                   TOPIC_PREFIX, MAIN_CONSUMER_PREFIX,
+                                                                   RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)):
             continue
         _warned_keys.add(key)
         reported.append(key)
-        if key in _NOT_IMPLEMENTED_KEYS or key.startswith(_NOT_IMPLEMENTED_PREFIXES):
+        if key in NOT_IMPLEMENTED_KEYS or key.startswith(NOT_IMPLEMENTED_PREFIXES):
             log.warning("The configuration '%s' is a Kafka Streams config that pystreams does not implement; it is "
                         "ignored.", key)
             continue
@@ -317,7 +146,7 @@ class StreamsConfig:
             raise ConfigError("application.id is required: it names the consumer group, the internal topics "
                               "(<application.id>-...) and the state directory")
         guarantee = str(self.get("processing.guarantee"))
-        if guarantee not in _GUARANTEES:
+        if guarantee not in GUARANTEES:
             hint = (" (exactly_once and exactly_once_beta were removed in Kafka 4.0: use exactly_once_v2)"
                     if guarantee.strip().lower() in ("exactly_once", "exactly_once_beta") else "")
             raise ConfigError(f"processing.guarantee must be one of at_least_once, exactly_once_v2, as Kafka "
@@ -351,8 +180,8 @@ class StreamsConfig:
         if self.assignor not in ASSIGNORS:
             raise ConfigError(f"pystreams.assignor must be 'streams' (pystreams runs the consumer group itself); "
                               f"got {self.get('pystreams.assignor')!r}")
-        for key, instead in _JAVA_ONLY_KEYS.items():
-            for prefix in ("", CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX,
+        for key, instead in JAVA_ONLY_KEYS.items():
+            for prefix in ("", CONSUMER_PREFIX, MAIN_CONSUMER_PREFIX, RESTORE_CONSUMER_PREFIX,
                            GLOBAL_CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX):
                 if self.originals.get(prefix + key) not in (None, ""):
                     raise ConfigError(f"{prefix + key} is a Java client key that librdkafka (pystreams' clients) "
@@ -433,7 +262,7 @@ class StreamsConfig:
             try:
                 client = make(conf)
             except (KafkaException, ValueError, TypeError) as exc:
-                if _PROPERTY_ERROR.search(str(exc)):
+                if PROPERTY_ERROR.search(str(exc)):
                     raise ConfigError(self._client_error(kind, exc)) from None
                 # files (ssl.*), SASL support and cross-key limits depend on where the app runs: left to the
                 # clients at start(), as before
@@ -449,11 +278,11 @@ class StreamsConfig:
         err = exc.args[0] if exc.args else exc
         text = str(getattr(err, "str", lambda: err)())
         names = re.findall(r'property:? "([^"]+)"', text) or re.findall(r"`([^`]+)`", text)
-        names += [java for name in names for java, (ours, _) in _TRANSLATED_CLIENT_KEYS.items() if ours == name]
-        names += [java for name in names for java, ours in _RENAMED_CLIENT_KEYS.items() if ours == name]
-        names += [alias for name in names for alias in _LIBRDKAFKA_ALIASES.get(name, ())]
+        names += [java for name in names for java, (ours, _) in TRANSLATED_CLIENT_KEYS.items() if ours == name]
+        names += [java for name in names for java, ours in RENAMED_CLIENT_KEYS.items() if ours == name]
+        names += [alias for name in names for alias in LIBRDKAFKA_ALIASES.get(name, ())]
         given = sorted({k for k in self.originals for name in names if k == name or k.endswith("." + name)
-                        and k[: -len(name)] in _CLIENT_PREFIXES})
+                        and k[: -len(name)] in CLIENT_PREFIXES})
         where = f"{', '.join(given)}: " if given else ""
         hint = (" (a Java client key librdkafka does not have: drop it, or use librdkafka's name for the same "
                 "setting)" if "No such configuration property" in text else "")
@@ -469,7 +298,7 @@ class StreamsConfig:
             raise ConfigError("group.protocol=streams (KIP-1071, the streams rebalance protocol) is not supported: "
                               "pystreams runs the classic group protocol with Kafka Streams' assignor "
                               "(docs/adr/0004-streams-assignor.md); set group.protocol=classic or drop the key")
-        if protocol not in _GROUP_PROTOCOLS:
+        if protocol not in GROUP_PROTOCOLS:
             raise ConfigError(f"Invalid value {self.get('group.protocol')} for configuration group.protocol: String "
                               f"must be one of (case insensitive): classic, streams")
         naming = str(self.get("ensure.explicit.internal.resource.naming", "false")).strip().lower()
@@ -558,7 +387,7 @@ class StreamsConfig:
         """The unprefixed client-level keys (CLIENT_KEYS) every client gets, in librdkafka's terms: Java's
         sasl.jaas.config becomes sasl.username / sasl.password."""
         return _librdkafka({k: v for k, v in self.originals.items()
-                            if k in CLIENT_KEYS or k in _RENAMED_CLIENT_KEYS or k == "sasl.jaas.config"})
+                            if k in CLIENT_KEYS or k in RENAMED_CLIENT_KEYS or k == "sasl.jaas.config"})
 
     def _client(self, defaults: dict[str, Any], *prefixes: str, kind: str = "admin") -> dict[str, Any]:
         """defaults < unprefixed client keys < prefixed keys (in the order given), in librdkafka's terms; the
@@ -569,9 +398,9 @@ class StreamsConfig:
         user.update(_librdkafka(self._prefixed(*prefixes)))
         fixed: dict[str, str] = {}
         if kind == "consumer":
-            fixed = {**_CONSUMER_FIXED, **(_CONSUMER_EOS_FIXED if self.eos else {})}
+            fixed = {**CONSUMER_FIXED, **(CONSUMER_EOS_FIXED if self.eos else {})}
         elif kind == "producer" and self.eos:
-            fixed = _PRODUCER_EOS_FIXED
+            fixed = PRODUCER_EOS_FIXED
         for key, required in fixed.items():
             if key in user and (key == "transactional.id" or str(user[key]).strip().lower() != required):
                 self._ignore(kind, key, user.pop(key), required)
@@ -583,9 +412,9 @@ class StreamsConfig:
         if (kind, key) in self._warned:
             return
         self._warned.add((kind, key))
-        who = "User" if key in _CONSUMER_FIXED else (
+        who = "User" if key in CONSUMER_FIXED else (
             f"'processing.guarantee' is set to \"{self.processing_guarantee}\". Hence, user")
-        log.log(logging.ERROR if key in _CONSUMER_FIXED else logging.WARNING,
+        log.log(logging.ERROR if key in CONSUMER_FIXED else logging.WARNING,
                 "Unexpected user-specified %s config '%s' found. %s setting (%s) will be ignored and the Streams "
                 "default setting (%s) will be used.", kind, key, who, value, required)
 
@@ -593,7 +422,7 @@ class StreamsConfig:
         """security.protocol, SASL and TLS of pystreams' group client (runtime/group/): the main consumer's view
         (unprefixed keys, then `consumer.`, then `main.consumer.`); ConfigError for what it cannot speak."""
         cfg = {k: v for k, v in self.originals.items() if k in CLIENT_KEYS or k == "sasl.jaas.config"}
-        cfg.update(self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX))
+        cfg.update(self._prefixed(CONSUMER_PREFIX, MAIN_CONSUMER_PREFIX))
         _librdkafka(cfg)  # a login module librdkafka cannot use is refused with the clients' message
         return ClientSecurity.from_config(cfg)  # reads sasl.jaas.config itself, checking it against the mechanism
 
@@ -614,7 +443,7 @@ class StreamsConfig:
         }
         if self.get("group.instance.id"):
             cfg["group.instance.id"] = self.get("group.instance.id")
-        return self._client(cfg, CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX, kind="consumer")
+        return self._client(cfg, CONSUMER_PREFIX, MAIN_CONSUMER_PREFIX, kind="consumer")
 
     def group_member_config(self) -> dict[str, Any]:
         """The member timeouts of our own group membership (pystreams.assignor=streams), read like the main
@@ -624,7 +453,7 @@ class StreamsConfig:
         for key in list(cfg):
             if self.originals.get(key) is not None:
                 cfg[key] = self.originals[key]
-        cfg.update({k: v for k, v in self._prefixed(CONSUMER_PREFIX, _MAIN_CONSUMER_PREFIX).items() if k in cfg})
+        cfg.update({k: v for k, v in self._prefixed(CONSUMER_PREFIX, MAIN_CONSUMER_PREFIX).items() if k in cfg})
         out: dict[str, Any] = {"group_instance_id": str(cfg["group.instance.id"]) if cfg["group.instance.id"]
                                else None}
         for key, name in (("session.timeout.ms", "session_timeout_ms"), ("heartbeat.interval.ms",
@@ -642,7 +471,7 @@ class StreamsConfig:
 
     def restore_consumer_config(self, client_id: str) -> dict[str, Any]:
         """Assign-only consumer for changelog restore (never commits, never joins the group)."""
-        return self._client(self._assign_only_consumer(client_id), CONSUMER_PREFIX, _RESTORE_CONSUMER_PREFIX,
+        return self._client(self._assign_only_consumer(client_id), CONSUMER_PREFIX, RESTORE_CONSUMER_PREFIX,
                             kind="consumer")
 
     def global_consumer_config(self, client_id: str) -> dict[str, Any]:
@@ -755,11 +584,11 @@ def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
     (PLAIN and SCRAM login modules), ssl.endpoint.identification.algorithm "" (Java's "off") -> "none",
     receive.buffer.bytes / send.buffer.bytes -> socket.receive.buffer.bytes / socket.send.buffer.bytes."""
     out = dict(cfg)
-    for java, ours in _RENAMED_CLIENT_KEYS.items():
+    for java, ours in RENAMED_CLIENT_KEYS.items():
         if java in out:
             value = out.pop(java)
             out.setdefault(ours, 0 if str(value).strip() == "-1" else value)
-    for java, (ours, unit) in _TRANSLATED_CLIENT_KEYS.items():
+    for java, (ours, unit) in TRANSLATED_CLIENT_KEYS.items():
         if java in out:
             value = out.pop(java)
             number = _int_or_none(value)
@@ -768,7 +597,7 @@ def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
                                   if unit == 1 else
                                   f"Invalid value {value} for configuration {java}: Not a number of type LONG")
             out.setdefault(ours, max(1, number // unit) if unit != 1 else number)
-    for java, why in _DROPPED_CLIENT_KEYS.items():
+    for java, why in DROPPED_CLIENT_KEYS.items():
         if java in out:
             out.pop(java)
             if java not in _warned_dropped:
@@ -796,3 +625,12 @@ def thread_cache_bytes(config: Any, has_global: bool) -> int:
 
     threads = int(config.get("num.stream.threads"))
     return cache_max_bytes(config.originals) // (threads + (1 if has_global else 0))
+
+#: the public names callers import from here (the key tables live in config_keys.py and are re-exported)
+__all__ = [
+    "ADMIN_PREFIX", "ASSIGNORS", "AT_LEAST_ONCE", "CACHE_FLUSH_WHEN_IDLE_CONFIG", "CLIENT_KEYS", "CLIENT_LOGGER",
+    "CONSUMER_KEYS", "CONSUMER_PREFIX", "DEFAULTS", "EXACTLY_ONCE_V2", "FETCH_QUEUE_BACKOFF_MS", "GC_TUNING_CONFIG",
+    "GLOBAL_CONSUMER_PREFIX", "PRODUCER_KEYS", "PRODUCER_PREFIX", "RECONNECT_BACKOFF_MS", "TOPIC_PREFIX",
+    "RateLimitedClientLogs", "StreamsConfig", "admin_client_id", "key_status", "thread_cache_bytes",
+    "warn_unknown_keys",
+]
