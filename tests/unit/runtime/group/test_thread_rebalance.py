@@ -28,7 +28,7 @@ class FakeThread:
         self.config = SimpleNamespace(get=lambda key, default=None: "earliest")
         self.streams = SimpleNamespace(_on_assignment=lambda thread, info: self.steps.append(("hook", info)))
         self._standby = SimpleNamespace(assign=lambda tasks: self.steps.append(("standby", tasks)))
-        self._group = SimpleNamespace(poll=lambda: polled, committed=self._committed)
+        self._group = SimpleNamespace(poll=lambda: polled, committed_with_metadata=self._committed)
         assigned: set[Any] = {tp for tps in self.tasks.values() for tp in tps}
         self._consumer = SimpleNamespace(
             assignment=lambda: [SimpleNamespace(topic=t, partition=p) for t, p in sorted(assigned)],
@@ -36,9 +36,9 @@ class FakeThread:
             incremental_assign=lambda tps: self.steps.append(
                 ("assign", [(x.topic, x.partition, x.offset) for x in tps])))
 
-    def _committed(self, partitions: list[Any]) -> dict[Any, int]:
+    def _committed(self, partitions: list[Any]) -> dict[Any, tuple[int, str]]:
         self.steps.append(("committed", list(partitions)))
-        return {tp: (-1 if tp == A2 else 10 + tp[1]) for tp in partitions}
+        return {tp: (-1 if tp == A2 else 10 + tp[1], "") for tp in partitions}
 
     def _on_lost(self, consumer: Any, partitions: Any) -> None:
         self.steps.append(("lost", None))
@@ -50,7 +50,7 @@ class FakeThread:
             self.tasks.clear()
             self._rejoin_pending = True
 
-    def _on_assign(self, consumer: Any, partitions: Any) -> None:
+    def _on_assign(self, consumer: Any, partitions: Any, committed: Any = None) -> None:
         self.steps.append(("restore", [(x.topic, x.partition) for x in partitions]))
 
     def _rejoin_group(self) -> None:
