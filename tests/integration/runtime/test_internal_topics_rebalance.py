@@ -72,8 +72,9 @@ def _delete(admin: AdminClient, topic: str) -> None:
 
 def _await_committed(bootstrap: str, group: str, topic: str, partitions: int) -> None:
     """Until the group's committed offsets of `topic` are its end offsets: the output of a commit is visible before
-    its OffsetCommit, and committing offsets of a topic deleted meanwhile fails the stream thread here
-    (UNKNOWN_TOPIC_OR_PARTITION; Kafka's consumer retries it), which is not what these tests are about."""
+    its OffsetCommit, and a commit of a topic deleted meanwhile is retried and asks for a rejoin
+    (test_commit_deleted_topic.py), which is not what these tests are about: here the members' metadata refresh
+    must notice the deletion."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
