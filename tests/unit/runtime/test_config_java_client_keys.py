@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from pystreams.errors import ConfigError
+from pystreams.runtime import client_config
 from pystreams.runtime import config as config_module
 from pystreams.runtime.config import StreamsConfig
 
@@ -19,7 +20,7 @@ BASE = {"application.id": "app", "bootstrap.servers": "127.0.0.1:9092"}
 
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(config_module, "_warned_dropped", set())
+    monkeypatch.setattr(client_config, "_warned_dropped", set())
     monkeypatch.setattr(config_module, "_warned_keys", set())
 
 
