@@ -22,6 +22,7 @@ from pystreams.runtime.config_keys import (
     CLIENT_KEYS,
     CONSUMER_KEYS,
     CONSUMER_PREFIX,
+    DEFAULT_MAX_BLOCK_MS,
     DEFAULTS,
     EXACTLY_ONCE_V2,
     FETCH_QUEUE_BACKOFF_MS,
@@ -121,6 +122,11 @@ class StreamsConfig(ClientConfigs):
         self.application_server = str(self.get("application.server") or "")
         self.repartition_purge_interval_ms = self._int("repartition.purge.interval.ms", minimum=0)
         self.task_timeout_ms = self._int("task.timeout.ms", minimum=0)
+        # Kafka's producer max.block.ms (producer.max.block.ms over max.block.ms), parsed once: it bounds every
+        # exactly_once_v2 commit's producer calls (librdkafka has no such setting; streams_producer.max_block_s)
+        block_key = next((k for k in (PRODUCER_PREFIX + "max.block.ms", "max.block.ms")
+                          if self.originals.get(k) is not None), None)
+        self.max_block_ms = self._int(block_key, minimum=0) if block_key else DEFAULT_MAX_BLOCK_MS
         self.cache_flush_when_idle = self._bool(CACHE_FLUSH_WHEN_IDLE_CONFIG)
         self.gc_tuning = self._bool(GC_TUNING_CONFIG)
         self.state_cleanup_delay_ms = self._int("state.cleanup.delay.ms", minimum=0)
@@ -314,8 +320,8 @@ def thread_cache_bytes(config: Any, has_global: bool) -> int:
 #: the public names callers import from here (the key tables live in config_keys.py and are re-exported)
 __all__ = [
     "ADMIN_PREFIX", "ASSIGNORS", "AT_LEAST_ONCE", "CACHE_FLUSH_WHEN_IDLE_CONFIG", "CLIENT_KEYS", "CLIENT_LOGGER",
-    "CONSUMER_KEYS", "CONSUMER_PREFIX", "DEFAULTS", "EXACTLY_ONCE_V2", "FETCH_QUEUE_BACKOFF_MS", "GC_TUNING_CONFIG",
-    "GLOBAL_CONSUMER_PREFIX", "PRODUCER_KEYS", "PRODUCER_PREFIX", "RECONNECT_BACKOFF_MS", "TOPIC_PREFIX",
-    "RateLimitedClientLogs", "StreamsConfig", "admin_client_id", "key_status", "thread_cache_bytes",
-    "warn_unknown_keys",
+    "CONSUMER_KEYS", "CONSUMER_PREFIX", "DEFAULTS", "DEFAULT_MAX_BLOCK_MS", "EXACTLY_ONCE_V2",
+    "FETCH_QUEUE_BACKOFF_MS", "GC_TUNING_CONFIG", "GLOBAL_CONSUMER_PREFIX", "PRODUCER_KEYS", "PRODUCER_PREFIX",
+    "RECONNECT_BACKOFF_MS", "TOPIC_PREFIX", "RateLimitedClientLogs", "StreamsConfig", "admin_client_id",
+    "key_status", "thread_cache_bytes", "warn_unknown_keys",
 ]

@@ -67,6 +67,10 @@ FETCH_QUEUE_BACKOFF_MS = 50
 #: pays it. A default of every client; the user's unprefixed or prefixed key overrides it.
 RECONNECT_BACKOFF_MS = 50
 
+#: Kafka's producer max.block.ms default: librdkafka's producer has no such setting, pystreams bounds the
+#: exactly_once_v2 commit's producer calls with it (StreamsConfig.max_block_ms, streams_producer.max_block_s).
+DEFAULT_MAX_BLOCK_MS = 60_000
+
 #: Client-level keys (librdkafka's names; its global properties that mean the same to consumers, producers and the
 #: admin client) that Kafka Streams users set unprefixed: every client gets them, and `consumer.` / `producer.` /
 #: `admin.` prefixed keys override them per client (Kafka's StreamsConfig.getClientPropsWithPrefix). The security
@@ -108,8 +112,8 @@ TRANSLATED_CLIENT_KEYS: dict[str, tuple[str, int]] = {
 }
 
 #: Java client keys with no librdkafka equivalent: not passed to librdkafka (which would refuse the client), with
-#: a one-line warning once per key. max.block.ms stays readable with config.get (the exactly_once_v2 commit's
-#: bound); the (de)serializer classes are the Streams serdes' job.
+#: a one-line warning once per key. max.block.ms is read as StreamsConfig.max_block_ms (the exactly_once_v2
+#: commit's bound); the (de)serializer classes are the Streams serdes' job.
 DROPPED_CLIENT_KEYS: dict[str, str] = {
     "max.block.ms": "librdkafka's producer never blocks a send; pystreams bounds the exactly_once_v2 commit with it",
     "default.api.timeout.ms": "librdkafka's calls take their own timeouts",

@@ -12,7 +12,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 
 from pystreams.runtime.collector import KafkaRecordCollector
-from pystreams.runtime.config import StreamsConfig
+from pystreams.runtime.config import DEFAULT_MAX_BLOCK_MS, StreamsConfig
 from pystreams.runtime.task_migration import error_of
 
 log = logging.getLogger("pystreams.runtime")
@@ -125,7 +125,11 @@ class ProducerBlockedError(Exception):
 
 
 def max_block_s(config: Any) -> float:
-    """Kafka's max.block.ms (producer.max.block.ms first, default 60000) in seconds."""
+    """Kafka's max.block.ms in seconds: a StreamsConfig's parsed max_block_ms; for any other config with a get()
+    (a dict, a Mapping), producer.max.block.ms first, then max.block.ms, default 60000."""
+    parsed = getattr(config, "max_block_ms", None)
+    if isinstance(parsed, int):
+        return max(0.001, parsed / 1000)
     for key in ("producer.max.block.ms", "max.block.ms"):
         if config is None:
             break
@@ -135,7 +139,7 @@ def max_block_s(config: Any) -> float:
             value = None
         if value is not None:
             return max(0.001, int(value) / 1000)
-    return 60.0
+    return DEFAULT_MAX_BLOCK_MS / 1000
 
 
 def call_bounded(fn: Callable[[], Any], timeout_s: float, what: str) -> Any:
