@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pystreams.errors import ConfigError
 from pystreams.runtime.config_keys import (
+    ADMIN_CLIENT_ID_WARNING,
     ADMIN_PREFIX,
     CLIENT_KEYS,
     CLIENT_PREFIXES,
@@ -21,8 +22,10 @@ from pystreams.runtime.config_keys import (
     CONSUMER_KEYS,
     CONSUMER_PREFIX,
     DROPPED_CLIENT_KEYS,
+    DROPPED_KEY_WARNING,
     FETCH_QUEUE_BACKOFF_MS,
     GLOBAL_CONSUMER_PREFIX,
+    IGNORED_OVERRIDE_MESSAGE,
     LIBRDKAFKA_ALIASES,
     MAIN_CONSUMER_PREFIX,
     PRODUCER_EOS_FIXED,
@@ -187,8 +190,7 @@ class ClientConfigs:
         who = "User" if key in CONSUMER_FIXED else (
             f"'processing.guarantee' is set to \"{self.processing_guarantee}\". Hence, user")
         log.log(logging.ERROR if key in CONSUMER_FIXED else logging.WARNING,
-                "Unexpected user-specified %s config '%s' found. %s setting (%s) will be ignored and the Streams "
-                "default setting (%s) will be used.", kind, key, who, value, required)
+                IGNORED_OVERRIDE_MESSAGE, kind, key, who, value, required)
 
     def group_security(self) -> ClientSecurity:
         """security.protocol, SASL and TLS of pystreams' group client (runtime/group/): the main consumer's view
@@ -305,9 +307,7 @@ class ClientConfigs:
             given = cfg.get("client.id")
             if given is not None and given != required and ("admin", "client.id") not in self._warned:
                 self._warned.add(("admin", "client.id"))
-                log.warning("Unexpected user-specified admin config 'client.id' found. User setting (%s) will be "
-                            "ignored and the Streams default setting (%s) will be used: Kafka Streams names its "
-                            "admin client <client.id>-admin (set client.id to change it).", given, required)
+                log.warning(ADMIN_CLIENT_ID_WARNING, given, required)
             cfg["client.id"] = required
         return cfg
 
@@ -357,8 +357,7 @@ def _librdkafka(cfg: dict[str, Any]) -> dict[str, Any]:
             out.pop(java)
             if java not in _warned_dropped:
                 _warned_dropped.add(java)
-                log.warning("The client configuration '%s' has no librdkafka equivalent (%s); it is not passed to "
-                            "the clients.", java, why)
+                log.warning(DROPPED_KEY_WARNING, java, why)
     jaas = out.pop("sasl.jaas.config", None)
     if jaas:
         module, options = parse_jaas_config(str(jaas))

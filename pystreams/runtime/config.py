@@ -31,6 +31,7 @@ from pystreams.runtime.config_keys import (
     GUARANTEES,
     JAVA_ONLY_KEYS,
     MAIN_CONSUMER_PREFIX,
+    NOT_IMPLEMENTED_KEY_WARNING,
     NOT_IMPLEMENTED_KEYS,
     NOT_IMPLEMENTED_PREFIXES,
     PRODUCER_KEYS,
@@ -40,6 +41,9 @@ from pystreams.runtime.config_keys import (
     RENAMED_CLIENT_KEYS,
     RESTORE_CONSUMER_PREFIX,
     TOPIC_PREFIX,
+    UNKNOWN_KEY_CLOSE_HINT,
+    UNKNOWN_KEY_PREFIX_HINT,
+    UNKNOWN_KEY_WARNING,
 )
 from pystreams.runtime.gc_policy import GC_TUNING_CONFIG
 
@@ -78,16 +82,13 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
         _warned_keys.add(key)
         reported.append(key)
         if key in NOT_IMPLEMENTED_KEYS or key.startswith(NOT_IMPLEMENTED_PREFIXES):
-            log.warning("The configuration '%s' is a Kafka Streams config that pystreams does not implement; it is "
-                        "ignored.", key)
+            log.warning(NOT_IMPLEMENTED_KEY_WARNING, key)
             continue
         import difflib  # only when there is something to report
 
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.85)
-        hint = (f" Did you mean '{close[0]}'?" if close else
-                " Other client settings than those in docs/streams-runtime.md need a consumer., producer. or admin. "
-                "prefix.")
-        log.warning("The configuration '%s' was supplied but isn't a known config.%s", key, hint)
+        hint = UNKNOWN_KEY_CLOSE_HINT.format(close[0]) if close else UNKNOWN_KEY_PREFIX_HINT
+        log.warning(UNKNOWN_KEY_WARNING, key, hint)
     return reported
 
 

@@ -219,3 +219,24 @@ NOT_IMPLEMENTED_KEYS = frozenset({
     "default.list.value.serde.inner",
 })
 NOT_IMPLEMENTED_PREFIXES = ("client.tag.",)
+
+#: The config warnings' texts (logging format strings; Kafka's wording where Kafka logs the same case), kept
+#: together so that they read, and change, as one set.
+#: An unprefixed key pystreams does not know (Kafka's AbstractConfig.logUnused), with a hint (the two below).
+UNKNOWN_KEY_WARNING = "The configuration '%s' was supplied but isn't a known config.%s"
+UNKNOWN_KEY_CLOSE_HINT = " Did you mean '{}'?"
+UNKNOWN_KEY_PREFIX_HINT = (" Other client settings than those in docs/streams-runtime.md need a consumer., producer. "
+                           "or admin. prefix.")
+#: A Kafka Streams key in NOT_IMPLEMENTED_KEYS.
+NOT_IMPLEMENTED_KEY_WARNING = ("The configuration '%s' is a Kafka Streams config that pystreams does not implement; "
+                               "it is ignored.")
+#: A user's value of a client setting the guarantees fix (CONSUMER_FIXED, CONSUMER_EOS_FIXED, PRODUCER_EOS_FIXED):
+#: kind, key, who ("User" or the guarantee), the user's value, the Streams value (Kafka's StreamsConfig text).
+IGNORED_OVERRIDE_MESSAGE = ("Unexpected user-specified %s config '%s' found. %s setting (%s) will be ignored and the "
+                            "Streams default setting (%s) will be used.")
+#: An admin.client.id other than Kafka Streams' <client.id>-admin: the user's value, the Streams value.
+ADMIN_CLIENT_ID_WARNING = ("Unexpected user-specified admin config 'client.id' found. User setting (%s) will be "
+                           "ignored and the Streams default setting (%s) will be used: Kafka Streams names its admin "
+                           "client <client.id>-admin (set client.id to change it).")
+#: A key in DROPPED_CLIENT_KEYS: the key, why.
+DROPPED_KEY_WARNING = "The client configuration '%s' has no librdkafka equivalent (%s); it is not passed to the clients."
