@@ -3,7 +3,7 @@ confluent-kafka) run as a child process so the test can SIGKILL it anywhere, log
 client operation to a history file (history.py).
 
     python -m tests.system.jepsen.copier BOOTSTRAP INPUT OUTPUT GROUP TRANSACTIONAL_ID \
-        PARTITIONS NAME HISTORY [--timeout-ms MS] [--batch N]
+        PARTITIONS NAME HISTORY [--timeout-ms MS] [--batch N] [--abort-txns 3,7]
 
 It reads its input partitions (comma-separated; assigned by hand, so a restart needs no
 rebalance) at read_committed from the group's committed offsets, and for each poll batch:
@@ -11,7 +11,10 @@ begins a transaction, produces each integer to the same partition of OUTPUT (key
 transaction's id, so readers can tell which transaction wrote a record), sends the input
 offsets to the transaction, commits. An abortable error aborts and rewinds to the committed
 offsets, logging under a new process name (`NAME.session`), because its reads go back.
-SIGTERM stops it between transactions (exit 0); a fatal error exits 3 (e.g. fenced: the
+`--abort-txns` (the checker's negative control only): those transactions of this incarnation
+(numbered from 1) wait for every record's delivery report and then abort on purpose (logged as
+`txn-abort` with `deliberate: true`), so an aborted transaction's records are in the log for
+certain. SIGTERM stops it between transactions (exit 0); a fatal error exits 3 (e.g. fenced: the
 coordinator aborted a transaction that outlived transaction.timeout.ms while the broker was
 down, and bumped the epoch; the test starts a new copier, as an application would).
 
@@ -97,6 +100,8 @@ class Copier:
                 self.producer.produce(self.args.output, key=txn.encode(), value=m.value(),
                                       partition=m.partition(), on_delivery=delivered)
                 positions[m.partition()] = m.offset() + 1
+            if self.txn_count in self.args.abort_txns:
+                return self.abort_after_delivery(txn)
             step = "send-offsets"
             offsets = [[self.args.input, p, o] for p, o in sorted(positions.items())]
             log(self.process, "invoke", step, offsets=offsets, txn=txn)
@@ -131,16 +136,31 @@ class Copier:
                 if not exc.args[0].retriable() or attempt == attempts - 1:
                     raise
 
-    def abort(self, txn: str, step: str) -> bool:
-        """Abort after an abortable error, then redo from the committed offsets."""
-        self.history.log(self.process, "invoke", "txn-abort", txn=txn)
+    def abort_after_delivery(self, txn: str) -> bool:
+        """The negative control's abort: first every delivery report (in a transaction the
+        broker acknowledges a batch once it is appended to the log, long before the commit;
+        the callbacks log each record's offset), then abort. A read_uncommitted reader must
+        read those records; a killed copier gives no such guarantee (it may die before its
+        Produce left, or after its EndTxn)."""
+        left = self.producer.flush(60)
+        if left:
+            print(f"{txn}: {left} records undelivered before the deliberate abort",
+                  file=sys.stderr, flush=True)
+        return self.abort(txn, "send", deliberate=True)
+
+    def abort(self, txn: str, step: str, deliberate: bool = False) -> bool:
+        """Abort after an abortable error (or on purpose), then redo from the committed
+        offsets."""
+        extra: dict[str, Any] = {"deliberate": True} if deliberate else {}
+        self.history.log(self.process, "invoke", "txn-abort", txn=txn, **extra)
         try:
             self._retry(lambda: self.producer.abort_transaction(60))
         except KafkaException as exc:
-            self.history.log(self.process, "info", "txn-abort", txn=txn, error=str(exc))
+            self.history.log(self.process, "info", "txn-abort", txn=txn, error=str(exc),
+                             **extra)
             print(f"abort failed after {step}: {exc}", file=sys.stderr, flush=True)
             return False
-        self.history.log(self.process, "ok", "txn-abort", txn=txn)
+        self.history.log(self.process, "ok", "txn-abort", txn=txn, **extra)
         self.rewind()
         return True
 
@@ -154,6 +174,11 @@ class Copier:
             self.history.close()
 
 
+def _numbers(text: str) -> frozenset[int]:
+    """'3,7' -> {3, 7}; '' -> none."""
+    return frozenset(int(n) for n in text.split(",") if n.strip())
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.system.jepsen.copier")
     for name in ("bootstrap", "input", "output", "group", "transactional_id", "partitions",
@@ -162,6 +187,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timeout-ms", type=int, default=5000,
                         help="message/request timeout (a proxy may hold a request)")
     parser.add_argument("--batch", type=int, default=200, help="records per transaction, max")
+    parser.add_argument("--abort-txns", type=_numbers, default=frozenset(),
+                        help="transactions (1, 2, ...) to abort once delivered (negative "
+                             "control)")
     copier = Copier(parser.parse_args(argv))
 
     def stop(signum: int, frame: object) -> None:

@@ -53,6 +53,9 @@ class Settings:
     deadline: float = 150.0
     seed: str = "6"
     live_isolation: str = "read_committed"  # read_uncommitted: the checker's negative control
+    #: transactions (numbered per copier incarnation from 1) each copier aborts on purpose once
+    #: all their records were delivered (appended): the negative control's certain G1a source
+    abort_txns: tuple[int, ...] = ()
 
 
 @dataclass
@@ -75,6 +78,17 @@ class Outcome:
     def values_read_by(self, process: str) -> list[int]:
         return [v for op in self.ops if op["process"] == process and op["f"] == "poll"
                 and op["type"] == "ok" for v in op["values"]]
+
+    def deliberately_aborted_sends(self) -> list[tuple[str, int, tuple[str, int, int]]]:
+        """(txn, value, (topic, partition, offset)) of every record the broker acknowledged
+        (appended) in a transaction its copier then aborted on purpose (Settings.abort_txns)
+        and whose abort the broker confirmed."""
+        aborted = {op["txn"] for op in self.ops if op["f"] == "txn-abort"
+                   and op["type"] == "ok" and op.get("deliberate")}
+        return [(op["txn"], value, (topic, int(partition), int(offset)))
+                for op in self.ops if op["f"] == "send" and op["type"] == "ok"
+                and op.get("txn") in aborted
+                for value, (topic, partition, offset) in zip(op["values"], op["offsets"])]
 
 
 class Reader(threading.Thread):
@@ -207,7 +221,8 @@ class Copiers:
                 self.broker.bootstrap_servers,
                 *self.topics, self.group, self.tids[i], str(i), name, str(history),
                 "--timeout-ms", str(self.settings.timeout_ms),
-                "--batch", str(self.settings.batch)]
+                "--batch", str(self.settings.batch),
+                "--abort-txns", ",".join(map(str, self.settings.abort_txns))]
         self.procs[i] = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=log)
         log.close()
