@@ -74,6 +74,22 @@ def process_uuid(process_id: str) -> uuid.UUID:
         return uuid.uuid5(_UUID_NAMESPACE, f"pystreams-process:{process_id}")
 
 
+class LegacyUserDataError(AssignmentError):
+    """User data in pystreams' own format from before the assignor spoke Kafka's (ADR 0004's amendment): an older
+    pystreams instance in the group. The two formats cannot read each other, so a rolling upgrade across that change
+    is not possible."""
+
+
+def _refuse_legacy(data: bytes, what: str) -> None:
+    """The old format began int32 1, int32 1, b"pyst"; Kafka's messages begin int32 version, int32 latest version,
+    then (v1+) a 16-byte process id, which never reads as that header from a current pystreams member."""
+    if len(data) >= 12 and bytes(data[8:12]) == MAGIC and bytes(data[:8]) == b"\x00\x00\x00\x01" * 2:
+        raise LegacyUserDataError(
+            f"{what} comes from an older pystreams (its own user-data format, before pystreams spoke Kafka's "
+            "SubscriptionInfo/AssignmentInfo): the two cannot share a group, so a rolling upgrade across this "
+            "change is not possible; stop every instance of the application, then start them on the new version")
+
+
 def _extension(r: Reader) -> bool:
     """Position r after pystreams' extension header; False when the bytes are not one (a Java sender)."""
     if bytes(r.data[r.pos:r.pos + 4]) != MAGIC:
@@ -120,6 +136,7 @@ class SubscriptionInfo:
     @staticmethod
     def decode(data: bytes) -> SubscriptionInfo:
         """From a pystreams or a Java Kafka Streams member (any SubscriptionInfoData version 1-11)."""
+        _refuse_legacy(data, "a group member's subscription")
         k = decode_subscription(data)
         if k.process_id is None:  # a future version: only its versions are known (Kafka's version probing)
             return SubscriptionInfo(FUTURE_PROCESS_ID, None, version=k.version,
@@ -211,6 +228,7 @@ class AssignmentInfo:
         """From a pystreams or a Java leader (AssignmentInfo version 1-11). `partitions`: the group assignment's
         partitions, zipped in (topic, partition) order with the active task list as Kafka's onAssignment does;
         without them (pystreams leaders only) the extension's copy is used."""
+        _refuse_legacy(data, "the group leader's assignment")
         k = decode_assignment(data)
         r = Reader(k.extension, "the pystreams extension of a Streams assignment")
         message, ext_partitions, ext_followup = "", None, None

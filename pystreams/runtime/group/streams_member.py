@@ -22,7 +22,7 @@ from pystreams.runtime.assignment import (
 )
 from pystreams.runtime.assignment.assignor import error_assignment
 from pystreams.runtime.assignment.codec import AssignmentError
-from pystreams.runtime.assignment.info import MemberAssignment
+from pystreams.runtime.assignment.info import LegacyUserDataError, MemberAssignment
 from pystreams.runtime.group.client import GroupClient, TopicPartition
 from pystreams.runtime.group.errors import BrokerConnectionError
 from pystreams.runtime.group.membership import (
@@ -190,10 +190,13 @@ class StreamsMember:
         for m in members:
             try:
                 info = SubscriptionInfo.decode(m.user_data or b"")
+            except LegacyUserDataError as e:
+                raise LegacyUserDataError(f"group member {m.member_id}: {e}") from None
             except AssignmentError as e:
-                raise AssignmentError(f"group member {m.member_id} is not a pystreams member of this application "
-                                      f"({e}); every member of group {self.thread.config.application_id} must run "
-                                      "pystreams with pystreams.assignor=streams") from None
+                raise AssignmentError(f"group member {m.member_id} is not a Kafka Streams member of this "
+                                      f"application ({e}); every member of group "
+                                      f"{self.thread.config.application_id} must be a pystreams or Kafka Streams "
+                                      "instance of it (a plain consumer must use another group.id)") from None
             subscriptions[m.member_id] = MemberSubscription(list(m.topics), info, list(m.owned_partitions))
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("group %s leader: member %s of client %s owns %s, task offset sums %s, standbys %s%s",
