@@ -116,7 +116,8 @@ TRANSLATED_CLIENT_KEYS: dict[str, tuple[str, int]] = {
 #: commit's bound); the (de)serializer classes are the Streams serdes' job.
 DROPPED_CLIENT_KEYS: dict[str, str] = {
     "max.block.ms": "librdkafka's producer never blocks a send; pystreams bounds the exactly_once_v2 commit with it",
-    "default.api.timeout.ms": "librdkafka's calls take their own timeouts",
+    "default.api.timeout.ms": ("librdkafka's calls take their own timeouts; pystreams bounds the retries of a failed "
+                               "offset commit with it (the main consumer's value)"),
     "key.serializer": "Kafka Streams serializes with its serdes",
     "value.serializer": "Kafka Streams serializes with its serdes",
     "key.deserializer": "Kafka Streams deserializes with its serdes",
