@@ -130,7 +130,13 @@ def max_block_s(config: Any) -> float:
     parsed = getattr(config, "max_block_ms", None)
     if isinstance(parsed, int):
         return max(0.001, parsed / 1000)
-    for key in ("producer.max.block.ms", "max.block.ms"):
+    return max(0.001, first_ms(config, ("producer.max.block.ms", "max.block.ms"), DEFAULT_MAX_BLOCK_MS) / 1000)
+
+
+def first_ms(config: Any, keys: tuple[str, ...], default_ms: int) -> int:
+    """The first of `keys` the config has (a client key's prefixed forms before the plain one), as an int of ms;
+    default_ms when none is set or the config is None."""
+    for key in keys:
         if config is None:
             break
         try:
@@ -138,8 +144,8 @@ def max_block_s(config: Any) -> float:
         except Exception:  # noqa: BLE001 - an unknown key reads as unset
             value = None
         if value is not None:
-            return max(0.001, int(value) / 1000)
-    return DEFAULT_MAX_BLOCK_MS / 1000
+            return int(value)
+    return default_ms
 
 
 def call_bounded(fn: Callable[[], Any], timeout_s: float, what: str) -> Any:

@@ -27,6 +27,7 @@ from pystreams.runtime.streams_producer import (
     abort_transaction,
     call_bounded,
     commit_transaction,
+    first_ms,
     max_block_s,
 )
 from pystreams.runtime.tasks import ActiveTask, checkpoint_task
@@ -57,16 +58,8 @@ class OffsetCommitTimeoutError(PystreamsError):
 def default_api_timeout_s(config: Any) -> float:
     """The main consumer's default.api.timeout.ms (main.consumer., consumer., then unprefixed; Kafka's 60000) in
     seconds: how long a commit retries a retriable error."""
-    for key in ("main.consumer.default.api.timeout.ms", "consumer.default.api.timeout.ms", "default.api.timeout.ms"):
-        if config is None:
-            break
-        try:
-            value = config.get(key)
-        except Exception:  # noqa: BLE001 - an unknown key reads as unset
-            value = None
-        if value is not None:
-            return max(0.0, int(value) / 1000)
-    return 60.0
+    keys = ("main.consumer.default.api.timeout.ms", "consumer.default.api.timeout.ms", "default.api.timeout.ms")
+    return max(0.0, first_ms(config, keys, 60_000) / 1000)
 
 
 def _offset_metadata(at: ActiveTask, topic: str, partition: int) -> str:
