@@ -304,11 +304,8 @@ def build_control_batch(marker: int, *, producer_id: int, producer_epoch: int,
                        transactional=True, control=True)
 
 
-def read_records(batch: bytes | memoryview) -> list[Record]:
-    """Decode the records of an uncompressed or gzip batch (reads only; the log never re-encodes).
-
-    Raises BatchError(kind="unsupported") for snappy/lz4/zstd, which need libraries the broker
-    does not carry."""
+def _records_part(batch: bytes | memoryview) -> tuple[BatchHeader, bytes | memoryview]:
+    """A batch's header and its records' bytes, gunzipped; BatchError "unsupported" for snappy/lz4/zstd."""
     mv = memoryview(batch)
     h = parse_header(mv)
     data: bytes | memoryview = mv[RECORDS_OFFSET:h.size]
@@ -316,6 +313,15 @@ def read_records(batch: bytes | memoryview) -> list[Record]:
         data = gzip.decompress(data)
     elif h.compression != NO_COMPRESSION:
         raise BatchError(f"cannot decode compression codec {h.compression} here", "unsupported")
+    return h, data
+
+
+def read_records(batch: bytes | memoryview) -> list[Record]:
+    """Decode the records of an uncompressed or gzip batch (reads only; the log never re-encodes).
+
+    Raises BatchError(kind="unsupported") for snappy/lz4/zstd, which need libraries the broker
+    does not carry."""
+    h, data = _records_part(batch)
     log_append = h.timestamp_type == LOG_APPEND_TIME
     out: list[Record] = []
     pos = 0
@@ -348,14 +354,8 @@ def records_without_key(batch: bytes | memoryview) -> bool:
 
     Raises BatchError as read_records does: kind "unsupported" for snappy/lz4/zstd, "invalid" for records that
     run past the batch or do not fill it."""
-    mv = memoryview(batch)
-    h = parse_header(mv)
-    data: bytes | memoryview = mv[RECORDS_OFFSET:h.size]
-    if h.compression == GZIP:
-        data = gzip.decompress(data)
-    elif h.compression != NO_COMPRESSION:
-        raise BatchError(f"cannot decode compression codec {h.compression} here", "unsupported")
-    data = bytes(data)  # indexing bytes gives ints without a memoryview lookup per byte
+    h, part = _records_part(batch)
+    data = bytes(part)  # indexing bytes gives ints without a memoryview lookup per byte
     size = len(data)
     pos = 0
     keyless = False
