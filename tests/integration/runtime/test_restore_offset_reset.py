@@ -46,8 +46,10 @@ def _consumer(bootstrap: str, **extra: object) -> Consumer:
     return Consumer({**restore_consumer_config(config, "offset-reset-test"), **extra})
 
 
-def _drain(consumer: Consumer, seconds: float) -> tuple[list[int], list[int]]:
-    """(offsets of records, error codes) handed out in `seconds` (partition EOFs left out)."""
+def _drain(consumer: Consumer, seconds: float, end: int | None = None) -> tuple[list[int], list[int]]:
+    """(offsets of records, error codes) handed out in `seconds` (partition EOFs left out); with `end` (the log end
+    offset), done as soon as the partition's EOF comes after the record at end - 1 (instead of waiting out `seconds`
+    when everything was read)."""
     offsets: list[int] = []
     errors: list[int] = []
     deadline = time.monotonic() + seconds
@@ -58,6 +60,8 @@ def _drain(consumer: Consumer, seconds: float) -> tuple[list[int], list[int]]:
                 offsets.append(int(m.offset()))
             elif err.code() != KafkaError._PARTITION_EOF:
                 errors.append(err.code())
+            elif end is not None and offsets and offsets[-1] == end - 1:
+                return offsets, errors
         if errors and time.monotonic() > deadline - seconds / 2:
             break
     return offsets, errors
@@ -85,7 +89,7 @@ def test_an_out_of_range_offset_is_an_error_and_the_consumer_does_not_move(kafka
         # assigned again from the beginning (what a wiped store does), it reads what the log has
         consumer.unassign()
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-        offsets, errors = _drain(consumer, 4.0)
+        offsets, errors = _drain(consumer, 4.0, end=30)
         first = 0 if where == "past-the-end" else 20
         assert offsets == list(range(first, 30)) and errors == []
     finally:
@@ -100,7 +104,7 @@ def test_a_topic_deleted_and_recreated_under_a_running_fetch_is_an_error(kafka_b
     consumer = _consumer(bootstrap)
     try:
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-        offsets, errors = _drain(consumer, 3.0)
+        offsets, errors = _drain(consumer, 3.0, end=200)
         assert offsets == list(range(200)) and errors == []
         recreate_topic(bootstrap, topic)
         _produce(bootstrap, topic, 5)  # the new topic ends at 5, below the position 200
