@@ -58,8 +58,15 @@ def test_sigkill_during_acks_all_loses_no_acknowledged_record(pystreams_broker_f
     consumer.subscribe([topic])
     try:
         stored = {m.key(): m.value() for m in drain(consumer, len(snapshot), timeout=60)}
-        # drain a little longer: records written but not acknowledged may also be there
-        stored.update({m.key(): m.value() for m in drain(consumer, 10**9, timeout=2)})
+        # then on to the end offsets: records written but not acknowledged may also be there (was: a 2 s drain,
+        # always waited out; nothing produces any more, so the end offsets are the whole log)
+        tps = consumer.assignment()
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in tps}
+        assert len(ends) == 3, ends
+        deadline = time.time() + 30
+        while any(tp.offset < ends[tp.partition] for tp in consumer.position(tps)):
+            assert time.time() < deadline, (ends, consumer.position(tps))
+            stored.update({m.key(): m.value() for m in drain(consumer, 1, timeout=0.5)})
     finally:
         consumer.close()
     missing = [k for k in snapshot if k not in stored]
