@@ -50,14 +50,15 @@ def test_a_leader_slower_than_the_session_timeout_keeps_its_membership(group_top
 
     def slow_assign(members: Sequence[MemberMetadata]) -> dict[str, tuple[list[Any], bytes | None]]:
         started = time.monotonic()
-        time.sleep(9.0)  # 1.5 x session.timeout.ms: only heartbeats while COMPLETING_REBALANCE keep us in
+        time.sleep(4.5)  # 1.5 x session.timeout.ms: only heartbeats while COMPLETING_REBALANCE keep us in
         slow.append(time.monotonic() - started)
         return cooperative_round_robin(members)
 
-    a = _member(bootstrap, group, topic, "a", slow_assign)
+    # a 3 s session (heartbeats every 0.5 s, as the failover tests; the test brokers have no session floor)
+    a = _member(bootstrap, group, topic, "a", slow_assign, session_timeout_ms=3_000)
     try:
         first = a.poll()
-        assert slow and slow[0] >= 9.0
+        assert slow and slow[0] >= 4.5
         assert first is not None and first.generation_id >= 1 and first.added == {(topic, p) for p in range(4)}
         generation = a.generation_id
         time.sleep(1.5)  # a few more heartbeats: still this generation, nothing lost, no rejoin needed
@@ -100,8 +101,9 @@ def test_a_member_that_stops_polling_leaves_and_its_partitions_move(group_topic:
 def test_a_member_without_heartbeats_for_the_session_timeout_loses_its_partitions(
         group_topic: tuple[str, str, str]) -> None:
     bootstrap, group, topic = group_topic
-    a = _member(bootstrap, group, topic, "a", cooperative_round_robin)
-    b = _member(bootstrap, group, topic, "b", cooperative_round_robin)
+    # 3 s sessions (heartbeats every 0.5 s, as the failover tests; the test brokers have no session floor)
+    a = _member(bootstrap, group, topic, "a", cooperative_round_robin, session_timeout_ms=3_000)
+    b = _member(bootstrap, group, topic, "b", cooperative_round_robin, session_timeout_ms=3_000)
     try:
         _split_two_and_two(a, b)
         a_kept = a.owned
@@ -112,8 +114,8 @@ def test_a_member_without_heartbeats_for_the_session_timeout_loses_its_partition
         started = time.monotonic()
         lost = poll_until(a, lambda: not a.owned, timeout=20)[-1]
         assert lost.lost == a_kept and "session.timeout.ms" in lost.lost_reason
-        # session.timeout.ms (6 s) after the last successful heartbeat, which was up to one interval (0.5 s) ago
-        assert 5.4 <= time.monotonic() - started < 10.0
+        # session.timeout.ms (3 s) after the last successful heartbeat, which was up to one interval (0.5 s) ago
+        assert 2.4 <= time.monotonic() - started < 7.0
         poll_until(b, lambda: len(b.owned) == 4, timeout=20)  # the coordinator expired a too and moved them
     finally:
         a.close()
