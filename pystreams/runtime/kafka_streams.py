@@ -7,6 +7,7 @@ assignor then answers every member with SHUTDOWN_REQUESTED, and every instance g
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import enum
 import logging
@@ -131,6 +132,11 @@ class KafkaStreams(InteractiveQueries):
         self._state = State.CREATED
         self._state_lock = threading.Condition()
         self._listener: StateListener | None = None
+        # (new, old) transitions the listener has not seen yet, and whether some thread is calling it now: the
+        # listener runs outside _thread_count_lock (Kafka calls it outside its locks "to avoid potential
+        # deadlocks") and sees every transition once, in order (_notify_listener)
+        self._unnotified: collections.deque[tuple[State, State]] = collections.deque()
+        self._notifying = False
         self._handler: ExceptionHandler | None = None
         self.threads: list[Any] = []
         # Kafka's changeThreadCount lock: one thread index and cache split at a time (add/remove/replace)
@@ -231,14 +237,48 @@ class KafkaStreams(InteractiveQueries):
             if new not in _TRANSITIONS[old]:
                 return False
             self._state = new
+            self._unnotified.append((new, old))
             self._state_lock.notify_all()
         log.info("stream-client [%s] State transition from %s to %s", self.client_id, old.name, new.name)
-        if self._listener is not None:
-            try:
-                self._listener(new, old)
-            except Exception:
-                log.exception("state listener failed")
+        self._notify_listener()
         return True
+
+    def _notify_listener(self) -> None:
+        """Call the state listener with the transitions it has not seen, in order, but never while this thread
+        holds _thread_count_lock (a listener that hands close() or add_stream_thread() to another thread and waits
+        for it would deadlock): then the holder calls it once it released the lock (_count_lock), or the thread
+        setting the next state does. One thread at a time calls the listener; another one only queues."""
+        if self._thread_count_lock._is_owned():  # type: ignore[attr-defined]  # (C and Python RLocks have it)
+            return
+        with self._state_lock:
+            if self._notifying:
+                return  # the thread calling the listener now (maybe this one: a listener's own close()) goes on
+            self._notifying = True
+        try:
+            while True:
+                with self._state_lock:
+                    if not self._unnotified:
+                        self._notifying = False
+                        return
+                    new, old = self._unnotified.popleft()
+                if self._listener is not None:
+                    try:
+                        self._listener(new, old)
+                    except Exception:
+                        log.exception("state listener failed")
+        except BaseException:
+            with self._state_lock:
+                self._notifying = False
+            raise
+
+    @contextlib.contextmanager
+    def _count_lock(self) -> Iterator[None]:
+        """_thread_count_lock, and after releasing it the state listener for the transitions made under it."""
+        try:
+            with self._thread_count_lock:
+                yield
+        finally:
+            self._notify_listener()
 
     def wait_for_state(self, *states: State, timeout: float) -> bool:
         """Block until the client is in one of states (True) or timeout seconds passed (False)."""
@@ -265,7 +305,7 @@ class KafkaStreams(InteractiveQueries):
             raise IllegalStateError(_START_REFUSED[-1])
         self.config.require_bootstrap()
         directory = StateDirectory(self.config.state_dir, self.config.application_id)
-        with self._thread_count_lock:
+        with self._count_lock():
             if self._state is not State.CREATED or self._starting:  # another start() or a close() came first
                 raise IllegalStateError("The client is either already started or already stopped, cannot re-start "
                                         f"(state is {self._state.name})")
@@ -296,7 +336,7 @@ class KafkaStreams(InteractiveQueries):
 
         app_dir = os.path.join(self.config.state_dir, self.config.application_id)
         os.makedirs(app_dir, exist_ok=True)
-        with self._thread_count_lock:
+        with self._count_lock():
             if not self._may_go_on():
                 return
             self.process_id, self._process_lock = claim_process_id(app_dir)
@@ -319,9 +359,14 @@ class KafkaStreams(InteractiveQueries):
                                existing=self.plan.cluster_topics, topic_defaults=self.config.topic_configs(),
                                additional_retention_ms=self.config.windowstore_changelog_additional_retention_ms)
         del admin  # only self.admin refers to it: close drops it (an exception's frames would keep a local alive)
-        with self._thread_count_lock:
+        with self._count_lock():
             if not self._may_go_on() or not self._set_state(State.REBALANCING):
                 return  # close() came in while the topics were planned: its closer released what start() made
+        # the listener saw REBALANCING when the lock was released: a close() it made (or one from another thread
+        # meanwhile) stops the start here, before a global thread that the closer would not know of
+        with self._count_lock():
+            if not self._may_go_on():
+                return
             if self.topology.global_subtopology_nodes():
                 from pystreams.runtime.global_state import GlobalStateManager
 
@@ -329,7 +374,7 @@ class KafkaStreams(InteractiveQueries):
         if self.global_state is not None:
             # outside the lock: a close() meanwhile ends the bootstrap (the closer closes the global state)
             self.global_state.start()
-        with self._thread_count_lock:
+        with self._count_lock():
             if not self._may_go_on():
                 return
             if self.config.application_server or self.config.get("metrics.http.port") is not None:
@@ -340,14 +385,20 @@ class KafkaStreams(InteractiveQueries):
                 # application.server (IQ + /metrics) and/or metrics.http.port (only /metrics, Kafka has no HTTP
                 # server)
                 self._server = start_http_server(self)  # None when neither key is set (or the port is "" / "-1")
-        with self._thread_count_lock:  # all created first, so each starts with its final share of the cache
+        with self._count_lock():  # all created first, so each starts with its final share of the cache
             # Kafka's start() starts the threads only after its setState(REBALANCING) check: a close() (or a
             # fatal global-thread error) that came in after the global thread started must not be followed by
             # stream threads that the close already passed over (they would run on after close() returned)
             if not self._may_go_on():
                 return
             for thread in [self._new_thread(StreamThread) for _ in range(self.config.num_stream_threads)]:
+                # checked before each: the lock is re-entrant, so a close() on this very thread (a signal handler,
+                # a callback of the thread just started) gets in here; the closer already stopped the rest
+                if not self._may_go_on():
+                    return
                 thread.start()
+            if not self._may_go_on():
+                return
             self._cleaner = StateDirCleaner(self._state_directory, self.config.state_cleanup_delay_ms,
                                             lambda: self._state is State.RUNNING, f"{self.client_id}-StateDirCleaner")
             self._cleaner.start()
@@ -356,7 +407,7 @@ class KafkaStreams(InteractiveQueries):
         """Undo a start() that raised: stop whatever threads started, then release every client and lock (the
         client ends in ERROR, as after Kafka's failed start; close() and cleanup() are then allowed). When a
         close() or a fatal thread error came first, its closer thread releases everything instead."""
-        with self._thread_count_lock:
+        with self._count_lock():
             if not self._may_go_on():
                 return
             self._set_state(State.PENDING_ERROR)
@@ -454,17 +505,19 @@ class KafkaStreams(InteractiveQueries):
                 thread.leave_group_on_close = GroupMembershipOperation.LEAVE_GROUP
         # under the lock start() creates its clients with: a start() under way sees PENDING_SHUTDOWN and creates
         # nothing more, and the closer sees everything it created before
-        with self._thread_count_lock:
+        with self._count_lock():
             state = self._state
             closing = state in (State.CREATED, State.REBALANCING, State.RUNNING) and self._set_state(
                 State.PENDING_SHUTDOWN)
-            if closing:
-                if state is State.CREATED and not self._starting:  # never started: nothing to stop
-                    self._set_state(State.NOT_RUNNING)
-                    return True
+            if closing and state is State.CREATED and not self._starting:  # never started: nothing to stop
+                self._set_state(State.NOT_RUNNING)
+                return True
+        if closing:
+            # as Kafka: the listener saw PENDING_SHUTDOWN (on leaving the lock), then the closer starts; a start()
+            # under way creates nothing more meanwhile (the state is no longer CREATED/REBALANCING/RUNNING)
+            with self._count_lock():
                 # close() from a callback on a stream thread: that thread stops after returning; the closer skips it
                 self._start_closer(State.NOT_RUNNING)
-        if closing:
             return self.wait_for_state(State.NOT_RUNNING, timeout=_forever(timeout))
         if state in (State.NOT_RUNNING, State.ERROR):
             return True
@@ -565,9 +618,10 @@ class KafkaStreams(InteractiveQueries):
         handle_thread_failure(self, thread, error)
 
     def _shutdown_to_error(self) -> None:
-        with self._thread_count_lock:  # as close(): a start() under way starts nothing after this
+        with self._count_lock():  # as close(): a start() under way starts nothing after this
             if self._state is State.PENDING_ERROR or not self._set_state(State.PENDING_ERROR):
                 return  # already going to ERROR (one closer is enough), or closing
+        with self._count_lock():  # after the listener saw PENDING_ERROR, as Kafka's closeToError
             self._start_closer(State.ERROR)
 
     def _on_assignment(self, thread: Any, info: Any) -> None:
