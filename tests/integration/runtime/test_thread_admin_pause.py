@@ -20,10 +20,11 @@ from tests.integration.runtime.helpers import (
 
 pytestmark = pytest.mark.integration
 
-#: the shortest membership timeouts both brokers accept (group.min.session.timeout.ms is 6000): a paused thread that
-#: stopped polling or heartbeating would be out of the group, and the group would rebalance, within the pause
-MEMBERSHIP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000, "max.poll.interval.ms": 6000}
-PAUSE_S = 8.0
+#: short membership timeouts (the test brokers have no group.min.session.timeout.ms floor; 3 s sessions with 0.5 s
+#: heartbeats as the failover tests): a paused thread that stopped polling or heartbeating would be out of the group,
+#: and the group would rebalance, within the pause (1.5x both)
+MEMBERSHIP = {"session.timeout.ms": 3000, "heartbeat.interval.ms": 500, "max.poll.interval.ms": 3000}
+PAUSE_S = 4.5
 
 
 def _tasks(streams: KafkaStreams) -> dict[str, set[str]]:
