@@ -36,8 +36,9 @@ def cooperative_round_robin(members: Sequence[MemberMetadata]) -> dict[str, tupl
 COUNTS: dict[str, int] = {}
 
 
-def make_member(bootstrap: str, group: str, topic: str, name: str) -> GroupMember:
-    cfg = MemberConfig(group, session_timeout_ms=6_000, rebalance_timeout_ms=15_000, heartbeat_interval_ms=200)
+def make_member(bootstrap: str, group: str, topic: str, name: str, session_timeout_ms: int = 6_000) -> GroupMember:
+    cfg = MemberConfig(group, session_timeout_ms=session_timeout_ms, rebalance_timeout_ms=15_000,
+                       heartbeat_interval_ms=200)
     return GroupMember(cfg, GroupClient(bootstrap, group, name), GroupClient(bootstrap, group, f"{name}-hb"),
                        lambda: [topic], lambda: name.encode(), cooperative_round_robin)
 
@@ -65,8 +66,9 @@ def group_topic(kafka_broker: Any) -> tuple[str, str, str]:
 
 def test_a_second_member_joins_and_leaves_with_cooperative_rebalances(group_topic: tuple[str, str, str]) -> None:
     bootstrap, group, topic = group_topic
-    a = make_member(bootstrap, group, topic, "a")
-    b = make_member(bootstrap, group, topic, "b")
+    # 3 s sessions (the test brokers have no session floor), so the heartbeat check below lasts 4.5 s, not 7 s
+    a = make_member(bootstrap, group, topic, "a", session_timeout_ms=3_000)
+    b = make_member(bootstrap, group, topic, "b", session_timeout_ms=3_000)
     try:
         first = a.poll()
         assert first is not None and first.added == {(topic, p) for p in range(4)} and a.is_leader
@@ -83,8 +85,8 @@ def test_a_second_member_joins_and_leaves_with_cooperative_rebalances(group_topi
         assert sum(len(e.revoked) for e in a_events) == 2
         assert a.owned | b.owned == {(topic, p) for p in range(4)} and not a.owned & b.owned
         assert a.generation_id == b.generation_id and a.generation_id > first.generation_id
-        # heartbeats keep both members in the group for longer than the session timeout
-        deadline = time.monotonic() + 7
+        # heartbeats keep both members in the group for longer than the session timeout (1.5x)
+        deadline = time.monotonic() + 4.5
         while time.monotonic() < deadline:
             assert a.poll() is None and b.poll() is None
             time.sleep(0.2)
