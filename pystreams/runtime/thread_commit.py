@@ -63,9 +63,13 @@ def default_api_timeout_s(config: Any) -> float:
 
 
 def _offset_metadata(at: ActiveTask, topic: str, partition: int) -> str:
-    """Kafka Streams' committed-offset metadata (the partition time); empty for a task without partition times."""
-    partition_time = getattr(at.task, "partition_time", None)
-    return encode_offset_metadata(partition_time(topic, partition)) if partition_time is not None else ""
+    """Kafka Streams' committed-offset metadata (the partition time and the task's ProcessorMetadata, empty for most
+    tasks); empty for a task without partition times."""
+    task = at.task
+    partition_time = getattr(task, "partition_time", None)
+    if partition_time is None:
+        return ""
+    return encode_offset_metadata(partition_time(topic, partition), getattr(task, "processor_metadata", None))
 
 
 class ThreadCommit:

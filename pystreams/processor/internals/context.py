@@ -116,6 +116,16 @@ class ProcessorContextImpl(ProcessorContext[Any, Any], FixedKeyProcessorContext[
     def current_system_time_ms(self) -> int:
         return self._task.time()
 
+    # ---- processor metadata (Kafka's InternalProcessorContext.processorMetadataForKey / addProcessorMetadataKeyValue)
+    def processor_metadata_for_key(self, key: str) -> int | None:
+        """The task's committed-and-restored value under `key`, None if none: how a processor's progress (an
+        emit-final aggregate's last emitted window-close time) survives a restart or a task move."""
+        return self._task.processor_metadata.get(key)
+
+    def add_processor_metadata_key_value(self, key: str, value: int) -> None:
+        """Record `value` under `key`; committed with every input partition's offset metadata from now on."""
+        self._task.processor_metadata[key] = value
+
     # ---- stores, metadata, commit
     def get_state_store(self, name: str) -> Any:
         task = self._task

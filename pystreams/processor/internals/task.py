@@ -125,6 +125,9 @@ class StreamTask:
         self.stream_time = -1
         self.commit_requested = False
         self._seeded_times: dict[tuple[str, int], int] = {}
+        # Kafka's ProcessorMetadata (name -> long, e.g. an emit-final aggregate's last emitted window-close time
+        # under its store name): committed with every input partition's offset, restored before it is first read
+        self.processor_metadata: dict[str, int] = {}
         self._stream_punctuations = PunctuationQueue(PunctuationType.STREAM_TIME)
         self._system_punctuations = PunctuationQueue(PunctuationType.WALL_CLOCK_TIME)
         self.stores: dict[str, Any] = {}
@@ -351,7 +354,11 @@ class StreamTask:
         from committed offsets' metadata, so stream time survives a hand-over (also from a Java app)."""
         from pystreams.runtime.offset_metadata import decode
         for (topic, partition), md in metadata.items():
-            ptime = decode(md).partition_time
+            decoded = decode(md)
+            ptime = decoded.partition_time
+            for key, value in decoded.processor_metadata.items():  # every partition carries the task's map
+                if value > self.processor_metadata.get(key, value - 1):
+                    self.processor_metadata[key] = value
             self._seeded_times[(topic, partition)] = ptime
             queue = self._queues.get((topic, partition))
             if queue is None and ptime >= 0 and self.source_for(topic) is not None:

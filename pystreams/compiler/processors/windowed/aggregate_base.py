@@ -37,20 +37,42 @@ class WindowedAggregateProcessor(Processor[Any, Any, Any, Any]):
         self.dropped_records = 0
         self.emit_final = supplier.emit_strategy is EmitStrategy.ON_WINDOW_CLOSE
         self.last_emit_window_close_time = NO_TIMESTAMP
+        self._metadata_read = not self.emit_final
         self.time_tracker = TimeTracker()
 
     def init(self, context: ProcessorContext[Any, Any]) -> None:
         self.context = context
         self.store = context.get_state_store(self.s.store_name)
+        self._metadata_read = not self.emit_final
         if self.emit_final:
             self.time_tracker.set_emit_interval(emit_interval(context.app_configs(),
                                                               EMIT_INTERVAL_WINDOWED_AGGREGATION))
+
+    def _restore_last_emit(self) -> None:
+        """Kafka's init: the last emitted window-close time from the task's ProcessorMetadata (key: the store name),
+        read at the first emit decision because the runtime restores the committed metadata after the processors'
+        init; without it a restart re-emits every closed window still in the store."""
+        self._metadata_read = True
+        lookup = getattr(self.context, "processor_metadata_for_key", None)
+        restored = lookup(self.s.store_name) if lookup is not None else None
+        if restored is not None and (self.last_emit_window_close_time == NO_TIMESTAMP
+                                     or restored > self.last_emit_window_close_time):
+            self.last_emit_window_close_time = restored
+
+    def _emitted(self, close_time: int) -> None:
+        """Windows up to close_time were emitted: remember it and put it in the task's ProcessorMetadata."""
+        self.last_emit_window_close_time = close_time
+        add = getattr(self.context, "add_processor_metadata_key_value", None)
+        if add is not None:
+            add(self.s.store_name, close_time)
 
     def _should_emit_final(self, close_time: int) -> bool:
         """Emit-final only, at most once per emit interval of wall-clock time, and only once stream time closed
         windows past the last emit."""
         if not self.emit_final:
             return False
+        if not self._metadata_read:
+            self._restore_last_emit()
         now = self.context.current_system_time_ms()
         tracker = self.time_tracker
         if now < tracker.next_time_to_emit:

@@ -112,7 +112,7 @@ class _SessionAggregateProcessor(WindowedAggregateProcessor):
             return
         for windowed, value in list(self.store.find_sessions_by_end(lower, upper)):
             self.context.forward(Record(windowed, change(value, None), windowed.window.end, record.headers))
-        self.last_emit_window_close_time = close_time
+        self._emitted(close_time)
 
 
 class _SessionValueGetter(_WindowValueGetter):

@@ -85,7 +85,7 @@ class _SlidingProcessor(WindowedAggregateProcessor):
         lower = 0 if last == NO_TIMESTAMP else max(0, last - self.d)
         for windowed, vat in list(self.store.fetch_all(lower, upper)):
             self.forwarder.maybe_forward(Record(windowed, change(vat.value, None), vat.timestamp, record.headers))
-        self.last_emit_window_close_time = close_time
+        self._emitted(close_time)
 
     def _windows(self, record: Record[Any, Any], time_from: int, time_to: int, forward: bool) -> list[Any]:
         fetch = self.store.fetch_key_range if forward else self.store.backward_fetch_key_range

@@ -220,7 +220,7 @@ class _WindowAggregateProcessor(WindowedAggregateProcessor):
                 return
         for windowed, vat in list(self.store.fetch_all(lower, upper)):
             self.forwarder.maybe_forward(Record(windowed, change(vat.value, None), vat.timestamp, record.headers))
-        self.last_emit_window_close_time = close_time
+        self._emitted(close_time)
 
 
 class _WindowValueGetter:
