@@ -358,13 +358,48 @@ def ensure_internal_topics(topology: Any, plan: TopologyPlan, admin: AdminClient
     known: list[dict[str, int]] = [existing]  # the first look is the caller's metadata: no second round trip
 
     def describe(topics: Collection[str]) -> tuple[dict[str, int], Collection[str]]:
-        counts = known.pop() if known else _metadata(admin, timeout)
-        return {t: counts[t] for t in topics if t in counts}, ()
+        if known:
+            counts = known.pop()
+            return {t: counts[t] for t in topics if t in counts}, ()
+        return describe_topics(admin, topics, timeout)
 
     created = sorted(make_ready(plan, missing, admin, describe, replication_factor=replication_factor,
                                 timeout_s=timeout))
     log.info("created internal topics %s", created)
     return created
+
+
+def describe_topics(admin: Any, topics: Collection[str], timeout: float) -> tuple[dict[str, int], Collection[str]]:
+    """Kafka's Admin.describeTopics for makeReady: (topic -> partition count of those that exist, the others'
+    errors as an UnsureTopics with their codes). By name, so a topic the principal may not describe answers
+    TOPIC_AUTHORIZATION_FAILED (a Metadata request for all topics leaves it out, as if it did not exist), and
+    without creating anything (the admin client's list_topics(topic) would auto-create it: librdkafka's admin
+    client is a producer). A local failure (a timeout) is reported as REQUEST_TIMED_OUT: retried."""
+    from confluent_kafka import TopicCollection
+
+    from pystreams.broker.protocol import ErrorCode
+    from pystreams.runtime.group.client import UnsureTopics
+
+    names = sorted(topics)
+    if not names:
+        return {}, UnsureTopics()
+    try:
+        futures = admin.describe_topics(TopicCollection(names), request_timeout=timeout)
+    except KafkaException as e:
+        raise _unreachable("", e.args[0] if e.args else e) from e
+    counts: dict[str, int] = {}
+    codes: dict[str, int] = {}
+    for topic, future in futures.items():
+        try:
+            counts[topic] = len(future.result(timeout).partitions)
+        except KafkaException as e:
+            err: Any = e.args[0] if e.args else None
+            code = int(err.code()) if hasattr(err, "code") else int(ErrorCode.REQUEST_TIMED_OUT)
+            if code != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+                codes[topic] = code if code > 0 else int(ErrorCode.REQUEST_TIMED_OUT)
+        except concurrent.futures.TimeoutError:
+            codes[topic] = int(ErrorCode.REQUEST_TIMED_OUT)
+    return counts, UnsureTopics(codes)
 
 
 def input_topics(plan: TopologyPlan) -> list[str]:
@@ -428,6 +463,7 @@ def make_ready(plan: TopologyPlan, specs: Mapping[str, InternalTopicSpec], admin
     not_ready, created, awaiting = set(specs), set[str](), set[str]()
     while True:
         counts, unsure = describe(sorted(not_ready))
+        _raise_refused(plan, not_ready, getattr(unsure, "codes", None) or {})
         for topic in sorted(not_ready & set(counts)):
             if counts[topic] != specs[topic].partitions:
                 raise InternalTopicError(invalid_partitions_message(plan, topic, specs[topic].partitions,
@@ -442,7 +478,7 @@ def make_ready(plan: TopologyPlan, specs: Mapping[str, InternalTopicSpec], admin
         if wanted:
             futures = admin.create_topics(wanted, operation_timeout=left, request_timeout=left)
             for topic, future in sorted(futures.items()):
-                if _created(topic, future, left):
+                if _created(plan, topic, future, left):
                     created.add(topic)
                     awaiting.add(topic)
                     just_created = True
@@ -460,7 +496,7 @@ def make_ready(plan: TopologyPlan, specs: Mapping[str, InternalTopicSpec], admin
         sleep(retry_backoff_s if not_ready - awaiting else min(retry_backoff_s, 0.02))
 
 
-def _created(topic: str, future: Any, timeout_s: float) -> bool:
+def _created(plan: TopologyPlan, topic: str, future: Any, timeout_s: float) -> bool:
     """Whether CreateTopics made `topic`; False for what makeReady tries again, InternalTopicError for the rest."""
     try:
         future.result(timeout_s)
@@ -480,4 +516,43 @@ def _created(topic: str, future: Any, timeout_s: float) -> bool:
             log.error("Creating topic %s timed out. Error message was: %s", topic, err)
             return False
         log.error("Unexpected error during topic creation for %s. Error message was: %s", topic, err)
-        raise InternalTopicError(f"Could not create topic {topic}. {err}") from e
+        raise InternalTopicError(f"Could not create topic {topic}. {err}{_advice(plan, name)}") from e
+
+
+#: Kafka's authorization errors: the application's principal may not describe or create its internal topics
+_AUTHORIZATION_ERRORS = frozenset({"TOPIC_AUTHORIZATION_FAILED", "CLUSTER_AUTHORIZATION_FAILED"})
+
+
+def _advice(plan: TopologyPlan, error_name: str) -> str:
+    """What to do about an error that stops the internal topics from being made ready."""
+    if error_name not in _AUTHORIZATION_ERRORS:
+        return ""
+    app = plan.application_id
+    return (f". The application's principal is not authorized to describe or create its internal topics: grant it "
+            f"DESCRIBE, CREATE, READ and WRITE on the topics prefixed '{app}-' (e.g. kafka-acls --add "
+            f"--allow-principal User:<name> --operation Describe --operation Create --operation Read --operation "
+            f"Write --topic {app}- --resource-pattern-type prefixed), or have an administrator create the internal "
+            f"topics ({', '.join(sorted({**plan.repartition_topics, **plan.changelog_topics}))}) before starting.")
+
+
+def _raise_refused(plan: TopologyPlan, topics: Collection[str], codes: Mapping[str, int]) -> None:
+    """Kafka's InternalTopicManager.getTopicPartitionInfo: describing a topic fails for good (any error but an
+    unknown topic, LEADER_NOT_AVAILABLE or a timeout: TOPIC_AUTHORIZATION_FAILED, ...) -> "Could not create topic
+    X." at once, not a wait for it until the timeout and a rejoin that waits again."""
+    from pystreams.broker.protocol import ErrorCode
+
+    for topic in sorted(topics):
+        code = codes.get(topic)
+        if code is None:
+            continue
+        try:
+            error = ErrorCode(code)
+        except ValueError:
+            name, retriable = f"error code {code}", False
+        else:
+            name, retriable = error.name, error.retriable
+        if retriable:
+            continue
+        log.error("Unexpected error during topic description for %s. Error message was: %s", topic, name)
+        raise InternalTopicError(f"Could not create topic {topic}. Describing it failed: {name}"
+                                 f"{_advice(plan, name)}")

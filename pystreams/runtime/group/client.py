@@ -26,6 +26,19 @@ TopicPartition = tuple[str, int]
 LATEST_TIMESTAMP = -1
 
 
+class UnsureTopics(frozenset[str]):
+    """The names of the topics a Metadata answer gave an error other than UNKNOWN_TOPIC_OR_PARTITION, with each
+    one's error code (`codes`): the internal-topic check (topics.make_ready) fails at once on a non-retriable one
+    (TOPIC_AUTHORIZATION_FAILED) as Kafka's InternalTopicManager does, instead of waiting for it."""
+
+    codes: Mapping[str, int]
+
+    def __new__(cls, codes: Mapping[str, int] | None = None) -> UnsureTopics:
+        self = super().__new__(cls, codes or ())
+        self.codes = dict(codes or {})
+        return self
+
+
 @dataclass(frozen=True)
 class JoinedMember:
     """One member of a JoinGroup answer (the leader gets all of them)."""
@@ -89,7 +102,7 @@ class GroupClient:
         self._leaders: dict[TopicPartition, int] = {}
         #: topics the last Metadata answered with an error other than UNKNOWN_TOPIC_OR_PARTITION (e.g.
         #: LEADER_NOT_AVAILABLE while a broker restarts): they exist, their count is not known right now
-        self.unsure_topics: frozenset[str] = frozenset()
+        self.unsure_topics: frozenset[str] = UnsureTopics()
         self._coordinator: tuple[str, int] | None = None
         self._woken = False  # wakeup() was called: the blocked (or next) request fails instead of being retried
 
@@ -195,8 +208,8 @@ class GroupClient:
         return {t["name"]: len(t["partitions"]) for t in answer["topics"] if t["error_code"] == 0}
 
     def _note_unsure(self, answer: dict[str, Any]) -> None:
-        self.unsure_topics = frozenset(t["name"] for t in answer["topics"] if t["name"] and t["error_code"] not in (
-            0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+        self.unsure_topics = UnsureTopics({t["name"]: t["error_code"] for t in answer["topics"] if t["name"] and t[
+            "error_code"] not in (0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)})
 
     def topic_names(self) -> list[str]:
         """Every topic in the cluster (Metadata for all topics), to resolve pattern subscriptions."""

@@ -312,6 +312,19 @@ class StartAdmin(FakeAdmin):
         return SimpleNamespace(topics={name: SimpleNamespace(partitions=dict.fromkeys(range(n)), error=None)
                                        for name, n in counts.items()})
 
+    def describe_topics(self, topics: Any, request_timeout: float = 0) -> dict[str, concurrent.futures.Future[Any]]:
+        """Admin.describeTopics by name: a missing topic's future fails with UNKNOWN_TOPIC_OR_PART."""
+        counts, _ = self.describe(list(topics.topic_names))
+        out: dict[str, concurrent.futures.Future[Any]] = {}
+        for name in topics.topic_names:
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            if name in counts:
+                future.set_result(SimpleNamespace(partitions=list(range(counts[name]))))
+            else:
+                future.set_exception(KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)))
+            out[name] = future
+        return out
+
 
 def test_start_creates_a_topic_again_once_its_deletion_finished() -> None:
     """Just after `pystreams reset` an internal topic may still be being deleted (TOPIC_ALREADY_EXISTS while it is
