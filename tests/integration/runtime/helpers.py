@@ -1,5 +1,6 @@
-"""Shared by the runtime integration tests: topics (created, re-created, truncated), a line producer, an output reader,
-the word-count model, and the pieces of a ChangelogReader restore run against a real broker."""
+"""Shared by the runtime integration tests: topics (created, re-created, truncated, their end offsets), line and
+key/value producers, an output reader, the word-count model, the global store app (customers and orders), and the
+pieces of a ChangelogReader restore run against a real broker."""
 from __future__ import annotations
 
 import random
@@ -161,23 +162,46 @@ def global_customers_topology(customers: str, orders: str) -> Any:
     """A Topology with the global store "customers" (customer id -> name, Strings, no changelog: the topic is its
     source) kept by a processor that puts every record of `customers`, and a source "orders-source" on `orders`
     (String serdes) for the tests' processors to read the store from."""
-    from pystreams import Serdes, Stores, Topology
-    from pystreams.processor import Processor
+    from pystreams import Serdes
+    from tests.unit.runtime.global_support import customers_topology
 
-    class PutCustomer(Processor):
-        def init(self, context: Any) -> None:
-            self.store = context.get_state_store("customers")
-
-        def process(self, record: Any) -> None:
-            self.store.put(record.key, record.value)
-
-    topology = Topology()
-    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
-                                             Serdes.String()).with_logging_disabled()
-    topology.add_global_store(builder, "customers-source", customers, "customers-processor", PutCustomer,
-                              key_serde=Serdes.String(), value_serde=Serdes.String())
+    topology = customers_topology(customers)
     topology.add_source("orders-source", orders, key_serde=Serdes.String(), value_serde=Serdes.String())
     return topology
+
+
+def produce_pairs(bootstrap: str, topic: str, pairs: Iterable[tuple[str, str]]) -> None:
+    """Every (key, value) pair, UTF-8 encoded, acknowledged."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for n, (key, value) in enumerate(pairs, 1):
+        producer.produce(topic, key=key.encode(), value=value.encode())
+        if n % 1000 == 0:
+            producer.poll(0)  # serve the delivery reports of a long run
+    assert producer.flush(30) == 0, f"not every record to {topic} was acknowledged"
+
+
+def produce_customers(bootstrap: str, topic: str, ids: Iterable[int], prefix: str = "c") -> None:
+    """Customers "<prefix><i>" -> "name-<i>" for the global store of global_customers_topology."""
+    produce_pairs(bootstrap, topic, ((f"{prefix}{i}", f"name-{i}") for i in ids))
+
+
+def customers_and_orders(bootstrap: str, partitions: int, customers: int, *more_topics: str) -> tuple[str, str]:
+    """New topics (customers, orders) for global_customers_topology, and more_topics, with `partitions` each;
+    customers c0 .. c<customers - 1> produced."""
+    names = unique("customers"), unique("orders")
+    create_topics(bootstrap, partitions, *names, *more_topics)
+    produce_customers(bootstrap, names[0], range(customers))
+    return names
+
+
+def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[tuple[str, int], int]:
+    """(topic, partition) -> high watermark, for partitions 0 .. partitions - 1."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
+    try:
+        return {(topic, p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                for p in range(partitions)}
+    finally:
+        consumer.close()
 
 
 def wordcount_topology(input_topic: str, output_topic: str, store: str = "word-counts") -> Any:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.checkpoint import read_checkpoint
 from tests.integration.runtime.helpers import (
-    create_topics,
+    customers_and_orders,
+    end_offsets,
     global_customers_topology,
+    produce_customers,
     unique,
 )
 from tests.integration.runtime.test_restore_listener import Recorder
@@ -21,22 +22,6 @@ from tests.integration.runtime.test_restore_listener import Recorder
 pytestmark = pytest.mark.integration
 
 STORE = "customers"
-
-
-def _produce(bootstrap: str, topic: str, keys: range) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for i in keys:
-        producer.produce(topic, key=f"c{i}".encode(), value=f"name-{i}".encode())
-    assert producer.flush(30) == 0
-
-
-def _ends(bootstrap: str, topic: str) -> dict[tuple[str, int], int]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
-    try:
-        return {(topic, p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in range(2)}
-    finally:
-        consumer.close()
 
 
 def _run(topology: Any, config: dict[str, Any]) -> tuple[int, Recorder, set[str]]:
@@ -56,16 +41,14 @@ def _run(topology: Any, config: dict[str, Any]) -> tuple[int, Recorder, set[str]
 
 def test_global_checkpoint_holds_next_offsets_and_restarts_read_only_new_records(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    customers, orders = unique("customers"), unique("orders")
-    create_topics(bootstrap, 2, customers, orders)
-    _produce(bootstrap, customers, range(20))
+    customers, orders = customers_and_orders(bootstrap, 2, 20)
     topology = global_customers_topology(customers, orders)
     app_id = unique("global-cp")
     config = {"application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path)}
     global_dir = str(tmp_path / app_id / "global")
 
     records, first, keys = _run(topology, config)
-    ends = _ends(bootstrap, customers)
+    ends = end_offsets(bootstrap, customers, 2)
     assert records == 20 and keys == {f"c{i}" for i in range(20)}
     assert read_checkpoint(global_dir) == ends  # Kafka's form: the next offset to read, i.e. each end offset
     assert sum(e[3] for e in first.events if e[0] == "end") == 20
@@ -75,18 +58,16 @@ def test_global_checkpoint_holds_next_offsets_and_restarts_read_only_new_records
     assert sorted(clean.events) == sorted(event for tp, end in ends.items()
                                           for event in (("start", tp, STORE, end, end), ("end", tp, STORE, 0)))
 
-    _produce(bootstrap, customers, range(20, 25))
+    produce_customers(bootstrap, customers, range(20, 25))
     records, after, keys = _run(topology, config)  # restart after 5 new records: exactly those are read
     assert records == 5 and keys == {f"c{i}" for i in range(25)}
     assert sum(e[3] for e in after.events if e[0] == "end") == 5
-    assert read_checkpoint(global_dir) == _ends(bootstrap, customers)
+    assert read_checkpoint(global_dir) == end_offsets(bootstrap, customers, 2)
 
 
 def test_global_consumer_reads_global_consumer_prefixed_keys(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    customers, orders = unique("customers"), unique("orders")
-    create_topics(bootstrap, 1, customers, orders)
-    _produce(bootstrap, customers, range(3))
+    customers, orders = customers_and_orders(bootstrap, 1, 3)
     topology = global_customers_topology(customers, orders)
     config = {"application.id": unique("global-cfg"), "bootstrap.servers": bootstrap, "state.dir": str(tmp_path)}
     # a value librdkafka refuses, for the restore consumer only: the global bootstrap in start() does not see it

@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 
 from pystreams.runtime import KafkaStreams, State
 from tests.integration.runtime.helpers import (
-    create_topics,
+    customers_and_orders,
     delete_records,
     global_customers_topology,
+    produce_customers,
     recreate_topic,
     unique,
 )
@@ -21,16 +21,10 @@ from tests.integration.runtime.helpers import (
 pytestmark = pytest.mark.integration
 
 
-def _produce(bootstrap: str, topic: str, keys: range, prefix: str = "c") -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
-    for i in keys:
-        producer.produce(topic, key=f"{prefix}{i}".encode(), value=f"name-{i}".encode(), partition=0)
-    assert producer.flush(30) == 0
-
-
 def _streams(bootstrap: str, customers: str, orders: str, state_dir: Path, app_id: str) -> KafkaStreams:
-    return KafkaStreams(global_customers_topology(customers, orders), {"application.id": app_id, "bootstrap.servers": bootstrap,
-                                   "state.dir": str(state_dir), "commit.interval.ms": 200})
+    return KafkaStreams(global_customers_topology(customers, orders), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(state_dir),
+        "commit.interval.ms": 200})
 
 
 def _keys(streams: KafkaStreams) -> set[str]:
@@ -38,9 +32,8 @@ def _keys(streams: KafkaStreams) -> set[str]:
 
 
 def _first_run(bootstrap: str, tmp_path: Path) -> tuple[str, str, str]:
-    customers, orders, app_id = unique("customers"), unique("orders"), unique("global-corrupt")
-    create_topics(bootstrap, 1, customers, orders)
-    _produce(bootstrap, customers, range(20))
+    customers, orders = customers_and_orders(bootstrap, 1, 20)
+    app_id = unique("global-corrupt")
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
         streams.start()
@@ -56,7 +49,7 @@ def test_delete_records_past_the_global_checkpoint_wipes_and_bootstraps_from_the
                                                                                             caplog):
     bootstrap = kafka_broker.bootstrap_servers
     customers, orders, app_id = _first_run(bootstrap, tmp_path)
-    _produce(bootstrap, customers, range(20, 40))
+    produce_customers(bootstrap, customers, range(20, 40))
     delete_records(bootstrap, customers, 30)
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
@@ -73,7 +66,7 @@ def test_a_recreated_global_topic_ending_below_the_checkpoint_wipes_and_bootstra
     bootstrap = kafka_broker.bootstrap_servers
     customers, orders, app_id = _first_run(bootstrap, tmp_path)
     recreate_topic(bootstrap, customers)
-    _produce(bootstrap, customers, range(5), prefix="d")
+    produce_customers(bootstrap, customers, range(5), prefix="d")
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
         streams.start()
@@ -84,15 +77,14 @@ def test_a_recreated_global_topic_ending_below_the_checkpoint_wipes_and_bootstra
 
 def test_out_of_range_while_running_fails_wipes_and_a_restart_bootstraps_afresh(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    customers, orders, app_id = unique("customers"), unique("orders"), unique("global-corrupt")
-    create_topics(bootstrap, 1, customers, orders)
-    _produce(bootstrap, customers, range(20))
+    customers, orders = customers_and_orders(bootstrap, 1, 20)
+    app_id = unique("global-corrupt")
     streams = _streams(bootstrap, customers, orders, tmp_path, app_id)
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=60)
         recreate_topic(bootstrap, customers)  # the global consumer's position 20 is past the new topic's end
-        _produce(bootstrap, customers, range(3), prefix="d")
+        produce_customers(bootstrap, customers, range(3), prefix="d")
         assert streams.wait_for_state(State.ERROR, timeout=60), streams.state
         assert "Updating global state failed" in str(streams.global_state.error)
     finally:

@@ -4,12 +4,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from confluent_kafka import Producer
 
 from pystreams import Serdes
 from pystreams.processor import Processor, Record
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import create_topics, global_customers_topology, read_all, unique
+from tests.integration.runtime.helpers import (
+    customers_and_orders,
+    global_customers_topology,
+    produce_pairs,
+    read_all,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -24,18 +29,10 @@ class Enrich(Processor):
         self.context.forward(Record(record.key, f"{record.value} for {name}", record.timestamp))
 
 
-def _produce(bootstrap, topic, pairs):
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for key, value in pairs:
-        producer.produce(topic, key=key.encode(), value=value.encode())
-    assert producer.flush(30) == 0
-
-
 def test_global_store_feeds_every_task(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
-    customers, orders, out = unique("customers"), unique("orders"), unique("enriched")
-    create_topics(bootstrap, 2, customers, orders, out)
-    _produce(bootstrap, customers, [(f"c{i}", f"name-{i}") for i in range(20)])
+    out = unique("enriched")
+    customers, orders = customers_and_orders(bootstrap, 2, 20, out)
     topology = global_customers_topology(customers, orders)
     topology.add_processor("enrich", Enrich, "orders-source")
     topology.add_sink("sink", out, "enrich", key_serde=Serdes.String(), value_serde=Serdes.String())
@@ -45,16 +42,16 @@ def test_global_store_feeds_every_task(kafka_broker, tmp_path):
         streams.start()  # returns once the global store holds all 20 customers
         assert streams.global_state.records == 20
         assert streams.wait_for_state(State.RUNNING, timeout=60)
-        _produce(bootstrap, orders, [(f"c{i}", f"order-{i}") for i in range(20)])
+        produce_pairs(bootstrap, orders, [(f"c{i}", f"order-{i}") for i in range(20)])
         first = read_all(bootstrap, out, 20, timeout=60)
         assert sorted(first) == sorted((f"c{i}".encode(), f"order-{i} for name-{i}".encode()) for i in range(20))
-        _produce(bootstrap, customers, [("c0", "renamed")])  # picked up by the global thread while running
+        produce_pairs(bootstrap, customers, [("c0", "renamed")])  # picked up by the global thread while running
         # wait for the store itself: the global thread counts the records it read before it puts them
         deadline = time.monotonic() + 30
         while streams.store("customers").get("c0") != "renamed":
             assert time.monotonic() < deadline, (streams.global_state.records, streams.store("customers").get("c0"))
             time.sleep(0.05)
-        _produce(bootstrap, orders, [("c0", "order-x")])
+        produce_pairs(bootstrap, orders, [("c0", "order-x")])
         assert (b"c0", b"order-x for renamed") in read_all(bootstrap, out, 21, timeout=60)
     finally:
         assert streams.close(60)

@@ -11,37 +11,24 @@ import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.checkpoint import read_checkpoint
 from pystreams.runtime.global_state import GlobalStateManager
 from pystreams.runtime.state_directory import StateDirectory
 from pystreams.runtime.tasks import OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT
-from tests.integration.runtime.helpers import create_topics, global_customers_topology, unique
+from tests.integration.runtime.helpers import (
+    customers_and_orders,
+    end_offsets,
+    global_customers_topology,
+    produce_customers,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 
 MANY = OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT + 1
 FIRST = 3  # records before start() (c0-c2 all land on one partition: the other, empty, is checkpointed at 0)
-
-
-def _produce(bootstrap: str, topic: str, keys: range) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-    for i in keys:
-        producer.produce(topic, key=f"c{i}".encode(), value=b"name")
-        if i % 1000 == 0:
-            producer.poll(0)
-    assert producer.flush(30) == 0
-
-
-def _ends(bootstrap: str, topic: str) -> dict[tuple[str, int], int]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe")})
-    try:
-        return {(topic, p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in range(2)}
-    finally:
-        consumer.close()
 
 
 def _wait_until(condition: Any, what: str, timeout: float = 15.0) -> None:
@@ -53,9 +40,7 @@ def _wait_until(condition: Any, what: str, timeout: float = 15.0) -> None:
 
 def _setup(kafka_broker: Any, tmp_path: Any, records: int, **config: Any) -> tuple[str, str, dict[str, Any]]:
     bootstrap = kafka_broker.bootstrap_servers
-    customers, orders = unique("customers"), unique("orders")
-    create_topics(bootstrap, 2, customers, orders)
-    _produce(bootstrap, customers, range(records))
+    customers, orders = customers_and_orders(bootstrap, 2, records)
     app_config = {"application.id": unique("lifecycle"), "bootstrap.servers": bootstrap,
                   "state.dir": str(tmp_path), "client.id": "life", **config}
     return customers, orders, app_config
@@ -121,9 +106,10 @@ def test_a_short_commit_interval_checkpoints_while_running(kafka_broker, tmp_pat
     streams = KafkaStreams(global_customers_topology(customers, orders), config)
     try:
         streams.start()
-        assert read_checkpoint(global_dir) == _ends(config["bootstrap.servers"], customers)  # the bootstrap's end
-        _produce(config["bootstrap.servers"], customers, range(FIRST, FIRST + MANY))
-        ends = _ends(config["bootstrap.servers"], customers)
+        # the bootstrap's end
+        assert read_checkpoint(global_dir) == end_offsets(config["bootstrap.servers"], customers, 2)
+        produce_customers(config["bootstrap.servers"], customers, range(FIRST, FIRST + MANY))
+        ends = end_offsets(config["bootstrap.servers"], customers, 2)
         _wait_until(lambda: read_checkpoint(global_dir) == ends, "the checkpoint at a commit interval", 8.0)
         assert streams.state.is_running_or_rebalancing()  # written while running, not by close
     finally:
@@ -136,11 +122,11 @@ def test_a_long_commit_interval_checkpoints_only_at_the_bootstrap_end_and_close(
     streams = KafkaStreams(global_customers_topology(customers, orders), config)
     try:
         streams.start()
-        first = _ends(config["bootstrap.servers"], customers)
+        first = end_offsets(config["bootstrap.servers"], customers, 2)
         assert read_checkpoint(global_dir) == first
-        _produce(config["bootstrap.servers"], customers, range(FIRST, FIRST + MANY))
+        produce_customers(config["bootstrap.servers"], customers, range(FIRST, FIRST + MANY))
         _wait_until(lambda: streams.global_state.records == FIRST + MANY, f"the global thread read {MANY} records")
         assert read_checkpoint(global_dir) == first  # more than 10,000 records, but no commit interval yet
     finally:
         assert streams.close(60)
-    assert read_checkpoint(global_dir) == _ends(config["bootstrap.servers"], customers)  # close wrote it
+    assert read_checkpoint(global_dir) == end_offsets(config["bootstrap.servers"], customers, 2)  # close wrote it

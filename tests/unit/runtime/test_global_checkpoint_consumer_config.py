@@ -9,7 +9,7 @@ import pytest
 
 from pystreams.runtime import StreamsConfig, global_state
 from pystreams.runtime.restore import global_consumer_config, restore_consumer_config
-from tests.unit.runtime.test_global_corruption import ScriptedConsumer, _streams
+from tests.unit.runtime.global_support import ScriptedConsumer, global_streams
 
 pytestmark = pytest.mark.unit
 
@@ -53,7 +53,7 @@ def test_global_state_manager_opens_its_consumer_with_the_global_consumer_keys(t
 
     monkeypatch.setattr(global_state, "Consumer", Recording([[]]))
     monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **kw: (0, 0))
-    streams = _streams(tmp_path)
+    streams = global_streams(tmp_path)
     streams.reconfigure({**streams.config.originals, "global.consumer.fetch.min.bytes": 7,
                          "restore.consumer.fetch.min.bytes": 9})
     manager = global_state.GlobalStateManager(streams)

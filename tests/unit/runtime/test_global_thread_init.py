@@ -12,31 +12,23 @@ from typing import Any
 
 import pytest
 
-from pystreams import Serdes, Stores, Topology
 from pystreams.processor.errors import StreamsException
 from pystreams.runtime import KafkaStreams, StateRestoreListener, global_state
 from pystreams.runtime.checkpoint import TaskDirLock
 from pystreams.state.internals.cache_layer import CacheLayer
-from tests.unit.runtime.test_global_corruption import (
+from tests.unit.runtime.global_support import (
     TOPIC,
-    PutCustomer,
     ScriptedConsumer,
-    _records,
+    customer_records,
+    global_streams,
+    script_global_consumer,
 )
 
 pytestmark = pytest.mark.unit
 
 
 def _streams(tmp_path: Any, cached: bool = True, **config: Any) -> KafkaStreams:
-    topology = Topology()
-    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
-                                             Serdes.String()).with_logging_disabled()
-    if cached:
-        builder = builder.with_caching_enabled()
-    topology.add_global_store(builder, "customers-source", TOPIC, "customers-processor", PutCustomer,
-                              key_serde=Serdes.String(), value_serde=Serdes.String())
-    return KafkaStreams(topology, {"application.id": "global-init", "bootstrap.servers": "127.0.0.1:1",
-                                   "state.dir": str(tmp_path), "client.id": "c1", **config})
+    return global_streams(tmp_path, "global-init", cached, **{"client.id": "c1", **config})
 
 
 def cache_layer_of(store: Any) -> CacheLayer:
@@ -66,8 +58,7 @@ class ThreadNames(StateRestoreListener):
 
 
 def _manager(tmp_path: Any, monkeypatch: Any, script: list[Any], end: int, **kw: Any) -> Any:
-    monkeypatch.setattr(global_state, "Consumer", ScriptedConsumer([script]))
-    monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **_: (0, end))
+    script_global_consumer(monkeypatch, ScriptedConsumer([script]), (0, end))
     streams = _streams(tmp_path, **kw)
     return streams, global_state.GlobalStateManager(streams)
 
@@ -81,7 +72,7 @@ def _lock_is_free(tmp_path: Any) -> bool:
 
 
 def test_the_global_thread_opens_and_bootstraps_the_stores_and_owns_their_cache(tmp_path, monkeypatch):
-    streams, _ = _manager(tmp_path, monkeypatch, [_records(range(3), "c")], end=3)
+    streams, _ = _manager(tmp_path, monkeypatch, [customer_records(range(3), "c")], end=3)
     listener = ThreadNames()
     streams.set_global_state_restore_listener(listener)
     manager = global_state.GlobalStateManager(streams)  # after set_...: the manager takes the client's listener
@@ -119,7 +110,7 @@ def test_a_missing_global_topic_fails_start_with_kafkas_error_and_releases_every
 
 
 def test_a_raising_listener_fails_start_on_the_callers_thread(tmp_path, monkeypatch):
-    streams, _ = _manager(tmp_path, monkeypatch, [_records(range(3), "c")], end=3)
+    streams, _ = _manager(tmp_path, monkeypatch, [customer_records(range(3), "c")], end=3)
     listener = ThreadNames(fail=True)
     streams.set_global_state_restore_listener(listener)
     manager = global_state.GlobalStateManager(streams)
@@ -147,7 +138,7 @@ def test_an_unexpected_initialization_error_is_wrapped_like_kafka(tmp_path, monk
 
 def test_close_during_the_bootstrap_ends_it_and_start_raises(tmp_path, monkeypatch):
     # the partition's end is 5 but only 2 records ever come: the bootstrap waits until close()
-    _, manager = _manager(tmp_path, monkeypatch, [_records(range(2), "c")], end=5)
+    _, manager = _manager(tmp_path, monkeypatch, [customer_records(range(2), "c")], end=5)
     closer = threading.Timer(0.5, manager.close)
     closer.start()
     try:
@@ -160,7 +151,7 @@ def test_close_during_the_bootstrap_ends_it_and_start_raises(tmp_path, monkeypat
 
 
 def test_resize_cache_is_applied_by_the_global_thread(tmp_path, monkeypatch):
-    _, manager = _manager(tmp_path, monkeypatch, [_records(range(50), "c")], end=50)
+    _, manager = _manager(tmp_path, monkeypatch, [customer_records(range(50), "c")], end=50)
     try:
         manager.start(timeout=10)
         named = next(iter(manager.cache.caches.values()))
@@ -180,7 +171,7 @@ def test_resize_cache_is_applied_by_the_global_thread(tmp_path, monkeypatch):
 def test_a_close_as_the_bootstrap_ends_still_fails_start_like_kafka(tmp_path, monkeypatch):
     # close() lands after the last partition reached its end (here: from the listener, on the global thread) and
     # before start() returns: start() must not report a global state that is already shutting down
-    streams, _ = _manager(tmp_path, monkeypatch, [_records(range(3), "c")], end=3)
+    streams, _ = _manager(tmp_path, monkeypatch, [customer_records(range(3), "c")], end=3)
     holder: list[Any] = []
 
     class CloseAtEnd(ThreadNames):

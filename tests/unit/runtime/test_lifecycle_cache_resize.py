@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from pystreams.runtime import global_state, stream_thread
+from pystreams.runtime import stream_thread
 from pystreams.runtime.global_state import GlobalStateManager
 from pystreams.runtime.kafka_streams import State
 from tests.unit.runtime.test_global_thread_init import _streams
 from tests.unit.runtime.test_lifecycle_global_checkpoint import QueueConsumer, wait_until
 from tests.unit.runtime.test_lifecycle_start_close import FakeStreamThread
-from tests.unit.runtime.test_global_corruption import _records
+from tests.unit.runtime.global_support import customer_records, script_global_consumer
 
 pytestmark = pytest.mark.unit
 
@@ -22,8 +22,7 @@ TOTAL = 12_000
 
 
 def test_adding_and_removing_stream_threads_resizes_the_global_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(global_state, "Consumer", QueueConsumer(_records(range(3), "c")))
-    monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **_: (0, 3))
+    script_global_consumer(monkeypatch, QueueConsumer(customer_records(range(3), "c")), (0, 3))
     monkeypatch.setattr(stream_thread, "StreamThread", FakeStreamThread)
     FakeStreamThread.created, FakeStreamThread.started = [], []
     streams = _streams(tmp_path, **{"statestore.cache.max.bytes": TOTAL, "num.stream.threads": 2, "poll.ms": 10})

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from pystreams.runtime import global_state
 from pystreams.runtime.global_state import GlobalStateManager, read_global_checkpoint
 from pystreams.runtime.tasks import OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT
-from tests.unit.runtime.test_global_corruption import TOPIC, Msg, ScriptedConsumer, _records
+from tests.unit.runtime.global_support import TOPIC, Msg, ScriptedConsumer, customer_records, script_global_consumer
 from tests.unit.runtime.test_global_thread_init import _streams
 
 pytestmark = pytest.mark.unit
@@ -50,9 +49,8 @@ def wait_until(condition: Any, what: str, timeout: float = 10.0) -> None:
 
 def started_manager(tmp_path: Any, monkeypatch: Any, bootstrap: int, **config: Any) -> tuple[Any, Any, list[float]]:
     """A GlobalStateManager bootstrapped from `bootstrap` records and running, with the test's clock."""
-    consumer = QueueConsumer(_records(range(bootstrap), "c"))
-    monkeypatch.setattr(global_state, "Consumer", consumer)
-    monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **_: (0, bootstrap))
+    consumer = QueueConsumer(customer_records(range(bootstrap), "c"))
+    script_global_consumer(monkeypatch, consumer, (0, bootstrap))
     manager = GlobalStateManager(_streams(tmp_path, **{"poll.ms": 10, **config}))
     now = [1000.0]
     manager._clock = lambda: now[0]
@@ -73,7 +71,7 @@ def test_the_bootstrap_end_and_close_write_the_checkpoint(tmp_path, monkeypatch)
     manager, consumer, _now = started_manager(tmp_path, monkeypatch, 3, **{"commit.interval.ms": 60_000})
     try:
         assert checkpoint(manager) == {(TOPIC, 0): 3}  # as the bootstrap ended: a restart now reads nothing again
-        consumer.fed.put(_records(range(3, 8), "c"))
+        consumer.fed.put(customer_records(range(3, 8), "c"))
         wait_until(lambda: manager.records == 8, "the 5 new records")
         wait_until(polls_after(consumer, 3), "three more polls")
         assert checkpoint(manager) == {(TOPIC, 0): 3}  # commit.interval.ms has not passed: no flush, no checkpoint
@@ -90,7 +88,7 @@ def test_while_running_a_flush_needs_the_commit_interval_and_more_than_10000_rec
     many = OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT + 1
     try:
         flushes = manager.flushes
-        consumer.fed.put(_records(range(3, 3 + many), "c"))
+        consumer.fed.put(customer_records(range(3, 3 + many), "c"))
         wait_until(lambda: manager.records == 3 + many, f"{many} new records")
         wait_until(polls_after(consumer, 3), "three more polls")
         assert checkpoint(manager) == {(TOPIC, 0): 3} and manager.flushes == flushes  # the interval has not passed
@@ -101,7 +99,7 @@ def test_while_running_a_flush_needs_the_commit_interval_and_more_than_10000_rec
         named = next(iter(manager.cache.caches.values()))
         assert not named.dirty  # the flush wrote the record cache down
 
-        consumer.fed.put(_records(range(3 + many, 8 + many), "c"))
+        consumer.fed.put(customer_records(range(3 + many, 8 + many), "c"))
         wait_until(lambda: manager.records == 8 + many, "5 more records")
         now[0] += 5.0  # the interval passed again, but 5 records are not enough (Kafka's checkpointNeeded)
         wait_until(polls_after(consumer, 3), "three more polls")

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from pystreams import Serdes, Stores, Topology
 from pystreams.processor.errors import StreamsException
 from pystreams.runtime import assignment, global_state, kafka_streams, stream_thread
 from pystreams.runtime.checkpoint import TaskDirLock
 from pystreams.runtime.kafka_streams import KafkaStreams, State
 from pystreams.runtime.state_directory import StateDirectory
-from tests.unit.runtime.test_global_corruption import TOPIC, PutCustomer
+from tests.unit.runtime.global_support import global_streams
 
 pytestmark = pytest.mark.unit
 
@@ -97,13 +96,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _streams(tmp_path: Any) -> KafkaStreams:
-    topology = Topology()
-    builder = Stores.key_value_store_builder(Stores.persistent_key_value_store("customers"), Serdes.String(),
-                                             Serdes.String()).with_logging_disabled()
-    topology.add_global_store(builder, "customers-source", TOPIC, "customers-processor", PutCustomer,
-                              key_serde=Serdes.String(), value_serde=Serdes.String())
-    return KafkaStreams(topology, {"application.id": APP, "bootstrap.servers": "127.0.0.1:1",
-                                   "state.dir": str(tmp_path), "client.id": "c1", "num.stream.threads": 2})
+    return global_streams(tmp_path, APP, **{"client.id": "c1", "num.stream.threads": 2})
 
 
 def _close_on_another_thread(streams: KafkaStreams) -> None:

@@ -22,12 +22,13 @@ from tests.unit.runtime.standby_support import (
     FakeMessage,
     standby_manager,
 )
-from tests.unit.runtime.test_global_corruption import (
+from tests.unit.runtime.global_support import (
     TOPIC,
     ScriptedConsumer,
-    _out_of_range,
-    _records,
-    _streams,
+    customer_records,
+    global_streams,
+    out_of_range,
+    script_global_consumer,
 )
 from tests.unit.runtime.test_restore_listener import Recorder
 
@@ -135,10 +136,8 @@ def test_a_raising_standby_listener_is_fatal_but_the_close_still_closes(standbys
 
 def _global(tmp_path: Any, monkeypatch: Any, scripts: list[list[Any]], marks: list[tuple[int, int]],
             recorder: Recorder) -> global_state.GlobalStateManager:
-    monkeypatch.setattr(global_state, "Consumer", ScriptedConsumer(scripts))
-    it = iter(marks)
-    monkeypatch.setattr(global_state, "watermarks", lambda c, tp, **kw: next(it))
-    streams = _streams(tmp_path)
+    script_global_consumer(monkeypatch, ScriptedConsumer(scripts), *marks)
+    streams = global_streams(tmp_path)
     streams.set_global_state_restore_listener(recorder)
     manager = global_state.GlobalStateManager(streams)
     monkeypatch.setattr(manager, "_run", lambda: None)
@@ -147,7 +146,7 @@ def _global(tmp_path: Any, monkeypatch: Any, scripts: list[list[Any]], marks: li
 
 def test_global_bootstrap_is_reported_like_kafka_and_a_clean_restart_restores_zero(tmp_path, monkeypatch):
     rec = Recorder()
-    manager = _global(tmp_path, monkeypatch, [[_records(range(3), "c")]], [(0, 3)], rec)
+    manager = _global(tmp_path, monkeypatch, [[customer_records(range(3), "c")]], [(0, 3)], rec)
     try:
         manager.start(timeout=10)
     finally:
@@ -166,7 +165,7 @@ def test_global_bootstrap_is_reported_like_kafka_and_a_clean_restart_restores_ze
 
 def test_a_wipe_while_bootstrapping_suspends_and_starts_again(tmp_path, monkeypatch):
     rec = Recorder()
-    scripts = [[_records(range(5), "c"), [_out_of_range(5)]], [_records(range(3), "d")]]
+    scripts = [[customer_records(range(5), "c"), [out_of_range(5)]], [customer_records(range(3), "d")]]
     manager = _global(tmp_path, monkeypatch, scripts, [(0, 10), (0, 3)], rec)
     try:
         manager.start(timeout=10)
@@ -180,7 +179,7 @@ def test_a_wipe_while_bootstrapping_suspends_and_starts_again(tmp_path, monkeypa
 
 
 def test_a_raising_listener_fails_the_global_bootstrap(tmp_path, monkeypatch):
-    manager = _global(tmp_path, monkeypatch, [[_records(range(3), "c")]], [(0, 3)], Recorder(fail_on="start"))
+    manager = _global(tmp_path, monkeypatch, [[customer_records(range(3), "c")]], [(0, 3)], Recorder(fail_on="start"))
     try:
         with pytest.raises(StreamsException, match=f"store customers, partition {TOPIC}-0") as info:
             manager.start(timeout=10)

@@ -41,8 +41,8 @@ def _windowed_counts(sessions: bool) -> Any:
     return builder.build()
 
 
-def _drive(topology: Any, cfg: dict[str, Any], stamps: list[int],
-           before: Callable[[TopologyTestDriver], None] = lambda d: None) -> tuple[list[tuple[str, int]], dict[str, int]]:
+def _drive(topology: Any, cfg: dict[str, Any], stamps: list[int], before: Callable[[TopologyTestDriver], None]
+           = lambda d: None) -> tuple[list[tuple[str, int]], dict[str, int]]:
     """One driver's life over cfg's state.dir: pipe one "k" record per timestamp, close; what it emitted and the
     processor metadata its task held at the end."""
     with TopologyTestDriver(topology, cfg) as d:
