@@ -6,7 +6,8 @@ Members are grouped into clients by process_id (a KafkaStreams instance and all 
 placed per client, balanced per thread (placement.py: a client's capacity is its member count, as in Kafka), and
 then spread over the client's members evenly, sticky to the member that ran them.
 Cooperative: a task whose input partitions another member still owns is left out of both members' assignments
-this round; the owner revokes it, rejoins, and the next round hands it over (KIP-429's two phases).
+this round; the owner revokes it and rejoins, the member it goes to is asked to rejoin at once (follow-up 0 ms,
+as Kafka's), and the next round hands it over (KIP-429's two phases).
 """
 from __future__ import annotations
 
@@ -114,12 +115,20 @@ class StreamsPartitionAssignor:
         for c in clients:
             actives, standbys = _spread(c, client_members[c.process_id], members, tasks)
             for member in client_members[c.process_id]:
-                mine = {t: list(tasks[t].inputs) for t in sorted(actives[member])
-                        if all(owner_of.get(tp, member) == member for tp in tasks[t].inputs)}
+                withheld = {t for t in actives[member]
+                            if any(owner_of.get(tp, member) != member for tp in tasks[t].inputs)}
+                mine = {t: list(tasks[t].inputs) for t in sorted(actives[member] - withheld)}
+                # Kafka's buildStandbyTaskMap: a withheld stateful task this client has state for stays (or becomes)
+                # a standby on the member that gets it next round, so its store is kept warm, not closed
+                keep = {t for t in withheld if tasks[t].stateful and t in c.prev_standby | c.local_state}
                 # a standby's partitions are its task's input partitions, as Kafka's (its state dir and changelogs
                 # follow from the task id)
-                info = AssignmentInfo(mine, {t: list(tasks[t].inputs) for t in sorted(standbys[member])},
-                                      active_hosts, standby_hosts, 0, followup, version=version,
+                info = AssignmentInfo(mine, {t: list(tasks[t].inputs) for t in sorted(standbys[member] | keep)},
+                                      active_hosts, standby_hosts, 0,
+                                      # Kafka's "followup rebalance be scheduled immediately ... due to tasks
+                                      # changing ownership": the member a task was withheld from rejoins at once
+                                      # (the owner rejoins having revoked it), no heartbeat of it needed
+                                      0 if withheld else followup, version=version,
                                       commonly_supported_version=common)
                 out[member] = MemberAssignment(sorted(tp for tps in mine.values() for tp in tps), info)
         return out
@@ -142,6 +151,8 @@ class StreamsPartitionAssignor:
                 for t, s in sub.info.task_offset_sums.items():
                     if s == LATEST_OFFSET:
                         c.prev_active.add(t)
+                    else:
+                        c.local_state.add(t)
                     if t in tasks:
                         sums[t] = LATEST_OFFSET if LATEST_OFFSET in (s, sums.get(t)) else max(s, sums.get(t, s))
                 c.prev_standby |= sub.info.prev_standby

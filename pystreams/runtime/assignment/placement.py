@@ -39,6 +39,7 @@ class ClientState:
     capacity: int
     prev_active: set[TaskId] = field(default_factory=set)
     prev_standby: set[TaskId] = field(default_factory=set)
+    local_state: set[TaskId] = field(default_factory=set)  # tasks with state on disk here, not running active
     lags: dict[TaskId, int] = field(default_factory=dict)  # stateful task -> records to restore on this client
     active: set[TaskId] = field(default_factory=set)
     standby: set[TaskId] = field(default_factory=set)

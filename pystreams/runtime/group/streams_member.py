@@ -309,8 +309,11 @@ class StreamsMember:
                     else AssignmentInfo())
             if self._adopt_pending and not info.error_code:
                 self._adopt_seen()
-            if info.followup_rebalance_ms >= 0:
-                self.member.request_rejoin("probing rebalance", delay_ms=max(1, info.followup_rebalance_ms))
+            if info.followup_rebalance_ms == 0:  # Kafka's maybeScheduleFollowupRebalance, encoded 0
+                self.member.request_rejoin("immediate follow-up rebalance requested by the leader, for new tasks to "
+                                           "be safely revoked from their current owner")
+            elif info.followup_rebalance_ms > 0:
+                self.member.request_rejoin("probing rebalance", delay_ms=info.followup_rebalance_ms)
         return rebalance, info
 
     def commit(self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None

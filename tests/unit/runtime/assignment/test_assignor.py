@@ -221,7 +221,9 @@ def test_a_restarted_client_gets_back_the_tasks_its_state_dir_holds():
     members = next_round({"a-1": members["a-1"]}, alone)
     members["b-1"] = member("B", sums={t: BIG for t in b_tasks})
     first = assignor.assign(p.topic_partitions, members, ends(p, BIG))
-    assert first["b-1"].info.active_tasks == {} and first["b-1"].info.standby_tasks == {}  # A revokes first
+    assert first["b-1"].info.active_tasks == {}  # A revokes first; B keeps its state warm meanwhile (Kafka's
+    assert set(first["b-1"].info.standby_tasks) == b_tasks  # buildStandbyTaskMap) and rejoins at once
+    assert first["b-1"].info.followup_rebalance_ms == 0
     assert set(first["a-1"].info.active_tasks) == {TaskId(0, i) for i in range(4)} - b_tasks
     assert first["a-1"].info.followup_rebalance_ms == -1  # nothing to warm up
     second = assignor.assign(p.topic_partitions, next_round(members, first, {"B": {t: BIG for t in b_tasks}}),

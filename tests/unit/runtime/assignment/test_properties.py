@@ -101,7 +101,10 @@ def test_standbys_never_share_a_client_with_their_active(group):
     copies = Counter(t for a in result.values() for t in a.info.standby_tasks)
     want = min(assignor.num_standby_replicas, len(clients) - 1)
     assert all(copies[t] >= want for t in stateful)
-    assert sum(copies.values()) <= want * len(stateful) + assignor.max_warmup_replicas
+    # on top: warm-ups, and a standby where a task withheld this round (its owner revokes it first) goes next
+    # (Kafka's buildStandbyTaskMap), at most one per withheld task
+    withheld = set(stateful) - set(_actives(result))
+    assert sum(copies.values()) <= want * len(stateful) + assignor.max_warmup_replicas + len(withheld)
 
 
 @SETTINGS
