@@ -1,16 +1,17 @@
-"""Kafka's record-e2e-latency-avg/-min/-max (stream-processor-node-metrics, INFO) of source nodes (and of sink nodes,
-Kafka's terminal nodes, once sinks keep the timestamp of the last record they wrote: see below), sampled once per
-poll-loop iteration instead of per record, so measuring costs nothing per record.
+"""Kafka's record-e2e-latency-avg/-min/-max (stream-processor-node-metrics, INFO) of source nodes and of sink nodes
+(Kafka's terminal nodes), sampled once per poll-loop iteration instead of per record, so measuring costs nothing per
+record beyond a sink keeping the timestamp of the record it was handed.
 
 A sample is the wall clock at the iteration's end minus the partition time of each input partition whose
 partition time moved in that iteration (the largest timestamp its queue handed to processing): the latency of the
 newest record of the batch when the batch is done. Kafka records every record when its source node processes it,
 so its -max also sees a batch's oldest records and its -min the records' latency before their batch is processed.
 
-Sink nodes: a sink that exposes `last_timestamp` (the timestamp of the last record it wrote; -1 or absent: none)
-gets a sample per iteration in which it moved: the wall clock at the iteration's end minus it. SinkRuntime does not
-keep it yet (processor/internals/nodes.py is not this module's room: a one-attribute store per record there), so
-until then only source nodes report.
+Sink nodes: a sink that exposes `last_timestamp` (the timestamp of the last record it was handed; -1 or absent:
+none; processor/internals/nodes.SinkRuntime keeps it) gets a sample per iteration in which it moved: the wall clock
+at the iteration's end minus it. Kafka records a terminal node when a record is forwarded to it, with the task's
+wall clock of the current record (cached per processing pass), so the two agree up to the iteration's length.
+Terminal nodes that are not sinks (a foreach, a processor without children) are not sampled.
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ class E2ELatency:
                     continue
                 seen[id(queue)] = ptime
                 moved.append(((str(at.id), queue.source.name), wall_ms - ptime))
-        for task_id, sink in self._sinks:  # empty (nothing to do per iteration) while sinks keep no timestamp
+        for task_id, sink in self._sinks:
             written = getattr(sink, "last_timestamp", -1)
             if written < 0 or seen.get(id(sink)) == written:
                 continue
@@ -118,7 +119,7 @@ class E2ELatency:
                 del self._stats[node]
 
     def values(self, now_ms: float) -> dict[tuple[str, str], dict[str, float]]:
-        """(task id, source node) -> record-e2e-latency-avg/-min/-max now (NaN: no sample in the window)."""
+        """(task id, source or sink node) -> record-e2e-latency-avg/-min/-max now (NaN: no sample in the window)."""
         with self._lock:
             measured = {node: stat.measure(now_ms) for node, stat in self._stats.items()}
         return {node: {"record-e2e-latency-avg": avg, "record-e2e-latency-min": low, "record-e2e-latency-max": high}

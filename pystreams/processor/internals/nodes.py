@@ -154,7 +154,7 @@ class SinkRuntime:
 
     __slots__ = ("name", "task", "topic", "extractor", "key_serialize", "value_serialize", "partitioner",
                  "collector", "key_serde", "value_serde", "internal_prefix", "key_fast", "value_fast", "produce",
-                 "value_dumps", "value_default", "value_option", "value_long")
+                 "value_dumps", "value_default", "value_option", "value_long", "last_timestamp")
 
     def __init__(self, name: str, task: StreamTask, topic: str | None, extractor: Any, key_serde: Any,
                  value_serde: Any, partitioner: Any) -> None:
@@ -183,6 +183,9 @@ class SinkRuntime:
             register(topic, name, task)
         direct = getattr(self.collector, "direct_send", None)
         self.produce: Callable[..., Any] | None = direct() if direct is not None else None
+        #: the timestamp of the last record handed to this sink (-1: none yet): the stream thread samples it once
+        #: per loop iteration for the sink's record-e2e-latency (runtime/node_metrics.py), not per record
+        self.last_timestamp = -1
 
     def process(self, record: Any) -> None:
         self.process_fields(*record, record)  # type: ignore[call-arg]
@@ -197,6 +200,7 @@ class SinkRuntime:
         if timestamp < 0:
             raise StreamsException(f"Invalid (negative) timestamp of {timestamp} for output record "
                                    f"<{key!r}:{value!r}> in sink {self.name}.")
+        self.last_timestamp = timestamp  # Kafka records a terminal node's e2e latency as the record reaches it
         # the C-level encoder when there is one; the serde itself for None, other serdes and failures
         fast = self.key_fast
         done = False
