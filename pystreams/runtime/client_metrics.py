@@ -2,9 +2,10 @@
 `metrics.recording.level` selects (INFO by default; DEBUG adds the task-level metrics Kafka records at DEBUG).
 
 Groups and tags as Kafka's StreamsMetricsImpl: `stream-metrics` (client-id; client-state also process-id),
-`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id; task_metrics.py),
-`stream-processor-node-metrics` (thread-id, task-id, processor-node-id: record-e2e-latency of source nodes,
-node_metrics.py; process-rate/-total of source nodes at DEBUG, task_metrics.py), at DEBUG/TRACE `stream-state-metrics` (thread-id, task-id, <scope>-state-id) and
+`stream-thread-metrics` (thread-id), `stream-task-metrics` (thread-id, task-id; task_metrics.py; a standby task's
+update-rate/-total at DEBUG), `stream-processor-node-metrics` (thread-id, task-id, processor-node-id:
+record-e2e-latency of source and sink nodes, node_metrics.py; process-rate/-total of source nodes at DEBUG,
+task_metrics.py), at DEBUG/TRACE `stream-state-metrics` (thread-id, task-id, <scope>-state-id) and
 `stream-record-cache-metrics` (thread-id, task-id, record-cache-id) (state/internals/store_metrics.py), and the main
 consumer's `consumer-fetch-manager-metrics` records-lag (client-id, topic, partition) / records-lag-max. Values are
 read, never reset: the stream threads record, readers (KafkaStreams.metrics(), /metrics) only look
@@ -19,11 +20,12 @@ from typing import Any
 import pystreams
 from pystreams.errors import ConfigError
 from pystreams.runtime.task_metrics import (
+    STANDBY_TASK_METRICS,
     TASK_METRICS,
     store_metric_values,
     task_values,
 )
-from pystreams.runtime.thread_metrics import thread_values
+from pystreams.runtime.thread_metrics import standby_counters, thread_values
 
 CLIENT_GROUP = "stream-metrics"
 THREAD_GROUP = "stream-thread-metrics"
@@ -175,6 +177,11 @@ def kafka_metrics(streams: Any) -> dict[MetricName, Any]:
             task_tags = {"thread-id": thread.name, "task-id": task_id}
             for name, at in TASK_METRICS:
                 if records(level, at) and name in by_name:
+                    out[metric_name(name, TASK_GROUP, task_tags)] = by_name[name]
+        for task_id, by_name in sorted(thread.metrics.note_standby(standby_counters(thread)).items()):
+            task_tags = {"thread-id": thread.name, "task-id": task_id}
+            for name, at in STANDBY_TASK_METRICS:
+                if records(level, at):
                     out[metric_name(name, TASK_GROUP, task_tags)] = by_name[name]
         for group, store_tags, store_values in store_metric_values(thread):
             for name, value in store_values.items():

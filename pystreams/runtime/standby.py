@@ -100,6 +100,7 @@ class StandbyTask:
         self.new_task: Any = None  # builds a fresh, initialized StreamTask (after a wipe)
         self.started: set[tuple[str, int]] = set()  # changelog partitions given to on_update_start
         self.end_offsets: dict[tuple[str, int], int] = {}  # the last current end offset told on_batch_loaded
+        self.updated = 0  # changelog records applied: Kafka's update-total of a standby task (task_metrics.py)
 
     def wipe(self) -> None:
         """Close the stores, delete the state (stores and checkpoint; the lock stays held), open them empty."""
@@ -313,6 +314,7 @@ class StandbyManager:
             st = owners[tp]
             st.task.restore(st.changelogs[tp], records)
             st.offsets[tp] = records[-1][3]
+            st.updated += len(records)
             applied += len(records)
         self.applied += applied
         if self.listener and batches:

@@ -273,15 +273,23 @@ def task_values(thread: Any, counted: dict[str, dict[str, float]], debug: bool =
     return out
 
 
+#: stream-task-metrics of a standby task (Kafka's StandbyTask registers only its update sensor, KIP-869): (name,
+#: recording level), from the sampled standby counters (thread_metrics.STANDBY_COUNTERS)
+STANDBY_TASK_METRICS = (("update-total", "DEBUG"), ("update-rate", "DEBUG"))
+
+
 def _live_tasks(thread: Any) -> list[tuple[str, Any]]:
-    """(task-id, ActiveTask) of a thread's running and restoring tasks."""
+    """(task-id, ActiveTask or standby.StandbyTask: both hold the StreamTask as .task) of a thread's running,
+    restoring and standby tasks (Kafka's stores of a standby task register their metrics too)."""
     restoring = getattr(getattr(thread, "_restorer", None), "restoring", None) or {}
+    standby = getattr(getattr(thread, "_standby", None), "tasks", None) or {}
     return [*[(str(t), at) for t, at in list(getattr(thread, "tasks", {}).items())],
-            *[(str(t), rt.at) for t, rt in list(restoring.items())]]
+            *[(str(t), rt.at) for t, rt in list(restoring.items())],
+            *[(str(t), st) for t, st in list(standby.items())]]
 
 
 def store_metric_values(thread: Any) -> list[tuple[str, dict[str, str], dict[str, float]]]:
-    """(group, tags, values) of the stores of a thread's tasks (state/internals/store_metrics.py):
+    """(group, tags, values) of the stores of a thread's tasks, standby ones too (state/internals/store_metrics.py):
     stream-state-metrics per store (RocksDB's property metrics, INFO; the operation sensors at DEBUG/TRACE),
     stream-record-cache-metrics per cached store (DEBUG), tagged as Kafka's StreamsMetricsImpl storeLevelTagMap /
     cacheLevelTagMap."""

@@ -53,6 +53,7 @@ class ThreadMetrics:
         self.configure(config)
         # (task id, counter) -> (count when last sampled, its windowed rate)
         self._task_counters: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._standby_counters: dict[tuple[str, str], tuple[int, Any]] = {}  # the same for the standby tasks
         self._processed = 0
         self._iteration_records = 0  # records processed in the current loop iteration (process-records)
         self._process_ms = 0.0
@@ -325,10 +326,17 @@ class ThreadMetrics:
         windowed rates, timed when sampled: at every metrics read). Returns Kafka's task-level `<name>-total` and
         `<name>-rate` per task id; a task that moved away takes its counts with it, as Kafka removes a closed
         task's metrics. Dropped records also feed the thread-level dropped-records-rate."""
+        return self._sample(self._task_counters, by_task)
+
+    def note_standby(self, by_task: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+        """note_tasks() for the standby tasks' counters (STANDBY_COUNTERS), sampled apart from the active tasks'."""
+        return self._sample(self._standby_counters, by_task)
+
+    def _sample(self, seen: dict[tuple[str, str], tuple[int, Any]], by_task: dict[str, dict[str, int]]
+                ) -> dict[str, dict[str, float]]:
         now = self._clock() * 1000.0
         out: dict[str, dict[str, float]] = {}
         with self._lock:
-            seen = self._task_counters
             dropped = 0
             for task_id, counters in by_task.items():
                 values: dict[str, float] = {}
@@ -434,6 +442,17 @@ def task_counters(thread: Any) -> dict[str, dict[str, int]]:
                              "enforced-processing": int(getattr(idling, "enforced_processing_total", 0) or 0),
                              "restore": int(getattr(at, "restored_records", 0) or 0)}
     return out
+
+
+#: Kafka's stream-task-metrics of a standby task (StandbyTask's update sensor, KIP-869, DEBUG): update, the
+#: changelog records applied to its stores (standby.StandbyTask.updated)
+STANDBY_COUNTERS = ("update",)
+
+
+def standby_counters(thread: Any) -> dict[str, dict[str, int]]:
+    """STANDBY_COUNTERS of each of a thread's standby tasks."""
+    standby = getattr(getattr(thread, "_standby", None), "tasks", None) or {}
+    return {str(task_id): {"update": int(getattr(st, "updated", 0) or 0)} for task_id, st in list(standby.items())}
 
 
 def dropped_by_task(thread: Any) -> dict[str, int]:

@@ -9,7 +9,7 @@ instance (store_metrics.py). At INFO the operations are the plain methods below 
 """
 from __future__ import annotations
 
-import time
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from pystreams.errors import StateStoreError
@@ -19,7 +19,7 @@ from pystreams.state.api import (Change, KeyValueIterator, KeyValueStore, Timest
 from pystreams.state.internals.bytes_store import check_open
 from pystreams.state.internals.caching import CachingKeyValueStore
 from pystreams.state.internals.kv_aggregate import cached_update
-from pystreams.state.internals.store_metrics import StoreSensors, install_timed, sensors_for, uninstall_timed
+from pystreams.state.internals.store_metrics import KV_ITERATORS, KV_METRIC_OPERATIONS, KV_OPERATIONS, SensedStore
 from pystreams.state.internals.timestamped import TimestampedValues, timestamped_restore
 from pystreams.state.internals.typed_layer import TypedLayer
 
@@ -38,14 +38,10 @@ class StoreMetrics:
         return {f"{slot.replace('_', '-')}-total": getattr(self, slot) for slot in self.__slots__}
 
 
-class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
+class MeteredKeyValueStore(SensedStore, TypedLayer, KeyValueStore[Any, Any]):
     """Typed KeyValueStore over a bytes store stack; what processors get from get_state_store()."""
 
     _caching_type = CachingKeyValueStore
-    #: DEBUG/TRACE: Kafka's store sensors (store_metrics.StoreSensors) while open; None at INFO
-    sensors: StoreSensors | None = None
-    _metered_ops: tuple[str, ...] = ()  # the measured operations installed on the instance
-    _store_context: Any = None  # the init context (TRACE: the current record's timestamp)
 
     def __init__(self, wrapped: Any, metrics_scope: str, key_serde: Any, value_serde: Any) -> None:
         super().__init__(wrapped, metrics_scope, key_serde, value_serde)
@@ -55,27 +51,15 @@ class MeteredKeyValueStore(TypedLayer, KeyValueStore[Any, Any]):
     def init(self, context: Any, root: Any) -> None:
         """Open the stack; at DEBUG/TRACE also Kafka's store sensors (restore: this init's latency, as Kafka's
         MeteredKeyValueStore times its init) and the measured operations."""
-        sensors = sensors_for(context)
-        if sensors is None:
-            super().init(context, root)
-            return
-        start = time.perf_counter_ns()
-        super().init(context, root)
-        end = time.perf_counter_ns()
-        sensors.record("restore", end - start, end)
-        sensors.cached = self._caching is not None
-        self._store_context = context
-        self.sensors = sensors
-        self._metered_ops = tuple(install_timed(self, sensors, KeyValueIterator,
-                                          {"get": self._sensed_get, "put": self._sensed_put,
-                                           "put_if_absent": self._sensed_put_if_absent}))
+        sensors = self._init_sensed(partial(super().init, context, root), context, KV_METRIC_OPERATIONS,
+                                    isinstance(self.wrapped, self._caching_type))
+        if sensors is not None:
+            self._install_sensed(sensors, KeyValueIterator, {"get": self._sensed_get, "put": self._sensed_put,
+                                                             "put_if_absent": self._sensed_put_if_absent},
+                                 KV_OPERATIONS, KV_ITERATORS)
 
     def close(self) -> None:
-        if self._metered_ops:
-            uninstall_timed(self, self._metered_ops)
-            self._metered_ops = ()
-        self.sensors = None
-        self._store_context = None
+        self._close_sensed()
         super().close()
 
     def _sensed_get(self, key: Any) -> Any:

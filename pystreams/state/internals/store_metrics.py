@@ -348,6 +348,45 @@ def uninstall_timed(store: Any, installed: Iterable[str]) -> None:
         store.__dict__.pop(name, None)
 
 
+class SensedStore:
+    """What Kafka's metered key-value, window and session stores share for their DEBUG/TRACE sensors: init timed as
+    the store's restore (Kafka's Metered*Store.init), the measured operations installed on the instance while it is
+    open and removed at close, and whether a record cache sits right below (stream-record-cache-metrics)."""
+
+    #: DEBUG/TRACE: Kafka's store sensors while open; None at INFO
+    sensors: StoreSensors | None = None
+    _metered_ops: tuple[str, ...] = ()  # the measured operations installed on the instance
+    _store_context: Any = None  # the init context (TRACE: the current record's timestamp)
+
+    def _init_sensed(self, init: Callable[[], None], context: Any, operations: tuple[str, ...],
+                     cached: bool) -> StoreSensors | None:
+        """Run the store stack's `init`; at DEBUG/TRACE time it as restore and keep the sensors (returned; `cached`:
+        a record cache sits right below), else None and nothing measured."""
+        sensors = sensors_for(context, operations)
+        if sensors is None:
+            init()
+            return None
+        start = time.perf_counter_ns()
+        init()
+        end = time.perf_counter_ns()
+        sensors.record("restore", end - start, end)
+        sensors.cached = cached
+        self._store_context, self.sensors = context, sensors
+        return sensors
+
+    def _install_sensed(self, sensors: StoreSensors, wrap: type, inner: Mapping[str, Callable[..., Any]],
+                        operations: Operations, iterators: Operations, value_or_iterator: Operations = ()) -> None:
+        """install_timed on this store, remembered for _close_sensed."""
+        self._metered_ops = tuple(install_timed(self, sensors, wrap, inner, operations, iterators, value_or_iterator))
+
+    def _close_sensed(self) -> None:
+        """Back to the plain methods, sensors gone (before the stack closes)."""
+        if self._metered_ops:
+            uninstall_timed(self, self._metered_ops)
+            self._metered_ops = ()
+        self.sensors = None
+        self._store_context = None
+
 
 #: Kafka's RocksDB property-based metrics (RocksDBMetrics, KIP-607; recording level INFO): each is RocksDB's
 #: property "rocksdb.<name>", read when metrics are read, so they cost nothing while processing

@@ -1,45 +1,40 @@
 """The typed layer Kafka's MeteredWindowStore and MeteredSessionStore share (on top of the metered stores' common
 TypedLayer): restore into the innermost bytes store, the cache's flush listener with Windowed keys, and Kafka's
 stream-state-metrics at metrics.recording.level DEBUG/TRACE (state/internals/store_metrics.py: measured operations
-installed on the instance at init; nothing at INFO)."""
+installed on the instance at init; nothing at INFO), with the record cache's hit ratio of single reads (a window
+store's fetch(key, start), a session store's fetch_session: Kafka's NamedCache.get), as the key-value store's."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pystreams.serdes.windowed import Windowed
 from pystreams.state.api import KeyValueIterator, StateStore
 from pystreams.state.internals import store_metrics
-from pystreams.state.internals.store_metrics import StoreSensors
+from pystreams.state.internals.cache_layer import CacheLayer
+from pystreams.state.internals.store_metrics import SensedStore, StoreSensors
 from pystreams.state.internals.typed_layer import TypedLayer
+from pystreams.state.window.keys import to_store_key
 
 
-class MeteredWindowedLayer(TypedLayer, StateStore):
+class MeteredWindowedLayer(SensedStore, TypedLayer, StateStore):
     """Base of the metered window and session stores; subclasses say how a stored key becomes a Windowed key."""
 
     _kind = "Window store"  # how errors name the store
     #: which store's metrics (Kafka's MeteredWindowStore or MeteredSessionStore): "window" or "session"
     _metrics_kind = "window"
-    #: DEBUG/TRACE: Kafka's store sensors while open; None at INFO
-    sensors: StoreSensors | None = None
-    _metered_ops: tuple[str, ...] = ()  # the measured operations installed on the instance
-    _store_context: Any = None  # the init context (TRACE: the current record's timestamp)
 
     def init(self, context: Any, root: Any) -> None:
         """Open the stack; at DEBUG/TRACE also Kafka's store sensors (restore: this init's latency) and the
         measured operations."""
         session = self._metrics_kind == "session"
-        sensors = store_metrics.sensors_for(context, store_metrics.SESSION_METRIC_OPERATIONS if session
-                                            else store_metrics.WINDOW_METRIC_OPERATIONS)
+        caching = self.wrapped if isinstance(self.wrapped, CacheLayer) else None
+        sensors = self._init_sensed(partial(super().init, context, root), context,
+                                    store_metrics.SESSION_METRIC_OPERATIONS if session
+                                    else store_metrics.WINDOW_METRIC_OPERATIONS, caching is not None)
         if sensors is None:
-            super().init(context, root)
             return
-        start = time.perf_counter_ns()
-        super().init(context, root)
-        end = time.perf_counter_ns()
-        sensors.record("restore", end - start, end)
-        self._store_context, self.sensors = context, sensors  # cache hit-ratio: key-value stores only, so far
         cls: Any = type(self)  # the window or session store class: its plain put
 
         def put(*args: Any) -> None:
@@ -48,20 +43,41 @@ class MeteredWindowedLayer(TypedLayer, StateStore):
         inner: dict[str, Callable[..., Any]] = {"put": put}
         if session:
             inner["remove"] = lambda session_key: cls.put(self, session_key, None)  # a remove, not a put
-            installed = store_metrics.install_timed(self, sensors, KeyValueIterator, inner,
-                                                    store_metrics.SESSION_OPERATIONS, store_metrics.SESSION_ITERATORS)
+            if caching is not None:
+                inner["fetch_session"] = self._session_cache_reads(cls, caching, sensors)
+            self._install_sensed(sensors, KeyValueIterator, inner, store_metrics.SESSION_OPERATIONS,
+                                 store_metrics.SESSION_ITERATORS)
         else:
-            installed = store_metrics.install_timed(self, sensors, KeyValueIterator, inner,
-                                                    store_metrics.WINDOW_OPERATIONS, store_metrics.WINDOW_ITERATORS,
-                                                    store_metrics.WINDOW_VALUE_OR_ITERATOR)
-        self._metered_ops = tuple(installed)
+            if caching is not None:
+                inner["fetch"] = self._window_cache_reads(cls, caching, sensors)
+            self._install_sensed(sensors, KeyValueIterator, inner, store_metrics.WINDOW_OPERATIONS,
+                                 store_metrics.WINDOW_ITERATORS, store_metrics.WINDOW_VALUE_OR_ITERATOR)
+
+    def _window_cache_reads(self, cls: Any, caching: Any, sensors: StoreSensors) -> Callable[..., Any]:
+        """fetch() recording whether a single read, fetch(key, window start), finds the key's window in the record
+        cache (a range fetch reads the cache without a hit or miss, as Kafka's)."""
+        def fetch(key: Any, time_from: int, time_to: int | None = None) -> Any:
+            named = caching._named
+            if time_to is None and named is not None and self._open:
+                cache_key = caching._cache_key(to_store_key(self._raw_key(key), time_from, 0), time_from)
+                sensors.record_cache_read(cache_key in named.entries)
+            return cls.fetch(self, key, time_from, time_to)
+        return fetch
+
+    def _session_cache_reads(self, cls: Any, caching: Any, sensors: StoreSensors) -> Callable[..., Any]:
+        """fetch_session() recording whether the session is in the record cache."""
+        from pystreams.state.session.keys import to_session_key
+
+        def fetch_session(key: Any, start: int, end: int) -> Any:
+            named = caching._named
+            if named is not None and self._open:
+                cache_key = caching._cache_key(to_session_key(self._raw_key(key), start, end), end)
+                sensors.record_cache_read(cache_key in named.entries)
+            return cls.fetch_session(self, key, start, end)
+        return fetch_session
 
     def close(self) -> None:
-        if self._metered_ops:
-            store_metrics.uninstall_timed(self, self._metered_ops)
-            self._metered_ops = ()
-        self.sensors = None
-        self._store_context = None
+        self._close_sensed()
         super().close()
 
     def _typed_key(self, store_key: bytes) -> Windowed[Any]:

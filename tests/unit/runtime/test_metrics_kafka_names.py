@@ -318,3 +318,27 @@ def test_records_lag_per_partition_and_records_lag_max_as_the_consumers_metrics(
     assert samples[("kafka_consumer_consumer_fetch_manager_metrics_records_lag",
                     (("client_id", client), ("partition", "0"), ("topic", "in")))] == 0
     assert client_metrics(streams)["records-lag"] == 0
+
+
+def test_standby_tasks_report_kafkas_update_total_and_rate_at_debug_only():
+    clock = Clock()
+    m = ThreadMetrics({"metrics.sample.window.ms": 1000, "metrics.num.samples": 2}, clock=clock)
+    standby = SimpleNamespace(tasks={"1_0": SimpleNamespace(updated=0, task=SimpleNamespace(stores={}))})
+    thread = _thread("wc-1-StreamThread-1", m, {"0_0": _task()})
+    thread._standby = standby
+    tags = {"thread-id": "wc-1-StreamThread-1", "task-id": "1_0"}
+    total = metric_name("update-total", "stream-task-metrics", tags)
+    rate = metric_name("update-rate", "stream-task-metrics", tags)
+    assert total not in kafka_metrics(Streams([thread]))  # INFO: Kafka's update sensor is DEBUG
+    debug = Streams([thread], config={"metrics.recording.level": "DEBUG"})
+    assert kafka_metrics(debug)[total] == 0
+    standby.tasks["1_0"].updated = 500  # changelog records applied
+    clock.t += 1.0
+    got = kafka_metrics(debug)
+    assert got[total] == 500
+    assert got[rate] == pytest.approx(500 / 1.0)  # one window of 1 s, padded to samples - 1 windows
+    # the standby has no active-task metrics, the active task no update metrics
+    assert metric_name("process-total", "stream-task-metrics", tags) not in got
+    assert metric_name("update-total", "stream-task-metrics", {**tags, "task-id": "0_0"}) not in got
+    del standby.tasks["1_0"]  # the standby moved away: its metrics go with it
+    assert total not in kafka_metrics(debug)

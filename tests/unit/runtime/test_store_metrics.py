@@ -1,6 +1,7 @@
 """Kafka's stream-state-metrics (StateStoreMetrics: DEBUG, record-e2e-latency TRACE) and the record cache's
-stream-record-cache-metrics hit-ratio (NamedCacheMetrics, DEBUG) of key-value stores: nothing installed at INFO,
-measured operations at DEBUG, exported with Kafka's group and tags (<scope>-state-id, record-cache-id)."""
+stream-record-cache-metrics hit-ratio (NamedCacheMetrics, DEBUG) of key-value, window and session stores: nothing
+installed at INFO, measured operations at DEBUG, exported with Kafka's group and tags (<scope>-state-id,
+record-cache-id)."""
 from __future__ import annotations
 
 import math
@@ -224,6 +225,64 @@ def test_session_store_counts_a_remove_as_remove_not_put(tmp_path):
     assert values["remove-rate"] > 0 and values["fetch-rate"] > 0
     assert sensors._ops["put"].count(time.perf_counter_ns() / 1e6) == 1  # the put, not the remove
     store.close()
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_window_store_cache_hit_ratio_of_single_fetches_like_kafkas_named_cache(tmp_path, persistent):
+    supplier = (Stores.persistent_window_store("win", 60_000, 1_000) if persistent
+                else Stores.in_memory_window_store("win", 60_000, 1_000))
+    store = Stores.window_store_builder(supplier, Serdes.String(), Serdes.String()).with_caching_enabled().build()
+    store.init(_context(tmp_path, "DEBUG"), store)
+    sensors = store.sensors
+    assert sensors.cached
+    assert store.fetch("a", 1_000) is None  # miss
+    store.put("a", "1", 1_000)
+    assert store.fetch("a", 1_000) == "1"  # hit: 1 of 2 reads
+    assert store.fetch("a", 2_000) is None  # another window of the key: a miss
+    assert [v for _start, v in store.fetch("a", 0, 5_000)] == ["1"]  # a range: neither hit nor miss (Kafka's)
+    assert store.fetch("a", 1_000) == "1"  # hit: 2 of 4
+    assert (sensors.cache_hits, sensors.cache_misses) == (2, 2)
+    cache = sensors.cache_values()
+    assert (cache["hit-ratio-min"], cache["hit-ratio-max"]) == (pytest.approx(0.5), pytest.approx(0.5))
+    store.close()
+    assert store.sensors is None and "fetch" not in vars(store)
+
+
+def test_session_store_cache_hit_ratio_of_fetch_session(tmp_path):
+    from pystreams.serdes.windowed import SessionWindow, Windowed
+    from pystreams.state.session import in_memory_session_store, session_store_builder
+
+    store = session_store_builder(in_memory_session_store("s", 60_000), Serdes.String(),
+                                  Serdes.Long()).with_caching_enabled().build()
+    store.init(_context(tmp_path, "DEBUG"), store)
+    sensors = store.sensors
+    assert sensors.cached
+    assert store.fetch_session("a", 0, 10) is None  # miss
+    store.put(Windowed("a", SessionWindow(0, 10)), 1)
+    assert store.fetch_session("a", 0, 10) == 1  # hit
+    assert store.fetch_session("a", 0, 11) is None  # another session: miss
+    assert list(store.find_sessions("a", 0, 100))  # a range: neither
+    assert (sensors.cache_hits, sensors.cache_misses) == (1, 2)
+    assert sensors.cache_values()["hit-ratio-max"] == pytest.approx(0.5)
+    store.close()
+
+
+def test_uncached_window_and_session_stores_report_no_cache_metrics(tmp_path):
+    from pystreams.state.session import in_memory_session_store, session_store_builder
+
+    window = Stores.window_store_builder(Stores.in_memory_window_store("win", 60_000, 1_000), Serdes.String(),
+                                         Serdes.String()).with_caching_disabled().build()
+    session = session_store_builder(in_memory_session_store("s", 60_000), Serdes.String(),
+                                    Serdes.Long()).with_caching_disabled().build()
+    for store in (window, session):
+        store.init(_context(tmp_path, "DEBUG"), store)
+        assert not store.sensors.cached
+    window.fetch("a", 0)
+    session.fetch_session("a", 0, 1)
+    assert window.sensors.cache_hits + window.sensors.cache_misses == 0
+    assert session.sensors.cache_hits + session.sensors.cache_misses == 0
+    window.close()
+    session.close()
 
 
 def test_window_store_at_info_has_no_sensors(tmp_path):
