@@ -4,7 +4,6 @@ brought them back to the bound (Kafka's StreamTask.addRecords / resumePollingFor
 the stream thread resumes a paused partition before giving it up (task closed, revoked, lost, rejoin)."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,9 +11,8 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException, Message
 
 from pystreams.errors import ConfigError
-from pystreams.runtime import StreamsConfig
 from pystreams.runtime.processing import Backpressure, hand_over, parse_buffered_records
-from pystreams.runtime.stream_thread import StreamThread
+from tests.unit.runtime.support import bare_stream_thread
 
 pytestmark = pytest.mark.unit
 
@@ -153,11 +151,7 @@ def test_bad_config_value_is_a_config_error(value: Any) -> None:
 
 def _thread(consumer: FakeConsumer, tasks: dict[str, FakeTask]) -> Any:
     """A stream thread without clients, its tasks (0_0 on in-0, 0_1 on in-1) and its Backpressure."""
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1",
-                                   "buffered.records.per.partition": 5})
-    thread.eos = False
+    thread = bare_stream_thread(eos=False, **{"buffered.records.per.partition": 5})
     thread._restorer = None
     thread._consumer = consumer
     thread._group = SimpleNamespace(member=SimpleNamespace(drop_partitions=lambda why: None))

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from pystreams.runtime import StreamsConfig, stream_thread
-from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from pystreams.runtime import stream_thread
+from pystreams.runtime.stream_thread import ThreadMetrics
 from pystreams.state.internals.cache import CacheEntry, ThreadCache
+from tests.unit.runtime.support import bare_stream_thread
 
 pytestmark = pytest.mark.unit
 
@@ -25,11 +26,7 @@ def _thread(monkeypatch: pytest.MonkeyPatch, paused: bool, commit_interval_ms: i
     monkeypatch.setattr(stream_thread, "poll_group", lambda thread: events.append("poll_group"))
     monkeypatch.setattr(stream_thread, "poll_records", lambda *a: events.append("poll_records") or [])
     monkeypatch.setattr(stream_thread, "process_tasks", lambda *a: events.append("process_tasks"))
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1",
-                                   "commit.interval.ms": commit_interval_ms, "poll.ms": 2000})
-    thread.eos = False
+    thread = bare_stream_thread(eos=False, **{"commit.interval.ms": commit_interval_ms, "poll.ms": 2000})
     thread.events = events
     thread.streams = SimpleNamespace(is_paused=lambda: paused)
     thread._group = SimpleNamespace(member=SimpleNamespace(rejoin_needed=False))

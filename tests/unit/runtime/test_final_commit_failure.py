@@ -7,7 +7,6 @@ scripted producer fails the one record the final commit's cache flush sends."""
 from __future__ import annotations
 
 import logging
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,12 +14,11 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from pystreams.processor import TaskId
-from pystreams.runtime import StreamsConfig
 from pystreams.runtime import task_manager as task_manager_module
 from pystreams.runtime import thread_commit as thread_commit_module
-from pystreams.runtime.stream_thread import StreamThread
 from pystreams.runtime.thread_metrics import ThreadMetrics
-from tests.unit.runtime.test_production_retry import FakeRestorer, _collector
+from tests.unit.runtime.support import NothingToRestore, bare_stream_thread
+from tests.unit.runtime.test_production_retry import _collector
 
 pytestmark = pytest.mark.unit
 
@@ -81,15 +79,12 @@ def _stopping_thread(monkeypatch: pytest.MonkeyPatch, eos: bool) -> tuple[Any, d
     """A thread whose loop has ended (shutdown) with two running tasks; the final flush's record fails with a
     retriable error that the handler answers RETRY."""
     seen: dict[str, Any] = {"closed": [], "failed": [], "consumer_closed": []}
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="app-StreamThread-1", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1"})
-    thread.eos = eos
+    thread = bare_stream_thread("app-StreamThread-1", eos=eos)
     thread.running = False
     thread.error = None
     thread.metrics = ThreadMetrics()
     thread.streams = SimpleNamespace(_thread_failed=lambda t, e: seen["failed"].append(e), admin=None)
-    thread._restorer = FakeRestorer()
+    thread._restorer = NothingToRestore()
     thread._standby = None
     thread._in_transaction = False
     thread._consumer = SimpleNamespace(close=lambda: seen["consumer_closed"].append(True))

@@ -3,7 +3,6 @@ sockets: the task's flush (cached updates forwarded and logged, nothing committe
 thread's decision (dry poll, no buffered records, caught up) and the config key."""
 from __future__ import annotations
 
-import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -19,9 +18,10 @@ from pystreams.processor.internals import StreamTask
 from pystreams.processor.internals.collector import ListRecordCollector
 from pystreams.runtime import StreamsConfig, stream_thread
 from pystreams.runtime.idle_flush import IdleCacheFlush
-from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from pystreams.runtime.stream_thread import ThreadMetrics
 from pystreams.serdes import Serdes
 from pystreams.state.internals.cache import ThreadCache
+from tests.unit.runtime.support import bare_stream_thread
 
 pytestmark = pytest.mark.unit
 S, L = Serdes.String(), Serdes.Long()
@@ -172,11 +172,7 @@ def _thread(monkeypatch: pytest.MonkeyPatch, props: dict[str, Any], dirty: bool,
     monkeypatch.setattr(stream_thread, "poll_records", poll)
     monkeypatch.setattr(stream_thread, "hand_over", lambda *a: [])
     monkeypatch.setattr(stream_thread, "process_tasks", lambda *a: events.append("process"))
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1", "commit.interval.ms": 60_000,
-                                   "poll.ms": 100, **props})
-    thread.eos = thread.config.eos
+    thread = bare_stream_thread(**{"commit.interval.ms": 60_000, "poll.ms": 100, **props})
     cache = ThreadCache(1000)
     if dirty:
         cache.named_cache("0_0-counts").dirty[b"k"] = None

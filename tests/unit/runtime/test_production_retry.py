@@ -6,7 +6,6 @@ task-migration path (abort, close dirty, rejoin), also when the failure first sh
 commit."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,7 +15,6 @@ from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException
 from pystreams.processor import TaskId
 from pystreams.processor.handlers import ProductionHandlerResponse
 from pystreams.processor.internals import StreamsException
-from pystreams.runtime import StreamsConfig
 from pystreams.runtime import collector as collector_module
 from pystreams.runtime import task_manager as task_manager_module
 from pystreams.runtime import thread_commit as thread_commit_module
@@ -25,7 +23,7 @@ from pystreams.runtime.collector import (
     ProductionError,
     task_corrupted,
 )
-from pystreams.runtime.stream_thread import StreamThread
+from tests.unit.runtime.support import NothingToRestore, bare_stream_thread
 from tests.unit.runtime.test_send_failures import FakeProducer, Task
 
 pytestmark = pytest.mark.unit
@@ -108,22 +106,6 @@ class FakeConsumer:
         pass
 
 
-class FakeRestorer:
-    """Nothing to restore: every added task runs at once."""
-
-    def __init__(self) -> None:
-        self.restoring: dict[Any, Any] = {}
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __contains__(self, task_id: object) -> bool:
-        return False
-
-    def add(self, at: Any, partitions: list[Any]) -> bool:
-        return True
-
-
 class FakeGroup:
     def __init__(self, committed: dict[tuple[str, int], int]) -> None:
         self._committed = committed
@@ -140,17 +122,14 @@ class FakeGroup:
 def _thread(monkeypatch: pytest.MonkeyPatch, eos: bool = False) -> tuple[Any, list[Any], list[Any]]:
     """A thread with two running tasks on in-0 and in-1 (in-0 committed at 7, in-1 never), a collector keeping a
     RETRY failure; returns it with the log of close_task calls and of created tasks."""
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1"})
-    thread.eos = eos
+    thread = bare_stream_thread(eos=eos)
     thread.running = True
     thread.streams = SimpleNamespace(app_configs={}, global_state=None, _thread_rebalancing=lambda: None)
     sub = SimpleNamespace(id=0, source_topics=["in"])
     thread.plan = SimpleNamespace(subtopology_of=lambda topic: sub if topic == "in" else None, subtopologies=[sub])
     thread.topology = None
     thread._cache = None
-    thread._restorer = FakeRestorer()
+    thread._restorer = NothingToRestore()
     thread._consumer = FakeConsumer([("in", 0), ("in", 1)])
     thread._group = FakeGroup({("in", 0): 7})
     thread._collector = _collector(monkeypatch)

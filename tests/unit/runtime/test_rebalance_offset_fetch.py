@@ -24,6 +24,7 @@ from pystreams.runtime.offset_metadata import encode
 from pystreams.runtime.task_manager import TaskManager
 from pystreams.runtime.tasks import close_task
 from pystreams.runtime.topics import SubtopologyPlan
+from tests.unit.runtime.support import NothingToRestore
 
 pytestmark = pytest.mark.unit
 
@@ -50,20 +51,6 @@ class CountingClient(GroupClient):
                                              "metadata": metadata, "error_code": 0})
         return 8, {"groups": [{"error_code": 0, "topics": [{"name": t, "partitions": ps}
                                                              for t, ps in topics.items()]}]}
-
-
-class NothingToRestore:
-    def __init__(self) -> None:
-        self.restoring: dict[Any, Any] = {}
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __contains__(self, task_id: object) -> bool:
-        return False
-
-    def add(self, at: Any, partitions: list[Any]) -> bool:
-        return True
 
 
 class Consumer:

@@ -3,7 +3,6 @@ input partitions are held back (with the offsets read before the restore) and as
 restoring task closes at once, checkpointing what it restored; the thread is REBALANCING until none restores."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,7 +12,8 @@ from confluent_kafka import TopicPartition
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.checkpoint import read_checkpoint
 from pystreams.runtime.restore import ChangelogReader
-from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from tests.unit.runtime.support import bare_stream_thread
+from pystreams.runtime.stream_thread import ThreadMetrics
 from tests.unit.runtime.test_restore_changelog_reader import CL, FakeConsumer, _task
 
 pytestmark = pytest.mark.unit
@@ -35,8 +35,7 @@ def _closable(at: Any) -> Any:
 
 
 def _thread(restore_consumer: FakeConsumer) -> Any:
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
+    thread = bare_stream_thread()
     events: list[str] = []
     thread.streams = SimpleNamespace(_thread_rebalancing=lambda: events.append("rebalancing"),
                                      _thread_running=lambda: events.append("running"),

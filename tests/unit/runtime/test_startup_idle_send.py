@@ -4,16 +4,16 @@ elapsed) runs for a few ms before the thread blocks for input; under load (recor
 the thread polls exactly as before, so linger.ms still batches a busy thread's output."""
 from __future__ import annotations
 
-import threading
 import time
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from pystreams.runtime import StreamsConfig, stream_thread
-from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from pystreams.runtime import stream_thread
+from pystreams.runtime.stream_thread import ThreadMetrics
 from pystreams.runtime.streams_producer import IDLE_SEND_WAIT_S, output_pending, send_lingering
+from tests.unit.runtime.support import bare_stream_thread
 
 pytestmark = pytest.mark.unit
 
@@ -46,11 +46,7 @@ def _thread(monkeypatch: pytest.MonkeyPatch, queued: int, batches: list[list[Any
     monkeypatch.setattr(stream_thread, "poll_records", poll)
     monkeypatch.setattr(stream_thread, "hand_over", lambda *a: [])
     monkeypatch.setattr(stream_thread, "process_tasks", lambda *a: events.append("process"))
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1",
-                                   "commit.interval.ms": 60_000, "poll.ms": 100})
-    thread.eos = False
+    thread = bare_stream_thread(eos=False, **{"commit.interval.ms": 60_000, "poll.ms": 100})
     thread.streams = SimpleNamespace(is_paused=lambda: False)
     thread._group = SimpleNamespace(member=SimpleNamespace(rejoin_needed=False))
     thread._rejoin_pending = False

@@ -3,7 +3,6 @@ shutdown() wakes a member blocked in a JoinGroup, task.timeout.ms bounds a stall
 exactly_once_v2 the open transaction is committed before a rejoin that may block."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 from pystreams.runtime import StreamsConfig, stream_thread
 from pystreams.runtime.group import streams_member
 from pystreams.runtime.group.membership import MemberState
-from pystreams.runtime.stream_thread import StreamThread, ThreadMetrics
+from tests.unit.runtime.support import bare_stream_thread
+from pystreams.runtime.stream_thread import ThreadMetrics
 
 pytestmark = pytest.mark.unit
 
@@ -33,10 +33,7 @@ class FakeGroup:
 
 
 def _thread(config: dict[str, Any] | None = None, eos: bool = False) -> Any:
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="t", daemon=True)
-    thread.config = StreamsConfig({**BASE, **(config or {})})
-    thread.eos = eos
+    thread = bare_stream_thread(eos=eos, **{**BASE, **(config or {})})
     thread.running = True
     thread._group = None
     thread._woken = False

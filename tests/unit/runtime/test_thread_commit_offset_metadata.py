@@ -2,18 +2,16 @@
 the partition time) for each committed input partition, as the exactly_once_v2 path does in the transaction."""
 from __future__ import annotations
 
-import threading
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from pystreams.processor import TaskId
-from pystreams.runtime import StreamsConfig
 from pystreams.runtime import thread_commit as thread_commit_module
 from pystreams.runtime.offset_metadata import decode, encode
-from pystreams.runtime.stream_thread import StreamThread
 from pystreams.runtime.thread_metrics import ThreadMetrics
+from tests.unit.runtime.support import bare_stream_thread
 
 pytestmark = pytest.mark.unit
 
@@ -42,10 +40,7 @@ class _Group:
 
 
 def _thread(monkeypatch: pytest.MonkeyPatch, *tasks: Any) -> Any:
-    thread: Any = StreamThread.__new__(StreamThread)
-    threading.Thread.__init__(thread, name="app-StreamThread-1", daemon=True)
-    thread.config = StreamsConfig({"application.id": "app", "bootstrap.servers": "x:1"})
-    thread.eos = False
+    thread = bare_stream_thread("app-StreamThread-1", eos=False)
     thread.metrics = ThreadMetrics()
     thread.streams = SimpleNamespace(admin=None)
     thread._in_transaction = False
