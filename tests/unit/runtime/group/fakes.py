@@ -80,6 +80,33 @@ class FakeClient:
         self.closed = True
 
 
+
+class MetadataClient(FakeClient):
+    """A FakeClient that also answers a group leader's metadata reads: partition counts from `counts` (a dict the test
+    may change; `reads` counts the reads) and `end_offset` for every partition's end."""
+
+    end_offset = 0
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+        self.reads = 0
+
+    def partition_counts(self, topics: Any) -> dict[str, int]:
+        self.reads += 1
+        return {t: n for t, n in self.counts.items() if t in set(topics)}
+
+    def all_partition_counts(self) -> dict[str, int]:
+        self.reads += 1
+        return dict(self.counts)
+
+    def topic_names(self) -> list[str]:
+        return sorted(self.counts)
+
+    def end_offsets(self, partitions: Any) -> dict[tuple[str, int], int]:
+        return {tp: self.end_offset for tp in partitions}
+
+
 def joined(member_id: str, generation: int, leader: str, members: list[tuple[str, bytes]] = ()) -> JoinResult:
     return JoinResult(generation, member_id, leader, "stream", [JoinedMember(m, None, md) for m, md in members])
 

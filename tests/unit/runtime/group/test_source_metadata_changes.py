@@ -33,35 +33,12 @@ from pystreams.runtime.topics import (
     adopt_plan,
     plan_from_metadata,
 )
-from tests.unit.runtime.group.fakes import FakeClient
+from tests.unit.runtime.group.fakes import FakeClient, MetadataClient
 from tests.unit.runtime.group.test_thread_rebalance import FakeThread
 
 pytestmark = pytest.mark.unit
 
 STRINGS = {"key_serde": Serdes.String(), "value_serde": Serdes.String()}
-
-
-class MetadataClient(FakeClient):
-    """Partition counts from a dict the test changes; counts the Metadata requests."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.counts = counts
-        self.reads = 0
-
-    def partition_counts(self, topics: Any) -> dict[str, int]:
-        self.reads += 1
-        return {t: n for t, n in self.counts.items() if t in set(topics)}
-
-    def all_partition_counts(self) -> dict[str, int]:
-        self.reads += 1
-        return dict(self.counts)
-
-    def topic_names(self) -> list[str]:
-        return sorted(self.counts)
-
-    def end_offsets(self, partitions: Any) -> dict[tuple[str, int], int]:
-        return {tp: 0 for tp in partitions}
 
 
 def _stateless() -> Any:

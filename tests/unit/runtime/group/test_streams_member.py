@@ -15,27 +15,13 @@ from pystreams.runtime.config import StreamsConfig
 from pystreams.runtime.group.client import JoinedMember, JoinResult
 from pystreams.runtime.group.streams_member import StreamsMember
 from pystreams.runtime.topics import SubtopologyPlan, TopologyPlan
-from tests.unit.runtime.group.fakes import FakeClient
+from tests.unit.runtime.group.fakes import FakeClient, MetadataClient
 
 pytestmark = pytest.mark.unit
 
 
-class StreamsFakeClient(FakeClient):
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.counts = counts
-
-    def partition_counts(self, topics: Any) -> dict[str, int]:
-        return {t: n for t, n in self.counts.items() if t in set(topics)}
-
-    def end_offsets(self, partitions: Any) -> dict[tuple[str, int], int]:
-        return {tp: 100 for tp in partitions}
-
-    def topic_names(self) -> list[str]:
-        return sorted(self.counts)
-
-    def all_partition_counts(self) -> dict[str, int]:
-        return dict(self.counts)
+class StreamsFakeClient(MetadataClient):
+    end_offset = 100
 
 
 def make_thread(tmp_path: Any, process_id: str, endpoint: str = "") -> SimpleNamespace:
