@@ -37,6 +37,7 @@ from pystreams.runtime.config_keys import (
     PRODUCER_KEYS,
     PRODUCER_PREFIX,
     READ_KEYS,
+    READ_PREFIXES,
     RECONNECT_BACKOFF_MS,
     RENAMED_CLIENT_KEYS,
     RESTORE_CONSUMER_PREFIX,
@@ -61,7 +62,7 @@ def _known_keys() -> frozenset[str]:
 def key_status(key: str) -> str:
     """How pystreams treats an unprefixed config key: "supported" (read by the runtime or passed to the clients),
     "not implemented" (a Kafka Streams key accepted with a warning) or "unknown" (Kafka's "isn't a known config")."""
-    if key in _known_keys():
+    if key in _known_keys() or key.startswith(READ_PREFIXES):
         return "supported"
     if key in NOT_IMPLEMENTED_KEYS or key.startswith(NOT_IMPLEMENTED_PREFIXES):
         return "not implemented"
@@ -75,6 +76,8 @@ def warn_unknown_keys(originals: Mapping[str, Any]) -> list[str]:
     known = _known_keys()
     reported = []
     for key in originals:
+        if key.startswith(READ_PREFIXES):  # client.tag.<key>: read (KafkaStreams' client tags)
+            continue
         if key in known or key in _warned_keys or key.startswith((CONSUMER_PREFIX, PRODUCER_PREFIX, ADMIN_PREFIX,
                                                                    TOPIC_PREFIX, MAIN_CONSUMER_PREFIX,
                                                                    RESTORE_CONSUMER_PREFIX, GLOBAL_CONSUMER_PREFIX)):

@@ -207,19 +207,22 @@ READ_KEYS = frozenset({
     "windowed.inner.class.serde", "sasl.jaas.config", "group.protocol", "ensure.explicit.internal.resource.naming",
     "metrics.recording.level", "pystreams.iq.http.enabled", "pystreams.iq.http.host", "pystreams.iq.remote.timeout.ms",
     "windowed.inner.serializer.class", "windowed.inner.deserializer.class", "rocksdb.config.setter",
+    "rack.aware.assignment.tags",
 })
+#: Prefixes of keys pystreams reads: Kafka's client.tag.<key>=<value> (KIP-708, the standby placement's tags)
+READ_PREFIXES = ("client.tag.",)
 
 #: Kafka Streams keys (and its clients' common keys) that pystreams accepts but does not implement.
 NOT_IMPLEMENTED_KEYS = frozenset({
     "built.in.metrics.version", "default.client.supplier", "dsl.store.suppliers.class", "log.summary.interval.ms",
-    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
+    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy",
     "rack.aware.assignment.traffic_cost", "task.assignor.class", "metric.reporters",
     "security.providers", "auto.include.jmx.reporter", "default.windowed.key.serde.inner",
     "default.windowed.value.serde.inner", "statestore.uncommitted.max.bytes", "processor.wrapper.class",
     "default.list.key.serde.type", "default.list.key.serde.inner", "default.list.value.serde.type",
     "default.list.value.serde.inner",
 })
-NOT_IMPLEMENTED_PREFIXES = ("client.tag.",)
+NOT_IMPLEMENTED_PREFIXES: tuple[str, ...] = ()
 
 #: The config warnings' texts (logging format strings; Kafka's wording where Kafka logs the same case), kept
 #: together so that they read, and change, as one set.

@@ -11,7 +11,7 @@ as Kafka's), and the next round hands it over (KIP-429's two phases).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pystreams.errors import ConfigError, PystreamsError
@@ -67,7 +67,8 @@ class StreamsPartitionAssignor:
     name = "stream"
 
     def __init__(self, plan: TopologyPlan, num_standby_replicas: int, acceptable_recovery_lag: int = 10_000,
-                 max_warmup_replicas: int = 2, probing_rebalance_interval_ms: int = 600_000) -> None:
+                 max_warmup_replicas: int = 2, probing_rebalance_interval_ms: int = 600_000,
+                 rack_aware_assignment_tags: Sequence[str] = ()) -> None:
         for key, value, minimum in (("num.standby.replicas", num_standby_replicas, 0),
                                     ("acceptable.recovery.lag", acceptable_recovery_lag, 0),
                                     ("max.warmup.replicas", max_warmup_replicas, 1),
@@ -79,6 +80,8 @@ class StreamsPartitionAssignor:
         self.acceptable_recovery_lag = acceptable_recovery_lag
         self.max_warmup_replicas = max_warmup_replicas
         self.probing_rebalance_interval_ms = probing_rebalance_interval_ms
+        #: KIP-708: the client tag keys standbys are spread over (Kafka's ClientTagAwareStandbyTaskAssignor)
+        self.rack_aware_assignment_tags = tuple(rack_aware_assignment_tags)
 
     def changelog_partitions(self, partition_counts: Mapping[str, int]) -> dict[TaskId, list[TopicPartition]]:
         """Changelog partitions per stateful task: the leader reads their end offsets before assign()."""
@@ -99,7 +102,7 @@ class StreamsPartitionAssignor:
                                               for m in members.values())
         clients, client_members = self._clients(tasks, members, changelog_end_offsets)
         placement = place(tasks, clients, self.num_standby_replicas, self.acceptable_recovery_lag,
-                          self.max_warmup_replicas)
+                          self.max_warmup_replicas, self.rack_aware_assignment_tags)
         followup = self.probing_rebalance_interval_ms if placement.warmups else -1
         active_hosts: dict[str, list[TopicPartition]] = {}
         standby_hosts: dict[str, list[TopicPartition]] = {}
@@ -145,6 +148,7 @@ class StreamsPartitionAssignor:
             sums: dict[TaskId, int] = {}
             for member in client_members[process_id]:
                 sub = members[member]
+                c.tags = c.tags or dict(sub.info.client_tags)  # one client's members send the same tags
                 for tp in sub.owned_partitions:
                     if tp in task_of:
                         c.prev_active.add(task_of[tp])
@@ -223,9 +227,65 @@ def _fill(items: list[TaskId], member_ids: list[str], preferences: list[Any]) ->
     return out
 
 
+CLIENT_TAG_PREFIX = "client.tag."
+#: StreamsConfig.MAX_RACK_AWARE_ASSIGNMENT_TAG_LIST_SIZE / _KEY_LENGTH / _VALUE_LENGTH (the tags travel in every
+#: subscription, which the coordinator keeps)
+MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH = 5, 20, 30
+
+
+def client_tags(config: Any) -> dict[str, str]:
+    """Kafka's StreamsConfig.getClientTags: the `client.tag.<key>=<value>` keys of a StreamsConfig (its originals)
+    or a plain mapping, as key -> value, checked as Kafka's validateRackAwarenessConfiguration does."""
+    items = getattr(config, "originals", config)
+    if not isinstance(items, Mapping):  # a test's stand-in config without its keys
+        return {}
+    tags = {str(k)[len(CLIENT_TAG_PREFIX):]: str(v) for k, v in items.items() if str(k).startswith(CLIENT_TAG_PREFIX)}
+    if len(tags) > MAX_TAGS:
+        raise ConfigError(f"At most {MAX_TAGS} client tags can be specified using {CLIENT_TAG_PREFIX} prefix "
+                          f"(got {len(tags)}: {', '.join(sorted(tags))}).")
+    for key, value in sorted(tags.items()):
+        if not key:
+            raise ConfigError(f"{CLIENT_TAG_PREFIX} needs a tag key after the prefix (client.tag.<key>=<value>)")
+        if len(key) > MAX_TAG_KEY_LENGTH:
+            raise ConfigError(f"Invalid value {key} for configuration {CLIENT_TAG_PREFIX}: Tag key exceeds maximum "
+                              f"length of {MAX_TAG_KEY_LENGTH}.")
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise ConfigError(f"Invalid value {value} for configuration {CLIENT_TAG_PREFIX}{key}: Tag value exceeds "
+                              f"maximum length of {MAX_TAG_VALUE_LENGTH}.")
+    return tags
+
+
+def rack_aware_assignment_tags(config: Any) -> list[str]:
+    """rack.aware.assignment.tags (Kafka's LIST: comma-separated or a list), each a client.tag.<key> of this
+    client's config and at most MAX_TAGS of them, as Kafka's StreamsConfig validates it."""
+    tags = client_tags(config)  # checked with or without rack-aware tags, as Kafka's StreamsConfig does
+    raw = config.get("rack.aware.assignment.tags")
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        names = [n.strip() for n in raw.split(",")]
+    elif isinstance(raw, (list, tuple)):
+        names = [str(n).strip() for n in raw]
+    else:
+        raise ConfigError(f"rack.aware.assignment.tags must be a list of client tag keys (comma-separated), got "
+                          f"{raw!r}")
+    if any(not n for n in names):
+        raise ConfigError(f"rack.aware.assignment.tags has an empty entry: {raw!r}")
+    if len(names) > MAX_TAGS:
+        raise ConfigError(f"Invalid value {raw} for configuration rack.aware.assignment.tags: List must have at most "
+                          f"{MAX_TAGS} elements")
+    for name in names:
+        if name not in tags:
+            raise ConfigError(f"Invalid value {raw} for configuration rack.aware.assignment.tags: Contains invalid "
+                              f"value [{name}] which doesn't have corresponding tag set via [{CLIENT_TAG_PREFIX}] "
+                              f"prefix (set {CLIENT_TAG_PREFIX}{name}=<value>).")
+    return names
+
+
 def assignor_for(plan: TopologyPlan, config: Any) -> StreamsPartitionAssignor:
     """The assignor for a StreamsConfig (or a plain mapping of Kafka Streams config keys): num.standby.replicas,
-    acceptable.recovery.lag, max.warmup.replicas, probing.rebalance.interval.ms with Kafka's defaults."""
+    acceptable.recovery.lag, max.warmup.replicas, probing.rebalance.interval.ms with Kafka's defaults, and
+    rack.aware.assignment.tags (checked against the client.tag.* keys)."""
     get = config.get
 
     def number(key: str, default: int) -> int:
@@ -241,4 +301,5 @@ def assignor_for(plan: TopologyPlan, config: Any) -> StreamsPartitionAssignor:
         raise AssignmentError("assignor_for needs the TopologyPlan made at KafkaStreams.start()")
     return StreamsPartitionAssignor(plan, number("num.standby.replicas", 0), number("acceptable.recovery.lag", 10_000),
                                     number("max.warmup.replicas", 2),
-                                    number("probing.rebalance.interval.ms", 600_000))
+                                    number("probing.rebalance.interval.ms", 600_000),
+                                    rack_aware_assignment_tags(config))

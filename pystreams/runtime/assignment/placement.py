@@ -20,15 +20,22 @@ assignment, and with equal thread counts this is the old per-client balance.
    within a soft quota (in proportion to the threads), then the least loaded per thread; the tasks running on
    the clients with the most threads choose first. Warm-ups come on top (Kafka: "extra standbys beyond
    num.standby.replicas"), so a task keeps its caught-up standbys while another client warms up.
+   With rack.aware.assignment.tags, Kafka's ClientTagAwareStandbyTaskAssignor instead (KIP-708,
+   _place_standbys_by_tags): each standby on the least loaded client whose tag values differ from those of the
+   active's and the task's other standbys' clients, falling back to the least loaded clients where the tags allow
+   no more, then balanced between clients with the same tags only.
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from pystreams.processor.task_id import TaskId
 from pystreams.runtime.assignment.topology_tasks import TaskSpec
+
+log = logging.getLogger("pystreams.runtime.assignment")
 
 
 @dataclass
@@ -40,6 +47,7 @@ class ClientState:
     prev_active: set[TaskId] = field(default_factory=set)
     prev_standby: set[TaskId] = field(default_factory=set)
     local_state: set[TaskId] = field(default_factory=set)  # tasks with state on disk here, not running active
+    tags: dict[str, str] = field(default_factory=dict)  # client.tag.<key>=<value> (KIP-708)
     lags: dict[TaskId, int] = field(default_factory=dict)  # stateful task -> records to restore on this client
     active: set[TaskId] = field(default_factory=set)
     standby: set[TaskId] = field(default_factory=set)
@@ -113,7 +121,7 @@ class Placement:
 
 
 def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby_replicas: int,
-          acceptable_recovery_lag: int, max_warmup_replicas: int) -> Placement:
+          acceptable_recovery_lag: int, max_warmup_replicas: int, rack_aware_tags: Sequence[str] = ()) -> Placement:
     """Fill active/standby/warmup of `clients` (sorted by process_id) for every task in `tasks`."""
     by_id = {c.process_id: c for c in clients}
     index = {c.process_id: i for i, c in enumerate(clients)}
@@ -198,7 +206,10 @@ def place(tasks: dict[TaskId, TaskSpec], clients: list[ClientState], num_standby
         best.add_active(t)
         quota.take(best.process_id)
     # 3. standbys
-    _place_standbys(stateful, clients, index, num_standby_replicas, caught_up)
+    if rack_aware_tags:
+        _place_standbys_by_tags(stateful, clients, index, num_standby_replicas, set(rack_aware_tags))
+    else:
+        _place_standbys(stateful, clients, index, num_standby_replicas, caught_up)
     return Placement(by_id, warmups)
 
 
@@ -237,3 +248,100 @@ def _place_standbys(stateful: list[TaskId], clients: list[ClientState], index: d
             best = min(candidates, key=lambda c: (c.load(len(c.standby)), len(c.standby), c.lag(t),
                                                   index[c.process_id]))
             best.standby.add(t)
+
+
+def _assigned(c: ClientState) -> int:
+    """Kafka's ClientState.assignedTaskCount: actives and standbys (warm-ups included)."""
+    return len(c.active) + len(c.standby)
+
+
+def _place_standbys_by_tags(stateful: list[TaskId], clients: list[ClientState], index: dict[str, int],
+                            replicas: int, rack_aware_tags: set[str]) -> None:
+    """Kafka's ClientTagAwareStandbyTaskAssignor: for each stateful task, starting from its active's client, the
+    next standby goes to the least loaded client (tasks per thread, actives and standbys; ties: the warmer state,
+    then the process id) that holds no copy of the task and shares no tag value (of the rack.aware.assignment.tags
+    keys) with a client already used for the task; a tag key whose values are all used by then (fewer values than
+    clients used) stops counting. What cannot be placed so (too few tag values) goes to the least loaded clients
+    without a copy, as Kafka's fallback; then standbys are balanced between clients whose tags match (Kafka's
+    balanceTasksOverThreads with isAllowedTaskMovement)."""
+    replicas = min(replicas, len(clients) - 1)  # never two copies on one client (as _place_standbys)
+    if replicas <= 0:
+        return
+    values_of: dict[str, set[str]] = {}
+    clients_with: dict[tuple[str, str], set[str]] = {}
+    for c in clients:
+        for key, value in c.tags.items():
+            values_of.setdefault(key, set()).add(value)
+            clients_with.setdefault((key, value), set()).add(c.process_id)
+
+    def least_loaded(candidates: list[ClientState], t: TaskId) -> ClientState:
+        return min(candidates, key=lambda c: (c.load(_assigned(c)), c.lag(t), index[c.process_id]))
+
+    def free(t: TaskId, excluded: Collection[str] = ()) -> list[ClientState]:
+        return [c for c in clients if t not in c.active and t not in c.standby and c.process_id not in excluded]
+
+    pending: dict[TaskId, int] = {}
+    for t in stateful:
+        last = next((c for c in clients if t in c.active), None)
+        if last is None:
+            continue
+        used_clients, remaining = 1, replicas
+        used: dict[tuple[str, str], set[str]] = {}
+        while remaining > 0:
+            for key, value in last.tags.items():
+                if key not in rack_aware_tags:
+                    continue
+                if len(values_of[key]) <= used_clients:  # every value of this key is used: it no longer counts
+                    for v in values_of[key]:
+                        used.pop((key, v), None)
+                else:
+                    used[(key, value)] = clients_with[(key, value)]
+            candidates = free(t, set().union(*used.values()))
+            if not candidates:
+                break
+            last = least_loaded(candidates, t)
+            last.standby.add(t)
+            used_clients += 1
+            remaining -= 1
+        if remaining:
+            pending[t] = remaining
+    if pending:
+        log.warning("Rack aware standby task assignment was not able to assign %d of the %d standby tasks of the "
+                    "active tasks %s with the rack aware assignment tags %s: there are not enough application "
+                    "instances on tag values other than those of the active and its other standbys. Consider "
+                    "launching instances on other tag values. These standbys go to the least loaded clients.",
+                    sum(pending.values()), replicas * len(pending), ", ".join(str(t) for t in sorted(pending)),
+                    sorted(rack_aware_tags))
+    for t, remaining in sorted(pending.items()):
+        for _ in range(remaining):
+            candidates = free(t)
+            if not candidates:
+                break
+            least_loaded(candidates, t).standby.add(t)
+    _balance_standbys_within_tags(clients)
+
+
+def _balance_standbys_within_tags(clients: list[ClientState]) -> None:
+    """Kafka's balanceTasksOverThreads for standbys under ClientTagAwareStandbyTaskAssignor: move a standby from a
+    more to a less loaded client (tasks per thread) while that lowers their skew, only between clients whose tags
+    include all of the source's (isAllowedTaskMovement), never to a client holding a copy; warm-ups stay."""
+
+    def should_move(src: ClientState, dst: ClientState) -> bool:
+        skew = src.load(_assigned(src)) - dst.load(_assigned(dst))
+        proposed = src.load(_assigned(src) - 1) - dst.load(_assigned(dst) + 1)
+        return skew > 0 and 0 <= proposed < skew
+
+    moved = True
+    while moved:
+        moved = False
+        for src in clients:
+            for dst in clients:
+                if src is dst or any(dst.tags.get(k) != v for k, v in src.tags.items()):
+                    continue
+                for t in sorted(src.standby - src.warmup):
+                    if not should_move(src, dst):
+                        break
+                    if t not in dst.active and t not in dst.standby:
+                        src.standby.discard(t)
+                        dst.standby.add(t)
+                        moved = True

@@ -20,7 +20,7 @@ from pystreams.runtime.assignment import (
     assignor_for,
     task_offset_sums,
 )
-from pystreams.runtime.assignment.assignor import error_assignment
+from pystreams.runtime.assignment.assignor import client_tags, error_assignment
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.assignment.info import LegacyUserDataError, MemberAssignment
 from pystreams.runtime.group.client import GroupClient, TopicPartition
@@ -64,6 +64,7 @@ class StreamsMember:
         cfg = thread.config
         # the one KafkaStreams.start() built (config errors surfaced there); built here for a bare thread
         self.assignor = getattr(thread.streams, "assignor", None) or assignor_for(thread.plan, cfg)
+        self._client_tags = client_tags(cfg)  # client.tag.* (KIP-708), in every subscription
         if clients is None:
             # no "@application.server" in the client.id: the endpoints travel in SubscriptionInfo/AssignmentInfo
             base = f"{thread.name}-consumer"
@@ -179,7 +180,8 @@ class StreamsMember:
             user_endpoint=cfg.application_server or None,
             task_offset_sums=task_offset_sums(cfg.state_dir, cfg.application_id, list(thread.tasks)),
             prev_standby=frozenset(running_standbys()) if callable(running_standbys) else frozenset(),
-            error_code=self._shutdown_sent)
+            error_code=self._shutdown_sent,
+            client_tags=self._client_tags)
         return info.encode()
 
     # ------------------------------------------------------------------ leader side

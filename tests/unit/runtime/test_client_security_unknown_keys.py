@@ -52,14 +52,14 @@ def test_known_and_prefixed_keys_are_not_reported(caplog):
 def test_client_keys_without_a_prefix_and_unimplemented_kafka_keys(caplog):
     with caplog.at_level(logging.WARNING):
         StreamsConfig({**BASE, "linger.ms.typo": 1, "buffer.memory": 1048576, "client.tag.zone": "a",
-                       "global.consumer.fetch.max.bytes": 10_000_000})
-    # global.consumer. keys reach the global consumer (StreamsConfig.GLOBAL_CONSUMER_PREFIX), and buffer.memory the
-    # producers (as queue.buffering.max.kbytes): no warning
+                       "rack.aware.assignment.strategy": "min_traffic", "global.consumer.fetch.max.bytes": 10_000_000})
+    # global.consumer. keys reach the global consumer (StreamsConfig.GLOBAL_CONSUMER_PREFIX), buffer.memory the
+    # producers (as queue.buffering.max.kbytes) and client.tag.* the assignor (KIP-708): no warning
     assert warnings(caplog) == [
         ("The configuration 'linger.ms.typo' was supplied but isn't a known config. Other client settings than "
          "those in docs/streams-runtime.md need a consumer., producer. or admin. prefix."),
-        ("The configuration 'client.tag.zone' is a Kafka Streams config that pystreams does not implement; "
-         "it is ignored.")]
+        ("The configuration 'rack.aware.assignment.strategy' is a Kafka Streams config that pystreams does not "
+         "implement; it is ignored.")]
 
 
 class Skip:

@@ -93,7 +93,7 @@ NOT_IMPLEMENTED = {
     "built.in.metrics.version", "default.client.supplier", "default.list.key.serde.inner",
     "default.list.key.serde.type", "default.list.value.serde.inner", "default.list.value.serde.type",
     "dsl.store.suppliers.class", "log.summary.interval.ms", "metric.reporters", "processor.wrapper.class",
-    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy", "rack.aware.assignment.tags",
+    "rack.aware.assignment.non_overlap_cost", "rack.aware.assignment.strategy",
     "rack.aware.assignment.traffic_cost", "task.assignor.class",
 }
 
