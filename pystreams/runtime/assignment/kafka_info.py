@@ -330,15 +330,18 @@ def assignment_versions(subscriptions: Iterable[tuple[int, int]]) -> tuple[int, 
     return used, supported
 
 
-def next_subscription_version(used: int, received: int, commonly_supported: int) -> int:
-    """The version a member sends next after an assignment (Kafka's validateMetadataVersions and
-    maybeUpdateSubscriptionVersion): up to the commonly supported version once every member supports it, down to
-    it while an older member is in the group. AssignmentError for an assignment newer than the subscription."""
+def next_subscription_version(used: int, received: int, commonly_supported: int) -> tuple[int, bool]:
+    """(the version a member sends next, whether it rejoins at once) after an assignment, as Kafka's
+    validateMetadataVersions and maybeUpdateSubscriptionVersion: up to the commonly supported version once every
+    member supports it (the end of a rolling upgrade), down to it when the assignment is older than the
+    subscription (an older member or leader in the group: version probing); either way an immediate rebalance.
+    Below EARLIEST_PROBEABLE_VERSION nothing changes. AssignmentError (Kafka's IllegalStateException) for an
+    assignment newer than the subscription or a commonly supported version above ours."""
     if received > used:
         raise AssignmentError(f"Sent a version {used} subscription but got an assignment with higher version "
                               f"{received}.")
     if commonly_supported > LATEST_SUPPORTED_VERSION:
         raise AssignmentError("Can't upgrade to metadata version greater than we support")
     if received >= EARLIEST_PROBEABLE_VERSION and (commonly_supported > used or received < used):
-        return commonly_supported
-    return used
+        return commonly_supported, True
+    return used, False

@@ -23,6 +23,7 @@ from pystreams.runtime.assignment import (
 from pystreams.runtime.assignment.assignor import client_tags, error_assignment
 from pystreams.runtime.assignment.codec import AssignmentError
 from pystreams.runtime.assignment.info import LegacyUserDataError, MemberAssignment
+from pystreams.runtime.assignment.kafka_info import LATEST_SUPPORTED_VERSION, next_subscription_version
 from pystreams.runtime.group.client import GroupClient, TopicPartition
 from pystreams.runtime.group.errors import BrokerConnectionError
 from pystreams.runtime.group.membership import (
@@ -65,6 +66,9 @@ class StreamsMember:
         # the one KafkaStreams.start() built (config errors surfaced there); built here for a bare thread
         self.assignor = getattr(thread.streams, "assignor", None) or assignor_for(thread.plan, cfg)
         self._client_tags = client_tags(cfg)  # client.tag.* (KIP-708), in every subscription
+        #: Kafka's usedSubscriptionMetadataVersion: the latest until an assignment says the group needs an older
+        #: one (version probing, _follow_group_version)
+        self.subscription_version = LATEST_SUPPORTED_VERSION
         if clients is None:
             # no "@application.server" in the client.id: the endpoints travel in SubscriptionInfo/AssignmentInfo
             base = f"{thread.name}-consumer"
@@ -181,7 +185,8 @@ class StreamsMember:
             task_offset_sums=task_offset_sums(cfg.state_dir, cfg.application_id, list(thread.tasks)),
             prev_standby=frozenset(running_standbys()) if callable(running_standbys) else frozenset(),
             error_code=self._shutdown_sent,
-            client_tags=self._client_tags)
+            client_tags=self._client_tags,
+            version=self.subscription_version)
         return info.encode()
 
     # ------------------------------------------------------------------ leader side
@@ -311,12 +316,31 @@ class StreamsMember:
                     else AssignmentInfo())
             if self._adopt_pending and not info.error_code:
                 self._adopt_seen()
+            if rebalance.user_data and not info.error_code:
+                self._follow_group_version(info)
             if info.followup_rebalance_ms == 0:  # Kafka's maybeScheduleFollowupRebalance, encoded 0
                 self.member.request_rejoin("immediate follow-up rebalance requested by the leader, for new tasks to "
                                            "be safely revoked from their current owner")
             elif info.followup_rebalance_ms > 0:
                 self.member.request_rejoin("probing rebalance", delay_ms=info.followup_rebalance_ms)
         return rebalance, info
+
+    def _follow_group_version(self, info: AssignmentInfo) -> None:
+        """Kafka's version probing (StreamsPartitionAssignor.onAssignment): an assignment older than the subscription
+        (a leader or member of an older Kafka Streams / pystreams in the group) makes this member subscribe with the
+        group's commonly supported version, and a commonly supported version above it (the older one is gone) makes
+        it upgrade; either way it rejoins at once. AssignmentError for an assignment newer than the subscription."""
+        used = self.subscription_version
+        version, rejoin = next_subscription_version(used, info.version, info.commonly_supported_version)
+        if not rejoin:
+            return
+        self.subscription_version = version
+        change = f"{'downgrades' if version < used else 'upgrades' if version > used else 'keeps'} its subscription " \
+                 f"version {used} -> {version}"
+        log.info("group %s: sent a version %d subscription, got a version %d assignment (group's commonly supported "
+                 "version %d): this member %s", self.thread.config.application_id, used, info.version,
+                 info.commonly_supported_version, change)
+        self.member.request_rejoin(f"version probing: {change}")
 
     def commit(self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
                ) -> None:

@@ -265,10 +265,11 @@ def test_the_leader_answers_in_the_oldest_version_any_member_sent():
 
 
 def test_a_member_follows_the_groups_version_as_kafkas_version_probing():
-    assert next_subscription_version(11, 11, 11) == 11
-    assert next_subscription_version(11, 7, 9) == 9      # an older member is in the group: step down
-    assert next_subscription_version(9, 9, 11) == 11     # everyone upgraded: step up
-    assert next_subscription_version(2, 2, UNKNOWN) == 2  # below version probing: stay
+    assert next_subscription_version(11, 11, 11) == (11, False)
+    assert next_subscription_version(11, 7, 9) == (9, True)      # an older member is in the group: step down
+    assert next_subscription_version(9, 9, 11) == (11, True)     # everyone upgraded: step up
+    assert next_subscription_version(11, 10, 11) == (11, True)   # Kafka rejoins here too (same version)
+    assert next_subscription_version(2, 2, UNKNOWN) == (2, False)  # below version probing: stay
     with pytest.raises(AssignmentError, match="Sent a version 7 subscription but got an assignment with higher "
                                               "version 11"):
         next_subscription_version(7, 11, 11)
