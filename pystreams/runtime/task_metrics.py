@@ -290,9 +290,11 @@ def _live_tasks(thread: Any) -> list[tuple[str, Any]]:
 
 def store_metric_values(thread: Any) -> list[tuple[str, dict[str, str], dict[str, float]]]:
     """(group, tags, values) of the stores of a thread's tasks, standby ones too (state/internals/store_metrics.py):
-    stream-state-metrics per store (RocksDB's property metrics, INFO; the operation sensors at DEBUG/TRACE),
+    stream-state-metrics per store (RocksDB's property metrics, INFO; the operation sensors and RocksDB's
+    statistics-based metrics at DEBUG/TRACE),
     stream-record-cache-metrics per cached store (DEBUG), tagged as Kafka's StreamsMetricsImpl storeLevelTagMap /
     cacheLevelTagMap."""
+    from pystreams.state.internals.rocksdb_statistics import rocksdb_statistics_values
     from pystreams.state.internals.store_metrics import (
         CACHE_GROUP,
         STATE_GROUP,
@@ -308,6 +310,7 @@ def store_metric_values(thread: Any) -> list[tuple[str, dict[str, str], dict[str
             values = rocksdb_property_values(store)  # INFO: RocksDB's own properties, read now
             if sensors is not None:
                 values.update(sensors.values())
+                values.update(rocksdb_statistics_values(store, sensors))  # DEBUG: RocksDB's statistics (KIP-471)
             if not values:
                 continue
             scope = str(getattr(store, "metrics_scope", "") or "unknown")

@@ -26,6 +26,7 @@ from typing import Any
 from rocksdict import Options
 
 from pystreams.errors import ConfigError, StateStoreError
+from pystreams.state.internals.rocksdb_statistics import enable_statistics
 
 log = logging.getLogger("pystreams.state")
 
@@ -129,14 +130,16 @@ class StoreOptions:
 def store_options(store_name: str, configs: Mapping[str, Any] | None, *,
                   create_missing_column_families: bool = False,
                   max_file_opening_threads: int | None = None) -> StoreOptions:
-    """Options(raw_mode=True) with create_if_missing and the store's own defaults, then the app's
-    rocksdb.config.setter (set_config(store_name, options, configs)), as Kafka's RocksDBStore.openDB orders them."""
+    """Options(raw_mode=True) with create_if_missing and the store's own defaults (statistics at
+    metrics.recording.level DEBUG/TRACE), then the app's rocksdb.config.setter (set_config(store_name, options,
+    configs)), as Kafka's RocksDBStore.openDB orders them."""
     options = Options(raw_mode=True)
     options.create_if_missing(True)
     if create_missing_column_families:
         options.create_missing_column_families(True)
     if max_file_opening_threads is not None:
         options.set_max_file_opening_threads(max_file_opening_threads)
+    enable_statistics(options, configs)  # metrics.recording.level DEBUG/TRACE: Kafka's statistics-based metrics
     factory = config_setter_factory(configs)
     if factory is None:
         return StoreOptions(store_name, options, None)

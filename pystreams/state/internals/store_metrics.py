@@ -94,9 +94,10 @@ class _Stat:
                 sample[:] = [now_ms, 0, 0.0, math.inf, -math.inf]
         return self._samples
 
-    def rate(self, now_ms: float) -> float:
+    def rate(self, now_ms: float, of_sum: bool = False) -> float:
+        """Kafka's Rate over the WindowedCount (of_sum: over the WindowedSum, the recorded values' sum)."""
         live = self._live(now_ms)
-        count = sum(s[1] for s in live)
+        count = sum(s[2] if of_sum else s[1] for s in live)
         elapsed = now_ms - min((s[0] for s in live), default=now_ms)
         full = int(elapsed // self.window_ms)
         if full < self.num_samples - 1:
@@ -124,6 +125,9 @@ class StoreSensors:
                  clock_ns: Callable[[], int] = time.perf_counter_ns) -> None:
         self.level = level
         self.trace = level == "TRACE"  # record-e2e-latency at the store
+        self.window_ms, self.samples = window_ms, samples
+        #: RocksDB's statistics-based metrics of the store (rocksdb_statistics.py), made when first read
+        self.rocksdb_statistics: Any = None
         self._clock_ns = clock_ns
         self._lock = threading.Lock()
         self._ops = {op: _Stat(window_ms, samples) for op in operations}

@@ -3,7 +3,7 @@ and a windowed word count: each standby task's stream-task-metrics update-total 
 update sensor, KIP-869) count the changelog records it applied (its changelog's end offset, once caught up), on the
 standby's instance only, and its store reports its stream-state-metrics (RocksDB's estimate-num-keys); where the
 windowed count runs, its record cache reports stream-record-cache-metrics hit-ratio (Kafka's NamedCache.get of
-fetch(key, window start))."""
+fetch(key, window start)); the running count store reports RocksDB's statistics-based metrics (KIP-471)."""
 from __future__ import annotations
 
 import time
@@ -105,6 +105,13 @@ def test_standby_update_metrics_and_window_cache_hit_ratio(kafka_broker, tmp_pat
             assert metric_name("process-total", "stream-task-metrics", tags) not in got
             on_active = active.metrics().by_metric_name()
             assert metric_name("update-total", "stream-task-metrics", _tags(active, task)) not in on_active
+        running = _holder(apps, TaskId(1, 0), False)
+        assert running is not None
+        store = {**_tags(running, TaskId(1, 0)), "rocksdb-state-id": "counts"}
+        got = running.metrics().by_metric_name()
+        # RocksDB's statistics-based metrics (KIP-471, DEBUG), first recorded at this read: the counts written
+        assert got[metric_name("bytes-written-total", "stream-state-metrics", store)] > 0
+        assert 0 <= got[metric_name("memtable-hit-ratio", "stream-state-metrics", store)] <= 1
         counts = _holder(apps, TaskId(1, 0), True)
         assert counts is not None
         got = counts.metrics().by_metric_name()

@@ -343,3 +343,56 @@ def test_store_stats_follow_kafkas_rate_avg_max_windows():
     assert stat.avg_min_max(2300.0) == (pytest.approx(6.0), 3.0, 9.0)  # the first window expired
     assert stat.rate(5000.0) == pytest.approx(reference.measure(5000.0)) == 0
     assert all(math.isnan(v) for v in stat.avg_min_max(5000.0))
+
+
+def test_rocksdb_statistics_metrics_at_debug_recorded_from_rocksdbs_tickers_once_a_minute(tmp_path):
+    from pystreams.state.internals.rocksdb_statistics import RocksDBStatistics, rocksdb_statistics_values
+
+    rocks, _ = _store(tmp_path, "DEBUG", "rocksdb", name="rocks")
+    clock = [1000.0]
+    rocks.sensors.rocksdb_statistics = RocksDBStatistics(30_000, 2, clock=lambda: clock[0])
+    for i in range(100):
+        rocks.put(f"k{i}", "v" * 50)
+    for i in range(30):
+        assert rocks.get(f"k{i}") is not None  # memtable hits
+    for i in range(10):
+        assert rocks.get(f"missing{i}") is None  # memtable misses (no SST file yet)
+    first = rocksdb_statistics_values(rocks, rocks.sensors)
+    assert first["bytes-written-total"] >= 100 * 50  # keys, values and RocksDB's write overhead
+    assert first["bytes-written-rate"] > 0
+    assert first["memtable-hit-ratio"] == pytest.approx(30 / 40)
+    assert first["block-cache-data-hit-ratio"] == 0.0  # no block read (Kafka's 0 without hits)
+    assert first["number-file-errors-total"] == 0 and first["write-stall-duration-total"] == 0
+    assert first["memtable-flush-time-avg"] == 0 and first["compaction-time-max"] == 0
+    for i in range(30, 40):
+        rocks.get(f"k{i}")
+    clock[0] += 30  # within the minute: not recorded again
+    assert rocksdb_statistics_values(rocks, rocks.sensors)["memtable-hit-ratio"] == pytest.approx(30 / 40)
+    clock[0] += 31  # a minute after the first recording: the increase since it
+    second = rocksdb_statistics_values(rocks, rocks.sensors)
+    assert second["memtable-hit-ratio"] == 1.0  # 10 hits, no miss in this minute
+    assert second["bytes-written-total"] == first["bytes-written-total"]  # nothing written since
+    got = kafka_metrics(SimpleNamespace(client_id="wc-1", process_id="p", state=State.RUNNING, topology=None,
+                                        threads=[_thread_with(rocks, ThreadMetrics({"metrics.recording.level": "DEBUG"}))],
+                                        config=_Config({"metrics.recording.level": "DEBUG"})))
+    tags = {"thread-id": THREAD, "task-id": "0_0", "rocksdb-state-id": "rocks"}
+    assert got[metric_name("bytes-written-total", "stream-state-metrics", tags)] == first["bytes-written-total"]
+    assert got[metric_name("memtable-hit-ratio", "stream-state-metrics", tags)] == 1.0
+    rocks.close()
+    assert rocksdb_statistics_values(rocks, rocks.sensors) == {}  # closed: no statistics to read
+
+
+def test_rocksdb_statistics_are_off_at_info(tmp_path):
+    from pystreams.state.internals.rocksdb_statistics import rocksdb_statistics_values
+
+    rocks, _ = _store(tmp_path, None, "rocksdb", name="rocks")
+    rocks.put("a", "1")
+    inner = rocks
+    while hasattr(inner, "wrapped"):
+        inner = inner.wrapped
+    assert inner._options.options.get_statistics() is None  # RocksDB keeps no statistics
+    got = kafka_metrics(SimpleNamespace(client_id="wc-1", process_id="p", state=State.RUNNING, topology=None,
+                                        threads=[_thread_with(rocks, ThreadMetrics())], config=_Config()))
+    assert not any(n.name == "bytes-written-total" for n in got)
+    assert rocksdb_statistics_values(rocks, rocks.sensors) == {}
+    rocks.close()
