@@ -224,6 +224,21 @@ def wordcount_topology(input_topic: str, output_topic: str, store: str = "word-c
     return builder.build()
 
 
+def served_instances(make_topology: Callable[[], Any], count: int, app_id: str, bootstrap: str, tmp_path: Any,
+                     **config: Any) -> tuple[list[Any], list[Any]]:
+    """(hosts, apps): `count` KafkaStreams of app_id (not started), each with its own state dir (tmp_path / s<i>) and
+    an application.server on a free port; 100 ms commits and 10 s sessions, then `config`."""
+    from pystreams.runtime import KafkaStreams
+    from pystreams.runtime.queries import HostInfo
+
+    hosts = [HostInfo("127.0.0.1", free_port()) for _ in range(count)]
+    apps = [KafkaStreams(make_topology(), {
+        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
+        "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000, **config, "application.server": str(host)})
+        for i, host in enumerate(hosts)]
+    return hosts, apps
+
+
 # ---- a ChangelogReader restore against a real broker (tests of changelogs changing under a restore)
 
 #: restore consumer overrides for small fetches, so that most of a changelog is still on the broker when a test

@@ -3,32 +3,25 @@ application.server HTTP endpoint, and Prometheus /metrics there; hosts come from
 StreamsMetadata)."""
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 
 import pytest
 
 from pystreams import Serdes
-from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.queries import HostInfo
+from pystreams.runtime import State
 from tests.integration.runtime.helpers import (
     create_topics,
     produce_lines,
     random_lines,
     read_counts_until,
+    served_instances,
     unique,
     word_counts,
     wordcount_topology,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path):
@@ -38,11 +31,7 @@ def test_queries_find_every_key_on_either_instance(kafka_broker, tmp_path):
     lines = random_lines(9, 300)
     produce_lines(bootstrap, source, lines)
     expected = word_counts(lines)
-    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(2)]
-    apps = [KafkaStreams(wordcount_topology(source, sink), {
-        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "commit.interval.ms": 100, "application.server": str(host), "consumer.session.timeout.ms": 10000})
-        for i, host in enumerate(hosts)]
+    hosts, apps = served_instances(lambda: wordcount_topology(source, sink), 2, app_id, bootstrap, tmp_path)
     try:
         for app in apps:
             app.start()

@@ -10,8 +10,7 @@ import pytest
 
 from pystreams import Serdes
 from pystreams.runtime import KafkaStreams, State
-from pystreams.runtime.queries import HostInfo
-from tests.integration.runtime.helpers import create_topics, free_port, unique, wordcount_topology
+from tests.integration.runtime.helpers import create_topics, served_instances, unique, wordcount_topology
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +27,8 @@ def test_three_instances_keep_one_standby_per_stateful_task(pystreams_broker, tm
     bootstrap = pystreams_broker.bootstrap_servers
     app_id, source, sink = unique("sb3"), unique("text"), unique("counts")
     create_topics(bootstrap, 6, source, sink)
-    hosts = [HostInfo("127.0.0.1", free_port()) for _ in range(3)]
-    apps = [KafkaStreams(wordcount_topology(source, sink), {
-        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "num.standby.replicas": 1, "commit.interval.ms": 100, "consumer.session.timeout.ms": 10000,
-        "application.server": str(host)}) for i, host in enumerate(hosts)]
+    hosts, apps = served_instances(lambda: wordcount_topology(source, sink), 3, app_id, bootstrap, tmp_path,
+                                   **{"num.standby.replicas": 1})
     try:
         for app in apps:
             app.start()

@@ -5,7 +5,6 @@ session aggregates; int, tuple (JSON), bytes and Record keys. Errors (unknown st
 serializer cannot take) are PystreamsError subclasses whether the owner is local or remote."""
 from __future__ import annotations
 
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,7 +40,7 @@ from pystreams.serdes import Serde
 from pystreams.serdes.records import Record
 from pystreams.serdes.windowed import SessionWindow, Windowed
 from pystreams.state.queryable import QueryableStoreTypes
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import create_topics, free_port, served_instances, unique
 
 pytestmark = pytest.mark.integration
 
@@ -103,12 +102,6 @@ def _topology(orders: str, prices: str, seen: str, regions: str) -> Any:
     return builder.build()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, int]]) -> None:
     # Java's partitioner (murmur2), which query_metadata_for_key assumes; librdkafka's default is CRC32
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5})
@@ -138,11 +131,8 @@ def test_remote_queries_return_the_same_objects_as_local_ones(kafka_broker, tmp_
     _produce(bootstrap, regions_t, [(REGION.serialize(regions_t, k), v, BASE) for k, v in regions.items()])
     _produce(bootstrap, prices_t, [(JSON.serialize(prices_t, list(k)), DEC.serialize(prices_t, v), ts)
                                    for k, v, ts in prices])
-    hosts = [HostInfo("127.0.0.1", free_port()) for _ in range(2)]
-    apps = [KafkaStreams(_topology(orders_t, prices_t, seen_t, regions_t), {
-        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "commit.interval.ms": 100, "statestore.cache.max.bytes": 0, "application.server": str(host),
-        "consumer.session.timeout.ms": 10000}) for i, host in enumerate(hosts)]
+    hosts, apps = served_instances(lambda: _topology(orders_t, prices_t, seen_t, regions_t), 2, app_id, bootstrap,
+                                   tmp_path, **{"statestore.cache.max.bytes": 0})
     try:
         for app in apps:
             app.start()

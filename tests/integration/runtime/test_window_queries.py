@@ -2,7 +2,6 @@
 composite read-only window view (fetch, backward_fetch, fetch_all, all, key ranges), plain and timestamped."""
 from __future__ import annotations
 
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,13 +14,12 @@ from confluent_kafka import Producer
 from pystreams import Consumed, Materialized, Serdes, StreamsBuilder, TimeWindows
 from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.queries import (
-    HostInfo,
     InvalidStateStoreError,
     query_remote_window,
 )
 from pystreams.state.api import ValueAndTimestamp
 from pystreams.state.queryable import QueryableStoreTypes
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import create_topics, served_instances, unique
 
 pytestmark = pytest.mark.integration
 
@@ -97,12 +95,6 @@ def test_window_store_queries_across_local_tasks(kafka_broker, tmp_path):
         app.close(60)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_window_queries_reach_the_instance_holding_the_key(kafka_broker, tmp_path):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source = unique("wiq2"), unique("clicks")
@@ -114,11 +106,8 @@ def test_window_queries_reach_the_instance_holding_the_key(kafka_broker, tmp_pat
         producer.produce(source, key=key.encode(), value=b"x", timestamp=ts)
     producer.flush(30)
     expected = Counter((key, BASE + (ts - BASE) // SIZE * SIZE) for key, ts in events)
-    hosts = [HostInfo("127.0.0.1", _free_port()) for _ in range(2)]
-    apps = [KafkaStreams(_topology(source), {
-        "application.id": app_id, "bootstrap.servers": bootstrap, "state.dir": str(tmp_path / f"s{i}"),
-        "commit.interval.ms": 100, "statestore.cache.max.bytes": 0, "application.server": str(host),
-        "consumer.session.timeout.ms": 10000}) for i, host in enumerate(hosts)]
+    hosts, apps = served_instances(lambda: _topology(source), 2, app_id, bootstrap, tmp_path,
+                                   **{"statestore.cache.max.bytes": 0})
     try:
         for app in apps:
             app.start()
