@@ -79,6 +79,20 @@ def produce_lines(bootstrap: str, topic: str, lines: list[str], start: int = 0) 
     assert producer.flush(30) == 0, "not every input line was acknowledged"
 
 
+def committed_offset(bootstrap: str, group: str, topic: str, want: int, timeout: float = 30) -> int:
+    """Partition 0's committed offset for `group`, polled until it reaches `want` or the timeout (then as it is)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            offset = consumer.committed([TopicPartition(topic, 0)], timeout=10)[0].offset
+            if offset >= want or time.monotonic() > deadline:
+                return int(offset)
+            time.sleep(0.2)
+    finally:
+        consumer.close()
+
+
 def read_counts_until(bootstrap: str, topic: str, done: Callable[[dict[str, int]], bool], timeout: float = 60.0,
                       isolation: str = "read_uncommitted") -> dict[str, int]:
     """Latest count per word from the output topic (String key, Long value), read until done(counts)."""

@@ -6,17 +6,15 @@ fails even on CONTINUE, because the transaction cannot commit after a failed sen
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.processor.handlers import ProductionHandlerResponse
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import produce_lines, read_all, unique
+from tests.integration.runtime.helpers import committed_offset, produce_lines, read_all, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 BIG = "x" * 5000  # the sink topic takes at most 1000 bytes per batch
@@ -56,19 +54,6 @@ def _streams(bootstrap: str, tmp_path: Any, source: str, sink: str, **extra: Any
                                           "state.dir": str(tmp_path), "commit.interval.ms": 100, **extra})
 
 
-def _committed(bootstrap: str, group: str, topic: str, want: int, timeout: float = 30) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            offset = consumer.committed([TopicPartition(topic, 0)], timeout=10)[0].offset
-            if offset >= want or time.monotonic() > deadline:
-                return int(offset)
-            time.sleep(0.2)
-    finally:
-        consumer.close()
-
-
 def test_continue_drops_a_refused_record_and_goes_on(kafka_broker: Any, tmp_path: Any) -> None:
     bootstrap = kafka_broker.bootstrap_servers
     source, sink = _setup(bootstrap)
@@ -90,7 +75,7 @@ def test_continue_drops_a_refused_record_and_goes_on(kafka_broker: Any, tmp_path
         assert context.task_id is not None and str(context.task_id) == "0_0"
         dropped = sum(at.task.metrics.dropped_records for t in streams.threads for at in t.tasks.values())
         assert dropped == 1
-        assert _committed(bootstrap, streams.config.application_id, source, 3) == 3
+        assert committed_offset(bootstrap, streams.config.application_id, source, 3) == 3
     finally:
         streams.close(30)
 

@@ -5,15 +5,14 @@ into consumedOffsets and commits the consumer's position of an empty queue), so 
 does not read them again."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams, State
-from tests.integration.runtime.helpers import create_topics, read_all, unique
+from tests.integration.runtime.helpers import committed_offset, create_topics, read_all, unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 NEGATIVE = -7  # a value the app's extractor turns into a negative timestamp
@@ -32,19 +31,6 @@ def _produce(bootstrap: str, topic: str, values: list[bytes], start: int = 0) ->
     for i, v in enumerate(values, start):
         producer.produce(topic, key=f"k{i}".encode(), value=v)
     assert producer.flush(30) == 0
-
-
-def _committed(bootstrap: str, group: str, topic: str, want: int, timeout: float = 30) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            offset = consumer.committed([TopicPartition(topic, 0)], timeout=10)[0].offset
-            if offset >= want or time.monotonic() > deadline:
-                return int(offset)
-            time.sleep(0.2)
-    finally:
-        consumer.close()
 
 
 @pytest.mark.parametrize("trailing", ["undeserializable", "negative-timestamp", "both", "both-fetched-later"])
@@ -69,9 +55,9 @@ def test_trailing_skipped_records_are_committed(kafka_broker: Any, tmp_path: Any
         _produce(bootstrap, source, [_int(1), _int(2)] + ([] if later else bad))  # 0-1 valid, 2-3 skipped
         assert sorted(v for _k, v in read_all(bootstrap, sink, 2, timeout=60)) == [_int(10), _int(20)]
         if later:
-            assert _committed(bootstrap, app_id, source, 2) == 2
+            assert committed_offset(bootstrap, app_id, source, 2) == 2
             _produce(bootstrap, source, bad, start=2)
-        assert _committed(bootstrap, app_id, source, 4) == 4
+        assert committed_offset(bootstrap, app_id, source, 4) == 4
         assert streams.state is State.RUNNING and streams.errors == []
         dropped = sum(at.task.metrics.dropped_records for t in streams.threads for at in t.tasks.values())
         assert dropped == 2
