@@ -21,7 +21,7 @@ from pystreams.processor.internals.task import StreamTask
 from pystreams.processor.task_id import TaskId
 from pystreams.serdes import resolve_serde
 from pystreams.state.api import KeyValueStore, TimestampedKeyValueStore
-from pystreams.testing.facade import KeyValueStoreFacade
+from pystreams.testing.facade import KeyValueStoreFacade, WindowStoreFacade
 from pystreams.testing.records import DriverClosedError, duration_millis, to_millis
 from pystreams.testing.topics import TestInputTopic, TestOutputTopic
 
@@ -305,17 +305,40 @@ class TopologyTestDriver:
         """The store called name, or None (Kafka returns null for an unknown store)."""
         return self.get_all_state_stores().get(name)
 
+    def _store_of_kind(self, name: str, kind: type, facade: Any = None, plain_kind: type | None = None) -> Any:
+        """The store called name if it is a `kind`, seen through `facade` (a timestamped store as a plain one); else
+        itself if it is a `plain_kind`; else None (Kafka's typed getters answer null for another kind)."""
+        store = self.get_state_store(name)
+        if isinstance(store, kind):
+            return store if facade is None else facade(store)
+        return store if plain_kind is not None and isinstance(store, plain_kind) else None
+
     def get_key_value_store(self, name: str) -> Any:
         """A KeyValueStore; a timestamped store is viewed with plain values (Kafka's KeyValueStoreFacade)."""
-        store = self.get_state_store(name)
-        if isinstance(store, TimestampedKeyValueStore):
-            return KeyValueStoreFacade(store)
-        return store if isinstance(store, KeyValueStore) else None
+        return self._store_of_kind(name, TimestampedKeyValueStore, KeyValueStoreFacade, KeyValueStore)
 
     def get_timestamped_key_value_store(self, name: str) -> Any:
         """A TimestampedKeyValueStore (values ValueAndTimestamp), or None."""
-        store = self.get_state_store(name)
-        return store if isinstance(store, TimestampedKeyValueStore) else None
+        return self._store_of_kind(name, TimestampedKeyValueStore)
+
+    def get_window_store(self, name: str) -> Any:
+        """A WindowStore; a timestamped one (what the DSL's windowed aggregations build) is viewed with plain values
+        (Kafka's WindowStoreFacade); None for a missing or other kind of store."""
+        from pystreams.state.window.metered import MeteredTimestampedWindowStore, MeteredWindowStore
+
+        return self._store_of_kind(name, MeteredTimestampedWindowStore, WindowStoreFacade, MeteredWindowStore)
+
+    def get_timestamped_window_store(self, name: str) -> Any:
+        """A TimestampedWindowStore (values ValueAndTimestamp), or None."""
+        from pystreams.state.window.metered import MeteredTimestampedWindowStore
+
+        return self._store_of_kind(name, MeteredTimestampedWindowStore)
+
+    def get_session_store(self, name: str) -> Any:
+        """A SessionStore (keys Windowed with a SessionWindow), or None."""
+        from pystreams.state.session.layers import MeteredSessionStore
+
+        return self._store_of_kind(name, MeteredSessionStore)
 
     def metrics(self) -> dict[str, int]:
         """Task metrics (process-total, dropped-records-total, punctuate-total, commit-total)."""
