@@ -513,6 +513,10 @@ class KafkaStreams(InteractiveQueries):
                 self._set_state(State.NOT_RUNNING)
                 return True
         if closing:
+            # a commit the threads retry gives up in time for this close (thread_commit._closing_by)
+            close_deadline = None if timeout == float("inf") else time.monotonic() + max(0.0, timeout)
+            for thread in list(self.threads):
+                thread.close_deadline = close_deadline
             # as Kafka: the listener saw PENDING_SHUTDOWN (on leaving the lock), then the closer starts; a start()
             # under way creates nothing more meanwhile (the state is no longer CREATED/REBALANCING/RUNNING)
             with self._count_lock():

@@ -47,6 +47,10 @@ log = logging.getLogger("pystreams.runtime")
 RETRIABLE_COMMIT_CODES = frozenset({ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT})
 #: Kafka's retry.backoff.ms and retry.backoff.max.ms defaults: the commit retries back off exponentially between them
 RETRY_BACKOFF_S, RETRY_BACKOFF_MAX_S = 0.1, 1.0
+#: how often a commit's backoff looks whether a close(timeout) asked the thread to stop
+SHUTDOWN_CHECK_S = 0.02
+#: what a closing thread keeps of its close(timeout) for closing its tasks and clients after a commit gives up
+CLOSE_MARGIN_S = 1.0
 
 
 class OffsetCommitTimeoutError(PystreamsError):
@@ -77,6 +81,8 @@ class ThreadCommit:
 
     if TYPE_CHECKING:  # the thread's fields (stream_thread.py) and its task-manager methods
         name: str
+        running: bool
+        close_deadline: float | None  # monotonic time by which close(timeout) wants the thread stopped
         streams: KafkaStreams
         config: Any
         eos: bool
@@ -179,10 +185,42 @@ class ThreadCommit:
                     raise OffsetCommitTimeoutError(
                         f"Timeout of {timeout_s * 1000:.0f}ms expired before successfully committing offsets "
                         f"{dict(sorted(offsets.items()))}: {e}") from e
+                if self._closing_by() <= time.monotonic():
+                    raise self._stopped_retrying(offsets, e) from e
                 log.info("%s: %s; retrying the commit for up to %.1f s more (default.api.timeout.ms)", self.name, e,
                          remaining)
-                time.sleep(min(backoff, remaining))
+                if not self._back_off(min(backoff, remaining)):
+                    raise self._stopped_retrying(offsets, e) from e
                 backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
+
+    def _closing_by(self) -> float:
+        """When a commit's retries must stop because the thread is being closed: close(timeout) set close_deadline,
+        and the tasks and clients still have to be closed after the commit gives up (CLOSE_MARGIN_S). Infinity while
+        the thread runs or when the close waits without a timeout (then default.api.timeout.ms bounds them)."""
+        close_deadline = getattr(self, "close_deadline", None)
+        if close_deadline is None or getattr(self, "running", True):
+            return float("inf")
+        return float(close_deadline) - CLOSE_MARGIN_S
+
+    def _stopped_retrying(self, offsets: dict[tuple[str, int], int], error: GroupError) -> OffsetCommitTimeoutError:
+        """close(timeout) while a commit is retried: no more tries, so the close is not held up for up to
+        default.api.timeout.ms; the tasks are closed without these offsets (processed again after a restart)."""
+        log.warning("%s: the thread is being closed: not retrying the commit of offsets %s any more (%s)", self.name,
+                    dict(sorted(offsets.items())), error)
+        return OffsetCommitTimeoutError(f"Committing offsets {dict(sorted(offsets.items()))} failed ({error}) and was "
+                                        "not retried: the stream thread is being closed (close(timeout))")
+
+    def _back_off(self, seconds: float) -> bool:
+        """Wait `seconds` between commit tries, in short steps so a close(timeout) meanwhile ends the wait in time;
+        False when the close's deadline came first."""
+        end = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            if now >= self._closing_by():
+                return False
+            if now >= end:
+                return True
+            time.sleep(min(end - now, SHUTDOWN_CHECK_S))
 
     def _commit_timed_out(self, tasks: list[ActiveTask], error: OffsetCommitTimeoutError) -> None:
         """Kafka's TaskManager.commit on a commit TimeoutException (maybeInitTaskTimeoutOrThrow per task with offsets
