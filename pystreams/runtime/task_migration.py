@@ -23,6 +23,10 @@ MIGRATION_CODES = frozenset({
     "TRANSACTION_ABORTABLE"})
 #: under EOS a record that timed out in the producer only fails its transaction (Kafka: TaskCorrupted)
 TXN_TIMEOUT_CODES = frozenset({"_MSG_TIMED_OUT", "_TIMED_OUT"})
+#: a transaction's offsets that could not be committed within max.block.ms: librdkafka retries TxnOffsetCommit's
+#: UNKNOWN_TOPIC_OR_PARTITION (an input topic deleted under the app) until then, as Kafka's producer does, and then
+#: answers with it (abortable). Kafka's commitTransaction throws TimeoutException -> TaskCorruptedException.
+OFFSETS_TIMEOUT_CODES = frozenset({"UNKNOWN_TOPIC_OR_PART"})
 #: errors after which the producer cannot be used again: a new one (same transactional.id) replaces it
 FATAL_CODES = frozenset({"_FATAL", "_FENCED", "PRODUCER_FENCED", "FENCED_INSTANCE_ID"})
 
@@ -57,6 +61,14 @@ def is_task_migration(e: BaseException, eos: bool, collector: KafkaRecordCollect
     if err.name() in MIGRATION_CODES:
         return True
     return eos and (err.txn_requires_abort() or err.fatal() or err.name() in TXN_TIMEOUT_CODES)
+
+
+def offsets_timed_out(e: BaseException) -> bool:
+    """An exactly_once_v2 commit whose offsets (TxnOffsetCommit) kept failing with a retriable error until max.block.ms:
+    Kafka's TimeoutException from StreamsProducer.commitTransaction, which TaskExecutor turns into
+    TaskCorruptedException (tasks closed dirty and revived, a rebalance enforced), not a task migration."""
+    err = error_of(e, None)
+    return err is not None and err.name() in OFFSETS_TIMEOUT_CODES and not err.fatal()
 
 
 def producer_unusable(err: KafkaError | None) -> bool:

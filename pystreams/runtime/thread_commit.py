@@ -4,7 +4,9 @@ the offsets (exactly_once_v2), checkpoints; and the final close of tasks and cli
 both guarantees each offset carries Kafka Streams' metadata (TopicPartitionMetadata: the partition time), which a
 task reads back when it is created (tasks.create_task). A retriable OffsetCommit error (an internal topic deleted
 while the application runs: UNKNOWN_TOPIC_OR_PARTITION) is retried as Kafka's commitSync, then bounded by
-task.timeout.ms as Kafka's TaskManager.commit, instead of failing the thread.
+task.timeout.ms as Kafka's TaskManager.commit, instead of failing the thread. Under exactly_once_v2 offsets the
+producer could not commit within max.block.ms (a deleted input topic) corrupt the tasks, as in Kafka: abort, revive
+them in place, rejoin.
 
 A mixin of StreamThread (stream_thread.py), called once per commit.interval.ms, never per record.
 """
@@ -14,7 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from pystreams.broker.protocol import ErrorCode
 from pystreams.errors import PystreamsError
@@ -30,7 +32,8 @@ from pystreams.runtime.streams_producer import (
     first_ms,
     max_block_s,
 )
-from pystreams.runtime.tasks import ActiveTask, checkpoint_task
+from pystreams.runtime.task_migration import offsets_timed_out
+from pystreams.runtime.tasks import ActiveTask, checkpoint_task, revive_corrupted
 
 if TYPE_CHECKING:
     from pystreams.runtime.collector import KafkaRecordCollector
@@ -127,8 +130,15 @@ class ThreadCommit:
             if offsets:
                 # our member id and generation, so the broker fences a zombie by generation (KIP-447)
                 group_metadata = self._group.group_metadata()
-                call_bounded(lambda: collector.producer.send_offsets_to_transaction(offsets, group_metadata, block_s),
-                             block_s + 1, "send_offsets_to_transaction")
+                try:
+                    call_bounded(lambda: collector.producer.send_offsets_to_transaction(offsets, group_metadata,
+                                                                                        block_s),
+                                 block_s + 1, "send_offsets_to_transaction")
+                except KafkaException as e:
+                    if final or not offsets_timed_out(e):
+                        raise
+                    self._revive_after_offsets_timeout(e)
+                    return
             commit_transaction(collector, block_s=block_s)
             self._in_transaction = False
             collector.check()
@@ -157,6 +167,22 @@ class ThreadCommit:
         self.metrics.commits += 1
         self.metrics.last_commit_ms = (time.monotonic() - started) * 1000
         self._purger.maybe_purge(self.streams.admin, (at.committed_offsets for at in self.tasks.values()))
+
+    def _revive_after_offsets_timeout(self, error: KafkaException) -> None:
+        """Kafka's handling of an exactly_once_v2 commit that timed out (TaskExecutor: TimeoutException ->
+        TaskCorruptedException; StreamThread: TaskManager.handleCorruption, then enforceRebalance): the transaction is
+        aborted, every task is closed dirty and revived in place from its committed offsets (its state restored from
+        the changelog, as after any dirty close under EOS), and the group is rejoined, where the leader creates a
+        deleted internal topic again. The tasks stay this member's: not a task migration (which gives every partition
+        up first). A producer that cannot abort: the migration path replaces it."""
+        tasks = sorted(str(t) for t in self.tasks)
+        if not self._abort_transaction():
+            raise error
+        log.warning("%s: committing tasks %s failed: %s. The transaction is aborted and the tasks are revived from "
+                    "their committed offsets (task corrupted, as Kafka Streams); rejoining the group", self.name,
+                    tasks, error)
+        revive_corrupted(self)
+        self._group.request_rejoin(f"tasks {tasks} corrupted: their offsets could not be committed ({error})")
 
     def _commit_sync(self, offsets: dict[tuple[str, int], int], metadata: dict[tuple[str, int], str]) -> None:
         """Kafka's KafkaConsumer.commitSync: OffsetCommit, a retriable error (RETRIABLE_COMMIT_CODES) retried with
