@@ -12,7 +12,8 @@ minimum) are far above it.
 
 Records are produced continuously with keys naming their partition; a peek() before the count records which
 instance processed which key when. The pause is the time between A's last and B's first record of the moved
-partition; the final counts are exact (A commits the task before revoking it: nothing lost, nothing counted twice).
+partition; the final counts are exact under both guarantees (A commits the task before revoking it: nothing lost,
+nothing counted twice; read_committed under exactly_once_v2).
 """
 from __future__ import annotations
 
@@ -88,12 +89,14 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
-def test_a_moved_task_runs_on_its_new_owner_without_waiting_for_a_heartbeat(kafka_broker, tmp_path):
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
+def test_a_moved_task_runs_on_its_new_owner_without_waiting_for_a_heartbeat(kafka_broker, tmp_path, guarantee):
     bootstrap = kafka_broker.bootstrap_servers
     app_id, source, sink = unique("followup"), unique("in"), unique("out")
     create_topics(bootstrap, 2, source, sink)
     seen: list[tuple[str, float, str]] = []
     config = {"application.id": app_id, "bootstrap.servers": bootstrap, "commit.interval.ms": 200,
+              "processing.guarantee": guarantee,
               "consumer.session.timeout.ms": 20000}
     # B, which the task moves to, heartbeats every 6 s; A every 0.5 s, so that B's join is noticed soon
     heartbeats = {"A": 500, "B": HEARTBEAT_MS}
@@ -103,8 +106,8 @@ def test_a_moved_task_runs_on_its_new_owner_without_waiting_for_a_heartbeat(kafk
     try:
         with _Feeder(bootstrap, source) as feeder:
             apps["A"].start()
-            _wait(lambda: len(_active(apps["A"])) == 2 and any(w == "A" for w, _, _ in seen), 60,
-                  "A runs both tasks")
+            _wait(lambda: len(_active(apps["A"])) == 2
+                  and {k[:3] for w, _, k in list(seen) if w == "A"} == {"p0-", "p1-"}, 60, "A runs both tasks")
             apps["B"].start()
             _wait(lambda: len(_active(apps["A"])) == 1 and len(_active(apps["B"])) == 1
                   and all(a.state is State.RUNNING for a in apps.values()), 60, "one task moved to B")
@@ -121,7 +124,8 @@ def test_a_moved_task_runs_on_its_new_owner_without_waiting_for_a_heartbeat(kafk
         assert not any(w == "A" and t > first_b for w, t in mine)  # never on both at once
         assert 0 < pause < MAX_PAUSE_S, f"moved task {moved} stood still {pause:.2f} s (heartbeat {HEARTBEAT_MS} ms)"
         expected = dict(feeder.sent)
-        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60) == expected
+        isolation = "read_committed" if guarantee == "exactly_once_v2" else "read_uncommitted"
+        assert read_counts_until(bootstrap, sink, lambda c: c == expected, timeout=60, isolation=isolation) == expected
     finally:
         for app in apps.values():
             app.close(30)
