@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from pystreams.errors import ConfigError, TopologyError
 from pystreams.processor.internals.collector import SentRecord
+from pystreams.processor.internals.errors import StreamsException
 from pystreams.processor.internals.task import StreamTask
 from pystreams.processor.task_id import TaskId
 from pystreams.serdes import resolve_serde
@@ -37,6 +38,10 @@ class _Collector:
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Any, timestamp: int,
              partition: int | None) -> None:
+        if partition is not None and partition < 0:  # Kafka's ProducerRecord check, which its driver makes too
+            raise StreamsException(f"Invalid partition: {partition}. Partition number should always be non-negative "
+                                   f"or null (record for topic {topic}: check what the sink's StreamPartitioner "
+                                   "returns)")
         self.pending.append(SentRecord(topic, key, value, headers, timestamp, partition))
 
     def flush(self) -> None:

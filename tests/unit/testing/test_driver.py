@@ -268,6 +268,27 @@ def test_sink_serialization_error_names_sink_topic_and_fix() -> None:
             d.create_input_topic("in", S(), S()).pipe_input("k", "v")
 
 
+def test_records_a_producer_refuses_fail_as_in_kafkas_driver() -> None:
+    """Kafka 4.1.1's driver (checked): a negative partition fails the record (ProducerRecord's check), as a negative
+    timestamp does (the sink's); a partition past the topic's count is kept (its producer has no partition counts)."""
+    def driver(partition: int, timestamp: int) -> TopologyTestDriver:
+        t = Topology()
+        t.add_source("src", "in", key_serde=S(), value_serde=S())
+        t.add_processor("stamp", fn(lambda c, r: c.forward(Record(r.key, r.value, timestamp))), "src")
+        t.add_sink("sink", "out", "stamp", key_serde=S(), value_serde=S(),
+                   partitioner=lambda topic, k, v, n: partition)
+        return TopologyTestDriver(t)
+
+    with driver(3, 7) as d:
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+        assert d.create_output_topic("out", S(), S()).read_record() == TestRecord("k", "v", 7)
+    with driver(-1, 7) as d, pytest.raises(StreamsException, match=r"Invalid partition: -1\. .* topic out: check "
+                                                                   "what the sink's StreamPartitioner returns"):
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+    with driver(0, -5) as d, pytest.raises(StreamsException, match=r"Invalid \(negative\) timestamp of -5 .* sink"):
+        d.create_input_topic("in", S(), S()).pipe_input("k", "v")
+
+
 def test_store_getters_by_store_kind() -> None:
     def put(c: Any, r: Any) -> None:
         from pystreams.state import ValueAndTimestamp
