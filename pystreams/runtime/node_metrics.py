@@ -2,14 +2,16 @@
 (Kafka's terminal nodes), sampled once per poll-loop iteration instead of per record, so measuring costs nothing per
 record beyond a sink keeping the timestamp of the record it was handed.
 
-A sample is the wall clock at the iteration's end minus the partition time of each input partition whose
-partition time moved in that iteration (the largest timestamp its queue handed to processing): the latency of the
-newest record of the batch when the batch is done. Kafka records every record when its source node processes it,
-so its -max also sees a batch's oldest records and its -min the records' latency before their batch is processed.
+A sample is the wall clock at the iteration's end minus the partition time of each input partition that
+processed records in that iteration (its partition time or next offset moved; the partition time is the largest
+timestamp its queue handed to processing): the latency of the newest record of the batch when the batch is done.
+Kafka records every record when its source node processes it, so its -max also sees a batch's oldest records and
+its -min the records' latency before their batch is processed.
 
 Sink nodes: a sink that exposes `last_timestamp` (the timestamp of the last record it was handed; -1 or absent:
-none; processor/internals/nodes.SinkRuntime keeps it) gets a sample per iteration in which it moved: the wall clock
-at the iteration's end minus it. Kafka records a terminal node when a record is forwarded to it, with the task's
+none; processor/internals/nodes.SinkRuntime keeps it) gets a sample per iteration in which it was handed a record:
+the wall clock at the iteration's end minus that timestamp, which the sample takes (sets back to -1; sampling runs
+on the stream thread, the sink's only writer). Kafka records a terminal node when a record is forwarded to it, with the task's
 wall clock of the current record (cached per processing pass), so the two agree up to the iteration's length.
 Terminal nodes that are not sinks (a foreach, a processor without children) are not sampled.
 """
@@ -71,12 +73,14 @@ class E2ELatency:
         self.window_ms, self.samples = window_ms, samples
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str], _AvgMinMax] = {}
-        self._seen: dict[int, int] = {}  # id(record queue / sink) -> the partition / written time last sampled
+        # id(record queue) -> (partition time, next offset) when last sampled: a sample per processed batch
+        self._seen: dict[int, tuple[int, Any]] = {}
         self._sinks: list[tuple[str, Any]] = []  # (task id, sink) of the live tasks' sinks that keep last_timestamp
 
     def sample(self, tasks: list[Any], wall_ms: float, now_ms: float) -> None:
-        """On the stream thread at an iteration's end: one sample per input partition whose time moved (and per
-        sink whose last written timestamp moved)."""
+        """On the stream thread at an iteration's end: one sample per input partition that processed records (its
+        partition time or next offset moved) and per sink that was handed a record since the last sample (its
+        last_timestamp, which the sample takes: set back to -1, so records of one timestamp are sampled again)."""
         seen = self._seen
         moved: list[tuple[tuple[str, str], float]] = []
         for at in tasks:
@@ -84,15 +88,16 @@ class E2ELatency:
             queues = getattr(task, "_queues", None) or {}
             for queue in queues.values():
                 ptime = queue.partition_time
-                if ptime < 0 or seen.get(id(queue)) == ptime:
+                position = (ptime, getattr(queue, "next_offset", None))
+                if ptime < 0 or seen.get(id(queue)) == position:
                     continue
-                seen[id(queue)] = ptime
+                seen[id(queue)] = position
                 moved.append(((str(at.id), queue.source.name), wall_ms - ptime))
         for task_id, sink in self._sinks:
             written = getattr(sink, "last_timestamp", -1)
-            if written < 0 or seen.get(id(sink)) == written:
+            if written < 0:
                 continue
-            seen[id(sink)] = written
+            sink.last_timestamp = -1  # taken (the stream thread is the sink's only writer)
             moved.append(((task_id, sink.name), wall_ms - written))
         if not moved:
             return
@@ -111,7 +116,6 @@ class E2ELatency:
         self._sinks = [(str(at.id), sink) for at in tasks
                        for sink in (getattr(getattr(at, "task", None), "sinks", None) or {}).values()
                        if _keeps_timestamp(sink)]
-        queues.update(id(sink) for _task_id, sink in self._sinks)
         live = {str(getattr(at, "id", "")) for at in tasks}
         self._seen = {k: v for k, v in self._seen.items() if k in queues}
         with self._lock:
