@@ -96,22 +96,30 @@ def committed_offset(bootstrap: str, group: str, topic: str, want: int, timeout:
 def read_counts_until(bootstrap: str, topic: str, done: Callable[[dict[str, int]], bool], timeout: float = 60.0,
                       isolation: str = "read_uncommitted") -> dict[str, int]:
     """Latest count per word from the output topic (String key, Long value), read until done(counts)."""
+    return read_latest_until(bootstrap, topic, done, timeout, isolation,
+                             lambda value: int.from_bytes(value, "big", signed=True))
+
+
+def read_latest_until(bootstrap: str, topic: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60.0,
+                      isolation: str = "read_committed", value: Callable[[bytes], Any] = bytes.decode
+                      ) -> dict[str, Any]:
+    """Latest value per (String) key of a topic, read from the beginning until done(latest) or the timeout."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
                          "isolation.level": isolation})
     consumer.subscribe([topic])
-    counts: dict[str, int] = {}
+    latest: dict[str, Any] = {}
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             for m in consumer.consume(1000, 0.3):
                 if m.error() is None:
-                    counts[m.key().decode()] = int.from_bytes(m.value(), "big", signed=True)
-            if done(counts):
+                    latest[m.key().decode()] = value(m.value())
+            if done(latest):
                 break
     finally:
         consumer.close()
-    return counts
+    return latest
 
 
 def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 60.0,

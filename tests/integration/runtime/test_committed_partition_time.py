@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from kafka.admin import KafkaAdminClient
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
@@ -25,7 +25,7 @@ from pystreams.runtime.kafka_streams import KafkaStreams
 from tests.integration.reference.test_stateful_migration import (
     _max_timestamps,
 )
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import create_topics, read_latest_until, unique
 
 pytestmark = pytest.mark.integration
 
@@ -107,20 +107,8 @@ def produce_at(bootstrap: str, topic: str, records: list[tuple[int, str, str, in
 
 def probe_outputs(bootstrap: str, topic: str, keys: set[str], timeout: float = 90.0) -> dict[str, str]:
     """key -> the probe's value, for the given keys (read_committed), waiting until all arrived or the timeout."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("probe-reader"),
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
-    consumer.subscribe([topic])
-    out: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not keys <= set(out):
-            for m in consumer.consume(1000, 0.3):
-                if m.error() is None and m.key().decode() in keys:
-                    out[m.key().decode()] = m.value().decode()
-    finally:
-        consumer.close()
-    return out
+    latest = read_latest_until(bootstrap, topic, lambda out: keys <= set(out), timeout)
+    return {k: v for k, v in latest.items() if k in keys}
 
 
 def late_records(partitions: int, old_ts: int) -> list[tuple[int, str, str, int]]:

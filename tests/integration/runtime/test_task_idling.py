@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.runtime import KafkaStreams
-from tests.integration.runtime.helpers import create_topics, unique
+from tests.integration.runtime.helpers import create_topics, read_latest_until, unique
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +37,7 @@ def _produce_inputs(bootstrap: str, stream: str, table: str) -> None:
 
 
 def _read(bootstrap: str, topic: str, expected: int, timeout: float = 60.0) -> dict[str, str]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("reader"),
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
-    consumer.subscribe([topic])
-    out: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and len(out) < expected:
-            for m in consumer.consume(1000, 0.3):
-                if m.error() is None:
-                    out[m.key().decode()] = m.value().decode()
-    finally:
-        consumer.close()
-    return out
+    return read_latest_until(bootstrap, topic, lambda out: len(out) >= expected, timeout)
 
 
 def _join_app(bootstrap: str, state_dir: str, app_id: str, stream: str, table: str, out: str,
