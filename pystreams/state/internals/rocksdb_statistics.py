@@ -19,6 +19,7 @@ one physical RocksDB) report.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,12 +77,14 @@ def parse_statistics(text: str) -> dict[str, float]:
 
 
 class RocksDBStatistics:
-    """One store's statistics-based metrics: recorded from the statistics dump at most once per interval."""
+    """One store's statistics-based metrics: recorded from the statistics dump at most once per interval, by
+    whichever reader (metrics(), a /metrics scrape) comes first: one at a time."""
 
     def __init__(self, window_ms: float, samples: int, interval_s: float = RECORDING_INTERVAL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.interval_s = interval_s
         self._clock = clock
+        self._lock = threading.Lock()
         self._recorded_at: float | None = None
         self._last: dict[str, float] = {}  # the cumulative tickers at the last recording
         self._rates = {name: _Stat(window_ms, samples) for name in _RATES}
@@ -91,6 +94,10 @@ class RocksDBStatistics:
 
     def maybe_record(self, dump: Callable[[], str | None]) -> None:
         """Record from `dump()` (the statistics text, None: no statistics) when the interval has passed."""
+        with self._lock:
+            self._maybe_record(dump)
+
+    def _maybe_record(self, dump: Callable[[], str | None]) -> None:
         now = self._clock()
         if self._recorded_at is not None and now - self._recorded_at < self.interval_s:
             return
@@ -119,14 +126,15 @@ class RocksDBStatistics:
 
     def values(self) -> dict[str, float]:
         """The metrics by Kafka's names ({} before the first recording)."""
-        if self._recorded_at is None:
-            return {}
-        now_ms = self._clock() * 1000.0
-        out = {f"{name}-rate": stat.rate(now_ms, of_sum=True) for name, stat in self._rates.items()}
-        out.update({f"{name}-total": total for name, total in self._totals.items()})
-        out["write-stall-duration-avg"] = self._stall.avg_min_max(now_ms)[0]
-        out.update(self._values)
-        return out
+        with self._lock:
+            if self._recorded_at is None:
+                return {}
+            now_ms = self._clock() * 1000.0
+            out = {f"{name}-rate": stat.rate(now_ms, of_sum=True) for name, stat in self._rates.items()}
+            out.update({f"{name}-total": total for name, total in self._totals.items()})
+            out["write-stall-duration-avg"] = self._stall.avg_min_max(now_ms)[0]
+            out.update(self._values)
+            return out
 
 
 def rocksdb_statistics_values(store: Any, sensors: Any) -> dict[str, float]:
@@ -139,8 +147,9 @@ def rocksdb_statistics_values(store: Any, sensors: Any) -> dict[str, float]:
     options = getattr(opened, "options", None)
     if options is None or sensors is None:
         return {}
-    recorder = sensors.rocksdb_statistics
-    if recorder is None:
-        recorder = sensors.rocksdb_statistics = RocksDBStatistics(sensors.window_ms, sensors.samples)
+    with sensors._lock:  # one recorder per store, whichever reader comes first
+        recorder = sensors.rocksdb_statistics
+        if recorder is None:
+            recorder = sensors.rocksdb_statistics = RocksDBStatistics(sensors.window_ms, sensors.samples)
     recorder.maybe_record(options.get_statistics)
     return recorder.values()
