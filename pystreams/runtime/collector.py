@@ -25,6 +25,7 @@ from pystreams.processor.handlers import (
 )
 from pystreams.processor.internals import StreamsException
 from pystreams.processor.internals.collector import SentRecord
+from pystreams.runtime.txn_offsets import StreamsProducer
 from pystreams.serdes.handlers import ErrorHandlerContext
 
 log = logging.getLogger("pystreams.runtime")
@@ -120,7 +121,8 @@ class KafkaRecordCollector:
         config = dict(producer_config)
         config["on_delivery"] = self._on_delivery_error
         config.setdefault("error_cb", self._on_client_error)
-        self.producer = Producer(config)
+        # transactional: offsets sent with their metadata exactly (confluent-kafka's own call appends a NUL)
+        self.producer = StreamsProducer(config) if self.transactional else Producer(config)
         self._partitions: dict[str, int] = {}
         self.partitions_max_age_s = _metadata_max_age_s(producer_config)
         self._produce = self.producer.produce

@@ -34,15 +34,11 @@ from tests.integration.runtime.test_committed_partition_time import (
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 
-# exactly_once_v2 commits the offsets through librdkafka (send_offsets_to_transaction), and confluent-kafka-python
-# hands it metadata_size = strlen + 1 (py_to_c_parts), so the stored metadata ends with a NUL: Java's
-# TopicPartitionMetadata.decode rejects that ("Unsupported offset metadata found": partition time unknown). pystreams
-# reads its own back (tasks.read_committed_metadata drops one trailing NUL); a Java app taking over does not.
-EOS_NUL = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "confluent-kafka-python sends TxnOffsetCommit metadata with its C NUL terminator (metadata_size = strlen + 1)"))
-
-
-@pytest.mark.parametrize("guarantee", ["at_least_once", pytest.param("exactly_once_v2", marks=EOS_NUL)])
+# exactly_once_v2 commits the offsets through librdkafka's send_offsets_to_transaction; confluent-kafka-python's own
+# call hands it metadata_size = strlen + 1 (py_to_c_parts), so the stored metadata would end with a NUL, which Java's
+# TopicPartitionMetadata.decode rejects (Base64.getDecoder(): "Unsupported offset metadata found", partition time
+# unknown). pystreams makes the same librdkafka call with the metadata's length (runtime/txn_offsets.py).
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once_v2"])
 def test_pystreams_commits_kafka_streams_offset_metadata(kafka_broker, tmp_path, guarantee):
     bootstrap = kafka_broker.bootstrap_servers
     source, sink, app_id = unique("in"), unique("out"), unique("metadata")

@@ -81,6 +81,7 @@ class Continue:
 
 def _collector(monkeypatch: pytest.MonkeyPatch, **config: Any) -> KafkaRecordCollector:
     monkeypatch.setattr(collector_module, "Producer", FakeProducer)
+    monkeypatch.setattr(collector_module, "StreamsProducer", FakeProducer)  # the transactional one
     return KafkaRecordCollector(dict(config))
 
 
