@@ -5,8 +5,10 @@ crash the data and the offset it reflects can never disagree; the offset lives i
 """
 from __future__ import annotations
 
+import logging
 import os
 import struct
+import weakref
 from typing import Any, Iterable
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -15,9 +17,20 @@ from pystreams.errors import StateStoreError
 from pystreams.state.internals.bytes_store import BytesPairs, invalid_range
 from pystreams.state.internals.rocksdb_options import StoreOptions, store_options
 
+log = logging.getLogger("pystreams.state")
+
 METADATA_CF = "__pystreams_metadata__"
 CHANGELOG_OFFSET_KEY = b"changelog_offset"
 _OFFSET = struct.Struct(">q")
+
+
+class _Cursor:
+    """The RocksDB iterator one range/all/prefix iterator reads through; None once its store closed."""
+
+    __slots__ = ("it", "__weakref__")
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
 
 
 class RocksDBStore:
@@ -31,6 +44,9 @@ class RocksDBStore:
         self.path: str | None = None
         self._configs: Any = None  # the app's configs (context.configs at init): rocksdb.config.setter
         self._options: StoreOptions | None = None
+        # the RocksDB iterators of the range/all/prefix iterators being read (weakly: one that ran out, was closed or
+        # was dropped by its user goes with it), released when the store closes (_release_cursors)
+        self._cursors: weakref.WeakSet[_Cursor] = weakref.WeakSet()
 
     @property
     def name(self) -> str:
@@ -73,6 +89,7 @@ class RocksDBStore:
         file per record in the test driver)."""
 
     def close(self) -> None:
+        self._release_cursors()
         if self._db is not None:
             db, self._db, self._meta = self._db, None, None
             db.close()
@@ -131,36 +148,56 @@ class RocksDBStore:
     def prefix_scan(self, prefix: bytes) -> BytesPairs:
         return self._forward(prefix, None, prefix)
 
+    def _cursor(self) -> _Cursor:
+        cursor = _Cursor(self._require().iter())
+        self._cursors.add(cursor)
+        return cursor
+
+    def _release_cursors(self) -> None:
+        """Kafka's RocksDBStore.closeOpenIterators on close: iterators user code left open (never run out, never
+        closed) let go of their RocksDB iterator, with Kafka's warning, so the DB really closes (a live RocksDB
+        iterator keeps it, and its LOCK, open: the store could not be opened again in this process); read again,
+        they raise as any iterator that outlived its store."""
+        cursors = [c for c in list(self._cursors) if c.it is not None]
+        if cursors:
+            log.warning("Closing %d open iterators for store %s", len(cursors), self._name)
+            for cursor in cursors:
+                cursor.it = None
+        self._cursors.clear()
+
+    # the generators below read the RocksDB iterator through their cursor and keep no other reference to it across
+    # a yield, so that _release_cursors can let go of it
     def _forward(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None) -> BytesPairs:
-        it = self._require().iter()
+        cursor = self._cursor()
         if from_key is None:
-            it.seek_to_first()
+            cursor.it.seek_to_first()
         else:
-            it.seek(from_key)
-        while it.valid():
-            k = it.key()
+            cursor.it.seek(from_key)
+        while cursor.it.valid():
+            k = cursor.it.key()
             if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
                 return
-            yield k, it.value()
-            self._check_iterating()
-            it.next()
+            yield k, cursor.it.value()
+            self._check_iterating(cursor)
+            cursor.it.next()
 
     def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
-        it = self._require().iter()
+        cursor = self._cursor()
         if to_key is None:
-            it.seek_to_last()
+            cursor.it.seek_to_last()
         else:
-            it.seek_for_prev(to_key)
-        while it.valid():
-            k = it.key()
+            cursor.it.seek_for_prev(to_key)
+        while cursor.it.valid():
+            k = cursor.it.key()
             if from_key is not None and k < from_key:
                 return
-            yield k, it.value()
-            self._check_iterating()
-            it.prev()
+            yield k, cursor.it.value()
+            self._check_iterating(cursor)
+            cursor.it.prev()
 
-    def _check_iterating(self) -> None:
-        if self._db is None:  # Kafka: InvalidStateStoreException for iterators outliving their store
+    def _check_iterating(self, cursor: _Cursor) -> None:
+        # Kafka: InvalidStateStoreException for iterators outliving their store
+        if self._db is None or cursor.it is None:
             raise StateStoreError(f"RocksDB iterator for store {self._name} has closed: the store was closed "
                                   "while the iterator was open (close iterators before the store)")
 
