@@ -23,6 +23,21 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def thread_errors(streams: Any) -> list[BaseException]:
+    """The errors the app's stream threads die of, in order: an uncaught-exception handler that records each one and
+    shuts the client down (Kafka's SHUTDOWN_CLIENT), set on `streams` before start()."""
+    from pystreams.runtime import StreamThreadExceptionResponse
+
+    errors: list[BaseException] = []
+
+    def handler(error: BaseException) -> StreamThreadExceptionResponse:
+        errors.append(error)
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
+
+    streams.set_uncaught_exception_handler(handler)
+    return errors
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now (for application.server / metrics endpoints started right after)."""
     with socket.socket() as s:

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from pystreams.runtime import KafkaStreams, State, StreamThreadExceptionResponse
+from pystreams.runtime import KafkaStreams, State
 from tests.integration.runtime.helpers import (
     create_topics,
     produce_lines,
     read_counts_until,
+    thread_errors,
     unique,
     wordcount_topology,
 )
@@ -54,13 +55,7 @@ def test_a_commit_of_a_deleted_repartition_topic_is_retried_and_the_topic_comes_
     create_topics(bootstrap, 2, source, sink)
     streams = KafkaStreams(wordcount_topology(source, sink), _config(bootstrap, tmp_path, unique("cdt-wc")))
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    errors: list[BaseException] = []
-
-    def handler(error: BaseException) -> StreamThreadExceptionResponse:
-        errors.append(error)
-        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
-
-    streams.set_uncaught_exception_handler(handler)
+    errors = thread_errors(streams)
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=30), streams.state

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from pystreams.runtime import KafkaStreams, State, StreamThreadExceptionResponse
+from pystreams.runtime import KafkaStreams, State
 from tests.integration.runtime.helpers import (
     create_topics,
     produce_lines,
     read_count_updates,
     read_counts_until,
+    thread_errors,
     unique,
     wordcount_topology,
 )
@@ -42,13 +43,7 @@ def test_offsets_of_a_deleted_topic_corrupt_the_tasks_which_are_revived_in_place
               "max.block.ms": MAX_BLOCK_MS, "statestore.cache.max.bytes": 0}
     streams = KafkaStreams(wordcount_topology(source, sink), config)
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    errors: list[BaseException] = []
-
-    def handler(error: BaseException) -> StreamThreadExceptionResponse:
-        errors.append(error)
-        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
-
-    streams.set_uncaught_exception_handler(handler)
+    errors = thread_errors(streams)
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=30), streams.state

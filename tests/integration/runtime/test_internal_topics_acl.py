@@ -30,8 +30,8 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
-from pystreams.runtime import InternalTopicError, KafkaStreams, State, StreamThreadExceptionResponse
-from tests.integration.runtime.helpers import create_topics, unique, wordcount_topology
+from pystreams.runtime import InternalTopicError, KafkaStreams, State
+from tests.integration.runtime.helpers import create_topics, thread_errors, unique, wordcount_topology
 from tests.reference.kafka import ReferenceKafka, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.reference]
@@ -164,13 +164,7 @@ def test_the_leader_fails_the_app_when_it_cannot_describe_its_internal_topics(au
     app, source, sink = unique("acl-run"), unique("acl-text"), unique("acl-counts")
     create_topics(kafka.bootstrap_servers, 2, source, sink)
     streams = _streams(kafka, tmp_path, app, source, sink)
-    errors: list[BaseException] = []
-
-    def handler(error: BaseException) -> StreamThreadExceptionResponse:
-        errors.append(error)
-        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT
-
-    streams.set_uncaught_exception_handler(handler)
+    errors = thread_errors(streams)
     try:
         streams.start()
         assert streams.wait_for_state(State.RUNNING, timeout=60), streams.state

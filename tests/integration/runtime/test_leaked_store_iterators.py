@@ -13,10 +13,10 @@ import pytest
 
 from pystreams import Consumed, Produced, Serdes, StreamsBuilder
 from pystreams.processor import Processor, Record
-from pystreams.runtime import KafkaStreams, State, StreamThreadExceptionResponse
+from pystreams.runtime import KafkaStreams, State
 from pystreams.runtime.client_metrics import kafka_metrics
 from pystreams.state import Stores
-from tests.integration.runtime.helpers import create_topics, produce_lines, read_all, unique
+from tests.integration.runtime.helpers import create_topics, produce_lines, read_all, thread_errors, unique
 
 pytestmark = pytest.mark.integration
 
@@ -74,10 +74,8 @@ def test_leaked_iterators_are_closed_with_their_store_which_opens_again(kafka_br
         assert first.state is State.NOT_RUNNING
         assert [r.getMessage() for r in caplog.records if "open iterators" in r.getMessage()] == [
             f"Closing 3 open iterators for store {STORE}"]
-        errors: list[BaseException] = []
         with KafkaStreams(_topology(source, sink), config) as second:  # same process, same state dir
-            second.set_uncaught_exception_handler(
-                lambda e: errors.append(e) or StreamThreadExceptionResponse.SHUTDOWN_CLIENT)
+            errors = thread_errors(second)
             second.start()
             assert second.wait_for_state(State.RUNNING, timeout=30), second.state
             produce_lines(bootstrap, source, ["d"], start=3)
