@@ -24,13 +24,47 @@ CHANGELOG_OFFSET_KEY = b"changelog_offset"
 _OFFSET = struct.Struct(">q")
 
 
-class _Cursor:
+class Cursor:
     """The RocksDB iterator one range/all/prefix iterator reads through; None once its store closed."""
 
     __slots__ = ("it", "__weakref__")
 
     def __init__(self, it: Any) -> None:
         self.it = it
+
+
+class OpenIterators:
+    """A store's RocksDB iterators being read, held weakly (one that ran out, was closed or was dropped by its user
+    goes with it): Kafka's openIterators, closed with the store. The generators reading through a Cursor keep no
+    other reference to its RocksDB iterator across a yield, so close_all lets go of it."""
+
+    __slots__ = ("_cursors",)
+
+    def __init__(self) -> None:
+        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+
+    def open(self, db: Rdict) -> Cursor:
+        cursor = Cursor(db.iter())
+        self._cursors.add(cursor)
+        return cursor
+
+    def close_all(self, store: str) -> None:
+        """Kafka's closeOpenIterators on a store's close: iterators user code left open (never run out, never
+        closed) let go of their RocksDB iterator, with Kafka's warning, so the DB really closes (a live RocksDB
+        iterator keeps it, and its LOCK, open: the store could not be opened again in this process); read again,
+        they raise as any iterator that outlived its store."""
+        cursors = [c for c in list(self._cursors) if c.it is not None]
+        if cursors:
+            log.warning("Closing %d open iterators for store %s", len(cursors), store)
+            for cursor in cursors:
+                cursor.it = None
+        self._cursors.clear()
+
+
+def closed_iterator_error(store: str) -> StateStoreError:
+    """Kafka's InvalidStateStoreException for an iterator read after its store closed."""
+    return StateStoreError(f"RocksDB iterator for store {store} has closed: the store was closed while the iterator "
+                           "was open (close iterators before the store)")
 
 
 class RocksDBStore:
@@ -44,9 +78,7 @@ class RocksDBStore:
         self.path: str | None = None
         self._configs: Any = None  # the app's configs (context.configs at init): rocksdb.config.setter
         self._options: StoreOptions | None = None
-        # the RocksDB iterators of the range/all/prefix iterators being read (weakly: one that ran out, was closed or
-        # was dropped by its user goes with it), released when the store closes (_release_cursors)
-        self._cursors: weakref.WeakSet[_Cursor] = weakref.WeakSet()
+        self._iterators = OpenIterators()  # closed with the store
 
     @property
     def name(self) -> str:
@@ -89,7 +121,7 @@ class RocksDBStore:
         file per record in the test driver)."""
 
     def close(self) -> None:
-        self._release_cursors()
+        self._iterators.close_all(self._name)
         if self._db is not None:
             db, self._db, self._meta = self._db, None, None
             db.close()
@@ -148,27 +180,9 @@ class RocksDBStore:
     def prefix_scan(self, prefix: bytes) -> BytesPairs:
         return self._forward(prefix, None, prefix)
 
-    def _cursor(self) -> _Cursor:
-        cursor = _Cursor(self._require().iter())
-        self._cursors.add(cursor)
-        return cursor
-
-    def _release_cursors(self) -> None:
-        """Kafka's RocksDBStore.closeOpenIterators on close: iterators user code left open (never run out, never
-        closed) let go of their RocksDB iterator, with Kafka's warning, so the DB really closes (a live RocksDB
-        iterator keeps it, and its LOCK, open: the store could not be opened again in this process); read again,
-        they raise as any iterator that outlived its store."""
-        cursors = [c for c in list(self._cursors) if c.it is not None]
-        if cursors:
-            log.warning("Closing %d open iterators for store %s", len(cursors), self._name)
-            for cursor in cursors:
-                cursor.it = None
-        self._cursors.clear()
-
-    # the generators below read the RocksDB iterator through their cursor and keep no other reference to it across
-    # a yield, so that _release_cursors can let go of it
+    # the generators below read the RocksDB iterator through their cursor only (see OpenIterators)
     def _forward(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None) -> BytesPairs:
-        cursor = self._cursor()
+        cursor = self._iterators.open(self._require())
         if from_key is None:
             cursor.it.seek_to_first()
         else:
@@ -182,7 +196,7 @@ class RocksDBStore:
             cursor.it.next()
 
     def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
-        cursor = self._cursor()
+        cursor = self._iterators.open(self._require())
         if to_key is None:
             cursor.it.seek_to_last()
         else:
@@ -195,11 +209,9 @@ class RocksDBStore:
             self._check_iterating(cursor)
             cursor.it.prev()
 
-    def _check_iterating(self, cursor: _Cursor) -> None:
-        # Kafka: InvalidStateStoreException for iterators outliving their store
+    def _check_iterating(self, cursor: Cursor) -> None:
         if self._db is None or cursor.it is None:
-            raise StateStoreError(f"RocksDB iterator for store {self._name} has closed: the store was closed "
-                                  "while the iterator was open (close iterators before the store)")
+            raise closed_iterator_error(self._name)
 
     def approximate_num_entries(self) -> int:
         return int(self._require().property_int_value("rocksdb.estimate-num-keys") or 0)

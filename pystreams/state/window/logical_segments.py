@@ -15,6 +15,7 @@ from typing import Any
 from rocksdict import Rdict, WriteBatch
 
 from pystreams.errors import StateStoreError
+from pystreams.state.internals.rocksdb import Cursor, OpenIterators, closed_iterator_error
 from pystreams.state.internals.rocksdb_options import StoreOptions, store_options
 from pystreams.state.window.segments import SegmentDB
 
@@ -60,6 +61,7 @@ class LogicalSegmentedStore:
         self._dir: str | None = None
         self._db: Rdict | None = None
         self._options: StoreOptions | None = None  # rocksdb.config.setter's, closed with the store
+        self._iterators = OpenIterators()  # the fetches being read, closed with the store
         self._min_live = -(1 << 62)  # segments below this id are gone (range deleted)
 
     @property
@@ -142,6 +144,7 @@ class LogicalSegmentedStore:
         """Nothing per commit: writes go through RocksDB's WAL (as RocksDBStore.flush)."""
 
     def close(self) -> None:
+        self._iterators.close_all(self._name)
         if self._db is not None:
             db, self._db = self._db, None
             db.close()
@@ -253,30 +256,29 @@ class LogicalSegmentedStore:
         start = prefix if lo is None else prefix + lo
         end = segment_prefix(segment_id + 1) if hi is None else prefix + hi  # exclusive if hi is None
         end_inclusive = hi is not None
-        it = self._require().iter()
+        cursor = self._iterators.open(self._require())  # read through the cursor only: see OpenIterators
         if forward:
-            it.seek(start)
-            while it.valid():
-                k = it.key()
+            cursor.it.seek(start)
+            while cursor.it.valid():
+                k = cursor.it.key()
                 if k > end or (k == end and not end_inclusive):
                     return
-                yield k[PREFIX_LEN:], it.value()
-                self._check_iterating()
-                it.next()
+                yield k[PREFIX_LEN:], cursor.it.value()
+                self._check_iterating(cursor)
+                cursor.it.next()
         else:
-            it.seek_for_prev(end)
-            while it.valid():
-                k = it.key()
+            cursor.it.seek_for_prev(end)
+            while cursor.it.valid():
+                k = cursor.it.key()
                 if k == end and not end_inclusive:
-                    it.prev()
+                    cursor.it.prev()
                     continue
                 if k < start:
                     return
-                yield k[PREFIX_LEN:], it.value()
-                self._check_iterating()
-                it.prev()
+                yield k[PREFIX_LEN:], cursor.it.value()
+                self._check_iterating(cursor)
+                cursor.it.prev()
 
-    def _check_iterating(self) -> None:
-        if self._db is None:  # Kafka: InvalidStateStoreException for iterators outliving their store
-            raise StateStoreError(f"RocksDB iterator for store {self._name} has closed: the store was closed "
-                                  "while the iterator was open (close iterators before the store)")
+    def _check_iterating(self, cursor: Cursor) -> None:
+        if self._db is None or cursor.it is None:  # Kafka: InvalidStateStoreException
+            raise closed_iterator_error(self._name)

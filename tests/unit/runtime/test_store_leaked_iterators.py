@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from pystreams.errors import StateStoreError
-from tests.unit.runtime.test_store_metrics import _store
+from pystreams.serdes import Serdes
+from pystreams.state import Stores
+from tests.unit.runtime.test_store_metrics import _context, _store
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +54,28 @@ def test_a_store_closed_with_no_iterator_open_warns_about_nothing(tmp_path: Any,
         assert list(it) == [("a", "a")]
     store.close()
     assert not [r for r in caplog.records if "open iterators" in r.getMessage()]
+
+
+def test_a_window_stores_close_closes_the_fetches_its_users_left_open(tmp_path: Any,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="pystreams.state")
+
+    def window_store() -> Any:
+        store = Stores.window_store_builder(Stores.persistent_window_store("win", 60_000, 1_000), Serdes.String(),
+                                            Serdes.String()).with_caching_disabled().build()
+        store.init(_context(tmp_path, "DEBUG"), store)
+        return store
+
+    store = window_store()
+    for t in (0, 1_000, 2_000):
+        store.put("a", str(t), t)
+    leaked = store.fetch("a", 0, 5_000)
+    assert next(leaked)[1] == "0"  # read part of the way, then abandoned
+    store.close()
+    reopened = window_store()  # at once, in this process
+    assert [v for _start, v in reopened.fetch("a", 0, 5_000)] == ["0", "1000", "2000"]
+    reopened.close()
+    assert [r.getMessage() for r in caplog.records if "open iterators" in r.getMessage()] == [
+        "Closing 1 open iterators for store win"]
+    with pytest.raises(StateStoreError, match="RocksDB iterator for store win has closed"):
+        next(leaked)
