@@ -11,7 +11,8 @@ the topics prefixed `<application.id>-`.
   ("Could not create topics within 30000 milliseconds ... temporarily not available").
 - DESCRIBE denied while the app runs, then a rebalance (a thread added): the leader finds its changelog unreadable and
   used to wait max.poll.interval.ms / 2 for it, then rejoin and wait again, forever.
-- CREATE denied: start() fails on the creation (it did before; the message now says what to do)."""
+- CREATE denied: start() fails on the creation (it did before; the message now says what to do).
+- DESCRIBE_CONFIGS denied: the app runs (Kafka creates the topic, withholding only its configs in the answer)."""
 from __future__ import annotations
 
 import time
@@ -25,6 +26,7 @@ from confluent_kafka.admin import (
     AclOperation,
     AclPermissionType,
     AdminClient,
+    ConfigResource,
     NewTopic,
     ResourcePatternType,
     ResourceType,
@@ -112,6 +114,9 @@ def _deny(admin: AdminClient, kafka: AuthorizingKafka, app: str, operation: AclO
         try:
             if operation == AclOperation.CREATE:
                 alice.create_topics([NewTopic(probe, 1)], validate_only=True)[probe].result(10)
+            elif operation == AclOperation.DESCRIBE_CONFIGS:
+                resource = ConfigResource(ConfigResource.Type.TOPIC, probe)
+                alice.describe_configs([resource])[resource].result(10)
             else:
                 alice.describe_topics(TopicCollection([probe]))[probe].result(10)
         except KafkaException as e:
@@ -178,3 +183,24 @@ def test_the_leader_fails_the_app_when_it_cannot_describe_its_internal_topics(au
     assert errors, "no thread failed"
     _assert_refused(errors[0], app, "TOPIC_AUTHORIZATION_FAILED")
     assert took < 25, took
+
+
+def test_describe_configs_denied_does_not_stop_the_app(authorizing_kafka, tmp_path):
+    """Kafka's CreateTopics creates a topic whose configs the principal may not describe (only the answer's configs
+    are withheld), and makeReady describes no configs: the app runs, as Kafka Streams does."""
+    kafka = authorizing_kafka
+    admin = AdminClient({"bootstrap.servers": kafka.bootstrap_servers})
+    _allow_everything(admin)
+    app, source, sink = unique("acl-cfg"), unique("acl-text"), unique("acl-counts")
+    create_topics(kafka.bootstrap_servers, 2, source, sink)
+    _deny(admin, kafka, app, AclOperation.DESCRIBE_CONFIGS)
+    streams = _streams(kafka, tmp_path, app, source, sink)
+    errors = thread_errors(streams)
+    try:
+        streams.start()
+        assert streams.wait_for_state(State.RUNNING, timeout=60), (streams.state, errors)
+        assert set(streams.plan.changelog_topics) | set(streams.plan.repartition_topics) <= set(
+            admin.list_topics(timeout=10).topics)
+    finally:
+        assert streams.close(30)
+    assert not errors, errors
