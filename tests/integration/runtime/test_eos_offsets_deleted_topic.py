@@ -28,7 +28,7 @@ from tests.integration.runtime.helpers import (
 )
 from tests.integration.runtime.test_commit_deleted_topic import COMMIT_INTERVAL_S, _commits, _config, _partitions
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MAX_BLOCK_MS = 3000  # how long the producer retries the offsets of the deleted topic (Kafka's default: 60 s)
 
