@@ -4,6 +4,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from pystreams import (
     Consumed,
@@ -33,6 +34,16 @@ class FakeAdmin:
     def list_topics(self, timeout: float = 0):
         return SimpleNamespace(topics={name: SimpleNamespace(partitions=dict.fromkeys(range(n)), error=None)
                                        for name, n in self.topics.items()})
+
+    def describe_topics(self, topics, request_timeout: float = 0):
+        """Admin.describeTopics by name: a missing topic's future fails with UNKNOWN_TOPIC_OR_PART."""
+        def future(name):
+            def result(timeout=None):
+                if name not in self.topics:
+                    raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART))
+                return SimpleNamespace(partitions=list(range(self.topics[name])))
+            return SimpleNamespace(result=result)
+        return {name: future(name) for name in topics.topic_names}
 
     def create_topics(self, new_topics, **_kw):
         futures = {}

@@ -23,6 +23,10 @@ class CountingAdmin(FakeAdmin):
         self.reads += 1
         return super().list_topics(timeout)
 
+    def describe_topics(self, topics, request_timeout: float = 0):
+        self.reads += 1
+        return super().describe_topics(topics, request_timeout)
+
 
 def test_plan_metadata_is_reused_for_internal_topic_creation():
     topology, admin = _wordcount(), CountingAdmin({"text": 4, "out": 1})
