@@ -180,38 +180,47 @@ class RocksDBStore:
     def prefix_scan(self, prefix: bytes) -> BytesPairs:
         return self._forward(prefix, None, prefix)
 
-    # the generators below read the RocksDB iterator through their cursor only (see OpenIterators)
+    # the generators below hold their RocksDB iterator only between two yields: across one, only the cursor has it
+    # (see OpenIterators), and _resume takes it back or raises when the store closed meanwhile
     def _forward(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None) -> BytesPairs:
         cursor = self._iterators.open(self._require())
+        it = cursor.it
         if from_key is None:
-            cursor.it.seek_to_first()
+            it.seek_to_first()
         else:
-            cursor.it.seek(from_key)
-        while cursor.it.valid():
-            k = cursor.it.key()
+            it.seek(from_key)
+        while it.valid():
+            k = it.key()
             if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
                 return
-            yield k, cursor.it.value()
-            self._check_iterating(cursor)
-            cursor.it.next()
+            v, it = it.value(), None
+            yield k, v
+            it = self._resume(cursor)
+            it.next()
 
     def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         cursor = self._iterators.open(self._require())
+        it = cursor.it
         if to_key is None:
-            cursor.it.seek_to_last()
+            it.seek_to_last()
         else:
-            cursor.it.seek_for_prev(to_key)
-        while cursor.it.valid():
-            k = cursor.it.key()
+            it.seek_for_prev(to_key)
+        while it.valid():
+            k = it.key()
             if from_key is not None and k < from_key:
                 return
-            yield k, cursor.it.value()
-            self._check_iterating(cursor)
-            cursor.it.prev()
+            v, it = it.value(), None
+            yield k, v
+            it = self._resume(cursor)
+            it.prev()
 
-    def _check_iterating(self, cursor: Cursor) -> None:
-        if self._db is None or cursor.it is None:
+    def _resume(self, cursor: Cursor) -> Any:
+        """The cursor's RocksDB iterator again after a yield; Kafka's InvalidStateStoreException (an iterator
+        outliving its store) when the store closed meanwhile."""
+        it = cursor.it
+        if self._db is None or it is None:
             raise closed_iterator_error(self._name)
+        return it
 
     def approximate_num_entries(self) -> int:
         return int(self._require().property_int_value("rocksdb.estimate-num-keys") or 0)

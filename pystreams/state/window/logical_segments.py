@@ -256,29 +256,37 @@ class LogicalSegmentedStore:
         start = prefix if lo is None else prefix + lo
         end = segment_prefix(segment_id + 1) if hi is None else prefix + hi  # exclusive if hi is None
         end_inclusive = hi is not None
-        cursor = self._iterators.open(self._require())  # read through the cursor only: see OpenIterators
+        # the RocksDB iterator is held only between two yields (see OpenIterators)
+        cursor = self._iterators.open(self._require())
+        it = cursor.it
         if forward:
-            cursor.it.seek(start)
-            while cursor.it.valid():
-                k = cursor.it.key()
+            it.seek(start)
+            while it.valid():
+                k = it.key()
                 if k > end or (k == end and not end_inclusive):
                     return
-                yield k[PREFIX_LEN:], cursor.it.value()
-                self._check_iterating(cursor)
-                cursor.it.next()
+                v, it = it.value(), None
+                yield k[PREFIX_LEN:], v
+                it = self._resume(cursor)
+                it.next()
         else:
-            cursor.it.seek_for_prev(end)
-            while cursor.it.valid():
-                k = cursor.it.key()
+            it.seek_for_prev(end)
+            while it.valid():
+                k = it.key()
                 if k == end and not end_inclusive:
-                    cursor.it.prev()
+                    it.prev()
                     continue
                 if k < start:
                     return
-                yield k[PREFIX_LEN:], cursor.it.value()
-                self._check_iterating(cursor)
-                cursor.it.prev()
+                v, it = it.value(), None
+                yield k[PREFIX_LEN:], v
+                it = self._resume(cursor)
+                it.prev()
 
-    def _check_iterating(self, cursor: Cursor) -> None:
-        if self._db is None or cursor.it is None:  # Kafka: InvalidStateStoreException
+    def _resume(self, cursor: Cursor) -> Any:
+        """The cursor's RocksDB iterator again after a yield; Kafka's InvalidStateStoreException when the store
+        closed meanwhile."""
+        it = cursor.it
+        if self._db is None or it is None:
             raise closed_iterator_error(self._name)
+        return it
