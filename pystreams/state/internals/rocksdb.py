@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import struct
-import weakref
 from typing import Any, Iterable
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -27,26 +26,30 @@ _OFFSET = struct.Struct(">q")
 class Cursor:
     """The RocksDB iterator one range/all/prefix iterator reads through; None once its store closed."""
 
-    __slots__ = ("it", "__weakref__")
+    __slots__ = ("it",)
 
     def __init__(self, it: Any) -> None:
         self.it = it
 
 
 class OpenIterators:
-    """A store's RocksDB iterators being read, held weakly (one that ran out, was closed or was dropped by its user
-    goes with it): Kafka's openIterators, closed with the store. The generators reading through a Cursor keep no
-    other reference to its RocksDB iterator across a yield, so close_all lets go of it."""
+    """A store's RocksDB iterators being read: Kafka's openIterators, closed with the store. A generator reading
+    through a Cursor keeps no other reference to its RocksDB iterator across a yield, so close_all lets go of it,
+    and gives the cursor back (done) when it ends: run out, closed, or dropped by its user (a generator's finally
+    runs when it is collected). A plain set: cheaper per range than weak references (~0.4 vs ~1 us)."""
 
     __slots__ = ("_cursors",)
 
     def __init__(self) -> None:
-        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+        self._cursors: set[Cursor] = set()
 
     def open(self, db: Rdict) -> Cursor:
         cursor = Cursor(db.iter())
         self._cursors.add(cursor)
         return cursor
+
+    def done(self, cursor: Cursor) -> None:
+        self._cursors.discard(cursor)
 
     def close_all(self, store: str) -> None:
         """Kafka's closeOpenIterators on a store's close: iterators user code left open (never run out, never
@@ -184,35 +187,41 @@ class RocksDBStore:
     # (see OpenIterators), and _resume takes it back or raises when the store closed meanwhile
     def _forward(self, from_key: bytes | None, to_key: bytes | None, prefix: bytes | None) -> BytesPairs:
         cursor = self._iterators.open(self._require())
-        it = cursor.it
-        if from_key is None:
-            it.seek_to_first()
-        else:
-            it.seek(from_key)
-        while it.valid():
-            k = it.key()
-            if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
-                return
-            v, it = it.value(), None
-            yield k, v
-            it = self._resume(cursor)
-            it.next()
+        try:
+            it = cursor.it
+            if from_key is None:
+                it.seek_to_first()
+            else:
+                it.seek(from_key)
+            while it.valid():
+                k = it.key()
+                if (to_key is not None and k > to_key) or (prefix is not None and not k.startswith(prefix)):
+                    return
+                v, it = it.value(), None
+                yield k, v
+                it = self._resume(cursor)
+                it.next()
+        finally:
+            self._iterators.done(cursor)
 
     def _backward(self, from_key: bytes | None, to_key: bytes | None) -> BytesPairs:
         cursor = self._iterators.open(self._require())
-        it = cursor.it
-        if to_key is None:
-            it.seek_to_last()
-        else:
-            it.seek_for_prev(to_key)
-        while it.valid():
-            k = it.key()
-            if from_key is not None and k < from_key:
-                return
-            v, it = it.value(), None
-            yield k, v
-            it = self._resume(cursor)
-            it.prev()
+        try:
+            it = cursor.it
+            if to_key is None:
+                it.seek_to_last()
+            else:
+                it.seek_for_prev(to_key)
+            while it.valid():
+                k = it.key()
+                if from_key is not None and k < from_key:
+                    return
+                v, it = it.value(), None
+                yield k, v
+                it = self._resume(cursor)
+                it.prev()
+        finally:
+            self._iterators.done(cursor)
 
     def _resume(self, cursor: Cursor) -> Any:
         """The cursor's RocksDB iterator again after a yield; Kafka's InvalidStateStoreException (an iterator

@@ -258,30 +258,33 @@ class LogicalSegmentedStore:
         end_inclusive = hi is not None
         # the RocksDB iterator is held only between two yields (see OpenIterators)
         cursor = self._iterators.open(self._require())
-        it = cursor.it
-        if forward:
-            it.seek(start)
-            while it.valid():
-                k = it.key()
-                if k > end or (k == end and not end_inclusive):
-                    return
-                v, it = it.value(), None
-                yield k[PREFIX_LEN:], v
-                it = self._resume(cursor)
-                it.next()
-        else:
-            it.seek_for_prev(end)
-            while it.valid():
-                k = it.key()
-                if k == end and not end_inclusive:
+        try:
+            it = cursor.it
+            if forward:
+                it.seek(start)
+                while it.valid():
+                    k = it.key()
+                    if k > end or (k == end and not end_inclusive):
+                        return
+                    v, it = it.value(), None
+                    yield k[PREFIX_LEN:], v
+                    it = self._resume(cursor)
+                    it.next()
+            else:
+                it.seek_for_prev(end)
+                while it.valid():
+                    k = it.key()
+                    if k == end and not end_inclusive:
+                        it.prev()
+                        continue
+                    if k < start:
+                        return
+                    v, it = it.value(), None
+                    yield k[PREFIX_LEN:], v
+                    it = self._resume(cursor)
                     it.prev()
-                    continue
-                if k < start:
-                    return
-                v, it = it.value(), None
-                yield k[PREFIX_LEN:], v
-                it = self._resume(cursor)
-                it.prev()
+        finally:
+            self._iterators.done(cursor)
 
     def _resume(self, cursor: Cursor) -> Any:
         """The cursor's RocksDB iterator again after a yield; Kafka's InvalidStateStoreException when the store
