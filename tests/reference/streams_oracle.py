@@ -8,8 +8,11 @@ Topologies are Java classes in tests/reference/java/pystreams/oracle/topologies/
 implementing OracleTopology each; see OracleTopology.java and WordCount.java). The sources are
 compiled with javac against the cached jars and packed into
 .cache/reference/oracle/<sha256 of sources>/oracle.jar, once per change of the sources (a jar,
-not a directory, so class-data sharing can archive it: see cds.py). Every call is one JVM,
-~0.3-0.7 s with the archive on an idle machine, 1-2.5 s under load.
+not a directory, so class-data sharing can archive it: see cds.py). The calls of a process go to
+one JVM running `Oracle serve` (started at the first call, ended when the process exits or its
+stdin closes): a JVM per call took ~0.3-0.7 s with the archive on an idle machine, 1-2.5 s under
+load, a request to the running one takes milliseconds. Each request gets the exit status and
+output the command would have had on its own; PYSTREAMS_ORACLE_SERVER=0 runs a JVM per call.
 
 Record and output JSON forms (documented in Driver.java): key/value typed by the codecs the Java
 topology declares per topic (string, long, integer, double, bytes as base64 text, null as None);
@@ -19,12 +22,17 @@ or, with config {"oracle.output.order": "global"}, in the exact order they were 
 """
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -87,7 +95,87 @@ def compile_oracle() -> Path:
     return target / "oracle.jar"
 
 
-def _run(*args: str, stdin: str | None = None, timeout: float = 120.0) -> str:
+class _Server:
+    """One `Oracle serve` JVM: a request line in, a response line out, one request at a time."""
+
+    def __init__(self) -> None:
+        jar = compile_oracle()
+        self.archive = cds.archive_for("oracle-serve", [jar])
+        self.log = tempfile.TemporaryFile()  # the JVM's own stderr (log4j, JVM warnings)
+        self.process = subprocess.Popen(
+            jvm.java_command(MAIN_CLASS, "serve", heap="512m", extra_classpath=[jar],
+                             extra_flags=self.archive.flags),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+
+    def request(self, args: tuple[str, ...], stdin: str | None, timeout: float) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        line = json.dumps({"args": list(args), "stdin": stdin}, separators=(",", ":")) + "\n"
+        self.process.stdin.write(line.encode())
+        self.process.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while not select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(["Oracle serve", *args], timeout)
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise OracleError(f"oracle serve exited with {self.process.wait(10)} during "
+                              f"{' '.join(args[:2])}:\n{self.log_tail()}")
+        response: dict[str, Any] = json.loads(answer)
+        return response
+
+    def log_tail(self, size: int = 4000) -> str:
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(0, self.log.tell() - size))
+        return self.log.read().decode(errors="replace")
+
+    def close(self) -> None:
+        """End of stdin ends the JVM (which then dumps its class-data archive, the first time)."""
+        if self.process.poll() is None:
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+                self.process.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait(10)
+        self.archive.finish(self.process.returncode)
+        self.log.close()
+
+
+_server: _Server | None = None
+_server_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_server() -> None:
+    global _server
+    with _server_lock:
+        if _server is not None:
+            _server.close()
+            _server = None
+
+
+def _serve(args: tuple[str, ...], stdin: str | None, timeout: float) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of the command, from this process's oracle JVM."""
+    global _server
+    with _server_lock:
+        if _server is not None and _server.process.poll() is not None:
+            _server.close()
+            _server = None
+        if _server is None:
+            _server = _Server()
+        try:
+            response = _server.request(args, stdin, timeout)
+        except BaseException:
+            _server.process.kill()  # its state is unknown (a timeout, a broken pipe): the next call starts anew
+            _server.close()
+            _server = None
+            raise
+    return int(response["code"]), str(response["stdout"]), str(response["stderr"])
+
+
+def _run_once(args: tuple[str, ...], stdin: str | None, timeout: float) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of the command in a JVM of its own."""
     jar = compile_oracle()
     archive = cds.archive_for(f"oracle-{args[1] if len(args) > 1 else args[0]}", [jar])
     command = jvm.java_command(MAIN_CLASS, *args, heap="512m", extra_classpath=[jar],
@@ -100,12 +188,17 @@ def _run(*args: str, stdin: str | None = None, timeout: float = 120.0) -> str:
         returncode = result.returncode
     finally:
         archive.finish(returncode)
-    if result.returncode == 2:
-        raise OracleInputError(result.stderr.strip())
-    if result.returncode != 0:
-        raise OracleError(f"oracle {' '.join(args[:2])} exited with {result.returncode}:\n"
-                          f"{result.stderr}")
-    return result.stdout
+    return result.returncode, result.stdout, result.stderr
+
+
+def _run(*args: str, stdin: str | None = None, timeout: float = 120.0) -> str:
+    one_jvm_per_call = os.environ.get("PYSTREAMS_ORACLE_SERVER", "1") == "0"
+    code, out, err = (_run_once if one_jvm_per_call else _serve)(args, stdin, timeout)
+    if code == 2:
+        raise OracleInputError(err.strip())
+    if code != 0:
+        raise OracleError(f"oracle {' '.join(args[:2])} exited with {code}:\n{err}")
+    return out
 
 
 def list_java() -> list[str]:

@@ -5,7 +5,10 @@ into one entry per case, so the tests compare ours with Java's case by case.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,12 @@ import pytest
 JAVA_DIR = Path(__file__).with_name("java")
 
 
-def compile_and_run(source: str, classes: Path, *args: str, timeout: float) -> str:
-    """Compile java/<source>.java into `classes` and run its main with `args`; skip without Java.
+def compile_and_run(source: str, *args: str, timeout: float) -> str:
+    """Run java/<source>.java's main with `args` against the reference jars; skip without Java.
 
-    One JVM runs every case because its start-up dominates the run.
+    One JVM runs every case because its start-up dominates the run. The classes are compiled once
+    per change of the source (or of the Kafka version) into .cache/reference/s1-oracle, as the
+    EOS tests' Java clients are, not by a javac run (seconds) in every session.
     """
     jvm = pytest.importorskip("tests.reference.jvm")
     try:
@@ -26,9 +31,19 @@ def compile_and_run(source: str, classes: Path, *args: str, timeout: float) -> s
         javac = jvm.javac()
     except jvm.ReferenceSetupError as exc:
         pytest.skip(str(exc))
-    subprocess.run([javac, "-nowarn", "-cp", jvm.CLASSPATH, "-d", str(classes),
-                    str(JAVA_DIR / f"{source}.java")],
-                   check=True, capture_output=True, text=True, timeout=120)
+    java_file = JAVA_DIR / f"{source}.java"
+    digest = hashlib.sha256(java_file.read_bytes() + jvm.KAFKA_VERSION.encode()).hexdigest()[:16]
+    classes = jvm.CACHE / "s1-oracle" / f"{source}-{digest}"
+    if not (classes / f"{source}.class").exists():
+        scratch = classes.with_name(f"{classes.name}.tmp-{os.getpid()}")
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        subprocess.run([javac, "-nowarn", "-cp", jvm.CLASSPATH, "-d", str(scratch), str(java_file)],
+                       check=True, capture_output=True, text=True, timeout=120)
+        try:
+            scratch.rename(classes)  # whole, or not at all: a concurrent run never sees half of it
+        except OSError:  # another run compiled the same source first
+            shutil.rmtree(scratch, ignore_errors=True)
     done = subprocess.run(jvm.java_command(source, *args, extra_classpath=[classes]),
                           check=True, capture_output=True, text=True, timeout=timeout)
     return str(done.stdout)

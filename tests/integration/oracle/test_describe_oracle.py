@@ -16,9 +16,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.reference]
 
 
 @pytest.fixture(scope="module")
-def java_describe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    classes = tmp_path_factory.mktemp("s1-oracle-classes")
-    return split_text(compile_and_run("S1DescribeOracle", classes, *ALL, timeout=120))
+def java_describe() -> dict[str, str]:
+    return split_text(compile_and_run("S1DescribeOracle", *ALL, timeout=120))
 
 
 @pytest.mark.parametrize("name", ALL)

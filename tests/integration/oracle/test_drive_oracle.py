@@ -27,7 +27,7 @@ def java_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dic
         path = classes / f"{name}.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in _inputs(name)))
         args += [name, str(path)]
-    return split_jsonl(compile_and_run("S1DriveOracle", classes, *args, timeout=240))
+    return split_jsonl(compile_and_run("S1DriveOracle", *args, timeout=240))
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -21,7 +21,7 @@ def java_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dic
     work = tmp_path_factory.mktemp("s1-fuzz-drive")
     (work / "programs.json").write_text(json.dumps(PROGRAMS))
     (work / "input.jsonl").write_text("".join(json.dumps(r) + "\n" for r in INPUT))
-    return split_jsonl(compile_and_run("S1FuzzDriveOracle", work, str(work / "programs.json"),
+    return split_jsonl(compile_and_run("S1FuzzDriveOracle", str(work / "programs.json"),
                                        str(work / "input.jsonl"), timeout=600))
 
 

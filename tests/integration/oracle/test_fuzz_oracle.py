@@ -19,7 +19,7 @@ PROGRAMS = [generate_program(seed) for seed in range(int(os.environ.get("S1_FUZZ
 def java_texts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     work = tmp_path_factory.mktemp("s1-fuzz")
     (work / "programs.json").write_text(json.dumps(PROGRAMS))
-    return split_text(compile_and_run("S1FuzzOracle", work, str(work / "programs.json"), timeout=240))
+    return split_text(compile_and_run("S1FuzzOracle", str(work / "programs.json"), timeout=240))
 
 
 def test_random_programs_describe_like_kafka(java_texts: dict[str, str]) -> None:
