@@ -42,7 +42,7 @@ def test_kafka_streams_exactly_once_v2_word_count(kafka_broker, tmp_path):
         deadline = time.time() + 90
         final: dict[str, int] = {}
         while time.time() < deadline and proc.poll() is None:
-            time.sleep(2)
+            time.sleep(0.5)
             final = {}
             for m in read_all(bs, sink, 2, "read_committed"):
                 final[m.key().decode()] = int.from_bytes(m.value(), "big", signed=True)

@@ -57,7 +57,7 @@ def test_streams_eos_survives_sigkill(kafka_broker, tmp_path):
         deadline = time.time() + 120
         final: dict[str, int] = {}
         while time.time() < deadline and proc.poll() is None:
-            time.sleep(2)
+            time.sleep(0.5)
             final = {}
             for m in read_all(bs, sink, 2, "read_committed"):
                 final[m.key().decode()] = int.from_bytes(m.value(), "big", signed=True)

@@ -24,8 +24,10 @@ public final class StreamsEos {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         p.put("consumer.auto.offset.reset", "earliest");
-        p.put("consumer.session.timeout.ms", 6000);  // a killed instance leaves the group fast
-        p.put("consumer.heartbeat.interval.ms", 1500);
+        // a killed instance leaves the group fast (the test brokers have no session floor), so the
+        // restarted one's join waits 3 s for it, not 6 s; heartbeats well inside the session
+        p.put("consumer.session.timeout.ms", 3000);
+        p.put("consumer.heartbeat.interval.ms", 500);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         StreamsBuilder b = new StreamsBuilder();
