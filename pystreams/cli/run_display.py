@@ -19,30 +19,36 @@ from typing import Any, TextIO
 
 
 class _LinesAbove(io.TextIOBase):
-    """A text stream whose complete lines are printed above the live region (partial lines wait for their end)."""
+    """A text stream whose complete lines are printed above the live region (partial lines wait for their end).
+
+    Partial lines are kept per writing thread: print() writes its text and its newline in two calls, so stream
+    threads printing at once would otherwise glue their lines together ("a, 1b, 2" then an empty line)."""
 
     def __init__(self, display: LiveDisplay, original: TextIO) -> None:
         super().__init__()
         self._display, self._original = display, original
         self._lock = threading.Lock()
-        self._pending = ""
+        self._pending: dict[int, str] = {}
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
+        thread = threading.get_ident()
         with self._lock:
-            self._pending += text
-            if "\n" in self._pending:
-                done, _, self._pending = self._pending.rpartition("\n")
+            pending = self._pending.pop(thread, "") + text
+            if "\n" in pending:
+                done, _, pending = pending.rpartition("\n")
                 self._display.print_above(done)
+            if pending:
+                self._pending[thread] = pending
         return len(text)
 
     def flush_pending(self) -> None:
         with self._lock:
-            if self._pending:
-                self._display.print_above(self._pending)
-                self._pending = ""
+            for pending in self._pending.values():
+                self._display.print_above(pending)
+            self._pending.clear()
 
     def isatty(self) -> bool:
         return True
