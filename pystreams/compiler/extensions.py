@@ -62,7 +62,9 @@ def window_store_builder(spec: StoreSpec, windows: Any, retention_ms: int | None
         builder.with_logging_enabled(dict(spec.log_config))
     else:
         builder.with_logging_disabled()
-    if spec.caching_enabled:
+    # Kafka's SlidingWindowStoreMaterializer: no cache under emit-final (its cache would still show windows the
+    # store's retention already hides from the emit scan); time windows keep theirs
+    if spec.caching_enabled and not (emit_final and isinstance(windows, SlidingWindows)):
         builder.with_caching_enabled()
     return builder
 

@@ -13,14 +13,17 @@ APP = "oracle-issue5"
 
 def random_records(seed: int, n: int, topics: tuple[str, ...], keys: str = "abcd", key_range: int = 3,
                    jitter: int = 150, step: int = 12, null_key: float = 0.04,
-                   null_value: float = 0.08) -> list[dict[str, Any]]:
+                   null_value: float = 0.08, leap: float = 0.0, leap_ms: int = 0) -> list[dict[str, Any]]:
     """Timestamps advance by up to `step` per record and jump back by up to `jitter` (out of order, some
-    beyond grace); a few None keys and None values (tombstones for tables)."""
+    beyond grace); a few None keys and None values (tombstones for tables). With `leap`, that share of records
+    first jumps ahead by leap_ms/2 to leap_ms (stream time leaps past whole windows and retention)."""
     rnd = random.Random(seed)
     ts = 0
     out: list[dict[str, Any]] = []
     for i in range(n):
         ts += rnd.randrange(0, step)
+        if leap and rnd.random() < leap:  # no draw without leaps: other tests' seeded records stay as they were
+            ts += rnd.randrange(leap_ms // 2, leap_ms)
         late = rnd.randrange(0, jitter) if rnd.random() < 0.3 else 0
         key = None if rnd.random() < null_key else f"{rnd.choice(keys)}{rnd.randrange(key_range)}"
         value = None if rnd.random() < null_value else rnd.randrange(-20, 100)
