@@ -7,11 +7,10 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pystreams.compiler.build import compile_graph as _compile_graph
 from pystreams.compiler.build import store_builder
-from pystreams.compiler.description import TopologyDescription
 from pystreams.compiler.topology import (
     InternalTopic,
     Node,
@@ -25,6 +24,9 @@ from pystreams.compiler.topology import (
 from pystreams.dsl.builder import register_compiler
 from pystreams.errors import TopologyError
 from pystreams.graph import LogicalGraph
+
+if TYPE_CHECKING:
+    from pystreams.compiler.description import TopologyDescription
 
 #: The windowed/join node kinds (issue 5) and the modules whose import registers their writers. They load when a
 #: topology first has such a node (a stateless app never imports window/session stores and RocksDB through them);
@@ -77,3 +79,14 @@ register_compiler(compile_graph)
 
 __all__ = ["InternalTopic", "Node", "ProcessorNode", "SinkNode", "SourceNode", "SubTopology",
            "Topology", "TopologyDescription", "TopologyException", "compile_graph", "store_builder"]
+
+
+def __getattr__(name: str) -> Any:
+    """TopologyDescription loads with the first describe() or on first use of the name (an app that never
+    describes its topology skips pystreams.compiler.description)."""
+    if name == "TopologyDescription":
+        from pystreams.compiler.description import TopologyDescription
+
+        globals()[name] = TopologyDescription
+        return TopologyDescription
+    raise AttributeError(f"module 'pystreams.compiler' has no attribute {name!r}")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pystreams.compiler.description import TopologyDescription, describe
 from pystreams.errors import TopologyError
+
+if TYPE_CHECKING:  # loads on the first describe(): an app that never describes its topology skips it (7 dataclasses)
+    from pystreams.compiler.description import TopologyDescription
 
 ProcessorSupplier = Callable[[], Any]
 TopicExtractor = Callable[[Any, Any, Any], str]
@@ -283,6 +285,8 @@ class Topology:
     # ------------------------------------------------------------- introspection
     def describe(self) -> TopologyDescription:
         """The topology as Kafka Streams' TopologyDescription (str() gives Kafka's exact text)."""
+        from pystreams.compiler.description import describe
+
         return describe(self)
 
     def nodes(self) -> list[Node]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from pystreams.errors import TopologyError
-from pystreams.serdes.windowed import TimeWindow
+
+if TYPE_CHECKING:  # serdes.windowed loads on first windows_for(): `from pystreams import TimeWindows` stays cheap
+    from pystreams.serdes.windowed import TimeWindow
 
 Duration = int | timedelta
 LONG_MAX = (1 << 63) - 1
@@ -71,6 +74,8 @@ class TimeWindows:
 
     def windows_for(self, timestamp: int) -> dict[int, TimeWindow]:
         """The windows containing `timestamp`, by start, oldest first (Kafka's TimeWindows.windowsFor)."""
+        from pystreams.serdes.windowed import TimeWindow
+
         size, advance = self.size_ms, self.advance_ms
         start = (max(0, timestamp - size + advance) // advance) * advance
         out: dict[int, TimeWindow] = {}

@@ -3,7 +3,11 @@ pystreams' remote query helpers), kept apart from the client's life cycle: Kafka
 the client's `_metadata` (StreamsMetadataState, the hosts' partitions from the latest assignment)."""
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
+
+#: guards each client's (latest assignment, metadata state) pair; assignments are rare, queries read the state
+_METADATA_LOCK = threading.Lock()
 
 if TYPE_CHECKING:
     from pystreams.runtime.queries import StoreQueryParameters, StreamsMetadataState
@@ -12,7 +16,36 @@ if TYPE_CHECKING:
 class InteractiveQueries:
     """The interactive-query methods of KafkaStreams (local stores, key metadata, local-or-remote lookups)."""
 
-    _metadata: StreamsMetadataState
+    #: made on first use from the latest assignment: an app that never queries does not import
+    #: pystreams.runtime.queries at start-up (~6 ms of CPU, 4 dataclasses)
+    _metadata_state: StreamsMetadataState | None = None
+    _latest_assignment: Any = None
+
+    @property
+    def _metadata(self) -> StreamsMetadataState:
+        """StreamsMetadataState: the hosts' partitions from the latest assignment."""
+        state = self._metadata_state
+        if state is None:
+            from pystreams.runtime.queries import StreamsMetadataState
+
+            with _METADATA_LOCK:
+                if self._metadata_state is None:
+                    self._metadata_state = StreamsMetadataState()
+                    if self._latest_assignment is not None:
+                        self._metadata_state.on_assignment(self._latest_assignment)
+                state = self._metadata_state
+        return state
+
+    @_metadata.setter
+    def _metadata(self, state: StreamsMetadataState) -> None:
+        self._metadata_state = state
+
+    def _note_assignment_hosts(self, info: Any) -> None:
+        """Every assignment's group-wide host maps (AssignmentInfo); the newest wins."""
+        with _METADATA_LOCK:
+            self._latest_assignment = info
+            if self._metadata_state is not None:
+                self._metadata_state.on_assignment(info)
 
     def store(self, name: str | StoreQueryParameters, store_type: Any = None) -> Any:
         """A read-only view of a store over this instance's tasks (Kafka's streams.store(...)): by name (and

@@ -162,9 +162,6 @@ class KafkaStreams(InteractiveQueries):
         self.assignor: Any = None  # the StreamsPartitionAssignor the group leader runs (assignor_for(plan, config))
         #: 0, or SHUTDOWN_REQUESTED once this client asks the whole application to stop (sent in the subscription)
         self.shutdown_requested = 0
-        from pystreams.runtime.queries import StreamsMetadataState
-
-        self._metadata = StreamsMetadataState()
 
     def _configure(self, config: Mapping[str, Any]) -> None:
         """Everything derived from the config, in one place (the constructor and reconfigure())."""
@@ -647,7 +644,7 @@ class KafkaStreams(InteractiveQueries):
             log.error("stream-client [%s] assignment error code %d from the group leader", self.client_id,
                       info.error_code)
             return
-        self._metadata.on_assignment(info)
+        self._note_assignment_hosts(info)
 
     # ------------------------------------------------------------------ metrics
     def metrics(self) -> dict[str, float]:
