@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from pystreams.errors import PystreamsError, SerdeError
 from pystreams.processor.api import FixedKeyProcessor
@@ -262,9 +262,13 @@ class SinkRuntime:
         n = self.collector.partitions_for(topic)
         chosen = partitioner(topic, key, value, n) if n is not None else None
         if chosen is None or isinstance(chosen, int):
+            if chosen is not None and chosen < 0:
+                _invalid_partition(chosen, topic)
             self.collector.send(topic, raw_key, raw_value, headers, timestamp, chosen)
         else:  # Kafka 3.4+: a set of partitions (multicast); empty = drop
             for p in sorted(chosen):
+                if p < 0:
+                    _invalid_partition(p, topic)
                 self.collector.send(topic, raw_key, raw_value, headers, timestamp, p)
 
     def _serialization_failed(self, e: Exception, record: Any, topic: str,
@@ -312,6 +316,14 @@ class SinkRuntime:
             raise StreamsException(f"Sink {self.name}: the topic name extractor returned {topic!r} for "
                                    f"<{key!r}:{value!r}>; it must return a topic name.")
         return self.task.physical_topic(topic)
+
+
+def _invalid_partition(partition: int, topic: str) -> NoReturn:
+    """Kafka's ProducerRecord check on a partition a StreamPartitioner chose: an IllegalArgumentException outside
+    the production exception handler, so the parent processor's processing.exception.handler decides (the task
+    fails by default); the producer would otherwise take -1 as "any partition" and pick one itself."""
+    raise ValueError(f"Invalid partition: {partition}. Partition number should always be non-negative or null "
+                     f"(record for topic {topic}: check what the sink's StreamPartitioner returns)")
 
 
 def _partition_fn(partitioner: Any) -> Callable[[str, Any, Any, int], Any] | None:

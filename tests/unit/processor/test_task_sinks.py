@@ -8,6 +8,7 @@ import pytest
 from pystreams.compiler import Topology
 from pystreams.processor import Processor, ProcessorContext, Record, TaskId
 from pystreams.processor.internals import StreamTask
+from pystreams.processor.errors import StreamsException
 from pystreams.processor.internals.collector import ListRecordCollector
 from pystreams.serdes import Serdes
 
@@ -66,6 +67,19 @@ def test_partitioner_object_with_partitions_method(tmp_path: Any) -> None:
     task.add_records("in", 2, [(0, 10, b"k", b"v", ())])
     run(task)
     assert collector.records[0].partition == 3
+
+
+@pytest.mark.parametrize("chosen,bad", [(-1, -1), ({2, -2}, -2)])
+def test_negative_partition_fails_the_record_through_the_parent_processor(tmp_path: Any, chosen: Any,
+                                                                          bad: int) -> None:
+    """Kafka's ProducerRecord refuses it (IllegalArgumentException); -1 is not "any partition" as for the
+    producer. The exception reaches processor p's processing.exception.handler (LogAndFail: the task fails)."""
+    task, collector = task_with(lambda topic, key, value, n: chosen, tmp_path)
+    task.add_records("in", 2, [(0, 10, b"k", b"v", ())])
+    with pytest.raises(StreamsException, match=rf"processor=p, .*ValueError: Invalid partition: {bad}\. Partition "
+                                               r"number should always be non-negative or null \(record for topic out"):
+        run(task)
+    assert collector.records == []
 
 
 def test_stream_time_is_max_over_partitions_and_smallest_head_goes_first(tmp_path: Any) -> None:
