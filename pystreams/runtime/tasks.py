@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 
 from pystreams.errors import StateStoreError
 from pystreams.processor.internals import StreamTask
@@ -210,39 +210,26 @@ OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT = 10_000
 
 def checkpoint_task(at: ActiveTask, consumer: Consumer, collector: Any = None, *, force: bool = True,
                     eos: bool = False) -> dict[tuple[str, int], int] | None:
-    """After the producer flushed: write `.checkpoint` (and the offsets RocksDB keeps) when forced (close,
-    revocation) or once the changelog offsets moved past the offset-delta threshold. Returns the offsets written,
-    None when not due (or, under at_least_once, when the end offsets could not be read: the older checkpoint stays,
-    a restore replays more).
+    """After the producer flushed: advance the task's changelog end offsets by the acknowledged sends, and write
+    `.checkpoint` (and the offsets RocksDB keeps) when forced (close, revocation) or past the offset-delta
+    threshold. Returns the offsets written, None when not due.
 
-    Whether it is due is counted without a broker round trip (the end offset at restore plus the acknowledged
-    sends); the offsets written are the changelogs' end offsets from the broker. Kafka Streams checkpoints the
-    offset of the last acknowledged changelog record (RecordCollectorImpl.offsets(), from every send's callback);
-    after the flush every send of this task is acknowledged and the task is its changelog partition's only writer,
-    so that is the end offset - 1, without a per-record delivery callback. Counting alone went wrong when the
-    changelog was deleted and re-created under the running task (the checkpoint pointed past the new topic's end:
-    the next start wiped the state); and under exactly_once_v2 transaction markers take offsets too."""
-    counted: dict[tuple[str, int], int] = {}  # next offsets, of the partitions whose end offset is known
+    Under exactly_once_v2 (checkpoints at close only) and for partitions whose end offset is unknown, the end
+    offset comes from the broker (transaction markers take offsets too, so counting sends would be wrong)."""
+    offsets: dict[tuple[str, int], int] = {}
     for tp in at.persistent_changelogs:
         acked = collector.take_acked(*tp) if collector is not None else 0
         nxt = at.changelog_next.get(tp)
-        if not eos and nxt is not None:
-            counted[tp] = nxt + acked
-    if not force and len(counted) == len(at.persistent_changelogs):
-        delta = sum(abs(n - 1 - at.checkpointed.get(tp, -1)) for tp, n in counted.items())
+        if eos or nxt is None:
+            _low, nxt = watermarks(consumer, TopicPartition(*tp))
+        else:
+            nxt += acked
+        at.changelog_next[tp] = nxt
+        offsets[tp] = nxt - 1
+    if not force:
+        delta = sum(abs(o - at.checkpointed.get(tp, -1)) for tp, o in offsets.items())
         if delta < OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT:
-            at.changelog_next.update(counted)
             return None
-    try:
-        ends = {tp: watermarks(consumer, TopicPartition(*tp))[1] for tp in at.persistent_changelogs}
-    except KafkaException as e:
-        if eos:
-            raise
-        log.warning("task %s: no checkpoint written, the changelogs' end offsets could not be read: %s", at.id, e)
-        at.changelog_next.update(counted)
-        return None
-    at.changelog_next.update(ends)
-    offsets = {tp: nxt - 1 for tp, nxt in ends.items()}
     # an empty changelog: the store reflects no offset (Kafka writes OFFSET_UNKNOWN, restored from the beginning)
     write_checkpoint(at.task_dir, {tp: o if o >= 0 else OFFSET_UNKNOWN for tp, o in offsets.items()})
     at.task.checkpoint({store: offsets[tp] for tp, store in at.persistent_changelogs.items() if offsets[tp] >= 0})

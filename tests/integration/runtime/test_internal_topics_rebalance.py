@@ -9,8 +9,8 @@ InternalTopicManager.makeReady), not only KafkaStreams.start().
   the new changelog; a task that is restored from it (here: moved to the other instance) finds only what was
   written since, so its state before the deletion is lost, as in Kafka Streams (an empty restore, or, when a
   checkpoint points past the new topic's end, OffsetOutOfRange -> TaskCorruptedException -> wipe and restore).
-  The same instance's clean restart keeps it: its checkpoint has the new changelog's offsets (the broker's end
-  offsets after the flush, as Kafka's from the producer's acks), not a count from before the deletion.
+  Not yet as Kafka: the same instance's clean restart also wipes it (our checkpoint counts changelog offsets from
+  before the deletion; strict xfail below).
 """
 from __future__ import annotations
 
@@ -213,6 +213,14 @@ def test_a_deleted_changelog_comes_back_at_the_next_rebalance(kafka_broker: Any,
         a.close(30)
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="changelog offsets are counted from the end offset at restore plus the "
+                   "acknowledged sends (tasks.checkpoint_task), which a re-created changelog invalidates: the "
+                   "checkpoint points past the new topic's end, the restart finds it out of range and wipes the "
+                   "state (TaskCorrupted). Kafka takes the offsets from the producer's acks (RecordCollectorImpl), so "
+                   "its checkpoint matches the new topic and the restart keeps the local state. Reading the changelogs' end "
+                   "offsets from the broker at every checkpoint (26b7342, reverted) fixed this but cost ~0.5 s per changelog "
+                   "partition at every close, revocation and 10,000-offset checkpoint (the main consumer's ListOffsets "
+                   "waits behind its fetch): see the session 9 note on issue 7")
 def test_a_clean_restart_after_a_recreated_changelog_keeps_the_local_state(kafka_broker: Any,
                                                                            tmp_path: Any) -> None:
     """k2 is counted before the changelog is deleted and re-created, k0 after: Kafka Streams' checkpoint (written
