@@ -25,7 +25,6 @@ from pystreams.processor.handlers import (
 )
 from pystreams.processor.internals import StreamsException
 from pystreams.processor.internals.collector import SentRecord
-from pystreams.runtime.txn_offsets import StreamsProducer
 from pystreams.serdes.handlers import ErrorHandlerContext
 
 log = logging.getLogger("pystreams.runtime")
@@ -122,7 +121,12 @@ class KafkaRecordCollector:
         config["on_delivery"] = self._on_delivery_error
         config.setdefault("error_cb", self._on_client_error)
         # transactional: offsets sent with their metadata exactly (confluent-kafka's own call appends a NUL)
-        self.producer = StreamsProducer(config) if self.transactional else Producer(config)
+        if self.transactional:  # exactly_once_v2 only: at_least_once apps do not load ctypes and librdkafka's symbols
+            from pystreams.runtime.txn_offsets import StreamsProducer
+
+            self.producer: Any = StreamsProducer(config)
+        else:
+            self.producer = Producer(config)
         self._partitions: dict[str, int] = {}
         self.partitions_max_age_s = _metadata_max_age_s(producer_config)
         self._produce = self.producer.produce

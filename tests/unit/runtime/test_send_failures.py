@@ -22,6 +22,7 @@ from pystreams.processor.internals.collector import SentRecord
 from pystreams.processor.internals.task import TaskMetrics
 from pystreams.runtime import collector as collector_module
 from pystreams.runtime.collector import KafkaRecordCollector, ProductionError
+from pystreams.runtime import txn_offsets
 
 pytestmark = pytest.mark.unit
 
@@ -81,7 +82,7 @@ class Continue:
 
 def _collector(monkeypatch: pytest.MonkeyPatch, **config: Any) -> KafkaRecordCollector:
     monkeypatch.setattr(collector_module, "Producer", FakeProducer)
-    monkeypatch.setattr(collector_module, "StreamsProducer", FakeProducer)  # the transactional one
+    monkeypatch.setattr(txn_offsets, "StreamsProducer", FakeProducer)  # the transactional one (imported when used)
     return KafkaRecordCollector(dict(config))
 
 
