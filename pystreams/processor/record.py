@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Generic, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Sequence, TypeVar
+
+from pystreams.processor.errors import StreamsException
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -28,6 +30,9 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
     headers: Headers = property(itemgetter(3), doc="(key, value) header pairs.")  # type: ignore[assignment]
 
     def __new__(cls, key: Any, value: Any, timestamp: int = 0, headers: Headers = EMPTY_HEADERS) -> Any:
+        # the runtime's per-record paths build records with tuple.__new__ (timestamps already checked on input)
+        if timestamp < 0:
+            _negative_timestamp(timestamp)
         return tuple.__new__(cls, (key, value, timestamp, headers))
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -52,12 +57,20 @@ class _RecordBase(tuple):  # type: ignore[type-arg]
     def with_timestamp(self, timestamp: int) -> Any:
         """A copy with another timestamp; negative timestamps are refused like Kafka does."""
         if timestamp < 0:
-            raise ValueError(f"Timestamp must be a positive long, got {timestamp}")
+            _negative_timestamp(timestamp)
         return tuple.__new__(type(self), (self[0], self[1], timestamp, self[3]))
 
     def with_headers(self, headers: Headers) -> Any:
         """A copy with other headers."""
         return tuple.__new__(type(self), (self[0], self[1], self[2], tuple(headers)))
+
+
+def _negative_timestamp(timestamp: int) -> NoReturn:
+    """Kafka's Record / FixedKeyRecord check: StreamsException("Malformed Record") caused by an
+    IllegalArgumentException."""
+    cause = ValueError(f"Timestamp may not be negative. Got: {timestamp}")
+    raise StreamsException(f"Malformed Record: {cause} (a record timestamp is milliseconds since the epoch, 0 or "
+                           "more: use the input record's timestamp or a real time)") from cause
 
 
 class Record(_RecordBase, Generic[K, V]):

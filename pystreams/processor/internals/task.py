@@ -431,7 +431,7 @@ class StreamTask:
         if ts > self.stream_time:
             self.stream_time = ts
         self.store_context.record_context = RecordContext(ts, offset, queue.topic, queue.partition, headers)
-        queue.source.process(Record(key, value, ts, headers))
+        queue.source.process(_new_record(Record, (key, value, ts, headers)))  # no timestamp check: done on input
         self.metrics.processed += 1
         return True
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from pystreams.processor import FixedKeyRecord, Record, TaskId, interval_ms
+from pystreams.processor.errors import StreamsException
 
 pytestmark = pytest.mark.unit
 
@@ -23,11 +25,16 @@ def test_records_are_immutable() -> None:
         Record("k", 1).value = 3  # type: ignore[misc]
 
 
-def test_negative_timestamp_refused() -> None:
-    with pytest.raises(ValueError, match="Timestamp"):
-        Record("k", 1).with_timestamp(-1)
-    with pytest.raises(ValueError):
-        FixedKeyRecord("k", 1).with_timestamp(-5)
+@pytest.mark.parametrize("make", [lambda: Record("k", 1, -5), lambda: Record("k", 1, 3).with_timestamp(-5),
+                                  lambda: FixedKeyRecord("k", 1, -5), lambda: FixedKeyRecord("k", 1).with_timestamp(-5),
+                                  lambda: Record(key="k", value=1, timestamp=-5, headers=[("h", b"v")])])
+def test_negative_timestamp_refused_as_kafkas_record(make: Any) -> None:
+    """Kafka's Record and FixedKeyRecord (constructor and withTimestamp): StreamsException("Malformed Record")
+    caused by IllegalArgumentException("Timestamp may not be negative. Got: -5")."""
+    with pytest.raises(StreamsException, match=r"^Malformed Record: Timestamp may not be negative\. Got: -5 ") as e:
+        make()
+    assert isinstance(e.value.__cause__, ValueError)
+    assert Record("k", 1, 0).timestamp == 0 and Record("k", 1).with_timestamp(0).timestamp == 0
 
 
 def test_fixed_key_record_has_no_with_key() -> None:

@@ -270,7 +270,8 @@ def test_sink_serialization_error_names_sink_topic_and_fix() -> None:
 
 def test_records_a_producer_refuses_fail_as_in_kafkas_driver() -> None:
     """Kafka 4.1.1's driver (checked): a negative partition fails the record (ProducerRecord's check), as a negative
-    timestamp does (the sink's); a partition past the topic's count is kept (its producer has no partition counts)."""
+    timestamp does (Record's check, before the sink's); a partition past the topic's count is kept (its producer has
+    no partition counts)."""
     def driver(partition: int, timestamp: int) -> TopologyTestDriver:
         t = Topology()
         t.add_source("src", "in", key_serde=S(), value_serde=S())
@@ -285,7 +286,8 @@ def test_records_a_producer_refuses_fail_as_in_kafkas_driver() -> None:
     with driver(-1, 7) as d, pytest.raises(StreamsException, match=r"Invalid partition: -1\. .* topic out: check "
                                                                    "what the sink's StreamPartitioner returns"):
         d.create_input_topic("in", S(), S()).pipe_input("k", "v")
-    with driver(0, -5) as d, pytest.raises(StreamsException, match=r"Invalid \(negative\) timestamp of -5 .* sink"):
+    with driver(0, -5) as d, pytest.raises(StreamsException, match=r"Malformed Record: Timestamp may not be "
+                                                                   r"negative\. Got: -5"):
         d.create_input_topic("in", S(), S()).pipe_input("k", "v")
 
 
