@@ -150,6 +150,22 @@ class OffsetsMixin:
             results.append({"group_id": group_id, "error_code": code})
         return out, results
 
+    def delete_topic_offsets(self, topics: set[str],
+                             pending: Iterable[tuple[str, str, int]] = ()) -> "Outcome":
+        """Topics were deleted: tombstone every group's committed offsets for them, and the
+        (group, topic, partition) of open transactional commits in `pending` (Kafka's
+        OffsetMetadataManager.onPartitionsDeleted), so a re-created topic starts uncommitted."""
+        from pystreams.broker.coordinator.machine import Outcome
+        out = Outcome()
+        doomed = {(group_id, topic, partition)
+                  for group_id, committed in self.offsets.items()
+                  for topic, partition in committed if topic in topics}
+        doomed.update(entry for entry in pending if entry[1] in topics)
+        for group_id, topic, partition in sorted(doomed):
+            key = rec.encode_offset_key(rec.OffsetKey(group_id, topic, partition))
+            out.records.append((group_id, key, None))
+        return out
+
     def describe(self, group_id: str) -> dict | None:
         """DescribeGroups data for one group, or None when it does not exist."""
         group = self.groups.get(group_id)

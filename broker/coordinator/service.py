@@ -12,6 +12,7 @@ import logging
 import os
 from typing import Any, Callable, Protocol
 
+from pystreams.broker.coordinator import records as rec
 from pystreams.broker.coordinator.machine import CoordinatorConfig, GroupCoordinator, Outcome
 from pystreams.broker.protocol.record_batch import (COMMIT_MARKER, build_batch, iter_batches,
                                                     read_records)
@@ -68,6 +69,17 @@ def _is_commit(batch) -> bool:
     return key is not None and len(key) >= 4 and int.from_bytes(key[2:4], "big") == COMMIT_MARKER
 
 
+def drop_tombstoned(pending: dict[Any, list], keys: set[bytes]) -> None:
+    """Remove the records of `keys` from held transactional offset commits: a tombstone removes
+    the pending commits of its partition too (Kafka's OffsetMetadataManager.replay)."""
+    if not keys:
+        return
+    for held_key, recs in list(pending.items()):
+        kept = [(k, v) for k, v in recs if k not in keys]
+        if len(kept) != len(recs):
+            pending[held_key] = kept
+
+
 class GroupService:
     """Runs a GroupCoordinator against the `__consumer_offsets` logs of this broker."""
 
@@ -118,6 +130,8 @@ class GroupService:
                         if record.key is not None:
                             self.machine.replay(record.key, record.value, now)
                             applied += 1
+                            if record.value is None:  # also ends open txn commits of it
+                                drop_tombstoned(pending, {record.key})
                     offset = batch.header.last_offset + 1
         log.info("group metadata loaded", extra={"records": applied,
                                                   "groups": len(self.machine.groups)})
@@ -177,6 +191,25 @@ class GroupService:
         waiter: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
         self._apply(event(waiter, self._clock(), *args))
         return await waiter
+
+    def delete_topics(self, topics: set[str], pending: dict[Any, list]) -> int:
+        """Deleted topics lose their committed offsets in every group, as tombstones in
+        `__consumer_offsets` (so a restart agrees), and their open transactional offset commits
+        in `pending` are dropped, so a COMMIT marker cannot bring them back (Kafka's
+        onPartitionsDeleted and its replay of a tombstone). Returns how many were removed."""
+        held = set()
+        for recs in pending.values():
+            for key, _ in recs:
+                parsed = rec.decode_key(key)
+                if isinstance(parsed, rec.OffsetKey):
+                    held.add((parsed.group, parsed.topic, parsed.partition))
+        outcome = self.machine.delete_topic_offsets(topics, held)
+        self._apply(outcome)
+        drop_tombstoned(pending, {key for _, key, _ in outcome.records})
+        if outcome.records:
+            log.info("offsets of deleted topics removed",
+                     extra={"topics": sorted(topics), "tombstones": len(outcome.records)})
+        return len(outcome.records)
 
     def run(self, outcome: Outcome) -> None:
         """Apply an outcome of an event that replies synchronously (DeleteGroups)."""

@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from pystreams.broker.coordinator import records as group_records
-from pystreams.broker.coordinator.service import partition_for, stop_ticker
+from pystreams.broker.coordinator.service import drop_tombstoned, partition_for, stop_ticker
 from pystreams.broker.protocol.record_batch import (ABORT_MARKER, COMMIT_MARKER, BatchError,
                                                     build_batch, build_control_batch,
                                                     iter_batches, parse_header, read_records)
@@ -131,6 +131,9 @@ class TransactionService:
                     entry = self.pending_offsets.setdefault((h.producer_id, p), [])
                     entry.extend((r.key, r.value) for r in read_records(batch.buf)
                                     if r.key is not None and r.value is not None)
+                elif not h.is_transactional and self.pending_offsets:  # e.g. a deleted topic
+                    drop_tombstoned(self.pending_offsets, {r.key for r in read_records(batch.buf)
+                                                         if r.key is not None and r.value is None})
 
     # --- running ------------------------------------------------------------------------------
     def start(self) -> None:

@@ -16,6 +16,7 @@ def handle(header, request: dict, state, ctx) -> dict:
     else:
         wanted = [(t.get("name"), as_uuid(t.get("topic_id"))) for t in request["topics"]]
     results = []
+    deleted: set[str] = set()
     enabled = state.config.get_bool("delete.topic.enable")
     for name, topic_id in wanted:
         info = None
@@ -40,5 +41,10 @@ def handle(header, request: dict, state, ctx) -> dict:
             entry["error_message"] = f"cannot delete internal topic {info.name}"
         else:
             state.delete_topic(info.name)
+            deleted.add(info.name)
         results.append(entry)
+    group = getattr(state, "coordinator", None)
+    if deleted and group is not None:  # Kafka's GroupCoordinator.onPartitionsDeleted
+        txn = getattr(state, "txn", None)
+        group.delete_topics(deleted, txn.pending_offsets if txn is not None else {})
     return {"throttle_time_ms": 0, "responses": results}
