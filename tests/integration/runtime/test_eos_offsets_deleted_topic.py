@@ -34,7 +34,7 @@ MAX_BLOCK_MS = 3000  # how long the producer retries the offsets of the deleted 
 
 
 def test_offsets_of_a_deleted_topic_corrupt_the_tasks_which_are_revived_in_place(
-        kafka_broker: Any, tmp_path: Any, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest) -> None:
+        kafka_broker: Any, tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pystreams.runtime")
     bootstrap = kafka_broker.bootstrap_servers
     source, sink = unique("eod-words"), unique("eod-counts")
@@ -70,11 +70,6 @@ def test_offsets_of_a_deleted_topic_corrupt_the_tasks_which_are_revived_in_place
             time.sleep(0.05)
         assert not [r.getMessage() for r in caplog.records if "tasks migrated" in r.getMessage()]
         assert streams.state is not State.ERROR and not errors, errors
-        callspec = getattr(request.node, "callspec", None)
-        if callspec is not None and callspec.params.get("kafka_broker") == "pystreams":
-            pytest.xfail("pystreams broker: a deleted topic's committed offsets are kept (Kafka's group coordinator "
-                         "removes them, onPartitionsDeleted), so the revived count task reads the re-created "
-                         "repartition topic from the stale offset and skips the records below it")
         produce_lines(bootstrap, source, ["a d"], start=2)
         # "a c" went with the deleted topic (its count aborted); everything else exactly once
         updates = read_count_updates(bootstrap, sink, expected=4, timeout=60)
