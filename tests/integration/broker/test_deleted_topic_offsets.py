@@ -110,9 +110,8 @@ def test_deleted_topic_loses_committed_offsets(kafka_broker):
     _assert_reads_from_start(bs, group, topic)
 
 
-def test_open_transactional_commit_of_deleted_topic_is_dropped(kafka_broker):
-    """A TxnOffsetCommit still open when its topic is deleted does not appear on COMMIT."""
-    bs = kafka_broker.bootstrap_servers
+def _commit_txn_over_deletion(bs: str) -> tuple[str, str]:
+    """A TxnOffsetCommit for a topic, the topic deleted, then the transaction committed."""
     topic, group = unique("dtx"), unique("dtxg")
     create_topic(bs, topic, partitions=PARTITIONS)
     _produce(bs, topic, 4)
@@ -128,8 +127,25 @@ def test_open_transactional_commit_of_deleted_topic_is_dropped(kafka_broker):
         producer.commit_transaction(20)
     finally:
         member.close()
+    return topic, group
+
+
+def test_open_transactional_commit_of_deleted_topic_is_dropped(kafka_broker):
+    """A TxnOffsetCommit still open when its topic is deleted does not appear on COMMIT."""
+    bs = kafka_broker.bootstrap_servers
+    topic, group = _commit_txn_over_deletion(bs)
     _recreate(bs, topic)
     assert _wait_uncommitted(bs, group, topic) == {p: OFFSET_INVALID for p in range(PARTITIONS)}
+
+
+def test_dropped_transactional_commit_stays_dropped_after_restart(pystreams_broker_factory, tmp_path):
+    """Replaying `__consumer_offsets` (transactional batch, tombstone, COMMIT marker) agrees."""
+    broker = pystreams_broker_factory(tmp_path / "data")
+    topic, group = _commit_txn_over_deletion(broker.bootstrap_servers)
+    assert broker.stop() == 0
+    broker.start()
+    assert _committed(broker.bootstrap_servers, group, topic) == \
+        {p: OFFSET_INVALID for p in range(PARTITIONS)}
 
 
 def test_offsets_stay_removed_after_restart(pystreams_broker_factory, tmp_path):
