@@ -510,7 +510,7 @@ class KafkaStreams(InteractiveQueries):
                 self._set_state(State.NOT_RUNNING)
                 return True
         if closing:
-            # a commit the threads retry is not tried again once this close began (thread_commit._closing)
+            # a commit the threads retry gives up in time for this close (thread_commit._closing_by)
             close_deadline = None if timeout == float("inf") else time.monotonic() + max(0.0, timeout)
             for thread in list(self.threads):
                 thread.close_deadline = close_deadline

@@ -160,7 +160,7 @@ def remove_stream_thread(streams: KafkaStreams, timeout: float | timedelta | Non
         # removeStreamThread (requestLeaveGroupDuringShutdown; 4.0 also removeMembersFromConsumerGroup): its tasks
         # move now, and its `<group.instance.id>-<index>` is free for the next added thread
         thread.leave_group_on_close = GroupMembershipOperation.LEAVE_GROUP
-        if seconds != float("inf"):  # a commit it retries is not tried again (thread_commit._closing)
+        if seconds != float("inf"):  # a commit the thread retries gives up in time (thread_commit._closing_by)
             thread.close_deadline = started + max(0.0, seconds)
         thread.shutdown()  # from now on it is not running: a concurrent add or remove leaves it alone
         rebalance_caches(streams)

@@ -52,6 +52,8 @@ RETRIABLE_COMMIT_CODES = frozenset({ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorC
 RETRY_BACKOFF_S, RETRY_BACKOFF_MAX_S = 0.1, 1.0
 #: how often a commit's backoff looks whether a close(timeout) asked the thread to stop
 SHUTDOWN_CHECK_S = 0.02
+#: what a closing thread keeps of its close(timeout) for closing its tasks and clients after a commit gives up
+CLOSE_MARGIN_S = 1.0
 
 
 class OffsetCommitTimeoutError(PystreamsError):
@@ -83,7 +85,7 @@ class ThreadCommit:
     if TYPE_CHECKING:  # the thread's fields (stream_thread.py) and its task-manager methods
         name: str
         running: bool
-        close_deadline: float | None  # set by close(timeout): monotonic time by which the thread should be stopped
+        close_deadline: float | None  # monotonic time by which close(timeout) wants the thread stopped
         streams: KafkaStreams
         config: Any
         eos: bool
@@ -209,7 +211,7 @@ class ThreadCommit:
                     raise OffsetCommitTimeoutError(
                         f"Timeout of {timeout_s * 1000:.0f}ms expired before successfully committing offsets "
                         f"{dict(sorted(offsets.items()))}: {e}") from e
-                if self._closing():
+                if self._closing_by() <= time.monotonic():
                     raise self._stopped_retrying(offsets, e) from e
                 log.info("%s: %s; retrying the commit for up to %.1f s more (default.api.timeout.ms)", self.name, e,
                          remaining)
@@ -217,11 +219,14 @@ class ThreadCommit:
                     raise self._stopped_retrying(offsets, e) from e
                 backoff = min(backoff * 2, RETRY_BACKOFF_MAX_S)
 
-    def _closing(self) -> bool:
-        """close(timeout) or remove_stream_thread(timeout) asked this thread to stop (they set close_deadline): a
-        failed commit is not tried again, so the close is not held up by retries. A close without a timeout waits
-        for them (default.api.timeout.ms bounds them)."""
-        return getattr(self, "close_deadline", None) is not None and not getattr(self, "running", True)
+    def _closing_by(self) -> float:
+        """When a commit's retries must stop because the thread is being closed: close(timeout) set close_deadline,
+        and the tasks and clients still have to be closed after the commit gives up (CLOSE_MARGIN_S). Infinity while
+        the thread runs or when the close waits without a timeout (then default.api.timeout.ms bounds them)."""
+        close_deadline = getattr(self, "close_deadline", None)
+        if close_deadline is None or getattr(self, "running", True):
+            return float("inf")
+        return float(close_deadline) - CLOSE_MARGIN_S
 
     def _stopped_retrying(self, offsets: dict[tuple[str, int], int], error: GroupError) -> OffsetCommitTimeoutError:
         """close(timeout) while a commit is retried: no more tries, so the close is not held up for up to
@@ -232,15 +237,16 @@ class ThreadCommit:
                                         "not retried: the stream thread is being closed (close(timeout))")
 
     def _back_off(self, seconds: float) -> bool:
-        """Wait `seconds` between commit tries, in short steps so that a close(timeout) meanwhile ends the wait at
-        once; False when it did."""
+        """Wait `seconds` between commit tries, in short steps so a close(timeout) meanwhile ends the wait in time;
+        False when the close's deadline came first."""
         end = time.monotonic() + seconds
-        while not self._closing():
-            left = end - time.monotonic()
-            if left <= 0:
+        while True:
+            now = time.monotonic()
+            if now >= self._closing_by():
+                return False
+            if now >= end:
                 return True
-            time.sleep(min(left, SHUTDOWN_CHECK_S))
-        return False
+            time.sleep(min(end - now, SHUTDOWN_CHECK_S))
 
     def _commit_timed_out(self, tasks: list[ActiveTask], error: OffsetCommitTimeoutError) -> None:
         """Kafka's TaskManager.commit on a commit TimeoutException (maybeInitTaskTimeoutOrThrow per task with offsets

